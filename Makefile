@@ -1,0 +1,50 @@
+# linx: build, demo and test. `make demo` and `make test` do all the set-up a
+# fresh Debian machine needs (Erlang/OTP, rebar3, Common Test, dialyzer from
+# Debian's packages; Rust crates from crates.io through cargo).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+REBAR3 ?= rebar3
+PORT_BIN := target/release/linx_port
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps
+
+.PHONY: all deps port build demo test bench clean
+
+all: build
+
+# Install what is missing (idempotent; quiet when all is there).
+deps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 1; }
+	@$(CARGO) fetch -q
+
+# The Rust port program, placed where code:priv_dir(linx) finds it.
+port:
+	$(CARGO) build --release -q
+	@mkdir -p priv
+	@cp -f $(PORT_BIN) priv/linx_port.tmp && mv -f priv/linx_port.tmp priv/linx_port
+
+build: deps
+	$(REBAR3) compile
+
+demo: build
+	@bash scripts/demo
+
+test: deps
+	@bash scripts/test
+
+bench: build
+	@bash scripts/bench
+
+clean:
+	$(CARGO) clean
+	rm -rf _build priv/linx_port

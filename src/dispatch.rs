@@ -1,0 +1,94 @@
+//! From a decoded request to a reply: answers what needs no namespace at
+//! once, resolves targets, and hands namespace work to the executor.
+
+use crate::codec::{self, Op, Reply, Request, Target};
+use crate::error::OpError;
+use crate::executor::{Ctx, Executor, Job, Outbox, Work};
+use crate::ns::Resolver;
+use crate::stats::Stats;
+use crate::sysctl;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The version reported in the ready frame and by the `version` op.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Routes requests; cheap to share between threads.
+pub struct Dispatcher {
+    resolver: Resolver,
+    executor: Executor,
+    stats: Arc<Stats>,
+    out: Outbox,
+}
+
+impl Dispatcher {
+    pub fn new(resolver: Resolver, executor: Executor, stats: Arc<Stats>, out: Outbox) -> Self {
+        Dispatcher {
+            resolver,
+            executor,
+            stats,
+            out,
+        }
+    }
+
+    /// Handle one frame body: decode it and serve it, or answer why not.
+    pub fn handle_frame(&self, bytes: &[u8]) {
+        match codec::decode_request(bytes) {
+            Ok(req) => self.handle(req),
+            Err(rejected) => {
+                self.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                self.reply(rejected.id, rejected.error.into());
+            }
+        }
+    }
+
+    /// Serve a decoded request.
+    pub fn handle(&self, req: Request) {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let Request { id, op } = req;
+        match op {
+            Op::Version => self.reply(id, Reply::Value(VERSION.as_bytes().to_vec())),
+            Op::Stats => self.reply(id, Reply::Counters(self.stats.snapshot())),
+            Op::Ping(t) => self.reply(id, Reply::Term(t)),
+            Op::SysctlRead { path, target } => self.sysctl(id, path, false, &target, |root, path| {
+                sysctl::read(root, path).map(Reply::Value)
+            }),
+            Op::SysctlWrite { path, value, target } => self.sysctl(id, path, false, &target, move |root, path| {
+                sysctl::write(root, path, &value).map(|()| Reply::Ok)
+            }),
+            Op::SysctlList { path, target } => self.sysctl(id, path, true, &target, |root, path| {
+                sysctl::list(root, path).map(Reply::Entries)
+            }),
+        }
+    }
+
+    /// Check the path before anything else, then run `f` in the target with
+    /// its `/proc/sys` and the path.
+    fn sysctl<F>(&self, id: u64, path: Vec<u8>, allow_root: bool, target: &Target, f: F)
+    where
+        F: FnOnce(BorrowedFd<'_>, &[u8]) -> Result<Reply, OpError> + Send + 'static,
+    {
+        if let Err(e) = sysctl::check_path(&path, allow_root) {
+            return self.reply(id, e.into());
+        }
+        let work = move |ctx: &Ctx| {
+            let result = ctx.proc_sys().and_then(|root| f(root, &path));
+            result.unwrap_or_else(Reply::Error)
+        };
+        self.in_target(id, target, Box::new(work));
+    }
+
+    /// Resolve the target here (in the port's own namespaces), run `work` on
+    /// the worker pinned to it.
+    fn in_target(&self, id: u64, target: &Target, work: Work) {
+        match self.resolver.resolve(target) {
+            Ok(set) => self.executor.submit(set, Job { id, work }),
+            Err(e) => self.reply(id, e.into()),
+        }
+    }
+
+    fn reply(&self, id: u64, reply: Reply) {
+        let _ = self.out.send((id, reply));
+    }
+}

@@ -1,0 +1,155 @@
+//! Errors as they travel on the wire: `{error, {Stage, Reason}}`.
+//!
+//! Every failure a request can meet is an [`OpError`]: the stage that failed
+//! (`read`, `setns`, `open_ns`, ...) and a reason, which is a lowercase errno
+//! atom (`eacces`) or, for argument and decoding errors, a short fixed atom
+//! (`path`, `target`, `badterm`). This is the one place that maps an error to
+//! its term; atoms are only ever made from the fixed names below.
+
+use eetf::{Atom, Term, Tuple};
+use nix::errno::Errno;
+use std::fmt;
+
+/// The stage of a request that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Read,
+    Write,
+    List,
+    OpenNs,
+    Unshare,
+    Setns,
+    Thread,
+    Open,
+    Socket,
+    Bind,
+    Setsockopt,
+    SendFd,
+    Decode,
+    Badarg,
+    Busy,
+    Panic,
+}
+
+impl Stage {
+    /// The atom naming this stage on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Write => "write",
+            Stage::List => "list",
+            Stage::OpenNs => "open_ns",
+            Stage::Unshare => "unshare",
+            Stage::Setns => "setns",
+            Stage::Thread => "thread",
+            Stage::Open => "open",
+            Stage::Socket => "socket",
+            Stage::Bind => "bind",
+            Stage::Setsockopt => "setsockopt",
+            Stage::SendFd => "send_fd",
+            Stage::Decode => "decode",
+            Stage::Badarg => "badarg",
+            Stage::Busy => "busy",
+            Stage::Panic => "panic",
+        }
+    }
+}
+
+/// Why a stage failed: an errno, or a fixed reason word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Errno(Errno),
+    Word(&'static str),
+    /// Free text, sent as a binary (only for panics).
+    Text(String),
+}
+
+/// A failed request, rendered on the wire as `{error, {Stage, Reason}}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct OpError {
+    pub stage: Stage,
+    pub reason: Reason,
+}
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Reason::Errno(e) => write!(f, "{}: {}", self.stage.name(), errno_name(*e)),
+            Reason::Word(w) => write!(f, "{}: {}", self.stage.name(), w),
+            Reason::Text(t) => write!(f, "{}: {}", self.stage.name(), t),
+        }
+    }
+}
+
+/// Module-local result type.
+pub type Result<T> = std::result::Result<T, OpError>;
+
+impl OpError {
+    /// A stage that failed with an errno.
+    pub fn errno(stage: Stage, errno: Errno) -> Self {
+        OpError {
+            stage,
+            reason: Reason::Errno(errno),
+        }
+    }
+
+    /// A stage that failed for a fixed reason (`{badarg, path}`).
+    pub fn word(stage: Stage, word: &'static str) -> Self {
+        OpError {
+            stage,
+            reason: Reason::Word(word),
+        }
+    }
+
+    /// `{badarg, What}`.
+    pub fn badarg(what: &'static str) -> Self {
+        Self::word(Stage::Badarg, what)
+    }
+
+    /// The same error seen at another stage.
+    pub fn at(self, stage: Stage) -> Self {
+        OpError { stage, ..self }
+    }
+
+    /// The `{error, {Stage, Reason}}` term.
+    pub fn to_term(&self) -> Term {
+        let reason = match &self.reason {
+            Reason::Errno(e) => atom(&errno_name(*e)),
+            Reason::Word(w) => atom(w),
+            Reason::Text(t) => Term::from(eetf::Binary::from(t.as_bytes().to_vec())),
+        };
+        let inner = Tuple::from(vec![atom(self.stage.name()), reason]);
+        Term::from(Tuple::from(vec![atom("error"), Term::from(inner)]))
+    }
+}
+
+/// Shorthand for an atom term.
+pub fn atom(name: &str) -> Term {
+    Term::from(Atom::from(name))
+}
+
+/// The lowercase errno name used as an atom (`EACCES` becomes `eacces`).
+pub fn errno_name(e: Errno) -> String {
+    if e == Errno::UnknownErrno {
+        return "eunknown".to_string();
+    }
+    format!("{e:?}").to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_atoms_are_lowercase_names() {
+        assert_eq!(errno_name(Errno::EACCES), "eacces");
+        assert_eq!(errno_name(Errno::ENOENT), "enoent");
+        assert_eq!(errno_name(Errno::EPROTONOSUPPORT), "eprotonosupport");
+    }
+
+    #[test]
+    fn error_term_shape() {
+        let t = OpError::errno(Stage::OpenNs, Errno::ENOENT).to_term();
+        assert_eq!(t.to_string(), "{'error',{'open_ns','enoent'}}");
+    }
+}

@@ -1,0 +1,241 @@
+//! Worker threads pinned to namespace sets.
+//!
+//! `setns(2)` changes only the calling thread, so each namespace set gets a
+//! thread of its own: it enters the set once (after `unshare(CLONE_FS)` when
+//! the mount namespace changes), then serves every job for that set from a
+//! bounded queue, and retires after an idle period. A thread whose entry
+//! failed part-way answers its jobs with the error and is discarded, never
+//! reused. Requests for the port's own namespaces run on a worker that
+//! enters nothing.
+//!
+//! A worker keeps its namespaces alive while it runs, so the `(dev, ino)`
+//! key of a namespace it serves cannot be handed to a new namespace: a netns
+//! deleted and created again under the same name always gets a new worker.
+
+use crate::codec::Reply;
+use crate::error::{OpError, Stage};
+use crate::ns::{NsKey, NsSet};
+use crate::stats::Stats;
+use crate::sysctl;
+use nix::sched::CloneFlags;
+use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// What a worker runs: it gets the worker's context, returns the reply.
+pub type Work = Box<dyn FnOnce(&Ctx) -> Reply + Send>;
+
+/// A request waiting for its worker.
+pub struct Job {
+    pub id: u64,
+    pub work: Work,
+}
+
+/// Where replies go: `(id, reply)` to the writer.
+pub type Outbox = Sender<(u64, Reply)>;
+
+/// Limits and behaviour of the executor.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Most worker threads alive at once.
+    pub max_workers: usize,
+    /// Most jobs queued on one worker.
+    pub queue_len: usize,
+    /// How long a worker waits for work before it retires.
+    pub idle: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_workers: 64,
+            queue_len: 1024,
+            idle: Duration::from_secs(10),
+        }
+    }
+}
+
+/// State a worker thread offers its jobs.
+pub struct Ctx {
+    root: std::cell::OnceCell<Result<OwnedFd, OpError>>,
+}
+
+impl Ctx {
+    fn new() -> Self {
+        Ctx {
+            root: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// `/proc/sys` as seen from this worker's namespaces, opened on first use.
+    pub fn proc_sys(&self) -> Result<BorrowedFd<'_>, OpError> {
+        match self.root.get_or_init(sysctl::open_root) {
+            Ok(fd) => Ok(fd.as_fd()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+struct Inner {
+    workers: Mutex<HashMap<NsKey, SyncSender<Job>>>,
+    out: Outbox,
+    cfg: Config,
+    stats: Arc<Stats>,
+}
+
+/// The pool of namespace-pinned workers.
+#[derive(Clone)]
+pub struct Executor {
+    inner: Arc<Inner>,
+}
+
+impl Executor {
+    pub fn new(cfg: Config, out: Outbox, stats: Arc<Stats>) -> Self {
+        Executor {
+            inner: Arc::new(Inner {
+                workers: Mutex::new(HashMap::new()),
+                out,
+                cfg,
+                stats,
+            }),
+        }
+    }
+
+    /// Run `job` in the namespaces of `set`, on the worker for that set
+    /// (started if needed). Overload is answered with `{busy, queue}` or
+    /// `{busy, workers}`.
+    pub fn submit(&self, set: NsSet, job: Job) {
+        let key = set.key();
+        let mut workers = self.inner.lock();
+        let job = match workers.get(&key) {
+            Some(tx) => match tx.try_send(job) {
+                Ok(()) => return,
+                Err(TrySendError::Full(job)) => {
+                    drop(workers);
+                    return self.inner.reply(job.id, OpError::word(Stage::Busy, "queue").into());
+                }
+                // The worker is gone (it can only vanish by exiting); start anew.
+                Err(TrySendError::Disconnected(job)) => {
+                    workers.remove(&key);
+                    job
+                }
+            },
+            None => job,
+        };
+        if workers.len() >= self.inner.cfg.max_workers {
+            drop(workers);
+            return self.inner.reply(job.id, OpError::word(Stage::Busy, "workers").into());
+        }
+        let (tx, rx) = mpsc::sync_channel(self.inner.cfg.queue_len);
+        let id = job.id;
+        // A fresh channel with room for at least one job cannot refuse it.
+        if tx.try_send(job).is_err() {
+            drop(workers);
+            return self.inner.reply(id, OpError::word(Stage::Busy, "queue").into());
+        }
+        let inner = Arc::clone(&self.inner);
+        let spawned = std::thread::Builder::new().name("linx-worker".into()).spawn({
+            let key = key.clone();
+            move || inner.run(key, set, rx)
+        });
+        match spawned {
+            Ok(_) => {
+                workers.insert(key, tx);
+                self.inner.stats.workers_started.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                drop(workers);
+                let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN));
+                self.inner.reply(id, OpError::errno(Stage::Thread, errno).into());
+            }
+        }
+    }
+
+    /// How many workers are alive.
+    pub fn workers(&self) -> usize {
+        self.inner.lock().len()
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, HashMap<NsKey, SyncSender<Job>>> {
+        // A poisoned map is still a consistent map: every update is one call.
+        self.workers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reply(&self, id: u64, reply: Reply) {
+        // The writer only goes away when the port is exiting.
+        let _ = self.out.send((id, reply));
+    }
+
+    /// The body of a worker thread.
+    fn run(&self, key: NsKey, set: NsSet, rx: Receiver<Job>) {
+        self.stats.workers_alive.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = enter(set) {
+            // Half-entered threads are never reused: leave the map, answer
+            // everything queued, and end.
+            let mut workers = self.lock();
+            workers.remove(&key);
+            drop(workers);
+            while let Ok(job) = rx.try_recv() {
+                self.reply(job.id, e.clone().into());
+            }
+            self.stats.workers_alive.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let ctx = Ctx::new();
+        loop {
+            let job = match rx.recv_timeout(self.cfg.idle) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Retire, unless a job slipped in: submit sends under the
+                    // same lock, so an empty queue here stays empty.
+                    let mut workers = self.lock();
+                    match rx.try_recv() {
+                        Ok(job) => job,
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
+                            workers.remove(&key);
+                            break;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let id = job.id;
+            let reply = match catch_unwind(AssertUnwindSafe(|| (job.work)(&ctx))) {
+                Ok(reply) => reply,
+                Err(panic) => Reply::Error(OpError {
+                    stage: Stage::Panic,
+                    reason: crate::error::Reason::Text(panic_message(&panic)),
+                }),
+            };
+            self.reply(id, reply);
+        }
+        self.stats.workers_alive.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Enter every namespace of the set, in order, on the calling thread.
+fn enter(set: NsSet) -> Result<(), OpError> {
+    if set.has_mount() {
+        nix::sched::unshare(CloneFlags::CLONE_FS).map_err(|e| OpError::errno(Stage::Unshare, e))?;
+    }
+    for m in &set.members {
+        nix::sched::setns(m.fd.as_fd(), m.kind).map_err(|e| OpError::errno(Stage::Setns, e))?;
+    }
+    Ok(())
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}

@@ -1,0 +1,25 @@
+//! linx: sysctl and sockets inside Linux namespaces, served to the BEAM by a
+//! separate process (`linx_port`) so that namespace work can never take the
+//! VM down.
+//!
+//! # Layout
+//! - [`codec`]: `{packet,4}` framing, the ETF structural check, ETF ⇄ typed
+//!   requests and replies. No I/O of its own; the wire protocol is documented there.
+//! - [`dispatch`]: a decoded request to a reply; namespace work goes to the executor.
+//! - [`ns`]: targets to ordered sets of open, checked namespace files.
+//! - [`executor`]: worker threads pinned to one namespace set each, bounded queues.
+//! - [`sysctl`]: read, write and list under a `/proc/sys` descriptor with `openat2`.
+//! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
+//! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
+//! - [`stats`]: counters for the `stats` op.
+//! - [`sys`]: the thin, `unsafe` syscall layer (`openat2`, pidfds, nsfs checks).
+
+pub mod codec;
+pub mod dispatch;
+pub mod error;
+pub mod executor;
+pub mod ns;
+pub mod server;
+pub mod stats;
+pub mod sys;
+pub mod sysctl;

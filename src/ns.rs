@@ -1,0 +1,229 @@
+//! Targets to namespace sets.
+//!
+//! A [`Target`] becomes an ordered list of open namespace files ([`NsSet`]).
+//! Every file is opened in the port's own namespaces (this module never
+//! calls `setns`), checked to live on nsfs, and asked for its namespace type,
+//! so that `setns` is always called with the type it expects. A set is
+//! identified by the `(type, st_dev, st_ino)` of its members ([`NsKey`]):
+//! two targets with the same key are the same namespaces, and a namespace
+//! that was deleted and created again under the same name gets a new key.
+//! Members equal to the port's own namespaces are left out: entering them
+//! would change nothing (and for a user namespace would fail).
+
+use crate::codec::Target;
+use crate::error::{OpError, Result, Stage};
+use crate::sys;
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use std::ffi::CString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Where `{netns, Name}` looks.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// The namespaces `{pid, N}` enters, in this order.
+pub const PID_KINDS: [(&str, CloneFlags); 5] = [
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("net", CloneFlags::CLONE_NEWNET),
+];
+
+/// All namespace kinds, for recording the port's own.
+const ALL_KINDS: [&str; 8] = ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time"];
+
+/// Identity of one namespace: `(CLONE_NEW* type, st_dev, st_ino)`.
+pub type NsId = (i32, u64, u64);
+
+/// Identity of a namespace set, in entry order. Empty: the port's own.
+pub type NsKey = Vec<NsId>;
+
+/// One opened namespace file.
+#[derive(Debug)]
+pub struct NsFile {
+    pub fd: OwnedFd,
+    pub kind: CloneFlags,
+    pub id: NsId,
+}
+
+/// An ordered set of namespaces to enter.
+#[derive(Debug, Default)]
+pub struct NsSet {
+    pub members: Vec<NsFile>,
+}
+
+impl NsSet {
+    /// The identity of this set.
+    pub fn key(&self) -> NsKey {
+        self.members.iter().map(|m| m.id).collect()
+    }
+
+    /// Whether entering this set changes the mount namespace (which needs
+    /// `unshare(CLONE_FS)` on the thread first).
+    pub fn has_mount(&self) -> bool {
+        self.members.iter().any(|m| m.kind == CloneFlags::CLONE_NEWNS)
+    }
+}
+
+/// Resolves targets, knowing the port's own namespaces.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    own: Vec<NsId>,
+    netns_dir: std::path::PathBuf,
+}
+
+impl Resolver {
+    /// Record the namespaces the port itself is in. Call from the main thread
+    /// before any thread has entered another namespace.
+    pub fn new() -> Self {
+        let own = ALL_KINDS
+            .iter()
+            .filter_map(|k| {
+                let path = CString::new(format!("/proc/self/ns/{k}")).ok()?;
+                let fd = sys::open(&path, libc::O_RDONLY).ok()?;
+                identify(&fd).ok()
+            })
+            .collect();
+        Resolver {
+            own,
+            netns_dir: NETNS_DIR.into(),
+        }
+    }
+
+    /// Resolve a target into the namespaces to enter.
+    pub fn resolve(&self, target: &Target) -> Result<NsSet> {
+        match target {
+            Target::Current => Ok(NsSet::default()),
+            Target::Ns(paths) => {
+                let mut set = NsSet::default();
+                for p in paths {
+                    let file = open_ns(p, None)?;
+                    self.push(&mut set, file);
+                }
+                Ok(set)
+            }
+            Target::Netns(name) => {
+                if !valid_netns_name(name) {
+                    return Err(OpError::badarg("target"));
+                }
+                let file = open_ns(&self.netns_dir.join(name), Some(CloneFlags::CLONE_NEWNET))?;
+                let mut set = NsSet::default();
+                self.push(&mut set, file);
+                Ok(set)
+            }
+            Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS),
+        }
+    }
+
+    /// Resolve the given namespace kinds of a process, checking afterwards
+    /// that the pid still names the process whose files were opened.
+    pub fn resolve_pid(&self, pid: i32, kinds: &[(&str, CloneFlags)]) -> Result<NsSet> {
+        if pid <= 0 {
+            return Err(OpError::badarg("target"));
+        }
+        let pidfd = sys::pidfd_open(pid).map_err(|e| OpError::errno(Stage::OpenNs, e))?;
+        let mut set = NsSet::default();
+        for (name, kind) in kinds {
+            let path = format!("/proc/{pid}/ns/{name}");
+            let file = open_ns(Path::new(&path), Some(*kind)).map_err(|e| match e.reason {
+                // The process went away between pidfd_open and here.
+                crate::error::Reason::Errno(Errno::ENOENT) => OpError::errno(Stage::OpenNs, Errno::ESRCH),
+                _ => e,
+            })?;
+            self.push(&mut set, file);
+        }
+        // The files were opened through the pid; if it was reaped and reused
+        // meanwhile, the pidfd (which names the original process) says so.
+        sys::pidfd_alive(pidfd.as_fd()).map_err(|e| OpError::errno(Stage::OpenNs, e))?;
+        Ok(set)
+    }
+
+    fn push(&self, set: &mut NsSet, file: NsFile) {
+        if !self.own.contains(&file.id) {
+            set.members.push(file);
+        }
+    }
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A netns name as `ip netns` accepts it: one path component.
+pub fn valid_netns_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// Open a namespace file, check it is one, and (if given) of which type.
+pub fn open_ns(path: &Path, expect: Option<CloneFlags>) -> Result<NsFile> {
+    let err = |e| OpError::errno(Stage::OpenNs, e);
+    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| OpError::badarg("target"))?;
+    let fd = sys::open(&cpath, libc::O_RDONLY | libc::O_NOCTTY).map_err(err)?;
+    let id = identify(&fd).map_err(err)?;
+    if let Some(kind) = expect {
+        if id.0 != kind.bits() {
+            return Err(err(Errno::EINVAL));
+        }
+    }
+    let kind = CloneFlags::from_bits_truncate(id.0);
+    Ok(NsFile { fd, kind, id })
+}
+
+/// `(type, dev, ino)` of an open namespace file; `EINVAL` if it is not one.
+fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
+    if !sys::is_nsfs(fd.as_fd())? {
+        return Err(Errno::EINVAL);
+    }
+    let kind = sys::ns_type(fd.as_fd()).map_err(|_| Errno::EINVAL)?;
+    let (dev, ino, _) = sys::fstat_id(fd.as_fd())?;
+    Ok((kind, dev, ino))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netns_names() {
+        assert!(valid_netns_name("blue"));
+        assert!(valid_netns_name("a.b-c_1"));
+        for bad in ["", ".", "..", "a/b", "a\0b", &"x".repeat(256)] {
+            assert!(!valid_netns_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn self_target_enters_nothing() {
+        let r = Resolver::new();
+        assert!(r.resolve(&Target::Current).unwrap().members.is_empty());
+        // Our own net namespace file is a namespace, and equals our own.
+        let own = r.resolve(&Target::Ns(vec!["/proc/self/ns/net".into()])).unwrap();
+        assert!(own.members.is_empty());
+    }
+
+    #[test]
+    fn files_that_are_not_namespaces() {
+        let r = Resolver::new();
+        for p in ["/dev/null", "/proc/sys", "/etc/hostname"] {
+            let e = r.resolve(&Target::Ns(vec![p.into()])).unwrap_err();
+            assert_eq!(e, OpError::errno(Stage::OpenNs, Errno::EINVAL), "{p}");
+        }
+        let e = r.resolve(&Target::Ns(vec!["/nonexistent/ns".into()])).unwrap_err();
+        assert_eq!(e, OpError::errno(Stage::OpenNs, Errno::ENOENT));
+    }
+
+    #[test]
+    fn dead_pid() {
+        let r = Resolver::new();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        child.wait().unwrap();
+        let e = r.resolve(&Target::Pid(pid)).unwrap_err();
+        assert_eq!(e, OpError::errno(Stage::OpenNs, Errno::ESRCH));
+    }
+}

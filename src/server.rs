@@ -1,0 +1,80 @@
+//! Port mode: frames in on stdin, replies out on stdout.
+//!
+//! The calling thread reads and dispatches; a writer thread encodes replies
+//! and writes them, flushing once per burst rather than once per reply. End
+//! of input ends the process at once with status 0.
+
+use crate::codec::{self, FrameError, Reply};
+use crate::dispatch::{Dispatcher, VERSION};
+use crate::error::{OpError, Stage};
+use crate::executor::{Config, Executor};
+use crate::ns::Resolver;
+use crate::stats::Stats;
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+
+/// Serve the port protocol until `input` ends. Returns the exit status.
+pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, cfg: Config) -> i32 {
+    let stats = Arc::new(Stats::default());
+    let (tx, rx) = mpsc::channel::<(u64, Reply)>();
+    let writer = {
+        let stats = Arc::clone(&stats);
+        std::thread::Builder::new()
+            .name("linx-writer".into())
+            .spawn(move || write_loop(rx, output, &stats))
+    };
+    if let Err(e) = writer {
+        eprintln!("linx_port: cannot start the writer thread: {e}");
+        return 1;
+    }
+    let resolver = Resolver::new();
+    let executor = Executor::new(cfg, tx.clone(), Arc::clone(&stats));
+    let dispatcher = Dispatcher::new(resolver, executor, Arc::clone(&stats), tx.clone());
+    let _ = tx.send((0, Reply::Ready(VERSION)));
+
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        match codec::read_frame(&mut input, &mut buf) {
+            Ok(()) => dispatcher.handle_frame(&buf),
+            Err(FrameError::TooLarge(_)) => {
+                stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                let _ = tx.send((0, OpError::word(Stage::Decode, "too_large").into()));
+            }
+            Err(FrameError::Eof) => return 0,
+            Err(FrameError::Io(e)) => {
+                eprintln!("linx_port: reading requests failed: {e}");
+                return 1;
+            }
+        }
+    }
+}
+
+fn write_loop<W: Write>(rx: Receiver<(u64, Reply)>, mut output: W, stats: &Stats) {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some((id, reply)) = next {
+            if reply.is_error() {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            codec::encode_reply(id, &reply, &mut buf);
+            if buf.len() >= 256 * 1024 {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if output.write_all(&buf).and_then(|()| output.flush()).is_err() {
+            // Nobody is listening any more: the port's owner is gone.
+            std::process::exit(0);
+        }
+        buf.clear();
+    }
+}
+
+/// Serve on the process's stdin and stdout.
+pub fn serve_stdio(cfg: Config) -> i32 {
+    let stdin = io::stdin().lock();
+    serve(stdin, io::stdout(), cfg)
+}

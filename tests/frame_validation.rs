@@ -1,0 +1,224 @@
+//! The codec on byte slices: framing limits, the ETF structural check and
+//! request decoding, with no process and no kernel involved.
+
+use eetf::{Atom, Binary, FixInteger, List, Term, Tuple};
+use linx::codec::{self, check_etf, decode_request, EtfError, FrameError, Op, Reply, Target, MAX_FRAME};
+use linx::error::{OpError, Stage};
+
+fn atom(s: &str) -> Term {
+    Term::from(Atom::from(s))
+}
+fn bin(s: &str) -> Term {
+    Term::from(Binary::from(s.as_bytes().to_vec()))
+}
+fn int(i: i32) -> Term {
+    Term::from(FixInteger::from(i))
+}
+fn tuple(v: Vec<Term>) -> Term {
+    Term::from(Tuple::from(v))
+}
+fn etf(t: &Term) -> Vec<u8> {
+    let mut v = Vec::new();
+    t.encode(&mut v).expect("encode");
+    v
+}
+fn decode_err(bytes: &[u8]) -> (u64, OpError) {
+    let r = decode_request(bytes).expect_err("should be rejected");
+    (r.id, r.error)
+}
+
+#[test]
+fn header_limits() {
+    assert_eq!(codec::parse_header([0, 0, 0, 5]).unwrap(), 5);
+    assert_eq!(
+        codec::parse_header((MAX_FRAME as u32).to_be_bytes()).unwrap(),
+        MAX_FRAME
+    );
+    assert!(matches!(
+        codec::parse_header((MAX_FRAME as u32 + 1).to_be_bytes()),
+        Err(FrameError::TooLarge(_))
+    ));
+    assert!(matches!(codec::parse_header([0xff; 4]), Err(FrameError::TooLarge(_))));
+}
+
+#[test]
+fn oversized_frame_is_skipped_not_allocated() {
+    // A frame one byte over the limit, then a valid one: the first is
+    // refused, the second still read.
+    let mut input = Vec::new();
+    input.extend_from_slice(&(MAX_FRAME as u32 + 1).to_be_bytes());
+    input.resize(input.len() + MAX_FRAME + 1, 7);
+    codec::encode_frame(b"abc", &mut input);
+    let mut r = &input[..];
+    let mut buf = Vec::new();
+    assert!(matches!(
+        codec::read_frame(&mut r, &mut buf),
+        Err(FrameError::TooLarge(_))
+    ));
+    assert!(buf.capacity() < 1024);
+    codec::read_frame(&mut r, &mut buf).unwrap();
+    assert_eq!(buf, b"abc");
+    assert!(matches!(codec::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
+}
+
+#[test]
+fn truncated_input_is_eof() {
+    let mut buf = Vec::new();
+    for input in [&[][..], &[0, 0][..], &[0, 0, 0, 9, 1, 2][..]] {
+        let mut r = input;
+        assert!(matches!(codec::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
+    }
+}
+
+#[test]
+fn etf_check_refuses_lying_lengths() {
+    // LIST_EXT claiming 2^32-1 elements in a 10-byte term.
+    assert_eq!(
+        check_etf(&[131, 108, 0xff, 0xff, 0xff, 0xff, 106]),
+        Err(EtfError::Truncated)
+    );
+    // BINARY_EXT claiming more bytes than follow.
+    assert_eq!(check_etf(&[131, 109, 0, 0, 1, 0, 1, 2]), Err(EtfError::Truncated));
+    // MAP_EXT arity overflow.
+    assert_eq!(check_etf(&[131, 116, 0xff, 0xff, 0xff, 0xff]), Err(EtfError::Truncated));
+    // Compressed terms, atom cache refs, pids and funs are not for us.
+    for tag in [80u8, 82, 88, 103, 112, 113, 117] {
+        assert_eq!(
+            check_etf(&[131, tag, 0, 0, 0, 0]),
+            Err(EtfError::Unsupported),
+            "tag {tag}"
+        );
+    }
+    assert_eq!(check_etf(&[130, 106]), Err(EtfError::Unsupported));
+    assert_eq!(check_etf(&[131, 106, 0]), Err(EtfError::Trailing));
+    assert_eq!(check_etf(&[]), Err(EtfError::Truncated));
+}
+
+#[test]
+fn etf_check_bounds_depth() {
+    let mut deep = Term::from(List::nil());
+    for _ in 0..100 {
+        deep = Term::from(List::from(vec![deep]));
+    }
+    assert_eq!(check_etf(&etf(&deep)), Err(EtfError::TooDeep));
+    let mut ok = Term::from(List::nil());
+    for _ in 0..30 {
+        ok = Term::from(List::from(vec![ok]));
+    }
+    assert_eq!(check_etf(&etf(&ok)), Ok(()));
+}
+
+#[test]
+fn decodes_every_op() {
+    let cases = vec![
+        (
+            tuple(vec![atom("sysctl_read"), bin("kernel/ostype"), atom("self")]),
+            Op::SysctlRead {
+                path: b"kernel/ostype".to_vec(),
+                target: Target::Current,
+            },
+        ),
+        (
+            tuple(vec![
+                atom("sysctl_write"),
+                bin("net/ipv4/ip_forward"),
+                bin("1"),
+                tuple(vec![atom("netns"), bin("blue")]),
+            ]),
+            Op::SysctlWrite {
+                path: b"net/ipv4/ip_forward".to_vec(),
+                value: b"1".to_vec(),
+                target: Target::Netns("blue".into()),
+            },
+        ),
+        (
+            tuple(vec![atom("sysctl_list"), bin(""), tuple(vec![atom("pid"), int(42)])]),
+            Op::SysctlList {
+                path: vec![],
+                target: Target::Pid(42),
+            },
+        ),
+        (
+            tuple(vec![
+                atom("sysctl_read"),
+                bin("a"),
+                tuple(vec![
+                    atom("ns"),
+                    Term::from(List::from(vec![bin("/proc/1/ns/net"), bin("/run/netns/x")])),
+                ]),
+            ]),
+            Op::SysctlRead {
+                path: b"a".to_vec(),
+                target: Target::Ns(vec!["/proc/1/ns/net".into(), "/run/netns/x".into()]),
+            },
+        ),
+        (atom("version"), Op::Version),
+        (atom("stats"), Op::Stats),
+        (tuple(vec![atom("ping"), bin("x")]), Op::Ping(bin("x"))),
+    ];
+    for (i, (op, want)) in cases.into_iter().enumerate() {
+        let id = i as i32 + 1;
+        let req = decode_request(&etf(&tuple(vec![int(id), op]))).expect("decodes");
+        assert_eq!(req.id, id as u64);
+        assert_eq!(req.op, want);
+    }
+}
+
+#[test]
+fn bad_requests_name_what_is_wrong() {
+    let badarg = |w| OpError::word(Stage::Badarg, w);
+    let decode = |w| OpError::word(Stage::Decode, w);
+    // Not ETF, not a pair, no usable id: id 0.
+    assert_eq!(decode_err(b"\x83garbage"), (0, decode("badterm")));
+    assert_eq!(decode_err(&etf(&atom("version"))), (0, decode("badframe")));
+    assert_eq!(
+        decode_err(&etf(&tuple(vec![int(-1), atom("version")]))),
+        (0, decode("badframe"))
+    );
+    assert_eq!(
+        decode_err(&etf(&tuple(vec![bin("id"), atom("version")]))),
+        (0, decode("badframe"))
+    );
+    // With an id: answered under that id.
+    let with_id = |op| decode_err(&etf(&tuple(vec![int(7), op])));
+    assert_eq!(with_id(atom("launch_missiles")), (7, badarg("op")));
+    assert_eq!(
+        with_id(tuple(vec![atom("sysctl_read"), bin("a")])),
+        (7, badarg("arity"))
+    );
+    assert_eq!(
+        with_id(tuple(vec![atom("sysctl_read"), int(1), atom("self")])),
+        (7, badarg("path"))
+    );
+    assert_eq!(
+        with_id(tuple(vec![atom("sysctl_write"), bin("a"), int(1), atom("self")])),
+        (7, badarg("value"))
+    );
+    for target in [
+        atom("other"),
+        tuple(vec![atom("pid"), int(0)]),
+        tuple(vec![atom("pid"), bin("1")]),
+        tuple(vec![atom("netns"), atom("blue")]),
+        tuple(vec![atom("ns"), bin("/proc/1/ns/net")]),
+        tuple(vec![atom("ns"), Term::from(List::from(vec![int(1)]))]),
+    ] {
+        assert_eq!(
+            with_id(tuple(vec![atom("sysctl_read"), bin("a"), target])),
+            (7, badarg("target"))
+        );
+    }
+}
+
+#[test]
+fn replies_encode_as_id_result_frames() {
+    let mut out = Vec::new();
+    codec::encode_reply(5, &Reply::Value(b"1\n".to_vec()), &mut out);
+    let len = u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize;
+    assert_eq!(len, out.len() - 4);
+    let term = Term::decode(&out[4..]).unwrap();
+    assert_eq!(term.to_string(), "{5,{'ok',<<49,10>>}}");
+    out.clear();
+    codec::encode_reply(1 << 40, &Reply::Ok, &mut out);
+    let term = Term::decode(&out[4..]).unwrap();
+    assert_eq!(term.to_string(), "{1099511627776,'ok'}");
+}

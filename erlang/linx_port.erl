@@ -1,0 +1,387 @@
+%% @doc The server that owns the `linx_port' program.
+%%
+%% `linx_port' is a `gen_server' registered under its module name. It starts
+%% the Rust program `priv/linx_port' as an Erlang port, waits for the program
+%% to say it is ready, and then forwards requests to it. Every request gets a
+%% fresh id; the caller waits (`{noreply, ...}' in the server) until the
+%% reply frame carrying that id arrives, so replies may come back in any order
+%% and one slow request never blocks the others.
+%%
+%% When the program exits or is killed, every caller still waiting receives
+%% `{error, {port_exited, Status}}' at once and the server stops with
+%% `{shutdown, {port_exited, Status}}'; {@link linx_sup} then starts a new one.
+%%
+%% == Wire protocol ==
+%%
+%% The port is opened with `{packet, 4}': every frame, in both directions,
+%% is a 4-byte big-endian length followed by that many bytes, and those bytes
+%% are one term in the external term format (`term_to_binary/1').
+%%
+%% <ul>
+%% <li>Request (Erlang to program): `{Id, Op}', `Id' a positive integer
+%%     chosen by this server (1, 2, 3, ...).</li>
+%% <li>Reply (program to Erlang): `{Id, Result}' with the `Id' of the
+%%     request. Replies are sent in whatever order the requests finish.</li>
+%% <li>`Id' `0' is reserved for frames not tied to a request (a frame that
+%%     did not decode, a log line, a fatal notice). They are logged.</li>
+%% <li>The first frame the program sends is `{0, {ready, Version}}',
+%%     `Version' a binary. Until it arrives (at most 5 seconds) the server
+%%     does not finish starting; without it the start fails with
+%%     `{port_start_failed, Reason}'.</li>
+%% </ul>
+%%
+%% Targets (`Target' in every op) are `self', `{pid, OsPid}',
+%% `{netns, Name}' (`/run/netns/Name') or `{ns, [NsPath]}' (entered in
+%% order; `[]' enters nothing).
+%%
+%% Ops and their results:
+%% <ul>
+%% <li>`{sysctl_read, RelPath, Target}' gives `{ok, Value}', the raw
+%%     contents of `/proc/sys/RelPath' (trailing newline kept).</li>
+%% <li>`{sysctl_write, RelPath, Value, Target}' gives `ok'.</li>
+%% <li>`{sysctl_list, RelPath, Target}' gives `{ok, [{RelPath, Value}]}'
+%%     sorted by path; `RelPath' `<<>>' lists the whole tree.</li>
+%% </ul>
+%% `RelPath' is a binary relative to `/proc/sys' with `/' separators.
+%%
+%% Any op may fail with `{error, {Stage, Errno}}': `Stage' is one of
+%% `read', `write', `list', `open_ns', `unshare', `setns', `thread',
+%% `open', `badarg', `decode', `busy' (and, for sockets, `socket',
+%% `bind', `setsockopt', `send_fd'); `Errno' is a lowercase errno atom
+%% such as `eacces', or for `badarg' and `decode' a reason atom such as
+%% `path', `target' or `value'.
+%%
+%% Replies are decoded with `binary_to_term(Bin, [safe])', so the program
+%% can never create atoms in this node. A reply that cannot be decoded but
+%% whose id can still be read is answered with `{error, {decode, reply}}'.
+%%
+%% == Configuration ==
+%% Application environment of `linx':
+%% <ul>
+%% <li>`port_executable': path of the program (default
+%%     `priv/linx_port' of the application).</li>
+%% <li>`port_args': list of arguments passed to it (default `[]').</li>
+%% </ul>
+-module(linx_port).
+-behaviour(gen_server).
+
+-include_lib("kernel/include/logger.hrl").
+
+%% API
+-export([start_link/0]).
+-export([request/1]).
+-export([request/2]).
+-export([os_pid/0]).
+-export([info/0]).
+
+%% gen_server callbacks
+-export([init/1]).
+-export([handle_call/3]).
+-export([handle_cast/2]).
+-export([handle_info/2]).
+-export([terminate/2]).
+
+-export_type([op/0]).
+-export_type([result/0]).
+-export_type([info/0]).
+
+-type op() :: term().
+%% A request understood by the port program, such as
+%% `{sysctl_read, RelPath, Target}'.
+
+-type result() :: term().
+%% The program's answer to an op, or one of the errors of {@link request/2}.
+
+-type info() :: #{os_pid := non_neg_integer(),
+                  version := binary(),
+                  pending := non_neg_integer()}.
+
+-define(READY_TIMEOUT, 5000).
+-define(DEFAULT_TIMEOUT, 5000).
+
+%% Atoms the program may put in its frames. Replies are decoded with
+%% `[safe]', which refuses atoms unknown to the node; naming them here (and
+%% loading `linx', whose errno table names the errno atoms) makes sure they
+%% exist before the first reply arrives.
+-define(PROTOCOL_ATOMS,
+        [ok, error, ready,
+         %% stages
+         read, write, list, open_ns, unshare, setns, thread, open,
+         badarg, decode, busy, socket, bind, setsockopt, send_fd, panic,
+         %% reasons that are not errnos
+         path, target, value, op, arity, badterm, badframe, too_large,
+         encode, queue, workers, eunknown,
+         %% keys of the stats reply
+         requests, errors, bad_frames, workers_started, uptime_ms]).
+
+-record(state, {
+    port :: port(),
+    os_pid :: non_neg_integer(),
+    version :: binary(),
+    next_id = 1 :: pos_integer(),
+    pending = #{} :: #{pos_integer() => gen_server:from()}
+}).
+
+-type state() :: #state{}.
+
+%%====================================================================
+%% API
+%%====================================================================
+
+%% @doc Starts the server and the port program, linked to the caller.
+%% Returns once the program has sent its ready frame.
+-spec start_link() -> {ok, pid()} | ignore | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @equiv request(Op, 5000)
+-spec request(op()) -> result().
+request(Op) ->
+    request(Op, ?DEFAULT_TIMEOUT).
+
+%% @doc Sends `Op' to the port program and waits for its result.
+%%
+%% Besides the program's own result, this returns `{error, timeout}' when
+%% no reply came within `Timeout' milliseconds, `{error, not_running}' when
+%% the server is not running and `{error, {port_exited, Status}}' when the
+%% program exited before answering.
+-spec request(op(), timeout()) -> result() | {error, Reason} when
+      Reason :: timeout | not_running | {port_exited, term()}.
+request(Op, Timeout) ->
+    try
+        gen_server:call(?MODULE, {request, Op}, Timeout)
+    catch
+        exit:{timeout, _} ->
+            {error, timeout};
+        exit:{noproc, _} ->
+            {error, not_running};
+        exit:{{shutdown, {port_exited, Status}}, _} ->
+            {error, {port_exited, Status}};
+        exit:{Reason, _} ->
+            {error, {port_exited, Reason}}
+    end.
+
+%% @doc Returns the OS process id of the running port program.
+%% Exits (like `gen_server:call/2') when the server is not running.
+-spec os_pid() -> non_neg_integer().
+os_pid() ->
+    gen_server:call(?MODULE, os_pid).
+
+%% @doc Returns the program's OS pid and version and the number of requests
+%% waiting for a reply. Exits when the server is not running.
+-spec info() -> info().
+info() ->
+    gen_server:call(?MODULE, info).
+
+%%====================================================================
+%% gen_server callbacks
+%%====================================================================
+
+%% @private
+-spec init([]) -> {ok, state()} | {stop, {port_start_failed, term()}}.
+init([]) ->
+    process_flag(trap_exit, true),
+    ok = ensure_protocol_atoms(),
+    case executable() of
+        {ok, Path} ->
+            Args = application:get_env(linx, port_args, []),
+            start_port(Path, Args);
+        {error, Reason} ->
+            {stop, {port_start_failed, Reason}}
+    end.
+
+%% @private
+-spec handle_call(term(), gen_server:from(), state()) ->
+          {noreply, state()} | {reply, term(), state()}.
+handle_call({request, Op}, From,
+            #state{port = Port, next_id = Id, pending = Pending} = State) ->
+    %% If the port is already closed, port_command/2 fails; the exit
+    %% message is then on its way and answers this caller with the rest.
+    _ = (catch port_command(Port, term_to_binary({Id, Op}))),
+    {noreply, State#state{next_id = Id + 1,
+                          pending = Pending#{Id => From}}};
+handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
+    {reply, OsPid, State};
+handle_call(info, _From, State) ->
+    #state{os_pid = OsPid, version = Version, pending = Pending} = State,
+    {reply, #{os_pid => OsPid,
+              version => Version,
+              pending => map_size(Pending)}, State};
+handle_call(Request, _From, State) ->
+    {reply, {error, {unknown_call, Request}}, State}.
+
+%% @private
+-spec handle_cast(term(), state()) -> {noreply, state()}.
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+%% @private
+-spec handle_info(term(), state()) ->
+          {noreply, state()}
+        | {stop, {shutdown, {port_exited, term()}}, state()}.
+handle_info({Port, {data, Bin}}, #state{port = Port} = State) ->
+    {noreply, handle_frame(Bin, State)};
+handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
+    port_exited(Status, State);
+handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
+    port_exited(Reason, State);
+handle_info(Msg, State) ->
+    ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
+    {noreply, State}.
+
+%% @private
+-spec terminate(term(), state()) -> ok.
+terminate(_Reason, #state{port = Port}) ->
+    _ = (catch port_close(Port)),
+    ok.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec ensure_protocol_atoms() -> ok.
+ensure_protocol_atoms() ->
+    _ = code:ensure_loaded(linx),
+    lists:foreach(fun(A) when is_atom(A) -> ok end, ?PROTOCOL_ATOMS).
+
+-spec executable() -> {ok, file:filename_all()} | {error, term()}.
+executable() ->
+    case application:get_env(linx, port_executable) of
+        {ok, Path} ->
+            {ok, Path};
+        undefined ->
+            case code:priv_dir(linx) of
+                {error, Reason} ->
+                    {error, {priv_dir, Reason}};
+                Dir ->
+                    {ok, filename:join(Dir, "linx_port")}
+            end
+    end.
+
+-spec start_port(file:filename_all(), [string() | binary()]) ->
+          {ok, state()} | {stop, {port_start_failed, term()}}.
+start_port(Path, Args) ->
+    try open_port({spawn_executable, Path},
+                  [{packet, 4}, binary, exit_status, use_stdio,
+                   {args, Args}]) of
+        Port ->
+            Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
+            case await_ready(Port, Deadline) of
+                {ok, Version} ->
+                    case erlang:port_info(Port, os_pid) of
+                        {os_pid, OsPid} ->
+                            {ok, #state{port = Port, os_pid = OsPid,
+                                        version = Version}};
+                        undefined ->
+                            {stop, {port_start_failed, port_closed}}
+                    end;
+                {error, Reason} ->
+                    _ = (catch port_close(Port)),
+                    {stop, {port_start_failed, Reason}}
+            end
+    catch
+        error:Reason ->
+            {stop, {port_start_failed, {open_port, Reason}}}
+    end.
+
+%% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are
+%% logged (even undecodable ones); any other frame means the program does
+%% not speak this protocol.
+-spec await_ready(port(), integer()) -> {ok, binary()} | {error, term()}.
+await_ready(Port, Deadline) ->
+    Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {Port, {data, Bin}} ->
+            case decode(Bin) of
+                {ok, {0, {ready, Version}}} when is_binary(Version) ->
+                    {ok, Version};
+                {ok, {0, Notice}} ->
+                    ?LOG_WARNING("linx_port: notice before ready: ~0tP",
+                                 [Notice, 30]),
+                    await_ready(Port, Deadline);
+                {ok, Other} ->
+                    {error, {unexpected_frame, Other}};
+                error ->
+                    case frame_id(Bin) of
+                        {ok, 0} ->
+                            ?LOG_WARNING("linx_port: undecodable notice of "
+                                         "~b bytes before ready",
+                                         [byte_size(Bin)]),
+                            await_ready(Port, Deadline);
+                        _ ->
+                            {error, {undecodable_frame, byte_size(Bin)}}
+                    end
+            end;
+        {Port, {exit_status, Status}} ->
+            {error, {exit_status, Status}};
+        {'EXIT', Port, Reason} ->
+            {error, {port_exit, Reason}}
+    after Timeout ->
+        {error, timeout}
+    end.
+
+-spec handle_frame(binary(), state()) -> state().
+handle_frame(Bin, #state{pending = Pending} = State) ->
+    case decode(Bin) of
+        {ok, {Id, Result}} when is_integer(Id), Id > 0 ->
+            case maps:take(Id, Pending) of
+                {From, Rest} ->
+                    gen_server:reply(From, Result),
+                    State#state{pending = Rest};
+                error ->
+                    ?LOG_WARNING("linx_port: reply for unknown id ~b: ~0tP",
+                                 [Id, Result, 30]),
+                    State
+            end;
+        {ok, {0, Msg}} ->
+            ?LOG_WARNING("linx_port: message from port program: ~0tP",
+                         [Msg, 30]),
+            State;
+        {ok, Other} ->
+            ?LOG_ERROR("linx_port: malformed frame from port program: ~0tP",
+                       [Other, 30]),
+            State;
+        error ->
+            undecodable_frame(Bin, State)
+    end.
+
+%% A frame `[safe]' refused (typically an atom unknown to this node). If the
+%% id can still be read, its caller gets an error instead of a timeout.
+-spec undecodable_frame(binary(), state()) -> state().
+undecodable_frame(Bin, #state{pending = Pending} = State) ->
+    ?LOG_ERROR("linx_port: undecodable frame of ~b bytes from port program",
+               [byte_size(Bin)]),
+    case frame_id(Bin) of
+        {ok, Id} when is_map_key(Id, Pending) ->
+            {From, Rest} = maps:take(Id, Pending),
+            gen_server:reply(From, {error, {decode, reply}}),
+            State#state{pending = Rest};
+        _ ->
+            State
+    end.
+
+%% Reads the id of a `{Id, _}' frame without decoding the rest.
+-spec frame_id(binary()) -> {ok, non_neg_integer()} | error.
+frame_id(<<131, 104, 2, 97, Id:8, _/binary>>) ->
+    {ok, Id};
+frame_id(<<131, 104, 2, 98, Id:32/signed, _/binary>>) when Id >= 0 ->
+    {ok, Id};
+frame_id(<<131, 104, 2, 110, N:8, 0:8, Digits:N/binary, _/binary>>) ->
+    {ok, binary:decode_unsigned(Digits, little)};
+frame_id(_) ->
+    error.
+
+-spec decode(binary()) -> {ok, term()} | error.
+decode(Bin) ->
+    try binary_to_term(Bin, [safe]) of
+        Term -> {ok, Term}
+    catch
+        error:badarg -> error
+    end.
+
+-spec port_exited(term(), state()) ->
+          {stop, {shutdown, {port_exited, term()}}, state()}.
+port_exited(Status, #state{pending = Pending} = State) ->
+    Error = {error, {port_exited, Status}},
+    maps:foreach(fun(_Id, From) -> gen_server:reply(From, Error) end, Pending),
+    {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.

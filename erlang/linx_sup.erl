@@ -1,0 +1,27 @@
+%% @doc Top supervisor of the linx application.
+%%
+%% Supervises one permanent worker, {@link linx_port}. The restart intensity
+%% (10 restarts in 5 seconds) lets the port program be killed every couple of
+%% seconds and still come back without taking the application down.
+-module(linx_sup).
+-behaviour(supervisor).
+
+-export([start_link/0]).
+-export([init/1]).
+
+-spec start_link() -> supervisor:startlink_ret().
+start_link() ->
+    supervisor:start_link({local, ?MODULE}, ?MODULE, []).
+
+-spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
+init([]) ->
+    SupFlags = #{strategy => one_for_one,
+                 intensity => 10,
+                 period => 5},
+    Port = #{id => linx_port,
+             start => {linx_port, start_link, []},
+             restart => permanent,
+             shutdown => 5000,
+             type => worker,
+             modules => [linx_port]},
+    {ok, {SupFlags, [Port]}}.

@@ -1,0 +1,130 @@
+%% @doc Helpers for Common Test suites: real network namespaces, processes
+%% in their own namespaces, and shell oracles (`ip', `sysctl', `nsenter').
+%%
+%% Under `LINX_REQUIRE_NS=1' a namespace that cannot be made fails the
+%% test; otherwise the test is skipped.
+-module(linx_ct_ns).
+
+-export([sh/1,
+         sh_ok/1,
+         unique/1,
+         netns_add/1,
+         netns_del/1,
+         oracle/2,
+         unshare_net/0,
+         kill/1,
+         host_sysctl/1,
+         require/1]).
+
+%% @doc Run a shell command; return its exit status and output.
+-spec sh(iodata()) -> {non_neg_integer(), binary()}.
+sh(Cmd) ->
+    Port = open_port({spawn_executable, "/bin/sh"},
+                     [{args, ["-c", unicode:characters_to_list(Cmd)]},
+                      exit_status, binary, stderr_to_stdout, use_stdio]),
+    collect(Port, []).
+
+collect(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> collect(Port, [Acc, D]);
+        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
+    after 30000 ->
+        catch port_close(Port),
+        {timeout, iolist_to_binary(Acc)}
+    end.
+
+%% @doc Run a shell command that must succeed; return its trimmed output.
+-spec sh_ok(iodata()) -> binary().
+sh_ok(Cmd) ->
+    case sh(Cmd) of
+        {0, Out} -> string:trim(Out, trailing);
+        {S, Out} -> ct:fail({command_failed, iolist_to_binary(Cmd), S, Out})
+    end.
+
+%% @doc A name unique to this test run.
+-spec unique(string()) -> string().
+unique(Prefix) ->
+    Prefix ++ "-" ++ os:getpid() ++ "-" ++ integer_to_list(erlang:unique_integer([positive])).
+
+%% @doc Make a network namespace with `ip netns add'.
+-spec netns_add(string()) -> ok | {skip, term()}.
+netns_add(Name) ->
+    case sh(["ip netns add ", Name]) of
+        {0, _} -> ok;
+        Other -> require({cannot_create_netns, Name, Other})
+    end.
+
+%% @doc Remove a network namespace (no error if it is already gone).
+-spec netns_del(string()) -> ok.
+netns_del(Name) ->
+    _ = sh(["ip netns del ", Name, " 2>/dev/null"]),
+    ok.
+
+%% @doc The value of a sysctl as `sysctl -n' prints it inside a target:
+%% `{netns, Name}', `{pid, OsPid}' (through nsenter) or `host'.
+-spec oracle(host | {netns, string()} | {pid, integer()}, string()) -> binary().
+oracle(host, Key) ->
+    sh_ok(["sysctl -n ", Key]);
+oracle({netns, Name}, Key) ->
+    sh_ok(["ip netns exec ", Name, " sysctl -n ", Key]);
+oracle({pid, Pid}, Key) ->
+    sh_ok(["nsenter -t ", integer_to_list(Pid), " -n sysctl -n ", Key]).
+
+%% @doc The host's value of a sysctl key, read with sysctl(8).
+-spec host_sysctl(string()) -> binary().
+host_sysctl(Key) ->
+    oracle(host, Key).
+
+%% @doc Start a process in a new network namespace (`unshare -n'); return
+%% its OS pid. It lives until {@link kill/1}.
+-spec unshare_net() -> {ok, integer()} | {skip, term()}.
+unshare_net() ->
+    Self = self(),
+    Holder = spawn(fun() ->
+        Port = open_port({spawn_executable, "/usr/bin/unshare"},
+                         [{args, ["-n", "sleep", "3600"]}, exit_status]),
+        {os_pid, Pid} = erlang:port_info(Port, os_pid),
+        Self ! {unshared, self(), Pid},
+        receive stop -> ok end
+    end),
+    receive
+        {unshared, Holder, Pid} ->
+            Deadline = erlang:monotonic_time(millisecond) + 5000,
+            wait_netns_differs(Pid, Deadline)
+    after 5000 ->
+        require(unshare_did_not_start)
+    end.
+
+%% unshare(1) calls unshare(2) and then execs sleep, so the pid is right at
+%% once but its namespace changes a moment later: poll (bounded) until
+%% /proc/PID/ns/net differs from ours.
+wait_netns_differs(Pid, Deadline) ->
+    Own = file:read_link("/proc/self/ns/net"),
+    case file:read_link("/proc/" ++ integer_to_list(Pid) ++ "/ns/net") of
+        {ok, _} = Own ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true ->
+                    require({unshare_did_not_take_effect, Pid});
+                false ->
+                    receive after 1 -> ok end,
+                    wait_netns_differs(Pid, Deadline)
+            end;
+        {ok, _} ->
+            {ok, Pid};
+        {error, _} = E ->
+            require({unshare_failed, Pid, E})
+    end.
+
+%% @doc Kill an OS process with SIGKILL.
+-spec kill(integer()) -> ok.
+kill(Pid) ->
+    _ = sh(["kill -9 ", integer_to_list(Pid), " 2>/dev/null"]),
+    ok.
+
+%% @doc Fail when namespaces are required (LINX_REQUIRE_NS=1), else skip.
+-spec require(term()) -> {skip, term()}.
+require(Why) ->
+    case os:getenv("LINX_REQUIRE_NS") of
+        "1" -> ct:fail({namespace_required, Why});
+        _ -> {skip, Why}
+    end.

@@ -1,0 +1,315 @@
+%% @doc sysctl read, write and list through the linx application, in the
+%% host, in a netns made with `ip netns add', and in the namespaces of a
+%% process started with `unshare -n'. Every value is checked against
+%% sysctl(8) run inside the same namespace (`ip netns exec', `nsenter').
+-module(linx_sysctl_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+
+-export([all/0, groups/0, init_per_suite/1, end_per_suite/1,
+         init_per_group/2, end_per_group/2]).
+-export([host_read/1, host_write_leaves_netns_alone/1,
+         netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
+         netns_list_matches_sysctl_a/1, netns_list_keys_round_trip/1,
+         netns_by_path/1, netns_recreated/1,
+         pid_read_write/1, pid_list/1,
+         list_whole_tree/1, list_single_file/1,
+         bad_keys/1, bad_values/1, bad_in/1, missing_key/1, missing_list_root/1,
+         missing_ns_file/1, not_a_namespace/1, deleted_netns/1, dead_pid/1,
+         read_only_key/1, error_text/1]).
+
+all() ->
+    [{group, host}, {group, netns}, {group, pid}, {group, errors}].
+
+groups() ->
+    [{host, [], [host_read, host_write_leaves_netns_alone, list_whole_tree, list_single_file]},
+     {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
+                  netns_list_matches_sysctl_a, netns_list_keys_round_trip,
+                  netns_by_path, netns_recreated]},
+     {pid, [], [pid_read_write, pid_list]},
+     {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
+                   missing_ns_file, not_a_namespace, deleted_netns, dead_pid,
+                   read_only_key, error_text]}].
+
+init_per_suite(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    Config.
+
+end_per_suite(_Config) ->
+    ok = application:stop(linx).
+
+init_per_group(pid, Config) ->
+    case linx_ct_ns:unshare_net() of
+        {ok, Pid} -> [{pid, Pid} | Config];
+        {skip, _} = Skip -> Skip
+    end;
+init_per_group(_, Config) ->
+    Name = linx_ct_ns:unique("linx-ct"),
+    case linx_ct_ns:netns_add(Name) of
+        ok -> [{netns, Name} | Config];
+        {skip, _} = Skip -> Skip
+    end.
+
+end_per_group(pid, Config) ->
+    linx_ct_ns:kill(?config(pid, Config));
+end_per_group(_, Config) ->
+    linx_ct_ns:netns_del(?config(netns, Config)).
+
+in(Config) -> #{in => {netns, ?config(netns, Config)}}.
+
+%% ------------------------------------------------------------------ host
+
+%% Reading in the port's own namespaces gives what sysctl(8) gives.
+host_read(_Config) ->
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+    {ok, Ostype} = linx_sysctl:read("kernel.ostype"),
+    PidMax = binary_to_integer(linx_ct_ns:host_sysctl("kernel.pid_max")),
+    {ok, PidMax} = linx_sysctl:read_int(<<"kernel.pid_max">>),
+    {ok, PidMax} = linx_sysctl:read_int(<<"kernel/pid_max">>, #{in => self}).
+
+%% A write on the host changes the host and not a netns.
+host_write_leaves_netns_alone(Config) ->
+    Key = "net.ipv4.ip_default_ttl",
+    Old = linx_ct_ns:host_sysctl(Key),
+    NsOld = linx_ct_ns:oracle({netns, ?config(netns, Config)}, Key),
+    New = integer_to_binary(case binary_to_integer(Old) of 77 -> 78; _ -> 77 end),
+    try
+        ok = linx_sysctl:write(Key, binary_to_integer(New)),
+        New = linx_ct_ns:host_sysctl(Key),
+        {ok, New} = linx_sysctl:read(Key),
+        NsOld = linx_ct_ns:oracle({netns, ?config(netns, Config)}, Key),
+        {ok, NsOld} = linx_sysctl:read(Key, in(Config))
+    after
+        ok = linx_sysctl:write(Key, Old)
+    end,
+    Old = linx_ct_ns:host_sysctl(Key).
+
+%% The whole tree lists, sorted, with keys that read back.
+list_whole_tree(_Config) ->
+    {ok, All} = linx_sysctl:list(),
+    true = length(All) > 300,
+    Keys = [K || {K, _} <- All],
+    Keys = lists:usort(Keys),
+    {_, Ostype} = lists:keyfind(<<"kernel.ostype">>, 1, All),
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype").
+
+%% A prefix that names a file lists that one entry.
+list_single_file(_Config) ->
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+    {ok, [{<<"kernel.ostype">>, Ostype}]} = linx_sysctl:list("kernel.ostype").
+
+%% ----------------------------------------------------------------- netns
+
+%% A read in a netns agrees with `ip netns exec NAME sysctl -n'.
+netns_read(Config) ->
+    Ns = ?config(netns, Config),
+    [begin
+         Want = linx_ct_ns:oracle({netns, Ns}, Key),
+         {ok, Want} = linx_sysctl:read(Key, in(Config))
+     end || Key <- ["net.ipv4.ip_forward", "net.ipv4.conf.lo.forwarding",
+                    "net.core.somaxconn", "net.ipv6.conf.all.disable_ipv6"]].
+
+%% A write in a netns shows in that netns and not on the host.
+netns_write(Config) ->
+    Ns = ?config(netns, Config),
+    Key = "net.ipv4.ip_forward",
+    HostBefore = linx_ct_ns:host_sysctl(Key),
+    New = case linx_ct_ns:oracle({netns, Ns}, Key) of <<"1">> -> 0; _ -> 1 end,
+    ok = linx_sysctl:write(Key, New, in(Config)),
+    NewBin = integer_to_binary(New),
+    NewBin = linx_ct_ns:oracle({netns, Ns}, Key),
+    {ok, New} = linx_sysctl:read_int(Key, in(Config)),
+    HostBefore = linx_ct_ns:host_sysctl(Key),
+    %% Strings are written as given.
+    ok = linx_sysctl:write(<<"net.core.somaxconn">>, <<"1234">>, in(Config)),
+    <<"1234">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn").
+
+%% Multi-valued keys read as integer lists and write from them.
+netns_read_ints(Config) ->
+    Ns = ?config(netns, Config),
+    Key = "net.ipv4.ip_local_port_range",
+    ok = linx_sysctl:write(Key, [20000, 30000], in(Config)),
+    {ok, [20000, 30000]} = linx_sysctl:read_ints(Key, in(Config)),
+    [<<"20000">>, <<"30000">>] = string:lexemes(linx_ct_ns:oracle({netns, Ns}, Key), " \t").
+
+%% Interface names with dots need the slash form, and work.
+netns_dotted_interface(Config) ->
+    Ns = ?config(netns, Config),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add br.100 type bridge"]),
+    Key = <<"net/ipv4/conf/br.100/forwarding">>,
+    ok = linx_sysctl:write(Key, 1, in(Config)),
+    <<"1">> = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.conf.br/100.forwarding"),
+    {ok, 1} = linx_sysctl:read_int(Key, in(Config)),
+    {ok, Entries} = linx_sysctl:list(<<"net/ipv4/conf/br.100">>, in(Config)),
+    {Key, <<"1">>} = lists:keyfind(Key, 1, Entries),
+    %% In dot form every dot separates segments: that is br/100/forwarding.
+    {error, #{errno := enoent, path := <<"/proc/sys/net/ipv4/conf/br/100/forwarding">>}} =
+        linx_sysctl:read(<<"net.ipv4.conf.br.100.forwarding">>, in(Config)),
+    %% The bridge exists only in the netns.
+    {error, #{errno := enoent}} = linx_sysctl:read(Key).
+
+%% list of net.ipv4.conf has exactly the keys and values of `sysctl -a'.
+netns_list_matches_sysctl_a(Config) ->
+    Ns = ?config(netns, Config),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add v0 type veth peer name v1"]),
+    Out = linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -a 2>/dev/null"]),
+    Oracle = lists:sort(
+               [{sysctl_key_to_linx(K), string:trim(V)}
+                || Line <- binary:split(Out, <<"\n">>, [global, trim_all]),
+                   [K, V] <- [binary:split(Line, <<" = ">>)],
+                   binary:match(K, <<"net.ipv4.conf.">>) =:= {0, 14}]),
+    {ok, Listed} = linx_sysctl:list("net.ipv4.conf", in(Config)),
+    true = length(Listed) > 50,
+    Oracle = lists:sort(Listed),
+    %% The veth pair, which exists only in the netns, is there.
+    {_, _} = lists:keyfind(<<"net.ipv4.conf.v0.forwarding">>, 1, Listed),
+    {_, _} = lists:keyfind(<<"net.ipv4.conf.v1.forwarding">>, 1, Listed),
+    false = lists:keyfind(<<"net.ipv4.conf.v0.forwarding">>, 1, element(2, linx_sysctl:list("net.ipv4.conf"))).
+
+%% sysctl(8) prints `/' for a dot inside a segment and `.' between segments.
+sysctl_key_to_linx(K) ->
+    Segs = [binary:replace(S, <<"/">>, <<".">>, [global])
+            || S <- binary:split(K, <<".">>, [global])],
+    case lists:any(fun(S) -> binary:match(S, <<".">>) =/= nomatch end, Segs) of
+        true -> iolist_to_binary(lists:join(<<"/">>, Segs));
+        false -> iolist_to_binary(lists:join(<<".">>, Segs))
+    end.
+
+%% Every key a list returns reads back to the same value.
+netns_list_keys_round_trip(Config) ->
+    {ok, Listed} = linx_sysctl:list(<<"net.ipv4.conf.lo">>, in(Config)),
+    true = length(Listed) > 10,
+    [{ok, V} = linx_sysctl:read(K, in(Config)) || {K, V} <- Listed],
+    ok.
+
+%% `{path, File}' and `{ns, [File]}' reach the same netns as `{netns, Name}'.
+netns_by_path(Config) ->
+    Ns = ?config(netns, Config),
+    File = "/run/netns/" ++ Ns,
+    ok = linx_sysctl:write("net.core.somaxconn", 4321, in(Config)),
+    {ok, 4321} = linx_sysctl:read_int("net.core.somaxconn", #{in => {path, File}}),
+    {ok, 4321} = linx_sysctl:read_int("net.core.somaxconn", #{in => {ns, [list_to_binary(File)]}}),
+    Host = linx_ct_ns:host_sysctl("net.core.somaxconn"),
+    {ok, Host} = linx_sysctl:read("net.core.somaxconn", #{in => {ns, []}}).
+
+%% A netns deleted and made again under the same name is a new namespace:
+%% the next read sees the new one's value, never the old one's.
+netns_recreated(_Config) ->
+    Ns = linx_ct_ns:unique("linx-re"),
+    ok = linx_ct_ns:netns_add(Ns),
+    In = #{in => {netns, Ns}},
+    try
+        ok = linx_sysctl:write("net.core.somaxconn", 1111, In),
+        {ok, 1111} = linx_sysctl:read_int("net.core.somaxconn", In),
+        linx_ct_ns:netns_del(Ns),
+        ok = linx_ct_ns:netns_add(Ns),
+        linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -q -w net.core.somaxconn=2222"]),
+        {ok, 2222} = linx_sysctl:read_int("net.core.somaxconn", In)
+    after
+        linx_ct_ns:netns_del(Ns)
+    end.
+
+%% ------------------------------------------------------------------- pid
+
+%% {pid, N} reaches the namespaces of a process made with `unshare -n'.
+pid_read_write(Config) ->
+    Pid = ?config(pid, Config),
+    In = #{in => {pid, Pid}},
+    Key = "net.ipv4.ip_forward",
+    Want = linx_ct_ns:oracle({pid, Pid}, Key),
+    {ok, Want} = linx_sysctl:read(Key, In),
+    HostBefore = linx_ct_ns:host_sysctl(Key),
+    New = case Want of <<"1">> -> 0; _ -> 1 end,
+    ok = linx_sysctl:write(Key, New, In),
+    NewBin = integer_to_binary(New),
+    NewBin = linx_ct_ns:oracle({pid, Pid}, Key),
+    HostBefore = linx_ct_ns:host_sysctl(Key).
+
+%% A list inside the process's netns sees its lo only.
+pid_list(Config) ->
+    Pid = ?config(pid, Config),
+    {ok, Listed} = linx_sysctl:list("net.ipv4.conf", #{in => {pid, Pid}}),
+    Ifaces = lists:usort([lists:nth(4, binary:split(K, [<<".">>, <<"/">>], [global]))
+                          || {K, _} <- Listed]),
+    [<<"all">>, <<"default">>, <<"lo">>] = Ifaces.
+
+%% ---------------------------------------------------------------- errors
+
+%% Malformed keys never reach the port.
+bad_keys(_Config) ->
+    [{error, {bad_key, K}} = linx_sysctl:read(K)
+     || K <- [<<>>, "", <<".net">>, <<"net.">>, <<"net..ipv4">>, <<"net/../etc">>,
+              <<"/proc/sys/net">>, <<"net/">>, <<"net//ipv4">>, <<"a.b c">>,
+              <<"net/./ipv4">>, <<"a", 0, "b">>, 42, {a}, 1.5]],
+    {error, {bad_key, <<"../x">>}} = linx_sysctl:write(<<"../x">>, 1),
+    {error, {bad_key, <<"/x">>}} = linx_sysctl:list(<<"/x">>).
+
+%% Values with a newline or NUL, and unsupported types, are refused.
+bad_values(_Config) ->
+    {error, {bad_value, {contains, newline}}} = linx_sysctl:write("net.core.somaxconn", <<"1\n2">>),
+    {error, {bad_value, {contains, nul}}} = linx_sysctl:write("net.core.somaxconn", <<"1", 0>>),
+    {error, {unsupported_type, 1.5}} = linx_sysctl:write("net.core.somaxconn", 1.5),
+    {error, {unsupported_type, foo}} = linx_sysctl:write("net.core.somaxconn", foo),
+    {error, {unsupported_type, #{}}} = linx_sysctl:write("net.core.somaxconn", #{}).
+
+%% Bad `in' options are refused with the option.
+bad_in(_Config) ->
+    [{error, {bad_in, In}} = linx_sysctl:read("kernel.ostype", #{in => In})
+     || In <- [other, {pid, 0}, {pid, -3}, {pid, "1"}, {netns, ""}, {netns, "a/b"},
+               {netns, ".."}, {path, ""}, {ns, not_a_list}, {ns, [1]}, {netns, 1}]].
+
+%% A key that does not exist: enoent, with the path in the error.
+missing_key(_Config) ->
+    {error, #{stage := read, errno := enoent, code := 2, key := <<"kernel.no_such_key">>,
+              path := <<"/proc/sys/kernel/no_such_key">>}} =
+        linx_sysctl:read("kernel.no_such_key"),
+    {error, #{stage := write, errno := enoent}} = linx_sysctl:write("kernel.no_such_key", 1).
+
+%% A list root that does not exist.
+missing_list_root(_Config) ->
+    {error, #{stage := list, errno := enoent}} = linx_sysctl:list("no.such.tree").
+
+%% A namespace file that does not exist.
+missing_ns_file(_Config) ->
+    {error, #{stage := open_ns, errno := enoent}} =
+        linx_sysctl:read("kernel.ostype", #{in => {path, "/run/netns/linx-no-such-ns"}}),
+    {error, #{stage := open_ns, errno := enoent}} =
+        linx_sysctl:read("kernel.ostype", #{in => {netns, "linx-no-such-ns"}}).
+
+%% A file that is not a namespace.
+not_a_namespace(_Config) ->
+    [{error, #{stage := open_ns, errno := einval}} =
+         linx_sysctl:read("kernel.ostype", #{in => {path, P}})
+     || P <- ["/etc/hostname", "/dev/null", "/proc/sys"]].
+
+%% A netns deleted after use is gone for the next request.
+deleted_netns(_Config) ->
+    Ns = linx_ct_ns:unique("linx-gone"),
+    ok = linx_ct_ns:netns_add(Ns),
+    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", #{in => {netns, Ns}}),
+    linx_ct_ns:netns_del(Ns),
+    {error, #{stage := open_ns, errno := enoent}} =
+        linx_sysctl:read("net.ipv4.ip_forward", #{in => {netns, Ns}}).
+
+%% A pid that no longer exists.
+dead_pid(_Config) ->
+    Port = open_port({spawn_executable, "/bin/true"}, [exit_status]),
+    {os_pid, Pid} = erlang:port_info(Port, os_pid),
+    receive {Port, {exit_status, 0}} -> ok end,
+    {error, #{stage := open_ns, errno := esrch}} =
+        linx_sysctl:read("net.ipv4.ip_forward", #{in => {pid, Pid}}).
+
+%% A read-only key refuses writes, even for root.
+read_only_key(_Config) ->
+    {error, #{stage := write, errno := eacces, code := 13}} = linx_sysctl:write("kernel.ostype", <<"x">>),
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+    {ok, Ostype} = linx_sysctl:read("kernel.ostype").
+
+%% Errors render as one readable line.
+error_text(_Config) ->
+    {error, E} = linx_sysctl:write("kernel.ostype", <<"x">>),
+    <<"sysctl write \"kernel.ostype\" failed on /proc/sys/kernel/ostype: eacces (errno 13)">> =
+        iolist_to_binary(linx:format_error(E)),
+    {error, B} = linx_sysctl:read(<<"a..b">>),
+    Text = iolist_to_binary(linx:format_error(B)),
+    {match, _} = re:run(Text, "a\\.\\.b").

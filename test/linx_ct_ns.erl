@@ -12,6 +12,7 @@
          netns_del/1,
          oracle/2,
          unshare_net/0,
+         unshare/1,
          kill/1,
          host_sysctl/1,
          require/1]).
@@ -79,10 +80,16 @@ host_sysctl(Key) ->
 %% its OS pid. It lives until {@link kill/1}.
 -spec unshare_net() -> {ok, integer()} | {skip, term()}.
 unshare_net() ->
+    unshare(["-n"]).
+
+%% @doc Start a process with `unshare Flags sleep 3600' (Flags must include
+%% `-n'); return its OS pid once its net namespace is a new one.
+-spec unshare([string()]) -> {ok, integer()} | {skip, term()}.
+unshare(Flags) ->
     Self = self(),
     Holder = spawn(fun() ->
         Port = open_port({spawn_executable, "/usr/bin/unshare"},
-                         [{args, ["-n", "sleep", "3600"]}, exit_status]),
+                         [{args, Flags ++ ["sleep", "3600"]}, exit_status]),
         {os_pid, Pid} = erlang:port_info(Port, os_pid),
         Self ! {unshared, self(), Pid},
         receive stop -> ok end

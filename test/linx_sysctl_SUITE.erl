@@ -12,7 +12,7 @@
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
          netns_list_matches_sysctl_a/1, netns_list_keys_round_trip/1,
          netns_by_path/1, netns_recreated/1,
-         pid_read_write/1, pid_list/1,
+         pid_read_write/1, pid_list/1, pid_all_namespaces/1,
          list_whole_tree/1, list_single_file/1,
          bad_keys/1, bad_values/1, bad_in/1, missing_key/1, missing_list_root/1,
          missing_ns_file/1, not_a_namespace/1, deleted_netns/1, dead_pid/1,
@@ -26,7 +26,7 @@ groups() ->
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
                   netns_list_matches_sysctl_a, netns_list_keys_round_trip,
                   netns_by_path, netns_recreated]},
-     {pid, [], [pid_read_write, pid_list]},
+     {pid, [], [pid_read_write, pid_list, pid_all_namespaces]},
      {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
                    missing_ns_file, not_a_namespace, deleted_netns, dead_pid,
                    read_only_key, error_text]}].
@@ -232,6 +232,28 @@ pid_list(Config) ->
     Ifaces = lists:usort([lists:nth(4, binary:split(K, [<<".">>, <<"/">>], [global]))
                           || {K, _} <- Listed]),
     [<<"all">>, <<"default">>, <<"lo">>] = Ifaces.
+
+%% A process with its own mount, uts, ipc and net namespaces: {pid, N}
+%% enters all of them (mount after unshare(CLONE_FS) on the worker).
+pid_all_namespaces(_Config) ->
+    {ok, Pid} = linx_ct_ns:unshare(["-m", "-u", "-i", "-n", "--propagation", "private"]),
+    try
+        P = integer_to_list(Pid),
+        Name = list_to_binary(linx_ct_ns:unique("h")),
+        linx_ct_ns:sh_ok(["nsenter -t ", P, " -u hostname ", Name]),
+        In = #{in => {pid, Pid}},
+        {ok, Name} = linx_sysctl:read("kernel.hostname", In),
+        HostName = linx_ct_ns:host_sysctl("kernel.hostname"),
+        {ok, HostName} = linx_sysctl:read("kernel.hostname"),
+        true = HostName =/= Name,
+        ok = linx_sysctl:write("kernel.hostname", <<"linx-uts">>, In),
+        <<"linx-uts">> = linx_ct_ns:sh_ok(["nsenter -t ", P, " -u hostname"]),
+        HostName = linx_ct_ns:host_sysctl("kernel.hostname"),
+        Fwd = linx_ct_ns:oracle({pid, Pid}, "net.ipv4.ip_forward"),
+        {ok, Fwd} = linx_sysctl:read("net.ipv4.ip_forward", In)
+    after
+        linx_ct_ns:kill(Pid)
+    end.
 
 %% ---------------------------------------------------------------- errors
 

@@ -55,6 +55,22 @@
 %% can never create atoms in this node. A reply that cannot be decoded but
 %% whose id can still be read is answered with `{error, {decode, reply}}'.
 %%
+%% == The fd channel ==
+%%
+%% Ops that create sockets (`{netlink_open, Protocol, Groups, Target}',
+%% `{socket_open, Domain, Type, Protocol, Target}') answer `{ok, fd}': the
+%% descriptor itself travels separately. Before starting the program this
+%% server listens on a `SOCK_SEQPACKET' Unix socket at a random abstract
+%% address (`<<0, "linx-", Random/binary>>') and passes its name with
+%% `--fd-socket'. It accepts exactly one peer, whose `SO_PEERCRED' pid must
+%% be the program's OS pid (any other connection is logged and closed), and
+%% then stops listening. Each descriptor arrives as one message: payload
+%% `<<Id:64/big>>', control data `SCM_RIGHTS'. A descriptor is handed over
+%% only when both it and its `{ok, fd}' reply have arrived; one whose caller
+%% is gone, whose caller's timeout has passed, whose reply is an error or
+%% whose id is unknown is closed. If the channel breaks, the server stops as
+%% if the program had exited.
+%%
 %% == Configuration ==
 %% Application environment of `linx':
 %% <ul>
@@ -71,6 +87,7 @@
 -export([start_link/0]).
 -export([request/1]).
 -export([request/2]).
+-export([request_fd/3]).
 -export([os_pid/0]).
 -export([info/0]).
 
@@ -94,7 +111,8 @@
 
 -type info() :: #{os_pid := non_neg_integer(),
                   version := binary(),
-                  pending := non_neg_integer()}.
+                  pending := non_neg_integer(),
+                  fd_channel := binary()}.
 
 -define(READY_TIMEOUT, 5000).
 -define(DEFAULT_TIMEOUT, 5000).
@@ -114,12 +132,29 @@
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 
+-type fd_mode() :: raw | {adopt, socket_opts()}.
+%% What to do with a received descriptor: hand over the number, or adopt it
+%% with `socket:open/2' and make the caller the socket's controlling process.
+
+-type socket_opts() :: #{domain := socket:domain() | integer(),
+                         type := socket:type() | integer(),
+                         protocol := socket:protocol() | integer()}.
+
+-type waiter() :: gen_server:from()
+                | {fd, gen_server:from(), fd_mode(), Deadline :: integer()}.
+
 -record(state, {
     port :: port(),
     os_pid :: non_neg_integer(),
     version :: binary(),
+    fd_sock :: socket:socket(),
+    fd_name :: binary(),
     next_id = 1 :: pos_integer(),
-    pending = #{} :: #{pos_integer() => gen_server:from()}
+    pending = #{} :: #{pos_integer() => waiter()},
+    %% descriptors that arrived before their reply
+    fds = #{} :: #{pos_integer() => non_neg_integer()},
+    %% `{ok, fd}' replies that arrived before their descriptor
+    parked = #{} :: #{pos_integer() => true}
 }).
 
 -type state() :: #state{}.
@@ -148,8 +183,12 @@ request(Op) ->
 -spec request(op(), timeout()) -> result() | {error, Reason} when
       Reason :: timeout | not_running | {port_exited, term()}.
 request(Op, Timeout) ->
+    call({request, Op}, Timeout).
+
+-spec call(term(), timeout()) -> term().
+call(Request, Timeout) ->
     try
-        gen_server:call(?MODULE, {request, Op}, Timeout)
+        gen_server:call(?MODULE, Request, Timeout)
     catch
         exit:{timeout, _} ->
             {error, timeout};
@@ -160,6 +199,17 @@ request(Op, Timeout) ->
         exit:{Reason, _} ->
             {error, {port_exited, Reason}}
     end.
+
+%% @doc Sends an op that creates a socket and waits for its descriptor.
+%%
+%% With `raw' the result is `{ok, Fd}', a descriptor number the caller now
+%% owns (and must close). With `{adopt, Opts}' the descriptor is adopted with
+%% `socket:open(Fd, Opts)' and the result is `{ok, Socket}' whose
+%% controlling process is the caller. Errors are those of {@link request/2}.
+-spec request_fd(op(), fd_mode(), timeout()) ->
+          {ok, non_neg_integer() | socket:socket()} | {error, term()}.
+request_fd(Op, Mode, Timeout) ->
+    call({request_fd, Op, Mode, Timeout}, Timeout).
 
 %% @doc Returns the OS process id of the running port program.
 %% Exits (like `gen_server:call/2') when the server is not running.
@@ -184,8 +234,15 @@ init([]) ->
     ok = ensure_protocol_atoms(),
     case executable() of
         {ok, Path} ->
-            Args = application:get_env(linx, port_args, []),
-            start_port(Path, Args);
+            case listen_fd_channel() of
+                {ok, Listener, Name} ->
+                    Args = ["--fd-socket", Name | application:get_env(linx, port_args, [])],
+                    Result = start_port(Path, Args, Listener, Name),
+                    _ = socket:close(Listener),
+                    Result;
+                {error, Reason} ->
+                    {stop, {port_start_failed, {fd_channel, Reason}}}
+            end;
         {error, Reason} ->
             {stop, {port_start_failed, Reason}}
     end.
@@ -193,22 +250,35 @@ init([]) ->
 %% @private
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
-handle_call({request, Op}, From,
-            #state{port = Port, next_id = Id, pending = Pending} = State) ->
-    %% If the port is already closed, port_command/2 fails; the exit
-    %% message is then on its way and answers this caller with the rest.
-    _ = (catch port_command(Port, term_to_binary({Id, Op}))),
-    {noreply, State#state{next_id = Id + 1,
-                          pending = Pending#{Id => From}}};
+handle_call({request, Op}, From, State) ->
+    {noreply, send_request(Op, From, State)};
+handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
+    Deadline = case Timeout of
+                   infinity -> infinity_deadline();
+                   _ -> erlang:monotonic_time(millisecond) + Timeout
+               end,
+    {noreply, send_request(Op, {fd, From, Mode, Deadline}, State)};
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, pending = Pending} = State,
+    #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
-              pending => map_size(Pending)}, State};
+              pending => map_size(Pending),
+              fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
     {reply, {error, {unknown_call, Request}}, State}.
+
+-spec send_request(op(), waiter(), state()) -> state().
+send_request(Op, Waiter, #state{port = Port, next_id = Id, pending = Pending} = State) ->
+    %% If the port is already closed, port_command/2 fails; the exit
+    %% message is then on its way and answers this caller with the rest.
+    _ = (catch port_command(Port, term_to_binary({Id, Op}))),
+    State#state{next_id = Id + 1, pending = Pending#{Id => Waiter}}.
+
+-spec infinity_deadline() -> integer().
+infinity_deadline() ->
+    erlang:monotonic_time(millisecond) + 100 * 365 * 24 * 3600 * 1000.
 
 %% @private
 -spec handle_cast(term(), state()) -> {noreply, state()}.
@@ -225,14 +295,23 @@ handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
     port_exited(Status, State);
 handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
     port_exited(Reason, State);
+handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock} = State) ->
+    case recv_fds(State) of
+        {ok, State1} -> {noreply, State1};
+        {error, Reason, State1} -> fd_channel_broken(Reason, State1)
+    end;
+handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = State) ->
+    fd_channel_broken(Reason, State);
 handle_info(Msg, State) ->
     ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
     {noreply, State}.
 
 %% @private
 -spec terminate(term(), state()) -> ok.
-terminate(_Reason, #state{port = Port}) ->
+terminate(_Reason, #state{port = Port, fd_sock = Sock, fds = Fds}) ->
     _ = (catch port_close(Port)),
+    _ = (catch socket:close(Sock)),
+    maps:foreach(fun(_Id, Fd) -> close_raw(Fd) end, Fds),
     ok.
 
 %%====================================================================
@@ -258,22 +337,24 @@ executable() ->
             end
     end.
 
--spec start_port(file:filename_all(), [string() | binary()]) ->
+-spec start_port(file:filename_all(), [string() | binary()], socket:socket(), binary()) ->
           {ok, state()} | {stop, {port_start_failed, term()}}.
-start_port(Path, Args) ->
+start_port(Path, Args, Listener, Name) ->
     try open_port({spawn_executable, Path},
                   [{packet, 4}, binary, exit_status, use_stdio,
                    {args, Args}]) of
         Port ->
             Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
-            case await_ready(Port, Deadline) of
-                {ok, Version} ->
-                    case erlang:port_info(Port, os_pid) of
-                        {os_pid, OsPid} ->
-                            {ok, #state{port = Port, os_pid = OsPid,
-                                        version = Version}};
-                        undefined ->
-                            {stop, {port_start_failed, port_closed}}
+            case start_sequence(Port, Listener, Deadline) of
+                {ok, OsPid, Sock, Version} ->
+                    State = #state{port = Port, os_pid = OsPid, version = Version,
+                                   fd_sock = Sock, fd_name = Name},
+                    case recv_fds(State) of
+                        {ok, State1} ->
+                            {ok, State1};
+                        {error, Reason, _} ->
+                            _ = (catch port_close(Port)),
+                            {stop, {port_start_failed, {fd_channel, Reason}}}
                     end;
                 {error, Reason} ->
                     _ = (catch port_close(Port)),
@@ -282,6 +363,172 @@ start_port(Path, Args) ->
     catch
         error:Reason ->
             {stop, {port_start_failed, {open_port, Reason}}}
+    end.
+
+-spec start_sequence(port(), socket:socket(), integer()) ->
+          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
+start_sequence(Port, Listener, Deadline) ->
+    case erlang:port_info(Port, os_pid) of
+        {os_pid, OsPid} ->
+            case accept_peer(Listener, Port, OsPid, Deadline) of
+                {ok, Sock} ->
+                    case await_ready(Port, Deadline) of
+                        {ok, Version} ->
+                            {ok, OsPid, Sock, Version};
+                        {error, _} = Error ->
+                            _ = socket:close(Sock),
+                            Error
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        undefined ->
+            {error, port_closed}
+    end.
+
+%% A listening SOCK_SEQPACKET socket on a random abstract address.
+-spec listen_fd_channel() -> {ok, socket:socket(), binary()} | {error, term()}.
+listen_fd_channel() ->
+    Name = <<"linx-", (binary:encode_hex(crypto_rand(12)))/binary>>,
+    case socket:open(local, seqpacket, default) of
+        {ok, L} ->
+            case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
+                ok ->
+                    case socket:listen(L, 4) of
+                        ok -> {ok, L, Name};
+                        {error, _} = E -> _ = socket:close(L), E
+                    end;
+                {error, _} = E ->
+                    _ = socket:close(L),
+                    E
+            end;
+        {error, _} = E ->
+            E
+    end.
+
+-spec crypto_rand(pos_integer()) -> binary().
+crypto_rand(N) ->
+    << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
+
+%% Accepts connections until one comes from the port program itself
+%% (SO_PEERCRED pid = its OS pid); every other peer is logged and closed.
+-spec accept_peer(socket:socket(), port(), non_neg_integer(), integer()) ->
+          {ok, socket:socket()} | {error, term()}.
+accept_peer(Listener, Port, OsPid, Deadline) ->
+    case socket:accept(Listener, nowait) of
+        {ok, Sock} ->
+            case peer_pid(Sock) of
+                {ok, OsPid} ->
+                    {ok, Sock};
+                Other ->
+                    ?LOG_WARNING("linx_port: fd channel connection from ~p refused "
+                                 "(expected pid ~b)", [Other, OsPid]),
+                    _ = socket:close(Sock),
+                    accept_peer(Listener, Port, OsPid, Deadline)
+            end;
+        {select, {select_info, _, Ref} = Info} ->
+            Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
+            receive
+                {'$socket', Listener, select, Ref} ->
+                    accept_peer(Listener, Port, OsPid, Deadline);
+                {Port, {exit_status, Status}} ->
+                    {error, {exit_status, Status}}
+            after Timeout ->
+                _ = socket:cancel(Listener, Info),
+                {error, fd_channel_timeout}
+            end;
+        {error, Reason} ->
+            {error, {fd_channel, Reason}}
+    end.
+
+-spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
+peer_pid(Sock) ->
+    %% SO_PEERCRED (level SOL_SOCKET, option 17): struct ucred {pid, uid, gid}.
+    case socket:getopt_native(Sock, {socket, 17}, 12) of
+        {ok, <<Pid:32/signed-native, _Uid:32/native, _Gid:32/native>>} -> {ok, Pid};
+        {ok, Other} -> {error, {peercred, Other}};
+        {error, _} = E -> E
+    end.
+
+%% Receives every descriptor waiting on the channel, then re-arms the
+%% select. A broken channel is an error.
+-spec recv_fds(state()) -> {ok, state()} | {error, term(), state()}.
+recv_fds(#state{fd_sock = Sock} = State) ->
+    case socket:recvmsg(Sock, 8, 64, [cmsg_cloexec], nowait) of
+        {ok, #{iov := Iov} = Msg} ->
+            Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
+                         <<Fd:32/signed-native>> <= Data],
+            case iolist_to_binary(Iov) of
+                <<Id:64/big>> ->
+                    recv_fds(fd_arrived(Id, Fds, State));
+                <<>> when Fds =:= [] ->
+                    {error, closed, State};
+                Other ->
+                    ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
+                    lists:foreach(fun close_raw/1, Fds),
+                    recv_fds(State)
+            end;
+        {select, _} ->
+            {ok, State};
+        {error, Reason} ->
+            {error, Reason, State}
+    end.
+
+-spec fd_arrived(non_neg_integer(), [integer()], state()) -> state().
+fd_arrived(Id, [Fd | Extra], #state{pending = Pending, fds = Fds, parked = Parked} = State) ->
+    lists:foreach(fun close_raw/1, Extra),
+    case Pending of
+        #{Id := {fd, _, _, _} = Waiter} when is_map_key(Id, Parked) ->
+            deliver(Waiter, Fd),
+            State#state{pending = maps:remove(Id, Pending), parked = maps:remove(Id, Parked)};
+        #{Id := {fd, _, _, _}} ->
+            State#state{fds = Fds#{Id => Fd}};
+        _ ->
+            ?LOG_WARNING("linx_port: descriptor for unknown request ~b closed", [Id]),
+            close_raw(Fd),
+            State
+    end;
+fd_arrived(Id, [], State) ->
+    ?LOG_WARNING("linx_port: fd channel message for ~b carried no descriptor", [Id]),
+    State.
+
+%% Both the descriptor and its `{ok, fd}' reply are here: hand it over, or
+%% close it when nobody can take it any more.
+-spec deliver(waiter(), integer()) -> ok.
+deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
+    Late = erlang:monotonic_time(millisecond) > Deadline,
+    case Late orelse not is_process_alive(Caller) of
+        true ->
+            close_raw(Fd);
+        false when Mode =:= raw ->
+            gen_server:reply(From, {ok, Fd});
+        false ->
+            {adopt, Opts} = Mode,
+            case socket:open(Fd, Opts#{dup => false}) of
+                {ok, Sock} ->
+                    case socket:setopt(Sock, otp, controlling_process, Caller) of
+                        ok ->
+                            gen_server:reply(From, {ok, Sock});
+                        {error, Reason} ->
+                            _ = socket:close(Sock),
+                            gen_server:reply(From, {error, {adopt, Reason}})
+                    end;
+                {error, Reason} ->
+                    close_raw(Fd),
+                    gen_server:reply(From, {error, {adopt, Reason}})
+            end
+    end.
+
+%% Close a descriptor number this node holds but no socket owns.
+-spec close_raw(integer()) -> ok.
+close_raw(Fd) ->
+    case socket:open(Fd, #{dup => false}) of
+        {ok, Sock} ->
+            _ = socket:close(Sock),
+            ok;
+        {error, Reason} ->
+            ?LOG_ERROR("linx_port: cannot close descriptor ~b: ~0tp", [Fd, Reason]),
+            ok
     end.
 
 %% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are
@@ -325,6 +572,8 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
     case decode(Bin) of
         {ok, {Id, Result}} when is_integer(Id), Id > 0 ->
             case maps:take(Id, Pending) of
+                {{fd, _, _, _} = Waiter, Rest} ->
+                    fd_reply(Id, Result, Waiter, Rest, State);
                 {From, Rest} ->
                     gen_server:reply(From, Result),
                     State#state{pending = Rest};
@@ -379,9 +628,44 @@ decode(Bin) ->
         error:badarg -> error
     end.
 
+%% The reply to an fd op. `{ok, fd}' completes with the descriptor if it is
+%% here, or waits for it; anything else is the answer, and a descriptor that
+%% came for it anyway is closed.
+-spec fd_reply(pos_integer(), term(), waiter(), #{pos_integer() => waiter()}, state()) -> state().
+fd_reply(Id, {ok, fd}, Waiter, Rest, #state{fds = Fds, parked = Parked} = State) ->
+    case maps:take(Id, Fds) of
+        {Fd, Fds1} ->
+            deliver(Waiter, Fd),
+            State#state{pending = Rest, fds = Fds1};
+        error ->
+            State#state{parked = Parked#{Id => true}}
+    end;
+fd_reply(Id, Result, {fd, From, _, _}, Rest, #state{fds = Fds} = State) ->
+    Answer = case Result of
+                 {error, _} -> Result;
+                 _ -> {error, {unexpected_reply, Result}}
+             end,
+    gen_server:reply(From, Answer),
+    case maps:take(Id, Fds) of
+        {Fd, Fds1} ->
+            close_raw(Fd),
+            State#state{pending = Rest, fds = Fds1};
+        error ->
+            State#state{pending = Rest}
+    end.
+
+-spec fd_channel_broken(term(), state()) ->
+          {stop, {shutdown, {port_exited, term()}}, state()}.
+fd_channel_broken(Reason, #state{port = Port} = State) ->
+    ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
+    _ = (catch port_close(Port)),
+    port_exited({fd_channel, Reason}, State).
+
 -spec port_exited(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
 port_exited(Status, #state{pending = Pending} = State) ->
     Error = {error, {port_exited, Status}},
-    maps:foreach(fun(_Id, From) -> gen_server:reply(From, Error) end, Pending),
+    maps:foreach(fun(_Id, {fd, From, _, _}) -> gen_server:reply(From, Error);
+                    (_Id, From) -> gen_server:reply(From, Error)
+                 end, Pending),
     {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.

@@ -9,6 +9,8 @@
 //! Op       = {sysctl_read, RelPath, Target}              -> {ok, Value}
 //!          | {sysctl_write, RelPath, Value, Target}      -> ok
 //!          | {sysctl_list, RelPath, Target}              -> {ok, [{RelPath, Value}]}
+//!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
+//!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
 //!          | version                                     -> {ok, Version}
 //!          | stats                                       -> {ok, #{atom() => integer()}}
 //!          | {ping, Term}                                -> {ok, Term}
@@ -286,6 +288,17 @@ pub enum Op {
         path: Vec<u8>,
         target: Target,
     },
+    NetlinkOpen {
+        protocol: i32,
+        groups: u32,
+        target: Target,
+    },
+    SocketOpen {
+        domain: i32,
+        ty: i32,
+        protocol: i32,
+        target: Target,
+    },
     Version,
     Stats,
     Ping(Term),
@@ -298,6 +311,8 @@ impl Op {
             Op::SysctlRead { .. } => "sysctl_read",
             Op::SysctlWrite { .. } => "sysctl_write",
             Op::SysctlList { .. } => "sysctl_list",
+            Op::NetlinkOpen { .. } => "netlink_open",
+            Op::SocketOpen { .. } => "socket_open",
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Ping(_) => "ping",
@@ -375,6 +390,25 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
+                ("netlink_open", 3) => {
+                    let [p, g, t] = arr(args)?;
+                    Ok(Op::NetlinkOpen {
+                        protocol: int_in(&p, 0, 31, "protocol")?,
+                        groups: as_u64(&g)
+                            .and_then(|g| u32::try_from(g).ok())
+                            .ok_or(OpError::badarg("groups"))?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("socket_open", 4) => {
+                    let [d, ty, p, t] = arr(args)?;
+                    Ok(Op::SocketOpen {
+                        domain: int_in(&d, 0, 63, "domain")?,
+                        ty: int_in(&ty, 0, 15, "type")?,
+                        protocol: int_in(&p, 0, 65535, "protocol")?,
+                        target: decode_target(t)?,
+                    })
+                }
                 ("ping", 1) => {
                     let [payload] = arr(args)?;
                     Ok(Op::Ping(payload))
@@ -394,6 +428,13 @@ fn arr<const N: usize>(v: Vec<Term>) -> Result<[Term; N], OpError> {
 fn binary(t: Term, what: &'static str) -> Result<Vec<u8>, OpError> {
     match t {
         Term::Binary(Binary { bytes }) => Ok(bytes),
+        _ => Err(OpError::badarg(what)),
+    }
+}
+
+fn int_in(t: &Term, min: i32, max: i32, what: &'static str) -> Result<i32, OpError> {
+    match t {
+        Term::FixInteger(FixInteger { value }) if (min..=max).contains(value) => Ok(*value),
         _ => Err(OpError::badarg(what)),
     }
 }
@@ -458,6 +499,8 @@ pub enum Reply {
     Counters(Vec<(&'static str, u64)>),
     /// `{ok, Term}`
     Term(Term),
+    /// `{ok, fd}`: the descriptor went out on the fd channel.
+    FdSent,
     /// `{ready, Version}`
     Ready(&'static str),
     /// `{error, {Stage, Reason}}`
@@ -501,6 +544,7 @@ impl Reply {
                 ok(Term::from(Map::from(map)))
             }
             Reply::Term(t) => ok(t.clone()),
+            Reply::FdSent => ok(atom("fd")),
             Reply::Ready(v) => Term::from(Tuple::from(vec![atom("ready"), bin(v.as_bytes())])),
             Reply::Error(e) => e.to_term(),
         }

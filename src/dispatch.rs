@@ -2,12 +2,16 @@
 //! once, resolves targets, and hands namespace work to the executor.
 
 use crate::codec::{self, Op, Reply, Request, Target};
-use crate::error::OpError;
+use crate::error::{OpError, Stage};
 use crate::executor::{Ctx, Executor, Job, Outbox, Work};
+use crate::fdchan::FdChan;
 use crate::ns::Resolver;
+use crate::socket;
 use crate::stats::Stats;
 use crate::sysctl;
+use nix::errno::Errno;
 use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -20,15 +24,23 @@ pub struct Dispatcher {
     executor: Executor,
     stats: Arc<Stats>,
     out: Outbox,
+    fdchan: Option<Arc<FdChan>>,
 }
 
 impl Dispatcher {
-    pub fn new(resolver: Resolver, executor: Executor, stats: Arc<Stats>, out: Outbox) -> Self {
+    pub fn new(
+        resolver: Resolver,
+        executor: Executor,
+        stats: Arc<Stats>,
+        out: Outbox,
+        fdchan: Option<Arc<FdChan>>,
+    ) -> Self {
         Dispatcher {
             resolver,
             executor,
             stats,
             out,
+            fdchan,
         }
     }
 
@@ -60,6 +72,17 @@ impl Dispatcher {
             Op::SysctlList { path, target } => self.sysctl(id, path, true, &target, |root, path| {
                 sysctl::list(root, path).map(Reply::Entries)
             }),
+            Op::NetlinkOpen {
+                protocol,
+                groups,
+                target,
+            } => self.socket(id, &target, move || socket::netlink(protocol, groups)),
+            Op::SocketOpen {
+                domain,
+                ty,
+                protocol,
+                target,
+            } => self.socket(id, &target, move || socket::open(domain, ty, protocol)),
         }
     }
 
@@ -77,6 +100,39 @@ impl Dispatcher {
             result.unwrap_or_else(Reply::Error)
         };
         self.in_target(id, target, Box::new(work));
+    }
+
+    /// Create a socket in the target's network namespace (and no other),
+    /// send it on the fd channel tagged with `id`, close our copy, reply.
+    fn socket<F>(&self, id: u64, target: &Target, make: F)
+    where
+        F: FnOnce() -> Result<OwnedFd, OpError> + Send + 'static,
+    {
+        let set = match self.resolver.resolve_net(target) {
+            Ok(set) => set,
+            Err(e) => return self.reply(id, e.into()),
+        };
+        let chan = self.fdchan.clone();
+        let work = move |_: &Ctx| {
+            let Some(chan) = chan else {
+                return OpError::errno(Stage::SendFd, Errno::ENOTCONN).into();
+            };
+            match make() {
+                // `fd` is closed when it goes out of scope, sent or not.
+                Ok(fd) => match chan.send(id, fd.as_fd()) {
+                    Ok(()) => Reply::FdSent,
+                    Err(e) => OpError::errno(Stage::SendFd, e).into(),
+                },
+                Err(e) => e.into(),
+            }
+        };
+        self.executor.submit(
+            set,
+            Job {
+                id,
+                work: Box::new(work),
+            },
+        );
     }
 
     /// Resolve the target here (in the port's own namespaces), run `work` on

@@ -9,6 +9,8 @@
 //! - [`ns`]: targets to ordered sets of open, checked namespace files.
 //! - [`executor`]: worker threads pinned to one namespace set each, bounded queues.
 //! - [`sysctl`]: read, write and list under a `/proc/sys` descriptor with `openat2`.
+//! - [`socket`]: netlink and other sockets created in a target's network namespace.
+//! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
 //! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
 //! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
 //! - [`stats`]: counters for the `stats` op.
@@ -18,8 +20,10 @@ pub mod codec;
 pub mod dispatch;
 pub mod error;
 pub mod executor;
+pub mod fdchan;
 pub mod ns;
 pub mod server;
+pub mod socket;
 pub mod stats;
 pub mod sys;
 pub mod sysctl;

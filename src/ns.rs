@@ -118,6 +118,19 @@ impl Resolver {
         }
     }
 
+    /// Resolve only the network namespace of a target: what a socket needs.
+    /// Other members of an `{ns, [...]}` list are opened and checked, not entered.
+    pub fn resolve_net(&self, target: &Target) -> Result<NsSet> {
+        match target {
+            Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS[4..]),
+            other => {
+                let mut set = self.resolve(other)?;
+                set.members.retain(|m| m.kind == CloneFlags::CLONE_NEWNET);
+                Ok(set)
+            }
+        }
+    }
+
     /// Resolve the given namespace kinds of a process, checking afterwards
     /// that the pid still names the process whose files were opened.
     pub fn resolve_pid(&self, pid: i32, kinds: &[(&str, CloneFlags)]) -> Result<NsSet> {

@@ -8,6 +8,7 @@ use crate::codec::{self, FrameError, Reply};
 use crate::dispatch::{Dispatcher, VERSION};
 use crate::error::{OpError, Stage};
 use crate::executor::{Config, Executor};
+use crate::fdchan::FdChan;
 use crate::ns::Resolver;
 use crate::stats::Stats;
 use std::io::{self, Read, Write};
@@ -15,8 +16,16 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 
+/// How the port was started.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub executor: Config,
+    /// The fd channel, when the port was given `--fd-socket`.
+    pub fdchan: Option<Arc<FdChan>>,
+}
+
 /// Serve the port protocol until `input` ends. Returns the exit status.
-pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, cfg: Config) -> i32 {
+pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: Options) -> i32 {
     let stats = Arc::new(Stats::default());
     let (tx, rx) = mpsc::channel::<(u64, Reply)>();
     let writer = {
@@ -30,8 +39,8 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, cfg: C
         return 1;
     }
     let resolver = Resolver::new();
-    let executor = Executor::new(cfg, tx.clone(), Arc::clone(&stats));
-    let dispatcher = Dispatcher::new(resolver, executor, Arc::clone(&stats), tx.clone());
+    let executor = Executor::new(opts.executor, tx.clone(), Arc::clone(&stats));
+    let dispatcher = Dispatcher::new(resolver, executor, Arc::clone(&stats), tx.clone(), opts.fdchan);
     let _ = tx.send((0, Reply::Ready(VERSION)));
 
     let mut buf = Vec::with_capacity(4096);
@@ -74,7 +83,7 @@ fn write_loop<W: Write>(rx: Receiver<(u64, Reply)>, mut output: W, stats: &Stats
 }
 
 /// Serve on the process's stdin and stdout.
-pub fn serve_stdio(cfg: Config) -> i32 {
+pub fn serve_stdio(opts: Options) -> i32 {
     let stdin = io::stdin().lock();
-    serve(stdin, io::stdout(), cfg)
+    serve(stdin, io::stdout(), opts)
 }

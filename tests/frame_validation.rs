@@ -152,6 +152,42 @@ fn decodes_every_op() {
                 target: Target::Ns(vec!["/proc/1/ns/net".into(), "/run/netns/x".into()]),
             },
         ),
+        (
+            tuple(vec![atom("netlink_open"), int(0), int(1), atom("self")]),
+            Op::NetlinkOpen {
+                protocol: 0,
+                groups: 1,
+                target: Target::Current,
+            },
+        ),
+        (
+            tuple(vec![
+                atom("netlink_open"),
+                int(16),
+                Term::from(eetf::BigInteger::from(0xffff_ffffu32)),
+                tuple(vec![atom("netns"), bin("blue")]),
+            ]),
+            Op::NetlinkOpen {
+                protocol: 16,
+                groups: u32::MAX,
+                target: Target::Netns("blue".into()),
+            },
+        ),
+        (
+            tuple(vec![
+                atom("socket_open"),
+                int(17),
+                int(3),
+                int(768),
+                tuple(vec![atom("pid"), int(9)]),
+            ]),
+            Op::SocketOpen {
+                domain: 17,
+                ty: 3,
+                protocol: 768,
+                target: Target::Pid(9),
+            },
+        ),
         (atom("version"), Op::Version),
         (atom("stats"), Op::Stats),
         (tuple(vec![atom("ping"), bin("x")]), Op::Ping(bin("x"))),
@@ -194,6 +230,43 @@ fn bad_requests_name_what_is_wrong() {
         with_id(tuple(vec![atom("sysctl_write"), bin("a"), int(1), atom("self")])),
         (7, badarg("value"))
     );
+    for (op, what) in [
+        (
+            tuple(vec![atom("netlink_open"), int(32), int(0), atom("self")]),
+            "protocol",
+        ),
+        (
+            tuple(vec![atom("netlink_open"), int(-1), int(0), atom("self")]),
+            "protocol",
+        ),
+        (
+            tuple(vec![atom("netlink_open"), int(0), int(-1), atom("self")]),
+            "groups",
+        ),
+        (
+            tuple(vec![
+                atom("netlink_open"),
+                int(0),
+                Term::from(eetf::BigInteger::from(1u64 << 32)),
+                atom("self"),
+            ]),
+            "groups",
+        ),
+        (
+            tuple(vec![atom("socket_open"), int(2), int(2048 | 2), int(0), atom("self")]),
+            "type",
+        ),
+        (
+            tuple(vec![atom("socket_open"), int(99), int(2), int(0), atom("self")]),
+            "domain",
+        ),
+        (
+            tuple(vec![atom("socket_open"), int(2), int(2), int(1 << 20), atom("self")]),
+            "protocol",
+        ),
+    ] {
+        assert_eq!(with_id(op), (7, badarg(what)));
+    }
     for target in [
         atom("other"),
         tuple(vec![atom("pid"), int(0)]),

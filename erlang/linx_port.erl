@@ -128,7 +128,8 @@
          badarg, decode, busy, socket, bind, setsockopt, send_fd, panic,
          %% reasons that are not errnos
          path, target, value, op, arity, badterm, badframe, too_large,
-         encode, queue, workers, eunknown,
+         encode, queue, workers, eunknown, batch, protocol, groups, domain,
+         type, fd,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 

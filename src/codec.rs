@@ -11,9 +11,11 @@
 //!          | {sysctl_list, RelPath, Target}              -> {ok, [{RelPath, Value}]}
 //!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
 //!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
+//!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
 //!          | version                                     -> {ok, Version}
 //!          | stats                                       -> {ok, #{atom() => integer()}}
 //!          | {ping, Term}                                -> {ok, Term}
+//! BatchOp  = {sysctl_read, RelPath} | {sysctl_write, RelPath, Value} | {sysctl_list, RelPath}
 //! Target   = self | {ns, [NsPath]} | {pid, OsPid} | {netns, Name}
 //! Result   = ... | {error, {Stage, Reason}}
 //! ```
@@ -299,9 +301,24 @@ pub enum Op {
         protocol: i32,
         target: Target,
     },
+    Batch {
+        target: Target,
+        ops: Vec<BatchOp>,
+    },
     Version,
     Stats,
     Ping(Term),
+}
+
+/// Most ops in one batch.
+pub const MAX_BATCH: usize = 10_000;
+
+/// One step of a batch, run in the batch's target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchOp {
+    Read(Vec<u8>),
+    Write(Vec<u8>, Vec<u8>),
+    List(Vec<u8>),
 }
 
 impl Op {
@@ -313,6 +330,7 @@ impl Op {
             Op::SysctlList { .. } => "sysctl_list",
             Op::NetlinkOpen { .. } => "netlink_open",
             Op::SocketOpen { .. } => "socket_open",
+            Op::Batch { .. } => "batch",
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Ping(_) => "ping",
@@ -409,6 +427,18 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
+                ("batch", 2) => {
+                    let [t, ops] = arr(args)?;
+                    let target = decode_target(t)?;
+                    let Term::List(List { elements }) = ops else {
+                        return Err(OpError::badarg("batch"));
+                    };
+                    if elements.len() > MAX_BATCH {
+                        return Err(OpError::badarg("batch"));
+                    }
+                    let ops = elements.into_iter().map(decode_batch_op).collect::<Result<_, _>>()?;
+                    Ok(Op::Batch { target, ops })
+                }
                 ("ping", 1) => {
                     let [payload] = arr(args)?;
                     Ok(Op::Ping(payload))
@@ -418,6 +448,33 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
             }
         }
         _ => Err(unknown()),
+    }
+}
+
+fn decode_batch_op(t: Term) -> Result<BatchOp, OpError> {
+    let bad = || OpError::badarg("batch");
+    let Term::Tuple(Tuple { elements }) = t else {
+        return Err(bad());
+    };
+    let mut it = elements.into_iter();
+    let Some(Term::Atom(tag)) = it.next() else {
+        return Err(bad());
+    };
+    let args: Vec<Term> = it.collect();
+    match (tag.name.as_str(), args.len()) {
+        ("sysctl_read", 1) => {
+            let [p] = arr(args)?;
+            Ok(BatchOp::Read(binary(p, "path")?))
+        }
+        ("sysctl_write", 2) => {
+            let [p, v] = arr(args)?;
+            Ok(BatchOp::Write(binary(p, "path")?, binary(v, "value")?))
+        }
+        ("sysctl_list", 1) => {
+            let [p] = arr(args)?;
+            Ok(BatchOp::List(binary(p, "path")?))
+        }
+        _ => Err(bad()),
     }
 }
 
@@ -501,6 +558,8 @@ pub enum Reply {
     Term(Term),
     /// `{ok, fd}`: the descriptor went out on the fd channel.
     FdSent,
+    /// `{ok, [Result]}`: the results of a batch, in order.
+    Batch(Vec<Reply>),
     /// `{ready, Version}`
     Ready(&'static str),
     /// `{error, {Stage, Reason}}`
@@ -545,6 +604,9 @@ impl Reply {
             }
             Reply::Term(t) => ok(t.clone()),
             Reply::FdSent => ok(atom("fd")),
+            Reply::Batch(rs) => ok(Term::from(List::from(
+                rs.iter().map(Reply::to_term).collect::<Vec<_>>(),
+            ))),
             Reply::Ready(v) => Term::from(Tuple::from(vec![atom("ready"), bin(v.as_bytes())])),
             Reply::Error(e) => e.to_term(),
         }

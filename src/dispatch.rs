@@ -1,7 +1,7 @@
 //! From a decoded request to a reply: answers what needs no namespace at
 //! once, resolves targets, and hands namespace work to the executor.
 
-use crate::codec::{self, Op, Reply, Request, Target};
+use crate::codec::{self, BatchOp, Op, Reply, Request, Target};
 use crate::error::{OpError, Stage};
 use crate::executor::{Ctx, Executor, Job, Outbox, Work};
 use crate::fdchan::FdChan;
@@ -63,9 +63,13 @@ impl Dispatcher {
             Op::Version => self.reply(id, Reply::Value(VERSION.as_bytes().to_vec())),
             Op::Stats => self.reply(id, Reply::Counters(self.stats.snapshot())),
             Op::Ping(t) => self.reply(id, Reply::Term(t)),
-            Op::SysctlRead { path, target } => self.sysctl(id, path, false, &target, |root, path| {
-                sysctl::read(root, path).map(Reply::Value)
-            }),
+            Op::SysctlRead { path, target } => {
+                if let Err(e) = sysctl::check_path(&path, false) {
+                    return self.reply(id, e.into());
+                }
+                let work = move |ctx: &Ctx| ctx.read_sysctl(&path).map(Reply::Value).unwrap_or_else(Reply::Error);
+                self.in_target(id, &target, false, Box::new(work));
+            }
             Op::SysctlWrite { path, value, target } => self.sysctl(id, path, false, &target, move |root, path| {
                 sysctl::write(root, path, &value).map(|()| Reply::Ok)
             }),
@@ -83,6 +87,10 @@ impl Dispatcher {
                 protocol,
                 target,
             } => self.socket(id, &target, move || socket::open(domain, ty, protocol)),
+            Op::Batch { target, ops } => {
+                let work = move |ctx: &Ctx| Reply::Batch(ops.iter().map(|op| batch_step(ctx, op)).collect());
+                self.in_target(id, &target, false, Box::new(work));
+            }
         }
     }
 
@@ -99,7 +107,7 @@ impl Dispatcher {
             let result = ctx.proc_sys().and_then(|root| f(root, &path));
             result.unwrap_or_else(Reply::Error)
         };
-        self.in_target(id, target, Box::new(work));
+        self.in_target(id, target, false, Box::new(work));
     }
 
     /// Create a socket in the target's network namespace (and no other),
@@ -108,10 +116,6 @@ impl Dispatcher {
     where
         F: FnOnce() -> Result<OwnedFd, OpError> + Send + 'static,
     {
-        let set = match self.resolver.resolve_net(target) {
-            Ok(set) => set,
-            Err(e) => return self.reply(id, e.into()),
-        };
         let chan = self.fdchan.clone();
         let work = move |_: &Ctx| {
             let Some(chan) = chan else {
@@ -126,20 +130,28 @@ impl Dispatcher {
                 Err(e) => e.into(),
             }
         };
-        self.executor.submit(
-            set,
-            Job {
-                id,
-                work: Box::new(work),
-            },
-        );
+        self.in_target(id, target, true, Box::new(work));
     }
 
-    /// Resolve the target here (in the port's own namespaces), run `work` on
-    /// the worker pinned to it.
-    fn in_target(&self, id: u64, target: &Target, work: Work) {
-        match self.resolver.resolve(target) {
-            Ok(set) => self.executor.submit(set, Job { id, work }),
+    /// Run `work` on the worker pinned to the target's namespaces (only its
+    /// network namespace when `net_only`). A worker already serving the
+    /// target is found with `stat` alone; otherwise the target is resolved
+    /// here, in the port's own namespaces, and a worker started for it.
+    fn in_target(&self, id: u64, target: &Target, net_only: bool, work: Work) {
+        let mut job = Job { id, work };
+        if let Some(key) = self.resolver.quick_key(target, net_only) {
+            match self.executor.submit_existing(&key, job) {
+                Ok(()) => return,
+                Err(back) => job = back,
+            }
+        }
+        let set = if net_only {
+            self.resolver.resolve_net(target)
+        } else {
+            self.resolver.resolve(target)
+        };
+        match set {
+            Ok(set) => self.executor.submit(set, job),
             Err(e) => self.reply(id, e.into()),
         }
     }
@@ -147,4 +159,17 @@ impl Dispatcher {
     fn reply(&self, id: u64, reply: Reply) {
         let _ = self.out.send((id, reply));
     }
+}
+
+/// One step of a batch; a step's failure is its own result, not the batch's.
+fn batch_step(ctx: &Ctx, op: &BatchOp) -> Reply {
+    let run = || -> Result<Reply, OpError> {
+        let root = ctx.proc_sys()?;
+        match op {
+            BatchOp::Read(path) => ctx.read_sysctl(path).map(Reply::Value),
+            BatchOp::Write(path, value) => sysctl::write(root, path, value).map(|()| Reply::Ok),
+            BatchOp::List(path) => sysctl::list(root, path).map(Reply::Entries),
+        }
+    };
+    run().unwrap_or_else(Reply::Error)
 }

@@ -47,6 +47,10 @@ pub struct Config {
     pub queue_len: usize,
     /// How long a worker waits for work before it retires.
     pub idle: Duration,
+    /// Keep workers pinned and reuse them. Off: every job enters its
+    /// namespaces on a fresh thread that ends with the job (the classic
+    /// thread-per-call design, kept for comparison).
+    pub cache: bool,
 }
 
 impl Default for Config {
@@ -55,20 +59,46 @@ impl Default for Config {
             max_workers: 64,
             queue_len: 1024,
             idle: Duration::from_secs(10),
+            cache: true,
         }
     }
 }
 
+/// Most sysctl files a worker keeps open for reading again.
+const READ_CACHE: usize = 256;
+
 /// State a worker thread offers its jobs.
 pub struct Ctx {
     root: std::cell::OnceCell<Result<OwnedFd, OpError>>,
+    /// Sysctl files already opened for reading, by relative path.
+    open_files: std::cell::RefCell<HashMap<Vec<u8>, OwnedFd>>,
 }
 
 impl Ctx {
     fn new() -> Self {
         Ctx {
             root: std::cell::OnceCell::new(),
+            open_files: std::cell::RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Read a sysctl, through a descriptor kept from an earlier read of the
+    /// same path when there is one (a read through it that fails is retried
+    /// on a fresh open, which gives the real answer).
+    pub fn read_sysctl(&self, path: &[u8]) -> Result<Vec<u8>, OpError> {
+        let mut files = self.open_files.borrow_mut();
+        if let Some(fd) = files.get(path) {
+            if let Ok(value) = sysctl::reread(fd.as_fd()) {
+                return Ok(value);
+            }
+            files.remove(path);
+        }
+        let (fd, value) = sysctl::open_read(self.proc_sys()?, path)?;
+        if files.len() >= READ_CACHE {
+            files.clear();
+        }
+        files.insert(path.to_vec(), fd);
+        Ok(value)
     }
 
     /// `/proc/sys` as seen from this worker's namespaces, opened on first use.
@@ -105,10 +135,34 @@ impl Executor {
         }
     }
 
+    /// Hand `job` to the worker already serving `key`, if there is one;
+    /// otherwise give it back (the caller then resolves the target fully).
+    pub fn submit_existing(&self, key: &NsKey, job: Job) -> Result<(), Job> {
+        if !self.inner.cfg.cache {
+            return Err(job);
+        }
+        let workers = self.inner.lock();
+        let Some(tx) = workers.get(key) else {
+            return Err(job);
+        };
+        match tx.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(job)) => {
+                drop(workers);
+                self.inner.reply(job.id, OpError::word(Stage::Busy, "queue").into());
+                Ok(())
+            }
+            Err(TrySendError::Disconnected(job)) => Err(job),
+        }
+    }
+
     /// Run `job` in the namespaces of `set`, on the worker for that set
     /// (started if needed). Overload is answered with `{busy, queue}` or
     /// `{busy, workers}`.
     pub fn submit(&self, set: NsSet, job: Job) {
+        if !self.inner.cfg.cache {
+            return self.run_once(set, job);
+        }
         let key = set.key();
         let mut workers = self.inner.lock();
         let job = match workers.get(&key) {
@@ -140,7 +194,7 @@ impl Executor {
         let inner = Arc::clone(&self.inner);
         let spawned = std::thread::Builder::new().name("linx-worker".into()).spawn({
             let key = key.clone();
-            move || inner.run(key, set, rx)
+            move || inner.run(Some(key), set, rx)
         });
         match spawned {
             Ok(_) => {
@@ -152,6 +206,28 @@ impl Executor {
                 let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN));
                 self.inner.reply(id, OpError::errno(Stage::Thread, errno).into());
             }
+        }
+    }
+
+    /// The uncached path: a fresh thread enters, runs one job, and ends.
+    fn run_once(&self, set: NsSet, job: Job) {
+        let inner = Arc::clone(&self.inner);
+        let alive = inner.stats.workers_alive.load(Ordering::Relaxed);
+        if alive >= inner.cfg.max_workers as u64 {
+            return inner.reply(job.id, OpError::word(Stage::Busy, "workers").into());
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let id = job.id;
+        if tx.try_send(job).is_err() {
+            return inner.reply(id, OpError::word(Stage::Busy, "queue").into());
+        }
+        drop(tx);
+        let spawned = std::thread::Builder::new()
+            .name("linx-once".into())
+            .spawn(move || inner.run(None, set, rx));
+        if let Err(e) = spawned {
+            let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN));
+            self.inner.reply(id, OpError::errno(Stage::Thread, errno).into());
         }
     }
 
@@ -172,15 +248,16 @@ impl Inner {
         let _ = self.out.send((id, reply));
     }
 
-    /// The body of a worker thread.
-    fn run(&self, key: NsKey, set: NsSet, rx: Receiver<Job>) {
+    /// The body of a worker thread; `key` is its entry in the worker map
+    /// (none for a one-shot thread).
+    fn run(&self, key: Option<NsKey>, set: NsSet, rx: Receiver<Job>) {
         self.stats.workers_alive.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = enter(set) {
             // Half-entered threads are never reused: leave the map, answer
             // everything queued, and end.
-            let mut workers = self.lock();
-            workers.remove(&key);
-            drop(workers);
+            if let Some(key) = &key {
+                self.lock().remove(key);
+            }
             while let Ok(job) = rx.try_recv() {
                 self.reply(job.id, e.clone().into());
             }
@@ -198,7 +275,9 @@ impl Inner {
                     match rx.try_recv() {
                         Ok(job) => job,
                         Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                            workers.remove(&key);
+                            if let Some(key) = &key {
+                                workers.remove(key);
+                            }
                             break;
                         }
                     }

@@ -1,7 +1,8 @@
 //! `linx_port`: the program an Erlang node starts with `open_port`.
 //! See the crate documentation (`src/lib.rs`) for the map of the code.
 //!
-//! Usage: `linx_port [--fd-socket NAME]`; `linx_port --version`.
+//! Usage: `linx_port [--fd-socket NAME] [--no-worker-cache] [--idle-ms MS]`;
+//! `linx_port --version`.
 
 use linx::fdchan::FdChan;
 use linx::server::Options;
@@ -17,6 +18,14 @@ fn main() -> ExitCode {
                 println!("linx_port {}", linx::dispatch::VERSION);
                 return ExitCode::SUCCESS;
             }
+            "--no-worker-cache" => opts.executor.cache = false,
+            "--idle-ms" => match args.next().and_then(|v| v.parse::<u64>().ok()) {
+                Some(ms) => opts.executor.idle = std::time::Duration::from_millis(ms),
+                None => {
+                    eprintln!("linx_port: --idle-ms needs a number of milliseconds");
+                    return ExitCode::from(2);
+                }
+            },
             "--fd-socket" => {
                 let Some(name) = args.next() else {
                     eprintln!("linx_port: --fd-socket needs a name");

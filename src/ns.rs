@@ -4,7 +4,7 @@
 //! Every file is opened in the port's own namespaces (this module never
 //! calls `setns`), checked to live on nsfs, and asked for its namespace type,
 //! so that `setns` is always called with the type it expects. A set is
-//! identified by the `(type, st_dev, st_ino)` of its members ([`NsKey`]):
+//! identified by the `(st_dev, st_ino)` of its members ([`NsKey`]):
 //! two targets with the same key are the same namespaces, and a namespace
 //! that was deleted and created again under the same name gets a new key.
 //! Members equal to the port's own namespaces are left out: entering them
@@ -35,8 +35,8 @@ pub const PID_KINDS: [(&str, CloneFlags); 5] = [
 /// All namespace kinds, for recording the port's own.
 const ALL_KINDS: [&str; 8] = ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time"];
 
-/// Identity of one namespace: `(CLONE_NEW* type, st_dev, st_ino)`.
-pub type NsId = (i32, u64, u64);
+/// Identity of one namespace: `(st_dev, st_ino)` of its nsfs file.
+pub type NsId = (u64, u64);
 
 /// Identity of a namespace set, in entry order. Empty: the port's own.
 pub type NsKey = Vec<NsId>;
@@ -84,7 +84,7 @@ impl Resolver {
             .filter_map(|k| {
                 let path = CString::new(format!("/proc/self/ns/{k}")).ok()?;
                 let fd = sys::open(&path, libc::O_RDONLY).ok()?;
-                identify(&fd).ok()
+                identify(&fd).ok().map(|(_, id)| id)
             })
             .collect();
         Resolver {
@@ -154,6 +154,29 @@ impl Resolver {
         Ok(set)
     }
 
+    /// The key a target would resolve to, found with one `stat(2)` per
+    /// namespace file and nothing opened; `None` when that cannot be known
+    /// this way (a pid target, whose pid may have been reused, or any error:
+    /// the full resolution reports it). Only a key some worker already
+    /// serves is ever used, and such a key names a live namespace: a file
+    /// elsewhere cannot have the (dev, ino) of an nsfs inode.
+    pub fn quick_key(&self, target: &Target, net_only: bool) -> Option<NsKey> {
+        let stat = |p: &Path| nix::sys::stat::stat(p).ok().map(|st| (st.st_dev, st.st_ino));
+        let mut key = NsKey::new();
+        match target {
+            Target::Current => {}
+            Target::Netns(name) if valid_netns_name(name) => key.push(stat(&self.netns_dir.join(name))?),
+            Target::Ns(paths) if !net_only => {
+                for p in paths {
+                    key.push(stat(p)?);
+                }
+            }
+            _ => return None,
+        }
+        key.retain(|id| !self.own.contains(id));
+        Some(key)
+    }
+
     fn push(&self, set: &mut NsSet, file: NsFile) {
         if !self.own.contains(&file.id) {
             set.members.push(file);
@@ -177,24 +200,25 @@ pub fn open_ns(path: &Path, expect: Option<CloneFlags>) -> Result<NsFile> {
     let err = |e| OpError::errno(Stage::OpenNs, e);
     let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| OpError::badarg("target"))?;
     let fd = sys::open(&cpath, libc::O_RDONLY | libc::O_NOCTTY).map_err(err)?;
-    let id = identify(&fd).map_err(err)?;
-    if let Some(kind) = expect {
-        if id.0 != kind.bits() {
+    let (kind, id) = identify(&fd).map_err(err)?;
+    if let Some(want) = expect {
+        if kind != want.bits() {
             return Err(err(Errno::EINVAL));
         }
     }
-    let kind = CloneFlags::from_bits_truncate(id.0);
+    let kind = CloneFlags::from_bits_truncate(kind);
     Ok(NsFile { fd, kind, id })
 }
 
-/// `(type, dev, ino)` of an open namespace file; `EINVAL` if it is not one.
-fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
+/// The `CLONE_NEW*` type and identity of an open namespace file; `EINVAL`
+/// if it is not one.
+fn identify(fd: &OwnedFd) -> std::result::Result<(i32, NsId), Errno> {
     if !sys::is_nsfs(fd.as_fd())? {
         return Err(Errno::EINVAL);
     }
     let kind = sys::ns_type(fd.as_fd()).map_err(|_| Errno::EINVAL)?;
     let (dev, ino, _) = sys::fstat_id(fd.as_fd())?;
-    Ok((kind, dev, ino))
+    Ok((kind, (dev, ino)))
 }
 
 #[cfg(test)]

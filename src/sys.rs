@@ -125,6 +125,16 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// `pread(2)` at an offset, retrying on EINTR.
+pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
+    loop {
+        match nix::sys::uio::pread(fd, buf, offset) {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
 /// `write(2)` of a whole buffer in one call, retrying on EINTR.
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
     loop {

@@ -51,16 +51,32 @@ pub fn open_root() -> Result<OwnedFd> {
 
 /// Read one value (trailing newline kept).
 pub fn read(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<u8>> {
+    open_read(root, path).map(|(_, value)| value)
+}
+
+/// Open and read one value; the open descriptor is returned too, so that
+/// a worker can keep it and read again with [`reread`].
+pub fn open_read(root: BorrowedFd<'_>, path: &[u8]) -> Result<(OwnedFd, Vec<u8>)> {
     let cpath = check_path(path, false)?;
-    let fd = sys::openat2(root, &cpath, libc::O_RDONLY, RESOLVE).map_err(|e| OpError::errno(Stage::Read, e))?;
-    read_fd(fd.as_fd()).map_err(|e| OpError::errno(Stage::Read, e))
+    let err = |e| OpError::errno(Stage::Read, e);
+    let fd = sys::openat2(root, &cpath, libc::O_RDONLY, RESOLVE).map_err(err)?;
+    let value = read_fd(fd.as_fd()).map_err(err)?;
+    Ok((fd, value))
+}
+
+/// Read a value again through a descriptor kept from [`open_read`]. A
+/// sysctl file regenerates its value on every read from offset 0; once its
+/// entry is unregistered (an interface deleted, say) the read fails and the
+/// caller opens the path afresh.
+pub fn reread(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
+    read_fd(fd)
 }
 
 fn read_fd(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let n = sys::read(fd, &mut chunk)?;
+        let n = sys::pread(fd, &mut chunk, out.len() as i64)?;
         if n == 0 {
             return Ok(out);
         }

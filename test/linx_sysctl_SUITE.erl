@@ -11,7 +11,7 @@
 -export([host_read/1, host_write_leaves_netns_alone/1,
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
          netns_list_matches_sysctl_a/1, netns_list_keys_round_trip/1,
-         netns_by_path/1, netns_recreated/1,
+         netns_by_path/1, netns_recreated/1, netns_interface_recreated/1, netns_batch/1,
          pid_read_write/1, pid_list/1, pid_all_namespaces/1,
          list_whole_tree/1, list_single_file/1,
          bad_keys/1, bad_values/1, bad_in/1, missing_key/1, missing_list_root/1,
@@ -25,7 +25,7 @@ groups() ->
     [{host, [], [host_read, host_write_leaves_netns_alone, list_whole_tree, list_single_file]},
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
                   netns_list_matches_sysctl_a, netns_list_keys_round_trip,
-                  netns_by_path, netns_recreated]},
+                  netns_by_path, netns_recreated, netns_interface_recreated, netns_batch]},
      {pid, [], [pid_read_write, pid_list, pid_all_namespaces]},
      {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
                    missing_ns_file, not_a_namespace, deleted_netns, dead_pid,
@@ -208,6 +208,39 @@ netns_recreated(_Config) ->
     after
         linx_ct_ns:netns_del(Ns)
     end.
+
+%% Reads of an interface's keys follow the interface: deleted, they fail
+%% with enoent; made again, they show the new interface's values.
+netns_interface_recreated(Config) ->
+    Ns = ?config(netns, Config),
+    Key = <<"net.ipv4.conf.rv0.forwarding">>,
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add rv0 type veth peer name rv1"]),
+    linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -q -w net.ipv4.conf.rv0.forwarding=0"]),
+    {ok, 0} = linx_sysctl:read_int(Key, in(Config)),
+    {ok, 0} = linx_sysctl:read_int(Key, in(Config)),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link del rv0"]),
+    {error, #{errno := enoent}} = linx_sysctl:read(Key, in(Config)),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add rv0 type veth peer name rv1"]),
+    linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -q -w net.ipv4.conf.rv0.forwarding=1"]),
+    {ok, 1} = linx_sysctl:read_int(Key, in(Config)),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link del rv0"]).
+
+%% A batch runs its steps in order in one namespace visit; each step has
+%% its own result.
+netns_batch(Config) ->
+    Ns = ?config(netns, Config),
+    Target = {netns, list_to_binary(Ns)},
+    {ok, [ok, {ok, <<"2345\n">>}, {error, {read, enoent}}, {ok, [{<<"net/core/somaxconn">>, <<"2345\n">>}]},
+          {error, {badarg, path}}]} =
+        linx_port:request({batch, Target, [{sysctl_write, <<"net/core/somaxconn">>, <<"2345">>},
+                                           {sysctl_read, <<"net/core/somaxconn">>},
+                                           {sysctl_read, <<"net/core/no_such">>},
+                                           {sysctl_list, <<"net/core/somaxconn">>},
+                                           {sysctl_read, <<"../x">>}]}),
+    <<"2345">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
+    {error, {badarg, batch}} = linx_port:request({batch, Target, [{sysctl_frob, <<"a">>}]}),
+    {error, {badarg, target}} = linx_port:request({batch, nowhere, []}),
+    {ok, []} = linx_port:request({batch, Target, []}).
 
 %% ------------------------------------------------------------------- pid
 

@@ -153,6 +153,8 @@
                       | {unexpected_reply, term()}.
 
 -define(MAX_KEY, 4096).
+-define(IS_DOT_CHAR(C), ((C >= $a andalso C =< $z) orelse (C >= $A andalso C =< $Z)
+                         orelse (C >= $0 andalso C =< $9) orelse C =:= $_ orelse C =:= $-)).
 -define(MAX_NETNS_NAME, 255).
 -define(DEFAULT_TIMEOUT, 5000).
 
@@ -287,20 +289,16 @@ supported() ->
 key_to_path(Key) ->
     case key_binary(Key) of
         {ok, Bin} when byte_size(Bin) > 0, byte_size(Bin) =< ?MAX_KEY ->
-            case binary:match(Bin, <<"/">>) of
-                nomatch ->
-                    case valid_dot_key(Bin) of
-                        true ->
-                            {ok, binary:replace(Bin, <<".">>, <<"/">>,
-                                                [global])};
-                        false ->
-                            {error, {bad_key, Key}}
-                    end;
-                _ ->
-                    case valid_slash_key(Bin) of
+            case dot_to_path(Bin, $., <<>>) of
+                {ok, Path} ->
+                    {ok, Path};
+                slash ->
+                    case valid_slash_key(Bin, 0, Bin) of
                         true -> {ok, Bin};
                         false -> {error, {bad_key, Key}}
-                    end
+                    end;
+                error ->
+                    {error, {bad_key, Key}}
             end;
         _ ->
             {error, {bad_key, Key}}
@@ -315,9 +313,9 @@ key_to_path(Key) ->
 path_to_key(<<>>) ->
     <<>>;
 path_to_key(RelPath) when is_binary(RelPath) ->
-    case lists:all(fun valid_dot_segment/1, segments(RelPath, <<"/">>)) of
-        true -> binary:replace(RelPath, <<"/">>, <<".">>, [global]);
-        false -> RelPath
+    case path_to_dot(RelPath, $/, <<>>) of
+        {ok, Key} -> Key;
+        error -> RelPath
     end.
 
 %% @doc Renders a value the way {@link write/3} sends it.
@@ -476,42 +474,63 @@ key_binary(Key) when is_list(Key) ->
 key_binary(_) ->
     error.
 
--spec valid_dot_key(binary()) -> boolean().
-valid_dot_key(Bin) ->
-    lists:all(fun valid_dot_segment/1, segments(Bin, <<".">>)).
+%% Dot form to path in one pass: segments of `[A-Za-z0-9_-]+' separated by
+%% single dots, which become slashes. `slash' when the key has a `/' (it is
+%% then in slash form). `Prev' is the previous byte, `$.' at the start so
+%% that a leading, trailing or doubled dot is refused.
+-spec dot_to_path(binary(), byte(), binary()) -> {ok, binary()} | slash | error.
+dot_to_path(<<$/, _/binary>>, _Prev, _Acc) ->
+    slash;
+dot_to_path(<<$., Rest/binary>>, Prev, Acc) when Prev =/= $. ->
+    dot_to_path(Rest, $., <<Acc/binary, $/>>);
+dot_to_path(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
+    dot_to_path(Rest, C, <<Acc/binary, C>>);
+dot_to_path(<<>>, Prev, Acc) when Prev =/= $. ->
+    {ok, Acc};
+dot_to_path(Rest, _Prev, _Acc) ->
+    %% A `/' further on still makes this a slash-form key.
+    case no_byte_of(Rest, $/, $/) of
+        true -> error;
+        false -> slash
+    end.
 
--spec valid_dot_segment(binary()) -> boolean().
-valid_dot_segment(<<>>) ->
-    false;
-valid_dot_segment(Seg) ->
-    lists:all(fun dot_char/1, binary_to_list(Seg)).
+%% The reverse, for paths from the port: `error' when a segment is not a
+%% valid dot-form segment (the path is then its own key).
+-spec path_to_dot(binary(), byte(), binary()) -> {ok, binary()} | error.
+path_to_dot(<<$/, Rest/binary>>, Prev, Acc) when Prev =/= $/ ->
+    path_to_dot(Rest, $/, <<Acc/binary, $.>>);
+path_to_dot(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
+    path_to_dot(Rest, C, <<Acc/binary, C>>);
+path_to_dot(<<>>, Prev, Acc) when Prev =/= $/ ->
+    {ok, Acc};
+path_to_dot(_, _Prev, _Acc) ->
+    error.
 
--spec dot_char(byte()) -> boolean().
-dot_char(C) when C >= $a, C =< $z -> true;
-dot_char(C) when C >= $A, C =< $Z -> true;
-dot_char(C) when C >= $0, C =< $9 -> true;
-dot_char($_) -> true;
-dot_char($-) -> true;
-dot_char(_) -> false.
+%% Slash form: no empty, `.' or `..' segment; printable bytes only (no NUL,
+%% no other control character, no DEL; bytes from 128 up are allowed so
+%% UTF-8 names work). `Len' counts the bytes of the segment that starts at
+%% `Seg'.
+-spec valid_slash_key(binary(), non_neg_integer(), binary()) -> boolean().
+valid_slash_key(<<$/, Rest/binary>>, Len, Seg) ->
+    valid_segment(binary:part(Seg, 0, Len)) andalso valid_slash_key(Rest, 0, Rest);
+valid_slash_key(<<C, Rest/binary>>, Len, Seg) when C >= 32, C =/= 127 ->
+    valid_slash_key(Rest, Len + 1, Seg);
+valid_slash_key(<<>>, Len, Seg) ->
+    valid_segment(binary:part(Seg, 0, Len));
+valid_slash_key(_, _Len, _Seg) ->
+    false.
 
--spec valid_slash_key(binary()) -> boolean().
-valid_slash_key(Bin) ->
-    lists:all(fun valid_slash_segment/1, segments(Bin, <<"/">>)).
+-spec valid_segment(binary()) -> boolean().
+valid_segment(<<>>) -> false;
+valid_segment(<<".">>) -> false;
+valid_segment(<<"..">>) -> false;
+valid_segment(_) -> true.
 
--spec valid_slash_segment(binary()) -> boolean().
-valid_slash_segment(<<>>) -> false;
-valid_slash_segment(<<".">>) -> false;
-valid_slash_segment(<<"..">>) -> false;
-valid_slash_segment(Seg) -> lists:all(fun slash_char/1, binary_to_list(Seg)).
-
-%% Printable: no NUL, no other control character, no DEL. Bytes from 128 up
-%% are allowed so UTF-8 names work.
--spec slash_char(byte()) -> boolean().
-slash_char(C) -> C >= 32 andalso C =/= 127.
-
--spec segments(binary(), binary()) -> [binary()].
-segments(Bin, Sep) ->
-    binary:split(Bin, Sep, [global]).
+%% Neither byte A nor byte B occurs in the binary.
+-spec no_byte_of(binary(), byte(), byte()) -> boolean().
+no_byte_of(<<C, _/binary>>, A, B) when C =:= A; C =:= B -> false;
+no_byte_of(<<_, Rest/binary>>, A, B) -> no_byte_of(Rest, A, B);
+no_byte_of(<<>>, _, _) -> true.
 
 %% Values
 
@@ -617,16 +636,16 @@ valid_netns_name(<<".">>) -> false;
 valid_netns_name(<<"..">>) -> false;
 valid_netns_name(Name) when byte_size(Name) > ?MAX_NETNS_NAME -> false;
 valid_netns_name(Name) ->
-    binary:match(Name, [<<"/">>, <<0>>]) =:= nomatch.
+    no_byte_of(Name, $/, 0).
 
 -spec ns_path(term()) -> {ok, binary()} | error.
 ns_path(Path) ->
     case text_binary(Path) of
         {ok, <<>>} -> error;
         {ok, Bin} ->
-            case binary:match(Bin, <<0>>) of
-                nomatch -> {ok, Bin};
-                _ -> error
+            case no_byte_of(Bin, 0, 0) of
+                true -> {ok, Bin};
+                false -> error
             end;
         error -> error
     end.

@@ -1,8 +1,8 @@
 //! `linx_port`: the program an Erlang node starts with `open_port`.
 //! See the crate documentation (`src/lib.rs`) for the map of the code.
 //!
-//! Usage: `linx_port [--fd-socket NAME] [--no-worker-cache] [--idle-ms MS]`;
-//! `linx_port --version`.
+//! Usage: `linx_port [--fd-socket NAME] [--no-worker-cache] [--idle-ms MS]
+//! [--queue-len N] [--max-workers N]`; `linx_port --version`.
 
 use linx::fdchan::FdChan;
 use linx::server::Options;
@@ -19,13 +19,17 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--no-worker-cache" => opts.executor.cache = false,
-            "--idle-ms" => match args.next().and_then(|v| v.parse::<u64>().ok()) {
-                Some(ms) => opts.executor.idle = std::time::Duration::from_millis(ms),
-                None => {
-                    eprintln!("linx_port: --idle-ms needs a number of milliseconds");
+            "--idle-ms" | "--queue-len" | "--max-workers" => {
+                let Some(n) = args.next().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0) else {
+                    eprintln!("linx_port: {arg} needs a positive number");
                     return ExitCode::from(2);
+                };
+                match arg.as_str() {
+                    "--idle-ms" => opts.executor.idle = std::time::Duration::from_millis(n),
+                    "--queue-len" => opts.executor.queue_len = n as usize,
+                    _ => opts.executor.max_workers = n as usize,
                 }
-            },
+            }
             "--fd-socket" => {
                 let Some(name) = args.next() else {
                     eprintln!("linx_port: --fd-socket needs a name");

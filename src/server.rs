@@ -12,6 +12,7 @@ use crate::fdchan::FdChan;
 use crate::ns::Resolver;
 use crate::stats::Stats;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
@@ -82,8 +83,17 @@ fn write_loop<W: Write>(rx: Receiver<(u64, Reply)>, mut output: W, stats: &Stats
     }
 }
 
-/// Serve on the process's stdin and stdout.
+/// Serve on the process's stdin and stdout. Replies are written to a
+/// duplicate of fd 1 as a plain file: `io::Stdout` is line-buffered, which
+/// would split binary frames at every newline byte.
 pub fn serve_stdio(opts: Options) -> i32 {
     let stdin = io::stdin().lock();
-    serve(stdin, io::stdout(), opts)
+    let stdout = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(e) => {
+            eprintln!("linx_port: cannot use stdout: {e}");
+            return 1;
+        }
+    };
+    serve(stdin, stdout, opts)
 }

@@ -1,7 +1,7 @@
 %% @doc Helpers shared by the linx API modules.
 %%
-%% {@link format_error/1} turns any error returned by {@link linx_sysctl}
-%% (or {@link linx_port}) into one readable line:
+%% {@link format_error/1} turns any error returned by {@link linx_sysctl},
+%% {@link linx_netlink} (or {@link linx_port}) into one readable line:
 %% ```
 %% {error, E} = linx_sysctl:write(<<"net.ipv4.ip_forward">>, 1),
 %% io:format("~ts~n", [linx:format_error(E)]).
@@ -35,8 +35,13 @@
 %% Accepts both `{error, Reason}' and the bare `Reason'. Error maps from
 %% {@link linx_sysctl} are rendered as
 %% `sysctl Op "Key" failed on Path: [Stage ]Errno (errno Code)', where
-%% `Stage' is shown only when it differs from the operation. Other reasons
-%% get a sentence of their own; anything unknown is printed as a term.
+%% `Stage' is shown only when it differs from the operation. Error maps
+%% from {@link linx_netlink} are rendered as
+%% `netlink open Protocol[ in Target] failed: Stage Errno (errno Code)' and
+%% `socket open Domain Type Protocol[ in Target] failed: Stage Errno
+%% (errno Code)'. An errno atom on its own is shown with its number. Other
+%% reasons get a sentence of their own; anything unknown is printed as a
+%% term.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error({error, Reason}) ->
     format_error(Reason);
@@ -213,6 +218,44 @@ format(#{op := Op, key := Key, path := Path, stage := Stage, errno := Errno,
          C when is_integer(C), C > 0 -> io_lib:format(" (errno ~b)", [C]);
          _ -> []
      end];
+format(#{op := netlink_open, stage := Stage, errno := Errno,
+         code := Code} = Error)
+  when is_atom(Stage) ->
+    ["netlink open ", term_text(maps:get(protocol, Error, undefined)),
+     in_text(maps:get(in, Error, self)),
+     " failed: ", atom_to_list(Stage), $\s, term_text(Errno),
+     code_text(Code)];
+format(#{op := socket_open, stage := Stage, errno := Errno,
+         code := Code} = Error)
+  when is_atom(Stage) ->
+    ["socket open ",
+     lists:join($\s, [term_text(maps:get(K, Error, undefined))
+                      || K <- [domain, type, protocol]]),
+     in_text(maps:get(in, Error, self)),
+     " failed: ", atom_to_list(Stage), $\s, term_text(Errno),
+     code_text(Code)];
+format({bad_protocol, Protocol}) ->
+    io_lib:format("invalid protocol ~0tp: expected a protocol name (such as "
+                  "route, generic, tcp or icmp) or a number (0..31 for "
+                  "netlink)", [Protocol]);
+format({bad_groups, Groups}) ->
+    io_lib:format("invalid netlink groups ~0tp: expected a bit mask below "
+                  "2^32 or a list of group numbers from 1", [Groups]);
+format({bad_group, Group}) ->
+    io_lib:format("invalid netlink group ~0tp: expected a group number "
+                  "from 1", [Group]);
+format({bad_rcvbuf, Size}) ->
+    io_lib:format("invalid receive buffer size (option rcvbuf) ~0tp: "
+                  "expected a positive integer", [Size]);
+format({bad_domain, Domain}) ->
+    io_lib:format("invalid socket domain ~0tp: expected inet, inet6, local, "
+                  "packet, netlink or a number", [Domain]);
+format({bad_type, Type}) ->
+    io_lib:format("invalid socket type ~0tp: expected stream, dgram, raw, "
+                  "seqpacket or a number", [Type]);
+format({bad_fd, Fd}) ->
+    io_lib:format("invalid file descriptor ~0tp: expected a non-negative "
+                  "integer", [Fd]);
 format({bad_key, Key}) ->
     io_lib:format("invalid sysctl key ~0tp: expected the dot form "
                   "(net.ipv4.ip_forward) or the slash form "
@@ -256,8 +299,19 @@ format({Stage, Errno}) when ?IS_STAGE(Stage) ->
          0 -> [];
          _ -> io_lib:format(" (errno ~b)", [Code])
      end];
+format(Errno) when is_atom(Errno) ->
+    case errno_code(Errno) of
+        0 -> io_lib:format("~0tp", [Errno]);
+        Code -> [atom_to_list(Errno), code_text(Code)]
+    end;
 format(Other) ->
     io_lib:format("~0tp", [Other]).
+
+-spec code_text(term()) -> unicode:chardata().
+code_text(Code) when is_integer(Code), Code > 0 ->
+    io_lib:format(" (errno ~b)", [Code]);
+code_text(_) ->
+    [].
 
 %% Where the operation ran, when it was not the port's own namespaces.
 -spec in_text(term()) -> unicode:chardata().

@@ -88,6 +88,7 @@
 -export([request/1]).
 -export([request/2]).
 -export([request_fd/3]).
+-export([close_fd/1]).
 -export([os_pid/0]).
 -export([info/0]).
 
@@ -211,6 +212,27 @@ call(Request, Timeout) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 request_fd(Op, Mode, Timeout) ->
     call({request_fd, Op, Mode, Timeout}, Timeout).
+
+%% @doc Closes a descriptor number this node holds, such as one returned by
+%% {@link request_fd/3} in `raw' mode. Refuses (and closes nothing) when
+%% the number is not an open socket: `{error, ebadf}', `{error, enotsock}'.
+%%
+%% OTP 25's `socket:close/1' leaves open a descriptor adopted with
+%% `socket:open(Fd, #{dup => false})'. The descriptor is instead adopted
+%% (unregistered, never used) in a short-lived process that then drops it:
+%% the socket resource's destructor closes a descriptor that was never
+%% used, and that has happened by the time the process is gone.
+-spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
+      Reason :: ebadf | enotsock | {bad_fd, term()} | term().
+close_fd(Fd) when is_integer(Fd), Fd >= 0, Fd =< 16#7fffffff ->
+    case file:read_link("/proc/self/fd/" ++ integer_to_list(Fd)) of
+        {ok, "socket:" ++ _} -> drop_fd(Fd);
+        {ok, _} -> {error, enotsock};
+        {error, enoent} -> {error, ebadf};
+        {error, _} = Error -> Error
+    end;
+close_fd(Fd) ->
+    {error, {bad_fd, Fd}}.
 
 %% @doc Returns the OS process id of the running port program.
 %% Exits (like `gen_server:call/2') when the server is not running.
@@ -505,7 +527,11 @@ deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
             gen_server:reply(From, {ok, Fd});
         false ->
             {adopt, Opts} = Mode,
-            case socket:open(Fd, Opts#{dup => false}) of
+            %% The socket gets its own duplicate (closed by socket:close/1);
+            %% the number received is closed here either way.
+            Adopted = socket:open(Fd, Opts#{dup => true}),
+            close_raw(Fd),
+            case Adopted of
                 {ok, Sock} ->
                     case socket:setopt(Sock, otp, controlling_process, Caller) of
                         ok ->
@@ -515,7 +541,6 @@ deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
                             gen_server:reply(From, {error, {adopt, Reason}})
                     end;
                 {error, Reason} ->
-                    close_raw(Fd),
                     gen_server:reply(From, {error, {adopt, Reason}})
             end
     end.
@@ -523,14 +548,52 @@ deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
 %% Close a descriptor number this node holds but no socket owns.
 -spec close_raw(integer()) -> ok.
 close_raw(Fd) ->
-    case socket:open(Fd, #{dup => false}) of
-        {ok, Sock} ->
-            _ = socket:close(Sock),
+    case drop_fd(Fd) of
+        ok ->
             ok;
         {error, Reason} ->
             ?LOG_ERROR("linx_port: cannot close descriptor ~b: ~0tp", [Fd, Reason]),
             ok
     end.
+
+%% See close_fd/1. The helper sends its result and exits; the descriptor
+%% is closed once it is gone. Its message arrives before its 'DOWN'.
+-spec drop_fd(non_neg_integer()) -> ok | {error, term()}.
+drop_fd(Fd) ->
+    Parent = self(),
+    Tag = make_ref(),
+    {Pid, Ref} = spawn_monitor(fun() ->
+                                       Parent ! {Tag, adopt_and_collect(Fd)}
+                               end),
+    receive
+        {'DOWN', Ref, process, Pid, Reason} ->
+            receive
+                {Tag, Result} -> Result
+            after 0 ->
+                {error, Reason}
+            end
+    end.
+
+-spec adopt_and_collect(non_neg_integer()) -> ok | {error, term()}.
+adopt_and_collect(Fd) ->
+    case adopt_and_forget(Fd) of
+        ok ->
+            %% The socket term is dead now; collecting frees the resource.
+            true = erlang:garbage_collect(),
+            ok;
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec adopt_and_forget(non_neg_integer()) -> ok | {error, term()}.
+adopt_and_forget(Fd) ->
+    try socket:open(Fd, #{dup => false, use_registry => false}) of
+        {ok, _Socket} -> ok;
+        {error, _} = Error -> Error
+    catch
+        error:Reason -> {error, Reason}
+    end.
+
 
 %% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are
 %% logged (even undecodable ones); any other frame means the program does

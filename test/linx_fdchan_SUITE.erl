@@ -47,8 +47,10 @@ intruder_before_port_rejected(Config) ->
     os:putenv("LINX_INTRUDER_LOG", Log),
     application:set_env(linx, port_executable, filename:join(Data, "wrapper.sh")),
     {ok, _} = application:ensure_all_started(linx),
-    %% The intruder connected and sent before the port started.
-    {ok, <<"sent\n">>} = file:read_file(Log),
+    %% The intruder connected before the port started; its send either went
+    %% out or found the connection already closed by linx (EPIPE).
+    {ok, Said} = file:read_file(Log),
+    true = lists:member(Said, [<<"sent\n">>, <<"send_failed:32\n">>]),
     {ok, Sock} = linx_netlink_open(),
     #{domain := 16, type := raw} = socket:info(Sock),
     {ok, #{family := 16}} = socket:sockname(Sock),

@@ -1,0 +1,595 @@
+%% @doc Netlink and other sockets created inside a namespace.
+%%
+%% The port program creates the socket inside the target's network
+%% namespace, passes its descriptor to this node over the fd channel and
+%% `linx_port' adopts it as a `socket:socket()' whose controlling process
+%% is the caller. From then on it is an ordinary socket of this node: use
+%% `socket:send/2', `socket:recv/3', `socket:close/1' and the other
+%% functions of the `socket' module on it. It is closed when the caller
+%% closes it or exits.
+%%
+%% ```
+%% %% rtnetlink in netns "blue", subscribed to link events (RTMGRP_LINK):
+%% {ok, S} = linx_netlink:open(route, #{in => {netns, <<"blue">>},
+%%                                      groups => [1]}),
+%% {ok, Notification} = socket:recv(S, 0, 5000),
+%% ok = socket:close(S).
+%%
+%% %% Generic netlink with a larger receive buffer:
+%% {ok, G} = linx_netlink:open(generic, #{rcvbuf => 1 bsl 20}),
+%%
+%% %% A raw descriptor, for code that passes it on (to a port program, say):
+%% {ok, Fd} = linx_netlink:open_fd(route, #{in => {pid, 4242}}),
+%% ok = linx_netlink:close_fd(Fd).
+%%
+%% %% Any other socket, for example a packet socket for every protocol
+%% %% (ETH_P_ALL in network byte order):
+%% {ok, P} = linx_netlink:socket_open(packet, raw, {ethertype, 16#0003},
+%%                                    #{in => {netns, "blue"}}),
+%% {ok, I} = linx_netlink:socket_open(inet, raw, icmp,
+%%                                    #{in => {netns, "blue"}}).
+%% '''
+%%
+%% == Netlink protocols ==
+%% `Protocol' is one of the names below (from `linux/netlink.h') or an
+%% integer from 0 to 31: `route' (0), `unused' (1), `usersock' (2),
+%% `firewall' (3), `sock_diag' or `inet_diag' (4), `nflog' (5), `xfrm' (6),
+%% `selinux' (7), `iscsi' (8), `audit' (9), `fib_lookup' (10),
+%% `connector' (11), `netfilter' (12), `ip6_fw' (13), `dnrtmsg' (14),
+%% `kobject_uevent' (15), `generic' (16), `scsitransport' (18),
+%% `ecryptfs' (19), `rdma' (20), `crypto' (21), `smc' (22). Anything else
+%% is `{error, {bad_protocol, Protocol}}'. A protocol the kernel does not
+%% have fails in the port program with stage `socket' and errno
+%% `eprotonosupport'.
+%%
+%% == Options ==
+%% Options are a map (a proplist is accepted too); unknown keys are ignored.
+%% <ul>
+%% <li>`in': where the socket is created (default `self', the network
+%%     namespace of the port program); the same values as for
+%%     {@link linx_sysctl}: `{pid, OsPid}', `{netns, Name}',
+%%     `{path, NsPath}' or `{ns, [NsPath]}'. Anything else is
+%%     `{error, {bad_in, In}}'.</li>
+%% <li>`groups' (netlink only): the multicast groups to join, either a
+%%     bit mask below 2^32 (bit N-1 is group N, the `RTMGRP_*' style) or a
+%%     list of group numbers from 1 (the `RTNLGRP_*' style). Groups 1 to 32
+%%     are joined when the port program binds the socket; larger ones are
+%%     joined with {@link add_membership/2} once the socket is here (not
+%%     possible with {@link open_fd/2}, which refuses them with
+%%     `{error, {bad_option, {groups, Groups}}}'). Anything else is
+%%     `{error, {bad_groups, Groups}}'. Default: no group.</li>
+%% <li>`rcvbuf': `SO_RCVBUF' in bytes, a positive integer, set with
+%%     `socket:setopt/4' once the socket is here (the kernel doubles it and
+%%     caps it at `net.core.rmem_max'). Anything else is
+%%     `{error, {bad_rcvbuf, Value}}'. {@link open_fd/2} refuses it with
+%%     `{error, {bad_option, {rcvbuf, Value}}}'.</li>
+%% <li>`timeout': milliseconds to wait for the port program (default 5000)
+%%     or `infinity'.</li>
+%% </ul>
+%% All arguments and options are checked before anything is sent to the
+%% port program.
+%%
+%% == Errors ==
+%% A failure while making the socket is returned as an
+%% {@type error_info()} map, which {@link linx:format_error/1} renders as
+%% one line (`netlink open route in netns "blue" failed: socket
+%% eprotonosupport (errno 93)'):
+%% ```
+%% #{op => netlink_open, stage => socket, errno => eprotonosupport,
+%%   code => 93, protocol => route, in => {netns, <<"blue">>}}
+%% '''
+%% `stage' says which step failed: in the port program `open_ns', `setns',
+%% `thread', `socket', `setsockopt', `bind', `send_fd', `badarg', `busy';
+%% in this node `adopt' (the descriptor could not be made a socket) and
+%% `setsockopt' again (the `rcvbuf' option or joining a group
+%% above 32; the socket is then closed). {@link socket_open/4} errors have
+%% `op => socket_open' and also carry `domain' and `type'. Other errors are
+%% `timeout', `not_running', `{port_exited, Status}' and the validation
+%% errors described above.
+-module(linx_netlink).
+
+-export([open/2]).
+-export([open_fd/2]).
+-export([close_fd/1]).
+-export([add_membership/2]).
+-export([drop_membership/2]).
+-export([socket_open/4]).
+
+%% Helpers, exported for tests.
+-export([protocol_number/1]).
+-export([split_groups/1]).
+-export([domain_number/1]).
+-export([type_number/1]).
+-export([socket_protocol_number/1]).
+
+-export_type([protocol/0]).
+-export_type([groups/0]).
+-export_type([opts/0]).
+-export_type([domain/0]).
+-export_type([type/0]).
+-export_type([socket_protocol/0]).
+-export_type([socket_opts/0]).
+-export_type([op/0]).
+-export_type([stage/0]).
+-export_type([error_info/0]).
+-export_type([error_reason/0]).
+
+-type protocol() :: route | unused | usersock | firewall | sock_diag
+                  | inet_diag | nflog | xfrm | selinux | iscsi | audit
+                  | fib_lookup | connector | netfilter | ip6_fw | dnrtmsg
+                  | kobject_uevent | generic | scsitransport | ecryptfs
+                  | rdma | crypto | smc | 0..31.
+%% A netlink protocol (`NETLINK_ROUTE' is `route' or 0).
+
+-type groups() :: 0..16#ffffffff | [pos_integer()].
+%% A bind mask, or a list of group numbers from 1.
+
+-type opts() :: #{in => linx_sysctl:in(),
+                  groups => groups(),
+                  rcvbuf => pos_integer(),
+                  timeout => timeout(),
+                  atom() => term()}
+              | [{atom(), term()}].
+
+-type domain() :: inet | inet6 | local | packet | netlink | non_neg_integer().
+%% An address family: `inet' (2), `inet6' (10), `local' (1), `packet' (17),
+%% `netlink' (16) or its number.
+
+-type type() :: stream | dgram | raw | seqpacket | non_neg_integer().
+%% A socket type: `stream' (1), `dgram' (2), `raw' (3), `seqpacket' (5) or
+%% its number.
+
+-type socket_protocol() :: default | ip | icmp | tcp | udp | ipv6 | icmpv6
+                         | raw | {ethertype, 0..16#ffff} | non_neg_integer().
+%% `default' and `ip' are 0, `icmp' 1, `tcp' 6, `udp' 17, `ipv6' 41,
+%% `icmpv6' 58, `raw' 255. For `packet' sockets the protocol is an
+%% EtherType in network byte order: give `{ethertype, 16#0003}' (ETH_P_ALL)
+%% or the integer already swapped (768 on a little-endian machine).
+
+-type socket_opts() :: #{in => linx_sysctl:in(),
+                         rcvbuf => pos_integer(),
+                         timeout => timeout(),
+                         atom() => term()}
+                     | [{atom(), term()}].
+
+-type op() :: netlink_open | socket_open.
+
+-type stage() :: open_ns | setns | thread | socket | setsockopt | bind
+               | send_fd | adopt | badarg | busy | decode | panic.
+
+-type error_info() :: #{op := op(),
+                        stage := stage(),
+                        errno := atom() | binary(),
+                        code := non_neg_integer(),
+                        protocol := term(),
+                        in := linx_sysctl:in(),
+                        domain => term(),
+                        type => term()}.
+%% A failure while making the socket. `errno' is an errno atom, a reason
+%% atom for `badarg', `decode' and `busy', or a message binary for `panic';
+%% `code' is the errno number (0 when `errno' is not an errno). `protocol',
+%% `domain', `type' and `in' are as the caller gave them.
+
+-type error_reason() :: error_info()
+                      | timeout
+                      | not_running
+                      | {port_exited, term()}
+                      | {bad_protocol, term()}
+                      | {bad_groups, term()}
+                      | {bad_rcvbuf, term()}
+                      | {bad_domain, term()}
+                      | {bad_type, term()}
+                      | {bad_in, term()}
+                      | {bad_option, term()}
+                      | {unexpected_reply, term()}
+                      | term().
+
+-define(AF_NETLINK, 16).
+-define(SOL_NETLINK, 270).
+-define(NETLINK_ADD_MEMBERSHIP, 1).
+-define(NETLINK_DROP_MEMBERSHIP, 2).
+-define(MAX_INT, 16#7fffffff).
+-define(MAX_GROUP, 16#ffffffff).
+-define(DEFAULT_TIMEOUT, 5000).
+
+-record(req, {
+    op :: op(),
+    protocol :: term(),
+    domain :: term(),
+    type :: term(),
+    in :: linx_sysctl:in(),
+    target :: linx_sysctl:target(),
+    timeout :: timeout(),
+    extra_groups = [] :: [pos_integer()],
+    rcvbuf :: pos_integer() | undefined
+}).
+
+%%====================================================================
+%% API
+%%====================================================================
+
+%% @doc Opens a netlink socket of `Protocol' inside the target namespace.
+%%
+%% The socket is bound (port id chosen by the kernel, the `groups' given),
+%% has `NETLINK_EXT_ACK' set and is owned by the caller.
+-spec open(protocol(), opts()) ->
+          {ok, socket:socket()} | {error, error_reason()}.
+open(Protocol, Opts) ->
+    case prepare_netlink(Protocol, Opts, socket) of
+        {ok, Req, ProtoInt, Mask} ->
+            Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
+                             protocol => ProtoInt}},
+            Reply = request(Req, {netlink_open, ProtoInt, Mask,
+                                  Req#req.target}, Mode),
+            adopted(Req, Reply);
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Like {@link open/2}, but returns the raw descriptor number in this
+%% node instead of a socket.
+%%
+%% The descriptor is the caller's to close, with {@link close_fd/1} (or by
+%% adopting it with `socket:open/2'). The options `rcvbuf' and groups above
+%% 32 need the socket in this node and are refused with
+%% `{error, {bad_option, {rcvbuf | groups, Value}}}'.
+-spec open_fd(protocol(), opts()) ->
+          {ok, non_neg_integer()} | {error, error_reason()}.
+open_fd(Protocol, Opts) ->
+    case prepare_netlink(Protocol, Opts, fd) of
+        {ok, Req, ProtoInt, Mask} ->
+            case request(Req, {netlink_open, ProtoInt, Mask, Req#req.target},
+                         raw) of
+                {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
+                Other -> error_reply(Req, Other)
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Closes a raw socket descriptor of this node, such as one returned
+%% by {@link open_fd/2}.
+%%
+%% Returns `{error, ebadf}' when `Fd' is not open and `{error, enotsock}'
+%% when it is not a socket (nothing is closed then). Never give it the
+%% descriptor of a socket something else still uses, such as one inside a
+%% `socket:socket()'.
+%%
+%% OTP's `socket:close/1' leaves open a descriptor adopted with
+%% `socket:open(Fd, #{dup => false})'. The descriptor is instead adopted
+%% (unregistered, never used) in a short-lived process that then drops it:
+%% the socket resource's destructor closes a descriptor that was never
+%% used, and that has happened by the time the process is gone.
+-spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
+      Reason :: ebadf | enotsock | {bad_fd, term()} | term().
+close_fd(Fd) ->
+    linx_port:close_fd(Fd).
+
+%% @doc Joins netlink multicast group `Group' (a group number from 1,
+%% `NETLINK_ADD_MEMBERSHIP').
+-spec add_membership(socket:socket(), pos_integer()) ->
+          ok | {error, {bad_group, term()} | term()}.
+add_membership(Socket, Group) ->
+    membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group).
+
+%% @doc Leaves netlink multicast group `Group'
+%% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
+-spec drop_membership(socket:socket(), pos_integer()) ->
+          ok | {error, {bad_group, term()} | term()}.
+drop_membership(Socket, Group) ->
+    membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group).
+
+%% @doc Opens a socket of any domain, type and protocol inside the target
+%% namespace, like `socket:open/3' would there. Options: `in', `rcvbuf'
+%% and `timeout', as for {@link open/2}. The socket is not bound.
+%%
+%% Bad arguments are `{error, {bad_domain | bad_type | bad_protocol, X}}'.
+-spec socket_open(domain(), type(), socket_protocol(), socket_opts()) ->
+          {ok, socket:socket()} | {error, error_reason()}.
+socket_open(Domain, Type, Protocol, Opts) ->
+    case prepare_socket(Domain, Type, Protocol, Opts) of
+        {ok, Req, D, T, P} ->
+            Mode = {adopt, #{domain => D, type => adopt_type(T),
+                             protocol => P}},
+            Reply = request(Req, {socket_open, D, T, P, Req#req.target},
+                            Mode),
+            adopted(Req, Reply);
+        {error, _} = Error ->
+            Error
+    end.
+
+%%====================================================================
+%% Helpers
+%%====================================================================
+
+%% @doc Returns the number of a netlink protocol given by name or number.
+-spec protocol_number(term()) ->
+          {ok, 0..31} | {error, {bad_protocol, term()}}.
+protocol_number(P) when is_integer(P), P >= 0, P =< 31 -> {ok, P};
+protocol_number(route) -> {ok, 0};
+protocol_number(unused) -> {ok, 1};
+protocol_number(usersock) -> {ok, 2};
+protocol_number(firewall) -> {ok, 3};
+protocol_number(sock_diag) -> {ok, 4};
+protocol_number(inet_diag) -> {ok, 4};
+protocol_number(nflog) -> {ok, 5};
+protocol_number(xfrm) -> {ok, 6};
+protocol_number(selinux) -> {ok, 7};
+protocol_number(iscsi) -> {ok, 8};
+protocol_number(audit) -> {ok, 9};
+protocol_number(fib_lookup) -> {ok, 10};
+protocol_number(connector) -> {ok, 11};
+protocol_number(netfilter) -> {ok, 12};
+protocol_number(ip6_fw) -> {ok, 13};
+protocol_number(dnrtmsg) -> {ok, 14};
+protocol_number(kobject_uevent) -> {ok, 15};
+protocol_number(generic) -> {ok, 16};
+protocol_number(scsitransport) -> {ok, 18};
+protocol_number(ecryptfs) -> {ok, 19};
+protocol_number(rdma) -> {ok, 20};
+protocol_number(crypto) -> {ok, 21};
+protocol_number(smc) -> {ok, 22};
+protocol_number(P) -> {error, {bad_protocol, P}}.
+
+%% @doc Splits a `groups' option into the bind mask (groups 1 to 32) and
+%% the sorted list of larger groups, joined after the bind.
+%%
+%% `split_groups(1)' is `{ok, 1, []}'; `split_groups([1, 3, 33])' is
+%% `{ok, 2#101, [33]}'.
+-spec split_groups(term()) ->
+          {ok, 0..16#ffffffff, [pos_integer()]}
+        | {error, {bad_groups, term()}}.
+split_groups(Mask) when is_integer(Mask), Mask >= 0, Mask =< ?MAX_GROUP ->
+    {ok, Mask, []};
+split_groups(Groups) when is_list(Groups) ->
+    split_groups(Groups, Groups, 0, []);
+split_groups(Groups) ->
+    {error, {bad_groups, Groups}}.
+
+%% @doc Returns the number of an address family given by name or number.
+-spec domain_number(term()) ->
+          {ok, non_neg_integer()} | {error, {bad_domain, term()}}.
+domain_number(local) -> {ok, 1};
+domain_number(inet) -> {ok, 2};
+domain_number(inet6) -> {ok, 10};
+domain_number(netlink) -> {ok, 16};
+domain_number(packet) -> {ok, 17};
+domain_number(D) when is_integer(D), D >= 0, D =< ?MAX_INT -> {ok, D};
+domain_number(D) -> {error, {bad_domain, D}}.
+
+%% @doc Returns the number of a socket type given by name or number.
+-spec type_number(term()) ->
+          {ok, non_neg_integer()} | {error, {bad_type, term()}}.
+type_number(stream) -> {ok, 1};
+type_number(dgram) -> {ok, 2};
+type_number(raw) -> {ok, 3};
+type_number(seqpacket) -> {ok, 5};
+type_number(T) when is_integer(T), T >= 0, T =< ?MAX_INT -> {ok, T};
+type_number(T) -> {error, {bad_type, T}}.
+
+%% @doc Returns the number of a socket protocol given by name or number.
+%% `{ethertype, E}' is `E' in network byte order, as packet sockets want
+%% it (`{ethertype, 16#0003}' is 768 on a little-endian machine).
+-spec socket_protocol_number(term()) ->
+          {ok, non_neg_integer()} | {error, {bad_protocol, term()}}.
+socket_protocol_number(default) -> {ok, 0};
+socket_protocol_number(ip) -> {ok, 0};
+socket_protocol_number(icmp) -> {ok, 1};
+socket_protocol_number(tcp) -> {ok, 6};
+socket_protocol_number(udp) -> {ok, 17};
+socket_protocol_number(ipv6) -> {ok, 41};
+socket_protocol_number(icmpv6) -> {ok, 58};
+socket_protocol_number(raw) -> {ok, 255};
+socket_protocol_number({ethertype, E}) when is_integer(E), E >= 0,
+                                            E =< 16#ffff ->
+    <<Swapped:16/native>> = <<E:16/big>>,
+    {ok, Swapped};
+socket_protocol_number(P) when is_integer(P), P >= 0, P =< ?MAX_INT ->
+    {ok, P};
+socket_protocol_number(P) ->
+    {error, {bad_protocol, P}}.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+%% Validates a netlink open; nothing is sent yet. `Mode' is `fd' for
+%% open_fd/2, which cannot apply what needs the socket in this node.
+-spec prepare_netlink(term(), term(), socket | fd) ->
+          {ok, #req{}, 0..31, 0..16#ffffffff} | {error, error_reason()}.
+prepare_netlink(Protocol, Opts, Mode) ->
+    case protocol_number(Protocol) of
+        {ok, ProtoInt} ->
+            case options(Opts) of
+                {ok, Map, In, Target, Timeout} ->
+                    Req = #req{op = netlink_open, protocol = Protocol,
+                               in = In, target = Target, timeout = Timeout},
+                    netlink_options(Req, Map, Mode, ProtoInt);
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec netlink_options(#req{}, map(), socket | fd, 0..31) ->
+          {ok, #req{}, 0..31, 0..16#ffffffff} | {error, error_reason()}.
+netlink_options(Req, Map, Mode, ProtoInt) ->
+    Groups = maps:get(groups, Map, 0),
+    case split_groups(Groups) of
+        {ok, _Mask, [_ | _]} when Mode =:= fd ->
+            {error, {bad_option, {groups, Groups}}};
+        {ok, Mask, Extra} ->
+            case rcvbuf_option(Map, Mode) of
+                {ok, RcvBuf} ->
+                    {ok, Req#req{extra_groups = Extra, rcvbuf = RcvBuf},
+                     ProtoInt, Mask};
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec prepare_socket(term(), term(), term(), term()) ->
+          {ok, #req{}, non_neg_integer(), non_neg_integer(),
+           non_neg_integer()}
+        | {error, error_reason()}.
+prepare_socket(Domain, Type, Protocol, Opts) ->
+    case {domain_number(Domain), type_number(Type),
+          socket_protocol_number(Protocol)} of
+        {{ok, D}, {ok, T}, {ok, P}} ->
+            case options(Opts) of
+                {ok, Map, In, Target, Timeout} ->
+                    case rcvbuf_option(Map, socket) of
+                        {ok, RcvBuf} ->
+                            Req = #req{op = socket_open, protocol = Protocol,
+                                       domain = Domain, type = Type, in = In,
+                                       target = Target, timeout = Timeout,
+                                       rcvbuf = RcvBuf},
+                            {ok, Req, D, T, P};
+                        {error, _} = Error ->
+                            Error
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {{error, _} = Error, _, _} ->
+            Error;
+        {_, {error, _} = Error, _} ->
+            Error;
+        {_, _, {error, _} = Error} ->
+            Error
+    end.
+
+-spec options(term()) ->
+          {ok, map(), linx_sysctl:in(), linx_sysctl:target(), timeout()}
+        | {error, {bad_in, term()} | {bad_option, term()}}.
+options(Opts) when is_map(Opts) ->
+    In = maps:get(in, Opts, self),
+    case linx_sysctl:target(In) of
+        {ok, Target} ->
+            case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
+                T when T =:= infinity; is_integer(T), T >= 0 ->
+                    {ok, Opts, In, Target, T};
+                T ->
+                    {error, {bad_option, {timeout, T}}}
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+options(Opts) when is_list(Opts) ->
+    %% Proplist: the first occurrence of a key wins.
+    try maps:from_list(lists:reverse(Opts)) of
+        Map -> options(Map)
+    catch
+        error:badarg -> {error, {bad_option, Opts}}
+    end;
+options(Opts) ->
+    {error, {bad_option, Opts}}.
+
+-spec rcvbuf_option(map(), socket | fd) ->
+          {ok, pos_integer() | undefined}
+        | {error, {bad_rcvbuf, term()} | {bad_option, term()}}.
+rcvbuf_option(Map, Mode) ->
+    case maps:find(rcvbuf, Map) of
+        error ->
+            {ok, undefined};
+        {ok, N} when Mode =:= fd ->
+            {error, {bad_option, {rcvbuf, N}}};
+        {ok, N} when is_integer(N), N > 0, N =< ?MAX_INT ->
+            {ok, N};
+        {ok, N} ->
+            {error, {bad_rcvbuf, N}}
+    end.
+
+split_groups([], _Groups, Mask, Extra) ->
+    {ok, Mask, lists:usort(Extra)};
+split_groups([G | Rest], Groups, Mask, Extra)
+  when is_integer(G), G >= 1, G =< 32 ->
+    split_groups(Rest, Groups, Mask bor (1 bsl (G - 1)), Extra);
+split_groups([G | Rest], Groups, Mask, Extra)
+  when is_integer(G), G > 32, G =< ?MAX_GROUP ->
+    split_groups(Rest, Groups, Mask, [G | Extra]);
+split_groups(_, Groups, _Mask, _Extra) ->
+    {error, {bad_groups, Groups}}.
+
+%% linx_port adopts with the type's name when OTP has one.
+-spec adopt_type(non_neg_integer()) ->
+          stream | dgram | raw | seqpacket | non_neg_integer().
+adopt_type(1) -> stream;
+adopt_type(2) -> dgram;
+adopt_type(3) -> raw;
+adopt_type(5) -> seqpacket;
+adopt_type(T) -> T.
+
+-spec request(#req{}, tuple(), term()) -> term().
+request(#req{timeout = Timeout}, WireOp, Mode) ->
+    linx_port:request_fd(WireOp, Mode, Timeout).
+
+%% A socket has arrived: apply what needs it here, closing it on failure.
+-spec adopted(#req{}, term()) ->
+          {ok, socket:socket()} | {error, error_reason()}.
+adopted(Req, {ok, Socket}) ->
+    #req{rcvbuf = RcvBuf, extra_groups = Extra} = Req,
+    case after_adoption(Socket, RcvBuf, Extra) of
+        ok ->
+            {ok, Socket};
+        {error, Reason} ->
+            _ = socket:close(Socket),
+            error_reply(Req, {error, {setsockopt, Reason}})
+    end;
+adopted(Req, Other) ->
+    error_reply(Req, Other).
+
+-spec after_adoption(socket:socket(), pos_integer() | undefined,
+                     [pos_integer()]) -> ok | {error, term()}.
+after_adoption(_Socket, undefined, []) ->
+    ok;
+after_adoption(Socket, undefined, [Group | Rest]) ->
+    case add_membership(Socket, Group) of
+        ok -> after_adoption(Socket, undefined, Rest);
+        {error, _} = Error -> Error
+    end;
+after_adoption(Socket, RcvBuf, Extra) ->
+    case socket:setopt(Socket, socket, rcvbuf, RcvBuf) of
+        ok -> after_adoption(Socket, undefined, Extra);
+        {error, _} = Error -> Error
+    end.
+
+%% Turns anything but the op's success reply into an error.
+-spec error_reply(#req{}, term()) -> {error, error_reason()}.
+error_reply(_Req, {error, timeout}) ->
+    {error, timeout};
+error_reply(_Req, {error, not_running}) ->
+    {error, not_running};
+error_reply(_Req, {error, {port_exited, _}} = Error) ->
+    Error;
+error_reply(Req, {error, {Stage, Errno}})
+  when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->
+    Code = case is_atom(Errno) of
+               true -> linx:errno_code(Errno);
+               false -> 0
+           end,
+    {error, error_map(Req, #{stage => Stage, errno => Errno, code => Code})};
+error_reply(_Req, {error, _} = Error) ->
+    Error;
+error_reply(_Req, Other) ->
+    {error, {unexpected_reply, Other}}.
+
+-spec error_map(#req{}, map()) -> error_info().
+error_map(#req{op = netlink_open, protocol = Protocol, in = In}, Map) ->
+    Map#{op => netlink_open, protocol => Protocol, in => In};
+error_map(#req{op = socket_open, protocol = Protocol, domain = Domain,
+               type = Type, in = In}, Map) ->
+    Map#{op => socket_open, domain => Domain, type => Type,
+         protocol => Protocol, in => In}.
+
+-spec membership(socket:socket(), 1 | 2, term()) ->
+          ok | {error, {bad_group, term()} | term()}.
+membership(Socket, Opt, Group)
+  when is_integer(Group), Group >= 1, Group =< ?MAX_GROUP ->
+    socket:setopt_native(Socket, {?SOL_NETLINK, Opt}, <<Group:32/native>>);
+membership(_Socket, _Opt, Group) ->
+    {error, {bad_group, Group}}.
+

@@ -116,6 +116,8 @@
                   fd_channel := binary()}.
 
 -define(READY_TIMEOUT, 5000).
+%% Where callers find the port: {route, Server, Port, Waiters, Ids}.
+-define(ROUTE, linx_port_route).
 -define(DEFAULT_TIMEOUT, 5000).
 
 %% Atoms the program may put in its frames. Replies are decoded with
@@ -151,7 +153,10 @@
     version :: binary(),
     fd_sock :: socket:socket(),
     fd_name :: binary(),
-    next_id = 1 :: pos_integer(),
+    %% request ids, shared with callers that send directly
+    ids :: atomics:atomics_ref(),
+    %% callers that sent directly: {Id, Alias}
+    waiters :: ets:tid(),
     pending = #{} :: #{pos_integer() => waiter()},
     %% descriptors that arrived before their reply
     fds = #{} :: #{pos_integer() => non_neg_integer()},
@@ -185,7 +190,59 @@ request(Op) ->
 -spec request(op(), timeout()) -> result() | {error, Reason} when
       Reason :: timeout | not_running | {port_exited, term()}.
 request(Op, Timeout) ->
-    call({request, Op}, Timeout).
+    try ets:lookup(?ROUTE, route) of
+        [{route, Server, Port, Waiters, Ids}] ->
+            direct(Op, Timeout, Server, Port, Waiters, Ids);
+        [] ->
+            {error, not_running}
+    catch
+        error:badarg -> {error, not_running}
+    end.
+
+%% The caller's own round trip: it takes an id, registers its reply alias,
+%% writes the frame to the port and decodes the reply itself; the server
+%% only routes the reply frame (by id, without decoding it) to the alias.
+%% The alias is also a monitor of the server, so a server that goes away
+%% never leaves the caller waiting.
+-spec direct(op(), timeout(), pid(), port(), ets:tid(), atomics:atomics_ref()) -> result().
+direct(Op, Timeout, Server, Port, Waiters, Ids) ->
+    Id = atomics:add_get(Ids, 1, 1),
+    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
+    try
+        true = ets:insert(Waiters, {Id, Mref}),
+        erlang:port_command(Port, term_to_binary({Id, Op}))
+    of
+        true -> await(Mref, Id, Waiters, Timeout)
+    catch
+        error:badarg ->
+            erlang:demonitor(Mref, [flush]),
+            _ = (catch ets:delete(Waiters, Id)),
+            {error, not_running}
+    end.
+
+-spec await(reference(), pos_integer(), ets:tid(), timeout()) -> result().
+await(Mref, Id, Waiters, Timeout) ->
+    receive
+        {Mref, {raw, Bin}} ->
+            case decode(Bin) of
+                {ok, {Id, Result}} -> Result;
+                _ -> {error, {decode, reply}}
+            end;
+        {Mref, {result, Result}} ->
+            Result;
+        {'DOWN', Mref, process, _, Reason} ->
+            _ = (catch ets:delete(Waiters, Id)),
+            {error, {port_exited, down_reason(Reason)}}
+    after Timeout ->
+        erlang:demonitor(Mref, [flush]),
+        _ = (catch ets:delete(Waiters, Id)),
+        {error, timeout}
+    end.
+
+-spec down_reason(term()) -> term().
+down_reason({shutdown, {port_exited, Status}}) -> Status;
+down_reason(noproc) -> not_running;
+down_reason(Reason) -> Reason.
 
 -spec call(term(), timeout()) -> term().
 call(Request, Timeout) ->
@@ -273,8 +330,6 @@ init([]) ->
 %% @private
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
-handle_call({request, Op}, From, State) ->
-    {noreply, send_request(Op, From, State)};
 handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
     Deadline = case Timeout of
                    infinity -> infinity_deadline();
@@ -284,20 +339,22 @@ handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name} = State,
+    #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name,
+           waiters = Waiters} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
-              pending => map_size(Pending),
+              pending => map_size(Pending) + ets:info(Waiters, size),
               fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
     {reply, {error, {unknown_call, Request}}, State}.
 
 -spec send_request(op(), waiter(), state()) -> state().
-send_request(Op, Waiter, #state{port = Port, next_id = Id, pending = Pending} = State) ->
+send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = State) ->
+    Id = atomics:add_get(Ids, 1, 1),
     %% If the port is already closed, port_command/2 fails; the exit
     %% message is then on its way and answers this caller with the rest.
     _ = (catch port_command(Port, term_to_binary({Id, Op}))),
-    State#state{next_id = Id + 1, pending = Pending#{Id => Waiter}}.
+    State#state{pending = Pending#{Id => Waiter}}.
 
 -spec infinity_deadline() -> integer().
 infinity_deadline() ->
@@ -312,8 +369,19 @@ handle_cast(_Msg, State) ->
 -spec handle_info(term(), state()) ->
           {noreply, state()}
         | {stop, {shutdown, {port_exited, term()}}, state()}.
-handle_info({Port, {data, Bin}}, #state{port = Port} = State) ->
-    {noreply, handle_frame(Bin, State)};
+handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
+    case frame_id(Bin) of
+        {ok, Id} when Id > 0 ->
+            case ets:take(Waiters, Id) of
+                [{Id, Alias}] ->
+                    Alias ! {Alias, {raw, Bin}},
+                    {noreply, State};
+                [] ->
+                    {noreply, handle_frame(Bin, State)}
+            end;
+        _ ->
+            {noreply, handle_frame(Bin, State)}
+    end;
 handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
     port_exited(Status, State);
 handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
@@ -371,7 +439,14 @@ start_port(Path, Args, Listener, Name) ->
             case start_sequence(Port, Listener, Deadline) of
                 {ok, OsPid, Sock, Version} ->
                     State = #state{port = Port, os_pid = OsPid, version = Version,
-                                   fd_sock = Sock, fd_name = Name},
+                                   fd_sock = Sock, fd_name = Name,
+                                   ids = atomics:new(1, [{signed, false}]),
+                                   waiters = ets:new(linx_port_waiters,
+                                                     [public, {write_concurrency, true},
+                                                      {read_concurrency, true}])},
+                    ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
+                    true = ets:insert(?ROUTE, {route, self(), Port, State#state.waiters,
+                                               State#state.ids}),
                     case recv_fds(State) of
                         {ok, State1} ->
                             {ok, State1};
@@ -642,8 +717,9 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
                     gen_server:reply(From, Result),
                     State#state{pending = Rest};
                 error ->
-                    ?LOG_WARNING("linx_port: reply for unknown id ~b: ~0tP",
-                                 [Id, Result, 30]),
+                    %% A caller that timed out is no longer waiting.
+                    ?LOG_DEBUG("linx_port: reply for unknown id ~b: ~0tP",
+                               [Id, Result, 30]),
                     State
             end;
         {ok, {0, Msg}} ->
@@ -727,8 +803,12 @@ fd_channel_broken(Reason, #state{port = Port} = State) ->
 
 -spec port_exited(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
-port_exited(Status, #state{pending = Pending} = State) ->
+port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     Error = {error, {port_exited, Status}},
+    _ = (catch ets:delete(?ROUTE)),
+    lists:foreach(fun({_Id, Alias}) -> Alias ! {Alias, {result, Error}} end,
+                  ets:tab2list(Waiters)),
+    true = ets:delete_all_objects(Waiters),
     maps:foreach(fun(_Id, {fd, From, _, _}) -> gen_server:reply(From, Error);
                     (_Id, From) -> gen_server:reply(From, Error)
                  end, Pending),

@@ -197,7 +197,7 @@ load(Names) ->
     load_stats(Lats, Errors).
 
 caller_target(I, Names) ->
-    {netns, lists:nth(I rem length(Names) + 1, Names)}.
+    {netns, list_to_binary(lists:nth(I rem length(Names) + 1, Names))}.
 
 spawn_caller(Target, Start, Stop) ->
     Opts = #{in => Target},

@@ -621,14 +621,33 @@ parse_ints(Value) ->
 text_binary(Bin) when is_binary(Bin) ->
     {ok, Bin};
 text_binary(List) when is_list(List) ->
+    %% Names are nearly always ASCII: the fast BIF first; anything else
+    %% is taken as Unicode characters and encoded in UTF-8.
+    try iolist_to_binary(List) of
+        Bin ->
+            case ascii(Bin) of
+                true -> {ok, Bin};
+                false -> unicode_binary(List)
+            end
+    catch
+        error:badarg -> unicode_binary(List)
+    end;
+text_binary(_) ->
+    error.
+
+-spec unicode_binary(list()) -> {ok, binary()} | error.
+unicode_binary(List) ->
     try unicode:characters_to_binary(List) of
         Bin when is_binary(Bin) -> {ok, Bin};
         _ -> error
     catch
         error:_ -> error
-    end;
-text_binary(_) ->
-    error.
+    end.
+
+-spec ascii(binary()) -> boolean().
+ascii(<<C, Rest/binary>>) when C < 128 -> ascii(Rest);
+ascii(<<>>) -> true;
+ascii(_) -> false.
 
 -spec valid_netns_name(binary()) -> boolean().
 valid_netns_name(<<>>) -> false;

@@ -6,9 +6,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
 PORT_BIN := target/release/linx_port
-DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin
 
-.PHONY: all deps port build demo test bench clean
+.PHONY: all deps port build demo test bench setcap clean
 
 all: build
 
@@ -44,6 +44,13 @@ test: deps
 
 bench: build
 	@bash scripts/bench
+
+# Let an unprivileged node run the port: give the program the capabilities
+# it keeps anyway (it drops every other one at start).
+PORT_CAPS := cap_sys_admin,cap_net_admin,cap_sys_ptrace,cap_sys_chroot,cap_net_raw,cap_dac_override,cap_dac_read_search
+setcap: build
+	setcap $(PORT_CAPS)+ep priv/linx_port
+	getcap priv/linx_port
 
 clean:
 	$(CARGO) clean

@@ -77,11 +77,27 @@
 %% <li>`port_executable': path of the program (default
 %%     `priv/linx_port' of the application).</li>
 %% <li>`port_args': list of arguments passed to it (default `[]').</li>
+%% <li>`exec': a wrapper that starts the program, as a string or a list of
+%%     strings, e.g. `"sudo -n"' for a node that runs unprivileged. The
+%%     program then runs as a child of the wrapper: the fd channel accepts
+%%     a peer whose pid is the port's OS pid or one of its descendants.</li>
+%% <li>`policy': a map limiting what callers may do, enforced inside the
+%%     program (it is passed on its command line at start and cannot be
+%%     changed through the port): `ops' (a list of `sysctl_read',
+%%     `sysctl_write', `sysctl_list', `netlink_open', `socket_open',
+%%     `netlink_call', `batch'), `targets' (a list of `self', `ns', `pid',
+%%     `netns') and `write_prefixes' (keys under which writes are allowed,
+%%     in dot or slash form). A refused request gets
+%%     `{error, {policy, op | target | path}}'.</li>
 %% </ul>
+%%
+%% The program's own log lines arrive as `{0, {log, Level, Text}}' and go
+%% to the OTP logger with metadata `#{linx_os_pid => OsPid}'.
 -module(linx_port).
 -behaviour(gen_server).
 
 -include_lib("kernel/include/logger.hrl").
+-include_lib("kernel/include/file.hrl").
 
 %% API
 -export([start_link/0]).
@@ -132,7 +148,7 @@
          %% reasons that are not errnos
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
-         type, fd,
+         type, fd, policy, log, notice, info, debug,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 
@@ -312,20 +328,67 @@ info() ->
 init([]) ->
     process_flag(trap_exit, true),
     ok = ensure_protocol_atoms(),
-    case executable() of
-        {ok, Path} ->
+    case {executable(), policy_args(application:get_env(linx, policy, #{}))} of
+        {{ok, Program}, {ok, PolicyArgs}} ->
             case listen_fd_channel() of
                 {ok, Listener, Name} ->
-                    Args = ["--fd-socket", Name | application:get_env(linx, port_args, [])],
-                    Result = start_port(Path, Args, Listener, Name),
+                    Args = ["--fd-socket", Name | PolicyArgs ++ application:get_env(linx, port_args, [])],
+                    {Path, AllArgs} = wrap(application:get_env(linx, exec, []), Program, Args),
+                    Result = start_port(Path, AllArgs, Listener, Name, Program),
                     _ = socket:close(Listener),
                     Result;
                 {error, Reason} ->
                     {stop, {port_start_failed, {fd_channel, Reason}}}
             end;
-        {error, Reason} ->
+        {{error, Reason}, _} ->
+            {stop, {port_start_failed, Reason}};
+        {_, {error, Reason}} ->
             {stop, {port_start_failed, Reason}}
     end.
+
+%% The policy as command-line arguments of the program.
+-spec policy_args(term()) -> {ok, [string()]} | {error, {bad_policy, term()}}.
+policy_args(Policy) when is_map(Policy) ->
+    try
+        Ops = [["--allow-ops", join_atoms(maps:get(ops, Policy))] || is_map_key(ops, Policy)],
+        Targets = [["--allow-targets", join_atoms(maps:get(targets, Policy))]
+                   || is_map_key(targets, Policy)],
+        Prefixes = [["--allow-write-prefix", binary_to_list(prefix_path(K))]
+                    || K <- maps:get(write_prefixes, Policy, [])],
+        %% An empty list of prefixes allows no write at all.
+        NoWrites = [["--no-writes"] || maps:get(write_prefixes, Policy, none) =:= []],
+        Unknown = maps:keys(maps:without([ops, targets, write_prefixes], Policy)),
+        [] = Unknown,
+        {ok, lists:append(Ops ++ Targets ++ Prefixes ++ NoWrites)}
+    catch
+        _:_ -> {error, {bad_policy, Policy}}
+    end;
+policy_args(Policy) ->
+    {error, {bad_policy, Policy}}.
+
+-spec join_atoms([atom()]) -> string().
+join_atoms(Atoms) when is_list(Atoms) ->
+    lists:join($,, [atom_to_list(A) || A <- Atoms, is_atom(A)]).
+
+-spec prefix_path(term()) -> binary().
+prefix_path(Key) ->
+    {ok, Path} = linx_sysctl:key_to_path(Key),
+    Path.
+
+%% The command to run: the program itself, or the wrapper with the program
+%% as its first argument.
+-spec wrap(string() | [string()], file:filename_all(), [string() | binary()]) ->
+          {file:filename_all(), [string() | binary()]}.
+wrap([], Program, Args) ->
+    {Program, Args};
+wrap([C | _] = Command, Program, Args) when is_integer(C) ->
+    wrap(string:lexemes(Command, " "), Program, Args);
+wrap([Wrapper | WrapperArgs], Program, Args) ->
+    Path = case os:find_executable(Wrapper) of
+               false -> Wrapper;
+               Found -> Found
+           end,
+    {Path, WrapperArgs ++ [Program | Args]}.
 
 %% @private
 -spec handle_call(term(), gen_server:from(), state()) ->
@@ -428,15 +491,16 @@ executable() ->
             end
     end.
 
--spec start_port(file:filename_all(), [string() | binary()], socket:socket(), binary()) ->
+-spec start_port(file:filename_all(), [string() | binary()], socket:socket(), binary(),
+                 file:filename_all()) ->
           {ok, state()} | {stop, {port_start_failed, term()}}.
-start_port(Path, Args, Listener, Name) ->
+start_port(Path, Args, Listener, Name, Program) ->
     try open_port({spawn_executable, Path},
                   [{packet, 4}, binary, exit_status, use_stdio,
                    {args, Args}]) of
         Port ->
             Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
-            case start_sequence(Port, Listener, Deadline) of
+            case start_sequence(Port, Listener, Deadline, Program) of
                 {ok, OsPid, Sock, Version} ->
                     State = #state{port = Port, os_pid = OsPid, version = Version,
                                    fd_sock = Sock, fd_name = Name,
@@ -463,12 +527,12 @@ start_port(Path, Args, Listener, Name) ->
             {stop, {port_start_failed, {open_port, Reason}}}
     end.
 
--spec start_sequence(port(), socket:socket(), integer()) ->
+-spec start_sequence(port(), socket:socket(), integer(), file:filename_all()) ->
           {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
-start_sequence(Port, Listener, Deadline) ->
+start_sequence(Port, Listener, Deadline, Program) ->
     case erlang:port_info(Port, os_pid) of
         {os_pid, OsPid} ->
-            case accept_peer(Listener, Port, OsPid, Deadline) of
+            case accept_peer(Listener, Port, {OsPid, Program}, Deadline) of
                 {ok, Sock} ->
                     case await_ready(Port, Deadline) of
                         {ok, Version} ->
@@ -510,25 +574,27 @@ crypto_rand(N) ->
 
 %% Accepts connections until one comes from the port program itself
 %% (SO_PEERCRED pid = its OS pid); every other peer is logged and closed.
--spec accept_peer(socket:socket(), port(), non_neg_integer(), integer()) ->
+-spec accept_peer(socket:socket(), port(), {non_neg_integer(), file:filename_all()}, integer()) ->
           {ok, socket:socket()} | {error, term()}.
-accept_peer(Listener, Port, OsPid, Deadline) ->
+accept_peer(Listener, Port, Expect, Deadline) ->
     case socket:accept(Listener, nowait) of
         {ok, Sock} ->
-            case peer_pid(Sock) of
-                {ok, OsPid} ->
+            Peer = peer_pid(Sock),
+            case trusted_peer(Peer, Expect) of
+                true ->
                     {ok, Sock};
-                Other ->
+                false ->
+                    Other = Peer,
                     ?LOG_WARNING("linx_port: fd channel connection from ~p refused "
-                                 "(expected pid ~b)", [Other, OsPid]),
+                                 "(expected pid ~b)", [Other, element(1, Expect)]),
                     _ = socket:close(Sock),
-                    accept_peer(Listener, Port, OsPid, Deadline)
+                    accept_peer(Listener, Port, Expect, Deadline)
             end;
         {select, {select_info, _, Ref} = Info} ->
             Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
             receive
                 {'$socket', Listener, select, Ref} ->
-                    accept_peer(Listener, Port, OsPid, Deadline);
+                    accept_peer(Listener, Port, Expect, Deadline);
                 {Port, {exit_status, Status}} ->
                     {error, {exit_status, Status}}
             after Timeout ->
@@ -538,6 +604,52 @@ accept_peer(Listener, Port, OsPid, Deadline) ->
         {error, Reason} ->
             {error, {fd_channel, Reason}}
     end.
+
+%% The peer is the port program: the process the port started, or (when
+%% started through an `exec' wrapper) a descendant of it running the
+%% program's own executable file. Anything else the wrapper may have
+%% started is not trusted.
+-spec trusted_peer({ok, integer()} | {error, term()}, {non_neg_integer(), file:filename_all()}) ->
+          boolean().
+trusted_peer({ok, OsPid}, {OsPid, _Program}) ->
+    true;
+trusted_peer({ok, Pid} = Peer, {OsPid, Program}) ->
+    descends_from(Peer, OsPid, 8) andalso same_file("/proc/" ++ integer_to_list(Pid) ++ "/exe", Program);
+trusted_peer(_, _) ->
+    false.
+
+-spec same_file(file:filename_all(), file:filename_all()) -> boolean().
+same_file(A, B) ->
+    case {file:read_file_info(A), file:read_file_info(B)} of
+        {{ok, #file_info{major_device = D, inode = I}}, {ok, #file_info{major_device = D, inode = I}}} ->
+            true;
+        _ ->
+            false
+    end.
+
+%% Whether the process is a descendant of Ancestor (within Depth
+%% generations), as the program is when started through a wrapper.
+-spec descends_from({ok, integer()} | {error, term()}, non_neg_integer(), non_neg_integer()) ->
+          boolean().
+descends_from(_, _, 0) ->
+    false;
+descends_from({ok, Pid}, Ancestor, Depth) when Pid > 1 ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, Stat} ->
+            %% pid (comm) state ppid ...; comm may hold spaces and parens.
+            [_, AfterComm] = string:split(Stat, ")", trailing),
+            case string:lexemes(AfterComm, " ") of
+                [_State, PPidBin | _] ->
+                    PPid = binary_to_integer(PPidBin),
+                    PPid =:= Ancestor orelse descends_from({ok, PPid}, Ancestor, Depth - 1);
+                _ ->
+                    false
+            end;
+        {error, _} ->
+            false
+    end;
+descends_from(_, _, _) ->
+    false.
 
 -spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
 peer_pid(Sock) ->
@@ -722,6 +834,10 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
                                [Id, Result, 30]),
                     State
             end;
+        {ok, {0, {log, Level, Text}}} when is_atom(Level), is_binary(Text) ->
+            logger:log(log_level(Level), "linx_port[~b]: ~ts", [State#state.os_pid, Text],
+                       #{linx_os_pid => State#state.os_pid, domain => [linx]}),
+            State;
         {ok, {0, Msg}} ->
             ?LOG_WARNING("linx_port: message from port program: ~0tP",
                          [Msg, 30]),
@@ -793,6 +909,10 @@ fd_reply(Id, Result, {fd, From, _, _}, Rest, #state{fds = Fds} = State) ->
         error ->
             State#state{pending = Rest}
     end.
+
+-spec log_level(atom()) -> logger:level().
+log_level(L) when L =:= error; L =:= warning; L =:= notice; L =:= info; L =:= debug -> L;
+log_level(_) -> notice.
 
 -spec fd_channel_broken(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.

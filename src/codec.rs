@@ -5,6 +5,7 @@
 //! request  = {Id, Op}                              Id >= 0, chosen by the caller
 //! reply    = {Id, Result}                          in any order; Id 0 = unsolicited
 //! ready    = {0, {ready, Version}}                 the first frame the port sends
+//! log      = {0, {log, Level, Text}}               Level: error | warning | notice | info
 //!
 //! Op       = {sysctl_read, RelPath, Target}              -> {ok, Value}
 //!          | {sysctl_write, RelPath, Value, Target}      -> ok
@@ -562,6 +563,8 @@ pub enum Reply {
     Batch(Vec<Reply>),
     /// `{ready, Version}`
     Ready(&'static str),
+    /// `{log, Level, Text}`, sent with id 0.
+    Log(&'static str, String),
     /// `{error, {Stage, Reason}}`
     Error(OpError),
 }
@@ -608,6 +611,7 @@ impl Reply {
                 rs.iter().map(Reply::to_term).collect::<Vec<_>>(),
             ))),
             Reply::Ready(v) => Term::from(Tuple::from(vec![atom("ready"), bin(v.as_bytes())])),
+            Reply::Log(level, text) => Term::from(Tuple::from(vec![atom("log"), atom(level), bin(text.as_bytes())])),
             Reply::Error(e) => e.to_term(),
         }
     }

@@ -6,6 +6,7 @@ use crate::error::{OpError, Stage};
 use crate::executor::{Ctx, Executor, Job, Outbox, Work};
 use crate::fdchan::FdChan;
 use crate::ns::Resolver;
+use crate::policy::Policy;
 use crate::socket;
 use crate::stats::Stats;
 use crate::sysctl;
@@ -25,6 +26,7 @@ pub struct Dispatcher {
     stats: Arc<Stats>,
     out: Outbox,
     fdchan: Option<Arc<FdChan>>,
+    policy: Policy,
 }
 
 impl Dispatcher {
@@ -34,6 +36,7 @@ impl Dispatcher {
         stats: Arc<Stats>,
         out: Outbox,
         fdchan: Option<Arc<FdChan>>,
+        policy: Policy,
     ) -> Self {
         Dispatcher {
             resolver,
@@ -41,6 +44,7 @@ impl Dispatcher {
             stats,
             out,
             fdchan,
+            policy,
         }
     }
 
@@ -59,6 +63,9 @@ impl Dispatcher {
     pub fn handle(&self, req: Request) {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let Request { id, op } = req;
+        if let Err(e) = self.policy.check(&op) {
+            return self.reply(id, e.into());
+        }
         match op {
             Op::Version => self.reply(id, Reply::Value(VERSION.as_bytes().to_vec())),
             Op::Stats => self.reply(id, Reply::Counters(self.stats.snapshot())),

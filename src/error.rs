@@ -29,6 +29,7 @@ pub enum Stage {
     Badarg,
     Busy,
     Panic,
+    Policy,
 }
 
 impl Stage {
@@ -51,6 +52,7 @@ impl Stage {
             Stage::Badarg => "badarg",
             Stage::Busy => "busy",
             Stage::Panic => "panic",
+            Stage::Policy => "policy",
         }
     }
 }

@@ -318,3 +318,63 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
         "panic".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Reply;
+
+    fn job(id: u64, f: impl FnOnce(&Ctx) -> Reply + Send + 'static) -> Job {
+        Job { id, work: Box::new(f) }
+    }
+
+    #[test]
+    fn a_panicking_job_is_answered_and_the_worker_goes_on() {
+        let (tx, rx) = mpsc::channel();
+        let ex = Executor::new(Config::default(), tx, Arc::new(Stats::default()));
+        ex.submit(NsSet::default(), job(1, |_| panic!("boom")));
+        ex.submit(NsSet::default(), job(2, |_| Reply::Ok));
+        let mut replies: Vec<(u64, Reply)> = (0..2).map(|_| rx.recv().unwrap()).collect();
+        replies.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            replies[0],
+            (
+                1,
+                Reply::Error(OpError {
+                    stage: Stage::Panic,
+                    reason: crate::error::Reason::Text("boom".into()),
+                })
+            )
+        );
+        assert_eq!(replies[1], (2, Reply::Ok));
+        assert_eq!(ex.workers(), 1);
+    }
+
+    #[test]
+    fn a_full_queue_answers_busy() {
+        let (tx, rx) = mpsc::channel();
+        let cfg = Config {
+            queue_len: 1,
+            ..Config::default()
+        };
+        let ex = Executor::new(cfg, tx, Arc::new(Stats::default()));
+        let (hold_tx, hold_rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        ex.submit(
+            NsSet::default(),
+            job(1, move |_| {
+                let _ = started_tx.send(());
+                let _ = hold_rx.recv();
+                Reply::Ok
+            }),
+        );
+        started_rx.recv().unwrap();
+        ex.submit(NsSet::default(), job(2, |_| Reply::Ok));
+        ex.submit(NsSet::default(), job(3, |_| Reply::Ok));
+        assert_eq!(rx.recv().unwrap(), (3, OpError::word(Stage::Busy, "queue").into()));
+        hold_tx.send(()).unwrap();
+        let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
+        rest.sort();
+        assert_eq!(rest, vec![1, 2]);
+    }
+}

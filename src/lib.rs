@@ -13,6 +13,8 @@
 //! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
 //! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
 //! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
+//! - [`policy`]: which ops, targets and write paths a port may serve, fixed at start.
+//! - [`privs`]: no_new_privs and dropping the capabilities linx does not need.
 //! - [`stats`]: counters for the `stats` op.
 //! - [`sys`]: the thin, `unsafe` syscall layer (`openat2`, pidfds, nsfs checks).
 
@@ -22,6 +24,8 @@ pub mod error;
 pub mod executor;
 pub mod fdchan;
 pub mod ns;
+pub mod policy;
+pub mod privs;
 pub mod server;
 pub mod socket;
 pub mod stats;

@@ -2,7 +2,13 @@
 //! See the crate documentation (`src/lib.rs`) for the map of the code.
 //!
 //! Usage: `linx_port [--fd-socket NAME] [--no-worker-cache] [--idle-ms MS]
-//! [--queue-len N] [--max-workers N]`; `linx_port --version`.
+//! [--queue-len N] [--max-workers N] [--allow-ops OP,...]
+//! [--allow-targets KIND,...] [--allow-write-prefix PATH]... [--no-writes]
+//! [--keep-privileges]`;
+//! `linx_port --version`.
+//!
+//! Before anything else it sets no_new_privs and drops every capability it
+//! does not need (see `linx::privs`), unless `--keep-privileges` is given.
 
 use linx::fdchan::FdChan;
 use linx::server::Options;
@@ -11,6 +17,12 @@ use std::sync::Arc;
 
 fn main() -> ExitCode {
     let mut opts = Options::default();
+    if !std::env::args().any(|a| a == "--keep-privileges") {
+        if let Err(e) = linx::privs::drop_privileges() {
+            eprintln!("linx_port: cannot drop privileges: {e}");
+            return ExitCode::from(4);
+        }
+    }
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -19,6 +31,23 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--no-worker-cache" => opts.executor.cache = false,
+            "--keep-privileges" => {}
+            "--no-writes" => opts.policy.deny_writes(),
+            "--allow-ops" | "--allow-targets" | "--allow-write-prefix" => {
+                let Some(value) = args.next() else {
+                    eprintln!("linx_port: {arg} needs a value");
+                    return ExitCode::from(2);
+                };
+                let set = match arg.as_str() {
+                    "--allow-ops" => opts.policy.allow_ops(&value),
+                    "--allow-targets" => opts.policy.allow_targets(&value),
+                    _ => opts.policy.allow_write_prefix(&value),
+                };
+                if let Err(e) = set {
+                    eprintln!("linx_port: {arg}: {e}");
+                    return ExitCode::from(2);
+                }
+            }
             "--idle-ms" | "--queue-len" | "--max-workers" => {
                 let Some(n) = args.next().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0) else {
                     eprintln!("linx_port: {arg} needs a positive number");

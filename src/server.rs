@@ -7,9 +7,10 @@
 use crate::codec::{self, FrameError, Reply};
 use crate::dispatch::{Dispatcher, VERSION};
 use crate::error::{OpError, Stage};
-use crate::executor::{Config, Executor};
+use crate::executor::{Config, Executor, Outbox};
 use crate::fdchan::FdChan;
 use crate::ns::Resolver;
+use crate::policy::Policy;
 use crate::stats::Stats;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -23,6 +24,8 @@ pub struct Options {
     pub executor: Config,
     /// The fd channel, when the port was given `--fd-socket`.
     pub fdchan: Option<Arc<FdChan>>,
+    /// What callers may do.
+    pub policy: Policy,
 }
 
 /// Serve the port protocol until `input` ends. Returns the exit status.
@@ -41,8 +44,16 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
     }
     let resolver = Resolver::new();
     let executor = Executor::new(opts.executor, tx.clone(), Arc::clone(&stats));
-    let dispatcher = Dispatcher::new(resolver, executor, Arc::clone(&stats), tx.clone(), opts.fdchan);
+    let dispatcher = Dispatcher::new(
+        resolver,
+        executor,
+        Arc::clone(&stats),
+        tx.clone(),
+        opts.fdchan,
+        opts.policy,
+    );
     let _ = tx.send((0, Reply::Ready(VERSION)));
+    route_panics(tx.clone());
 
     let mut buf = Vec::with_capacity(4096);
     loop {
@@ -54,11 +65,32 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
             }
             Err(FrameError::Eof) => return 0,
             Err(FrameError::Io(e)) => {
-                eprintln!("linx_port: reading requests failed: {e}");
+                log(&tx, "error", format!("reading requests failed: {e}"));
                 return 1;
             }
         }
     }
+}
+
+/// Send a log line to the owner as `{0, {log, Level, Text}}`; the Erlang
+/// side hands it to the OTP logger with the port's OS pid.
+pub fn log(out: &Outbox, level: &'static str, text: String) {
+    let _ = out.send((0, Reply::Log(level, text)));
+}
+
+/// Panics anywhere in the port become log lines (and still unwind: a
+/// panic while serving a request is answered `{error, {panic, Msg}}` by
+/// the worker that caught it).
+fn route_panics(out: Outbox) {
+    let out = std::sync::Mutex::new(out);
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
+        let text = format!("panic in thread {thread}: {info}");
+        match out.lock() {
+            Ok(out) => log(&out, "error", text),
+            Err(_) => eprintln!("linx_port: {text}"),
+        }
+    }));
 }
 
 fn write_loop<W: Write>(rx: Receiver<(u64, Reply)>, mut output: W, stats: &Stats) {

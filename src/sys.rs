@@ -68,6 +68,8 @@ pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
 }
 
 /// Signal 0 through a pidfd: `Ok` while the process has not been reaped.
+/// `EPERM` (a process we may not signal, having dropped `CAP_KILL`) means
+/// it exists.
 pub fn pidfd_alive(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
     // SAFETY: signal 0 with a null siginfo only checks for existence.
     let rc = unsafe {
@@ -79,10 +81,9 @@ pub fn pidfd_alive(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
             0,
         )
     };
-    if rc < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(())
+    match Errno::result(rc) {
+        Ok(_) | Err(Errno::EPERM) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,0 +1,152 @@
+%% @doc Privileges and policy: the port drops what it does not need, can be
+%% started through a wrapper or as an unprivileged user with file
+%% capabilities, and enforces the policy it was started with.
+-module(linx_privs_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+
+-export([all/0, init_per_testcase/2, end_per_testcase/2]).
+-export([capabilities_dropped/1, exec_wrapper/1, unprivileged_with_file_caps/1,
+         policy_allows_and_refuses/1, policy_refuses_batches/1, bad_policy_refused/1]).
+
+all() ->
+    [capabilities_dropped, exec_wrapper, unprivileged_with_file_caps,
+     policy_allows_and_refuses, policy_refuses_batches, bad_policy_refused].
+
+init_per_testcase(_Case, Config) ->
+    Ns = linx_ct_ns:unique("linx-pv"),
+    case linx_ct_ns:netns_add(Ns) of
+        ok -> [{netns, Ns} | Config];
+        Skip -> Skip
+    end.
+
+end_per_testcase(_Case, Config) ->
+    _ = application:stop(linx),
+    [application:unset_env(linx, K) || K <- [exec, policy, port_executable]],
+    linx_ct_ns:netns_del(?config(netns, Config)),
+    case ?config(caps_copy, Config) of
+        undefined -> ok;
+        Copy -> file:delete(Copy)
+    end.
+
+in(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
+
+status(OsPid) ->
+    {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
+    maps:from_list([{K, string:trim(V)} || Line <- binary:split(Bin, <<"\n">>, [global, trim_all]),
+                                           [K, V] <- [binary:split(Line, <<":">>)]]).
+
+%% The port keeps only the capabilities it needs, and sets no_new_privs.
+capabilities_dropped(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    S = status(linx_port:os_pid()),
+    %% dac_override, dac_read_search, net_admin, net_raw, sys_chroot,
+    %% sys_ptrace, sys_admin
+    <<"00000000002c3006">> = maps:get(<<"CapEff">>, S),
+    <<"00000000002c3006">> = maps:get(<<"CapPrm">>, S),
+    <<"00000000002c3006">> = maps:get(<<"CapBnd">>, S),
+    <<"0000000000000000">> = maps:get(<<"CapInh">>, S),
+    <<"1">> = maps:get(<<"NoNewPrivs">>, S),
+    %% And still does its work.
+    ok = linx_sysctl:write("net.ipv4.ip_forward", 1, in(Config)),
+    <<"1">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.ipv4.ip_forward"),
+    {ok, S1} = linx_netlink:open(route, in(Config)),
+    ok = socket:close(S1).
+
+%% Started through a wrapper that runs it as a child: sysctls work, and the
+%% fd channel accepts the program (a descendant running the program's own
+%% executable) so sockets work too.
+exec_wrapper(Config) ->
+    Wrapper = filename:join(?config(data_dir, Config), "fork_wrapper.sh"),
+    application:set_env(linx, exec, Wrapper),
+    {ok, _} = application:ensure_all_started(linx),
+    WrapperPid = linx_port:os_pid(),
+    {ok, Exe} = file:read_link("/proc/" ++ integer_to_list(WrapperPid) ++ "/exe"),
+    false = lists:suffix("linx_port", Exe),
+    ok = linx_sysctl:write("net.core.somaxconn", 777, in(Config)),
+    <<"777">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.core.somaxconn"),
+    {ok, S} = linx_netlink:open(route, in(Config)),
+    {ok, #{family := 16}} = socket:sockname(S),
+    ok = socket:close(S).
+
+%% As user nobody with file capabilities (what `make setcap' sets) the port
+%% reads and writes net sysctls in a netns and opens sockets there, and is
+%% refused what its capabilities do not cover.
+unprivileged_with_file_caps(Config) ->
+    Copy = "/tmp/" ++ linx_ct_ns:unique("linx_port_caps"),
+    {ok, _} = file:copy(filename:join(code:priv_dir(linx), "linx_port"), Copy),
+    ok = file:change_mode(Copy, 8#755),
+    linx_ct_ns:sh_ok(["setcap ", caps(), "+ep ", Copy]),
+    application:set_env(linx, port_executable, Copy),
+    application:set_env(linx, exec, ["setpriv", "--reuid=65534", "--regid=65534",
+                                     "--clear-groups", "--inh-caps=-all"]),
+    {ok, _} = application:ensure_all_started(linx),
+    OsPid = linx_port:os_pid(),
+    <<"65534", _/binary>> = maps:get(<<"Uid">>, status(OsPid)),
+    Ns = ?config(netns, Config),
+    ok = linx_sysctl:write("net.ipv4.ip_forward", 1, in(Config)),
+    <<"1">> = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_forward"),
+    {ok, 1} = linx_sysctl:read_int("net.ipv4.ip_forward", in(Config)),
+    {ok, S} = linx_netlink:open(route, in(Config)),
+    ok = socket:close(S),
+    %% kernel.* writes need uid 0, which capabilities do not give.
+    {error, #{stage := write, errno := eacces}} = linx_sysctl:write("kernel.domainname", <<"x">>),
+    [{caps_copy, Copy} | Config].
+
+caps() ->
+    "cap_sys_admin,cap_net_admin,cap_sys_ptrace,cap_sys_chroot,cap_net_raw,"
+    "cap_dac_override,cap_dac_read_search".
+
+%% The policy is enforced inside the port: allowed ops, targets and write
+%% prefixes work; everything else is refused and changes nothing.
+policy_allows_and_refuses(Config) ->
+    Ns = ?config(netns, Config),
+    application:set_env(linx, policy, #{ops => [sysctl_read, sysctl_write, sysctl_list],
+                                        targets => [netns, self],
+                                        write_prefixes => [<<"net.ipv4.conf">>, "net/core/somaxconn"]}),
+    {ok, _} = application:ensure_all_started(linx),
+    ok = linx_sysctl:write("net.ipv4.conf.all.forwarding", 1, in(Config)),
+    <<"1">> = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.conf.all.forwarding"),
+    ok = linx_sysctl:write("net.core.somaxconn", 999, in(Config)),
+    {ok, _} = linx_sysctl:list("net.ipv4.conf.lo", in(Config)),
+    Before = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_default_ttl"),
+    {error, #{stage := policy, errno := path}} = linx_sysctl:write("net.ipv4.ip_default_ttl", 99, in(Config)),
+    Before = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_default_ttl"),
+    %% Prefixes match whole segments.
+    {error, #{stage := policy, errno := path}} = linx_sysctl:write("net.core.somaxconnx", 1, in(Config)),
+    {error, #{stage := policy, errno := target}} =
+        linx_sysctl:read("net.ipv4.ip_forward", #{in => {path, "/run/netns/" ++ Ns}}),
+    {error, #{stage := policy, errno := op}} = linx_netlink:open(route, in(Config)),
+    %% Raw requests, as a compromised caller would send them, fare no better.
+    {error, {policy, path}} = linx_port:request({sysctl_write, <<"kernel/hostname">>, <<"pwned">>, self}),
+    {error, {policy, op}} = linx_port:request({socket_open, 17, 3, 768, self}),
+    true = linx_ct_ns:host_sysctl("kernel.hostname") =/= <<"pwned">>.
+
+%% A batch is checked step by step: one refused step refuses the batch.
+policy_refuses_batches(Config) ->
+    Ns = ?config(netns, Config),
+    application:set_env(linx, policy, #{write_prefixes => ["net.core"]}),
+    {ok, _} = application:ensure_all_started(linx),
+    Target = {netns, list_to_binary(Ns)},
+    Before = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_default_ttl"),
+    {error, {policy, path}} =
+        linx_port:request({batch, Target, [{sysctl_write, <<"net/core/somaxconn">>, <<"1000">>},
+                                           {sysctl_write, <<"net/ipv4/ip_default_ttl">>, <<"9">>}]}),
+    Before = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_default_ttl"),
+    {ok, [ok]} = linx_port:request({batch, Target, [{sysctl_write, <<"net/core/somaxconn">>, <<"1000">>}]}),
+    <<"1000">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
+    %% An empty prefix list allows no write at all.
+    ok = application:stop(linx),
+    application:set_env(linx, policy, #{write_prefixes => []}),
+    {ok, _} = application:ensure_all_started(linx),
+    {error, #{stage := policy, errno := path}} = linx_sysctl:write("net.core.somaxconn", 1, #{in => Target}),
+    {ok, _} = linx_sysctl:read("net.core.somaxconn", #{in => Target}).
+
+%% A malformed policy stops the application from starting, loudly.
+bad_policy_refused(_Config) ->
+    [begin
+         application:set_env(linx, policy, P),
+         {error, {linx, _}} = application:ensure_all_started(linx)
+     end || P <- [#{ops => [launch]}, #{targets => [anywhere]}, #{write_prefixes => ["../etc"]},
+                  #{frob => 1}, not_a_map]],
+    ok.

@@ -227,7 +227,11 @@ impl Checker<'_> {
             77 => {
                 // BIT_BINARY_EXT
                 let n = self.u32()?;
-                self.take(1)?;
+                let bits = self.u8()?;
+                // Trailing bits must be 1..=8 (eetf shifts by 8 - bits, as Erlang requires).
+                if n > 0 && !(1..=8).contains(&bits) {
+                    return Err(EtfError::Unsupported);
+                }
                 self.take(n).map(drop)
             }
             110 => {

@@ -327,6 +327,19 @@ pub enum BatchOp {
 }
 
 impl Op {
+    /// The target the op runs in, if it has one.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Op::SysctlRead { target, .. }
+            | Op::SysctlWrite { target, .. }
+            | Op::SysctlList { target, .. }
+            | Op::NetlinkOpen { target, .. }
+            | Op::SocketOpen { target, .. }
+            | Op::Batch { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
     /// The op's name, for statistics.
     pub fn name(&self) -> &'static str {
         match self {
@@ -569,6 +582,9 @@ pub enum Reply {
     Ready(&'static str),
     /// `{log, Level, Text}`, sent with id 0.
     Log(&'static str, String),
+    /// A whole `{Id, Result}` frame body made elsewhere (a namespace helper),
+    /// passed on as it is.
+    Frame(Vec<u8>),
     /// `{error, {Stage, Reason}}`
     Error(OpError),
 }
@@ -616,6 +632,7 @@ impl Reply {
             ))),
             Reply::Ready(v) => Term::from(Tuple::from(vec![atom("ready"), bin(v.as_bytes())])),
             Reply::Log(level, text) => Term::from(Tuple::from(vec![atom("log"), atom(level), bin(text.as_bytes())])),
+            Reply::Frame(body) => Term::decode(&body[..]).unwrap_or_else(|_| atom("undefined")),
             Reply::Error(e) => e.to_term(),
         }
     }
@@ -629,6 +646,9 @@ impl Reply {
 /// Encode `{Id, Result}` as one complete frame (length prefix included),
 /// appended to `out`.
 pub fn encode_reply(id: u64, reply: &Reply, out: &mut Vec<u8>) {
+    if let Reply::Frame(body) = reply {
+        return encode_frame(body, out);
+    }
     let term = Term::from(Tuple::from(vec![int(id), reply.to_term()]));
     let start = out.len();
     out.extend_from_slice(&[0; 4]);

@@ -5,6 +5,7 @@ use crate::codec::{self, BatchOp, Op, Reply, Request, Target};
 use crate::error::{OpError, Stage};
 use crate::executor::{Ctx, Executor, Job, Outbox, Work};
 use crate::fdchan::FdChan;
+use crate::helper::Helpers;
 use crate::ns::Resolver;
 use crate::policy::Policy;
 use crate::socket;
@@ -27,6 +28,7 @@ pub struct Dispatcher {
     out: Outbox,
     fdchan: Option<Arc<FdChan>>,
     policy: Policy,
+    helpers: Option<Helpers>,
 }
 
 impl Dispatcher {
@@ -37,6 +39,7 @@ impl Dispatcher {
         out: Outbox,
         fdchan: Option<Arc<FdChan>>,
         policy: Policy,
+        helpers: Option<Helpers>,
     ) -> Self {
         Dispatcher {
             resolver,
@@ -45,13 +48,19 @@ impl Dispatcher {
             out,
             fdchan,
             policy,
+            helpers,
         }
     }
 
     /// Handle one frame body: decode it and serve it, or answer why not.
     pub fn handle_frame(&self, bytes: &[u8]) {
         match codec::decode_request(bytes) {
-            Ok(req) => self.handle(req),
+            Ok(req) => {
+                // Only these targets can hold a user namespace; keep the
+                // frame for a namespace helper.
+                let fwd = matches!(req.op.target(), Some(Target::Pid(_) | Target::Ns(_))).then_some(bytes);
+                self.serve(req, fwd)
+            }
             Err(rejected) => {
                 self.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
                 self.reply(rejected.id, rejected.error.into());
@@ -59,8 +68,13 @@ impl Dispatcher {
         }
     }
 
-    /// Serve a decoded request.
+    /// Serve a decoded request. Targets with a user namespace need the
+    /// request as a frame (see `handle_frame`) and are refused here.
     pub fn handle(&self, req: Request) {
+        self.serve(req, None)
+    }
+
+    fn serve(&self, req: Request, fwd: Option<&[u8]>) {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let Request { id, op } = req;
         if let Err(e) = self.policy.check(&op) {
@@ -75,35 +89,35 @@ impl Dispatcher {
                     return self.reply(id, e.into());
                 }
                 let work = move |ctx: &Ctx| ctx.read_sysctl(&path).map(Reply::Value).unwrap_or_else(Reply::Error);
-                self.in_target(id, &target, false, Box::new(work));
+                self.in_target(id, &target, false, Box::new(work), fwd);
             }
-            Op::SysctlWrite { path, value, target } => self.sysctl(id, path, false, &target, move |root, path| {
+            Op::SysctlWrite { path, value, target } => self.sysctl(id, path, false, &target, fwd, move |root, path| {
                 sysctl::write(root, path, &value).map(|()| Reply::Ok)
             }),
-            Op::SysctlList { path, target } => self.sysctl(id, path, true, &target, |root, path| {
+            Op::SysctlList { path, target } => self.sysctl(id, path, true, &target, fwd, |root, path| {
                 sysctl::list(root, path).map(Reply::Entries)
             }),
             Op::NetlinkOpen {
                 protocol,
                 groups,
                 target,
-            } => self.socket(id, &target, move || socket::netlink(protocol, groups)),
+            } => self.socket(id, &target, fwd, move || socket::netlink(protocol, groups)),
             Op::SocketOpen {
                 domain,
                 ty,
                 protocol,
                 target,
-            } => self.socket(id, &target, move || socket::open(domain, ty, protocol)),
+            } => self.socket(id, &target, fwd, move || socket::open(domain, ty, protocol)),
             Op::Batch { target, ops } => {
                 let work = move |ctx: &Ctx| Reply::Batch(ops.iter().map(|op| batch_step(ctx, op)).collect());
-                self.in_target(id, &target, false, Box::new(work));
+                self.in_target(id, &target, false, Box::new(work), fwd);
             }
         }
     }
 
     /// Check the path before anything else, then run `f` in the target with
     /// its `/proc/sys` and the path.
-    fn sysctl<F>(&self, id: u64, path: Vec<u8>, allow_root: bool, target: &Target, f: F)
+    fn sysctl<F>(&self, id: u64, path: Vec<u8>, allow_root: bool, target: &Target, fwd: Option<&[u8]>, f: F)
     where
         F: FnOnce(BorrowedFd<'_>, &[u8]) -> Result<Reply, OpError> + Send + 'static,
     {
@@ -114,12 +128,12 @@ impl Dispatcher {
             let result = ctx.proc_sys().and_then(|root| f(root, &path));
             result.unwrap_or_else(Reply::Error)
         };
-        self.in_target(id, target, false, Box::new(work));
+        self.in_target(id, target, false, Box::new(work), fwd);
     }
 
     /// Create a socket in the target's network namespace (and no other),
     /// send it on the fd channel tagged with `id`, close our copy, reply.
-    fn socket<F>(&self, id: u64, target: &Target, make: F)
+    fn socket<F>(&self, id: u64, target: &Target, fwd: Option<&[u8]>, make: F)
     where
         F: FnOnce() -> Result<OwnedFd, OpError> + Send + 'static,
     {
@@ -137,14 +151,17 @@ impl Dispatcher {
                 Err(e) => e.into(),
             }
         };
-        self.in_target(id, target, true, Box::new(work));
+        self.in_target(id, target, true, Box::new(work), fwd);
     }
 
     /// Run `work` on the worker pinned to the target's namespaces (only its
     /// network namespace when `net_only`). A worker already serving the
     /// target is found with `stat` alone; otherwise the target is resolved
     /// here, in the port's own namespaces, and a worker started for it.
-    fn in_target(&self, id: u64, target: &Target, net_only: bool, work: Work) {
+    ///
+    /// A set with a user namespace goes to a namespace helper instead (a
+    /// single-threaded process), as the request frame `fwd`.
+    fn in_target(&self, id: u64, target: &Target, net_only: bool, work: Work, fwd: Option<&[u8]>) {
         let mut job = Job { id, work };
         if let Some(key) = self.resolver.quick_key(target, net_only) {
             match self.executor.submit_existing(&key, job) {
@@ -158,6 +175,10 @@ impl Dispatcher {
             self.resolver.resolve(target)
         };
         match set {
+            Ok(set) if set.has_user() => match (fwd, &self.helpers) {
+                (Some(frame), Some(helpers)) => helpers.submit(set, id, frame),
+                _ => self.reply(id, OpError::errno(Stage::Setns, Errno::EINVAL).into()),
+            },
             Ok(set) => self.executor.submit(set, job),
             Err(e) => self.reply(id, e.into()),
         }

@@ -34,6 +34,12 @@ impl FdChan {
         Ok(FdChan { sock })
     }
 
+    /// Use an already connected socket (a namespace helper's end of the
+    /// pair its port made).
+    pub fn from_fd(sock: OwnedFd) -> FdChan {
+        FdChan { sock }
+    }
+
     /// Send one descriptor tagged with its request id. The caller keeps
     /// (and closes) its own copy.
     pub fn send(&self, id: u64, fd: BorrowedFd<'_>) -> Result<(), Errno> {

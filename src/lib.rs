@@ -11,6 +11,7 @@
 //! - [`sysctl`]: read, write and list under a `/proc/sys` descriptor with `openat2`.
 //! - [`socket`]: netlink and other sockets created in a target's network namespace.
 //! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
+//! - [`helper`]: single-threaded helper processes for targets with a user namespace.
 //! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
 //! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
 //! - [`policy`]: which ops, targets and write paths a port may serve, fixed at start.
@@ -23,6 +24,7 @@ pub mod dispatch;
 pub mod error;
 pub mod executor;
 pub mod fdchan;
+pub mod helper;
 pub mod ns;
 pub mod policy;
 pub mod privs;

@@ -23,7 +23,19 @@ fn main() -> ExitCode {
             return ExitCode::from(4);
         }
     }
-    let mut args = std::env::args().skip(1);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--ns-helper") {
+        // Still one thread: the only time a user namespace can be entered.
+        match linx::helper::enter_from_args(&argv[1..]) {
+            Ok(chan) => {
+                opts.fdchan = Some(Arc::new(chan));
+                opts.pinned = true;
+                std::process::exit(linx::server::serve_stdio(opts));
+            }
+            Err(e) => std::process::exit(e as i32),
+        }
+    }
+    let mut args = argv.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--version" => {

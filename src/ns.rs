@@ -61,6 +61,12 @@ impl NsSet {
         self.members.iter().map(|m| m.id).collect()
     }
 
+    /// Whether the set has a user namespace (which only a single-threaded
+    /// process can enter: see `helper`).
+    pub fn has_user(&self) -> bool {
+        self.members.iter().any(|m| m.kind == CloneFlags::CLONE_NEWUSER)
+    }
+
     /// Whether entering this set changes the mount namespace (which needs
     /// `unshare(CLONE_FS)` on the thread first).
     pub fn has_mount(&self) -> bool {
@@ -73,6 +79,8 @@ impl NsSet {
 pub struct Resolver {
     own: Vec<NsId>,
     netns_dir: std::path::PathBuf,
+    /// Every target means "here" (a namespace helper, already inside).
+    pinned: bool,
 }
 
 impl Resolver {
@@ -90,11 +98,24 @@ impl Resolver {
         Resolver {
             own,
             netns_dir: NETNS_DIR.into(),
+            pinned: false,
+        }
+    }
+
+    /// A resolver for a process that already is in its target's
+    /// namespaces: every target resolves to the empty set.
+    pub fn pinned() -> Self {
+        Resolver {
+            pinned: true,
+            ..Self::new()
         }
     }
 
     /// Resolve a target into the namespaces to enter.
     pub fn resolve(&self, target: &Target) -> Result<NsSet> {
+        if self.pinned {
+            return Ok(NsSet::default());
+        }
         match target {
             Target::Current => Ok(NsSet::default()),
             Target::Ns(paths) => {
@@ -121,6 +142,9 @@ impl Resolver {
     /// Resolve only the network namespace of a target: what a socket needs.
     /// Other members of an `{ns, [...]}` list are opened and checked, not entered.
     pub fn resolve_net(&self, target: &Target) -> Result<NsSet> {
+        if self.pinned {
+            return Ok(NsSet::default());
+        }
         match target {
             Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS[4..]),
             other => {
@@ -161,6 +185,9 @@ impl Resolver {
     /// serves is ever used, and such a key names a live namespace: a file
     /// elsewhere cannot have the (dev, ino) of an nsfs inode.
     pub fn quick_key(&self, target: &Target, net_only: bool) -> Option<NsKey> {
+        if self.pinned {
+            return Some(NsKey::new());
+        }
         let stat = |p: &Path| nix::sys::stat::stat(p).ok().map(|st| (st.st_dev, st.st_ino));
         let mut key = NsKey::new();
         match target {

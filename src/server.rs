@@ -9,6 +9,7 @@ use crate::dispatch::{Dispatcher, VERSION};
 use crate::error::{OpError, Stage};
 use crate::executor::{Config, Executor, Outbox};
 use crate::fdchan::FdChan;
+use crate::helper::Helpers;
 use crate::ns::Resolver;
 use crate::policy::Policy;
 use crate::stats::Stats;
@@ -26,6 +27,8 @@ pub struct Options {
     pub fdchan: Option<Arc<FdChan>>,
     /// What callers may do.
     pub policy: Policy,
+    /// A namespace helper: already inside its target, every target means here.
+    pub pinned: bool,
 }
 
 /// Serve the port protocol until `input` ends. Returns the exit status.
@@ -42,7 +45,14 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
         eprintln!("linx_port: cannot start the writer thread: {e}");
         return 1;
     }
-    let resolver = Resolver::new();
+    let resolver = if opts.pinned {
+        Resolver::pinned()
+    } else {
+        Resolver::new()
+    };
+    // A helper does not start helpers of its own.
+    let helpers =
+        (!opts.pinned).then(|| Helpers::new(tx.clone(), opts.fdchan.clone(), Arc::clone(&stats), opts.executor.idle));
     let executor = Executor::new(opts.executor, tx.clone(), Arc::clone(&stats));
     let dispatcher = Dispatcher::new(
         resolver,
@@ -51,6 +61,7 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
         tx.clone(),
         opts.fdchan,
         opts.policy,
+        helpers,
     );
     let _ = tx.send((0, Reply::Ready(VERSION)));
     route_panics(tx.clone());

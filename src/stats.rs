@@ -12,6 +12,8 @@ pub struct Stats {
     pub bad_frames: AtomicU64,
     pub workers_alive: AtomicU64,
     pub workers_started: AtomicU64,
+    pub helpers_alive: AtomicU64,
+    pub helpers_started: AtomicU64,
 }
 
 impl Default for Stats {
@@ -23,6 +25,8 @@ impl Default for Stats {
             bad_frames: AtomicU64::new(0),
             workers_alive: AtomicU64::new(0),
             workers_started: AtomicU64::new(0),
+            helpers_alive: AtomicU64::new(0),
+            helpers_started: AtomicU64::new(0),
         }
     }
 }
@@ -37,6 +41,8 @@ impl Stats {
             ("bad_frames", get(&self.bad_frames)),
             ("workers", get(&self.workers_alive)),
             ("workers_started", get(&self.workers_started)),
+            ("helpers", get(&self.helpers_alive)),
+            ("helpers_started", get(&self.helpers_started)),
             ("uptime_ms", self.started.elapsed().as_millis() as u64),
         ]
     }

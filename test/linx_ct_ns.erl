@@ -13,6 +13,7 @@
          oracle/2,
          unshare_net/0,
          unshare/1,
+         unshare/2,
          kill/1,
          host_sysctl/1,
          require/1]).
@@ -86,9 +87,15 @@ unshare_net() ->
 %% `-n'); return its OS pid once its net namespace is a new one.
 -spec unshare([string()]) -> {ok, integer()} | {skip, term()}.
 unshare(Flags) ->
+    unshare(Flags, "/usr/bin/unshare").
+
+%% @doc As {@link unshare/1}, through another program that ends up
+%% exec'ing `unshare' (e.g. `setpriv ... unshare -Urn').
+-spec unshare([string()], string()) -> {ok, integer()} | {skip, term()}.
+unshare(Flags, Program) ->
     Self = self(),
     Holder = spawn(fun() ->
-        Port = open_port({spawn_executable, "/usr/bin/unshare"},
+        Port = open_port({spawn_executable, Program},
                          [{args, Flags ++ ["sleep", "3600"]}, exit_status]),
         {os_pid, Pid} = erlang:port_info(Port, os_pid),
         Self ! {unshared, self(), Pid},

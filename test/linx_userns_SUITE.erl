@@ -1,0 +1,131 @@
+%% @doc Targets with a user namespace: rootless containers made with
+%% `unshare -Urn'. A multi-threaded process cannot enter a user namespace,
+%% so the port serves them through a single-threaded helper process. Tested
+%% as root, and with the node and the port running as an unprivileged user
+%% who reaches its own rootless netns and is refused everywhere else.
+-module(linx_userns_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+
+-export([all/0, init_per_testcase/2, end_per_testcase/2]).
+-export([root_reaches_rootless_netns/1, helpers_retire_and_restart/1,
+         helper_entry_failure_is_an_error/1, unprivileged_node/1]).
+
+all() ->
+    [root_reaches_rootless_netns, helpers_retire_and_restart,
+     helper_entry_failure_is_an_error, unprivileged_node].
+
+-define(NOBODY, "--reuid=65534 --regid=65534 --clear-groups").
+
+init_per_testcase(Case, Config) ->
+    case Case of
+        helpers_retire_and_restart -> application:set_env(linx, port_args, ["--idle-ms", "100"]);
+        _ -> ok
+    end,
+    {ok, _} = application:ensure_all_started(linx),
+    case linx_ct_ns:unshare(["-U", "-r", "-n"]) of
+        {ok, Pid} -> [{pid, Pid} | Config];
+        Skip -> Skip
+    end.
+
+end_per_testcase(_Case, Config) ->
+    linx_ct_ns:kill(?config(pid, Config)),
+    _ = application:stop(linx),
+    application:unset_env(linx, port_args),
+    ok.
+
+stats() ->
+    {ok, S} = linx_port:request(stats),
+    S.
+
+%% As root, {pid, N} of a rootless container reads and writes its net
+%% sysctls (oracle: nsenter into its user and net namespaces); the host
+%% keeps its own values.
+root_reaches_rootless_netns(Config) ->
+    Pid = ?config(pid, Config),
+    P = integer_to_list(Pid),
+    In = #{in => {pid, Pid}},
+    Oracle = fun(Key) -> linx_ct_ns:sh_ok(["nsenter -t ", P, " -U -n sysctl -n ", Key]) end,
+    Want = Oracle("net.core.somaxconn"),
+    {ok, Want} = linx_sysctl:read("net.core.somaxconn", In),
+    HostTtl = linx_ct_ns:host_sysctl("net.ipv4.ip_default_ttl"),
+    ok = linx_sysctl:write("net.ipv4.ip_default_ttl", 33, In),
+    <<"33">> = Oracle("net.ipv4.ip_default_ttl"),
+    HostTtl = linx_ct_ns:host_sysctl("net.ipv4.ip_default_ttl"),
+    {ok, Conf} = linx_sysctl:list("net.ipv4.conf", In),
+    [<<"all">>, <<"default">>, <<"lo">>] =
+        lists:usort([lists:nth(4, binary:split(K, <<".">>, [global])) || {K, _} <- Conf]),
+    %% Batches go through the helper too.
+    {ok, [ok, {ok, <<"34\n">>}]} =
+        linx_port:request({batch, {pid, Pid}, [{sysctl_write, <<"net/ipv4/ip_default_ttl">>, <<"34">>},
+                                               {sysctl_read, <<"net/ipv4/ip_default_ttl">>}]}),
+    %% Sockets in its netns (entered without the user namespace, as root may).
+    {ok, S} = linx_netlink:open(route, In),
+    ok = socket:close(S),
+    #{helpers := 1, helpers_started := 1} = stats().
+
+%% An idle helper ends; the next request starts a new one.
+helpers_retire_and_restart(Config) ->
+    In = #{in => {pid, ?config(pid, Config)}},
+    {ok, _} = linx_sysctl:read("net.core.somaxconn", In),
+    #{helpers_started := 1} = stats(),
+    ok = wait_until(fun() -> maps:get(helpers, stats()) =:= 0 end),
+    {ok, _} = linx_sysctl:read("net.core.somaxconn", In),
+    #{helpers := 1, helpers_started := 2} = stats().
+
+%% A target that dies between resolution and the helper's entry, or that
+%% cannot be entered, answers with an error and leaves the port serving.
+helper_entry_failure_is_an_error(Config) ->
+    Pid = ?config(pid, Config),
+    linx_ct_ns:kill(Pid),
+    {error, #{stage := open_ns, errno := esrch}} = linx_sysctl:read("net.core.somaxconn", #{in => {pid, Pid}}),
+    {ok, <<"Linux">>} = linx_sysctl:read("kernel.ostype").
+
+%% The node and the port as user nobody: its own rootless netns is reached
+%% through a helper; root's netns and root's processes are refused.
+unprivileged_node(_Config) ->
+    Ns = linx_ct_ns:unique("linx-un"),
+    ok = linx_ct_ns:netns_add(Ns),
+    {ok, Own} = linx_ct_ns:unshare(["--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "-U", "-r", "-n"],
+                                   "/usr/bin/setpriv"),
+    try
+        Ebin = filename:dirname(code:which(linx)),
+        Script = io_lib:format(
+            "{ok, _} = application:ensure_all_started(linx),"
+            "In = #{in => {pid, ~b}},"
+            "R1 = linx_sysctl:write(\"net.ipv4.ip_default_ttl\", 21, In),"
+            "R2 = linx_sysctl:read(\"net.ipv4.ip_default_ttl\", In),"
+            "R3 = linx_sysctl:read(\"net.ipv4.ip_forward\", #{in => {netns, <<\"~s\">>}}),"
+            "R4 = linx_sysctl:read(\"net.ipv4.ip_forward\", #{in => {pid, 1}}),"
+            "R5 = linx_sysctl:write(\"net.ipv4.ip_default_ttl\", 22),"
+            "io:format(\"~~0p~~n\", [{R1, R2, R3, R4, R5}]), halt().",
+            [Own, Ns]),
+        Out = linx_ct_ns:sh_ok(["setpriv ", ?NOBODY, " env HOME=/tmp erl -noshell -pa ", Ebin,
+                                " -eval '", Script, "' 2>/dev/null | tail -1"]),
+        {ok, Tokens, _} = erl_scan:string(binary_to_list(Out) ++ "."),
+        {ok, {R1, R2, R3, R4, R5}} = erl_parse:parse_term(Tokens),
+        ct:pal("as nobody: ~p", [{R1, R2, R3, R4, R5}]),
+        ok = R1,
+        {ok, <<"21">>} = R2,
+        <<"21">> = linx_ct_ns:sh_ok(["nsenter -t ", integer_to_list(Own), " -U -n sysctl -n net.ipv4.ip_default_ttl"]),
+        {error, #{stage := setns, errno := eperm}} = R3,
+        {error, #{stage := open_ns, errno := eacces}} = R4,
+        {error, #{stage := write, errno := eacces}} = R5
+    after
+        linx_ct_ns:kill(Own),
+        linx_ct_ns:netns_del(Ns)
+    end.
+
+wait_until(Fun) ->
+    Deadline = erlang:monotonic_time(millisecond) + 5000,
+    wait_until(Fun, Deadline).
+
+wait_until(Fun, Deadline) ->
+    case Fun() of
+        true -> ok;
+        false ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> {error, timeout};
+                false -> receive after 10 -> ok end, wait_until(Fun, Deadline)
+            end
+    end.

@@ -203,6 +203,10 @@ version() ->
 %%====================================================================
 
 -spec format(term()) -> unicode:chardata().
+format(#{failed := Key, reason := Reason, rolled_back := Rolled}) ->
+    io_lib:format("sysctl apply stopped at \"~ts\" (~ts); ~b earlier write~ts rolled back",
+                  [Key, format(Reason), length(Rolled),
+                   case length(Rolled) of 1 -> ""; _ -> "s" end]);
 format(#{op := Op, key := Key, path := Path, stage := Stage, errno := Errno,
          code := Code} = Error)
   when is_atom(Op), is_atom(Stage), is_binary(Path) ->

@@ -148,7 +148,7 @@
          %% reasons that are not errnos
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
-         type, fd, policy, log, notice, info, debug, helpers, helpers_started,
+         type, fd, policy, log, notice, info, debug, helpers, helpers_started, apply_failed, sysctl_apply, settings,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 

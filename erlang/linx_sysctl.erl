@@ -74,6 +74,9 @@
 -export([list/0]).
 -export([list/1]).
 -export([list/2]).
+-compile({no_auto_import, [apply/2]}).
+-export([apply/1]).
+-export([apply/2]).
 -export([supported/0]).
 
 %% Helpers, exported for tests and for other linx modules.
@@ -122,7 +125,7 @@
                 | {ns, [binary()]}.
 %% An `in' option as sent to the port program.
 
--type op() :: read | write | list.
+-type op() :: read | write | list | apply.
 
 -type stage() :: read | write | list | open_ns | unshare | setns | thread
                | open | badarg | decode | busy | panic.
@@ -150,7 +153,15 @@
                       | {bad_in, term()}
                       | {bad_option, term()}
                       | {not_integer, binary()}
-                      | {unexpected_reply, term()}.
+                      | {unexpected_reply, term()}
+                      | {bad_settings, term()}
+                      | apply_error().
+
+-type apply_error() :: #{failed := binary(),
+                         reason := error_info() | {atom(), term()},
+                         rolled_back := [binary()]}.
+%% A transactional apply that failed at key `failed': the keys in
+%% `rolled_back' were written and then restored to their old values.
 
 -define(MAX_KEY, 4096).
 -define(IS_DOT_CHAR(C), ((C >= $a andalso C =< $z) orelse (C >= $A andalso C =< $Z)
@@ -270,6 +281,68 @@ list(Prefix, Opts) ->
         {error, _} = Error ->
             Error
     end.
+
+%% @equiv apply(Settings, #{})
+-spec apply([{key(), value()}] | #{key() => value()}) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+apply(Settings) ->
+    apply(Settings, #{}).
+
+%% @doc Writes several sysctls as one transaction, in one namespace visit:
+%% the old values are read first, the new ones written in order (a map is
+%% applied in key order), and on the first failure every value already
+%% written is restored. Nothing else this port serves runs in between.
+%%
+%% On success returns `{ok, Previous}', the old values as
+%% `[{Key, Value}]', which `apply/2' takes back to restore them later. On
+%% failure returns `{error, #{failed := Key, reason := Error, rolled_back
+%% := Keys}}'. Keys and values are all checked before anything is sent.
+-spec apply([{key(), value()}] | #{key() => value()}, opts()) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+apply(Settings, Opts) when is_map(Settings) ->
+    apply(maps:to_list(Settings), Opts);
+apply(Settings, Opts) when is_list(Settings) ->
+    case apply_settings(Settings, []) of
+        {ok, Pairs} ->
+            case prepare(apply, <<"net">>, Opts) of
+                {ok, #req{target = Target} = Req} ->
+                    case call(Req, {sysctl_apply, Target, Pairs}) of
+                        {ok, Old} when is_list(Old) ->
+                            list_entries({ok, Old});
+                        {error, {apply_failed, Path, {Stage, Errno}, Rolled}} ->
+                            Failed = Req#req{path = Path, key = path_to_key(Path)},
+                            {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
+                            {error, #{failed => path_to_key(Path),
+                                      reason => Reason,
+                                      rolled_back => [path_to_key(P) || P <- Rolled]}};
+                        Other ->
+                            error_reply(Req, Other)
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+apply(Settings, _Opts) ->
+    {error, {bad_settings, Settings}}.
+
+-spec apply_settings([term()], [{binary(), binary()}]) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+apply_settings([], Acc) ->
+    {ok, lists:reverse(Acc)};
+apply_settings([{Key, Value} | Rest], Acc) ->
+    case key_to_path(Key) of
+        {ok, Path} ->
+            case render_value(Value) of
+                {ok, Bin} -> apply_settings(Rest, [{Path, Bin} | Acc]);
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+apply_settings([Other | _], _Acc) ->
+    {error, {bad_settings, Other}}.
 
 %% @doc Returns `true' on Linux with `/proc/sys' present.
 -spec supported() -> boolean().

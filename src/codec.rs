@@ -13,6 +13,8 @@
 //!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
 //!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
+//!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
+//!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}
 //!          | version                                     -> {ok, Version}
 //!          | stats                                       -> {ok, #{atom() => integer()}}
 //!          | {ping, Term}                                -> {ok, Term}
@@ -310,6 +312,11 @@ pub enum Op {
         target: Target,
         ops: Vec<BatchOp>,
     },
+    /// Write in order, restoring what was written on the first failure.
+    Apply {
+        target: Target,
+        settings: Vec<(Vec<u8>, Vec<u8>)>,
+    },
     Version,
     Stats,
     Ping(Term),
@@ -335,7 +342,8 @@ impl Op {
             | Op::SysctlList { target, .. }
             | Op::NetlinkOpen { target, .. }
             | Op::SocketOpen { target, .. }
-            | Op::Batch { target, .. } => Some(target),
+            | Op::Batch { target, .. }
+            | Op::Apply { target, .. } => Some(target),
             _ => None,
         }
     }
@@ -349,6 +357,7 @@ impl Op {
             Op::NetlinkOpen { .. } => "netlink_open",
             Op::SocketOpen { .. } => "socket_open",
             Op::Batch { .. } => "batch",
+            Op::Apply { .. } => "sysctl_apply",
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Ping(_) => "ping",
@@ -457,11 +466,37 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
                     let ops = elements.into_iter().map(decode_batch_op).collect::<Result<_, _>>()?;
                     Ok(Op::Batch { target, ops })
                 }
+                ("sysctl_apply", 2) => {
+                    let [t, settings] = arr(args)?;
+                    let target = decode_target(t)?;
+                    let bad = || OpError::badarg("settings");
+                    let Term::List(List { elements }) = settings else {
+                        return Err(bad());
+                    };
+                    if elements.len() > MAX_BATCH {
+                        return Err(bad());
+                    }
+                    let settings = elements
+                        .into_iter()
+                        .map(|e| match e {
+                            Term::Tuple(Tuple { elements }) => {
+                                let [p, v]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+                                Ok((binary(p, "path")?, binary(v, "value")?))
+                            }
+                            _ => Err(bad()),
+                        })
+                        .collect::<Result<_, _>>()?;
+                    Ok(Op::Apply { target, settings })
+                }
                 ("ping", 1) => {
                     let [payload] = arr(args)?;
                     Ok(Op::Ping(payload))
                 }
-                ("sysctl_read" | "sysctl_write" | "sysctl_list" | "ping", _) => Err(OpError::badarg("arity")),
+                (
+                    "sysctl_read" | "sysctl_write" | "sysctl_list" | "netlink_open" | "socket_open" | "batch"
+                    | "sysctl_apply" | "ping",
+                    _,
+                ) => Err(OpError::badarg("arity")),
                 _ => Err(unknown()),
             }
         }
@@ -578,6 +613,12 @@ pub enum Reply {
     FdSent,
     /// `{ok, [Result]}`: the results of a batch, in order.
     Batch(Vec<Reply>),
+    /// `{error, {apply_failed, Path, {Stage, Reason}, [RolledBack]}}`.
+    ApplyFailed {
+        path: Vec<u8>,
+        error: OpError,
+        rolled_back: Vec<Vec<u8>>,
+    },
     /// `{ready, Version}`
     Ready(&'static str),
     /// `{log, Level, Text}`, sent with id 0.
@@ -627,6 +668,19 @@ impl Reply {
             }
             Reply::Term(t) => ok(t.clone()),
             Reply::FdSent => ok(atom("fd")),
+            Reply::ApplyFailed {
+                path,
+                error,
+                rolled_back,
+            } => {
+                let reason = match error.to_term() {
+                    Term::Tuple(Tuple { mut elements }) if elements.len() == 2 => elements.remove(1),
+                    other => other,
+                };
+                let rolled = List::from(rolled_back.iter().map(|p| bin(p)).collect::<Vec<_>>());
+                let failed = Tuple::from(vec![atom("apply_failed"), bin(path), reason, Term::from(rolled)]);
+                Term::from(Tuple::from(vec![atom("error"), Term::from(failed)]))
+            }
             Reply::Batch(rs) => ok(Term::from(List::from(
                 rs.iter().map(Reply::to_term).collect::<Vec<_>>(),
             ))),
@@ -639,7 +693,7 @@ impl Reply {
 
     /// Whether this reply reports a failure.
     pub fn is_error(&self) -> bool {
-        matches!(self, Reply::Error(_))
+        matches!(self, Reply::Error(_) | Reply::ApplyFailed { .. })
     }
 }
 

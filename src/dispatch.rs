@@ -108,6 +108,13 @@ impl Dispatcher {
                 protocol,
                 target,
             } => self.socket(id, &target, fwd, move || socket::open(domain, ty, protocol)),
+            Op::Apply { target, settings } => {
+                if let Some(e) = settings.iter().find_map(|(p, _)| sysctl::check_path(p, false).err()) {
+                    return self.reply(id, e.into());
+                }
+                let work = move |ctx: &Ctx| apply(ctx, &settings);
+                self.in_target(id, &target, false, Box::new(work), fwd);
+            }
             Op::Batch { target, ops } => {
                 let work = move |ctx: &Ctx| Reply::Batch(ops.iter().map(|op| batch_step(ctx, op)).collect());
                 self.in_target(id, &target, false, Box::new(work), fwd);
@@ -200,4 +207,44 @@ fn batch_step(ctx: &Ctx, op: &BatchOp) -> Reply {
         }
     };
     run().unwrap_or_else(Reply::Error)
+}
+
+/// Read every old value, then write in order; on the first failure restore,
+/// newest first, what was already written. One namespace visit, on one
+/// worker, so no other request of this port interleaves.
+fn apply(ctx: &Ctx, settings: &[(Vec<u8>, Vec<u8>)]) -> Reply {
+    let root = match ctx.proc_sys() {
+        Ok(root) => root,
+        Err(e) => return e.into(),
+    };
+    let mut old = Vec::with_capacity(settings.len());
+    for (path, _) in settings {
+        match sysctl::read(root, path) {
+            Ok(v) => old.push((path.clone(), v)),
+            Err(error) => {
+                return Reply::ApplyFailed {
+                    path: path.clone(),
+                    error,
+                    rolled_back: Vec::new(),
+                }
+            }
+        }
+    }
+    for (i, (path, value)) in settings.iter().enumerate() {
+        if let Err(error) = sysctl::write(root, path, value) {
+            let mut rolled_back = Vec::new();
+            for (p, v) in old[..i].iter().rev() {
+                let restore = v.strip_suffix(b"\n").unwrap_or(v);
+                if sysctl::write(root, p, restore).is_ok() {
+                    rolled_back.push(p.clone());
+                }
+            }
+            return Reply::ApplyFailed {
+                path: path.clone(),
+                error,
+                rolled_back,
+            };
+        }
+    }
+    Reply::Entries(old)
 }

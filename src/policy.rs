@@ -81,6 +81,11 @@ impl Policy {
                 self.op(op.name())?;
                 self.target(target)
             }
+            Op::Apply { target, settings } => {
+                self.op("sysctl_write")?;
+                self.target(target)?;
+                settings.iter().try_for_each(|(path, _)| self.write(path))
+            }
             Op::Batch { target, ops } => {
                 self.op("batch")?;
                 self.target(target)?;

@@ -11,7 +11,7 @@
 -export([host_read/1, host_write_leaves_netns_alone/1,
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
          netns_list_matches_sysctl_a/1, netns_list_keys_round_trip/1,
-         netns_by_path/1, netns_recreated/1, netns_interface_recreated/1, netns_batch/1,
+         netns_by_path/1, netns_recreated/1, netns_interface_recreated/1, netns_batch/1, netns_apply/1, netns_apply_rolls_back/1,
          pid_read_write/1, pid_list/1, pid_all_namespaces/1,
          list_whole_tree/1, list_single_file/1,
          bad_keys/1, bad_values/1, bad_in/1, missing_key/1, missing_list_root/1,
@@ -25,7 +25,7 @@ groups() ->
     [{host, [], [host_read, host_write_leaves_netns_alone, list_whole_tree, list_single_file]},
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
                   netns_list_matches_sysctl_a, netns_list_keys_round_trip,
-                  netns_by_path, netns_recreated, netns_interface_recreated, netns_batch]},
+                  netns_by_path, netns_recreated, netns_interface_recreated, netns_batch, netns_apply, netns_apply_rolls_back]},
      {pid, [], [pid_read_write, pid_list, pid_all_namespaces]},
      {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
                    missing_ns_file, not_a_namespace, deleted_netns, dead_pid,
@@ -241,6 +241,51 @@ netns_batch(Config) ->
     {error, {badarg, batch}} = linx_port:request({batch, Target, [{sysctl_frob, <<"a">>}]}),
     {error, {badarg, target}} = linx_port:request({batch, nowhere, []}),
     {ok, []} = linx_port:request({batch, Target, []}).
+
+%% apply writes several keys in order and returns the old values, which
+%% apply takes back to restore them.
+netns_apply(Config) ->
+    Ns = ?config(netns, Config),
+    Keys = ["net.core.somaxconn", "net.ipv4.ip_default_ttl", "net.ipv4.conf.all.forwarding"],
+    Before = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys],
+    {ok, Previous} = linx_sysctl:apply([{"net.core.somaxconn", 3333},
+                                        {<<"net.ipv4.ip_default_ttl">>, <<"55">>},
+                                        {"net/ipv4/conf/all/forwarding", 1}], in(Config)),
+    [<<"3333">>, <<"55">>, <<"1">>] = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys],
+    Before = [V || {_, V} <- Previous],
+    [<<"net.core.somaxconn">>, <<"net.ipv4.ip_default_ttl">>, <<"net.ipv4.conf.all.forwarding">>] =
+        [K || {K, _} <- Previous],
+    {ok, _} = linx_sysctl:apply(Previous, in(Config)),
+    Before = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys],
+    %% A map is applied too.
+    {ok, _} = linx_sysctl:apply(#{"net.core.somaxconn" => 4444}, in(Config)),
+    <<"4444">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
+    %% Bad keys or values are refused before anything is written.
+    {error, {bad_key, <<"../x">>}} = linx_sysctl:apply([{"net.core.somaxconn", 1}, {<<"../x">>, 1}], in(Config)),
+    {error, {bad_value, {contains, newline}}} =
+        linx_sysctl:apply([{"net.core.somaxconn", 1}, {"net.ipv4.ip_default_ttl", <<"1\n">>}], in(Config)),
+    {error, {bad_settings, nope}} = linx_sysctl:apply(nope, in(Config)),
+    <<"4444">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn").
+
+%% A failure in the middle restores everything written before it; every
+%% value is checked against sysctl(8) afterwards.
+netns_apply_rolls_back(Config) ->
+    Ns = ?config(netns, Config),
+    Keys = ["net.core.somaxconn", "net.ipv4.ip_forward", "net.ipv4.ip_default_ttl", "net.ipv4.conf.lo.forwarding"],
+    Before = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys],
+    {error, #{failed := <<"net.ipv4.ip_default_ttl">>,
+              reason := #{stage := write, errno := einval},
+              rolled_back := [<<"net.ipv4.ip_forward">>, <<"net.core.somaxconn">>]} = E} =
+        linx_sysctl:apply([{"net.core.somaxconn", 1234},
+                           {"net.ipv4.ip_forward", 1},
+                           {"net.ipv4.ip_default_ttl", 999},
+                           {"net.ipv4.conf.lo.forwarding", 1}], in(Config)),
+    Before = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys],
+    {match, _} = re:run(linx:format_error(E), "apply stopped at \"net.ipv4.ip_default_ttl\""),
+    %% A key that cannot be read fails before anything is written.
+    {error, #{failed := <<"net.ipv4.nope">>, rolled_back := []}} =
+        linx_sysctl:apply([{"net.core.somaxconn", 1}, {"net.ipv4.nope", 1}], in(Config)),
+    Before = [linx_ct_ns:oracle({netns, Ns}, K) || K <- Keys].
 
 %% ------------------------------------------------------------------- pid
 

@@ -88,8 +88,9 @@ unprivileged_node(_Config) ->
     ok = linx_ct_ns:netns_add(Ns),
     {ok, Own} = linx_ct_ns:unshare(["--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "-U", "-r", "-n"],
                                    "/usr/bin/setpriv"),
+    %% The checkout may not be readable by nobody: give it its own copy.
+    Ebin = world_readable_copy(),
     try
-        Ebin = filename:dirname(code:which(linx)),
         Script = io_lib:format(
             "{ok, _} = application:ensure_all_started(linx),"
             "In = #{in => {pid, ~b}},"
@@ -102,6 +103,7 @@ unprivileged_node(_Config) ->
             [Own, Ns]),
         Out = linx_ct_ns:sh_ok(["setpriv ", ?NOBODY, " env HOME=/tmp erl -noshell -pa ", Ebin,
                                 " -eval '", Script, "' 2>/dev/null | tail -1"]),
+        ct:pal("nobody node said: ~ts", [Out]),
         {ok, Tokens, _} = erl_scan:string(binary_to_list(Out) ++ "."),
         {ok, {R1, R2, R3, R4, R5}} = erl_parse:parse_term(Tokens),
         ct:pal("as nobody: ~p", [{R1, R2, R3, R4, R5}]),
@@ -113,8 +115,25 @@ unprivileged_node(_Config) ->
         {error, #{stage := write, errno := eacces}} = R5
     after
         linx_ct_ns:kill(Own),
-        linx_ct_ns:netns_del(Ns)
+        linx_ct_ns:netns_del(Ns),
+        linx_ct_ns:sh(["rm -rf ", filename:dirname(filename:dirname(Ebin))])
     end.
+
+%% A copy of the application (ebin and priv) that user nobody can read.
+world_readable_copy() ->
+    Root = filename:join("/tmp", linx_ct_ns:unique("linx-app")),
+    Lib = filename:join(Root, "linx"),
+    Src = code:lib_dir(linx),
+    [begin
+         Dir = filename:join(Lib, Sub),
+         ok = filelib:ensure_path(Dir),
+         {ok, Files} = file:list_dir(filename:join(Src, Sub)),
+         [{ok, _} = file:copy(filename:join([Src, Sub, F]), filename:join(Dir, F))
+          || F <- Files, filelib:is_regular(filename:join([Src, Sub, F]))]
+     end || Sub <- ["ebin", "priv"]],
+    ok = file:change_mode(filename:join([Lib, "priv", "linx_port"]), 8#755),
+    linx_ct_ns:sh_ok(["chmod -R a+rX ", Root]),
+    filename:join(Lib, "ebin").
 
 wait_until(Fun) ->
     Deadline = erlang:monotonic_time(millisecond) + 5000,

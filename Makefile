@@ -1,12 +1,13 @@
 # linx: build, demo and test. `make demo` and `make test` do all the set-up a
 # fresh Debian machine needs (Erlang/OTP, rebar3, Common Test, dialyzer from
-# Debian's packages; Rust crates from crates.io through cargo).
+# Debian's packages, and Elixir for examples/elixir; Rust crates from crates.io
+# through cargo).
 
 SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
 PORT_BIN := target/release/linx_port
-DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir
 
 .PHONY: all deps port build demo test bench setcap clean
 

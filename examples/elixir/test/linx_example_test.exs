@@ -1,0 +1,137 @@
+defmodule LinxExampleTest do
+  # Every test gets a netns of its own (`ip netns add`), removed on exit.
+  # Values are checked against `ip netns exec NAME sysctl -n KEY` and the
+  # host's own `sysctl -n KEY`, which must not change.
+  use ExUnit.Case, async: true
+
+  alias LinxExample.Rtnl
+
+  @moduletag :netns
+
+  setup do
+    name = "linx-ex-#{System.pid()}-#{System.unique_integer([:positive])}"
+
+    case System.cmd("ip", ["netns", "add", name], stderr_to_stdout: true) do
+      {_, 0} ->
+        on_exit(fn -> System.cmd("ip", ["netns", "del", name], stderr_to_stdout: true) end)
+        {:ok, netns: name, opts: %{in: {:netns, name}}}
+
+      {out, status} ->
+        flunk("ip netns add #{name} exited #{status}: #{out}")
+    end
+  end
+
+  describe ":linx_sysctl in a netns" do
+    test "reads and writes net.ipv4.ip_forward", %{netns: ns, opts: opts} do
+      host = host_sysctl("net.ipv4.ip_forward")
+      assert {:ok, initial} = :linx_sysctl.read("net.ipv4.ip_forward", opts)
+      assert initial == ns_sysctl(ns, "net.ipv4.ip_forward")
+
+      assert :ok = :linx_sysctl.write("net.ipv4.ip_forward", 1, opts)
+      assert ns_sysctl(ns, "net.ipv4.ip_forward") == "1"
+      assert {:ok, 1} = :linx_sysctl.read_int("net.ipv4.ip_forward", opts)
+
+      assert :ok = :linx_sysctl.write("net.ipv4.ip_forward", 0, opts)
+      assert ns_sysctl(ns, "net.ipv4.ip_forward") == "0"
+      assert host_sysctl("net.ipv4.ip_forward") == host
+    end
+
+    test "reads and writes net.core.somaxconn", %{netns: ns, opts: opts} do
+      host = host_sysctl("net.core.somaxconn")
+      value = if host == "1234", do: 1235, else: 1234
+
+      assert :ok = :linx_sysctl.write("net.core.somaxconn", value, opts)
+      assert ns_sysctl(ns, "net.core.somaxconn") == Integer.to_string(value)
+      assert {:ok, ^value} = :linx_sysctl.read_int("net.core.somaxconn", opts)
+
+      # A string is written as it is.
+      assert :ok = :linx_sysctl.write("net.core.somaxconn", "2048", opts)
+      assert {:ok, "2048"} = :linx_sysctl.read("net.core.somaxconn", opts)
+      assert ns_sysctl(ns, "net.core.somaxconn") == "2048"
+      assert host_sysctl("net.core.somaxconn") == host
+    end
+
+    test "lists net.ipv4.conf as sysctl -a does", %{netns: ns, opts: opts} do
+      ip!(["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"])
+      assert {:ok, entries} = :linx_sysctl.list("net.ipv4.conf", opts)
+
+      expected =
+        cmd!("ip", ["netns", "exec", ns, "sysctl", "-a", "-r", "^net\\.ipv4\\.conf\\."])
+        |> String.split("\n", trim: true)
+        |> Map.new(fn line -> List.to_tuple(String.split(line, " = ", parts: 2)) end)
+
+      assert Map.new(entries) == expected
+
+      assert {"net.ipv4.conf.va.forwarding", _} =
+               List.keyfind(entries, "net.ipv4.conf.va.forwarding", 0)
+    end
+
+    test "errors are terms that :linx.format_error/1 renders", %{opts: opts} do
+      assert {:error, %{stage: :read, errno: :enoent} = e} =
+               :linx_sysctl.read("net.ipv4.no_such_key", opts)
+
+      assert :linx.format_error(e) =~ "net.ipv4.no_such_key"
+      assert {:error, {:bad_key, "net..ipv4"}} = :linx_sysctl.read("net..ipv4", opts)
+    end
+  end
+
+  describe ":linx_netlink in a netns" do
+    test "an RTM_GETLINK dump lists the links of ip -n NAME -o link", %{netns: ns, opts: opts} do
+      ip!(["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"])
+      assert {:ok, socket} = :linx_netlink.open(:route, opts)
+
+      try do
+        assert {:ok, names} = Rtnl.dump_links(socket)
+        assert names == ip_links(ns)
+        assert names == ["lo", "va", "vb"]
+      after
+        :socket.close(socket)
+      end
+    end
+  end
+
+  describe "LinxExample" do
+    test "forwarding_on/1 turns forwarding on in the netns only", %{netns: ns} do
+      host = host_sysctl("net.ipv4.ip_forward")
+      assert {:ok, false} = LinxExample.forwarding?(ns)
+      assert :ok = LinxExample.forwarding_on(ns)
+      assert {:ok, true} = LinxExample.forwarding?(ns)
+      assert ns_sysctl(ns, "net.ipv4.ip_forward") == "1"
+      assert host_sysctl("net.ipv4.ip_forward") == host
+
+      assert {:ok, conf} = LinxExample.sysctls(ns, "net.ipv4.conf")
+      assert conf["net.ipv4.conf.all.forwarding"] == "1"
+    end
+
+    test "errors carry the reason and read as one line" do
+      missing = "linx-ex-missing-#{System.unique_integer([:positive])}"
+      assert {:error, %LinxExample.Error{reason: reason} = e} = LinxExample.forwarding_on(missing)
+      assert %{stage: :open_ns, errno: :enoent} = reason
+      assert Exception.message(e) == :linx.format_error(reason)
+      assert Exception.message(e) =~ "enoent"
+      assert_raise LinxExample.Error, fn -> LinxExample.forwarding_on!(missing) end
+    end
+  end
+
+  defp ns_sysctl(ns, key), do: cmd!("ip", ["netns", "exec", ns, "sysctl", "-n", key])
+  defp host_sysctl(key), do: cmd!("sysctl", ["-n", key])
+  defp ip!(args), do: cmd!("ip", args)
+
+  # The names of `ip -n NS -o link` ("2: vb@va: <...> ..."), sorted.
+  defp ip_links(ns) do
+    cmd!("ip", ["-n", ns, "-o", "link"])
+    |> String.split("\n", trim: true)
+    |> Enum.map(fn line ->
+      [_index, field | _] = String.split(line, " ", trim: true)
+      field |> String.trim_trailing(":") |> String.split("@") |> hd()
+    end)
+    |> Enum.sort()
+  end
+
+  defp cmd!(program, args) do
+    case System.cmd(program, args, stderr_to_stdout: true) do
+      {out, 0} -> String.trim_trailing(out)
+      {out, status} -> flunk("#{program} #{Enum.join(args, " ")} exited #{status}: #{out}")
+    end
+  end
+end

@@ -12,6 +12,7 @@
 //!          | {sysctl_list, RelPath, Target}              -> {ok, [{RelPath, Value}]}
 //!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
 //!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
+//!          | {netlink_call, Protocol, Msg, Target}        -> {ok, [Binary]}  (one per reply message)
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
 //!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
 //!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}
@@ -308,6 +309,13 @@ pub enum Op {
         protocol: i32,
         target: Target,
     },
+    /// Send netlink messages from a fresh socket in the target's network
+    /// namespace and collect every reply.
+    NetlinkCall {
+        protocol: i32,
+        msg: Vec<u8>,
+        target: Target,
+    },
     Batch {
         target: Target,
         ops: Vec<BatchOp>,
@@ -342,6 +350,7 @@ impl Op {
             | Op::SysctlList { target, .. }
             | Op::NetlinkOpen { target, .. }
             | Op::SocketOpen { target, .. }
+            | Op::NetlinkCall { target, .. }
             | Op::Batch { target, .. }
             | Op::Apply { target, .. } => Some(target),
             _ => None,
@@ -356,6 +365,7 @@ impl Op {
             Op::SysctlList { .. } => "sysctl_list",
             Op::NetlinkOpen { .. } => "netlink_open",
             Op::SocketOpen { .. } => "socket_open",
+            Op::NetlinkCall { .. } => "netlink_call",
             Op::Batch { .. } => "batch",
             Op::Apply { .. } => "sysctl_apply",
             Op::Version => "version",
@@ -454,6 +464,14 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
+                ("netlink_call", 3) => {
+                    let [p, m, t] = arr(args)?;
+                    Ok(Op::NetlinkCall {
+                        protocol: int_in(&p, 0, 31, "protocol")?,
+                        msg: binary(m, "msg")?,
+                        target: decode_target(t)?,
+                    })
+                }
                 ("batch", 2) => {
                     let [t, ops] = arr(args)?;
                     let target = decode_target(t)?;
@@ -494,7 +512,7 @@ fn decode_op(term: Term) -> Result<Op, OpError> {
                 }
                 (
                     "sysctl_read" | "sysctl_write" | "sysctl_list" | "netlink_open" | "socket_open" | "batch"
-                    | "sysctl_apply" | "ping",
+                    | "sysctl_apply" | "netlink_call" | "ping",
                     _,
                 ) => Err(OpError::badarg("arity")),
                 _ => Err(unknown()),
@@ -609,6 +627,8 @@ pub enum Reply {
     Counters(Vec<(&'static str, u64)>),
     /// `{ok, Term}`
     Term(Term),
+    /// `{ok, [Binary]}`: netlink messages, one binary each.
+    Messages(Vec<Vec<u8>>),
     /// `{ok, fd}`: the descriptor went out on the fd channel.
     FdSent,
     /// `{ok, [Result]}`: the results of a batch, in order.
@@ -667,6 +687,7 @@ impl Reply {
                 ok(Term::from(Map::from(map)))
             }
             Reply::Term(t) => ok(t.clone()),
+            Reply::Messages(ms) => ok(Term::from(List::from(ms.iter().map(|m| bin(m)).collect::<Vec<_>>()))),
             Reply::FdSent => ok(atom("fd")),
             Reply::ApplyFailed {
                 path,

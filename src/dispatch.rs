@@ -108,6 +108,14 @@ impl Dispatcher {
                 protocol,
                 target,
             } => self.socket(id, &target, fwd, move || socket::open(domain, ty, protocol)),
+            Op::NetlinkCall { protocol, msg, target } => {
+                let work = move |_: &Ctx| {
+                    socket::netlink_call(protocol, &msg)
+                        .map(Reply::Messages)
+                        .unwrap_or_else(Reply::Error)
+                };
+                self.in_target(id, &target, true, Box::new(work), fwd);
+            }
             Op::Apply { target, settings } => {
                 if let Some(e) = settings.iter().find_map(|(p, _)| sysctl::check_path(p, false).err()) {
                     return self.reply(id, e.into());

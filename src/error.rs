@@ -30,6 +30,8 @@ pub enum Stage {
     Busy,
     Panic,
     Policy,
+    Send,
+    Recv,
 }
 
 impl Stage {
@@ -53,6 +55,8 @@ impl Stage {
             Stage::Busy => "busy",
             Stage::Panic => "panic",
             Stage::Policy => "policy",
+            Stage::Send => "send",
+            Stage::Recv => "recv",
         }
     }
 }

@@ -77,7 +77,7 @@ impl Policy {
                 self.target(target)?;
                 self.write(path)
             }
-            Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } => {
+            Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } | Op::NetlinkCall { target, .. } => {
                 self.op(op.name())?;
                 self.target(target)
             }

@@ -7,7 +7,10 @@
 
 use crate::error::{OpError, Result, Stage};
 use nix::errno::Errno;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{recv, sendto, MsgFlags, NetlinkAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// `SOL_NETLINK`.
 const SOL_NETLINK: libc::c_int = 270;
@@ -64,4 +67,199 @@ pub fn netlink(protocol: i32, groups: u32) -> Result<OwnedFd> {
         return Err(OpError::errno(Stage::Bind, Errno::last()));
     }
     Ok(fd)
+}
+
+/// How long [`netlink_call`] waits for the kernel's replies, in total.
+pub const NETLINK_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most reply bytes [`netlink_call`] collects.
+pub const NETLINK_CALL_MAX: usize = 16 << 20;
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLM_F_MULTI: u16 = 0x2;
+const NLM_F_ACK: u16 = 0x4;
+
+/// Send `msg` (one or more netlink messages, headers in host byte order)
+/// from a fresh netlink socket of `protocol` and return every reply
+/// message, one buffer each, until each request is answered: a multipart
+/// reply by its `NLMSG_DONE`, any request by an `NLMSG_ERROR` (an error,
+/// or the ack, with its extended-ack attributes), and a request without
+/// `NLM_F_ACK` by a single reply that is not multipart. `nlmsg_pid` is set
+/// to 0 in every request; flags and sequence numbers are the caller's.
+/// Gives up after [`NETLINK_CALL_TIMEOUT`] with `{recv, etimedout}` and
+/// beyond [`NETLINK_CALL_MAX`] bytes with `{recv, emsgsize}`.
+pub fn netlink_call(protocol: i32, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let (request, acks) = prepare_requests(msg)?;
+    let fd = netlink(protocol, 0)?;
+    let kernel = NetlinkAddr::new(0, 0);
+    loop {
+        match sendto(fd.as_raw_fd(), &request, &kernel, MsgFlags::empty()) {
+            Ok(n) if n == request.len() => break,
+            Ok(_) => return Err(OpError::errno(Stage::Send, Errno::EMSGSIZE)),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OpError::errno(Stage::Send, e)),
+        }
+    }
+    let deadline = Instant::now() + NETLINK_CALL_TIMEOUT;
+    let mut replies = Vec::new();
+    let mut total = 0usize;
+    let mut answered = 0usize;
+    let mut buf = vec![0u8; 32 * 1024];
+    while answered < acks.len() {
+        let n = recv_datagram(fd.as_fd(), &mut buf, deadline)?;
+        for m in split_messages(&buf[..n])? {
+            total += m.len();
+            if total > NETLINK_CALL_MAX {
+                return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
+            }
+            let ty = u16::from_ne_bytes([m[4], m[5]]);
+            let flags = u16::from_ne_bytes([m[6], m[7]]);
+            if ty == NLMSG_NOOP {
+                continue;
+            }
+            replies.push(m.to_vec());
+            let Some(&wants_ack) = acks.get(answered) else {
+                continue;
+            };
+            let done = match ty {
+                NLMSG_ERROR | NLMSG_DONE => true,
+                _ => flags & NLM_F_MULTI == 0 && !wants_ack,
+            };
+            if done {
+                answered += 1;
+            }
+        }
+    }
+    Ok(replies)
+}
+
+/// Check the request messages and copy them with `nlmsg_pid` 0; also
+/// return, per message, whether it asks for an ack.
+fn prepare_requests(msg: &[u8]) -> Result<(Vec<u8>, Vec<bool>)> {
+    let bad = || OpError::badarg("msg");
+    if msg.len() < NLMSG_HDRLEN || msg.len() > NETLINK_CALL_MAX {
+        return Err(bad());
+    }
+    let mut out = msg.to_vec();
+    let mut acks = Vec::new();
+    let mut pos = 0;
+    while pos < out.len() {
+        let hdr = out.get(pos..pos + NLMSG_HDRLEN).ok_or_else(bad)?;
+        let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+        if len < NLMSG_HDRLEN || len > out.len() - pos {
+            return Err(bad());
+        }
+        let flags = u16::from_ne_bytes([hdr[6], hdr[7]]);
+        acks.push(flags & NLM_F_ACK != 0);
+        out[pos + 12..pos + 16].copy_from_slice(&0u32.to_ne_bytes());
+        pos += align4(len).min(out.len() - pos);
+    }
+    Ok((out, acks))
+}
+
+/// The messages of one datagram, each without its alignment padding.
+fn split_messages(data: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while data.len() - pos >= NLMSG_HDRLEN {
+        let h = &data[pos..pos + 4];
+        let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if len < NLMSG_HDRLEN || len > data.len() - pos {
+            return Err(OpError::errno(Stage::Recv, Errno::EBADMSG));
+        }
+        out.push(&data[pos..pos + len]);
+        pos += align4(len).min(data.len() - pos);
+    }
+    Ok(out)
+}
+
+fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// Wait (until `deadline`) for one datagram and read all of it, growing
+/// `buf` when the datagram is larger. Returns its length.
+fn recv_datagram(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> {
+    let recv_err = |e| OpError::errno(Stage::Recv, e);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(recv_err(Errno::ETIMEDOUT));
+        }
+        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => {}
+            Err(e) => return Err(recv_err(e)),
+        }
+        // Learn the datagram's size first, so that nothing is cut off.
+        let size = match recv(fd.as_raw_fd(), buf, MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC) {
+            Ok(n) => n,
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(e) => return Err(recv_err(e)),
+        };
+        if size > NETLINK_CALL_MAX {
+            return Err(recv_err(Errno::EMSGSIZE));
+        }
+        if size > buf.len() {
+            buf.resize(size, 0);
+        }
+        match recv(fd.as_raw_fd(), buf, MsgFlags::empty()) {
+            Ok(n) => return Ok(n),
+            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(e) => return Err(recv_err(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(len: u32, ty: u16, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_ne_bytes());
+        h.extend_from_slice(&ty.to_ne_bytes());
+        h.extend_from_slice(&flags.to_ne_bytes());
+        h.extend_from_slice(&seq.to_ne_bytes());
+        h.extend_from_slice(&pid.to_ne_bytes());
+        h
+    }
+
+    #[test]
+    fn requests_get_pid_zero_and_ack_flags() {
+        let mut msg = header(20, 18, 0x301, 7, 1234);
+        msg.extend_from_slice(&[1, 2, 3, 4]);
+        msg.extend(header(16, 18, 0x5, 8, 99));
+        let (out, acks) = prepare_requests(&msg).expect("valid");
+        assert_eq!(acks, vec![false, true]);
+        assert_eq!(&out[12..16], &[0, 0, 0, 0]);
+        assert_eq!(&out[32..36], &[0, 0, 0, 0]);
+        assert_eq!(out[16..20], msg[16..20]);
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        assert!(prepare_requests(&[0; 8]).is_err());
+        assert!(prepare_requests(&header(8, 18, 1, 0, 0)).is_err());
+        assert!(prepare_requests(&header(64, 18, 1, 0, 0)).is_err());
+        let mut two = header(16, 18, 1, 0, 0);
+        two.extend_from_slice(&[0; 8]);
+        assert!(prepare_requests(&two).is_err());
+    }
+
+    #[test]
+    fn datagrams_split_into_messages() {
+        let mut d = header(18, 16, 2, 1, 0);
+        d.extend_from_slice(&[9, 9, 0, 0]);
+        d.extend(header(16, 3, 2, 1, 0));
+        let ms = split_messages(&d).expect("valid");
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].len(), 18);
+        assert_eq!(ms[1].len(), 16);
+        assert!(split_messages(&header(40, 3, 0, 0, 0)).is_err());
+    }
 }

@@ -135,6 +135,7 @@ pub fn check_etf(bytes: &[u8]) -> Result<(), EtfError> {
         b: bytes,
         pos: 0,
         terms: 0,
+        ids: false,
     };
     if c.u8()? != 131 {
         return Err(EtfError::Unsupported);
@@ -146,10 +147,35 @@ pub fn check_etf(bytes: &[u8]) -> Result<(), EtfError> {
     Ok(())
 }
 
+/// The same check for the body of a distribution message (after its
+/// `112` type byte): a control term and at most one message term, each with
+/// its own version byte. Pids, references and ports are accepted here (they
+/// address processes in distribution), still nothing compressed and no funs.
+pub fn check_dist(bytes: &[u8]) -> Result<(), EtfError> {
+    let mut c = Checker {
+        b: bytes,
+        pos: 0,
+        terms: 0,
+        ids: true,
+    };
+    for _ in 0..2 {
+        if c.u8()? != 131 {
+            return Err(EtfError::Unsupported);
+        }
+        c.term(0)?;
+        if c.pos == bytes.len() {
+            return Ok(());
+        }
+    }
+    Err(EtfError::Trailing)
+}
+
 struct Checker<'a> {
     b: &'a [u8],
     pos: usize,
     terms: usize,
+    /// Accept pids, references and ports.
+    ids: bool,
 }
 
 impl Checker<'_> {
@@ -249,8 +275,43 @@ impl Checker<'_> {
                 let n = self.u32()?;
                 self.seq(n.checked_mul(2).ok_or(EtfError::TooMany)?, depth)
             }
+            tag if self.ids => self.id(tag),
             _ => Err(EtfError::Unsupported),
         }
+    }
+    /// A pid, reference or port: a node atom and fixed-size fields.
+    fn id(&mut self, tag: u8) -> Result<(), EtfError> {
+        let (words, fixed) = match tag {
+            88 => (0, 12),  // NEW_PID_EXT
+            103 => (0, 9),  // PID_EXT
+            89 => (0, 8),   // NEW_PORT_EXT
+            120 => (0, 12), // V4_PORT_EXT
+            102 => (0, 5),  // PORT_EXT
+            90 | 114 => {
+                // NEWER_REFERENCE_EXT, NEW_REFERENCE_EXT: Len, Node, Creation, Len words
+                let n = self.u16()?;
+                if n > 5 {
+                    return Err(EtfError::Unsupported);
+                }
+                (n * 4, if tag == 90 { 4 } else { 1 })
+            }
+            _ => return Err(EtfError::Unsupported),
+        };
+        match self.u8()? {
+            100 | 118 => {
+                let n = self.u16()?;
+                if n > 255 * 4 {
+                    return Err(EtfError::Unsupported);
+                }
+                self.take(n)?;
+            }
+            115 | 119 => {
+                let n = self.u8()? as usize;
+                self.take(n)?;
+            }
+            _ => return Err(EtfError::Unsupported),
+        }
+        self.take(fixed + words).map(drop)
     }
     fn seq(&mut self, n: usize, depth: usize) -> Result<(), EtfError> {
         self.expect(n)?;
@@ -407,7 +468,8 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, Rejected> {
     Ok(Request { id, op })
 }
 
-fn decode_op(term: Term) -> Result<Op, OpError> {
+/// Decode an op term (the `Op` of `{Id, Op}`; C-node mode gets it bare).
+pub fn decode_op(term: Term) -> Result<Op, OpError> {
     let unknown = || OpError::badarg("op");
     match term {
         Term::Atom(a) => match a.name.as_str() {

@@ -4,7 +4,7 @@
 use crate::codec::{self, BatchOp, Op, Reply, Request, Target};
 use crate::error::{OpError, Stage};
 use crate::executor::{Ctx, Executor, Job, Outbox, Work};
-use crate::fdchan::FdChan;
+use crate::fdchan::{FdChan, PerRequest};
 use crate::helper::Helpers;
 use crate::ns::Resolver;
 use crate::policy::Policy;
@@ -29,6 +29,7 @@ pub struct Dispatcher {
     fdchan: Option<Arc<FdChan>>,
     policy: Policy,
     helpers: Option<Helpers>,
+    per_request: Option<PerRequest>,
 }
 
 impl Dispatcher {
@@ -49,7 +50,15 @@ impl Dispatcher {
             fdchan,
             policy,
             helpers,
+            per_request: None,
         }
+    }
+
+    /// Send descriptors to the channel registered for their request in
+    /// `chans` when there is one (C-node mode: each caller brings its own).
+    pub fn with_per_request_fdchans(mut self, chans: PerRequest) -> Self {
+        self.per_request = Some(chans);
+        self
     }
 
     /// Handle one frame body: decode it and serve it, or answer why not.
@@ -152,7 +161,8 @@ impl Dispatcher {
     where
         F: FnOnce() -> Result<OwnedFd, OpError> + Send + 'static,
     {
-        let chan = self.fdchan.clone();
+        let own = self.per_request.as_ref().and_then(|chans| chans.take(id));
+        let chan = own.or_else(|| self.fdchan.clone());
         let work = move |_: &Ctx| {
             let Some(chan) = chan else {
                 return OpError::errno(Stage::SendFd, Errno::ENOTCONN).into();

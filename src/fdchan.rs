@@ -10,13 +10,17 @@ use nix::errno::Errno;
 use nix::sys::socket::{
     connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
 };
+use std::collections::HashMap;
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 
 /// The connected sending end.
 #[derive(Debug)]
 pub struct FdChan {
     sock: OwnedFd,
+    /// Sent instead of the request id, when set (see [`FdChan::connect_tagged`]).
+    tag: Option<u64>,
 }
 
 impl FdChan {
@@ -31,19 +35,28 @@ impl FdChan {
             }
             break;
         }
-        Ok(FdChan { sock })
+        Ok(FdChan { sock, tag: None })
+    }
+
+    /// Connect to `\0NAME` for the descriptor of one request, which is
+    /// then sent tagged with `tag` (chosen by the receiver) rather than with
+    /// this process's own request id. C-node mode: the caller listens.
+    pub fn connect_tagged(name: &str, tag: u64) -> Result<FdChan, Errno> {
+        let mut chan = Self::connect(name)?;
+        chan.tag = Some(tag);
+        Ok(chan)
     }
 
     /// Use an already connected socket (a namespace helper's end of the
     /// pair its port made).
     pub fn from_fd(sock: OwnedFd) -> FdChan {
-        FdChan { sock }
+        FdChan { sock, tag: None }
     }
 
     /// Send one descriptor tagged with its request id. The caller keeps
     /// (and closes) its own copy.
     pub fn send(&self, id: u64, fd: BorrowedFd<'_>) -> Result<(), Errno> {
-        let payload = id.to_be_bytes();
+        let payload = self.tag.unwrap_or(id).to_be_bytes();
         let iov = [IoSlice::new(&payload)];
         let fds = [fd.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
@@ -55,5 +68,27 @@ impl FdChan {
                 Ok(_) => return Err(Errno::EMSGSIZE),
             }
         }
+    }
+}
+
+/// Channels registered for single requests, by request id: the dispatcher
+/// takes a request's channel (if any) when it starts the request.
+#[derive(Debug, Clone, Default)]
+pub struct PerRequest(Arc<Mutex<HashMap<u64, Arc<FdChan>>>>);
+
+impl PerRequest {
+    /// Register `chan` for request `id`.
+    pub fn insert(&self, id: u64, chan: Arc<FdChan>) {
+        self.lock().insert(id, chan);
+    }
+
+    /// Take the channel of request `id`, if one is registered.
+    pub fn take(&self, id: u64) -> Option<Arc<FdChan>> {
+        self.lock().remove(&id)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<FdChan>>> {
+        // Every update is one call: a poisoned map is still consistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

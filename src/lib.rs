@@ -13,12 +13,15 @@
 //! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
 //! - [`helper`]: single-threaded helper processes for targets with a user namespace.
 //! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
+//! - [`cnode`]: C-node mode: the same dispatcher as a hidden Erlang node (erl_dist,
+//!   epmd, cookie), replies routed back to each caller.
 //! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
 //! - [`policy`]: which ops, targets and write paths a port may serve, fixed at start.
 //! - [`privs`]: no_new_privs and dropping the capabilities linx does not need.
 //! - [`stats`]: counters for the `stats` op.
 //! - [`sys`]: the thin, `unsafe` syscall layer (`openat2`, pidfds, nsfs checks).
 
+pub mod cnode;
 pub mod codec;
 pub mod dispatch;
 pub mod error;

@@ -5,7 +5,8 @@
 //! [--queue-len N] [--max-workers N] [--allow-ops OP,...]
 //! [--allow-targets KIND,...] [--allow-write-prefix PATH]... [--no-writes]
 //! [--keep-privileges]`;
-//! `linx_port --version`.
+//! `linx_port --version`; C-node mode (see `linx::cnode`):
+//! `linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT] [OPTIONS]`.
 //!
 //! Before anything else it sets no_new_privs and drops every capability it
 //! does not need (see `linx::privs`), unless `--keep-privileges` is given.
@@ -36,8 +37,18 @@ fn main() -> ExitCode {
         }
     }
     let mut args = argv.into_iter();
+    // C-node mode: `--cnode --name N@H --cookie-file F [--listen ADDR:PORT]`.
+    let (mut cnode, mut cnode_args) = (false, std::collections::HashMap::new());
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--cnode" => cnode = true,
+            "--name" | "--cookie-file" | "--listen" => {
+                let Some(value) = args.next() else {
+                    eprintln!("linx_port: {arg} needs a value");
+                    return ExitCode::from(2);
+                };
+                cnode_args.insert(arg, value);
+            }
             "--version" => {
                 println!("linx_port {}", linx::dispatch::VERSION);
                 return ExitCode::SUCCESS;
@@ -86,6 +97,19 @@ fn main() -> ExitCode {
             }
             other => {
                 eprintln!("linx_port: unknown argument {other:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !cnode && !cnode_args.is_empty() {
+        eprintln!("linx_port: --name, --cookie-file and --listen need --cnode");
+        return ExitCode::from(2);
+    }
+    if cnode {
+        match linx::cnode::config_from_args(cnode_args, opts) {
+            Ok(cfg) => std::process::exit(linx::cnode::serve(cfg)),
+            Err(e) => {
+                eprintln!("linx_port: {e}");
                 return ExitCode::from(2);
             }
         }

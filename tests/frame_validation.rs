@@ -295,3 +295,62 @@ fn replies_encode_as_id_result_frames() {
     let term = Term::decode(&out[4..]).unwrap();
     assert_eq!(term.to_string(), "{1099511627776,'ok'}");
 }
+
+#[test]
+fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
+    let op = tuple(vec![
+        atom("netlink_call"),
+        int(0),
+        Term::from(Binary::from(vec![0u8; 16])),
+        tuple(vec![atom("netns"), bin("blue")]),
+    ]);
+    let req = decode_request(&etf(&tuple(vec![int(3), op]))).expect("decodes");
+    assert_eq!(
+        req.op,
+        Op::NetlinkCall {
+            protocol: 0,
+            msg: vec![0; 16],
+            target: Target::Netns("blue".into()),
+        }
+    );
+    let bad = |op| decode_err(&etf(&tuple(vec![int(4), op])));
+    let badarg = |w| OpError::word(Stage::Badarg, w);
+    assert_eq!(
+        bad(tuple(vec![atom("netlink_call"), int(32), bin("x"), atom("self")])),
+        (4, badarg("protocol"))
+    );
+    assert_eq!(
+        bad(tuple(vec![atom("netlink_call"), int(0), atom("x"), atom("self")])),
+        (4, badarg("msg"))
+    );
+    assert_eq!(
+        bad(tuple(vec![atom("netlink_call"), int(0), bin("x")])),
+        (4, badarg("arity"))
+    );
+    let mut out = Vec::new();
+    codec::encode_reply(9, &Reply::Messages(vec![b"ab".to_vec(), b"c".to_vec()]), &mut out);
+    let term = Term::decode(&out[4..]).unwrap();
+    assert_eq!(term.to_string(), "{9,{'ok',[<<97,98>>,<<99>>]}}");
+}
+
+#[test]
+fn dist_check_accepts_pids_and_references_only_there() {
+    let pid = Term::from(eetf::Pid::new("a@b", 1, 0, 1));
+    let r = Term::from(eetf::Reference {
+        node: Atom::from("a@b"),
+        id: vec![1, 2, 3],
+        creation: 1,
+    });
+    let ctrl = tuple(vec![int(6), pid, atom(""), atom("linx")]);
+    let msg = tuple(vec![atom("$gen_call"), tuple(vec![r.clone(), r]), atom("version")]);
+    let mut body = etf(&ctrl);
+    body.extend(etf(&msg));
+    assert_eq!(codec::check_dist(&body), Ok(()));
+    // The port protocol never accepts them.
+    assert_eq!(check_etf(&etf(&msg)), Err(EtfError::Unsupported));
+    // Three terms are one too many; a truncated pid is refused.
+    let mut three = body.clone();
+    three.extend(etf(&atom("x")));
+    assert_eq!(codec::check_dist(&three), Err(EtfError::Trailing));
+    assert!(codec::check_dist(&body[..body.len() - 3]).is_err());
+}

@@ -3,8 +3,10 @@
 //!
 //! Every path is checked here first ([`check_path`]: relative, no `.`/`..` or
 //! empty segment, no NUL, bounded length and depth) and then opened with
-//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)`,
-//! so the kernel refuses anything that would leave `/proc/sys` as well.
+//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+//! RESOLVE_NO_XDEV)`, so the kernel refuses anything that would leave
+//! `/proc/sys` as well, including a mount over part of it in the target's
+//! mount namespace (a bind mount of some other file is `exdev`).
 
 use crate::error::{OpError, Result, Stage};
 use crate::sys;
@@ -22,7 +24,8 @@ pub const MAX_PATH: usize = 4096;
 /// Most bytes of paths and values one list may return.
 pub const MAX_LIST_BYTES: usize = 12 << 20;
 
-const RESOLVE: u64 = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS;
+const RESOLVE: u64 =
+    libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_XDEV;
 
 /// Check a relative sysctl path from the wire and make it a C string.
 /// `allow_root` lets the empty path stand for `/proc/sys` itself (list).
@@ -106,7 +109,14 @@ pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
 fn skippable(e: Errno) -> bool {
     matches!(
         e,
-        Errno::EACCES | Errno::EPERM | Errno::EIO | Errno::EINVAL | Errno::ENOENT | Errno::EOPNOTSUPP | Errno::ENODEV
+        Errno::EACCES
+            | Errno::EPERM
+            | Errno::EIO
+            | Errno::EINVAL
+            | Errno::ENOENT
+            | Errno::EOPNOTSUPP
+            | Errno::ENODEV
+            | Errno::EXDEV
     )
 }
 

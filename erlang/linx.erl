@@ -28,7 +28,7 @@
          S =:= thread orelse S =:= open orelse S =:= badarg orelse
          S =:= decode orelse S =:= busy orelse S =:= socket orelse
          S =:= bind orelse S =:= setsockopt orelse S =:= send_fd orelse
-         S =:= panic)).
+         S =:= panic orelse S =:= send orelse S =:= recv)).
 
 %% @doc Renders an error as one line of text (a flat binary, no newline).
 %%
@@ -229,6 +229,13 @@ format(#{op := netlink_open, stage := Stage, errno := Errno,
      in_text(maps:get(in, Error, self)),
      " failed: ", atom_to_list(Stage), $\s, term_text(Errno),
      code_text(Code)];
+format(#{op := netlink_call, stage := Stage, errno := Errno,
+         code := Code} = Error)
+  when is_atom(Stage) ->
+    ["netlink call ", term_text(maps:get(protocol, Error, undefined)),
+     in_text(maps:get(in, Error, self)),
+     " failed: ", atom_to_list(Stage), $\s, term_text(Errno),
+     code_text(Code)];
 format(#{op := socket_open, stage := Stage, errno := Errno,
          code := Code} = Error)
   when is_atom(Stage) ->
@@ -281,6 +288,16 @@ format({bad_option, Option}) ->
     io_lib:format("invalid option ~0tp", [Option]);
 format({not_integer, Value}) ->
     io_lib:format("sysctl value ~0tp is not an integer", [Value]);
+format({bad_via, Via}) ->
+    io_lib:format("invalid option via ~0tp: expected local or the node name "
+                  "of a linx C-node", [Via]);
+format({nodedown, Node}) ->
+    io_lib:format("linx C-node ~0tp cannot be reached (or went down while "
+                  "the call waited)", [Node]);
+format({Op, remote}) when Op =:= netlink_open; Op =:= socket_open ->
+    io_lib:format("~ts through a C-node on another host: descriptors cannot "
+                  "cross hosts (use linx_netlink:call/3 for netlink "
+                  "requests)", [atom_to_list(Op)]);
 format(timeout) ->
     "linx port request timed out";
 format(not_running) ->

@@ -65,9 +65,32 @@
 %%     `{error, {bad_option, {rcvbuf, Value}}}'.</li>
 %% <li>`timeout': milliseconds to wait for the port program (default 5000)
 %%     or `infinity'.</li>
+%% <li>`via': `local' (default) or the name of a `linx_port' C-node that
+%%     does the work instead of this node's port, as for {@link linx_sysctl}
+%%     (the application environment `{via, Node}' changes the default).
+%%     Descriptors cannot cross distribution: with a C-node on this host the
+%%     descriptor comes over a Unix socket of its own, verified to come from
+%%     the C-node's process (see {@link linx_remote}); with a C-node on
+%%     another host {@link open/2}, {@link open_fd/2} and
+%%     {@link socket_open/4} return `{error, {netlink_open, remote}}' (or
+%%     `{error, {socket_open, remote}}') and {@link call/3} is the way to go.
+%%     Anything else is `{error, {bad_via, Via}}'.</li>
 %% </ul>
 %% All arguments and options are checked before anything is sent to the
 %% port program.
+%%
+%% == Netlink requests without a socket ==
+%% {@link call/3} sends one or more netlink messages from a fresh socket
+%% inside the target and returns every reply message as a binary, headers
+%% included: a dump up to and including its `NLMSG_DONE', any request's
+%% `NLMSG_ERROR' (the error, or the ack asked for with `NLM_F_ACK', with
+%% its extended-ack attributes), or the single reply of a plain request.
+%% ```
+%% Dump = <<32:32/native, 18:16/native, 16#301:16/native, 1:32/native,
+%%          0:32/native, 0:128>>,              % RTM_GETLINK, NLM_F_DUMP
+%% {ok, Replies} = linx_netlink:call(route, Dump, #{in => {netns, <<"blue">>},
+%%                                                 via => 'linx@host'}).
+%% '''
 %%
 %% == Errors ==
 %% A failure while making the socket is returned as an
@@ -83,9 +106,12 @@
 %% in this node `adopt' (the descriptor could not be made a socket) and
 %% `setsockopt' again (the `rcvbuf' option or joining a group
 %% above 32; the socket is then closed). {@link socket_open/4} errors have
-%% `op => socket_open' and also carry `domain' and `type'. Other errors are
-%% `timeout', `not_running', `{port_exited, Status}' and the validation
-%% errors described above.
+%% `op => socket_open' and also carry `domain' and `type'; {@link call/3}
+%% errors have `op => netlink_call' and the stages `socket', `setsockopt',
+%% `bind', `send' and `recv' (`etimedout' when the kernel did not answer
+%% within 5 seconds, `emsgsize' beyond 16 MiB of replies). Other errors are
+%% `timeout', `not_running', `{port_exited, Status}', `{nodedown, Node}'
+%% and the validation errors described above.
 -module(linx_netlink).
 
 -export([open/2]).
@@ -94,6 +120,7 @@
 -export([add_membership/2]).
 -export([drop_membership/2]).
 -export([socket_open/4]).
+-export([call/3]).
 
 %% Helpers, exported for tests.
 -export([protocol_number/1]).
@@ -152,10 +179,11 @@
                          atom() => term()}
                      | [{atom(), term()}].
 
--type op() :: netlink_open | socket_open.
+-type op() :: netlink_open | socket_open | netlink_call.
 
 -type stage() :: open_ns | setns | thread | socket | setsockopt | bind
-               | send_fd | adopt | badarg | busy | decode | panic.
+               | send_fd | adopt | badarg | busy | decode | panic | send
+               | recv | policy.
 
 -type error_info() :: #{op := op(),
                         stage := stage(),
@@ -174,6 +202,10 @@
                       | timeout
                       | not_running
                       | {port_exited, term()}
+                      | {nodedown, node()}
+                      | {netlink_open | socket_open, remote}
+                      | {bad_via, term()}
+                      | {bad_message, term()}
                       | {bad_protocol, term()}
                       | {bad_groups, term()}
                       | {bad_rcvbuf, term()}
@@ -200,6 +232,7 @@
     in :: linx_sysctl:in(),
     target :: linx_sysctl:target(),
     timeout :: timeout(),
+    via = local :: linx_remote:via(),
     extra_groups = [] :: [pos_integer()],
     rcvbuf :: pos_integer() | undefined
 }).
@@ -296,6 +329,47 @@ socket_open(Domain, Type, Protocol, Opts) ->
             adopted(Req, Reply);
         {error, _} = Error ->
             Error
+    end.
+
+%% @doc Sends the netlink message(s) `Msg' (iodata: one or more complete
+%% messages, headers in host byte order; flags and sequence numbers are
+%% the caller's, `nlmsg_pid' is set to 0) from a fresh socket of
+%% `Protocol' inside the target namespace, and returns every reply
+%% message, one binary each, headers included. See the module
+%% documentation for when the replies end. Options: `in', `timeout' and
+%% `via'. Works through a C-node on any host, since no descriptor travels.
+%%
+%% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
+-spec call(protocol(), iodata(), opts()) ->
+          {ok, [binary()]} | {error, error_reason()}.
+call(Protocol, Msg, Opts) ->
+    case {protocol_number(Protocol), message_binary(Msg)} of
+        {{ok, ProtoInt}, {ok, Bin}} ->
+            case options(Opts) of
+                {ok, _Map, In, Target, Timeout, Via} ->
+                    Req = #req{op = netlink_call, protocol = Protocol, in = In,
+                               target = Target, timeout = Timeout, via = Via},
+                    case linx_remote:request({netlink_call, ProtoInt, Bin, Target},
+                                             Timeout, Via) of
+                        {ok, Replies} when is_list(Replies) -> {ok, Replies};
+                        Other -> error_reply(Req, Other)
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {{error, _} = Error, _} ->
+            Error;
+        {_, error} ->
+            {error, {bad_message, Msg}}
+    end.
+
+-spec message_binary(term()) -> {ok, binary()} | error.
+message_binary(Msg) ->
+    try iolist_to_binary(Msg) of
+        Bin when byte_size(Bin) >= 16 -> {ok, Bin};
+        _ -> error
+    catch
+        error:badarg -> error
     end.
 
 %%====================================================================
@@ -401,9 +475,10 @@ prepare_netlink(Protocol, Opts, Mode) ->
     case protocol_number(Protocol) of
         {ok, ProtoInt} ->
             case options(Opts) of
-                {ok, Map, In, Target, Timeout} ->
+                {ok, Map, In, Target, Timeout, Via} ->
                     Req = #req{op = netlink_open, protocol = Protocol,
-                               in = In, target = Target, timeout = Timeout},
+                               in = In, target = Target, timeout = Timeout,
+                               via = Via},
                     netlink_options(Req, Map, Mode, ProtoInt);
                 {error, _} = Error ->
                     Error
@@ -440,13 +515,13 @@ prepare_socket(Domain, Type, Protocol, Opts) ->
           socket_protocol_number(Protocol)} of
         {{ok, D}, {ok, T}, {ok, P}} ->
             case options(Opts) of
-                {ok, Map, In, Target, Timeout} ->
+                {ok, Map, In, Target, Timeout, Via} ->
                     case rcvbuf_option(Map, socket) of
                         {ok, RcvBuf} ->
                             Req = #req{op = socket_open, protocol = Protocol,
                                        domain = Domain, type = Type, in = In,
                                        target = Target, timeout = Timeout,
-                                       rcvbuf = RcvBuf},
+                                       via = Via, rcvbuf = RcvBuf},
                             {ok, Req, D, T, P};
                         {error, _} = Error ->
                             Error
@@ -463,15 +538,19 @@ prepare_socket(Domain, Type, Protocol, Opts) ->
     end.
 
 -spec options(term()) ->
-          {ok, map(), linx_sysctl:in(), linx_sysctl:target(), timeout()}
-        | {error, {bad_in, term()} | {bad_option, term()}}.
+          {ok, map(), linx_sysctl:in(), linx_sysctl:target(), timeout(),
+           linx_remote:via()}
+        | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
 options(Opts) when is_map(Opts) ->
     In = maps:get(in, Opts, self),
     case linx_sysctl:target(In) of
         {ok, Target} ->
             case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
                 T when T =:= infinity; is_integer(T), T >= 0 ->
-                    {ok, Opts, In, Target, T};
+                    case linx_remote:via(Opts) of
+                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
+                        {error, _} = Error -> Error
+                    end;
                 T ->
                     {error, {bad_option, {timeout, T}}}
             end;
@@ -524,8 +603,8 @@ adopt_type(5) -> seqpacket;
 adopt_type(T) -> T.
 
 -spec request(#req{}, tuple(), term()) -> term().
-request(#req{timeout = Timeout}, WireOp, Mode) ->
-    linx_port:request_fd(WireOp, Mode, Timeout).
+request(#req{timeout = Timeout, via = Via}, WireOp, Mode) ->
+    linx_remote:request_fd(WireOp, Mode, Timeout, Via).
 
 %% A socket has arrived: apply what needs it here, closing it on failure.
 -spec adopted(#req{}, term()) ->
@@ -565,6 +644,10 @@ error_reply(_Req, {error, not_running}) ->
     {error, not_running};
 error_reply(_Req, {error, {port_exited, _}} = Error) ->
     Error;
+error_reply(_Req, {error, {nodedown, _}} = Error) ->
+    Error;
+error_reply(_Req, {error, {_, remote}} = Error) ->
+    Error;
 error_reply(Req, {error, {Stage, Errno}})
   when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->
     Code = case is_atom(Errno) of
@@ -580,6 +663,8 @@ error_reply(_Req, Other) ->
 -spec error_map(#req{}, map()) -> error_info().
 error_map(#req{op = netlink_open, protocol = Protocol, in = In}, Map) ->
     Map#{op => netlink_open, protocol => Protocol, in => In};
+error_map(#req{op = netlink_call, protocol = Protocol, in = In}, Map) ->
+    Map#{op => netlink_call, protocol => Protocol, in => In};
 error_map(#req{op = socket_open, protocol = Protocol, domain = Domain,
                type = Type, in = In}, Map) ->
     Map#{op => socket_open, domain => Domain, type => Type,

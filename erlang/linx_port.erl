@@ -145,10 +145,11 @@
          %% stages
          read, write, list, open_ns, unshare, setns, thread, open,
          badarg, decode, busy, socket, bind, setsockopt, send_fd, panic,
+         send, recv,
          %% reasons that are not errnos
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
-         type, fd, policy, log, notice, info, debug, helpers, helpers_started, apply_failed, sysctl_apply, settings,
+         type, fd, msg, policy, log, notice, info, debug, helpers, helpers_started, apply_failed, sysctl_apply, settings,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 

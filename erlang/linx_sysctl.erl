@@ -45,6 +45,11 @@
 %%     entered in order). Anything else is `{error, {bad_in, In}}'.</li>
 %% <li>`timeout': milliseconds to wait for the port program (default 5000)
 %%     or `infinity'.</li>
+%% <li>`via': `local' (the port program this node started, the default) or
+%%     the name of a `linx_port' C-node, such as `'linx@host'', which then
+%%     does the work (see {@link linx_remote}). The application environment
+%%     `{via, Node}' of `linx' changes the default. Anything else is
+%%     `{error, {bad_via, Via}}'.</li>
 %% </ul>
 %%
 %% == Errors ==
@@ -59,8 +64,9 @@
 %% `unshare', `setns', `thread', `open', `badarg', `decode', `busy',
 %% `panic'),
 %% `errno' is the errno atom and `code' its Linux number (0 when not an
-%% errno). Other errors are `timeout', `not_running', `{port_exited, Status}'
-%% and the validation errors described above.
+%% errno). Other errors are `timeout', `not_running', `{port_exited, Status}',
+%% `{nodedown, Node}' (a C-node that cannot be reached or went away while
+%% the call waited) and the validation errors described above.
 -module(linx_sysctl).
 
 -export([read/1]).
@@ -116,7 +122,8 @@
             | {ns, [ns_path()]}.
 %% Where an operation runs (option `in').
 
--type opts() :: #{in => in(), timeout => timeout(), atom() => term()}
+-type opts() :: #{in => in(), timeout => timeout(), via => linx_remote:via(),
+                  atom() => term()}
               | [{atom(), term()}].
 
 -type target() :: self
@@ -147,6 +154,8 @@
                       | timeout
                       | not_running
                       | {port_exited, term()}
+                      | {nodedown, node()}
+                      | {bad_via, term()}
                       | {bad_key, term()}
                       | {bad_value, {contains, newline | nul}}
                       | {unsupported_type, term()}
@@ -175,7 +184,8 @@
     path :: binary(),
     in :: in(),
     target :: target(),
-    timeout :: timeout()
+    timeout :: timeout(),
+    via = local :: linx_remote:via()
 }).
 
 %%====================================================================
@@ -443,10 +453,10 @@ prepare(Op, Key, Opts) ->
     case op_path(Op, Key) of
         {ok, RelPath} ->
             case options(Opts) of
-                {ok, In, Target, Timeout} ->
+                {ok, In, Target, Timeout, Via} ->
                     {ok, #req{op = Op, key = path_to_key(RelPath),
                               path = RelPath, in = In, target = Target,
-                              timeout = Timeout}};
+                              timeout = Timeout, via = Via}};
                 {error, _} = Error ->
                     Error
             end;
@@ -461,15 +471,18 @@ op_path(list, '') -> {ok, <<>>};
 op_path(_Op, Key) -> key_to_path(Key).
 
 -spec options(term()) ->
-          {ok, in(), target(), timeout()}
-        | {error, {bad_in, term()} | {bad_option, term()}}.
+          {ok, in(), target(), timeout(), linx_remote:via()}
+        | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
 options(Opts) when is_map(Opts) ->
     In = maps:get(in, Opts, self),
     case target(In) of
         {ok, Target} ->
             case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
                 T when T =:= infinity; is_integer(T), T >= 0 ->
-                    {ok, In, Target, T};
+                    case linx_remote:via(Opts) of
+                        {ok, Via} -> {ok, In, Target, T, Via};
+                        {error, _} = Error -> Error
+                    end;
                 T ->
                     {error, {bad_option, {timeout, T}}}
             end;
@@ -487,8 +500,8 @@ options(Opts) ->
     {error, {bad_option, Opts}}.
 
 -spec call(#req{}, tuple()) -> term().
-call(#req{timeout = Timeout}, WireOp) ->
-    linx_port:request(WireOp, Timeout).
+call(#req{timeout = Timeout, via = Via}, WireOp) ->
+    linx_remote:request(WireOp, Timeout, Via).
 
 %% Turns anything but the op's success reply into an error.
 -spec error_reply(#req{}, term()) -> {error, error_reason()}.
@@ -497,6 +510,8 @@ error_reply(_Req, {error, timeout}) ->
 error_reply(_Req, {error, not_running}) ->
     {error, not_running};
 error_reply(_Req, {error, {port_exited, _}} = Error) ->
+    Error;
+error_reply(_Req, {error, {nodedown, _}} = Error) ->
     Error;
 error_reply(Req, {error, {Stage, Errno}})
   when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->

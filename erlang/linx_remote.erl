@@ -1,0 +1,276 @@
+%% @doc Requests to a `linx_port' running as a C-node, on this host or
+%% another one, instead of the local port.
+%%
+%% A C-node (`linx_port --cnode --name linx@HOST --cookie-file FILE') is a
+%% hidden Erlang node whose registered process `linx' answers
+%% `gen_server:call({linx, Node}, Op)' with the same ops and results as the
+%% port program (see `linx_port'). {@link linx_sysctl} and
+%% {@link linx_netlink} send their requests there when given the option
+%% `via => Node', or when the application environment of `linx' has
+%% `{via, Node}'; `via => local' (the default) uses the local port.
+%%
+%% Errors follow {@link linx_port:request/2}: `{error, timeout}' when no
+%% reply came in time, `{error, {nodedown, Node}}' when the C-node cannot
+%% be reached or its connection broke while waiting (it was killed, say),
+%% `{error, not_running}' when the node is up but serves no `linx'.
+%% Nothing here hangs beyond its timeout or crashes its caller.
+%%
+%% == Descriptors ==
+%% Descriptors cannot travel over distribution. When the C-node runs on
+%% this host, {@link request_fd/4} listens on a `SOCK_SEQPACKET' Unix
+%% socket at a random abstract address (`<<0, "linx-", Hex/binary>>'),
+%% sends `{fd_to, Name, Tag, Op}', accepts the C-node's connection only if
+%% its `SO_PEERCRED' pid is the C-node's OS pid (asked with `os_pid'), and
+%% takes the one descriptor that arrives tagged `<<Tag:64/big>>'. The
+%% listener lives for this one request. A C-node on another host (by name
+%% and address) gives `{error, {OpName, remote}}' at once; use
+%% `{netlink_call, ...}' (`linx_netlink:call/3') there instead.
+-module(linx_remote).
+
+-export([via/1]).
+-export([request/3]).
+-export([request_fd/4]).
+-export([os_pid/2]).
+-export([same_host/1]).
+
+-export_type([via/0]).
+-export_type([error_reason/0]).
+
+-type via() :: local | node().
+%% Where requests go: the local port, or the C-node of that name.
+
+-type error_reason() :: timeout
+                      | not_running
+                      | {nodedown, node()}
+                      | {port_exited, term()}.
+
+-type fd_mode() :: raw | {adopt, map()}.
+
+-define(ACCEPT_GRACE, 1000).
+
+%% @doc The `via' of an options map, or the application's default.
+%% `{error, {bad_via, V}}' unless it is `local' or a node name
+%% (an atom with an `@').
+-spec via(map()) -> {ok, via()} | {error, {bad_via, term()}}.
+via(Opts) ->
+    check_via(maps:get(via, Opts, application:get_env(linx, via, local))).
+
+-spec check_via(term()) -> {ok, via()} | {error, {bad_via, term()}}.
+check_via(local) ->
+    {ok, local};
+check_via(Node) when is_atom(Node) ->
+    case string:split(atom_to_list(Node), "@") of
+        [[_ | _], [_ | _]] -> {ok, Node};
+        _ -> {error, {bad_via, Node}}
+    end;
+check_via(Other) ->
+    {error, {bad_via, Other}}.
+
+%% @doc Sends `Op' to `Via' and waits at most `Timeout' for its result:
+%% {@link linx_port:request/2} for `local', a `gen_server' call to
+%% `{linx, Node}' otherwise.
+-spec request(term(), timeout(), via()) -> term() | {error, error_reason()}.
+request(Op, Timeout, local) ->
+    linx_port:request(Op, Timeout);
+request(Op, Timeout, Node) ->
+    try
+        gen_server:call({linx, Node}, Op, Timeout)
+    catch
+        exit:{timeout, _} -> {error, timeout};
+        exit:{{nodedown, N}, _} -> {error, {nodedown, N}};
+        exit:{noconnection, _} -> {error, {nodedown, Node}};
+        exit:{_, _} -> {error, not_running}
+    end.
+
+%% @doc The OS pid of the C-node `Node'.
+-spec os_pid(node(), timeout()) -> {ok, pos_integer()} | {error, term()}.
+os_pid(Node, Timeout) ->
+    case request(os_pid, Timeout, Node) of
+        {ok, Pid} when is_integer(Pid), Pid > 0 -> {ok, Pid};
+        {error, _} = Error -> Error;
+        Other -> {error, {unexpected_reply, Other}}
+    end.
+
+%% @doc Sends an op that creates a socket and receives its descriptor,
+%% like {@link linx_port:request_fd/3}: `raw' gives `{ok, Fd}' (the
+%% caller's to close), `{adopt, Opts}' gives `{ok, Socket}' owned by the
+%% calling process. See the module documentation for how the descriptor
+%% travels; a C-node on another host gives `{error, {Name, remote}}'
+%% where `Name' is the op's first element.
+-spec request_fd(tuple(), fd_mode(), timeout(), via()) ->
+          {ok, non_neg_integer() | socket:socket()} | {error, term()}.
+request_fd(Op, Mode, Timeout, local) ->
+    linx_port:request_fd(Op, Mode, Timeout);
+request_fd(Op, Mode, Timeout, Node) ->
+    case same_host(Node) of
+        false ->
+            {error, {element(1, Op), remote}};
+        true ->
+            Deadline = deadline(Timeout),
+            case os_pid(Node, Timeout) of
+                {ok, OsPid} ->
+                    with_listener(fun(L, Name) ->
+                                          fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node)
+                                  end);
+                {error, _} = Error ->
+                    Error
+            end
+    end.
+
+%% @doc Whether `Node' runs on this host: its host part is this node's,
+%% `localhost' or this host's name, or resolves to a loopback address or
+%% an address of one of this host's interfaces.
+-spec same_host(node()) -> boolean().
+same_host(Node) ->
+    Host = host_part(Node),
+    {ok, Hostname} = inet:gethostname(),
+    Names = [host_part(node()), "localhost", Hostname],
+    lists:member(Host, Names) orelse local_address(Host).
+
+-spec host_part(node()) -> string().
+host_part(Node) ->
+    case string:split(atom_to_list(Node), "@") of
+        [_, Host] -> Host;
+        _ -> ""
+    end.
+
+-spec local_address(string()) -> boolean().
+local_address(Host) ->
+    case inet:getaddr(Host, inet) of
+        {ok, {127, _, _, _}} ->
+            true;
+        {ok, Addr} ->
+            case inet:getifaddrs() of
+                {ok, Ifs} ->
+                    lists:any(fun({_, Props}) -> lists:member({addr, Addr}, Props) end, Ifs);
+                {error, _} ->
+                    false
+            end;
+        {error, _} ->
+            false
+    end.
+
+%%====================================================================
+%% The per-request fd channel
+%%====================================================================
+
+-spec with_listener(fun((socket:socket(), binary()) -> Result)) ->
+          Result | {error, {fd_channel, term()}}.
+with_listener(Fun) ->
+    Name = <<"linx-", (binary:encode_hex(crypto_rand(12)))/binary>>,
+    case socket:open(local, seqpacket, default) of
+        {ok, L} ->
+            try
+                case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
+                    ok ->
+                        case socket:listen(L, 4) of
+                            ok -> Fun(L, Name);
+                            {error, Reason} -> {error, {fd_channel, Reason}}
+                        end;
+                    {error, Reason} ->
+                        {error, {fd_channel, Reason}}
+                end
+            after
+                %% Closing the listener also drops any connection (and any
+                %% descriptor queued on it) that was never accepted.
+                _ = socket:close(L)
+            end;
+        {error, Reason} ->
+            {error, {fd_channel, Reason}}
+    end.
+
+-spec fd_round_trip(socket:socket(), binary(), pos_integer(), tuple(), fd_mode(),
+                    integer() | infinity, node()) -> {ok, term()} | {error, term()}.
+fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
+    Tag = binary:decode_unsigned(crypto_rand(8)),
+    case request({fd_to, Name, Tag, Op}, remaining(Deadline), Node) of
+        {ok, fd} ->
+            %% The C-node connected and sent the descriptor before it
+            %% replied: it is waiting in the listener's queue.
+            receive_fd(L, OsPid, Tag, Mode, accept_deadline(Deadline));
+        {error, _} = Error ->
+            Error;
+        Other ->
+            {error, {unexpected_reply, Other}}
+    end.
+
+-spec receive_fd(socket:socket(), pos_integer(), non_neg_integer(), fd_mode(),
+                 integer() | infinity) -> {ok, term()} | {error, term()}.
+receive_fd(L, OsPid, Tag, Mode, Deadline) ->
+    case socket:accept(L, remaining(Deadline)) of
+        {ok, S} ->
+            try peer_pid(S) of
+                {ok, OsPid} ->
+                    take_fd(S, Tag, Mode, Deadline);
+                _Other ->
+                    %% Not the C-node: refuse it and wait for the right one.
+                    receive_fd(L, OsPid, Tag, Mode, Deadline)
+            after
+                _ = socket:close(S)
+            end;
+        {error, Reason} ->
+            {error, {fd_channel, Reason}}
+    end.
+
+-spec take_fd(socket:socket(), non_neg_integer(), fd_mode(), integer() | infinity) ->
+          {ok, term()} | {error, term()}.
+take_fd(S, Tag, Mode, Deadline) ->
+    case socket:recvmsg(S, 8, 64, [cmsg_cloexec], remaining(Deadline)) of
+        {ok, #{iov := Iov} = Msg} ->
+            Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
+                         <<Fd:32/signed-native>> <= Data],
+            case {iolist_to_binary(Iov), Fds} of
+                {<<Tag:64/big>>, [Fd | Extra]} ->
+                    lists:foreach(fun close_raw/1, Extra),
+                    hand_over(Fd, Mode);
+                {_, _} ->
+                    lists:foreach(fun close_raw/1, Fds),
+                    {error, {fd_channel, bad_message}}
+            end;
+        {error, Reason} ->
+            {error, {fd_channel, Reason}}
+    end.
+
+-spec hand_over(integer(), fd_mode()) -> {ok, term()} | {error, term()}.
+hand_over(Fd, raw) ->
+    {ok, Fd};
+hand_over(Fd, {adopt, Opts}) ->
+    %% The socket gets its own duplicate; the number received is closed.
+    Adopted = socket:open(Fd, Opts#{dup => true}),
+    close_raw(Fd),
+    case Adopted of
+        {ok, Sock} -> {ok, Sock};
+        {error, Reason} -> {error, {adopt, Reason}}
+    end.
+
+-spec close_raw(integer()) -> ok.
+close_raw(Fd) ->
+    _ = linx_port:close_fd(Fd),
+    ok.
+
+-spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
+peer_pid(Sock) ->
+    %% SO_PEERCRED (level SOL_SOCKET, option 17): struct ucred {pid, uid, gid}.
+    case socket:getopt_native(Sock, {socket, 17}, 12) of
+        {ok, <<Pid:32/signed-native, _Uid:32/native, _Gid:32/native>>} -> {ok, Pid};
+        {ok, Other} -> {error, {peercred, Other}};
+        {error, _} = E -> E
+    end.
+
+-spec crypto_rand(pos_integer()) -> binary().
+crypto_rand(N) ->
+    << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
+
+-spec deadline(timeout()) -> integer() | infinity.
+deadline(infinity) -> infinity;
+deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
+
+%% The descriptor is already queued when the reply arrives; a short grace
+%% covers a caller whose own timeout has just run out.
+-spec accept_deadline(integer() | infinity) -> integer() | infinity.
+accept_deadline(infinity) -> infinity;
+accept_deadline(D) -> max(D, erlang:monotonic_time(millisecond) + ?ACCEPT_GRACE).
+
+-spec remaining(integer() | infinity) -> timeout().
+remaining(infinity) -> infinity;
+remaining(D) -> max(0, D - erlang:monotonic_time(millisecond)).

@@ -1,0 +1,461 @@
+%% @doc linx_port as a C-node (`--cnode'), reached over Erlang distribution
+%% from a peer node that runs neither the linx application nor a port:
+%% gen_server calls and plain `{Pid, Ref, Op}' messages, sysctl read, write
+%% and list and netlink_call in a netns (checked with `ip netns exec' and
+%% `ip -n'), descriptors handed over on the same host, a wrong cookie
+%% refused, ticks answered, and a C-node killed with SIGKILL while callers
+%% wait: they get errors within their timeout plus one second, and calls
+%% work again once it is restarted.
+-module(linx_cnode_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+
+-export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
+-export([calls/1, plain_messages/1, unknown_name_fails_at_once/1,
+         read_write_list/1, app_env_default/1, netlink_call_dump/1,
+         netlink_call_errors/1, netlink_call_port_mode/1,
+         netlink_open_same_host/1, netlink_open_other_host/1,
+         bad_fd_channel/1, unreachable/1, wrong_cookie/1,
+         ticks_keep_the_connection/1, kill_under_load_and_restart/1]).
+
+%% Run on the peer node.
+-export([plain_request/2, call_timed/3, stay_connected/2, load/4,
+         open_and_dump/2]).
+
+-define(HOLDER, linx_cnode_SUITE_holder).
+-define(PEER_TIMEOUT, 30000).
+
+all() ->
+    [{group, cnode}].
+
+groups() ->
+    [{cnode, [],
+      [calls, plain_messages, unknown_name_fails_at_once, read_write_list,
+       app_env_default, netlink_call_dump, netlink_call_errors,
+       netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
+       bad_fd_channel, unreachable, wrong_cookie, ticks_keep_the_connection,
+       kill_under_load_and_restart]}].
+
+%%====================================================================
+%% Set-up: epmd, a distributed CT node, the C-node, a peer, a netns
+%%====================================================================
+
+init_per_suite(Config) ->
+    _ = os:cmd("epmd -daemon"),
+    Started = case node() of
+                  nonode@nohost ->
+                      Name = list_to_atom("linx_ct_" ++ os:getpid()),
+                      {ok, _} = net_kernel:start([Name, shortnames]),
+                      true;
+                  _ ->
+                      false
+              end,
+    Cookie = atom_to_list(erlang:get_cookie()),
+    CookieFile = filename:join(?config(priv_dir, Config), "cookie"),
+    ok = file:write_file(CookieFile, Cookie),
+    ok = file:change_mode(CookieFile, 8#600),
+    CNode = list_to_atom("linx_ct_cnode_" ++ os:getpid() ++ "@localhost"),
+    Config1 = [{cnode, CNode}, {cookie, Cookie}, {cookie_file, CookieFile},
+               {started_dist, Started} | Config],
+    ok = start_cnode(Config1),
+    {ok, Peer, PeerNode} = start_peer(peer_name("linx_ct_peer"), Cookie, []),
+    Ns = linx_ct_ns:unique("linx-cn"),
+    case linx_ct_ns:netns_add(Ns) of
+        ok ->
+            linx_ct_ns:sh_ok(["ip -n ", Ns, " link add v0 type veth peer name v1"]),
+            [{peer, Peer}, {peer_node, PeerNode}, {netns, Ns} | Config1];
+        {skip, _} = Skip ->
+            end_per_suite([{peer, Peer} | Config1]),
+            Skip
+    end.
+
+end_per_suite(Config) ->
+    stop_cnode(),
+    case ?config(peer, Config) of
+        undefined -> ok;
+        Peer -> catch peer:stop(Peer)
+    end,
+    case ?config(netns, Config) of
+        undefined -> ok;
+        Ns -> linx_ct_ns:netns_del(Ns)
+    end,
+    _ = application:stop(linx),
+    case ?config(started_dist, Config) of
+        true -> _ = net_kernel:stop(), ok;
+        _ -> ok
+    end.
+
+%% Starts the C-node under a holder process that owns its port (and
+%% outlives the process that asked), then waits until it answers a ping.
+start_cnode(Config) ->
+    Exe = filename:join(code:priv_dir(linx), "linx_port"),
+    Args = ["--cnode", "--name", atom_to_list(?config(cnode, Config)),
+            "--cookie-file", ?config(cookie_file, Config)],
+    Self = self(),
+    Holder = spawn(fun() ->
+                           true = register(?HOLDER, self()),
+                           Port = open_port({spawn_executable, Exe},
+                                            [{args, Args}, {line, 1024}, exit_status,
+                                             stderr_to_stdout, binary]),
+                           {os_pid, OsPid} = erlang:port_info(Port, os_pid),
+                           Self ! {holder, self(), OsPid},
+                           hold(Port, OsPid, [])
+                   end),
+    receive
+        {holder, Holder, _OsPid} -> wait_pong(?config(cnode, Config), 100)
+    after 5000 ->
+        ct:fail(cnode_did_not_start)
+    end.
+
+hold(Port, OsPid, Log) ->
+    receive
+        {Port, {data, {_, Line}}} ->
+            ct:log("C-node: ~ts", [Line]),
+            hold(Port, OsPid, [Line | Log]);
+        {Port, {exit_status, Status}} ->
+            ct:log("C-node exited with status ~p", [Status]),
+            exited(OsPid, lists:reverse(Log));
+        {get, From} ->
+            From ! {?HOLDER, OsPid, lists:reverse(Log)},
+            hold(Port, OsPid, Log);
+        stop ->
+            linx_ct_ns:kill(OsPid)
+    end.
+
+%% The C-node is gone; answer queries until told to go.
+exited(OsPid, Log) ->
+    receive
+        {get, From} ->
+            From ! {?HOLDER, OsPid, Log},
+            exited(OsPid, Log);
+        stop ->
+            ok
+    end.
+
+holder_state() ->
+    ?HOLDER ! {get, self()},
+    receive
+        {?HOLDER, OsPid, Log} -> {OsPid, Log}
+    after 5000 ->
+        ct:fail(no_holder)
+    end.
+
+stop_cnode() ->
+    case whereis(?HOLDER) of
+        undefined ->
+            ok;
+        Pid ->
+            Ref = monitor(process, Pid),
+            Pid ! stop,
+            receive {'DOWN', Ref, process, Pid, _} -> ok after 5000 -> ok end
+    end.
+
+wait_pong(_Node, 0) ->
+    ct:fail(cnode_not_reachable);
+wait_pong(Node, N) ->
+    case net_adm:ping(Node) of
+        pong -> ok;
+        pang -> timer:sleep(50), wait_pong(Node, N - 1)
+    end.
+
+peer_name(Prefix) ->
+    list_to_atom(Prefix ++ "_" ++ integer_to_list(erlang:unique_integer([positive]))).
+
+%% A peer node with this node's cookie (or another one) and the code
+%% of linx, its test helpers and this suite.
+start_peer(Name, Cookie, Extra) ->
+    Paths = lists:usort([filename:dirname(code:which(M))
+                         || M <- [linx_sysctl, linx_nl, ?MODULE]]),
+    Args = ["-setcookie", Cookie | lists:append([["-pa", P] || P <- Paths])] ++ Extra,
+    peer:start(#{name => Name, args => Args}).
+
+on_peer(Config, F, A) ->
+    on_peer(Config, ?MODULE, F, A).
+
+on_peer(Config, M, F, A) ->
+    erpc:call(?config(peer_node, Config), M, F, A, ?PEER_TIMEOUT).
+
+via(Config) ->
+    #{via => ?config(cnode, Config)}.
+
+in_ns(Config) ->
+    #{via => ?config(cnode, Config), in => {netns, ?config(netns, Config)}}.
+
+%%====================================================================
+%% Cases
+%%====================================================================
+
+%% gen_server:call from another node: version, stats and os_pid.
+calls(Config) ->
+    C = ?config(cnode, Config),
+    {OsPid, _} = holder_state(),
+    {ok, Version} = on_peer(Config, gen_server, call, [{linx, C}, version]),
+    true = is_binary(Version),
+    {ok, #{requests := N}} = on_peer(Config, gen_server, call, [{linx, C}, stats]),
+    true = N >= 1,
+    {ok, OsPid} = on_peer(Config, gen_server, call, [{linx, C}, os_pid]),
+    {error, {badarg, op}} = on_peer(Config, gen_server, call, [{linx, C}, no_such_op]),
+    %% The C-node is a hidden node: it does not join the peer's cluster.
+    false = lists:member(C, on_peer(Config, erlang, nodes, [])),
+    true = lists:member(C, on_peer(Config, erlang, nodes, [hidden])).
+
+%% `{Pid, Ref, Op}' sent to {linx, Node} is answered with `{Ref, Result}'.
+plain_messages(Config) ->
+    C = ?config(cnode, Config),
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+    Want = <<Ostype/binary, "\n">>,
+    {ok, Want} = on_peer(Config, plain_request, [C, {sysctl_read, <<"kernel/ostype">>, self}]),
+    {ok, {any, [term]}} = on_peer(Config, plain_request, [C, {ping, {any, [term]}}]).
+
+plain_request(C, Op) ->
+    Ref = make_ref(),
+    {linx, C} ! {self(), Ref, Op},
+    receive
+        {Ref, Result} -> Result
+    after 5000 ->
+        timeout
+    end.
+
+%% A call to a name the C-node does not have fails at once (MONITOR_P_EXIT
+%% noproc), not after its timeout.
+unknown_name_fails_at_once(Config) ->
+    C = ?config(cnode, Config),
+    {{'EXIT', {noproc, _}}, Ms} = on_peer(Config, call_timed, [{nosuch, C}, hello, 5000]),
+    true = Ms < 1000.
+
+call_timed(Dest, Msg, Timeout) ->
+    T0 = erlang:monotonic_time(millisecond),
+    Result = (catch gen_server:call(Dest, Msg, Timeout)),
+    {Result, erlang:monotonic_time(millisecond) - T0}.
+
+%% linx_sysctl with `via' reads, writes and lists in a netns, as
+%% `ip netns exec NAME sysctl' sees it.
+read_write_list(Config) ->
+    Ns = ?config(netns, Config),
+    In = in_ns(Config),
+    [begin
+         Want = linx_ct_ns:oracle({netns, Ns}, Key),
+         {ok, Want} = on_peer(Config, linx_sysctl, read, [Key, In])
+     end || Key <- ["net.ipv4.ip_forward", "net.core.somaxconn", "net.ipv4.conf.v0.forwarding"]],
+    HostBefore = linx_ct_ns:host_sysctl("net.ipv4.ip_forward"),
+    New = case linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_forward") of <<"1">> -> 0; _ -> 1 end,
+    ok = on_peer(Config, linx_sysctl, write, ["net.ipv4.ip_forward", New, In]),
+    NewBin = integer_to_binary(New),
+    NewBin = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_forward"),
+    HostBefore = linx_ct_ns:host_sysctl("net.ipv4.ip_forward"),
+    ok = on_peer(Config, linx_sysctl, write, ["net.ipv4.ip_local_port_range", [20000, 30000], In]),
+    {ok, [20000, 30000]} = on_peer(Config, linx_sysctl, read_ints, ["net.ipv4.ip_local_port_range", In]),
+    {ok, Listed} = on_peer(Config, linx_sysctl, list, ["net.ipv4.conf.v0", In]),
+    true = length(Listed) > 10,
+    [V = linx_ct_ns:oracle({netns, Ns}, binary_to_list(K)) || {K, V} <- lists:sublist(Listed, 5)],
+    %% Errors are the same maps as in port mode.
+    {error, #{stage := read, errno := enoent}} =
+        on_peer(Config, linx_sysctl, read, ["net.ipv4.no_such_key", In]).
+
+%% The application environment's `via' is the default.
+app_env_default(Config) ->
+    C = ?config(cnode, Config),
+    ok = on_peer(Config, application, load, [linx]),
+    ok = on_peer(Config, application, set_env, [linx, via, C]),
+    try
+        Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+        {ok, Ostype} = on_peer(Config, linx_sysctl, read, ["kernel.ostype"]),
+        %% `via => local' still means this node's own port, not running there.
+        {error, not_running} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => local}])
+    after
+        on_peer(Config, application, unset_env, [linx, via])
+    end.
+
+%% An RTM_GETLINK dump through netlink_call lists what `ip -n' lists.
+netlink_call_dump(Config) ->
+    Ns = ?config(netns, Config),
+    {ok, Replies} = on_peer(Config, linx_netlink, call, [route, linx_nl:getlink_request(7), in_ns(Config)]),
+    Msgs = lists:append([linx_nl:messages(B) || B <- Replies]),
+    %% One binary per message, the last one the NLMSG_DONE.
+    true = length(Msgs) =:= length(Replies),
+    {3, _, 7, _} = lists:last(Msgs),
+    Names = lists:sort([N || M <- Msgs, {ok, N} <- [linx_nl:link_name(M)]]),
+    Names = ip_links(Ns),
+    [<<"lo">>, <<"v0">>, <<"v1">>] = Names.
+
+ip_links(Ns) ->
+    Out = linx_ct_ns:sh_ok(["ip -n ", Ns, " -o link"]),
+    lists:sort([hd(binary:split(string:trim(Name, trailing, ":"), <<"@">>))
+                || Line <- binary:split(Out, <<"\n">>, [global, trim_all]),
+                   [_, Name | _] <- [binary:split(Line, <<" ">>, [global, trim_all])]]).
+
+%% Plain requests end with their reply or their NLMSG_ERROR (error or
+%% ack); a message the kernel never answers times out in the program.
+netlink_call_errors(Config) ->
+    In = in_ns(Config),
+    %% RTM_GETLINK of a missing ifindex, with NLM_F_ACK: one NLMSG_ERROR, ENODEV.
+    {ok, [Err]} = on_peer(Config, linx_netlink, call, [route, getlink(9999, 16#5), In]),
+    [{2, _, 9, <<Errno:32/signed-native, _/binary>>}] = linx_nl:messages(Err),
+    -19 = Errno,
+    %% Of lo without an ack: the one reply. With an ack: the reply and the ack.
+    {ok, [Link]} = on_peer(Config, linx_netlink, call, [route, getlink(1, 16#1), In]),
+    {ok, <<"lo">>} = linx_nl:link_name(hd(linx_nl:messages(Link))),
+    {ok, [_, Ack]} = on_peer(Config, linx_netlink, call, [route, getlink(1, 16#5), In]),
+    [{2, _, 9, <<0:32, _/binary>>}] = linx_nl:messages(Ack),
+    %% No NLM_F_REQUEST: the kernel ignores it, nothing ever comes back.
+    NoReply = <<16:32/native, 1:16/native, 0:16/native, 1:32/native, 0:32/native>>,
+    {error, #{op := netlink_call, stage := recv, errno := etimedout}} =
+        on_peer(Config, linx_netlink, call, [route, NoReply, In#{timeout => 10000}]),
+    {error, {bad_message, <<1, 2>>}} = on_peer(Config, linx_netlink, call, [route, <<1, 2>>, In]),
+    {error, {bad_protocol, nope}} = on_peer(Config, linx_netlink, call, [nope, NoReply, In]).
+
+getlink(Index, Flags) ->
+    <<32:32/native, 18:16/native, Flags:16/native, 9:32/native, 0:32/native,
+      0:8, 0:8, 0:16/native, Index:32/signed-native, 0:32/native, 0:32/native>>.
+
+%% netlink_call is an op of port mode too.
+netlink_call_port_mode(Config) ->
+    Ns = ?config(netns, Config),
+    {ok, _} = application:ensure_all_started(linx),
+    {ok, Replies} = linx_netlink:call(route, linx_nl:getlink_request(3), #{in => {netns, Ns}}),
+    Names = lists:sort([N || B <- Replies, M <- linx_nl:messages(B), {ok, N} <- [linx_nl:link_name(M)]]),
+    Names = ip_links(Ns).
+
+%% On the same host the socket itself comes over: a dump on it lists the
+%% netns's links, and the raw descriptor form works too.
+netlink_open_same_host(Config) ->
+    Ns = ?config(netns, Config),
+    Want = ip_links(Ns),
+    {ok, Want} = on_peer(Config, open_and_dump, [route, in_ns(Config)]),
+    {ok, Fd} = on_peer(Config, linx_netlink, open_fd, [route, in_ns(Config)]),
+    ok = on_peer(Config, linx_netlink, close_fd, [Fd]),
+    {error, #{op := netlink_open, stage := socket, errno := eprotonosupport}} =
+        on_peer(Config, linx_netlink, open, [31, in_ns(Config)]).
+
+open_and_dump(Protocol, Opts) ->
+    case linx_netlink:open(Protocol, Opts) of
+        {ok, S} ->
+            try linx_nl:dump_links(S, 5000) after socket:close(S) end;
+        Error ->
+            Error
+    end.
+
+%% A C-node on another host cannot hand over descriptors.
+netlink_open_other_host(Config) ->
+    Far = 'linx@192.0.2.1',
+    {error, {netlink_open, remote}} = on_peer(Config, linx_netlink, open, [route, #{via => Far}]),
+    {error, {socket_open, remote}} =
+        on_peer(Config, linx_netlink, socket_open, [inet, dgram, udp, #{via => Far}]),
+    <<"netlink_open through a C-node on another host", _/binary>> =
+        linx:format_error({netlink_open, remote}).
+
+%% The C-node connects only to names of the form linx-<letters, digits>.
+bad_fd_channel(Config) ->
+    C = ?config(cnode, Config),
+    Op = {netlink_open, 0, 0, self},
+    {error, {badarg, fd_socket}} =
+        on_peer(Config, gen_server, call, [{linx, C}, {fd_to, <<"/tmp/x">>, 1, Op}]),
+    {error, {send_fd, econnrefused}} =
+        on_peer(Config, gen_server, call, [{linx, C}, {fd_to, <<"linx-nobody-listens">>, 1, Op}]).
+
+%% A node that is not there: an error at once, never a hang.
+unreachable(Config) ->
+    {error, {nodedown, 'nobody@localhost'}} =
+        on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => 'nobody@localhost', timeout => 3000}]),
+    {error, {bad_via, nobody}} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => nobody}]),
+    <<"linx C-node nobody@localhost cannot be reached", _/binary>> =
+        linx:format_error({nodedown, 'nobody@localhost'}).
+
+%% A node with another cookie cannot connect; the C-node logs the refusal.
+wrong_cookie(Config) ->
+    C = ?config(cnode, Config),
+    Paths = lists:usort([filename:dirname(code:which(M)) || M <- [linx_sysctl, ?MODULE]]),
+    {ok, Bad, _} = peer:start(#{name => peer_name("linx_ct_badcookie"), connection => standard_io,
+                             args => ["-setcookie", "not-the-cookie"
+                                      | lists:append([["-pa", P] || P <- Paths])]}),
+    try
+        {error, {nodedown, C}} = peer:call(Bad, linx_remote, request, [version, 3000, C], 10000),
+        false = lists:member(C, peer:call(Bad, erlang, nodes, [hidden], 10000))
+    after
+        peer:stop(Bad)
+    end,
+    {_, Log} = holder_state(),
+    true = lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log),
+    %% The right cookie still works.
+    {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]).
+
+%% A peer with a 4 s net_ticktime stays connected while idle: the C-node
+%% answers its ticks.
+ticks_keep_the_connection(Config) ->
+    C = ?config(cnode, Config),
+    %% Controlled over stdio: its distribution talks only to the C-node
+    %% (this node ticks every 15 s, too rarely for a 4 s net_ticktime).
+    Paths = lists:usort([filename:dirname(code:which(M)) || M <- [linx_sysctl, ?MODULE]]),
+    {ok, Fast, _} = peer:start(#{name => peer_name("linx_ct_ticks"), connection => standard_io,
+                                 args => ["-setcookie", ?config(cookie, Config),
+                                          "-kernel", "net_ticktime", "4"
+                                          | lists:append([["-pa", P] || P <- Paths])]}),
+    try
+        connected = peer:call(Fast, ?MODULE, stay_connected, [C, 10000], 20000)
+    after
+        peer:stop(Fast)
+    end.
+
+stay_connected(C, Ms) ->
+    {ok, _} = gen_server:call({linx, C}, version),
+    true = erlang:monitor_node(C, true),
+    receive
+        {nodedown, C} -> nodedown
+    after Ms ->
+        {ok, _} = gen_server:call({linx, C}, version),
+        connected
+    end.
+
+%% SIGKILL while callers wait (some on a netlink request the kernel never
+%% answers, some reading in a loop): each gets an error, through the
+%% connection's monitor, within its timeout plus one second. Then the
+%% C-node is started again and the same calls work.
+kill_under_load_and_restart(Config) ->
+    C = ?config(cnode, Config),
+    {OsPid, _} = holder_state(),
+    Timeout = 8000,
+    Collector = on_peer(Config, load, [C, ?config(netns, Config), Timeout, self()]),
+    receive {load_started, Collector} -> ok after 10000 -> ct:fail(load_not_started) end,
+    timer:sleep(500),
+    linx_ct_ns:kill(OsPid),
+    Results = receive
+                  {load_done, Collector, R} -> R
+              after Timeout + 5000 ->
+                  ct:fail(callers_hang)
+              end,
+    ct:log("results: ~p", [Results]),
+    16 = length(Results),
+    [true = Ms =< Timeout + 1000 || {_, _, Ms} <- Results],
+    [{error, {nodedown, C}} = E || {_, E, _} <- Results],
+    stop_cnode(),
+    ok = start_cnode(Config),
+    Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
+    {ok, Ostype} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", via(Config)]),
+    {ok, NewPid} = on_peer(Config, gen_server, call, [{linx, C}, os_pid]),
+    true = NewPid =/= OsPid.
+
+%% On the peer: 8 callers blocked on a netlink request that never gets an
+%% answer and 8 reading in a loop, until each meets an error. Reports
+%% `{Kind, LastResult, ElapsedMs}' for each to `ReportTo'.
+load(C, Ns, Timeout, ReportTo) ->
+    spawn(fun() ->
+        NoReply = <<16:32/native, 1:16/native, 0:16/native, 1:32/native, 0:32/native>>,
+        Me = self(),
+        Blocked = [spawn(fun() ->
+                                 T0 = erlang:monotonic_time(millisecond),
+                                 R = linx_netlink:call(route, NoReply, #{via => C, in => {netns, Ns},
+                                                                         timeout => Timeout}),
+                                 Me ! {done, blocked, R, erlang:monotonic_time(millisecond) - T0}
+                         end) || _ <- lists:seq(1, 8)],
+        Readers = [spawn(fun() -> read_until_error(Me, C, Timeout) end) || _ <- lists:seq(1, 8)],
+        ReportTo ! {load_started, self()},
+        Results = [receive {done, K, R, Ms} -> {K, R, Ms} end || _ <- Blocked ++ Readers],
+        ReportTo ! {load_done, self(), Results}
+    end).
+
+read_until_error(Report, C, Timeout) ->
+    T0 = erlang:monotonic_time(millisecond),
+    case linx_sysctl:read("kernel.ostype", #{via => C, timeout => Timeout}) of
+        {ok, _} -> read_until_error(Report, C, Timeout);
+        Error -> Report ! {done, reader, Error, erlang:monotonic_time(millisecond) - T0}
+    end.

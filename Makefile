@@ -9,7 +9,7 @@ REBAR3 ?= rebar3
 PORT_BIN := target/release/linx_port
 DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir strace
 
-.PHONY: all deps port build demo test bench setcap clean
+.PHONY: all deps port build demo test bench setcap fuzz clean
 
 all: build
 
@@ -42,6 +42,21 @@ demo: build
 
 test: deps
 	@bash scripts/test
+
+# Coverage-guided fuzzing of the codec (fuzz/, its own crate) for
+# FUZZ_SECONDS. cargo-fuzz is installed on first use; it needs
+# RUSTC_BOOTSTRAP=1 on the stable toolchain. The checked-in seed corpus
+# fuzz/corpus/$(FUZZ_TARGET) is read, never written: inputs found on the way
+# go to fuzz/target/corpus/$(FUZZ_TARGET) (kept between runs), crashes to
+# fuzz/artifacts/. Each input may take at most 10 s and allocate at most
+# 64 MiB at once.
+FUZZ_TARGET ?= wire
+FUZZ_SECONDS ?= 300
+fuzz:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@mkdir -p fuzz/target/corpus/$(FUZZ_TARGET)
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $(FUZZ_TARGET) fuzz/target/corpus/$(FUZZ_TARGET) fuzz/corpus/$(FUZZ_TARGET) -- \
+	  -max_total_time=$(FUZZ_SECONDS) -timeout=10 -malloc_limit_mb=64 -print_final_stats=1
 
 bench: build
 	@bash scripts/bench

@@ -41,17 +41,27 @@
 //! went down or was cut off), its pending replies are dropped: nothing is
 //! sent for them, and their ids are forgotten.
 //!
-//! # Runtime
-//! smol: erl_dist's handshake and epmd client are written against the
-//! `futures` I/O traits, which smol's `TcpStream` implements as it is (and it
-//! is `Clone`, so one connection has a reader and a writer task); tokio would
-//! need compat wrappers around a shared stream. The async side only moves
-//! bytes: namespace work (`setns`) runs on the executor's and helpers' own
-//! threads, never on a smol thread, and the dispatcher itself only stats and
-//! opens namespace files before queueing, so it is called inline.
+//! # Runtime and threads
+//! smol runs the accept loop, the epmd registration and each connection's
+//! handshake: erl_dist's handshake and epmd client are written against the
+//! `futures` I/O traits, which smol's `TcpStream` implements as it is;
+//! tokio would need compat wrappers around a shared stream. These tasks run
+//! on the main thread (a local executor inside `block_on`).
+//!
+//! Once a handshake is done the connection leaves the runtime and gets a
+//! thread of its own, blocked in `read(2)`: a request wakes exactly the
+//! thread that serves it, which costs two syscalls per call (through the
+//! reactor it took about ten, and a hand-off between threads). That thread
+//! decodes and dispatches, and answers itself what needs no worker
+//! (`version`, `stats`, `ping`, `os_pid`). Namespace work (`setns`) runs on
+//! the executor's and helpers' own threads as in port mode; their replies
+//! come through the outbox to the router thread, which writes them straight
+//! to the socket (a non-blocking `send`) when nothing is queued before
+//! them. Only what the socket does not take at once goes to a writer
+//! thread, started for the connection the first time that happens.
 
 use crate::codec::{self, Reply};
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, VERSION};
 use crate::error::{atom, OpError, Stage};
 use crate::executor::Executor;
 use crate::fdchan::{FdChan, PerRequest};
@@ -66,15 +76,18 @@ use erl_dist::message::{Message, RecvError};
 use erl_dist::node::{Creation, LocalNode, NodeName};
 use erl_dist::term::PidOrAtom;
 use erl_dist::DistributionFlags;
-use smol::channel::{self, TrySendError};
-use smol::io::{AsyncReadExt, AsyncWriteExt};
+use nix::errno::Errno;
+use nix::sys::socket::{send, MsgFlags};
+use smol::io::AsyncReadExt;
 use smol::net::{TcpListener, TcpStream};
+use smol::LocalExecutor;
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The registered name requests are sent to.
@@ -84,9 +97,9 @@ pub const SERVICE_NAME: &str = "linx";
 pub const MAX_DIST_FRAME: usize = codec::MAX_FRAME + 64 * 1024;
 /// Most connections served at once.
 pub const MAX_CONNECTIONS: usize = 256;
-/// Most replies waiting to be written to one connection; a peer that
-/// lets more pile up is not reading, and is disconnected.
-const WRITE_QUEUE: usize = 16 * 1024;
+/// Most bytes waiting to be written to one connection; a peer that lets
+/// more pile up is not reading, and is disconnected.
+const MAX_PENDING: usize = 64 << 20;
 /// How long a connection may take to complete its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The type byte of a distribution message without a distribution header.
@@ -224,57 +237,63 @@ fn start(cfg: Config) -> Result<Never, StartError> {
     )
     .with_per_request_fdchans(per_request.clone());
 
-    smol::block_on(async move {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| StartError::Listen(listen, e))?;
-        let port = listener.local_addr().map_err(|e| StartError::Listen(listen, e))?.port();
-        let (keepalive, creation) = register(node.name(), port).await.map_err(StartError::Epmd)?;
-        let shared = Arc::new(Shared {
-            node: node.clone(),
-            cookie: cfg.cookie,
-            creation,
-            dispatcher,
-            per_request,
-            out: tx,
-            stats,
-            routes: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
-            next_conn: AtomicU64::new(1),
-            conns: AtomicUsize::new(0),
-        });
-        {
-            let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("linx-router".into())
-                .spawn(move || router(&shared, rx))
-                .map_err(StartError::Thread)?;
-        }
-        smol::spawn(keep_registered(keepalive, node.name().to_string(), port)).detach();
-        eprintln!("linx_port: C-node {node} (hidden) listening on {}:{port}", listen.ip());
-        loop {
-            match listener.accept().await {
-                Ok((stream, peer)) => {
-                    if shared.conns.fetch_add(1, Ordering::Relaxed) >= MAX_CONNECTIONS {
-                        shared.conns.fetch_sub(1, Ordering::Relaxed);
-                        eprintln!("linx_port: connection from {peer} refused: {MAX_CONNECTIONS} connections open");
-                        continue;
+    EXECUTOR.with(|ex| {
+        smol::block_on(ex.run(async move {
+            let listener = TcpListener::bind(listen)
+                .await
+                .map_err(|e| StartError::Listen(listen, e))?;
+            let port = listener.local_addr().map_err(|e| StartError::Listen(listen, e))?.port();
+            let (keepalive, creation) = register(node.name(), port).await.map_err(StartError::Epmd)?;
+            let shared = Arc::new(Shared {
+                node: node.clone(),
+                cookie: cfg.cookie,
+                creation,
+                dispatcher,
+                per_request,
+                out: tx,
+                stats,
+                routes: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                next_conn: AtomicU64::new(1),
+                conns: AtomicUsize::new(0),
+            });
+            {
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("linx-router".into())
+                    .spawn(move || router(&shared, rx))
+                    .map_err(StartError::Thread)?;
+            }
+            spawn_local(keep_registered(keepalive, node.name().to_string(), port));
+            eprintln!("linx_port: C-node {node} (hidden) listening on {}:{port}", listen.ip());
+            loop {
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        if shared.conns.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+                            eprintln!("linx_port: connection from {peer} refused: {MAX_CONNECTIONS} connections open");
+                            continue;
+                        }
+                        let shared = Arc::clone(&shared);
+                        spawn_local(async move { connection(&shared, stream, peer).await });
                     }
-                    let shared = Arc::clone(&shared);
-                    smol::spawn(async move {
-                        connection(&shared, stream, peer).await;
-                        shared.conns.fetch_sub(1, Ordering::Relaxed);
-                    })
-                    .detach();
-                }
-                Err(e) => {
-                    // EMFILE and friends: wait a little rather than spin.
-                    eprintln!("linx_port: accept failed: {e}");
-                    smol::Timer::after(Duration::from_millis(100)).await;
+                    Err(e) => {
+                        // EMFILE and friends: wait a little rather than spin.
+                        eprintln!("linx_port: accept failed: {e}");
+                        smol::Timer::after(Duration::from_millis(100)).await;
+                    }
                 }
             }
-        }
+        }))
     })
+}
+
+thread_local! {
+    /// Every task of the C-node, run by `block_on` on the main thread.
+    static EXECUTOR: LocalExecutor<'static> = const { LocalExecutor::new() };
+}
+
+fn spawn_local(fut: impl std::future::Future<Output = ()> + 'static) {
+    EXECUTOR.with(|ex| ex.spawn(fut).detach());
 }
 
 /// Register `name` on `port` with the local epmd; keep the returned
@@ -330,7 +349,7 @@ struct Shared {
 /// Where the reply of a request goes.
 struct Route {
     conn: u64,
-    writer: channel::Sender<Vec<u8>>,
+    out: Arc<Out>,
     to: Dest,
     /// The first element of the reply tuple.
     tag: Term,
@@ -397,46 +416,186 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         }
     };
     let aliases = peer_node.flags.contains(DistributionFlags::ALIAS);
+    // The async runtime's part ends here: the connection gets a thread of
+    // its own that blocks in read(2), so a request wakes exactly the thread
+    // that serves it (through the reactor each call cost about ten
+    // syscalls and a hand-off).
+    let stream = match Arc::<smol::Async<std::net::TcpStream>>::from(stream).into_inner_stream() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("linx_port: connection with {name} ({peer}): {e}");
+            return;
+        }
+    };
+    let shared = Arc::clone(shared);
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (writer, queue) = channel::bounded::<Vec<u8>>(WRITE_QUEUE);
-    smol::spawn(write_loop(stream.clone(), queue)).detach();
+    shared.conns.fetch_add(1, Ordering::Relaxed);
+    let spawned = std::thread::Builder::new()
+        .name("linx-conn".into())
+        .spawn(move || serve_connection(&shared, conn, stream, aliases, name, peer));
+    if let Err(e) = spawned {
+        eprintln!("linx_port: no thread for {peer}: {e}");
+    }
+}
+
+/// Turn the async stream back into a blocking `std` one.
+trait IntoStdStream {
+    fn into_inner_stream(self) -> io::Result<std::net::TcpStream>;
+}
+
+impl IntoStdStream for Arc<smol::Async<std::net::TcpStream>> {
+    fn into_inner_stream(self) -> io::Result<std::net::TcpStream> {
+        let only = Arc::try_unwrap(self).map_err(|_| io::Error::other("stream still shared"))?;
+        let stream = only.into_inner()?;
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
+/// A connection's thread: read and serve until the peer goes away, then
+/// forget what it was still waiting for.
+fn serve_connection(
+    shared: &Arc<Shared>,
+    conn: u64,
+    stream: std::net::TcpStream,
+    aliases: bool,
+    name: NodeName,
+    peer: SocketAddr,
+) {
+    let reader = stream.try_clone();
+    let out = Arc::new(Out {
+        stream,
+        state: Mutex::new(OutState::default()),
+        more: Condvar::new(),
+        writer: Mutex::new(None),
+    });
     let mut c = Conn {
         shared,
         conn,
-        writer,
+        out,
         aliases,
     };
-    let why = c.read_loop(stream.clone()).await;
-    match why {
-        Ok(()) => {}
-        Err(e) => eprintln!("linx_port: connection with {name} ({peer}) ended: {e}"),
+    let why = match reader {
+        Ok(r) => c.read_loop(r),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = why {
+        eprintln!("linx_port: connection with {name} ({peer}) ended: {e}");
     }
-    // Drop what is still pending for this connection; the writer ends
-    // once its queue is closed and drained.
+    // Drop what is still pending for this connection; nothing more is
+    // written to it.
     shared.routes().retain(|_, r| r.conn != conn);
-    c.writer.close();
-    let _ = stream.shutdown(Shutdown::Both);
+    c.out.close();
+    shared.conns.fetch_sub(1, Ordering::Relaxed);
 }
 
-/// Write queued frames, as many per write as are waiting.
-async fn write_loop(mut stream: TcpStream, queue: channel::Receiver<Vec<u8>>) {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    while let Ok(first) = queue.recv().await {
-        buf.extend_from_slice(&first);
-        while buf.len() < 256 * 1024 {
-            match queue.try_recv() {
-                Ok(more) => buf.extend_from_slice(&more),
-                Err(_) => break,
+/// The sending side of one connection, shared by its thread, its writer
+/// thread (started when first needed) and the router thread.
+struct Out {
+    stream: std::net::TcpStream,
+    state: Mutex<OutState>,
+    /// Signalled when `pending` gets bytes or the connection closes.
+    more: Condvar,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct OutState {
+    /// Bytes the socket did not take at once, in order.
+    pending: Vec<u8>,
+    /// The writer thread holds bytes taken from `pending`.
+    writing: bool,
+    closed: bool,
+}
+
+impl Out {
+    fn lock(&self) -> MutexGuard<'_, OutState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send one frame: straight to the socket when nothing waits before
+    /// it, else after what waits. A peer that lets [`MAX_PENDING`] bytes
+    /// pile up is not reading and is disconnected.
+    fn send(self: &Arc<Self>, frame: &[u8]) {
+        let mut st = self.lock();
+        if st.closed {
+            return;
+        }
+        let mut rest = frame;
+        if !st.writing && st.pending.is_empty() {
+            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+            match send(self.stream.as_raw_fd(), frame, flags) {
+                Ok(n) if n == frame.len() => return,
+                Ok(n) => rest = &frame[n..],
+                Err(Errno::EAGAIN | Errno::EINTR) => {}
+                Err(_) => {
+                    // Broken: the reader sees it too and ends the connection.
+                    drop(st);
+                    return self.close();
+                }
             }
         }
-        if stream.write_all(&buf).await.is_err() {
-            break;
+        if st.pending.len() + rest.len() > MAX_PENDING {
+            drop(st);
+            eprintln!("linx_port: a peer does not read its replies ({MAX_PENDING} bytes queued); disconnecting it");
+            return self.close();
         }
-        buf.clear();
+        st.pending.extend_from_slice(rest);
+        drop(st);
+        self.more.notify_one();
+        self.ensure_writer();
     }
-    // Wake the reader if it is still waiting.
-    queue.close();
-    let _ = stream.shutdown(Shutdown::Both);
+
+    /// Start the writer thread the first time the socket is full.
+    fn ensure_writer(self: &Arc<Self>) {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if writer.is_none() {
+            let out = Arc::clone(self);
+            match std::thread::Builder::new()
+                .name("linx-conn-writer".into())
+                .spawn(move || out.write_loop())
+            {
+                Ok(handle) => *writer = Some(handle),
+                Err(e) => {
+                    drop(writer);
+                    eprintln!("linx_port: no writer thread: {e}");
+                    self.close();
+                }
+            }
+        }
+    }
+
+    /// Stop writing and shut the socket down (which also ends the reader).
+    fn close(&self) {
+        self.lock().closed = true;
+        self.more.notify_all();
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Write what [`Out::send`] could not, in order, blocking as needed.
+    fn write_loop(&self) {
+        let mut stream = &self.stream;
+        loop {
+            let buf = {
+                let mut st = self.lock();
+                loop {
+                    if st.closed {
+                        return;
+                    }
+                    if !st.pending.is_empty() {
+                        break;
+                    }
+                    st.writing = false;
+                    st = self.more.wait(st).unwrap_or_else(|p| p.into_inner());
+                }
+                st.writing = true;
+                std::mem::take(&mut st.pending)
+            };
+            if std::io::Write::write_all(&mut stream, &buf).is_err() {
+                return self.close();
+            }
+        }
+    }
 }
 
 /// Why a connection ended (other than the peer closing it).
@@ -455,16 +614,20 @@ enum ConnError {
 struct Conn<'a> {
     shared: &'a Arc<Shared>,
     conn: u64,
-    writer: channel::Sender<Vec<u8>>,
+    out: Arc<Out>,
     aliases: bool,
 }
 
 impl Conn<'_> {
-    async fn read_loop(&mut self, mut stream: TcpStream) -> Result<(), ConnError> {
+    fn read_loop(&mut self, stream: std::net::TcpStream) -> Result<(), ConnError> {
+        use std::io::Read;
+        // A call arrives as three messages (MONITOR_P, REG_SEND,
+        // DEMONITOR_P): read them with one syscall, not six.
+        let mut stream = std::io::BufReader::with_capacity(64 * 1024, stream);
         let mut buf = Vec::new();
         loop {
             let mut len = [0u8; 4];
-            match stream.read_exact(&mut len).await {
+            match stream.read_exact(&mut len) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(e.into()),
@@ -473,7 +636,7 @@ impl Conn<'_> {
             if len == 0 {
                 // A tick: answer it, or peers with a short net_ticktime
                 // give up on this connection.
-                self.push(vec![0, 0, 0, 0]);
+                self.out.send(&[0, 0, 0, 0]);
                 continue;
             }
             if len > MAX_DIST_FRAME {
@@ -481,7 +644,7 @@ impl Conn<'_> {
             }
             buf.clear();
             buf.resize(len, 0);
-            stream.read_exact(&mut buf).await?;
+            stream.read_exact(&mut buf)?;
             if buf[0] != PASS_THROUGH {
                 return Err(ConnError::BadType(buf[0]));
             }
@@ -502,10 +665,8 @@ impl Conn<'_> {
         }
     }
 
-    /// Queue a frame for the writer. A peer whose queue is full is not
-    /// reading: it is disconnected.
     fn push(&self, frame: Vec<u8>) {
-        push(&self.writer, frame);
+        self.out.send(&frame);
     }
 
     fn message(&mut self, msg: Message) {
@@ -564,47 +725,37 @@ impl Conn<'_> {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let route = Route {
             conn: self.conn,
-            writer: self.writer.clone(),
+            out: Arc::clone(&self.out),
             to,
             tag,
         };
         self.shared.routes().insert(id, route);
         match cnode_op(op) {
-            CnodeOp::OsPid => {
-                let pid = Term::from(FixInteger::from(std::process::id() as i32));
-                self.shared.reply(id, Reply::Term(pid));
+            CnodeOp::Now(reply) => {
+                // Nothing to wait for (and the policy always allows these):
+                // answer from this thread, without the trip through the router.
+                self.shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+                let reply = match reply {
+                    Reply::Counters(_) => Reply::Counters(self.shared.stats.snapshot()),
+                    other => other,
+                };
+                self.shared.route(id, reply);
             }
             CnodeOp::FdTo { name, tag, op } => {
-                let shared = Arc::clone(self.shared);
-                smol::spawn(async move {
-                    // connect(2) is quick on a listening socket, but it is a
-                    // blocking call: keep it off the reader.
-                    match smol::unblock(move || FdChan::connect_tagged(&name, tag)).await {
-                        Ok(chan) => {
-                            shared.per_request.insert(id, Arc::new(chan));
-                            shared.dispatch(id, op);
-                            // Not taken when the op makes no socket.
-                            let _ = shared.per_request.take(id);
-                        }
-                        Err(e) => shared.reply(id, OpError::errno(Stage::SendFd, e).into()),
+                // On this connection's thread, which is in the C-node's own
+                // network namespace (abstract names are per netns).
+                match FdChan::connect_tagged(&name, tag) {
+                    Ok(chan) => {
+                        self.shared.per_request.insert(id, Arc::new(chan));
+                        self.shared.dispatch(id, op);
+                        // Not taken when the op makes no socket.
+                        let _ = self.shared.per_request.take(id);
                     }
-                })
-                .detach();
+                    Err(e) => self.shared.reply(id, OpError::errno(Stage::SendFd, e).into()),
+                }
             }
             CnodeOp::Bad(e) => self.shared.reply(id, e.into()),
             CnodeOp::Other(op) => self.shared.dispatch(id, op),
-        }
-    }
-}
-
-/// Queue a frame on a connection's writer; disconnect a peer that stopped
-/// reading.
-fn push(writer: &channel::Sender<Vec<u8>>, frame: Vec<u8>) {
-    match writer.try_send(frame) {
-        Ok(()) | Err(TrySendError::Closed(_)) => {}
-        Err(TrySendError::Full(_)) => {
-            eprintln!("linx_port: a peer does not read its replies ({WRITE_QUEUE} queued); disconnecting it");
-            writer.close();
         }
     }
 }
@@ -646,15 +797,29 @@ fn gen_call(message: Term, aliases: bool) -> Option<(Dest, Term, Term)> {
 
 /// The ops the C-node serves itself.
 enum CnodeOp {
-    OsPid,
-    FdTo { name: String, tag: u64, op: Term },
+    /// `os_pid`, `version`, `stats` (filled in later), `{ping, Term}`.
+    Now(Reply),
+    FdTo {
+        name: String,
+        tag: u64,
+        op: Term,
+    },
     Bad(OpError),
     Other(Term),
 }
 
 fn cnode_op(op: Term) -> CnodeOp {
     match op {
-        Term::Atom(a) if a.name == "os_pid" => CnodeOp::OsPid,
+        Term::Atom(a) if a.name == "os_pid" => {
+            CnodeOp::Now(Reply::Term(Term::from(FixInteger::from(std::process::id() as i32))))
+        }
+        Term::Atom(a) if a.name == "version" => CnodeOp::Now(Reply::Value(VERSION.as_bytes().to_vec())),
+        Term::Atom(a) if a.name == "stats" => CnodeOp::Now(Reply::Counters(Vec::new())),
+        Term::Tuple(Tuple { mut elements })
+            if elements.len() == 2 && matches!(&elements[0], Term::Atom(a) if a.name == "ping") =>
+        {
+            CnodeOp::Now(Reply::Term(elements.remove(1)))
+        }
         Term::Tuple(Tuple { elements }) if matches!(elements.first(), Some(Term::Atom(a)) if a.name == "fd_to") => {
             let Ok([_, name, tag, op]) = <[Term; 4]>::try_from(elements) else {
                 return CnodeOp::Bad(OpError::badarg("arity"));
@@ -737,7 +902,7 @@ impl Shared {
         };
         let message = Term::from(Tuple::from(vec![route.tag, result]));
         match frame(self.envelope(route.to, message)) {
-            Some(f) => push(&route.writer, f),
+            Some(f) => route.out.send(&f),
             None => eprintln!("linx_port: reply {id} could not be encoded"),
         }
     }
@@ -870,8 +1035,12 @@ mod tests {
             atom("version"),
         ]));
         assert!(matches!(cnode_op(bad), CnodeOp::Bad(_)));
-        assert!(matches!(cnode_op(atom("os_pid")), CnodeOp::OsPid));
-        assert!(matches!(cnode_op(atom("version")), CnodeOp::Other(_)));
+        assert!(matches!(cnode_op(atom("os_pid")), CnodeOp::Now(Reply::Term(_))));
+        assert!(matches!(cnode_op(atom("version")), CnodeOp::Now(Reply::Value(_))));
+        let ping = Term::from(Tuple::from(vec![atom("ping"), atom("x")]));
+        assert!(matches!(cnode_op(ping), CnodeOp::Now(Reply::Term(t)) if t == atom("x")));
+        let read = Term::from(Tuple::from(vec![atom("sysctl_read"), atom("x"), atom("self")]));
+        assert!(matches!(cnode_op(read), CnodeOp::Other(_)));
     }
 
     #[test]

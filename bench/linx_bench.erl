@@ -19,11 +19,15 @@
 %%   P5a idle RSS          VmRSS of an idle port program [<= 5120 kB]
 %%   P5b start to ready    open_port to ready frame, and application restart [<= 20 ms]
 %%   P6  batch             100 reads in one batch vs 100 sequential reads (info)
+%%   P7  C-node call       gen_server:call to linx_port --cnode vs the same call
+%%                         to a plain gen_server on a peer node [p50 <= 1.2 x]
 %%
 %% The results are printed as a table and written to _build/bench/latest.json.
 -module(linx_bench).
 
 -export([main/0]).
+%% P7: the plain gen_server the C-node is compared with, on a peer node.
+-export([init/1, handle_call/3, handle_cast/2]).
 
 -define(NETNS_COUNT, 4).
 -define(KEY, <<"net.ipv4.ip_forward">>).
@@ -100,6 +104,7 @@ cases([Ns1 | _] = Names) ->
     List = step("P3 list whole tree vs sysctl -a", fun() -> p3(Ns1) end),
     Netlink = step("P4 netlink open", fun() -> p4(Ns1) end),
     Batch = step("P6 batch", fun() -> p6(Ns1) end),
+    Cnode = step("P7 C-node call vs Erlang node", fun p7/0),
     LoadedRss = vm_rss(linx_port:os_pid()),
     IdleRss = step("P5a idle RSS", fun p5a/0),
     {PortStart, AppStart} = step("P5b start to ready", fun p5b/0),
@@ -113,7 +118,8 @@ cases([Ns1 | _] = Names) ->
      row_rss(IdleRss, LoadedRss),
      row_port_start(PortStart),
      row_app_start(AppStart),
-     row_batch(Batch)].
+     row_batch(Batch),
+     row_cnode(Cnode)].
 
 %% Runs one case, showing its name and how long it took.
 step(Label, Fun) ->
@@ -432,6 +438,87 @@ p6_measure(Batch, Read) ->
     interleave(One, Seq, ?BATCH_BLOCK, ?BATCH_N div ?BATCH_BLOCK).
 
 %%====================================================================
+%% P7: C-node
+%%====================================================================
+
+%% Runs linx_port as a C-node and a peer node with an echo gen_server,
+%% both on this host, and times the same call to each from this node
+%% (made distributed for the case if it is not).
+p7() ->
+    _ = os:cmd("epmd -daemon"),
+    Started = case node() of
+                  nonode@nohost ->
+                      Name = list_to_atom("linx_bench_" ++ os:getpid()),
+                      case net_kernel:start([Name, shortnames]) of
+                          {ok, _} -> true;
+                          {error, Reason} -> {error, Reason}
+                      end;
+                  _ ->
+                      false
+              end,
+    case Started of
+        {error, Why} ->
+            {na, fmt("cannot make this node distributed: ~0tP", [Why, 12])};
+        _ ->
+            try
+                p7_nodes()
+            after
+                Started andalso net_kernel:stop()
+            end
+    end.
+
+p7_nodes() ->
+    Cookie = atom_to_list(erlang:get_cookie()),
+    CookieFile = "_build/bench/cookie",
+    ok = file:write_file(CookieFile, Cookie),
+    ok = file:change_mode(CookieFile, 8#600),
+    CNode = list_to_atom("linx_bench_cnode_" ++ os:getpid() ++ "@localhost"),
+    Exe = filename:join(code:priv_dir(linx), "linx_port"),
+    Port = open_port({spawn_executable, Exe},
+                     [{args, ["--cnode", "--name", atom_to_list(CNode),
+                              "--cookie-file", CookieFile]},
+                      exit_status, stderr_to_stdout, binary]),
+    {ok, Peer, PeerNode} = peer:start(#{name => list_to_atom("linx_bench_peer_" ++ os:getpid()),
+                                        args => ["-setcookie", Cookie,
+                                                 "-pa", filename:dirname(code:which(?MODULE))]}),
+    try
+        {ok, _} = erpc:call(PeerNode, gen_server, start, [{local, linx_bench_echo}, ?MODULE, [], []]),
+        case wait_pong(CNode, 100) of
+            ok -> p7_measure(CNode, {linx_bench_echo, PeerNode});
+            error -> {na, "the C-node did not answer a ping within 5 s"}
+        end
+    after
+        peer:stop(Peer),
+        {os_pid, OsPid} = erlang:port_info(Port, os_pid),
+        _ = os:cmd("kill " ++ integer_to_list(OsPid)),
+        catch port_close(Port)
+    end.
+
+wait_pong(_Node, 0) ->
+    error;
+wait_pong(Node, N) ->
+    case net_adm:ping(Node) of
+        pong -> ok;
+        pang -> timer:sleep(50), wait_pong(Node, N - 1)
+    end.
+
+p7_measure(CNode, Echo) ->
+    Cn = fun() -> {ok, <<>>} = gen_server:call({linx, CNode}, {ping, <<>>}), ok end,
+    Erl = fun() -> {ok, <<>>} = gen_server:call(Echo, {ping, <<>>}), ok end,
+    repeat(Cn, ?SEQ_WARM),
+    repeat(Erl, ?SEQ_WARM),
+    interleave(Cn, Erl, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK).
+
+init([]) ->
+    {ok, #{}}.
+
+handle_call({ping, Term}, _From, State) ->
+    {reply, {ok, Term}, State}.
+
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+%%====================================================================
 %% Timing and statistics
 %%====================================================================
 
@@ -640,6 +727,18 @@ row_batch({Batch, Seq}) ->
                              "sysctl_read port requests"},
                    Batch)),
     Row#{ops := maps:get(ops, Row) * ?BATCH_SIZE}.
+
+row_cnode({na, Why}) ->
+    na_row(<<"P7">>, "C-node call", {le, 1.2, ratio}, Why);
+row_cnode({Cnode, Erl}) ->
+    row(<<"P7">>, "C-node call",
+        with(#{baseline => {maps:get(p50, Erl), us, "Erlang node"},
+               ratio => maps:get(p50, Cnode) / maps:get(p50, Erl),
+               target => {le, 1.2, ratio},
+               note => fmt("gen_server:call({linx, CNode}, {ping, <<>>}) vs the same call to a "
+                           "gen_server on a peer node, both on this host; interleaved in blocks "
+                           "of ~b", [?SEQ_BLOCK])},
+             Cnode)).
 
 %%====================================================================
 %% Printing

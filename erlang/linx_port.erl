@@ -41,13 +41,16 @@
 %% <li>`{sysctl_write, RelPath, Value, Target}' gives `ok'.</li>
 %% <li>`{sysctl_list, RelPath, Target}' gives `{ok, [{RelPath, Value}]}'
 %%     sorted by path; `RelPath' `<<>>' lists the whole tree.</li>
+%% <li>`{netlink_call, Protocol, Msg, Target}' gives `{ok, [Binary]}':
+%%     `Msg' (netlink messages) sent from a fresh socket in the target's
+%%     network namespace, and every reply message, one binary each.</li>
 %% </ul>
 %% `RelPath' is a binary relative to `/proc/sys' with `/' separators.
 %%
 %% Any op may fail with `{error, {Stage, Errno}}': `Stage' is one of
 %% `read', `write', `list', `open_ns', `unshare', `setns', `thread',
 %% `open', `badarg', `decode', `busy' (and, for sockets, `socket',
-%% `bind', `setsockopt', `send_fd'); `Errno' is a lowercase errno atom
+%% `bind', `setsockopt', `send_fd', `send', `recv'); `Errno' is a lowercase errno atom
 %% such as `eacces', or for `badarg' and `decode' a reason atom such as
 %% `path', `target' or `value'.
 %%

@@ -15,12 +15,13 @@
          read_write_list/1, app_env_default/1, netlink_call_dump/1,
          netlink_call_errors/1, netlink_call_port_mode/1,
          netlink_open_same_host/1, netlink_open_other_host/1,
-         bad_fd_channel/1, unreachable/1, wrong_cookie/1,
-         ticks_keep_the_connection/1, kill_under_load_and_restart/1]).
+         bad_fd_channel/1, unreachable/1, wrong_cookie/1, loopback_only/1,
+         ticks_keep_the_connection/1, caller_node_goes_down/1,
+         kill_under_load_and_restart/1]).
 
 %% Run on the peer node.
 -export([plain_request/2, call_timed/3, stay_connected/2, load/4,
-         open_and_dump/2]).
+         open_and_dump/2, start_blocked_calls/3]).
 
 -define(HOLDER, linx_cnode_SUITE_holder).
 -define(PEER_TIMEOUT, 30000).
@@ -33,7 +34,8 @@ groups() ->
       [calls, plain_messages, unknown_name_fails_at_once, read_write_list,
        app_env_default, netlink_call_dump, netlink_call_errors,
        netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
-       bad_fd_channel, unreachable, wrong_cookie, ticks_keep_the_connection,
+       bad_fd_channel, unreachable, wrong_cookie, loopback_only,
+       ticks_keep_the_connection, caller_node_goes_down,
        kill_under_load_and_restart]}].
 
 %%====================================================================
@@ -378,6 +380,53 @@ wrong_cookie(Config) ->
     true = lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log),
     %% The right cookie still works.
     {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]).
+
+%% Without --listen the C-node listens on loopback only: the port epmd
+%% gives for it is bound to 127.0.0.1 and to nothing else.
+loopback_only(Config) ->
+    C = ?config(cnode, Config),
+    [Name, _] = string:split(atom_to_list(C), "@"),
+    {port, Port, _} = erl_epmd:port_please(Name, "localhost"),
+    Hex = integer_to_list(Port, 16),
+    {ok, Tcp} = file:read_file("/proc/net/tcp"),
+    {ok, Tcp6} = file:read_file("/proc/net/tcp6"),
+    %% Listening sockets (state 0A) on that port, by local address.
+    Listening = [Addr || Line <- binary:split(<<Tcp/binary, Tcp6/binary>>, <<"\n">>, [global]),
+                         [_, Local, _, <<"0A">> | _] <- [binary:split(Line, <<" ">>, [global, trim_all])],
+                         [Addr, P] <- [binary:split(Local, <<":">>)],
+                         string:uppercase(binary_to_list(P)) =:= string:right(Hex, 4, $0)],
+    [<<"0100007F">>] = Listening,
+    {_, Log} = holder_state(),
+    true = lists:any(fun(L) -> binary:match(L, <<"listening on 127.0.0.1:">>) =/= nomatch end, Log).
+
+%% A caller's node that goes away while its requests run: their replies
+%% are dropped, and the C-node goes on serving everyone else.
+caller_node_goes_down(Config) ->
+    C = ?config(cnode, Config),
+    Paths = lists:usort([filename:dirname(code:which(M)) || M <- [linx_sysctl, ?MODULE]]),
+    {ok, Gone, _} = peer:start(#{name => peer_name("linx_ct_gone"), connection => standard_io,
+                                 args => ["-setcookie", ?config(cookie, Config)
+                                          | lists:append([["-pa", P] || P <- Paths])]}),
+    ok = peer:call(Gone, ?MODULE, start_blocked_calls, [C, ?config(netns, Config), 4], 10000),
+    timer:sleep(300),
+    peer:stop(Gone),
+    %% Their netlink requests time out in the C-node after 5 s; the replies
+    %% have nowhere to go.
+    timer:sleep(6000),
+    {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]),
+    {ok, _} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", via(Config)]),
+    {_, Log} = holder_state(),
+    [] = [L || L <- Log, binary:match(L, [<<"panic">>, <<"could not be encoded">>]) =/= nomatch].
+
+start_blocked_calls(C, Ns, N) ->
+    NoReply = <<16:32/native, 1:16/native, 0:16/native, 1:32/native, 0:32/native>>,
+    [spawn(fun() ->
+                   linx_netlink:call(route, NoReply, #{via => C, in => {netns, Ns}, timeout => 20000})
+           end) || _ <- lists:seq(1, N)],
+    %% Let the callers send their requests (and check the connection).
+    timer:sleep(200),
+    {ok, _} = gen_server:call({linx, C}, version),
+    ok.
 
 %% A peer with a 4 s net_ticktime stays connected while idle: the C-node
 %% answers its ticks.

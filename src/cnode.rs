@@ -382,7 +382,7 @@ impl Shared {
     }
 }
 
-/// One connection: handshake, then a reader (this task) and a writer task.
+/// One connection: the handshake here, then a thread of its own.
 async fn connection(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     // Without TCP_NODELAY each reply waits for the peer's delayed ack
     // (~40 ms): the handshake and the replies are written in pieces.

@@ -4,7 +4,7 @@
 //! Every file is opened in the port's own namespaces (this module never
 //! calls `setns`), checked to live on nsfs, and asked for its namespace type,
 //! so that `setns` is always called with the type it expects. A set is
-//! identified by the `(st_dev, st_ino)` of its members ([`NsKey`]):
+//! identified by the `(type, st_dev, st_ino)` of its members ([`NsKey`]):
 //! two targets with the same key are the same namespaces, and a namespace
 //! that was deleted and created again under the same name gets a new key.
 //! Members equal to the port's own namespaces are left out: entering them
@@ -35,8 +35,8 @@ pub const PID_KINDS: [(&str, CloneFlags); 5] = [
 /// All namespace kinds, for recording the port's own.
 const ALL_KINDS: [&str; 8] = ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time"];
 
-/// Identity of one namespace: `(st_dev, st_ino)` of its nsfs file.
-pub type NsId = (u64, u64);
+/// Identity of one namespace: `(CLONE_NEW* type, st_dev, st_ino)` of its nsfs file.
+pub type NsId = (i32, u64, u64);
 
 /// Identity of a namespace set, in entry order. Empty: the port's own.
 pub type NsKey = Vec<NsId>;
@@ -92,7 +92,7 @@ impl Resolver {
             .filter_map(|k| {
                 let path = CString::new(format!("/proc/self/ns/{k}")).ok()?;
                 let fd = sys::open(&path, libc::O_RDONLY).ok()?;
-                identify(&fd).ok().map(|(_, id)| id)
+                identify(&fd).ok()
             })
             .collect();
         Resolver {
@@ -168,6 +168,8 @@ impl Resolver {
             let file = open_ns(Path::new(&path), Some(*kind)).map_err(|e| match e.reason {
                 // The process went away between pidfd_open and here.
                 crate::error::Reason::Errno(Errno::ENOENT) => OpError::errno(Stage::OpenNs, Errno::ESRCH),
+                // An exiting process refuses access to its files: say so.
+                _ if sys::pidfd_alive(pidfd.as_fd()).is_err() => OpError::errno(Stage::OpenNs, Errno::ESRCH),
                 _ => e,
             })?;
             self.push(&mut set, file);
@@ -180,23 +182,23 @@ impl Resolver {
 
     /// The key a target would resolve to, found with one `stat(2)` per
     /// namespace file and nothing opened; `None` when that cannot be known
-    /// this way (a pid target, whose pid may have been reused, or any error:
-    /// the full resolution reports it). Only a key some worker already
-    /// serves is ever used, and such a key names a live namespace: a file
-    /// elsewhere cannot have the (dev, ino) of an nsfs inode.
+    /// this way (a pid target, whose pid may have been reused; a list of
+    /// files, whose types `stat` cannot tell; or any error: the full
+    /// resolution reports it). A `{netns, Name}` key says "network
+    /// namespace", so a file of another type there never matches the key of
+    /// a worker (keys carry the type); only a key some worker already serves
+    /// is ever used, and such a key names a live namespace.
     pub fn quick_key(&self, target: &Target, net_only: bool) -> Option<NsKey> {
         if self.pinned {
             return Some(NsKey::new());
         }
-        let stat = |p: &Path| nix::sys::stat::stat(p).ok().map(|st| (st.st_dev, st.st_ino));
+        let _ = net_only;
         let mut key = NsKey::new();
         match target {
             Target::Current => {}
-            Target::Netns(name) if valid_netns_name(name) => key.push(stat(&self.netns_dir.join(name))?),
-            Target::Ns(paths) if !net_only => {
-                for p in paths {
-                    key.push(stat(p)?);
-                }
+            Target::Netns(name) if valid_netns_name(name) => {
+                let st = nix::sys::stat::stat(&self.netns_dir.join(name)).ok()?;
+                key.push((CloneFlags::CLONE_NEWNET.bits(), st.st_dev, st.st_ino));
             }
             _ => return None,
         }
@@ -226,26 +228,36 @@ pub fn valid_netns_name(name: &str) -> bool {
 pub fn open_ns(path: &Path, expect: Option<CloneFlags>) -> Result<NsFile> {
     let err = |e| OpError::errno(Stage::OpenNs, e);
     let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| OpError::badarg("target"))?;
-    let fd = sys::open(&cpath, libc::O_RDONLY | libc::O_NOCTTY).map_err(err)?;
-    let (kind, id) = identify(&fd).map_err(err)?;
+    // Look before opening: a namespace file is a regular file on nsfs, and
+    // opening anything else (a FIFO would block, a device has side effects)
+    // is not ours to do. The open descriptor is checked again below.
+    let st = nix::sys::stat::stat(path).map_err(err)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG
+        || nix::sys::statfs::statfs(path).map_err(err)?.filesystem_type().0 != libc::NSFS_MAGIC
+    {
+        return Err(err(Errno::EINVAL));
+    }
+    let fd = sys::open(&cpath, libc::O_RDONLY | libc::O_NOCTTY | libc::O_NONBLOCK).map_err(err)?;
+    let id = identify(&fd).map_err(err)?;
+    let kind = id.0;
     if let Some(want) = expect {
         if kind != want.bits() {
             return Err(err(Errno::EINVAL));
         }
     }
-    let kind = CloneFlags::from_bits_truncate(kind);
-    Ok(NsFile { fd, kind, id })
+    let flags = CloneFlags::from_bits_truncate(kind);
+    Ok(NsFile { fd, kind: flags, id })
 }
 
 /// The `CLONE_NEW*` type and identity of an open namespace file; `EINVAL`
 /// if it is not one.
-fn identify(fd: &OwnedFd) -> std::result::Result<(i32, NsId), Errno> {
+fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
     if !sys::is_nsfs(fd.as_fd())? {
         return Err(Errno::EINVAL);
     }
     let kind = sys::ns_type(fd.as_fd()).map_err(|_| Errno::EINVAL)?;
     let (dev, ino, _) = sys::fstat_id(fd.as_fd())?;
-    Ok((kind, (dev, ino)))
+    Ok((kind, dev, ino))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 -export([format_error/1]).
 -export([errno_code/1]).
 -export([version/0]).
+-export([stats/0]).
 
 %% The stages the port program names in `{error, {Stage, Errno}}'.
 -define(IS_STAGE(S),
@@ -193,6 +194,24 @@ errno_code(_) -> 0.
 
 %% @doc Returns the version string reported by the running port program
 %% in its ready frame. Exits when the port server is not running.
+%% @doc What linx has done so far: requests and p50/p99 latency (µs, upper
+%% bound of a power-of-two bucket) per op, errors by `{Stage, Reason}',
+%% port restarts, and the port program's own counters (`port': requests,
+%% workers and helpers alive and started, uptime). Counts survive port
+%% restarts; the port's own start over with it.
+-spec stats() -> map().
+stats() ->
+    Local = linx_stats:snapshot(),
+    Port = case linx_port:request(stats, 1000) of
+               {ok, P} when is_map(P) -> P;
+               {error, _} = E -> E
+           end,
+    Alive = case Port of
+                #{workers := W, helpers := H} -> #{workers => W, helpers => H};
+                _ -> #{}
+            end,
+    maps:merge(Local#{port => Port}, Alive).
+
 -spec version() -> binary().
 version() ->
     #{version := Version} = linx_port:info(),

@@ -214,9 +214,11 @@ request(Op, Timeout) ->
         [{route, Server, Port, Waiters, Ids}] ->
             direct(Op, Timeout, Server, Port, Waiters, Ids);
         [] ->
-            {error, not_running}
+            call({request, Op}, Timeout)
     catch
-        error:badarg -> {error, not_running}
+        %% No route yet: the server is (re)starting, or not there at all.
+        %% A call waits for its start to finish, or says not_running.
+        error:badarg -> call({request, Op}, Timeout)
     end.
 
 %% The caller's own round trip: it takes an id, registers its reply alias,
@@ -226,6 +228,13 @@ request(Op, Timeout) ->
 %% never leaves the caller waiting.
 -spec direct(op(), timeout(), pid(), port(), ets:tid(), atomics:atomics_ref()) -> result().
 direct(Op, Timeout, Server, Port, Waiters, Ids) ->
+    T0 = erlang:monotonic_time(microsecond),
+    Result = direct_call(Op, Timeout, Server, Port, Waiters, Ids),
+    ok = linx_stats:record(Op, erlang:monotonic_time(microsecond) - T0, Result),
+    Result.
+
+-spec direct_call(op(), timeout(), pid(), port(), ets:tid(), atomics:atomics_ref()) -> result().
+direct_call(Op, Timeout, Server, Port, Waiters, Ids) ->
     Id = atomics:add_get(Ids, 1, 1),
     Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
     try
@@ -397,6 +406,8 @@ wrap([Wrapper | WrapperArgs], Program, Args) ->
 %% @private
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
+handle_call({request, Op}, From, State) ->
+    {noreply, send_request(Op, From, State)};
 handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
     Deadline = case Timeout of
                    infinity -> infinity_deadline();
@@ -512,6 +523,7 @@ start_port(Path, Args, Listener, Name, Program) ->
                                    waiters = ets:new(linx_port_waiters,
                                                      [public, {write_concurrency, true},
                                                       {read_concurrency, true}])},
+                    ok = linx_stats:port_started(),
                     ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
                     true = ets:insert(?ROUTE, {route, self(), Port, State#state.waiters,
                                                State#state.ids}),
@@ -929,6 +941,9 @@ fd_channel_broken(Reason, #state{port = Port} = State) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
 port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     Error = {error, {port_exited, Status}},
+    ?LOG_WARNING("linx_port: port program ~b exited (~0tp); ~b request(s) failed",
+                 [State#state.os_pid, Status, map_size(Pending) + ets:info(Waiters, size)],
+                 #{linx_os_pid => State#state.os_pid, domain => [linx]}),
     _ = (catch ets:delete(?ROUTE)),
     lists:foreach(fun({_Id, Alias}) -> Alias ! {Alias, {result, Error}} end,
                   ets:tab2list(Waiters)),

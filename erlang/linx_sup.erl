@@ -1,6 +1,7 @@
 %% @doc Top supervisor of the linx application.
 %%
-%% Supervises one permanent worker, {@link linx_port}. The restart intensity
+%% Supervises {@link linx_stats} (counters that outlive port restarts) and
+%% {@link linx_port}. The restart intensity
 %% (10 restarts in 5 seconds) lets the port program be killed every couple of
 %% seconds and still come back without taking the application down.
 -module(linx_sup).
@@ -18,10 +19,16 @@ init([]) ->
     SupFlags = #{strategy => one_for_one,
                  intensity => 10,
                  period => 5},
+    Stats = #{id => linx_stats,
+              start => {linx_stats, start_link, []},
+              restart => permanent,
+              shutdown => 5000,
+              type => worker,
+              modules => [linx_stats]},
     Port = #{id => linx_port,
              start => {linx_port, start_link, []},
              restart => permanent,
              shutdown => 5000,
              type => worker,
              modules => [linx_port]},
-    {ok, {SupFlags, [Port]}}.
+    {ok, {SupFlags, [Stats, Port]}}.

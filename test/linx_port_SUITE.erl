@@ -9,11 +9,11 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([kill_with_waiting_callers/1, restarted_port_serves/1,
          malformed_frames/1, oversized_frame/1, out_of_order_replies/1,
-         info_and_stats/1]).
+         info_and_stats/1, stats_across_restarts/1]).
 
 all() ->
     [kill_with_waiting_callers, restarted_port_serves, malformed_frames,
-     oversized_frame, out_of_order_replies, info_and_stats].
+     oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(linx),
@@ -180,6 +180,27 @@ out_of_order_replies(_Config) ->
      after 10000 -> ct:fail(timeout)
      end || P <- Pids],
     ok.
+
+%% linx:stats/0 counts requests, errors and latency per op, and port
+%% restarts, across restarts of the port.
+stats_across_restarts(_Config) ->
+    #{requests := R0, port_restarts := Restarts0} = linx:stats(),
+    Reads0 = maps:get(sysctl_read, R0, 0),
+    [{ok, _} = linx_sysctl:read("kernel.ostype") || _ <- lists:seq(1, 50)],
+    {error, _} = linx_sysctl:read("kernel.no_such_key"),
+    #{requests := #{sysctl_read := Reads1},
+      errors := #{{read, enoent} := _},
+      latency_us := #{sysctl_read := #{p50 := P50, p99 := P99}},
+      workers := W} = linx:stats(),
+    Reads1 = Reads0 + 51,
+    true = P50 > 0 andalso P99 >= P50,
+    true = W >= 1,
+    Old = whereis(linx_port),
+    linx_ct_ns:kill(linx_port:os_pid()),
+    _ = wait_restart(Old),
+    #{port_restarts := Restarts1, requests := #{sysctl_read := Reads2}} = linx:stats(),
+    Restarts1 = Restarts0 + 1,
+    true = Reads2 >= Reads1.
 
 %% The port reports its version and counters.
 info_and_stats(_Config) ->

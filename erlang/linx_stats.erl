@@ -1,0 +1,121 @@
+%% @doc Counters of the linx application, kept across port restarts:
+%% requests and latency per op, errors per stage and errno, port starts.
+%%
+%% A small process owns a public ETS table; callers update it themselves
+%% (`ets:update_counter/4', no message to any server), so counting costs
+%% the hot path about a microsecond. Latencies go into power-of-two
+%% microsecond buckets, from which {@link linx:stats/0} estimates p50 and
+%% p99 (the upper bound of the bucket that holds them).
+-module(linx_stats).
+-behaviour(gen_server).
+
+-export([start_link/0]).
+-export([record/3]).
+-export([port_started/0]).
+-export([snapshot/0]).
+
+-export([init/1]).
+-export([handle_call/3]).
+-export([handle_cast/2]).
+
+-define(TAB, linx_stats).
+-define(BUCKETS, 32).
+
+-type snapshot() :: #{requests := #{atom() => non_neg_integer()},
+                      errors := #{{atom(), term()} => non_neg_integer()},
+                      latency_us := #{atom() => #{p50 := non_neg_integer(),
+                                                  p99 := non_neg_integer()}},
+                      port_restarts := non_neg_integer()}.
+-export_type([snapshot/0]).
+
+%% @doc Starts the owner of the counters.
+-spec start_link() -> {ok, pid()} | ignore | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc Counts one request of `Op' that took `Micros' and gave `Result'.
+-spec record(term(), non_neg_integer(), term()) -> ok.
+record(Op, Micros, Result) ->
+    Name = op_name(Op),
+    Bucket = bucket(Micros),
+    try
+        _ = ets:update_counter(?TAB, {lat, Name, Bucket}, 1, {{lat, Name, Bucket}, 0}),
+        _ = case Result of
+            {error, {Stage, Reason}} when is_atom(Stage) ->
+                _ = ets:update_counter(?TAB, {err, Stage, Reason}, 1, {{err, Stage, Reason}, 0});
+            {error, Reason} ->
+                _ = ets:update_counter(?TAB, {err, Reason, none}, 1, {{err, Reason, none}, 0});
+            _ ->
+                ok
+        end,
+        ok
+    catch
+        error:badarg -> ok
+    end.
+
+%% @doc Counts a start of the port program.
+-spec port_started() -> ok.
+port_started() ->
+    try ets:update_counter(?TAB, starts, 1, {starts, 0}) of
+        _ -> ok
+    catch
+        error:badarg -> ok
+    end.
+
+%% @doc The counters as maps.
+-spec snapshot() -> snapshot().
+snapshot() ->
+    Rows = try ets:tab2list(?TAB) catch error:badarg -> [] end,
+    Lat = lists:foldl(fun({{lat, Op, B}, N}, Acc) ->
+                              maps:update_with(Op, fun(M) -> M#{B => N} end, #{B => N}, Acc);
+                         (_, Acc) -> Acc
+                      end, #{}, Rows),
+    Errors = maps:from_list([{{S, R}, N} || {{err, S, R}, N} <- Rows]),
+    Starts = proplists:get_value(starts, Rows, 0),
+    #{requests => maps:map(fun(_, Buckets) -> lists:sum(maps:values(Buckets)) end, Lat),
+      errors => Errors,
+      latency_us => maps:map(fun(_, Buckets) -> percentiles(Buckets) end, Lat),
+      port_restarts => max(0, Starts - 1)}.
+
+-spec percentiles(#{non_neg_integer() => pos_integer()}) ->
+          #{p50 := non_neg_integer(), p99 := non_neg_integer()}.
+percentiles(Buckets) ->
+    Sorted = lists:sort(maps:to_list(Buckets)),
+    Total = lists:sum([N || {_, N} <- Sorted]),
+    #{p50 => rank(Sorted, (Total + 1) div 2), p99 => rank(Sorted, max(1, (Total * 99 + 99) div 100))}.
+
+%% The upper bound (µs) of the bucket holding the Rank-th sample.
+-spec rank([{non_neg_integer(), pos_integer()}], pos_integer()) -> non_neg_integer().
+rank([{B, N} | _], Rank) when Rank =< N -> 1 bsl B;
+rank([{_, N} | Rest], Rank) -> rank(Rest, Rank - N);
+rank([], _) -> 0.
+
+%% Bucket B holds latencies in (2^(B-1), 2^B] microseconds.
+-spec bucket(non_neg_integer()) -> 0..?BUCKETS.
+bucket(Micros) when Micros =< 1 -> 0;
+bucket(Micros) -> min(?BUCKETS, bit_length(Micros - 1)).
+
+-spec bit_length(non_neg_integer()) -> non_neg_integer().
+bit_length(0) -> 0;
+bit_length(N) -> 1 + bit_length(N bsr 1).
+
+-spec op_name(term()) -> atom().
+op_name(Op) when is_atom(Op) -> Op;
+op_name(Op) when is_tuple(Op), tuple_size(Op) > 0, is_atom(element(1, Op)) -> element(1, Op);
+op_name(_) -> other.
+
+%% @private
+-spec init([]) -> {ok, undefined}.
+init([]) ->
+    ?TAB = ets:new(?TAB, [named_table, public, {write_concurrency, true}]),
+    {ok, undefined}.
+
+%% @private
+-spec handle_call(term(), gen_server:from(), undefined) -> {reply, ok, undefined}.
+handle_call(_Request, _From, State) ->
+    {reply, ok, State}.
+
+%% @private
+-spec handle_cast(term(), undefined) -> {noreply, undefined}.
+handle_cast(_Msg, State) ->
+    {noreply, State}.

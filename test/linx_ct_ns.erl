@@ -16,7 +16,8 @@
          unshare/2,
          kill/1,
          host_sysctl/1,
-         require/1]).
+         require/1,
+         wait_until/2]).
 
 %% @doc Run a shell command; return its exit status and output.
 -spec sh(iodata()) -> {non_neg_integer(), binary()}.
@@ -141,4 +142,21 @@ require(Why) ->
     case os:getenv("LINX_REQUIRE_NS") of
         "1" -> ct:fail({namespace_required, Why});
         _ -> {skip, Why}
+    end.
+
+%% @doc Poll `Fun' (every 5 ms) until it returns true, for at most `Ms'
+%% milliseconds: `ok', or `{error, timeout}'.
+-spec wait_until(fun(() -> boolean()), non_neg_integer()) -> ok | {error, timeout}.
+wait_until(Fun, Ms) ->
+    poll(Fun, erlang:monotonic_time(millisecond) + Ms).
+
+poll(Fun, Deadline) ->
+    case Fun() of
+        true ->
+            ok;
+        false ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> {error, timeout};
+                false -> receive after 5 -> ok end, poll(Fun, Deadline)
+            end
     end.

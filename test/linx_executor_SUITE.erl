@@ -50,7 +50,7 @@ idle_workers_retire(Config) ->
     [A, B] = ?config(netns, Config),
     {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
     {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(B)),
-    ok = wait_until(fun() -> workers() =:= 0 end),
+    ok = linx_ct_ns:wait_until(fun() -> workers() =:= 0 end, 5000),
     {ok, #{workers_started := Started}} = linx_port:request(stats),
     true = Started >= 2,
     {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
@@ -78,7 +78,7 @@ queue_bound_gives_busy(Config) ->
         R = linx_port:request({batch, Target, lists:duplicate(40, {sysctl_list, <<>>})}, 30000),
         Self ! {long, R}
     end),
-    ok = wait_until(fun() -> maps:get(pending, linx_port:info()) =:= 1 end),
+    ok = linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) =:= 1 end, 5000),
     Readers = [spawn_link(fun() ->
                    Self ! {read, self(), linx_port:request({sysctl_read, <<"net/ipv4/ip_forward">>, Target}, 30000)}
                end) || _ <- lists:seq(1, 6)],
@@ -100,7 +100,7 @@ uncached_mode_same_answers(Config) ->
     [{ok, 654} = linx_sysctl:read_int("net.core.somaxconn", in(B)) || _ <- lists:seq(1, 50)],
     <<"321">> = linx_ct_ns:oracle({netns, A}, "net.core.somaxconn"),
     {ok, #{workers_started := 0}} = linx_port:request(stats),
-    ok = wait_until(fun() -> workers() =:= 0 end).
+    ok = linx_ct_ns:wait_until(fun() -> workers() =:= 0 end, 5000).
 
 %% The same namespaces reached by name, by path and by pid share a worker.
 one_worker_per_namespace_set(Config) ->
@@ -114,16 +114,3 @@ one_worker_per_namespace_set(Config) ->
     {ok, _} = linx_sysctl:read("kernel.ostype", #{in => {path, "/proc/self/ns/net"}}),
     2 = workers().
 
-wait_until(Fun) ->
-    Deadline = erlang:monotonic_time(millisecond) + 5000,
-    wait_until(Fun, Deadline).
-
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        true -> ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> {error, timeout};
-                false -> receive after 5 -> ok end, wait_until(Fun, Deadline)
-            end
-    end.

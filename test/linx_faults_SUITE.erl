@@ -57,8 +57,8 @@ kill_every_two_seconds_under_load(Config) ->
     0 = maps:get(other, Total, 0),
     true = maps:get(ok, Total, 0) > 1000,
     %% The port is back and right.
-    ok = wait_until(fun() -> linx_sysctl:read_int("net.core.somaxconn", In) =:= {ok, 4242} end),
-    ok = wait_until(fun() -> descriptors() =< FdsBefore end).
+    ok = linx_ct_ns:wait_until(fun() -> linx_sysctl:read_int("net.core.somaxconn", In) =:= {ok, 4242} end, 10000),
+    ok = linx_ct_ns:wait_until(fun() -> descriptors() =< FdsBefore end, 10000).
 
 call_loop(In, Stop, Acc) ->
     case erlang:monotonic_time(millisecond) >= Stop of
@@ -131,16 +131,3 @@ descriptors() ->
     %% Sockets, pipes and the like; log files Common Test opens are not ours.
     length([F || F <- Fds, {ok, L} <- [file:read_link(Dir ++ F)], hd(L) =/= $/]).
 
-wait_until(Fun) ->
-    Deadline = erlang:monotonic_time(millisecond) + 10000,
-    wait_until(Fun, Deadline).
-
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        true -> ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> {error, timeout};
-                false -> receive after 10 -> ok end, wait_until(Fun, Deadline)
-            end
-    end.

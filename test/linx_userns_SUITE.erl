@@ -69,7 +69,7 @@ helpers_retire_and_restart(Config) ->
     In = #{in => {pid, ?config(pid, Config)}},
     {ok, _} = linx_sysctl:read("net.core.somaxconn", In),
     #{helpers_started := 1} = stats(),
-    ok = wait_until(fun() -> maps:get(helpers, stats()) =:= 0 end),
+    ok = linx_ct_ns:wait_until(fun() -> maps:get(helpers, stats()) =:= 0 end, 5000),
     {ok, _} = linx_sysctl:read("net.core.somaxconn", In),
     #{helpers := 1, helpers_started := 2} = stats().
 
@@ -135,16 +135,3 @@ world_readable_copy() ->
     linx_ct_ns:sh_ok(["chmod -R a+rX ", Root]),
     filename:join(Lib, "ebin").
 
-wait_until(Fun) ->
-    Deadline = erlang:monotonic_time(millisecond) + 5000,
-    wait_until(Fun, Deadline).
-
-wait_until(Fun, Deadline) ->
-    case Fun() of
-        true -> ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> {error, timeout};
-                false -> receive after 10 -> ok end, wait_until(Fun, Deadline)
-            end
-    end.

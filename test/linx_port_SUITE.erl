@@ -9,11 +9,12 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([kill_with_waiting_callers/1, restarted_port_serves/1,
          malformed_frames/1, oversized_frame/1, out_of_order_replies/1,
-         info_and_stats/1, stats_across_restarts/1]).
+         info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1]).
 
 all() ->
     [kill_with_waiting_callers, restarted_port_serves, malformed_frames,
-     oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts].
+     oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts,
+     kill_with_socket_opens_in_flight].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(linx),
@@ -59,6 +60,31 @@ restarted_port_serves(_Config) ->
     {ok, _} = linx_sysctl:read_int("kernel.pid_max"),
     {ok, [_ | _]} = linx_sysctl:list("kernel.random").
 
+%% kill -9 while socket opens wait for their descriptors: each caller gets
+%% an error within 1 s, and the next open works.
+kill_with_socket_opens_in_flight(_Config) ->
+    OsPid = linx_port:os_pid(),
+    Old = whereis(linx_port),
+    linx_ct_ns:sh_ok(["kill -STOP ", integer_to_list(OsPid)]),
+    Self = self(),
+    Callers = [spawn_link(fun() ->
+                   R = linx_netlink:open(route, #{timeout => 30000}),
+                   Self ! {opened, self(), R, erlang:monotonic_time(millisecond)}
+               end) || _ <- lists:seq(1, 5)],
+    ok = wait_pending(5),
+    Killed = erlang:monotonic_time(millisecond),
+    linx_ct_ns:kill(OsPid),
+    [receive
+         {opened, C, R, At} ->
+             {error, {port_exited, _}} = R,
+             true = At - Killed < 1000
+     after 1000 ->
+         ct:fail({caller_not_answered, C})
+     end || C <- Callers],
+    _ = wait_restart(Old),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S).
+
 wait_pending(N) ->
     wait_until(fun() -> maps:get(pending, linx_port:info()) >= N end, 5000).
 
@@ -72,6 +98,8 @@ wait_restart(Old) ->
                                 _ -> true
                             end
                     end, 5000),
+    %% Registered is not yet started: a request waits for the start.
+    {ok, _} = linx_port:request(version),
     whereis(linx_port).
 
 wait_until(Fun, Ms) ->

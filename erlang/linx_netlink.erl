@@ -222,7 +222,6 @@
 -define(NETLINK_DROP_MEMBERSHIP, 2).
 -define(MAX_INT, 16#7fffffff).
 -define(MAX_GROUP, 16#ffffffff).
--define(DEFAULT_TIMEOUT, 5000).
 
 -record(req, {
     op :: op(),
@@ -345,7 +344,7 @@ socket_open(Domain, Type, Protocol, Opts) ->
 call(Protocol, Msg, Opts) ->
     case {protocol_number(Protocol), message_binary(Msg)} of
         {{ok, ProtoInt}, {ok, Bin}} ->
-            case options(Opts) of
+            case linx_sysctl:options(Opts) of
                 {ok, _Map, In, Target, Timeout, Via} ->
                     Req = #req{op = netlink_call, protocol = Protocol, in = In,
                                target = Target, timeout = Timeout, via = Via},
@@ -474,7 +473,7 @@ socket_protocol_number(P) ->
 prepare_netlink(Protocol, Opts, Mode) ->
     case protocol_number(Protocol) of
         {ok, ProtoInt} ->
-            case options(Opts) of
+            case linx_sysctl:options(Opts) of
                 {ok, Map, In, Target, Timeout, Via} ->
                     Req = #req{op = netlink_open, protocol = Protocol,
                                in = In, target = Target, timeout = Timeout,
@@ -514,7 +513,7 @@ prepare_socket(Domain, Type, Protocol, Opts) ->
     case {domain_number(Domain), type_number(Type),
           socket_protocol_number(Protocol)} of
         {{ok, D}, {ok, T}, {ok, P}} ->
-            case options(Opts) of
+            case linx_sysctl:options(Opts) of
                 {ok, Map, In, Target, Timeout, Via} ->
                     case rcvbuf_option(Map, socket) of
                         {ok, RcvBuf} ->
@@ -536,36 +535,6 @@ prepare_socket(Domain, Type, Protocol, Opts) ->
         {_, _, {error, _} = Error} ->
             Error
     end.
-
--spec options(term()) ->
-          {ok, map(), linx_sysctl:in(), linx_sysctl:target(), timeout(),
-           linx_remote:via()}
-        | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
-options(Opts) when is_map(Opts) ->
-    In = maps:get(in, Opts, self),
-    case linx_sysctl:target(In) of
-        {ok, Target} ->
-            case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
-                T when T =:= infinity; is_integer(T), T >= 0 ->
-                    case linx_remote:via(Opts) of
-                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
-                        {error, _} = Error -> Error
-                    end;
-                T ->
-                    {error, {bad_option, {timeout, T}}}
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-options(Opts) when is_list(Opts) ->
-    %% Proplist: the first occurrence of a key wins.
-    try maps:from_list(lists:reverse(Opts)) of
-        Map -> options(Map)
-    catch
-        error:badarg -> {error, {bad_option, Opts}}
-    end;
-options(Opts) ->
-    {error, {bad_option, Opts}}.
 
 -spec rcvbuf_option(map(), socket | fd) ->
           {ok, pos_integer() | undefined}

@@ -108,6 +108,8 @@
 -export([request/2]).
 -export([request_fd/3]).
 -export([close_fd/1]).
+-export([peer_pid/1]).
+-export([random_bytes/1]).
 -export([os_pid/0]).
 -export([info/0]).
 
@@ -567,7 +569,7 @@ start_sequence(Port, Listener, Deadline, Program) ->
 %% A listening SOCK_SEQPACKET socket on a random abstract address.
 -spec listen_fd_channel() -> {ok, socket:socket(), binary()} | {error, term()}.
 listen_fd_channel() ->
-    Name = <<"linx-", (binary:encode_hex(crypto_rand(12)))/binary>>,
+    Name = <<"linx-", (binary:encode_hex(random_bytes(12)))/binary>>,
     case socket:open(local, seqpacket, default) of
         {ok, L} ->
             case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
@@ -584,8 +586,10 @@ listen_fd_channel() ->
             E
     end.
 
--spec crypto_rand(pos_integer()) -> binary().
-crypto_rand(N) ->
+%% @doc N random bytes, for names and tags that must not be guessed by
+%% accident (not a secret: the channels check peer credentials).
+-spec random_bytes(pos_integer()) -> binary().
+random_bytes(N) ->
     << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
 
 %% Accepts connections until one comes from the port program itself
@@ -667,6 +671,7 @@ descends_from({ok, Pid}, Ancestor, Depth) when Pid > 1 ->
 descends_from(_, _, _) ->
     false.
 
+%% @doc The pid of a connected Unix socket's peer (`SO_PEERCRED').
 -spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
 peer_pid(Sock) ->
     %% SO_PEERCRED (level SOL_SOCKET, option 17): struct ucred {pid, uid, gid}.

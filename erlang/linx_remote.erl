@@ -157,7 +157,7 @@ local_address(Host) ->
 -spec with_listener(fun((socket:socket(), binary()) -> Result)) ->
           Result | {error, {fd_channel, term()}}.
 with_listener(Fun) ->
-    Name = <<"linx-", (binary:encode_hex(crypto_rand(12)))/binary>>,
+    Name = <<"linx-", (binary:encode_hex(linx_port:random_bytes(12)))/binary>>,
     case socket:open(local, seqpacket, default) of
         {ok, L} ->
             try
@@ -182,7 +182,7 @@ with_listener(Fun) ->
 -spec fd_round_trip(socket:socket(), binary(), pos_integer(), tuple(), fd_mode(),
                     integer() | infinity, node()) -> {ok, term()} | {error, term()}.
 fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
-    Tag = binary:decode_unsigned(crypto_rand(8)),
+    Tag = binary:decode_unsigned(linx_port:random_bytes(8)),
     case request({fd_to, Name, Tag, Op}, remaining(Deadline), Node) of
         {ok, fd} ->
             %% The C-node connected and sent the descriptor before it
@@ -199,7 +199,7 @@ fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
 receive_fd(L, OsPid, Tag, Mode, Deadline) ->
     case socket:accept(L, remaining(Deadline)) of
         {ok, S} ->
-            try peer_pid(S) of
+            try linx_port:peer_pid(S) of
                 {ok, OsPid} ->
                     take_fd(S, Tag, Mode, Deadline);
                 _Other ->
@@ -247,19 +247,6 @@ hand_over(Fd, {adopt, Opts}) ->
 close_raw(Fd) ->
     _ = linx_port:close_fd(Fd),
     ok.
-
--spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
-peer_pid(Sock) ->
-    %% SO_PEERCRED (level SOL_SOCKET, option 17): struct ucred {pid, uid, gid}.
-    case socket:getopt_native(Sock, {socket, 17}, 12) of
-        {ok, <<Pid:32/signed-native, _Uid:32/native, _Gid:32/native>>} -> {ok, Pid};
-        {ok, Other} -> {error, {peercred, Other}};
-        {error, _} = E -> E
-    end.
-
--spec crypto_rand(pos_integer()) -> binary().
-crypto_rand(N) ->
-    << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
 
 -spec deadline(timeout()) -> integer() | infinity.
 deadline(infinity) -> infinity;

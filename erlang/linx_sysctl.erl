@@ -82,6 +82,7 @@
 -export([list/2]).
 -compile({no_auto_import, [apply/2]}).
 -export([apply/1]).
+-export([options/1]).
 -export([apply/2]).
 -export([supported/0]).
 
@@ -453,7 +454,7 @@ prepare(Op, Key, Opts) ->
     case op_path(Op, Key) of
         {ok, RelPath} ->
             case options(Opts) of
-                {ok, In, Target, Timeout, Via} ->
+                {ok, _Map, In, Target, Timeout, Via} ->
                     {ok, #req{op = Op, key = path_to_key(RelPath),
                               path = RelPath, in = In, target = Target,
                               timeout = Timeout, via = Via}};
@@ -470,8 +471,11 @@ op_path(list, []) -> {ok, <<>>};
 op_path(list, '') -> {ok, <<>>};
 op_path(_Op, Key) -> key_to_path(Key).
 
+%% @doc Validates the options common to linx_sysctl and linx_netlink
+%% (`in', `timeout', `via'; a map or a proplist): the options as a map, the
+%% `in' option as given, the wire target, the timeout and the node to use.
 -spec options(term()) ->
-          {ok, in(), target(), timeout(), linx_remote:via()}
+          {ok, map(), in(), target(), timeout(), linx_remote:via()}
         | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
 options(Opts) when is_map(Opts) ->
     In = maps:get(in, Opts, self),
@@ -480,7 +484,7 @@ options(Opts) when is_map(Opts) ->
             case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
                 T when T =:= infinity; is_integer(T), T >= 0 ->
                     case linx_remote:via(Opts) of
-                        {ok, Via} -> {ok, In, Target, T, Via};
+                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
                         {error, _} = Error -> Error
                     end;
                 T ->

@@ -1,12 +1,11 @@
-//! Errors as they travel on the wire: `{error, {Stage, Reason}}`.
+//! The typed error of a request.
 //!
 //! Every failure a request can meet is an [`OpError`]: the stage that failed
-//! (`read`, `setns`, `open_ns`, ...) and a reason, which is a lowercase errno
-//! atom (`eacces`) or, for argument and decoding errors, a short fixed atom
-//! (`path`, `target`, `badterm`). This is the one place that maps an error to
-//! its term; atoms are only ever made from the fixed names below.
+//! (`read`, `setns`, `open_ns`, ...) and a reason, which is an errno or, for
+//! argument and decoding errors, a short fixed word (`path`, `target`,
+//! `badterm`). The wire layer (`wire::reply`) renders it as
+//! `{error, {Stage, Reason}}` with the names given here.
 
-use eetf::{Atom, Term, Tuple};
 use nix::errno::Errno;
 use std::fmt;
 
@@ -116,22 +115,6 @@ impl OpError {
     pub fn at(self, stage: Stage) -> Self {
         OpError { stage, ..self }
     }
-
-    /// The `{error, {Stage, Reason}}` term.
-    pub fn to_term(&self) -> Term {
-        let reason = match &self.reason {
-            Reason::Errno(e) => atom(&errno_name(*e)),
-            Reason::Word(w) => atom(w),
-            Reason::Text(t) => Term::from(eetf::Binary::from(t.as_bytes().to_vec())),
-        };
-        let inner = Tuple::from(vec![atom(self.stage.name()), reason]);
-        Term::from(Tuple::from(vec![atom("error"), Term::from(inner)]))
-    }
-}
-
-/// Shorthand for an atom term.
-pub fn atom(name: &str) -> Term {
-    Term::from(Atom::from(name))
 }
 
 /// The lowercase errno name used as an atom (`EACCES` becomes `eacces`).
@@ -154,8 +137,11 @@ mod tests {
     }
 
     #[test]
-    fn error_term_shape() {
-        let t = OpError::errno(Stage::OpenNs, Errno::ENOENT).to_term();
-        assert_eq!(t.to_string(), "{'error',{'open_ns','enoent'}}");
+    fn errors_display_stage_and_reason() {
+        assert_eq!(
+            OpError::errno(Stage::OpenNs, Errno::ENOENT).to_string(),
+            "open_ns: enoent"
+        );
+        assert_eq!(OpError::badarg("path").to_string(), "badarg: path");
     }
 }

@@ -3,36 +3,37 @@
 //! VM down.
 //!
 //! # Layout
-//! - [`codec`]: `{packet,4}` framing, the ETF structural check, ETF ⇄ typed
-//!   requests and replies. No I/O of its own; the wire protocol is documented there.
-//! - [`dispatch`]: a decoded request to a reply; namespace work goes to the executor.
-//! - [`ns`]: targets to ordered sets of open, checked namespace files.
-//! - [`executor`]: worker threads pinned to one namespace set each, bounded queues.
-//! - [`sysctl`]: read, write and list under a `/proc/sys` descriptor with `openat2`.
-//! - [`socket`]: netlink and other sockets created in a target's network namespace.
-//! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
-//! - [`helper`]: single-threaded helper processes for targets with a user namespace.
-//! - [`server`]: the port-mode loop: reader, dispatcher, writer thread.
-//! - [`cnode`]: C-node mode: the same dispatcher as a hidden Erlang node (erl_dist,
-//!   epmd, cookie), replies routed back to each caller.
-//! - [`error`]: the `{error, {Stage, Reason}}` type and errno atoms.
-//! - [`policy`]: which ops, targets and write paths a port may serve, fixed at start.
-//! - [`privs`]: no_new_privs and dropping the capabilities linx does not need.
+//! The folders are the layers; a request flows down through them and each
+//! imports only the ones below it:
+//! `port` / `cnode` → [`wire`] → [`dispatch`] → [`ns`] → [`ops`] → [`sys`].
+//!
+//! - [`port`]: the port front end: stdin frames in, replies out through a writer thread.
+//! - [`cnode`]: the C-node front end: the same dispatcher as a hidden Erlang node
+//!   (erl_dist on tokio: epmd, accept, handshake, a task per connection).
+//! - [`wire`]: `{packet,4}` framing, the ETF pre-check, typed request decoding and
+//!   reply encoding. Only this layer knows the wire protocol (documented there).
+//! - [`dispatch`]: a typed request to its outcome: policy, immediate answers, target
+//!   resolution, hand-off to a worker or a namespace helper.
+//! - [`ns`]: targets, namespace sets, the executor (namespace-pinned worker threads)
+//!   and the helpers (single-threaded processes for user namespaces); results leave
+//!   through the front end's [`ns::Sink`].
+//! - [`ops`]: sysctl read/write/list, batch and apply, sockets, the fd channel; each
+//!   runs inside its target and returns a typed [`ops::Outcome`].
+//! - [`sys`]: the thin syscall layer and capabilities: the only place with `unsafe`.
+//! - [`cli`]: the command line, parsed into what to run.
+//! - [`error`]: the typed error (`Stage` and reason) every layer returns.
 //! - [`stats`]: counters for the `stats` op.
-//! - [`sys`]: the thin, `unsafe` syscall layer (`openat2`, pidfds, nsfs checks).
 
+#![deny(unsafe_code)]
+
+pub mod cli;
 pub mod cnode;
-pub mod codec;
 pub mod dispatch;
 pub mod error;
-pub mod executor;
-pub mod fdchan;
-pub mod helper;
 pub mod ns;
-pub mod policy;
-pub mod privs;
-pub mod server;
-pub mod socket;
+pub mod ops;
+pub mod port;
 pub mod stats;
+#[allow(unsafe_code)]
 pub mod sys;
-pub mod sysctl;
+pub mod wire;

@@ -2,8 +2,11 @@
 //! request decoding, with no process and no kernel involved.
 
 use eetf::{Atom, Binary, FixInteger, List, Term, Tuple};
-use linx::codec::{self, check_etf, decode_request, EtfError, FrameError, Op, Reply, Target, MAX_FRAME};
+use linx::dispatch::Op;
 use linx::error::{OpError, Stage};
+use linx::ns::Target;
+use linx::ops::Outcome;
+use linx::wire::{self, check_etf, decode_request, EtfError, FrameError, MAX_FRAME};
 
 fn atom(s: &str) -> Term {
     Term::from(Atom::from(s))
@@ -29,16 +32,13 @@ fn decode_err(bytes: &[u8]) -> (u64, OpError) {
 
 #[test]
 fn header_limits() {
-    assert_eq!(codec::parse_header([0, 0, 0, 5]).unwrap(), 5);
-    assert_eq!(
-        codec::parse_header((MAX_FRAME as u32).to_be_bytes()).unwrap(),
-        MAX_FRAME
-    );
+    assert_eq!(wire::parse_header([0, 0, 0, 5]).unwrap(), 5);
+    assert_eq!(wire::parse_header((MAX_FRAME as u32).to_be_bytes()).unwrap(), MAX_FRAME);
     assert!(matches!(
-        codec::parse_header((MAX_FRAME as u32 + 1).to_be_bytes()),
+        wire::parse_header((MAX_FRAME as u32 + 1).to_be_bytes()),
         Err(FrameError::TooLarge(_))
     ));
-    assert!(matches!(codec::parse_header([0xff; 4]), Err(FrameError::TooLarge(_))));
+    assert!(matches!(wire::parse_header([0xff; 4]), Err(FrameError::TooLarge(_))));
 }
 
 #[test]
@@ -48,17 +48,17 @@ fn oversized_frame_is_skipped_not_allocated() {
     let mut input = Vec::new();
     input.extend_from_slice(&(MAX_FRAME as u32 + 1).to_be_bytes());
     input.resize(input.len() + MAX_FRAME + 1, 7);
-    codec::encode_frame(b"abc", &mut input);
+    wire::encode_frame(b"abc", &mut input);
     let mut r = &input[..];
     let mut buf = Vec::new();
     assert!(matches!(
-        codec::read_frame(&mut r, &mut buf),
+        wire::read_frame(&mut r, &mut buf),
         Err(FrameError::TooLarge(_))
     ));
     assert!(buf.capacity() < 1024);
-    codec::read_frame(&mut r, &mut buf).unwrap();
+    wire::read_frame(&mut r, &mut buf).unwrap();
     assert_eq!(buf, b"abc");
-    assert!(matches!(codec::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
+    assert!(matches!(wire::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn truncated_input_is_eof() {
     let mut buf = Vec::new();
     for input in [&[][..], &[0, 0][..], &[0, 0, 0, 9, 1, 2][..]] {
         let mut r = input;
-        assert!(matches!(codec::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
+        assert!(matches!(wire::read_frame(&mut r, &mut buf), Err(FrameError::Eof)));
     }
 }
 
@@ -285,13 +285,13 @@ fn bad_requests_name_what_is_wrong() {
 #[test]
 fn replies_encode_as_id_result_frames() {
     let mut out = Vec::new();
-    codec::encode_reply(5, &Reply::Value(b"1\n".to_vec()), &mut out);
+    wire::encode_reply(5, &Outcome::Value(b"1\n".to_vec()), &mut out);
     let len = u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize;
     assert_eq!(len, out.len() - 4);
     let term = Term::decode(&out[4..]).unwrap();
     assert_eq!(term.to_string(), "{5,{'ok',<<49,10>>}}");
     out.clear();
-    codec::encode_reply(1 << 40, &Reply::Ok, &mut out);
+    wire::encode_reply(1 << 40, &Outcome::Ok, &mut out);
     let term = Term::decode(&out[4..]).unwrap();
     assert_eq!(term.to_string(), "{1099511627776,'ok'}");
 }
@@ -328,7 +328,7 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
         (4, badarg("arity"))
     );
     let mut out = Vec::new();
-    codec::encode_reply(9, &Reply::Messages(vec![b"ab".to_vec(), b"c".to_vec()]), &mut out);
+    wire::encode_reply(9, &Outcome::Messages(vec![b"ab".to_vec(), b"c".to_vec()]), &mut out);
     let term = Term::decode(&out[4..]).unwrap();
     assert_eq!(term.to_string(), "{9,{'ok',[<<97,98>>,<<99>>]}}");
 }
@@ -345,12 +345,12 @@ fn dist_check_accepts_pids_and_references_only_there() {
     let msg = tuple(vec![atom("$gen_call"), tuple(vec![r.clone(), r]), atom("version")]);
     let mut body = etf(&ctrl);
     body.extend(etf(&msg));
-    assert_eq!(codec::check_dist(&body), Ok(()));
+    assert_eq!(linx::cnode::dist::check_dist(&body), Ok(()));
     // The port protocol never accepts them.
     assert_eq!(check_etf(&etf(&msg)), Err(EtfError::Unsupported));
     // Three terms are one too many; a truncated pid is refused.
     let mut three = body.clone();
     three.extend(etf(&atom("x")));
-    assert_eq!(codec::check_dist(&three), Err(EtfError::Trailing));
-    assert!(codec::check_dist(&body[..body.len() - 3]).is_err());
+    assert_eq!(linx::cnode::dist::check_dist(&three), Err(EtfError::Trailing));
+    assert!(linx::cnode::dist::check_dist(&body[..body.len() - 3]).is_err());
 }

@@ -4,8 +4,11 @@
 //! accepts every term of the kinds a request can hold and never panics.
 
 use eetf::{Atom, Binary, BitBinary, ByteList, FixInteger, Float, ImproperList, List, Map, Term, Tuple};
-use linx::codec::{self, check_etf, decode_request, BatchOp, EtfError, Op, Reply, Request, Target};
+use linx::dispatch::{BatchOp, Op, Request, MAX_BATCH};
 use linx::error::{OpError, Reason, Stage};
+use linx::ns::Target;
+use linx::ops::Outcome;
+use linx::wire::{self, check_etf, decode_request, EtfError};
 use nix::errno::Errno;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -338,63 +341,88 @@ fn any_error() -> impl Strategy<Value = OpError> {
     })
 }
 
-fn any_reply() -> impl Strategy<Value = Reply> {
+fn any_reply() -> impl Strategy<Value = Outcome> {
     let leaf = prop_oneof![
-        Just(Reply::Ok),
-        vec(any::<u8>(), 0..64).prop_map(Reply::Value),
-        vec((vec(any::<u8>(), 0..30), vec(any::<u8>(), 0..30)), 0..10).prop_map(Reply::Entries),
+        Just(Outcome::Ok),
+        vec(any::<u8>(), 0..64).prop_map(Outcome::Value),
+        vec((vec(any::<u8>(), 0..30), vec(any::<u8>(), 0..30)), 0..10).prop_map(Outcome::Entries),
         vec(any::<u64>(), 0..=COUNTERS.len())
-            .prop_map(|vs| Reply::Counters(COUNTERS.iter().copied().zip(vs).collect())),
-        any_term().prop_map(Reply::Term),
-        Just(Reply::FdSent),
-        Just(Reply::Ready(linx::dispatch::VERSION)),
-        (0..LEVELS.len(), "\\PC{0,60}").prop_map(|(l, text)| Reply::Log(LEVELS[l], text)),
-        any_error().prop_map(Reply::Error),
+            .prop_map(|vs| Outcome::Counters(COUNTERS.iter().copied().zip(vs).collect())),
+        any_term().prop_map(Outcome::Echo),
+        Just(Outcome::FdSent),
+        vec(vec(any::<u8>(), 0..40), 0..5).prop_map(Outcome::Messages),
+        any_error().prop_map(Outcome::Error),
         (vec(any::<u8>(), 0..30), any_error(), vec(vec(any::<u8>(), 0..30), 0..4)).prop_map(
-            |(path, error, rolled_back)| Reply::ApplyFailed {
+            |(path, error, rolled_back)| Outcome::ApplyFailed {
                 path,
                 error,
                 rolled_back
             }
         ),
     ];
-    leaf.prop_recursive(3, 32, 6, |inner| vec(inner, 0..6).prop_map(Reply::Batch))
+    leaf.prop_recursive(3, 32, 6, |inner| vec(inner, 0..6).prop_map(Outcome::Batch))
 }
 
-/// A reply as the writer gets it: the id it is sent under, the reply, and
-/// the whole `{Id, Result}` term the frame must carry. A `Frame` (a body a
-/// namespace helper encoded) goes out as it is, under its own id.
-fn any_message() -> impl Strategy<Value = (u64, Reply, Term)> {
+/// What the port's writer writes.
+#[derive(Debug, Clone)]
+enum Message {
+    /// `{Id, Result}` for an outcome.
+    Result(u64, Outcome),
+    /// `{0, {ready, Version}}`.
+    Ready,
+    /// `{0, {log, Level, Text}}`.
+    Log(&'static str, String),
+    /// A body a namespace helper encoded: it goes out as it is.
+    Relayed(Vec<u8>),
+}
+
+impl Message {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Message::Result(id, r) => wire::encode_reply(*id, r, out),
+            Message::Ready => wire::reply::encode_term_frame(0, wire::reply::ready_term(linx::dispatch::VERSION), out),
+            Message::Log(level, text) => wire::reply::encode_term_frame(0, wire::reply::log_term(level, text), out),
+            Message::Relayed(body) => wire::reply::encode_relayed(body, out),
+        }
+    }
+}
+
+/// A message and the whole `{Id, Result}` term its frame must carry.
+fn any_message() -> impl Strategy<Value = (Message, Term)> {
     prop_oneof![
         4 => (any_id(), any_reply()).prop_map(|(id, r)| {
             let want = tuple(vec![int(i128::from(id)), expected(&r)]);
-            (id, r, want)
+            (Message::Result(id, r), want)
         }),
-        1 => (any_id(), any_id(), any_reply()).prop_map(|(id, inner_id, r)| {
+        1 => (any_id(), any_reply()).prop_map(|(inner_id, r)| {
             let want = tuple(vec![int(i128::from(inner_id)), expected(&r)]);
-            (id, Reply::Frame(etf(&want)), want)
+            (Message::Relayed(etf(&want)), want)
+        }),
+        1 => Just((Message::Ready, tuple(vec![int(0), tuple(vec![atom("ready"), bin(linx::dispatch::VERSION.as_bytes())])]))),
+        1 => (0..LEVELS.len(), "\\PC{0,60}").prop_map(|(l, text)| {
+            let want = tuple(vec![int(0), tuple(vec![atom("log"), atom(LEVELS[l]), bin(text.as_bytes())])]);
+            (Message::Log(LEVELS[l], text), want)
         }),
     ]
 }
 
 /// The result term of a reply, written from the protocol description.
-fn expected(r: &Reply) -> Term {
+fn expected(r: &Outcome) -> Term {
     let ok = |t| tuple(vec![atom("ok"), t]);
     match r {
-        Reply::Ok => atom("ok"),
-        Reply::Value(v) => ok(bin(v)),
-        Reply::Entries(es) => ok(list(es.iter().map(|(p, v)| tuple(vec![bin(p), bin(v)])).collect())),
-        Reply::Counters(cs) => ok(Term::from(Map::from(
+        Outcome::Ok => atom("ok"),
+        Outcome::Value(v) => ok(bin(v)),
+        Outcome::Entries(es) => ok(list(es.iter().map(|(p, v)| tuple(vec![bin(p), bin(v)])).collect())),
+        Outcome::Counters(cs) => ok(Term::from(Map::from(
             cs.iter()
                 .map(|(k, v)| (atom(k), int(i128::from(*v))))
                 .collect::<HashMap<_, _>>(),
         ))),
-        Reply::Term(t) => ok(t.clone()),
-        Reply::FdSent => ok(atom("fd")),
-        Reply::Batch(rs) => ok(list(rs.iter().map(expected).collect())),
-        Reply::Ready(v) => tuple(vec![atom("ready"), bin(v.as_bytes())]),
-        Reply::Log(level, text) => tuple(vec![atom("log"), atom(level), bin(text.as_bytes())]),
-        Reply::ApplyFailed {
+        Outcome::Echo(t) => ok(t.clone()),
+        Outcome::FdSent => ok(atom("fd")),
+        Outcome::Messages(ms) => ok(list(ms.iter().map(|m| bin(m)).collect())),
+        Outcome::Batch(rs) => ok(list(rs.iter().map(expected).collect())),
+        Outcome::ApplyFailed {
             path,
             error,
             rolled_back,
@@ -407,8 +435,7 @@ fn expected(r: &Reply) -> Term {
                 list(rolled_back.iter().map(|p| bin(p)).collect()),
             ]),
         ]),
-        Reply::Error(e) => tuple(vec![atom("error"), error_term(e)]),
-        Reply::Frame(_) => panic!("a frame is a whole message, not a result"),
+        Outcome::Error(e) => tuple(vec![atom("error"), error_term(e)]),
         // A reply added since: any_reply() does not make it yet.
         #[allow(unreachable_patterns)]
         other => panic!("no expected term for {other:?}"),
@@ -459,21 +486,32 @@ proptest! {
         prop_assert_eq!(decode_request(&bytes), Ok(req));
     }
 
+    /// What a C-node sends a namespace helper is the frame the Erlang side
+    /// would have sent for the same request.
+    #[test]
+    fn encoded_requests_decode_back(id in any_id(), op in any_op()) {
+        let req = Request { id, op };
+        let bytes = wire::encode_request(&req);
+        prop_assert_eq!(check_etf(&bytes), Ok(()));
+        prop_assert_eq!(Term::decode(&bytes[..]).expect("decodes"), normal(request_term(&req)));
+        prop_assert_eq!(decode_request(&bytes), Ok(req));
+    }
+
     /// Every reply is one frame: a length prefix that matches, then the
     /// term `{Id, Result}` with the documented shape. Frames append, so two
     /// in a row read back as two frames.
     #[test]
     fn replies_are_single_frames(a in any_message(), b in any_message()) {
         let mut out = vec![];
-        for (id, r, _) in [&a, &b] {
+        for (m, _) in [&a, &b] {
             let before = out.len();
-            codec::encode_reply(*id, r, &mut out);
+            m.encode(&mut out);
             prop_assert!(out.len() > before + 4);
         }
         let mut cursor = std::io::Cursor::new(&out);
-        for (_, _, want) in [&a, &b] {
+        for (_, want) in [&a, &b] {
             let mut body = Vec::new();
-            codec::read_frame(&mut cursor, &mut body).expect("a whole frame");
+            wire::read_frame(&mut cursor, &mut body).expect("a whole frame");
             prop_assert_eq!(check_etf(&body), Ok(()));
             prop_assert_eq!(&Term::decode(&body[..]).expect("decodes"), want);
         }
@@ -516,7 +554,7 @@ proptest! {
 #[test]
 fn batch_limit() {
     let step = tuple(vec![atom("sysctl_read"), bin(b"kernel/ostype")]);
-    for (n, ok) in [(codec::MAX_BATCH, true), (codec::MAX_BATCH + 1, false)] {
+    for (n, ok) in [(MAX_BATCH, true), (MAX_BATCH + 1, false)] {
         let t = tuple(vec![
             int(1),
             tuple(vec![atom("batch"), atom("self"), list(vec![step.clone(); n])]),

@@ -2,14 +2,15 @@
 //! before any namespace or file is touched, and the encoding of replies.
 //!
 //! Each input is used four ways:
-//! 1. as a stream of `{packet,4}` frames read with `codec::read_frame` from
+//! 1. as a stream of `{packet,4}` frames read with `wire::read_frame` from
 //!    a cursor, each frame body going through step 2;
 //! 2. as one frame body: `check_etf`, `decode_request`, and for a request
 //!    that decodes, the checks the dispatcher makes before doing anything
-//!    (`sysctl::check_path` on every path, `ns::valid_netns_name` on netns
-//!    names); a `ping` payload is echoed through `encode_reply` and must
-//!    decode back to the same term;
-//! 3. as a recipe for a `Reply` (every shape, nested batches included),
+//!    (`sysctl::check_path` on every path, `ns::target::valid_netns_name` on
+//!    netns names); a request re-encoded with `encode_request` (what a
+//!    C-node sends a namespace helper) decodes to itself; a `ping` payload
+//!    is echoed through `encode_reply` and must decode back to the same term;
+//! 3. as a recipe for an `Outcome` (every shape, nested batches included),
 //!    which `encode_reply` must turn into one well-formed frame that decodes
 //!    back to `{Id, Result}`;
 //! 4. as the body of a distribution message (C-node mode): `check_dist`,
@@ -24,9 +25,12 @@ use eetf::Term;
 use erl_dist::message::Message;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use linx::codec::{self, BatchOp, FrameError, Op, Reply, Target};
+use linx::cnode::dist::check_dist;
+use linx::dispatch::{BatchOp, Op, MAX_BATCH};
 use linx::error::{OpError, Reason, Stage};
-use linx::{ns, sysctl};
+use linx::ns::target::{valid_netns_name, Target};
+use linx::ops::{sysctl, Outcome};
+use linx::wire::{self, FrameError};
 use nix::errno::Errno;
 use std::cell::RefCell;
 use std::io::Cursor;
@@ -40,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// What the C-node does with a pass-through message body.
 fn dist(body: &[u8]) {
-    if codec::check_dist(body).is_ok() {
+    if check_dist(body).is_ok() {
         let _ = Message::read_from(&mut &body[..]);
     }
 }
@@ -58,13 +62,13 @@ fn read_frames(data: &[u8], buf: &mut Vec<u8>) {
     let mut cursor = Cursor::new(data);
     loop {
         let before = cursor.position();
-        match codec::read_frame(&mut cursor, buf) {
+        match wire::read_frame(&mut cursor, buf) {
             Ok(()) => {
                 assert_eq!(cursor.position() - before, 4 + buf.len() as u64);
                 body(buf);
             }
             Err(FrameError::TooLarge(len)) => {
-                assert!(len > codec::MAX_FRAME);
+                assert!(len > wire::MAX_FRAME);
                 assert_eq!(cursor.position() - before, 4 + len as u64);
             }
             Err(FrameError::Eof) => return,
@@ -74,18 +78,20 @@ fn read_frames(data: &[u8], buf: &mut Vec<u8>) {
 }
 
 fn body(bytes: &[u8]) {
-    let checked = codec::check_etf(bytes).is_ok();
-    match codec::decode_request(bytes) {
+    let checked = wire::check_etf(bytes).is_ok();
+    match wire::decode_request(bytes) {
         Ok(req) => {
             assert!(checked, "decoded without passing the ETF check");
             validate(&req.op);
             if let Op::Ping(payload) = req.op {
                 echo(req.id, payload);
+            } else {
+                assert_eq!(wire::decode_request(&wire::encode_request(&req)), Ok(req));
             }
         }
         Err(rejected) => {
             assert!(matches!(rejected.error.stage, Stage::Decode | Stage::Badarg));
-            let _ = rejected.error.to_term();
+            let _ = wire::error_term(&rejected.error);
         }
     }
 }
@@ -103,7 +109,7 @@ fn validate(op: &Op) {
         }
         Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } => target_ok(target),
         Op::Batch { target, ops } => {
-            assert!(ops.len() <= codec::MAX_BATCH);
+            assert!(ops.len() <= MAX_BATCH);
             target_ok(target);
             for step in ops {
                 match step {
@@ -113,7 +119,7 @@ fn validate(op: &Op) {
             }
         }
         Op::Apply { target, settings } => {
-            assert!(settings.len() <= codec::MAX_BATCH);
+            assert!(settings.len() <= MAX_BATCH);
             target_ok(target);
             for (p, _) in settings {
                 path_ok(p, false);
@@ -148,7 +154,7 @@ fn path_ok(path: &[u8], allow_root: bool) {
 fn target_ok(target: &Target) {
     match target {
         Target::Netns(name) => {
-            if ns::valid_netns_name(name) {
+            if valid_netns_name(name) {
                 assert!(!name.is_empty() && name.len() <= 255);
                 assert!(name != "." && name != ".." && !name.contains(['/', '\0']));
             }
@@ -161,12 +167,13 @@ fn target_ok(target: &Target) {
 /// A ping payload goes back as `{Id, {ok, Payload}}`.
 fn echo(id: u64, payload: Term) {
     let misencoded = misencoded(&payload);
-    let reply = Reply::Term(payload);
+    let reply = Outcome::Echo(payload);
     let result = one_frame(id, &reply);
     // The encoder may fall back to an error (an atom too long to encode);
     // otherwise the payload must come back as it went in.
+    let want = wire::outcome_term(&reply);
     if !is_encode_error(&result) && !misencoded {
-        assert!(same(&result, &reply.to_term()), "{result} != {}", reply.to_term());
+        assert!(same(&result, &want), "{result} != {want}");
     }
 }
 
@@ -189,14 +196,14 @@ fn misencoded(t: &Term) -> bool {
 }
 
 fn is_encode_error(t: &Term) -> bool {
-    t == &OpError::word(Stage::Decode, "encode").to_term()
+    t == &wire::error_term(&OpError::word(Stage::Decode, "encode"))
 }
 
-/// Encode `{Id, Reply}` and check it is exactly one frame whose body
+/// Encode `{Id, Result}` and check it is exactly one frame whose body
 /// passes the decoder and carries the id; return the result term.
-fn one_frame(id: u64, reply: &Reply) -> Term {
+fn one_frame(id: u64, reply: &Outcome) -> Term {
     let mut out = vec![0xAA]; // frames are appended after what is there
-    codec::encode_reply(id, reply, &mut out);
+    wire::encode_reply(id, reply, &mut out);
     assert_eq!(out[0], 0xAA);
     let len = u32::from_be_bytes([out[1], out[2], out[3], out[4]]) as usize;
     assert_eq!(len, out.len() - 5, "length prefix");
@@ -274,7 +281,6 @@ const STAGES: [Stage; 17] = [
     Stage::Panic,
     Stage::Policy,
 ];
-const LEVELS: [&str; 4] = ["error", "warning", "notice", "info"];
 const WORDS: [&str; 6] = ["path", "target", "value", "badterm", "too_large", "encode"];
 
 fn reply(u: &mut Unstructured<'_>) -> Result<()> {
@@ -285,13 +291,13 @@ fn reply(u: &mut Unstructured<'_>) -> Result<()> {
     };
     let r = build(u, 0)?;
     let result = one_frame(id, &r);
-    assert!(same(&result, &r.to_term()));
+    assert!(same(&result, &wire::outcome_term(&r)));
     // The same reply encoded elsewhere (by a namespace helper) and passed
     // on as a frame goes out byte for byte, whatever id it is handed with.
     let mut inner = Vec::new();
-    codec::encode_reply(id, &r, &mut inner);
+    wire::encode_reply(id, &r, &mut inner);
     let mut out = Vec::new();
-    codec::encode_reply(u.arbitrary()?, &Reply::Frame(inner[4..].to_vec()), &mut out);
+    wire::reply::encode_relayed(&inner[4..], &mut out);
     assert_eq!(out, inner);
     Ok(())
 }
@@ -301,36 +307,36 @@ fn bytes(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     Ok(u.bytes(n)?.to_vec())
 }
 
-fn build(u: &mut Unstructured<'_>, depth: usize) -> Result<Reply> {
+fn build(u: &mut Unstructured<'_>, depth: usize) -> Result<Outcome> {
     let kinds = if depth < 3 { 11 } else { 10 };
     Ok(match u.int_in_range(0..=kinds - 1)? {
-        0 => Reply::Ok,
-        1 => Reply::Value(bytes(u)?),
+        0 => Outcome::Ok,
+        1 => Outcome::Value(bytes(u)?),
         2 => {
             let n = u.int_in_range(0..=16)?;
-            Reply::Entries((0..n).map(|_| Ok((bytes(u)?, bytes(u)?))).collect::<Result<_>>()?)
+            Outcome::Entries((0..n).map(|_| Ok((bytes(u)?, bytes(u)?))).collect::<Result<_>>()?)
         }
         3 => {
             let n = u.int_in_range(0..=COUNTERS.len())?;
-            Reply::Counters(
+            Outcome::Counters(
                 (0..n)
                     .map(|i| Ok((COUNTERS[i], u.arbitrary()?)))
                     .collect::<Result<_>>()?,
             )
         }
-        4 => Reply::Term(eetf::Term::from(eetf::Binary::from(bytes(u)?))),
-        5 => Reply::FdSent,
-        6 => Reply::Ready(linx::dispatch::VERSION),
-        7 => Reply::Error(error(u)?),
-        8 => Reply::Log(*u.choose(&LEVELS)?, String::from_utf8_lossy(&bytes(u)?).into_owned()),
-        9 => Reply::ApplyFailed {
+        4 => Outcome::Echo(eetf::Term::from(eetf::Binary::from(bytes(u)?))),
+        5 => Outcome::FdSent,
+        6 => Outcome::Messages((0..u.int_in_range(0..=4)?).map(|_| bytes(u)).collect::<Result<_>>()?),
+        7 => Outcome::Error(error(u)?),
+        8 => Outcome::Value(String::from_utf8_lossy(&bytes(u)?).into_owned().into_bytes()),
+        9 => Outcome::ApplyFailed {
             path: bytes(u)?,
             error: error(u)?,
             rolled_back: (0..u.int_in_range(0..=4)?).map(|_| bytes(u)).collect::<Result<_>>()?,
         },
         _ => {
             let n = u.int_in_range(0..=8)?;
-            Reply::Batch((0..n).map(|_| build(u, depth + 1)).collect::<Result<_>>()?)
+            Outcome::Batch((0..n).map(|_| build(u, depth + 1)).collect::<Result<_>>()?)
         }
     })
 }

@@ -10,7 +10,8 @@
 //! Members equal to the port's own namespaces are left out: entering them
 //! would change nothing (and for a user namespace would fail).
 
-use crate::codec::Target;
+use super::target::{valid_netns_name, Target, NETNS_DIR};
+use super::{NsFile, NsId, NsKey, NsSet};
 use crate::error::{OpError, Result, Stage};
 use crate::sys;
 use nix::errno::Errno;
@@ -19,9 +20,6 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-
-/// Where `{netns, Name}` looks.
-pub const NETNS_DIR: &str = "/run/netns";
 
 /// The namespaces `{pid, N}` enters, in this order.
 pub const PID_KINDS: [(&str, CloneFlags); 5] = [
@@ -34,45 +32,6 @@ pub const PID_KINDS: [(&str, CloneFlags); 5] = [
 
 /// All namespace kinds, for recording the port's own.
 const ALL_KINDS: [&str; 8] = ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup", "time"];
-
-/// Identity of one namespace: `(CLONE_NEW* type, st_dev, st_ino)` of its nsfs file.
-pub type NsId = (i32, u64, u64);
-
-/// Identity of a namespace set, in entry order. Empty: the port's own.
-pub type NsKey = Vec<NsId>;
-
-/// One opened namespace file.
-#[derive(Debug)]
-pub struct NsFile {
-    pub fd: OwnedFd,
-    pub kind: CloneFlags,
-    pub id: NsId,
-}
-
-/// An ordered set of namespaces to enter.
-#[derive(Debug, Default)]
-pub struct NsSet {
-    pub members: Vec<NsFile>,
-}
-
-impl NsSet {
-    /// The identity of this set.
-    pub fn key(&self) -> NsKey {
-        self.members.iter().map(|m| m.id).collect()
-    }
-
-    /// Whether the set has a user namespace (which only a single-threaded
-    /// process can enter: see `helper`).
-    pub fn has_user(&self) -> bool {
-        self.members.iter().any(|m| m.kind == CloneFlags::CLONE_NEWUSER)
-    }
-
-    /// Whether entering this set changes the mount namespace (which needs
-    /// `unshare(CLONE_FS)` on the thread first).
-    pub fn has_mount(&self) -> bool {
-        self.members.iter().any(|m| m.kind == CloneFlags::CLONE_NEWNS)
-    }
-}
 
 /// Resolves targets, knowing the port's own namespaces.
 #[derive(Debug, Clone)]
@@ -188,11 +147,10 @@ impl Resolver {
     /// namespace", so a file of another type there never matches the key of
     /// a worker (keys carry the type); only a key some worker already serves
     /// is ever used, and such a key names a live namespace.
-    pub fn quick_key(&self, target: &Target, net_only: bool) -> Option<NsKey> {
+    pub fn quick_key(&self, target: &Target) -> Option<NsKey> {
         if self.pinned {
             return Some(NsKey::new());
         }
-        let _ = net_only;
         let mut key = NsKey::new();
         match target {
             Target::Current => {}
@@ -217,11 +175,6 @@ impl Default for Resolver {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// A netns name as `ip netns` accepts it: one path component.
-pub fn valid_netns_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 255 && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
 
 /// Open a namespace file, check it is one, and (if given) of which type.
@@ -263,15 +216,6 @@ fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn netns_names() {
-        assert!(valid_netns_name("blue"));
-        assert!(valid_netns_name("a.b-c_1"));
-        for bad in ["", ".", "..", "a/b", "a\0b", &"x".repeat(256)] {
-            assert!(!valid_netns_name(bad), "{bad:?}");
-        }
-    }
 
     #[test]
     fn self_target_enters_nothing() {

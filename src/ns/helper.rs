@@ -14,26 +14,49 @@
 //! of the `setns` that failed). One helper serves one namespace set and
 //! leaves when it has been idle for the executor's idle time.
 
-use crate::codec::{self, FrameError, Reply};
+use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Stage};
-use crate::executor::Outbox;
-use crate::fdchan::FdChan;
-use crate::ns::{NsKey, NsSet};
+use crate::ops::fdchan::FdChan;
 use crate::stats::Stats;
-use eetf::Term;
+use crate::sys;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::{BufReader, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The first descriptor number namespace files are given in the helper.
 const FIRST_NS_FD: i32 = 3;
+/// Largest reply frame taken from a helper (a port's own frame limit).
+const MAX_HELPER_FRAME: usize = 16 << 20;
+
+/// A helper's reply as it wrote it: the body of a `{packet,4}` frame that
+/// holds `{Id, Result}`, passed on without decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame(pub Vec<u8>);
+
+impl Frame {
+    /// The request id of a `{Id, Result}` frame, read from its first bytes:
+    /// version 131, a 2-tuple (104, 2), then the id as a small integer
+    /// (97), an integer (98) or a small bignum (110) of at most 8 bytes.
+    pub fn id(&self) -> Option<u64> {
+        match self.0.as_slice() {
+            [131, 104, 2, 97, n, ..] => Some(u64::from(*n)),
+            [131, 104, 2, 98, a, b, c, d, ..] => u64::try_from(i32::from_be_bytes([*a, *b, *c, *d])).ok(),
+            [131, 104, 2, 110, n, 0, rest @ ..] if *n as usize <= 8 && rest.len() >= *n as usize => Some(
+                rest[..*n as usize]
+                    .iter()
+                    .rev()
+                    .fold(0, |acc, b| acc << 8 | u64::from(*b)),
+            ),
+            _ => None,
+        }
+    }
+}
 
 struct Helper {
     stdin: Mutex<Option<ChildStdin>>,
@@ -41,25 +64,40 @@ struct Helper {
     last_used: Mutex<Instant>,
 }
 
-/// The helpers of one port, by namespace set.
-#[derive(Clone)]
-pub struct Helpers {
+/// The helpers of one port, by namespace set; replies go to the sink `S`.
+pub struct Helpers<S> {
     map: Arc<Mutex<HashMap<NsKey, Arc<Helper>>>>,
-    out: Outbox,
+    sink: Arc<S>,
     fdchan: Option<Arc<FdChan>>,
     stats: Arc<Stats>,
     idle: Duration,
+}
+
+impl<S> Clone for Helpers<S> {
+    fn clone(&self) -> Self {
+        Helpers {
+            map: Arc::clone(&self.map),
+            sink: Arc::clone(&self.sink),
+            fdchan: self.fdchan.clone(),
+            stats: Arc::clone(&self.stats),
+            idle: self.idle,
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Helpers {
-    pub fn new(out: Outbox, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, idle: Duration) -> Self {
+fn thread_err(e: std::io::Error) -> OpError {
+    OpError::errno(Stage::Thread, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+impl<S: Sink> Helpers<S> {
+    pub fn new(sink: Arc<S>, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, idle: Duration) -> Self {
         let helpers = Helpers {
             map: Arc::new(Mutex::new(HashMap::new())),
-            out,
+            sink,
             fdchan,
             stats,
             idle,
@@ -71,7 +109,8 @@ impl Helpers {
         helpers
     }
 
-    /// Forward one request frame to the helper for `set` (started if need be).
+    /// Forward one request, as the frame body `{Id, Op}`, to the helper for
+    /// `set` (started if need be).
     pub fn submit(&self, set: NsSet, id: u64, frame: &[u8]) {
         let key = set.key();
         let helper = {
@@ -85,7 +124,7 @@ impl Helpers {
                     }
                     Err(e) => {
                         drop(map);
-                        return self.reply(id, e.into());
+                        return self.sink.result(id, e.into());
                     }
                 },
             }
@@ -93,25 +132,20 @@ impl Helpers {
         *lock(&helper.last_used) = Instant::now();
         lock(&helper.pending).insert(id);
         let mut out = Vec::with_capacity(frame.len() + 4);
-        codec::encode_frame(frame, &mut out);
+        out.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+        out.extend_from_slice(frame);
         let sent = match lock(&helper.stdin).as_mut() {
             Some(stdin) => stdin.write_all(&out).and_then(|()| stdin.flush()).is_ok(),
             None => false,
         };
         if !sent && lock(&helper.pending).remove(&id) {
             // The helper is gone; its reader answers what it had.
-            self.reply(id, OpError::errno(Stage::Thread, Errno::EPIPE).into());
+            self.sink.result(id, OpError::errno(Stage::Thread, Errno::EPIPE).into());
         }
-    }
-
-    fn reply(&self, id: u64, reply: Reply) {
-        let _ = self.out.send((id, reply));
     }
 
     /// Start a helper for `set`, with its reader and fd relay threads.
     fn spawn(&self, key: &NsKey, set: NsSet) -> Result<Arc<Helper>, OpError> {
-        let thread_err =
-            |e: std::io::Error| OpError::errno(Stage::Thread, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
         let (ours, theirs) = nix::sys::socket::socketpair(
             nix::sys::socket::AddressFamily::Unix,
             nix::sys::socket::SockType::SeqPacket,
@@ -132,28 +166,7 @@ impl Helpers {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // SAFETY: the closure runs in the child between fork and exec and
-        // only calls dup2 and fcntl, which are async-signal-safe. Sources
-        // are first moved above every target number so that no dup2
-        // overwrites a source still to be copied.
-        unsafe {
-            cmd.pre_exec(move || {
-                let high = 1000;
-                for (i, fd) in fds.iter().enumerate() {
-                    if libc::dup2(*fd, high + i as i32) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                for i in 0..fds.len() {
-                    let target = FIRST_NS_FD + i as i32;
-                    if libc::dup2(high + i as i32, target) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    libc::close(high + i as i32);
-                }
-                Ok(())
-            });
-        }
+        sys::place_fds(&mut cmd, fds, FIRST_NS_FD);
         let mut child = cmd.spawn().map_err(thread_err)?;
         drop(theirs);
         drop(set);
@@ -166,10 +179,10 @@ impl Helpers {
         });
         self.stats.helpers_alive.fetch_add(1, Ordering::Relaxed);
         self.stats.helpers_started.fetch_add(1, Ordering::Relaxed);
-        let relay = (self.clone(), ours);
+        let relay = self.clone();
         std::thread::Builder::new()
             .name("linx-helper-fds".into())
-            .spawn(move || relay.0.relay_fds(relay.1))
+            .spawn(move || relay.relay_fds(ours))
             .map_err(thread_err)?;
         let reader = (self.clone(), key.clone(), Arc::clone(&helper));
         std::thread::Builder::new()
@@ -185,25 +198,18 @@ impl Helpers {
         Ok(helper)
     }
 
-    /// Forward the helper's replies, as they are, to the port's owner.
-    fn read_replies(&self, mut stdout: std::process::ChildStdout, helper: &Helper) {
-        let mut buf = Vec::new();
-        loop {
-            match codec::read_frame(&mut stdout, &mut buf) {
-                Ok(()) => {}
-                Err(FrameError::TooLarge(_)) => continue,
-                Err(_) => return,
-            }
-            let Some(id) = reply_id(&buf) else { continue };
-            if id == 0 {
-                // The helper's ready frame is for us; its log lines are not.
-                if !is_ready(&buf) {
-                    let _ = self.out.send((0, Reply::Frame(buf.clone())));
-                }
+    /// Pass the helper's replies on, as they are. Its first frame is its
+    /// ready frame, which is for us; later id-0 frames are its log lines.
+    fn read_replies(&self, stdout: ChildStdout, helper: &Helper) {
+        let mut stdout = BufReader::new(stdout);
+        let mut first = true;
+        while let Some(frame) = read_helper_frame(&mut stdout) {
+            if std::mem::take(&mut first) {
                 continue;
             }
-            if lock(&helper.pending).remove(&id) {
-                let _ = self.out.send((id, Reply::Frame(buf.clone())));
+            let Some(id) = frame.id() else { continue };
+            if id == 0 || lock(&helper.pending).remove(&id) {
+                self.sink.relay(id, frame);
             }
         }
     }
@@ -224,7 +230,7 @@ impl Helpers {
         };
         let pending: Vec<u64> = lock(&helper.pending).drain().collect();
         for id in pending {
-            self.reply(id, error.clone().into());
+            self.sink.result(id, error.clone().into());
         }
         self.stats.helpers_alive.fetch_sub(1, Ordering::Relaxed);
     }
@@ -232,13 +238,17 @@ impl Helpers {
     /// Pass on every descriptor the helper sends, with its request id.
     fn relay_fds(&self, sock: OwnedFd) {
         loop {
-            let Ok(Some((id, fd))) = recv_fd(&sock) else { return };
-            match &self.fdchan {
+            let mut payload = [0u8; 8];
+            let (n, fd) = match sys::recv_fd(sock.as_fd(), &mut payload) {
+                Ok((0, _)) | Err(_) => return,
+                Ok(got) => got,
+            };
+            let Some(fd) = fd.filter(|_| n == payload.len()) else {
+                continue;
+            };
+            if let Some(chan) = &self.fdchan {
                 // The reply that follows says whether the BEAM got it.
-                Some(chan) => {
-                    let _ = chan.send(id, std::os::fd::AsFd::as_fd(&fd));
-                }
-                None => drop(fd),
+                let _ = chan.send(u64::from_be_bytes(payload), fd.as_fd());
             }
         }
     }
@@ -260,53 +270,18 @@ impl Helpers {
     }
 }
 
-/// The id of a `{Id, Result}` frame.
-fn reply_id(frame: &[u8]) -> Option<u64> {
-    codec::check_etf(frame).ok()?;
-    match Term::decode(frame).ok()? {
-        Term::Tuple(t) if t.elements.len() == 2 => match &t.elements[0] {
-            Term::FixInteger(i) => u64::try_from(i.value).ok(),
-            Term::BigInteger(b) => u64::try_from(&b.value).ok(),
-            _ => None,
-        },
-        _ => None,
+/// One `{packet,4}` frame from a helper; `None` at the end of its output
+/// or on a frame beyond the limit (a helper never sends one).
+fn read_helper_frame<R: Read>(r: &mut R) -> Option<Frame> {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).ok()?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_HELPER_FRAME {
+        return None;
     }
-}
-
-fn is_ready(frame: &[u8]) -> bool {
-    match Term::decode(frame) {
-        Ok(Term::Tuple(t)) => {
-            matches!(t.elements.get(1), Some(Term::Tuple(r)) if matches!(r.elements.first(), Some(Term::Atom(a)) if a.name == "ready"))
-        }
-        _ => false,
-    }
-}
-
-/// One `(id, fd)` message from a helper's fd channel; `None` at its end.
-fn recv_fd(sock: &OwnedFd) -> Result<Option<(u64, OwnedFd)>, Errno> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    use std::os::fd::FromRawFd;
-    let mut payload = [0u8; 8];
-    let mut iov = [std::io::IoSliceMut::new(&mut payload)];
-    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)?;
-    if msg.bytes == 0 {
-        return Ok(None);
-    }
-    let mut fd = None;
-    for c in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            for raw in fds {
-                // SAFETY: SCM_RIGHTS gave us these descriptors; we own them now.
-                let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-                if fd.is_none() {
-                    fd = Some(owned);
-                }
-            }
-        }
-    }
-    let id = u64::from_be_bytes(payload);
-    Ok(fd.map(|fd| (id, fd)))
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some(Frame(body))
 }
 
 /// The helper side: enter the namespaces given as `FD:TYPE` arguments, in
@@ -319,14 +294,12 @@ pub fn enter_from_args(args: &[String]) -> Result<FdChan, Errno> {
         let (a, b) = arg.split_once(':').ok_or(Errno::EINVAL)?;
         if a == "chan" {
             let fd: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-            // SAFETY: the port placed one end of a socketpair at this number for us.
-            chan = Some(FdChan::from_fd(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }));
+            chan = Some(FdChan::from_fd(sys::take_inherited_fd(fd)?));
             continue;
         }
         let fd: i32 = a.parse().map_err(|_| Errno::EINVAL)?;
         let kind: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-        // SAFETY: the port placed an open namespace file at this number for us.
-        let owned: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+        let owned = sys::take_inherited_fd(fd)?;
         let flags = CloneFlags::from_bits_truncate(kind);
         if flags == CloneFlags::CLONE_NEWNS && !entered_mount {
             nix::sched::unshare(CloneFlags::CLONE_FS)?;
@@ -335,4 +308,26 @@ pub fn enter_from_args(args: &[String]) -> Result<FdChan, Errno> {
         nix::sched::setns(&owned, flags)?;
     }
     chan.ok_or(Errno::EINVAL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_ids_are_read_from_the_frame_head() {
+        for id in [0u64, 1, 255, 256, 70_000, i32::MAX as u64, 1 << 40, u64::MAX] {
+            // As the helper's own encoder writes it: a fixnum while it fits.
+            let id_term = match i32::try_from(id) {
+                Ok(small) => eetf::Term::from(eetf::FixInteger::from(small)),
+                Err(_) => eetf::Term::from(eetf::BigInteger::from(id)),
+            };
+            let reply = eetf::Tuple::from(vec![id_term, eetf::Term::from(eetf::Atom::from("ok"))]);
+            let mut body = Vec::new();
+            eetf::Term::from(reply).encode(&mut body).unwrap();
+            assert_eq!(Frame(body).id(), Some(id), "{id}");
+        }
+        assert_eq!(Frame(vec![131, 106]).id(), None);
+        assert_eq!(Frame(vec![131, 104, 2, 98, 255, 255, 255, 255]).id(), None);
+    }
 }

@@ -12,31 +12,27 @@
 //! key of a namespace it serves cannot be handed to a new namespace: a netns
 //! deleted and created again under the same name always gets a new worker.
 
-use crate::codec::Reply;
-use crate::error::{OpError, Stage};
-use crate::ns::{NsKey, NsSet};
+use super::{NsKey, NsSet, Sink};
+use crate::error::{OpError, Reason, Stage};
+use crate::ops::{Ctx, Outcome};
 use crate::stats::Stats;
-use crate::sysctl;
 use nix::sched::CloneFlags;
 use std::collections::HashMap;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// What a worker runs: it gets the worker's context, returns the reply.
-pub type Work = Box<dyn FnOnce(&Ctx) -> Reply + Send>;
+/// What a worker runs: it gets the worker's context, returns the outcome.
+pub type Work = Box<dyn FnOnce(&Ctx) -> Outcome + Send>;
 
 /// A request waiting for its worker.
 pub struct Job {
     pub id: u64,
     pub work: Work,
 }
-
-/// Where replies go: `(id, reply)` to the writer.
-pub type Outbox = Sender<(u64, Reply)>;
 
 /// Limits and behaviour of the executor.
 #[derive(Debug, Clone)]
@@ -64,71 +60,32 @@ impl Default for Config {
     }
 }
 
-/// Most sysctl files a worker keeps open for reading again.
-const READ_CACHE: usize = 256;
-
-/// State a worker thread offers its jobs.
-pub struct Ctx {
-    root: std::cell::OnceCell<Result<OwnedFd, OpError>>,
-    /// Sysctl files already opened for reading, by relative path.
-    open_files: std::cell::RefCell<HashMap<Vec<u8>, OwnedFd>>,
-}
-
-impl Ctx {
-    fn new() -> Self {
-        Ctx {
-            root: std::cell::OnceCell::new(),
-            open_files: std::cell::RefCell::new(HashMap::new()),
-        }
-    }
-
-    /// Read a sysctl, through a descriptor kept from an earlier read of the
-    /// same path when there is one (a read through it that fails is retried
-    /// on a fresh open, which gives the real answer).
-    pub fn read_sysctl(&self, path: &[u8]) -> Result<Vec<u8>, OpError> {
-        let mut files = self.open_files.borrow_mut();
-        if let Some(fd) = files.get(path) {
-            if let Ok(value) = sysctl::reread(fd.as_fd()) {
-                return Ok(value);
-            }
-            files.remove(path);
-        }
-        let (fd, value) = sysctl::open_read(self.proc_sys()?, path)?;
-        if files.len() >= READ_CACHE {
-            files.clear();
-        }
-        files.insert(path.to_vec(), fd);
-        Ok(value)
-    }
-
-    /// `/proc/sys` as seen from this worker's namespaces, opened on first use.
-    pub fn proc_sys(&self) -> Result<BorrowedFd<'_>, OpError> {
-        match self.root.get_or_init(sysctl::open_root) {
-            Ok(fd) => Ok(fd.as_fd()),
-            Err(e) => Err(e.clone()),
-        }
-    }
-}
-
-struct Inner {
+struct Inner<S> {
     workers: Mutex<HashMap<NsKey, SyncSender<Job>>>,
-    out: Outbox,
+    sink: Arc<S>,
     cfg: Config,
     stats: Arc<Stats>,
 }
 
-/// The pool of namespace-pinned workers.
-#[derive(Clone)]
-pub struct Executor {
-    inner: Arc<Inner>,
+/// The pool of namespace-pinned workers; results go to the sink `S`.
+pub struct Executor<S> {
+    inner: Arc<Inner<S>>,
 }
 
-impl Executor {
-    pub fn new(cfg: Config, out: Outbox, stats: Arc<Stats>) -> Self {
+impl<S> Clone for Executor<S> {
+    fn clone(&self) -> Self {
+        Executor {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S: Sink> Executor<S> {
+    pub fn new(cfg: Config, sink: Arc<S>, stats: Arc<Stats>) -> Self {
         Executor {
             inner: Arc::new(Inner {
                 workers: Mutex::new(HashMap::new()),
-                out,
+                sink,
                 cfg,
                 stats,
             }),
@@ -237,15 +194,14 @@ impl Executor {
     }
 }
 
-impl Inner {
+impl<S: Sink> Inner<S> {
     fn lock(&self) -> MutexGuard<'_, HashMap<NsKey, SyncSender<Job>>> {
         // A poisoned map is still a consistent map: every update is one call.
         self.workers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn reply(&self, id: u64, reply: Reply) {
-        // The writer only goes away when the port is exiting.
-        let _ = self.out.send((id, reply));
+    fn reply(&self, id: u64, outcome: Outcome) {
+        self.sink.result(id, outcome);
     }
 
     /// The body of a worker thread; `key` is its entry in the worker map
@@ -287,9 +243,9 @@ impl Inner {
             let id = job.id;
             let reply = match catch_unwind(AssertUnwindSafe(|| (job.work)(&ctx))) {
                 Ok(reply) => reply,
-                Err(panic) => Reply::Error(OpError {
+                Err(panic) => Outcome::Error(OpError {
                     stage: Stage::Panic,
-                    reason: crate::error::Reason::Text(panic_message(&panic)),
+                    reason: Reason::Text(panic_message(&panic)),
                 }),
             };
             self.reply(id, reply);
@@ -322,42 +278,55 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::Reply;
+    use crate::ns::helper::Frame;
 
-    fn job(id: u64, f: impl FnOnce(&Ctx) -> Reply + Send + 'static) -> Job {
+    /// Results into a channel the test reads.
+    struct ToChannel(Mutex<mpsc::Sender<(u64, Outcome)>>);
+
+    impl Sink for ToChannel {
+        fn result(&self, id: u64, outcome: Outcome) {
+            let _ = self.0.lock().unwrap().send((id, outcome));
+        }
+        fn relay(&self, _: u64, _: Frame) {}
+    }
+
+    fn executor(cfg: Config) -> (Executor<ToChannel>, mpsc::Receiver<(u64, Outcome)>) {
+        let (tx, rx) = mpsc::channel();
+        let ex = Executor::new(cfg, Arc::new(ToChannel(Mutex::new(tx))), Arc::new(Stats::default()));
+        (ex, rx)
+    }
+
+    fn job(id: u64, f: impl FnOnce(&Ctx) -> Outcome + Send + 'static) -> Job {
         Job { id, work: Box::new(f) }
     }
 
     #[test]
     fn a_panicking_job_is_answered_and_the_worker_goes_on() {
-        let (tx, rx) = mpsc::channel();
-        let ex = Executor::new(Config::default(), tx, Arc::new(Stats::default()));
+        let (ex, rx) = executor(Config::default());
         ex.submit(NsSet::default(), job(1, |_| panic!("boom")));
-        ex.submit(NsSet::default(), job(2, |_| Reply::Ok));
-        let mut replies: Vec<(u64, Reply)> = (0..2).map(|_| rx.recv().unwrap()).collect();
+        ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
+        let mut replies: Vec<(u64, Outcome)> = (0..2).map(|_| rx.recv().unwrap()).collect();
         replies.sort_by_key(|(id, _)| *id);
         assert_eq!(
             replies[0],
             (
                 1,
-                Reply::Error(OpError {
+                Outcome::Error(OpError {
                     stage: Stage::Panic,
-                    reason: crate::error::Reason::Text("boom".into()),
+                    reason: Reason::Text("boom".into()),
                 })
             )
         );
-        assert_eq!(replies[1], (2, Reply::Ok));
+        assert_eq!(replies[1], (2, Outcome::Ok));
         assert_eq!(ex.workers(), 1);
     }
 
     #[test]
     fn a_full_queue_answers_busy() {
-        let (tx, rx) = mpsc::channel();
-        let cfg = Config {
+        let (ex, rx) = executor(Config {
             queue_len: 1,
             ..Config::default()
-        };
-        let ex = Executor::new(cfg, tx, Arc::new(Stats::default()));
+        });
         let (hold_tx, hold_rx) = mpsc::channel::<()>();
         let (started_tx, started_rx) = mpsc::channel::<()>();
         ex.submit(
@@ -365,12 +334,12 @@ mod tests {
             job(1, move |_| {
                 let _ = started_tx.send(());
                 let _ = hold_rx.recv();
-                Reply::Ok
+                Outcome::Ok
             }),
         );
         started_rx.recv().unwrap();
-        ex.submit(NsSet::default(), job(2, |_| Reply::Ok));
-        ex.submit(NsSet::default(), job(3, |_| Reply::Ok));
+        ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
+        ex.submit(NsSet::default(), job(3, |_| Outcome::Ok));
         assert_eq!(rx.recv().unwrap(), (3, OpError::word(Stage::Busy, "queue").into()));
         hold_tx.send(()).unwrap();
         let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();

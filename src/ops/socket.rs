@@ -6,10 +6,11 @@
 //! close-on-exec; the port's copy is closed once it has been sent.
 
 use crate::error::{OpError, Result, Stage};
+use crate::sys;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{recv, sendto, MsgFlags, NetlinkAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use nix::sys::socket::{bind, recv, sendto, MsgFlags, NetlinkAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// `SOL_NETLINK`.
@@ -23,49 +24,15 @@ pub fn open(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd> {
         // Flags such as SOCK_NONBLOCK are ours to choose, not the caller's.
         return Err(OpError::badarg("type"));
     }
-    // SAFETY: plain syscall with integer arguments; returns a new fd or -1.
-    let fd = unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, protocol) };
-    if fd < 0 {
-        return Err(OpError::errno(Stage::Socket, Errno::last()));
-    }
-    // SAFETY: a non-negative return is a descriptor we now own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    sys::socket(domain, ty, protocol).map_err(|e| OpError::errno(Stage::Socket, e))
 }
 
 /// A netlink socket: extended acks on, bound with `nl_pid` 0 (the kernel
 /// picks a port id) and the given multicast group mask.
 pub fn netlink(protocol: i32, groups: u32) -> Result<OwnedFd> {
     let fd = open(libc::AF_NETLINK, libc::SOCK_RAW, protocol)?;
-    let one: libc::c_int = 1;
-    // SAFETY: `one` is a valid c_int for the duration of the call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            SOL_NETLINK,
-            NETLINK_EXT_ACK,
-            &one as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(OpError::errno(Stage::Setsockopt, Errno::last()));
-    }
-    // SAFETY: sockaddr_nl is plain data; all-zero is valid.
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    addr.nl_pid = 0;
-    addr.nl_groups = groups;
-    // SAFETY: `addr` is a valid sockaddr_nl and its size is passed.
-    let rc = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(OpError::errno(Stage::Bind, Errno::last()));
-    }
+    sys::set_int_opt(fd.as_fd(), SOL_NETLINK, NETLINK_EXT_ACK, 1).map_err(|e| OpError::errno(Stage::Setsockopt, e))?;
+    bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups)).map_err(|e| OpError::errno(Stage::Bind, e))?;
     Ok(fd)
 }
 

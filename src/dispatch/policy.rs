@@ -8,8 +8,9 @@
 //! `version`, `stats` and `ping` are always allowed. A batch is checked
 //! step by step, as if each step were sent on its own.
 
-use crate::codec::{BatchOp, Op, Target};
+use super::request::{BatchOp, Op};
 use crate::error::{OpError, Stage};
+use crate::ns::Target;
 
 /// Ops, target kinds and write prefixes a port may serve.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +51,7 @@ impl Policy {
     /// itself and everything below it. May be given more than once.
     pub fn allow_write_prefix(&mut self, prefix: &str) -> Result<(), String> {
         let trimmed = prefix.trim_matches('/');
-        if crate::sysctl::check_path(trimmed.as_bytes(), true).is_err() {
+        if crate::ops::sysctl::check_path(trimmed.as_bytes(), true).is_err() {
             return Err(format!("bad write prefix {prefix:?}"));
         }
         self.write_prefixes

@@ -1,0 +1,330 @@
+//! One connection after its handshake: a task that reads distribution
+//! messages and serves them, and the connection's sending side ([`Out`]).
+//!
+//! Requests are decoded and dispatched on the connection's task; what
+//! needs no worker (`version`, `stats`, `ping`, `os_pid`) is answered
+//! there. Namespace work runs on the executor's and helpers' own threads,
+//! which write their replies to the socket themselves (a non-blocking
+//! `send`) when nothing is queued before them; only what the socket does
+//! not take at once waits for the connection's writer task.
+
+use super::dist::{check_dist, cnode_op, control_name, frame, gen_call, noproc, tagged, CnodeOp, PASS_THROUGH};
+use super::router::Route;
+use super::{Shared, SERVICE_NAME};
+use crate::dispatch::Request;
+use crate::error::{OpError, Stage};
+use crate::ns::Sink;
+use crate::ops::fdchan::FdChan;
+use crate::ops::Outcome;
+use crate::wire;
+use eetf::{FixInteger, Term, Tuple};
+use erl_dist::message::{Message, RecvError};
+use erl_dist::term::PidOrAtom;
+use nix::errno::Errno;
+use nix::sys::socket::{send, shutdown, MsgFlags, Shutdown};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+/// Largest distribution message accepted: a request frame's limit plus
+/// room for the control message.
+pub const MAX_DIST_FRAME: usize = wire::MAX_FRAME + 64 * 1024;
+/// Most bytes waiting to be written to one connection; a peer that lets
+/// more pile up is not reading, and is disconnected.
+const MAX_PENDING: usize = 64 << 20;
+
+/// Why a connection ended (other than the peer closing it).
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("message of {0} bytes exceeds the limit")]
+    TooLarge(usize),
+    #[error("message with type byte {0} (only 112 is accepted)")]
+    BadType(u8),
+    #[error("unsupported control message {0}")]
+    Unsupported(i32),
+}
+
+/// Serve a connection until the peer goes away, then forget what it was
+/// still waiting for.
+pub async fn serve(shared: Arc<Shared>, stream: TcpStream, aliases: bool) -> Result<(), ConnError> {
+    let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    // Our own descriptor of the socket: threads that finish requests write
+    // through it, and it stays valid (not reused) as long as `Out` lives.
+    let fd = stream.as_fd().try_clone_to_owned()?;
+    let (reader, writer) = stream.into_split();
+    let out = Arc::new(Out {
+        fd,
+        state: Mutex::new(OutState::default()),
+        more: Notify::new(),
+    });
+    let writing = tokio::spawn(Arc::clone(&out).write_loop(writer));
+    let mut c = Conn {
+        shared: &shared,
+        conn,
+        out: Arc::clone(&out),
+        aliases,
+    };
+    let why = c.read_loop(reader).await;
+    shared.router.close_conn(conn);
+    out.close();
+    let _ = writing.await;
+    why
+}
+
+/// The sending side of one connection, shared by its task, its writer
+/// task and every thread that finishes one of its requests.
+pub struct Out {
+    /// A duplicate of the connection's socket.
+    fd: OwnedFd,
+    state: Mutex<OutState>,
+    /// Signalled when `pending` gets bytes or the connection closes.
+    more: Notify,
+}
+
+#[derive(Default)]
+struct OutState {
+    /// Bytes the socket did not take at once, in order.
+    pending: Vec<u8>,
+    /// The writer task holds bytes taken from `pending`.
+    writing: bool,
+    closed: bool,
+}
+
+impl Out {
+    fn lock(&self) -> MutexGuard<'_, OutState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send one frame: straight to the socket when nothing waits before
+    /// it, else after what waits. A peer that lets [`MAX_PENDING`] bytes
+    /// pile up is not reading and is disconnected.
+    pub fn send(&self, frame: &[u8]) {
+        let mut st = self.lock();
+        if st.closed {
+            return;
+        }
+        let mut rest = frame;
+        if !st.writing && st.pending.is_empty() {
+            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+            match send(self.fd.as_raw_fd(), frame, flags) {
+                Ok(n) if n == frame.len() => return,
+                Ok(n) => rest = &frame[n..],
+                Err(Errno::EAGAIN | Errno::EINTR) => {}
+                Err(_) => {
+                    // Broken: the reader sees it too and ends the connection.
+                    drop(st);
+                    return self.close();
+                }
+            }
+        }
+        if st.pending.len() + rest.len() > MAX_PENDING {
+            drop(st);
+            eprintln!("linx_port: a peer does not read its replies ({MAX_PENDING} bytes queued); disconnecting it");
+            return self.close();
+        }
+        st.pending.extend_from_slice(rest);
+        drop(st);
+        self.more.notify_one();
+    }
+
+    /// Stop writing and shut the socket down (which also ends the reader).
+    fn close(&self) {
+        let mut st = self.lock();
+        if !st.closed {
+            st.closed = true;
+            let _ = shutdown(self.fd.as_raw_fd(), Shutdown::Both);
+        }
+        drop(st);
+        self.more.notify_one();
+    }
+
+    /// Write what [`Out::send`] could not, in order.
+    async fn write_loop(self: Arc<Self>, mut writer: OwnedWriteHalf) {
+        loop {
+            match self.take_pending() {
+                Pending::Closed => return,
+                Pending::Nothing => self.more.notified().await,
+                Pending::Bytes(buf) => {
+                    if writer.write_all(&buf).await.is_err() {
+                        return self.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Take what waits to be written, marking the writer busy with it (or
+    /// idle, when nothing waits).
+    fn take_pending(&self) -> Pending {
+        let mut st = self.lock();
+        if st.closed {
+            return Pending::Closed;
+        }
+        st.writing = !st.pending.is_empty();
+        if st.writing {
+            Pending::Bytes(std::mem::take(&mut st.pending))
+        } else {
+            Pending::Nothing
+        }
+    }
+}
+
+enum Pending {
+    Closed,
+    Nothing,
+    Bytes(Vec<u8>),
+}
+
+struct Conn<'a> {
+    shared: &'a Arc<Shared>,
+    conn: u64,
+    out: Arc<Out>,
+    aliases: bool,
+}
+
+impl Conn<'_> {
+    async fn read_loop(&mut self, reader: OwnedReadHalf) -> Result<(), ConnError> {
+        // A call arrives as three messages (MONITOR_P, REG_SEND,
+        // DEMONITOR_P): read them with one syscall, not six.
+        let mut stream = BufReader::with_capacity(64 * 1024, reader);
+        let mut buf = Vec::new();
+        loop {
+            let mut len = [0u8; 4];
+            match stream.read_exact(&mut len).await {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            let len = u32::from_be_bytes(len) as usize;
+            if len == 0 {
+                // A tick: answer it, or peers with a short net_ticktime
+                // give up on this connection.
+                self.out.send(&[0, 0, 0, 0]);
+                continue;
+            }
+            if len > MAX_DIST_FRAME {
+                return Err(ConnError::TooLarge(len));
+            }
+            buf.clear();
+            buf.resize(len, 0);
+            stream.read_exact(&mut buf).await?;
+            if buf[0] != PASS_THROUGH {
+                return Err(ConnError::BadType(buf[0]));
+            }
+            let body = &buf[1..];
+            if let Err(e) = check_dist(body) {
+                self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                eprintln!("linx_port: distribution message dropped: {e}");
+                continue;
+            }
+            match Message::read_from(&mut &body[..]) {
+                Ok(msg) => self.message(msg),
+                Err(RecvError::UnsupportedOp { op }) => return Err(ConnError::Unsupported(op)),
+                Err(e) => {
+                    self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("linx_port: distribution message dropped: {e}");
+                }
+            }
+        }
+    }
+
+    fn push(&self, msg: Message) {
+        if let Some(f) = frame(msg) {
+            self.out.send(&f);
+        }
+    }
+
+    fn message(&mut self, msg: Message) {
+        match msg {
+            Message::RegSend(m) if m.to_name.name == SERVICE_NAME => self.request(m.message),
+            Message::RegSend(m) if m.to_name.name == "net_kernel" => self.net_kernel(m.message),
+            Message::MonitorP(m) => {
+                let known =
+                    matches!(&m.to_proc, PidOrAtom::Atom(a) if a.name == SERVICE_NAME || a.name == "net_kernel");
+                if !known {
+                    self.push(Message::monitor_p_exit(m.to_proc, m.from_pid, m.reference, noproc()));
+                }
+            }
+            // There is no process to link to.
+            Message::Link(m) => self.push(Message::exit(m.to_pid, m.from_pid, noproc())),
+            Message::DemonitorP(_)
+            | Message::RegSend(_)
+            | Message::Send(_)
+            | Message::SendSender(_)
+            | Message::AliasSend(_)
+            | Message::Exit(_)
+            | Message::Exit2(_)
+            | Message::PayloadExit(_)
+            | Message::PayloadExit2(_)
+            | Message::UnlinkId(_)
+            | Message::Tick => {}
+            other => eprintln!("linx_port: control message ignored: {}", control_name(&other)),
+        }
+    }
+
+    /// `net_kernel` only answers `{is_auth, Node}` (what `net_adm:ping/1` sends).
+    fn net_kernel(&self, message: Term) {
+        if let Some((to, tag, Term::Tuple(Tuple { elements }))) = gen_call(message, self.aliases) {
+            if matches!(elements.first(), Some(Term::Atom(a)) if a.name == "is_auth") {
+                let reply = tagged(tag, wire::reply::atom("yes"));
+                self.push(self.shared.router.envelope(to, reply));
+            }
+        }
+    }
+
+    /// A message to `linx`: a `gen_server` call or `{Pid, Ref, Op}`.
+    fn request(&mut self, message: Term) {
+        let Some((to, tag, op)) = gen_call(message, self.aliases) else {
+            return;
+        };
+        let router = &self.shared.router;
+        let id = router.open(Route {
+            conn: self.conn,
+            out: Arc::clone(&self.out),
+            to,
+            tag,
+        });
+        match cnode_op(op) {
+            CnodeOp::OsPid => {
+                self.shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+                let pid = Term::from(FixInteger::from(std::process::id() as i32));
+                router.result(id, Outcome::Echo(pid));
+            }
+            CnodeOp::FdTo { name, tag, op } => {
+                // On this connection's task, which is in the C-node's own
+                // network namespace (abstract names are per netns).
+                match FdChan::connect_tagged(&name, tag) {
+                    Ok(chan) => {
+                        self.shared.per_request.insert(id, Arc::new(chan));
+                        self.dispatch(id, op);
+                        // Not taken when the op makes no socket.
+                        let _ = self.shared.per_request.take(id);
+                    }
+                    Err(e) => router.result(id, OpError::errno(Stage::SendFd, e).into()),
+                }
+            }
+            CnodeOp::Bad(e) => router.result(id, e.into()),
+            CnodeOp::Other(op) => self.dispatch(id, op),
+        }
+    }
+
+    /// Serve an op as port mode serves a frame `{Id, Op}`: same decoding,
+    /// checks, policy, and namespace helpers (which are sent the request
+    /// encoded, the only time it is).
+    fn dispatch(&self, id: u64, op: Term) {
+        match wire::decode_op(op) {
+            Ok(op) => self.shared.dispatcher.handle(Request { id, op }, wire::encode_request),
+            Err(e) => {
+                self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                self.shared.router.result(id, e.into());
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! From a typed request to its outcome: checks the policy, answers what
+//! needs no namespace at once, resolves the target, and hands the work to
+//! the worker pinned to the target's namespaces (or, for a set with a user
+//! namespace, to a namespace helper). Every outcome leaves through the
+//! front end's [`Sink`], from whichever thread produced it, with the
+//! request's id; replies may leave in any order.
+
+pub mod policy;
+pub mod request;
+
+pub use policy::Policy;
+pub use request::{BatchOp, Op, Request, MAX_BATCH};
+
+use crate::error::{OpError, Stage};
+use crate::ns::executor::{Job, Work};
+use crate::ns::{Executor, Helpers, Resolver, Sink, Target};
+use crate::ops::fdchan::{FdChan, PerRequest};
+use crate::ops::{apply, socket, sysctl, Ctx, Outcome};
+use crate::stats::Stats;
+use nix::errno::Errno;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The version reported in the ready frame and by the `version` op.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Routes requests; shared by the front end's threads.
+pub struct Dispatcher<S> {
+    resolver: Resolver,
+    executor: Executor<S>,
+    stats: Arc<Stats>,
+    sink: Arc<S>,
+    fdchan: Option<Arc<FdChan>>,
+    policy: Policy,
+    helpers: Option<Helpers<S>>,
+    per_request: Option<PerRequest>,
+}
+
+/// What a dispatcher is built from.
+pub struct Parts<S> {
+    pub resolver: Resolver,
+    pub executor: Executor<S>,
+    pub stats: Arc<Stats>,
+    pub sink: Arc<S>,
+    /// Where descriptors go (port mode's channel).
+    pub fdchan: Option<Arc<FdChan>>,
+    pub policy: Policy,
+    /// Namespace helpers; none inside a helper, which starts none.
+    pub helpers: Option<Helpers<S>>,
+}
+
+impl<S: Sink> Dispatcher<S> {
+    pub fn new(parts: Parts<S>) -> Self {
+        Dispatcher {
+            resolver: parts.resolver,
+            executor: parts.executor,
+            stats: parts.stats,
+            sink: parts.sink,
+            fdchan: parts.fdchan,
+            policy: parts.policy,
+            helpers: parts.helpers,
+            per_request: None,
+        }
+    }
+
+    /// Send descriptors to the channel registered for their request in
+    /// `chans` when there is one (C-node mode: each caller brings its own).
+    pub fn with_per_request_fdchans(mut self, chans: PerRequest) -> Self {
+        self.per_request = Some(chans);
+        self
+    }
+
+    /// The counters the `stats` op reports.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Serve one request. A namespace helper speaks the port protocol, so a
+    /// request bound for one is sent as the frame body `{Id, Op}` that
+    /// `frame` gives: the bytes it arrived as (port mode), or encoded when
+    /// needed (C-node mode).
+    pub fn handle<F>(&self, req: Request, frame: F)
+    where
+        F: FnOnce(&Request) -> Vec<u8>,
+    {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.policy.check(&req.op) {
+            return self.answer(req.id, e.into());
+        }
+        match &req.op {
+            Op::Version => return self.answer(req.id, Outcome::Value(VERSION.as_bytes().to_vec())),
+            Op::Stats => return self.answer(req.id, Outcome::Counters(self.stats.snapshot())),
+            Op::Ping(_) => {
+                let Op::Ping(t) = req.op else { return };
+                return self.answer(req.id, Outcome::Echo(t));
+            }
+            _ => {}
+        }
+        if let Err(e) = check_paths(&req.op) {
+            return self.answer(req.id, e.into());
+        }
+        let Some(target) = req.op.target().cloned() else {
+            return;
+        };
+        let net_only = req.op.net_only();
+        // A worker already serving the target is found with `stat` alone.
+        if let Some(key) = self.resolver.quick_key(&target) {
+            if let Err(job) = self.executor.submit_existing(&key, self.job(req.id, req.op)) {
+                // No such worker (yet, or any more): resolve fully.
+                self.resolve_and_submit(&target, net_only, Pending::<F>::Job(job));
+            }
+            return;
+        }
+        self.resolve_and_submit(&target, net_only, Pending::Request(req, frame))
+    }
+
+    /// Resolve the target here, in the port's own namespaces, and start
+    /// the work on the worker for its set; a set with a user namespace
+    /// goes to a namespace helper as a frame.
+    fn resolve_and_submit<F>(&self, target: &Target, net_only: bool, pending: Pending<F>)
+    where
+        F: FnOnce(&Request) -> Vec<u8>,
+    {
+        let id = match &pending {
+            Pending::Job(job) => job.id,
+            Pending::Request(req, _) => req.id,
+        };
+        let set = if net_only {
+            self.resolver.resolve_net(target)
+        } else {
+            self.resolver.resolve(target)
+        };
+        let set = match set {
+            Ok(set) => set,
+            Err(e) => return self.answer(id, e.into()),
+        };
+        match (pending, &self.helpers) {
+            (Pending::Request(req, frame), Some(helpers)) if set.has_user() => helpers.submit(set, id, &frame(&req)),
+            // Only a helper can enter a user namespace (and only targets
+            // that can name one arrive here as requests).
+            _ if set.has_user() => self.answer(id, OpError::errno(Stage::Setns, Errno::EINVAL).into()),
+            (Pending::Request(req, _), _) => self.executor.submit(set, self.job(req.id, req.op)),
+            (Pending::Job(job), _) => self.executor.submit(set, job),
+        }
+    }
+
+    /// The work of an op, to run on a worker inside its target.
+    fn job(&self, id: u64, op: Op) -> Job {
+        let work: Work = match op {
+            Op::SysctlRead { path, .. } => Box::new(move |ctx: &Ctx| ctx.read_sysctl(&path).map(Outcome::Value).into()),
+            Op::SysctlWrite { path, value, .. } => {
+                in_proc_sys(move |root| sysctl::write(root, &path, &value).map(|()| Outcome::Ok))
+            }
+            Op::SysctlList { path, .. } => in_proc_sys(move |root| sysctl::list(root, &path).map(Outcome::Entries)),
+            Op::NetlinkOpen { protocol, groups, .. } => self.socket(id, move || socket::netlink(protocol, groups)),
+            Op::SocketOpen {
+                domain, ty, protocol, ..
+            } => self.socket(id, move || socket::open(domain, ty, protocol)),
+            Op::NetlinkCall { protocol, msg, .. } => {
+                Box::new(move |_: &Ctx| socket::netlink_call(protocol, &msg).map(Outcome::Messages).into())
+            }
+            Op::Apply { settings, .. } => Box::new(move |ctx: &Ctx| apply::apply(ctx, &settings)),
+            Op::Batch { ops, .. } => Box::new(move |ctx: &Ctx| apply::batch(ctx, &ops)),
+            // Answered before any job is made.
+            Op::Version | Op::Stats | Op::Ping(_) => Box::new(|_: &Ctx| Outcome::Ok),
+        };
+        Job { id, work }
+    }
+
+    /// Create a socket in the worker's network namespace, send it on the
+    /// fd channel tagged with `id`, and close our copy.
+    fn socket<F>(&self, id: u64, make: F) -> Work
+    where
+        F: FnOnce() -> Result<OwnedFd, OpError> + Send + 'static,
+    {
+        let own = self.per_request.as_ref().and_then(|chans| chans.take(id));
+        let chan = own.or_else(|| self.fdchan.clone());
+        Box::new(move |_: &Ctx| {
+            let Some(chan) = chan else {
+                return OpError::errno(Stage::SendFd, Errno::ENOTCONN).into();
+            };
+            match make() {
+                // `fd` is closed when it goes out of scope, sent or not.
+                Ok(fd) => match chan.send(id, fd.as_fd()) {
+                    Ok(()) => Outcome::FdSent,
+                    Err(e) => OpError::errno(Stage::SendFd, e).into(),
+                },
+                Err(e) => e.into(),
+            }
+        })
+    }
+
+    fn answer(&self, id: u64, outcome: Outcome) {
+        self.sink.result(id, outcome);
+    }
+}
+
+/// A request on its way to a worker or a helper.
+enum Pending<F> {
+    /// The work is built (a worker was expected; the target has no user namespace).
+    Job(Job),
+    /// The request as it came, with the way to make its frame.
+    Request(Request, F),
+}
+
+/// Work that needs the worker's `/proc/sys`.
+fn in_proc_sys<F>(f: F) -> Work
+where
+    F: FnOnce(BorrowedFd<'_>) -> Result<Outcome, OpError> + Send + 'static,
+{
+    Box::new(move |ctx: &Ctx| ctx.proc_sys().and_then(f).into())
+}
+
+/// Check every sysctl path of an op before anything else is done for it.
+fn check_paths(op: &Op) -> Result<(), OpError> {
+    match op {
+        Op::SysctlRead { path, .. } | Op::SysctlWrite { path, .. } => sysctl::check_path(path, false).map(drop),
+        Op::SysctlList { path, .. } => sysctl::check_path(path, true).map(drop),
+        Op::Apply { settings, .. } => settings
+            .iter()
+            .try_for_each(|(p, _)| sysctl::check_path(p, false).map(drop)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,114 @@
+//! The requests a dispatcher serves, as typed values (the wire layer
+//! decodes them; policy and dispatch read them).
+
+use crate::ns::Target;
+use eetf::Term;
+
+/// One operation, decoded and type-checked (paths are checked by `sysctl`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    SysctlRead {
+        path: Vec<u8>,
+        target: Target,
+    },
+    SysctlWrite {
+        path: Vec<u8>,
+        value: Vec<u8>,
+        target: Target,
+    },
+    SysctlList {
+        path: Vec<u8>,
+        target: Target,
+    },
+    NetlinkOpen {
+        protocol: i32,
+        groups: u32,
+        target: Target,
+    },
+    SocketOpen {
+        domain: i32,
+        ty: i32,
+        protocol: i32,
+        target: Target,
+    },
+    /// Send netlink messages from a fresh socket in the target's network
+    /// namespace and collect every reply.
+    NetlinkCall {
+        protocol: i32,
+        msg: Vec<u8>,
+        target: Target,
+    },
+    Batch {
+        target: Target,
+        ops: Vec<BatchOp>,
+    },
+    /// Write in order, restoring what was written on the first failure.
+    Apply {
+        target: Target,
+        settings: Vec<(Vec<u8>, Vec<u8>)>,
+    },
+    Version,
+    Stats,
+    Ping(Term),
+}
+
+/// Most ops in one batch.
+pub const MAX_BATCH: usize = 10_000;
+
+/// One step of a batch, run in the batch's target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchOp {
+    Read(Vec<u8>),
+    Write(Vec<u8>, Vec<u8>),
+    List(Vec<u8>),
+}
+
+impl Op {
+    /// The target the op runs in, if it has one.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Op::SysctlRead { target, .. }
+            | Op::SysctlWrite { target, .. }
+            | Op::SysctlList { target, .. }
+            | Op::NetlinkOpen { target, .. }
+            | Op::SocketOpen { target, .. }
+            | Op::NetlinkCall { target, .. }
+            | Op::Batch { target, .. }
+            | Op::Apply { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Whether the op needs only its target's network namespace (sockets
+    /// belong to the network namespace they are made in, and need no other).
+    pub fn net_only(&self) -> bool {
+        matches!(
+            self,
+            Op::NetlinkOpen { .. } | Op::SocketOpen { .. } | Op::NetlinkCall { .. }
+        )
+    }
+
+    /// The op's name, for statistics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::SysctlRead { .. } => "sysctl_read",
+            Op::SysctlWrite { .. } => "sysctl_write",
+            Op::SysctlList { .. } => "sysctl_list",
+            Op::NetlinkOpen { .. } => "netlink_open",
+            Op::SocketOpen { .. } => "socket_open",
+            Op::NetlinkCall { .. } => "netlink_call",
+            Op::Batch { .. } => "batch",
+            Op::Apply { .. } => "sysctl_apply",
+            Op::Version => "version",
+            Op::Stats => "stats",
+            Op::Ping(_) => "ping",
+        }
+    }
+}
+
+/// A request: the caller's id and what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: u64,
+    pub op: Op,
+}

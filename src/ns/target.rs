@@ -1,0 +1,46 @@
+//! Where a request runs, as callers name it.
+
+use std::path::PathBuf;
+
+/// Where `{netns, Name}` looks.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// Where a request runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The port's own namespaces.
+    Current,
+    /// These namespace files, entered in order.
+    Ns(Vec<PathBuf>),
+    /// The user, mnt, uts, ipc and net namespaces of a process.
+    Pid(i32),
+    /// `/run/netns/Name`.
+    Netns(String),
+}
+
+impl Target {
+    /// Whether the target can name a user namespace (which only a namespace
+    /// helper can enter): a process or a list of namespace files.
+    pub fn may_need_helper(&self) -> bool {
+        matches!(self, Target::Pid(_) | Target::Ns(_))
+    }
+}
+
+/// A netns name as `ip netns` accepts it: one path component.
+pub fn valid_netns_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netns_names() {
+        assert!(valid_netns_name("blue"));
+        assert!(valid_netns_name("a.b-c_1"));
+        for bad in ["", ".", "..", "a/b", "a\0b", &"x".repeat(256)] {
+            assert!(!valid_netns_name(bad), "{bad:?}");
+        }
+    }
+}

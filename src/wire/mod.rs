@@ -1,0 +1,44 @@
+//! The wire: `{packet,4}` frames, each one ETF term.
+//!
+//! ```text
+//! frame    = Len:32/big, Payload:Len/binary        (Len <= MAX_FRAME)
+//! request  = {Id, Op}                              Id >= 0, chosen by the caller
+//! reply    = {Id, Result}                          in any order; Id 0 = unsolicited
+//! ready    = {0, {ready, Version}}                 the first frame the port sends
+//! log      = {0, {log, Level, Text}}               Level: error | warning | notice | info
+//!
+//! Op       = {sysctl_read, RelPath, Target}              -> {ok, Value}
+//!          | {sysctl_write, RelPath, Value, Target}      -> ok
+//!          | {sysctl_list, RelPath, Target}              -> {ok, [{RelPath, Value}]}
+//!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
+//!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
+//!          | {netlink_call, Protocol, Msg, Target}        -> {ok, [Binary]}  (one per reply message)
+//!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
+//!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
+//!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}
+//!          | version                                     -> {ok, Version}
+//!          | stats                                       -> {ok, #{atom() => integer()}}
+//!          | {ping, Term}                                -> {ok, Term}
+//! BatchOp  = {sysctl_read, RelPath} | {sysctl_write, RelPath, Value} | {sysctl_list, RelPath}
+//! Target   = self | {ns, [NsPath]} | {pid, OsPid} | {netns, Name}
+//! Result   = ... | {error, {Stage, Reason}}
+//! ```
+//!
+//! Four pieces, none of which does I/O beyond the `Read` it is handed:
+//! - [`frame`]: `{packet,4}` framing with the size cap;
+//! - [`etf_check`]: a structural check of the ETF bytes that bounds nesting,
+//!   element counts and lengths before the term decoder allocates anything;
+//! - [`request`]: ETF to typed [`Request`](crate::dispatch::Request)s;
+//! - [`reply`]: typed [`Outcome`](crate::ops::Outcome)s and errors to ETF.
+//!
+//! Only this layer knows the wire; the layers below work on typed values.
+
+pub mod etf_check;
+pub mod frame;
+pub mod reply;
+pub mod request;
+
+pub use etf_check::{check_etf, EtfError};
+pub use frame::{encode_frame, parse_header, read_frame, FrameError, MAX_FRAME};
+pub use reply::{encode_reply, error_term, outcome_term};
+pub use request::{decode_op, decode_request, decode_target, encode_request, Rejected};

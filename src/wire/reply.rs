@@ -1,0 +1,122 @@
+//! Typed results to ETF: `{Id, Result}` frames, the ready frame, log lines,
+//! and the `{error, {Stage, Reason}}` term of an [`OpError`] (the one place
+//! that maps an error to its term).
+
+use super::frame::encode_frame;
+use crate::error::{errno_name, OpError, Reason, Stage};
+use crate::ops::Outcome;
+use eetf::{Atom, BigInteger, Binary, FixInteger, List, Map, Term, Tuple};
+use std::collections::HashMap;
+
+/// Shorthand for an atom term (atoms are only ever made from fixed names).
+pub fn atom(name: &str) -> Term {
+    Term::from(Atom::from(name))
+}
+
+/// A binary term.
+pub fn bin(b: &[u8]) -> Term {
+    Term::from(Binary::from(b.to_vec()))
+}
+
+/// A non-negative integer as `term_to_binary/1` would encode it.
+pub fn int(v: u64) -> Term {
+    match i32::try_from(v) {
+        Ok(small) => Term::from(FixInteger::from(small)),
+        Err(_) => Term::from(BigInteger::from(v)),
+    }
+}
+
+fn ok(t: Term) -> Term {
+    Term::from(Tuple::from(vec![atom("ok"), t]))
+}
+
+fn list(items: Vec<Term>) -> Term {
+    Term::from(List::from(items))
+}
+
+/// The `{Stage, Reason}` pair of an error.
+fn reason_term(e: &OpError) -> Term {
+    let reason = match &e.reason {
+        Reason::Errno(errno) => atom(&errno_name(*errno)),
+        Reason::Word(w) => atom(w),
+        Reason::Text(t) => bin(t.as_bytes()),
+    };
+    Term::from(Tuple::from(vec![atom(e.stage.name()), reason]))
+}
+
+/// The `{error, {Stage, Reason}}` term.
+pub fn error_term(e: &OpError) -> Term {
+    Term::from(Tuple::from(vec![atom("error"), reason_term(e)]))
+}
+
+/// The result term of an outcome.
+pub fn outcome_term(outcome: &Outcome) -> Term {
+    match outcome {
+        Outcome::Ok => atom("ok"),
+        Outcome::Value(v) => ok(bin(v)),
+        Outcome::Entries(es) => ok(list(
+            es.iter()
+                .map(|(p, v)| Term::from(Tuple::from(vec![bin(p), bin(v)])))
+                .collect(),
+        )),
+        Outcome::Counters(cs) => {
+            let map: HashMap<Term, Term> = cs.iter().map(|(k, v)| (atom(k), int(*v))).collect();
+            ok(Term::from(Map::from(map)))
+        }
+        Outcome::Echo(t) => ok(t.clone()),
+        Outcome::Messages(ms) => ok(list(ms.iter().map(|m| bin(m)).collect())),
+        Outcome::FdSent => ok(atom("fd")),
+        Outcome::Batch(rs) => ok(list(rs.iter().map(outcome_term).collect())),
+        Outcome::ApplyFailed {
+            path,
+            error,
+            rolled_back,
+        } => {
+            let rolled = list(rolled_back.iter().map(|p| bin(p)).collect());
+            let failed = Tuple::from(vec![atom("apply_failed"), bin(path), reason_term(error), rolled]);
+            Term::from(Tuple::from(vec![atom("error"), Term::from(failed)]))
+        }
+        Outcome::Error(e) => error_term(e),
+    }
+}
+
+/// The body of the first frame a port sends: `{0, {ready, Version}}`.
+pub fn ready_term(version: &str) -> Term {
+    Term::from(Tuple::from(vec![atom("ready"), bin(version.as_bytes())]))
+}
+
+/// `{log, Level, Text}`, sent with id 0.
+pub fn log_term(level: &str, text: &str) -> Term {
+    Term::from(Tuple::from(vec![atom("log"), atom(level), bin(text.as_bytes())]))
+}
+
+/// Encode `{Id, Result}` for an outcome as one complete frame (length
+/// prefix included), appended to `out`.
+pub fn encode_reply(id: u64, outcome: &Outcome, out: &mut Vec<u8>) {
+    encode_term_frame(id, outcome_term(outcome), out)
+}
+
+/// Encode `{Id, Term}` as one complete frame appended to `out`.
+pub fn encode_term_frame(id: u64, term: Term, out: &mut Vec<u8>) {
+    let term = Term::from(Tuple::from(vec![int(id), term]));
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    if term.encode(&mut *out).is_err() {
+        // Encoding into a Vec cannot fail for the terms built above; if it
+        // ever did, send a well-formed error instead of a torn frame.
+        out.truncate(start + 4);
+        let fallback = Term::from(Tuple::from(vec![
+            int(id),
+            error_term(&OpError::word(Stage::Decode, "encode")),
+        ]));
+        let _ = fallback.encode(&mut *out);
+    }
+    let len = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// Pass on a frame body made elsewhere (a namespace helper's reply) as one
+/// frame appended to `out`.
+pub fn encode_relayed(body: &[u8], out: &mut Vec<u8>) {
+    encode_frame(body, out)
+}

@@ -1,0 +1,339 @@
+//! ETF terms to typed requests: `{Id, Op}` frames ([`decode_request`]), bare
+//! ops (C-node mode, [`decode_op`]) and targets. Decoding rejects extra or
+//! wrong fields; atoms are only compared, never made from input. The
+//! reverse, [`encode_request`], is what a namespace helper is sent when the
+//! request did not arrive as a frame.
+
+use super::etf_check::check_etf;
+use super::reply::{atom, bin, int};
+use crate::dispatch::{BatchOp, Op, Request, MAX_BATCH};
+use crate::error::{OpError, Stage};
+use crate::ns::Target;
+use eetf::{BigInteger, Binary, FixInteger, List, Term, Tuple};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// A request that could not be decoded: the error and, when it could be
+/// read, the id to answer (0 otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub id: u64,
+    pub error: OpError,
+}
+
+/// Decode one frame body into a request.
+pub fn decode_request(bytes: &[u8]) -> Result<Request, Rejected> {
+    let reject = |id, word| Rejected {
+        id,
+        error: OpError::word(Stage::Decode, word),
+    };
+    check_etf(bytes).map_err(|_| reject(0, "badterm"))?;
+    let term = Term::decode(bytes).map_err(|_| reject(0, "badterm"))?;
+    let Term::Tuple(Tuple { elements }) = term else {
+        return Err(reject(0, "badframe"));
+    };
+    let [id, op]: [Term; 2] = elements.try_into().map_err(|_| reject(0, "badframe"))?;
+    let id = as_u64(&id).ok_or_else(|| reject(0, "badframe"))?;
+    let op = decode_op(op).map_err(|error| Rejected { id, error })?;
+    Ok(Request { id, op })
+}
+
+/// Decode an op term (the `Op` of `{Id, Op}`; C-node mode gets it bare).
+pub fn decode_op(term: Term) -> Result<Op, OpError> {
+    let unknown = || OpError::badarg("op");
+    match term {
+        Term::Atom(a) => match a.name.as_str() {
+            "version" => Ok(Op::Version),
+            "stats" => Ok(Op::Stats),
+            _ => Err(unknown()),
+        },
+        Term::Tuple(Tuple { elements }) => {
+            let mut it = elements.into_iter();
+            let tag = match it.next() {
+                Some(Term::Atom(a)) => a.name,
+                _ => return Err(unknown()),
+            };
+            let args: Vec<Term> = it.collect();
+            match (tag.as_str(), args.len()) {
+                ("sysctl_read", 2) => {
+                    let [p, t] = arr(args)?;
+                    Ok(Op::SysctlRead {
+                        path: binary(p, "path")?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("sysctl_write", 3) => {
+                    let [p, v, t] = arr(args)?;
+                    Ok(Op::SysctlWrite {
+                        path: binary(p, "path")?,
+                        value: binary(v, "value")?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("sysctl_list", 2) => {
+                    let [p, t] = arr(args)?;
+                    Ok(Op::SysctlList {
+                        path: binary(p, "path")?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("netlink_open", 3) => {
+                    let [p, g, t] = arr(args)?;
+                    Ok(Op::NetlinkOpen {
+                        protocol: int_in(&p, 0, 31, "protocol")?,
+                        groups: as_u64(&g)
+                            .and_then(|g| u32::try_from(g).ok())
+                            .ok_or(OpError::badarg("groups"))?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("socket_open", 4) => {
+                    let [d, ty, p, t] = arr(args)?;
+                    Ok(Op::SocketOpen {
+                        domain: int_in(&d, 0, 63, "domain")?,
+                        ty: int_in(&ty, 0, 15, "type")?,
+                        protocol: int_in(&p, 0, 65535, "protocol")?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("netlink_call", 3) => {
+                    let [p, m, t] = arr(args)?;
+                    Ok(Op::NetlinkCall {
+                        protocol: int_in(&p, 0, 31, "protocol")?,
+                        msg: binary(m, "msg")?,
+                        target: decode_target(t)?,
+                    })
+                }
+                ("batch", 2) => {
+                    let [t, ops] = arr(args)?;
+                    let target = decode_target(t)?;
+                    let Term::List(List { elements }) = ops else {
+                        return Err(OpError::badarg("batch"));
+                    };
+                    if elements.len() > MAX_BATCH {
+                        return Err(OpError::badarg("batch"));
+                    }
+                    let ops = elements.into_iter().map(decode_batch_op).collect::<Result<_, _>>()?;
+                    Ok(Op::Batch { target, ops })
+                }
+                ("sysctl_apply", 2) => {
+                    let [t, settings] = arr(args)?;
+                    let target = decode_target(t)?;
+                    let bad = || OpError::badarg("settings");
+                    let Term::List(List { elements }) = settings else {
+                        return Err(bad());
+                    };
+                    if elements.len() > MAX_BATCH {
+                        return Err(bad());
+                    }
+                    let settings = elements
+                        .into_iter()
+                        .map(|e| match e {
+                            Term::Tuple(Tuple { elements }) => {
+                                let [p, v]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+                                Ok((binary(p, "path")?, binary(v, "value")?))
+                            }
+                            _ => Err(bad()),
+                        })
+                        .collect::<Result<_, _>>()?;
+                    Ok(Op::Apply { target, settings })
+                }
+                ("ping", 1) => {
+                    let [payload] = arr(args)?;
+                    Ok(Op::Ping(payload))
+                }
+                (
+                    "sysctl_read" | "sysctl_write" | "sysctl_list" | "netlink_open" | "socket_open" | "batch"
+                    | "sysctl_apply" | "netlink_call" | "ping",
+                    _,
+                ) => Err(OpError::badarg("arity")),
+                _ => Err(unknown()),
+            }
+        }
+        _ => Err(unknown()),
+    }
+}
+
+fn decode_batch_op(t: Term) -> Result<BatchOp, OpError> {
+    let bad = || OpError::badarg("batch");
+    let Term::Tuple(Tuple { elements }) = t else {
+        return Err(bad());
+    };
+    let mut it = elements.into_iter();
+    let Some(Term::Atom(tag)) = it.next() else {
+        return Err(bad());
+    };
+    let args: Vec<Term> = it.collect();
+    match (tag.name.as_str(), args.len()) {
+        ("sysctl_read", 1) => {
+            let [p] = arr(args)?;
+            Ok(BatchOp::Read(binary(p, "path")?))
+        }
+        ("sysctl_write", 2) => {
+            let [p, v] = arr(args)?;
+            Ok(BatchOp::Write(binary(p, "path")?, binary(v, "value")?))
+        }
+        ("sysctl_list", 1) => {
+            let [p] = arr(args)?;
+            Ok(BatchOp::List(binary(p, "path")?))
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn arr<const N: usize>(v: Vec<Term>) -> Result<[Term; N], OpError> {
+    v.try_into().map_err(|_| OpError::badarg("arity"))
+}
+
+fn binary(t: Term, what: &'static str) -> Result<Vec<u8>, OpError> {
+    match t {
+        Term::Binary(Binary { bytes }) => Ok(bytes),
+        _ => Err(OpError::badarg(what)),
+    }
+}
+
+fn int_in(t: &Term, min: i32, max: i32, what: &'static str) -> Result<i32, OpError> {
+    match t {
+        Term::FixInteger(FixInteger { value }) if (min..=max).contains(value) => Ok(*value),
+        _ => Err(OpError::badarg(what)),
+    }
+}
+
+fn as_u64(t: &Term) -> Option<u64> {
+    match t {
+        Term::FixInteger(FixInteger { value }) => u64::try_from(*value).ok(),
+        Term::BigInteger(BigInteger { value }) => u64::try_from(value).ok(),
+        _ => None,
+    }
+}
+
+/// Decode a target term.
+pub fn decode_target(t: Term) -> Result<Target, OpError> {
+    let bad = || OpError::badarg("target");
+    match t {
+        Term::Atom(a) if a.name == "self" => Ok(Target::Current),
+        Term::Tuple(Tuple { elements }) => {
+            let [tag, arg]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+            let Term::Atom(tag) = tag else {
+                return Err(bad());
+            };
+            match (tag.name.as_str(), arg) {
+                ("pid", Term::FixInteger(FixInteger { value })) if value > 0 => Ok(Target::Pid(value)),
+                ("netns", Term::Binary(Binary { bytes })) => {
+                    let name = String::from_utf8(bytes).map_err(|_| bad())?;
+                    Ok(Target::Netns(name))
+                }
+                ("ns", list) => {
+                    let items = match list {
+                        Term::List(List { elements }) => elements,
+                        _ => return Err(bad()),
+                    };
+                    items
+                        .into_iter()
+                        .map(|i| match i {
+                            Term::Binary(Binary { bytes }) => Ok(PathBuf::from(OsString::from_vec(bytes))),
+                            _ => Err(bad()),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Target::Ns)
+                }
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Encode a request as the frame body `{Id, Op}` that [`decode_request`]
+/// reads back to the same request.
+pub fn encode_request(req: &Request) -> Vec<u8> {
+    let term = Term::from(Tuple::from(vec![int(req.id), op_term(&req.op)]));
+    let mut out = Vec::with_capacity(128);
+    // Encoding into a Vec cannot fail for the terms built here.
+    let _ = term.encode(&mut out);
+    out
+}
+
+fn tuple(elements: Vec<Term>) -> Term {
+    Term::from(Tuple::from(elements))
+}
+
+fn small(v: i32) -> Term {
+    Term::from(FixInteger::from(v))
+}
+
+fn op_term(op: &Op) -> Term {
+    match op {
+        Op::SysctlRead { path, target } => tuple(vec![atom("sysctl_read"), bin(path), target_term(target)]),
+        Op::SysctlWrite { path, value, target } => {
+            tuple(vec![atom("sysctl_write"), bin(path), bin(value), target_term(target)])
+        }
+        Op::SysctlList { path, target } => tuple(vec![atom("sysctl_list"), bin(path), target_term(target)]),
+        Op::NetlinkOpen {
+            protocol,
+            groups,
+            target,
+        } => tuple(vec![
+            atom("netlink_open"),
+            small(*protocol),
+            int(u64::from(*groups)),
+            target_term(target),
+        ]),
+        Op::SocketOpen {
+            domain,
+            ty,
+            protocol,
+            target,
+        } => tuple(vec![
+            atom("socket_open"),
+            small(*domain),
+            small(*ty),
+            small(*protocol),
+            target_term(target),
+        ]),
+        Op::NetlinkCall { protocol, msg, target } => tuple(vec![
+            atom("netlink_call"),
+            small(*protocol),
+            bin(msg),
+            target_term(target),
+        ]),
+        Op::Batch { target, ops } => {
+            let steps = ops
+                .iter()
+                .map(|op| match op {
+                    BatchOp::Read(p) => tuple(vec![atom("sysctl_read"), bin(p)]),
+                    BatchOp::Write(p, v) => tuple(vec![atom("sysctl_write"), bin(p), bin(v)]),
+                    BatchOp::List(p) => tuple(vec![atom("sysctl_list"), bin(p)]),
+                })
+                .collect::<Vec<_>>();
+            tuple(vec![atom("batch"), target_term(target), Term::from(List::from(steps))])
+        }
+        Op::Apply { target, settings } => {
+            let pairs = settings
+                .iter()
+                .map(|(p, v)| tuple(vec![bin(p), bin(v)]))
+                .collect::<Vec<_>>();
+            tuple(vec![
+                atom("sysctl_apply"),
+                target_term(target),
+                Term::from(List::from(pairs)),
+            ])
+        }
+        Op::Version => atom("version"),
+        Op::Stats => atom("stats"),
+        Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),
+    }
+}
+
+fn target_term(target: &Target) -> Term {
+    match target {
+        Target::Current => atom("self"),
+        Target::Pid(pid) => tuple(vec![atom("pid"), small(*pid)]),
+        Target::Netns(name) => tuple(vec![atom("netns"), bin(name.as_bytes())]),
+        Target::Ns(paths) => {
+            let paths = paths.iter().map(|p| bin(p.as_os_str().as_bytes())).collect::<Vec<_>>();
+            tuple(vec![atom("ns"), Term::from(List::from(paths))])
+        }
+    }
+}

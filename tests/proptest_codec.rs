@@ -221,19 +221,29 @@ fn any_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The term `linx_port` sends for a target.
+fn target(t: &Target) -> Term {
+    match t {
+        Target::Current => atom("self"),
+        Target::Ns(ps) => tuple(vec![
+            atom("ns"),
+            list(ps.iter().map(|p| bin(p.as_os_str().as_bytes())).collect()),
+        ]),
+        Target::Pid(p) => tuple(vec![atom("pid"), int(i128::from(*p))]),
+        Target::Netns(n) => tuple(vec![atom("netns"), bin(n.as_bytes())]),
+    }
+}
+
+/// `{Tag, Int..., Target}`.
+fn with_ints(tag: &str, ints: &[i128], t: &Target) -> Term {
+    let mut elements = vec![atom(tag)];
+    elements.extend(ints.iter().map(|i| int(*i)));
+    elements.push(target(t));
+    tuple(elements)
+}
+
 /// The term `linx_port` sends for a request (see `erlang/linx_port.erl`).
 fn request_term(req: &Request) -> Term {
-    fn target(t: &Target) -> Term {
-        match t {
-            Target::Current => atom("self"),
-            Target::Ns(ps) => tuple(vec![
-                atom("ns"),
-                list(ps.iter().map(|p| bin(p.as_os_str().as_bytes())).collect()),
-            ]),
-            Target::Pid(p) => tuple(vec![atom("pid"), int(i128::from(*p))]),
-            Target::Netns(n) => tuple(vec![atom("netns"), bin(n.as_bytes())]),
-        }
-    }
     let op = match &req.op {
         Op::SysctlRead { path, target: t } => tuple(vec![atom("sysctl_read"), bin(path), target(t)]),
         Op::SysctlWrite { path, value, target: t } => {
@@ -244,24 +254,13 @@ fn request_term(req: &Request) -> Term {
             protocol,
             groups,
             target: t,
-        } => tuple(vec![
-            atom("netlink_open"),
-            int(i128::from(*protocol)),
-            int(i128::from(*groups)),
-            target(t),
-        ]),
+        } => with_ints("netlink_open", &[i128::from(*protocol), i128::from(*groups)], t),
         Op::SocketOpen {
             domain,
             ty,
             protocol,
             target: t,
-        } => tuple(vec![
-            atom("socket_open"),
-            int(i128::from(*domain)),
-            int(i128::from(*ty)),
-            int(i128::from(*protocol)),
-            target(t),
-        ]),
+        } => with_ints("socket_open", &[(*domain).into(), (*ty).into(), (*protocol).into()], t),
         Op::Batch { target: t, ops } => tuple(vec![
             atom("batch"),
             target(t),

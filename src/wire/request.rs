@@ -56,11 +56,12 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
             };
             let args: Vec<Term> = it.collect();
             match (tag.as_str(), args.len()) {
-                ("sysctl_read", 2) => {
+                ("sysctl_read" | "sysctl_list", 2) => {
                     let [p, t] = arr(args)?;
-                    Ok(Op::SysctlRead {
-                        path: binary(p, "path")?,
-                        target: decode_target(t)?,
+                    let (path, target) = (binary(p, "path")?, decode_target(t)?);
+                    Ok(match tag.as_str() {
+                        "sysctl_read" => Op::SysctlRead { path, target },
+                        _ => Op::SysctlList { path, target },
                     })
                 }
                 ("sysctl_write", 3) => {
@@ -68,13 +69,6 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                     Ok(Op::SysctlWrite {
                         path: binary(p, "path")?,
                         value: binary(v, "value")?,
-                        target: decode_target(t)?,
-                    })
-                }
-                ("sysctl_list", 2) => {
-                    let [p, t] = arr(args)?;
-                    Ok(Op::SysctlList {
-                        path: binary(p, "path")?,
                         target: decode_target(t)?,
                     })
                 }

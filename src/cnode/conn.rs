@@ -1,5 +1,5 @@
 //! One connection after its handshake: a task that reads distribution
-//! messages and serves them, and the connection's sending side ([`Out`]).
+//! messages and serves them; replies leave through the connection's [`Out`].
 //!
 //! Requests are decoded and dispatched on the connection's task; what
 //! needs no worker (`version`, `stats`, `ping`, `os_pid`) is answered
@@ -9,6 +9,7 @@
 //! not take at once waits for the connection's writer task.
 
 use super::dist::{check_dist, cnode_op, control_name, frame, gen_call, noproc, tagged, CnodeOp, PASS_THROUGH};
+use super::out::Out;
 use super::router::Route;
 use super::{Shared, SERVICE_NAME};
 use crate::dispatch::Request;
@@ -20,23 +21,16 @@ use crate::wire;
 use eetf::{FixInteger, Term, Tuple};
 use erl_dist::message::{Message, RecvError};
 use erl_dist::term::PidOrAtom;
-use nix::errno::Errno;
-use nix::sys::socket::{send, shutdown, MsgFlags, Shutdown};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 /// Largest distribution message accepted: a request frame's limit plus
 /// room for the control message.
 pub const MAX_DIST_FRAME: usize = wire::MAX_FRAME + 64 * 1024;
-/// Most bytes waiting to be written to one connection; a peer that lets
-/// more pile up is not reading, and is disconnected.
-const MAX_PENDING: usize = 64 << 20;
 
 /// Why a connection ended (other than the peer closing it).
 #[derive(Debug, thiserror::Error)]
@@ -55,16 +49,7 @@ pub enum ConnError {
 /// still waiting for.
 pub async fn serve(shared: Arc<Shared>, stream: TcpStream, aliases: bool) -> Result<(), ConnError> {
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
-    // Our own descriptor of the socket: threads that finish requests write
-    // through it, and it stays valid (not reused) as long as `Out` lives.
-    let fd = stream.as_fd().try_clone_to_owned()?;
-    let (reader, writer) = stream.into_split();
-    let out = Arc::new(Out {
-        fd,
-        state: Mutex::new(OutState::default()),
-        more: Notify::new(),
-    });
-    let writing = tokio::spawn(Arc::clone(&out).write_loop(writer));
+    let (out, reader, writing) = Out::start(stream)?;
     let mut c = Conn {
         shared: &shared,
         conn,
@@ -76,110 +61,6 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, aliases: bool) -> Res
     out.close();
     let _ = writing.await;
     why
-}
-
-/// The sending side of one connection, shared by its task, its writer
-/// task and every thread that finishes one of its requests.
-pub struct Out {
-    /// A duplicate of the connection's socket.
-    fd: OwnedFd,
-    state: Mutex<OutState>,
-    /// Signalled when `pending` gets bytes or the connection closes.
-    more: Notify,
-}
-
-#[derive(Default)]
-struct OutState {
-    /// Bytes the socket did not take at once, in order.
-    pending: Vec<u8>,
-    /// The writer task holds bytes taken from `pending`.
-    writing: bool,
-    closed: bool,
-}
-
-impl Out {
-    fn lock(&self) -> MutexGuard<'_, OutState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Send one frame: straight to the socket when nothing waits before
-    /// it, else after what waits. A peer that lets [`MAX_PENDING`] bytes
-    /// pile up is not reading and is disconnected.
-    pub fn send(&self, frame: &[u8]) {
-        let mut st = self.lock();
-        if st.closed {
-            return;
-        }
-        let mut rest = frame;
-        if !st.writing && st.pending.is_empty() {
-            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
-            match send(self.fd.as_raw_fd(), frame, flags) {
-                Ok(n) if n == frame.len() => return,
-                Ok(n) => rest = &frame[n..],
-                Err(Errno::EAGAIN | Errno::EINTR) => {}
-                Err(_) => {
-                    // Broken: the reader sees it too and ends the connection.
-                    drop(st);
-                    return self.close();
-                }
-            }
-        }
-        if st.pending.len() + rest.len() > MAX_PENDING {
-            drop(st);
-            eprintln!("linx_port: a peer does not read its replies ({MAX_PENDING} bytes queued); disconnecting it");
-            return self.close();
-        }
-        st.pending.extend_from_slice(rest);
-        drop(st);
-        self.more.notify_one();
-    }
-
-    /// Stop writing and shut the socket down (which also ends the reader).
-    fn close(&self) {
-        let mut st = self.lock();
-        if !st.closed {
-            st.closed = true;
-            let _ = shutdown(self.fd.as_raw_fd(), Shutdown::Both);
-        }
-        drop(st);
-        self.more.notify_one();
-    }
-
-    /// Write what [`Out::send`] could not, in order.
-    async fn write_loop(self: Arc<Self>, mut writer: OwnedWriteHalf) {
-        loop {
-            match self.take_pending() {
-                Pending::Closed => return,
-                Pending::Nothing => self.more.notified().await,
-                Pending::Bytes(buf) => {
-                    if writer.write_all(&buf).await.is_err() {
-                        return self.close();
-                    }
-                }
-            }
-        }
-    }
-
-    /// Take what waits to be written, marking the writer busy with it (or
-    /// idle, when nothing waits).
-    fn take_pending(&self) -> Pending {
-        let mut st = self.lock();
-        if st.closed {
-            return Pending::Closed;
-        }
-        st.writing = !st.pending.is_empty();
-        if st.writing {
-            Pending::Bytes(std::mem::take(&mut st.pending))
-        } else {
-            Pending::Nothing
-        }
-    }
-}
-
-enum Pending {
-    Closed,
-    Nothing,
-    Bytes(Vec<u8>),
 }
 
 struct Conn<'a> {

@@ -58,7 +58,8 @@
 //! - [`config`]: node name, cookie file, listening address.
 //! - [`epmd`]: registration with epmd, renewed when epmd restarts.
 //! - [`accept`]: the connection limit (a semaphore) and the handshake.
-//! - [`conn`]: one connection: reading, serving, writing.
+//! - [`conn`]: one connection: reading and serving its messages.
+//! - [`out`]: a connection's sending side, written from any thread.
 //! - [`dist`]: distribution messages: the ETF check, frames, calls, C-node ops.
 //! - [`router`]: request ids to callers; the dispatcher's sink.
 
@@ -67,6 +68,7 @@ pub mod config;
 pub mod conn;
 pub mod dist;
 pub mod epmd;
+pub mod out;
 pub mod router;
 
 pub use config::{config_from_args, default_listen, read_cookie, Config, StartError};

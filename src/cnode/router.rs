@@ -5,8 +5,8 @@
 //! straight to the connection's socket. When a connection ends its routes
 //! are dropped: nothing is sent for them.
 
-use super::conn::Out;
 use super::dist::{frame, tagged, Dest};
+use super::out::Out;
 use crate::error::{OpError, Stage};
 use crate::ns::helper::Frame;
 use crate::ns::Sink;

@@ -2,6 +2,7 @@
 //! decodes them; policy and dispatch read them).
 
 use crate::ns::Target;
+pub use crate::ops::BatchOp;
 use eetf::Term;
 
 /// One operation, decoded and type-checked (paths are checked by `sysctl`).
@@ -54,14 +55,6 @@ pub enum Op {
 
 /// Most ops in one batch.
 pub const MAX_BATCH: usize = 10_000;
-
-/// One step of a batch, run in the batch's target.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BatchOp {
-    Read(Vec<u8>),
-    Write(Vec<u8>, Vec<u8>),
-    List(Vec<u8>),
-}
 
 impl Op {
     /// The target the op runs in, if it has one.

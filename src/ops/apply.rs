@@ -1,8 +1,7 @@
 //! Several sysctls in one namespace visit: a batch (each step answered on
 //! its own) and apply (all or nothing, restoring on the first failure).
 
-use super::{sysctl, Ctx, Outcome};
-use crate::dispatch::BatchOp;
+use super::{sysctl, BatchOp, Ctx, Outcome};
 use crate::error::OpError;
 
 /// Run the steps of a batch in order; a step's failure is its own result,

@@ -19,6 +19,14 @@ use eetf::Term;
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+/// One step of a batch, run in the batch's target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchOp {
+    Read(Vec<u8>),
+    Write(Vec<u8>, Vec<u8>),
+    List(Vec<u8>),
+}
+
 /// What an op produced: a typed result, encoded by whoever answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

@@ -39,9 +39,9 @@ init_per_suite(Config) ->
         ok -> ok;
         {error, {already_loaded, linx}} -> ok
     end,
-    %% Loading linx_port creates the atoms the program's replies use, so
-    %% that they decode with [safe].
-    {module, linx_port} = code:ensure_loaded(linx_port),
+    %% The atoms the program's replies use must exist for them to decode
+    %% with [safe], as linx_port makes sure when it starts.
+    ok = linx_wire:ensure_atoms(),
     Netns = linx_ct_ns:unique("linx-fuzz"),
     case linx_ct_ns:netns_add(Netns) of
         ok -> [{netns, list_to_binary(Netns)} | Config];

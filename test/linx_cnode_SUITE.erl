@@ -17,7 +17,7 @@
          netlink_open_same_host/1, netlink_open_other_host/1,
          bad_fd_channel/1, unreachable/1, wrong_cookie/1, loopback_only/1,
          ticks_keep_the_connection/1, caller_node_goes_down/1,
-         kill_under_load_and_restart/1]).
+         kill_under_load_and_restart/1, cnode_requests_counted/1]).
 
 %% Run on the peer node.
 -export([plain_request/2, call_timed/3, stay_connected/2, load/4,
@@ -36,7 +36,7 @@ groups() ->
        netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
        bad_fd_channel, unreachable, wrong_cookie, loopback_only,
        ticks_keep_the_connection, caller_node_goes_down,
-       kill_under_load_and_restart]}].
+       kill_under_load_and_restart, cnode_requests_counted]}].
 
 %%====================================================================
 %% Set-up: epmd, a distributed CT node, the C-node, a peer, a netns
@@ -329,6 +329,20 @@ netlink_open_same_host(Config) ->
     {error, #{op := netlink_open, stage := socket, errno := eprotonosupport}} =
         on_peer(Config, linx_netlink, open, [31, in_ns(Config)]).
 
+%% Requests through a C-node are counted in linx:stats/0 of the calling
+%% node, as local ones are: reads, their errors and socket opens.
+cnode_requests_counted(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    #{requests := R0, errors := E0} = linx_stats:snapshot(),
+    {ok, _} = linx_sysctl:read("kernel.ostype", via(Config)),
+    {error, #{errno := enoent}} = linx_sysctl:read("kernel.no_such_key", via(Config)),
+    {ok, S} = linx_netlink:open(route, via(Config)),
+    ok = socket:close(S),
+    #{requests := R1, errors := E1} = linx_stats:snapshot(),
+    2 = maps:get(sysctl_read, R1, 0) - maps:get(sysctl_read, R0, 0),
+    1 = maps:get(netlink_open, R1, 0) - maps:get(netlink_open, R0, 0),
+    1 = maps:get({read, enoent}, E1, 0) - maps:get({read, enoent}, E0, 0).
+
 open_and_dump(Protocol, Opts) ->
     case linx_netlink:open(Protocol, Opts) of
         {ok, S} ->
@@ -376,8 +390,11 @@ wrong_cookie(Config) ->
     after
         peer:stop(Bad)
     end,
-    {_, Log} = holder_state(),
-    true = lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log),
+    %% The C-node's log line comes through its holder in its own time.
+    ok = linx_ct_ns:wait_until(fun() ->
+                                       {_, Log} = holder_state(),
+                                       lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log)
+                               end, 5000),
     %% The right cookie still works.
     {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]).
 

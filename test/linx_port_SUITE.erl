@@ -9,12 +9,13 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([kill_with_waiting_callers/1, restarted_port_serves/1,
          malformed_frames/1, oversized_frame/1, out_of_order_replies/1,
-         info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1]).
+         info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1,
+         timed_out_replies_not_left_behind/1]).
 
 all() ->
     [kill_with_waiting_callers, restarted_port_serves, malformed_frames,
      oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts,
-     kill_with_socket_opens_in_flight].
+     kill_with_socket_opens_in_flight, timed_out_replies_not_left_behind].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(linx),
@@ -238,3 +239,25 @@ info_and_stats(_Config) ->
     {ok, #{requests := N, workers := W}} = linx_port:request(stats),
     true = N > 0,
     true = W >= 0.
+
+%% Requests that time out while their replies are on the way leave nothing
+%% in the caller's mailbox: with timeouts of 0 to 2 ms most time out, and
+%% some replies arrive just as their caller gives up.
+timed_out_replies_not_left_behind(_Config) ->
+    Self = self(),
+    Callers = [spawn_link(fun() ->
+                   Results = [linx_port:request({sysctl_read, <<"kernel/ostype">>, self}, T rem 3)
+                              || T <- lists:seq(1, 600)],
+                   %% A reply can no longer arrive once its caller gave up
+                   %% (the alias is gone), so whatever came is here now.
+                   {messages, Left} = process_info(self(), messages),
+                   Self ! {done, self(), length([R || {error, timeout} = R <- Results]), Left}
+               end) || _ <- lists:seq(1, 8)],
+    TimedOut = [receive
+                    {done, C, N, Left} ->
+                        [] = Left,
+                        N
+                after 60000 ->
+                    ct:fail({caller_not_done, C})
+                end || C <- Callers],
+    true = lists:sum(TimedOut) > 0.

@@ -185,21 +185,10 @@
 %% `domain', `type' and `in' are as the caller gave them.
 
 -type error_reason() :: error_info()
-                      | timeout
-                      | not_running
-                      | {port_exited, term()}
-                      | {nodedown, node()}
-                      | {netlink_open | socket_open, remote}
-                      | {bad_via, term()}
-                      | {bad_message, term()}
-                      | {bad_protocol, term()}
-                      | {bad_groups, term()}
-                      | {bad_rcvbuf, term()}
-                      | {bad_domain, term()}
-                      | {bad_type, term()}
-                      | {bad_in, term()}
-                      | {bad_option, term()}
-                      | {unexpected_reply, term()}
+                      | linx_error:reason()
+                      | linx_opts:error()
+                      | {bad_message | bad_protocol | bad_groups | bad_rcvbuf
+                         | bad_domain | bad_type, term()}
                       | term().
 
 -define(AF_NETLINK, 16).
@@ -257,13 +246,8 @@ open_fd(Protocol, Opts) ->
 %% Returns `{error, ebadf}' when `Fd' is not open and `{error, enotsock}'
 %% when it is not a socket (nothing is closed then). Never give it the
 %% descriptor of a socket something else still uses, such as one inside a
-%% `socket:socket()'.
-%%
-%% OTP's `socket:close/1' leaves open a descriptor adopted with
-%% `socket:open(Fd, #{dup => false})'. The descriptor is instead adopted
-%% (unregistered, never used) in a short-lived process that then drops it:
-%% the socket resource's destructor closes a descriptor that was never
-%% used, and that has happened by the time the process is gone.
+%% `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how it is
+%% closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
       Reason :: ebadf | enotsock | {bad_fd, term()} | term().
 close_fd(Fd) ->

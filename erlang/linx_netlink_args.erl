@@ -56,8 +56,10 @@
 -spec netlink_open(term(), term(), socket | fd) ->
           {ok, req(), 0..31, 0..16#ffffffff} | {error, term()}.
 netlink_open(Protocol, Opts, Mode) ->
-    case {protocol_number(Protocol), linx_opts:options(Opts)} of
-        {{ok, ProtoInt}, {ok, Map, In, Target, Timeout, Via}} ->
+    Checked = [protocol_number(Protocol), linx_opts:options(Opts)],
+    case first_error(Checked) of
+        ok ->
+            [{ok, ProtoInt}, {ok, Map, In, Target, Timeout, Via}] = Checked,
             Groups = maps:get(groups, Map, 0),
             case {split_groups(Groups), rcvbuf(Map, Mode)} of
                 {{ok, _Mask, [_ | _]}, _} when Mode =:= fd ->
@@ -65,14 +67,10 @@ netlink_open(Protocol, Opts, Mode) ->
                 {{ok, Mask, Extra}, {ok, RcvBuf}} ->
                     Req = req(netlink_open, Protocol, In, Target, Timeout, Via),
                     {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
-                {{error, _} = Error, _} ->
-                    Error;
-                {_, {error, _} = Error} ->
-                    Error
+                {Groups1, RcvBuf1} ->
+                    first_error([Groups1, RcvBuf1])
             end;
-        {{error, _} = Error, _} ->
-            Error;
-        {_, {error, _} = Error} ->
+        Error ->
             Error
     end.
 
@@ -81,25 +79,19 @@ netlink_open(Protocol, Opts, Mode) ->
           {ok, req(), non_neg_integer(), non_neg_integer(), non_neg_integer()}
         | {error, term()}.
 socket_open(Domain, Type, Protocol, Opts) ->
-    case {domain_number(Domain), type_number(Type), socket_protocol_number(Protocol)} of
-        {{ok, D}, {ok, T}, {ok, P}} ->
-            case linx_opts:options(Opts) of
-                {ok, Map, In, Target, Timeout, Via} ->
-                    case rcvbuf(Map, socket) of
-                        {ok, RcvBuf} ->
-                            Req = req(socket_open, Protocol, In, Target, Timeout, Via),
-                            {ok, Req#{domain => Domain, type => Type, rcvbuf := RcvBuf}, D, T, P};
-                        {error, _} = Error ->
-                            Error
-                    end;
+    Checked = [domain_number(Domain), type_number(Type), socket_protocol_number(Protocol),
+               linx_opts:options(Opts)],
+    case first_error(Checked) of
+        ok ->
+            [{ok, D}, {ok, T}, {ok, P}, {ok, Map, In, Target, Timeout, Via}] = Checked,
+            case rcvbuf(Map, socket) of
+                {ok, RcvBuf} ->
+                    Req = req(socket_open, Protocol, In, Target, Timeout, Via),
+                    {ok, Req#{domain => Domain, type => Type, rcvbuf := RcvBuf}, D, T, P};
                 {error, _} = Error ->
                     Error
             end;
-        {{error, _} = Error, _, _} ->
-            Error;
-        {_, {error, _} = Error, _} ->
-            Error;
-        {_, _, {error, _} = Error} ->
+        Error ->
             Error
     end.
 
@@ -108,18 +100,13 @@ socket_open(Domain, Type, Protocol, Opts) ->
 -spec netlink_call(term(), term(), term()) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
-    case {protocol_number(Protocol), message_binary(Msg)} of
-        {{ok, ProtoInt}, {ok, Bin}} ->
-            case linx_opts:options(Opts) of
-                {ok, _Map, In, Target, Timeout, Via} ->
-                    {ok, req(netlink_call, Protocol, In, Target, Timeout, Via), ProtoInt, Bin};
-                {error, _} = Error ->
-                    Error
-            end;
-        {{error, _} = Error, _} ->
-            Error;
-        {_, error} ->
-            {error, {bad_message, Msg}}
+    Checked = [protocol_number(Protocol), message(Msg), linx_opts:options(Opts)],
+    case first_error(Checked) of
+        ok ->
+            [{ok, ProtoInt}, {ok, Bin}, {ok, _Map, In, Target, Timeout, Via}] = Checked,
+            {ok, req(netlink_call, Protocol, In, Target, Timeout, Via), ProtoInt, Bin};
+        Error ->
+            Error
     end.
 
 %%====================================================================
@@ -129,26 +116,20 @@ netlink_call(Protocol, Msg, Opts) ->
 %% @doc Returns the number of a netlink protocol given by name or number.
 -spec protocol_number(term()) ->
           {ok, 0..31} | {error, {bad_protocol, term()}}.
-protocol_number(P) when is_integer(P), P >= 0, P =< 31 ->
-    {ok, P};
 protocol_number(P) ->
-    named(P, ?PROTOCOLS, bad_protocol).
+    number(P, 31, ?PROTOCOLS, bad_protocol).
 
 %% @doc Returns the number of an address family given by name or number.
 -spec domain_number(term()) ->
           {ok, non_neg_integer()} | {error, {bad_domain, term()}}.
-domain_number(D) when is_integer(D), D >= 0, D =< ?MAX_INT ->
-    {ok, D};
 domain_number(D) ->
-    named(D, ?DOMAINS, bad_domain).
+    number(D, ?MAX_INT, ?DOMAINS, bad_domain).
 
 %% @doc Returns the number of a socket type given by name or number.
 -spec type_number(term()) ->
           {ok, non_neg_integer()} | {error, {bad_type, term()}}.
-type_number(T) when is_integer(T), T >= 0, T =< ?MAX_INT ->
-    {ok, T};
 type_number(T) ->
-    named(T, ?TYPES, bad_type).
+    number(T, ?MAX_INT, ?TYPES, bad_type).
 
 %% @doc Returns the number of a socket protocol given by name or number.
 %% `{ethertype, E}' is `E' in network byte order, as packet sockets want
@@ -158,10 +139,8 @@ type_number(T) ->
 socket_protocol_number({ethertype, E}) when is_integer(E), E >= 0, E =< 16#ffff ->
     <<Swapped:16/native>> = <<E:16/big>>,
     {ok, Swapped};
-socket_protocol_number(P) when is_integer(P), P >= 0, P =< ?MAX_INT ->
-    {ok, P};
 socket_protocol_number(P) ->
-    named(P, ?SOCKET_PROTOCOLS, bad_protocol).
+    number(P, ?MAX_INT, ?SOCKET_PROTOCOLS, bad_protocol).
 
 %% @doc The type a descriptor is adopted with: its name when OTP has one.
 -spec adopt_type(non_neg_integer()) ->
@@ -172,14 +151,8 @@ adopt_type(T) ->
         [] -> T
     end.
 
-%% @doc Splits a `groups' option into the bind mask (groups 1 to 32) and
-%% the sorted list of larger groups, joined after the bind.
-%%
-%% `split_groups(1)' is `{ok, 1, []}'; `split_groups([1, 3, 33])' is
-%% `{ok, 2#101, [33]}'.
--spec split_groups(term()) ->
-          {ok, 0..16#ffffffff, [pos_integer()]}
-        | {error, {bad_groups, term()}}.
+%% @doc See {@link linx_netlink:split_groups/1}.
+-spec split_groups(term()) -> {ok, 0..16#ffffffff, [pos_integer()]} | {error, {bad_groups, term()}}.
 split_groups(Mask) when is_integer(Mask), Mask >= 0, Mask =< ?MAX_GROUP ->
     {ok, Mask, []};
 split_groups(Groups) when is_list(Groups) ->
@@ -209,29 +182,36 @@ rcvbuf(Map, Mode) ->
 %% Internal functions
 %%====================================================================
 
+%% The first error of a list of checks, in order; `ok' when there is none.
+-spec first_error([tuple()]) -> ok | {error, term()}.
+first_error([{error, _} = Error | _]) -> Error;
+first_error([_ | Rest]) -> first_error(Rest);
+first_error([]) -> ok.
+
 -spec req(atom(), term(), linx_opts:in(), linx_opts:target(), timeout(), linx_opts:via()) ->
           req().
 req(Op, Protocol, In, Target, Timeout, Via) ->
     #{op => Op, protocol => Protocol, in => In, target => Target, timeout => Timeout,
       via => Via, extra_groups => [], rcvbuf => undefined}.
 
--spec message_binary(term()) -> {ok, binary()} | error.
-message_binary(Msg) ->
+-spec message(term()) -> {ok, binary()} | {error, {bad_message, term()}}.
+message(Msg) ->
     try iolist_to_binary(Msg) of
         Bin when byte_size(Bin) >= 16 -> {ok, Bin};
-        _ -> error
+        _ -> {error, {bad_message, Msg}}
     catch
-        error:badarg -> error
+        error:badarg -> {error, {bad_message, Msg}}
     end.
 
--spec named(term(), #{atom() => non_neg_integer()}, atom()) ->
+%% A number from 0 to Max, or a name from Table; anything else is
+%% {error, {Error, Term}}.
+-spec number(term(), non_neg_integer(), #{atom() => non_neg_integer()}, atom()) ->
           {ok, non_neg_integer()} | {error, {atom(), term()}}.
-named(Name, Table, Error) when is_atom(Name) ->
-    case Table of
-        #{Name := N} -> {ok, N};
-        #{} -> {error, {Error, Name}}
-    end;
-named(Other, _Table, Error) ->
+number(N, Max, _Table, _Error) when is_integer(N), N >= 0, N =< Max ->
+    {ok, N};
+number(Name, _Max, Table, _Error) when is_map_key(Name, Table) ->
+    {ok, map_get(Name, Table)};
+number(Other, _Max, _Table, Error) ->
     {error, {Error, Other}}.
 
 -spec split_groups(list(), term(), non_neg_integer(), [pos_integer()]) ->

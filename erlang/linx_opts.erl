@@ -21,7 +21,7 @@
 -export([text/1]).
 -export([no_byte_of/3]).
 
--export_type([in/0, target/0, opts/0, via/0]).
+-export_type([in/0, target/0, opts/0, via/0, error/0]).
 
 -type ns_path() :: binary() | string().
 
@@ -45,6 +45,9 @@
                   atom() => term()}
               | [{atom(), term()}].
 
+-type error() :: {bad_in, term()} | {bad_option, term()} | {bad_via, term()}.
+%% What a bad option gives.
+
 -define(DEFAULT_TIMEOUT, 5000).
 -define(MAX_NETNS_NAME, 255).
 
@@ -52,7 +55,7 @@
 %% as given, the wire target, the timeout and where to send the request.
 -spec options(term()) ->
           {ok, map(), in(), target(), timeout(), via()}
-        | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
+        | {error, error()}.
 options(Opts) when is_map(Opts) ->
     In = maps:get(in, Opts, self),
     case target(In) of

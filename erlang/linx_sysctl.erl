@@ -126,19 +126,11 @@
 %% `path' the file under `/proc/sys'.
 
 -type error_reason() :: error_info()
-                      | timeout
-                      | not_running
-                      | {port_exited, term()}
-                      | {nodedown, node()}
-                      | {bad_via, term()}
-                      | {bad_key, term()}
+                      | linx_error:reason()
+                      | linx_opts:error()
+                      | {bad_key | unsupported_type | bad_settings, term()}
                       | {bad_value, {contains, newline | nul}}
-                      | {unsupported_type, term()}
-                      | {bad_in, term()}
-                      | {bad_option, term()}
                       | {not_integer, binary()}
-                      | {unexpected_reply, term()}
-                      | {bad_settings, term()}
                       | apply_error().
 
 -type apply_error() :: #{failed := binary(),
@@ -169,16 +161,13 @@ read(Key) ->
 %% @doc Reads a sysctl. The value has its trailing whitespace removed.
 -spec read(key(), opts()) -> {ok, binary()} | {error, error_reason()}.
 read(Key, Opts) ->
-    case prepare(read, Key, Opts) of
-        {ok, Req} ->
-            #req{path = RelPath, target = Target} = Req,
-            case call(Req, {sysctl_read, RelPath, Target}) of
-                {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
-                Other -> error_reply(Req, Other)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(read, Key, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                case call(Req, {sysctl_read, RelPath, Target}) of
+                    {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
+                    Other -> error_reply(Req, Other)
+                end
+        end).
 
 %% @equiv read_int(Key, #{})
 -spec read_int(key()) -> {ok, integer()} | {error, error_reason()}.
@@ -217,21 +206,18 @@ write(Key, Value) ->
 %% rendered.
 -spec write(key(), value(), opts()) -> ok | {error, error_reason()}.
 write(Key, Value, Opts) ->
-    case prepare(write, Key, Opts) of
-        {ok, Req} ->
-            case render_value(Value) of
-                {ok, Bin} ->
-                    #req{path = RelPath, target = Target} = Req,
-                    case call(Req, {sysctl_write, RelPath, Bin, Target}) of
-                        ok -> ok;
-                        Other -> error_reply(Req, Other)
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(write, Key, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                case render_value(Value) of
+                    {ok, Bin} ->
+                        case call(Req, {sysctl_write, RelPath, Bin, Target}) of
+                            ok -> ok;
+                            Other -> error_reply(Req, Other)
+                        end;
+                    {error, _} = Error ->
+                        Error
+                end
+        end).
 
 %% @equiv list(<<>>, #{})
 -spec list() -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -249,17 +235,14 @@ list(Prefix) ->
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
 list(Prefix, Opts) ->
-    case prepare(list, Prefix, Opts) of
-        {ok, Req} ->
-            #req{path = RelPath, target = Target} = Req,
-            Reply = call(Req, {sysctl_list, RelPath, Target}),
-            case list_entries(Reply) of
-                {ok, _} = Ok -> Ok;
-                error -> error_reply(Req, Reply)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(list, Prefix, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                Reply = call(Req, {sysctl_list, RelPath, Target}),
+                case list_entries(Reply) of
+                    {ok, _} = Ok -> Ok;
+                    error -> error_reply(Req, Reply)
+                end
+        end).
 
 %% @equiv apply(Settings, #{})
 -spec apply([{key(), value()}] | #{key() => value()}) ->
@@ -283,28 +266,27 @@ apply(Settings, Opts) when is_map(Settings) ->
 apply(Settings, Opts) when is_list(Settings) ->
     case apply_settings(Settings, []) of
         {ok, Pairs} ->
-            case prepare(apply, <<"net">>, Opts) of
-                {ok, #req{target = Target} = Req} ->
-                    case call(Req, {sysctl_apply, Target, Pairs}) of
-                        {ok, Old} when is_list(Old) ->
-                            list_entries({ok, Old});
-                        {error, {apply_failed, Path, {Stage, Errno}, Rolled}} ->
-                            Failed = Req#req{path = Path, key = path_to_key(Path)},
-                            {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
-                            {error, #{failed => path_to_key(Path),
-                                      reason => Reason,
-                                      rolled_back => [path_to_key(P) || P <- Rolled]}};
-                        Other ->
-                            error_reply(Req, Other)
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
+            run(apply, <<"net">>, Opts,
+                fun(#req{target = Target} = Req) ->
+                        applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
+                end);
         {error, _} = Error ->
             Error
     end;
 apply(Settings, _Opts) ->
     {error, {bad_settings, Settings}}.
+
+-spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
+applied(_Req, {ok, Old}) when is_list(Old) ->
+    list_entries({ok, Old});
+applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) ->
+    Failed = Req#req{path = Path, key = path_to_key(Path)},
+    {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
+    {error, #{failed => path_to_key(Path),
+              reason => Reason,
+              rolled_back => [path_to_key(P) || P <- Rolled]}};
+applied(Req, Other) ->
+    error_reply(Req, Other).
 
 -spec apply_settings([term()], [{binary(), binary()}]) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -419,6 +401,14 @@ target(In) ->
 %%====================================================================
 %% Internal functions
 %%====================================================================
+
+%% Checks key and options, then runs Fun with the request.
+-spec run(op(), term(), term(), fun((#req{}) -> Result)) -> Result | {error, error_reason()}.
+run(Op, Key, Opts, Fun) ->
+    case prepare(Op, Key, Opts) of
+        {ok, Req} -> Fun(Req);
+        {error, _} = Error -> Error
+    end.
 
 %% Validates key and options into a request; nothing is sent yet.
 -spec prepare(op(), term(), term()) -> {ok, #req{}} | {error, error_reason()}.

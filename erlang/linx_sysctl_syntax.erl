@@ -22,11 +22,8 @@
 %% Keys
 %%====================================================================
 
-%% @doc Validates a key and returns its path relative to `/proc/sys'.
-%%
-%% `key_to_path(<<"net.ipv4.ip_forward">>)' is
-%% `{ok, <<"net/ipv4/ip_forward">>}'; a slash-form key is returned as a
-%% binary, unchanged.
+%% @doc The path below `/proc/sys' of a key in either form; see
+%% {@link linx_sysctl:key_to_path/1}.
 -spec key_to_path(term()) -> {ok, binary()} | {error, {bad_key, term()}}.
 key_to_path(Key) ->
     case key_binary(Key) of
@@ -46,11 +43,8 @@ key_to_path(Key) ->
             {error, {bad_key, Key}}
     end.
 
-%% @doc Returns the key for a path relative to `/proc/sys', in the form
-%% that round-trips through {@link key_to_path/1}: the dot form when every
-%% segment is a valid dot-form segment (`net/ipv4/ip_forward' gives
-%% `net.ipv4.ip_forward'), the path itself otherwise
-%% (`net/ipv4/conf/br.100/forwarding').
+%% @doc The key of a path below `/proc/sys', in the form that round-trips;
+%% see {@link linx_sysctl:path_to_key/1}.
 -spec path_to_key(binary()) -> binary().
 path_to_key(<<>>) ->
     <<>>;

@@ -27,26 +27,9 @@ end_per_suite(_Config) ->
 %% kill -9 of the port while 20 callers wait: each gets an error within
 %% 1 s, the supervisor restarts the port, the next call succeeds.
 kill_with_waiting_callers(_Config) ->
-    OsPid = linx_port:os_pid(),
-    OldServer = whereis(linx_port),
-    %% Stop the port so that the callers really are waiting when it dies.
-    linx_ct_ns:sh_ok(["kill -STOP ", integer_to_list(OsPid)]),
-    Self = self(),
-    Callers = [spawn_link(fun() ->
-                   R = linx_sysctl:read("kernel.ostype", #{timeout => 30000}),
-                   Self ! {done, self(), R, erlang:monotonic_time(millisecond)}
-               end) || _ <- lists:seq(1, 20)],
-    ok = wait_pending(20),
-    Killed = erlang:monotonic_time(millisecond),
-    linx_ct_ns:sh_ok(["kill -9 ", integer_to_list(OsPid)]),
-    [receive
-         {done, C, R, At} ->
-             {error, {port_exited, _}} = R,
-             true = At - Killed < 1000
-     after 1000 ->
-         ct:fail({caller_not_answered, C})
-     end || C <- Callers],
-    NewServer = wait_restart(OldServer),
+    {OsPid, NewServer} = kill_while_waiting(20, fun() ->
+                                                       linx_sysctl:read("kernel.ostype", #{timeout => 30000})
+                                               end),
     true = is_pid(NewServer),
     true = linx_port:os_pid() =/= OsPid,
     {ok, <<"Linux">>} = linx_sysctl:read("kernel.ostype"),
@@ -64,58 +47,51 @@ restarted_port_serves(_Config) ->
 %% kill -9 while socket opens wait for their descriptors: each caller gets
 %% an error within 1 s, and the next open works.
 kill_with_socket_opens_in_flight(_Config) ->
+    _ = kill_while_waiting(5, fun() -> linx_netlink:open(route, #{timeout => 30000}) end),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S).
+
+%% Stops the port program (so that the callers really are waiting when it
+%% dies), starts N callers of Call, kills the program with SIGKILL once all
+%% of them wait, and checks that each got {error, {port_exited, _}} within
+%% 1 s. Returns the killed OS pid and the restarted server.
+kill_while_waiting(N, Call) ->
     OsPid = linx_port:os_pid(),
     Old = whereis(linx_port),
     linx_ct_ns:sh_ok(["kill -STOP ", integer_to_list(OsPid)]),
     Self = self(),
     Callers = [spawn_link(fun() ->
-                   R = linx_netlink:open(route, #{timeout => 30000}),
-                   Self ! {opened, self(), R, erlang:monotonic_time(millisecond)}
-               end) || _ <- lists:seq(1, 5)],
-    ok = wait_pending(5),
+                   R = Call(),
+                   Self ! {done, self(), R, erlang:monotonic_time(millisecond)}
+               end) || _ <- lists:seq(1, N)],
+    ok = wait_pending(N),
     Killed = erlang:monotonic_time(millisecond),
     linx_ct_ns:kill(OsPid),
     [receive
-         {opened, C, R, At} ->
+         {done, C, R, At} ->
              {error, {port_exited, _}} = R,
              true = At - Killed < 1000
      after 1000 ->
          ct:fail({caller_not_answered, C})
      end || C <- Callers],
-    _ = wait_restart(Old),
-    {ok, S} = linx_netlink:open(route, #{}),
-    ok = socket:close(S).
+    {OsPid, wait_restart(Old)}.
 
 wait_pending(N) ->
-    wait_until(fun() -> maps:get(pending, linx_port:info()) >= N end, 5000).
+    linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) >= N end, 5000).
 
 %% The supervisor restarts the server; wait (bounded) until a new one is
 %% registered and answering.
 wait_restart(Old) ->
-    ok = wait_until(fun() ->
-                            case whereis(linx_port) of
-                                undefined -> false;
-                                Old -> false;
-                                _ -> true
-                            end
-                    end, 5000),
+    ok = linx_ct_ns:wait_until(fun() ->
+                                       case whereis(linx_port) of
+                                           undefined -> false;
+                                           Old -> false;
+                                           _ -> true
+                                       end
+                               end, 5000),
     %% Registered is not yet started: a request waits for the start.
     {ok, _} = linx_port:request(version),
     whereis(linx_port).
-
-wait_until(Fun, Ms) ->
-    Deadline = erlang:monotonic_time(millisecond) + Ms,
-    wait_until_(Fun, Deadline).
-
-wait_until_(Fun, Deadline) ->
-    case Fun() of
-        true -> ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> ct:fail(condition_not_reached);
-                false -> receive after 2 -> ok end, wait_until_(Fun, Deadline)
-            end
-    end.
 
 %% ---------------------------------------------------------------- raw port
 

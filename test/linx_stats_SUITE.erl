@@ -7,8 +7,10 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_suite/1, end_per_suite/1]).
--export([direct_path_counted/1, fd_requests_counted/1,
-         call_during_start_counted/1, not_running_counted/1]).
+-export([direct_path_counted/1]).
+-export([fd_requests_counted/1]).
+-export([call_during_start_counted/1]).
+-export([not_running_counted/1]).
 
 all() ->
     [direct_path_counted, fd_requests_counted, call_during_start_counted,

@@ -22,8 +22,8 @@
 %% `{error, {decode, reply}}'.
 %%
 %% Callers normally send their frames themselves and get the reply frame
-%% routed to them by id (the server does not decode it); while the server
-%% is (re)starting a request goes through a `gen_server' call instead.
+%% routed to them by id ({@link linx_port_route}); while the server is
+%% (re)starting a request goes through a `gen_server' call instead.
 %% Every request is counted in {@link linx_stats}, whichever the path and
 %% whatever the result.
 %%
@@ -41,25 +41,9 @@
 %% if the program had exited.
 %%
 %% == Configuration ==
-%% Application environment of `linx' (defaults in `linx.app.src'; see
-%% {@link linx_port_args}):
-%% <ul>
-%% <li>`port_executable': path of the program (default `default', the
-%%     `priv/linx_port' of the application).</li>
-%% <li>`port_args': list of arguments passed to it (default `[]').</li>
-%% <li>`exec': a wrapper that starts the program, as a string or a list of
-%%     strings, e.g. `"sudo -n"' for a node that runs unprivileged. The
-%%     program then runs as a child of the wrapper: the fd channel accepts
-%%     a peer whose pid is the port's OS pid or one of its descendants.</li>
-%% <li>`policy': a map limiting what callers may do, enforced inside the
-%%     program (it is passed on its command line at start and cannot be
-%%     changed through the port): `ops' (a list of `sysctl_read',
-%%     `sysctl_write', `sysctl_list', `netlink_open', `socket_open',
-%%     `netlink_call', `batch'), `targets' (a list of `self', `ns', `pid',
-%%     `netns') and `write_prefixes' (keys under which writes are allowed,
-%%     in dot or slash form). A refused request gets
-%%     `{error, {policy, op | target | path}}'.</li>
-%% </ul>
+%% The application environment of `linx' (`port_executable', `port_args',
+%% `exec', `policy'), listed with its defaults in `linx.app.src', is read
+%% at each start by {@link linx_port_args}.
 %%
 %% The program's own log lines arrive as `{0, {log, Level, Text}}' and go
 %% to the OTP logger with metadata `#{linx_os_pid => OsPid}'.
@@ -91,14 +75,9 @@
                   pending := non_neg_integer(),
                   fd_channel := binary()}.
 
--define(READY_TIMEOUT, 5000).
-%% Where callers find the port: {route, Server, Port, Waiters, Ids}.
--define(ROUTE, linx_port_route).
 -define(DEFAULT_TIMEOUT, 5000).
 
 -type fd_mode() :: linx_fdchan:mode().
-%% What to do with a received descriptor: hand over the number, or adopt it
-%% with `socket:open/2' and make the caller the socket's controlling process.
 
 -type waiter() :: gen_server:from()
                 | {fd, gen_server:from(), fd_mode(), Deadline :: integer()}.
@@ -109,10 +88,9 @@
     version :: binary(),
     fd_sock :: socket:socket(),
     fd_name :: binary(),
-    %% request ids, shared with callers that send directly
+    %% request ids, shared with callers on the direct path
     ids :: atomics:atomics_ref(),
-    %% callers that sent directly: {Id, Alias}
-    waiters :: ets:tid(),
+    waiters :: linx_port_route:waiters(),
     pending = #{} :: #{pos_integer() => waiter()},
     %% descriptors that arrived before their reply
     fds = #{} :: #{pos_integer() => non_neg_integer()},
@@ -150,69 +128,14 @@ request(Op, Timeout) ->
 
 -spec route(op(), timeout()) -> result().
 route(Op, Timeout) ->
-    try ets:lookup(?ROUTE, route) of
-        [{route, Server, Port, Waiters, Ids}] ->
-            direct(Op, Timeout, Server, Port, Waiters, Ids);
-        [] ->
-            call({request, Op}, Timeout)
-    catch
-        %% No route yet: the server is (re)starting, or not there at all.
-        %% A call waits for its start to finish, or says not_running.
-        error:badarg -> call({request, Op}, Timeout)
-    end.
-
-%% The caller's own round trip: it takes an id, registers its reply alias,
-%% writes the frame to the port and decodes the reply itself; the server
-%% only routes the reply frame (by id, without decoding it) to the alias.
-%% The alias is also a monitor of the server, so a server that goes away
-%% never leaves the caller waiting.
--spec direct(op(), timeout(), pid(), port(), ets:tid(), atomics:atomics_ref()) -> result().
-direct(Op, Timeout, Server, Port, Waiters, Ids) ->
-    Id = atomics:add_get(Ids, 1, 1),
-    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
-    try
-        true = ets:insert(Waiters, {Id, Mref}),
-        erlang:port_command(Port, linx_wire:encode(Id, Op))
-    of
-        true -> await(Mref, Id, Waiters, Timeout)
-    catch
-        error:badarg ->
-            erlang:demonitor(Mref, [flush]),
-            _ = (catch ets:delete(Waiters, Id)),
-            {error, not_running}
-    end.
-
-%% After a timeout the waiter entry is removed and the alias deactivated,
-%% so no reply can be sent any more; one sent just before is flushed, so
-%% nothing is left in the caller's mailbox.
--spec await(reference(), pos_integer(), ets:tid(), timeout()) -> result().
-await(Mref, Id, Waiters, Timeout) ->
-    receive
-        {Mref, {raw, Bin}} ->
-            case linx_wire:decode(Bin) of
-                {ok, {Id, Result}} -> Result;
-                _ -> {error, {decode, reply}}
-            end;
-        {Mref, {result, Result}} ->
+    case linx_port_route:request(Op, Timeout) of
+        {ok, Result} ->
             Result;
-        {'DOWN', Mref, process, _, Reason} ->
-            _ = (catch ets:delete(Waiters, Id)),
-            {error, {port_exited, down_reason(Reason)}}
-    after Timeout ->
-        _ = (catch ets:delete(Waiters, Id)),
-        erlang:demonitor(Mref, [flush]),
-        receive
-            {Mref, _} -> ok
-        after 0 ->
-            ok
-        end,
-        {error, timeout}
+        no_route ->
+            %% The server is (re)starting, or not there at all. A call
+            %% waits for its start to finish, or says not_running.
+            call({request, Op}, Timeout)
     end.
-
--spec down_reason(term()) -> term().
-down_reason({shutdown, {port_exited, Status}}) -> Status;
-down_reason(noproc) -> not_running;
-down_reason(Reason) -> Reason.
 
 -spec call(term(), timeout()) -> term().
 call(Request, Timeout) ->
@@ -302,7 +225,7 @@ handle_call(info, _From, State) ->
            waiters = Waiters} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
-              pending => map_size(Pending) + ets:info(Waiters, size),
+              pending => map_size(Pending) + linx_port_route:waiting(Waiters),
               fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
     {reply, {error, {unknown_call, Request}}, State}.
@@ -331,12 +254,9 @@ handle_cast(_Msg, State) ->
 handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
     case linx_wire:frame_id(Bin) of
         {ok, Id} when Id > 0 ->
-            case ets:take(Waiters, Id) of
-                [{Id, Alias}] ->
-                    Alias ! {Alias, {raw, Bin}},
-                    {noreply, State};
-                [] ->
-                    {noreply, handle_frame(Bin, State)}
+            case linx_port_route:route_reply(Waiters, Id, Bin) of
+                true -> {noreply, State};
+                false -> {noreply, handle_frame(Bin, State)}
             end;
         _ ->
             {noreply, handle_frame(Bin, State)}
@@ -376,19 +296,13 @@ start_port(Path, Args, Listener, Name, Program) ->
                   [{packet, 4}, binary, exit_status, use_stdio,
                    {args, Args}]) of
         Port ->
-            Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
-            case start_sequence(Port, Listener, Deadline, Program) of
+            case linx_port_start:handshake(Port, Listener, Program) of
                 {ok, OsPid, Sock, Version} ->
-                    State = #state{port = Port, os_pid = OsPid, version = Version,
-                                   fd_sock = Sock, fd_name = Name,
-                                   ids = atomics:new(1, [{signed, false}]),
-                                   waiters = ets:new(linx_port_waiters,
-                                                     [public, {write_concurrency, true},
-                                                      {read_concurrency, true}])},
                     ok = linx_stats:port_started(),
-                    ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
-                    true = ets:insert(?ROUTE, {route, self(), Port, State#state.waiters,
-                                               State#state.ids}),
+                    {Waiters, Ids} = linx_port_route:publish(Port),
+                    State = #state{port = Port, os_pid = OsPid, version = Version,
+                                   fd_sock = Sock, fd_name = Name, ids = Ids,
+                                   waiters = Waiters},
                     case recv_fds(State) of
                         {ok, State1} ->
                             {ok, State1};
@@ -403,31 +317,6 @@ start_port(Path, Args, Listener, Name, Program) ->
     catch
         error:Reason ->
             {stop, {port_start_failed, {open_port, Reason}}}
-    end.
-
--spec start_sequence(port(), socket:socket(), integer(), file:filename_all()) ->
-          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
-start_sequence(Port, Listener, Deadline, Program) ->
-    case erlang:port_info(Port, os_pid) of
-        {os_pid, OsPid} ->
-            case linx_fdchan:accept(Listener, {OsPid, Program}, Deadline, Port) of
-                {ok, Sock} ->
-                    case await_ready(Port, Deadline) of
-                        {ok, Version} ->
-                            {ok, OsPid, Sock, Version};
-                        {error, _} = Error ->
-                            _ = socket:close(Sock),
-                            Error
-                    end;
-                {error, timeout} ->
-                    {error, fd_channel_timeout};
-                {error, {exit_status, _}} = Error ->
-                    Error;
-                {error, Reason} ->
-                    {error, {fd_channel, Reason}}
-            end;
-        undefined ->
-            {error, port_closed}
     end.
 
 %% Receives every descriptor waiting on the channel, then re-arms the
@@ -475,42 +364,6 @@ deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
     case Late orelse not is_process_alive(Caller) of
         true -> linx_fdchan:close_raw(Fd);
         false -> gen_server:reply(From, linx_fdchan:adopt(Fd, Mode, Caller))
-    end.
-
-%% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are
-%% logged (even undecodable ones); any other frame means the program does
-%% not speak this protocol.
--spec await_ready(port(), integer()) -> {ok, binary()} | {error, term()}.
-await_ready(Port, Deadline) ->
-    Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
-    receive
-        {Port, {data, Bin}} ->
-            case linx_wire:decode(Bin) of
-                {ok, {0, {ready, Version}}} when is_binary(Version) ->
-                    {ok, Version};
-                {ok, {0, Notice}} ->
-                    ?LOG_WARNING("linx_port: notice before ready: ~0tP",
-                                 [Notice, 30]),
-                    await_ready(Port, Deadline);
-                {ok, Other} ->
-                    {error, {unexpected_frame, Other}};
-                error ->
-                    case linx_wire:frame_id(Bin) of
-                        {ok, 0} ->
-                            ?LOG_WARNING("linx_port: undecodable notice of "
-                                         "~b bytes before ready",
-                                         [byte_size(Bin)]),
-                            await_ready(Port, Deadline);
-                        _ ->
-                            {error, {undecodable_frame, byte_size(Bin)}}
-                    end
-            end;
-        {Port, {exit_status, Status}} ->
-            {error, {exit_status, Status}};
-        {'EXIT', Port, Reason} ->
-            {error, {port_exit, Reason}}
-    after Timeout ->
-        {error, timeout}
     end.
 
 -spec handle_frame(binary(), state()) -> state().
@@ -602,12 +455,9 @@ fd_channel_broken(Reason, #state{port = Port} = State) ->
 port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     Error = {error, {port_exited, Status}},
     ?LOG_WARNING("linx_port: port program ~b exited (~0tp); ~b request(s) failed",
-                 [State#state.os_pid, Status, map_size(Pending) + ets:info(Waiters, size)],
+                 [State#state.os_pid, Status, map_size(Pending) + linx_port_route:waiting(Waiters)],
                  #{linx_os_pid => State#state.os_pid, domain => [linx]}),
-    _ = (catch ets:delete(?ROUTE)),
-    lists:foreach(fun({_Id, Alias}) -> Alias ! {Alias, {result, Error}} end,
-                  ets:tab2list(Waiters)),
-    true = ets:delete_all_objects(Waiters),
+    ok = linx_port_route:fail_all(Waiters, Error),
     maps:foreach(fun(_Id, {fd, From, _, _}) -> gen_server:reply(From, Error);
                     (_Id, From) -> gen_server:reply(From, Error)
                  end, Pending),

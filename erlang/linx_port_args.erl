@@ -1,10 +1,26 @@
 %% @doc The command line that starts the port program.
 %%
-%% Built from the application environment of `linx' (see `linx.app.src'):
-%% `port_executable' (default `priv/linx_port'), `exec' (a wrapper such as
-%% `"sudo -n"'), `policy' (limits enforced inside the program, passed as
-%% arguments) and `port_args' (passed as they are). The fd channel's name
-%% comes first, as `--fd-socket Name'.
+%% Built at each start of {@link linx_port} from the application
+%% environment of `linx' (defaults in `linx.app.src'). The fd channel's
+%% name comes first, as `--fd-socket Name'.
+%% <ul>
+%% <li>`port_executable': path of the program (default `default', the
+%%     `priv/linx_port' of the application).</li>
+%% <li>`port_args': list of arguments passed to it (default `[]').</li>
+%% <li>`exec': a wrapper that starts the program, as a string or a list of
+%%     strings, e.g. `"sudo -n"' for a node that runs unprivileged (default
+%%     `[]', none). The program then runs as a child of the wrapper: the fd
+%%     channel accepts a peer whose pid is the port's OS pid or one of its
+%%     descendants running the program.</li>
+%% <li>`policy': a map limiting what callers may do, enforced inside the
+%%     program (it is passed on its command line at start and cannot be
+%%     changed through the port; default `#{}', no limit): `ops' (a list of
+%%     `sysctl_read', `sysctl_write', `sysctl_list', `netlink_open',
+%%     `socket_open', `netlink_call', `batch'), `targets' (a list of `self',
+%%     `ns', `pid', `netns') and `write_prefixes' (keys under which writes
+%%     are allowed, in dot or slash form). A refused request gets
+%%     `{error, {policy, op | target | path}}'.</li>
+%% </ul>
 -module(linx_port_args).
 
 -export([command/1]).

@@ -101,11 +101,10 @@
 %% #{op => netlink_open, stage => socket, errno => eprotonosupport,
 %%   code => 93, protocol => route, in => {netns, <<"blue">>}}
 %% '''
-%% `stage' says which step failed: in the port program `open_ns', `setns',
-%% `thread', `socket', `setsockopt', `bind', `send_fd', `badarg', `busy';
-%% in this node `adopt' (the descriptor could not be made a socket) and
-%% `setsockopt' again (the `rcvbuf' option or joining a group
-%% above 32; the socket is then closed). {@link socket_open/4} errors have
+%% `stage' says which step failed: in the port program one of
+%% {@link linx_error:stages/0}; in this node `adopt' (the descriptor could
+%% not be made a socket) or `setsockopt' (the `rcvbuf' option or joining a
+%% group above 32; the socket is then closed). {@link socket_open/4} errors have
 %% `op => socket_open' and also carry `domain' and `type'; {@link call/3}
 %% errors have `op => netlink_call' and the stages `socket', `setsockopt',
 %% `bind', `send' and `recv' (`etimedout' when the kernel did not answer

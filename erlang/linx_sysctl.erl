@@ -61,9 +61,7 @@
 %%   key => <<"net.ipv4.ip_forward">>,
 %%   path => <<"/proc/sys/net/ipv4/ip_forward">>, in => self}
 %% '''
-%% `stage' says which step failed (one of {@link linx_error:stages/0};
-%% for sysctls `read', `write', `list', `open_ns', `unshare', `setns',
-%% `thread', `open', `badarg', `decode', `busy', `panic' or `policy'),
+%% `stage' says which step failed (one of {@link linx_error:stages/0}),
 %% `errno' is the errno atom and `code' its Linux number (0 when not an
 %% errno). Other errors are `timeout', `not_running', `{port_exited, Status}',
 %% `{nodedown, Node}' (a C-node that cannot be reached or went away while

@@ -101,11 +101,10 @@
 %% #{op => netlink_open, stage => socket, errno => eprotonosupport,
 %%   code => 93, protocol => route, in => {netns, <<"blue">>}}
 %% '''
-%% `stage' says which step failed: in the port program `open_ns', `setns',
-%% `thread', `socket', `setsockopt', `bind', `send_fd', `badarg', `busy';
-%% in this node `adopt' (the descriptor could not be made a socket) and
-%% `setsockopt' again (the `rcvbuf' option or joining a group
-%% above 32; the socket is then closed). {@link socket_open/4} errors have
+%% `stage' says which step failed: in the port program one of
+%% {@link linx_error:stages/0}; in this node `adopt' (the descriptor could
+%% not be made a socket) or `setsockopt' (the `rcvbuf' option or joining a
+%% group above 32; the socket is then closed). {@link socket_open/4} errors have
 %% `op => socket_open' and also carry `domain' and `type'; {@link call/3}
 %% errors have `op => netlink_call' and the stages `socket', `setsockopt',
 %% `bind', `send' and `recv' (`etimedout' when the kernel did not answer
@@ -114,32 +113,19 @@
 %% and the validation errors described above.
 -module(linx_netlink).
 
--export([open/2]).
--export([open_fd/2]).
--export([close_fd/1]).
--export([add_membership/2]).
--export([drop_membership/2]).
+-export([open/2, open_fd/2, close_fd/1]).
+-export([add_membership/2, drop_membership/2]).
 -export([socket_open/4]).
 -export([call/3]).
+-export([format_error/1]).
 
 %% Helpers, exported for tests.
--export([protocol_number/1]).
--export([split_groups/1]).
--export([domain_number/1]).
--export([type_number/1]).
--export([socket_protocol_number/1]).
+-export([protocol_number/1, split_groups/1, domain_number/1, type_number/1,
+         socket_protocol_number/1]).
 
--export_type([protocol/0]).
--export_type([groups/0]).
--export_type([opts/0]).
--export_type([domain/0]).
--export_type([type/0]).
--export_type([socket_protocol/0]).
--export_type([socket_opts/0]).
--export_type([op/0]).
--export_type([stage/0]).
--export_type([error_info/0]).
--export_type([error_reason/0]).
+-export_type([protocol/0, groups/0, opts/0, domain/0, type/0,
+              socket_protocol/0, socket_opts/0]).
+-export_type([op/0, stage/0, error_info/0, error_reason/0]).
 
 -type protocol() :: route | unused | usersock | firewall | sock_diag
                   | inet_diag | nflog | xfrm | selinux | iscsi | audit
@@ -151,7 +137,7 @@
 -type groups() :: 0..16#ffffffff | [pos_integer()].
 %% A bind mask, or a list of group numbers from 1.
 
--type opts() :: #{in => linx_sysctl:in(),
+-type opts() :: #{in => linx_opts:in(),
                   groups => groups(),
                   rcvbuf => pos_integer(),
                   timeout => timeout(),
@@ -173,7 +159,7 @@
 %% EtherType in network byte order: give `{ethertype, 16#0003}' (ETH_P_ALL)
 %% or the integer already swapped (768 on a little-endian machine).
 
--type socket_opts() :: #{in => linx_sysctl:in(),
+-type socket_opts() :: #{in => linx_opts:in(),
                          rcvbuf => pos_integer(),
                          timeout => timeout(),
                          atom() => term()}
@@ -181,16 +167,15 @@
 
 -type op() :: netlink_open | socket_open | netlink_call.
 
--type stage() :: open_ns | setns | thread | socket | setsockopt | bind
-               | send_fd | adopt | badarg | busy | decode | panic | send
-               | recv | policy.
+-type stage() :: linx_error:stage() | adopt.
+%% See {@link linx_error:stages/0}; `adopt' is this node's.
 
 -type error_info() :: #{op := op(),
                         stage := stage(),
                         errno := atom() | binary(),
                         code := non_neg_integer(),
                         protocol := term(),
-                        in := linx_sysctl:in(),
+                        in := linx_opts:in(),
                         domain => term(),
                         type => term()}.
 %% A failure while making the socket. `errno' is an errno atom, a reason
@@ -199,42 +184,17 @@
 %% `domain', `type' and `in' are as the caller gave them.
 
 -type error_reason() :: error_info()
-                      | timeout
-                      | not_running
-                      | {port_exited, term()}
-                      | {nodedown, node()}
-                      | {netlink_open | socket_open, remote}
-                      | {bad_via, term()}
-                      | {bad_message, term()}
-                      | {bad_protocol, term()}
-                      | {bad_groups, term()}
-                      | {bad_rcvbuf, term()}
-                      | {bad_domain, term()}
-                      | {bad_type, term()}
-                      | {bad_in, term()}
-                      | {bad_option, term()}
-                      | {unexpected_reply, term()}
+                      | linx_error:reason()
+                      | linx_opts:error()
+                      | {bad_message | bad_protocol | bad_groups | bad_rcvbuf
+                         | bad_domain | bad_type, term()}
                       | term().
 
 -define(AF_NETLINK, 16).
 -define(SOL_NETLINK, 270).
 -define(NETLINK_ADD_MEMBERSHIP, 1).
 -define(NETLINK_DROP_MEMBERSHIP, 2).
--define(MAX_INT, 16#7fffffff).
 -define(MAX_GROUP, 16#ffffffff).
-
--record(req, {
-    op :: op(),
-    protocol :: term(),
-    domain :: term(),
-    type :: term(),
-    in :: linx_sysctl:in(),
-    target :: linx_sysctl:target(),
-    timeout :: timeout(),
-    via = local :: linx_remote:via(),
-    extra_groups = [] :: [pos_integer()],
-    rcvbuf :: pos_integer() | undefined
-}).
 
 %%====================================================================
 %% API
@@ -247,12 +207,12 @@
 -spec open(protocol(), opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
 open(Protocol, Opts) ->
-    case prepare_netlink(Protocol, Opts, socket) of
+    case linx_netlink_args:netlink_open(Protocol, Opts, socket) of
         {ok, Req, ProtoInt, Mask} ->
             Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
                              protocol => ProtoInt}},
             Reply = request(Req, {netlink_open, ProtoInt, Mask,
-                                  Req#req.target}, Mode),
+                                  maps:get(target, Req)}, Mode),
             adopted(Req, Reply);
         {error, _} = Error ->
             Error
@@ -268,9 +228,9 @@ open(Protocol, Opts) ->
 -spec open_fd(protocol(), opts()) ->
           {ok, non_neg_integer()} | {error, error_reason()}.
 open_fd(Protocol, Opts) ->
-    case prepare_netlink(Protocol, Opts, fd) of
+    case linx_netlink_args:netlink_open(Protocol, Opts, fd) of
         {ok, Req, ProtoInt, Mask} ->
-            case request(Req, {netlink_open, ProtoInt, Mask, Req#req.target},
+            case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
                          raw) of
                 {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
                 Other -> error_reply(Req, Other)
@@ -285,17 +245,12 @@ open_fd(Protocol, Opts) ->
 %% Returns `{error, ebadf}' when `Fd' is not open and `{error, enotsock}'
 %% when it is not a socket (nothing is closed then). Never give it the
 %% descriptor of a socket something else still uses, such as one inside a
-%% `socket:socket()'.
-%%
-%% OTP's `socket:close/1' leaves open a descriptor adopted with
-%% `socket:open(Fd, #{dup => false})'. The descriptor is instead adopted
-%% (unregistered, never used) in a short-lived process that then drops it:
-%% the socket resource's destructor closes a descriptor that was never
-%% used, and that has happened by the time the process is gone.
+%% `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how it is
+%% closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
       Reason :: ebadf | enotsock | {bad_fd, term()} | term().
 close_fd(Fd) ->
-    linx_port:close_fd(Fd).
+    linx_fdchan:close_fd(Fd).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
 %% `NETLINK_ADD_MEMBERSHIP').
@@ -319,11 +274,11 @@ drop_membership(Socket, Group) ->
 -spec socket_open(domain(), type(), socket_protocol(), socket_opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
 socket_open(Domain, Type, Protocol, Opts) ->
-    case prepare_socket(Domain, Type, Protocol, Opts) of
+    case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
         {ok, Req, D, T, P} ->
-            Mode = {adopt, #{domain => D, type => adopt_type(T),
+            Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
                              protocol => P}},
-            Reply = request(Req, {socket_open, D, T, P, Req#req.target},
+            Reply = request(Req, {socket_open, D, T, P, maps:get(target, Req)},
                             Mode),
             adopted(Req, Reply);
         {error, _} = Error ->
@@ -342,34 +297,44 @@ socket_open(Domain, Type, Protocol, Opts) ->
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
 call(Protocol, Msg, Opts) ->
-    case {protocol_number(Protocol), message_binary(Msg)} of
-        {{ok, ProtoInt}, {ok, Bin}} ->
-            case linx_sysctl:options(Opts) of
-                {ok, _Map, In, Target, Timeout, Via} ->
-                    Req = #req{op = netlink_call, protocol = Protocol, in = In,
-                               target = Target, timeout = Timeout, via = Via},
-                    case linx_remote:request({netlink_call, ProtoInt, Bin, Target},
-                                             Timeout, Via) of
-                        {ok, Replies} when is_list(Replies) -> {ok, Replies};
-                        Other -> error_reply(Req, Other)
-                    end;
-                {error, _} = Error ->
-                    Error
+    case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
+        {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+            case linx_remote:request({netlink_call, ProtoInt, Bin, Target}, Timeout, Via) of
+                {ok, Replies} when is_list(Replies) -> {ok, Replies};
+                Other -> error_reply(Req, Other)
             end;
-        {{error, _} = Error, _} ->
-            Error;
-        {_, error} ->
-            {error, {bad_message, Msg}}
+        {error, _} = Error ->
+            Error
     end.
 
--spec message_binary(term()) -> {ok, binary()} | error.
-message_binary(Msg) ->
-    try iolist_to_binary(Msg) of
-        Bin when byte_size(Bin) >= 16 -> {ok, Bin};
-        _ -> error
-    catch
-        error:badarg -> error
-    end.
+%% @doc Renders an error of this module as one line of text (a flat
+%% binary, no newline); {@link linx:format_error/1} renders any error.
+%%
+%% Accepts both `{error, Reason}' and the bare `Reason'. An
+%% {@type error_info()} map is rendered as
+%% `netlink open Protocol[ in Target] failed: Stage Errno (errno Code)'
+%% (`netlink call' for {@link call/3}) or
+%% `socket open Domain Type Protocol[ in Target] failed: Stage Errno
+%% (errno Code)'. The errors every module shares are rendered by
+%% {@link linx_error:format_error/1}.
+-spec format_error(term()) -> unicode:unicode_binary().
+format_error({error, Reason}) ->
+    format_error(Reason);
+format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
+  when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open),
+       is_atom(Stage) ->
+    linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
+                     " failed: ", atom_to_list(Stage), $\s, linx_error:term_text(Errno),
+                     linx_error:code_text(Code)]);
+format_error({Tag, Arg} = Reason) ->
+    case reason_text(Tag) of
+        {What, Expected} ->
+            linx_error:line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected]));
+        undefined ->
+            linx_error:format_error(Reason)
+    end;
+format_error(Reason) ->
+    linx_error:format_error(Reason).
 
 %%====================================================================
 %% Helpers
@@ -378,31 +343,8 @@ message_binary(Msg) ->
 %% @doc Returns the number of a netlink protocol given by name or number.
 -spec protocol_number(term()) ->
           {ok, 0..31} | {error, {bad_protocol, term()}}.
-protocol_number(P) when is_integer(P), P >= 0, P =< 31 -> {ok, P};
-protocol_number(route) -> {ok, 0};
-protocol_number(unused) -> {ok, 1};
-protocol_number(usersock) -> {ok, 2};
-protocol_number(firewall) -> {ok, 3};
-protocol_number(sock_diag) -> {ok, 4};
-protocol_number(inet_diag) -> {ok, 4};
-protocol_number(nflog) -> {ok, 5};
-protocol_number(xfrm) -> {ok, 6};
-protocol_number(selinux) -> {ok, 7};
-protocol_number(iscsi) -> {ok, 8};
-protocol_number(audit) -> {ok, 9};
-protocol_number(fib_lookup) -> {ok, 10};
-protocol_number(connector) -> {ok, 11};
-protocol_number(netfilter) -> {ok, 12};
-protocol_number(ip6_fw) -> {ok, 13};
-protocol_number(dnrtmsg) -> {ok, 14};
-protocol_number(kobject_uevent) -> {ok, 15};
-protocol_number(generic) -> {ok, 16};
-protocol_number(scsitransport) -> {ok, 18};
-protocol_number(ecryptfs) -> {ok, 19};
-protocol_number(rdma) -> {ok, 20};
-protocol_number(crypto) -> {ok, 21};
-protocol_number(smc) -> {ok, 22};
-protocol_number(P) -> {error, {bad_protocol, P}}.
+protocol_number(Protocol) ->
+    linx_netlink_args:protocol_number(Protocol).
 
 %% @doc Splits a `groups' option into the bind mask (groups 1 to 32) and
 %% the sorted list of larger groups, joined after the bind.
@@ -412,174 +354,70 @@ protocol_number(P) -> {error, {bad_protocol, P}}.
 -spec split_groups(term()) ->
           {ok, 0..16#ffffffff, [pos_integer()]}
         | {error, {bad_groups, term()}}.
-split_groups(Mask) when is_integer(Mask), Mask >= 0, Mask =< ?MAX_GROUP ->
-    {ok, Mask, []};
-split_groups(Groups) when is_list(Groups) ->
-    split_groups(Groups, Groups, 0, []);
 split_groups(Groups) ->
-    {error, {bad_groups, Groups}}.
+    linx_netlink_args:split_groups(Groups).
 
 %% @doc Returns the number of an address family given by name or number.
 -spec domain_number(term()) ->
           {ok, non_neg_integer()} | {error, {bad_domain, term()}}.
-domain_number(local) -> {ok, 1};
-domain_number(inet) -> {ok, 2};
-domain_number(inet6) -> {ok, 10};
-domain_number(netlink) -> {ok, 16};
-domain_number(packet) -> {ok, 17};
-domain_number(D) when is_integer(D), D >= 0, D =< ?MAX_INT -> {ok, D};
-domain_number(D) -> {error, {bad_domain, D}}.
+domain_number(Domain) ->
+    linx_netlink_args:domain_number(Domain).
 
 %% @doc Returns the number of a socket type given by name or number.
 -spec type_number(term()) ->
           {ok, non_neg_integer()} | {error, {bad_type, term()}}.
-type_number(stream) -> {ok, 1};
-type_number(dgram) -> {ok, 2};
-type_number(raw) -> {ok, 3};
-type_number(seqpacket) -> {ok, 5};
-type_number(T) when is_integer(T), T >= 0, T =< ?MAX_INT -> {ok, T};
-type_number(T) -> {error, {bad_type, T}}.
+type_number(Type) ->
+    linx_netlink_args:type_number(Type).
 
 %% @doc Returns the number of a socket protocol given by name or number.
 %% `{ethertype, E}' is `E' in network byte order, as packet sockets want
 %% it (`{ethertype, 16#0003}' is 768 on a little-endian machine).
 -spec socket_protocol_number(term()) ->
           {ok, non_neg_integer()} | {error, {bad_protocol, term()}}.
-socket_protocol_number(default) -> {ok, 0};
-socket_protocol_number(ip) -> {ok, 0};
-socket_protocol_number(icmp) -> {ok, 1};
-socket_protocol_number(tcp) -> {ok, 6};
-socket_protocol_number(udp) -> {ok, 17};
-socket_protocol_number(ipv6) -> {ok, 41};
-socket_protocol_number(icmpv6) -> {ok, 58};
-socket_protocol_number(raw) -> {ok, 255};
-socket_protocol_number({ethertype, E}) when is_integer(E), E >= 0,
-                                            E =< 16#ffff ->
-    <<Swapped:16/native>> = <<E:16/big>>,
-    {ok, Swapped};
-socket_protocol_number(P) when is_integer(P), P >= 0, P =< ?MAX_INT ->
-    {ok, P};
-socket_protocol_number(P) ->
-    {error, {bad_protocol, P}}.
+socket_protocol_number(Protocol) ->
+    linx_netlink_args:socket_protocol_number(Protocol).
 
 %%====================================================================
 %% Internal functions
 %%====================================================================
 
-%% Validates a netlink open; nothing is sent yet. `Mode' is `fd' for
-%% open_fd/2, which cannot apply what needs the socket in this node.
--spec prepare_netlink(term(), term(), socket | fd) ->
-          {ok, #req{}, 0..31, 0..16#ffffffff} | {error, error_reason()}.
-prepare_netlink(Protocol, Opts, Mode) ->
-    case protocol_number(Protocol) of
-        {ok, ProtoInt} ->
-            case linx_sysctl:options(Opts) of
-                {ok, Map, In, Target, Timeout, Via} ->
-                    Req = #req{op = netlink_open, protocol = Protocol,
-                               in = In, target = Target, timeout = Timeout,
-                               via = Via},
-                    netlink_options(Req, Map, Mode, ProtoInt);
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+-spec op_text(op(), map()) -> unicode:chardata().
+op_text(netlink_open, Error) ->
+    ["netlink open ", linx_error:term_text(maps:get(protocol, Error, undefined))];
+op_text(netlink_call, Error) ->
+    ["netlink call ", linx_error:term_text(maps:get(protocol, Error, undefined))];
+op_text(socket_open, Error) ->
+    ["socket open ",
+     lists:join($\s, [linx_error:term_text(maps:get(K, Error, undefined))
+                      || K <- [domain, type, protocol]])].
 
--spec netlink_options(#req{}, map(), socket | fd, 0..31) ->
-          {ok, #req{}, 0..31, 0..16#ffffffff} | {error, error_reason()}.
-netlink_options(Req, Map, Mode, ProtoInt) ->
-    Groups = maps:get(groups, Map, 0),
-    case split_groups(Groups) of
-        {ok, _Mask, [_ | _]} when Mode =:= fd ->
-            {error, {bad_option, {groups, Groups}}};
-        {ok, Mask, Extra} ->
-            case rcvbuf_option(Map, Mode) of
-                {ok, RcvBuf} ->
-                    {ok, Req#req{extra_groups = Extra, rcvbuf = RcvBuf},
-                     ProtoInt, Mask};
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+%% What a `{bad_..., Arg}' reason is about, and what was expected instead.
+-spec reason_text(term()) -> {string(), string()} | undefined.
+reason_text(bad_protocol) ->
+    {"protocol", "a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"};
+reason_text(bad_groups) ->
+    {"netlink groups", "a bit mask below 2^32 or a list of group numbers from 1"};
+reason_text(bad_group) ->
+    {"netlink group", "a group number from 1"};
+reason_text(bad_rcvbuf) ->
+    {"receive buffer size (option rcvbuf)", "a positive integer"};
+reason_text(bad_domain) ->
+    {"socket domain", "inet, inet6, local, packet, netlink or a number"};
+reason_text(bad_type) ->
+    {"socket type", "stream, dgram, raw, seqpacket or a number"};
+reason_text(bad_fd) ->
+    {"file descriptor", "a non-negative integer"};
+reason_text(_) ->
+    undefined.
 
--spec prepare_socket(term(), term(), term(), term()) ->
-          {ok, #req{}, non_neg_integer(), non_neg_integer(),
-           non_neg_integer()}
-        | {error, error_reason()}.
-prepare_socket(Domain, Type, Protocol, Opts) ->
-    case {domain_number(Domain), type_number(Type),
-          socket_protocol_number(Protocol)} of
-        {{ok, D}, {ok, T}, {ok, P}} ->
-            case linx_sysctl:options(Opts) of
-                {ok, Map, In, Target, Timeout, Via} ->
-                    case rcvbuf_option(Map, socket) of
-                        {ok, RcvBuf} ->
-                            Req = #req{op = socket_open, protocol = Protocol,
-                                       domain = Domain, type = Type, in = In,
-                                       target = Target, timeout = Timeout,
-                                       via = Via, rcvbuf = RcvBuf},
-                            {ok, Req, D, T, P};
-                        {error, _} = Error ->
-                            Error
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        {{error, _} = Error, _, _} ->
-            Error;
-        {_, {error, _} = Error, _} ->
-            Error;
-        {_, _, {error, _} = Error} ->
-            Error
-    end.
-
--spec rcvbuf_option(map(), socket | fd) ->
-          {ok, pos_integer() | undefined}
-        | {error, {bad_rcvbuf, term()} | {bad_option, term()}}.
-rcvbuf_option(Map, Mode) ->
-    case maps:find(rcvbuf, Map) of
-        error ->
-            {ok, undefined};
-        {ok, N} when Mode =:= fd ->
-            {error, {bad_option, {rcvbuf, N}}};
-        {ok, N} when is_integer(N), N > 0, N =< ?MAX_INT ->
-            {ok, N};
-        {ok, N} ->
-            {error, {bad_rcvbuf, N}}
-    end.
-
-split_groups([], _Groups, Mask, Extra) ->
-    {ok, Mask, lists:usort(Extra)};
-split_groups([G | Rest], Groups, Mask, Extra)
-  when is_integer(G), G >= 1, G =< 32 ->
-    split_groups(Rest, Groups, Mask bor (1 bsl (G - 1)), Extra);
-split_groups([G | Rest], Groups, Mask, Extra)
-  when is_integer(G), G > 32, G =< ?MAX_GROUP ->
-    split_groups(Rest, Groups, Mask, [G | Extra]);
-split_groups(_, Groups, _Mask, _Extra) ->
-    {error, {bad_groups, Groups}}.
-
-%% linx_port adopts with the type's name when OTP has one.
--spec adopt_type(non_neg_integer()) ->
-          stream | dgram | raw | seqpacket | non_neg_integer().
-adopt_type(1) -> stream;
-adopt_type(2) -> dgram;
-adopt_type(3) -> raw;
-adopt_type(5) -> seqpacket;
-adopt_type(T) -> T.
-
--spec request(#req{}, tuple(), term()) -> term().
-request(#req{timeout = Timeout, via = Via}, WireOp, Mode) ->
+-spec request(linx_netlink_args:req(), tuple(), term()) -> term().
+request(#{timeout := Timeout, via := Via}, WireOp, Mode) ->
     linx_remote:request_fd(WireOp, Mode, Timeout, Via).
 
 %% A socket has arrived: apply what needs it here, closing it on failure.
--spec adopted(#req{}, term()) ->
+-spec adopted(linx_netlink_args:req(), term()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-adopted(Req, {ok, Socket}) ->
-    #req{rcvbuf = RcvBuf, extra_groups = Extra} = Req,
+adopted(#{rcvbuf := RcvBuf, extra_groups := Extra} = Req, {ok, Socket}) ->
     case after_adoption(Socket, RcvBuf, Extra) of
         ok ->
             {ok, Socket};
@@ -605,39 +443,16 @@ after_adoption(Socket, RcvBuf, Extra) ->
         {error, _} = Error -> Error
     end.
 
-%% Turns anything but the op's success reply into an error.
--spec error_reply(#req{}, term()) -> {error, error_reason()}.
-error_reply(_Req, {error, timeout}) ->
-    {error, timeout};
-error_reply(_Req, {error, not_running}) ->
-    {error, not_running};
-error_reply(_Req, {error, {port_exited, _}} = Error) ->
-    Error;
-error_reply(_Req, {error, {nodedown, _}} = Error) ->
-    Error;
-error_reply(_Req, {error, {_, remote}} = Error) ->
-    Error;
-error_reply(Req, {error, {Stage, Errno}})
-  when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->
-    Code = case is_atom(Errno) of
-               true -> linx:errno_code(Errno);
-               false -> 0
-           end,
-    {error, error_map(Req, #{stage => Stage, errno => Errno, code => Code})};
-error_reply(_Req, {error, _} = Error) ->
-    Error;
-error_reply(_Req, Other) ->
-    {error, {unexpected_reply, Other}}.
-
--spec error_map(#req{}, map()) -> error_info().
-error_map(#req{op = netlink_open, protocol = Protocol, in = In}, Map) ->
-    Map#{op => netlink_open, protocol => Protocol, in => In};
-error_map(#req{op = netlink_call, protocol = Protocol, in = In}, Map) ->
-    Map#{op => netlink_call, protocol => Protocol, in => In};
-error_map(#req{op = socket_open, protocol = Protocol, domain = Domain,
-               type = Type, in = In}, Map) ->
-    Map#{op => socket_open, domain => Domain, type => Type,
-         protocol => Protocol, in => In}.
+%% Turns anything but the op's success reply into an error. Unlike
+%% linx_sysctl, an error this node made (`{adopt, _}', `{fd_channel, _}')
+%% is returned as it is.
+-spec error_reply(linx_netlink_args:req(), term()) -> {error, error_reason()}.
+error_reply(Req, Reply) ->
+    Context = maps:with([op, protocol, domain, type, in], Req),
+    case linx_error:reply(Reply, Context) of
+        {error, {unexpected_reply, {error, _} = Error}} -> Error;
+        Error -> Error
+    end.
 
 -spec membership(socket:socket(), 1 | 2, term()) ->
           ok | {error, {bad_group, term()} | term()}.

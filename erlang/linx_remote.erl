@@ -27,16 +27,12 @@
 %% `{netlink_call, ...}' (`linx_netlink:call/3') there instead.
 -module(linx_remote).
 
--export([via/1]).
--export([request/3]).
--export([request_fd/4]).
--export([os_pid/2]).
--export([same_host/1]).
+-export([via/1, same_host/1]).
+-export([request/3, request_fd/4, os_pid/2]).
 
--export_type([via/0]).
--export_type([error_reason/0]).
+-export_type([via/0, error_reason/0]).
 
--type via() :: local | node().
+-type via() :: linx_opts:via().
 %% Where requests go: the local port, or the C-node of that name.
 
 -type error_reason() :: timeout
@@ -44,7 +40,7 @@
                       | {nodedown, node()}
                       | {port_exited, term()}.
 
--type fd_mode() :: raw | {adopt, map()}.
+-type fd_mode() :: linx_fdchan:mode().
 
 -define(ACCEPT_GRACE, 1000).
 
@@ -53,39 +49,22 @@
 %% (an atom with an `@').
 -spec via(map()) -> {ok, via()} | {error, {bad_via, term()}}.
 via(Opts) ->
-    check_via(maps:get(via, Opts, application:get_env(linx, via, local))).
-
--spec check_via(term()) -> {ok, via()} | {error, {bad_via, term()}}.
-check_via(local) ->
-    {ok, local};
-check_via(Node) when is_atom(Node) ->
-    case string:split(atom_to_list(Node), "@") of
-        [[_ | _], [_ | _]] -> {ok, Node};
-        _ -> {error, {bad_via, Node}}
-    end;
-check_via(Other) ->
-    {error, {bad_via, Other}}.
+    linx_opts:via(Opts).
 
 %% @doc Sends `Op' to `Via' and waits at most `Timeout' for its result:
 %% {@link linx_port:request/2} for `local', a `gen_server' call to
-%% `{linx, Node}' otherwise.
+%% `{linx, Node}' otherwise. Either way the request is counted in
+%% {@link linx_stats}.
 -spec request(term(), timeout(), via()) -> term() | {error, error_reason()}.
 request(Op, Timeout, local) ->
     linx_port:request(Op, Timeout);
 request(Op, Timeout, Node) ->
-    try
-        gen_server:call({linx, Node}, Op, Timeout)
-    catch
-        exit:{timeout, _} -> {error, timeout};
-        exit:{{nodedown, N}, _} -> {error, {nodedown, N}};
-        exit:{noconnection, _} -> {error, {nodedown, Node}};
-        exit:{_, _} -> {error, not_running}
-    end.
+    linx_stats:timed(Op, fun() -> call(Op, Timeout, Node) end).
 
 %% @doc The OS pid of the C-node `Node'.
 -spec os_pid(node(), timeout()) -> {ok, pos_integer()} | {error, term()}.
 os_pid(Node, Timeout) ->
-    case request(os_pid, Timeout, Node) of
+    case call(os_pid, Timeout, Node) of
         {ok, Pid} when is_integer(Pid), Pid > 0 -> {ok, Pid};
         {error, _} = Error -> Error;
         Other -> {error, {unexpected_reply, Other}}
@@ -96,12 +75,18 @@ os_pid(Node, Timeout) ->
 %% caller's to close), `{adopt, Opts}' gives `{ok, Socket}' owned by the
 %% calling process. See the module documentation for how the descriptor
 %% travels; a C-node on another host gives `{error, {Name, remote}}'
-%% where `Name' is the op's first element.
+%% where `Name' is the op's first element. The request is counted in
+%% {@link linx_stats}.
 -spec request_fd(tuple(), fd_mode(), timeout(), via()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 request_fd(Op, Mode, Timeout, local) ->
     linx_port:request_fd(Op, Mode, Timeout);
 request_fd(Op, Mode, Timeout, Node) ->
+    linx_stats:timed(Op, fun() -> remote_fd(Op, Mode, Timeout, Node) end).
+
+-spec remote_fd(tuple(), fd_mode(), timeout(), node()) ->
+          {ok, non_neg_integer() | socket:socket()} | {error, term()}.
+remote_fd(Op, Mode, Timeout, Node) ->
     case same_host(Node) of
         false ->
             {error, {element(1, Op), remote}};
@@ -115,6 +100,18 @@ request_fd(Op, Mode, Timeout, Node) ->
                 {error, _} = Error ->
                     Error
             end
+    end.
+
+%% One call to the C-node, not counted.
+-spec call(term(), timeout(), node()) -> term() | {error, error_reason()}.
+call(Op, Timeout, Node) ->
+    try
+        gen_server:call({linx, Node}, Op, Timeout)
+    catch
+        exit:{timeout, _} -> {error, timeout};
+        exit:{{nodedown, N}, _} -> {error, {nodedown, N}};
+        exit:{noconnection, _} -> {error, {nodedown, Node}};
+        exit:{_, _} -> {error, not_running}
     end.
 
 %% @doc Whether `Node' runs on this host: its host part is this node's,
@@ -157,19 +154,10 @@ local_address(Host) ->
 -spec with_listener(fun((socket:socket(), binary()) -> Result)) ->
           Result | {error, {fd_channel, term()}}.
 with_listener(Fun) ->
-    Name = <<"linx-", (binary:encode_hex(linx_port:random_bytes(12)))/binary>>,
-    case socket:open(local, seqpacket, default) of
-        {ok, L} ->
+    case linx_fdchan:listen() of
+        {ok, L, Name} ->
             try
-                case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
-                    ok ->
-                        case socket:listen(L, 4) of
-                            ok -> Fun(L, Name);
-                            {error, Reason} -> {error, {fd_channel, Reason}}
-                        end;
-                    {error, Reason} ->
-                        {error, {fd_channel, Reason}}
-                end
+                Fun(L, Name)
             after
                 %% Closing the listener also drops any connection (and any
                 %% descriptor queued on it) that was never accepted.
@@ -182,8 +170,8 @@ with_listener(Fun) ->
 -spec fd_round_trip(socket:socket(), binary(), pos_integer(), tuple(), fd_mode(),
                     integer() | infinity, node()) -> {ok, term()} | {error, term()}.
 fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
-    Tag = binary:decode_unsigned(linx_port:random_bytes(8)),
-    case request({fd_to, Name, Tag, Op}, remaining(Deadline), Node) of
+    Tag = binary:decode_unsigned(linx_fdchan:random_bytes(8)),
+    case call({fd_to, Name, Tag, Op}, remaining(Deadline), Node) of
         {ok, fd} ->
             %% The C-node connected and sent the descriptor before it
             %% replied: it is waiting in the listener's queue.
@@ -194,59 +182,28 @@ fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
             {error, {unexpected_reply, Other}}
     end.
 
+%% Takes the C-node's connection (refusing any other peer) and the one
+%% descriptor that arrives on it tagged `Tag'.
 -spec receive_fd(socket:socket(), pos_integer(), non_neg_integer(), fd_mode(),
                  integer() | infinity) -> {ok, term()} | {error, term()}.
 receive_fd(L, OsPid, Tag, Mode, Deadline) ->
-    case socket:accept(L, remaining(Deadline)) of
+    case linx_fdchan:accept(L, {OsPid, exact}, Deadline, none) of
         {ok, S} ->
-            try linx_port:peer_pid(S) of
-                {ok, OsPid} ->
-                    take_fd(S, Tag, Mode, Deadline);
-                _Other ->
-                    %% Not the C-node: refuse it and wait for the right one.
-                    receive_fd(L, OsPid, Tag, Mode, Deadline)
+            try linx_fdchan:recv(S, remaining(Deadline)) of
+                {ok, <<Tag:64/big>>, [Fd | Extra]} ->
+                    lists:foreach(fun linx_fdchan:close_raw/1, Extra),
+                    linx_fdchan:adopt(Fd, Mode, self());
+                {ok, _, Fds} ->
+                    lists:foreach(fun linx_fdchan:close_raw/1, Fds),
+                    {error, {fd_channel, bad_message}};
+                {error, Reason} ->
+                    {error, {fd_channel, Reason}}
             after
                 _ = socket:close(S)
             end;
         {error, Reason} ->
             {error, {fd_channel, Reason}}
     end.
-
--spec take_fd(socket:socket(), non_neg_integer(), fd_mode(), integer() | infinity) ->
-          {ok, term()} | {error, term()}.
-take_fd(S, Tag, Mode, Deadline) ->
-    case socket:recvmsg(S, 8, 64, [cmsg_cloexec], remaining(Deadline)) of
-        {ok, #{iov := Iov} = Msg} ->
-            Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
-                         <<Fd:32/signed-native>> <= Data],
-            case {iolist_to_binary(Iov), Fds} of
-                {<<Tag:64/big>>, [Fd | Extra]} ->
-                    lists:foreach(fun close_raw/1, Extra),
-                    hand_over(Fd, Mode);
-                {_, _} ->
-                    lists:foreach(fun close_raw/1, Fds),
-                    {error, {fd_channel, bad_message}}
-            end;
-        {error, Reason} ->
-            {error, {fd_channel, Reason}}
-    end.
-
--spec hand_over(integer(), fd_mode()) -> {ok, term()} | {error, term()}.
-hand_over(Fd, raw) ->
-    {ok, Fd};
-hand_over(Fd, {adopt, Opts}) ->
-    %% The socket gets its own duplicate; the number received is closed.
-    Adopted = socket:open(Fd, Opts#{dup => true}),
-    close_raw(Fd),
-    case Adopted of
-        {ok, Sock} -> {ok, Sock};
-        {error, Reason} -> {error, {adopt, Reason}}
-    end.
-
--spec close_raw(integer()) -> ok.
-close_raw(Fd) ->
-    _ = linx_port:close_fd(Fd),
-    ok.
 
 -spec deadline(timeout()) -> integer() | infinity.
 deadline(infinity) -> infinity;

@@ -10,13 +10,11 @@
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([record/3]).
--export([port_started/0]).
+-export([timed/2, record/3, port_started/0]).
 -export([snapshot/0]).
 
--export([init/1]).
--export([handle_call/3]).
--export([handle_cast/2]).
+%% gen_server callbacks
+-export([init/1, handle_call/3, handle_cast/2]).
 
 -define(TAB, linx_stats).
 -define(BUCKETS, 32).
@@ -32,6 +30,15 @@
 -spec start_link() -> {ok, pid()} | ignore | {error, term()}.
 start_link() ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc Runs `Fun', the round trip of one request of `Op', and counts it
+%% with its latency and result; returns the result.
+-spec timed(term(), fun(() -> Result)) -> Result.
+timed(Op, Fun) ->
+    T0 = erlang:monotonic_time(microsecond),
+    Result = Fun(),
+    ok = record(Op, erlang:monotonic_time(microsecond) - T0, Result),
+    Result.
 
 %% @doc Counts one request of `Op' that took `Micros' and gave `Result'.
 -spec record(term(), non_neg_integer(), term()) -> ok.

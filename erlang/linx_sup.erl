@@ -19,16 +19,14 @@ init([]) ->
     SupFlags = #{strategy => one_for_one,
                  intensity => 10,
                  period => 5},
-    Stats = #{id => linx_stats,
-              start => {linx_stats, start_link, []},
-              restart => permanent,
-              shutdown => 5000,
-              type => worker,
-              modules => [linx_stats]},
-    Port = #{id => linx_port,
-             start => {linx_port, start_link, []},
-             restart => permanent,
-             shutdown => 5000,
-             type => worker,
-             modules => [linx_port]},
-    {ok, {SupFlags, [Stats, Port]}}.
+    {ok, {SupFlags, [worker(linx_stats), worker(linx_port)]}}.
+
+%% A permanent worker started with Module:start_link().
+-spec worker(module()) -> supervisor:child_spec().
+worker(Module) ->
+    #{id => Module,
+      start => {Module, start_link, []},
+      restart => permanent,
+      shutdown => 5000,
+      type => worker,
+      modules => [Module]}.

@@ -54,55 +54,36 @@
 %%
 %% == Errors ==
 %% A failure inside the port program is returned as an {@type error_info()}
-%% map, which {@link linx:format_error/1} renders as one line:
+%% map, which {@link format_error/1} (or {@link linx:format_error/1})
+%% renders as one line:
 %% ```
 %% #{op => write, stage => write, errno => eacces, code => 13,
 %%   key => <<"net.ipv4.ip_forward">>,
 %%   path => <<"/proc/sys/net/ipv4/ip_forward">>, in => self}
 %% '''
-%% `stage' says which step failed (`read', `write', `list', `open_ns',
-%% `unshare', `setns', `thread', `open', `badarg', `decode', `busy',
-%% `panic'),
+%% `stage' says which step failed (one of {@link linx_error:stages/0}),
 %% `errno' is the errno atom and `code' its Linux number (0 when not an
 %% errno). Other errors are `timeout', `not_running', `{port_exited, Status}',
 %% `{nodedown, Node}' (a C-node that cannot be reached or went away while
 %% the call waited) and the validation errors described above.
 -module(linx_sysctl).
 
--export([read/1]).
--export([read/2]).
--export([read_int/1]).
--export([read_int/2]).
--export([read_ints/1]).
--export([read_ints/2]).
--export([write/2]).
--export([write/3]).
--export([list/0]).
--export([list/1]).
--export([list/2]).
 -compile({no_auto_import, [apply/2]}).
--export([apply/1]).
--export([options/1]).
--export([apply/2]).
+
+-export([read/1, read/2]).
+-export([read_int/1, read_int/2]).
+-export([read_ints/1, read_ints/2]).
+-export([write/2, write/3]).
+-export([list/0, list/1, list/2]).
+-export([apply/1, apply/2]).
 -export([supported/0]).
+-export([format_error/1]).
 
 %% Helpers, exported for tests and for other linx modules.
--export([key_to_path/1]).
--export([path_to_key/1]).
--export([render_value/1]).
--export([target/1]).
+-export([key_to_path/1, path_to_key/1, render_value/1, target/1]).
 
--export_type([key/0]).
--export_type([prefix/0]).
--export_type([value/0]).
--export_type([ns_path/0]).
--export_type([in/0]).
--export_type([opts/0]).
--export_type([target/0]).
--export_type([op/0]).
--export_type([stage/0]).
--export_type([error_info/0]).
--export_type([error_reason/0]).
+-export_type([key/0, prefix/0, value/0, ns_path/0, in/0, opts/0, target/0]).
+-export_type([op/0, stage/0, error_info/0, error_reason/0]).
 
 -type key() :: binary() | string() | atom().
 %% `net.ipv4.ip_forward' or `net/ipv4/conf/br.100/forwarding'.
@@ -116,27 +97,18 @@
 -type ns_path() :: binary() | string().
 %% A namespace file, such as `/proc/1234/ns/net'.
 
--type in() :: self
-            | {pid, pos_integer()}
-            | {netns, binary() | string()}
-            | {path, ns_path()}
-            | {ns, [ns_path()]}.
-%% Where an operation runs (option `in').
+-type in() :: linx_opts:in().
+%% Where an operation runs (option `in'); see {@link linx_opts}.
 
--type opts() :: #{in => in(), timeout => timeout(), via => linx_remote:via(),
-                  atom() => term()}
-              | [{atom(), term()}].
+-type opts() :: linx_opts:opts().
 
--type target() :: self
-                | {pid, pos_integer()}
-                | {netns, binary()}
-                | {ns, [binary()]}.
+-type target() :: linx_opts:target().
 %% An `in' option as sent to the port program.
 
 -type op() :: read | write | list | apply.
 
--type stage() :: read | write | list | open_ns | unshare | setns | thread
-               | open | badarg | decode | busy | panic.
+-type stage() :: linx_error:stage().
+%% See {@link linx_error:stages/0}.
 
 -type error_info() :: #{op := op(),
                         stage := stage(),
@@ -152,19 +124,11 @@
 %% `path' the file under `/proc/sys'.
 
 -type error_reason() :: error_info()
-                      | timeout
-                      | not_running
-                      | {port_exited, term()}
-                      | {nodedown, node()}
-                      | {bad_via, term()}
-                      | {bad_key, term()}
+                      | linx_error:reason()
+                      | linx_opts:error()
+                      | {bad_key | unsupported_type | bad_settings, term()}
                       | {bad_value, {contains, newline | nul}}
-                      | {unsupported_type, term()}
-                      | {bad_in, term()}
-                      | {bad_option, term()}
                       | {not_integer, binary()}
-                      | {unexpected_reply, term()}
-                      | {bad_settings, term()}
                       | apply_error().
 
 -type apply_error() :: #{failed := binary(),
@@ -172,12 +136,6 @@
                          rolled_back := [binary()]}.
 %% A transactional apply that failed at key `failed': the keys in
 %% `rolled_back' were written and then restored to their old values.
-
--define(MAX_KEY, 4096).
--define(IS_DOT_CHAR(C), ((C >= $a andalso C =< $z) orelse (C >= $A andalso C =< $Z)
-                         orelse (C >= $0 andalso C =< $9) orelse C =:= $_ orelse C =:= $-)).
--define(MAX_NETNS_NAME, 255).
--define(DEFAULT_TIMEOUT, 5000).
 
 -record(req, {
     op :: op(),
@@ -201,16 +159,13 @@ read(Key) ->
 %% @doc Reads a sysctl. The value has its trailing whitespace removed.
 -spec read(key(), opts()) -> {ok, binary()} | {error, error_reason()}.
 read(Key, Opts) ->
-    case prepare(read, Key, Opts) of
-        {ok, Req} ->
-            #req{path = RelPath, target = Target} = Req,
-            case call(Req, {sysctl_read, RelPath, Target}) of
-                {ok, Raw} when is_binary(Raw) -> {ok, trim(Raw)};
-                Other -> error_reply(Req, Other)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(read, Key, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                case call(Req, {sysctl_read, RelPath, Target}) of
+                    {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
+                    Other -> error_reply(Req, Other)
+                end
+        end).
 
 %% @equiv read_int(Key, #{})
 -spec read_int(key()) -> {ok, integer()} | {error, error_reason()}.
@@ -222,7 +177,7 @@ read_int(Key) ->
 -spec read_int(key(), opts()) -> {ok, integer()} | {error, error_reason()}.
 read_int(Key, Opts) ->
     case read(Key, Opts) of
-        {ok, Value} -> parse_int(Value);
+        {ok, Value} -> linx_sysctl_syntax:parse_int(Value);
         {error, _} = Error -> Error
     end.
 
@@ -236,7 +191,7 @@ read_ints(Key) ->
 -spec read_ints(key(), opts()) -> {ok, [integer()]} | {error, error_reason()}.
 read_ints(Key, Opts) ->
     case read(Key, Opts) of
-        {ok, Value} -> parse_ints(Value);
+        {ok, Value} -> linx_sysctl_syntax:parse_ints(Value);
         {error, _} = Error -> Error
     end.
 
@@ -249,21 +204,18 @@ write(Key, Value) ->
 %% rendered.
 -spec write(key(), value(), opts()) -> ok | {error, error_reason()}.
 write(Key, Value, Opts) ->
-    case prepare(write, Key, Opts) of
-        {ok, Req} ->
-            case render_value(Value) of
-                {ok, Bin} ->
-                    #req{path = RelPath, target = Target} = Req,
-                    case call(Req, {sysctl_write, RelPath, Bin, Target}) of
-                        ok -> ok;
-                        Other -> error_reply(Req, Other)
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(write, Key, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                case render_value(Value) of
+                    {ok, Bin} ->
+                        case call(Req, {sysctl_write, RelPath, Bin, Target}) of
+                            ok -> ok;
+                            Other -> error_reply(Req, Other)
+                        end;
+                    {error, _} = Error ->
+                        Error
+                end
+        end).
 
 %% @equiv list(<<>>, #{})
 -spec list() -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -281,17 +233,14 @@ list(Prefix) ->
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
 list(Prefix, Opts) ->
-    case prepare(list, Prefix, Opts) of
-        {ok, Req} ->
-            #req{path = RelPath, target = Target} = Req,
-            Reply = call(Req, {sysctl_list, RelPath, Target}),
-            case list_entries(Reply) of
-                {ok, _} = Ok -> Ok;
-                error -> error_reply(Req, Reply)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    run(list, Prefix, Opts,
+        fun(#req{path = RelPath, target = Target} = Req) ->
+                Reply = call(Req, {sysctl_list, RelPath, Target}),
+                case list_entries(Reply) of
+                    {ok, _} = Ok -> Ok;
+                    error -> error_reply(Req, Reply)
+                end
+        end).
 
 %% @equiv apply(Settings, #{})
 -spec apply([{key(), value()}] | #{key() => value()}) ->
@@ -315,28 +264,27 @@ apply(Settings, Opts) when is_map(Settings) ->
 apply(Settings, Opts) when is_list(Settings) ->
     case apply_settings(Settings, []) of
         {ok, Pairs} ->
-            case prepare(apply, <<"net">>, Opts) of
-                {ok, #req{target = Target} = Req} ->
-                    case call(Req, {sysctl_apply, Target, Pairs}) of
-                        {ok, Old} when is_list(Old) ->
-                            list_entries({ok, Old});
-                        {error, {apply_failed, Path, {Stage, Errno}, Rolled}} ->
-                            Failed = Req#req{path = Path, key = path_to_key(Path)},
-                            {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
-                            {error, #{failed => path_to_key(Path),
-                                      reason => Reason,
-                                      rolled_back => [path_to_key(P) || P <- Rolled]}};
-                        Other ->
-                            error_reply(Req, Other)
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
+            run(apply, <<"net">>, Opts,
+                fun(#req{target = Target} = Req) ->
+                        applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
+                end);
         {error, _} = Error ->
             Error
     end;
 apply(Settings, _Opts) ->
     {error, {bad_settings, Settings}}.
+
+-spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
+applied(_Req, {ok, Old}) when is_list(Old) ->
+    list_entries({ok, Old});
+applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) ->
+    Failed = Req#req{path = Path, key = path_to_key(Path)},
+    {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
+    {error, #{failed => path_to_key(Path),
+              reason => Reason,
+              rolled_back => [path_to_key(P) || P <- Rolled]}};
+applied(Req, Other) ->
+    error_reply(Req, Other).
 
 -spec apply_settings([term()], [{binary(), binary()}]) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -360,6 +308,57 @@ apply_settings([Other | _], _Acc) ->
 supported() ->
     os:type() =:= {unix, linux} andalso filelib:is_dir("/proc/sys").
 
+%% @doc Renders an error of this module as one line of text (a flat
+%% binary, no newline); {@link linx:format_error/1} renders any error.
+%%
+%% Accepts both `{error, Reason}' and the bare `Reason'. An
+%% {@type error_info()} map is rendered as
+%% `sysctl Op "Key"[ in Target] failed on Path: [Stage ]Errno (errno Code)',
+%% where `Stage' is shown only when it differs from the operation; a failed
+%% {@link apply/2} as `sysctl apply stopped at "Key" (Reason); N earlier
+%% writes rolled back'. The errors every module shares are rendered by
+%% {@link linx_error:format_error/1}.
+-spec format_error(term()) -> unicode:unicode_binary().
+format_error({error, Reason}) ->
+    format_error(Reason);
+format_error(#{failed := Key, reason := Reason, rolled_back := Rolled}) ->
+    linx_error:line(
+      io_lib:format("sysctl apply stopped at \"~ts\" (~ts); ~b earlier write~ts rolled back",
+                    [Key, format_error(Reason), length(Rolled),
+                     case length(Rolled) of 1 -> ""; _ -> "s" end]));
+format_error(#{op := Op, key := Key, path := Path, stage := Stage, errno := Errno,
+               code := Code} = Error)
+  when is_atom(Op), is_atom(Stage), is_binary(Path) ->
+    linx_error:line(
+      [io_lib:format("sysctl ~ts ~ts", [atom_to_list(Op), linx_error:quote(Key)]),
+       linx_error:in_text(maps:get(in, Error, self)),
+       io_lib:format(" failed on ~ts: ", [linx_error:text(Path)]),
+       case Stage of
+           Op -> [];
+           _ -> [atom_to_list(Stage), $\s]
+       end,
+       linx_error:term_text(Errno),
+       linx_error:code_text(Code)]);
+format_error({bad_key, Key}) ->
+    linx_error:line(
+      io_lib:format("invalid sysctl key ~0tp: expected the dot form "
+                    "(net.ipv4.ip_forward) or the slash form "
+                    "(net/ipv4/conf/br.100/forwarding)", [Key]));
+format_error({bad_value, {contains, newline}}) ->
+    <<"invalid sysctl value: it contains a newline">>;
+format_error({bad_value, {contains, nul}}) ->
+    <<"invalid sysctl value: it contains a NUL byte">>;
+format_error({bad_value, What}) ->
+    linx_error:line(io_lib:format("invalid sysctl value: ~0tp", [What]));
+format_error({unsupported_type, Value}) ->
+    linx_error:line(
+      io_lib:format("unsupported sysctl value ~0tP: expected an integer, "
+                    "a list of integers, a binary or an iolist", [Value, 20]));
+format_error({not_integer, Value}) ->
+    linx_error:line(io_lib:format("sysctl value ~0tp is not an integer", [Value]));
+format_error(Reason) ->
+    linx_error:format_error(Reason).
+
 %%====================================================================
 %% Helpers
 %%====================================================================
@@ -371,22 +370,7 @@ supported() ->
 %% binary, unchanged.
 -spec key_to_path(term()) -> {ok, binary()} | {error, {bad_key, term()}}.
 key_to_path(Key) ->
-    case key_binary(Key) of
-        {ok, Bin} when byte_size(Bin) > 0, byte_size(Bin) =< ?MAX_KEY ->
-            case dot_to_path(Bin, $., <<>>) of
-                {ok, Path} ->
-                    {ok, Path};
-                slash ->
-                    case valid_slash_key(Bin, 0, Bin) of
-                        true -> {ok, Bin};
-                        false -> {error, {bad_key, Key}}
-                    end;
-                error ->
-                    {error, {bad_key, Key}}
-            end;
-        _ ->
-            {error, {bad_key, Key}}
-    end.
+    linx_sysctl_syntax:key_to_path(Key).
 
 %% @doc Returns the key for a path relative to `/proc/sys', in the form
 %% that round-trips through {@link key_to_path/1}: the dot form when every
@@ -394,13 +378,8 @@ key_to_path(Key) ->
 %% `net.ipv4.ip_forward'), the path itself otherwise
 %% (`net/ipv4/conf/br.100/forwarding').
 -spec path_to_key(binary()) -> binary().
-path_to_key(<<>>) ->
-    <<>>;
-path_to_key(RelPath) when is_binary(RelPath) ->
-    case path_to_dot(RelPath, $/, <<>>) of
-        {ok, Key} -> Key;
-        error -> RelPath
-    end.
+path_to_key(RelPath) ->
+    linx_sysctl_syntax:path_to_key(RelPath).
 
 %% @doc Renders a value the way {@link write/3} sends it.
 -spec render_value(term()) ->
@@ -408,52 +387,33 @@ path_to_key(RelPath) when is_binary(RelPath) ->
         | {error, {bad_value, {contains, newline | nul}}
                 | {unsupported_type, term()}}.
 render_value(Value) ->
-    case render(Value) of
-        {ok, Bin} -> check_value(Bin);
-        error -> {error, {unsupported_type, Value}}
-    end.
+    linx_sysctl_syntax:render_value(Value).
 
 %% @doc Validates an `in' option and returns the target sent to the port
 %% program: `{path, P}' becomes `{ns, [P]}' and names and paths become
 %% binaries.
 -spec target(term()) -> {ok, target()} | {error, {bad_in, term()}}.
-target(self) ->
-    {ok, self};
-target({pid, Pid}) when is_integer(Pid), Pid > 0 ->
-    {ok, {pid, Pid}};
-target({netns, Name} = In) ->
-    case text_binary(Name) of
-        {ok, Bin} ->
-            case valid_netns_name(Bin) of
-                true -> {ok, {netns, Bin}};
-                false -> {error, {bad_in, In}}
-            end;
-        error ->
-            {error, {bad_in, In}}
-    end;
-target({path, Path} = In) ->
-    case ns_path(Path) of
-        {ok, Bin} -> {ok, {ns, [Bin]}};
-        error -> {error, {bad_in, In}}
-    end;
-target({ns, Paths} = In) ->
-    case ns_paths(Paths, []) of
-        {ok, Bins} -> {ok, {ns, Bins}};
-        error -> {error, {bad_in, In}}
-    end;
 target(In) ->
-    {error, {bad_in, In}}.
+    linx_opts:target(In).
 
 %%====================================================================
 %% Internal functions
 %%====================================================================
+
+%% Checks key and options, then runs Fun with the request.
+-spec run(op(), term(), term(), fun((#req{}) -> Result)) -> Result | {error, error_reason()}.
+run(Op, Key, Opts, Fun) ->
+    case prepare(Op, Key, Opts) of
+        {ok, Req} -> Fun(Req);
+        {error, _} = Error -> Error
+    end.
 
 %% Validates key and options into a request; nothing is sent yet.
 -spec prepare(op(), term(), term()) -> {ok, #req{}} | {error, error_reason()}.
 prepare(Op, Key, Opts) ->
     case op_path(Op, Key) of
         {ok, RelPath} ->
-            case options(Opts) of
+            case linx_opts:options(Opts) of
                 {ok, _Map, In, Target, Timeout, Via} ->
                     {ok, #req{op = Op, key = path_to_key(RelPath),
                               path = RelPath, in = In, target = Target,
@@ -471,68 +431,14 @@ op_path(list, []) -> {ok, <<>>};
 op_path(list, '') -> {ok, <<>>};
 op_path(_Op, Key) -> key_to_path(Key).
 
-%% @doc Validates the options common to linx_sysctl and linx_netlink
-%% (`in', `timeout', `via'; a map or a proplist): the options as a map, the
-%% `in' option as given, the wire target, the timeout and the node to use.
--spec options(term()) ->
-          {ok, map(), in(), target(), timeout(), linx_remote:via()}
-        | {error, {bad_in, term()} | {bad_option, term()} | {bad_via, term()}}.
-options(Opts) when is_map(Opts) ->
-    In = maps:get(in, Opts, self),
-    case target(In) of
-        {ok, Target} ->
-            case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
-                T when T =:= infinity; is_integer(T), T >= 0 ->
-                    case linx_remote:via(Opts) of
-                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
-                        {error, _} = Error -> Error
-                    end;
-                T ->
-                    {error, {bad_option, {timeout, T}}}
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-options(Opts) when is_list(Opts) ->
-    %% Proplist: the first occurrence of a key wins.
-    try maps:from_list(lists:reverse(Opts)) of
-        Map -> options(Map)
-    catch
-        error:badarg -> {error, {bad_option, Opts}}
-    end;
-options(Opts) ->
-    {error, {bad_option, Opts}}.
-
 -spec call(#req{}, tuple()) -> term().
 call(#req{timeout = Timeout, via = Via}, WireOp) ->
     linx_remote:request(WireOp, Timeout, Via).
 
 %% Turns anything but the op's success reply into an error.
 -spec error_reply(#req{}, term()) -> {error, error_reason()}.
-error_reply(_Req, {error, timeout}) ->
-    {error, timeout};
-error_reply(_Req, {error, not_running}) ->
-    {error, not_running};
-error_reply(_Req, {error, {port_exited, _}} = Error) ->
-    Error;
-error_reply(_Req, {error, {nodedown, _}} = Error) ->
-    Error;
-error_reply(Req, {error, {Stage, Errno}})
-  when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->
-    #req{op = Op, key = Key, path = RelPath, in = In} = Req,
-    Code = case is_atom(Errno) of
-               true -> linx:errno_code(Errno);
-               false -> 0
-           end,
-    {error, #{op => Op,
-              stage => Stage,
-              errno => Errno,
-              code => Code,
-              key => Key,
-              path => full_path(RelPath),
-              in => In}};
-error_reply(_Req, Other) ->
-    {error, {unexpected_reply, Other}}.
+error_reply(#req{op = Op, key = Key, path = RelPath, in = In}, Reply) ->
+    linx_error:reply(Reply, #{op => Op, key => Key, path => full_path(RelPath), in => In}).
 
 -spec full_path(binary()) -> binary().
 full_path(<<>>) -> <<"/proc/sys">>;
@@ -550,224 +456,6 @@ list_entries([], Acc) ->
     {ok, lists:reverse(Acc)};
 list_entries([{Path, Value} | Rest], Acc)
   when is_binary(Path), is_binary(Value) ->
-    list_entries(Rest, [{path_to_key(Path), trim(Value)} | Acc]);
+    list_entries(Rest, [{path_to_key(Path), linx_sysctl_syntax:trim(Value)} | Acc]);
 list_entries(_, _) ->
-    error.
-
-%% Keys
-
--spec key_binary(term()) -> {ok, binary()} | error.
-key_binary(Key) when is_binary(Key) ->
-    {ok, Key};
-key_binary(Key) when is_atom(Key) ->
-    {ok, atom_to_binary(Key, utf8)};
-key_binary(Key) when is_list(Key) ->
-    text_binary(Key);
-key_binary(_) ->
-    error.
-
-%% Dot form to path in one pass: segments of `[A-Za-z0-9_-]+' separated by
-%% single dots, which become slashes. `slash' when the key has a `/' (it is
-%% then in slash form). `Prev' is the previous byte, `$.' at the start so
-%% that a leading, trailing or doubled dot is refused.
--spec dot_to_path(binary(), byte(), binary()) -> {ok, binary()} | slash | error.
-dot_to_path(<<$/, _/binary>>, _Prev, _Acc) ->
-    slash;
-dot_to_path(<<$., Rest/binary>>, Prev, Acc) when Prev =/= $. ->
-    dot_to_path(Rest, $., <<Acc/binary, $/>>);
-dot_to_path(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
-    dot_to_path(Rest, C, <<Acc/binary, C>>);
-dot_to_path(<<>>, Prev, Acc) when Prev =/= $. ->
-    {ok, Acc};
-dot_to_path(Rest, _Prev, _Acc) ->
-    %% A `/' further on still makes this a slash-form key.
-    case no_byte_of(Rest, $/, $/) of
-        true -> error;
-        false -> slash
-    end.
-
-%% The reverse, for paths from the port: `error' when a segment is not a
-%% valid dot-form segment (the path is then its own key).
--spec path_to_dot(binary(), byte(), binary()) -> {ok, binary()} | error.
-path_to_dot(<<$/, Rest/binary>>, Prev, Acc) when Prev =/= $/ ->
-    path_to_dot(Rest, $/, <<Acc/binary, $.>>);
-path_to_dot(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
-    path_to_dot(Rest, C, <<Acc/binary, C>>);
-path_to_dot(<<>>, Prev, Acc) when Prev =/= $/ ->
-    {ok, Acc};
-path_to_dot(_, _Prev, _Acc) ->
-    error.
-
-%% Slash form: no empty, `.' or `..' segment; printable bytes only (no NUL,
-%% no other control character, no DEL; bytes from 128 up are allowed so
-%% UTF-8 names work). `Len' counts the bytes of the segment that starts at
-%% `Seg'.
--spec valid_slash_key(binary(), non_neg_integer(), binary()) -> boolean().
-valid_slash_key(<<$/, Rest/binary>>, Len, Seg) ->
-    valid_segment(binary:part(Seg, 0, Len)) andalso valid_slash_key(Rest, 0, Rest);
-valid_slash_key(<<C, Rest/binary>>, Len, Seg) when C >= 32, C =/= 127 ->
-    valid_slash_key(Rest, Len + 1, Seg);
-valid_slash_key(<<>>, Len, Seg) ->
-    valid_segment(binary:part(Seg, 0, Len));
-valid_slash_key(_, _Len, _Seg) ->
-    false.
-
--spec valid_segment(binary()) -> boolean().
-valid_segment(<<>>) -> false;
-valid_segment(<<".">>) -> false;
-valid_segment(<<"..">>) -> false;
-valid_segment(_) -> true.
-
-%% Neither byte A nor byte B occurs in the binary.
--spec no_byte_of(binary(), byte(), byte()) -> boolean().
-no_byte_of(<<C, _/binary>>, A, B) when C =:= A; C =:= B -> false;
-no_byte_of(<<_, Rest/binary>>, A, B) -> no_byte_of(Rest, A, B);
-no_byte_of(<<>>, _, _) -> true.
-
-%% Values
-
--spec render(term()) -> {ok, binary()} | error.
-render(Int) when is_integer(Int) ->
-    {ok, integer_to_binary(Int)};
-render(Bin) when is_binary(Bin) ->
-    {ok, Bin};
-render([_ | _] = List) ->
-    case is_integer_list(List) of
-        true ->
-            Words = [integer_to_binary(I) || I <- List],
-            {ok, iolist_to_binary(lists:join(<<" ">>, Words))};
-        false ->
-            iodata(List)
-    end;
-render(List) when is_list(List) ->
-    iodata(List);
-render(_) ->
-    error.
-
--spec is_integer_list(term()) -> boolean().
-is_integer_list([I | Rest]) when is_integer(I) -> is_integer_list(Rest);
-is_integer_list([]) -> true;
-is_integer_list(_) -> false.
-
--spec iodata(list()) -> {ok, binary()} | error.
-iodata(List) ->
-    try iolist_to_binary(List) of
-        Bin -> {ok, Bin}
-    catch
-        error:badarg -> error
-    end.
-
--spec check_value(binary()) ->
-          {ok, binary()} | {error, {bad_value, {contains, newline | nul}}}.
-check_value(Bin) ->
-    case binary:match(Bin, <<"\n">>) of
-        nomatch ->
-            case binary:match(Bin, <<0>>) of
-                nomatch -> {ok, Bin};
-                _ -> {error, {bad_value, {contains, nul}}}
-            end;
-        _ ->
-            {error, {bad_value, {contains, newline}}}
-    end.
-
--spec trim(binary()) -> binary().
-trim(Bin) ->
-    trim(Bin, byte_size(Bin)).
-
--spec trim(binary(), non_neg_integer()) -> binary().
-trim(_Bin, 0) ->
-    <<>>;
-trim(Bin, N) ->
-    case binary:at(Bin, N - 1) of
-        C when C =:= $\s; C =:= $\t; C =:= $\n -> trim(Bin, N - 1);
-        _ -> binary:part(Bin, 0, N)
-    end.
-
--spec trim_leading(binary()) -> binary().
-trim_leading(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t; C =:= $\n ->
-    trim_leading(Rest);
-trim_leading(Bin) ->
-    Bin.
-
--spec parse_int(binary()) -> {ok, integer()} | {error, {not_integer, binary()}}.
-parse_int(Value) ->
-    try binary_to_integer(trim_leading(Value)) of
-        Int -> {ok, Int}
-    catch
-        error:badarg -> {error, {not_integer, Value}}
-    end.
-
--spec parse_ints(binary()) ->
-          {ok, [integer()]} | {error, {not_integer, binary()}}.
-parse_ints(Value) ->
-    Words = binary:split(Value, [<<" ">>, <<"\t">>], [global, trim_all]),
-    try [binary_to_integer(W) || W <- Words] of
-        Ints -> {ok, Ints}
-    catch
-        error:badarg -> {error, {not_integer, Value}}
-    end.
-
-%% Targets
-
--spec text_binary(term()) -> {ok, binary()} | error.
-text_binary(Bin) when is_binary(Bin) ->
-    {ok, Bin};
-text_binary(List) when is_list(List) ->
-    %% Names are nearly always ASCII: the fast BIF first; anything else
-    %% is taken as Unicode characters and encoded in UTF-8.
-    try iolist_to_binary(List) of
-        Bin ->
-            case ascii(Bin) of
-                true -> {ok, Bin};
-                false -> unicode_binary(List)
-            end
-    catch
-        error:badarg -> unicode_binary(List)
-    end;
-text_binary(_) ->
-    error.
-
--spec unicode_binary(list()) -> {ok, binary()} | error.
-unicode_binary(List) ->
-    try unicode:characters_to_binary(List) of
-        Bin when is_binary(Bin) -> {ok, Bin};
-        _ -> error
-    catch
-        error:_ -> error
-    end.
-
--spec ascii(binary()) -> boolean().
-ascii(<<C, Rest/binary>>) when C < 128 -> ascii(Rest);
-ascii(<<>>) -> true;
-ascii(_) -> false.
-
--spec valid_netns_name(binary()) -> boolean().
-valid_netns_name(<<>>) -> false;
-valid_netns_name(<<".">>) -> false;
-valid_netns_name(<<"..">>) -> false;
-valid_netns_name(Name) when byte_size(Name) > ?MAX_NETNS_NAME -> false;
-valid_netns_name(Name) ->
-    no_byte_of(Name, $/, 0).
-
--spec ns_path(term()) -> {ok, binary()} | error.
-ns_path(Path) ->
-    case text_binary(Path) of
-        {ok, <<>>} -> error;
-        {ok, Bin} ->
-            case no_byte_of(Bin, 0, 0) of
-                true -> {ok, Bin};
-                false -> error
-            end;
-        error -> error
-    end.
-
--spec ns_paths(term(), [binary()]) -> {ok, [binary()]} | error.
-ns_paths([], Acc) ->
-    {ok, lists:reverse(Acc)};
-ns_paths([Path | Rest], Acc) ->
-    case ns_path(Path) of
-        {ok, Bin} -> ns_paths(Rest, [Bin | Acc]);
-        error -> error
-    end;
-ns_paths(_, _) ->
     error.

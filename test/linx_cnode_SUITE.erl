@@ -17,13 +17,12 @@
          netlink_open_same_host/1, netlink_open_other_host/1,
          bad_fd_channel/1, unreachable/1, wrong_cookie/1, loopback_only/1,
          ticks_keep_the_connection/1, caller_node_goes_down/1,
-         kill_under_load_and_restart/1]).
+         kill_under_load_and_restart/1, cnode_requests_counted/1]).
 
 %% Run on the peer node.
 -export([plain_request/2, call_timed/3, stay_connected/2, load/4,
          open_and_dump/2, start_blocked_calls/3]).
 
--define(HOLDER, linx_cnode_SUITE_holder).
 -define(PEER_TIMEOUT, 30000).
 
 all() ->
@@ -36,7 +35,7 @@ groups() ->
        netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
        bad_fd_channel, unreachable, wrong_cookie, loopback_only,
        ticks_keep_the_connection, caller_node_goes_down,
-       kill_under_load_and_restart]}].
+       kill_under_load_and_restart, cnode_requests_counted]}].
 
 %%====================================================================
 %% Set-up: epmd, a distributed CT node, the C-node, a peer, a netns
@@ -72,7 +71,7 @@ init_per_suite(Config) ->
     end.
 
 end_per_suite(Config) ->
-    stop_cnode(),
+    linx_ct_cnode:stop(),
     case ?config(peer, Config) of
         undefined -> ok;
         Peer -> catch peer:stop(Peer)
@@ -87,78 +86,8 @@ end_per_suite(Config) ->
         _ -> ok
     end.
 
-%% Starts the C-node under a holder process that owns its port (and
-%% outlives the process that asked), then waits until it answers a ping.
 start_cnode(Config) ->
-    Exe = filename:join(code:priv_dir(linx), "linx_port"),
-    Args = ["--cnode", "--name", atom_to_list(?config(cnode, Config)),
-            "--cookie-file", ?config(cookie_file, Config)],
-    Self = self(),
-    Holder = spawn(fun() ->
-                           true = register(?HOLDER, self()),
-                           Port = open_port({spawn_executable, Exe},
-                                            [{args, Args}, {line, 1024}, exit_status,
-                                             stderr_to_stdout, binary]),
-                           {os_pid, OsPid} = erlang:port_info(Port, os_pid),
-                           Self ! {holder, self(), OsPid},
-                           hold(Port, OsPid, [])
-                   end),
-    receive
-        {holder, Holder, _OsPid} -> wait_pong(?config(cnode, Config), 100)
-    after 5000 ->
-        ct:fail(cnode_did_not_start)
-    end.
-
-hold(Port, OsPid, Log) ->
-    receive
-        {Port, {data, {_, Line}}} ->
-            ct:log("C-node: ~ts", [Line]),
-            hold(Port, OsPid, [Line | Log]);
-        {Port, {exit_status, Status}} ->
-            ct:log("C-node exited with status ~p", [Status]),
-            exited(OsPid, lists:reverse(Log));
-        {get, From} ->
-            From ! {?HOLDER, OsPid, lists:reverse(Log)},
-            hold(Port, OsPid, Log);
-        stop ->
-            linx_ct_ns:kill(OsPid)
-    end.
-
-%% The C-node is gone; answer queries until told to go.
-exited(OsPid, Log) ->
-    receive
-        {get, From} ->
-            From ! {?HOLDER, OsPid, Log},
-            exited(OsPid, Log);
-        stop ->
-            ok
-    end.
-
-holder_state() ->
-    ?HOLDER ! {get, self()},
-    receive
-        {?HOLDER, OsPid, Log} -> {OsPid, Log}
-    after 5000 ->
-        ct:fail(no_holder)
-    end.
-
-stop_cnode() ->
-    case whereis(?HOLDER) of
-        undefined ->
-            ok;
-        Pid ->
-            Ref = monitor(process, Pid),
-            Pid ! stop,
-            receive {'DOWN', Ref, process, Pid, _} -> ok after 5000 -> ok end
-    end.
-
-wait_pong(_Node, 0) ->
-    ct:fail(cnode_not_reachable);
-wait_pong(Node, N) ->
-    case net_adm:ping(Node) of
-        pong -> ok;
-        pang -> timer:sleep(50), wait_pong(Node, N - 1)
-    end.
+    linx_ct_cnode:start(?config(cnode, Config), ?config(cookie_file, Config)).
 
 peer_name(Prefix) ->
     list_to_atom(Prefix ++ "_" ++ integer_to_list(erlang:unique_integer([positive]))).
@@ -190,7 +119,7 @@ in_ns(Config) ->
 %% gen_server:call from another node: version, stats and os_pid.
 calls(Config) ->
     C = ?config(cnode, Config),
-    {OsPid, _} = holder_state(),
+    {OsPid, _} = linx_ct_cnode:state(),
     {ok, Version} = on_peer(Config, gen_server, call, [{linx, C}, version]),
     true = is_binary(Version),
     {ok, #{requests := N}} = on_peer(Config, gen_server, call, [{linx, C}, stats]),
@@ -329,6 +258,20 @@ netlink_open_same_host(Config) ->
     {error, #{op := netlink_open, stage := socket, errno := eprotonosupport}} =
         on_peer(Config, linx_netlink, open, [31, in_ns(Config)]).
 
+%% Requests through a C-node are counted in linx:stats/0 of the calling
+%% node, as local ones are: reads, their errors and socket opens.
+cnode_requests_counted(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    #{requests := R0, errors := E0} = linx_stats:snapshot(),
+    {ok, _} = linx_sysctl:read("kernel.ostype", via(Config)),
+    {error, #{errno := enoent}} = linx_sysctl:read("kernel.no_such_key", via(Config)),
+    {ok, S} = linx_netlink:open(route, via(Config)),
+    ok = socket:close(S),
+    #{requests := R1, errors := E1} = linx_stats:snapshot(),
+    2 = maps:get(sysctl_read, R1, 0) - maps:get(sysctl_read, R0, 0),
+    1 = maps:get(netlink_open, R1, 0) - maps:get(netlink_open, R0, 0),
+    1 = maps:get({read, enoent}, E1, 0) - maps:get({read, enoent}, E0, 0).
+
 open_and_dump(Protocol, Opts) ->
     case linx_netlink:open(Protocol, Opts) of
         {ok, S} ->
@@ -376,8 +319,11 @@ wrong_cookie(Config) ->
     after
         peer:stop(Bad)
     end,
-    {_, Log} = holder_state(),
-    true = lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log),
+    %% The C-node's log line comes through its holder in its own time.
+    ok = linx_ct_ns:wait_until(fun() ->
+                                       {_, Log} = linx_ct_cnode:state(),
+                                       lists:any(fun(L) -> binary:match(L, <<"refused: wrong cookie">>) =/= nomatch end, Log)
+                               end, 5000),
     %% The right cookie still works.
     {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]).
 
@@ -396,7 +342,7 @@ loopback_only(Config) ->
                          [Addr, P] <- [binary:split(Local, <<":">>)],
                          string:uppercase(binary_to_list(P)) =:= string:right(Hex, 4, $0)],
     [<<"0100007F">>] = Listening,
-    {_, Log} = holder_state(),
+    {_, Log} = linx_ct_cnode:state(),
     true = lists:any(fun(L) -> binary:match(L, <<"listening on 127.0.0.1:">>) =/= nomatch end, Log).
 
 %% A caller's node that goes away while its requests run: their replies
@@ -415,7 +361,7 @@ caller_node_goes_down(Config) ->
     timer:sleep(6000),
     {ok, _} = on_peer(Config, gen_server, call, [{linx, C}, version]),
     {ok, _} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", via(Config)]),
-    {_, Log} = holder_state(),
+    {_, Log} = linx_ct_cnode:state(),
     [] = [L || L <- Log, binary:match(L, [<<"panic">>, <<"could not be encoded">>]) =/= nomatch].
 
 start_blocked_calls(C, Ns, N) ->
@@ -461,7 +407,7 @@ stay_connected(C, Ms) ->
 %% C-node is started again and the same calls work.
 kill_under_load_and_restart(Config) ->
     C = ?config(cnode, Config),
-    {OsPid, _} = holder_state(),
+    {OsPid, _} = linx_ct_cnode:state(),
     Timeout = 8000,
     Collector = on_peer(Config, load, [C, ?config(netns, Config), Timeout, self()]),
     receive {load_started, Collector} -> ok after 10000 -> ct:fail(load_not_started) end,
@@ -476,7 +422,7 @@ kill_under_load_and_restart(Config) ->
     16 = length(Results),
     [true = Ms =< Timeout + 1000 || {_, _, Ms} <- Results],
     [{error, {nodedown, C}} = E || {_, E, _} <- Results],
-    stop_cnode(),
+    linx_ct_cnode:stop(),
     ok = start_cnode(Config),
     Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
     {ok, Ostype} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", via(Config)]),

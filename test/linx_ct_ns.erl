@@ -17,7 +17,8 @@
          kill/1,
          host_sysctl/1,
          require/1,
-         wait_until/2]).
+         wait_until/2,
+         set_app_env/2]).
 
 %% @doc Run a shell command; return its exit status and output.
 -spec sh(iodata()) -> {non_neg_integer(), binary()}.
@@ -160,3 +161,14 @@ poll(Fun, Deadline) ->
                 false -> receive after 5 -> ok end, poll(Fun, Deadline)
             end
     end.
+
+%% @doc Set a key of linx's application environment for the next start.
+%% Loads linx first: loading sets the defaults of `linx.app.src', which
+%% would replace a value set before.
+-spec set_app_env(atom(), term()) -> ok.
+set_app_env(Key, Value) ->
+    case application:load(linx) of
+        ok -> ok;
+        {error, {already_loaded, linx}} -> ok
+    end,
+    application:set_env(linx, Key, Value).

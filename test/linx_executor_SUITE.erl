@@ -18,7 +18,7 @@ init_per_testcase(Case, Config) ->
     Names = [linx_ct_ns:unique("linx-ex") || _ <- lists:seq(1, 2)],
     case lists:usort([linx_ct_ns:netns_add(N) || N <- Names]) of
         [ok] ->
-            application:set_env(linx, port_args, args(Case)),
+            linx_ct_ns:set_app_env(port_args, args(Case)),
             {ok, _} = application:ensure_all_started(linx),
             [{netns, Names} | Config];
         _ ->

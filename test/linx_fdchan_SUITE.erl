@@ -45,7 +45,7 @@ intruder_before_port_rejected(Config) ->
     Real = filename:join(code:priv_dir(linx), "linx_port"),
     os:putenv("LINX_REAL_PORT", Real),
     os:putenv("LINX_INTRUDER_LOG", Log),
-    application:set_env(linx, port_executable, filename:join(Data, "wrapper.sh")),
+    linx_ct_ns:set_app_env(port_executable, filename:join(Data, "wrapper.sh")),
     {ok, _} = application:ensure_all_started(linx),
     %% The intruder connected before the port started; its send either went
     %% out or found the connection already closed by linx (EPIPE).

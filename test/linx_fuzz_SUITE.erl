@@ -4,7 +4,8 @@
 %% when it has a readable one, under id 0 otherwise), and answers the valid
 %% requests correctly.
 %%
-%% Which id a frame is answered under is predicted by `port_view/1',
+%% Which id a frame is answered under is predicted by
+%% `linx_fuzz_model:port_view/1',
 %% a model of the program's ETF check and request decoding written on the
 %% bytes (no atoms are created). The frames come from `rand' with a seed
 %% that is logged; `LINX_FUZZ_SEED=A,B,C' replays a run and
@@ -23,10 +24,7 @@
 %% Every VALID_EVERY-th frame is a valid request whose answer is checked.
 -define(VALID_EVERY, 100).
 -define(REPLY_TIMEOUT, 10000).
-%% The program's limits (src/codec.rs): nesting depth, atom bytes, bignum bytes.
--define(MAX_DEPTH, 64).
--define(MAX_ATOM, 1020).
--define(MAX_BIG, 16).
+-define(MAX_DEPTH, linx_fuzz_model:max_depth()).
 
 suite() ->
     [{timetrap, {minutes, 5}}].
@@ -39,9 +37,9 @@ init_per_suite(Config) ->
         ok -> ok;
         {error, {already_loaded, linx}} -> ok
     end,
-    %% Loading linx_port creates the atoms the program's replies use, so
-    %% that they decode with [safe].
-    {module, linx_port} = code:ensure_loaded(linx_port),
+    %% The atoms the program's replies use must exist for them to decode
+    %% with [safe], as linx_port makes sure when it starts.
+    ok = linx_wire:ensure_atoms(),
     Netns = linx_ct_ns:unique("linx-fuzz"),
     case linx_ct_ns:netns_add(Netns) of
         ok -> [{netns, list_to_binary(Netns)} | Config];
@@ -76,7 +74,7 @@ model_agrees_on_known_frames(_Config) ->
              {anon, <<131, 104, 2, 97, 19, 108, 255, 255, 255, 255, 106>>},
              {anon, <<>>}],
     [begin
-         Predicted = port_view(Bin),
+         Predicted = linx_fuzz_model:port_view(Bin),
          Predicted =:= Want orelse ct:fail({model_says, Predicted, Want, Bin}),
          port_command(P, Bin),
          {Got, _} = recv(P),
@@ -156,7 +154,7 @@ send(#{port := P, sent := Sent, kinds := Kinds} = St) ->
     %% frame in flight (ids in sequence are one bit flip apart).
     Id = (1 bsl 40) + rand:uniform(1 bsl 62),
     {Kind, Bin, Check} = frame(I, Id, St),
-    View = port_view(Bin),
+    View = linx_fuzz_model:port_view(Bin),
     port_command(P, Bin),
     St1 = St#{sent := I, inflight := maps:get(inflight, St) + 1,
               kinds := maps:update_with(Kind, fun(C) -> C + 1 end, 1, Kinds)},
@@ -182,7 +180,7 @@ receive_one(#{port := P} = St) ->
 
 answer(Reply, #{expect := Expect, inflight := In} = St) ->
     well_formed(Reply),
-    case reply_view(Reply) of
+    case linx_fuzz_model:reply_view(Reply) of
         anon ->
             case catch binary_to_term(Reply, [safe]) of
                 {0, {log, _, _}} ->
@@ -227,13 +225,8 @@ well_formed(Reply) ->
         {_, _} -> ok
     catch error:badarg ->
         <<131, T/binary>> = Reply,
-        <<>> = term(T, -(1 bsl 20))
+        <<>> = linx_fuzz_model:skip_term(T)
     end.
-
-%% The id of a reply (any depth), `anon' for id 0.
-reply_view(<<131, T/binary>>) ->
-    <<>> = term(T, -(1 bsl 20)),
-    top_id(T).
 
 %% ---------------------------------------------------------------- frames
 
@@ -360,7 +353,7 @@ deep(Id) ->
     D = rand:uniform(100),
     Term = nest(D, rand:uniform(3)),
     Bin = term_to_binary({Id, {ping, Term}}),
-    case port_view(Bin) of
+    case linx_fuzz_model:port_view(Bin) of
         {id, _} -> {deep, Bin, {ok, Term}};
         anon -> {too_deep, Bin, any}
     end.
@@ -410,7 +403,7 @@ foreign(Id) ->
 ping(Id) ->
     Term = random_term(3),
     Bin = term_to_binary({Id, {ping, Term}}),
-    case port_view(Bin) of
+    case linx_fuzz_model:port_view(Bin) of
         {id, _} -> {ping, Bin, {ok, Term}};
         anon -> {ping_refused, Bin, any}
     end.
@@ -444,74 +437,6 @@ random_leaf() ->
 pick(L) ->
     lists:nth(rand:uniform(length(L)), L).
 
-%% ---------------------------------------------------------------- the model
-
-%% What the program makes of a frame body: `{id, Id}' when it answers under
-%% the frame's own id, `anon' when it answers under id 0: the bytes fail
-%% its ETF check (src/codec.rs check_etf) or the decoder (eetf), or the
-%% term is not `{Id, Op}' with `0 < Id < 2^64'. The count of terms (at most
-%% 2^18) is not modelled: frames here are far too small to reach it.
-port_view(<<131, T/binary>>) ->
-    try term(T, 0) of
-        <<>> -> top_id(T);
-        _ -> anon
-    catch
-        throw:bad -> anon
-    end;
-port_view(_) ->
-    anon.
-
-top_id(<<104, 2, I/binary>>) -> id(I);
-top_id(<<105, 2:32, I/binary>>) -> id(I);
-top_id(_) -> anon.
-
-id(<<97, V, _/binary>>) -> positive(V);
-id(<<98, V:32/signed, _/binary>>) -> positive(V);
-id(<<110, N, S, M:N/binary, _/binary>>) -> positive(signed(S, M));
-id(<<111, N:32, S, M:N/binary, _/binary>>) -> positive(signed(S, M));
-id(_) -> anon.
-
-signed(0, M) -> binary:decode_unsigned(M, little);
-signed(1, M) -> -binary:decode_unsigned(M, little).
-
-positive(V) when V > 0, V < 1 bsl 64 -> {id, V};
-positive(_) -> anon.
-
-%% Walk one term; return the bytes after it or throw `bad'.
-term(_, D) when D > ?MAX_DEPTH -> throw(bad);
-term(<<97, _, R/binary>>, _) -> R;
-term(<<98, _:32, R/binary>>, _) -> R;
-term(<<70, F:8/binary, R/binary>>, _) -> finite(F), R;
-term(<<A, N:16, Name:N/binary, R/binary>>, _) when A =:= 100; A =:= 118 ->
-    N =< ?MAX_ATOM orelse throw(bad),
-    utf8(Name),
-    R;
-term(<<A, N, Name:N/binary, R/binary>>, _) when A =:= 115; A =:= 119 -> utf8(Name), R;
-term(<<104, N, R/binary>>, D) -> seq(N, R, D);
-term(<<105, N:32, R/binary>>, D) -> seq(N, R, D);
-term(<<106, R/binary>>, _) -> R;
-term(<<107, N:16, _:N/binary, R/binary>>, _) -> R;
-term(<<108, N:32, R/binary>>, D) -> seq(N + 1, R, D);
-term(<<109, N:32, _:N/binary, R/binary>>, _) -> R;
-term(<<77, N:32, Bits, _:N/binary, R/binary>>, _) when N =:= 0; Bits >= 1, Bits =< 8 -> R;
-term(<<110, N, S, _:N/binary, R/binary>>, _) when N =< ?MAX_BIG, S =< 1 -> R;
-term(<<111, N:32, S, _:N/binary, R/binary>>, _) when N =< ?MAX_BIG, S =< 1 -> R;
-term(<<116, N:32, R/binary>>, D) -> seq(2 * N, R, D);
-term(_, _) -> throw(bad).
-
-%% N terms one level down; each takes at least a byte.
-seq(N, R, _) when N > byte_size(R) -> throw(bad);
-seq(0, R, _) -> R;
-seq(N, R, D) -> seq(N - 1, term(R, D + 1), D).
-
-%% Non-finite floats do not match a float segment.
-finite(<<_:64/float>>) -> ok;
-finite(_) -> throw(bad).
-
-utf8(<<>>) -> ok;
-utf8(<<_/utf8, R/binary>>) -> utf8(R);
-utf8(_) -> throw(bad).
-
 %% ---------------------------------------------------------------- port
 
 binary_path() ->
@@ -536,7 +461,7 @@ recv(P) ->
         {P, {data, Bin}} ->
             case binary_to_term(Bin, [safe]) of
                 {0, {log, _, _}} -> recv(P);
-                T -> {reply_view(Bin), T}
+                T -> {linx_fuzz_model:reply_view(Bin), T}
             end;
         {P, {exit_status, S}} -> ct:fail({port_exited, S})
     after 5000 -> ct:fail(no_reply)

@@ -364,20 +364,12 @@ error_text(Config) ->
 %% and in the port program, as there were before.
 no_leak_open_close(Config) ->
     In = in(Config),
-    Cycle = fun() ->
-                    {ok, S} = linx_netlink:open(route, In),
-                    ok = socket:close(S)
-            end,
-    no_leak(Cycle, 20000).
+    no_leak(fun() -> {ok, S} = linx_netlink:open(route, In), ok = socket:close(S) end, 20000).
 
 %% The same for 2,000 open_fd/close_fd pairs.
 no_leak_open_fd(Config) ->
     In = in(Config),
-    Cycle = fun() ->
-                    {ok, Fd} = linx_netlink:open_fd(route, In),
-                    ok = linx_netlink:close_fd(Fd)
-            end,
-    no_leak(Cycle, 2000).
+    no_leak(fun() -> {ok, Fd} = linx_netlink:open_fd(route, In), ok = linx_netlink:close_fd(Fd) end, 2000).
 
 %% And for 1,000 opens that fail, in the port program or after the socket
 %% has arrived.

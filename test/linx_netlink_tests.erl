@@ -214,7 +214,9 @@ format_error_test_() ->
                      "socket eperm (errno 1)">>,
                    fmt(Socket#{domain => inet, protocol => icmp,
                                in => {netns, "blue"}, stage => socket,
-                               errno => eperm, code => 1}))].
+                               errno => eperm, code => 1}))] ++
+        %% The module that returns an error renders it the same way.
+        [?_assertEqual(fmt(E), linx_netlink:format_error(E)) || E <- [Netlink, {error, Socket}]].
 
 format_error_reasons_test_() ->
     Reasons = [{bad_protocol, nosuch}, {bad_protocol, 32},
@@ -222,14 +224,7 @@ format_error_reasons_test_() ->
                {bad_domain, unix}, {bad_type, "x\ny"}, {bad_fd, -1},
                {bad_option, {rcvbuf, 1}}, {bad_option, {groups, [33]}},
                ebadf, enotsock, {setsockopt, {invalid, x}}],
-    [{lists:flatten(io_lib:format("~0tp", [R])),
-      fun() ->
-              Line = fmt(R),
-              ?assert(is_binary(Line)),
-              ?assertNotEqual(<<>>, Line),
-              ?assertEqual(nomatch, binary:match(Line, <<"\n">>)),
-              ?assertEqual(Line, fmt({error, R}))
-      end} || R <- Reasons].
+    linx_eunit_lib:one_line_tests(linx_netlink, Reasons).
 
 format_error_text_test_() ->
     [?_assertEqual(<<"ebadf (errno 9)">>, fmt(ebadf)),

@@ -9,12 +9,13 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([kill_with_waiting_callers/1, restarted_port_serves/1,
          malformed_frames/1, oversized_frame/1, out_of_order_replies/1,
-         info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1]).
+         info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1,
+         timed_out_replies_not_left_behind/1]).
 
 all() ->
     [kill_with_waiting_callers, restarted_port_serves, malformed_frames,
      oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts,
-     kill_with_socket_opens_in_flight].
+     kill_with_socket_opens_in_flight, timed_out_replies_not_left_behind].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(linx),
@@ -26,26 +27,9 @@ end_per_suite(_Config) ->
 %% kill -9 of the port while 20 callers wait: each gets an error within
 %% 1 s, the supervisor restarts the port, the next call succeeds.
 kill_with_waiting_callers(_Config) ->
-    OsPid = linx_port:os_pid(),
-    OldServer = whereis(linx_port),
-    %% Stop the port so that the callers really are waiting when it dies.
-    linx_ct_ns:sh_ok(["kill -STOP ", integer_to_list(OsPid)]),
-    Self = self(),
-    Callers = [spawn_link(fun() ->
-                   R = linx_sysctl:read("kernel.ostype", #{timeout => 30000}),
-                   Self ! {done, self(), R, erlang:monotonic_time(millisecond)}
-               end) || _ <- lists:seq(1, 20)],
-    ok = wait_pending(20),
-    Killed = erlang:monotonic_time(millisecond),
-    linx_ct_ns:sh_ok(["kill -9 ", integer_to_list(OsPid)]),
-    [receive
-         {done, C, R, At} ->
-             {error, {port_exited, _}} = R,
-             true = At - Killed < 1000
-     after 1000 ->
-         ct:fail({caller_not_answered, C})
-     end || C <- Callers],
-    NewServer = wait_restart(OldServer),
+    {OsPid, NewServer} = kill_while_waiting(20, fun() ->
+                                                       linx_sysctl:read("kernel.ostype", #{timeout => 30000})
+                                               end),
     true = is_pid(NewServer),
     true = linx_port:os_pid() =/= OsPid,
     {ok, <<"Linux">>} = linx_sysctl:read("kernel.ostype"),
@@ -63,58 +47,51 @@ restarted_port_serves(_Config) ->
 %% kill -9 while socket opens wait for their descriptors: each caller gets
 %% an error within 1 s, and the next open works.
 kill_with_socket_opens_in_flight(_Config) ->
+    _ = kill_while_waiting(5, fun() -> linx_netlink:open(route, #{timeout => 30000}) end),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S).
+
+%% Stops the port program (so that the callers really are waiting when it
+%% dies), starts N callers of Call, kills the program with SIGKILL once all
+%% of them wait, and checks that each got {error, {port_exited, _}} within
+%% 1 s. Returns the killed OS pid and the restarted server.
+kill_while_waiting(N, Call) ->
     OsPid = linx_port:os_pid(),
     Old = whereis(linx_port),
     linx_ct_ns:sh_ok(["kill -STOP ", integer_to_list(OsPid)]),
     Self = self(),
     Callers = [spawn_link(fun() ->
-                   R = linx_netlink:open(route, #{timeout => 30000}),
-                   Self ! {opened, self(), R, erlang:monotonic_time(millisecond)}
-               end) || _ <- lists:seq(1, 5)],
-    ok = wait_pending(5),
+                   R = Call(),
+                   Self ! {done, self(), R, erlang:monotonic_time(millisecond)}
+               end) || _ <- lists:seq(1, N)],
+    ok = wait_pending(N),
     Killed = erlang:monotonic_time(millisecond),
     linx_ct_ns:kill(OsPid),
     [receive
-         {opened, C, R, At} ->
+         {done, C, R, At} ->
              {error, {port_exited, _}} = R,
              true = At - Killed < 1000
      after 1000 ->
          ct:fail({caller_not_answered, C})
      end || C <- Callers],
-    _ = wait_restart(Old),
-    {ok, S} = linx_netlink:open(route, #{}),
-    ok = socket:close(S).
+    {OsPid, wait_restart(Old)}.
 
 wait_pending(N) ->
-    wait_until(fun() -> maps:get(pending, linx_port:info()) >= N end, 5000).
+    linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) >= N end, 5000).
 
 %% The supervisor restarts the server; wait (bounded) until a new one is
 %% registered and answering.
 wait_restart(Old) ->
-    ok = wait_until(fun() ->
-                            case whereis(linx_port) of
-                                undefined -> false;
-                                Old -> false;
-                                _ -> true
-                            end
-                    end, 5000),
+    ok = linx_ct_ns:wait_until(fun() ->
+                                       case whereis(linx_port) of
+                                           undefined -> false;
+                                           Old -> false;
+                                           _ -> true
+                                       end
+                               end, 5000),
     %% Registered is not yet started: a request waits for the start.
     {ok, _} = linx_port:request(version),
     whereis(linx_port).
-
-wait_until(Fun, Ms) ->
-    Deadline = erlang:monotonic_time(millisecond) + Ms,
-    wait_until_(Fun, Deadline).
-
-wait_until_(Fun, Deadline) ->
-    case Fun() of
-        true -> ok;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> ct:fail(condition_not_reached);
-                false -> receive after 2 -> ok end, wait_until_(Fun, Deadline)
-            end
-    end.
 
 %% ---------------------------------------------------------------- raw port
 
@@ -238,3 +215,25 @@ info_and_stats(_Config) ->
     {ok, #{requests := N, workers := W}} = linx_port:request(stats),
     true = N > 0,
     true = W >= 0.
+
+%% Requests that time out while their replies are on the way leave nothing
+%% in the caller's mailbox: with timeouts of 0 to 2 ms most time out, and
+%% some replies arrive just as their caller gives up.
+timed_out_replies_not_left_behind(_Config) ->
+    Self = self(),
+    Callers = [spawn_link(fun() ->
+                   Results = [linx_port:request({sysctl_read, <<"kernel/ostype">>, self}, T rem 3)
+                              || T <- lists:seq(1, 600)],
+                   %% A reply can no longer arrive once its caller gave up
+                   %% (the alias is gone), so whatever came is here now.
+                   {messages, Left} = process_info(self(), messages),
+                   Self ! {done, self(), length([R || {error, timeout} = R <- Results]), Left}
+               end) || _ <- lists:seq(1, 8)],
+    TimedOut = [receive
+                    {done, C, N, Left} ->
+                        [] = Left,
+                        N
+                after 60000 ->
+                    ct:fail({caller_not_done, C})
+                end || C <- Callers],
+    true = lists:sum(TimedOut) > 0.

@@ -58,7 +58,7 @@ capabilities_dropped(Config) ->
 %% executable) so sockets work too.
 exec_wrapper(Config) ->
     Wrapper = filename:join(?config(data_dir, Config), "fork_wrapper.sh"),
-    application:set_env(linx, exec, Wrapper),
+    linx_ct_ns:set_app_env(exec, Wrapper),
     {ok, _} = application:ensure_all_started(linx),
     WrapperPid = linx_port:os_pid(),
     {ok, Exe} = file:read_link("/proc/" ++ integer_to_list(WrapperPid) ++ "/exe"),
@@ -77,8 +77,8 @@ unprivileged_with_file_caps(Config) ->
     {ok, _} = file:copy(filename:join(code:priv_dir(linx), "linx_port"), Copy),
     ok = file:change_mode(Copy, 8#755),
     linx_ct_ns:sh_ok(["setcap ", caps(), "+ep ", Copy]),
-    application:set_env(linx, port_executable, Copy),
-    application:set_env(linx, exec, ["setpriv", "--reuid=65534", "--regid=65534",
+    linx_ct_ns:set_app_env(port_executable, Copy),
+    linx_ct_ns:set_app_env(exec, ["setpriv", "--reuid=65534", "--regid=65534",
                                      "--clear-groups", "--inh-caps=-all"]),
     {ok, _} = application:ensure_all_started(linx),
     OsPid = linx_port:os_pid(),
@@ -101,7 +101,7 @@ caps() ->
 %% prefixes work; everything else is refused and changes nothing.
 policy_allows_and_refuses(Config) ->
     Ns = ?config(netns, Config),
-    application:set_env(linx, policy, #{ops => [sysctl_read, sysctl_write, sysctl_list],
+    linx_ct_ns:set_app_env(policy, #{ops => [sysctl_read, sysctl_write, sysctl_list],
                                         targets => [netns, self],
                                         write_prefixes => [<<"net.ipv4.conf">>, "net/core/somaxconn"]}),
     {ok, _} = application:ensure_all_started(linx),
@@ -125,7 +125,7 @@ policy_allows_and_refuses(Config) ->
 %% A batch is checked step by step: one refused step refuses the batch.
 policy_refuses_batches(Config) ->
     Ns = ?config(netns, Config),
-    application:set_env(linx, policy, #{write_prefixes => ["net.core"]}),
+    linx_ct_ns:set_app_env(policy, #{write_prefixes => ["net.core"]}),
     {ok, _} = application:ensure_all_started(linx),
     Target = {netns, list_to_binary(Ns)},
     Before = linx_ct_ns:oracle({netns, Ns}, "net.ipv4.ip_default_ttl"),
@@ -137,7 +137,7 @@ policy_refuses_batches(Config) ->
     <<"1000">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
     %% An empty prefix list allows no write at all.
     ok = application:stop(linx),
-    application:set_env(linx, policy, #{write_prefixes => []}),
+    linx_ct_ns:set_app_env(policy, #{write_prefixes => []}),
     {ok, _} = application:ensure_all_started(linx),
     {error, #{stage := policy, errno := path}} = linx_sysctl:write("net.core.somaxconn", 1, #{in => Target}),
     {ok, _} = linx_sysctl:read("net.core.somaxconn", #{in => Target}).
@@ -145,7 +145,7 @@ policy_refuses_batches(Config) ->
 %% A malformed policy stops the application from starting, loudly.
 bad_policy_refused(_Config) ->
     [begin
-         application:set_env(linx, policy, P),
+         linx_ct_ns:set_app_env(policy, P),
          {error, {linx, _}} = application:ensure_all_started(linx)
      end || P <- [#{ops => [launch]}, #{targets => [anywhere]}, #{write_prefixes => ["../etc"]},
                   #{frob => 1}, not_a_map]],

@@ -153,11 +153,8 @@ netns_list_matches_sysctl_a(Config) ->
     Ns = ?config(netns, Config),
     linx_ct_ns:sh_ok(["ip -n ", Ns, " link add v0 type veth peer name v1"]),
     Out = linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -a 2>/dev/null"]),
-    Oracle = lists:sort(
-               [{sysctl_key_to_linx(K), string:trim(V)}
-                || Line <- binary:split(Out, <<"\n">>, [global, trim_all]),
-                   [K, V] <- [binary:split(Line, <<" = ">>)],
-                   binary:match(K, <<"net.ipv4.conf.">>) =:= {0, 14}]),
+    Oracle = lists:sort([E || {K, _} = E <- linx_sysctl8:entries(Out),
+                              binary:match(K, [<<"net.ipv4.conf.">>, <<"net/ipv4/conf/">>]) =:= {0, 14}]),
     {ok, Listed} = linx_sysctl:list("net.ipv4.conf", in(Config)),
     true = length(Listed) > 50,
     Oracle = lists:sort(Listed),
@@ -165,15 +162,6 @@ netns_list_matches_sysctl_a(Config) ->
     {_, _} = lists:keyfind(<<"net.ipv4.conf.v0.forwarding">>, 1, Listed),
     {_, _} = lists:keyfind(<<"net.ipv4.conf.v1.forwarding">>, 1, Listed),
     false = lists:keyfind(<<"net.ipv4.conf.v0.forwarding">>, 1, element(2, linx_sysctl:list("net.ipv4.conf"))).
-
-%% sysctl(8) prints `/' for a dot inside a segment and `.' between segments.
-sysctl_key_to_linx(K) ->
-    Segs = [binary:replace(S, <<"/">>, <<".">>, [global])
-            || S <- binary:split(K, <<".">>, [global])],
-    case lists:any(fun(S) -> binary:match(S, <<".">>) =/= nomatch end, Segs) of
-        true -> iolist_to_binary(lists:join(<<"/">>, Segs));
-        false -> iolist_to_binary(lists:join(<<".">>, Segs))
-    end.
 
 %% Every key a list returns reads back to the same value.
 netns_list_keys_round_trip(Config) ->

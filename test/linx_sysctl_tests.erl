@@ -8,44 +8,25 @@
 %% key_to_path/1
 %%--------------------------------------------------------------------
 
-dot_form_test_() ->
-    [?_assertEqual({ok, <<"net/ipv4/ip_forward">>},
-                   linx_sysctl:key_to_path(
-                       <<"net.ipv4.ip_forward">>)),
-     ?_assertEqual({ok, <<"net/ipv4/ip_forward">>},
-                   linx_sysctl:key_to_path(
-                       "net.ipv4.ip_forward")),
-     ?_assertEqual({ok, <<"net/ipv4/ip_forward">>},
-                   linx_sysctl:key_to_path('net.ipv4.ip_forward')),
-     ?_assertEqual({ok, <<"kernel">>}, linx_sysctl:key_to_path(<<"kernel">>)),
-     ?_assertEqual({ok, <<"net/ipv6/conf/eth-0/disable_ipv6">>},
-                   linx_sysctl:key_to_path(
-                       <<"net.ipv6.conf.eth-0.disable_ipv6">>)),
-     ?_assertEqual({ok, <<"Net/IPv4/A_b-9">>},
-                   linx_sysctl:key_to_path(
-                       <<"Net.IPv4.A_b-9">>))].
-
-slash_form_test_() ->
-    [?_assertEqual({ok, <<"net/ipv4/ip_forward">>},
-                   linx_sysctl:key_to_path(
-                       <<"net/ipv4/ip_forward">>)),
-     ?_assertEqual({ok, <<"net/ipv4/conf/br.100/forwarding">>},
-                   linx_sysctl:key_to_path(
-                       <<"net/ipv4/conf/br.100/forwarding">>)),
-     ?_assertEqual({ok, <<"net/ipv4/conf/br.100/forwarding">>},
-                   linx_sysctl:key_to_path(
-                       "net/ipv4/conf/br.100/forwarding")),
-     ?_assertEqual({ok, <<"net/ipv4/conf/br.100/forwarding">>},
-                   linx_sysctl:key_to_path('net/ipv4/conf/br.100/forwarding')),
-     ?_assertEqual({ok, <<"net/ipv6/conf/eth0:1@x y/mtu">>},
-                   linx_sysctl:key_to_path(
-                       <<"net/ipv6/conf/eth0:1@x y/mtu">>)),
-     ?_assertEqual({ok, <<"net/ipv4/conf/...x/forwarding">>},
-                   linx_sysctl:key_to_path(
-                       <<"net/ipv4/conf/...x/forwarding">>)),
-     ?_assertEqual({ok, <<"net/ipv4/conf/d\x{e9}j\x{e0}/mtu"/utf8>>},
-                   linx_sysctl:key_to_path(
-                       "net/ipv4/conf/d\x{e9}j\x{e0}/mtu"))].
+%% {Key, Path}: the dot form becomes slashes, the slash form stays as it is
+%% (dots and other printable bytes included).
+key_path_test_() ->
+    Cases = [%% dot form
+             {<<"net.ipv4.ip_forward">>, <<"net/ipv4/ip_forward">>},
+             {"net.ipv4.ip_forward", <<"net/ipv4/ip_forward">>},
+             {'net.ipv4.ip_forward', <<"net/ipv4/ip_forward">>},
+             {<<"kernel">>, <<"kernel">>},
+             {<<"net.ipv6.conf.eth-0.disable_ipv6">>, <<"net/ipv6/conf/eth-0/disable_ipv6">>},
+             {<<"Net.IPv4.A_b-9">>, <<"Net/IPv4/A_b-9">>},
+             %% slash form
+             {<<"net/ipv4/ip_forward">>, <<"net/ipv4/ip_forward">>},
+             {<<"net/ipv4/conf/br.100/forwarding">>, <<"net/ipv4/conf/br.100/forwarding">>},
+             {"net/ipv4/conf/br.100/forwarding", <<"net/ipv4/conf/br.100/forwarding">>},
+             {'net/ipv4/conf/br.100/forwarding', <<"net/ipv4/conf/br.100/forwarding">>},
+             {<<"net/ipv6/conf/eth0:1@x y/mtu">>, <<"net/ipv6/conf/eth0:1@x y/mtu">>},
+             {<<"net/ipv4/conf/...x/forwarding">>, <<"net/ipv4/conf/...x/forwarding">>},
+             {"net/ipv4/conf/d\x{e9}j\x{e0}/mtu", <<"net/ipv4/conf/d\x{e9}j\x{e0}/mtu"/utf8>>}],
+    [?_assertEqual({ok, Path}, linx_sysctl:key_to_path(Key)) || {Key, Path} <- Cases].
 
 bad_keys_test_() ->
     Long = binary:copy(<<"a">>, 4097),
@@ -269,7 +250,8 @@ format_error_test_() ->
      ?_assertEqual(<<"sysctl read \"k\" failed on /proc/sys/k: "
                      "panic worker panicked">>,
                    fmt(Read#{stage => panic, errno => <<"worker panicked">>,
-                             code => 0}))].
+                             code => 0}))] ++
+        [?_assertEqual(fmt(E), linx_sysctl:format_error(E)) || E <- [Write, {error, Read}]].
 
 format_error_reasons_test_() ->
     Reasons = [{bad_key, <<"a..b">>}, {bad_key, "a..b"}, {bad_key, 42},
@@ -282,14 +264,7 @@ format_error_reasons_test_() ->
                {unexpected_reply, {ok, 1}}, {setns, eperm},
                something_else,
                {some, [<<"deep">>, "term\n", lists:seq(1, 60)]}],
-    [{lists:flatten(io_lib:format("~0tp", [R])),
-      fun() ->
-              Line = fmt(R),
-              ?assert(is_binary(Line)),
-              ?assertNotEqual(<<>>, Line),
-              ?assertEqual(nomatch, binary:match(Line, <<"\n">>)),
-              ?assertEqual(Line, fmt({error, R}))
-      end} || R <- Reasons].
+    linx_eunit_lib:one_line_tests(linx_sysctl, Reasons).
 
 format_error_text_test_() ->
     [?_assertEqual(<<"linx port request timed out">>, fmt(timeout)),

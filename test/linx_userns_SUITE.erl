@@ -19,7 +19,7 @@ all() ->
 
 init_per_testcase(Case, Config) ->
     case Case of
-        helpers_retire_and_restart -> application:set_env(linx, port_args, ["--idle-ms", "100"]);
+        helpers_retire_and_restart -> linx_ct_ns:set_app_env(port_args, ["--idle-ms", "100"]);
         _ -> ok
     end,
     {ok, _} = application:ensure_all_started(linx),

@@ -1,0 +1,361 @@
+%% The cases of `make bench' (see linx_bench for the list and how they are
+%% measured). Each returns what its row in linx_bench_report needs, or
+%% `{na, Why}' when it could not run.
+-module(linx_bench_cases).
+
+-include("linx_bench.hrl").
+
+-export([p1/1, p1c/1, load/1, p2b/1, p3/1, p4/1, p5a/0, p5b/0, p6/1, p7/0]).
+-export([vm_rss/1, errors_text/1]).
+%% P7: the plain gen_server the C-node is compared with, on a peer node.
+-export([init/1, handle_call/3, handle_cast/2]).
+
+%%====================================================================
+%% P1: sequential round trips
+%%====================================================================
+
+p1(Ns) ->
+    Ping = fun ping/0,
+    Read = read_fun({netns, Ns}),
+    linx_bench:repeat(Ping, ?SEQ_WARM),
+    linx_bench:repeat(Read, ?SEQ_WARM),
+    linx_bench:interleave(Ping, Read, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK).
+
+ping() ->
+    {ok, <<>>} = linx_port:request({ping, <<>>}),
+    ok.
+
+read_fun(In) ->
+    Opts = #{in => In},
+    fun() ->
+            {ok, _} = linx_sysctl:read(?KEY, Opts),
+            ok
+    end.
+
+p1c(Ns) ->
+    Cmd = "nsenter --net=/run/netns/" ++ Ns ++ " cat /proc/sys/net/ipv4/ip_forward",
+    Fun = fun() -> bit_output(os:cmd(Cmd)) end,
+    linx_bench:repeat(Fun, ?CMD_WARM),
+    linx_bench:stats(linx_bench:timed(Fun, ?CMD_N, [])).
+
+bit_output("0\n") -> ok;
+bit_output("1\n") -> ok;
+bit_output(Other) -> error({unexpected_output, Other}).
+
+%%====================================================================
+%% P2: 32 concurrent callers
+%%====================================================================
+
+%% Each caller reads in netns (I rem 4) until the run ends; calls that
+%% start during the warm-up are not counted.
+load(Names) ->
+    Start = linx_bench:now_ns() + linx_bench:ms_to_ns(?LOAD_WARM_MS),
+    Stop = Start + linx_bench:ms_to_ns(?LOAD_RUN_MS),
+    Callers = [spawn_caller(caller_target(I, Names), Start, Stop)
+               || I <- lists:seq(1, ?LOAD_PROCS)],
+    Results = [await_caller(C) || C <- Callers],
+    Errors = lists:append([E || {E, _} <- Results]),
+    Lats = lists:append([L || {_, L} <- Results]),
+    load_stats(Lats, Errors).
+
+caller_target(I, Names) ->
+    {netns, list_to_binary(lists:nth(I rem length(Names) + 1, Names))}.
+
+spawn_caller(Target, Start, Stop) ->
+    Opts = #{in => Target},
+    Read = fun() -> linx_sysctl:read(?KEY, Opts) end,
+    spawn_monitor(fun() -> exit({done, caller_loop(Read, Start, Stop, [], [])}) end).
+
+%% Returns the errors (in reverse order) and the durations of the
+%% successful reads, both counted from Start on.
+caller_loop(Read, Start, Stop, Errors, Lats) ->
+    T0 = linx_bench:now_ns(),
+    Result = Read(),
+    T1 = linx_bench:now_ns(),
+    if
+        T1 >= Stop -> {Errors, Lats};
+        T0 < Start -> caller_loop(Read, Start, Stop, Errors, Lats);
+        element(1, Result) =:= ok -> caller_loop(Read, Start, Stop, Errors, [T1 - T0 | Lats]);
+        true -> caller_loop(Read, Start, Stop, [Result | Errors], Lats)
+    end.
+
+await_caller({Pid, Ref}) ->
+    receive
+        {'DOWN', Ref, process, Pid, {done, Result}} -> Result;
+        {'DOWN', Ref, process, Pid, Reason} -> error({caller_crashed, Reason})
+    end.
+
+load_stats([], Errors) ->
+    {na, "every read failed" ++ errors_text(Errors)};
+load_stats(Lats, Errors) ->
+    Stats = linx_bench:stats(Lats),
+    Stats#{ops => length(Lats) / (?LOAD_RUN_MS / 1000), errors => Errors}.
+
+errors_text([]) -> "";
+errors_text([E | _] = Errors) -> linx_bench:fmt(", errors: ~b, e.g. ~0tP", [length(Errors), E, 12]).
+
+%% The same load with the port started in no-cache mode, then the
+%% application is restored to its defaults.
+p2b(Names) ->
+    ok = application:stop(linx),
+    ok = application:set_env(linx, port_args, ["--no-worker-cache"]),
+    try quiet(fun() -> application:ensure_all_started(linx) end) of
+        {ok, _} -> load(Names);
+        {error, Reason} -> {na, linx_bench:fmt("the port did not start with --no-worker-cache: ~0tP",
+                                    [Reason, 12])}
+    after
+        restart_app()
+    end.
+
+restart_app() ->
+    _ = application:stop(linx),
+    ok = application:unset_env(linx, port_args),
+    {ok, _} = application:ensure_all_started(linx),
+    ok.
+
+%% Runs Fun with the logger silenced (for starts that are expected to fail).
+quiet(Fun) ->
+    #{level := Level} = logger:get_primary_config(),
+    ok = logger:set_primary_config(level, none),
+    try
+        Fun()
+    after
+        logger:set_primary_config(level, Level)
+    end.
+
+%%====================================================================
+%% P3: the whole tree
+%%====================================================================
+
+p3(Ns) ->
+    Ours = fun() -> list_tree(Ns) end,
+    Theirs = fun() -> os:cmd(sysctl_all_cmd(Ns, "")) end,
+    linx_bench:repeat(Ours, ?LIST_WARM),
+    linx_bench:repeat(Theirs, ?LIST_WARM),
+    {OursNs, TheirsNs, Listed, Printed} = alternate(Ours, Theirs, ?LIST_N, [], []),
+    Full = os:cmd(sysctl_all_cmd(Ns, " --deprecated")),
+    (linx_bench:stats(OursNs))#{sysctl => linx_bench:stats(TheirsNs),
+                     keys => key_check(Listed, linx_sysctl8:keys(Printed), linx_sysctl8:keys(Full))}.
+
+list_tree(Ns) ->
+    {ok, Entries} = linx_sysctl:list(<<>>, #{in => {netns, Ns}}),
+    Entries.
+
+sysctl_all_cmd(Ns, Flags) ->
+    "ip netns exec " ++ Ns ++ " sysctl -a" ++ Flags ++ " 2>/dev/null".
+
+%% Runs A and B alternately N times each; returns both durations and the
+%% last result of each.
+alternate(A, B, N, As, Bs) ->
+    {Ta, Ra} = linx_bench:timed_result(A),
+    {Tb, Rb} = linx_bench:timed_result(B),
+    case N of
+        1 -> {[Ta | As], [Tb | Bs], Ra, Rb};
+        _ -> alternate(A, B, N - 1, [Ta | As], [Tb | Bs])
+    end.
+
+%% Compares linx's keys with `sysctl -a --deprecated' (every readable key;
+%% plain `sysctl -a' hides a few deprecated names, reported separately).
+%% sysctl(8) prints no line at all for a key whose value is empty, so such
+%% keys are expected to be missing from its output.
+key_check(Listed, Printed, Full) ->
+    Ours = ordsets:from_list([K || {K, _} <- Listed]),
+    Empty = ordsets:from_list([K || {K, <<>>} <- Listed]),
+    Extra = ordsets:subtract(Ours, Full),
+    #{count => length(Ours),
+      slash => length([K || K <- Ours, binary:match(K, <<"/">>) =/= nomatch]),
+      sysctl_count => length(Full),
+      plus => ordsets:subtract(Extra, Empty),
+      minus => ordsets:subtract(Full, Ours),
+      empty => ordsets:intersection(Extra, Empty),
+      hidden => ordsets:subtract(Full, Printed)}.
+
+%%====================================================================
+%% P4: netlink sockets
+%%====================================================================
+
+p4(Ns) ->
+    case code:which(linx_netlink) of
+        non_existing -> {na, "linx_netlink is not built yet"};
+        _ -> p4_first(#{in => {netns, Ns}})
+    end.
+
+p4_first(Opts) ->
+    case catch linx_netlink:open(route, Opts) of
+        {ok, Sock} ->
+            _ = socket:close(Sock),
+            Open = fun() -> netlink_open(Opts) end,
+            repeat_close(Open, ?NL_WARM),
+            linx_bench:stats(timed_open(Open, ?NL_N, []));
+        Other ->
+            {na, linx_bench:fmt("linx_netlink:open/2 returned ~0tP", [Other, 12])}
+    end.
+
+netlink_open(Opts) ->
+    {ok, Sock} = linx_netlink:open(route, Opts),
+    Sock.
+
+repeat_close(_Open, 0) ->
+    ok;
+repeat_close(Open, N) ->
+    _ = socket:close(Open()),
+    repeat_close(Open, N - 1).
+
+%% Times the open only; the close happens after the clock stops.
+timed_open(_Open, 0, Acc) ->
+    Acc;
+timed_open(Open, N, Acc) ->
+    T0 = linx_bench:now_ns(),
+    Sock = Open(),
+    T1 = linx_bench:now_ns(),
+    _ = socket:close(Sock),
+    timed_open(Open, N - 1, [T1 - T0 | Acc]).
+
+%%====================================================================
+%% P5: memory and start-up
+%%====================================================================
+
+p5a() ->
+    ok = restart_app(),
+    timer:sleep(?IDLE_WAIT_MS),
+    vm_rss(linx_port:os_pid()).
+
+vm_rss(OsPid) ->
+    {ok, Status} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
+    {match, [Kb]} = re:run(Status, "^VmRSS:\\s+(\\d+) kB", [multiline, {capture, all_but_first, binary}]),
+    binary_to_integer(Kb).
+
+p5b() ->
+    Port = fun port_start/0,
+    App = fun app_start/0,
+    linx_bench:repeat(fun() -> _ = Port(), ok end, ?START_WARM),
+    linx_bench:repeat(fun() -> _ = App(), ok end, ?START_WARM),
+    {PortNs, AppNs} = lists:unzip([{Port(), App()} || _ <- lists:seq(1, ?START_N)]),
+    {linx_bench:stats(PortNs), linx_bench:stats(AppNs)}.
+
+%% From open_port of the program to its first (ready) frame.
+port_start() ->
+    Exe = filename:join(code:priv_dir(linx), "linx_port"),
+    T0 = linx_bench:now_ns(),
+    Port = open_port({spawn_executable, Exe}, [{packet, 4}, binary, exit_status, use_stdio]),
+    receive
+        {Port, {data, Frame}} ->
+            T1 = linx_bench:now_ns(),
+            {0, {ready, _}} = binary_to_term(Frame),
+            port_close(Port),
+            T1 - T0;
+        {Port, {exit_status, Status}} ->
+            error({port_exited, Status})
+    after 5000 ->
+            error(no_ready_frame)
+    end.
+
+%% ensure_all_started/1 returns after the port's ready frame.
+app_start() ->
+    ok = application:stop(linx),
+    T0 = linx_bench:now_ns(),
+    {ok, _} = application:ensure_all_started(linx),
+    linx_bench:now_ns() - T0.
+
+%%====================================================================
+%% P6: batches
+%%====================================================================
+
+p6(Ns) ->
+    Target = {netns, list_to_binary(Ns)},
+    Batch = {batch, Target, lists:duplicate(?BATCH_SIZE, {sysctl_read, ?REL_PATH})},
+    case linx_port:request(Batch) of
+        {ok, Results} when length(Results) =:= ?BATCH_SIZE ->
+            p6_measure(Batch, {sysctl_read, ?REL_PATH, Target});
+        Other ->
+            {na, linx_bench:fmt("the port answered ~0tP", [Other, 12])}
+    end.
+
+p6_measure(Batch, Read) ->
+    One = fun() -> {ok, _} = linx_port:request(Batch), ok end,
+    Seq = fun() -> linx_bench:repeat(fun() -> {ok, _} = linx_port:request(Read), ok end, ?BATCH_SIZE) end,
+    linx_bench:repeat(One, ?BATCH_BLOCK),
+    linx_bench:repeat(Seq, ?BATCH_BLOCK),
+    linx_bench:interleave(One, Seq, ?BATCH_BLOCK, ?BATCH_N div ?BATCH_BLOCK).
+
+%%====================================================================
+%% P7: C-node
+%%====================================================================
+
+%% Runs linx_port as a C-node and a peer node with an echo gen_server,
+%% both on this host, and times the same call to each from this node
+%% (made distributed for the case if it is not).
+p7() ->
+    _ = os:cmd("epmd -daemon"),
+    Started = case node() of
+                  nonode@nohost ->
+                      Name = list_to_atom("linx_bench_" ++ os:getpid()),
+                      case net_kernel:start([Name, shortnames]) of
+                          {ok, _} -> true;
+                          {error, Reason} -> {error, Reason}
+                      end;
+                  _ ->
+                      false
+              end,
+    case Started of
+        {error, Why} ->
+            {na, linx_bench:fmt("cannot make this node distributed: ~0tP", [Why, 12])};
+        _ ->
+            try
+                p7_nodes()
+            after
+                Started andalso net_kernel:stop()
+            end
+    end.
+
+p7_nodes() ->
+    Cookie = atom_to_list(erlang:get_cookie()),
+    CookieFile = "_build/bench/cookie",
+    ok = file:write_file(CookieFile, Cookie),
+    ok = file:change_mode(CookieFile, 8#600),
+    CNode = list_to_atom("linx_bench_cnode_" ++ os:getpid() ++ "@localhost"),
+    Exe = filename:join(code:priv_dir(linx), "linx_port"),
+    Port = open_port({spawn_executable, Exe},
+                     [{args, ["--cnode", "--name", atom_to_list(CNode),
+                              "--cookie-file", CookieFile]},
+                      exit_status, stderr_to_stdout, binary]),
+    {ok, Peer, PeerNode} = peer:start(#{name => list_to_atom("linx_bench_peer_" ++ os:getpid()),
+                                        args => ["-setcookie", Cookie,
+                                                 "-pa", filename:dirname(code:which(?MODULE))]}),
+    try
+        {ok, _} = erpc:call(PeerNode, gen_server, start, [{local, linx_bench_echo}, ?MODULE, [], []]),
+        case wait_pong(CNode, 100) of
+            ok -> p7_measure(CNode, {linx_bench_echo, PeerNode});
+            error -> {na, "the C-node did not answer a ping within 5 s"}
+        end
+    after
+        peer:stop(Peer),
+        {os_pid, OsPid} = erlang:port_info(Port, os_pid),
+        _ = os:cmd("kill " ++ integer_to_list(OsPid)),
+        catch port_close(Port)
+    end.
+
+wait_pong(_Node, 0) ->
+    error;
+wait_pong(Node, N) ->
+    case net_adm:ping(Node) of
+        pong -> ok;
+        pang -> timer:sleep(50), wait_pong(Node, N - 1)
+    end.
+
+p7_measure(CNode, Echo) ->
+    Cn = fun() -> {ok, <<>>} = gen_server:call({linx, CNode}, {ping, <<>>}), ok end,
+    Erl = fun() -> {ok, <<>>} = gen_server:call(Echo, {ping, <<>>}), ok end,
+    linx_bench:repeat(Cn, ?SEQ_WARM),
+    linx_bench:repeat(Erl, ?SEQ_WARM),
+    linx_bench:interleave(Cn, Erl, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK).
+
+init([]) ->
+    {ok, #{}}.
+
+handle_call({ping, Term}, _From, State) ->
+    {reply, {ok, Term}, State}.
+
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+

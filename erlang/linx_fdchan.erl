@@ -1,0 +1,307 @@
+%% @doc The fd channel: how descriptors made by the port program (or a
+%% C-node on this host) reach this node.
+%%
+%% Erlang listens on a `SOCK_SEQPACKET' Unix socket at a random abstract
+%% address (`<<0, "linx-", Hex/binary>>', {@link listen/0}) and tells the
+%% program its name. The program connects; {@link accept/4} takes only a
+%% peer whose `SO_PEERCRED' pid is the expected one (any other connection
+%% is logged and closed), and the caller then closes the listener. Each
+%% descriptor arrives as one message: payload `<<Id:64/big>>' (the request
+%% id, or a tag), control data `SCM_RIGHTS' ({@link recv/2}). A descriptor
+%% is handed over as a number or adopted as a `socket:socket()'
+%% ({@link adopt/3}); one nobody takes is closed ({@link close_raw/1}).
+%%
+%% {@link linx_port} keeps one channel for the life of the program;
+%% {@link linx_remote} makes one per request to a C-node.
+-module(linx_fdchan).
+
+-include_lib("kernel/include/logger.hrl").
+-include_lib("kernel/include/file.hrl").
+
+-export([listen/0, accept/4]).
+-export([recv/2]).
+-export([adopt/3]).
+-export([close_fd/1, close_raw/1]).
+-export([peer_pid/1, random_bytes/1]).
+
+-export_type([mode/0, expect/0]).
+
+-type mode() :: raw | {adopt, socket_opts()}.
+%% What to do with a received descriptor: hand over the number, or adopt it
+%% with `socket:open/2' and make the caller the socket's controlling process.
+
+-type socket_opts() :: #{domain := socket:domain() | integer(),
+                         type := socket:type() | integer(),
+                         protocol := socket:protocol() | integer(),
+                         atom() => term()}.
+
+-type expect() :: {OsPid :: non_neg_integer(), file:filename_all() | exact}.
+%% The peer to accept: the process `OsPid', or with a program path also a
+%% descendant of it running that program (as when the port program is
+%% started through an `exec' wrapper).
+
+%% How many generations below the expected pid a wrapped program may be.
+-define(MAX_DEPTH, 8).
+
+%%====================================================================
+%% Listen and accept
+%%====================================================================
+
+%% @doc A listening socket on a fresh random abstract address, and the
+%% address's name (without the leading NUL byte).
+-spec listen() -> {ok, socket:socket(), binary()} | {error, term()}.
+listen() ->
+    Name = <<"linx-", (binary:encode_hex(random_bytes(12)))/binary>>,
+    case socket:open(local, seqpacket, default) of
+        {ok, L} ->
+            case bind_listen(L, Name) of
+                ok ->
+                    {ok, L, Name};
+                {error, _} = Error ->
+                    _ = socket:close(L),
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Accepts connections until one comes from the expected peer, or the
+%% deadline (a `millisecond' monotonic time, or `infinity') passes:
+%% `{error, timeout}'. When `Port' is a port, its exit ends the wait with
+%% `{error, {exit_status, Status}}'. An error of the listener is
+%% `{error, Reason}'.
+-spec accept(socket:socket(), expect(), integer() | infinity, port() | none) ->
+          {ok, socket:socket()} | {error, term()}.
+accept(Listener, Expect, Deadline, Port) ->
+    case socket:accept(Listener, nowait) of
+        {ok, Sock} ->
+            Peer = peer_pid(Sock),
+            case trusted_peer(Peer, Expect) of
+                true ->
+                    {ok, Sock};
+                false ->
+                    ?LOG_WARNING("linx: fd channel connection from ~p refused "
+                                 "(expected pid ~b)", [Peer, element(1, Expect)]),
+                    _ = socket:close(Sock),
+                    accept(Listener, Expect, Deadline, Port)
+            end;
+        {select, {select_info, _, Ref} = Info} ->
+            receive
+                {'$socket', Listener, select, Ref} ->
+                    accept(Listener, Expect, Deadline, Port);
+                {Port, {exit_status, Status}} when is_port(Port) ->
+                    cancel(Listener, Info),
+                    {error, {exit_status, Status}}
+            after remaining(Deadline) ->
+                cancel(Listener, Info),
+                {error, timeout}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc The pid of a connected Unix socket's peer (`SO_PEERCRED').
+-spec peer_pid(socket:socket()) -> {ok, integer()} | {error, term()}.
+peer_pid(Sock) ->
+    %% SO_PEERCRED (level SOL_SOCKET, option 17): struct ucred {pid, uid, gid}.
+    case socket:getopt_native(Sock, {socket, 17}, 12) of
+        {ok, <<Pid:32/signed-native, _Uid:32/native, _Gid:32/native>>} -> {ok, Pid};
+        {ok, Other} -> {error, {peercred, Other}};
+        {error, _} = E -> E
+    end.
+
+%% @doc N random bytes, for names and tags that must not be guessed by
+%% accident (not a secret: the channels check peer credentials).
+-spec random_bytes(pos_integer()) -> binary().
+random_bytes(N) ->
+    << <<(rand:uniform(256) - 1)>> || _ <- lists:seq(1, N) >>.
+
+%%====================================================================
+%% Descriptors
+%%====================================================================
+
+%% @doc Receives one message: its payload and the descriptors it carried
+%% (now this node's). `nowait' gives `{select, Info}' when nothing is
+%% queued, as `socket:recvmsg/5' does.
+-spec recv(socket:socket(), timeout() | nowait) ->
+          {ok, binary(), [integer()]} | {select, term()} | {error, term()}.
+recv(Sock, Timeout) ->
+    case socket:recvmsg(Sock, 8, 64, [cmsg_cloexec], Timeout) of
+        {ok, #{iov := Iov} = Msg} ->
+            Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
+                         <<Fd:32/signed-native>> <= Data],
+            {ok, iolist_to_binary(Iov), Fds};
+        {select, _} = Select ->
+            Select;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Hands a received descriptor over in `Mode' to `Owner': `raw' gives
+%% the number, `{adopt, Opts}' a socket (its own duplicate; the number
+%% received is closed either way) whose controlling process is `Owner'.
+-spec adopt(integer(), mode(), pid()) ->
+          {ok, integer() | socket:socket()} | {error, {adopt, term()}}.
+adopt(Fd, raw, _Owner) ->
+    {ok, Fd};
+adopt(Fd, {adopt, Opts}, Owner) ->
+    Adopted = socket:open(Fd, Opts#{dup => true}),
+    close_raw(Fd),
+    case Adopted of
+        {ok, Sock} when Owner =:= self() ->
+            {ok, Sock};
+        {ok, Sock} ->
+            case socket:setopt(Sock, otp, controlling_process, Owner) of
+                ok ->
+                    {ok, Sock};
+                {error, Reason} ->
+                    _ = socket:close(Sock),
+                    {error, {adopt, Reason}}
+            end;
+        {error, Reason} ->
+            {error, {adopt, Reason}}
+    end.
+
+%% @doc Closes a descriptor number this node holds. Refuses (and closes
+%% nothing) when the number is not an open socket: `{error, ebadf}',
+%% `{error, enotsock}'.
+%%
+%% OTP 25's `socket:close/1' leaves open a descriptor adopted with
+%% `socket:open(Fd, #{dup => false})'. The descriptor is instead adopted
+%% (unregistered, never used) in a short-lived process that then drops it:
+%% the socket resource's destructor closes a descriptor that was never
+%% used, and that has happened by the time the process is gone.
+-spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
+      Reason :: ebadf | enotsock | {bad_fd, term()} | term().
+close_fd(Fd) when is_integer(Fd), Fd >= 0, Fd =< 16#7fffffff ->
+    case file:read_link("/proc/self/fd/" ++ integer_to_list(Fd)) of
+        {ok, "socket:" ++ _} -> drop_fd(Fd);
+        {ok, _} -> {error, enotsock};
+        {error, enoent} -> {error, ebadf};
+        {error, _} = Error -> Error
+    end;
+close_fd(Fd) ->
+    {error, {bad_fd, Fd}}.
+
+%% @doc Closes a descriptor this node received but no socket owns; a
+%% failure is logged.
+-spec close_raw(integer()) -> ok.
+close_raw(Fd) ->
+    case drop_fd(Fd) of
+        ok ->
+            ok;
+        {error, Reason} ->
+            ?LOG_ERROR("linx: cannot close descriptor ~b: ~0tp", [Fd, Reason]),
+            ok
+    end.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec bind_listen(socket:socket(), binary()) -> ok | {error, term()}.
+bind_listen(L, Name) ->
+    case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
+        ok -> socket:listen(L, 4);
+        {error, _} = Error -> Error
+    end.
+
+-spec cancel(socket:socket(), term()) -> ok.
+cancel(Listener, {select_info, _, Ref} = Info) ->
+    _ = socket:cancel(Listener, Info),
+    %% A select message sent just before the cancel must not stay behind.
+    receive
+        {'$socket', Listener, select, Ref} -> ok
+    after 0 ->
+        ok
+    end.
+
+-spec remaining(integer() | infinity) -> timeout().
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
+
+%% The peer is the expected process, or (with a program path) a descendant
+%% of it running the program's own executable file, as the port program is
+%% when started through an `exec' wrapper. Anything else the wrapper may
+%% have started is not trusted.
+-spec trusted_peer({ok, integer()} | {error, term()}, expect()) -> boolean().
+trusted_peer({ok, OsPid}, {OsPid, _Program}) ->
+    true;
+trusted_peer({ok, _}, {_OsPid, exact}) ->
+    false;
+trusted_peer({ok, Pid} = Peer, {OsPid, Program}) ->
+    descends_from(Peer, OsPid, ?MAX_DEPTH)
+        andalso same_file("/proc/" ++ integer_to_list(Pid) ++ "/exe", Program);
+trusted_peer(_, _) ->
+    false.
+
+-spec same_file(file:filename_all(), file:filename_all()) -> boolean().
+same_file(A, B) ->
+    case {file:read_file_info(A), file:read_file_info(B)} of
+        {{ok, #file_info{major_device = D, inode = I}}, {ok, #file_info{major_device = D, inode = I}}} ->
+            true;
+        _ ->
+            false
+    end.
+
+%% Whether the process is a descendant of Ancestor (within Depth
+%% generations).
+-spec descends_from({ok, integer()} | {error, term()}, non_neg_integer(), non_neg_integer()) ->
+          boolean().
+descends_from(_, _, 0) ->
+    false;
+descends_from({ok, Pid}, Ancestor, Depth) when Pid > 1 ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, Stat} ->
+            %% pid (comm) state ppid ...; comm may hold spaces and parens.
+            [_, AfterComm] = string:split(Stat, ")", trailing),
+            case string:lexemes(AfterComm, " ") of
+                [_State, PPidBin | _] ->
+                    PPid = binary_to_integer(PPidBin),
+                    PPid =:= Ancestor orelse descends_from({ok, PPid}, Ancestor, Depth - 1);
+                _ ->
+                    false
+            end;
+        {error, _} ->
+            false
+    end;
+descends_from(_, _, _) ->
+    false.
+
+%% See close_fd/1. The helper sends its result and exits; the descriptor
+%% is closed once it is gone. Its message arrives before its 'DOWN'.
+-spec drop_fd(non_neg_integer()) -> ok | {error, term()}.
+drop_fd(Fd) ->
+    Parent = self(),
+    Tag = make_ref(),
+    {Pid, Ref} = spawn_monitor(fun() ->
+                                       Parent ! {Tag, adopt_and_collect(Fd)}
+                               end),
+    receive
+        {'DOWN', Ref, process, Pid, Reason} ->
+            receive
+                {Tag, Result} -> Result
+            after 0 ->
+                {error, Reason}
+            end
+    end.
+
+-spec adopt_and_collect(non_neg_integer()) -> ok | {error, term()}.
+adopt_and_collect(Fd) ->
+    case adopt_and_forget(Fd) of
+        ok ->
+            %% The socket term is dead now; collecting frees the resource.
+            true = erlang:garbage_collect(),
+            ok;
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec adopt_and_forget(non_neg_integer()) -> ok | {error, term()}.
+adopt_and_forget(Fd) ->
+    try socket:open(Fd, #{dup => false, use_registry => false}) of
+        {ok, _Socket} -> ok;
+        {error, _} = Error -> Error
+    catch
+        error:Reason -> {error, Reason}
+    end.

@@ -1,0 +1,207 @@
+%% @doc The options every linx API call takes, checked in one place.
+%%
+%% {@link linx_sysctl} and {@link linx_netlink} take a map (or a proplist,
+%% in which the first occurrence of a key wins) with:
+%% <ul>
+%% <li>`in': where the operation runs, default `self'; see
+%%     {@link target/1}. Anything else is `{error, {bad_in, In}}'.</li>
+%% <li>`timeout': milliseconds to wait for the port program, default 5000,
+%%     or `infinity'. Anything else is
+%%     `{error, {bad_option, {timeout, T}}}'.</li>
+%% <li>`via': `local' or a C-node name, default the application
+%%     environment's `via' (itself `local' by default); see
+%%     {@link via/1}.</li>
+%% </ul>
+%% Unknown keys are ignored here; the calling module reads its own.
+-module(linx_opts).
+
+-export([options/1]).
+-export([target/1]).
+-export([via/1]).
+-export([text/1]).
+-export([no_byte_of/3]).
+
+-export_type([in/0, target/0, opts/0, via/0, error/0]).
+
+-type ns_path() :: binary() | string().
+
+-type in() :: self
+            | {pid, pos_integer()}
+            | {netns, binary() | string()}
+            | {path, ns_path()}
+            | {ns, [ns_path()]}.
+%% Where an operation runs (option `in').
+
+-type target() :: self
+                | {pid, pos_integer()}
+                | {netns, binary()}
+                | {ns, [binary()]}.
+%% An `in' option as sent to the port program.
+
+-type via() :: local | node().
+%% Where requests go: the local port, or the C-node of that name.
+
+-type opts() :: #{in => in(), timeout => timeout(), via => via(),
+                  atom() => term()}
+              | [{atom(), term()}].
+
+-type error() :: {bad_in, term()} | {bad_option, term()} | {bad_via, term()}.
+%% What a bad option gives.
+
+-define(DEFAULT_TIMEOUT, 5000).
+-define(MAX_NETNS_NAME, 255).
+
+%% @doc Checks the common options: the options as a map, the `in' option
+%% as given, the wire target, the timeout and where to send the request.
+-spec options(term()) ->
+          {ok, map(), in(), target(), timeout(), via()}
+        | {error, error()}.
+options(Opts) when is_map(Opts) ->
+    In = maps:get(in, Opts, self),
+    case target(In) of
+        {ok, Target} ->
+            case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
+                T when T =:= infinity; is_integer(T), T >= 0 ->
+                    case via(Opts) of
+                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
+                        {error, _} = Error -> Error
+                    end;
+                T ->
+                    {error, {bad_option, {timeout, T}}}
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+options(Opts) when is_list(Opts) ->
+    %% Proplist: the first occurrence of a key wins.
+    try maps:from_list(lists:reverse(Opts)) of
+        Map -> options(Map)
+    catch
+        error:badarg -> {error, {bad_option, Opts}}
+    end;
+options(Opts) ->
+    {error, {bad_option, Opts}}.
+
+%% @doc Checks an `in' option and returns the target sent to the port
+%% program: `{path, P}' becomes `{ns, [P]}' and names and paths become
+%% binaries. A netns name is 1 to 255 bytes, not `.' or `..', without `/'
+%% or NUL; a namespace path is not empty and has no NUL.
+-spec target(term()) -> {ok, target()} | {error, {bad_in, term()}}.
+target(self) ->
+    {ok, self};
+target({pid, Pid}) when is_integer(Pid), Pid > 0 ->
+    {ok, {pid, Pid}};
+target({netns, Name} = In) ->
+    case text(Name) of
+        {ok, Bin} ->
+            case valid_netns_name(Bin) of
+                true -> {ok, {netns, Bin}};
+                false -> {error, {bad_in, In}}
+            end;
+        error ->
+            {error, {bad_in, In}}
+    end;
+target({path, Path} = In) ->
+    case ns_path(Path) of
+        {ok, Bin} -> {ok, {ns, [Bin]}};
+        error -> {error, {bad_in, In}}
+    end;
+target({ns, Paths} = In) ->
+    case ns_paths(Paths, []) of
+        {ok, Bins} -> {ok, {ns, Bins}};
+        error -> {error, {bad_in, In}}
+    end;
+target(In) ->
+    {error, {bad_in, In}}.
+
+%% @doc The `via' of an options map, or the application's default.
+%% `{error, {bad_via, V}}' unless it is `local' or a node name
+%% (an atom with an `@').
+-spec via(map()) -> {ok, via()} | {error, {bad_via, term()}}.
+via(Opts) ->
+    check_via(maps:get(via, Opts, application:get_env(linx, via, local))).
+
+-spec check_via(term()) -> {ok, via()} | {error, {bad_via, term()}}.
+check_via(local) ->
+    {ok, local};
+check_via(Node) when is_atom(Node) ->
+    case string:split(atom_to_list(Node), "@") of
+        [[_ | _], [_ | _]] -> {ok, Node};
+        _ -> {error, {bad_via, Node}}
+    end;
+check_via(Other) ->
+    {error, {bad_via, Other}}.
+
+%% @doc A binary, or a string of Unicode characters, as a binary (UTF-8).
+-spec text(term()) -> {ok, binary()} | error.
+text(Bin) when is_binary(Bin) ->
+    {ok, Bin};
+text(List) when is_list(List) ->
+    %% Names are nearly always ASCII: the fast BIF first; anything else
+    %% is taken as Unicode characters and encoded in UTF-8.
+    try iolist_to_binary(List) of
+        Bin ->
+            case ascii(Bin) of
+                true -> {ok, Bin};
+                false -> unicode_binary(List)
+            end
+    catch
+        error:badarg -> unicode_binary(List)
+    end;
+text(_) ->
+    error.
+
+%% @doc Whether neither byte `A' nor byte `B' occurs in the binary.
+-spec no_byte_of(binary(), byte(), byte()) -> boolean().
+no_byte_of(<<C, _/binary>>, A, B) when C =:= A; C =:= B -> false;
+no_byte_of(<<_, Rest/binary>>, A, B) -> no_byte_of(Rest, A, B);
+no_byte_of(<<>>, _, _) -> true.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec unicode_binary(list()) -> {ok, binary()} | error.
+unicode_binary(List) ->
+    try unicode:characters_to_binary(List) of
+        Bin when is_binary(Bin) -> {ok, Bin};
+        _ -> error
+    catch
+        error:_ -> error
+    end.
+
+-spec ascii(binary()) -> boolean().
+ascii(<<C, Rest/binary>>) when C < 128 -> ascii(Rest);
+ascii(<<>>) -> true;
+ascii(_) -> false.
+
+-spec valid_netns_name(binary()) -> boolean().
+valid_netns_name(<<>>) -> false;
+valid_netns_name(<<".">>) -> false;
+valid_netns_name(<<"..">>) -> false;
+valid_netns_name(Name) when byte_size(Name) > ?MAX_NETNS_NAME -> false;
+valid_netns_name(Name) ->
+    no_byte_of(Name, $/, 0).
+
+-spec ns_path(term()) -> {ok, binary()} | error.
+ns_path(Path) ->
+    case text(Path) of
+        {ok, <<>>} -> error;
+        {ok, Bin} ->
+            case no_byte_of(Bin, 0, 0) of
+                true -> {ok, Bin};
+                false -> error
+            end;
+        error -> error
+    end.
+
+-spec ns_paths(term(), [binary()]) -> {ok, [binary()]} | error.
+ns_paths([], Acc) ->
+    {ok, lists:reverse(Acc)};
+ns_paths([Path | Rest], Acc) ->
+    case ns_path(Path) of
+        {ok, Bin} -> ns_paths(Rest, [Bin | Acc]);
+        error -> error
+    end;
+ns_paths(_, _) ->
+    error.

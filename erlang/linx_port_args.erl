@@ -1,0 +1,107 @@
+%% @doc The command line that starts the port program.
+%%
+%% Built at each start of {@link linx_port} from the application
+%% environment of `linx' (defaults in `linx.app.src'). The fd channel's
+%% name comes first, as `--fd-socket Name'.
+%% <ul>
+%% <li>`port_executable': path of the program (default `default', the
+%%     `priv/linx_port' of the application).</li>
+%% <li>`port_args': list of arguments passed to it (default `[]').</li>
+%% <li>`exec': a wrapper that starts the program, as a string or a list of
+%%     strings, e.g. `"sudo -n"' for a node that runs unprivileged (default
+%%     `[]', none). The program then runs as a child of the wrapper: the fd
+%%     channel accepts a peer whose pid is the port's OS pid or one of its
+%%     descendants running the program.</li>
+%% <li>`policy': a map limiting what callers may do, enforced inside the
+%%     program (it is passed on its command line at start and cannot be
+%%     changed through the port; default `#{}', no limit): `ops' (a list of
+%%     `sysctl_read', `sysctl_write', `sysctl_list', `netlink_open',
+%%     `socket_open', `netlink_call', `batch'), `targets' (a list of `self',
+%%     `ns', `pid', `netns') and `write_prefixes' (keys under which writes
+%%     are allowed, in dot or slash form). A refused request gets
+%%     `{error, {policy, op | target | path}}'.</li>
+%% </ul>
+-module(linx_port_args).
+
+-export([command/1]).
+-export([policy_args/1]).
+
+%% @doc The executable to run, its arguments and the port program's own
+%% path (which the fd channel's peer check compares with).
+-spec command(binary()) ->
+          {ok, file:filename_all(), [string() | binary()], file:filename_all()}
+        | {error, term()}.
+command(FdName) ->
+    case {executable(), policy_args(application:get_env(linx, policy, #{}))} of
+        {{ok, Program}, {ok, PolicyArgs}} ->
+            Args = ["--fd-socket", FdName | PolicyArgs ++ application:get_env(linx, port_args, [])],
+            {Path, AllArgs} = wrap(application:get_env(linx, exec, []), Program, Args),
+            {ok, Path, AllArgs, Program};
+        {{error, _} = Error, _} ->
+            Error;
+        {_, {error, _} = Error} ->
+            Error
+    end.
+
+%% @doc The policy as command-line arguments of the program: `ops' and
+%% `targets' (lists of atoms) and `write_prefixes' (sysctl keys in dot or
+%% slash form; an empty list allows no write at all). Anything else is
+%% `{error, {bad_policy, Policy}}'.
+-spec policy_args(term()) -> {ok, [string()]} | {error, {bad_policy, term()}}.
+policy_args(Policy) when is_map(Policy) ->
+    try
+        Ops = [["--allow-ops", join_atoms(maps:get(ops, Policy))] || is_map_key(ops, Policy)],
+        Targets = [["--allow-targets", join_atoms(maps:get(targets, Policy))]
+                   || is_map_key(targets, Policy)],
+        Prefixes = [["--allow-write-prefix", binary_to_list(prefix_path(K))]
+                    || K <- maps:get(write_prefixes, Policy, [])],
+        NoWrites = [["--no-writes"] || maps:get(write_prefixes, Policy, none) =:= []],
+        [] = maps:keys(maps:without([ops, targets, write_prefixes], Policy)),
+        {ok, lists:append(Ops ++ Targets ++ Prefixes ++ NoWrites)}
+    catch
+        _:_ -> {error, {bad_policy, Policy}}
+    end;
+policy_args(Policy) ->
+    {error, {bad_policy, Policy}}.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec executable() -> {ok, file:filename_all()} | {error, term()}.
+executable() ->
+    case application:get_env(linx, port_executable) of
+        {ok, Path} when Path =/= default ->
+            {ok, Path};
+        _ ->
+            case code:priv_dir(linx) of
+                {error, Reason} ->
+                    {error, {priv_dir, Reason}};
+                Dir ->
+                    {ok, filename:join(Dir, "linx_port")}
+            end
+    end.
+
+-spec join_atoms([atom()]) -> string().
+join_atoms(Atoms) when is_list(Atoms) ->
+    lists:join($,, [atom_to_list(A) || A <- Atoms, is_atom(A)]).
+
+-spec prefix_path(term()) -> binary().
+prefix_path(Key) ->
+    {ok, Path} = linx_sysctl_syntax:key_to_path(Key),
+    Path.
+
+%% The command to run: the program itself, or the wrapper with the program
+%% as its first argument.
+-spec wrap(string() | [string()], file:filename_all(), [string() | binary()]) ->
+          {file:filename_all(), [string() | binary()]}.
+wrap([], Program, Args) ->
+    {Program, Args};
+wrap([C | _] = Command, Program, Args) when is_integer(C) ->
+    wrap(string:lexemes(Command, " "), Program, Args);
+wrap([Wrapper | WrapperArgs], Program, Args) ->
+    Path = case os:find_executable(Wrapper) of
+               false -> Wrapper;
+               Found -> Found
+           end,
+    {Path, WrapperArgs ++ [Program | Args]}.

@@ -1,0 +1,127 @@
+%% @doc The direct path to the port program: callers write their own
+%% request frames and get their reply frames routed to them by id.
+%%
+%% Once the port program is ready, {@link linx_port} publishes a route
+%% (a protected named ETS table): the server, the port, a public table of
+%% waiters and the request id counter. A caller takes an id, registers its
+%% reply alias under it, writes the frame to the port and decodes the reply
+%% itself; the server only routes the reply frame, by id and without
+%% decoding it, to the alias ({@link route_reply/3}). The alias is also a
+%% monitor of the server, so a server that goes away never leaves the
+%% caller waiting. While there is no route (the server is starting, or not
+%% running) {@link request/2} says `no_route' and `linx_port' makes a
+%% `gen_server' call instead.
+-module(linx_port_route).
+
+-export([publish/1, request/2]).
+-export([route_reply/3, waiting/1, fail_all/2]).
+
+-export_type([waiters/0]).
+
+-type waiters() :: ets:tid().
+%% Callers waiting on the direct path: `{Id, Alias}'.
+
+-define(ROUTE, linx_port_route).
+
+%% @doc Publishes the route to `Port' of the calling server: its table of
+%% waiters and its request id counter, which the server uses for the
+%% requests it sends itself.
+-spec publish(port()) -> {waiters(), atomics:atomics_ref()}.
+publish(Port) ->
+    Ids = atomics:new(1, [{signed, false}]),
+    Waiters = ets:new(linx_port_waiters, [public, {write_concurrency, true},
+                                          {read_concurrency, true}]),
+    ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
+    true = ets:insert(?ROUTE, {route, self(), Port, Waiters, Ids}),
+    {Waiters, Ids}.
+
+%% @doc Sends `Op' on the direct path and waits for its result, or says
+%% `no_route'. Errors are those of {@link linx_port:request/2}.
+-spec request(term(), timeout()) -> {ok, term()} | no_route.
+request(Op, Timeout) ->
+    try ets:lookup(?ROUTE, route) of
+        [{route, Server, Port, Waiters, Ids}] ->
+            {ok, direct(Op, Timeout, Server, Port, Waiters, Ids)};
+        [] ->
+            no_route
+    catch
+        error:badarg -> no_route
+    end.
+
+%% @doc Hands the reply frame `Bin' of request `Id' to its caller, if one
+%% waits on the direct path.
+-spec route_reply(waiters(), pos_integer(), binary()) -> boolean().
+route_reply(Waiters, Id, Bin) ->
+    case ets:take(Waiters, Id) of
+        [{Id, Alias}] ->
+            Alias ! {Alias, {raw, Bin}},
+            true;
+        [] ->
+            false
+    end.
+
+%% @doc How many callers wait on the direct path.
+-spec waiting(waiters()) -> non_neg_integer().
+waiting(Waiters) ->
+    ets:info(Waiters, size).
+
+%% @doc Withdraws the route and answers every waiting caller with `Error'.
+-spec fail_all(waiters(), term()) -> ok.
+fail_all(Waiters, Error) ->
+    _ = (catch ets:delete(?ROUTE)),
+    lists:foreach(fun({_Id, Alias}) -> Alias ! {Alias, {result, Error}} end,
+                  ets:tab2list(Waiters)),
+    true = ets:delete_all_objects(Waiters),
+    ok.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec direct(term(), timeout(), pid(), port(), waiters(), atomics:atomics_ref()) -> term().
+direct(Op, Timeout, Server, Port, Waiters, Ids) ->
+    Id = atomics:add_get(Ids, 1, 1),
+    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
+    try
+        true = ets:insert(Waiters, {Id, Mref}),
+        erlang:port_command(Port, linx_wire:encode(Id, Op))
+    of
+        true -> await(Mref, Id, Waiters, Timeout)
+    catch
+        error:badarg ->
+            erlang:demonitor(Mref, [flush]),
+            _ = (catch ets:delete(Waiters, Id)),
+            {error, not_running}
+    end.
+
+%% After a timeout the waiter entry is removed and the alias deactivated,
+%% so no reply can be sent any more; one sent just before is flushed, so
+%% nothing is left in the caller's mailbox.
+-spec await(reference(), pos_integer(), waiters(), timeout()) -> term().
+await(Mref, Id, Waiters, Timeout) ->
+    receive
+        {Mref, {raw, Bin}} ->
+            case linx_wire:decode(Bin) of
+                {ok, {Id, Result}} -> Result;
+                _ -> {error, {decode, reply}}
+            end;
+        {Mref, {result, Result}} ->
+            Result;
+        {'DOWN', Mref, process, _, Reason} ->
+            _ = (catch ets:delete(Waiters, Id)),
+            {error, {port_exited, down_reason(Reason)}}
+    after Timeout ->
+        _ = (catch ets:delete(Waiters, Id)),
+        erlang:demonitor(Mref, [flush]),
+        receive
+            {Mref, _} -> ok
+        after 0 ->
+            ok
+        end,
+        {error, timeout}
+    end.
+
+-spec down_reason(term()) -> term().
+down_reason({shutdown, {port_exited, Status}}) -> Status;
+down_reason(noproc) -> not_running;
+down_reason(Reason) -> Reason.

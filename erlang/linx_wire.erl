@@ -1,0 +1,95 @@
+%% @doc The wire protocol between {@link linx_port} and the port program.
+%%
+%% The port is opened with `{packet, 4}': every frame, in both directions,
+%% is a 4-byte big-endian length followed by that many bytes, and those bytes
+%% are one term in the external term format (`term_to_binary/1').
+%%
+%% <ul>
+%% <li>Request (Erlang to program): `{Id, Op}', `Id' a positive integer
+%%     chosen by `linx_port' (1, 2, 3, ...).</li>
+%% <li>Reply (program to Erlang): `{Id, Result}' with the `Id' of the
+%%     request. Replies are sent in whatever order the requests finish.</li>
+%% <li>`Id' `0' is reserved for frames not tied to a request (a frame that
+%%     did not decode, a log line `{0, {log, Level, Text}}', a fatal
+%%     notice).</li>
+%% <li>The first frame the program sends is `{0, {ready, Version}}',
+%%     `Version' a binary.</li>
+%% </ul>
+%%
+%% Targets (`Target' in every op) are `self', `{pid, OsPid}',
+%% `{netns, Name}' (`/run/netns/Name') or `{ns, [NsPath]}' (entered in
+%% order; `[]' enters nothing).
+%%
+%% Ops and their results:
+%% <ul>
+%% <li>`{sysctl_read, RelPath, Target}' gives `{ok, Value}', the raw
+%%     contents of `/proc/sys/RelPath' (trailing newline kept).</li>
+%% <li>`{sysctl_write, RelPath, Value, Target}' gives `ok'.</li>
+%% <li>`{sysctl_list, RelPath, Target}' gives `{ok, [{RelPath, Value}]}'
+%%     sorted by path; `RelPath' `<<>>' lists the whole tree.</li>
+%% <li>`{netlink_call, Protocol, Msg, Target}' gives `{ok, [Binary]}':
+%%     `Msg' (netlink messages) sent from a fresh socket in the target's
+%%     network namespace, and every reply message, one binary each.</li>
+%% <li>`{netlink_open, Protocol, Groups, Target}' and
+%%     `{socket_open, Domain, Type, Protocol, Target}' give `{ok, fd}'; the
+%%     descriptor travels on the fd channel ({@link linx_fdchan}).</li>
+%% </ul>
+%% `RelPath' is a binary relative to `/proc/sys' with `/' separators.
+%%
+%% Any op may fail with `{error, {Stage, Errno}}': `Stage' is one of
+%% {@link linx_error:stages/0}; `Errno' is a lowercase errno atom such as
+%% `eacces', or for `badarg' and `decode' a reason atom such as `path',
+%% `target' or `value'.
+%%
+%% Replies are decoded with `binary_to_term(Bin, [safe])', so the program
+%% can never create atoms in this node; {@link ensure_atoms/0} makes sure
+%% every atom the program may send exists before the first reply arrives.
+-module(linx_wire).
+
+-export([encode/2, decode/1, frame_id/1]).
+-export([ensure_atoms/0]).
+
+%% Atoms the program may put in its frames besides the stages and errno
+%% names of linx_error.
+-define(PROTOCOL_ATOMS,
+        [ok, error, ready,
+         %% reasons that are not errnos
+         path, target, value, op, arity, badterm, badframe, too_large,
+         encode, queue, workers, eunknown, batch, protocol, groups, domain,
+         type, fd, msg, log, notice, info, debug, helpers, helpers_started,
+         apply_failed, sysctl_apply, settings,
+         %% keys of the stats reply
+         requests, errors, bad_frames, workers_started, uptime_ms]).
+
+%% @doc The frame of request `Id'.
+-spec encode(pos_integer(), term()) -> binary().
+encode(Id, Op) ->
+    term_to_binary({Id, Op}).
+
+%% @doc Decodes a frame from the program, refusing atoms this node does
+%% not know.
+-spec decode(binary()) -> {ok, term()} | error.
+decode(Bin) ->
+    try binary_to_term(Bin, [safe]) of
+        Term -> {ok, Term}
+    catch
+        error:badarg -> error
+    end.
+
+%% @doc Reads the id of a `{Id, _}' frame without decoding the rest.
+-spec frame_id(binary()) -> {ok, non_neg_integer()} | error.
+frame_id(<<131, 104, 2, 97, Id:8, _/binary>>) ->
+    {ok, Id};
+frame_id(<<131, 104, 2, 98, Id:32/signed, _/binary>>) when Id >= 0 ->
+    {ok, Id};
+frame_id(<<131, 104, 2, 110, N:8, 0:8, Digits:N/binary, _/binary>>) ->
+    {ok, binary:decode_unsigned(Digits, little)};
+frame_id(_) ->
+    error.
+
+%% @doc Makes sure every atom the program may send exists in this node:
+%% the protocol's own, the stages and the errno names.
+-spec ensure_atoms() -> ok.
+ensure_atoms() ->
+    Atoms = ?PROTOCOL_ATOMS ++ linx_error:stages() ++ linx_error:errnos(),
+    lists:foreach(fun(A) when is_atom(A) -> ok end, Atoms).

@@ -138,6 +138,18 @@ fn malformed_frames_get_error_replies_and_the_port_goes_on() {
     p.send_raw(&raw);
     assert_eq!(p.recv().to_string(), "{0,{'error',{'decode','too_large'}}}");
 
+    // An oversized request whose head holds its id is refused to its caller.
+    for id in [12i32, 70_000] {
+        let mut v = Vec::new();
+        let huge = Term::from(Binary::from(vec![0x42; big as usize]));
+        req(id, tuple(vec![atom("ping"), huge])).encode(&mut v).unwrap();
+        p.send_frame(&v);
+        assert_eq!(
+            p.recv().to_string(),
+            format!("{{{id},{{'error',{{'decode','too_large'}}}}}}")
+        );
+    }
+
     p.send(&req(11, atom("version")));
     assert_eq!(
         p.recv().to_string(),

@@ -5,7 +5,8 @@
 //!           [--queue-len N] [--max-workers N] [--allow-ops OP,...]
 //!           [--allow-targets KIND,...] [--allow-write-prefix PATH]...
 //!           [--no-writes] [--keep-privileges]
-//! linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT] [OPTIONS]
+//! linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT]
+//!           [--net-ticktime SECONDS] [OPTIONS]
 //! linx_port --version
 //! linx_port --ns-helper FD:TYPE... chan:FD     (started by linx_port itself)
 //! ```
@@ -17,6 +18,9 @@ use crate::dispatch::Policy;
 use crate::ns::executor::Config;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// Erlang's default `net_ticktime`, in seconds.
+pub const DEFAULT_NET_TICKTIME: u64 = 60;
 
 /// What the program was asked to do.
 #[derive(Debug)]
@@ -44,12 +48,14 @@ pub struct Args {
 }
 
 /// What C-node mode needs besides.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CnodeArgs {
     /// `name@host`.
     pub name: String,
     pub cookie_file: String,
     pub listen: Option<SocketAddr>,
+    /// Seconds a connection may stay silent (Erlang's `net_ticktime`).
+    pub net_ticktime: u64,
 }
 
 /// A command line that cannot be served; the message says why.
@@ -76,6 +82,7 @@ where
     let mut parser = lexopt::Parser::from_args(args);
     let mut out = Args::default();
     let (mut cnode, mut name, mut cookie_file, mut listen) = (false, None, None, None);
+    let mut net_ticktime = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("version") => return Ok(Command::Version),
@@ -89,6 +96,7 @@ where
                     .map_err(|_| UsageError(format!("--listen wants ADDRESS:PORT, not {value:?}")))?;
                 listen = Some(addr);
             }
+            Long("net-ticktime") => net_ticktime = Some(positive(&mut parser, "--net-ticktime")?),
             Long("fd-socket") => out.fd_socket = Some(string(&mut parser)?),
             Long("no-worker-cache") => out.executor.cache = false,
             Long("keep-privileges") => out.keep_privileges = true,
@@ -106,8 +114,10 @@ where
         }
     }
     if !cnode {
-        if name.is_some() || cookie_file.is_some() || listen.is_some() {
-            return Err(UsageError("--name, --cookie-file and --listen need --cnode".into()));
+        if name.is_some() || cookie_file.is_some() || listen.is_some() || net_ticktime.is_some() {
+            return Err(UsageError(
+                "--name, --cookie-file, --listen and --net-ticktime need --cnode".into(),
+            ));
         }
         return Ok(Command::Port(out));
     }
@@ -124,6 +134,7 @@ where
             name,
             cookie_file,
             listen,
+            net_ticktime: net_ticktime.unwrap_or(DEFAULT_NET_TICKTIME),
         },
     ))
 }

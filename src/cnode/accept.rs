@@ -1,7 +1,6 @@
-//! Accepting connections: a permit of the connection limit is taken before
-//! the handshake (a connection past the limit is refused at once), the
-//! cookie handshake runs under a deadline, and each connection that passes
-//! it becomes one task holding its permit until it ends.
+//! Accepting connections: each one is entered in the connection table
+//! ([`Limits`](super::limits::Limits)) before its handshake, which runs
+//! under a deadline; one that passes it is served by its own task.
 
 use super::{conn, Shared};
 use erl_dist::handshake::{HandshakeError, HandshakeStatus, ServerSideHandshake};
@@ -12,25 +11,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
-/// Most connections served at once.
-pub const MAX_CONNECTIONS: usize = 256;
 /// How long a connection may take to complete its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accept connections for as long as the C-node runs.
 pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) -> Infallible {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                    eprintln!("linx_port: connection from {peer} refused: {MAX_CONNECTIONS} connections open");
-                    continue;
-                };
-                tokio::spawn(connection(Arc::clone(&shared), stream, peer, permit));
+                let id = shared.limits.handshake_started(peer.ip());
+                let task = tokio::spawn(connection(Arc::clone(&shared), stream, peer, id));
+                shared.limits.set_abort(id, task.abort_handle());
             }
             Err(e) => {
                 // EMFILE and friends: wait a little rather than spin.
@@ -41,9 +34,9 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) -> Infallib
     }
 }
 
-/// One connection: the handshake, then serving it; `permit` is given back
-/// when it ends.
-async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, permit: OwnedSemaphorePermit) {
+/// One connection: the handshake (which [`Limits`](super::limits::Limits)
+/// may cut off), then serving it.
+async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, id: u64) {
     // Without TCP_NODELAY each reply waits for the peer's delayed ack
     // (~40 ms): the handshake and the replies are written in pieces.
     if let Err(e) = stream.set_nodelay(true) {
@@ -64,6 +57,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, pe
         Ok(done) => done,
         Err(_) => Err(HandshakeError::Io(io::Error::from(io::ErrorKind::TimedOut))),
     };
+    shared.limits.handshake_ended(id);
     let (stream, peer_node, name) = match done {
         Ok(done) => done,
         Err(HandshakeError::CookieMismatch) => {
@@ -72,8 +66,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, pe
         Err(e) => return eprintln!("linx_port: handshake with {peer} failed: {e}"),
     };
     let aliases = peer_node.flags.contains(DistributionFlags::ALIAS);
-    if let Err(e) = conn::serve(shared, stream.into_inner(), aliases).await {
+    if let Err(e) = conn::serve(shared, id, peer.ip(), stream.into_inner(), aliases).await {
         eprintln!("linx_port: connection with {name} ({peer}) ended: {e}");
     }
-    drop(permit);
 }

@@ -4,6 +4,7 @@ use crate::cli::CnodeArgs;
 use crate::port::Options;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
 
 /// How the C-node was started.
 #[derive(Debug)]
@@ -17,6 +18,9 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
     /// Executor limits and policy, as in port mode.
     pub port: Options,
+    /// A live connection silent this long is closed (Erlang's
+    /// `net_ticktime`: peers tick four times as often).
+    pub net_ticktime: Duration,
 }
 
 /// Why the C-node could not start.
@@ -40,6 +44,7 @@ pub fn config_from_args(args: CnodeArgs, port: Options) -> Result<Config, String
         cookie: read_cookie(&args.cookie_file)?,
         listen: args.listen,
         port,
+        net_ticktime: Duration::from_secs(args.net_ticktime),
     })
 }
 

@@ -9,6 +9,7 @@
 //! not take at once waits for the connection's writer task.
 
 use super::dist::{check_dist, cnode_op, control_name, frame, gen_call, noproc, tagged, CnodeOp, PASS_THROUGH};
+use super::limits::Activity;
 use super::out::Out;
 use super::router::Route;
 use super::{Shared, SERVICE_NAME};
@@ -23,11 +24,13 @@ use eetf::{FixInteger, Term, Tuple};
 use erl_dist::message::{Message, RecvError};
 use erl_dist::term::PidOrAtom;
 use std::io;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, BufReader};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
+use tokio::time::timeout;
 
 /// Largest distribution message accepted: a request frame's limit plus
 /// room for the control message.
@@ -44,20 +47,36 @@ pub enum ConnError {
     BadType(u8),
     #[error("unsupported control message {0}")]
     Unsupported(i32),
+    #[error("refused: every connection has requests in flight")]
+    Full,
+    #[error("nothing received for {0} s (no tick)")]
+    Silent(u64),
 }
 
 /// Serve a connection until the peer goes away, then forget what it was
 /// still waiting for.
-pub async fn serve(shared: Arc<Shared>, stream: TcpStream, aliases: bool) -> Result<(), ConnError> {
-    let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+pub async fn serve(
+    shared: Arc<Shared>,
+    conn: u64,
+    ip: IpAddr,
+    stream: TcpStream,
+    aliases: bool,
+) -> Result<(), ConnError> {
     let (out, reader, writing) = Out::start(stream)?;
+    let Some(activity) = shared.limits.admit(conn, ip, Arc::clone(&out)) else {
+        out.close();
+        let _ = writing.await;
+        return Err(ConnError::Full);
+    };
     let mut c = Conn {
         shared: &shared,
         conn,
         out: Arc::clone(&out),
         aliases,
+        activity,
     };
     let why = c.read_loop(reader).await;
+    shared.limits.closed(conn);
     shared.router.close_conn(conn);
     out.close();
     let _ = writing.await;
@@ -69,6 +88,7 @@ struct Conn<'a> {
     conn: u64,
     out: Arc<Out>,
     aliases: bool,
+    activity: Activity,
 }
 
 impl Conn<'_> {
@@ -77,9 +97,16 @@ impl Conn<'_> {
         // DEMONITOR_P): read them with one syscall, not six.
         let mut stream = BufReader::with_capacity(64 * 1024, reader);
         let mut buf = Vec::new();
+        // A peer ticks at least every quarter of its net_ticktime; one
+        // silent for a whole net_ticktime is gone, as Erlang decides.
+        let silence = self.shared.net_ticktime;
+        let silent = || ConnError::Silent(silence.as_secs());
         loop {
             let mut len = [0u8; 4];
-            match stream.read_exact(&mut len).await {
+            match timeout(silence, stream.read_exact(&mut len))
+                .await
+                .map_err(|_| silent())?
+            {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(e.into()),
@@ -96,7 +123,9 @@ impl Conn<'_> {
             }
             buf.clear();
             buf.resize(len, 0);
-            stream.read_exact(&mut buf).await?;
+            timeout(silence, stream.read_exact(&mut buf))
+                .await
+                .map_err(|_| silent())??;
             if buf[0] != PASS_THROUGH {
                 return Err(ConnError::BadType(buf[0]));
             }
@@ -167,11 +196,16 @@ impl Conn<'_> {
             return;
         };
         let router = &self.shared.router;
+        let activity = &self.activity;
+        activity
+            .last_request_ms
+            .store(self.shared.limits.now_ms(), Ordering::Relaxed);
         let id = router.open(Route {
             conn: self.conn,
             out: Arc::clone(&self.out),
             to,
             tag,
+            inflight: Arc::clone(&activity.inflight),
         });
         match cnode_op(op) {
             CnodeOp::OsPid => {

@@ -30,9 +30,15 @@
 //!   name that does not exist here fail at once. `DEMONITOR_P` is ignored.
 //!   `net_kernel` answers `{is_auth, Node}` with `yes`, so `net_adm:ping/1`
 //!   works.
-//! - Every tick is answered with a tick. `FRAGMENTS` and the atom cache are
-//!   not advertised; a control message erl_dist does not know ends the
-//!   connection (and is logged).
+//! - Every tick is answered with a tick; a connection silent for
+//!   `--net-ticktime` seconds (default 60, as Erlang's) is closed.
+//!   `FRAGMENTS` and the atom cache are not advertised; a control message
+//!   erl_dist does not know ends the connection (and is logged).
+//! - An op that a request's ETF limits refuse (a fun, nesting deeper than
+//!   64) is answered `{error, {decode, badterm}}`, as in port mode.
+//! - Handshakes and live connections are held to the limits of
+//!   [`limits`]: a flood of idle connections makes the oldest give way
+//!   rather than keep a new caller out.
 //!
 //! Requests go to the same [`Dispatcher`] as in port mode (same decoding,
 //! policy, executor, namespace helpers), with a request id of this
@@ -57,7 +63,9 @@
 //! # Layout
 //! - [`config`]: node name, cookie file, listening address.
 //! - [`epmd`]: registration with epmd, renewed when epmd restarts.
-//! - [`accept`]: the connection limit (a semaphore) and the handshake.
+//! - [`accept`]: accepting connections, and the handshake under a deadline.
+//! - [`limits`]: the connection table: how many handshakes and live
+//!   connections, and which give way when it is full.
 //! - [`conn`]: one connection: reading and serving its messages.
 //! - [`out`]: a connection's sending side, written from any thread.
 //! - [`dist`]: distribution messages: the ETF check, frames, calls, C-node ops.
@@ -68,6 +76,7 @@ pub mod config;
 pub mod conn;
 pub mod dist;
 pub mod epmd;
+pub mod limits;
 pub mod out;
 pub mod router;
 
@@ -79,10 +88,11 @@ use crate::ops::fdchan::PerRequest;
 use crate::stats::Stats;
 use erl_dist::node::{Creation, LocalNode, NodeName};
 use erl_dist::DistributionFlags;
+use limits::Limits;
 use router::Router;
 use std::convert::Infallible;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// The registered name requests are sent to.
@@ -97,7 +107,9 @@ pub struct Shared {
     router: Arc<Router>,
     per_request: PerRequest,
     stats: Arc<Stats>,
-    next_conn: AtomicU64,
+    limits: Limits,
+    /// How long a live connection may stay silent.
+    net_ticktime: Duration,
 }
 
 impl Shared {
@@ -180,7 +192,8 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         router,
         per_request,
         stats,
-        next_conn: AtomicU64::new(0),
+        limits: Limits::default(),
+        net_ticktime: cfg.net_ticktime,
     });
     tokio::spawn(epmd::keep_registered(keepalive, node.name().to_string(), port));
     eprintln!("linx_port: C-node {node} (hidden) listening on {}:{port}", listen.ip());

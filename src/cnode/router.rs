@@ -17,7 +17,7 @@ use eetf::{Pid, Term, Tuple};
 use erl_dist::message::Message;
 use erl_dist::node::{Creation, NodeName};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Where the reply of a request goes.
@@ -27,6 +27,8 @@ pub struct Route {
     pub to: Dest,
     /// The first element of the reply tuple.
     pub tag: Term,
+    /// The connection's count of requests in flight.
+    pub inflight: Arc<AtomicUsize>,
 }
 
 /// Requests in progress, by this process's request id.
@@ -57,6 +59,7 @@ impl Router {
     /// Register where the reply of a new request goes; returns its id.
     pub fn open(&self, route: Route) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        route.inflight.fetch_add(1, Ordering::AcqRel);
         self.routes().insert(id, route);
         id
     }
@@ -86,6 +89,7 @@ impl Router {
             // Its connection is gone: the caller's node went down.
             return;
         };
+        route.inflight.fetch_sub(1, Ordering::AcqRel);
         match frame(self.envelope(route.to, tagged(route.tag, result))) {
             Some(f) => route.out.send(&f),
             None => eprintln!("linx_port: reply {id} could not be encoded"),

@@ -14,8 +14,14 @@ struct NetnsProcess(Child);
 
 impl NetnsProcess {
     fn start() -> Self {
+        Self::start_with(&["-n"])
+    }
+
+    /// `unshare FLAGS sleep 600`, once its namespaces exist.
+    fn start_with(flags: &[&str]) -> Self {
         let child = Command::new("unshare")
-            .args(["-n", "sleep", "600"])
+            .args(flags)
+            .args(["sleep", "600"])
             .stdin(Stdio::null())
             .spawn()
             .expect("unshare -n (root needed)");
@@ -196,4 +202,35 @@ fn apply_restores_the_keys_a_write_cascaded_to() {
     assert_eq!(ns.sh("sysctl -n net.ipv4.conf.v0.forwarding"), "1");
     assert_eq!(ns.sh("sysctl -n net.ipv4.conf.v1.forwarding"), "0");
     assert_eq!(ns.sh("sysctl -n net.ipv4.ip_forward"), "0");
+}
+
+#[test]
+fn namespace_helpers_are_held_to_the_worker_limit() {
+    // Targets with a user namespace each need a helper process.
+    let targets: Vec<NetnsProcess> = (0..8).map(|_| NetnsProcess::start_with(&["-U", "-n"])).collect();
+    let mut p = Port::start_with(&["--max-workers", "3"]);
+    for (i, t) in targets.iter().enumerate() {
+        let id = i as i32 + 1;
+        let reply = p.call(id, read("net/core/somaxconn", t.target()));
+        assert!(reply.starts_with(&format!("{{{id},{{'ok',")), "{reply}");
+    }
+    // An evicted helper leaves once it reads the end of its stdin: wait
+    // for that, within a bound far below the idle time (10 s) after which
+    // helpers would leave anyway.
+    let helpers = |p: &mut Port, id| {
+        let stats = p.call(id, atom("stats"));
+        stats
+            .split("'helpers'=>")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .expect("a helpers counter")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut id = 100;
+    while helpers(&mut p, id) > 3 {
+        assert!(std::time::Instant::now() < deadline, "more than 3 helpers alive");
+        id += 1;
+        std::thread::yield_now();
+    }
 }

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 /// Most bytes waiting to be written to one connection; a peer that lets
 /// more pile up is not reading, and is disconnected.
-const MAX_PENDING: usize = 64 << 20;
+pub const MAX_PENDING: usize = 64 << 20;
 
 /// The sending side of one connection, shared by its task, its writer
 /// task and every thread that finishes one of its requests.

@@ -234,3 +234,18 @@ fn namespace_helpers_are_held_to_the_worker_limit() {
         std::thread::yield_now();
     }
 }
+
+#[test]
+fn more_namespaces_than_workers_one_after_another() {
+    let targets: Vec<NetnsProcess> = (0..12).map(|_| NetnsProcess::start()).collect();
+    let mut p = Port::start_with(&["--max-workers", "4"]);
+    for round in 0..2 {
+        for (i, t) in targets.iter().enumerate() {
+            let id = (round * 100 + i) as i32 + 1;
+            let reply = p.call(id, read("net/core/somaxconn", t.target()));
+            assert!(reply.starts_with(&format!("{{{id},{{'ok',")), "{reply}");
+        }
+        let own = p.call(1000 + round as i32, read("kernel/ostype", atom("self")));
+        assert!(own.contains("'ok'"), "{own}");
+    }
+}

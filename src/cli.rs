@@ -4,7 +4,7 @@
 //! linx_port [--fd-socket NAME] [--no-worker-cache] [--idle-ms MS]
 //!           [--queue-len N] [--max-workers N] [--allow-ops OP,...]
 //!           [--allow-targets KIND,...] [--allow-write-prefix PATH]...
-//!           [--no-writes] [--keep-privileges]
+//!           [--no-writes] [--keep-privileges] [--spin-us US]
 //! linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT]
 //!           [--net-ticktime SECONDS] [OPTIONS]
 //! linx_port --version
@@ -15,7 +15,7 @@
 //! cookie and dropping privileges are `main`'s business.
 
 use crate::dispatch::Policy;
-use crate::ns::executor::Config;
+use crate::ns::executor::{Config, DEFAULT_SPIN};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ pub enum Command {
 }
 
 /// Options port mode and C-node mode share.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Args {
     /// The abstract socket name of the fd channel (port mode).
     pub fd_socket: Option<String>,
@@ -45,6 +45,21 @@ pub struct Args {
     pub policy: Policy,
     /// Keep every capability the program was started with.
     pub keep_privileges: bool,
+    /// How long the reader and a worker keep looking for work before they
+    /// sleep (`--spin-us`).
+    pub spin: Duration,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            fd_socket: None,
+            executor: Config::default(),
+            policy: Policy::default(),
+            keep_privileges: false,
+            spin: DEFAULT_SPIN,
+        }
+    }
 }
 
 /// What C-node mode needs besides.
@@ -99,6 +114,16 @@ where
             Long("net-ticktime") => net_ticktime = Some(positive(&mut parser, "--net-ticktime")?),
             Long("fd-socket") => out.fd_socket = Some(string(&mut parser)?),
             Long("no-worker-cache") => out.executor.cache = false,
+            Long("spin-us") => {
+                let value = string(&mut parser)?;
+                let us = value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|us| *us <= 1_000_000)
+                    .ok_or_else(|| UsageError(format!("--spin-us needs 0 to 1000000, not {value:?}")))?;
+                out.spin = Duration::from_micros(us);
+                out.executor.spin = out.spin;
+            }
             Long("keep-privileges") => out.keep_privileges = true,
             Long("no-writes") => out.policy.deny_writes(),
             Long("allow-ops") => allow(out.policy.allow_ops(&string(&mut parser)?), "--allow-ops")?,
@@ -175,6 +200,11 @@ mod tests {
         assert_eq!(a.executor.idle, Duration::from_millis(50));
         assert_eq!(a.executor.max_workers, 3);
         assert!(!a.executor.cache);
+        assert_eq!(a.spin, DEFAULT_SPIN);
+        let Ok(Command::Port(a)) = parse_str("--spin-us 0") else {
+            panic!("port mode")
+        };
+        assert!(a.spin.is_zero() && a.executor.spin.is_zero());
         assert!(matches!(parse_str(""), Ok(Command::Port(_))));
         assert!(matches!(parse_str("--version --bogus"), Ok(Command::Version)));
     }
@@ -202,6 +232,8 @@ mod tests {
             "--allow-ops nothing",
             "--allow-write-prefix ../x",
             "--listen nowhere",
+            "--spin-us -1",
+            "--spin-us 2000000",
         ] {
             assert!(parse_str(bad).is_err(), "{bad}");
         }

@@ -81,5 +81,6 @@ fn port_options(args: Args) -> Result<Options, i32> {
         fdchan,
         policy: args.policy,
         pinned: false,
+        spin: args.spin,
     })
 }

@@ -1,26 +1,37 @@
 //! Port mode: frames in on stdin, replies out on stdout.
 //!
-//! The calling thread reads, decodes and dispatches; a writer thread
-//! encodes replies and writes them, flushing once per burst rather than
-//! once per reply. End of input ends the process at once with status 0.
+//! The calling thread reads, decodes and dispatches. Waking a sleeping
+//! thread costs 10–25 µs on the machines linx runs on, far more than the
+//! work of a request, so the request path avoids it:
+//! - stdin is non-blocking; after a frame the reader keeps reading for up
+//!   to the spin time (`--spin-us`) before it sleeps in `poll(2)`, so an
+//!   idle port uses no CPU and a busy one takes the next frame at once;
+//! - replies are written by whichever thread produced them: each is added
+//!   to a pending buffer, and the thread that finds the writer free writes
+//!   what is pending (its own reply and any that came meanwhile), so no
+//!   writer thread is woken. End of input ends the process at once with
+//!   status 0.
 
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
-use crate::ns::executor::Config;
+use crate::ns::executor::{Config, DEFAULT_SPIN};
 use crate::ns::helper::Frame;
 use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
 use crate::ops::Outcome;
 use crate::stats::Stats;
-use crate::wire::{self, reply, FrameError};
-use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use crate::wire::{self, reply, FrameError, MAX_FRAME};
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// How the port was started.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Options {
     pub executor: Config,
     /// The fd channel, when the port was given `--fd-socket`.
@@ -29,55 +40,95 @@ pub struct Options {
     pub policy: Policy,
     /// A namespace helper: already inside its target, every target means here.
     pub pinned: bool,
+    /// How long the reader keeps reading stdin after a frame before it
+    /// sleeps (`--spin-us`; zero: it sleeps at once).
+    pub spin: Duration,
 }
 
-/// What the writer thread writes.
-enum Out {
-    Result(u64, Outcome),
-    Relayed(Frame),
-    Ready,
-    Log(&'static str, String),
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            executor: Config::default(),
+            fdchan: None,
+            policy: Policy::default(),
+            pinned: false,
+            spin: DEFAULT_SPIN,
+        }
+    }
 }
 
-/// The port's sink: replies go to the writer thread.
+/// The port's sink: replies are encoded and written by the thread that
+/// produced them.
 pub struct PortSink {
-    tx: Sender<Out>,
+    /// Encoded frames waiting for the writer.
+    pending: Mutex<Vec<u8>>,
+    /// The writer; whoever holds it writes what is pending.
+    out: Mutex<Box<dyn Write + Send>>,
+    stats: Arc<Stats>,
+}
+
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl PortSink {
+    fn new(out: Box<dyn Write + Send>, stats: Arc<Stats>) -> Self {
+        PortSink {
+            pending: Mutex::new(Vec::with_capacity(64 * 1024)),
+            out: Mutex::new(out),
+            stats,
+        }
+    }
+
+    /// Add one encoded frame and write what is pending, unless another
+    /// thread is writing (it then writes this frame too).
+    fn emit(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+        encode(&mut lock(&self.pending));
+        loop {
+            let Ok(mut out) = self.out.try_lock() else {
+                return;
+            };
+            let buf = std::mem::take(&mut *lock(&self.pending));
+            if buf.is_empty() {
+                drop(out);
+                // A frame added after the take, while we held the writer,
+                // was left to us: look again now that the writer is free.
+                if lock(&self.pending).is_empty() {
+                    return;
+                }
+                continue;
+            }
+            if out.write_all(&buf).and_then(|()| out.flush()).is_err() {
+                // Nobody is listening any more: the port's owner is gone.
+                std::process::exit(0);
+            }
+        }
+    }
+
+    /// Send a log line to the owner as `{0, {log, Level, Text}}`; the Erlang
+    /// side hands it to the OTP logger with the port's OS pid.
+    pub fn log(&self, level: &'static str, text: &str) {
+        self.emit(|buf| reply::encode_term_frame(0, reply::log_term(level, text), buf));
+    }
 }
 
 impl Sink for PortSink {
     fn result(&self, id: u64, outcome: Outcome) {
-        // The writer only goes away when the port is exiting.
-        let _ = self.tx.send(Out::Result(id, outcome));
+        if outcome.is_error() {
+            self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.emit(|buf| wire::encode_reply(id, &outcome, buf));
     }
 
     fn relay(&self, _id: u64, frame: Frame) {
-        let _ = self.tx.send(Out::Relayed(frame));
+        self.emit(|buf| reply::encode_relayed(&frame.0, buf));
     }
 }
 
-impl PortSink {
-    /// Send a log line to the owner as `{0, {log, Level, Text}}`; the Erlang
-    /// side hands it to the OTP logger with the port's OS pid.
-    pub fn log(&self, level: &'static str, text: String) {
-        let _ = self.tx.send(Out::Log(level, text));
-    }
-}
-
-/// Serve the port protocol until `input` ends. Returns the exit status.
-pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: Options) -> i32 {
+/// Serve the port protocol on `input` until it ends. Returns the exit status.
+pub fn serve<W: Write + Send + 'static>(input: BorrowedFd<'_>, output: W, opts: Options) -> i32 {
     let stats = Arc::new(Stats::default());
-    let (tx, rx) = mpsc::channel::<Out>();
-    let writer = {
-        let stats = Arc::clone(&stats);
-        std::thread::Builder::new()
-            .name("linx-writer".into())
-            .spawn(move || write_loop(rx, output, &stats))
-    };
-    if let Err(e) = writer {
-        eprintln!("linx_port: cannot start the writer thread: {e}");
-        return 1;
-    }
-    let sink = Arc::new(PortSink { tx: tx.clone() });
+    let sink = Arc::new(PortSink::new(Box::new(output), Arc::clone(&stats)));
     let resolver = if opts.pinned {
         Resolver::pinned()
     } else {
@@ -102,14 +153,20 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
         policy: opts.policy,
         helpers,
     });
-    let _ = tx.send(Out::Ready);
-    route_panics(tx);
+    sink.emit(|buf| reply::encode_term_frame(0, reply::ready_term(VERSION), buf));
+    route_panics(Arc::clone(&sink));
 
-    let mut buf = Vec::with_capacity(4096);
+    let mut reader = match FrameReader::new(input, opts.spin) {
+        Ok(r) => r,
+        Err(e) => {
+            sink.log("error", &format!("cannot read requests: {e}"));
+            return 1;
+        }
+    };
     loop {
-        match wire::read_frame(&mut input, &mut buf) {
-            Ok(()) => match wire::decode_request(&buf) {
-                Ok(req) => dispatcher.handle(req, |_| buf.clone()),
+        match reader.next_frame() {
+            Ok(frame) => match wire::decode_request(frame) {
+                Ok(req) => dispatcher.handle(req, |_| frame.to_vec()),
                 Err(rejected) => {
                     stats.bad_frames.fetch_add(1, Ordering::Relaxed);
                     sink.result(rejected.id, rejected.error.into());
@@ -118,13 +175,127 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
             Err(FrameError::TooLarge(_)) => {
                 // Refused unread; its caller is found by the id at its head.
                 stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                let id = Frame(std::mem::take(&mut buf)).id().unwrap_or(0);
+                let id = Frame(reader.head.clone()).id().unwrap_or(0);
                 sink.result(id, OpError::word(Stage::Decode, "too_large").into());
             }
             Err(FrameError::Eof) => return 0,
             Err(FrameError::Io(e)) => {
-                sink.log("error", format!("reading requests failed: {e}"));
+                sink.log("error", &format!("reading requests failed: {e}"));
                 return 1;
+            }
+        }
+    }
+}
+
+/// `{packet,4}` frames from a non-blocking descriptor, read in large
+/// pieces, spinning for up to `spin` after data before sleeping in `poll`.
+struct FrameReader<'a> {
+    fd: BorrowedFd<'a>,
+    buf: Vec<u8>,
+    /// Unread data is `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// Bytes of an oversized frame still to skip.
+    skip: usize,
+    /// The first bytes of the last oversized frame's body.
+    head: Vec<u8>,
+    spin: Duration,
+    last_data: Instant,
+}
+
+impl<'a> FrameReader<'a> {
+    fn new(fd: BorrowedFd<'a>, spin: Duration) -> io::Result<Self> {
+        let flags = OFlag::from_bits_retain(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
+        fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+        Ok(FrameReader {
+            fd,
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            skip: 0,
+            head: Vec::new(),
+            spin,
+            last_data: Instant::now(),
+        })
+    }
+
+    /// The next frame's body; an oversized one is skipped (never held in
+    /// memory) and answered `TooLarge`, its first bytes in `head`.
+    fn next_frame(&mut self) -> Result<&[u8], FrameError> {
+        while self.skip > 0 {
+            if self.start == self.end {
+                self.fill()?;
+            }
+            let n = self.skip.min(self.end - self.start);
+            self.start += n;
+            self.skip -= n;
+        }
+        self.need(4)?;
+        let h = &self.buf[self.start..self.start + 4];
+        let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if len > MAX_FRAME {
+            self.need(4 + wire::frame::KEPT_HEAD)?;
+            let body = self.start + 4;
+            self.head = self.buf[body..body + wire::frame::KEPT_HEAD].to_vec();
+            self.start = body + wire::frame::KEPT_HEAD;
+            self.skip = len - wire::frame::KEPT_HEAD;
+            return Err(FrameError::TooLarge(len));
+        }
+        self.need(4 + len)?;
+        let body = self.start + 4;
+        self.start = body + len;
+        Ok(&self.buf[body..body + len])
+    }
+
+    /// Make sure `n` unread bytes are in the buffer.
+    fn need(&mut self, n: usize) -> Result<(), FrameError> {
+        if self.end - self.start >= n {
+            return Ok(());
+        }
+        if self.buf.len() - self.start < n {
+            // Move what is unread to the front, and grow for a large frame.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+        }
+        while self.end - self.start < n {
+            self.fill()?;
+        }
+        Ok(())
+    }
+
+    /// Read what is there (at least one byte), spinning then sleeping.
+    fn fill(&mut self) -> Result<(), FrameError> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            match nix::unistd::read(self.fd.as_raw_fd(), &mut self.buf[self.end..]) {
+                Ok(0) => return Err(FrameError::Eof),
+                Ok(n) => {
+                    self.end += n;
+                    self.last_data = Instant::now();
+                    return Ok(());
+                }
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) if self.last_data.elapsed() < self.spin => std::hint::spin_loop(),
+                Err(Errno::EAGAIN) => {
+                    let mut fds = [PollFd::new(self.fd, PollFlags::POLLIN)];
+                    match poll(&mut fds, PollTimeout::NONE) {
+                        Ok(_) | Err(Errno::EINTR) => {}
+                        Err(e) => return Err(FrameError::Io(e.into())),
+                    }
+                }
+                Err(e) => return Err(FrameError::Io(e.into())),
             }
         }
     }
@@ -133,54 +304,17 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
 /// Panics anywhere in the port become log lines (and still unwind: a
 /// panic while serving a request is answered `{error, {panic, Msg}}` by
 /// the worker that caught it).
-fn route_panics(tx: Sender<Out>) {
-    let tx = std::sync::Mutex::new(tx);
+fn route_panics(sink: Arc<PortSink>) {
     std::panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
-        let text = format!("panic in thread {thread}: {info}");
-        match tx.lock() {
-            Ok(tx) => {
-                let _ = tx.send(Out::Log("error", text));
-            }
-            Err(_) => eprintln!("linx_port: {text}"),
-        }
+        sink.log("error", &format!("panic in thread {thread}: {info}"));
     }));
-}
-
-fn write_loop<W: Write>(rx: Receiver<Out>, mut output: W, stats: &Stats) {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        while let Some(out) = next {
-            match out {
-                Out::Result(id, outcome) => {
-                    if outcome.is_error() {
-                        stats.errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                    wire::encode_reply(id, &outcome, &mut buf);
-                }
-                Out::Relayed(frame) => reply::encode_relayed(&frame.0, &mut buf),
-                Out::Ready => reply::encode_term_frame(0, reply::ready_term(VERSION), &mut buf),
-                Out::Log(level, text) => reply::encode_term_frame(0, reply::log_term(level, &text), &mut buf),
-            }
-            if buf.len() >= 256 * 1024 {
-                break;
-            }
-            next = rx.try_recv().ok();
-        }
-        if output.write_all(&buf).and_then(|()| output.flush()).is_err() {
-            // Nobody is listening any more: the port's owner is gone.
-            std::process::exit(0);
-        }
-        buf.clear();
-    }
 }
 
 /// Serve on the process's stdin and stdout. Replies are written to a
 /// duplicate of fd 1 as a plain file: `io::Stdout` is line-buffered, which
 /// would split binary frames at every newline byte.
 pub fn serve_stdio(opts: Options) -> i32 {
-    let stdin = io::stdin().lock();
     let stdout = match io::stdout().as_fd().try_clone_to_owned() {
         Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
@@ -188,5 +322,5 @@ pub fn serve_stdio(opts: Options) -> i32 {
             return 1;
         }
     };
-    serve(stdin, stdout, opts)
+    serve(io::stdin().as_fd(), stdout, opts)
 }

@@ -33,7 +33,7 @@ end_per_testcase(_Case, Config) ->
     ok.
 
 args(idle_workers_retire) -> ["--idle-ms", "50"];
-args(worker_cap_gives_busy) -> ["--max-workers", "2"];
+args(worker_cap_gives_busy) -> ["--max-workers", "1"];
 args(queue_bound_gives_busy) -> ["--queue-len", "2"];
 args(uncached_mode_same_answers) -> ["--no-worker-cache"];
 args(_) -> [].
@@ -57,16 +57,26 @@ idle_workers_retire(Config) ->
     {ok, #{workers_started := Started2}} = linx_port:request(stats),
     Started2 = Started + 1.
 
-%% With at most two workers, a third namespace set is refused, not queued.
+%% With one worker slot, namespace sets take turns: an idle worker gives
+%% way to a new set; only a set that arrives while the worker has work is
+%% refused, not queued; the port's own namespaces need no slot.
 worker_cap_gives_busy(Config) ->
     [A, B] = ?config(netns, Config),
+    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
+    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(B)),
+    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
     {ok, _} = linx_sysctl:read("kernel.ostype"),
-    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
-    2 = workers(),
+    Self = self(),
+    Long = spawn_link(fun() ->
+        Batch = {batch, {netns, list_to_binary(A)}, lists:duplicate(40, {sysctl_list, <<>>})},
+        Self ! {long, linx_port:request(Batch, 30000)}
+    end),
+    ok = linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) =:= 1 end, 5000),
     {error, #{stage := busy, errno := workers}} = linx_sysctl:read("net.ipv4.ip_forward", in(B)),
-    %% The existing workers still serve.
-    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
-    {ok, _} = linx_sysctl:read("kernel.ostype").
+    {ok, _} = linx_sysctl:read("kernel.ostype"),
+    receive {long, {ok, Lists}} -> 40 = length(Lists) end,
+    unlink(Long),
+    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(B)).
 
 %% A worker busy with a long batch has room for two more jobs; the rest are
 %% answered `{busy, queue}' at once, and the queued ones still complete.

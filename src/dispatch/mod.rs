@@ -105,12 +105,21 @@ impl<S: Sink> Dispatcher<S> {
             return;
         };
         let net_only = req.op.net_only();
-        // A worker already serving the target is found with `stat` alone.
-        if let Some(key) = self.resolver.quick_key(&target) {
+        // A worker already serving the target is found with `stat` alone
+        // (a key no worker serves is only a guess: the full resolution
+        // checks what the file is).
+        let known = self
+            .resolver
+            .quick_key(&target)
+            .filter(|k| k.is_empty() || self.executor.serves(k));
+        if let Some(key) = known {
             let guard = match self.admit(&req.op, &target, &key) {
                 Ok(guard) => guard,
                 Err(refused) => return self.answer(req.id, refused),
             };
+            if let Some(outcome) = self.here(&req.op, &key) {
+                return self.answer(req.id, outcome);
+            }
             if let Err(job) = self.executor.submit_existing(&key, self.job(req.id, req.op, guard)) {
                 // No such worker (yet, or any more): resolve fully.
                 self.resolve_and_submit(&target, net_only, Pending::<F>::Job(job));
@@ -118,6 +127,29 @@ impl<S: Sink> Dispatcher<S> {
             return;
         }
         self.resolve_and_submit(&target, net_only, Pending::Request(req, frame))
+    }
+
+    /// Serve on the calling thread what needs no hand-off (no wake-up of
+    /// another thread): a read or write in the port's own namespaces, and a
+    /// read through a file the worker for `key` already opened inside its
+    /// namespaces. `None`: the work goes to a worker.
+    fn here(&self, op: &Op, key: &NsKey) -> Option<Outcome> {
+        match op {
+            Op::SysctlRead { path, .. } if key.is_empty() => Some(OWN.with(|ctx| {
+                let value = ctx.read_sysctl(path);
+                // This thread's files are not offered to anyone.
+                drop(ctx.take_opened());
+                value.map(Outcome::Value).into()
+            })),
+            Op::SysctlWrite { path, value, .. } if key.is_empty() => Some(OWN.with(|ctx| {
+                let root = ctx.proc_sys();
+                root.and_then(|root| sysctl::write(root, path, value))
+                    .map(|()| Outcome::Ok)
+                    .into()
+            })),
+            Op::SysctlRead { path, .. } => self.executor.read_offered(key, path).map(Outcome::Value),
+            _ => None,
+        }
     }
 
     /// What the namespaces a target resolved to (`key`) allow: a policy
@@ -239,6 +271,13 @@ impl<S: Sink> Dispatcher<S> {
     fn answer(&self, id: u64, outcome: Outcome) {
         self.sink.result(id, outcome);
     }
+}
+
+thread_local! {
+    /// The state of the front end's own thread for the requests it serves
+    /// itself, in the port's own namespaces (front-end threads never
+    /// enter another).
+    static OWN: Ctx = Ctx::new();
 }
 
 /// A request on its way to a worker or a helper.

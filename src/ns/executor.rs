@@ -15,13 +15,13 @@
 
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Reason, Stage};
-use crate::ops::{Ctx, Outcome};
+use crate::ops::{sysctl, Ctx, Outcome};
 use crate::stats::Stats;
 use nix::sched::CloneFlags;
 use std::collections::HashMap;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -48,7 +48,13 @@ pub struct Config {
     /// namespaces on a fresh thread that ends with the job (the classic
     /// thread-per-call design, kept for comparison).
     pub cache: bool,
+    /// How long a worker keeps looking for its next job after one before
+    /// it sleeps (one worker at a time); zero: it sleeps at once.
+    pub spin: Duration,
 }
+
+/// The default of [`Config::spin`] and of the port's own reader.
+pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 
 impl Default for Config {
     fn default() -> Self {
@@ -57,6 +63,63 @@ impl Default for Config {
             queue_len: 1024,
             idle: Duration::from_secs(10),
             cache: true,
+            spin: DEFAULT_SPIN,
+        }
+    }
+}
+
+/// Sysctl files the workers opened inside their namespaces, offered to
+/// the front end: a descriptor opened inside a namespace reads that
+/// namespace's value from any thread, so a read whose file a worker
+/// already opened needs no hand-off. An entry lives only while its worker
+/// does (the worker keeps the namespace alive, so its key cannot name
+/// another namespace meanwhile).
+#[derive(Default)]
+struct ReadCache {
+    sets: Mutex<HashMap<NsKey, Offered>>,
+}
+
+/// The files offered for one set: the worker's generation, and files by path.
+type Offered = (u64, HashMap<Vec<u8>, Arc<OwnedFd>>);
+
+/// Most files offered per namespace set.
+const OFFERED_PER_SET: usize = 256;
+
+impl ReadCache {
+    fn lock(&self) -> MutexGuard<'_, HashMap<NsKey, Offered>> {
+        self.sets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn offer(&self, key: &NsKey, generation: u64, files: Vec<(Vec<u8>, Arc<OwnedFd>)>) {
+        let mut sets = self.lock();
+        let entry = sets.entry(key.clone()).or_insert_with(|| (generation, HashMap::new()));
+        if entry.0 != generation {
+            *entry = (generation, HashMap::new());
+        }
+        if entry.1.len() + files.len() > OFFERED_PER_SET {
+            entry.1.clear();
+        }
+        entry.1.extend(files);
+    }
+
+    fn read(&self, key: &NsKey, path: &[u8]) -> Option<Vec<u8>> {
+        let fd = Arc::clone(self.lock().get(key)?.1.get(path)?);
+        match sysctl::reread(fd.as_fd()) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                // Gone (an interface deleted, say): the worker finds out why.
+                if let Some(set) = self.lock().get_mut(key) {
+                    set.1.remove(path);
+                }
+                None
+            }
+        }
+    }
+
+    fn forget(&self, key: &NsKey, generation: u64) {
+        let mut sets = self.lock();
+        if sets.get(key).is_some_and(|(g, _)| *g == generation) {
+            sets.remove(key);
         }
     }
 }
@@ -77,6 +140,10 @@ struct Inner<S> {
     sink: Arc<S>,
     cfg: Config,
     stats: Arc<Stats>,
+    offered: ReadCache,
+    /// A worker is spinning (only one at a time: on two cores more would
+    /// take the time of the threads they wait for).
+    spinning: AtomicBool,
 }
 
 #[derive(Default)]
@@ -112,8 +179,25 @@ impl<S: Sink> Executor<S> {
                 sink,
                 cfg,
                 stats,
+                offered: ReadCache::default(),
+                spinning: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Whether a worker serves `key` (so `key` names live namespaces).
+    pub fn serves(&self, key: &NsKey) -> bool {
+        self.inner.cfg.cache && self.inner.lock().slots.contains_key(key)
+    }
+
+    /// Read `path` through a file the worker for `key` already opened
+    /// inside its namespaces, on the calling thread; `None` when there is
+    /// none (or it no longer reads), and the work must go to the worker.
+    pub fn read_offered(&self, key: &NsKey, path: &[u8]) -> Option<Vec<u8>> {
+        if !self.inner.cfg.cache {
+            return None;
+        }
+        self.inner.offered.read(key, path)
     }
 
     /// Hand `job` to the worker already serving `key`, if there is one;
@@ -301,7 +385,11 @@ impl<S: Sink> Inner<S> {
         }
         let ctx = Ctx::new();
         loop {
-            let job = match rx.recv_timeout(self.cfg.idle) {
+            let next = match self.spin_for(&rx) {
+                Some(job) => Ok(job),
+                None => rx.recv_timeout(self.cfg.idle),
+            };
+            let job = match next {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
                     // Retire, unless a job slipped in: submit sends under the
@@ -329,12 +417,45 @@ impl<S: Sink> Inner<S> {
             };
             // Done before the reply leaves: a caller that saw its reply
             // finds this worker idle.
-            if let Some((_, _, inflight)) = &me {
+            if let Some((key, generation, inflight)) = &me {
+                let opened = ctx.take_opened();
+                if !opened.is_empty() {
+                    self.offered.offer(key, *generation, opened);
+                }
                 inflight.fetch_sub(1, Ordering::AcqRel);
             }
             self.reply(id, reply);
         }
+        if let Some((key, generation, _)) = &me {
+            // Before the thread (which keeps the namespaces alive) ends.
+            self.offered.forget(key, *generation);
+        }
         self.stats.workers_alive.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Look for the next job for up to the spin time, if no other worker
+    /// is spinning: a job that comes soon after the last one then needs
+    /// no wake-up.
+    fn spin_for(&self, rx: &Receiver<Job>) -> Option<Job> {
+        if self.cfg.spin.is_zero()
+            || self
+                .spinning
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        let deadline = Instant::now() + self.cfg.spin;
+        let job = loop {
+            match rx.try_recv() {
+                Ok(job) => break Some(job),
+                Err(TryRecvError::Disconnected) => break None,
+                Err(TryRecvError::Empty) if Instant::now() >= deadline => break None,
+                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        };
+        self.spinning.store(false, Ordering::Release);
+        job
     }
 }
 

@@ -18,6 +18,7 @@ use crate::error::OpError;
 use eetf::Term;
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 /// One step of a batch, run in the batch's target.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +85,9 @@ const READ_CACHE: usize = 256;
 pub struct Ctx {
     root: std::cell::OnceCell<Result<OwnedFd, OpError>>,
     /// Sysctl files already opened for reading, by relative path.
-    open_files: std::cell::RefCell<HashMap<Vec<u8>, OwnedFd>>,
+    open_files: std::cell::RefCell<HashMap<Vec<u8>, Arc<OwnedFd>>>,
+    /// Files opened since [`Ctx::take_opened`] was last called.
+    opened: std::cell::RefCell<Vec<(Vec<u8>, Arc<OwnedFd>)>>,
 }
 
 impl Ctx {
@@ -93,7 +96,15 @@ impl Ctx {
         Ctx {
             root: std::cell::OnceCell::new(),
             open_files: std::cell::RefCell::new(HashMap::new()),
+            opened: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The sysctl files opened for reading since the last call: a file
+    /// opened inside a namespace reads that namespace's value from any
+    /// thread, so the executor can offer them to the front end.
+    pub fn take_opened(&self) -> Vec<(Vec<u8>, Arc<OwnedFd>)> {
+        std::mem::take(&mut *self.opened.borrow_mut())
     }
 
     /// Read a sysctl, through a descriptor kept from an earlier read of the
@@ -111,7 +122,9 @@ impl Ctx {
         if files.len() >= READ_CACHE {
             files.clear();
         }
-        files.insert(path.to_vec(), fd);
+        let fd = Arc::new(fd);
+        files.insert(path.to_vec(), Arc::clone(&fd));
+        self.opened.borrow_mut().push((path.to_vec(), fd));
         Ok(value)
     }
 

@@ -96,3 +96,28 @@ fn huge_prefix_then_eof_exits_without_allocating() {
     let status = p.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// utime + stime of a process, in clock ticks (fields 14 and 15 of
+/// /proc/PID/stat, counted after the command name's closing parenthesis).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn an_idle_port_stops_spinning() {
+    let mut p = Port::start_with(&["--spin-us", "100000"]);
+    for id in 1..=50 {
+        let reply = p.call(id, atom("version"));
+        assert!(reply.contains("'ok'"), "{reply}");
+    }
+    // Spinning stops 100 ms after the last frame; over the next second
+    // the port must use (next to) no CPU: a spinning thread would use it all.
+    std::thread::sleep(Duration::from_millis(200));
+    let before = cpu_ticks(p.child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(p.child.id()) - before;
+    assert!(used <= 2, "{used} clock ticks of CPU in 1 s of idleness");
+}

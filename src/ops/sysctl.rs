@@ -75,18 +75,21 @@ pub fn reread(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
     read_fd(fd)
 }
 
+/// Read a whole value. A `/proc/sys` handler produces its value in one
+/// call, up to the size asked for: a read that does not fill the buffer
+/// has all of it, so a short value costs one `pread`, not two.
 fn read_fd(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         let n = sys::pread(fd, &mut chunk, out.len() as i64)?;
-        if n == 0 {
-            return Ok(out);
-        }
         if out.len() + n > MAX_VALUE {
             return Err(Errno::EFBIG);
         }
         out.extend_from_slice(&chunk[..n]);
+        if n < chunk.len() {
+            return Ok(out);
+        }
     }
 }
 

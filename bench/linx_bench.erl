@@ -16,13 +16,13 @@
 %%                         netns, interleaved with P1a/P1b [read <= 0.3 x NIF]
 %%   P1e NIF read, dirty   the same on a dirty I/O scheduler [read <= 0.3 x NIF]
 %%   P1b' read, spin 0     P1b with the port started with --spin-us 0 (info)
-%%   P2a 32 callers        reads/s from 32 processes over 4 netns [>= 100,000/s]
+%%   P2a 32 callers        reads/s from 32 processes over 4 netns [>= 250,000/s]
 %%   P2b same, no cache    port started with --no-worker-cache [P2a >= 3 x P2b]
 %%   P2c NIF, 32 callers   P2a's load through the NIF       [P2a >= 4 x P2c]
 %%   P2d NIF dirty, 32     the same, dirty I/O scheduler    [P2a >= 4 x P2d]
 %%   P2e port CPU/read     the port's CPU time during P2a per read (info)
 %%   P2a' 32 callers, spin 0  P2a with --spin-us 0 (info)
-%%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.5 x, same keys]
+%%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.2 x, same keys]
 %%   P4  netlink open      linx_netlink:open/2 (the open only) [p50 <= 150 us]
 %%   P5a idle RSS          VmRSS of an idle port program [<= 5120 kB]
 %%   P5b start to ready    open_port to ready frame, and application restart [<= 20 ms]

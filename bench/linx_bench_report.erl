@@ -108,10 +108,10 @@ row_spin_read({Ping, Read0, _Load}, Read) ->
     add_extra(Row, #{ping_p50_us => p50(Ping), ping_p99_us => maps:get(p99, Ping)}).
 
 row_cached({na, Why}) ->
-    na_row(<<"P2a">>, "32 callers, 4 netns, cached", {ge, 100000, ops}, Why);
+    na_row(<<"P2a">>, "32 callers, 4 netns, cached", {ge, 250000, ops}, Why);
 row_cached(Load) ->
     row(<<"P2a">>, "32 callers, 4 netns, cached",
-        with(#{target => {ge, 100000, ops},
+        with(#{target => {ge, 250000, ops},
                note => load_note(Load) ++ "; the absolute target is for a quiet machine"}, Load)).
 
 row_no_cache(NoCache, Cached) ->
@@ -161,7 +161,7 @@ row_list(#{sysctl := Sysctl, keys := Keys} = List) ->
     Row = row(<<"P3">>, "list whole tree",
               with(#{baseline => {maps:get(p50, Sysctl), us, "sysctl -a"},
                      ratio => maps:get(p50, List) / maps:get(p50, Sysctl),
-                     target => {le, 0.5, ratio},
+                     target => {le, 0.2, ratio},
                      note => keys_note(Keys, Equal)},
                    List)),
     Row#{met := maps:get(met, Row) andalso Equal,

@@ -12,12 +12,22 @@
 %%                         through the same port and gen_server (the baseline)
 %%   P1b read netns        linx_sysctl:read/2 in a netns  [p50 <= 1.3 x ping]
 %%   P1c nsenter cat       os:cmd("nsenter ... cat ...")  [p50 >= 40 x read]
-%%   P2a 32 callers        reads/s from 32 processes over 4 netns [>= 100,000/s]
+%%   P1d NIF read          the seeds' NIF design (bench/c_src), same key and
+%%                         netns, interleaved with P1a/P1b [read <= 0.3 x NIF]
+%%   P1e NIF read, dirty   the same on a dirty I/O scheduler [read <= 0.3 x NIF]
+%%   P1b' read, spin 0     P1b with the port started with --spin-us 0 (info)
+%%   P2a 32 callers        reads/s from 32 processes over 4 netns [>= 250,000/s]
 %%   P2b same, no cache    port started with --no-worker-cache [P2a >= 3 x P2b]
-%%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.5 x, same keys]
+%%   P2c NIF, 32 callers   P2a's load through the NIF       [P2a >= 4 x P2c]
+%%   P2d NIF dirty, 32     the same, dirty I/O scheduler    [P2a >= 4 x P2d]
+%%   P2e port CPU/read     the port's CPU time during P2a per read (info)
+%%   P2a' 32 callers, spin 0  P2a with --spin-us 0 (info)
+%%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.2 x, same keys]
 %%   P4  netlink open      linx_netlink:open/2 (the open only) [p50 <= 150 us]
 %%   P5a idle RSS          VmRSS of an idle port program [<= 5120 kB]
 %%   P5b start to ready    open_port to ready frame, and application restart [<= 20 ms]
+%%   P5c idle CPU          the port's CPU time over 2 s without requests,
+%%                         right after P2a [< 5 ms]
 %%   P6  batch             100 reads in one batch vs 100 sequential reads (info)
 %%   P7  C-node call       gen_server:call to linx_port --cnode vs the same call
 %%                         to a plain gen_server on a peer node [p50 <= 1.2 x]
@@ -26,8 +36,10 @@
 %%
 %% Modules: linx_bench (this one: entry point, namespaces, timing and
 %% statistics), linx_bench_cases (the cases P1 to P7), linx_bench_report
-%% (rows, the table, machine information, JSON); the workload is in
-%% linx_bench.hrl.
+%% (rows and machine information), linx_bench_table (the table and JSON),
+%% linx_bench_port (the port started with other arguments, its CPU time
+%% and memory), linx_bench_nif (the NIF baseline's stub); the workload is
+%% in linx_bench.hrl.
 -module(linx_bench).
 
 -include("linx_bench.hrl").
@@ -35,7 +47,7 @@
 -export([main/0]).
 %% For linx_bench_cases and linx_bench_report.
 -export([sh/1, fmt/2]).
--export([now_ns/0, ms_to_ns/1, repeat/2, timed/3, timed_result/1, interleave/4, stats/1]).
+-export([now_ns/0, ms_to_ns/1, sleep_until/1, repeat/2, timed/3, timed_result/1, interleave/3, stats/1]).
 
 %%====================================================================
 %% Entry point
@@ -64,38 +76,62 @@ run(Names) ->
     ok = create_netns(Names),
     {ok, _} = application:ensure_all_started(linx),
     Machine = linx_bench_report:machine_info(),
-    linx_bench_report:print_machine(Machine),
+    linx_bench_table:print_machine(Machine),
     Rows = cases(Names),
-    linx_bench_report:print_table(Rows),
-    io:format("load at the end: ~ts~n", [linx_bench_report:loadavg()]),
-    ok = linx_bench_report:write_json(?JSON_FILE, Machine#{loadavg_end => linx_bench_report:loadavg()}, Rows),
+    Machine1 = Machine#{loadavg_end => linx_bench_report:loadavg()},
+    linx_bench_table:print(Rows, Machine1),
+    ok = linx_bench_table:write_json(?JSON_FILE, Machine1, Rows),
     io:format("~nwritten: ~ts~n", [?JSON_FILE]),
     ok.
 
 cases([Ns1 | _] = Names) ->
-    {Ping, Read} = step("P1a/P1b ping and read, interleaved", fun() -> linx_bench_cases:p1(Ns1) end),
+    Nif = step("loading the NIF baseline", fun load_nif/0),
+    {Ping, Read, NifRead, NifDirty} =
+        step("P1a/P1b/P1d/P1e ping, read and NIF reads, interleaved",
+             fun() -> linx_bench_cases:p1(Ns1, Nif) end),
     Nsenter = step("P1c nsenter cat", fun() -> linx_bench_cases:p1c(Ns1) end),
-    Cached = step("P2a 32 callers, worker cache on", fun() -> linx_bench_cases:load(Names) end),
+    Cached = step("P2a 32 callers, worker cache on", fun() -> linx_bench_cases:p2a(Names) end),
+    Idle = step("P5c idle CPU right after P2a", fun linx_bench_cases:p5c/0),
+    NifLoad = step("P2c NIF, 32 callers", fun() -> linx_bench_cases:nif_load(Names, read, Nif) end),
+    NifDirtyLoad = step("P2d NIF dirty, 32 callers",
+                        fun() -> linx_bench_cases:nif_load(Names, read_dirty, Nif) end),
     NoCache = step("P2b 32 callers, worker cache off", fun() -> linx_bench_cases:p2b(Names) end),
+    Spin0 = step("P1b'/P2a' with --spin-us 0", fun() -> linx_bench_cases:spin0(Names) end),
     List = step("P3 list whole tree vs sysctl -a", fun() -> linx_bench_cases:p3(Ns1) end),
     Netlink = step("P4 netlink open", fun() -> linx_bench_cases:p4(Ns1) end),
     Batch = step("P6 batch", fun() -> linx_bench_cases:p6(Ns1) end),
     Cnode = step("P7 C-node call vs Erlang node", fun linx_bench_cases:p7/0),
-    LoadedRss = linx_bench_cases:vm_rss(linx_port:os_pid()),
+    LoadedRss = linx_bench_port:vm_rss(linx_port:os_pid()),
     IdleRss = step("P5a idle RSS", fun linx_bench_cases:p5a/0),
     {PortStart, AppStart} = step("P5b start to ready", fun linx_bench_cases:p5b/0),
     [linx_bench_report:row_ping(Ping),
      linx_bench_report:row_read(Read, Ping),
      linx_bench_report:row_nsenter(Nsenter, Read),
+     linx_bench_report:row_nif(<<"P1d">>, NifRead, Read),
+     linx_bench_report:row_nif(<<"P1e">>, NifDirty, Read),
+     linx_bench_report:row_spin_read(Spin0, Read),
      linx_bench_report:row_cached(Cached),
      linx_bench_report:row_no_cache(NoCache, Cached),
+     linx_bench_report:row_nif_load(<<"P2c">>, NifLoad, Cached),
+     linx_bench_report:row_nif_load(<<"P2d">>, NifDirtyLoad, Cached),
+     linx_bench_report:row_port_cpu(Cached),
+     linx_bench_report:row_spin_load(Spin0, Cached),
      linx_bench_report:row_list(List),
      linx_bench_report:row_netlink(Netlink),
      linx_bench_report:row_rss(IdleRss, LoadedRss),
      linx_bench_report:row_port_start(PortStart),
      linx_bench_report:row_app_start(AppStart),
+     linx_bench_report:row_idle_cpu(Idle),
      linx_bench_report:row_batch(Batch),
      linx_bench_report:row_cnode(Cnode)].
+
+%% ok, or {na, Why} for the NIF's rows (scripts/bench skips building it
+%% when gcc or erl_nif.h is missing).
+load_nif() ->
+    case linx_bench_nif:load() of
+        ok -> ok;
+        {error, Text} -> {na, "the NIF baseline did not load: " ++ Text}
+    end.
 
 %% Runs one case, showing its name and how long it took.
 step(Label, Fun) ->
@@ -140,6 +176,10 @@ now_ns() ->
 ms_to_ns(Ms) ->
     Ms * 1000000.
 
+%% Sleeps until the monotonic time Ns (now_ns/0), if it is still ahead.
+sleep_until(Ns) ->
+    timer:sleep(max(0, (Ns - now_ns()) div 1000000)).
+
 repeat(_Fun, 0) ->
     ok;
 repeat(Fun, N) ->
@@ -159,19 +199,20 @@ timed_result(Fun) ->
     Result = Fun(),
     {now_ns() - T0, Result}.
 
-%% Times A and B in alternating blocks (A first, then B first, ...) so that
-%% noise on the machine falls on both alike.
-interleave(A, B, Block, Rounds) ->
-    interleave(A, B, Block, Rounds, [], []).
-
-interleave(_A, _B, _Block, 0, As, Bs) ->
-    {stats(As), stats(Bs)};
-interleave(A, B, Block, Rounds, As, Bs) when Rounds rem 2 =:= 0 ->
-    As1 = timed(A, Block, As),
-    interleave(A, B, Block, Rounds - 1, As1, timed(B, Block, Bs));
-interleave(A, B, Block, Rounds, As, Bs) ->
-    Bs1 = timed(B, Block, Bs),
-    interleave(A, B, Block, Rounds - 1, timed(A, Block, As), Bs1).
+%% Times each of Funs in blocks of Block calls, Rounds times, starting
+%% each round one function later (A B C, B C A, C A B, ...) so that noise
+%% on the machine falls on all alike. Returns their statistics in order.
+interleave(Funs, Block, Rounds) ->
+    N = length(Funs),
+    Indexed = lists:zip(lists:seq(1, N), Funs),
+    Acc = lists:foldl(
+            fun(Round, Acc0) ->
+                    {Later, First} = lists:split(Round rem N, Indexed),
+                    lists:foldl(fun({I, Fun}, A) -> A#{I => timed(Fun, Block, maps:get(I, A))} end,
+                                Acc0, First ++ Later)
+            end,
+            maps:from_list([{I, []} || I <- lists:seq(1, N)]), lists:seq(1, Rounds)),
+    [stats(maps:get(I, Acc)) || I <- lists:seq(1, N)].
 
 %% Durations in ns; statistics in µs, ops/s for one caller.
 stats(Durations) ->

@@ -24,6 +24,7 @@
 -define(START_N, 20).
 -define(START_WARM, 2).
 -define(IDLE_WAIT_MS, 1000).
+-define(IDLE_CPU_MS, 2000).
 -define(BATCH_SIZE, 100).
 -define(BATCH_N, 100).
 -define(BATCH_BLOCK, 10).

@@ -5,8 +5,8 @@
 
 -include("linx_bench.hrl").
 
--export([p1/1, p1c/1, load/1, p2b/1, p3/1, p4/1, p5a/0, p5b/0, p6/1, p7/0]).
--export([vm_rss/1, errors_text/1]).
+-export([p1/2, p1c/1, p2a/1, p2b/1, nif_load/3, spin0/1, p3/1, p4/1, p5a/0, p5b/0, p5c/0, p6/1, p7/0]).
+-export([errors_text/1]).
 %% P7: the plain gen_server the C-node is compared with, on a peer node.
 -export([init/1, handle_call/3, handle_cast/2]).
 
@@ -14,12 +14,26 @@
 %% P1: sequential round trips
 %%====================================================================
 
-p1(Ns) ->
-    Ping = fun ping/0,
-    Read = read_fun({netns, Ns}),
-    linx_bench:repeat(Ping, ?SEQ_WARM),
-    linx_bench:repeat(Read, ?SEQ_WARM),
-    linx_bench:interleave(Ping, Read, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK).
+%% Ping, read and (when Nif is ok) the NIF baseline's two variants on the
+%% same key and netns, interleaved; the NIF's results are Nif otherwise.
+p1(Ns, Nif) ->
+    Funs = [fun ping/0, read_fun({netns, Ns}) | nif_funs(Nif, Ns)],
+    lists:foreach(fun(Fun) -> linx_bench:repeat(Fun, ?SEQ_WARM) end, Funs),
+    case linx_bench:interleave(Funs, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK) of
+        [Ping, Read] -> {Ping, Read, Nif, Nif};
+        [Ping, Read, Plain, Dirty] -> {Ping, Read, Plain, Dirty}
+    end.
+
+nif_funs(ok, Ns) ->
+    [begin Read = nif_read(F, Ns), fun() -> {ok, _} = Read(), ok end end
+     || F <- [read, read_dirty]];
+nif_funs({na, _}, _Ns) ->
+    [].
+
+%% A read through the NIF baseline (read or read_dirty) in netns Ns.
+nif_read(F, Ns) ->
+    Paths = [<<"/run/netns/", (iolist_to_binary(Ns))/binary>>],
+    fun() -> linx_bench_nif:F(Paths, ?REL_PATH) end.
 
 ping() ->
     {ok, <<>>} = linx_port:request({ping, <<>>}),
@@ -46,24 +60,42 @@ bit_output(Other) -> error({unexpected_output, Other}).
 %% P2: 32 concurrent callers
 %%====================================================================
 
-%% Each caller reads in netns (I rem 4) until the run ends; calls that
-%% start during the warm-up are not counted.
-load(Names) ->
+%% P2a: linx's load, with the port's CPU time over the counted window.
+p2a(Names) ->
+    load(Names, fun linx_read/1, linx_port:os_pid()).
+
+%% P2c, P2d: the same load through the NIF baseline (F: read or read_dirty).
+nif_load(_Names, _F, {na, Why}) -> {na, Why};
+nif_load(Names, F, ok) -> load(Names, fun(Ns) -> nif_read(F, Ns) end, none).
+
+linx_read(Ns) ->
+    Opts = #{in => {netns, list_to_binary(Ns)}},
+    fun() -> linx_sysctl:read(?KEY, Opts) end.
+
+%% Each caller reads in netns (I rem 4) with ReadIn(Netns) until the run
+%% ends; calls that start during the warm-up are not counted. With an OS
+%% pid, the port's CPU time over the counted window is measured too.
+load(Names, ReadIn, OsPid) ->
     Start = linx_bench:now_ns() + linx_bench:ms_to_ns(?LOAD_WARM_MS),
     Stop = Start + linx_bench:ms_to_ns(?LOAD_RUN_MS),
-    Callers = [spawn_caller(caller_target(I, Names), Start, Stop)
+    Sampler = spawn_monitor(fun() -> exit({done, cpu_window(OsPid, Start, Stop)}) end),
+    Callers = [spawn_caller(ReadIn(lists:nth(I rem length(Names) + 1, Names)), Start, Stop)
                || I <- lists:seq(1, ?LOAD_PROCS)],
     Results = [await_caller(C) || C <- Callers],
     Errors = lists:append([E || {E, _} <- Results]),
     Lats = lists:append([L || {_, L} <- Results]),
-    load_stats(Lats, Errors).
+    load_stats(Lats, Errors, await_caller(Sampler)).
 
-caller_target(I, Names) ->
-    {netns, list_to_binary(lists:nth(I rem length(Names) + 1, Names))}.
+cpu_window(none, _Start, _Stop) ->
+    undefined;
+cpu_window(OsPid, Start, Stop) ->
+    Tick = linx_bench_port:clock_tick(),
+    linx_bench:sleep_until(Start),
+    Cpu0 = linx_bench_port:cpu_ticks(OsPid),
+    linx_bench:sleep_until(Stop),
+    (linx_bench_port:cpu_ticks(OsPid) - Cpu0) * 1.0e6 / Tick.
 
-spawn_caller(Target, Start, Stop) ->
-    Opts = #{in => Target},
-    Read = fun() -> linx_sysctl:read(?KEY, Opts) end,
+spawn_caller(Read, Start, Stop) ->
     spawn_monitor(fun() -> exit({done, caller_loop(Read, Start, Stop, [], [])}) end).
 
 %% Returns the errors (in reverse order) and the durations of the
@@ -85,43 +117,28 @@ await_caller({Pid, Ref}) ->
         {'DOWN', Ref, process, Pid, Reason} -> error({caller_crashed, Reason})
     end.
 
-load_stats([], Errors) ->
+load_stats([], Errors, _CpuUs) ->
     {na, "every read failed" ++ errors_text(Errors)};
-load_stats(Lats, Errors) ->
+load_stats(Lats, Errors, CpuUs) ->
     Stats = linx_bench:stats(Lats),
-    Stats#{ops => length(Lats) / (?LOAD_RUN_MS / 1000), errors => Errors}.
+    Stats#{ops => length(Lats) / (?LOAD_RUN_MS / 1000), errors => Errors,
+           requests => length(Lats) + length(Errors), port_cpu_us => CpuUs}.
 
 errors_text([]) -> "";
 errors_text([E | _] = Errors) -> linx_bench:fmt(", errors: ~b, e.g. ~0tP", [length(Errors), E, 12]).
 
-%% The same load with the port started in no-cache mode, then the
-%% application is restored to its defaults.
+%% The same load with the port started in no-cache mode.
 p2b(Names) ->
-    ok = application:stop(linx),
-    ok = application:set_env(linx, port_args, ["--no-worker-cache"]),
-    try quiet(fun() -> application:ensure_all_started(linx) end) of
-        {ok, _} -> load(Names);
-        {error, Reason} -> {na, linx_bench:fmt("the port did not start with --no-worker-cache: ~0tP",
-                                    [Reason, 12])}
-    after
-        restart_app()
-    end.
+    linx_bench_port:with_port_args(["--no-worker-cache"], fun() -> p2a(Names) end).
 
-restart_app() ->
-    _ = application:stop(linx),
-    ok = application:unset_env(linx, port_args),
-    {ok, _} = application:ensure_all_started(linx),
-    ok.
-
-%% Runs Fun with the logger silenced (for starts that are expected to fail).
-quiet(Fun) ->
-    #{level := Level} = logger:get_primary_config(),
-    ok = logger:set_primary_config(level, none),
-    try
-        Fun()
-    after
-        logger:set_primary_config(level, Level)
-    end.
+%% P1 (without the NIF) and P2a again with the port started with
+%% --spin-us 0: {Ping, Read, Load}, or {na, Why} if the port refuses it.
+spin0([Ns1 | _] = Names) ->
+    linx_bench_port:with_port_args(["--spin-us", "0"],
+                   fun() ->
+                           {Ping, Read, _, _} = p1(Ns1, {na, ""}),
+                           {Ping, Read, p2a(Names)}
+                   end).
 
 %%====================================================================
 %% P3: the whole tree
@@ -216,14 +233,23 @@ timed_open(Open, N, Acc) ->
 %%====================================================================
 
 p5a() ->
-    ok = restart_app(),
+    ok = linx_bench_port:restart_app(),
     timer:sleep(?IDLE_WAIT_MS),
-    vm_rss(linx_port:os_pid()).
+    linx_bench_port:vm_rss(linx_port:os_pid()).
 
-vm_rss(OsPid) ->
-    {ok, Status} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
-    {match, [Kb]} = re:run(Status, "^VmRSS:\\s+(\\d+) kB", [multiline, {capture, all_but_first, binary}]),
-    binary_to_integer(Kb).
+%% P5c: the port's CPU time over ?IDLE_CPU_MS without requests: utime +
+%% stime of /proc/PID/stat (clock ticks), and for a finer look the run time
+%% of its threads in /proc/PID/task/*/schedstat (ns; per thread, since the
+%% workers that served the load may exit meanwhile and take theirs along).
+p5c() ->
+    OsPid = linx_port:os_pid(),
+    Tick = linx_bench_port:clock_tick(),
+    {Ticks0, Sched0} = {linx_bench_port:cpu_ticks(OsPid), linx_bench_port:thread_ns(OsPid)},
+    timer:sleep(?IDLE_CPU_MS),
+    {Ticks1, Sched1} = {linx_bench_port:cpu_ticks(OsPid), linx_bench_port:thread_ns(OsPid)},
+    SchedNs = lists:sum([Ns - maps:get(Tid, Sched0, 0) || {Tid, Ns} <- maps:to_list(Sched1)]),
+    #{cpu_us => (Ticks1 - Ticks0) * 1.0e6 / Tick, tick_us => 1.0e6 / Tick,
+      sched_us => SchedNs / 1000}.
 
 p5b() ->
     Port = fun port_start/0,
@@ -276,7 +302,7 @@ p6_measure(Batch, Read) ->
     Seq = fun() -> linx_bench:repeat(fun() -> {ok, _} = linx_port:request(Read), ok end, ?BATCH_SIZE) end,
     linx_bench:repeat(One, ?BATCH_BLOCK),
     linx_bench:repeat(Seq, ?BATCH_BLOCK),
-    linx_bench:interleave(One, Seq, ?BATCH_BLOCK, ?BATCH_N div ?BATCH_BLOCK).
+    list_to_tuple(linx_bench:interleave([One, Seq], ?BATCH_BLOCK, ?BATCH_N div ?BATCH_BLOCK)).
 
 %%====================================================================
 %% P7: C-node
@@ -348,7 +374,7 @@ p7_measure(CNode, Echo) ->
     Erl = fun() -> {ok, <<>>} = gen_server:call(Echo, {ping, <<>>}), ok end,
     linx_bench:repeat(Cn, ?SEQ_WARM),
     linx_bench:repeat(Erl, ?SEQ_WARM),
-    linx_bench:interleave(Cn, Erl, ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK).
+    list_to_tuple(linx_bench:interleave([Cn, Erl], ?SEQ_BLOCK, ?SEQ_N div ?SEQ_BLOCK)).
 
 init([]) ->
     {ok, #{}}.

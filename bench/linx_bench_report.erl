@@ -1,20 +1,22 @@
 %% The report of `make bench': one row per case with its target, the
-%% table and notes printed at the end, the machine it ran on, and the same
-%% as JSON.
+%% machine it ran on (linx_bench_table prints the rows and writes the JSON).
 -module(linx_bench_report).
 
 -include("linx_bench.hrl").
 
--export([row_ping/1, row_read/2, row_nsenter/2, row_cached/1, row_no_cache/2,
+-export([row_ping/1, row_read/2, row_nsenter/2, row_nif/3, row_spin_read/2,
+         row_cached/1, row_no_cache/2, row_nif_load/3, row_port_cpu/1, row_spin_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
-         row_batch/1, row_cnode/1]).
--export([machine_info/0, loadavg/0, print_machine/1, print_table/1, write_json/3]).
+         row_idle_cpu/1, row_batch/1, row_cnode/1]).
+-export([machine_info/0, loadavg/0]).
+
+-import(linx_bench_table, [us/1, group/1]).
 
 %%====================================================================
 %% Rows
 %%====================================================================
 
-%% A row of the report. `target' is {le | ge, Limit, Of}, Of one of
+%% A row of the report. `target' is {le | lt | ge, Limit, Of}, Of one of
 %% ratio, p50 and ops; `met' is derived from it unless given.
 row(Id, Name, Fields) ->
     Row = maps:merge(#{id => Id, name => Name, status => ok, unit => us,
@@ -34,6 +36,7 @@ met(#{target := {Cmp, Limit, Of}} = Row) -> compare(Cmp, maps:get(Of, Row), Limi
 
 compare(_, undefined, _) -> undefined;
 compare(le, Value, Limit) -> Value =< Limit;
+compare(lt, Value, Limit) -> Value < Limit;
 compare(ge, Value, Limit) -> Value >= Limit.
 
 latency(#{p50 := P50, p99 := P99, ops := Ops, n := N} = Stats) ->
@@ -42,6 +45,16 @@ latency(#{p50 := P50, p99 := P99, ops := Ops, n := N} = Stats) ->
 
 with(Fields, Stats) ->
     maps:merge(latency(Stats), Fields).
+
+%% A row of Stats compared with Base ({Value, Unit, What}) by Ratio.
+compared(Id, Name, Stats, {Base, Ratio}, Target, Note) ->
+    row(Id, Name, with(#{baseline => Base, ratio => Ratio, target => Target, note => Note}, Stats)).
+
+add_extra(Row, Extra) ->
+    Row#{extra := maps:merge(maps:get(extra, Row), Extra)}.
+
+p50(Stats) -> maps:get(p50, Stats).
+ops(Stats) -> maps:get(ops, Stats).
 
 row_ping(Ping) ->
     row(<<"P1a">>, "ping",
@@ -56,7 +69,7 @@ row_read(Read, Ping) ->
                ratio => maps:get(p50, Read) / maps:get(p50, Ping),
                target => {le, 1.3, ratio},
                note => linx_bench:fmt("p50(read) - p50(ping) = ~ts µs; interleaved with P1a in blocks of ~b",
-                           [us(maps:get(p50, Read) - maps:get(p50, Ping)), ?SEQ_BLOCK])},
+                           [us(p50(Read) - p50(Ping)), ?SEQ_BLOCK])},
              Read)).
 
 row_nsenter(Nsenter, Read) ->
@@ -66,23 +79,78 @@ row_nsenter(Nsenter, Read) ->
                target => {ge, 40, ratio}},
              Nsenter)).
 
+nif_name(<<"P1d">>) -> "NIF read (seeds' design)";
+nif_name(<<"P1e">>) -> "NIF read, dirty I/O";
+nif_name(<<"P2c">>) -> "NIF, 32 callers";
+nif_name(<<"P2d">>) -> "NIF dirty, 32 callers".
+
+nif_scheduler(Id) when Id =:= <<"P1d">>; Id =:= <<"P2c">> -> "on a normal scheduler";
+nif_scheduler(_Id) -> "on a dirty I/O scheduler".
+
+row_nif(Id, {na, Why}, _Read) ->
+    na_row(Id, nif_name(Id), {le, 0.3, ratio}, Why);
+row_nif(Id, Nif, Read) ->
+    compared(Id, nif_name(Id), Nif, {{p50(Read), us, "P1b read"}, p50(Read) / p50(Nif)},
+             {le, 0.3, ratio},
+             linx_bench:fmt("ratio = p50(P1b) / p50(NIF): linx's read at most 0.3× the old design's; "
+                            "the NIF opens the netns file, then setns in a throwaway thread per read, "
+                            "~ts; interleaved with P1a/P1b in blocks of ~b",
+                            [nif_scheduler(Id), ?SEQ_BLOCK])).
+
+row_spin_read({na, Why}, _Read) ->
+    na_row(<<"P1b'">>, "read netns, --spin-us 0", undefined, Why);
+row_spin_read({Ping, Read0, _Load}, Read) ->
+    Row = compared(<<"P1b'">>, "read netns, --spin-us 0", Read0,
+                   {{p50(Read), us, "P1b read"}, p50(Read0) / p50(Read)}, undefined,
+                   linx_bench:fmt("port started with --spin-us 0; ratio = p50(this) / p50(P1b); ping "
+                                  "p50 ~ts µs, p99 ~ts µs, interleaved with it in blocks of ~b",
+                                  [us(p50(Ping)), us(maps:get(p99, Ping)), ?SEQ_BLOCK])),
+    add_extra(Row, #{ping_p50_us => p50(Ping), ping_p99_us => maps:get(p99, Ping)}).
+
 row_cached({na, Why}) ->
-    na_row(<<"P2a">>, "32 callers, 4 netns, cached", {ge, 100000, ops}, Why);
+    na_row(<<"P2a">>, "32 callers, 4 netns, cached", {ge, 250000, ops}, Why);
 row_cached(Load) ->
     row(<<"P2a">>, "32 callers, 4 netns, cached",
-        with(#{target => {ge, 100000, ops}, note => load_note(Load)}, Load)).
+        with(#{target => {ge, 250000, ops},
+               note => load_note(Load) ++ "; the absolute target is for a quiet machine"}, Load)).
 
-row_no_cache({na, Why}, _Cached) ->
-    na_row(<<"P2b">>, "same, worker cache off", {ge, 3, ratio}, Why);
-row_no_cache(_NoCache, {na, _}) ->
-    na_row(<<"P2b">>, "same, worker cache off", {ge, 3, ratio}, "P2a did not run");
 row_no_cache(NoCache, Cached) ->
-    row(<<"P2b">>, "same, worker cache off",
-        with(#{baseline => {maps:get(ops, Cached), ops, "P2a"},
-               ratio => maps:get(ops, Cached) / maps:get(ops, NoCache),
-               target => {ge, 3, ratio},
-               note => "ratio = rate(P2a) / rate(P2b); " ++ load_note(NoCache)},
-             NoCache)).
+    vs_p2a(<<"P2b">>, "same, worker cache off", {ge, 3, ratio}, NoCache, Cached).
+
+row_nif_load(Id, Load, Cached) ->
+    vs_p2a(Id, nif_name(Id), {ge, 4, ratio}, Load, Cached).
+
+%% A load compared with P2a: ratio = rate(P2a) / rate(Load).
+vs_p2a(Id, Name, Target, {na, Why}, _Cached) ->
+    na_row(Id, Name, Target, Why);
+vs_p2a(Id, Name, Target, _Load, {na, _}) ->
+    na_row(Id, Name, Target, "P2a did not run");
+vs_p2a(Id, Name, Target, Load, Cached) ->
+    compared(Id, Name, Load, {{ops(Cached), ops, "P2a"}, ops(Cached) / ops(Load)}, Target,
+             "ratio = rate(P2a) / rate(this); " ++ load_note(Load)).
+
+row_port_cpu({na, Why}) ->
+    na_row(<<"P2e">>, "port CPU per read in P2a", undefined, Why);
+row_port_cpu(#{port_cpu_us := CpuUs, requests := N}) ->
+    row(<<"P2e">>, "port CPU per read in P2a",
+        #{p50 => CpuUs / N,
+          note => linx_bench:fmt("utime + stime of the port program (/proc/PID/stat) over P2a's "
+                                 "counted ~.1f s: ~ts ms for ~ts reads (the BEAM's share not included)",
+                                 [?LOAD_RUN_MS / 1000, us(CpuUs / 1000), group(N)]),
+          extra => #{port_cpu_us => CpuUs, requests => N}}).
+
+row_spin_load({na, Why}, _Cached) ->
+    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, Why);
+row_spin_load({_Ping, _Read, {na, Why}}, _Cached) ->
+    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, Why);
+row_spin_load(_Spin0, {na, _}) ->
+    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, "P2a did not run");
+row_spin_load({_Ping, _Read, #{port_cpu_us := CpuUs, requests := N} = Load}, Cached) ->
+    Row = compared(<<"P2a'">>, "32 callers, --spin-us 0", Load,
+                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
+                   linx_bench:fmt("port started with --spin-us 0; ratio = rate(this) / rate(P2a); "
+                                  "port CPU ~ts µs per read; ~ts", [us(CpuUs / N), load_note(Load)])),
+    add_extra(Row, #{port_cpu_us => CpuUs, requests => N}).
 
 load_note(#{errors := Errors}) ->
     linx_bench:fmt("~b callers for ~.1f s after ~.1f s warm-up~ts",
@@ -93,7 +161,7 @@ row_list(#{sysctl := Sysctl, keys := Keys} = List) ->
     Row = row(<<"P3">>, "list whole tree",
               with(#{baseline => {maps:get(p50, Sysctl), us, "sysctl -a"},
                      ratio => maps:get(p50, List) / maps:get(p50, Sysctl),
-                     target => {le, 0.5, ratio},
+                     target => {le, 0.2, ratio},
                      note => keys_note(Keys, Equal)},
                    List)),
     Row#{met := maps:get(met, Row) andalso Equal,
@@ -152,6 +220,15 @@ row_app_start(Start) ->
                note => "application:ensure_all_started(linx) after application:stop(linx)"},
              Start)).
 
+row_idle_cpu(#{cpu_us := CpuUs, tick_us := TickUs, sched_us := SchedUs}) ->
+    row(<<"P5c">>, "idle CPU, 2 s after P2a",
+        #{p50 => CpuUs, target => {lt, 5000, p50},
+          note => linx_bench:fmt("utime + stime of the port program over ~b ms without requests, "
+                                 "right after P2a, in clock ticks of ~ts ms; the run time of its live "
+                                 "threads (schedstat) over the same time: ~ts µs",
+                                 [?IDLE_CPU_MS, us(TickUs / 1000), us(SchedUs)]),
+          extra => #{cpu_us => CpuUs, tick_us => TickUs, sched_us => SchedUs}}).
+
 row_batch({na, Why}) ->
     na_row(<<"P6">>, "batch of 100 reads", undefined, Why);
 row_batch({Batch, Seq}) ->
@@ -174,111 +251,6 @@ row_cnode({Cnode, Erl}) ->
                            "gen_server on a peer node, both on this host; interleaved in blocks "
                            "of ~b", [?SEQ_BLOCK])},
              Cnode)).
-
-%%====================================================================
-%% Printing
-%%====================================================================
-
-print_machine(M) ->
-    io:format("~nlinx benchmarks — ~b cores, Linux ~ts, OTP ~ts, linx_port ~ts, load ~ts~n~n",
-              [maps:get(nproc, M), maps:get(uname_r, M), maps:get(otp_release, M),
-               maps:get(linx_port, M), maps:get(loadavg, M)]).
-
--define(COLUMNS, [{"case", left}, {"p50 (µs)", right}, {"p99 (µs)", right},
-                  {"ops/s", right}, {"baseline", left}, {"ratio", right},
-                  {"target", left}, {"met?", left}]).
-
-print_table(Rows) ->
-    Cells = [row_cells(R) || R <- Rows],
-    Headers = [H || {H, _} <- ?COLUMNS],
-    Aligns = [A || {_, A} <- ?COLUMNS],
-    Widths = column_widths([Headers | Cells]),
-    io:format("~n"),
-    print_line(Headers, Widths, [left || _ <- Aligns]),
-    print_line([lists:duplicate(W, $-) || W <- Widths], Widths, Aligns),
-    lists:foreach(fun(C) -> print_line(C, Widths, Aligns) end, Cells),
-    print_notes(Rows),
-    print_summary(Rows).
-
-column_widths(Lines) ->
-    lists:foldl(fun(Line, Ws) -> [max(W, string:length(C)) || {W, C} <- lists:zip(Ws, Line)] end,
-                [0 || _ <- ?COLUMNS], Lines).
-
-print_line(Cells, Widths, Aligns) ->
-    Padded = [pad(C, W, A) || {C, W, A} <- lists:zip3(Cells, Widths, Aligns)],
-    io:format("~ts~n", [string:trim(lists:join("  ", Padded), trailing)]).
-
-pad(Text, Width, Align) ->
-    Fill = lists:duplicate(Width - string:length(Text), $\s),
-    case Align of
-        left -> [Text, Fill];
-        right -> [Fill, Text]
-    end.
-
-row_cells(#{status := na} = Row) ->
-    [case_label(Row), "n/a", "n/a", "n/a", "n/a", "n/a", target_cell(Row), "n/a"];
-row_cells(Row) ->
-    [case_label(Row), value_cell(maps:get(p50, Row), Row), value_cell(maps:get(p99, Row), Row),
-     rate_cell(maps:get(ops, Row)), baseline_cell(maps:get(baseline, Row)),
-     ratio_cell(maps:get(ratio, Row)), target_cell(Row), met_cell(maps:get(met, Row))].
-
-case_label(#{id := Id, name := Name}) ->
-    linx_bench:fmt("~-5ts ~ts", [Id, Name]).
-
-value_cell(undefined, _Row) -> "—";
-value_cell(Kb, #{unit := kb}) -> group(Kb) ++ " kB";
-value_cell(Us, _Row) -> us(Us).
-
-rate_cell(undefined) -> "—";
-rate_cell(Ops) -> group(round(Ops)).
-
-baseline_cell(undefined) -> "—";
-baseline_cell({Value, us, What}) -> linx_bench:fmt("~ts ~ts µs", [What, us(Value)]);
-baseline_cell({Value, ops, What}) -> linx_bench:fmt("~ts ~ts/s", [What, group(round(Value))]).
-
-ratio_cell(undefined) -> "—";
-ratio_cell(R) when R >= 10 -> linx_bench:fmt("~.1f×", [R]);
-ratio_cell(R) -> linx_bench:fmt("~.2f×", [R]).
-
-target_cell(#{target := undefined}) -> "info";
-target_cell(#{target := {Cmp, Limit, Of}} = Row) -> [cmp_sign(Cmp), " ", limit(Limit, Of, Row)].
-
-cmp_sign(le) -> "≤";
-cmp_sign(ge) -> "≥".
-
-limit(Limit, ratio, _Row) -> linx_bench:fmt("~tp×", [Limit]);
-limit(Limit, ops, _Row) -> group(Limit) ++ "/s";
-limit(Limit, p50, #{unit := kb}) -> group(Limit) ++ " kB";
-limit(Limit, p50, _Row) when Limit >= 1000 -> linx_bench:fmt("~tp ms", [Limit div 1000]);
-limit(Limit, p50, _Row) -> linx_bench:fmt("~tp µs", [Limit]).
-
-met_cell(true) -> "yes";
-met_cell(false) -> "NO";
-met_cell(undefined) -> "—".
-
-%% µs with a precision that suits the size.
-us(X) when X < 10 -> linx_bench:fmt("~.2f", [X]);
-us(X) when X < 1000 -> linx_bench:fmt("~.1f", [X]);
-us(X) -> group(round(X)).
-
-%% An integer with thousands separators.
-group(N) when N < 0 -> "-" ++ group(-N);
-group(N) when N < 1000 -> integer_to_list(N);
-group(N) -> group(N div 1000) ++ linx_bench:fmt(",~3..0b", [N rem 1000]).
-
-print_notes(Rows) ->
-    io:format("~nnotes:~n"),
-    lists:foreach(fun print_note/1, Rows).
-
-print_note(#{note := ""}) -> ok;
-print_note(#{id := Id, note := Note}) -> io:format("  ~-5ts ~ts~n", [Id, Note]).
-
-print_summary(Rows) ->
-    Judged = [M || #{met := M} <- Rows, M =/= undefined],
-    NotRun = length([R || #{status := na} = R <- Rows]),
-    io:format("~ntargets met: ~b of ~b (~b case(s) n/a)~n",
-              [length([M || M <- Judged, M]), length(Judged), NotRun]).
-
 
 %%====================================================================
 %% Machine information
@@ -315,93 +287,3 @@ loadavg() ->
         {ok, Bin} -> lists:join(" ", lists:sublist(string:lexemes(binary_to_list(Bin), " "), 3));
         {error, _} -> "unknown"
     end.
-
-%%====================================================================
-%% JSON
-%%====================================================================
-
-write_json(File, Machine, Rows) ->
-    Doc = #{machine => json_strings(Machine),
-            cases => [row_json(R) || R <- Rows],
-            summary => #{met => length([R || #{met := true} = R <- Rows]),
-                         judged => length([R || #{met := M} = R <- Rows, M =/= undefined])}},
-    ok = filelib:ensure_dir(File),
-    file:write_file(File, [json(Doc, 0), "\n"]).
-
-json_strings(Map) ->
-    maps:map(fun(_, V) when is_list(V) -> text(V); (_, V) -> V end, Map).
-
-row_json(Row) ->
-    Status = case maps:get(status, Row) of ok -> <<"ok">>; na -> <<"n/a">> end,
-    Base = row_json_base(Row),
-    maps:merge(Base#{status => Status, unit => unit_json(maps:get(unit, Row)),
-                     p50 => maps:get(p50, Row), p99 => maps:get(p99, Row),
-                     ops_per_s => maps:get(ops, Row),
-                     baseline => baseline_json(maps:get(baseline, Row)),
-                     ratio => maps:get(ratio, Row)},
-               maps:get(extra, Row)).
-
-row_json_base(#{id := Id, name := Name, note := Note, met := Met} = Row) ->
-    #{id => Id, name => text(Name), note => text(Note), met => Met,
-      target => target_json(maps:get(target, Row), maps:get(unit, Row))}.
-
-baseline_json(undefined) -> undefined;
-baseline_json({Value, Unit, What}) -> #{value => Value, unit => unit_json(Unit), what => text(What)}.
-
-target_json(undefined, _) -> undefined;
-target_json({Cmp, Limit, Of}, Unit) ->
-    #{op => case Cmp of le -> <<"<=">>; ge -> <<">=">> end,
-      value => Limit,
-      applies_to => atom_to_binary(Of),
-      unit => case Of of ratio -> <<"x">>; ops -> <<"ops/s">>; p50 -> unit_json(Unit) end}.
-
-unit_json(us) -> <<"us">>;
-unit_json(kb) -> <<"kB">>;
-unit_json(ops) -> <<"ops/s">>.
-
-text(Chars) ->
-    unicode:characters_to_binary(Chars).
-
-%% A small JSON encoder: maps (keys sorted), lists, binaries (UTF-8
-%% strings), numbers, true/false, undefined as null, other atoms as strings.
-json(Map, _Indent) when is_map(Map), map_size(Map) =:= 0 ->
-    "{}";
-json(Map, Indent) when is_map(Map) ->
-    Members = [[json_string(key_text(K)), ": ", json(V, Indent + 2)]
-               || {K, V} <- lists:sort(maps:to_list(Map))],
-    block("{", "}", Members, Indent);
-json([], _Indent) ->
-    "[]";
-json(List, Indent) when is_list(List) ->
-    block("[", "]", [json(V, Indent + 2) || V <- List], Indent);
-json(Bin, _Indent) when is_binary(Bin) ->
-    json_string(Bin);
-json(Int, _Indent) when is_integer(Int) ->
-    integer_to_list(Int);
-json(Float, _Indent) when is_float(Float) ->
-    float_to_list(Float, [{decimals, 3}, compact]);
-json(undefined, _Indent) ->
-    "null";
-json(Bool, _Indent) when is_boolean(Bool) ->
-    atom_to_list(Bool);
-json(Atom, _Indent) when is_atom(Atom) ->
-    json_string(atom_to_binary(Atom)).
-
-block(Open, Close, Items, Indent) ->
-    Inner = lists:duplicate(Indent + 2, $\s),
-    [Open, "\n", Inner, lists:join([",\n", Inner], Items), "\n",
-     lists:duplicate(Indent, $\s), Close].
-
-key_text(K) when is_atom(K) -> atom_to_binary(K);
-key_text(K) when is_binary(K) -> K.
-
-json_string(Bin) ->
-    [$", [json_char(C) || <<C>> <= Bin], $"].
-
-json_char($") -> "\\\"";
-json_char($\\) -> "\\\\";
-json_char($\n) -> "\\n";
-json_char($\t) -> "\\t";
-json_char(C) when C < 32 -> io_lib:format("\\u~4.16.0b", [C]);
-json_char(C) -> C.
-

@@ -3,9 +3,13 @@
 //! The calling thread reads, decodes and dispatches. Waking a sleeping
 //! thread costs 10–25 µs on the machines linx runs on, far more than the
 //! work of a request, so the request path avoids it:
-//! - stdin is non-blocking; after a frame the reader keeps reading for up
-//!   to the spin time (`--spin-us`) before it sleeps in `poll(2)`, so an
-//!   idle port uses no CPU and a busy one takes the next frame at once;
+//! - stdin is non-blocking; while frames keep coming (each within the spin
+//!   time, `--spin-us`, of the one before) the reader keeps reading for up
+//!   to the spin time after each before it sleeps in `poll(2)`, so an idle
+//!   port uses no CPU, a busy one takes the next frame at once, and one
+//!   whose callers do much work between calls does not take their CPU;
+//!   while it spins no worker does (one spinner per process: on two cores
+//!   a second would starve the BEAM, which has to take every reply);
 //! - replies are written by whichever thread produced them: each is added
 //!   to a pending buffer, and the thread that finds the writer free writes
 //!   what is pending (its own reply and any that came meanwhile), so no
@@ -14,7 +18,7 @@
 
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
-use crate::ns::executor::{Config, DEFAULT_SPIN};
+use crate::ns::executor::{Config, SpinTurn, DEFAULT_SPIN};
 use crate::ns::helper::Frame;
 use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
@@ -200,7 +204,13 @@ struct FrameReader<'a> {
     /// The first bytes of the last oversized frame's body.
     head: Vec<u8>,
     spin: Duration,
-    last_data: Instant,
+    /// When the reader last ran out of data (it then spins or sleeps).
+    waiting_since: Option<Instant>,
+    /// Whether the last data came within the spin time of the reader
+    /// running out: requests keep coming, so the next is worth spinning for.
+    busy: bool,
+    /// Held while spinning: the process's one turn to spin.
+    turn: Option<SpinTurn>,
 }
 
 impl<'a> FrameReader<'a> {
@@ -215,7 +225,9 @@ impl<'a> FrameReader<'a> {
             skip: 0,
             head: Vec::new(),
             spin,
-            last_data: Instant::now(),
+            waiting_since: None,
+            busy: false,
+            turn: None,
         })
     }
 
@@ -283,12 +295,23 @@ impl<'a> FrameReader<'a> {
                 Ok(0) => return Err(FrameError::Eof),
                 Ok(n) => {
                     self.end += n;
-                    self.last_data = Instant::now();
+                    let now = Instant::now();
+                    if let Some(since) = self.waiting_since.take() {
+                        self.busy = now.duration_since(since) < self.spin;
+                    }
+                    self.turn = None;
                     return Ok(());
                 }
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EAGAIN) if self.last_data.elapsed() < self.spin => std::hint::spin_loop(),
+                Err(Errno::EAGAIN)
+                    if self.busy && self.waiting_since.get_or_insert_with(Instant::now).elapsed() < self.spin =>
+                {
+                    self.turn.get_or_insert_with(SpinTurn::reader);
+                    std::hint::spin_loop()
+                }
                 Err(Errno::EAGAIN) => {
+                    self.waiting_since.get_or_insert_with(Instant::now);
+                    self.turn = None;
                     let mut fds = [PollFd::new(self.fd, PollFlags::POLLIN)];
                     match poll(&mut fds, PollTimeout::NONE) {
                         Ok(_) | Err(Errno::EINTR) => {}

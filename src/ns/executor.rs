@@ -49,12 +49,51 @@ pub struct Config {
     /// thread-per-call design, kept for comparison).
     pub cache: bool,
     /// How long a worker keeps looking for its next job after one before
-    /// it sleeps (one worker at a time); zero: it sleeps at once.
+    /// it sleeps, while jobs keep coming (one spinner at a time); zero: it
+    /// sleeps at once.
     pub spin: Duration,
 }
 
 /// The default of [`Config::spin`] and of the port's own reader.
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
+
+/// At most one thread of the process spins at a time: on two cores a
+/// second spinner would take the time of the very threads it waits for
+/// (the BEAM's schedulers, which have to take each reply). The port's
+/// reader, the first to see every request, takes precedence: it marks
+/// itself with [`SpinTurn::reader`], and a worker spins only while no
+/// other thread does.
+pub struct SpinTurn(&'static AtomicBool);
+
+static SPINNING: AtomicBool = AtomicBool::new(false);
+
+impl SpinTurn {
+    /// Take the turn to spin, if nobody has it.
+    pub fn take() -> Option<SpinTurn> {
+        SPINNING
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| SpinTurn(&SPINNING))
+    }
+
+    /// The reader takes the turn whoever has it; a worker that had it
+    /// stops at its next look.
+    pub fn reader() -> SpinTurn {
+        SPINNING.store(true, Ordering::Release);
+        SpinTurn(&SPINNING)
+    }
+
+    /// Whether the turn is still this thread's (the reader may take it).
+    fn held(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for SpinTurn {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -141,9 +180,6 @@ struct Inner<S> {
     cfg: Config,
     stats: Arc<Stats>,
     offered: ReadCache,
-    /// A worker is spinning (only one at a time: on two cores more would
-    /// take the time of the threads they wait for).
-    spinning: AtomicBool,
 }
 
 #[derive(Default)]
@@ -180,7 +216,6 @@ impl<S: Sink> Executor<S> {
                 cfg,
                 stats,
                 offered: ReadCache::default(),
-                spinning: AtomicBool::new(false),
             }),
         }
     }
@@ -384,11 +419,16 @@ impl<S: Sink> Inner<S> {
             return;
         }
         let ctx = Ctx::new();
+        // Whether jobs keep coming: the last came within the spin time of
+        // this worker running out of work, so the next is worth spinning for.
+        let mut busy = false;
         loop {
-            let next = match self.spin_for(&rx) {
+            let waiting_since = Instant::now();
+            let next = match self.spin_for(&rx, busy) {
                 Some(job) => Ok(job),
                 None => rx.recv_timeout(self.cfg.idle),
             };
+            busy = waiting_since.elapsed() < self.cfg.spin;
             let job = match next {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
@@ -433,28 +473,29 @@ impl<S: Sink> Inner<S> {
         self.stats.workers_alive.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Look for the next job for up to the spin time, if no other worker
-    /// is spinning: a job that comes soon after the last one then needs
-    /// no wake-up.
-    fn spin_for(&self, rx: &Receiver<Job>) -> Option<Job> {
-        if self.cfg.spin.is_zero()
-            || self
-                .spinning
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-        {
+    /// Look for the next job for up to the spin time, while jobs keep
+    /// coming (`busy`) and no other thread of the process spins: a job that
+    /// comes soon after the last one then needs no wake-up.
+    fn spin_for(&self, rx: &Receiver<Job>, busy: bool) -> Option<Job> {
+        if self.cfg.spin.is_zero() || !busy {
             return None;
         }
+        let turn = SpinTurn::take()?;
         let deadline = Instant::now() + self.cfg.spin;
         let job = loop {
             match rx.try_recv() {
                 Ok(job) => break Some(job),
                 Err(TryRecvError::Disconnected) => break None,
-                Err(TryRecvError::Empty) if Instant::now() >= deadline => break None,
+                Err(TryRecvError::Empty) if !turn.held() || Instant::now() >= deadline => break None,
                 Err(TryRecvError::Empty) => std::hint::spin_loop(),
             }
         };
-        self.spinning.store(false, Ordering::Release);
+        // The reader may have taken the turn: it is then its to give back.
+        if turn.held() {
+            drop(turn);
+        } else {
+            std::mem::forget(turn);
+        }
         job
     }
 }

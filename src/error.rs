@@ -67,6 +67,12 @@ pub enum Reason {
     Word(&'static str),
     /// Free text, sent as a binary (only for panics).
     Text(String),
+    /// The kernel took only `written` of `total` bytes of a value (which
+    /// has changed): `{partial, Written, Total}`.
+    Partial {
+        written: usize,
+        total: usize,
+    },
 }
 
 /// A failed request, rendered on the wire as `{error, {Stage, Reason}}`.
@@ -82,6 +88,9 @@ impl fmt::Display for OpError {
             Reason::Errno(e) => write!(f, "{}: {}", self.stage.name(), errno_name(*e)),
             Reason::Word(w) => write!(f, "{}: {}", self.stage.name(), w),
             Reason::Text(t) => write!(f, "{}: {}", self.stage.name(), t),
+            Reason::Partial { written, total } => {
+                write!(f, "{}: partial ({written} of {total} bytes)", self.stage.name())
+            }
         }
     }
 }

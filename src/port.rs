@@ -90,6 +90,7 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
             opts.fdchan.clone(),
             Arc::clone(&stats),
             opts.executor.idle,
+            opts.executor.max_workers,
         )
     });
     let dispatcher = Dispatcher::new(Parts {
@@ -115,8 +116,10 @@ pub fn serve<R: Read, W: Write + Send + 'static>(mut input: R, output: W, opts: 
                 }
             },
             Err(FrameError::TooLarge(_)) => {
+                // Refused unread; its caller is found by the id at its head.
                 stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                sink.result(0, OpError::word(Stage::Decode, "too_large").into());
+                let id = Frame(std::mem::take(&mut buf)).id().unwrap_or(0);
+                sink.result(id, OpError::word(Stage::Decode, "too_large").into());
             }
             Err(FrameError::Eof) => return 0,
             Err(FrameError::Io(e)) => {

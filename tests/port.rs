@@ -1,79 +1,10 @@
 //! The `linx_port` binary as a black box: frames in, frames out.
 
-use eetf::{Atom, Binary, FixInteger, Term, Tuple};
-use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+mod harness;
+
+use eetf::{Binary, Term};
+use harness::*;
 use std::time::{Duration, Instant};
-
-struct Port {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: ChildStdout,
-}
-
-impl Port {
-    fn start() -> Port {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_linx_port"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start linx_port");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout");
-        let mut port = Port { child, stdin, stdout };
-        let ready = port.recv();
-        assert_eq!(
-            ready.to_string(),
-            format!("{{0,{{'ready',{}}}}}", bin_str(env!("CARGO_PKG_VERSION")))
-        );
-        port
-    }
-    fn send_raw(&mut self, bytes: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(bytes).expect("write");
-        stdin.flush().expect("flush");
-    }
-    fn send_frame(&mut self, payload: &[u8]) {
-        let mut f = (payload.len() as u32).to_be_bytes().to_vec();
-        f.extend_from_slice(payload);
-        self.send_raw(&f);
-    }
-    fn send(&mut self, term: &Term) {
-        let mut v = Vec::new();
-        term.encode(&mut v).unwrap();
-        self.send_frame(&v);
-    }
-    fn recv(&mut self) -> Term {
-        let mut h = [0u8; 4];
-        self.stdout.read_exact(&mut h).expect("reply header");
-        let mut body = vec![0; u32::from_be_bytes(h) as usize];
-        self.stdout.read_exact(&mut body).expect("reply body");
-        Term::decode(&body[..]).expect("reply is ETF")
-    }
-}
-
-impl Drop for Port {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn bin_str(s: &str) -> String {
-    Term::from(Binary::from(s.as_bytes().to_vec())).to_string()
-}
-fn atom(s: &str) -> Term {
-    Term::from(Atom::from(s))
-}
-fn int(i: i32) -> Term {
-    Term::from(FixInteger::from(i))
-}
-fn tuple(v: Vec<Term>) -> Term {
-    Term::from(Tuple::from(v))
-}
-fn req(id: i32, op: Term) -> Term {
-    tuple(vec![int(id), op])
-}
 
 #[test]
 fn ready_then_ops_then_clean_exit_on_eof() {
@@ -137,6 +68,18 @@ fn malformed_frames_get_error_replies_and_the_port_goes_on() {
     raw.resize(4 + big as usize, 0x41);
     p.send_raw(&raw);
     assert_eq!(p.recv().to_string(), "{0,{'error',{'decode','too_large'}}}");
+
+    // An oversized request whose head holds its id is refused to its caller.
+    for id in [12i32, 70_000] {
+        let mut v = Vec::new();
+        let huge = Term::from(Binary::from(vec![0x42; big as usize]));
+        req(id, tuple(vec![atom("ping"), huge])).encode(&mut v).unwrap();
+        p.send_frame(&v);
+        assert_eq!(
+            p.recv().to_string(),
+            format!("{{{id},{{'error',{{'decode','too_large'}}}}}}")
+        );
+    }
 
     p.send(&req(11, atom("version")));
     assert_eq!(

@@ -60,6 +60,7 @@ fn any_error() -> impl Strategy<Value = OpError> {
         (0..ERRNOS.len()).prop_map(|i| Reason::Errno(ERRNOS[i].0)),
         (0..WORDS.len()).prop_map(|i| Reason::Word(WORDS[i])),
         "\\PC{0,40}".prop_map(Reason::Text),
+        (0..1usize << 20, 0..1usize << 20).prop_map(|(written, total)| Reason::Partial { written, total }),
     ];
     (0..STAGES.len(), reason).prop_map(|(s, reason)| OpError {
         stage: STAGES[s].0,
@@ -175,6 +176,7 @@ fn error_term(OpError { stage, reason }: &OpError) -> Term {
         Reason::Errno(e) => atom(ERRNOS.iter().find(|(x, _)| x == e).expect("a known errno").1),
         Reason::Word(w) => atom(w),
         Reason::Text(t) => bin(t.as_bytes()),
+        Reason::Partial { written, total } => tuple(vec![atom("partial"), int(*written as i128), int(*total as i128)]),
     };
     tuple(vec![atom(stage), reason])
 }

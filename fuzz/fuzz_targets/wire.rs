@@ -160,6 +160,10 @@ fn target_ok(target: &Target) {
             }
         }
         Target::Pid(pid) => assert!(*pid > 0),
+        Target::HostKeys(inner) => {
+            assert!(!inner.host_keys(), "host_keys nests once");
+            target_ok(inner)
+        }
         Target::Current | Target::Ns(_) => {}
     }
 }
@@ -343,9 +347,13 @@ fn build(u: &mut Unstructured<'_>, depth: usize) -> Result<Outcome> {
 
 fn error(u: &mut Unstructured<'_>) -> Result<OpError> {
     let stage = *u.choose(&STAGES)?;
-    let reason = match u.int_in_range(0..=2)? {
+    let reason = match u.int_in_range(0..=3)? {
         0 => Reason::Errno(Errno::from_raw(u.int_in_range(0..=140)?)),
         1 => Reason::Word(*u.choose(&WORDS)?),
+        2 => Reason::Partial {
+            written: u.arbitrary::<u32>()? as usize,
+            total: u.arbitrary::<u32>()? as usize,
+        },
         _ => Reason::Text(String::from_utf8_lossy(&bytes(u)?).into_owned()),
     };
     Ok(OpError { stage, reason })

@@ -47,12 +47,26 @@ pub fn config_from_args(args: CnodeArgs, port: Options) -> Result<Config, String
 /// not be readable or writable by group or others (as for
 /// `~/.erlang.cookie`).
 pub fn read_cookie(path: &str) -> Result<String, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {e}"))?;
+    use std::io::Read;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // Non-blocking, and looked at once open: a FIFO (or any file but a
+    // regular one) is refused instead of blocking the start.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("{path}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{path}: not a regular file"));
+    }
     if meta.permissions().mode() & 0o077 != 0 {
         return Err(format!("{path}: must not be accessible by group or others (chmod 600)"));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut text = String::new();
+    file.take(4096)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{path}: {e}"))?;
     let cookie = text.lines().next().unwrap_or("").trim().to_string();
     if cookie.is_empty() || cookie.len() > 255 {
         return Err(format!("{path}: no cookie on its first line (1 to 255 characters)"));
@@ -74,4 +88,38 @@ pub fn default_listen(host: &str) -> SocketAddr {
         );
     }
     SocketAddr::new(loopback.map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("linx-cookie-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn cookie_files() {
+        let dir = scratch("files");
+        let good = dir.join("good");
+        std::fs::write(&good, "secret\nignored\n").unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_cookie(good.to_str().unwrap()), Ok("secret".to_string()));
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(read_cookie(good.to_str().unwrap()).unwrap_err().contains("chmod 600"));
+        // A FIFO with no writer would block a plain open: refused at once.
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(read_cookie(fifo.to_str().unwrap())
+            .unwrap_err()
+            .contains("not a regular file"));
+        assert!(read_cookie(dir.to_str().unwrap())
+            .unwrap_err()
+            .contains("not a regular file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

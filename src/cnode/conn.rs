@@ -18,6 +18,7 @@ use crate::ns::Sink;
 use crate::ops::fdchan::FdChan;
 use crate::ops::Outcome;
 use crate::wire;
+use crate::wire::etf_check::check_term;
 use eetf::{FixInteger, Term, Tuple};
 use erl_dist::message::{Message, RecvError};
 use erl_dist::term::PidOrAtom;
@@ -200,6 +201,14 @@ impl Conn<'_> {
     /// checks, policy, and namespace helpers (which are sent the request
     /// encoded, the only time it is).
     fn dispatch(&self, id: u64, op: Term) {
+        if check_term(&op).is_err() {
+            // What port mode answers for a frame its ETF check refuses.
+            self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+            return self
+                .shared
+                .router
+                .result(id, OpError::word(Stage::Decode, "badterm").into());
+        }
         match wire::decode_op(op) {
             Ok(op) => self.shared.dispatcher.handle(Request { id, op }, wire::encode_request),
             Err(e) => {

@@ -12,11 +12,12 @@ pub const PASS_THROUGH: u8 = 112;
 
 /// The check of `wire::etf_check` for the body of a distribution message
 /// (after its `112` type byte): a control term and at most one message
-/// term, each with its own version byte. Pids, references and ports are
-/// accepted here (they address processes in distribution); still nothing
-/// compressed and no funs.
+/// term, each with its own version byte. Pids, references, ports and funs
+/// are accepted here, and a little more nesting than in a request; the op
+/// of a request is held to a request's limits once decoded
+/// (`wire::etf_check::check_term`), so that it can be answered.
 pub fn check_dist(bytes: &[u8]) -> Result<(), EtfError> {
-    let mut c = Checker::new(bytes, true);
+    let mut c = Checker::for_distribution(bytes);
     for _ in 0..2 {
         c.versioned_term()?;
         if c.at_end() {

@@ -154,7 +154,7 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
     let stats = Arc::new(Stats::default());
     let router = Arc::new(Router::new(node.clone(), creation, Arc::clone(&stats)));
     let opts = cfg.port;
-    let idle = opts.executor.idle;
+    let (idle, max_workers) = (opts.executor.idle, opts.executor.max_workers);
     let per_request = PerRequest::default();
     let dispatcher = Dispatcher::new(Parts {
         resolver: Resolver::new(),
@@ -163,7 +163,13 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         sink: Arc::clone(&router),
         fdchan: None,
         policy: opts.policy,
-        helpers: Some(Helpers::new(Arc::clone(&router), None, Arc::clone(&stats), idle)),
+        helpers: Some(Helpers::new(
+            Arc::clone(&router),
+            None,
+            Arc::clone(&stats),
+            idle,
+            max_workers,
+        )),
     })
     .with_per_request_fdchans(per_request.clone());
     let shared = Arc::new(Shared {

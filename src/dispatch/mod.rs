@@ -13,11 +13,12 @@ pub use request::{BatchOp, Op, Request, MAX_BATCH};
 
 use crate::error::{OpError, Stage};
 use crate::ns::executor::{Job, Work};
-use crate::ns::{Executor, Helpers, Resolver, Sink, Target};
+use crate::ns::{Executor, Helpers, NsKey, Resolver, Sink, Target};
 use crate::ops::fdchan::{FdChan, PerRequest};
 use crate::ops::{apply, socket, sysctl, Ctx, Outcome};
 use crate::stats::Stats;
 use nix::errno::Errno;
+use nix::sched::CloneFlags;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -106,13 +107,45 @@ impl<S: Sink> Dispatcher<S> {
         let net_only = req.op.net_only();
         // A worker already serving the target is found with `stat` alone.
         if let Some(key) = self.resolver.quick_key(&target) {
-            if let Err(job) = self.executor.submit_existing(&key, self.job(req.id, req.op)) {
+            let guard = match self.admit(&req.op, &target, &key) {
+                Ok(guard) => guard,
+                Err(refused) => return self.answer(req.id, refused),
+            };
+            if let Err(job) = self.executor.submit_existing(&key, self.job(req.id, req.op, guard)) {
                 // No such worker (yet, or any more): resolve fully.
                 self.resolve_and_submit(&target, net_only, Pending::<F>::Job(job));
             }
             return;
         }
         self.resolve_and_submit(&target, net_only, Pending::Request(req, frame))
+    }
+
+    /// What the namespaces a target resolved to (`key`) allow: a policy
+    /// without `self` refuses every target that resolves to the port's own
+    /// namespaces; a target that enters only a network namespace refuses
+    /// writes outside `net/` (they would reach the port's own namespaces)
+    /// unless it is `{host_keys, Target}`. `Ok(true)`: the work must check
+    /// each write itself (a batch's write steps).
+    fn admit(&self, op: &Op, target: &Target, key: &NsKey) -> Result<bool, Outcome> {
+        self.policy
+            .check_own(key.is_empty() && *target.place() != Target::Current)?;
+        let net_only = !key.is_empty() && key.iter().all(|(kind, _, _)| *kind == CloneFlags::CLONE_NEWNET.bits());
+        if !net_only || target.host_keys() {
+            return Ok(false);
+        }
+        match op {
+            Op::SysctlWrite { path, .. } => in_netns(path).map(|()| false).map_err(Outcome::from),
+            Op::Apply { settings, .. } => match settings.iter().find(|(p, _)| in_netns(p).is_err()) {
+                Some((path, _)) => Err(Outcome::ApplyFailed {
+                    path: path.clone(),
+                    error: not_in_target(),
+                    rolled_back: Vec::new(),
+                }),
+                None => Ok(false),
+            },
+            Op::Batch { .. } => Ok(true),
+            _ => Ok(false),
+        }
     }
 
     /// Resolve the target here, in the port's own namespaces, and start
@@ -135,18 +168,28 @@ impl<S: Sink> Dispatcher<S> {
             Ok(set) => set,
             Err(e) => return self.answer(id, e.into()),
         };
+        let guard = match &pending {
+            Pending::Request(req, _) => match self.admit(&req.op, target, &set.key()) {
+                Ok(guard) => guard,
+                Err(refused) => return self.answer(id, refused),
+            },
+            // Admitted on the quick path already.
+            Pending::Job(_) => false,
+        };
         match (pending, &self.helpers) {
             (Pending::Request(req, frame), Some(helpers)) if set.has_user() => helpers.submit(set, id, &frame(&req)),
             // Only a helper can enter a user namespace (and only targets
             // that can name one arrive here as requests).
             _ if set.has_user() => self.answer(id, OpError::errno(Stage::Setns, Errno::EINVAL).into()),
-            (Pending::Request(req, _), _) => self.executor.submit(set, self.job(req.id, req.op)),
+            (Pending::Request(req, _), _) => self.executor.submit(set, self.job(req.id, req.op, guard)),
             (Pending::Job(job), _) => self.executor.submit(set, job),
         }
     }
 
-    /// The work of an op, to run on a worker inside its target.
-    fn job(&self, id: u64, op: Op) -> Job {
+    /// The work of an op, to run on a worker inside its target; `guard`:
+    /// the target enters only a network namespace, so a batch's writes
+    /// must stay under `net/`.
+    fn job(&self, id: u64, op: Op, guard: bool) -> Job {
         let work: Work = match op {
             Op::SysctlRead { path, .. } => Box::new(move |ctx: &Ctx| ctx.read_sysctl(&path).map(Outcome::Value).into()),
             Op::SysctlWrite { path, value, .. } => {
@@ -161,7 +204,9 @@ impl<S: Sink> Dispatcher<S> {
                 Box::new(move |_: &Ctx| socket::netlink_call(protocol, &msg).map(Outcome::Messages).into())
             }
             Op::Apply { settings, .. } => Box::new(move |ctx: &Ctx| apply::apply(ctx, &settings)),
-            Op::Batch { ops, .. } => Box::new(move |ctx: &Ctx| apply::batch(ctx, &ops)),
+            Op::Batch { ops, .. } => {
+                Box::new(move |ctx: &Ctx| apply::batch(ctx, &ops, |path| if guard { in_netns(path) } else { Ok(()) }))
+            }
             // Answered before any job is made.
             Op::Version | Op::Stats | Op::Ping(_) => Box::new(|_: &Ctx| Outcome::Ok),
         };
@@ -210,6 +255,21 @@ where
     F: FnOnce(BorrowedFd<'_>) -> Result<Outcome, OpError> + Send + 'static,
 {
     Box::new(move |ctx: &Ctx| ctx.proc_sys().and_then(f).into())
+}
+
+/// `{write, not_in_target}`: a write outside `net/` through a target that
+/// enters only a network namespace.
+fn not_in_target() -> OpError {
+    OpError::word(Stage::Write, "not_in_target")
+}
+
+/// Whether a path belongs to the network namespace.
+fn in_netns(path: &[u8]) -> Result<(), OpError> {
+    if path == b"net" || path.starts_with(b"net/") {
+        Ok(())
+    } else {
+        Err(not_in_target())
+    }
 }
 
 /// Check every sysctl path of an op before anything else is done for it.

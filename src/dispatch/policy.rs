@@ -105,6 +105,18 @@ impl Policy {
         }
     }
 
+    /// Whether targets may resolve to the port's own namespaces: only when
+    /// `self` is allowed, whatever form the target takes (`{ns, []}`, the
+    /// pid of a process in the host's namespaces, ...).
+    pub fn check_own(&self, resolves_to_own: bool) -> Result<(), OpError> {
+        match &self.targets {
+            Some(ts) if resolves_to_own && !ts.iter().any(|t| t == "self") => {
+                Err(OpError::word(Stage::Policy, "target"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn op(&self, name: &str) -> Result<(), OpError> {
         match &self.ops {
             Some(ops) if !ops.iter().any(|o| o == name) => Err(OpError::word(Stage::Policy, "op")),
@@ -114,6 +126,7 @@ impl Policy {
 
     fn target(&self, target: &Target) -> Result<(), OpError> {
         let kind = match target {
+            Target::HostKeys(inner) => return self.target(inner),
             Target::Current => "self",
             Target::Ns(_) => "ns",
             Target::Pid(_) => "pid",

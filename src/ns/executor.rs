@@ -3,10 +3,11 @@
 //! `setns(2)` changes only the calling thread, so each namespace set gets a
 //! thread of its own: it enters the set once (after `unshare(CLONE_FS)` when
 //! the mount namespace changes), then serves every job for that set from a
-//! bounded queue, and retires after an idle period. A thread whose entry
-//! failed part-way answers its jobs with the error and is discarded, never
-//! reused. Requests for the port's own namespaces run on a worker that
-//! enters nothing.
+//! bounded queue, and retires after an idle period (or earlier, when its
+//! slot is needed for another set and it has nothing to do). A thread whose
+//! entry failed part-way answers its jobs with the error and is discarded,
+//! never reused. Requests for the port's own namespaces run on a worker
+//! that enters nothing and takes no slot.
 //!
 //! A worker keeps its namespaces alive while it runs, so the `(dev, ino)`
 //! key of a namespace it serves cannot be handed to a new namespace: a netns
@@ -20,10 +21,10 @@ use nix::sched::CloneFlags;
 use std::collections::HashMap;
 use std::os::fd::AsFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a worker runs: it gets the worker's context, returns the outcome.
 pub type Work = Box<dyn FnOnce(&Ctx) -> Outcome + Send>;
@@ -60,14 +61,37 @@ impl Default for Config {
     }
 }
 
+/// A worker in the map: its queue, and what eviction needs to know.
+struct Slot {
+    tx: SyncSender<Job>,
+    /// Jobs queued on the worker or running there.
+    inflight: Arc<AtomicUsize>,
+    /// When it was last given a job.
+    last_used: Instant,
+    /// Tells this worker's entry from a later one for the same key.
+    generation: u64,
+}
+
 struct Inner<S> {
-    workers: Mutex<HashMap<NsKey, SyncSender<Job>>>,
+    workers: Mutex<Workers>,
     sink: Arc<S>,
     cfg: Config,
     stats: Arc<Stats>,
 }
 
+#[derive(Default)]
+struct Workers {
+    slots: HashMap<NsKey, Slot>,
+    next_generation: u64,
+}
+
 /// The pool of namespace-pinned workers; results go to the sink `S`.
+///
+/// At most `max_workers` workers serve other namespaces than the port's
+/// own (whose worker takes no slot). When all slots are taken, a new set
+/// takes the slot of the idle worker used least recently, which leaves;
+/// only when every worker has work queued or running is a new set refused
+/// with `{busy, workers}`.
 pub struct Executor<S> {
     inner: Arc<Inner<S>>,
 }
@@ -84,7 +108,7 @@ impl<S: Sink> Executor<S> {
     pub fn new(cfg: Config, sink: Arc<S>, stats: Arc<Stats>) -> Self {
         Executor {
             inner: Arc::new(Inner {
-                workers: Mutex::new(HashMap::new()),
+                workers: Mutex::new(Workers::default()),
                 sink,
                 cfg,
                 stats,
@@ -98,11 +122,11 @@ impl<S: Sink> Executor<S> {
         if !self.inner.cfg.cache {
             return Err(job);
         }
-        let workers = self.inner.lock();
-        let Some(tx) = workers.get(key) else {
+        let mut workers = self.inner.lock();
+        let Some(slot) = workers.slots.get_mut(key) else {
             return Err(job);
         };
-        match tx.try_send(job) {
+        match slot.give(job) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(job)) => {
                 drop(workers);
@@ -122,8 +146,8 @@ impl<S: Sink> Executor<S> {
         }
         let key = set.key();
         let mut workers = self.inner.lock();
-        let job = match workers.get(&key) {
-            Some(tx) => match tx.try_send(job) {
+        let job = match workers.slots.get_mut(&key) {
+            Some(slot) => match slot.give(job) {
                 Ok(()) => return,
                 Err(TrySendError::Full(job)) => {
                     drop(workers);
@@ -131,31 +155,39 @@ impl<S: Sink> Executor<S> {
                 }
                 // The worker is gone (it can only vanish by exiting); start anew.
                 Err(TrySendError::Disconnected(job)) => {
-                    workers.remove(&key);
+                    workers.slots.remove(&key);
                     job
                 }
             },
             None => job,
         };
-        if workers.len() >= self.inner.cfg.max_workers {
+        if !key.is_empty() && !workers.make_room(self.inner.cfg.max_workers) {
             drop(workers);
             return self.inner.reply(job.id, OpError::word(Stage::Busy, "workers").into());
         }
         let (tx, rx) = mpsc::sync_channel(self.inner.cfg.queue_len);
+        let generation = workers.next_generation;
+        workers.next_generation += 1;
+        let mut slot = Slot {
+            tx,
+            inflight: Arc::new(AtomicUsize::new(0)),
+            last_used: Instant::now(),
+            generation,
+        };
         let id = job.id;
         // A fresh channel with room for at least one job cannot refuse it.
-        if tx.try_send(job).is_err() {
+        if slot.give(job).is_err() {
             drop(workers);
             return self.inner.reply(id, OpError::word(Stage::Busy, "queue").into());
         }
         let inner = Arc::clone(&self.inner);
         let spawned = std::thread::Builder::new().name("linx-worker".into()).spawn({
-            let key = key.clone();
-            move || inner.run(Some(key), set, rx)
+            let me = Some((key.clone(), generation, Arc::clone(&slot.inflight)));
+            move || inner.run(me, set, rx)
         });
         match spawned {
             Ok(_) => {
-                workers.insert(key, tx);
+                workers.slots.insert(key, slot);
                 self.inner.stats.workers_started.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => {
@@ -188,14 +220,54 @@ impl<S: Sink> Executor<S> {
         }
     }
 
-    /// How many workers are alive.
+    /// How many workers are in the map (the port's own included).
     pub fn workers(&self) -> usize {
-        self.inner.lock().len()
+        self.inner.lock().slots.len()
+    }
+}
+
+impl Slot {
+    /// Queue a job on this worker.
+    fn give(&mut self, job: Job) -> Result<(), TrySendError<Job>> {
+        self.inflight.fetch_add(1, Ordering::AcqRel);
+        match self.tx.try_send(job) {
+            Ok(()) => {
+                self.last_used = Instant::now();
+                Ok(())
+            }
+            Err(e) => {
+                self.inflight.fetch_sub(1, Ordering::AcqRel);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Workers {
+    /// Make sure a new worker for another set than the port's own fits
+    /// under `max`, sending away the idle worker used least recently if
+    /// need be. `false` when every counted worker has work.
+    fn make_room(&mut self, max: usize) -> bool {
+        let counted = self.slots.keys().filter(|k| !k.is_empty()).count();
+        if counted < max {
+            return true;
+        }
+        let idlest = self
+            .slots
+            .iter()
+            .filter(|(k, s)| !k.is_empty() && s.inflight.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(k, _)| k.clone());
+        match idlest {
+            // Dropping its sender ends the worker once its (empty) queue is read.
+            Some(key) => self.slots.remove(&key).is_some(),
+            None => false,
+        }
     }
 }
 
 impl<S: Sink> Inner<S> {
-    fn lock(&self) -> MutexGuard<'_, HashMap<NsKey, SyncSender<Job>>> {
+    fn lock(&self) -> MutexGuard<'_, Workers> {
         // A poisoned map is still a consistent map: every update is one call.
         self.workers.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -204,15 +276,22 @@ impl<S: Sink> Inner<S> {
         self.sink.result(id, outcome);
     }
 
-    /// The body of a worker thread; `key` is its entry in the worker map
-    /// (none for a one-shot thread).
-    fn run(&self, key: Option<NsKey>, set: NsSet, rx: Receiver<Job>) {
+    /// Leave the map, if the entry for `key` is still this worker's.
+    fn forget(&self, workers: &mut Workers, key: &NsKey, generation: u64) {
+        if workers.slots.get(key).is_some_and(|s| s.generation == generation) {
+            workers.slots.remove(key);
+        }
+    }
+
+    /// The body of a worker thread; `me` is its entry in the worker map
+    /// (none for a one-shot thread): key, generation and in-flight count.
+    fn run(&self, me: Option<(NsKey, u64, Arc<AtomicUsize>)>, set: NsSet, rx: Receiver<Job>) {
         self.stats.workers_alive.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = enter(set) {
             // Half-entered threads are never reused: leave the map, answer
             // everything queued, and end.
-            if let Some(key) = &key {
-                self.lock().remove(key);
+            if let Some((key, generation, _)) = &me {
+                self.forget(&mut self.lock(), key, *generation);
             }
             while let Ok(job) = rx.try_recv() {
                 self.reply(job.id, e.clone().into());
@@ -231,8 +310,8 @@ impl<S: Sink> Inner<S> {
                     match rx.try_recv() {
                         Ok(job) => job,
                         Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                            if let Some(key) = &key {
-                                workers.remove(key);
+                            if let Some((key, generation, _)) = &me {
+                                self.forget(&mut workers, key, *generation);
                             }
                             break;
                         }
@@ -248,6 +327,11 @@ impl<S: Sink> Inner<S> {
                     reason: Reason::Text(panic_message(&panic)),
                 }),
             };
+            // Done before the reply leaves: a caller that saw its reply
+            // finds this worker idle.
+            if let Some((_, _, inflight)) = &me {
+                inflight.fetch_sub(1, Ordering::AcqRel);
+            }
             self.reply(id, reply);
         }
         self.stats.workers_alive.fetch_sub(1, Ordering::Relaxed);
@@ -345,5 +429,71 @@ mod tests {
         let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
         rest.sort();
         assert_eq!(rest, vec![1, 2]);
+    }
+
+    /// A set that enters our own network namespace again, under a made-up
+    /// identity `n` (entering it changes nothing; the key is what counts).
+    fn set(n: u64) -> NsSet {
+        let fd = crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).expect("own netns");
+        NsSet {
+            members: vec![crate::ns::NsFile {
+                fd,
+                kind: CloneFlags::CLONE_NEWNET,
+                id: (CloneFlags::CLONE_NEWNET.bits(), u64::MAX, n),
+            }],
+        }
+    }
+
+    #[test]
+    fn idle_workers_give_way_to_new_sets() {
+        let (ex, rx) = executor(Config {
+            max_workers: 2,
+            ..Config::default()
+        });
+        for n in 0..6 {
+            ex.submit(set(n), job(n, |_| Outcome::Ok));
+            assert_eq!(rx.recv().unwrap(), (n, Outcome::Ok), "set {n}");
+        }
+        // The port's own namespaces take no slot.
+        ex.submit(NsSet::default(), job(100, |_| Outcome::Ok));
+        assert_eq!(rx.recv().unwrap(), (100, Outcome::Ok));
+        assert!(ex.workers() <= 3, "{} workers", ex.workers());
+    }
+
+    #[test]
+    fn busy_workers_only_when_all_are_busy() {
+        let (ex, rx) = executor(Config {
+            max_workers: 2,
+            ..Config::default()
+        });
+        let (hold_tx, hold_rx) = mpsc::channel::<()>();
+        let hold_rx = Arc::new(Mutex::new(hold_rx));
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        for n in 0..2 {
+            let (hold, started) = (Arc::clone(&hold_rx), started_tx.clone());
+            ex.submit(
+                set(n),
+                job(n, move |_| {
+                    let _ = started.send(());
+                    let _ = hold.lock().unwrap().recv();
+                    Outcome::Ok
+                }),
+            );
+        }
+        started_rx.recv().unwrap();
+        started_rx.recv().unwrap();
+        ex.submit(set(9), job(9, |_| Outcome::Ok));
+        assert_eq!(rx.recv().unwrap(), (9, OpError::word(Stage::Busy, "workers").into()));
+        // The port's own namespaces are still served.
+        ex.submit(NsSet::default(), job(10, |_| Outcome::Ok));
+        assert_eq!(rx.recv().unwrap(), (10, Outcome::Ok));
+        hold_tx.send(()).unwrap();
+        hold_tx.send(()).unwrap();
+        let mut done: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
+        done.sort();
+        assert_eq!(done, vec![0, 1]);
+        // Both idle now: a new set gets a slot.
+        ex.submit(set(11), job(11, |_| Outcome::Ok));
+        assert_eq!(rx.recv().unwrap(), (11, Outcome::Ok));
     }
 }

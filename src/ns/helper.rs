@@ -12,7 +12,10 @@
 //! replies and the descriptors it sends, and answers the requests of a
 //! helper that died with the reason it gave (its exit status is the errno
 //! of the `setns` that failed). One helper serves one namespace set and
-//! leaves when it has been idle for the executor's idle time.
+//! leaves when it has been idle for the executor's idle time. Helpers are
+//! held to the executor's worker limit: when all slots are taken, the idle
+//! helper used least recently leaves for a new set, and only when every
+//! helper has requests in flight is a new set refused with `{busy, helpers}`.
 
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Stage};
@@ -71,6 +74,8 @@ pub struct Helpers<S> {
     fdchan: Option<Arc<FdChan>>,
     stats: Arc<Stats>,
     idle: Duration,
+    /// Most helpers alive at once.
+    max: usize,
 }
 
 impl<S> Clone for Helpers<S> {
@@ -81,6 +86,7 @@ impl<S> Clone for Helpers<S> {
             fdchan: self.fdchan.clone(),
             stats: Arc::clone(&self.stats),
             idle: self.idle,
+            max: self.max,
         }
     }
 }
@@ -94,13 +100,16 @@ fn thread_err(e: std::io::Error) -> OpError {
 }
 
 impl<S: Sink> Helpers<S> {
-    pub fn new(sink: Arc<S>, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, idle: Duration) -> Self {
+    /// Helpers that leave after `idle` without work, at most `max` at once
+    /// (the executor's limits).
+    pub fn new(sink: Arc<S>, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, idle: Duration, max: usize) -> Self {
         let helpers = Helpers {
             map: Arc::new(Mutex::new(HashMap::new())),
             sink,
             fdchan,
             stats,
             idle,
+            max,
         };
         let reaper = helpers.clone();
         let _ = std::thread::Builder::new()
@@ -115,8 +124,12 @@ impl<S: Sink> Helpers<S> {
         let key = set.key();
         let helper = {
             let mut map = lock(&self.map);
-            match map.get(&key) {
-                Some(h) => Arc::clone(h),
+            match map.get(&key).cloned() {
+                Some(h) => h,
+                None if !make_room(&mut map, self.max) => {
+                    drop(map);
+                    return self.sink.result(id, OpError::word(Stage::Busy, "helpers").into());
+                }
                 None => match self.spawn(&key, set) {
                     Ok(h) => {
                         map.insert(key.clone(), Arc::clone(&h));
@@ -268,6 +281,25 @@ impl<S: Sink> Helpers<S> {
             }
         }
     }
+}
+
+/// Make room for one more helper under `max`, sending away the idle one
+/// used least recently if need be (closing its stdin ends it). `false`
+/// when every helper has requests in flight.
+fn make_room(map: &mut HashMap<NsKey, Arc<Helper>>, max: usize) -> bool {
+    if map.len() < max {
+        return true;
+    }
+    let idlest = map
+        .iter()
+        .filter(|(_, h)| lock(&h.pending).is_empty())
+        .min_by_key(|(_, h)| *lock(&h.last_used))
+        .map(|(k, _)| k.clone());
+    let Some(key) = idlest else { return false };
+    if let Some(helper) = map.remove(&key) {
+        lock(&helper.stdin).take();
+    }
+    true
 }
 
 /// One `{packet,4}` frame from a helper; `None` at the end of its output

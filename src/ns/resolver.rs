@@ -75,8 +75,8 @@ impl Resolver {
         if self.pinned {
             return Ok(NsSet::default());
         }
-        match target {
-            Target::Current => Ok(NsSet::default()),
+        match target.place() {
+            Target::Current | Target::HostKeys(_) => Ok(NsSet::default()),
             Target::Ns(paths) => {
                 let mut set = NsSet::default();
                 for p in paths {
@@ -104,7 +104,7 @@ impl Resolver {
         if self.pinned {
             return Ok(NsSet::default());
         }
-        match target {
+        match target.place() {
             Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS[4..]),
             other => {
                 let mut set = self.resolve(other)?;
@@ -152,7 +152,7 @@ impl Resolver {
             return Some(NsKey::new());
         }
         let mut key = NsKey::new();
-        match target {
+        match target.place() {
             Target::Current => {}
             Target::Netns(name) if valid_netns_name(name) => {
                 let st = nix::sys::stat::stat(&self.netns_dir.join(name)).ok()?;

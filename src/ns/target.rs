@@ -16,13 +16,25 @@ pub enum Target {
     Pid(i32),
     /// `/run/netns/Name`.
     Netns(String),
+    /// The inner target (never itself `HostKeys`), where a write outside
+    /// `net/` may knowingly reach the port's own namespaces when the target
+    /// enters only a network namespace (`{host_keys, Target}`).
+    HostKeys(Box<Target>),
 }
 
 impl Target {
-    /// Whether the target can name a user namespace (which only a namespace
-    /// helper can enter): a process or a list of namespace files.
-    pub fn may_need_helper(&self) -> bool {
-        matches!(self, Target::Pid(_) | Target::Ns(_))
+    /// The target the namespaces come from (without `HostKeys`).
+    pub fn place(&self) -> &Target {
+        match self {
+            Target::HostKeys(inner) => inner,
+            other => other,
+        }
+    }
+
+    /// Whether writes outside `net/` were allowed to reach the port's own
+    /// namespaces.
+    pub fn host_keys(&self) -> bool {
+        matches!(self, Target::HostKeys(_))
     }
 }
 

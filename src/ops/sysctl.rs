@@ -8,7 +8,7 @@
 //! `/proc/sys` as well, including a mount over part of it in the target's
 //! mount namespace (a bind mount of some other file is `exdev`).
 
-use crate::error::{OpError, Result, Stage};
+use crate::error::{OpError, Reason, Result, Stage};
 use crate::sys;
 use nix::dir::{Dir, Type};
 use nix::errno::Errno;
@@ -90,7 +90,9 @@ fn read_fd(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
     }
 }
 
-/// Write one value, in a single `write(2)` as the kernel expects.
+/// Write one value, in a single `write(2)` as the kernel expects. A value
+/// the kernel takes only part of is `{write, {partial, Written, Total}}`:
+/// what it took has been set.
 pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
     let cpath = check_path(path, false)?;
     if value.len() > MAX_VALUE || value.contains(&0) {
@@ -100,7 +102,14 @@ pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
     let fd = sys::openat2(root, &cpath, libc::O_WRONLY, RESOLVE).map_err(err)?;
     let n = sys::write(fd.as_fd(), value).map_err(err)?;
     if n != value.len() {
-        return Err(err(Errno::EIO));
+        // The kernel parsed part of the value and set what it parsed.
+        return Err(OpError {
+            stage: Stage::Write,
+            reason: Reason::Partial {
+                written: n,
+                total: value.len(),
+            },
+        });
     }
     Ok(())
 }

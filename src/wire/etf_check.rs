@@ -2,12 +2,18 @@
 //! decoder allocates anything: every length must fit in what is left,
 //! nesting stays within [`MAX_DEPTH`] and the term count within
 //! [`MAX_TERMS`]. Only the tags a request can use are accepted (no
-//! compression, no funs; pids, references and ports only when asked for).
+//! compression; pids, references, ports and funs only in distribution).
+
+use eetf::Term;
 
 /// Deepest nesting of lists, tuples and maps accepted in a request.
 pub const MAX_DEPTH: usize = 64;
 /// Most terms (of any kind) accepted in one request.
 pub const MAX_TERMS: usize = 1 << 18;
+/// Deepest nesting accepted in a distribution message: far beyond a
+/// request's, so that a request nested too deeply can still be read far
+/// enough to be answered, yet bounded for the decoder's recursion.
+pub const DIST_DEPTH: usize = 1024;
 /// Largest big integer accepted, in bytes of magnitude.
 const MAX_BIG_BYTES: usize = 16;
 
@@ -29,12 +35,39 @@ pub enum EtfError {
 /// Accept `bytes` only if they are one term (version byte included) that
 /// passes the check, with nothing after it.
 pub fn check_etf(bytes: &[u8]) -> Result<(), EtfError> {
-    let mut c = Checker::new(bytes, false);
+    let mut c = Checker::new(bytes);
     c.versioned_term()?;
     if !c.at_end() {
         return Err(EtfError::Trailing);
     }
     Ok(())
+}
+
+/// A request's limits for a term already decoded (the op of a
+/// distribution message): nesting within [`MAX_DEPTH`], and no pids,
+/// ports, references or funs.
+pub fn check_term(t: &Term) -> Result<(), EtfError> {
+    walk(t, 0)
+}
+
+fn walk(t: &Term, depth: usize) -> Result<(), EtfError> {
+    if depth > MAX_DEPTH {
+        return Err(EtfError::TooDeep);
+    }
+    let each = |items: &[Term]| items.iter().try_for_each(|e| walk(e, depth + 1));
+    match t {
+        Term::Pid(_) | Term::Port(_) | Term::Reference(_) | Term::ExternalFun(_) | Term::InternalFun(_) => {
+            Err(EtfError::Unsupported)
+        }
+        Term::List(l) => each(&l.elements),
+        Term::ImproperList(l) => each(&l.elements).and_then(|()| walk(&l.last, depth + 1)),
+        Term::Tuple(tuple) => each(&tuple.elements),
+        Term::Map(m) => m
+            .map
+            .iter()
+            .try_for_each(|(k, v)| walk(k, depth + 1).and_then(|()| walk(v, depth + 1))),
+        _ => Ok(()),
+    }
 }
 
 /// A cursor over ETF bytes that checks one term at a time (see the module
@@ -43,19 +76,33 @@ pub struct Checker<'a> {
     b: &'a [u8],
     pos: usize,
     terms: usize,
-    /// Accept pids, references and ports.
+    /// Accept pids, references, ports and funs.
     ids: bool,
+    max_depth: usize,
 }
 
 impl<'a> Checker<'a> {
-    /// A checker at the start of `bytes`; `ids` also accepts pids,
-    /// references and ports (which address processes in distribution).
-    pub fn new(bytes: &'a [u8], ids: bool) -> Self {
+    /// A checker at the start of `bytes` for the terms of a request.
+    pub fn new(bytes: &'a [u8]) -> Self {
         Checker {
             b: bytes,
             pos: 0,
             terms: 0,
-            ids,
+            ids: false,
+            max_depth: MAX_DEPTH,
+        }
+    }
+
+    /// A checker for the terms of a distribution message: pids,
+    /// references and ports (which address processes) and funs are
+    /// accepted, and [`DIST_DEPTH`] levels of nesting, so that a request
+    /// inside one can still be answered with why it is refused
+    /// ([`check_term`] applies a request's limits to it).
+    pub fn for_distribution(bytes: &'a [u8]) -> Self {
+        Checker {
+            ids: true,
+            max_depth: DIST_DEPTH,
+            ..Self::new(bytes)
         }
     }
 
@@ -106,7 +153,7 @@ impl Checker<'_> {
         Ok(())
     }
     fn term(&mut self, depth: usize) -> Result<(), EtfError> {
-        if depth > MAX_DEPTH {
+        if depth > self.max_depth {
             return Err(EtfError::TooDeep);
         }
         match self.u8()? {
@@ -170,6 +217,15 @@ impl Checker<'_> {
                 let n = self.u32()?;
                 self.seq(n.checked_mul(2).ok_or(EtfError::TooMany)?, depth)
             }
+            112 if self.ids => {
+                // NEW_FUN_EXT: Size, Arity, Uniq, Index, NumFree, then
+                // Module, OldIndex, OldUniq, Pid and NumFree free variables.
+                self.take(4 + 1 + 16 + 4)?;
+                let free = self.u32()?;
+                self.seq(4, depth)?;
+                self.seq(free, depth)
+            }
+            113 if self.ids => self.seq(3, depth), // EXPORT_EXT: Module, Function, Arity
             tag if self.ids => self.id(tag),
             _ => Err(EtfError::Unsupported),
         }

@@ -30,8 +30,13 @@ pub fn parse_header(header: [u8; 4]) -> Result<usize, FrameError> {
     }
 }
 
+/// How much of an oversized frame's body is kept: enough for the request
+/// id at its head, so that the refusal can reach the right caller.
+pub const KEPT_HEAD: usize = 16;
+
 /// Read one frame body into `buf`. An oversized frame is consumed and
-/// discarded in small pieces (never allocated) so the stream stays in step.
+/// discarded in small pieces (never allocated) so the stream stays in step;
+/// `buf` then holds the first [`KEPT_HEAD`] bytes of its body.
 pub fn read_frame<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> Result<(), FrameError> {
     let mut header = [0u8; 4];
     read_full(r, &mut header)?;
@@ -42,8 +47,12 @@ pub fn read_frame<R: Read>(r: &mut R, buf: &mut Vec<u8>) -> Result<(), FrameErro
             read_full(r, buf)
         }
         Err(FrameError::TooLarge(len)) => {
-            let skipped = io::copy(&mut r.take(len as u64), &mut io::sink())?;
-            if skipped < len as u64 {
+            buf.clear();
+            buf.resize(KEPT_HEAD, 0);
+            read_full(r, buf)?;
+            let rest = (len - KEPT_HEAD) as u64;
+            let skipped = io::copy(&mut r.take(rest), &mut io::sink())?;
+            if skipped < rest {
                 return Err(FrameError::Eof);
             }
             Err(FrameError::TooLarge(len))

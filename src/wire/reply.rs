@@ -40,6 +40,11 @@ fn reason_term(e: &OpError) -> Term {
         Reason::Errno(errno) => atom(&errno_name(*errno)),
         Reason::Word(w) => atom(w),
         Reason::Text(t) => bin(t.as_bytes()),
+        Reason::Partial { written, total } => Term::from(Tuple::from(vec![
+            atom("partial"),
+            int(*written as u64),
+            int(*total as u64),
+        ])),
     };
     Term::from(Tuple::from(vec![atom(e.stage.name()), reason]))
 }

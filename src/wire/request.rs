@@ -214,6 +214,10 @@ pub fn decode_target(t: Term) -> Result<Target, OpError> {
             };
             match (tag.name.as_str(), arg) {
                 ("pid", Term::FixInteger(FixInteger { value })) if value > 0 => Ok(Target::Pid(value)),
+                ("host_keys", inner) => match decode_target(inner)? {
+                    Target::HostKeys(_) => Err(bad()),
+                    inner => Ok(Target::HostKeys(Box::new(inner))),
+                },
                 ("netns", Term::Binary(Binary { bytes })) => {
                     let name = String::from_utf8(bytes).map_err(|_| bad())?;
                     Ok(Target::Netns(name))
@@ -323,6 +327,7 @@ fn op_term(op: &Op) -> Term {
 fn target_term(target: &Target) -> Term {
     match target {
         Target::Current => atom("self"),
+        Target::HostKeys(inner) => tuple(vec![atom("host_keys"), target_term(inner)]),
         Target::Pid(pid) => tuple(vec![atom("pid"), small(*pid)]),
         Target::Netns(name) => tuple(vec![atom("netns"), bin(name.as_bytes())]),
         Target::Ns(paths) => {

@@ -168,6 +168,13 @@ pub fn any_path() -> impl Strategy<Value = Vec<u8>> {
 
 pub fn any_target() -> impl Strategy<Value = Target> {
     prop_oneof![
+        4 => any_place(),
+        1 => any_place().prop_map(|t| Target::HostKeys(Box::new(t))),
+    ]
+}
+
+fn any_place() -> impl Strategy<Value = Target> {
+    prop_oneof![
         Just(Target::Current),
         vec(vec(any::<u8>(), 0..30), 0..4)
             .prop_map(|ps| Target::Ns(ps.into_iter().map(|p| PathBuf::from(OsString::from_vec(p))).collect())),
@@ -225,6 +232,7 @@ pub fn target(t: &Target) -> Term {
         ]),
         Target::Pid(p) => tuple(vec![atom("pid"), int(i128::from(*p))]),
         Target::Netns(n) => tuple(vec![atom("netns"), bin(n.as_bytes())]),
+        Target::HostKeys(inner) => tuple(vec![atom("host_keys"), target(inner)]),
     }
 }
 

@@ -232,6 +232,9 @@ info() ->
 init([]) ->
     process_flag(trap_exit, true),
     ok = linx_wire:ensure_atoms(),
+    %% Loaded now: with no descriptor free, loading a module later fails,
+    %% and these answer a descriptor lost for that very reason.
+    _ = [{module, M} = code:ensure_loaded(M) || M <- [linx_port_fds, linx_fdchan, linx_error]],
     case linx_fdchan:listen() of
         {ok, Listener, Name} ->
             Result = case linx_port_args:command(Name) of

@@ -57,16 +57,28 @@ idle_workers_retire(Config) ->
     {ok, #{workers_started := Started2}} = linx_port:request(stats),
     Started2 = Started + 1.
 
-%% With at most two workers, a third namespace set is refused, not queued.
+%% With at most two workers, both busy, a third namespace set is refused,
+%% not queued; once they are idle again, it takes the place of one.
 worker_cap_gives_busy(Config) ->
     [A, B] = ?config(netns, Config),
-    {ok, _} = linx_sysctl:read("kernel.ostype"),
-    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
-    2 = workers(),
-    {error, #{stage := busy, errno := workers}} = linx_sysctl:read("net.ipv4.ip_forward", in(B)),
-    %% The existing workers still serve.
-    {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", in(A)),
-    {ok, _} = linx_sysctl:read("kernel.ostype").
+    {ok, Pid} = linx_ct_ns:unshare_net(),
+    try
+        Self = self(),
+        Longs = [spawn_link(fun() ->
+                     Self ! {long, self(), linx_port:request({batch, {netns, list_to_binary(N)},
+                                                              lists:duplicate(40, {sysctl_list, <<>>})},
+                                                             30000)}
+                 end) || N <- [A, B]],
+        ok = linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) =:= 2 end, 5000),
+        {error, #{stage := busy, errno := workers}} =
+            linx_sysctl:read("net.ipv4.ip_forward", #{in => {pid, Pid}}),
+        %% The port's own namespaces take no slot.
+        {ok, _} = linx_sysctl:read("kernel.ostype"),
+        [receive {long, L, {ok, Lists}} -> 40 = length(Lists) end || L <- Longs],
+        {ok, _} = linx_sysctl:read("net.ipv4.ip_forward", #{in => {pid, Pid}})
+    after
+        linx_ct_ns:kill(Pid)
+    end.
 
 %% A worker busy with a long batch has room for two more jobs; the rest are
 %% answered `{busy, queue}' at once, and the queued ones still complete.

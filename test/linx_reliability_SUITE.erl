@@ -35,18 +35,10 @@ groups() ->
      {timeouts, [], [zero_timeout_write_refused]}].
 
 init_per_suite(Config) ->
-    Ns = linx_ct_ns:unique("linx-rel"),
-    case linx_ct_ns:netns_add(Ns) of
-        ok ->
-            {ok, _} = application:ensure_all_started(linx),
-            [{netns, Ns} | Config];
-        Skip ->
-            Skip
-    end.
+    linx_ct_ns:start_with_netns("linx-rel", Config).
 
 end_per_suite(Config) ->
-    _ = application:stop(linx),
-    linx_ct_ns:netns_del(?config(netns, Config)).
+    linx_ct_ns:stop_with_netns(Config).
 
 %%--------------------------------------------------------------------
 %% limits

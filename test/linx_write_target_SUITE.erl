@@ -25,18 +25,10 @@ all() ->
      net_keys_still_written, partial_write_reported, partial_write_rolled_back_by_apply].
 
 init_per_suite(Config) ->
-    Ns = linx_ct_ns:unique("linx-wt"),
-    case linx_ct_ns:netns_add(Ns) of
-        ok ->
-            {ok, _} = application:ensure_all_started(linx),
-            [{netns, Ns} | Config];
-        Skip ->
-            Skip
-    end.
+    linx_ct_ns:start_with_netns("linx-wt", Config).
 
 end_per_suite(Config) ->
-    _ = application:stop(linx),
-    linx_ct_ns:netns_del(?config(netns, Config)).
+    linx_ct_ns:stop_with_netns(Config).
 
 %% {netns, N}, {ns, [/run/netns/N]} and {pid, P} of a process in its own
 %% network namespace only: refused, with a sentence saying why.

@@ -87,7 +87,7 @@ owner(#{op := Op, key := _, path := Path, stage := Stage, errno := _, code := _}
 owner(#{op := Op}) when Op =:= netlink_open; Op =:= netlink_call; Op =:= socket_open ->
     linx_netlink;
 owner({Tag, _}) when Tag =:= bad_key; Tag =:= bad_value; Tag =:= unsupported_type;
-                     Tag =:= not_integer ->
+                     Tag =:= not_integer; Tag =:= bad_settings ->
     linx_sysctl;
 owner({Tag, _}) when Tag =:= bad_protocol; Tag =:= bad_groups; Tag =:= bad_group;
                      Tag =:= bad_rcvbuf; Tag =:= bad_domain; Tag =:= bad_type;

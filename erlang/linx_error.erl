@@ -20,6 +20,7 @@
 -export([reply/2]).
 -export([format_error/1, line/1]).
 -export([quote/1, in_text/1, term_text/1, code_text/1, text/1]).
+-export([too_large_text/0]).
 
 -export_type([stage/0, reason/0]).
 
@@ -33,6 +34,7 @@
                 | {port_exited, term()}
                 | {nodedown, node()}
                 | {netlink_open | socket_open, remote}
+                | {bad_timeout, term()}
                 | {unexpected_reply, term()}.
 %% The errors every API module may return besides its own.
 
@@ -217,7 +219,9 @@ errno_code(_) ->
 %% `{nodedown, _}', `{Op, remote}') are returned as they are. A failure of
 %% the port program, `{error, {Stage, Errno}}', becomes the map `Context'
 %% with `stage', `errno' and `code' (the errno number, 0 when `Errno' is
-%% not an errno atom) added. Anything else is
+%% not an errno atom) added. A partial write, `{error, {Stage, {partial,
+%% Written, Total}}}', becomes the map with `errno => partial', `code => 0',
+%% `written' and `total'. Anything else is
 %% `{error, {unexpected_reply, Reply}}'.
 -spec reply(term(), map()) -> {error, reason() | map()}.
 reply({error, timeout} = Error, _Context) ->
@@ -230,6 +234,10 @@ reply({error, {nodedown, _}} = Error, _Context) ->
     Error;
 reply({error, {_, remote}} = Error, _Context) ->
     Error;
+reply({error, {Stage, {partial, Written, Total}}}, Context)
+  when is_atom(Stage), is_integer(Written), is_integer(Total) ->
+    {error, Context#{stage => Stage, errno => partial, code => 0,
+                     written => Written, total => Total}};
 reply({error, {Stage, Errno}}, Context)
   when is_atom(Stage), is_atom(Errno) orelse is_binary(Errno) ->
     {error, Context#{stage => Stage, errno => Errno, code => errno_code(Errno)}};
@@ -284,6 +292,11 @@ format({port_exited, Status}) when is_integer(Status) ->
     io_lib:format("linx port program exited with status ~b", [Status]);
 format({port_exited, Reason}) ->
     io_lib:format("linx port program exited: ~0tp", [Reason]);
+format({bad_timeout, Timeout}) ->
+    io_lib:format("invalid timeout ~0tp: expected infinity or 0..4294967295 "
+                  "milliseconds", [Timeout]);
+format({Stage, too_large}) when Stage =:= badarg; Stage =:= decode ->
+    too_large_text();
 format({unexpected_reply, Reply}) ->
     io_lib:format("unexpected reply from the linx port program: ~0tP",
                   [Reply, 20]);
@@ -303,6 +316,13 @@ format(Errno) when is_atom(Errno) ->
     end;
 format(Other) ->
     io_lib:format("~0tp", [Other]).
+
+%% @doc Why a request was too large (`{badarg, too_large}' before it was
+%% sent, `{decode, too_large}' when the program skipped it).
+-spec too_large_text() -> string().
+too_large_text() ->
+    "request too large for the linx port program (a sysctl value is at most "
+    "1 MiB, a request at most 16 MiB)".
 
 %% @doc ` (errno Code)' for an errno number, nothing for 0 or a non-number.
 -spec code_text(term()) -> unicode:chardata().

@@ -123,14 +123,28 @@ random_bytes(N) ->
 %% @doc Receives one message: its payload and the descriptors it carried
 %% (now this node's). `nowait' gives `{select, Info}' when nothing is
 %% queued, as `socket:recvmsg/5' does.
+%%
+%% A message whose descriptor was lost on the way is
+%% `{dropped, Payload, Reason}': the kernel could not install it in this
+%% node and truncated the control data (`MSG_CTRUNC'), which happens when
+%% this node has no descriptor free (`Reason' `emfile'), or the message
+%% carried none (`no_descriptor').
 -spec recv(socket:socket(), timeout() | nowait) ->
-          {ok, binary(), [integer()]} | {select, term()} | {error, term()}.
+          {ok, binary(), [integer(), ...]}
+        | {dropped, binary(), emfile | no_descriptor}
+        | {select, term()}
+        | {error, term()}.
 recv(Sock, Timeout) ->
     case socket:recvmsg(Sock, 8, 64, [cmsg_cloexec], Timeout) of
         {ok, #{iov := Iov} = Msg} ->
             Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
                          <<Fd:32/signed-native>> <= Data],
-            {ok, iolist_to_binary(Iov), Fds};
+            Payload = iolist_to_binary(Iov),
+            case {Fds, lists:member(ctrunc, maps:get(flags, Msg, []))} of
+                {[_ | _], _} -> {ok, Payload, Fds};
+                {[], true} -> {dropped, Payload, emfile};
+                {[], false} -> {dropped, Payload, no_descriptor}
+            end;
         {select, _} = Select ->
             Select;
         {error, _} = Error ->

@@ -324,8 +324,7 @@ format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
   when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open),
        is_atom(Stage) ->
     linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
-                     " failed: ", atom_to_list(Stage), $\s, linx_error:term_text(Errno),
-                     linx_error:code_text(Code)]);
+                     " failed: ", reason_text(Stage, Errno, Code)]);
 format_error({Tag, Arg} = Reason) ->
     case reason_text(Tag) of
         {What, Expected} ->
@@ -390,6 +389,16 @@ op_text(socket_open, Error) ->
     ["socket open ",
      lists:join($\s, [linx_error:term_text(maps:get(K, Error, undefined))
                       || K <- [domain, type, protocol]])].
+
+%% What went wrong, after `failed: '.
+-spec reason_text(atom(), term(), term()) -> unicode:chardata().
+reason_text(_Stage, too_large, _Code) ->
+    linx_error:too_large_text();
+reason_text(adopt, emfile, Code) ->
+    ["adopt emfile", linx_error:code_text(Code),
+     ": this node had no descriptor free to take the socket"];
+reason_text(Stage, Errno, Code) ->
+    [atom_to_list(Stage), $\s, linx_error:term_text(Errno), linx_error:code_text(Code)].
 
 %% What a `{bad_..., Arg}' reason is about, and what was expected instead.
 -spec reason_text(term()) -> {string(), string()} | undefined.

@@ -6,22 +6,25 @@
 %% <li>`in': where the operation runs, default `self'; see
 %%     {@link target/1}. Anything else is `{error, {bad_in, In}}'.</li>
 %% <li>`timeout': milliseconds to wait for the port program, default 5000,
-%%     or `infinity'. Anything else is
+%%     `0..16#FFFFFFFF' or `infinity'. Anything else is
 %%     `{error, {bad_option, {timeout, T}}}'.</li>
 %% <li>`via': `local' or a C-node name, default the application
 %%     environment's `via' (itself `local' by default); see
 %%     {@link via/1}.</li>
 %% </ul>
-%% Unknown keys are ignored here; the calling module reads its own.
+%% Unknown keys are ignored here; the calling module reads its own. A
+%% proplist that is not a proper list of pairs is
+%% `{error, {bad_option, Opts}}'. {@link write_target/2} reads the
+%% `host_keys' option of writes.
 -module(linx_opts).
 
 -export([options/1]).
--export([target/1]).
+-export([target/1, write_target/2]).
 -export([via/1]).
 -export([text/1]).
 -export([no_byte_of/3]).
 
--export_type([in/0, target/0, opts/0, via/0, error/0]).
+-export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0]).
 
 -type ns_path() :: binary() | string().
 
@@ -38,6 +41,9 @@
                 | {ns, [binary()]}.
 %% An `in' option as sent to the port program.
 
+-type write_target() :: target() | {host_keys, target()}.
+%% The target of a write as sent to the port program.
+
 -type via() :: local | node().
 %% Where requests go: the local port, or the C-node of that name.
 
@@ -49,6 +55,7 @@
 %% What a bad option gives.
 
 -define(DEFAULT_TIMEOUT, 5000).
+-define(MAX_TIMEOUT, 16#FFFFFFFF).
 -define(MAX_NETNS_NAME, 255).
 
 %% @doc Checks the common options: the options as a map, the `in' option
@@ -61,7 +68,7 @@ options(Opts) when is_map(Opts) ->
     case target(In) of
         {ok, Target} ->
             case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
-                T when T =:= infinity; is_integer(T), T >= 0 ->
+                T when T =:= infinity; is_integer(T), T >= 0, T =< ?MAX_TIMEOUT ->
                     case via(Opts) of
                         {ok, Via} -> {ok, Opts, In, Target, T, Via};
                         {error, _} = Error -> Error
@@ -77,7 +84,8 @@ options(Opts) when is_list(Opts) ->
     try maps:from_list(lists:reverse(Opts)) of
         Map -> options(Map)
     catch
-        error:badarg -> {error, {bad_option, Opts}}
+        %% Not pairs (badarg), or not a proper list (function_clause).
+        error:_ -> {error, {bad_option, Opts}}
     end;
 options(Opts) ->
     {error, {bad_option, Opts}}.
@@ -113,6 +121,25 @@ target({ns, Paths} = In) ->
     end;
 target(In) ->
     {error, {bad_in, In}}.
+
+%% @doc The target a write sends: `Target', or `{host_keys, Target}' with
+%% the option `host_keys => true'.
+%%
+%% A write (or apply) outside `net.*' through a target that enters only a
+%% network namespace (`{netns, Name}', or a `{pid, P}' or `{ns, Paths}'
+%% that differs from the port's namespaces only in the network one) would
+%% land in the port's own namespaces, the host's, for every other key; the
+%% port program refuses it with `{write, not_in_target}'. `host_keys =>
+%% true' says that is meant. Default `false'; anything else is
+%% `{error, {bad_option, {host_keys, V}}}'.
+-spec write_target(map(), target()) ->
+          {ok, write_target()} | {error, {bad_option, {host_keys, term()}}}.
+write_target(Opts, Target) ->
+    case maps:get(host_keys, Opts, false) of
+        false -> {ok, Target};
+        true -> {ok, {host_keys, Target}};
+        Other -> {error, {bad_option, {host_keys, Other}}}
+    end.
 
 %% @doc The `via' of an options map, or the application's default.
 %% `{error, {bad_via, V}}' unless it is `local' or a node name

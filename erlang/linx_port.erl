@@ -37,8 +37,24 @@
 %% the program), and then stops listening. A descriptor is handed over
 %% only when both it and its `{ok, fd}' reply have arrived; one whose caller
 %% is gone, whose caller's timeout has passed, whose reply is an error or
-%% whose id is unknown is closed. If the channel breaks, the server stops as
-%% if the program had exited.
+%% whose id is unknown is closed. A descriptor this node could not take
+%% (no descriptor free: the kernel drops it and truncates the message)
+%% answers its caller with `{error, {adopt, emfile}}'. If the channel
+%% breaks, the server stops as if the program had exited.
+%%
+%% == Nothing stays pending ==
+%% Once a second the server drops what no caller can take any more: the
+%% entries of callers that died while their request was in flight, and
+%% requests whose caller's timeout has passed. {@link info/0} counts what
+%% is left: `pending' requests and `parked' halves (an `{ok, fd}' reply
+%% waiting for its descriptor, or a descriptor waiting for its reply).
+%%
+%% == Limits ==
+%% A request whose frame would be longer than the program reads (16 MiB,
+%% {@link linx_wire:max_frame/0}) is refused before it is sent:
+%% `{error, {badarg, too_large}}'. A timeout is `infinity' or
+%% `0..16#FFFFFFFF' milliseconds; anything else is
+%% `{error, {bad_timeout, T}}'.
 %%
 %% == Configuration ==
 %% The application environment of `linx' (`port_executable', `port_args',
@@ -57,6 +73,7 @@
 -export([request/1, request/2, request_fd/3]).
 -export([close_fd/1]).
 -export([os_pid/0, info/0]).
+-export([valid_timeout/1]).
 
 %% gen_server callbacks
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
@@ -73,14 +90,20 @@
 -type info() :: #{os_pid := non_neg_integer(),
                   version := binary(),
                   pending := non_neg_integer(),
+                  parked := non_neg_integer(),
                   fd_channel := binary()}.
 
 -define(DEFAULT_TIMEOUT, 5000).
+-define(MAX_TIMEOUT, 16#FFFFFFFF).
+%% How often entries nobody can take any more are dropped.
+-define(SWEEP_MS, 1000).
 
 -type fd_mode() :: linx_fdchan:mode().
 
--type waiter() :: gen_server:from()
-                | {fd, gen_server:from(), fd_mode(), Deadline :: integer()}.
+-type deadline() :: integer() | infinity.
+
+-type waiter() :: {reply, gen_server:from(), deadline()}
+                | linx_port_fds:waiter().
 
 -record(state, {
     port :: port(),
@@ -92,10 +115,8 @@
     ids :: atomics:atomics_ref(),
     waiters :: linx_port_route:waiters(),
     pending = #{} :: #{pos_integer() => waiter()},
-    %% descriptors that arrived before their reply
-    fds = #{} :: #{pos_integer() => non_neg_integer()},
-    %% `{ok, fd}' replies that arrived before their descriptor
-    parked = #{} :: #{pos_integer() => true}
+    %% socket requests of which one half (reply or descriptor) is here
+    halves = #{} :: linx_port_fds:halves()
 }).
 
 -type state() :: #state{}.
@@ -119,12 +140,17 @@ request(Op) ->
 %%
 %% Besides the program's own result, this returns `{error, timeout}' when
 %% no reply came within `Timeout' milliseconds, `{error, not_running}' when
-%% the server is not running and `{error, {port_exited, Status}}' when the
-%% program exited before answering.
+%% the server is not running, `{error, {port_exited, Status}}' when the
+%% program exited before answering, `{error, {badarg, too_large}}' when
+%% the request is too large to send and `{error, {bad_timeout, Timeout}}'.
 -spec request(op(), timeout()) -> result() | {error, Reason} when
-      Reason :: timeout | not_running | {port_exited, term()}.
+      Reason :: timeout | not_running | {port_exited, term()}
+              | {badarg, too_large} | {bad_timeout, term()}.
 request(Op, Timeout) ->
-    linx_stats:timed(Op, fun() -> route(Op, Timeout) end).
+    case valid_timeout(Timeout) of
+        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout) end);
+        false -> {error, {bad_timeout, Timeout}}
+    end.
 
 -spec route(op(), timeout()) -> result().
 route(Op, Timeout) ->
@@ -134,7 +160,7 @@ route(Op, Timeout) ->
         no_route ->
             %% The server is (re)starting, or not there at all. A call
             %% waits for its start to finish, or says not_running.
-            call({request, Op}, Timeout)
+            call({request, Op, Timeout}, Timeout)
     end.
 
 -spec call(term(), timeout()) -> term().
@@ -161,7 +187,18 @@ call(Request, Timeout) ->
 -spec request_fd(op(), fd_mode(), timeout()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 request_fd(Op, Mode, Timeout) ->
-    linx_stats:timed(Op, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end).
+    case valid_timeout(Timeout) of
+        true ->
+            linx_stats:timed(Op, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end);
+        false ->
+            {error, {bad_timeout, Timeout}}
+    end.
+
+%% @doc Whether `Timeout' is one `receive ... after' takes: `infinity' or
+%% `0..16#FFFFFFFF' milliseconds.
+-spec valid_timeout(term()) -> boolean().
+valid_timeout(infinity) -> true;
+valid_timeout(T) -> is_integer(T) andalso T >= 0 andalso T =< ?MAX_TIMEOUT.
 
 %% @doc Closes a descriptor number this node holds, such as one returned by
 %% {@link request_fd/3} in `raw' mode. Refuses (and closes nothing) when
@@ -178,8 +215,10 @@ close_fd(Fd) ->
 os_pid() ->
     gen_server:call(?MODULE, os_pid).
 
-%% @doc Returns the program's OS pid and version and the number of requests
-%% waiting for a reply. Exits when the server is not running.
+%% @doc Returns the program's OS pid and version, the number of requests
+%% waiting for a reply (`pending') and of half-answered socket requests
+%% (`parked': a reply waiting for its descriptor, or a descriptor waiting
+%% for its reply). Exits when the server is not running.
 -spec info() -> info().
 info() ->
     gen_server:call(?MODULE, info).
@@ -193,6 +232,9 @@ info() ->
 init([]) ->
     process_flag(trap_exit, true),
     ok = linx_wire:ensure_atoms(),
+    %% Loaded now: with no descriptor free, loading a module later fails,
+    %% and these answer a descriptor lost for that very reason.
+    _ = [{module, M} = code:ensure_loaded(M) || M <- [linx_port_fds, linx_fdchan, linx_error]],
     case linx_fdchan:listen() of
         {ok, Listener, Name} ->
             Result = case linx_port_args:command(Name) of
@@ -210,37 +252,44 @@ init([]) ->
 %% @private
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
-handle_call({request, Op}, From, State) ->
-    {noreply, send_request(Op, From, State)};
+handle_call({request, Op, Timeout}, From, State) ->
+    send_request(Op, {reply, From, deadline(Timeout)}, State);
 handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
-    Deadline = case Timeout of
-                   infinity -> infinity_deadline();
-                   _ -> erlang:monotonic_time(millisecond) + Timeout
-               end,
-    {noreply, send_request(Op, {fd, From, Mode, Deadline}, State)};
+    send_request(Op, {fd, From, Mode, deadline(Timeout)}, State);
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
     #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name,
-           waiters = Waiters} = State,
+           waiters = Waiters, halves = Halves} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
               pending => map_size(Pending) + linx_port_route:waiting(Waiters),
+              parked => map_size(Halves),
               fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
     {reply, {error, {unknown_call, Request}}, State}.
 
--spec send_request(op(), waiter(), state()) -> state().
+-spec send_request(op(), waiter(), state()) ->
+          {noreply, state()} | {reply, {error, {badarg, too_large}}, state()}.
 send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = State) ->
     Id = atomics:add_get(Ids, 1, 1),
-    %% If the port is already closed, port_command/2 fails; the exit
-    %% message is then on its way and answers this caller with the rest.
-    _ = (catch port_command(Port, linx_wire:encode(Id, Op))),
-    State#state{pending = Pending#{Id => Waiter}}.
+    case linx_wire:encode(Id, Op) of
+        {ok, Frame} ->
+            %% If the port is already closed, port_command/2 fails; the exit
+            %% message is then on its way and answers this caller with the rest.
+            _ = (catch port_command(Port, Frame)),
+            {noreply, State#state{pending = Pending#{Id => Waiter}}};
+        {error, _} = Error ->
+            {reply, Error, State}
+    end.
 
--spec infinity_deadline() -> integer().
-infinity_deadline() ->
-    erlang:monotonic_time(millisecond) + 100 * 365 * 24 * 3600 * 1000.
+-spec deadline(timeout()) -> deadline().
+deadline(infinity) -> infinity;
+deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
+
+-spec passed(deadline(), integer()) -> boolean().
+passed(infinity, _Now) -> false;
+passed(Deadline, Now) -> Now > Deadline.
 
 %% @private
 -spec handle_cast(term(), state()) -> {noreply, state()}.
@@ -272,17 +321,19 @@ handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock} = State) ->
     end;
 handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = State) ->
     fd_channel_broken(Reason, State);
+handle_info(sweep, State) ->
+    _ = erlang:send_after(?SWEEP_MS, self(), sweep),
+    {noreply, sweep(State)};
 handle_info(Msg, State) ->
     ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
     {noreply, State}.
 
 %% @private
 -spec terminate(term(), state()) -> ok.
-terminate(_Reason, #state{port = Port, fd_sock = Sock, fds = Fds}) ->
+terminate(_Reason, #state{port = Port, fd_sock = Sock, halves = Halves}) ->
     _ = (catch port_close(Port)),
     _ = (catch socket:close(Sock)),
-    maps:foreach(fun(_Id, Fd) -> linx_fdchan:close_raw(Fd) end, Fds),
-    ok.
+    linx_port_fds:close_all(Halves).
 
 %%====================================================================
 %% Internal functions
@@ -305,6 +356,7 @@ start_port(Path, Args, Listener, Name, Program) ->
                                    waiters = Waiters},
                     case recv_fds(State) of
                         {ok, State1} ->
+                            _ = erlang:send_after(?SWEEP_MS, self(), sweep),
                             {ok, State1};
                         {error, Reason, _} ->
                             _ = (catch port_close(Port)),
@@ -324,10 +376,18 @@ start_port(Path, Args, Listener, Name, Program) ->
 -spec recv_fds(state()) -> {ok, state()} | {error, term(), state()}.
 recv_fds(#state{fd_sock = Sock} = State) ->
     case linx_fdchan:recv(Sock, nowait) of
-        {ok, <<Id:64/big>>, Fds} ->
-            recv_fds(fd_arrived(Id, Fds, State));
-        {ok, <<>>, []} ->
+        {ok, <<Id:64/big>>, [Fd | Extra]} ->
+            lists:foreach(fun linx_fdchan:close_raw/1, Extra),
+            recv_fds(fd_arrived(Id, Fd, State));
+        {dropped, <<Id:64/big>>, Reason} ->
+            ?LOG_WARNING("linx_port: the descriptor for request ~b was lost on the "
+                         "fd channel (~0tp)", [Id, Reason]),
+            recv_fds(fd_arrived(Id, {dropped, Reason}, State));
+        {dropped, <<>>, _} ->
             {error, closed, State};
+        {dropped, Other, _} ->
+            ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
+            recv_fds(State);
         {ok, Other, Fds} ->
             ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
             lists:foreach(fun linx_fdchan:close_raw/1, Fds),
@@ -338,33 +398,34 @@ recv_fds(#state{fd_sock = Sock} = State) ->
             {error, Reason, State}
     end.
 
--spec fd_arrived(non_neg_integer(), [integer()], state()) -> state().
-fd_arrived(Id, [Fd | Extra], #state{pending = Pending, fds = Fds, parked = Parked} = State) ->
-    lists:foreach(fun linx_fdchan:close_raw/1, Extra),
-    case Pending of
-        #{Id := {fd, _, _, _} = Waiter} when is_map_key(Id, Parked) ->
-            deliver(Waiter, Fd),
-            State#state{pending = maps:remove(Id, Pending), parked = maps:remove(Id, Parked)};
-        #{Id := {fd, _, _, _}} ->
-            State#state{fds = Fds#{Id => Fd}};
-        _ ->
-            ?LOG_WARNING("linx_port: descriptor for unknown request ~b closed", [Id]),
-            linx_fdchan:close_raw(Fd),
-            State
-    end;
-fd_arrived(Id, [], State) ->
-    ?LOG_WARNING("linx_port: fd channel message for ~b carried no descriptor", [Id]),
-    State.
+-spec fd_arrived(pos_integer(), linx_port_fds:arrived(), state()) -> state().
+fd_arrived(Id, Arrived, #state{pending = Pending, halves = Halves} = State) ->
+    {Pending1, Halves1} = linx_port_fds:descriptor(Id, Arrived, Pending, Halves),
+    State#state{pending = Pending1, halves = Halves1}.
 
-%% Both the descriptor and its `{ok, fd}' reply are here: hand it over, or
-%% close it when nobody can take it any more.
--spec deliver(waiter(), integer()) -> ok.
-deliver({fd, {Caller, _} = From, Mode, Deadline}, Fd) ->
-    Late = erlang:monotonic_time(millisecond) > Deadline,
-    case Late orelse not is_process_alive(Caller) of
-        true -> linx_fdchan:close_raw(Fd);
-        false -> gen_server:reply(From, linx_fdchan:adopt(Fd, Mode, Caller))
-    end.
+%% Drops the direct-path entries of dead callers, and the requests whose
+%% caller died or whose timeout has passed (closing a descriptor that came
+%% for one): their replies, if they still come, go nowhere.
+-spec sweep(state()) -> state().
+sweep(#state{waiters = Waiters, pending = Pending, halves = Halves} = State) ->
+    _ = linx_port_route:sweep(Waiters),
+    Now = erlang:monotonic_time(millisecond),
+    Gone = [Id || {Id, Waiter} <- maps:to_list(Pending), abandoned(Waiter, Now)],
+    State#state{pending = maps:without(Gone, Pending),
+                halves = linx_port_fds:drop(Gone, Halves)}.
+
+-spec abandoned(waiter(), integer()) -> boolean().
+abandoned(Waiter, Now) ->
+    {Caller, _} = from(Waiter),
+    passed(deadline_of(Waiter), Now) orelse not is_process_alive(Caller).
+
+-spec from(waiter()) -> gen_server:from().
+from({reply, From, _}) -> From;
+from({fd, From, _, _}) -> From.
+
+-spec deadline_of(waiter()) -> deadline().
+deadline_of({reply, _, Deadline}) -> Deadline;
+deadline_of({fd, _, _, Deadline}) -> Deadline.
 
 -spec handle_frame(binary(), state()) -> state().
 handle_frame(Bin, #state{pending = Pending} = State) ->
@@ -372,8 +433,10 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
         {ok, {Id, Result}} when is_integer(Id), Id > 0 ->
             case maps:take(Id, Pending) of
                 {{fd, _, _, _} = Waiter, Rest} ->
-                    fd_reply(Id, Result, Waiter, Rest, State);
-                {From, Rest} ->
+                    {Pending1, Halves} = linx_port_fds:reply(Id, Result, Waiter, {Pending, Rest},
+                                                             State#state.halves),
+                    State#state{pending = Pending1, halves = Halves};
+                {{reply, From, _}, Rest} ->
                     gen_server:reply(From, Result),
                     State#state{pending = Rest};
                 error ->
@@ -406,37 +469,11 @@ undecodable_frame(Bin, #state{pending = Pending} = State) ->
                [byte_size(Bin)]),
     case linx_wire:frame_id(Bin) of
         {ok, Id} when is_map_key(Id, Pending) ->
-            {From, Rest} = maps:take(Id, Pending),
-            gen_server:reply(From, {error, {decode, reply}}),
-            State#state{pending = Rest};
+            {Waiter, Rest} = maps:take(Id, Pending),
+            gen_server:reply(from(Waiter), {error, {decode, reply}}),
+            State#state{pending = Rest, halves = linx_port_fds:drop([Id], State#state.halves)};
         _ ->
             State
-    end.
-
-%% The reply to an fd op. `{ok, fd}' completes with the descriptor if it is
-%% here, or waits for it; anything else is the answer, and a descriptor that
-%% came for it anyway is closed.
--spec fd_reply(pos_integer(), term(), waiter(), #{pos_integer() => waiter()}, state()) -> state().
-fd_reply(Id, {ok, fd}, Waiter, Rest, #state{fds = Fds, parked = Parked} = State) ->
-    case maps:take(Id, Fds) of
-        {Fd, Fds1} ->
-            deliver(Waiter, Fd),
-            State#state{pending = Rest, fds = Fds1};
-        error ->
-            State#state{parked = Parked#{Id => true}}
-    end;
-fd_reply(Id, Result, {fd, From, _, _}, Rest, #state{fds = Fds} = State) ->
-    Answer = case Result of
-                 {error, _} -> Result;
-                 _ -> {error, {unexpected_reply, Result}}
-             end,
-    gen_server:reply(From, Answer),
-    case maps:take(Id, Fds) of
-        {Fd, Fds1} ->
-            linx_fdchan:close_raw(Fd),
-            State#state{pending = Rest, fds = Fds1};
-        error ->
-            State#state{pending = Rest}
     end.
 
 -spec log_level(atom()) -> logger:level().
@@ -458,7 +495,5 @@ port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
                  [State#state.os_pid, Status, map_size(Pending) + linx_port_route:waiting(Waiters)],
                  #{linx_os_pid => State#state.os_pid, domain => [linx]}),
     ok = linx_port_route:fail_all(Waiters, Error),
-    maps:foreach(fun(_Id, {fd, From, _, _}) -> gen_server:reply(From, Error);
-                    (_Id, From) -> gen_server:reply(From, Error)
-                 end, Pending),
+    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
     {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.

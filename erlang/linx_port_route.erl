@@ -11,15 +11,20 @@
 %% caller waiting. While there is no route (the server is starting, or not
 %% running) {@link request/2} says `no_route' and `linx_port' makes a
 %% `gen_server' call instead.
+%%
+%% A caller that times out removes its own entry. One that is killed
+%% while its request is in flight leaves it behind until its reply comes,
+%% or for good when it died between registering and sending; the server
+%% therefore sweeps the entries of dead callers away ({@link sweep/1}).
 -module(linx_port_route).
 
 -export([publish/1, request/2]).
--export([route_reply/3, waiting/1, fail_all/2]).
+-export([route_reply/3, waiting/1, sweep/1, fail_all/2]).
 
 -export_type([waiters/0]).
 
 -type waiters() :: ets:tid().
-%% Callers waiting on the direct path: `{Id, Alias}'.
+%% Callers waiting on the direct path: `{Id, Alias, Caller}'.
 
 -define(ROUTE, linx_port_route).
 
@@ -53,7 +58,7 @@ request(Op, Timeout) ->
 -spec route_reply(waiters(), pos_integer(), binary()) -> boolean().
 route_reply(Waiters, Id, Bin) ->
     case ets:take(Waiters, Id) of
-        [{Id, Alias}] ->
+        [{Id, Alias, _Caller}] ->
             Alias ! {Alias, {raw, Bin}},
             true;
         [] ->
@@ -65,11 +70,20 @@ route_reply(Waiters, Id, Bin) ->
 waiting(Waiters) ->
     ets:info(Waiters, size).
 
+%% @doc Removes the entries of callers that are no longer alive; returns
+%% how many there were.
+-spec sweep(waiters()) -> non_neg_integer().
+sweep(Waiters) ->
+    Dead = [Id || {Id, _Alias, Caller} <- ets:tab2list(Waiters),
+                  not is_process_alive(Caller)],
+    lists:foreach(fun(Id) -> ets:delete(Waiters, Id) end, Dead),
+    length(Dead).
+
 %% @doc Withdraws the route and answers every waiting caller with `Error'.
 -spec fail_all(waiters(), term()) -> ok.
 fail_all(Waiters, Error) ->
     _ = (catch ets:delete(?ROUTE)),
-    lists:foreach(fun({_Id, Alias}) -> Alias ! {Alias, {result, Error}} end,
+    lists:foreach(fun({_Id, Alias, _Caller}) -> Alias ! {Alias, {result, Error}} end,
                   ets:tab2list(Waiters)),
     true = ets:delete_all_objects(Waiters),
     ok.
@@ -81,10 +95,17 @@ fail_all(Waiters, Error) ->
 -spec direct(term(), timeout(), pid(), port(), waiters(), atomics:atomics_ref()) -> term().
 direct(Op, Timeout, Server, Port, Waiters, Ids) ->
     Id = atomics:add_get(Ids, 1, 1),
+    case linx_wire:encode(Id, Op) of
+        {ok, Frame} -> send(Frame, Id, Timeout, Server, Port, Waiters);
+        {error, _} = Error -> Error
+    end.
+
+-spec send(binary(), pos_integer(), timeout(), pid(), port(), waiters()) -> term().
+send(Frame, Id, Timeout, Server, Port, Waiters) ->
     Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
     try
-        true = ets:insert(Waiters, {Id, Mref}),
-        erlang:port_command(Port, linx_wire:encode(Id, Op))
+        true = ets:insert(Waiters, {Id, Mref, self()}),
+        erlang:port_command(Port, Frame)
     of
         true -> await(Mref, Id, Waiters, Timeout)
     catch

@@ -13,7 +13,10 @@
 %% reply came in time, `{error, {nodedown, Node}}' when the C-node cannot
 %% be reached or its connection broke while waiting (it was killed, say),
 %% `{error, not_running}' when the node is up but serves no `linx'.
-%% Nothing here hangs beyond its timeout or crashes its caller.
+%% Nothing here hangs beyond its timeout or crashes its caller. An op
+%% whose encoding would exceed the 16 MiB a C-node reads is refused before
+%% it is sent: `{error, {badarg, too_large}}'; a timeout that is not
+%% `infinity' or `0..16#FFFFFFFF' is `{error, {bad_timeout, T}}'.
 %%
 %% == Descriptors ==
 %% Descriptors cannot travel over distribution. When the C-node runs on
@@ -59,7 +62,10 @@ via(Opts) ->
 request(Op, Timeout, local) ->
     linx_port:request(Op, Timeout);
 request(Op, Timeout, Node) ->
-    linx_stats:timed(Op, fun() -> call(Op, Timeout, Node) end).
+    case checked(Op, Timeout) of
+        ok -> linx_stats:timed(Op, fun() -> call(Op, Timeout, Node) end);
+        {error, _} = Error -> Error
+    end.
 
 %% @doc The OS pid of the C-node `Node'.
 -spec os_pid(node(), timeout()) -> {ok, pos_integer()} | {error, term()}.
@@ -82,7 +88,18 @@ os_pid(Node, Timeout) ->
 request_fd(Op, Mode, Timeout, local) ->
     linx_port:request_fd(Op, Mode, Timeout);
 request_fd(Op, Mode, Timeout, Node) ->
-    linx_stats:timed(Op, fun() -> remote_fd(Op, Mode, Timeout, Node) end).
+    case checked(Op, Timeout) of
+        ok -> linx_stats:timed(Op, fun() -> remote_fd(Op, Mode, Timeout, Node) end);
+        {error, _} = Error -> Error
+    end.
+
+%% An op a C-node can take, with a timeout a call can wait.
+-spec checked(term(), term()) -> ok | {error, {badarg, too_large} | {bad_timeout, term()}}.
+checked(Op, Timeout) ->
+    case linx_port:valid_timeout(Timeout) of
+        true -> linx_wire:fits(Op);
+        false -> {error, {bad_timeout, Timeout}}
+    end.
 
 -spec remote_fd(tuple(), fd_mode(), timeout(), node()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
@@ -193,6 +210,10 @@ receive_fd(L, OsPid, Tag, Mode, Deadline) ->
                 {ok, <<Tag:64/big>>, [Fd | Extra]} ->
                     lists:foreach(fun linx_fdchan:close_raw/1, Extra),
                     linx_fdchan:adopt(Fd, Mode, self());
+                {dropped, <<Tag:64/big>>, Reason} ->
+                    {error, {adopt, Reason}};
+                {dropped, _, _} ->
+                    {error, {fd_channel, bad_message}};
                 {ok, _, Fds} ->
                     lists:foreach(fun linx_fdchan:close_raw/1, Fds),
                     {error, {fd_channel, bad_message}};

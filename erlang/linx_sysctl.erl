@@ -33,7 +33,10 @@
 %% written as it is. Text must be given as a binary: a charlist is a list of
 %% integers and would be written as numbers. A value containing a newline or
 %% a NUL byte is refused with `{error, {bad_value, {contains, newline | nul}}}';
-%% any other term with `{error, {unsupported_type, Value}}'.
+%% any other term with `{error, {unsupported_type, Value}}'. A rendered
+%% value longer than 1 MiB (what the port program takes) is refused before
+%% it is sent, as an {@type error_info()} with `stage => badarg' and
+%% `errno => too_large'.
 %%
 %% == Options ==
 %% Options are a map (a proplist is accepted too); unknown keys are ignored.
@@ -43,14 +46,34 @@
 %%     `{netns, Name}' (`/run/netns/Name'), `{path, NsPath}' (one namespace
 %%     file, such as `/proc/1234/ns/net'), or `{ns, [NsPath]}' (several,
 %%     entered in order). Anything else is `{error, {bad_in, In}}'.</li>
-%% <li>`timeout': milliseconds to wait for the port program (default 5000)
-%%     or `infinity'.</li>
+%% <li>`timeout': milliseconds to wait for the port program (default 5000,
+%%     at most `16#FFFFFFFF') or `infinity'; anything else is
+%%     `{error, {bad_option, {timeout, T}}}'. See "Timeouts and writes"
+%%     below.</li>
+%% <li>`host_keys' ({@link write/3} and {@link apply/2} only): `false'
+%%     (default) or `true'. `{netns, Name}' enters only a network namespace
+%%     (as do `{pid, P}' and `{ns, Paths}' when only the network namespace
+%%     differs from the port program's): a key outside `net.*' is then the
+%%     host's, not the target's, and the port program refuses to write it
+%%     (`stage => write', `errno => not_in_target'). `host_keys => true'
+%%     says the write is meant to reach the port program's own namespaces.
+%%     To write `kernel.*' keys of a container, give `in => {pid, OsPid}'
+%%     instead.</li>
 %% <li>`via': `local' (the port program this node started, the default) or
 %%     the name of a `linx_port' C-node, such as `'linx@host'', which then
 %%     does the work (see {@link linx_remote}). The application environment
 %%     `{via, Node}' of `linx' changes the default. Anything else is
 %%     `{error, {bad_via, Via}}'.</li>
 %% </ul>
+%%
+%% == Timeouts and writes ==
+%% `timeout' bounds how long the caller waits, not the write: a write (or
+%% apply) that has been sent is carried out even when its caller stopped
+%% waiting. `{error, timeout}' from {@link write/3} or {@link apply/2}
+%% therefore means "not known": the value may or may not have changed;
+%% read it back ({@link read/2}) to find out. A timeout of 0 could never
+%% be anything but that, so {@link write/3} and {@link apply/2} refuse it
+%% (`{error, {bad_option, {timeout, 0}}}', nothing is sent).
 %%
 %% == Errors ==
 %% A failure inside the port program is returned as an {@type error_info()}
@@ -63,7 +86,11 @@
 %% '''
 %% `stage' says which step failed (one of {@link linx_error:stages/0}),
 %% `errno' is the errno atom and `code' its Linux number (0 when not an
-%% errno). Other errors are `timeout', `not_running', `{port_exited, Status}',
+%% errno). A write the kernel took only part of has `errno => partial',
+%% `code => 0' and the fields `written' and `total' (bytes): the value
+%% has changed (a transactional apply restores it with the others). A
+%% write refused because the target enters only a network namespace has
+%% `errno => not_in_target' (see the option `host_keys'). Other errors are `timeout', `not_running', `{port_exited, Status}',
 %% `{nodedown, Node}' (a C-node that cannot be reached or went away while
 %% the call waited) and the validation errors described above.
 -module(linx_sysctl).
@@ -116,7 +143,9 @@
                         code := non_neg_integer(),
                         key := binary(),
                         path := binary(),
-                        in := in()}.
+                        in := in(),
+                        written => non_neg_integer(),
+                        total => non_neg_integer()}.
 %% A failure reported by the port program. `errno' is an errno atom, a
 %% reason atom for `badarg', `decode' and `busy', or a message binary for
 %% `panic'; `code' is the errno number (0 when `errno' is not an errno).
@@ -137,12 +166,16 @@
 %% A transactional apply that failed at key `failed': the keys in
 %% `rolled_back' were written and then restored to their old values.
 
+%% The largest value the port program writes (src/ops/sysctl.rs).
+-define(MAX_VALUE, 1 bsl 20).
+
 -record(req, {
     op :: op(),
     key :: binary(),
     path :: binary(),
     in :: in(),
-    target :: target(),
+    %% with `host_keys' for writes
+    target :: linx_opts:write_target(),
     timeout :: timeout(),
     via = local :: linx_remote:via()
 }).
@@ -207,6 +240,8 @@ write(Key, Value, Opts) ->
     run(write, Key, Opts,
         fun(#req{path = RelPath, target = Target} = Req) ->
                 case render_value(Value) of
+                    {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
+                        error_reply(Req, {error, {badarg, too_large}});
                     {ok, Bin} ->
                         case call(Req, {sysctl_write, RelPath, Bin, Target}) of
                             ok -> ok;
@@ -256,7 +291,9 @@ apply(Settings) ->
 %% On success returns `{ok, Previous}', the old values as
 %% `[{Key, Value}]', which `apply/2' takes back to restore them later. On
 %% failure returns `{error, #{failed := Key, reason := Error, rolled_back
-%% := Keys}}'. Keys and values are all checked before anything is sent.
+%% := Keys}}'. Keys and values are all checked before anything is sent;
+%% settings that are not a map or a proper list of pairs are
+%% `{error, {bad_settings, Term}}'.
 -spec apply([{key(), value()}] | #{key() => value()}, opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
 apply(Settings, Opts) when is_map(Settings) ->
@@ -266,7 +303,12 @@ apply(Settings, Opts) when is_list(Settings) ->
         {ok, Pairs} ->
             run(apply, <<"net">>, Opts,
                 fun(#req{target = Target} = Req) ->
-                        applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
+                        case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
+                            [Path | _] ->
+                                applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
+                            [] ->
+                                applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
+                        end
                 end);
         {error, _} = Error ->
             Error
@@ -277,7 +319,7 @@ apply(Settings, _Opts) ->
 -spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
 applied(_Req, {ok, Old}) when is_list(Old) ->
     list_entries({ok, Old});
-applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) ->
+applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
     Failed = Req#req{path = Path, key = path_to_key(Path)},
     {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
     {error, #{failed => path_to_key(Path),
@@ -301,7 +343,9 @@ apply_settings([{Key, Value} | Rest], Acc) ->
             Error
     end;
 apply_settings([Other | _], _Acc) ->
-    {error, {bad_settings, Other}}.
+    {error, {bad_settings, Other}};
+apply_settings(ImproperTail, _Acc) ->
+    {error, {bad_settings, ImproperTail}}.
 
 %% @doc Returns `true' on Linux with `/proc/sys' present.
 -spec supported() -> boolean().
@@ -316,48 +360,13 @@ supported() ->
 %% `sysctl Op "Key"[ in Target] failed on Path: [Stage ]Errno (errno Code)',
 %% where `Stage' is shown only when it differs from the operation; a failed
 %% {@link apply/2} as `sysctl apply stopped at "Key" (Reason); N earlier
-%% writes rolled back'. The errors every module shares are rendered by
-%% {@link linx_error:format_error/1}.
+%% writes rolled back'. A write refused with `not_in_target', a partial
+%% write and a value too large get a sentence of their own (see
+%% {@link linx_sysctl_error}). The errors every module shares are rendered
+%% by {@link linx_error:format_error/1}.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error(#{failed := Key, reason := Reason, rolled_back := Rolled}) ->
-    linx_error:line(
-      io_lib:format("sysctl apply stopped at \"~ts\" (~ts); ~b earlier write~ts rolled back",
-                    [Key, format_error(Reason), length(Rolled),
-                     case length(Rolled) of 1 -> ""; _ -> "s" end]));
-format_error(#{op := Op, key := Key, path := Path, stage := Stage, errno := Errno,
-               code := Code} = Error)
-  when is_atom(Op), is_atom(Stage), is_binary(Path) ->
-    linx_error:line(
-      [io_lib:format("sysctl ~ts ~ts", [atom_to_list(Op), linx_error:quote(Key)]),
-       linx_error:in_text(maps:get(in, Error, self)),
-       io_lib:format(" failed on ~ts: ", [linx_error:text(Path)]),
-       case Stage of
-           Op -> [];
-           _ -> [atom_to_list(Stage), $\s]
-       end,
-       linx_error:term_text(Errno),
-       linx_error:code_text(Code)]);
-format_error({bad_key, Key}) ->
-    linx_error:line(
-      io_lib:format("invalid sysctl key ~0tp: expected the dot form "
-                    "(net.ipv4.ip_forward) or the slash form "
-                    "(net/ipv4/conf/br.100/forwarding)", [Key]));
-format_error({bad_value, {contains, newline}}) ->
-    <<"invalid sysctl value: it contains a newline">>;
-format_error({bad_value, {contains, nul}}) ->
-    <<"invalid sysctl value: it contains a NUL byte">>;
-format_error({bad_value, What}) ->
-    linx_error:line(io_lib:format("invalid sysctl value: ~0tp", [What]));
-format_error({unsupported_type, Value}) ->
-    linx_error:line(
-      io_lib:format("unsupported sysctl value ~0tP: expected an integer, "
-                    "a list of integers, a binary or an iolist", [Value, 20]));
-format_error({not_integer, Value}) ->
-    linx_error:line(io_lib:format("sysctl value ~0tp is not an integer", [Value]));
 format_error(Reason) ->
-    linx_error:format_error(Reason).
+    linx_sysctl_error:format_error(Reason).
 
 %%====================================================================
 %% Helpers
@@ -414,16 +423,32 @@ prepare(Op, Key, Opts) ->
     case op_path(Op, Key) of
         {ok, RelPath} ->
             case linx_opts:options(Opts) of
-                {ok, _Map, In, Target, Timeout, Via} ->
-                    {ok, #req{op = Op, key = path_to_key(RelPath),
-                              path = RelPath, in = In, target = Target,
-                              timeout = Timeout, via = Via}};
+                {ok, Map, In, Target, Timeout, Via} ->
+                    case op_target(Op, Map, Target, Timeout) of
+                        {ok, WireTarget} ->
+                            {ok, #req{op = Op, key = path_to_key(RelPath),
+                                      path = RelPath, in = In, target = WireTarget,
+                                      timeout = Timeout, via = Via}};
+                        {error, _} = Error ->
+                            Error
+                    end;
                 {error, _} = Error ->
                     Error
             end;
         {error, _} = Error ->
             Error
     end.
+
+%% The target sent: writes take `host_keys' and refuse a timeout of 0
+%% (see "Timeouts and writes").
+-spec op_target(op(), map(), target(), timeout()) ->
+          {ok, linx_opts:write_target()} | {error, linx_opts:error()}.
+op_target(Op, _Map, _Target, 0) when Op =:= write; Op =:= apply ->
+    {error, {bad_option, {timeout, 0}}};
+op_target(Op, Map, Target, _Timeout) when Op =:= write; Op =:= apply ->
+    linx_opts:write_target(Map, Target);
+op_target(_Op, _Map, Target, _Timeout) ->
+    {ok, Target}.
 
 -spec op_path(op(), term()) -> {ok, binary()} | {error, {bad_key, term()}}.
 op_path(list, <<>>) -> {ok, <<>>};

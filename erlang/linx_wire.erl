@@ -44,10 +44,22 @@
 %% Replies are decoded with `binary_to_term(Bin, [safe])', so the program
 %% can never create atoms in this node; {@link ensure_atoms/0} makes sure
 %% every atom the program may send exists before the first reply arrives.
+%%
+%% == Limits ==
+%% The program reads frames of at most 16 MiB ({@link max_frame/0}); a
+%% longer one would be skipped unread and could not be answered in time.
+%% {@link encode/2} refuses to make such a frame, and {@link fits/1} says
+%% whether an op sent some other way (to a C-node) is within the limit;
+%% both give `{error, {badarg, too_large}}', before anything is sent.
 -module(linx_wire).
 
--export([encode/2, decode/1, frame_id/1]).
+-export([encode/2, fits/1, max_frame/0, decode/1, frame_id/1]).
 -export([ensure_atoms/0]).
+
+%% The largest frame the program reads (src/wire/frame.rs, MAX_FRAME).
+-define(MAX_FRAME, 16#1000000).
+%% The largest id term: a 64-bit id is at most a small big of 8 bytes.
+-define(MAX_ID, 16#FFFFFFFFFFFFFFFF).
 
 %% Atoms the program may put in its frames besides the stages and errno
 %% names of linx_error.
@@ -57,14 +69,34 @@
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
          type, fd, msg, log, notice, info, debug, helpers, helpers_started,
-         apply_failed, sysctl_apply, settings,
+         apply_failed, sysctl_apply, settings, not_in_target, partial,
+         host_keys,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms]).
 
-%% @doc The frame of request `Id'.
--spec encode(pos_integer(), term()) -> binary().
+%% @doc The frame of request `Id', or `{error, {badarg, too_large}}' when
+%% it would be longer than the program reads.
+-spec encode(pos_integer(), term()) -> {ok, binary()} | {error, {badarg, too_large}}.
 encode(Id, Op) ->
-    term_to_binary({Id, Op}).
+    case term_to_binary({Id, Op}) of
+        Bin when byte_size(Bin) =< ?MAX_FRAME -> {ok, Bin};
+        _ -> {error, {badarg, too_large}}
+    end.
+
+%% @doc `ok' when the frame of `Op' fits in {@link max_frame/0} bytes
+%% whatever its id, without encoding it (a C-node reads each op under the
+%% same limit).
+-spec fits(term()) -> ok | {error, {badarg, too_large}}.
+fits(Op) ->
+    case erlang:external_size({?MAX_ID, Op}) =< ?MAX_FRAME of
+        true -> ok;
+        false -> {error, {badarg, too_large}}
+    end.
+
+%% @doc The longest frame the program reads, in bytes (16 MiB).
+-spec max_frame() -> pos_integer().
+max_frame() ->
+    ?MAX_FRAME.
 
 %% @doc Decodes a frame from the program, refusing atoms this node does
 %% not know.

@@ -18,7 +18,9 @@
          host_sysctl/1,
          require/1,
          wait_until/2,
-         set_app_env/2]).
+         set_app_env/2,
+         start_with_netns/2,
+         stop_with_netns/1]).
 
 %% @doc Run a shell command; return its exit status and output.
 -spec sh(iodata()) -> {non_neg_integer(), binary()}.
@@ -172,3 +174,24 @@ set_app_env(Key, Value) ->
         {error, {already_loaded, linx}} -> ok
     end,
     application:set_env(linx, Key, Value).
+
+%% @doc `init_per_suite' of a suite that needs one network namespace:
+%% makes it (named after `Prefix'), starts linx and adds `{netns, Name}'
+%% to `Config'; or skips (fails under LINX_REQUIRE_NS=1).
+-spec start_with_netns(string(), list()) -> list() | {skip, term()}.
+start_with_netns(Prefix, Config) ->
+    Ns = unique(Prefix),
+    case netns_add(Ns) of
+        ok ->
+            {ok, _} = application:ensure_all_started(linx),
+            [{netns, Ns} | Config];
+        Skip ->
+            Skip
+    end.
+
+%% @doc `end_per_suite' of {@link start_with_netns/2}: stops linx and
+%% removes the namespace.
+-spec stop_with_netns(list()) -> ok.
+stop_with_netns(Config) ->
+    _ = application:stop(linx),
+    netns_del(proplists:get_value(netns, Config)).

@@ -16,19 +16,17 @@ all() ->
     [kill_every_two_seconds_under_load, targets_exiting_mid_request].
 
 init_per_suite(Config) ->
-    Ns = linx_ct_ns:unique("linx-flt"),
-    case linx_ct_ns:netns_add(Ns) of
-        ok ->
-            {ok, _} = application:ensure_all_started(linx),
+    case linx_ct_ns:start_with_netns("linx-flt", Config) of
+        {skip, _} = Skip ->
+            Skip;
+        Config1 ->
+            Ns = ?config(netns, Config1),
             linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -q -w net.core.somaxconn=4242"]),
-            [{netns, Ns} | Config];
-        Skip ->
-            Skip
+            Config1
     end.
 
 end_per_suite(Config) ->
-    _ = application:stop(linx),
-    linx_ct_ns:netns_del(?config(netns, Config)).
+    linx_ct_ns:stop_with_netns(Config).
 
 -define(CALLERS, 64).
 -define(RUN_MS, 30000).

@@ -18,8 +18,9 @@
 
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
-use crate::ns::executor::{Config, SpinTurn, DEFAULT_SPIN};
+use crate::ns::executor::{Config, DEFAULT_SPIN};
 use crate::ns::helper::Frame;
+use crate::ns::spin::SpinTurn;
 use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
 use crate::ops::Outcome;

@@ -13,15 +13,17 @@
 //! key of a namespace it serves cannot be handed to a new namespace: a netns
 //! deleted and created again under the same name always gets a new worker.
 
+use super::offered::ReadCache;
+use super::spin::SpinTurn;
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Reason, Stage};
-use crate::ops::{sysctl, Ctx, Outcome};
+use crate::ops::{Ctx, Outcome};
 use crate::stats::Stats;
 use nix::sched::CloneFlags;
 use std::collections::HashMap;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -57,44 +59,6 @@ pub struct Config {
 /// The default of [`Config::spin`] and of the port's own reader.
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 
-/// At most one thread of the process spins at a time: on two cores a
-/// second spinner would take the time of the very threads it waits for
-/// (the BEAM's schedulers, which have to take each reply). The port's
-/// reader, the first to see every request, takes precedence: it marks
-/// itself with [`SpinTurn::reader`], and a worker spins only while no
-/// other thread does.
-pub struct SpinTurn(&'static AtomicBool);
-
-static SPINNING: AtomicBool = AtomicBool::new(false);
-
-impl SpinTurn {
-    /// Take the turn to spin, if nobody has it.
-    pub fn take() -> Option<SpinTurn> {
-        SPINNING
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()
-            .map(|_| SpinTurn(&SPINNING))
-    }
-
-    /// The reader takes the turn whoever has it; a worker that had it
-    /// stops at its next look.
-    pub fn reader() -> SpinTurn {
-        SPINNING.store(true, Ordering::Release);
-        SpinTurn(&SPINNING)
-    }
-
-    /// Whether the turn is still this thread's (the reader may take it).
-    fn held(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for SpinTurn {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -103,62 +67,6 @@ impl Default for Config {
             idle: Duration::from_secs(10),
             cache: true,
             spin: DEFAULT_SPIN,
-        }
-    }
-}
-
-/// Sysctl files the workers opened inside their namespaces, offered to
-/// the front end: a descriptor opened inside a namespace reads that
-/// namespace's value from any thread, so a read whose file a worker
-/// already opened needs no hand-off. An entry lives only while its worker
-/// does (the worker keeps the namespace alive, so its key cannot name
-/// another namespace meanwhile).
-#[derive(Default)]
-struct ReadCache {
-    sets: Mutex<HashMap<NsKey, Offered>>,
-}
-
-/// The files offered for one set: the worker's generation, and files by path.
-type Offered = (u64, HashMap<Vec<u8>, Arc<OwnedFd>>);
-
-/// Most files offered per namespace set.
-const OFFERED_PER_SET: usize = 256;
-
-impl ReadCache {
-    fn lock(&self) -> MutexGuard<'_, HashMap<NsKey, Offered>> {
-        self.sets.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn offer(&self, key: &NsKey, generation: u64, files: Vec<(Vec<u8>, Arc<OwnedFd>)>) {
-        let mut sets = self.lock();
-        let entry = sets.entry(key.clone()).or_insert_with(|| (generation, HashMap::new()));
-        if entry.0 != generation {
-            *entry = (generation, HashMap::new());
-        }
-        if entry.1.len() + files.len() > OFFERED_PER_SET {
-            entry.1.clear();
-        }
-        entry.1.extend(files);
-    }
-
-    fn read(&self, key: &NsKey, path: &[u8]) -> Option<Vec<u8>> {
-        let fd = Arc::clone(self.lock().get(key)?.1.get(path)?);
-        match sysctl::reread(fd.as_fd()) {
-            Ok(value) => Some(value),
-            Err(_) => {
-                // Gone (an interface deleted, say): the worker finds out why.
-                if let Some(set) = self.lock().get_mut(key) {
-                    set.1.remove(path);
-                }
-                None
-            }
-        }
-    }
-
-    fn forget(&self, key: &NsKey, generation: u64) {
-        let mut sets = self.lock();
-        if sets.get(key).is_some_and(|(g, _)| *g == generation) {
-            sets.remove(key);
         }
     }
 }
@@ -522,140 +430,5 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ns::helper::Frame;
-
-    /// Results into a channel the test reads.
-    struct ToChannel(Mutex<mpsc::Sender<(u64, Outcome)>>);
-
-    impl Sink for ToChannel {
-        fn result(&self, id: u64, outcome: Outcome) {
-            let _ = self.0.lock().unwrap().send((id, outcome));
-        }
-        fn relay(&self, _: u64, _: Frame) {}
-    }
-
-    fn executor(cfg: Config) -> (Executor<ToChannel>, mpsc::Receiver<(u64, Outcome)>) {
-        let (tx, rx) = mpsc::channel();
-        let ex = Executor::new(cfg, Arc::new(ToChannel(Mutex::new(tx))), Arc::new(Stats::default()));
-        (ex, rx)
-    }
-
-    fn job(id: u64, f: impl FnOnce(&Ctx) -> Outcome + Send + 'static) -> Job {
-        Job { id, work: Box::new(f) }
-    }
-
-    #[test]
-    fn a_panicking_job_is_answered_and_the_worker_goes_on() {
-        let (ex, rx) = executor(Config::default());
-        ex.submit(NsSet::default(), job(1, |_| panic!("boom")));
-        ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
-        let mut replies: Vec<(u64, Outcome)> = (0..2).map(|_| rx.recv().unwrap()).collect();
-        replies.sort_by_key(|(id, _)| *id);
-        assert_eq!(
-            replies[0],
-            (
-                1,
-                Outcome::Error(OpError {
-                    stage: Stage::Panic,
-                    reason: Reason::Text("boom".into()),
-                })
-            )
-        );
-        assert_eq!(replies[1], (2, Outcome::Ok));
-        assert_eq!(ex.workers(), 1);
-    }
-
-    #[test]
-    fn a_full_queue_answers_busy() {
-        let (ex, rx) = executor(Config {
-            queue_len: 1,
-            ..Config::default()
-        });
-        let (hold_tx, hold_rx) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel::<()>();
-        ex.submit(
-            NsSet::default(),
-            job(1, move |_| {
-                let _ = started_tx.send(());
-                let _ = hold_rx.recv();
-                Outcome::Ok
-            }),
-        );
-        started_rx.recv().unwrap();
-        ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
-        ex.submit(NsSet::default(), job(3, |_| Outcome::Ok));
-        assert_eq!(rx.recv().unwrap(), (3, OpError::word(Stage::Busy, "queue").into()));
-        hold_tx.send(()).unwrap();
-        let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
-        rest.sort();
-        assert_eq!(rest, vec![1, 2]);
-    }
-
-    /// A set that enters our own network namespace again, under a made-up
-    /// identity `n` (entering it changes nothing; the key is what counts).
-    fn set(n: u64) -> NsSet {
-        let fd = crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).expect("own netns");
-        NsSet {
-            members: vec![crate::ns::NsFile {
-                fd,
-                kind: CloneFlags::CLONE_NEWNET,
-                id: (CloneFlags::CLONE_NEWNET.bits(), u64::MAX, n),
-            }],
-        }
-    }
-
-    #[test]
-    fn idle_workers_give_way_to_new_sets() {
-        let (ex, rx) = executor(Config {
-            max_workers: 2,
-            ..Config::default()
-        });
-        for n in 0..6 {
-            ex.submit(set(n), job(n, |_| Outcome::Ok));
-            assert_eq!(rx.recv().unwrap(), (n, Outcome::Ok), "set {n}");
-        }
-        // The port's own namespaces take no slot.
-        ex.submit(NsSet::default(), job(100, |_| Outcome::Ok));
-        assert_eq!(rx.recv().unwrap(), (100, Outcome::Ok));
-        assert!(ex.workers() <= 3, "{} workers", ex.workers());
-    }
-
-    #[test]
-    fn busy_workers_only_when_all_are_busy() {
-        let (ex, rx) = executor(Config {
-            max_workers: 2,
-            ..Config::default()
-        });
-        let (hold_tx, hold_rx) = mpsc::channel::<()>();
-        let hold_rx = Arc::new(Mutex::new(hold_rx));
-        let (started_tx, started_rx) = mpsc::channel::<()>();
-        for n in 0..2 {
-            let (hold, started) = (Arc::clone(&hold_rx), started_tx.clone());
-            ex.submit(
-                set(n),
-                job(n, move |_| {
-                    let _ = started.send(());
-                    let _ = hold.lock().unwrap().recv();
-                    Outcome::Ok
-                }),
-            );
-        }
-        started_rx.recv().unwrap();
-        started_rx.recv().unwrap();
-        ex.submit(set(9), job(9, |_| Outcome::Ok));
-        assert_eq!(rx.recv().unwrap(), (9, OpError::word(Stage::Busy, "workers").into()));
-        // The port's own namespaces are still served.
-        ex.submit(NsSet::default(), job(10, |_| Outcome::Ok));
-        assert_eq!(rx.recv().unwrap(), (10, Outcome::Ok));
-        hold_tx.send(()).unwrap();
-        hold_tx.send(()).unwrap();
-        let mut done: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
-        done.sort();
-        assert_eq!(done, vec![0, 1]);
-        // Both idle now: a new set gets a slot.
-        ex.submit(set(11), job(11, |_| Outcome::Ok));
-        assert_eq!(rx.recv().unwrap(), (11, Outcome::Ok));
-    }
-}
+#[path = "executor_tests.rs"]
+mod tests;

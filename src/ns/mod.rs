@@ -8,13 +8,18 @@
 //!   reused, retired when idle; bounded queues.
 //! - [`helper`]: single-threaded helper processes for sets with a user
 //!   namespace, which a multi-threaded process cannot enter.
+//! - [`offered`]: `/proc/sys` files the workers opened inside their
+//!   namespaces, read from the front end's thread without a hand-off.
+//! - [`spin`]: one thread at a time may spin for its next request.
 //!
 //! Results leave through a [`Sink`] that the front end provides, so this
 //! layer knows nothing of frames or distribution messages.
 
 pub mod executor;
 pub mod helper;
+pub mod offered;
 pub mod resolver;
+pub mod spin;
 pub mod target;
 
 pub use executor::Executor;

@@ -1,0 +1,137 @@
+//! Tests of the executor: replies, panics, queue and worker limits.
+
+use super::*;
+use crate::ns::helper::Frame;
+
+/// Results into a channel the test reads.
+struct ToChannel(Mutex<mpsc::Sender<(u64, Outcome)>>);
+
+impl Sink for ToChannel {
+    fn result(&self, id: u64, outcome: Outcome) {
+        let _ = self.0.lock().unwrap().send((id, outcome));
+    }
+    fn relay(&self, _: u64, _: Frame) {}
+}
+
+fn executor(cfg: Config) -> (Executor<ToChannel>, mpsc::Receiver<(u64, Outcome)>) {
+    let (tx, rx) = mpsc::channel();
+    let ex = Executor::new(cfg, Arc::new(ToChannel(Mutex::new(tx))), Arc::new(Stats::default()));
+    (ex, rx)
+}
+
+fn job(id: u64, f: impl FnOnce(&Ctx) -> Outcome + Send + 'static) -> Job {
+    Job { id, work: Box::new(f) }
+}
+
+#[test]
+fn a_panicking_job_is_answered_and_the_worker_goes_on() {
+    let (ex, rx) = executor(Config::default());
+    ex.submit(NsSet::default(), job(1, |_| panic!("boom")));
+    ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
+    let mut replies: Vec<(u64, Outcome)> = (0..2).map(|_| rx.recv().unwrap()).collect();
+    replies.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        replies[0],
+        (
+            1,
+            Outcome::Error(OpError {
+                stage: Stage::Panic,
+                reason: Reason::Text("boom".into()),
+            })
+        )
+    );
+    assert_eq!(replies[1], (2, Outcome::Ok));
+    assert_eq!(ex.workers(), 1);
+}
+
+#[test]
+fn a_full_queue_answers_busy() {
+    let (ex, rx) = executor(Config {
+        queue_len: 1,
+        ..Config::default()
+    });
+    let (hold_tx, hold_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    ex.submit(
+        NsSet::default(),
+        job(1, move |_| {
+            let _ = started_tx.send(());
+            let _ = hold_rx.recv();
+            Outcome::Ok
+        }),
+    );
+    started_rx.recv().unwrap();
+    ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
+    ex.submit(NsSet::default(), job(3, |_| Outcome::Ok));
+    assert_eq!(rx.recv().unwrap(), (3, OpError::word(Stage::Busy, "queue").into()));
+    hold_tx.send(()).unwrap();
+    let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
+    rest.sort();
+    assert_eq!(rest, vec![1, 2]);
+}
+
+/// A set that enters our own network namespace again, under a made-up
+/// identity `n` (entering it changes nothing; the key is what counts).
+fn set(n: u64) -> NsSet {
+    let fd = crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).expect("own netns");
+    NsSet {
+        members: vec![crate::ns::NsFile {
+            fd,
+            kind: CloneFlags::CLONE_NEWNET,
+            id: (CloneFlags::CLONE_NEWNET.bits(), u64::MAX, n),
+        }],
+    }
+}
+
+#[test]
+fn idle_workers_give_way_to_new_sets() {
+    let (ex, rx) = executor(Config {
+        max_workers: 2,
+        ..Config::default()
+    });
+    for n in 0..6 {
+        ex.submit(set(n), job(n, |_| Outcome::Ok));
+        assert_eq!(rx.recv().unwrap(), (n, Outcome::Ok), "set {n}");
+    }
+    // The port's own namespaces take no slot.
+    ex.submit(NsSet::default(), job(100, |_| Outcome::Ok));
+    assert_eq!(rx.recv().unwrap(), (100, Outcome::Ok));
+    assert!(ex.workers() <= 3, "{} workers", ex.workers());
+}
+
+#[test]
+fn busy_workers_only_when_all_are_busy() {
+    let (ex, rx) = executor(Config {
+        max_workers: 2,
+        ..Config::default()
+    });
+    let (hold_tx, hold_rx) = mpsc::channel::<()>();
+    let hold_rx = Arc::new(Mutex::new(hold_rx));
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    for n in 0..2 {
+        let (hold, started) = (Arc::clone(&hold_rx), started_tx.clone());
+        ex.submit(
+            set(n),
+            job(n, move |_| {
+                let _ = started.send(());
+                let _ = hold.lock().unwrap().recv();
+                Outcome::Ok
+            }),
+        );
+    }
+    started_rx.recv().unwrap();
+    started_rx.recv().unwrap();
+    ex.submit(set(9), job(9, |_| Outcome::Ok));
+    assert_eq!(rx.recv().unwrap(), (9, OpError::word(Stage::Busy, "workers").into()));
+    // The port's own namespaces are still served.
+    ex.submit(NsSet::default(), job(10, |_| Outcome::Ok));
+    assert_eq!(rx.recv().unwrap(), (10, Outcome::Ok));
+    hold_tx.send(()).unwrap();
+    hold_tx.send(()).unwrap();
+    let mut done: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
+    done.sort();
+    assert_eq!(done, vec![0, 1]);
+    // Both idle now: a new set gets a slot.
+    ex.submit(set(11), job(11, |_| Outcome::Ok));
+    assert_eq!(rx.recv().unwrap(), (11, Outcome::Ok));
+}

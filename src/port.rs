@@ -13,8 +13,9 @@
 //! - replies are written by whichever thread produced them: each is added
 //!   to a pending buffer, and the thread that finds the writer free writes
 //!   what is pending (its own reply and any that came meanwhile), so no
-//!   writer thread is woken. End of input ends the process at once with
-//!   status 0.
+//!   writer thread is woken; while the reader has more requests at hand it
+//!   holds replies back and writes them in one go when it has served them.
+//!   End of input ends the process at once with status 0.
 
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
@@ -31,7 +32,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,9 @@ pub struct PortSink {
     /// The writer; whoever holds it writes what is pending.
     out: Mutex<Box<dyn Write + Send>>,
     stats: Arc<Stats>,
+    /// The reader has more requests at hand: replies wait for it to write
+    /// them all at once (one `write(2)` for a burst, not one each).
+    held: AtomicBool,
 }
 
 fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -82,13 +86,31 @@ impl PortSink {
             pending: Mutex::new(Vec::with_capacity(64 * 1024)),
             out: Mutex::new(out),
             stats,
+            held: AtomicBool::new(false),
         }
     }
 
     /// Add one encoded frame and write what is pending, unless another
-    /// thread is writing (it then writes this frame too).
+    /// thread is writing (it then writes this frame too) or the reader
+    /// holds replies back (it writes them when it has read its burst).
     fn emit(&self, encode: impl FnOnce(&mut Vec<u8>)) {
         encode(&mut lock(&self.pending));
+        if !self.held.load(Ordering::Acquire) {
+            self.flush();
+        }
+    }
+
+    /// Hold replies back while the reader has more requests at hand;
+    /// releasing writes what waits.
+    fn hold(&self, held: bool) {
+        self.held.store(held, Ordering::Release);
+        if !held {
+            self.flush();
+        }
+    }
+
+    /// Write what is pending, unless another thread is writing.
+    fn flush(&self) {
         loop {
             let Ok(mut out) = self.out.try_lock() else {
                 return;
@@ -170,13 +192,16 @@ pub fn serve<W: Write + Send + 'static>(input: BorrowedFd<'_>, output: W, opts: 
     };
     loop {
         match reader.next_frame() {
-            Ok(frame) => match wire::decode_request(frame) {
-                Ok(req) => dispatcher.handle(req, |_| frame.to_vec()),
-                Err(rejected) => {
-                    stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                    sink.result(rejected.id, rejected.error.into());
+            Ok(frame) => {
+                match wire::decode_request(frame) {
+                    Ok(req) => dispatcher.handle(req, |_| frame.to_vec()),
+                    Err(rejected) => {
+                        stats.bad_frames.fetch_add(1, Ordering::Relaxed);
+                        sink.result(rejected.id, rejected.error.into());
+                    }
                 }
-            },
+                sink.hold(reader.has_frame());
+            }
             Err(FrameError::TooLarge(_)) => {
                 // Refused unread; its caller is found by the id at its head.
                 stats.bad_frames.fetch_add(1, Ordering::Relaxed);
@@ -258,6 +283,15 @@ impl<'a> FrameReader<'a> {
         let body = self.start + 4;
         self.start = body + len;
         Ok(&self.buf[body..body + len])
+    }
+
+    /// Whether a whole frame is already in the buffer (more requests at
+    /// hand: the next `next_frame` will not wait).
+    fn has_frame(&self) -> bool {
+        let unread = &self.buf[self.start..self.end];
+        self.skip == 0
+            && unread.len() >= 4
+            && unread.len() - 4 >= u32::from_be_bytes([unread[0], unread[1], unread[2], unread[3]]) as usize
     }
 
     /// Make sure `n` unread bytes are in the buffer.

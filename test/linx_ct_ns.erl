@@ -137,7 +137,18 @@ wait_netns_differs(Pid, Deadline) ->
 -spec kill(integer()) -> ok.
 kill(Pid) ->
     _ = sh(["kill -9 ", integer_to_list(Pid), " 2>/dev/null"]),
+    %% kill(2) returns before the process has left its namespaces: wait
+    %% (bounded) until its namespace files are gone, as they are for a
+    %% process that has exited, reaped or not.
+    NsFile = "/proc/" ++ integer_to_list(Pid) ++ "/ns/net",
+    _ = wait_until(fun() -> not ns_file_readable(NsFile) end, 5000),
     ok.
+
+ns_file_readable(NsFile) ->
+    case file:read_link(NsFile) of
+        {ok, _} -> true;
+        {error, _} -> false
+    end.
 
 %% @doc Fail when namespaces are required (LINX_REQUIRE_NS=1), else skip.
 -spec require(term()) -> {skip, term()}.

@@ -26,7 +26,7 @@ use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
 use crate::ops::Outcome;
 use crate::stats::Stats;
-use crate::wire::{self, reply, FrameError, MAX_FRAME};
+use crate::wire::{self, reply, FrameError};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -269,16 +269,18 @@ impl<'a> FrameReader<'a> {
             self.skip -= n;
         }
         self.need(4)?;
-        let h = &self.buf[self.start..self.start + 4];
-        let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        if len > MAX_FRAME {
-            self.need(4 + wire::frame::KEPT_HEAD)?;
-            let body = self.start + 4;
-            self.head = self.buf[body..body + wire::frame::KEPT_HEAD].to_vec();
-            self.start = body + wire::frame::KEPT_HEAD;
-            self.skip = len - wire::frame::KEPT_HEAD;
-            return Err(FrameError::TooLarge(len));
-        }
+        let len = match wire::parse_header(self.header()) {
+            Ok(len) => len,
+            Err(FrameError::TooLarge(len)) => {
+                self.need(4 + wire::frame::KEPT_HEAD)?;
+                let body = self.start + 4;
+                self.head = self.buf[body..body + wire::frame::KEPT_HEAD].to_vec();
+                self.start = body + wire::frame::KEPT_HEAD;
+                self.skip = len - wire::frame::KEPT_HEAD;
+                return Err(FrameError::TooLarge(len));
+            }
+            Err(e) => return Err(e),
+        };
         self.need(4 + len)?;
         let body = self.start + 4;
         self.start = body + len;
@@ -288,10 +290,21 @@ impl<'a> FrameReader<'a> {
     /// Whether a whole frame is already in the buffer (more requests at
     /// hand: the next `next_frame` will not wait).
     fn has_frame(&self) -> bool {
-        let unread = &self.buf[self.start..self.end];
-        self.skip == 0
-            && unread.len() >= 4
-            && unread.len() - 4 >= u32::from_be_bytes([unread[0], unread[1], unread[2], unread[3]]) as usize
+        let unread = self.end - self.start;
+        self.skip == 0 && unread >= 4 && wire::parse_header(self.header()).is_ok_and(|len| unread - 4 >= len)
+    }
+
+    /// The 4-byte length at the read position (which must be buffered).
+    fn header(&self) -> [u8; 4] {
+        let h = &self.buf[self.start..self.start + 4];
+        [h[0], h[1], h[2], h[3]]
+    }
+
+    /// Move what is unread to the front of the buffer.
+    fn compact(&mut self) {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
     }
 
     /// Make sure `n` unread bytes are in the buffer.
@@ -300,10 +313,8 @@ impl<'a> FrameReader<'a> {
             return Ok(());
         }
         if self.buf.len() - self.start < n {
-            // Move what is unread to the front, and grow for a large frame.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
+            // Make room at the end, growing for a large frame.
+            self.compact();
             if self.buf.len() < n {
                 self.buf.resize(n, 0);
             }
@@ -316,14 +327,8 @@ impl<'a> FrameReader<'a> {
 
     /// Read what is there (at least one byte), spinning then sleeping.
     fn fill(&mut self) -> Result<(), FrameError> {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-        if self.end == self.buf.len() {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
+        if self.start == self.end || self.end == self.buf.len() {
+            self.compact();
         }
         loop {
             match nix::unistd::read(self.fd.as_raw_fd(), &mut self.buf[self.end..]) {

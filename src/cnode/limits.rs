@@ -163,10 +163,4 @@ impl Limits {
     pub fn closed(&self, id: u64) {
         self.lock().live.retain(|c| c.id != id);
     }
-
-    /// Handshakes in progress and live connections.
-    pub fn counts(&self) -> (usize, usize) {
-        let st = self.lock();
-        (st.handshakes.len(), st.live.len())
-    }
 }

@@ -72,11 +72,6 @@ impl<S: Sink> Dispatcher<S> {
         self
     }
 
-    /// The counters the `stats` op reports.
-    pub fn stats(&self) -> &Arc<Stats> {
-        &self.stats
-    }
-
     /// Serve one request. A namespace helper speaks the port protocol, so a
     /// request bound for one is sent as the frame body `{Id, Op}` that
     /// `frame` gives: the bytes it arrived as (port mode), or encoded when
@@ -117,10 +112,23 @@ impl<S: Sink> Dispatcher<S> {
                 Ok(guard) => guard,
                 Err(refused) => return self.answer(req.id, refused),
             };
-            if let Some(outcome) = self.here(&req.op, &key) {
+            if let Some(outcome) = self.offered(&req.op, &key) {
                 return self.answer(req.id, outcome);
             }
-            if let Err(job) = self.executor.submit_existing(&key, self.job(req.id, req.op, guard)) {
+            // A read or write in the port's own namespaces is served on the
+            // calling thread (which never enters another): no hand-off.
+            let here = key.is_empty() && matches!(req.op, Op::SysctlRead { .. } | Op::SysctlWrite { .. });
+            let job = self.job(req.id, req.op, guard);
+            if here {
+                let outcome = OWN.with(|ctx| {
+                    let outcome = (job.work)(ctx);
+                    // This thread's files are not offered to anyone.
+                    drop(ctx.take_opened());
+                    outcome
+                });
+                return self.answer(job.id, outcome);
+            }
+            if let Err(job) = self.executor.submit_existing(&key, job) {
                 // No such worker (yet, or any more): resolve fully.
                 self.resolve_and_submit(&target, net_only, Pending::<F>::Job(job));
             }
@@ -129,25 +137,12 @@ impl<S: Sink> Dispatcher<S> {
         self.resolve_and_submit(&target, net_only, Pending::Request(req, frame))
     }
 
-    /// Serve on the calling thread what needs no hand-off (no wake-up of
-    /// another thread): a read or write in the port's own namespaces, and a
-    /// read through a file the worker for `key` already opened inside its
-    /// namespaces. `None`: the work goes to a worker.
-    fn here(&self, op: &Op, key: &NsKey) -> Option<Outcome> {
+    /// A read through a file the worker for `key` already opened inside
+    /// its namespaces, on the calling thread (no hand-off); `None`: the
+    /// work goes to a worker.
+    fn offered(&self, op: &Op, key: &NsKey) -> Option<Outcome> {
         match op {
-            Op::SysctlRead { path, .. } if key.is_empty() => Some(OWN.with(|ctx| {
-                let value = ctx.read_sysctl(path);
-                // This thread's files are not offered to anyone.
-                drop(ctx.take_opened());
-                value.map(Outcome::Value).into()
-            })),
-            Op::SysctlWrite { path, value, .. } if key.is_empty() => Some(OWN.with(|ctx| {
-                let root = ctx.proc_sys();
-                root.and_then(|root| sysctl::write(root, path, value))
-                    .map(|()| Outcome::Ok)
-                    .into()
-            })),
-            Op::SysctlRead { path, .. } => self.executor.read_offered(key, path).map(Outcome::Value),
+            Op::SysctlRead { path, .. } if !key.is_empty() => self.executor.read_offered(key, path).map(Outcome::Value),
             _ => None,
         }
     }

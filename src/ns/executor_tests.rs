@@ -23,6 +23,34 @@ fn job(id: u64, f: impl FnOnce(&Ctx) -> Outcome + Send + 'static) -> Job {
     Job { id, work: Box::new(f) }
 }
 
+/// Jobs that say when they start and then wait for a word on `hold`
+/// each, with the receiving ends of both.
+struct Holder {
+    started: mpsc::Sender<()>,
+    hold: Arc<Mutex<mpsc::Receiver<()>>>,
+}
+
+fn holder() -> (Holder, mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (started, started_rx) = mpsc::channel();
+    let (hold_tx, hold) = mpsc::channel();
+    let h = Holder {
+        started,
+        hold: Arc::new(Mutex::new(hold)),
+    };
+    (h, started_rx, hold_tx)
+}
+
+impl Holder {
+    fn job(&self, id: u64) -> Job {
+        let (started, hold) = (self.started.clone(), Arc::clone(&self.hold));
+        job(id, move |_| {
+            let _ = started.send(());
+            let _ = hold.lock().unwrap().recv();
+            Outcome::Ok
+        })
+    }
+}
+
 #[test]
 fn a_panicking_job_is_answered_and_the_worker_goes_on() {
     let (ex, rx) = executor(Config::default());
@@ -50,16 +78,8 @@ fn a_full_queue_answers_busy() {
         queue_len: 1,
         ..Config::default()
     });
-    let (hold_tx, hold_rx) = mpsc::channel::<()>();
-    let (started_tx, started_rx) = mpsc::channel::<()>();
-    ex.submit(
-        NsSet::default(),
-        job(1, move |_| {
-            let _ = started_tx.send(());
-            let _ = hold_rx.recv();
-            Outcome::Ok
-        }),
-    );
+    let (holder, started_rx, hold_tx) = holder();
+    ex.submit(NsSet::default(), holder.job(1));
     started_rx.recv().unwrap();
     ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
     ex.submit(NsSet::default(), job(3, |_| Outcome::Ok));
@@ -105,19 +125,9 @@ fn busy_workers_only_when_all_are_busy() {
         max_workers: 2,
         ..Config::default()
     });
-    let (hold_tx, hold_rx) = mpsc::channel::<()>();
-    let hold_rx = Arc::new(Mutex::new(hold_rx));
-    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (holder, started_rx, hold_tx) = holder();
     for n in 0..2 {
-        let (hold, started) = (Arc::clone(&hold_rx), started_tx.clone());
-        ex.submit(
-            set(n),
-            job(n, move |_| {
-                let _ = started.send(());
-                let _ = hold.lock().unwrap().recv();
-                Outcome::Ok
-            }),
-        );
+        ex.submit(set(n), holder.job(n));
     }
     started_rx.recv().unwrap();
     started_rx.recv().unwrap();

@@ -45,11 +45,15 @@ impl Cnode {
             .spawn()
             .expect("start the C-node");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
         let port = loop {
-            let line = lines.next().expect("the C-node says where it listens").unwrap();
+            let Some(Ok(line)) = lines.next() else {
+                panic!("the C-node ended without saying where it listens: {said:?}");
+            };
             if let Some(addr) = line.split("listening on ").nth(1) {
                 break addr.rsplit(':').next().unwrap().parse().unwrap();
             }
+            said.push(line);
         };
         // Keep reading its log so that it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));

@@ -42,13 +42,10 @@
 //!
 //! Requests go to the same [`Dispatcher`] as in port mode (same decoding,
 //! policy, executor, namespace helpers), with a request id of this
-//! process's own; a router thread maps each reply's id back to its
+//! process's own; the [`Router`] maps each reply's id back to its
 //! connection, caller and tag. When a connection ends (the caller's node
 //! went down or was cut off), its pending replies are dropped: nothing is
 //! sent for them, and their ids are forgotten.
-//!
-//! # Runtime and threads
-//! smol runs the accept loop, the epmd registration and each connection's
 //!
 //! # Runtime and tasks
 //! One tokio runtime on the main thread (current-thread flavour) runs the
@@ -161,7 +158,9 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         .await
         .map_err(|e| StartError::Listen(listen, e))?;
     let port = listener.local_addr().map_err(|e| StartError::Listen(listen, e))?.port();
-    let (keepalive, creation) = epmd::register(node.name(), port).await.map_err(StartError::Epmd)?;
+    let (keepalive, creation) = epmd::register_at_start(node.name(), port)
+        .await
+        .map_err(StartError::Epmd)?;
 
     let stats = Arc::new(Stats::default());
     let router = Arc::new(Router::new(node.clone(), creation, Arc::clone(&stats)));

@@ -1,0 +1,71 @@
+defmodule Linx.Netlink.Error do
+  @moduledoc """
+  A failed `Linx.Netlink.Socket` call, as an exception.
+
+  `Exception.message/1` is the line `:linx.format_error/1` gives:
+
+      iex> {:error, error} = Linx.Netlink.Socket.open(:no_such_protocol)
+      iex> {error.stage, error.errno}
+      {:badarg, :bad_protocol}
+      iex> Exception.message(error)
+      "invalid protocol no_such_protocol: expected a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"
+
+  ## Fields
+
+    * `:op` - `:netlink_open` (`open/2`, `open_fd/2`), `:close_fd` or
+      `:add_membership`.
+    * `:stage`, `:errno`, `:code` - as in `Linx.Sysctl.Error` (same table):
+      a stage of the port program (`:open_ns`, `:socket`, `:bind`, ...) or
+      of this node (`:adopt`, `:setsockopt`) with an errno atom; `:badarg`
+      with `:bad_protocol`, `:bad_groups`, `:bad_group`, `:bad_rcvbuf`,
+      `:bad_in`, `:bad_option`, `:bad_via` or `:bad_fd`; `:call` with
+      `:timeout`, `:not_running`, `:port_exited`, `:nodedown`,
+      `:unexpected_reply` or `:remote` (a C-node on another host cannot
+      pass descriptors). `close_fd/1`'s `:ebadf` and `:enotsock` have
+      stage `:close`.
+    * `:protocol` - the protocol as given (`nil` for `close_fd/1`).
+    * `:in` - the `in:` option as given (`:self` by default).
+    * `:reason` - the error term of `:linx_netlink`, unchanged.
+  """
+
+  @enforce_keys [:stage, :reason]
+  defexception [:op, :stage, :errno, :protocol, :in, code: 0, reason: nil]
+
+  @type t :: %__MODULE__{
+          op: :netlink_open | :close_fd | :add_membership,
+          stage: atom,
+          errno: atom | binary | nil,
+          code: non_neg_integer,
+          protocol: term,
+          in: Linx.Sysctl.target(),
+          reason: term
+        }
+
+  @impl true
+  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+
+  @doc """
+  The exception for an error term of `:linx_netlink`, returned by
+  operation `op` for `protocol` with options `opts`.
+  """
+  @spec from_reason(term, :netlink_open | :close_fd | :add_membership, term, keyword | map) :: t
+  def from_reason(reason, op, protocol, opts) do
+    fields = Linx.Reason.fields(reason)
+
+    stage =
+      case {op, reason} do
+        {:close_fd, errno} when is_atom(errno) -> :close
+        _ -> fields.stage
+      end
+
+    %__MODULE__{
+      op: op,
+      stage: stage,
+      errno: fields.errno,
+      code: fields.code,
+      protocol: protocol,
+      in: Linx.Reason.opt(opts, :in, :self),
+      reason: reason
+    }
+  end
+end

@@ -1,0 +1,116 @@
+defmodule Linx.Netlink.Socket do
+  @moduledoc """
+  Netlink sockets created inside a namespace.
+
+  The port program creates the socket in the target's network namespace
+  and passes its descriptor to this node, which adopts it as a `:socket`
+  socket owned by the caller. From then on it is an ordinary socket of
+  this node: use `:socket.send/2`, `:socket.recv/3`, `:socket.close/1` and
+  the rest of OTP's `:socket` module on it. It is closed when the caller
+  closes it or exits. This module is the Elixir face of `:linx_netlink`.
+
+      # rtnetlink in netns "blue", subscribed to link events (RTNLGRP_LINK):
+      {:ok, socket} = Linx.Netlink.Socket.open(:route, in: {:netns, "blue"}, groups: [1])
+      {:ok, notification} = :socket.recv(socket, 0, 5000)
+      :ok = :socket.close(socket)
+
+      # A raw descriptor, for code that passes it on:
+      {:ok, fd} = Linx.Netlink.Socket.open_fd(:route, in: {:pid, 4242})
+      :ok = Linx.Netlink.Socket.close_fd(fd)
+
+  ## Protocols
+
+  An atom from `linux/netlink.h` (`:route`, `:generic`, `:sock_diag`,
+  `:netfilter`, `:audit`, `:kobject_uevent`, ...; the full list is in
+  `:linx_netlink`) or a number from 0 to 31.
+
+  ## Options
+
+    * `:in` - where the socket is created; the targets of `Linx.Sysctl`
+      (`:self` by default, `{:netns, name}`, `{:pid, os_pid}`,
+      `{:path, ns_path}`, `{:ns, [ns_path]}`).
+    * `:groups` - multicast groups to join: a list of group numbers from 1
+      (`RTNLGRP_*` style) or a bit mask below 2^32 (`RTMGRP_*` style).
+      Groups above 32 are joined once the socket is here, so `open_fd/2`
+      refuses them.
+    * `:rcvbuf` - `SO_RCVBUF` in bytes (`open/2` only).
+    * `:timeout` - milliseconds to wait for the port program (default
+      5000) or `:infinity`.
+    * `:via` - `:local` (default) or a linx C-node on this host.
+
+  ## Errors
+
+  `{:error, %Linx.Netlink.Error{}}`, with the same stages as
+  `Linx.Sysctl.Error`.
+  """
+
+  alias Linx.Netlink.Error
+
+  @typedoc "A netlink protocol: `:route`, `:generic`, ... or 0..31."
+  @type protocol :: atom | 0..31
+
+  @typedoc "Keyword options (a map works too); see the module documentation."
+  @type option ::
+          {:in, Linx.Sysctl.target()}
+          | {:groups, non_neg_integer | [pos_integer]}
+          | {:rcvbuf, pos_integer}
+          | {:timeout, timeout}
+          | {:via, :local | node}
+  @type options :: [option] | map
+
+  @doc """
+  Opens a netlink socket of `protocol` inside the target namespace. The
+  socket is bound (port id chosen by the kernel, with the groups asked
+  for), has `NETLINK_EXT_ACK` set and is owned by the caller.
+
+      iex> {:ok, socket} = Linx.Netlink.Socket.open(:route)
+      iex> {:ok, %{family: 16}} = :socket.sockname(socket)
+      iex> :socket.close(socket)
+      :ok
+  """
+  @spec open(protocol, options) :: {:ok, :socket.socket()} | {:error, Error.t()}
+  def open(protocol, opts \\ []) do
+    wrap(:linx_netlink.open(protocol, opts), :netlink_open, protocol, opts)
+  end
+
+  @doc """
+  Like `open/2`, but returns the descriptor number in this node instead of
+  a socket. The descriptor is the caller's to close, with `close_fd/1` (or
+  by adopting it with `:socket.open/2`).
+  """
+  @spec open_fd(protocol, options) :: {:ok, non_neg_integer} | {:error, Error.t()}
+  def open_fd(protocol, opts \\ []) do
+    wrap(:linx_netlink.open_fd(protocol, opts), :netlink_open, protocol, opts)
+  end
+
+  @doc """
+  Closes a socket descriptor of this node, such as one `open_fd/2`
+  returned. A descriptor that is not open is an error with errno `:ebadf`,
+  one that is not a socket `:enotsock` (it is left open). Never give it
+  the descriptor of a socket something else still uses.
+  """
+  @spec close_fd(non_neg_integer) :: :ok | {:error, Error.t()}
+  def close_fd(fd), do: wrap(:linx_netlink.close_fd(fd), :close_fd, nil, [])
+
+  @doc """
+  Joins netlink multicast group `group` (a group number from 1,
+  `NETLINK_ADD_MEMBERSHIP`) on a socket from `open/2`.
+  """
+  @spec add_membership(:socket.socket(), pos_integer) :: :ok | {:error, Error.t()}
+  def add_membership(socket, group) do
+    wrap(:linx_netlink.add_membership(socket, group), :add_membership, nil, [])
+  end
+
+  # A setsockopt error of this node comes bare (an errno atom or a term).
+  defp wrap({:error, reason}, :add_membership, protocol, opts) do
+    case Error.from_reason(reason, :add_membership, protocol, opts) do
+      %Error{stage: :badarg} = error -> {:error, error}
+      error -> {:error, %Error{error | stage: :setsockopt}}
+    end
+  end
+
+  defp wrap({:error, reason}, op, protocol, opts),
+    do: {:error, Error.from_reason(reason, op, protocol, opts)}
+
+  defp wrap(ok, _op, _protocol, _opts), do: ok
+end

@@ -1,0 +1,66 @@
+defmodule Linx.Reason do
+  @moduledoc false
+  # How an error term of the Erlang API becomes the `stage`, `errno` and
+  # `code` fields of Linx.Sysctl.Error and Linx.Netlink.Error. The table is
+  # in Linx.Sysctl.Error's moduledoc; this is the one place that applies it.
+
+  # Refused before anything was sent: an argument or option.
+  @badarg [
+    :bad_key,
+    :bad_value,
+    :unsupported_type,
+    :bad_settings,
+    :bad_in,
+    :bad_option,
+    :bad_via,
+    :bad_timeout,
+    :bad_protocol,
+    :bad_groups,
+    :bad_group,
+    :bad_rcvbuf,
+    :bad_fd
+  ]
+
+  # The call to the port program (or C-node) did not get an answer.
+  @call [:timeout, :not_running, :port_exited, :nodedown, :unexpected_reply]
+
+  @typep fields :: %{stage: atom, errno: atom | binary | nil, code: non_neg_integer}
+
+  @doc false
+  @spec fields(term) :: fields
+  def fields(%{stage: stage, errno: errno} = map),
+    do: %{stage: stage, errno: errno, code: Map.get(map, :code, 0)}
+
+  def fields(%{failed: _, reason: reason}), do: fields(reason)
+  def fields(tag) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
+  def fields({tag, _}) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
+  def fields({_op, :remote}), do: %{stage: :call, errno: :remote, code: 0}
+  def fields({tag, _}) when tag in @badarg, do: %{stage: :badarg, errno: tag, code: 0}
+  def fields({:not_integer, _}), do: %{stage: :parse, errno: :not_integer, code: 0}
+
+  # A raw {Stage, Errno} of the port program, or an errno of this node
+  # (close_fd/1, socket options).
+  def fields({stage, errno}) when is_atom(stage) and (is_atom(errno) or is_binary(errno)),
+    do: %{stage: stage, errno: errno, code: :linx.errno_code(errno)}
+
+  def fields(errno) when is_atom(errno),
+    do: %{stage: :unknown, errno: errno, code: :linx.errno_code(errno)}
+
+  def fields(_other), do: %{stage: :unknown, errno: nil, code: 0}
+
+  @doc false
+  # Keyword options or a map, as the Erlang API takes them (it accepts a
+  # proplist, of which a keyword list is one); `default` when `opts` is
+  # not a list of pairs, which the Erlang API then reports itself.
+  @spec opt(term, atom, term) :: term
+  def opt(opts, key, default) when is_map(opts), do: Map.get(opts, key, default)
+
+  def opt(opts, key, default) when is_list(opts) do
+    case List.keyfind(opts, key, 0) do
+      {^key, value} -> value
+      _ -> default
+    end
+  end
+
+  def opt(_opts, _key, default), do: default
+end

@@ -1,0 +1,59 @@
+defmodule Linx.TestNs do
+  @moduledoc false
+  # Network namespaces for the tests (`ip netns add`), and the commands
+  # used as oracles. Tests tagged :netns need root; when no namespace can
+  # be made they are excluded, unless LINX_REQUIRE_NS=1: then they run and
+  # fail.
+  import ExUnit.Assertions
+
+  @doc "Makes a netns removed when the test exits; returns its name."
+  def netns!(tag \\ "t") do
+    name = "linx-exu-#{tag}-#{System.unique_integer([:positive])}"
+
+    case System.cmd("ip", ["netns", "add", name], stderr_to_stdout: true) do
+      {_, 0} ->
+        ExUnit.Callbacks.on_exit(fn -> del(name) end)
+        name
+
+      {out, status} ->
+        flunk("ip netns add #{name} exited #{status}: #{out}")
+    end
+  end
+
+  def del(name), do: System.cmd("ip", ["netns", "del", name], stderr_to_stdout: true)
+
+  @doc "`sysctl -n KEY` inside the netns."
+  def sysctl!(ns, key), do: cmd!("ip", ["netns", "exec", ns, "sysctl", "-n", key])
+
+  @doc "`sysctl -n KEY` on the host."
+  def host_sysctl!(key), do: cmd!("sysctl", ["-n", key])
+
+  def cmd!(program, args, opts \\ []) do
+    case System.cmd(program, args, [stderr_to_stdout: true] ++ opts) do
+      {out, 0} -> String.trim_trailing(out)
+      {out, status} -> flunk("#{program} #{Enum.join(args, " ")} exited #{status}: #{out}")
+    end
+  end
+
+  @doc "Whether a netns can be made here."
+  def available? do
+    probe = "linx-exu-probe-#{System.pid()}"
+
+    case System.cmd("ip", ["netns", "add", probe], stderr_to_stdout: true) do
+      {_, 0} ->
+        del(probe)
+        true
+
+      {out, status} ->
+        IO.puts(:stderr, "cannot create a netns (ip exited #{status}): #{String.trim(out)}")
+        false
+    end
+  end
+end
+
+require_ns = System.get_env("LINX_REQUIRE_NS") == "1"
+exclude = if require_ns or Linx.TestNs.available?(), do: [], else: [:netns]
+ExUnit.start(exclude: exclude)
+
+# An RTM_GETLINK dump over an adopted socket: the example's helper, shared.
+Code.require_file("examples/elixir/test/support/rtnl.ex", File.cwd!())

@@ -1,9 +1,8 @@
 defmodule LinxExample.MixProject do
   use Mix.Project
 
-  # linx is a rebar3 project two directories up. Mix builds it with the
-  # rebar3 named by MIX_REBAR3 (Debian's is /usr/bin/rebar3); without that
-  # variable mix would try to download its own copy of rebar3.
+  # linx is two directories up. Its mix.exs builds the Erlang application,
+  # the Rust port program (with cargo) and the Elixir API; one line does it.
   def project do
     [
       app: :linx_example,
@@ -24,6 +23,6 @@ defmodule LinxExample.MixProject do
   defp elixirc_paths(_), do: ["lib"]
 
   defp deps do
-    [{:linx, path: "../..", manager: :rebar3}]
+    [{:linx, path: "../.."}]
   end
 end

@@ -14,24 +14,24 @@ defmodule LinxExampleTest do
     case System.cmd("ip", ["netns", "add", name], stderr_to_stdout: true) do
       {_, 0} ->
         on_exit(fn -> System.cmd("ip", ["netns", "del", name], stderr_to_stdout: true) end)
-        {:ok, netns: name, opts: %{in: {:netns, name}}}
+        {:ok, netns: name, opts: [in: {:netns, name}]}
 
       {out, status} ->
         flunk("ip netns add #{name} exited #{status}: #{out}")
     end
   end
 
-  describe ":linx_sysctl in a netns" do
+  describe "Linx.Sysctl in a netns" do
     test "reads and writes net.ipv4.ip_forward", %{netns: ns, opts: opts} do
       host = host_sysctl("net.ipv4.ip_forward")
-      assert {:ok, initial} = :linx_sysctl.read("net.ipv4.ip_forward", opts)
+      assert {:ok, initial} = Linx.Sysctl.read("net.ipv4.ip_forward", opts)
       assert initial == ns_sysctl(ns, "net.ipv4.ip_forward")
 
-      assert :ok = :linx_sysctl.write("net.ipv4.ip_forward", 1, opts)
+      assert :ok = Linx.Sysctl.write("net.ipv4.ip_forward", 1, opts)
       assert ns_sysctl(ns, "net.ipv4.ip_forward") == "1"
-      assert {:ok, 1} = :linx_sysctl.read_int("net.ipv4.ip_forward", opts)
+      assert {:ok, 1} = Linx.Sysctl.read_int("net.ipv4.ip_forward", opts)
 
-      assert :ok = :linx_sysctl.write("net.ipv4.ip_forward", 0, opts)
+      assert :ok = Linx.Sysctl.write("net.ipv4.ip_forward", 0, opts)
       assert ns_sysctl(ns, "net.ipv4.ip_forward") == "0"
       assert host_sysctl("net.ipv4.ip_forward") == host
     end
@@ -40,20 +40,20 @@ defmodule LinxExampleTest do
       host = host_sysctl("net.core.somaxconn")
       value = if host == "1234", do: 1235, else: 1234
 
-      assert :ok = :linx_sysctl.write("net.core.somaxconn", value, opts)
+      assert :ok = Linx.Sysctl.write("net.core.somaxconn", value, opts)
       assert ns_sysctl(ns, "net.core.somaxconn") == Integer.to_string(value)
-      assert {:ok, ^value} = :linx_sysctl.read_int("net.core.somaxconn", opts)
+      assert {:ok, ^value} = Linx.Sysctl.read_int("net.core.somaxconn", opts)
 
       # A string is written as it is.
-      assert :ok = :linx_sysctl.write("net.core.somaxconn", "2048", opts)
-      assert {:ok, "2048"} = :linx_sysctl.read("net.core.somaxconn", opts)
+      assert :ok = Linx.Sysctl.write("net.core.somaxconn", "2048", opts)
+      assert {:ok, "2048"} = Linx.Sysctl.read("net.core.somaxconn", opts)
       assert ns_sysctl(ns, "net.core.somaxconn") == "2048"
       assert host_sysctl("net.core.somaxconn") == host
     end
 
     test "lists net.ipv4.conf as sysctl -a does", %{netns: ns, opts: opts} do
       ip!(["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"])
-      assert {:ok, entries} = :linx_sysctl.list("net.ipv4.conf", opts)
+      assert {:ok, entries} = Linx.Sysctl.list("net.ipv4.conf", opts)
 
       expected =
         cmd!("ip", ["netns", "exec", ns, "sysctl", "-a", "-r", "^net\\.ipv4\\.conf\\."])
@@ -66,19 +66,22 @@ defmodule LinxExampleTest do
                List.keyfind(entries, "net.ipv4.conf.va.forwarding", 0)
     end
 
-    test "errors are terms that :linx.format_error/1 renders", %{opts: opts} do
-      assert {:error, %{stage: :read, errno: :enoent} = e} =
-               :linx_sysctl.read("net.ipv4.no_such_key", opts)
+    test "errors are Linx.Sysctl.Error exceptions", %{opts: opts} do
+      assert {:error, %Linx.Sysctl.Error{stage: :read, errno: :enoent} = e} =
+               Linx.Sysctl.read("net.ipv4.no_such_key", opts)
 
-      assert :linx.format_error(e) =~ "net.ipv4.no_such_key"
-      assert {:error, {:bad_key, "net..ipv4"}} = :linx_sysctl.read("net..ipv4", opts)
+      assert Exception.message(e) =~ "net.ipv4.no_such_key"
+      assert Exception.message(e) == :linx.format_error(e.reason)
+
+      assert {:error, %Linx.Sysctl.Error{stage: :badarg, errno: :bad_key, key: "net..ipv4"}} =
+               Linx.Sysctl.read("net..ipv4", opts)
     end
   end
 
-  describe ":linx_netlink in a netns" do
+  describe "Linx.Netlink.Socket in a netns" do
     test "an RTM_GETLINK dump lists the links of ip -n NAME -o link", %{netns: ns, opts: opts} do
       ip!(["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"])
-      assert {:ok, socket} = :linx_netlink.open(:route, opts)
+      assert {:ok, socket} = Linx.Netlink.Socket.open(:route, opts)
 
       try do
         assert {:ok, names} = Rtnl.dump_links(socket)
@@ -103,13 +106,13 @@ defmodule LinxExampleTest do
       assert conf["net.ipv4.conf.all.forwarding"] == "1"
     end
 
-    test "errors carry the reason and read as one line" do
+    test "errors carry stage, errno and target and read as one line" do
       missing = "linx-ex-missing-#{System.unique_integer([:positive])}"
-      assert {:error, %LinxExample.Error{reason: reason} = e} = LinxExample.forwarding_on(missing)
-      assert %{stage: :open_ns, errno: :enoent} = reason
+      assert {:error, %Linx.Sysctl.Error{reason: reason} = e} = LinxExample.forwarding_on(missing)
+      assert %{stage: :open_ns, errno: :enoent, in: {:netns, ^missing}} = Map.from_struct(e)
       assert Exception.message(e) == :linx.format_error(reason)
       assert Exception.message(e) =~ "enoent"
-      assert_raise LinxExample.Error, fn -> LinxExample.forwarding_on!(missing) end
+      assert_raise Linx.Sysctl.Error, fn -> LinxExample.forwarding_on!(missing) end
     end
   end
 

@@ -7,7 +7,9 @@ defmodule Mix.Tasks.Compile.LinxPort do
 
   @impl true
   def run(_args) do
-    case System.cmd("make", ["-s", "port"], stderr_to_stdout: true, into: IO.stream()) do
+    opts = [cd: __DIR__, stderr_to_stdout: true, into: IO.stream()]
+
+    case System.cmd("make", ["-s", "port"], opts) do
       {_, 0} ->
         {:ok, []}
 
@@ -19,7 +21,7 @@ defmodule Mix.Tasks.Compile.LinxPort do
          [
            %Mix.Task.Compiler.Diagnostic{
              compiler_name: "linx_port",
-             file: Path.expand("Makefile"),
+             file: Path.join(__DIR__, "Makefile"),
              message: message,
              position: nil,
              severity: :error
@@ -39,7 +41,7 @@ defmodule Linx.MixProject do
   #
   # The application resource (version, mod, env, registered names) is read
   # from erlang/linx.app.src, which rebar3 uses too, so it is written once.
-  @app_src "erlang/linx.app.src"
+  @app_src Path.join(__DIR__, "erlang/linx.app.src")
   @external_resource @app_src
   {:ok, [{:application, :linx, props}]} = :file.consult(@app_src)
   @props props

@@ -18,7 +18,7 @@ defmodule LinxExample.MixProject do
     [extra_applications: [:logger]]
   end
 
-  # The tests' rtnetlink helper lives in test/support.
+  # The tests' oracle (the ip command) lives in test/support.
   defp elixirc_paths(:test), do: ["lib", "test/support"]
   defp elixirc_paths(_), do: ["lib"]
 

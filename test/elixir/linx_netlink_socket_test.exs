@@ -6,7 +6,7 @@ defmodule Linx.Netlink.SocketTest do
   import Linx.TestNs
 
   alias Linx.Netlink.{Error, Socket}
-  alias LinxExample.Rtnl
+  alias LinxExample.{Ip, Rtnl}
 
   doctest Linx.Netlink.Socket
   doctest Linx.Netlink.Error
@@ -24,7 +24,7 @@ defmodule Linx.Netlink.SocketTest do
 
     try do
       assert {:ok, names} = Rtnl.dump_links(socket)
-      assert names == ip_links(ns)
+      assert names == Ip.links(ns)
       assert names == ["lo", "va", "vb"]
     after
       :socket.close(socket)
@@ -74,7 +74,7 @@ defmodule Linx.Netlink.SocketTest do
 
     try do
       assert {:ok, ["lo", "va", "vb"]} = Rtnl.dump_links(socket)
-      assert ip_links(ns) == ["lo", "va", "vb"]
+      assert Ip.links(ns) == ["lo", "va", "vb"]
     after
       :socket.close(socket)
     end
@@ -106,16 +106,5 @@ defmodule Linx.Netlink.SocketTest do
     assert Exception.message(e) == :linx.format_error(e.reason)
     assert Exception.message(e) =~ ~s(netlink open route in netns "#{ns}" failed)
     assert {:error, %Error{stage: :open_ns}} = Socket.open_fd(:route, opts)
-  end
-
-  # The names of `ip -n NS -o link` ("2: vb@va: <...> ..."), sorted.
-  defp ip_links(ns) do
-    cmd!("ip", ["-n", ns, "-o", "link"])
-    |> String.split("\n", trim: true)
-    |> Enum.map(fn line ->
-      [_index, field | _] = String.split(line, " ", trim: true)
-      field |> String.trim_trailing(":") |> String.split("@") |> hd()
-    end)
-    |> Enum.sort()
   end
 end

@@ -55,5 +55,7 @@ require_ns = System.get_env("LINX_REQUIRE_NS") == "1"
 exclude = if require_ns or Linx.TestNs.available?(), do: [], else: [:netns]
 ExUnit.start(exclude: exclude)
 
-# An RTM_GETLINK dump over an adopted socket: the example's helper, shared.
-Code.require_file("examples/elixir/test/support/rtnl.ex", File.cwd!())
+# An RTM_GETLINK dump over an adopted socket, and `ip -o link` as the
+# oracle: the example's modules, shared.
+Code.require_file("examples/elixir/lib/linx_example/rtnl.ex", File.cwd!())
+Code.require_file("examples/elixir/test/support/ip.ex", File.cwd!())

@@ -1,6 +1,7 @@
 defmodule LinxExample do
   @moduledoc """
-  linx from Elixir: sysctls of a network namespace made with `ip netns add`.
+  linx from Elixir: sysctls and links of a network namespace made with
+  `ip netns add`.
 
   `Linx.Sysctl` takes keyword options (`in: {:netns, name}`) and returns
   `{:error, %Linx.Sysctl.Error{}}`, an exception whose message is the line
@@ -20,6 +21,21 @@ defmodule LinxExample do
   alias Linx.Sysctl
 
   @type netns :: String.t()
+
+  @doc """
+  The names of the links of `netns`, sorted: an RTM_GETLINK dump over a
+  route socket `Linx.Netlink.Socket` opened inside the netns.
+  """
+  @spec links(netns) :: {:ok, [String.t()]} | {:error, Linx.Netlink.Error.t() | term}
+  def links(netns) do
+    with {:ok, socket} <- Linx.Netlink.Socket.open(:route, in: {:netns, netns}) do
+      try do
+        LinxExample.Rtnl.dump_links(socket)
+      after
+        :socket.close(socket)
+      end
+    end
+  end
 
   @doc "Turns IPv4 forwarding on in `netns` (the host keeps its value)."
   @spec forwarding_on(netns) :: :ok | {:error, Sysctl.Error.t()}

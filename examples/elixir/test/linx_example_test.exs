@@ -4,7 +4,7 @@ defmodule LinxExampleTest do
   # host's own `sysctl -n KEY`, which must not change.
   use ExUnit.Case, async: true
 
-  alias LinxExample.Rtnl
+  alias LinxExample.Ip
 
   @moduletag :netns
 
@@ -78,18 +78,17 @@ defmodule LinxExampleTest do
     end
   end
 
-  describe "Linx.Netlink.Socket in a netns" do
-    test "an RTM_GETLINK dump lists the links of ip -n NAME -o link", %{netns: ns, opts: opts} do
+  describe "LinxExample.links/1" do
+    test "lists the links of ip -n NAME -o link", %{netns: ns} do
       ip!(["-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb"])
-      assert {:ok, socket} = Linx.Netlink.Socket.open(:route, opts)
+      assert {:ok, names} = LinxExample.links(ns)
+      assert names == Ip.links(ns)
+      assert names == ["lo", "va", "vb"]
+    end
 
-      try do
-        assert {:ok, names} = Rtnl.dump_links(socket)
-        assert names == ip_links(ns)
-        assert names == ["lo", "va", "vb"]
-      after
-        :socket.close(socket)
-      end
+    test "a missing netns is a Linx.Netlink.Error" do
+      assert {:error, %Linx.Netlink.Error{stage: :open_ns, errno: :enoent}} =
+               LinxExample.links("linx-ex-missing-#{System.unique_integer([:positive])}")
     end
   end
 
@@ -119,17 +118,6 @@ defmodule LinxExampleTest do
   defp ns_sysctl(ns, key), do: cmd!("ip", ["netns", "exec", ns, "sysctl", "-n", key])
   defp host_sysctl(key), do: cmd!("sysctl", ["-n", key])
   defp ip!(args), do: cmd!("ip", args)
-
-  # The names of `ip -n NS -o link` ("2: vb@va: <...> ..."), sorted.
-  defp ip_links(ns) do
-    cmd!("ip", ["-n", ns, "-o", "link"])
-    |> String.split("\n", trim: true)
-    |> Enum.map(fn line ->
-      [_index, field | _] = String.split(line, " ", trim: true)
-      field |> String.trim_trailing(":") |> String.split("@") |> hd()
-    end)
-    |> Enum.sort()
-  end
 
   defp cmd!(program, args) do
     case System.cmd(program, args, stderr_to_stdout: true) do

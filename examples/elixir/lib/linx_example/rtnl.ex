@@ -1,7 +1,8 @@
 defmodule LinxExample.Rtnl do
   @moduledoc """
-  Just enough rtnetlink for the tests: an RTM_GETLINK dump request and a
-  reader that collects the interface names of the replies.
+  Just enough rtnetlink for `LinxExample.links/1`: an RTM_GETLINK dump
+  request and a reader that collects the interface names of the replies,
+  on a socket from `Linx.Netlink.Socket.open/2`.
 
   Netlink headers are in host byte order (`native`).
   """

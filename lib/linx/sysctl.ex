@@ -174,6 +174,15 @@ defmodule Linx.Sysctl do
     wrap(:linx_sysctl.apply(settings, opts), :apply, nil, opts)
   end
 
+  @doc """
+  Whether sysctls can be used here: Linux with `/proc/sys`.
+
+      iex> Linx.Sysctl.supported?()
+      true
+  """
+  @spec supported?() :: boolean
+  def supported?, do: :linx_sysctl.supported()
+
   defp wrap({:error, reason}, op, key, opts),
     do: {:error, Error.from_reason(reason, op, key, opts)}
 

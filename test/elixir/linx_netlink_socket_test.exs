@@ -58,6 +58,11 @@ defmodule Linx.Netlink.SocketTest do
 
       assert {:error, %Error{op: :add_membership, stage: :badarg, errno: :bad_group}} =
                Socket.add_membership(socket, 0)
+
+      assert :ok = Socket.drop_membership(socket, 1)
+
+      assert {:error, %Error{op: :drop_membership, errno: :bad_group}} =
+               Socket.drop_membership(socket, :x)
     after
       :socket.close(socket)
     end

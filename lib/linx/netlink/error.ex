@@ -12,8 +12,8 @@ defmodule Linx.Netlink.Error do
 
   ## Fields
 
-    * `:op` - `:netlink_open` (`open/2`, `open_fd/2`), `:close_fd` or
-      `:add_membership`.
+    * `:op` - `:netlink_open` (`open/2`, `open_fd/2`), `:close_fd`,
+      `:add_membership` or `:drop_membership`.
     * `:stage`, `:errno`, `:code` - as in `Linx.Sysctl.Error` (same table):
       a stage of the port program (`:open_ns`, `:socket`, `:bind`, ...) or
       of this node (`:adopt`, `:setsockopt`) with an errno atom; `:badarg`
@@ -31,8 +31,10 @@ defmodule Linx.Netlink.Error do
   @enforce_keys [:stage, :reason]
   defexception [:op, :stage, :errno, :protocol, :in, code: 0, reason: nil]
 
+  @type op :: :netlink_open | :close_fd | :add_membership | :drop_membership
+
   @type t :: %__MODULE__{
-          op: :netlink_open | :close_fd | :add_membership,
+          op: op,
           stage: atom,
           errno: atom | binary | nil,
           code: non_neg_integer,
@@ -48,7 +50,7 @@ defmodule Linx.Netlink.Error do
   The exception for an error term of `:linx_netlink`, returned by
   operation `op` for `protocol` with options `opts`.
   """
-  @spec from_reason(term, :netlink_open | :close_fd | :add_membership, term, keyword | map) :: t
+  @spec from_reason(term, op, term, keyword | map) :: t
   def from_reason(reason, op, protocol, opts) do
     fields = Linx.Reason.fields(reason)
 

@@ -101,9 +101,19 @@ defmodule Linx.Netlink.Socket do
     wrap(:linx_netlink.add_membership(socket, group), :add_membership, nil, [])
   end
 
+  @doc """
+  Leaves netlink multicast group `group` (`NETLINK_DROP_MEMBERSHIP`).
+  Messages already queued stay queued.
+  """
+  @spec drop_membership(:socket.socket(), pos_integer) :: :ok | {:error, Error.t()}
+  def drop_membership(socket, group) do
+    wrap(:linx_netlink.drop_membership(socket, group), :drop_membership, nil, [])
+  end
+
   # A setsockopt error of this node comes bare (an errno atom or a term).
-  defp wrap({:error, reason}, :add_membership, protocol, opts) do
-    case Error.from_reason(reason, :add_membership, protocol, opts) do
+  defp wrap({:error, reason}, op, protocol, opts)
+       when op in [:add_membership, :drop_membership] do
+    case Error.from_reason(reason, op, protocol, opts) do
       %Error{stage: :badarg} = error -> {:error, error}
       error -> {:error, %Error{error | stage: :setsockopt}}
     end

@@ -6,7 +6,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
-PORT_BIN := target/release/linx_port
+# cargo builds into CARGO_TARGET_DIR when the environment sets it (as a mix
+# or rebar3 user's may), into target/ otherwise.
+PORT_BIN := $(or $(CARGO_TARGET_DIR),target)/release/linx_port
 DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir strace
 
 .PHONY: all deps port build demo test bench setcap fuzz clean

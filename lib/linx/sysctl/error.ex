@@ -42,7 +42,7 @@ defmodule Linx.Sysctl.Error do
 
   | `:stage` | `:errno` | `:reason` of the Erlang API |
   |---|---|---|
-  | a stage of the port program: `:open_ns`, `:setns`, `:read`, `:write`, `:list`, `:open`, `:busy`, `:policy`, ... (`:linx_error.stages/0`) | the errno atom (`:enoent`, `:eacces`, ...), or a reason atom (`:not_in_target`, `:partial`, `:too_large`, `:queue_full`, ...) | the error map (`%{stage: ..., errno: ..., code: ..., ...}`) |
+  | a stage of the port program: `:open_ns`, `:setns`, `:read`, `:write`, `:list`, `:open`, `:busy`, `:policy`, ... (`:linx_error.stages/0`) | the errno atom (`:enoent`, `:eacces`, ...), or a reason atom (`:not_in_target`, `:partial`, `:too_large`; `:queue`, `:workers`, `:helpers` for `:busy`, ...) | the error map (`%{stage: ..., errno: ..., code: ..., ...}`) |
   | `:badarg` | `:bad_key`, `:bad_value`, `:unsupported_type`, `:bad_settings`, `:bad_in`, `:bad_option`, `:bad_via` | `{tag, term}`: refused before anything was sent |
   | `:parse` | `:not_integer` | `{:not_integer, value}` from `read_int/2`, `read_ints/2` |
   | `:call` | `:timeout`, `:not_running`, `:port_exited`, `:nodedown`, `:unexpected_reply` | `:timeout`, `:not_running`, `{:port_exited, status}`, `{:nodedown, node}`, `{:unexpected_reply, term}` |

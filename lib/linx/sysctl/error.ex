@@ -47,6 +47,9 @@ defmodule Linx.Sysctl.Error do
   | `:parse` | `:not_integer` | `{:not_integer, value}` from `read_int/2`, `read_ints/2` |
   | `:call` | `:timeout`, `:not_running`, `:port_exited`, `:nodedown`, `:unexpected_reply` | `:timeout`, `:not_running`, `{:port_exited, status}`, `{:nodedown, node}`, `{:unexpected_reply, term}` |
 
+  A term none of these (which linx does not return today) has
+  `stage: :unknown`, and `errno` the term when it is an atom, else `nil`.
+
   A `:call` error of `write/3` or `apply/2` with `errno: :timeout` means
   "not known": the write was sent and may still happen; read the value back.
   A failed `apply/2` has the `:stage` and `:errno` of the write that failed

@@ -94,8 +94,9 @@ pub fn add(dir: &Path, name: &str, lo_up: bool) -> Result<()> {
 pub fn delete(dir: &Path, name: &str) -> Result<()> {
     let path = named(dir, name)?;
     match umount2(&path, MntFlags::MNT_DETACH) {
-        // EINVAL: not a mount point (a file left by a failed add).
-        Ok(()) | Err(Errno::EINVAL) => {}
+        // EINVAL: not a mount point (a file left by a failed add); ENOENT:
+        // no such name, which unlink reports.
+        Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(OpError::errno(Stage::Umount, e)),
     }
     std::fs::remove_file(&path).map_err(|e| OpError::errno(Stage::Unlink, io_errno(&e)))

@@ -78,7 +78,7 @@ version() ->
 %%====================================================================
 
 %% The module whose format_error/1 renders an error.
--spec owner(term()) -> linx_sysctl | linx_netlink | linx_error.
+-spec owner(term()) -> linx_sysctl | linx_netlink | linx_netns | linx_error.
 owner(#{failed := _, reason := _, rolled_back := _}) ->
     linx_sysctl;
 owner(#{op := Op, key := _, path := Path, stage := Stage, errno := _, code := _})
@@ -86,6 +86,11 @@ owner(#{op := Op, key := _, path := Path, stage := Stage, errno := _, code := _}
     linx_sysctl;
 owner(#{op := Op}) when Op =:= netlink_open; Op =:= netlink_call; Op =:= socket_open ->
     linx_netlink;
+owner(#{op := Op}) when Op =:= netns_add; Op =:= netns_delete; Op =:= netns_list;
+                        Op =:= netns_identify; Op =:= netns_new; Op =:= netns_release ->
+    linx_netns;
+owner({bad_name, _}) ->
+    linx_netns;
 owner({Tag, _}) when Tag =:= bad_key; Tag =:= bad_value; Tag =:= unsupported_type;
                      Tag =:= not_integer; Tag =:= bad_settings ->
     linx_sysctl;

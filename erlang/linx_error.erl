@@ -26,7 +26,8 @@
 
 -type stage() :: read | write | list | open_ns | unshare | setns | thread
                | open | socket | bind | setsockopt | send_fd | decode
-               | badarg | busy | panic | policy | send | recv.
+               | badarg | busy | panic | policy | send | recv
+               | create | mount | umount | unlink | loopback.
 %% Where the port program failed; the same list as {@link stages/0}.
 
 -type reason() :: timeout
@@ -41,7 +42,8 @@
 %% The stages of src/error.rs, in its order.
 -define(STAGES, [read, write, list, open_ns, unshare, setns, thread, open,
                  socket, bind, setsockopt, send_fd, decode, badarg, busy,
-                 panic, policy, send, recv]).
+                 panic, policy, send, recv, create, mount, umount, unlink,
+                 loopback]).
 
 %% Linux errno names and numbers, with the aliases ewouldblock (eagain),
 %% edeadlock (edeadlk) and enotsup (eopnotsupp).
@@ -270,8 +272,8 @@ line(Text) ->
 -spec format(term()) -> unicode:chardata().
 format({bad_in, In}) ->
     io_lib:format("invalid namespace target (option in) ~0tp: expected self, "
-                  "{pid, OsPid}, {netns, Name}, {path, NsPath} or "
-                  "{ns, [NsPath]}", [In]);
+                  "{pid, OsPid}, {netns, Name}, {path, NsPath}, "
+                  "{ns, [NsPath]} or a linx_netns handle", [In]);
 format({bad_option, Option}) ->
     io_lib:format("invalid option ~0tp", [Option]);
 format({bad_via, Via}) ->
@@ -342,6 +344,8 @@ in_text({netns, Name}) when is_binary(Name); is_list(Name) ->
     [" in netns ", quote(Name)];
 in_text({path, Path}) when is_binary(Path); is_list(Path) ->
     [" in ", quote(Path)];
+in_text({linx_netns, Id}) when is_integer(Id) ->
+    io_lib:format(" in netns handle ~b", [Id]);
 in_text(In) ->
     io_lib:format(" in ~0tp", [In]).
 

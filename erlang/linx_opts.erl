@@ -32,13 +32,15 @@
             | {pid, pos_integer()}
             | {netns, binary() | string()}
             | {path, ns_path()}
-            | {ns, [ns_path()]}.
+            | {ns, [ns_path()]}
+            | linx_netns:handle().
 %% Where an operation runs (option `in').
 
 -type target() :: self
                 | {pid, pos_integer()}
                 | {netns, binary()}
-                | {ns, [binary()]}.
+                | {ns, [binary()]}
+                | {held, pos_integer()}.
 %% An `in' option as sent to the port program.
 
 -type write_target() :: target() | {host_keys, target()}.
@@ -91,14 +93,16 @@ options(Opts) ->
     {error, {bad_option, Opts}}.
 
 %% @doc Checks an `in' option and returns the target sent to the port
-%% program: `{path, P}' becomes `{ns, [P]}' and names and paths become
-%% binaries. A netns name is 1 to 255 bytes, not `.' or `..', without `/'
+%% program: `{path, P}' becomes `{ns, [P]}', a {@link linx_netns:handle()}
+%% becomes `{held, Id}', and names and paths become binaries. A netns name is 1 to 255 bytes, not `.' or `..', without `/'
 %% or NUL; a namespace path is not empty and has no NUL.
 -spec target(term()) -> {ok, target()} | {error, {bad_in, term()}}.
 target(self) ->
     {ok, self};
 target({pid, Pid}) when is_integer(Pid), Pid > 0 ->
     {ok, {pid, Pid}};
+target({linx_netns, Id}) when is_integer(Id), Id > 0 ->
+    {ok, {held, Id}};
 target({netns, Name} = In) ->
     case text(Name) of
         {ok, Bin} ->

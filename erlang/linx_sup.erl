@@ -1,7 +1,8 @@
 %% @doc Top supervisor of the linx application.
 %%
-%% Supervises {@link linx_stats} (counters that outlive port restarts) and
-%% {@link linx_port}. The restart intensity
+%% Supervises {@link linx_stats} (counters that outlive port restarts),
+%% {@link linx_port} and {@link linx_netns} (who owns the namespaces with no
+%% name the port holds, which outlives port restarts to tell the owners). The restart intensity
 %% (10 restarts in 5 seconds) lets the port program be killed every couple of
 %% seconds and still come back without taking the application down.
 -module(linx_sup).
@@ -19,7 +20,7 @@ init([]) ->
     SupFlags = #{strategy => one_for_one,
                  intensity => 10,
                  period => 5},
-    {ok, {SupFlags, [worker(linx_stats), worker(linx_port)]}}.
+    {ok, {SupFlags, [worker(linx_stats), worker(linx_port), worker(linx_netns)]}}.
 
 %% A permanent worker started with Module:start_link().
 -spec worker(module()) -> supervisor:child_spec().

@@ -31,6 +31,11 @@ pub enum Stage {
     Policy,
     Send,
     Recv,
+    Create,
+    Mount,
+    Umount,
+    Unlink,
+    Loopback,
 }
 
 impl Stage {
@@ -56,6 +61,11 @@ impl Stage {
             Stage::Policy => "policy",
             Stage::Send => "send",
             Stage::Recv => "recv",
+            Stage::Create => "create",
+            Stage::Mount => "mount",
+            Stage::Umount => "umount",
+            Stage::Unlink => "unlink",
+            Stage::Loopback => "loopback",
         }
     }
 }

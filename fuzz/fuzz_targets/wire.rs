@@ -164,7 +164,7 @@ fn target_ok(target: &Target) {
             assert!(!inner.host_keys(), "host_keys nests once");
             target_ok(inner)
         }
-        Target::Current | Target::Ns(_) => {}
+        Target::Current | Target::Ns(_) | Target::Held(_) => {}
     }
 }
 

@@ -9,13 +9,14 @@ pub mod policy;
 pub mod request;
 
 pub use policy::Policy;
-pub use request::{BatchOp, Op, Request, MAX_BATCH};
+pub use request::{BatchOp, NetnsOp, Op, Request, MAX_BATCH};
 
 use crate::error::{OpError, Stage};
 use crate::ns::executor::{Job, Work};
+use crate::ns::resolver::identify;
 use crate::ns::{Executor, Helpers, NsKey, Resolver, Sink, Target};
 use crate::ops::fdchan::{FdChan, PerRequest};
-use crate::ops::{apply, socket, sysctl, Ctx, Outcome};
+use crate::ops::{apply, netns, socket, sysctl, Ctx, Outcome};
 use crate::stats::Stats;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
@@ -91,6 +92,10 @@ impl<S: Sink> Dispatcher<S> {
                 let Op::Ping(t) = req.op else { return };
                 return self.answer(req.id, Outcome::Echo(t));
             }
+            Op::Netns(_) => {
+                let Op::Netns(op) = req.op else { return };
+                return self.answer(req.id, self.netns(op));
+            }
             _ => {}
         }
         if let Err(e) = check_paths(&req.op) {
@@ -135,6 +140,34 @@ impl<S: Sink> Dispatcher<S> {
             return;
         }
         self.resolve_and_submit(&target, net_only, Pending::Request(req, frame))
+    }
+
+    /// Make, remove, list or hold network namespaces, here: in the port's
+    /// own namespaces (a new one is made on a thread of its own).
+    fn netns(&self, op: NetnsOp) -> Outcome {
+        let dir = self.resolver.netns_dir();
+        match op {
+            NetnsOp::Add { name, lo_up } => netns::add(dir, &name, lo_up).map(|()| Outcome::Ok).into(),
+            NetnsOp::Delete { name } => netns::delete(dir, &name).map(|()| Outcome::Ok).into(),
+            NetnsOp::List => netns::list(dir).map(Outcome::Names).into(),
+            NetnsOp::Identify { pid } => netns::identify(dir, pid).map(Outcome::Names).into(),
+            NetnsOp::New { lo_up } => {
+                let made = netns::new_anonymous(lo_up).and_then(|fd| {
+                    let ns = identify(&fd).map_err(|e| OpError::errno(Stage::OpenNs, e))?;
+                    let held = self.resolver.held().insert(fd, ns);
+                    held.ok_or(OpError::word(Stage::Busy, "held"))
+                });
+                made.map(Outcome::Handle).into()
+            }
+            NetnsOp::Release { id } => match self.resolver.held().release(id) {
+                Some(ns) => {
+                    // A worker inside would keep the namespace alive.
+                    self.executor.retire(&vec![ns]);
+                    Outcome::Ok
+                }
+                None => OpError::errno(Stage::OpenNs, Errno::ENOENT).into(),
+            },
+        }
     }
 
     /// A read through a file the worker for `key` already opened inside
@@ -235,7 +268,7 @@ impl<S: Sink> Dispatcher<S> {
                 Box::new(move |ctx: &Ctx| apply::batch(ctx, &ops, |path| if guard { in_netns(path) } else { Ok(()) }))
             }
             // Answered before any job is made.
-            Op::Version | Op::Stats | Op::Ping(_) => Box::new(|_: &Ctx| Outcome::Ok),
+            Op::Version | Op::Stats | Op::Ping(_) | Op::Netns(_) => Box::new(|_: &Ctx| Outcome::Ok),
         };
         Job { id, work }
     }

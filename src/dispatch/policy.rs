@@ -21,7 +21,7 @@ pub struct Policy {
 }
 
 /// Ops a policy can name.
-pub const OPS: [&str; 7] = [
+pub const OPS: [&str; 13] = [
     "sysctl_read",
     "sysctl_write",
     "sysctl_list",
@@ -29,10 +29,16 @@ pub const OPS: [&str; 7] = [
     "socket_open",
     "netlink_call",
     "batch",
+    "netns_add",
+    "netns_delete",
+    "netns_list",
+    "netns_identify",
+    "netns_new",
+    "netns_release",
 ];
 
 /// Target kinds a policy can name.
-pub const TARGETS: [&str; 4] = ["self", "ns", "pid", "netns"];
+pub const TARGETS: [&str; 5] = ["self", "ns", "pid", "netns", "held"];
 
 impl Policy {
     /// Allow only these ops (comma-separated names from [`OPS`]).
@@ -69,6 +75,7 @@ impl Policy {
     pub fn check(&self, op: &Op) -> Result<(), OpError> {
         match op {
             Op::Version | Op::Stats | Op::Ping(_) => Ok(()),
+            Op::Netns(n) => self.op(n.name()),
             Op::SysctlRead { target, .. } | Op::SysctlList { target, .. } => {
                 self.op(op.name())?;
                 self.target(target)
@@ -131,6 +138,7 @@ impl Policy {
             Target::Ns(_) => "ns",
             Target::Pid(_) => "pid",
             Target::Netns(_) => "netns",
+            Target::Held(_) => "held",
         };
         match &self.targets {
             Some(ts) if !ts.iter().any(|t| t == kind) => Err(OpError::word(Stage::Policy, "target")),

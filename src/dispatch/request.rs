@@ -2,6 +2,7 @@
 //! decodes them; policy and dispatch read them).
 
 use crate::ns::Target;
+pub use crate::ops::netns::NetnsOp;
 pub use crate::ops::BatchOp;
 use eetf::Term;
 
@@ -48,6 +49,9 @@ pub enum Op {
         target: Target,
         settings: Vec<(Vec<u8>, Vec<u8>)>,
     },
+    /// Make, remove, list and hold network namespaces (no target: they
+    /// run in the port's own namespaces).
+    Netns(NetnsOp),
     Version,
     Stats,
     Ping(Term),
@@ -92,6 +96,7 @@ impl Op {
             Op::NetlinkCall { .. } => "netlink_call",
             Op::Batch { .. } => "batch",
             Op::Apply { .. } => "sysctl_apply",
+            Op::Netns(n) => n.name(),
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Ping(_) => "ping",

@@ -248,6 +248,12 @@ impl<S: Sink> Executor<S> {
     }
 
     /// How many workers are in the map (the port's own included).
+    /// Send away the worker for `key`, whose namespaces are going away: it
+    /// ends once the jobs already queued on it are done.
+    pub fn retire(&self, key: &NsKey) {
+        drop(self.inner.lock().slots.remove(key));
+    }
+
     pub fn workers(&self) -> usize {
         self.inner.lock().slots.len()
     }

@@ -8,6 +8,8 @@
 //!   reused, retired when idle; bounded queues.
 //! - [`helper`]: single-threaded helper processes for sets with a user
 //!   namespace, which a multi-threaded process cannot enter.
+//! - [`held`]: network namespaces with no name, held open for their
+//!   callers (`{held, Id}` targets).
 //! - [`offered`]: `/proc/sys` files the workers opened inside their
 //!   namespaces, read from the front end's thread without a hand-off.
 //! - [`spin`]: one thread at a time may spin for its next request.
@@ -16,6 +18,7 @@
 //! layer knows nothing of frames or distribution messages.
 
 pub mod executor;
+pub mod held;
 pub mod helper;
 pub mod offered;
 pub mod resolver;

@@ -10,6 +10,7 @@
 //! Members equal to the port's own namespaces are left out: entering them
 //! would change nothing (and for a user namespace would fail).
 
+use super::held::Held;
 use super::target::{valid_netns_name, Target, NETNS_DIR};
 use super::{NsFile, NsId, NsKey, NsSet};
 use crate::error::{OpError, Result, Stage};
@@ -20,6 +21,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The namespaces `{pid, N}` enters, in this order.
 pub const PID_KINDS: [(&str, CloneFlags); 5] = [
@@ -40,6 +42,8 @@ pub struct Resolver {
     netns_dir: std::path::PathBuf,
     /// Every target means "here" (a namespace helper, already inside).
     pinned: bool,
+    /// The namespaces with no name this process holds.
+    held: Arc<Held>,
 }
 
 impl Resolver {
@@ -58,7 +62,18 @@ impl Resolver {
             own,
             netns_dir: NETNS_DIR.into(),
             pinned: false,
+            held: Arc::new(Held::new()),
         }
+    }
+
+    /// Where `{netns, Name}` targets live.
+    pub fn netns_dir(&self) -> &Path {
+        &self.netns_dir
+    }
+
+    /// The namespaces with no name this process holds.
+    pub fn held(&self) -> &Arc<Held> {
+        &self.held
     }
 
     /// A resolver for a process that already is in its target's
@@ -95,6 +110,23 @@ impl Resolver {
                 Ok(set)
             }
             Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS),
+            Target::Held(id) => {
+                // Released (or never held): as if its file were gone.
+                let (fd, ns) = self.held.get(*id).ok_or(OpError::errno(Stage::OpenNs, Errno::ENOENT))?;
+                let fd = fd.try_clone().map_err(|e| {
+                    OpError::errno(Stage::OpenNs, e.raw_os_error().map_or(Errno::EMFILE, Errno::from_raw))
+                })?;
+                let mut set = NsSet::default();
+                self.push(
+                    &mut set,
+                    NsFile {
+                        fd,
+                        kind: CloneFlags::CLONE_NEWNET,
+                        id: ns,
+                    },
+                );
+                Ok(set)
+            }
         }
     }
 
@@ -158,6 +190,7 @@ impl Resolver {
                 let st = nix::sys::stat::stat(&self.netns_dir.join(name)).ok()?;
                 key.push((CloneFlags::CLONE_NEWNET.bits(), st.st_dev, st.st_ino));
             }
+            Target::Held(id) => key.push(self.held.get(*id)?.1),
             _ => return None,
         }
         key.retain(|id| !self.own.contains(id));
@@ -204,7 +237,7 @@ pub fn open_ns(path: &Path, expect: Option<CloneFlags>) -> Result<NsFile> {
 
 /// The `CLONE_NEW*` type and identity of an open namespace file; `EINVAL`
 /// if it is not one.
-fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
+pub fn identify(fd: &OwnedFd) -> std::result::Result<NsId, Errno> {
     if !sys::is_nsfs(fd.as_fd())? {
         return Err(Errno::EINVAL);
     }

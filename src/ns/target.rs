@@ -16,6 +16,8 @@ pub enum Target {
     Pid(i32),
     /// `/run/netns/Name`.
     Netns(String),
+    /// A namespace with no name that this process holds (see `held`).
+    Held(u64),
     /// The inner target (never itself `HostKeys`), where a write outside
     /// `net/` may knowingly reach the port's own namespaces when the target
     /// enters only a network namespace (`{host_keys, Target}`).

@@ -3,6 +3,7 @@
 //! - [`sysctl`]: read, write and list under a `/proc/sys` descriptor with `openat2`.
 //! - [`apply`]: batches and transactional writes, one namespace visit each.
 //! - [`socket`]: netlink and other sockets created in the calling thread's network namespace.
+//! - [`netns`]: network namespaces made, removed and listed as `ip netns` does.
 //! - [`fdchan`]: the `SCM_RIGHTS` sender that hands descriptors to the BEAM.
 //!
 //! An op runs on a thread already inside its target's namespaces and
@@ -11,6 +12,7 @@
 
 pub mod apply;
 pub mod fdchan;
+pub mod netns;
 pub mod socket;
 pub mod sysctl;
 
@@ -45,6 +47,10 @@ pub enum Outcome {
     Messages(Vec<Vec<u8>>),
     /// `{ok, fd}`: the descriptor went out on the fd channel.
     FdSent,
+    /// `{ok, [Binary]}`: names (of network namespaces).
+    Names(Vec<String>),
+    /// `{ok, Integer}`: the handle of a held namespace.
+    Handle(u64),
     /// `{ok, [Result]}`: the results of a batch, in order.
     Batch(Vec<Outcome>),
     /// `{error, {apply_failed, Path, {Stage, Reason}, [RolledBack]}}`.

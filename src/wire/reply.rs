@@ -71,6 +71,8 @@ pub fn outcome_term(outcome: &Outcome) -> Term {
         Outcome::Echo(t) => ok(t.clone()),
         Outcome::Messages(ms) => ok(list(ms.iter().map(|m| bin(m)).collect())),
         Outcome::FdSent => ok(atom("fd")),
+        Outcome::Names(ns) => ok(list(ns.iter().map(|n| bin(n.as_bytes())).collect())),
+        Outcome::Handle(id) => ok(int(*id)),
         Outcome::Batch(rs) => ok(list(rs.iter().map(outcome_term).collect())),
         Outcome::ApplyFailed {
             path,

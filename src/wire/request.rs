@@ -6,7 +6,7 @@
 
 use super::etf_check::check_etf;
 use super::reply::{atom, bin, int};
-use crate::dispatch::{BatchOp, Op, Request, MAX_BATCH};
+use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH};
 use crate::error::{OpError, Stage};
 use crate::ns::Target;
 use eetf::{BigInteger, Binary, FixInteger, List, Term, Tuple};
@@ -46,6 +46,7 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
         Term::Atom(a) => match a.name.as_str() {
             "version" => Ok(Op::Version),
             "stats" => Ok(Op::Stats),
+            "netns_list" => Ok(Op::Netns(NetnsOp::List)),
             _ => Err(unknown()),
         },
         Term::Tuple(Tuple { elements }) => {
@@ -137,9 +138,39 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                     let [payload] = arr(args)?;
                     Ok(Op::Ping(payload))
                 }
+                ("netns_add", 2) => {
+                    let [n, lo] = arr(args)?;
+                    Ok(Op::Netns(NetnsOp::Add {
+                        name: netns_name(n)?,
+                        lo_up: boolean(&lo, "lo")?,
+                    }))
+                }
+                ("netns_delete", 1) => {
+                    let [n] = arr(args)?;
+                    Ok(Op::Netns(NetnsOp::Delete { name: netns_name(n)? }))
+                }
+                ("netns_identify", 1) => {
+                    let [p] = arr(args)?;
+                    Ok(Op::Netns(NetnsOp::Identify {
+                        pid: int_in(&p, 1, i32::MAX, "pid")?,
+                    }))
+                }
+                ("netns_new", 1) => {
+                    let [lo] = arr(args)?;
+                    Ok(Op::Netns(NetnsOp::New {
+                        lo_up: boolean(&lo, "lo")?,
+                    }))
+                }
+                ("netns_release", 1) => {
+                    let [h] = arr(args)?;
+                    Ok(Op::Netns(NetnsOp::Release {
+                        id: as_u64(&h).ok_or(OpError::badarg("handle"))?,
+                    }))
+                }
                 (
                     "sysctl_read" | "sysctl_write" | "sysctl_list" | "netlink_open" | "socket_open" | "batch"
-                    | "sysctl_apply" | "netlink_call" | "ping",
+                    | "sysctl_apply" | "netlink_call" | "ping" | "netns_add" | "netns_delete" | "netns_identify"
+                    | "netns_new" | "netns_release",
                     _,
                 ) => Err(OpError::badarg("arity")),
                 _ => Err(unknown()),
@@ -187,6 +218,19 @@ fn binary(t: Term, what: &'static str) -> Result<Vec<u8>, OpError> {
     }
 }
 
+/// A netns name: UTF-8 (its checks against `/` and `..` come later).
+fn netns_name(t: Term) -> Result<String, OpError> {
+    String::from_utf8(binary(t, "name")?).map_err(|_| OpError::badarg("name"))
+}
+
+fn boolean(t: &Term, what: &'static str) -> Result<bool, OpError> {
+    match t {
+        Term::Atom(a) if a.name == "true" => Ok(true),
+        Term::Atom(a) if a.name == "false" => Ok(false),
+        _ => Err(OpError::badarg(what)),
+    }
+}
+
 fn int_in(t: &Term, min: i32, max: i32, what: &'static str) -> Result<i32, OpError> {
     match t {
         Term::FixInteger(FixInteger { value }) if (min..=max).contains(value) => Ok(*value),
@@ -214,6 +258,7 @@ pub fn decode_target(t: Term) -> Result<Target, OpError> {
             };
             match (tag.name.as_str(), arg) {
                 ("pid", Term::FixInteger(FixInteger { value })) if value > 0 => Ok(Target::Pid(value)),
+                ("held", id) => as_u64(&id).map(Target::Held).ok_or_else(bad),
                 ("host_keys", inner) => match decode_target(inner)? {
                     Target::HostKeys(_) => Err(bad()),
                     inner => Ok(Target::HostKeys(Box::new(inner))),
@@ -259,6 +304,10 @@ fn tuple(elements: Vec<Term>) -> Term {
 
 fn small(v: i32) -> Term {
     Term::from(FixInteger::from(v))
+}
+
+fn boolean_term(b: bool) -> Term {
+    atom(if b { "true" } else { "false" })
 }
 
 fn op_term(op: &Op) -> Term {
@@ -318,6 +367,14 @@ fn op_term(op: &Op) -> Term {
                 Term::from(List::from(pairs)),
             ])
         }
+        Op::Netns(n) => match n {
+            NetnsOp::Add { name, lo_up } => tuple(vec![atom("netns_add"), bin(name.as_bytes()), boolean_term(*lo_up)]),
+            NetnsOp::Delete { name } => tuple(vec![atom("netns_delete"), bin(name.as_bytes())]),
+            NetnsOp::List => atom("netns_list"),
+            NetnsOp::Identify { pid } => tuple(vec![atom("netns_identify"), small(*pid)]),
+            NetnsOp::New { lo_up } => tuple(vec![atom("netns_new"), boolean_term(*lo_up)]),
+            NetnsOp::Release { id } => tuple(vec![atom("netns_release"), int(*id)]),
+        },
         Op::Version => atom("version"),
         Op::Stats => atom("stats"),
         Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),
@@ -330,6 +387,7 @@ fn target_term(target: &Target) -> Term {
         Target::HostKeys(inner) => tuple(vec![atom("host_keys"), target_term(inner)]),
         Target::Pid(pid) => tuple(vec![atom("pid"), small(*pid)]),
         Target::Netns(name) => tuple(vec![atom("netns"), bin(name.as_bytes())]),
+        Target::Held(id) => tuple(vec![atom("held"), int(*id)]),
         Target::Ns(paths) => {
             let paths = paths.iter().map(|p| bin(p.as_os_str().as_bytes())).collect::<Vec<_>>();
             tuple(vec![atom("ns"), Term::from(List::from(paths))])

@@ -2,7 +2,7 @@
 //! them, and the terms the Erlang side sends for them.
 
 use eetf::{Atom, Binary, BitBinary, ByteList, FixInteger, Float, ImproperList, List, Map, Term, Tuple};
-use linx::dispatch::{BatchOp, Op, Request};
+use linx::dispatch::{BatchOp, NetnsOp, Op, Request};
 use linx::ns::Target;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -180,6 +180,7 @@ fn any_place() -> impl Strategy<Value = Target> {
             .prop_map(|ps| Target::Ns(ps.into_iter().map(|p| PathBuf::from(OsString::from_vec(p))).collect())),
         (1..=i32::MAX).prop_map(Target::Pid),
         "\\PC{0,20}".prop_map(Target::Netns),
+        any::<u64>().prop_map(Target::Held),
     ]
 }
 
@@ -188,6 +189,17 @@ pub fn any_batch_op() -> impl Strategy<Value = BatchOp> {
         any_path().prop_map(BatchOp::Read),
         (any_path(), vec(any::<u8>(), 0..20)).prop_map(|(p, v)| BatchOp::Write(p, v)),
         any_path().prop_map(BatchOp::List),
+    ]
+}
+
+pub fn any_netns_op() -> impl Strategy<Value = NetnsOp> {
+    prop_oneof![
+        ("\\PC{0,20}", any::<bool>()).prop_map(|(name, lo_up)| NetnsOp::Add { name, lo_up }),
+        "\\PC{0,20}".prop_map(|name| NetnsOp::Delete { name }),
+        Just(NetnsOp::List),
+        (1..=i32::MAX).prop_map(|pid| NetnsOp::Identify { pid }),
+        any::<bool>().prop_map(|lo_up| NetnsOp::New { lo_up }),
+        any::<u64>().prop_map(|id| NetnsOp::Release { id }),
     ]
 }
 
@@ -216,6 +228,7 @@ pub fn any_op() -> impl Strategy<Value = Op> {
         (any_target(), vec(any_batch_op(), 0..8)).prop_map(|(target, ops)| Op::Batch { target, ops }),
         (any_target(), vec((any_path(), vec(any::<u8>(), 0..20)), 0..8))
             .prop_map(|(target, settings)| Op::Apply { target, settings }),
+        any_netns_op().prop_map(Op::Netns),
         Just(Op::Version),
         Just(Op::Stats),
         any_term().prop_map(Op::Ping),
@@ -233,6 +246,7 @@ pub fn target(t: &Target) -> Term {
         Target::Pid(p) => tuple(vec![atom("pid"), int(i128::from(*p))]),
         Target::Netns(n) => tuple(vec![atom("netns"), bin(n.as_bytes())]),
         Target::HostKeys(inner) => tuple(vec![atom("host_keys"), target(inner)]),
+        Target::Held(id) => tuple(vec![atom("held"), int(i128::from(*id))]),
     }
 }
 
@@ -281,6 +295,17 @@ pub fn request_term(req: &Request) -> Term {
             target(t),
             list(settings.iter().map(|(p, v)| tuple(vec![bin(p), bin(v)])).collect()),
         ]),
+        Op::Netns(n) => {
+            let boolean = |b: &bool| atom(if *b { "true" } else { "false" });
+            match n {
+                NetnsOp::Add { name, lo_up } => tuple(vec![atom("netns_add"), bin(name.as_bytes()), boolean(lo_up)]),
+                NetnsOp::Delete { name } => tuple(vec![atom("netns_delete"), bin(name.as_bytes())]),
+                NetnsOp::List => atom("netns_list"),
+                NetnsOp::Identify { pid } => tuple(vec![atom("netns_identify"), int(i128::from(*pid))]),
+                NetnsOp::New { lo_up } => tuple(vec![atom("netns_new"), boolean(lo_up)]),
+                NetnsOp::Release { id } => tuple(vec![atom("netns_release"), int(i128::from(*id))]),
+            }
+        }
         Op::Version => atom("version"),
         Op::Stats => atom("stats"),
         Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),

@@ -1,0 +1,80 @@
+//! Network namespaces with no name, held open by the port for their
+//! callers (`{held, Id}` targets).
+//!
+//! An id is handed out once and never again by this process; ids start at
+//! a random point, so that a handle kept across a restart of the port
+//! names nothing rather than another caller's namespace. The namespace
+//! lives while its descriptor is here (or a worker is inside it): release
+//! drops the descriptor, and the port's exit drops them all.
+
+use super::NsId;
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Most namespaces held at once.
+pub const MAX_HELD: usize = 4096;
+
+/// The held namespaces of one process, shared by its threads.
+#[derive(Debug)]
+pub struct Held {
+    map: Mutex<HashMap<u64, (Arc<OwnedFd>, NsId)>>,
+    next: AtomicU64,
+}
+
+impl Held {
+    pub fn new() -> Self {
+        let mut seed = [0u8; 8];
+        let start = match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)) {
+            Ok(()) => u64::from_ne_bytes(seed),
+            // No randomness: ids still never repeat within this process.
+            Err(_) => u64::from(std::process::id()) << 32,
+        };
+        Held {
+            map: Mutex::new(HashMap::new()),
+            // Small positive integers on the wire: 1 .. 2^62.
+            next: AtomicU64::new((start >> 2).max(1)),
+        }
+    }
+
+    /// Keep `fd` (of namespace `id`); its handle, or `None` when
+    /// [`MAX_HELD`] are held already.
+    pub fn insert(&self, fd: OwnedFd, ns: NsId) -> Option<u64> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_HELD {
+            return None;
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed) & ((1 << 62) - 1);
+        map.insert(id, (Arc::new(fd), ns));
+        Some(id)
+    }
+
+    /// The descriptor and identity of a held namespace.
+    pub fn get(&self, id: u64) -> Option<(Arc<OwnedFd>, NsId)> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&id).cloned()
+    }
+
+    /// Let go of a held namespace; its identity, if it was held.
+    pub fn release(&self, id: u64) -> Option<NsId> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&id).map(|(_, ns)| ns)
+    }
+
+    /// How many are held.
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self::new()
+    }
+}

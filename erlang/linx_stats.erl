@@ -10,7 +10,7 @@
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([timed/2, record/3, port_started/0]).
+-export([timed/2, record/3, port_started/0, starts/0]).
 -export([snapshot/0]).
 
 %% gen_server callbacks
@@ -67,6 +67,16 @@ port_started() ->
         _ -> ok
     catch
         error:badarg -> ok
+    end.
+
+%% @doc How many times the port program has started so far.
+-spec starts() -> non_neg_integer().
+starts() ->
+    try ets:lookup(?TAB, starts) of
+        [{starts, N}] -> N;
+        [] -> 0
+    catch
+        error:badarg -> 0
     end.
 
 %% @doc The counters as maps.

@@ -99,6 +99,8 @@
 -define(MAX_TIMEOUT, 16#FFFFFFFF).
 %% How often entries nobody can take any more are dropped.
 -define(SWEEP_MS, 1000).
+%% How long a broken fd channel waits for the program's exit status.
+-define(EXIT_GRACE_MS, 500).
 
 -type fd_mode() :: linx_fdchan:mode().
 
@@ -485,9 +487,15 @@ log_level(_) -> notice.
 -spec fd_channel_broken(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
 fd_channel_broken(Reason, #state{port = Port} = State) ->
-    ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
-    _ = (catch port_close(Port)),
-    port_exited({fd_channel, Reason}, State).
+    %% A program that died closed the channel too: its exit status, which
+    %% follows within moments, says how it died.
+    receive
+        {Port, {exit_status, Status}} -> port_exited(Status, State)
+    after ?EXIT_GRACE_MS ->
+        ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
+        _ = (catch port_close(Port)),
+        port_exited({fd_channel, Reason}, State)
+    end.
 
 -spec port_exited(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.

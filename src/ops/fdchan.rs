@@ -148,3 +148,36 @@ impl PerRequest {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::unistd::{pipe, write};
+    use std::os::fd::AsFd;
+
+    fn token_from(bytes: &[u8]) -> io::Result<Vec<u8>> {
+        let (r, w) = pipe().expect("pipe");
+        write(&w, bytes).expect("write");
+        drop(w);
+        read_token(r.as_fd())
+    }
+
+    #[test]
+    fn token_is_the_first_frame_and_nothing_more() {
+        let (r, w) = pipe().expect("pipe");
+        write(&w, b"\0\0\0\x03abc\0\0\0\x01z").expect("write");
+        assert_eq!(read_token(r.as_fd()).expect("token"), b"abc");
+        // The next frame is left for the port's reader.
+        let mut rest = [0u8; 5];
+        assert_eq!(nix::unistd::read(r.as_raw_fd(), &mut rest), Ok(5));
+        assert_eq!(&rest, b"\0\0\0\x01z");
+    }
+
+    #[test]
+    fn bad_tokens_refused() {
+        assert!(token_from(b"").is_err());
+        assert!(token_from(b"\0\0\0\x05abc").is_err());
+        assert!(token_from(b"\0\0\0\0").is_err());
+        assert!(token_from(&[0, 0, 0, (MAX_TOKEN + 1) as u8]).is_err());
+    }
+}

@@ -87,4 +87,4 @@ uninstall:
 
 clean:
 	$(CARGO) clean
-	rm -rf _build priv/linx_port
+	rm -rf _build doc priv/linx_port

@@ -6,12 +6,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
-# cargo builds into CARGO_TARGET_DIR when the environment sets it (as a mix
-# or rebar3 user's may), into target/ otherwise.
-PORT_BIN := $(or $(CARGO_TARGET_DIR),target)/release/linx_port
-DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir strace
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir strace sudo
 
-.PHONY: all deps port build demo test bench setcap fuzz clean
+.PHONY: all deps port build demo test bench setcap install uninstall fuzz clean
 
 all: build
 
@@ -30,11 +27,10 @@ deps:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 1; }
 	@$(CARGO) fetch -q
 
-# The Rust port program, placed where code:priv_dir(linx) finds it.
+# The Rust port program, placed where code:priv_dir(linx) finds it (see
+# scripts/port: LINX_PORT, CARGO_TARGET_DIR, copied only when it changed).
 port:
-	$(CARGO) build --release -q
-	@mkdir -p priv
-	@cp -f $(PORT_BIN) priv/linx_port.tmp && mv -f priv/linx_port.tmp priv/linx_port
+	@CARGO=$(CARGO) bash scripts/port
 
 build: deps
 	$(REBAR3) compile
@@ -70,6 +66,25 @@ setcap: build
 	setcap $(PORT_CAPS)+ep priv/linx_port
 	getcap priv/linx_port
 
+# Install the program for unprivileged nodes: owned by root and group
+# LINX_GROUP (created if missing), mode 0750 so only root and members of
+# the group may run it, with PORT_CAPS. Point the application at it:
+# {port_executable, "$(PREFIX)/libexec/linx/linx_port"} or LINX_PORT=...
+# Run as root; DESTDIR, if set, is put in front of the path.
+PREFIX ?= /usr/local
+LINX_GROUP ?= linx
+INSTALLED := $(DESTDIR)$(PREFIX)/libexec/linx/linx_port
+install: port
+	@getent group $(LINX_GROUP) >/dev/null || groupadd --system $(LINX_GROUP)
+	install -D -o root -g $(LINX_GROUP) -m 0750 priv/linx_port $(INSTALLED)
+	setcap $(PORT_CAPS)+ep $(INSTALLED)
+	@getcap $(INSTALLED)
+	@echo "installed $(INSTALLED): set {port_executable, \"$(PREFIX)/libexec/linx/linx_port\"} (or LINX_PORT) and add the node's user to group $(LINX_GROUP)"
+
+uninstall:
+	rm -f $(INSTALLED)
+	-rmdir $(dir $(INSTALLED)) 2>/dev/null
+
 clean:
 	$(CARGO) clean
-	rm -rf _build priv/linx_port
+	rm -rf _build doc priv/linx_port

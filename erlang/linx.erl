@@ -49,7 +49,8 @@ errno_code(Errno) ->
     linx_error:errno_code(Errno).
 
 %% @doc What linx has done so far: requests and p50/p99 latency (µs, upper
-%% bound of a power-of-two bucket) per op, errors by `{Stage, Reason}',
+%% bound of the log-linear bucket that holds it: exact below 32 µs, at
+%% most 6.25% high above) per op, errors by `{Stage, Reason}',
 %% port restarts, and the port program's own counters (`port': requests,
 %% workers and helpers alive and started, uptime). Counts survive port
 %% restarts; the port's own start over with it.

@@ -4,8 +4,25 @@
 %% Erlang listens on a `SOCK_SEQPACKET' Unix socket at a random abstract
 %% address (`<<0, "linx-", Hex/binary>>', {@link listen/0}) and tells the
 %% program its name. The program connects; {@link accept/4} takes only a
-%% peer whose `SO_PEERCRED' pid is the expected one (any other connection
-%% is logged and closed), and the caller then closes the listener. Each
+%% peer whose `SO_PEERCRED' pid is the expected one, or for the port
+%% program a descendant of it that presents the start token (any other
+%% connection is logged and closed), and the caller then closes the
+%% listener.
+%%
+%% == The start token ==
+%% A port program started through a wrapper (`exec', e.g. `"sudo -n"') is
+%% a descendant of the port, not the port itself, and may run as another
+%% user whose `/proc/PID/exe' this node cannot read. So {@link linx_port}
+%% also writes a fresh random token ({@link token/0}, 32 bytes from
+%% `/dev/urandom') as the first frame on the program's stdin, which only
+%% this node can write, and the program sends it back as the first message
+%% on the channel. A connection is taken only from the port or one of its
+%% descendants (by the parent pids in `/proc/PID/stat', readable for any
+%% user), whose executable is the program where that can be checked, and
+%% which presents the token; a wrong, missing or late token, or a token
+%% message that carries descriptors, refuses it.
+%%
+%% Each
 %% descriptor arrives as one message: payload `<<Id:64/big>>' (the request
 %% id, or a tag), control data `SCM_RIGHTS' ({@link recv/2}). A descriptor
 %% is handed over as a number or adopted as a `socket:socket()'
@@ -22,7 +39,7 @@
 -export([recv/2]).
 -export([adopt/3]).
 -export([close_fd/1, close_raw/1]).
--export([peer_pid/1, random_bytes/1]).
+-export([peer_pid/1, random_bytes/1, token/0]).
 
 -export_type([mode/0, expect/0]).
 
@@ -35,10 +52,15 @@
                          protocol := socket:protocol() | integer(),
                          atom() => term()}.
 
--type expect() :: {OsPid :: non_neg_integer(), file:filename_all() | exact}.
-%% The peer to accept: the process `OsPid', or with a program path also a
-%% descendant of it running that program (as when the port program is
-%% started through an `exec' wrapper).
+-type expect() :: {OsPid :: non_neg_integer(), exact}
+                | {OsPid :: non_neg_integer(), Program :: file:filename_all(), Token :: binary()}.
+%% The peer to accept: exactly the process `OsPid'; or `OsPid' or a
+%% descendant of it (as when the port program is started through an
+%% `exec' wrapper), not running another executable than `Program', that
+%% sends `Token' as its first message.
+
+%% Token size: what the program accepts (src/ops/fdchan.rs, MAX_TOKEN).
+-define(TOKEN_BYTES, 32).
 
 %% How many generations below the expected pid a wrapped program may be.
 -define(MAX_DEPTH, 8).
@@ -73,28 +95,20 @@ listen() ->
 -spec accept(socket:socket(), expect(), integer() | infinity, port() | none) ->
           {ok, socket:socket()} | {error, term()}.
 accept(Listener, Expect, Deadline, Port) ->
-    case socket:accept(Listener, nowait) of
+    case wait(Listener, fun(L) -> socket:accept(L, nowait) end, Deadline, Port) of
         {ok, Sock} ->
             Peer = peer_pid(Sock),
-            case trusted_peer(Peer, Expect) of
-                true ->
+            case verify(Sock, Peer, Expect, Deadline, Port) of
+                ok ->
                     {ok, Sock};
-                false ->
-                    ?LOG_WARNING("linx: fd channel connection from ~p refused "
-                                 "(expected pid ~b)", [Peer, element(1, Expect)]),
+                {refused, Why} ->
+                    ?LOG_WARNING("linx: fd channel connection from ~p refused: ~ts "
+                                 "(expected pid ~b)", [Peer, Why, element(1, Expect)]),
                     _ = socket:close(Sock),
-                    accept(Listener, Expect, Deadline, Port)
-            end;
-        {select, {select_info, _, Ref} = Info} ->
-            receive
-                {'$socket', Listener, select, Ref} ->
                     accept(Listener, Expect, Deadline, Port);
-                {Port, {exit_status, Status}} when is_port(Port) ->
-                    cancel(Listener, Info),
-                    {error, {exit_status, Status}}
-            after remaining(Deadline) ->
-                cancel(Listener, Info),
-                {error, timeout}
+                {error, _} = Error ->
+                    _ = socket:close(Sock),
+                    Error
             end;
         {error, _} = Error ->
             Error
@@ -108,6 +122,24 @@ peer_pid(Sock) ->
         {ok, <<Pid:32/signed-native, _Uid:32/native, _Gid:32/native>>} -> {ok, Pid};
         {ok, Other} -> {error, {peercred, Other}};
         {error, _} = E -> E
+    end.
+
+%% @doc A secret start token ({@link expect()}): random bytes from the
+%% kernel's generator.
+-spec token() -> {ok, binary()} | {error, term()}.
+token() ->
+    case file:open("/dev/urandom", [read, raw, binary]) of
+        {ok, F} ->
+            Read = file:read(F, ?TOKEN_BYTES),
+            ok = file:close(F),
+            case Read of
+                {ok, <<_:?TOKEN_BYTES/binary>> = Token} -> {ok, Token};
+                {ok, Short} -> {error, {urandom, {short, byte_size(Short)}}};
+                eof -> {error, {urandom, eof}};
+                {error, Reason} -> {error, {urandom, Reason}}
+            end;
+        {error, Reason} ->
+            {error, {urandom, Reason}}
     end.
 
 %% @doc N random bytes, for names and tags that must not be guessed by
@@ -220,6 +252,69 @@ bind_listen(L, Name) ->
         {error, _} = Error -> Error
     end.
 
+%% Runs the nowait socket operation `Op' on `Sock' until it gives a result
+%% other than `{select, _}', or the deadline passes (`{error, timeout}'),
+%% or `Port' exits (`{error, {exit_status, Status}}').
+-spec wait(socket:socket(), fun((socket:socket()) -> term()), integer() | infinity,
+           port() | none) -> term().
+wait(Sock, Op, Deadline, Port) ->
+    case Op(Sock) of
+        {select, {select_info, _, Ref} = Info} ->
+            receive
+                {'$socket', Sock, select, Ref} ->
+                    wait(Sock, Op, Deadline, Port);
+                {Port, {exit_status, Status}} when is_port(Port) ->
+                    cancel(Sock, Info),
+                    {error, {exit_status, Status}}
+            after remaining(Deadline) ->
+                cancel(Sock, Info),
+                {error, timeout}
+            end;
+        Result ->
+            Result
+    end.
+
+%% Whether an accepted connection is the expected peer: `ok', or
+%% `{refused, Why}' (Why a text), or `{error, _}' when the wait for its
+%% token ended with the port's exit.
+-spec verify(socket:socket(), {ok, integer()} | {error, term()}, expect(),
+             integer() | infinity, port() | none) ->
+          ok | {refused, string()} | {error, {exit_status, term()}}.
+verify(_Sock, Peer, {OsPid, exact} = Expect, _Deadline, _Port) ->
+    case trusted_peer(Peer, Expect) of
+        true -> ok;
+        false -> {refused, io_lib:format("not pid ~b", [OsPid])}
+    end;
+verify(Sock, Peer, {_OsPid, _Program, Token} = Expect, Deadline, Port) ->
+    case trusted_peer(Peer, Expect) of
+        true ->
+            case wait(Sock, fun(S) -> socket:recvmsg(S, 64, 64, [cmsg_cloexec], nowait) end,
+                      Deadline, Port) of
+                {ok, #{iov := Iov} = Msg} ->
+                    Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
+                                 <<Fd:32/signed-native>> <= Data],
+                    lists:foreach(fun close_raw/1, Fds),
+                    case Fds =:= [] andalso equal(iolist_to_binary(Iov), Token) of
+                        true -> ok;
+                        false -> {refused, "wrong start token"}
+                    end;
+                {error, {exit_status, _}} = Exit ->
+                    Exit;
+                {error, Reason} ->
+                    {refused, io_lib:format("no start token (~0tp)", [Reason])}
+            end;
+        false ->
+            {refused, "neither the port program nor a descendant running it"}
+    end.
+
+%% Compares two binaries in a time that does not depend on where they differ.
+-spec equal(binary(), binary()) -> boolean().
+equal(A, B) when byte_size(A) =:= byte_size(B) ->
+    lists:foldl(fun({X, Y}, Acc) -> Acc bor (X bxor Y) end, 0,
+                lists:zip(binary_to_list(A), binary_to_list(B))) =:= 0;
+equal(_, _) ->
+    false.
+
 -spec cancel(socket:socket(), term()) -> ok.
 cancel(Listener, {select_info, _, Ref} = Info) ->
     _ = socket:cancel(Listener, Info),
@@ -235,27 +330,33 @@ remaining(infinity) -> infinity;
 remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% The peer is the expected process, or (with a program path) a descendant
-%% of it running the program's own executable file, as the port program is
-%% when started through an `exec' wrapper. Anything else the wrapper may
-%% have started is not trusted.
+%% of it, as the port program is when started through an `exec' wrapper,
+%% whose executable is not another file than the program's. That file
+%% cannot be seen when the descendant runs as another user (sudo): the
+%% start token then tells the program from anything else the wrapper may
+%% have started.
 -spec trusted_peer({ok, integer()} | {error, term()}, expect()) -> boolean().
-trusted_peer({ok, OsPid}, {OsPid, _Program}) ->
+trusted_peer({ok, OsPid}, {OsPid, exact}) ->
     true;
-trusted_peer({ok, _}, {_OsPid, exact}) ->
-    false;
-trusted_peer({ok, Pid} = Peer, {OsPid, Program}) ->
+trusted_peer({ok, OsPid}, {OsPid, _Program, _Token}) ->
+    true;
+trusted_peer({ok, Pid} = Peer, {OsPid, Program, _Token}) ->
     descends_from(Peer, OsPid, ?MAX_DEPTH)
-        andalso same_file("/proc/" ++ integer_to_list(Pid) ++ "/exe", Program);
+        andalso not other_file("/proc/" ++ integer_to_list(Pid) ++ "/exe", Program);
 trusted_peer(_, _) ->
     false.
 
--spec same_file(file:filename_all(), file:filename_all()) -> boolean().
-same_file(A, B) ->
+%% Whether `A' is known to be another file than `B'; not when `A' cannot
+%% be looked at (`eacces': another user's process).
+-spec other_file(file:filename_all(), file:filename_all()) -> boolean().
+other_file(A, B) ->
     case {file:read_file_info(A), file:read_file_info(B)} of
         {{ok, #file_info{major_device = D, inode = I}}, {ok, #file_info{major_device = D, inode = I}}} ->
-            true;
+            false;
+        {{error, eacces}, {ok, _}} ->
+            false;
         _ ->
-            false
+            true
     end.
 
 %% Whether the process is a descendant of Ancestor (within Depth

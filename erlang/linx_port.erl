@@ -33,8 +33,10 @@
 %% on the fd channel ({@link linx_fdchan}). Before starting the program this
 %% server listens on a random abstract address and passes its name with
 %% `--fd-socket'. It accepts exactly one peer, whose `SO_PEERCRED' pid must
-%% be the program's OS pid (or, with an `exec' wrapper, a descendant running
-%% the program), and then stops listening. A descriptor is handed over
+%% be the program's OS pid (or, with an `exec' wrapper such as `sudo', a
+%% descendant of it) and which must send back the random start token this
+%% server wrote on the program's stdin ({@link linx_port_start}), and then
+%% stops listening. A descriptor is handed over
 %% only when both it and its `{ok, fd}' reply have arrived; one whose caller
 %% is gone, whose caller's timeout has passed, whose reply is an error or
 %% whose id is unknown is closed. A descriptor this node could not take
@@ -97,6 +99,8 @@
 -define(MAX_TIMEOUT, 16#FFFFFFFF).
 %% How often entries nobody can take any more are dropped.
 -define(SWEEP_MS, 1000).
+%% How long a broken fd channel waits for the program's exit status.
+-define(EXIT_GRACE_MS, 500).
 
 -type fd_mode() :: linx_fdchan:mode().
 
@@ -483,16 +487,24 @@ log_level(_) -> notice.
 -spec fd_channel_broken(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
 fd_channel_broken(Reason, #state{port = Port} = State) ->
-    ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
-    _ = (catch port_close(Port)),
-    port_exited({fd_channel, Reason}, State).
+    %% A program that died closed the channel too: its exit status, which
+    %% follows within moments, says how it died.
+    receive
+        {Port, {exit_status, Status}} -> port_exited(Status, State)
+    after ?EXIT_GRACE_MS ->
+        ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
+        _ = (catch port_close(Port)),
+        port_exited({fd_channel, Reason}, State)
+    end.
 
 -spec port_exited(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
 port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     Error = {error, {port_exited, Status}},
-    ?LOG_WARNING("linx_port: port program ~b exited (~0tp); ~b request(s) failed",
-                 [State#state.os_pid, Status, map_size(Pending) + linx_port_route:waiting(Waiters)],
+    ?LOG_WARNING("linx_port: port program (OS pid ~b) ended: ~ts; ~b request(s) failed; "
+                 "restarting it",
+                 [State#state.os_pid, linx_port_start:exit_text(Status),
+                  map_size(Pending) + linx_port_route:waiting(Waiters)],
                  #{linx_os_pid => State#state.os_pid, domain => [linx]}),
     ok = linx_port_route:fail_all(Waiters, Error),
     maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),

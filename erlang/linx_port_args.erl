@@ -4,14 +4,17 @@
 %% environment of `linx' (defaults in `linx.app.src'). The fd channel's
 %% name comes first, as `--fd-socket Name'.
 %% <ul>
-%% <li>`port_executable': path of the program (default `default', the
-%%     `priv/linx_port' of the application).</li>
+%% <li>`port_executable': path of the program (default `default': the
+%%     program named by the OS environment variable `LINX_PORT' if set,
+%%     else the `priv/linx_port' of the application). Point it at the
+%%     program `make install' installed for an unprivileged node.</li>
 %% <li>`port_args': list of arguments passed to it (default `[]').</li>
 %% <li>`exec': a wrapper that starts the program, as a string or a list of
 %%     strings, e.g. `"sudo -n"' for a node that runs unprivileged (default
 %%     `[]', none). The program then runs as a child of the wrapper: the fd
 %%     channel accepts a peer whose pid is the port's OS pid or one of its
-%%     descendants running the program.</li>
+%%     descendants, and that presents the start token written on the
+%%     program's stdin (see {@link linx_fdchan}).</li>
 %% <li>`policy': a map limiting what callers may do, enforced inside the
 %%     program (it is passed on its command line at start and cannot be
 %%     changed through the port; default `#{}', no limit): `ops' (a list of
@@ -90,8 +93,10 @@ policy_args(Policy) ->
 
 -spec executable() -> {ok, file:filename_all()} | {error, term()}.
 executable() ->
-    case application:get_env(linx, port_executable) of
-        {ok, Path} when Path =/= default ->
+    case {application:get_env(linx, port_executable), os:getenv("LINX_PORT", "")} of
+        {{ok, Path}, _} when Path =/= default ->
+            {ok, Path};
+        {_, [_ | _] = Path} ->
             {ok, Path};
         _ ->
             case code:priv_dir(linx) of

@@ -5,31 +5,77 @@
 %% port's opening. Id-0 notices sent before the ready frame are logged
 %% (even undecodable ones); any other frame means the program does not
 %% speak this protocol.
+%%
+%% The first frame written to the program is the fd channel's start
+%% token: 32 random bytes, the frame's whole body (not a term). The
+%% program sends them back on the channel, which proves that the peer
+%% read this port's stdin, also when a wrapper such as `sudo' runs it as
+%% another user.
+%%
+%% A program that refuses its command line (an unknown option, a bad
+%% policy) sends `{0, {bad_option, Text}}' before it exits with status 2;
+%% the start then fails with `{bad_option, Text}' rather than
+%% `{exit_status, 2}'.
+%%
+%% Each start is logged, a restart (a start after the first) at level
+%% `notice'; {@link exit_text/1} describes an exit status for the log.
 -module(linx_port_start).
 
 -include_lib("kernel/include/logger.hrl").
 
 -export([handshake/3]).
+-export([exit_text/1]).
 
 -define(READY_TIMEOUT, 5000).
 
-%% @doc Takes the program's connection on `Listener' and waits for its
-%% ready frame: its OS pid, the fd channel and its version.
+%% @doc Sends the start token, takes the program's connection on
+%% `Listener' and waits for its ready frame: its OS pid, the fd channel
+%% and its version.
 -spec handshake(port(), socket:socket(), file:filename_all()) ->
           {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
 handshake(Port, Listener, Program) ->
-    handshake(Port, Listener, erlang:monotonic_time(millisecond) + ?READY_TIMEOUT, Program).
+    case linx_fdchan:token() of
+        {ok, Token} ->
+            %% A program that already exited closed its stdin; its exit
+            %% status then says why.
+            _ = (catch port_command(Port, Token)),
+            Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
+            case handshake(Port, Listener, Deadline, {Program, Token}) of
+                {ok, OsPid, _, Version} = Ok ->
+                    log_start(OsPid, Version),
+                    Ok;
+                {error, {exit_status, Status}} ->
+                    {error, refusal(Port, Status)};
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc How the program ended, for a log line: `exit status 1', or for a
+%% status above 128 (as the port reports a death by a signal)
+%% `exit status 137 (killed by signal 9, SIGKILL)'. Any other reason
+%% (the fd channel broke, the port closed) is printed as a term.
+-spec exit_text(term()) -> unicode:chardata().
+exit_text(Status) when is_integer(Status), Status > 128, Status < 128 + 65 ->
+    Signal = Status - 128,
+    io_lib:format("exit status ~b (killed by signal ~b~ts)", [Status, Signal, signal_name(Signal)]);
+exit_text(Status) when is_integer(Status) ->
+    io_lib:format("exit status ~b", [Status]);
+exit_text(Reason) ->
+    io_lib:format("~0tp", [Reason]).
 
 %%====================================================================
 %% Internal functions
 %%====================================================================
 
--spec handshake(port(), socket:socket(), integer(), file:filename_all()) ->
+-spec handshake(port(), socket:socket(), integer(), {file:filename_all(), binary()}) ->
           {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
-handshake(Port, Listener, Deadline, Program) ->
+handshake(Port, Listener, Deadline, {Program, Token}) ->
     case erlang:port_info(Port, os_pid) of
         {os_pid, OsPid} ->
-            case linx_fdchan:accept(Listener, {OsPid, Program}, Deadline, Port) of
+            case linx_fdchan:accept(Listener, {OsPid, Program, Token}, Deadline, Port) of
                 {ok, Sock} ->
                     case await_ready(Port, Deadline) of
                         {ok, Version} ->
@@ -47,6 +93,42 @@ handshake(Port, Listener, Deadline, Program) ->
             end;
         undefined ->
             {error, port_closed}
+    end.
+
+%% Why the program exited during the start: the `{0, {bad_option, Text}}'
+%% it sent before exiting (its frames arrive before its exit status), or
+%% else its exit status.
+-spec refusal(port(), term()) -> {bad_option, binary()} | {exit_status, term()}.
+refusal(Port, Status) ->
+    receive
+        {Port, {data, Bin}} ->
+            case linx_wire:decode(Bin) of
+                {ok, {0, {bad_option, Text}}} when is_binary(Text) -> {bad_option, Text};
+                _ -> refusal(Port, Status)
+            end
+    after 0 ->
+        {exit_status, Status}
+    end.
+
+-spec log_start(non_neg_integer(), binary()) -> ok.
+log_start(OsPid, Version) ->
+    case linx_stats:starts() of
+        0 ->
+            ?LOG_INFO("linx_port: port program ~ts started as OS pid ~b",
+                      [Version, OsPid], #{linx_os_pid => OsPid, domain => [linx]});
+        N ->
+            ?LOG_NOTICE("linx_port: port program restarted as OS pid ~b (start ~b)",
+                        [OsPid, N + 1], #{linx_os_pid => OsPid, domain => [linx]})
+    end.
+
+-spec signal_name(pos_integer()) -> string().
+signal_name(Signal) ->
+    Names = #{1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 6 => "SIGABRT",
+              7 => "SIGBUS", 8 => "SIGFPE", 9 => "SIGKILL", 11 => "SIGSEGV", 13 => "SIGPIPE",
+              14 => "SIGALRM", 15 => "SIGTERM"},
+    case Names of
+        #{Signal := Name} -> ", " ++ Name;
+        _ -> ""
     end.
 
 %% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are

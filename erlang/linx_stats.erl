@@ -3,21 +3,25 @@
 %%
 %% A small process owns a public ETS table; callers update it themselves
 %% (`ets:update_counter/4', no message to any server), so counting costs
-%% the hot path about a microsecond. Latencies go into power-of-two
-%% microsecond buckets, from which {@link linx:stats/0} estimates p50 and
-%% p99 (the upper bound of the bucket that holds them).
+%% the hot path about a microsecond. Latencies go into log-linear
+%% microsecond buckets (as in HDR histograms): exact up to 31 µs, then 16
+%% buckets per power of two, so a bucket's upper bound is at most 6.25%
+%% above any latency in it. {@link linx:stats/0} reports p50 and p99 as
+%% the upper bound of the bucket that holds them.
 -module(linx_stats).
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([timed/2, record/3, port_started/0]).
+-export([timed/2, record/3, port_started/0, starts/0]).
 -export([snapshot/0]).
 
 %% gen_server callbacks
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -define(TAB, linx_stats).
--define(BUCKETS, 32).
+%% Sub-buckets per power of two (2^?SUB_BITS): the relative error bound
+%% is 1 / 2^?SUB_BITS.
+-define(SUB_BITS, 4).
 
 -type snapshot() :: #{requests := #{atom() => non_neg_integer()},
                       errors := #{{atom(), term()} => non_neg_integer()},
@@ -69,6 +73,16 @@ port_started() ->
         error:badarg -> ok
     end.
 
+%% @doc How many times the port program has started so far.
+-spec starts() -> non_neg_integer().
+starts() ->
+    try ets:lookup(?TAB, starts) of
+        [{starts, N}] -> N;
+        [] -> 0
+    catch
+        error:badarg -> 0
+    end.
+
 %% @doc The counters as maps.
 -spec snapshot() -> snapshot().
 snapshot() ->
@@ -93,14 +107,29 @@ percentiles(Buckets) ->
 
 %% The upper bound (µs) of the bucket holding the Rank-th sample.
 -spec rank([{non_neg_integer(), pos_integer()}], pos_integer()) -> non_neg_integer().
-rank([{B, N} | _], Rank) when Rank =< N -> 1 bsl B;
+rank([{B, N} | _], Rank) when Rank =< N -> upper(B);
 rank([{_, N} | Rest], Rank) -> rank(Rest, Rank - N);
 rank([], _) -> 0.
 
-%% Bucket B holds latencies in (2^(B-1), 2^B] microseconds.
--spec bucket(non_neg_integer()) -> 0..?BUCKETS.
-bucket(Micros) when Micros =< 1 -> 0;
-bucket(Micros) -> min(?BUCKETS, bit_length(Micros - 1)).
+%% A latency's bucket: below 2^(SUB_BITS+1) the latency itself; above,
+%% its top SUB_BITS+1 bits M (2^SUB_BITS =< M < 2^(SUB_BITS+1)) and the
+%% shift S that drops the rest, as S * 2^SUB_BITS + M. Buckets sort as
+%% their latencies do.
+-spec bucket(non_neg_integer()) -> non_neg_integer().
+bucket(Micros) ->
+    case bit_length(Micros) - (?SUB_BITS + 1) of
+        Shift when Shift =< 0 -> Micros;
+        Shift -> (Shift bsl ?SUB_BITS) + (Micros bsr Shift)
+    end.
+
+%% The largest latency in bucket B.
+-spec upper(non_neg_integer()) -> non_neg_integer().
+upper(B) when B < 2 bsl ?SUB_BITS ->
+    B;
+upper(B) ->
+    Shift = (B bsr ?SUB_BITS) - 1,
+    M = (B band ((1 bsl ?SUB_BITS) - 1)) bor (1 bsl ?SUB_BITS),
+    ((M + 1) bsl Shift) - 1.
 
 -spec bit_length(non_neg_integer()) -> non_neg_integer().
 bit_length(0) -> 0;

@@ -64,7 +64,7 @@
 %% Atoms the program may put in its frames besides the stages and errno
 %% names of linx_error.
 -define(PROTOCOL_ATOMS,
-        [ok, error, ready,
+        [ok, error, ready, bad_option,
          %% reasons that are not errnos
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,

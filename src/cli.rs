@@ -13,6 +13,11 @@
 //!
 //! Parsing does nothing else: connecting the fd channel, reading the
 //! cookie and dropping privileges are `main`'s business.
+//!
+//! With `--fd-socket` (port mode started by a node) the first frame on
+//! stdin is the fd channel's start token (see `linx::ops::fdchan`), and a
+//! refused command line is reported as `{0, {bad_option, Text}}` on stdout
+//! as well as on stderr, before the exit with status 2.
 
 use crate::dispatch::Policy;
 use crate::ns::executor::{Config, DEFAULT_SPIN};

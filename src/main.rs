@@ -8,16 +8,28 @@
 #![deny(unsafe_code)]
 
 use linx::cli::{self, Args, Command};
-use linx::ops::fdchan::FdChan;
+use linx::ops::fdchan::{self, FdChan};
 use linx::port::Options;
+use linx::wire::reply;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let command = match cli::parse(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Started by a node (which always names the fd channel): a refused
+    // command line is also told to it, as `{0, {bad_option, Text}}`.
+    let by_node = args.iter().any(|a| a == "--fd-socket");
+    let command = match cli::parse(args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("linx_port: {e}");
+            if by_node {
+                let mut frame = Vec::new();
+                reply::encode_term_frame(0, reply::bad_option_term(&e.to_string()), &mut frame);
+                let _ = io::stdout().write_all(&frame).and_then(|()| io::stdout().flush());
+            }
             return ExitCode::from(2);
         }
     };
@@ -67,13 +79,19 @@ fn main() -> ExitCode {
 /// channel when one is named.
 fn port_options(args: Args) -> Result<Options, i32> {
     let fdchan = match args.fd_socket {
-        Some(name) => match FdChan::connect(&name) {
-            Ok(chan) => Some(Arc::new(chan)),
-            Err(e) => {
-                eprintln!("linx_port: cannot connect the fd channel: {e}");
-                return Err(3);
+        Some(name) => {
+            let token = fdchan::read_token(io::stdin().as_fd()).map_err(|e| {
+                eprintln!("linx_port: cannot read the fd channel's start token on stdin: {e}");
+                3
+            })?;
+            match FdChan::connect_with_token(&name, &token) {
+                Ok(chan) => Some(Arc::new(chan)),
+                Err(e) => {
+                    eprintln!("linx_port: cannot connect the fd channel: {e}");
+                    return Err(3);
+                }
             }
-        },
+        }
         None => None,
     };
     Ok(Options {

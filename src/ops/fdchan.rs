@@ -4,16 +4,57 @@
 //!
 //! The Erlang side listens on an abstract address it chose at random,
 //! passes the name (without the leading NUL) as `--fd-socket NAME`, accepts
-//! exactly one peer and checks with `SO_PEERCRED` that it is this process.
+//! exactly one peer and checks with `SO_PEERCRED` that it is this process
+//! or a descendant of the port (a wrapper such as `sudo` forks).
+//!
+//! A port program given `--fd-socket` also proves that it is the one the
+//! node started: the node writes a random start token as the first frame
+//! on stdin (`{packet,4}`, the body is the token's bytes, not a term),
+//! which only the node can write, and the program sends those bytes as
+//! its first message on the channel ([`read_token`], [`FdChan::connect_with_token`]).
+//! This works when the program runs as another user than the node, whose
+//! `/proc/PID/exe` the node cannot read.
 
 use nix::errno::Errno;
 use nix::sys::socket::{
     connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
 };
 use std::collections::HashMap;
-use std::io::IoSlice;
+use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
+
+/// The largest start token read from stdin (the node sends 32 bytes).
+pub const MAX_TOKEN: usize = 64;
+
+/// Read the start token: the first `{packet,4}` frame on `input`, read
+/// byte-exactly so that the frames after it stay for the port's reader.
+pub fn read_token(input: BorrowedFd<'_>) -> io::Result<Vec<u8>> {
+    let mut header = [0u8; 4];
+    read_exact(input, &mut header)?;
+    let len = u32::from_be_bytes(header) as usize;
+    if len == 0 || len > MAX_TOKEN {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the start token has {len} bytes, not 1 to {MAX_TOKEN}"),
+        ));
+    }
+    let mut token = vec![0u8; len];
+    read_exact(input, &mut token)?;
+    Ok(token)
+}
+
+fn read_exact(input: BorrowedFd<'_>, mut buf: &mut [u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        match nix::unistd::read(input.as_raw_fd(), buf) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => buf = &mut buf[n..],
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
 
 /// The connected sending end.
 #[derive(Debug)]
@@ -36,6 +77,21 @@ impl FdChan {
             break;
         }
         Ok(FdChan { sock, tag: None })
+    }
+
+    /// Connect to `\0NAME` and send `token` as the first message (port
+    /// mode: see the module documentation).
+    pub fn connect_with_token(name: &str, token: &[u8]) -> Result<FdChan, Errno> {
+        let chan = Self::connect(name)?;
+        let iov = [IoSlice::new(token)];
+        loop {
+            match sendmsg::<()>(chan.sock.as_raw_fd(), &iov, &[], MsgFlags::MSG_NOSIGNAL, None) {
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e),
+                Ok(n) if n == token.len() => return Ok(chan),
+                Ok(_) => return Err(Errno::EMSGSIZE),
+            }
+        }
     }
 
     /// Connect to `\0NAME` for the descriptor of one request, which is
@@ -90,5 +146,38 @@ impl PerRequest {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<FdChan>>> {
         // Every update is one call: a poisoned map is still consistent.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::unistd::{pipe, write};
+    use std::os::fd::AsFd;
+
+    fn token_from(bytes: &[u8]) -> io::Result<Vec<u8>> {
+        let (r, w) = pipe().expect("pipe");
+        write(&w, bytes).expect("write");
+        drop(w);
+        read_token(r.as_fd())
+    }
+
+    #[test]
+    fn token_is_the_first_frame_and_nothing_more() {
+        let (r, w) = pipe().expect("pipe");
+        write(&w, b"\0\0\0\x03abc\0\0\0\x01z").expect("write");
+        assert_eq!(read_token(r.as_fd()).expect("token"), b"abc");
+        // The next frame is left for the port's reader.
+        let mut rest = [0u8; 5];
+        assert_eq!(nix::unistd::read(r.as_raw_fd(), &mut rest), Ok(5));
+        assert_eq!(&rest, b"\0\0\0\x01z");
+    }
+
+    #[test]
+    fn bad_tokens_refused() {
+        assert!(token_from(b"").is_err());
+        assert!(token_from(b"\0\0\0\x05abc").is_err());
+        assert!(token_from(b"\0\0\0\0").is_err());
+        assert!(token_from(&[0, 0, 0, (MAX_TOKEN + 1) as u8]).is_err());
     }
 }

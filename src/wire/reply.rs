@@ -92,6 +92,12 @@ pub fn ready_term(version: &str) -> Term {
     Term::from(Tuple::from(vec![atom("ready"), bin(version.as_bytes())]))
 }
 
+/// `{bad_option, Text}`, sent with id 0 by a program that refuses its
+/// command line, just before it exits with status 2.
+pub fn bad_option_term(text: &str) -> Term {
+    Term::from(Tuple::from(vec![atom("bad_option"), bin(text.as_bytes())]))
+}
+
 /// `{log, Level, Text}`, sent with id 0.
 pub fn log_term(level: &str, text: &str) -> Term {
     Term::from(Tuple::from(vec![atom("log"), atom(level), bin(text.as_bytes())]))

@@ -92,7 +92,15 @@ handshake(Port, Listener, Deadline, {Program, Token}) ->
                     {error, {fd_channel, Reason}}
             end;
         undefined ->
-            {error, port_closed}
+            %% Closed already: a program that refused its command line
+            %% can exit before this looks. Its exit status (and the frame
+            %% before it) say why.
+            Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
+            receive
+                {Port, {exit_status, Status}} -> {error, {exit_status, Status}}
+            after Timeout ->
+                {error, port_closed}
+            end
     end.
 
 %% Why the program exited during the start: the `{0, {bad_option, Text}}'

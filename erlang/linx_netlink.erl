@@ -293,13 +293,24 @@ socket_open(Domain, Type, Protocol, Opts) ->
 %% documentation for when the replies end. Options: `in', `timeout' and
 %% `via'. Works through a C-node on any host, since no descriptor travels.
 %%
+%% Option `ns_fds => [{Offset, In}]' (at most 16) names other network
+%% namespaces for attributes that take a namespace descriptor, such as
+%% `IFLA_NET_NS_FD': the port program opens each `In' (any target form)
+%% and writes the descriptor's number at byte `Offset' of `Msg' (4 bytes,
+%% host byte order) before sending, and closes it after. A bad entry is
+%% `{error, {bad_option, {ns_fds, Entry}}}'.
+%%
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
 call(Protocol, Msg, Opts) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
         {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
-            case linx_remote:request({netlink_call, ProtoInt, Bin, Target}, Timeout, Via) of
+            Op = case maps:get(ns_fds, Req, []) of
+                     [] -> {netlink_call, ProtoInt, Bin, Target};
+                     NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
+                 end,
+            case linx_remote:request(Op, Timeout, Via) of
                 {ok, Replies} when is_list(Replies) -> {ok, Replies};
                 Other -> error_reply(Req, Other)
             end;

@@ -22,7 +22,8 @@
                  timeout := timeout(),
                  via := linx_opts:via(),
                  extra_groups := [pos_integer()],
-                 rcvbuf := pos_integer() | undefined}.
+                 rcvbuf := pos_integer() | undefined,
+                 ns_fds => [{non_neg_integer(), linx_opts:target()}]}.
 %% A checked request: the arguments as the caller gave them (for error
 %% maps), where and how long, and what to do once the socket is here.
 
@@ -103,11 +104,33 @@ netlink_call(Protocol, Msg, Opts) ->
     Checked = [protocol_number(Protocol), message(Msg), linx_opts:options(Opts)],
     case first_error(Checked) of
         ok ->
-            [{ok, ProtoInt}, {ok, Bin}, {ok, _Map, In, Target, Timeout, Via}] = Checked,
-            {ok, req(netlink_call, Protocol, In, Target, Timeout, Via), ProtoInt, Bin};
+            [{ok, ProtoInt}, {ok, Bin}, {ok, Map, In, Target, Timeout, Via}] = Checked,
+            case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin), []) of
+                {ok, NsFds} ->
+                    Req = req(netlink_call, Protocol, In, Target, Timeout, Via),
+                    {ok, Req#{ns_fds => NsFds}, ProtoInt, Bin};
+                {error, _} = Error ->
+                    Error
+            end;
         Error ->
             Error
     end.
+
+%% The `ns_fds' option of a netlink call: `[{Offset, In}]', where the
+%% descriptor of each target's network namespace goes into the message
+%% (4 bytes inside it, host byte order), at most 16.
+-spec ns_fds(term(), non_neg_integer(), list()) ->
+          {ok, [{non_neg_integer(), linx_opts:target()}]} | {error, {bad_option, term()}}.
+ns_fds([], _Size, Acc) when length(Acc) =< 16 ->
+    {ok, lists:reverse(Acc)};
+ns_fds([{Offset, In} | Rest], Size, Acc)
+  when is_integer(Offset), Offset >= 0, Offset + 4 =< Size ->
+    case linx_opts:target(In) of
+        {ok, Target} -> ns_fds(Rest, Size, [{Offset, Target} | Acc]);
+        {error, _} = Error -> Error
+    end;
+ns_fds(Bad, _Size, _Acc) ->
+    {error, {bad_option, {ns_fds, Bad}}}.
 
 %%====================================================================
 %% Names and options

@@ -15,6 +15,7 @@
          identify_matches_ip/1,
          bad_names_and_missing_ones/1,
          anonymous_is_a_target/1,
+         veth_peer_in_another_namespace/1,
          anonymous_dies_with_its_owner/1,
          anonymous_dies_with_the_port/1,
          thousand_cycles_leave_nothing/1,
@@ -29,6 +30,7 @@ all() ->
      identify_matches_ip,
      bad_names_and_missing_ones,
      anonymous_is_a_target,
+     veth_peer_in_another_namespace,
      anonymous_dies_with_its_owner,
      anonymous_dies_with_the_port,
      thousand_cycles_leave_nothing,
@@ -162,6 +164,36 @@ anonymous_is_a_target(_Config) ->
     ?assertEqual([], linx_netns:owned()),
     {error, #{stage := open_ns, errno := enoent}} = linx_sysctl:read(?KEY, #{in => H}),
     {error, #{op := netns_release, stage := open_ns, errno := enoent}} = linx_netns:release(H).
+
+%% A netlink call names other namespaces by descriptor (ns_fds): a veth
+%% pair made in a named namespace with its peer in one with no name.
+veth_peer_in_another_namespace(_Config) ->
+    Name = name(),
+    ok = linx_netns:add(Name),
+    {ok, H} = linx_netns:new(),
+    try
+        Msg = veth_request(<<"lxa">>, <<"lxb">>),
+        {match, [{Offset, 4}]} = re:run(Msg, <<16#FFFFFFFF:32/native>>, [{capture, first}]),
+        {ok, [Ack]} = linx_netlink:call(route, Msg, #{in => {netns, Name}, ns_fds => [{Offset, H}]}),
+        %% NLMSG_ERROR with error 0: the ack.
+        <<_:32, 2:16/native, _:16, _:64, 0:32/native, _/binary>> = Ack,
+        Here = linx_ct_ns:sh_ok(["ip -n ", Name, " -o link show"]),
+        ?assertNotEqual(nomatch, binary:match(Here, <<"lxa@">>)),
+        ?assertEqual(nomatch, binary:match(Here, <<"lxb">>)),
+        {ok, Dump} = linx_netlink:call(route, linx_nl_dump(), #{in => H}),
+        ?assertEqual([<<"lo">>, <<"lxb">>], lists:sort(link_names(Dump))),
+        %% An offset outside the message is refused before anything is sent.
+        {error, {bad_option, {ns_fds, _}}} =
+            linx_netlink:call(route, Msg, #{ns_fds => [{byte_size(Msg) - 3, H}]}),
+        %% A released handle: the namespace cannot be opened.
+        {ok, Gone} = linx_netns:new(),
+        ok = linx_netns:release(Gone),
+        {error, #{op := netlink_call, stage := open_ns, errno := enoent}} =
+            linx_netlink:call(route, Msg, #{in => {netns, Name}, ns_fds => [{Offset, Gone}]})
+    after
+        ok = linx_netns:release(H),
+        ok = linx_netns:delete(Name)
+    end.
 
 anonymous_dies_with_its_owner(_Config) ->
     PortPid = port_pid(),
@@ -339,6 +371,22 @@ read_all(Path) ->
 %% An RTM_GETLINK dump request.
 linx_nl_dump() ->
     <<32:32/native, 18:16/native, 16#301:16/native, 1:32/native, 0:32/native, 0:128>>.
+
+%% RTM_NEWLINK of a veth pair A/B, B's IFLA_NET_NS_FD a placeholder.
+veth_request(A, B) ->
+    IfInfo = <<0:8, 0:8, 0:16, 0:32/native, 0:32/native, 0:32/native>>,
+    Peer = attr(1, [IfInfo, attr(3, <<B/binary, 0>>), attr(28, <<16#FFFFFFFF:32/native>>)]),
+    LinkInfo = attr(18, [attr(1, <<"veth", 0>>), attr(2, Peer)]),
+    Body = iolist_to_binary([IfInfo, attr(3, <<A/binary, 0>>), LinkInfo]),
+    Flags = 16#1 bor 16#4 bor 16#200 bor 16#400,    % REQUEST, ACK, EXCL, CREATE
+    <<(16 + byte_size(Body)):32/native, 16:16/native, Flags:16/native, 1:32/native,
+      0:32/native, Body/binary>>.
+
+attr(Type, Value) ->
+    V = iolist_to_binary(Value),
+    Len = 4 + byte_size(V),
+    Pad = (4 - Len rem 4) rem 4,
+    <<Len:16/native, Type:16/native, V/binary, 0:(Pad * 8)>>.
 
 %% The IFLA_IFNAME of each RTM_NEWLINK reply.
 link_names(Replies) ->

@@ -311,7 +311,42 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
             protocol: 0,
             msg: vec![0; 16],
             target: Target::Netns("blue".into()),
+            ns_fds: Vec::new(),
         }
+    );
+    // Descriptors of other namespaces to put into the message.
+    let with_fds = |fds: Vec<Term>| {
+        tuple(vec![
+            atom("netlink_call"),
+            int(0),
+            Term::from(Binary::from(vec![0u8; 24])),
+            atom("self"),
+            Term::from(List::from(fds)),
+        ])
+    };
+    let fd_at = |offset: i32, t: Term| tuple(vec![int(offset), t]);
+    let req = decode_request(&etf(&tuple(vec![
+        int(5),
+        with_fds(vec![
+            fd_at(20, tuple(vec![atom("netns"), bin("red")])),
+            fd_at(0, tuple(vec![atom("held"), int(7)])),
+        ]),
+    ])))
+    .expect("decodes");
+    let Op::NetlinkCall { ns_fds, .. } = req.op else {
+        panic!("not a netlink call: {:?}", req.op)
+    };
+    assert_eq!(ns_fds, vec![(20, Target::Netns("red".into())), (0, Target::Held(7))]);
+    let bad_fds = |fds| decode_err(&etf(&tuple(vec![int(6), with_fds(fds)])));
+    let ns_fds_err = (6, OpError::word(Stage::Badarg, "ns_fds"));
+    // The four bytes must lie inside the message.
+    assert_eq!(bad_fds(vec![fd_at(21, atom("self"))]), ns_fds_err);
+    assert_eq!(bad_fds(vec![fd_at(-1, atom("self"))]), ns_fds_err);
+    assert_eq!(bad_fds(vec![atom("self")]), ns_fds_err);
+    assert_eq!(bad_fds(vec![fd_at(0, atom("self")); 17]), ns_fds_err);
+    assert_eq!(
+        bad_fds(vec![fd_at(0, atom("nowhere"))]),
+        (6, OpError::word(Stage::Badarg, "target"))
     );
     let bad = |op| decode_err(&etf(&tuple(vec![int(4), op])));
     let badarg = |w| OpError::word(Stage::Badarg, w);

@@ -9,7 +9,7 @@ pub mod policy;
 pub mod request;
 
 pub use policy::Policy;
-pub use request::{BatchOp, NetnsOp, Op, Request, MAX_BATCH};
+pub use request::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
 
 use crate::error::{OpError, Stage};
 use crate::ns::executor::{Job, Work};
@@ -20,7 +20,7 @@ use crate::ops::{apply, netns, socket, sysctl, Ctx, Outcome};
 use crate::stats::Stats;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -260,8 +260,19 @@ impl<S: Sink> Dispatcher<S> {
             Op::SocketOpen {
                 domain, ty, protocol, ..
             } => self.socket(id, move || socket::open(domain, ty, protocol)),
-            Op::NetlinkCall { protocol, msg, .. } => {
-                Box::new(move |_: &Ctx| socket::netlink_call(protocol, &msg).map(Outcome::Messages).into())
+            Op::NetlinkCall {
+                protocol, msg, ns_fds, ..
+            } => {
+                // Resolved on the worker, which entered only the target's
+                // network namespace: paths and pids mean what they mean
+                // to the port, and the descriptors live in this process.
+                let resolver = self.resolver.clone();
+                Box::new(move |_: &Ctx| {
+                    with_ns_fds(&resolver, msg, &ns_fds)
+                        .and_then(|(msg, _fds)| socket::netlink_call(protocol, &msg))
+                        .map(Outcome::Messages)
+                        .into()
+                })
             }
             Op::Apply { settings, .. } => Box::new(move |ctx: &Ctx| apply::apply(ctx, &settings)),
             Op::Batch { ops, .. } => {
@@ -314,6 +325,31 @@ enum Pending<F> {
     Job(Job),
     /// The request as it came, with the way to make its frame.
     Request(Request, F),
+}
+
+/// `msg` with the descriptor of each target's network namespace written at
+/// its offset, and the descriptors (open until the message is sent).
+fn with_ns_fds(
+    resolver: &Resolver,
+    mut msg: Vec<u8>,
+    ns_fds: &[(usize, Target)],
+) -> Result<(Vec<u8>, Vec<OwnedFd>), OpError> {
+    let mut fds = Vec::with_capacity(ns_fds.len());
+    for (offset, target) in ns_fds {
+        let mut set = resolver.resolve_net(target)?;
+        let fd = match set.members.pop() {
+            Some(member) => member.fd,
+            // The port's own network namespace (left out of sets).
+            None => {
+                crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).map_err(|e| OpError::errno(Stage::OpenNs, e))?
+            }
+        };
+        let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("ns_fds"))?;
+        let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
+        at.copy_from_slice(&raw.to_ne_bytes());
+        fds.push(fd);
+    }
+    Ok((msg, fds))
 }
 
 /// Work that needs the worker's `/proc/sys`.

@@ -85,9 +85,14 @@ impl Policy {
                 self.target(target)?;
                 self.write(path)
             }
-            Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } | Op::NetlinkCall { target, .. } => {
+            Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } => {
                 self.op(op.name())?;
                 self.target(target)
+            }
+            Op::NetlinkCall { target, ns_fds, .. } => {
+                self.op(op.name())?;
+                self.target(target)?;
+                ns_fds.iter().try_for_each(|(_, peer)| self.target(peer))
             }
             Op::Apply { target, settings } => {
                 self.op("sysctl_write")?;

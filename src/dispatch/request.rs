@@ -39,6 +39,10 @@ pub enum Op {
         protocol: i32,
         msg: Vec<u8>,
         target: Target,
+        /// Network namespaces whose descriptor goes into `msg` before it
+        /// is sent: at each byte offset, a `u32` in host byte order (for
+        /// attributes such as `IFLA_NET_NS_FD`).
+        ns_fds: Vec<(usize, Target)>,
     },
     Batch {
         target: Target,
@@ -59,6 +63,9 @@ pub enum Op {
 
 /// Most ops in one batch.
 pub const MAX_BATCH: usize = 10_000;
+
+/// Most namespace descriptors one netlink call puts in its messages.
+pub const MAX_NS_FDS: usize = 16;
 
 impl Op {
     /// The target the op runs in, if it has one.

@@ -6,7 +6,7 @@
 
 use super::etf_check::check_etf;
 use super::reply::{atom, bin, int};
-use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH};
+use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
 use crate::error::{OpError, Stage};
 use crate::ns::Target;
 use eetf::{BigInteger, Binary, FixInteger, List, Term, Tuple};
@@ -92,12 +92,21 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
-                ("netlink_call", 3) => {
-                    let [p, m, t] = arr(args)?;
+                ("netlink_call", 3 | 4) => {
+                    let mut args = args.into_iter();
+                    let (Some(p), Some(m), Some(t)) = (args.next(), args.next(), args.next()) else {
+                        return Err(OpError::badarg("arity"));
+                    };
+                    let msg = binary(m, "msg")?;
+                    let ns_fds = match args.next() {
+                        Some(list) => decode_ns_fds(list, msg.len())?,
+                        None => Vec::new(),
+                    };
                     Ok(Op::NetlinkCall {
                         protocol: int_in(&p, 0, 31, "protocol")?,
-                        msg: binary(m, "msg")?,
+                        msg,
                         target: decode_target(t)?,
+                        ns_fds,
                     })
                 }
                 ("batch", 2) => {
@@ -216,6 +225,32 @@ fn binary(t: Term, what: &'static str) -> Result<Vec<u8>, OpError> {
         Term::Binary(Binary { bytes }) => Ok(bytes),
         _ => Err(OpError::badarg(what)),
     }
+}
+
+/// `[{Offset, Target}]`: where in a message of `len` bytes the descriptor
+/// of each target's network namespace goes (4 bytes each, inside it).
+fn decode_ns_fds(t: Term, len: usize) -> Result<Vec<(usize, Target)>, OpError> {
+    let bad = || OpError::badarg("ns_fds");
+    let Term::List(List { elements }) = t else {
+        return Err(bad());
+    };
+    if elements.len() > MAX_NS_FDS {
+        return Err(bad());
+    }
+    elements
+        .into_iter()
+        .map(|e| {
+            let Term::Tuple(Tuple { elements }) = e else {
+                return Err(bad());
+            };
+            let [offset, target]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+            let offset = as_u64(&offset)
+                .and_then(|o| usize::try_from(o).ok())
+                .filter(|o| o.checked_add(4).is_some_and(|end| end <= len))
+                .ok_or_else(bad)?;
+            Ok((offset, decode_target(target)?))
+        })
+        .collect()
 }
 
 /// A netns name: UTF-8 (its checks against `/` and `..` come later).
@@ -339,12 +374,22 @@ fn op_term(op: &Op) -> Term {
             small(*protocol),
             target_term(target),
         ]),
-        Op::NetlinkCall { protocol, msg, target } => tuple(vec![
-            atom("netlink_call"),
-            small(*protocol),
-            bin(msg),
-            target_term(target),
-        ]),
+        Op::NetlinkCall {
+            protocol,
+            msg,
+            target,
+            ns_fds,
+        } => {
+            let mut elements = vec![atom("netlink_call"), small(*protocol), bin(msg), target_term(target)];
+            if !ns_fds.is_empty() {
+                let fds = ns_fds
+                    .iter()
+                    .map(|(offset, t)| tuple(vec![int(*offset as u64), target_term(t)]))
+                    .collect::<Vec<_>>();
+                elements.push(Term::from(List::from(fds)));
+            }
+            tuple(elements)
+        }
         Op::Batch { target, ops } => {
             let steps = ops
                 .iter()

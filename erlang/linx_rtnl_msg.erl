@@ -59,9 +59,12 @@
               {extern_learn, 16#10}, {offloaded, 16#20}, {sticky, 16#40},
               {router, 16#80}]).
 
--define(RTM_F, [{notify, 16#100}, {cloned, 16#200}, {equalize, 16#400},
+%% RTNH_F_* (the low byte) and RTM_F_* flags of a route.
+-define(RTM_F, [{dead, 16#1}, {pervasive, 16#2}, {onlink, 16#4}, {offload, 16#8},
+                {linkdown, 16#10}, {unresolved, 16#20}, {trap, 16#40},
+                {notify, 16#100}, {cloned, 16#200}, {equalize, 16#400},
                 {prefix, 16#800}, {lookup_table, 16#1000}, {fib_match, 16#2000},
-                {offload, 16#4000}, {trap, 16#8000}]).
+                {rt_offload, 16#4000}, {rt_trap, 16#8000}]).
 
 -define(OPERSTATES, {unknown, notpresent, down, lowerlayerdown, testing, dormant, up}).
 

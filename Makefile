@@ -7,7 +7,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
 PORT_BIN := target/release/linx_port
-DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit iproute2 util-linux procps python3 libcap2-bin elixir strace
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit erlang-proper iproute2 util-linux procps python3 libcap2-bin elixir strace
 
 .PHONY: all deps port build demo test bench setcap fuzz clean
 

@@ -176,9 +176,9 @@ encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0
 encode_attr({Type, flag}) -> attr(Type, <<>>);
 encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
 
-attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff ->
+attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
+                       byte_size(Value) =< 16#ffff - 4 ->
     Len = 4 + byte_size(Value),
-    Len =< 16#ffff orelse error(badarg),
     [<<Len:16/native, Type:16/native>>, Value, pad(Len)].
 
 %% @doc Decodes a run of attributes into `{Type, Binary}' pairs, in order,
@@ -524,17 +524,14 @@ interrupted(Msgs) ->
     lists:any(fun(#{flags := F}) -> F band ?NLM_F_DUMP_INTR =/= 0 end, Msgs).
 
 in_option(Opts) when is_map(Opts) -> maps:get(in, Opts, self);
-in_option(Opts) when is_list(Opts) -> proplists:get_value(in, Opts, self);
-in_option(_) -> self.
+in_option(Opts) -> proplists:get_value(in, Opts, self).
 
 align(N) ->
     (N + 3) band (bnot 3).
 
 pad(Len) ->
-    case align(Len) - Len of
-        0 -> <<>>;
-        N -> <<0:(N * 8)>>
-    end.
+    Bits = ((4 - (Len band 3)) band 3) * 8,
+    <<0:Bits>>.
 
 deadline(infinity) -> infinity;
 deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.

@@ -714,7 +714,6 @@ name_key(Key, Map, Default, ToNumber) ->
     end.
 
 ok_or_throw({ok, _} = Ok) -> Ok;
-ok_or_throw(Ok) when Ok =:= ok -> Ok;
 ok_or_throw({error, _} = Error) -> throw(Error).
 
 ok_or_throw({ok, V}, _Reason) -> {ok, V};

@@ -108,5 +108,6 @@ deliver(Data, Owner, Ref) ->
                                   Owner ! {linx_rtnl, Ref, Event}
                           end, Msgs);
         {error, _} = Error ->
-            Owner ! {linx_rtnl, Ref, Error}
+            _ = Owner ! {linx_rtnl, Ref, Error},
+            ok
     end.

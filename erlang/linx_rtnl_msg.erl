@@ -82,10 +82,43 @@
                  {tunnel6, 769}, {sit, 776}, {ipgre, 778}, {ip6gre, 823},
                  {ieee80211, 801}, {void, 16#ffff}]).
 
--define(KINDS, [veth, bridge, dummy, vlan, macvlan, macvtap, ipvlan, ipvtap, vxlan,
-                geneve, bond, team, tun, tap, wireguard, gre, gretap, ip6gre,
-                ip6gretap, ipip, sit, ip6tnl, vti, vti6, vrf, macsec, netkit,
-                nlmon, ifb, erspan, ip6erspan, bareudp, xfrm, hsr, can, vcan, ipoib]).
+-define(KINDS, #{<<"veth">> => veth,
+                <<"bridge">> => bridge,
+                <<"dummy">> => dummy,
+                <<"vlan">> => vlan,
+                <<"macvlan">> => macvlan,
+                <<"macvtap">> => macvtap,
+                <<"ipvlan">> => ipvlan,
+                <<"ipvtap">> => ipvtap,
+                <<"vxlan">> => vxlan,
+                <<"geneve">> => geneve,
+                <<"bond">> => bond,
+                <<"team">> => team,
+                <<"tun">> => tun,
+                <<"tap">> => tap,
+                <<"wireguard">> => wireguard,
+                <<"gre">> => gre,
+                <<"gretap">> => gretap,
+                <<"ip6gre">> => ip6gre,
+                <<"ip6gretap">> => ip6gretap,
+                <<"ipip">> => ipip,
+                <<"sit">> => sit,
+                <<"ip6tnl">> => ip6tnl,
+                <<"vti">> => vti,
+                <<"vti6">> => vti6,
+                <<"vrf">> => vrf,
+                <<"macsec">> => macsec,
+                <<"netkit">> => netkit,
+                <<"nlmon">> => nlmon,
+                <<"ifb">> => ifb,
+                <<"erspan">> => erspan,
+                <<"ip6erspan">> => ip6erspan,
+                <<"bareudp">> => bareudp,
+                <<"xfrm">> => xfrm,
+                <<"hsr">> => hsr,
+                <<"can">> => can,
+                <<"vcan">> => vcan,
+                <<"ipoib">> => ipoib}).
 
 %%====================================================================
 %% Any message
@@ -122,57 +155,57 @@ tag(_Kind, _What, {error, _} = Error) -> Error.
 decode_link(<<_Family:8, _:8, Type:16/native, Index:32/signed-native, Flags:32/native,
               _Change:32/native, Attrs/binary>>) ->
     Base = #{index => Index, flags => iff_flags(Flags), type => arphrd(Type)},
-    with_attrs(Attrs, link, fun link_attr/3, Base);
+    with_attrs(Attrs, link, fun link_attr/2, Base);
 decode_link(_) ->
     {error, {malformed, {link, short}}}.
 
-link_attr(1, V, M) -> M#{address => V};
-link_attr(2, V, M) -> M#{broadcast => V};
-link_attr(3, V, M) -> M#{ifname => linx_nl:string(V)};
-link_attr(4, <<N:32/native>>, M) -> M#{mtu => N};
-link_attr(5, <<N:32/signed-native>>, M) -> M#{link => N};
-link_attr(6, V, M) -> M#{qdisc => linx_nl:string(V)};
-link_attr(10, <<N:32/native>>, M) -> M#{master => N};
-link_attr(13, <<N:32/native>>, M) -> M#{txqlen => N};
-link_attr(16, <<N:8>>, M) -> M#{operstate => operstate(N)};
-link_attr(17, <<0:8>>, M) -> M#{linkmode => default};
-link_attr(17, <<1:8>>, M) -> M#{linkmode => dormant};
-link_attr(18, V, M) -> linkinfo(V, M);
-link_attr(20, V, M) -> M#{alias => linx_nl:string(V)};
-link_attr(27, <<N:32/native>>, M) -> M#{group => N};
-link_attr(30, <<N:32/native>>, M) -> M#{promiscuity => N};
-link_attr(31, <<N:32/native>>, M) -> M#{num_tx_queues => N};
-link_attr(32, <<N:32/native>>, M) -> M#{num_rx_queues => N};
-link_attr(33, <<N:8>>, M) -> M#{carrier => N =/= 0};
-link_attr(35, <<N:32/native>>, M) -> M#{carrier_changes => N};
-link_attr(37, <<N:32/signed-native>>, M) -> M#{link_netnsid => N};
-link_attr(39, <<N:8>>, M) -> M#{proto_down => N =/= 0};
-link_attr(40, <<N:32/native>>, M) -> M#{gso_max_segs => N};
-link_attr(41, <<N:32/native>>, M) -> M#{gso_max_size => N};
-link_attr(50, <<N:32/native>>, M) -> M#{min_mtu => N};
-link_attr(51, <<N:32/native>>, M) -> M#{max_mtu => N};
-link_attr(52, V, M) -> prop_list(V, M);
-link_attr(54, V, M) -> M#{perm_address => V};
-link_attr(T, V, M) -> unknown(T, V, M).
+link_attr(1, V) -> [{address, V}];
+link_attr(2, V) -> [{broadcast, V}];
+link_attr(3, V) -> [{ifname, linx_nl:string(V)}];
+link_attr(4, <<N:32/native>>) -> [{mtu, N}];
+link_attr(5, <<N:32/signed-native>>) -> [{link, N}];
+link_attr(6, V) -> [{qdisc, linx_nl:string(V)}];
+link_attr(10, <<N:32/native>>) -> [{master, N}];
+link_attr(13, <<N:32/native>>) -> [{txqlen, N}];
+link_attr(16, <<N:8>>) -> [{operstate, operstate(N)}];
+link_attr(17, <<0:8>>) -> [{linkmode, default}];
+link_attr(17, <<1:8>>) -> [{linkmode, dormant}];
+link_attr(18, V) -> linkinfo(V);
+link_attr(20, V) -> [{alias, linx_nl:string(V)}];
+link_attr(27, <<N:32/native>>) -> [{group, N}];
+link_attr(30, <<N:32/native>>) -> [{promiscuity, N}];
+link_attr(31, <<N:32/native>>) -> [{num_tx_queues, N}];
+link_attr(32, <<N:32/native>>) -> [{num_rx_queues, N}];
+link_attr(33, <<N:8>>) -> [{carrier, N =/= 0}];
+link_attr(35, <<N:32/native>>) -> [{carrier_changes, N}];
+link_attr(37, <<N:32/signed-native>>) -> [{link_netnsid, N}];
+link_attr(39, <<N:8>>) -> [{proto_down, N =/= 0}];
+link_attr(40, <<N:32/native>>) -> [{gso_max_segs, N}];
+link_attr(41, <<N:32/native>>) -> [{gso_max_size, N}];
+link_attr(50, <<N:32/native>>) -> [{min_mtu, N}];
+link_attr(51, <<N:32/native>>) -> [{max_mtu, N}];
+link_attr(52, V) -> prop_list(V);
+link_attr(54, V) -> [{perm_address, V}];
+link_attr(_T, _V) -> unknown.
 
 %% IFLA_LINKINFO: the kind and, kept raw, the kind's own data.
-linkinfo(V, M) ->
+linkinfo(V) ->
     case linx_nl:decode_attrs(V) of
-        {ok, Info} -> lists:foldl(fun info_attr/2, M, Info);
-        {error, _} -> unknown(18, V, M)
+        {ok, Info} -> lists:append([info_attr(I) || I <- Info]);
+        {error, _} -> unknown
     end.
 
-info_attr({1, K}, M) -> M#{kind => kind(linx_nl:string(K))};
-info_attr({2, D}, M) -> M#{info_data => D};
-info_attr({4, K}, M) -> M#{slave_kind => kind(linx_nl:string(K))};
-info_attr({5, D}, M) -> M#{info_slave_data => D};
-info_attr({T, V}, M) -> unknown({18, T}, V, M).
+info_attr({1, K}) -> [{kind, kind(linx_nl:string(K))}];
+info_attr({2, D}) -> [{info_data, D}];
+info_attr({4, K}) -> [{slave_kind, kind(linx_nl:string(K))}];
+info_attr({5, D}) -> [{info_slave_data, D}];
+info_attr({T, V}) -> [{info_unknown, {T, V}}].
 
 %% IFLA_PROP_LIST: IFLA_ALT_IFNAME entries.
-prop_list(V, M) ->
+prop_list(V) ->
     case linx_nl:decode_attrs(V) of
-        {ok, Props} -> M#{alt_names => [linx_nl:string(N) || {53, N} <- Props]};
-        {error, _} -> unknown(52, V, M)
+        {ok, Props} -> [{alt_names, [linx_nl:string(N) || {53, N} <- Props]}];
+        {error, _} -> unknown
     end.
 
 %% @doc A link kind as an atom when linx knows the kind (`veth',
@@ -182,10 +215,7 @@ prop_list(V, M) ->
 kind(K) when is_atom(K) ->
     K;
 kind(K) ->
-    case [A || A <- ?KINDS, atom_to_binary(A) =:= K] of
-        [A] -> A;
-        [] -> K
-    end.
+    maps:get(K, ?KINDS, K).
 
 %% @doc The payload start of a link request: family 0, the index, the
 %% flags to set and the mask of flags to change.
@@ -202,7 +232,7 @@ ifinfomsg(Family, Index, Flags, Change) ->
 decode_addr(<<Family:8, PrefixLen:8, Flags:8, Scope:8, Index:32/native, Attrs/binary>>) ->
     Base = #{family => family(Family), prefixlen => PrefixLen, index => Index,
              scope => scope(Scope), flags => bits(Flags, ?IFA_F)},
-    case with_attrs(Attrs, addr, fun(T, V, M) -> addr_attr(T, V, M, Family) end, Base) of
+    case with_attrs(Attrs, addr, fun(T, V) -> addr_attr(T, V, Family) end, Base) of
         {ok, #{address := _} = M} -> {ok, M};
         %% Without IFA_ADDRESS, the local address is the address.
         {ok, #{local := L} = M} -> {ok, M#{address => L}};
@@ -211,18 +241,18 @@ decode_addr(<<Family:8, PrefixLen:8, Flags:8, Scope:8, Index:32/native, Attrs/bi
 decode_addr(_) ->
     {error, {malformed, {addr, short}}}.
 
-addr_attr(1, V, M, F) -> ip_attr(address, F, V, M, 1);
-addr_attr(2, V, M, F) -> ip_attr(local, F, V, M, 2);
-addr_attr(3, V, M, _F) -> M#{label => linx_nl:string(V)};
-addr_attr(4, V, M, F) -> ip_attr(broadcast, F, V, M, 4);
-addr_attr(5, V, M, F) -> ip_attr(anycast, F, V, M, 5);
-addr_attr(6, <<Pref:32/native, Valid:32/native, _C:32/native, _U:32/native>>, M, _F) ->
-    M#{preferred_lft => lft(Pref), valid_lft => lft(Valid)};
-addr_attr(7, V, M, F) -> ip_attr(multicast, F, V, M, 7);
-addr_attr(8, <<N:32/native>>, M, _F) -> M#{flags => bits(N, ?IFA_F)};
-addr_attr(9, <<N:32/native>>, M, _F) -> M#{metric => N};
-addr_attr(11, <<N:8>>, M, _F) -> M#{protocol => N};
-addr_attr(T, V, M, _F) -> unknown(T, V, M).
+addr_attr(1, V, F) -> ip_attr(address, F, V);
+addr_attr(2, V, F) -> ip_attr(local, F, V);
+addr_attr(3, V, _F) -> [{label, linx_nl:string(V)}];
+addr_attr(4, V, F) -> ip_attr(broadcast, F, V);
+addr_attr(5, V, F) -> ip_attr(anycast, F, V);
+addr_attr(6, <<Pref:32/native, Valid:32/native, _C:32/native, _U:32/native>>, _F) ->
+    [{preferred_lft, lft(Pref)}, {valid_lft, lft(Valid)}];
+addr_attr(7, V, F) -> ip_attr(multicast, F, V);
+addr_attr(8, <<N:32/native>>, _F) -> [{flags, bits(N, ?IFA_F)}];
+addr_attr(9, <<N:32/native>>, _F) -> [{metric, N}];
+addr_attr(11, <<N:8>>, _F) -> [{protocol, N}];
+addr_attr(_T, _V, _F) -> unknown.
 
 lft(16#ffffffff) -> forever;
 lft(N) -> N.
@@ -244,7 +274,7 @@ decode_route(<<Family:8, DstLen:8, SrcLen:8, Tos:8, Table:8, Proto:8, Scope:8,
     Base = #{family => family(Family), dst_len => DstLen, src_len => SrcLen, tos => Tos,
              table => Table, protocol => rt_proto(Proto), scope => scope(Scope),
              type => rt_type(Type), flags => bits(Flags, ?RTM_F)},
-    case with_attrs(Attrs, route, fun(T, V, M) -> route_attr(T, V, M, Family) end, Base) of
+    case with_attrs(Attrs, route, fun(T, V) -> route_attr(T, V, Family) end, Base) of
         {ok, M} ->
             Dst = case M of
                       #{dst := D} -> {D, DstLen};
@@ -257,17 +287,17 @@ decode_route(<<Family:8, DstLen:8, SrcLen:8, Tos:8, Table:8, Proto:8, Scope:8,
 decode_route(_) ->
     {error, {malformed, {route, short}}}.
 
-route_attr(1, V, M, F) -> ip_attr(dst, F, V, M, 1);
-route_attr(2, V, M, F) -> ip_attr(src, F, V, M, 2);
-route_attr(3, <<N:32/native>>, M, _F) -> M#{iif => N};
-route_attr(4, <<N:32/native>>, M, _F) -> M#{oif => N};
-route_attr(5, V, M, F) -> ip_attr(gateway, F, V, M, 5);
-route_attr(6, <<N:32/native>>, M, _F) -> M#{metric => N};
-route_attr(7, V, M, F) -> ip_attr(prefsrc, F, V, M, 7);
-route_attr(15, <<N:32/native>>, M, _F) -> M#{table => N};
-route_attr(16, <<N:32/native>>, M, _F) -> M#{mark => N};
-route_attr(20, <<N:8>>, M, _F) -> M#{pref => rt_pref(N)};
-route_attr(T, V, M, _F) -> unknown(T, V, M).
+route_attr(1, V, F) -> ip_attr(dst, F, V);
+route_attr(2, V, F) -> ip_attr(src, F, V);
+route_attr(3, <<N:32/native>>, _F) -> [{iif, N}];
+route_attr(4, <<N:32/native>>, _F) -> [{oif, N}];
+route_attr(5, V, F) -> ip_attr(gateway, F, V);
+route_attr(6, <<N:32/native>>, _F) -> [{metric, N}];
+route_attr(7, V, F) -> ip_attr(prefsrc, F, V);
+route_attr(15, <<N:32/native>>, _F) -> [{table, N}];
+route_attr(16, <<N:32/native>>, _F) -> [{mark, N}];
+route_attr(20, <<N:8>>, _F) -> [{pref, rt_pref(N)}];
+route_attr(_T, _V, _F) -> unknown.
 
 rt_pref(0) -> medium;
 rt_pref(1) -> high;
@@ -293,17 +323,17 @@ decode_neigh(<<Family:8, _:8, _:16, Index:32/signed-native, State:16/native, Fla
                Type:8, Attrs/binary>>) ->
     Base = #{family => family(Family), index => Index, state => nud_states(State),
              flags => bits(Flags, ?NTF), type => rt_type(Type)},
-    with_attrs(Attrs, neigh, fun(T, V, M) -> neigh_attr(T, V, M, Family) end, Base);
+    with_attrs(Attrs, neigh, fun(T, V) -> neigh_attr(T, V, Family) end, Base);
 decode_neigh(_) ->
     {error, {malformed, {neigh, short}}}.
 
-neigh_attr(1, V, M, F) -> ip_attr(dst, F, V, M, 1);
-neigh_attr(2, V, M, _F) -> M#{lladdr => V};
-neigh_attr(4, <<N:32/native>>, M, _F) -> M#{probes => N};
-neigh_attr(5, <<N:16/native>>, M, _F) -> M#{vlan => N};
-neigh_attr(9, <<N:32/native>>, M, _F) -> M#{master => N};
-neigh_attr(12, <<N:8>>, M, _F) -> M#{protocol => N};
-neigh_attr(T, V, M, _F) -> unknown(T, V, M).
+neigh_attr(1, V, F) -> ip_attr(dst, F, V);
+neigh_attr(2, V, _F) -> [{lladdr, V}];
+neigh_attr(4, <<N:32/native>>, _F) -> [{probes, N}];
+neigh_attr(5, <<N:16/native>>, _F) -> [{vlan, N}];
+neigh_attr(9, <<N:32/native>>, _F) -> [{master, N}];
+neigh_attr(12, <<N:8>>, _F) -> [{protocol, N}];
+neigh_attr(_T, _V, _F) -> unknown.
 
 %% @doc The payload start of a neighbour request.
 -spec ndmsg(non_neg_integer(), integer(), non_neg_integer(), non_neg_integer()) -> binary().
@@ -406,25 +436,42 @@ fields_below(T, Max) ->
 %% Internal functions
 %%====================================================================
 
-%% Attributes folded into Base by Fun(Type, Value, Map); the unknown ones
-%% end up in order under `unknown'.
+%% Attributes decoded in one pass by Fun(Type, Value), which returns the
+%% pairs to add or `unknown'; the map is built once at the end (a map of
+%% more than 32 keys is slow to update key by key). The unknown ones end
+%% up in order under `unknown'.
 with_attrs(Attrs, What, Fun, Base) ->
-    case linx_nl:decode_attrs(Attrs) of
-        {ok, List} ->
-            M = lists:foldl(fun({T, V}, Acc) -> Fun(T, V, Acc) end, Base#{unknown => []}, List),
-            {ok, M#{unknown := lists:reverse(maps:get(unknown, M))}};
-        {error, {malformed, Where}} ->
-            {error, {malformed, {What, Where}}}
+    case fold(Attrs, Fun, 0, [], []) of
+        {ok, Pairs, Unknown} ->
+            {ok, maps:merge(Base, maps:from_list([{unknown, lists:reverse(Unknown)}
+                                                  | lists:reverse(Pairs)]))};
+        {error, Off} ->
+            {error, {malformed, {What, {attr, Off}}}}
     end.
 
-unknown(T, V, #{unknown := U} = M) -> M#{unknown := [{T, V} | U]}.
+fold(<<Len:16/native, Type:16/native, Rest/binary>>, Fun, Off, Pairs, Unknown)
+  when Len >= 4, Len - 4 =< byte_size(Rest) ->
+    VLen = Len - 4,
+    <<Value:VLen/binary, Tail/binary>> = Rest,
+    Skip = min(((4 - (Len band 3)) band 3), byte_size(Tail)),
+    <<_:Skip/binary, Next/binary>> = Tail,
+    T = Type band 16#3fff,
+    case Fun(T, Value) of
+        unknown -> fold(Next, Fun, Off + Len + Skip, Pairs, [{T, Value} | Unknown]);
+        [Pair] -> fold(Next, Fun, Off + Len + Skip, [Pair | Pairs], Unknown);
+        New -> fold(Next, Fun, Off + Len + Skip, lists:reverse(New, Pairs), Unknown)
+    end;
+fold(<<>>, _Fun, _Off, Pairs, Unknown) ->
+    {ok, Pairs, Unknown};
+fold(_, _Fun, Off, _Pairs, _Unknown) ->
+    {error, Off}.
 
 %% An address attribute of the message's family; one of the wrong size is
 %% kept as unknown.
-ip_attr(Key, Family, V, M, Type) ->
+ip_attr(Key, Family, V) ->
     case ip_address(Family, V) of
-        {ok, IP} -> M#{Key => IP};
-        error -> unknown(Type, V, M)
+        {ok, IP} -> [{Key, IP}];
+        error -> unknown
     end.
 
 operstate(N) when N >= 0, N < tuple_size(?OPERSTATES) -> element(N + 1, ?OPERSTATES);

@@ -11,7 +11,7 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
--export([calls/1, plain_messages/1, unknown_name_fails_at_once/1,
+-export([calls/1, rtnl_links_via/1, plain_messages/1, unknown_name_fails_at_once/1,
          read_write_list/1, app_env_default/1, netlink_call_dump/1,
          netlink_call_errors/1, netlink_call_port_mode/1,
          netlink_open_same_host/1, netlink_open_other_host/1,
@@ -32,7 +32,7 @@ groups() ->
     [{cnode, [],
       [calls, plain_messages, unknown_name_fails_at_once, read_write_list,
        app_env_default, netlink_call_dump, netlink_call_errors,
-       netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
+       netlink_call_port_mode, rtnl_links_via, netlink_open_same_host, netlink_open_other_host,
        bad_fd_channel, unreachable, wrong_cookie, loopback_only,
        ticks_keep_the_connection, caller_node_goes_down,
        kill_under_load_and_restart, cnode_requests_counted]}].
@@ -238,6 +238,14 @@ netlink_call_errors(Config) ->
 getlink(Index, Flags) ->
     <<32:32/native, 18:16/native, Flags:16/native, 9:32/native, 0:32/native,
       0:8, 0:8, 0:16/native, Index:32/signed-native, 0:32/native, 0:32/native>>.
+
+%% linx_rtnl through the C-node returns what the local port returns.
+rtnl_links_via(Config) ->
+    Ns = ?config(netns, Config),
+    {ok, _} = application:ensure_all_started(linx),
+    {ok, Local} = linx_rtnl:links(#{in => {netns, Ns}}),
+    {ok, Local} = linx_rtnl:links(in_ns(Config)),
+    [<<"lo">>, <<"v0">>, <<"v1">>] = lists:sort([N || #{ifname := N} <- Local]).
 
 %% netlink_call is an op of port mode too.
 netlink_call_port_mode(Config) ->

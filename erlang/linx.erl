@@ -24,7 +24,8 @@
 %% Accepts both `{error, Reason}' and the bare `Reason', from any linx
 %% module: the module that returns an error renders it (its own
 %% `format_error/1': {@link linx_sysctl:format_error/1},
-%% {@link linx_netlink:format_error/1}), and the errors they share are
+%% {@link linx_netlink:format_error/1}, {@link linx_nl:format_error/1} for
+%% netlink errors (`stage => netlink'), {@link linx_rtnl:format_error/1}), and the errors they share are
 %% rendered by {@link linx_error:format_error/1}. Error maps from
 %% {@link linx_sysctl} are rendered as
 %% `sysctl Op "Key" failed on Path: [Stage ]Errno (errno Code)', where
@@ -79,7 +80,15 @@ version() ->
 %%====================================================================
 
 %% The module whose format_error/1 renders an error.
--spec owner(term()) -> linx_sysctl | linx_netlink | linx_netns | linx_error.
+-spec owner(term()) -> linx_sysctl | linx_netlink | linx_netns | linx_nl | linx_rtnl | linx_error.
+owner(#{stage := netlink}) ->
+    linx_nl;
+owner({malformed, _}) ->
+    linx_nl;
+owner({Tag, _}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
+                     Tag =:= bad_prefix; Tag =:= bad_route; Tag =:= bad_neigh;
+                     Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns ->
+    linx_rtnl;
 owner(#{failed := _, reason := _, rolled_back := _}) ->
     linx_sysctl;
 owner(#{op := Op, key := _, path := Path, stage := Stage, errno := _, code := _})

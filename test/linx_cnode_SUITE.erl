@@ -11,7 +11,7 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
--export([calls/1, plain_messages/1, unknown_name_fails_at_once/1,
+-export([calls/1, rtnl_links_via/1, plain_messages/1, unknown_name_fails_at_once/1,
          read_write_list/1, app_env_default/1, netlink_call_dump/1,
          netlink_call_errors/1, netlink_call_port_mode/1,
          netlink_open_same_host/1, netlink_open_other_host/1,
@@ -32,7 +32,7 @@ groups() ->
     [{cnode, [],
       [calls, plain_messages, unknown_name_fails_at_once, read_write_list,
        app_env_default, netlink_call_dump, netlink_call_errors,
-       netlink_call_port_mode, netlink_open_same_host, netlink_open_other_host,
+       netlink_call_port_mode, rtnl_links_via, netlink_open_same_host, netlink_open_other_host,
        bad_fd_channel, unreachable, wrong_cookie, loopback_only,
        ticks_keep_the_connection, caller_node_goes_down,
        kill_under_load_and_restart, cnode_requests_counted]}].
@@ -96,7 +96,7 @@ peer_name(Prefix) ->
 %% of linx, its test helpers and this suite.
 start_peer(Name, Cookie, Extra) ->
     Paths = lists:usort([filename:dirname(code:which(M))
-                         || M <- [linx_sysctl, linx_nl, ?MODULE]]),
+                         || M <- [linx_sysctl, linx_ct_nl, ?MODULE]]),
     Args = ["-setcookie", Cookie | lists:append([["-pa", P] || P <- Paths])] ++ Extra,
     peer:start(#{name => Name, args => Args}).
 
@@ -200,12 +200,12 @@ app_env_default(Config) ->
 %% An RTM_GETLINK dump through netlink_call lists what `ip -n' lists.
 netlink_call_dump(Config) ->
     Ns = ?config(netns, Config),
-    {ok, Replies} = on_peer(Config, linx_netlink, call, [route, linx_nl:getlink_request(7), in_ns(Config)]),
-    Msgs = lists:append([linx_nl:messages(B) || B <- Replies]),
+    {ok, Replies} = on_peer(Config, linx_netlink, call, [route, linx_ct_nl:getlink_request(7), in_ns(Config)]),
+    Msgs = lists:append([linx_ct_nl:messages(B) || B <- Replies]),
     %% One binary per message, the last one the NLMSG_DONE.
     true = length(Msgs) =:= length(Replies),
     {3, _, 7, _} = lists:last(Msgs),
-    Names = lists:sort([N || M <- Msgs, {ok, N} <- [linx_nl:link_name(M)]]),
+    Names = lists:sort([N || M <- Msgs, {ok, N} <- [linx_ct_nl:link_name(M)]]),
     Names = ip_links(Ns),
     [<<"lo">>, <<"v0">>, <<"v1">>] = Names.
 
@@ -221,13 +221,13 @@ netlink_call_errors(Config) ->
     In = in_ns(Config),
     %% RTM_GETLINK of a missing ifindex, with NLM_F_ACK: one NLMSG_ERROR, ENODEV.
     {ok, [Err]} = on_peer(Config, linx_netlink, call, [route, getlink(9999, 16#5), In]),
-    [{2, _, 9, <<Errno:32/signed-native, _/binary>>}] = linx_nl:messages(Err),
+    [{2, _, 9, <<Errno:32/signed-native, _/binary>>}] = linx_ct_nl:messages(Err),
     -19 = Errno,
     %% Of lo without an ack: the one reply. With an ack: the reply and the ack.
     {ok, [Link]} = on_peer(Config, linx_netlink, call, [route, getlink(1, 16#1), In]),
-    {ok, <<"lo">>} = linx_nl:link_name(hd(linx_nl:messages(Link))),
+    {ok, <<"lo">>} = linx_ct_nl:link_name(hd(linx_ct_nl:messages(Link))),
     {ok, [_, Ack]} = on_peer(Config, linx_netlink, call, [route, getlink(1, 16#5), In]),
-    [{2, _, 9, <<0:32, _/binary>>}] = linx_nl:messages(Ack),
+    [{2, _, 9, <<0:32, _/binary>>}] = linx_ct_nl:messages(Ack),
     %% No NLM_F_REQUEST: the kernel ignores it, nothing ever comes back.
     NoReply = <<16:32/native, 1:16/native, 0:16/native, 1:32/native, 0:32/native>>,
     {error, #{op := netlink_call, stage := recv, errno := etimedout}} =
@@ -239,12 +239,20 @@ getlink(Index, Flags) ->
     <<32:32/native, 18:16/native, Flags:16/native, 9:32/native, 0:32/native,
       0:8, 0:8, 0:16/native, Index:32/signed-native, 0:32/native, 0:32/native>>.
 
+%% linx_rtnl through the C-node returns what the local port returns.
+rtnl_links_via(Config) ->
+    Ns = ?config(netns, Config),
+    {ok, _} = application:ensure_all_started(linx),
+    {ok, Local} = linx_rtnl:links(#{in => {netns, Ns}}),
+    {ok, Local} = linx_rtnl:links(in_ns(Config)),
+    [<<"lo">>, <<"v0">>, <<"v1">>] = lists:sort([N || #{ifname := N} <- Local]).
+
 %% netlink_call is an op of port mode too.
 netlink_call_port_mode(Config) ->
     Ns = ?config(netns, Config),
     {ok, _} = application:ensure_all_started(linx),
-    {ok, Replies} = linx_netlink:call(route, linx_nl:getlink_request(3), #{in => {netns, Ns}}),
-    Names = lists:sort([N || B <- Replies, M <- linx_nl:messages(B), {ok, N} <- [linx_nl:link_name(M)]]),
+    {ok, Replies} = linx_netlink:call(route, linx_ct_nl:getlink_request(3), #{in => {netns, Ns}}),
+    Names = lists:sort([N || B <- Replies, M <- linx_ct_nl:messages(B), {ok, N} <- [linx_ct_nl:link_name(M)]]),
     Names = ip_links(Ns).
 
 %% On the same host the socket itself comes over: a dump on it lists the
@@ -275,7 +283,7 @@ cnode_requests_counted(Config) ->
 open_and_dump(Protocol, Opts) ->
     case linx_netlink:open(Protocol, Opts) of
         {ok, S} ->
-            try linx_nl:dump_links(S, 5000) after socket:close(S) end;
+            try linx_ct_nl:dump_links(S, 5000) after socket:close(S) end;
         Error ->
             Error
     end.

@@ -59,7 +59,7 @@ route_dump(Config) ->
     Ns = ?config(netns, Config),
     {ok, S} = linx_netlink:open(route, in(Config)),
     try
-        {ok, Names} = linx_nl:dump_links(S, 5000),
+        {ok, Names} = linx_ct_nl:dump_links(S, 5000),
         Names = ip_links(["ip -n ", Ns, " -o link"]),
         [<<"lo">>, <<"va">>, <<"vb">>] = Names,
         case ip_links("ip -o link") -- Names of
@@ -75,7 +75,7 @@ groups_mask(Config) ->
     Ns = ?config(netns, Config),
     {ok, S} = linx_netlink:open(route, (in(Config))#{groups => 1}),
     add_veth(Ns, "ga", "gb"),
-    ok = linx_nl:wait_link(S, <<"ga">>, 5000),
+    ok = linx_ct_nl:wait_link(S, <<"ga">>, 5000),
     ok = socket:close(S).
 
 %% `groups => [1]' (RTNLGRP_LINK, a list) does the same, as a proplist.
@@ -83,7 +83,7 @@ groups_list(Config) ->
     Ns = ?config(netns, Config),
     {ok, S} = linx_netlink:open(route, [{in, {netns, Ns}}, {groups, [1]}]),
     add_veth(Ns, "la", "lb"),
-    ok = linx_nl:wait_link(S, <<"lb">>, 5000),
+    ok = linx_ct_nl:wait_link(S, <<"lb">>, 5000),
     ok = socket:close(S).
 
 %% Groups above 32 (here RTNLGRP_BRVLAN, 33) are joined after the socket
@@ -92,7 +92,7 @@ groups_above_32(Config) ->
     Ns = ?config(netns, Config),
     {ok, S} = linx_netlink:open(route, (in(Config))#{groups => [33, 1]}),
     add_veth(Ns, "xa", "xb"),
-    ok = linx_nl:wait_link(S, <<"xa">>, 5000),
+    ok = linx_ct_nl:wait_link(S, <<"xa">>, 5000),
     ok = linx_netlink:drop_membership(S, 33),
     ok = socket:close(S).
 
@@ -103,10 +103,10 @@ membership(Config) ->
     {ok, S} = linx_netlink:open(route, in(Config)),
     ok = linx_netlink:add_membership(S, 1),
     add_veth(Ns, "ma", "mb"),
-    ok = linx_nl:wait_link(S, <<"ma">>, 5000),
+    ok = linx_ct_nl:wait_link(S, <<"ma">>, 5000),
     ok = linx_netlink:drop_membership(S, 1),
     add_veth(Ns, "na", "nb"),
-    {error, timeout} = linx_nl:wait_link(S, <<"na">>, 500),
+    {error, timeout} = linx_ct_nl:wait_link(S, <<"na">>, 500),
     {error, {bad_group, 0}} = linx_netlink:add_membership(S, 0),
     ok = socket:close(S).
 
@@ -158,7 +158,7 @@ open_fd_close_fd(Config) ->
     %% A duplicate adopted here shows what the descriptor is.
     {ok, Dup} = socket:open(Fd, #{dup => true}),
     #{domain := 16, type := raw} = socket:info(Dup),
-    {ok, [<<"lo">>, <<"va">>, <<"vb">>]} = linx_nl:dump_links(Dup, 5000),
+    {ok, [<<"lo">>, <<"va">>, <<"vb">>]} = linx_ct_nl:dump_links(Dup, 5000),
     ok = socket:close(Dup),
     ok = linx_netlink:close_fd(Fd),
     Before = fd_count(beam),

@@ -3,7 +3,7 @@
 %% for the RTM_NEWLINK notification of one interface.
 %%
 %% Netlink headers are in host byte order (`native').
--module(linx_nl).
+-module(linx_ct_nl).
 
 -export([getlink_request/1,
          dump_links/2,

@@ -1,0 +1,160 @@
+%% @doc Generic netlink: resolve a family by name, and send it requests.
+%%
+%% ```
+%% {ok, #{id := Id, version := V, ops := Ops, groups := Groups}} =
+%%     linx_genl:family(<<"nlctrl">>, #{in => {netns, <<"blue">>}}),
+%% %% CTRL_CMD_GETFAMILY (3) as a dump: every family.
+%% {ok, Replies} = linx_genl:request(Id, 3, 1, [], #{dump => true}).
+%% '''
+%% Options are those of {@link linx_netlink:call/3} (`in', `timeout',
+%% `via'); {@link request/5} also reads `dump' (a boolean) and `flags'.
+%% Errors are those of {@link linx_nl}.
+-module(linx_genl).
+
+-include("linx_nl.hrl").
+
+-export([family/2, families/1, request/5]).
+
+-export_type([family/0, reply/0]).
+
+-type family() :: #{id := 0..16#ffff,
+                    name := binary(),
+                    version := non_neg_integer(),
+                    hdrsize => non_neg_integer(),
+                    maxattr => non_neg_integer(),
+                    ops := [#{id := non_neg_integer(), flags := non_neg_integer()}],
+                    groups := [#{name := binary(), id := non_neg_integer()}],
+                    unknown := [{non_neg_integer(), binary()}]}.
+%% A family as `CTRL_CMD_NEWFAMILY' describes it: its id, version, the
+%% commands it has (`ops') and its multicast groups.
+
+-type reply() :: #{cmd := 0..255, version := 0..255, attrs := [{0..16#3fff, binary()}],
+                   type := 0..16#ffff, flags := 0..16#ffff}.
+%% One reply message: the generic netlink header and the attributes.
+
+-define(GENL_ID_CTRL, 16).
+-define(CTRL_CMD_NEWFAMILY, 1).
+-define(CTRL_CMD_GETFAMILY, 3).
+-define(CTRL_ATTR_FAMILY_ID, 1).
+-define(CTRL_ATTR_FAMILY_NAME, 2).
+
+%% @doc Looks a family up by name (`CTRL_CMD_GETFAMILY');
+%% `{error, #{errno := enoent}}' when the kernel has none of that name.
+-spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
+family(Name, Opts) ->
+    case unicode:characters_to_binary(Name) of
+        Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
+            case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
+                         [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts) of
+                {ok, [Reply | _]} -> decode_family(Reply);
+                {ok, []} -> {error, {malformed, {genl, no_reply}}};
+                {error, _} = Error -> Error
+            end;
+        _ ->
+            {error, {bad_family, Name}}
+    end.
+
+%% @doc Every generic netlink family of the namespace.
+-spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
+families(Opts) ->
+    case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], with_dump(Opts)) of
+        {ok, Replies} -> decode_all(Replies, []);
+        {error, _} = Error -> Error
+    end.
+
+%% @doc Sends command `Cmd' (version `Version') with attributes `Attrs'
+%% to family `Family' (its id) and returns the replies. With
+%% `dump => true' in `Opts' it is a dump (`NLM_F_DUMP'); `flags' adds
+%% netlink flags (such as `NLM_F_CREATE').
+-spec request(0..16#ffff, 0..255, 0..255, [linx_nl:attr()], linx_netlink:opts()) ->
+          {ok, [reply()]} | {error, term()}.
+request(Family, Cmd, Version, Attrs, Opts) ->
+    Map = case Opts of
+              M when is_map(M) -> M;
+              _ -> #{}
+          end,
+    Flags = case maps:get(dump, Map, false) of
+                true -> ?NLM_F_DUMP;
+                _ -> 0
+            end bor maps:get(flags, Map, 0),
+    try linx_nl:encode_attrs(Attrs) of
+        Enc ->
+            Req = #{type => Family, flags => Flags,
+                    payload => [<<Cmd:8, Version:8, 0:16>>, Enc]},
+            case linx_nl:call(generic, Req, Opts, genl) of
+                {ok, Msgs} -> replies(Msgs, []);
+                {error, _} = Error -> Error
+            end
+    catch
+        error:_ -> {error, {bad_attrs, Attrs}}
+    end.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+with_dump(Opts) when is_map(Opts) -> Opts#{dump => true};
+with_dump(Opts) when is_list(Opts) -> with_dump(maps:from_list(lists:reverse(Opts)));
+with_dump(Opts) -> Opts.
+
+replies([#{type := T, flags := F, payload := <<Cmd:8, V:8, _:16, Rest/binary>>} | More], Acc) ->
+    case linx_nl:decode_attrs(Rest) of
+        {ok, Attrs} ->
+            replies(More, [#{type => T, flags => F, cmd => Cmd, version => V, attrs => Attrs} | Acc]);
+        {error, _} = Error ->
+            Error
+    end;
+replies([_ | _], _Acc) ->
+    {error, {malformed, {genl, short}}};
+replies([], Acc) ->
+    {ok, lists:reverse(Acc)}.
+
+decode_all([R | Rest], Acc) ->
+    case decode_family(R) of
+        {ok, F} -> decode_all(Rest, [F | Acc]);
+        {error, _} = Error -> Error
+    end;
+decode_all([], Acc) ->
+    {ok, lists:reverse(Acc)}.
+
+decode_family(#{cmd := ?CTRL_CMD_NEWFAMILY, attrs := Attrs}) ->
+    Base = #{ops => [], groups => [], unknown => []},
+    try lists:foldl(fun family_attr/2, Base, Attrs) of
+        #{id := _, name := _, version := _} = F ->
+            {ok, F#{unknown := lists:reverse(maps:get(unknown, F))}};
+        _ ->
+            {error, {malformed, {genl, missing_attrs}}}
+    catch
+        throw:Where -> {error, {malformed, {genl, Where}}}
+    end;
+decode_family(_) ->
+    {error, {malformed, {genl, not_newfamily}}}.
+
+family_attr({1, <<Id:16/native>>}, F) -> F#{id => Id};
+family_attr({2, Name}, F) -> F#{name => linx_nl:string(Name)};
+family_attr({3, <<V:32/native>>}, F) -> F#{version => V};
+family_attr({4, <<H:32/native>>}, F) -> F#{hdrsize => H};
+family_attr({5, <<M:32/native>>}, F) -> F#{maxattr => M};
+family_attr({6, Ops}, F) -> F#{ops => [op(O) || {_, O} <- nested(Ops, ops)]};
+family_attr({7, Groups}, F) -> F#{groups => [group(G) || {_, G} <- nested(Groups, groups)]};
+family_attr({T, V}, #{unknown := U} = F) -> F#{unknown := [{T, V} | U]}.
+
+op(Bin) ->
+    Attrs = nested(Bin, op),
+    #{id => u32(1, Attrs), flags => u32(2, Attrs)}.
+
+group(Bin) ->
+    Attrs = nested(Bin, group),
+    #{name => linx_nl:string(proplists:get_value(1, Attrs, <<>>)), id => u32(2, Attrs)}.
+
+u32(T, Attrs) ->
+    case proplists:get_value(T, Attrs) of
+        <<N:32/native>> -> N;
+        _ -> 0
+    end.
+
+nested(Bin, Where) ->
+    case linx_nl:decode_attrs(Bin) of
+        {ok, Attrs} -> Attrs;
+        {error, _} -> throw(Where)
+    end.

@@ -1,0 +1,540 @@
+%% @doc Netlink in Erlang: the generic codec under {@link linx_rtnl} and
+%% {@link linx_genl}, and request helpers over a socket or the port.
+%%
+%% Netlink headers and attributes are in host byte order. A message is a
+%% map `#{type, flags, seq, pid, payload}' ({@type msg()}); attributes are
+%% `{Type, Value}' pairs ({@type attr()}), aligned to 4 bytes on the wire.
+%% Nothing here raises on input from the kernel: a binary that does not
+%% parse gives `{error, {malformed, Where}}', and an attribute no table
+%% knows is kept as `{Type, Binary}'.
+%%
+%% ```
+%% %% An RTM_GETLINK dump, built and sent from a fresh socket in netns "blue":
+%% Req = #{type => 18, flags => ?NLM_F_DUMP, payload => <<0:128>>},
+%% {ok, Links} = linx_nl:call(route, Req, #{in => {netns, <<"blue">>}}).
+%%
+%% %% The same over a socket of this node (from linx_netlink:open/2):
+%% {ok, S} = linx_netlink:open(route, #{in => {netns, <<"blue">>}}),
+%% {ok, Links} = linx_nl:request(S, Req, 5000).
+%% '''
+%%
+%% == Replies and errors ==
+%% Both helpers give a fresh sequence number to the request (and
+%% `NLM_F_REQUEST'; `NLM_F_ACK' too unless it is a dump, that is unless
+%% both bits of `NLM_F_DUMP' are set), wait until the
+%% request is answered (a dump by its `NLMSG_DONE', anything else by its
+%% acknowledgement) and return the reply messages without the
+%% `NLMSG_DONE' or the ack. An `NLMSG_ERROR' with an errno becomes
+%% `{error, Info}', where `Info' is
+%% ```
+%% #{stage => netlink, errno => eexist, code => 17,
+%%   message => <<"Address already assigned">>,   % NLMSGERR_ATTR_MSG, if sent
+%%   offset => 24}                                % NLMSGERR_ATTR_OFFS, if sent
+%% '''
+%% (the caller's `op' and `in' are added by {@link call/4}).
+%% {@link format_error/1} renders it as one line. The port's sockets have
+%% `NETLINK_EXT_ACK' set, so the kernel sends its text where it has one;
+%% {@link request/3} sets it on the socket it is given.
+-module(linx_nl).
+
+-include("linx_nl.hrl").
+
+%% Codec
+-export([encode/1, decode/1]).
+-export([encode_attrs/1, decode_attrs/1, decode_tree/1, attr_map/1]).
+-export([error_info/2]).
+%% Values
+-export([string/1, u8/1, u16/1, u32/1, u64/1, s32/1]).
+%% Requests
+-export([next_seq/0, call/3, call/4, request/3, replies/2]).
+%% Errors
+-export([errno_name/1, format_error/1]).
+
+-export_type([msg/0, msg_in/0, attr/0, attr_value/0, error_info/0, malformed/0]).
+
+-type msg() :: #{type := 0..16#ffff,
+                 flags := 0..16#ffff,
+                 seq := 0..16#ffffffff,
+                 pid := 0..16#ffffffff,
+                 payload := binary()}.
+%% A decoded message; `payload' is what follows the 16-byte header.
+
+-type msg_in() :: #{type := 0..16#ffff,
+                    flags => 0..16#ffff,
+                    seq => 0..16#ffffffff,
+                    pid => 0..16#ffffffff,
+                    payload => iodata()}.
+%% A message to encode; missing fields are 0 (payload empty).
+
+-type attr_value() :: iodata()
+                    | {nested, [attr()]}
+                    | {net, iodata()}
+                    | {u8 | u16 | u32 | u64 | s8 | s16 | s32 | s64, integer()}
+                    | {be16 | be32, non_neg_integer()}
+                    | {string, iodata()}
+                    | flag.
+%% What an attribute holds when it is encoded: raw bytes; `{nested, Attrs}'
+%% (sets `NLA_F_NESTED'); `{net, Bytes}' (sets `NLA_F_NET_BYTEORDER');
+%% an integer in host byte order; `{be16 | be32, N}' in network byte order
+%% (sets `NLA_F_NET_BYTEORDER'); a string, NUL-terminated; `flag', empty.
+
+-type attr() :: {0..16#3fff, attr_value()}.
+
+-type malformed() :: {malformed, term()}.
+%% Where a binary stopped making sense: `{header, Offset}',
+%% `{attr, Offset}', `{error_msg, What}', `{Message, What}'.
+
+-type error_info() :: #{stage := netlink,
+                        errno := atom(),
+                        code := integer(),
+                        message => binary(),
+                        offset => non_neg_integer(),
+                        missing_type => non_neg_integer(),
+                        op => atom(),
+                        in => linx_opts:in()}.
+%% An `NLMSG_ERROR' with an errno: `errno' is its name (or `unknown'),
+%% `code' its number; `message' and `offset' are the kernel's extended
+%% ack (`NLMSGERR_ATTR_MSG', `NLMSGERR_ATTR_OFFS', the offset counted
+%% from the start of the request message).
+
+-define(HDRLEN, 16).
+%% Dumps that the kernel marks as interrupted (NLM_F_DUMP_INTR) are tried
+%% this many times in all.
+-define(DUMP_TRIES, 3).
+
+%%====================================================================
+%% Messages
+%%====================================================================
+
+%% @doc Encodes one message: the header (its length computed) and the
+%% payload, padded to 4 bytes.
+-spec encode(msg_in()) -> binary().
+encode(#{type := Type} = Msg) ->
+    Payload = iolist_to_binary(maps:get(payload, Msg, <<>>)),
+    Len = ?HDRLEN + byte_size(Payload),
+    Flags = maps:get(flags, Msg, 0),
+    Seq = maps:get(seq, Msg, 0),
+    Pid = maps:get(pid, Msg, 0),
+    <<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
+      Payload/binary, (pad(Len))/binary>>.
+
+%% @doc Splits a datagram (or the concatenation of several) into its
+%% messages. Each header's length is checked against what is there; a
+%% lying length is `{error, {malformed, {header, Offset}}}'. Trailing
+%% padding shorter than a header is allowed, anything longer must parse.
+-spec decode(binary()) -> {ok, [msg()]} | {error, malformed()}.
+decode(Bin) when is_binary(Bin) ->
+    decode(Bin, 0, []);
+decode(_) ->
+    {error, {malformed, not_binary}}.
+
+decode(<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
+         Rest/binary>>, Off, Acc)
+  when Len >= ?HDRLEN, Len - ?HDRLEN =< byte_size(Rest) ->
+    PLen = Len - ?HDRLEN,
+    <<Payload:PLen/binary, Tail/binary>> = Rest,
+    Msg = #{type => Type, flags => Flags, seq => Seq, pid => Pid, payload => Payload},
+    Skip = min(align(Len) - Len, byte_size(Tail)),
+    <<_:Skip/binary, Next/binary>> = Tail,
+    decode(Next, Off + Len + Skip, [Msg | Acc]);
+decode(Bin, Off, Acc) when byte_size(Bin) < 4 ->
+    case Bin of
+        <<0:(byte_size(Bin) * 8)>> -> {ok, lists:reverse(Acc)};
+        _ -> {error, {malformed, {header, Off}}}
+    end;
+decode(_Bin, Off, _Acc) ->
+    {error, {malformed, {header, Off}}}.
+
+%%====================================================================
+%% Attributes
+%%====================================================================
+
+%% @doc Encodes attributes, each padded to 4 bytes. See {@type attr_value()}
+%% for what a value may be. Raises `badarg' for a value that is none of
+%% those (attributes come from the caller, never from the kernel).
+-spec encode_attrs([attr()]) -> iodata().
+encode_attrs(Attrs) ->
+    [encode_attr(A) || A <- Attrs].
+
+encode_attr({Type, {nested, Attrs}}) when is_list(Attrs) ->
+    attr(Type bor ?NLA_F_NESTED, iolist_to_binary(encode_attrs(Attrs)));
+encode_attr({Type, {net, Value}}) ->
+    attr(Type bor ?NLA_F_NET_BYTEORDER, iolist_to_binary(Value));
+encode_attr({Type, {be16, N}}) ->
+    attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:16/big>>);
+encode_attr({Type, {be32, N}}) ->
+    attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:32/big>>);
+encode_attr({Type, {u8, N}}) -> attr(Type, <<N:8>>);
+encode_attr({Type, {u16, N}}) -> attr(Type, <<N:16/native>>);
+encode_attr({Type, {u32, N}}) -> attr(Type, <<N:32/native>>);
+encode_attr({Type, {u64, N}}) -> attr(Type, <<N:64/native>>);
+encode_attr({Type, {s8, N}}) -> attr(Type, <<N:8/signed>>);
+encode_attr({Type, {s16, N}}) -> attr(Type, <<N:16/signed-native>>);
+encode_attr({Type, {s32, N}}) -> attr(Type, <<N:32/signed-native>>);
+encode_attr({Type, {s64, N}}) -> attr(Type, <<N:64/signed-native>>);
+encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0>>);
+encode_attr({Type, flag}) -> attr(Type, <<>>);
+encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
+
+attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
+                       byte_size(Value) =< 16#ffff - 4 ->
+    Len = 4 + byte_size(Value),
+    [<<Len:16/native, Type:16/native>>, Value, pad(Len)].
+
+%% @doc Decodes a run of attributes into `{Type, Binary}' pairs, in order,
+%% with the `NLA_F_NESTED' and `NLA_F_NET_BYTEORDER' bits taken off the
+%% type. A length that runs past the end is
+%% `{error, {malformed, {attr, Offset}}}'.
+-spec decode_attrs(binary()) -> {ok, [{0..16#3fff, binary()}]} | {error, malformed()}.
+decode_attrs(Bin) when is_binary(Bin) ->
+    attrs(Bin, 0, []);
+decode_attrs(_) ->
+    {error, {malformed, not_binary}}.
+
+attrs(<<Len:16/native, Type:16/native, Rest/binary>>, Off, Acc)
+  when Len >= 4, Len - 4 =< byte_size(Rest) ->
+    VLen = Len - 4,
+    <<Value:VLen/binary, Tail/binary>> = Rest,
+    Skip = min(align(Len) - Len, byte_size(Tail)),
+    <<_:Skip/binary, Next/binary>> = Tail,
+    attrs(Next, Off + Len + Skip, [{Type band ?NLA_TYPE_MASK, Value} | Acc]);
+attrs(<<>>, _Off, Acc) ->
+    {ok, lists:reverse(Acc)};
+attrs(_, Off, _Acc) ->
+    {error, {malformed, {attr, Off}}}.
+
+%% @doc Decodes attributes as a tree: one with `NLA_F_NESTED' set is
+%% decoded again as `{Type, {nested, Attrs}}', one with
+%% `NLA_F_NET_BYTEORDER' is `{Type, {net, Binary}}', any other
+%% `{Type, Binary}'. `decode_tree(iolist_to_binary(encode_attrs(A)))' gives
+%% `A' back for attributes of raw, `nested' and `net' values.
+-spec decode_tree(binary()) -> {ok, [attr()]} | {error, malformed()}.
+decode_tree(Bin) when is_binary(Bin) ->
+    tree(Bin, 0, []);
+decode_tree(_) ->
+    {error, {malformed, not_binary}}.
+
+tree(<<Len:16/native, Type:16/native, Rest/binary>>, Off, Acc)
+  when Len >= 4, Len - 4 =< byte_size(Rest) ->
+    VLen = Len - 4,
+    <<Value:VLen/binary, Tail/binary>> = Rest,
+    Skip = min(align(Len) - Len, byte_size(Tail)),
+    <<_:Skip/binary, Next/binary>> = Tail,
+    T = Type band ?NLA_TYPE_MASK,
+    Decoded = if
+                  Type band ?NLA_F_NESTED =/= 0 ->
+                      case tree(Value, Off + 4, []) of
+                          {ok, Inner} -> {ok, {T, {nested, Inner}}};
+                          {error, _} = Error -> Error
+                      end;
+                  Type band ?NLA_F_NET_BYTEORDER =/= 0 -> {ok, {T, {net, Value}}};
+                  true -> {ok, {T, Value}}
+              end,
+    case Decoded of
+        {ok, A} -> tree(Next, Off + Len + Skip, [A | Acc]);
+        {error, _} = Error1 -> Error1
+    end;
+tree(<<>>, _Off, Acc) ->
+    {ok, lists:reverse(Acc)};
+tree(_, Off, _Acc) ->
+    {error, {malformed, {attr, Off}}}.
+
+%% @doc Decodes attributes into a map from type to value (the last one
+%% wins when a type repeats).
+-spec attr_map(binary()) -> {ok, #{0..16#3fff => binary()}} | {error, malformed()}.
+attr_map(Bin) ->
+    case decode_attrs(Bin) of
+        {ok, Attrs} -> {ok, maps:from_list(Attrs)};
+        {error, _} = Error -> Error
+    end.
+
+%% @doc A string attribute: the bytes before the first NUL.
+-spec string(binary()) -> binary().
+string(Bin) ->
+    case binary:match(Bin, <<0>>) of
+        {Pos, 1} -> binary:part(Bin, 0, Pos);
+        nomatch -> Bin
+    end.
+
+%% @doc An unsigned 8-bit attribute; `error' when the size is wrong.
+-spec u8(binary()) -> {ok, 0..16#ff} | error.
+u8(<<N:8>>) -> {ok, N};
+u8(_) -> error.
+
+%% @doc An unsigned 16-bit attribute in host byte order.
+-spec u16(binary()) -> {ok, 0..16#ffff} | error.
+u16(<<N:16/native>>) -> {ok, N};
+u16(_) -> error.
+
+%% @doc An unsigned 32-bit attribute in host byte order.
+-spec u32(binary()) -> {ok, 0..16#ffffffff} | error.
+u32(<<N:32/native>>) -> {ok, N};
+u32(_) -> error.
+
+%% @doc An unsigned 64-bit attribute in host byte order.
+-spec u64(binary()) -> {ok, non_neg_integer()} | error.
+u64(<<N:64/native>>) -> {ok, N};
+u64(_) -> error.
+
+%% @doc A signed 32-bit attribute in host byte order.
+-spec s32(binary()) -> {ok, integer()} | error.
+s32(<<N:32/signed-native>>) -> {ok, N};
+s32(_) -> error.
+
+%%====================================================================
+%% NLMSG_ERROR
+%%====================================================================
+
+%% @doc Decodes the payload of an `NLMSG_ERROR' (or of an `NLMSG_DONE'
+%% that carries an error) sent with header flags `Flags': `ack' for an
+%% error of 0, else the {@type error_info()} map with the extended-ack
+%% attributes that came with it.
+-spec error_info(binary(), 0..16#ffff) -> ack | {error, error_info()} | {error, malformed()}.
+error_info(<<0:32, _/binary>>, _Flags) ->
+    ack;
+error_info(<<Neg:32/signed-native, Rest/binary>>, Flags) ->
+    Code = -Neg,
+    Base = #{stage => netlink, errno => errno_name(Code), code => Code},
+    case Flags band ?NLM_F_ACK_TLVS of
+        0 ->
+            {error, Base};
+        _ ->
+            case ack_tlvs(Rest, Flags) of
+                {ok, Tlvs} -> {error, maps:merge(Base, ext_ack(Tlvs, #{}))};
+                {error, _} = Error -> Error
+            end
+    end;
+error_info(_, _Flags) ->
+    {error, {malformed, {error_msg, short}}}.
+
+%% The extended-ack attributes after the copy of the request: just its
+%% header when NLM_F_CAPPED, else all of it.
+ack_tlvs(Rest, Flags) ->
+    case Rest of
+        <<Len:32/native, _/binary>> when Flags band ?NLM_F_CAPPED =:= 0,
+                                          Len >= ?HDRLEN, Len =< byte_size(Rest) ->
+            Skip = min(align(Len), byte_size(Rest)),
+            <<_:Skip/binary, Tlvs/binary>> = Rest,
+            decode_attrs(Tlvs);
+        <<_:?HDRLEN/binary, Tlvs/binary>> when Flags band ?NLM_F_CAPPED =/= 0 ->
+            decode_attrs(Tlvs);
+        _ ->
+            {error, {malformed, {error_msg, request_copy}}}
+    end.
+
+ext_ack([{?NLMSGERR_ATTR_MSG, Text} | Rest], Acc) ->
+    ext_ack(Rest, Acc#{message => string(Text)});
+ext_ack([{?NLMSGERR_ATTR_OFFS, <<Off:32/native>>} | Rest], Acc) ->
+    ext_ack(Rest, Acc#{offset => Off});
+ext_ack([{?NLMSGERR_ATTR_MISS_TYPE, <<T:32/native>>} | Rest], Acc) ->
+    ext_ack(Rest, Acc#{missing_type => T});
+ext_ack([_ | Rest], Acc) ->
+    ext_ack(Rest, Acc);
+ext_ack([], Acc) ->
+    Acc.
+
+%%====================================================================
+%% Requests
+%%====================================================================
+
+%% @doc A sequence number for a request: positive, below 2^32, different
+%% from the last ones this node gave.
+-spec next_seq() -> 1..16#ffffffff.
+next_seq() ->
+    (erlang:unique_integer([positive, monotonic]) rem 16#fffffffe) + 1.
+
+%% @doc {@link call/4} with `op => netlink_call'.
+-spec call(linx_netlink:protocol(), msg_in(), linx_netlink:opts()) ->
+          {ok, [msg()]} | {error, term()}.
+call(Protocol, Req, Opts) ->
+    call(Protocol, Req, Opts, netlink_call).
+
+%% @doc Sends one request from a fresh socket of `Protocol' inside the
+%% target (through {@link linx_netlink:call/3}, so `via' works with a
+%% C-node on any host) and returns its replies. `Op' names the operation
+%% in an error map. See the module documentation for what is returned. A
+%% dump the kernel marks as interrupted (`NLM_F_DUMP_INTR') is tried again,
+%% up to three times in all.
+-spec call(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom()) ->
+          {ok, [msg()]} | {error, term()}.
+call(Protocol, Req, Opts, Op) ->
+    call(Protocol, Req, Opts, Op, ?DUMP_TRIES).
+
+call(Protocol, Req, Opts, Op, Tries) ->
+    {Seq, Bin} = prepare(Req),
+    case linx_netlink:call(Protocol, Bin, Opts) of
+        {ok, Bins} ->
+            case replies(Bins, Seq) of
+                {ok, Msgs} ->
+                    case Tries > 1 andalso interrupted(Msgs) of
+                        true -> call(Protocol, Req, Opts, Op, Tries - 1);
+                        false -> {ok, Msgs}
+                    end;
+                {error, #{stage := netlink} = Info} ->
+                    {error, Info#{op => Op, in => in_option(Opts)}};
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Sends one request on a netlink socket of this node (for example
+%% one from {@link linx_netlink:open/2}) and waits, at most `Timeout'
+%% milliseconds in all, for its answer; replies to other sequence
+%% numbers (notifications, late answers) are read and dropped. Sets
+%% `NETLINK_EXT_ACK' on the socket. A socket error is returned as it is
+%% (`{error, timeout}' when the time is up).
+-spec request(socket:socket(), msg_in(), timeout()) ->
+          {ok, [msg()]} | {error, term()}.
+request(Socket, Req, Timeout) ->
+    _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK}, <<1:32/native>>),
+    _ = socket:setopt(Socket, otp, rcvbuf, 65536),
+    {Seq, Bin} = prepare(Req),
+    case socket:send(Socket, Bin) of
+        ok -> receive_replies(Socket, Seq, deadline(Timeout), []);
+        {error, _} = Error -> Error
+    end.
+
+%% @doc Picks the answer to request `Seq' out of reply binaries (as
+%% {@link linx_netlink:call/3} returns them): the messages of that
+%% sequence number up to its `NLMSG_DONE' or ack, without them, or the
+%% error. Messages of other sequence numbers are dropped.
+-spec replies([binary()], non_neg_integer()) ->
+          {ok, [msg()]} | {error, error_info() | malformed()}.
+replies(Bins, Seq) ->
+    case decode_all(Bins, []) of
+        {ok, Msgs} ->
+            case answer(Msgs, Seq, []) of
+                {done, Result} -> Result;
+                {more, Acc} -> {ok, lists:reverse(Acc)}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%%====================================================================
+%% Errors
+%%====================================================================
+
+%% @doc The errno name of a Linux errno number (`17' is `eexist');
+%% `unknown' for a number linx does not know.
+-spec errno_name(integer()) -> atom().
+errno_name(Code) ->
+    Names = case persistent_term:get({?MODULE, errnos}, undefined) of
+                undefined ->
+                    Map = maps:from_list([{linx_error:errno_code(E), E}
+                                          || E <- lists:sort(linx_error:errnos()),
+                                             not lists:member(E, [ewouldblock, edeadlock, enotsup])]),
+                    persistent_term:put({?MODULE, errnos}, Map),
+                    Map;
+                Map ->
+                    Map
+            end,
+    maps:get(Code, Names, unknown).
+
+%% @doc Renders a netlink error as one line:
+%% `netlink link_add in netns "blue" failed: eexist (errno 17): File
+%% exists' (the extended-ack text last, when the kernel sent one), or
+%% `malformed netlink reply: Where'. Other errors go to
+%% {@link linx_netlink:format_error/1}.
+-spec format_error(term()) -> unicode:unicode_binary().
+format_error({error, Reason}) ->
+    format_error(Reason);
+format_error(#{stage := netlink, errno := Errno, code := Code} = Info) ->
+    Op = maps:get(op, Info, netlink_call),
+    Msg = case Info of
+              #{message := M} when M =/= <<>> -> [": ", linx_error:term_text(M)];
+              _ -> []
+          end,
+    Off = case Info of
+              #{offset := O} -> io_lib:format(" (at byte ~b of the request)", [O]);
+              _ -> []
+          end,
+    linx_error:line(["netlink ", atom_to_list(Op), linx_error:in_text(maps:get(in, Info, self)),
+                     " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
+                     Msg, Off]);
+format_error({malformed, Where}) ->
+    linx_error:line(io_lib:format("malformed netlink reply: ~0tp", [Where]));
+format_error(Reason) ->
+    linx_netlink:format_error(Reason).
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+%% A sequence number and the request's bytes, with NLM_F_REQUEST, and
+%% NLM_F_ACK unless it is a dump.
+prepare(Req) ->
+    Seq = next_seq(),
+    Flags0 = maps:get(flags, Req, 0) bor ?NLM_F_REQUEST,
+    %% NLM_F_DUMP is two bits that NLM_F_REPLACE and NLM_F_EXCL share:
+    %% only both at once make a dump.
+    Flags = case Flags0 band ?NLM_F_DUMP of
+                ?NLM_F_DUMP -> Flags0;
+                _ -> Flags0 bor ?NLM_F_ACK
+            end,
+    {Seq, encode(Req#{flags => Flags, seq => Seq})}.
+
+decode_all([Bin | Rest], Acc) ->
+    case decode(Bin) of
+        {ok, Msgs} -> decode_all(Rest, [Msgs | Acc]);
+        {error, _} = Error -> Error
+    end;
+decode_all([], Acc) ->
+    {ok, lists:append(lists:reverse(Acc))}.
+
+%% {done, Result} once the answer is complete, else {more, Acc}.
+answer([#{seq := Seq, type := ?NLMSG_ERROR, flags := F, payload := P} | _], Seq, Acc) ->
+    case error_info(P, F) of
+        ack -> {done, {ok, lists:reverse(Acc)}};
+        {error, _} = Error -> {done, Error}
+    end;
+answer([#{seq := Seq, type := ?NLMSG_DONE, flags := F, payload := P} | _], Seq, Acc) ->
+    case P of
+        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, error_info(P, F)};
+        _ -> {done, {ok, lists:reverse(Acc)}}
+    end;
+answer([#{seq := Seq, type := ?NLMSG_NOOP} | Rest], Seq, Acc) ->
+    answer(Rest, Seq, Acc);
+answer([#{seq := Seq} = Msg | Rest], Seq, Acc) ->
+    answer(Rest, Seq, [Msg | Acc]);
+answer([_Other | Rest], Seq, Acc) ->
+    answer(Rest, Seq, Acc);
+answer([], _Seq, Acc) ->
+    {more, Acc}.
+
+receive_replies(Socket, Seq, Deadline, Acc) ->
+    case socket:recv(Socket, 0, remaining(Deadline)) of
+        {ok, Data} ->
+            case decode(Data) of
+                {ok, Msgs} ->
+                    case answer(Msgs, Seq, Acc) of
+                        {done, Result} -> Result;
+                        {more, Acc1} -> receive_replies(Socket, Seq, Deadline, Acc1)
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+interrupted(Msgs) ->
+    lists:any(fun(#{flags := F}) -> F band ?NLM_F_DUMP_INTR =/= 0 end, Msgs).
+
+in_option(Opts) when is_map(Opts) -> maps:get(in, Opts, self);
+in_option(Opts) -> proplists:get_value(in, Opts, self).
+
+align(N) ->
+    (N + 3) band (bnot 3).
+
+pad(Len) ->
+    Bits = ((4 - (Len band 3)) band 3) * 8,
+    <<0:Bits>>.
+
+deadline(infinity) -> infinity;
+deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
+
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

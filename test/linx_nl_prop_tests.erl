@@ -1,0 +1,133 @@
+%% @doc PropEr properties of the netlink codec (linx_nl), run by EUnit:
+%% random messages with nested attributes survive encode/decode, and no
+%% binary makes a decoder raise. PropEr is Debian's `erlang-proper'
+%% (`make deps' installs it), found in the OTP library directory. That
+%% package has no `include/proper.hrl', so the two macros used here are
+%% spelled out and the generators imported from `proper_types'.
+-module(linx_nl_prop_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-import(proper_types, [integer/2, list/1, binary/0, oneof/1, frequency/1, nat/0, byte/0]).
+
+%% An exception inside a property is shown and counts as a failure
+%% (this PropEr would call erlang:get_stacktrace/0, gone in OTP 23).
+-define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> safely(fun() -> Prop end) end)).
+-define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
+-define(BIND(X, Gen, Out), proper_types:bind(Gen, fun(X) -> Out end, false)).
+
+-define(RUN(Prop, N), ?assert(proper:quickcheck(Prop, [{numtests, N}, {to_file, user}]))).
+
+round_trip_test_() ->
+    {timeout, 120, fun() -> ?RUN(prop_round_trip(), 500) end}.
+
+attrs_round_trip_test_() ->
+    {timeout, 120, fun() -> ?RUN(prop_attrs_round_trip(), 1000) end}.
+
+random_binaries_never_raise_test_() ->
+    {timeout, 120, fun() -> ?RUN(prop_never_raises(), 3000) end}.
+
+mutated_messages_never_raise_test_() ->
+    {timeout, 120, fun() -> ?RUN(prop_mutations_never_raise(), 1000) end}.
+
+%% A batch of messages whose payloads are attribute trees: encoded and
+%% decoded, every header field and every attribute comes back.
+prop_round_trip() ->
+    ?FORALL(Msgs, list(msg()),
+            begin
+                Bin = iolist_to_binary([linx_nl:encode(M#{payload => linx_nl:encode_attrs(A)})
+                                        || {M, A} <- Msgs]),
+                {ok, Decoded} = linx_nl:decode(Bin),
+                length(Decoded) =:= length(Msgs) andalso
+                    lists:all(fun({{M, A}, D}) ->
+                                      maps:with([type, flags, seq, pid], D) =:= M andalso
+                                          linx_nl:decode_tree(maps:get(payload, D)) =:= {ok, A}
+                              end, lists:zip(Msgs, Decoded))
+            end).
+
+prop_attrs_round_trip() ->
+    ?FORALL(A, attrs(3), linx_nl:decode_tree(iolist_to_binary(linx_nl:encode_attrs(A))) =:= {ok, A}).
+
+%% Any binary: each decoder returns a value or {error, {malformed, _}}.
+prop_never_raises() ->
+    ?FORALL(Bin, binary(), decoders_total(Bin)).
+
+%% A valid message with one byte changed or cut short.
+prop_mutations_never_raise() ->
+    ?FORALL({{M, A}, Pos, Byte, Cut}, {msg(), nat(), byte(), nat()},
+            begin
+                Bin = linx_nl:encode(M#{payload => [rtnl_header(M), linx_nl:encode_attrs(A)]}),
+                P = Pos rem byte_size(Bin),
+                <<Pre:P/binary, _, Post/binary>> = Bin,
+                Changed = <<Pre/binary, Byte, Post/binary>>,
+                Short = binary:part(Bin, 0, Cut rem (byte_size(Bin) + 1)),
+                decoders_total(Changed) andalso decoders_total(Short)
+            end).
+
+safely(F) ->
+    try
+        F()
+    catch
+        C:R:St ->
+            io:format(user, "property raised ~p:~p~n~p~n", [C, R, St]),
+            false
+    end.
+
+decoders_total(Bin) ->
+    Checks = [fun() -> linx_nl:decode(Bin) end,
+              fun() -> linx_nl:decode_attrs(Bin) end,
+              fun() -> linx_nl:decode_tree(Bin) end,
+              fun() -> linx_nl:replies([Bin], 1) end,
+              fun() -> linx_nl:error_info(Bin, 16#200) end,
+              fun() -> linx_rtnl_msg:decode_link(Bin) end,
+              fun() -> linx_rtnl_msg:decode_addr(Bin) end,
+              fun() -> linx_rtnl_msg:decode_route(Bin) end,
+              fun() -> linx_rtnl_msg:decode_neigh(Bin) end]
+        ++ case linx_nl:decode(Bin) of
+               {ok, Msgs} -> [fun() -> linx_rtnl_msg:decode(Msg) end || Msg <- Msgs];
+               _ -> []
+           end,
+    lists:all(fun(F) ->
+                      try F() of
+                          {error, {malformed, _}} -> true;
+                          {error, #{stage := netlink}} -> true;
+                          _ -> true
+                      catch
+                          C:R:St -> io:format(user, "raised ~p:~p ~p~n", [C, R, St]), false
+                      end
+              end, Checks).
+
+%%====================================================================
+%% Generators
+%%====================================================================
+
+%% {Header map, attributes} (this PropEr generates tuples and lists, not
+%% maps, so the map is made afterwards).
+msg() ->
+    ?BIND({T, F, S, P, A},
+         {integer(0, 16#ffff), integer(0, 16#ffff), integer(0, 16#ffffffff),
+          integer(0, 16#ffffffff), attrs(2)},
+         {#{type => T, flags => F, seq => S, pid => P}, A}).
+
+%% Link, address, route and neighbour messages of rtnetlink types, so the
+%% mutations reach the rtnl decoders too.
+rtnl_header(#{type := T}) ->
+    case T rem 4 of
+        0 -> <<0:128>>;
+        1 -> <<2, 24, 0, 0, 1:32/native>>;
+        2 -> <<2, 24, 0, 0, 254, 4, 0, 1, 0:32>>;
+        3 -> <<2, 0, 0:16, 1:32/native, 128:16/native, 0, 0>>
+    end.
+
+attrs(0) ->
+    list(leaf());
+attrs(Depth) ->
+    ?LAZY(list(frequency([{4, leaf()},
+                          {1, {attr_type(), {nested, attrs(Depth - 1)}}}]))).
+
+leaf() ->
+    oneof([{attr_type(), binary()},
+           {attr_type(), {net, binary()}}]).
+
+attr_type() ->
+    integer(0, 16#3fff).

@@ -362,7 +362,7 @@ call(Protocol, Req, Opts, Op) ->
 
 call(Protocol, Req, Opts, Op, Tries) ->
     {Seq, Bin} = prepare(Req),
-    case linx_netlink:call(Protocol, Bin, Opts) of
+    case linx_netlink:call(Protocol, Bin, with_ns_fds(Bin, Opts)) of
         {ok, Bins} ->
             case replies(Bins, Seq) of
                 {ok, Msgs} ->
@@ -378,6 +378,17 @@ call(Protocol, Req, Opts, Op, Tries) ->
         {error, _} = Error ->
             Error
     end.
+
+%% Option `ns_fd_marks => [{Pattern, In}]': wherever the encoded message
+%% holds the attribute `Pattern' (a 4-byte header and a 4-byte placeholder
+%% value), the port program writes the descriptor of the network
+%% namespace of target `In' over the value (linx_netlink's `ns_fds').
+with_ns_fds(Bin, #{ns_fd_marks := Marks} = Opts) ->
+    NsFds = [{Offset + 4, In} || {Pattern, In} <- Marks,
+                                 {Offset, _} <- binary:matches(Bin, Pattern)],
+    (maps:remove(ns_fd_marks, Opts))#{ns_fds => NsFds};
+with_ns_fds(_Bin, Opts) ->
+    Opts.
 
 %% @doc Sends one request on a netlink socket of this node (for example
 %% one from {@link linx_netlink:open/2}) and waits, at most `Timeout'

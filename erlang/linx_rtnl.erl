@@ -76,9 +76,12 @@
 -type link_ref() :: binary() | string() | pos_integer().
 %% A link by name or by index.
 
--type netns_ref() :: {pid, pos_integer()}.
-%% Another network namespace, by a process inside it (`IFLA_NET_NS_PID';
-%% the pid as the port program sees it).
+-type netns_ref() :: {pid, pos_integer()} | linx_opts:in().
+%% Another network namespace: `{pid, P}', by a process inside it
+%% (`IFLA_NET_NS_PID'; the pid as the port program sees it), or any other
+%% target (`{netns, Name}', a {@link linx_netns:handle()}, `{ns, Paths}',
+%% ...), whose namespace file the port program opens and passes as
+%% `IFLA_NET_NS_FD'.
 
 -type prefix() :: {inet:ip_address(), 0..128}.
 
@@ -107,6 +110,10 @@
 -define(IFLA_TXQLEN, 13).
 -define(IFLA_LINKINFO, 18).
 -define(IFLA_NET_NS_PID, 19).
+-define(IFLA_NET_NS_FD, 28).
+%% The placeholder value of an IFLA_NET_NS_FD whose descriptor the port
+%% program writes in (see ns_fd_mark/1): one per place in a message.
+-define(NS_FD_MARK, 16#FFFFFF00).
 -define(IFLA_EXT_MASK, 29).
 -define(IFLA_INFO_KIND, 1).
 -define(IFLA_INFO_DATA, 2).
@@ -175,7 +182,7 @@ link(Ref, Opts) ->
 %% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(#{ifname := Name, kind := Kind} = Spec, Opts) ->
-    Checked = [ifname(Name), kind_name(Kind), link_attrs(maps:without([ifname, kind], Spec), Opts)],
+    Checked = [ifname(Name), kind_name(Kind), link_attrs(maps:without([ifname, kind], Spec), Opts, 0)],
     case first_error(Checked) of
         ok ->
             [{ok, NameBin}, {ok, KindBin}, {ok, Attrs, {Flags, Change}}] = Checked,
@@ -187,7 +194,8 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Opts) ->
                                         linx_nl:encode_attrs(
                                           [{?IFLA_IFNAME, {string, NameBin}} | Attrs]
                                           ++ [{?IFLA_LINKINFO, {nested, Info}}])]},
-                    ack(Req, Opts, link_add);
+                    ack(Req, ns_fd_marks([{0, maps:get(netns, Spec, self)},
+                                          {1, peer_netns(Spec)}], Opts), link_add);
                 {error, _} = Error ->
                     Error
             end;
@@ -205,12 +213,12 @@ link_add(Spec, _Opts) ->
 link_set(Ref, Changes, Opts) when is_map(Changes) ->
     case index(Ref, Opts) of
         {ok, Index} ->
-            case link_attrs(Changes, Opts) of
+            case link_attrs(Changes, Opts, 0) of
                 {ok, Attrs, {Flags, Change}} ->
                     Req = #{type => ?RTM_NEWLINK,
                             payload => [linx_rtnl_msg:ifinfomsg(0, Index, Flags, Change),
                                         linx_nl:encode_attrs(Attrs)]},
-                    ack(Req, Opts, link_set);
+                    ack(Req, ns_fd_marks([{0, maps:get(netns, Changes, self)}], Opts), link_set);
                 {error, _} = Error ->
                     Error
             end;
@@ -521,7 +529,7 @@ what(bad_route) -> "route";
 what(bad_neigh) -> "neighbour";
 what(bad_spec) -> "link spec (a map with ifname and kind)";
 what(bad_change) -> "link change";
-what(bad_netns) -> "namespace ({pid, OsPid})";
+what(bad_netns) -> "namespace ({pid, OsPid}, or a target such as {netns, Name} or a linx_netns handle)";
 what(bad_groups) -> "rtnetlink groups".
 
 %%====================================================================
@@ -551,6 +559,38 @@ ack(Req, Opts, Op) ->
         {ok, _} -> ok;
         {error, _} = Error -> Error
     end.
+
+%% The attribute that puts a link in another namespace: by pid, or by a
+%% descriptor the port program opens (a placeholder here, see
+%% ns_fd_marks/2).
+netns_attr({pid, P}, {A, FC}, _Slot) when is_integer(P), P > 0, P =< 16#7fffffff ->
+    {[{?IFLA_NET_NS_PID, {u32, P}} | A], FC};
+netns_attr(In, {A, FC}, Slot) ->
+    case linx_opts:target(In) of
+        {ok, _} -> {[{?IFLA_NET_NS_FD, {u32, ?NS_FD_MARK + Slot}} | A], FC};
+        {error, _} -> throw({bad_netns, In})
+    end.
+
+%% Opts with `ns_fd_marks': for each slot whose namespace is a target,
+%% the placeholder attribute to find in the encoded message and the target
+%% whose descriptor replaces its value (see linx_nl:call/4).
+ns_fd_marks(Slots, Opts) ->
+    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
+    case {Marks, linx_opts:options(Opts)} of
+        {[], _} -> Opts;
+        {_, {ok, Map, _, _, _, _}} -> Map#{ns_fd_marks => Marks};
+        %% Bad options: the call reports them.
+        {_, {error, _}} -> Opts
+    end.
+
+ns_fd_mark(Slot) ->
+    <<8:16/native, ?IFLA_NET_NS_FD:16/native, (?NS_FD_MARK + Slot):32/native>>.
+
+is_pid_ref({pid, _}) -> true;
+is_pid_ref(_) -> false.
+
+peer_netns(#{peer := #{netns := In}}) -> In;
+peer_netns(_) -> self.
 
 %% A link as an index for the header, or index 0 and its name attribute.
 link_id(Index) when is_integer(Index), Index > 0, Index =< 16#7fffffff ->
@@ -599,7 +639,7 @@ kind_name(K) -> {error, {bad_spec, {kind, K}}}.
 info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
     case maps:find(ifname, Peer) of
         {ok, PeerName} ->
-            case {ifname(PeerName), link_attrs(maps:without([ifname], Peer), #{})} of
+            case {ifname(PeerName), link_attrs(maps:without([ifname], Peer), #{}, 1)} of
                 {{ok, P}, {ok, Attrs, {Fl, Ch}}} ->
                     PeerMsg = [linx_rtnl_msg:ifinfomsg(0, 0, Fl, Ch),
                                linx_nl:encode_attrs([{?IFLA_IFNAME, {string, P}} | Attrs])],
@@ -622,10 +662,13 @@ info_data(_, _Kind) ->
     {ok, []}.
 
 %% The attributes and {Flags, Change} of a link's settings (link_add's
-%% extras, link_set's changes, a veth peer's).
-link_attrs(Map, Opts) ->
+%% extras, link_set's changes, a veth peer's); `Slot' numbers the place
+%% of a `netns' given as a target (0 the link's, 1 a veth peer's).
+link_attrs(Map, Opts, Slot) ->
     try
-        {Attrs, FC} = maps:fold(fun(K, V, Acc) -> link_attr(K, V, Acc, Opts) end,
+        {Attrs, FC} = maps:fold(fun(netns, V, Acc) -> netns_attr(V, Acc, Slot);
+                                   (K, V, Acc) -> link_attr(K, V, Acc, Opts)
+                                end,
                                 {[], {0, 0}}, Map),
         {ok, lists:sort(Attrs), FC}
     catch
@@ -650,10 +693,6 @@ link_attr(master, none, {A, FC}, _Opts) ->
 link_attr(master, Link, {A, FC}, Opts) ->
     {ok, I} = ok_or_throw(index(Link, Opts)),
     {[{?IFLA_MASTER, {u32, I}} | A], FC};
-link_attr(netns, {pid, P}, {A, FC}, _Opts) when is_integer(P), P > 0, P =< 16#7fffffff ->
-    {[{?IFLA_NET_NS_PID, {u32, P}} | A], FC};
-link_attr(netns, Other, _Acc, _Opts) ->
-    throw({bad_netns, Other});
 link_attr(K, _V, Acc, _Opts) when K =:= peer; K =:= data ->
     Acc;
 link_attr(K, V, _Acc, _Opts) ->

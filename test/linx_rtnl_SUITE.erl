@@ -8,18 +8,19 @@
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
 -export([links_match_ip/1, addrs_match_ip/1, routes_match_ip/1, neighbours_match_ip/1,
-         link_by_name_and_index/1, link_set_and_del/1,
+         link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
          addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
          garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
          genl_families_match_genl/1, format_errors/1]).
 
 all() ->
-    [{group, objects}, {group, errors}, {group, events}, genl_families_match_genl].
+    [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl].
 
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
     [{objects, [sequence], [links_match_ip, addrs_match_ip, routes_match_ip,
                             neighbours_match_ip, link_by_name_and_index, link_set_and_del]},
+     {peers, [], [peers_by_name_and_handle]},
      {errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns, garbled_replies,
                    format_errors]},
      {events, [], [events_in_order, unsubscribe_and_owner_exit]}].
@@ -181,6 +182,42 @@ link_set_and_del(Config) ->
     {error, #{errno := enodev}} = linx_rtnl:link(<<"v1p">>, in_b(Config)),
     {1, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show v1.renamed"]).
 
+%% A veth peer made in, and a link moved to, namespaces named by target
+%% (`{netns, Name}', a linx_netns handle): the port passes their
+%% descriptors (IFLA_NET_NS_FD). `ip -n' sees each end where it belongs.
+peers_by_name_and_handle(Config) ->
+    A = in_a(Config),
+    B = ?config(netns_b, Config),
+    {ok, H} = linx_netns:new(),
+    try
+        ok = linx_rtnl:link_add(#{ifname => <<"pn0">>, kind => veth,
+                                  peer => #{ifname => <<"pn0p">>, netns => {netns, B}}}, A),
+        {0, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show pn0"]),
+        {0, _} = linx_ct_ns:sh(["ip -n ", B, " link show pn0p"]),
+        {1, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show pn0p"]),
+        %% The peer into a namespace with no name, then the near end moved to B.
+        ok = linx_rtnl:link_add(#{ifname => <<"ph0">>, kind => veth,
+                                  peer => #{ifname => <<"ph0p">>, netns => H}}, A),
+        {ok, #{ifname := <<"ph0p">>}} = linx_rtnl:link(<<"ph0p">>, #{in => H}),
+        {error, #{errno := enodev}} = linx_rtnl:link(<<"ph0p">>, A),
+        ok = linx_rtnl:link_set(<<"ph0">>, #{netns => {netns, B}}, A),
+        {0, _} = linx_ct_ns:sh(["ip -n ", B, " link show ph0"]),
+        {1, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show ph0"]),
+        %% Both ends in two namespaces other than the one the request runs in.
+        ok = linx_rtnl:link_add(#{ifname => <<"pb0">>, kind => veth, netns => {netns, B},
+                                  peer => #{ifname => <<"pb0p">>, netns => H}}, A),
+        {0, _} = linx_ct_ns:sh(["ip -n ", B, " link show pb0"]),
+        {ok, #{ifname := <<"pb0p">>}} = linx_rtnl:link(<<"pb0p">>, #{in => H}),
+        %% A namespace that is not there.
+        {error, #{op := netlink_call, stage := open_ns, errno := enoent}} =
+            linx_rtnl:link_add(#{ifname => <<"pg0">>, kind => veth,
+                                 peer => #{ifname => <<"pg0p">>, netns => {netns, <<"linx-no-such-ns">>}}}, A),
+        {1, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show pg0"])
+    after
+        ok = linx_netns:release(H),
+        [linx_rtnl:link_del(L, #{in => {netns, list_to_binary(B)}}) || L <- [<<"pn0p">>, <<"ph0">>, <<"pb0">>]]
+    end.
+
 %%====================================================================
 %% Errors
 %%====================================================================
@@ -212,8 +249,11 @@ bad_arguments_refused(Config) ->
                                                     gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
     {error, {bad_route, _}} = linx_rtnl:route_add(#{dst => default}, A),
     {error, {bad_neigh, _}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
-    {error, {bad_netns, {netns, <<"x">>}}} =
-        linx_rtnl:link_set(1, #{netns => {netns, <<"x">>}}, A),
+    {error, {bad_netns, {netns, <<"a/b">>}}} =
+        linx_rtnl:link_set(1, #{netns => {netns, <<"a/b">>}}, A),
+    {error, {bad_netns, nowhere}} =
+        linx_rtnl:link_add(#{ifname => <<"x0">>, kind => veth,
+                             peer => #{ifname => <<"x1">>, netns => nowhere}}, A),
     {error, {bad_change, {colour, red}}} = linx_rtnl:link_set(1, #{colour => red}, A),
     {error, {bad_spec, _}} = linx_rtnl:link_add(#{kind => veth}, A),
     {error, {bad_groups, [bogus]}} = linx_rtnl:subscribe([bogus], A),

@@ -1,0 +1,174 @@
+%% @doc Network set-ups for test suites: namespaces, veth pairs between
+%% them with addresses, and sysctls, made with linx and removed again.
+%%
+%% These are the plain functions behind the Common Test hook
+%% {@link linx_cth}, for suites that prefer to set up by hand:
+%% ```
+%% init_per_suite(Config) ->
+%%     {ok, A} = linx_ct:netns("client"),
+%%     {ok, B} = linx_ct:netns("server"),
+%%     {ok, Pair} = linx_ct:veth(A, B, #{addrs => {{{10, 9, 0, 1}, 24}, {{10, 9, 0, 2}, 24}}}),
+%%     {ok, _} = linx_ct:sysctl(B, #{<<"net.ipv4.ip_forward">> => 1}),
+%%     [{netns, [A, B]}, {pair, Pair} | Config].
+%%
+%% end_per_suite(Config) ->
+%%     linx_ct:cleanup(?config(netns, Config)).
+%% '''
+%% A namespace made here is a named one (`ip netns list' shows it, `ip
+%% netns exec' enters it, and every linx call takes `{netns, Name}'), with
+%% `lo' up, and a unique name: the prefix, `-', this node's OS pid and a
+%% counter. Deleting a namespace deletes the veth ends inside it, and a
+%% veth pair goes with either of its ends, so {@link cleanup/1} of the
+%% namespaces is all the cleaning there is.
+%%
+%% Each function starts the `linx' application if it is not running.
+-module(linx_ct).
+
+-export([netns/1, netns/2, veth/3, addr/3, sysctl/2, cleanup/1, leftovers/1]).
+
+-export_type([pair/0, veth_opts/0]).
+
+-type pair() :: #{a := {binary(), binary()}, b := {binary(), binary()},
+                  addrs => {linx_rtnl:prefix(), linx_rtnl:prefix()}}.
+%% A veth pair: `{Netns, Ifname}' of each end, and the addresses given.
+
+-type veth_opts() :: #{names => {iodata(), iodata()},
+                       addrs => {linx_rtnl:prefix(), linx_rtnl:prefix()},
+                       up => boolean(),
+                       mtu => pos_integer()}.
+%% `names': the interface names in A and in B (default `to_<B>' in A and
+%% `to_<A>' in B, cut to 15 bytes); `addrs': an address for each end;
+%% `up' (default `true'); `mtu'.
+
+%% @equiv netns(Prefix, #{})
+-spec netns(iodata()) -> {ok, binary()} | {error, term()}.
+netns(Prefix) ->
+    netns(Prefix, #{}).
+
+%% @doc Makes a network namespace named after `Prefix' (unique: the
+%% prefix, this node's OS pid and a counter), with `lo' up unless
+%% `#{lo => down}'.
+-spec netns(iodata(), #{lo => up | down}) -> {ok, binary()} | {error, term()}.
+netns(Prefix, Opts) ->
+    ok = started(),
+    Name = iolist_to_binary([Prefix, "-", os:getpid(), "-",
+                             integer_to_list(erlang:unique_integer([positive]))]),
+    case linx_netns:add(Name, #{lo => maps:get(lo, Opts, up)}) of
+        ok -> {ok, Name};
+        {error, _} = Error -> Error
+    end.
+
+%% @doc Makes a veth pair between namespaces `A' and `B' (names of
+%% namespaces, as {@link netns/1} returns), optionally with an address on
+%% each end, and brings both ends up.
+-spec veth(binary(), binary(), veth_opts()) -> {ok, pair()} | {error, term()}.
+veth(A, B, Opts) ->
+    ok = started(),
+    {NameA, NameB} = names(A, B, Opts),
+    Spec0 = #{ifname => NameA, kind => veth,
+              peer => #{ifname => NameB, netns => {netns, B}}},
+    Spec = case Opts of
+               #{mtu := Mtu} -> Spec0#{mtu => Mtu, peer => #{ifname => NameB, netns => {netns, B}, mtu => Mtu}};
+               _ -> Spec0
+           end,
+    InA = #{in => {netns, A}},
+    InB = #{in => {netns, B}},
+    Steps = [fun() -> linx_rtnl:link_add(Spec, InA) end]
+        ++ [fun() -> linx_rtnl:addr_add(NameA, PA, InA#{flags => [nodad]}) end
+            || {PA, _} <- [maps:get(addrs, Opts, none)], PA =/= none]
+        ++ [fun() -> linx_rtnl:addr_add(NameB, PB, InB#{flags => [nodad]}) end
+            || {_, PB} <- [maps:get(addrs, Opts, {none, none})], PB =/= none]
+        ++ case maps:get(up, Opts, true) of
+               true -> [fun() -> linx_rtnl:link_set(NameA, #{state => up}, InA) end,
+                        fun() -> linx_rtnl:link_set(NameB, #{state => up}, InB) end];
+               false -> []
+           end,
+    case run(Steps) of
+        ok ->
+            Pair = #{a => {A, NameA}, b => {B, NameB}},
+            {ok, case Opts of
+                     #{addrs := Addrs} -> Pair#{addrs => Addrs};
+                     _ -> Pair
+                 end};
+        {error, _} = Error ->
+            %% Leave no half-made pair: deleting one end deletes both.
+            _ = linx_rtnl:link_del(NameA, InA),
+            Error
+    end.
+
+%% @doc Adds an address to interface `Ifname' of namespace `Netns'.
+-spec addr(binary(), iodata(), linx_rtnl:prefix()) -> ok | {error, term()}.
+addr(Netns, Ifname, Prefix) ->
+    ok = started(),
+    linx_rtnl:addr_add(iolist_to_binary(Ifname), Prefix, #{in => {netns, Netns}, flags => [nodad]}).
+
+%% @doc Writes sysctls in namespace `Netns', all or none
+%% ({@link linx_sysctl:apply/2}); returns the values they had.
+-spec sysctl(binary(), #{linx_sysctl:key() => linx_sysctl:value()} | [{linx_sysctl:key(), linx_sysctl:value()}]) ->
+          {ok, [{binary(), binary()}]} | {error, term()}.
+sysctl(Netns, Settings) ->
+    ok = started(),
+    linx_sysctl:apply(Settings, #{in => {netns, Netns}}).
+
+%% @doc Deletes namespaces (and with them their interfaces and veth
+%% pairs); one already gone is not an error. Returns the names that could
+%% not be deleted, with why.
+-spec cleanup([binary()]) -> ok | {error, [{binary(), term()}]}.
+cleanup(Names) ->
+    _ = started(),
+    Failed = [{N, E} || N <- Names,
+                        {error, E} <- [linx_netns:delete(N)],
+                        not gone(E)],
+    case Failed of
+        [] -> ok;
+        _ -> {error, Failed}
+    end.
+
+%% @doc The namespaces whose name starts with `Prefix' and this node's OS
+%% pid: what {@link netns/1} made here and nobody deleted.
+-spec leftovers(iodata()) -> [binary()].
+leftovers(Prefix) ->
+    _ = started(),
+    Start = iolist_to_binary([Prefix, "-", os:getpid(), "-"]),
+    case linx_netns:list() of
+        {ok, Names} -> [N || N <- Names, binary:longest_common_prefix([N, Start]) =:= byte_size(Start)];
+        {error, _} -> []
+    end.
+
+%%====================================================================
+%% Internal
+%%====================================================================
+
+-spec started() -> ok | {error, term()}.
+started() ->
+    case application:ensure_all_started(linx) of
+        {ok, _} -> ok;
+        {error, _} = Error -> Error
+    end.
+
+-spec gone(term()) -> boolean().
+gone(#{errno := enoent}) -> true;
+gone(_) -> false.
+
+%% Interface names: given, or `to_<other namespace>' (at most 15 bytes).
+-spec names(binary(), binary(), veth_opts()) -> {binary(), binary()}.
+names(_A, _B, #{names := {NameA, NameB}}) ->
+    {iolist_to_binary(NameA), iolist_to_binary(NameB)};
+names(A, B, _Opts) ->
+    {ifname(B), ifname(A)}.
+
+-spec ifname(binary()) -> binary().
+ifname(Netns) ->
+    %% The namespace's prefix (before the pid part) names the far side.
+    [Prefix | _] = binary:split(Netns, <<"-">>),
+    Name = <<"to_", Prefix/binary>>,
+    binary:part(Name, 0, min(15, byte_size(Name))).
+
+-spec run([fun(() -> ok | {error, term()})]) -> ok | {error, term()}.
+run([]) ->
+    ok;
+run([Step | Rest]) ->
+    case Step() of
+        ok -> run(Rest);
+        {error, _} = Error -> Error
+    end.

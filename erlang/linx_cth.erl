@@ -1,0 +1,249 @@
+%% @doc A Common Test hook that gives a suite (or each of its test cases)
+%% fresh network namespaces, veth pairs between them with addresses, and
+%% sysctls, and removes all of it afterwards: when the suite or case ends,
+%% also when a case crashes or times out, and when the hook ends.
+%%
+%% ```
+%% suite() ->
+%%     [{ct_hooks, [{linx_cth, #{netns => [client, server],
+%%                               veth => [{client, server}],
+%%                               sysctl => #{server => #{<<"net.ipv4.ip_forward">> => 1}}}}]}].
+%%
+%% a_case(Config) ->
+%%     Server = linx_cth:netns(server, Config),          % <<"server-4242-7">>
+%%     {ServerIf, ServerIp} = linx_cth:veth_end(server, client, Config),
+%%     ...
+%% '''
+%%
+%% == Options ==
+%% <ul>
+%% <li>`netns': a list of atoms, one namespace each, or a count `N' (the
+%%     namespaces `ns1' ... `nsN'). Each is a named namespace with `lo'
+%%     up (see {@link linx_ct:netns/2}).</li>
+%% <li>`veth': `[{A, B}]', a veth pair between namespaces `A' and `B'.
+%%     Its ends are called `to_B' in `A' and `to_A' in `B'; the K-th pair
+%%     (from 1) gets `10.K.0.1/24' in `A' and `10.K.0.2/24' in `B', unless
+%%     `addrs => false'. At most 250 pairs.</li>
+%% <li>`sysctl': `#{A => Settings}', written in `A' with
+%%     {@link linx_sysctl:apply/2} after the pairs are made.</li>
+%% <li>`scope': `suite' (default: made before `init_per_suite', removed
+%%     after `end_per_suite') or `testcase' (made before each
+%%     `init_per_testcase', removed after each `end_per_testcase').</li>
+%% </ul>
+%%
+%% == In Config ==
+%% `{linx_cth, #{netns => #{A => Name}, veth => #{{A, B} => Pair}}}',
+%% read with {@link netns/2}, {@link veth_end/3} and {@link setup/1}.
+%%
+%% A set-up that fails fails the suite's (or case's) init, with the reason,
+%% and whatever was made of it is removed.
+-module(linx_cth).
+
+%% Common Test hook callbacks
+-export([id/1, init/2,
+         pre_init_per_suite/3, post_end_per_suite/4,
+         pre_init_per_testcase/4, post_end_per_testcase/5,
+         terminate/1]).
+%% Reading the set-up from Config
+-export([setup/1, netns/2, veth_end/3]).
+
+-export_type([opts/0, setup/0]).
+
+-type opts() :: #{netns => [atom()] | pos_integer(),
+                  veth => [{atom(), atom()}],
+                  addrs => boolean(),
+                  sysctl => #{atom() => #{linx_sysctl:key() => linx_sysctl:value()}},
+                  scope => suite | testcase}.
+
+-type setup() :: #{netns := #{atom() => binary()},
+                   veth := #{{atom(), atom()} => linx_ct:pair()}}.
+
+-record(state, {opts :: opts(),
+                %% The namespaces made and not yet removed.
+                made = [] :: [binary()]}).
+
+%%====================================================================
+%% Reading the set-up
+%%====================================================================
+
+%% @doc The set-up the hook made, from a test's `Config'.
+-spec setup(list()) -> setup().
+setup(Config) ->
+    case lists:keyfind(linx_cth, 1, Config) of
+        {linx_cth, Setup} -> Setup;
+        false -> error({no_linx_cth_setup, Config})
+    end.
+
+%% @doc The name of namespace `Key' (for `{netns, Name}', `ip -n Name').
+-spec netns(atom(), list()) -> binary().
+netns(Key, Config) ->
+    #{netns := #{Key := Name}} = setup(Config),
+    Name.
+
+%% @doc The end in namespace `Here' of the veth pair between `Here' and
+%% `There': its interface name and address (`undefined' without one).
+-spec veth_end(atom(), atom(), list()) -> {binary(), inet:ip_address() | undefined}.
+veth_end(Here, There, Config) ->
+    #{veth := Pairs} = setup(Config),
+    case Pairs of
+        #{{Here, There} := #{a := {_, If}} = Pair} -> {If, address(Pair, 1)};
+        #{{There, Here} := #{b := {_, If}} = Pair} -> {If, address(Pair, 2)};
+        _ -> error({no_veth, Here, There})
+    end.
+
+address(#{addrs := Addrs}, N) -> element(1, element(N, Addrs));
+address(_, _) -> undefined.
+
+%%====================================================================
+%% Hook callbacks
+%%====================================================================
+
+%% @private
+-spec id(opts()) -> term().
+id(_Opts) ->
+    %% One instance per suite that installs it.
+    {?MODULE, erlang:unique_integer([positive])}.
+
+%% @private
+-spec init(term(), opts()) -> {ok, #state{}}.
+init(_Id, Opts) when is_map(Opts) ->
+    {ok, #state{opts = Opts}};
+init(_Id, Opts) ->
+    error({bad_linx_cth_options, Opts}).
+
+%% @private
+-spec pre_init_per_suite(atom(), list() | term(), #state{}) -> {term(), #state{}}.
+pre_init_per_suite(_Suite, Config, #state{opts = Opts} = State) when is_list(Config) ->
+    case maps:get(scope, Opts, suite) of
+        suite -> make(Config, State);
+        testcase -> {Config, State}
+    end;
+pre_init_per_suite(_Suite, SkipOrFail, State) ->
+    {SkipOrFail, State}.
+
+%% @private
+-spec post_end_per_suite(atom(), list(), term(), #state{}) -> {term(), #state{}}.
+post_end_per_suite(_Suite, _Config, Return, State) ->
+    {Return, remove(State)}.
+
+%% @private
+-spec pre_init_per_testcase(atom(), atom(), list() | term(), #state{}) -> {term(), #state{}}.
+pre_init_per_testcase(_Suite, _Case, Config, #state{opts = Opts} = State) when is_list(Config) ->
+    case maps:get(scope, Opts, suite) of
+        testcase -> make(Config, State);
+        suite -> {Config, State}
+    end;
+pre_init_per_testcase(_Suite, _Case, SkipOrFail, State) ->
+    {SkipOrFail, State}.
+
+%% @private
+%% Called after end_per_testcase, also when the case crashed or its
+%% timetrap fired.
+-spec post_end_per_testcase(atom(), atom(), list(), term(), #state{}) -> {term(), #state{}}.
+post_end_per_testcase(_Suite, _Case, _Config, Return, #state{opts = Opts} = State) ->
+    case maps:get(scope, Opts, suite) of
+        testcase -> {Return, remove(State)};
+        suite -> {Return, State}
+    end.
+
+%% @private
+-spec terminate(#state{}) -> ok.
+terminate(State) ->
+    _ = remove(State),
+    ok.
+
+%%====================================================================
+%% Internal
+%%====================================================================
+
+-spec make(list(), #state{}) -> {list() | {fail, term()}, #state{}}.
+make(Config, #state{opts = Opts} = State) ->
+    case build(Opts) of
+        {ok, Setup, Made} ->
+            {[{linx_cth, Setup} | lists:keydelete(linx_cth, 1, Config)],
+             State#state{made = Made ++ State#state.made}};
+        {error, Reason, Made} ->
+            _ = linx_ct:cleanup(Made),
+            {{fail, {linx_cth, Reason}}, State}
+    end.
+
+-spec remove(#state{}) -> #state{}.
+remove(#state{made = Made} = State) ->
+    _ = linx_ct:cleanup(Made),
+    State#state{made = []}.
+
+%% Namespaces, then pairs, then sysctls; stops at the first failure and
+%% says what it made so far.
+-spec build(opts()) -> {ok, setup(), [binary()]} | {error, term(), [binary()]}.
+build(Opts) ->
+    case keys(maps:get(netns, Opts, [])) of
+        {ok, Keys} ->
+            case make_netns(Keys, #{}) of
+                {ok, Names} ->
+                    Made = maps:values(Names),
+                    case make_pairs(maps:get(veth, Opts, []), Names, maps:get(addrs, Opts, true), 1, #{}) of
+                        {ok, Pairs} ->
+                            case write_sysctls(maps:to_list(maps:get(sysctl, Opts, #{})), Names) of
+                                ok -> {ok, #{netns => Names, veth => Pairs}, Made};
+                                {error, Reason} -> {error, Reason, Made}
+                            end;
+                        {error, Reason} ->
+                            {error, Reason, Made}
+                    end;
+                {error, Reason, Names} ->
+                    {error, Reason, maps:values(Names)}
+            end;
+        {error, Reason} ->
+            {error, Reason, []}
+    end.
+
+-spec keys(term()) -> {ok, [atom()]} | {error, term()}.
+keys(N) when is_integer(N), N >= 0 ->
+    {ok, [list_to_atom("ns" ++ integer_to_list(I)) || I <- lists:seq(1, N)]};
+keys(Keys) when is_list(Keys) ->
+    case lists:all(fun is_atom/1, Keys) andalso length(lists:usort(Keys)) =:= length(Keys) of
+        true -> {ok, Keys};
+        false -> {error, {bad_option, {netns, Keys}}}
+    end;
+keys(Other) ->
+    {error, {bad_option, {netns, Other}}}.
+
+make_netns([], Names) ->
+    {ok, Names};
+make_netns([Key | Rest], Names) ->
+    case linx_ct:netns(atom_to_list(Key)) of
+        {ok, Name} -> make_netns(Rest, Names#{Key => Name});
+        {error, Reason} -> {error, {netns, Key, Reason}, Names}
+    end.
+
+make_pairs([], _Names, _Addrs, _K, Pairs) ->
+    {ok, Pairs};
+make_pairs([{A, B} | Rest], Names, Addrs, K, Pairs) when K =< 250 ->
+    case Names of
+        #{A := NsA, B := NsB} when A =/= B ->
+            Opts = case Addrs of
+                       true -> #{addrs => {{{10, K, 0, 1}, 24}, {{10, K, 0, 2}, 24}}};
+                       false -> #{}
+                   end,
+            case linx_ct:veth(NsA, NsB, Opts) of
+                {ok, Pair} -> make_pairs(Rest, Names, Addrs, K + 1, Pairs#{{A, B} => Pair});
+                {error, Reason} -> {error, {veth, {A, B}, Reason}}
+            end;
+        _ ->
+            {error, {bad_option, {veth, {A, B}}}}
+    end;
+make_pairs(Bad, _Names, _Addrs, _K, _Pairs) ->
+    {error, {bad_option, {veth, Bad}}}.
+
+write_sysctls([], _Names) ->
+    ok;
+write_sysctls([{Key, Settings} | Rest], Names) ->
+    case Names of
+        #{Key := Ns} ->
+            case linx_ct:sysctl(Ns, Settings) of
+                {ok, _} -> write_sysctls(Rest, Names);
+                {error, Reason} -> {error, {sysctl, Key, Reason}}
+            end;
+        _ ->
+            {error, {bad_option, {sysctl, Key}}}
+    end.

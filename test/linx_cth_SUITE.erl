@@ -1,0 +1,136 @@
+%% The linx_cth hook, through real Common Test runs: sample suites in
+%% linx_cth_SUITE_data are run by `ct_run' in a node of their own (Common
+%% Test cannot be nested), with the hook making namespaces and veth pairs
+%% that the samples check with `ip'; afterwards nothing they made is left
+%% in `ip netns list' or in `ip link'. Also linx_ct's plain functions.
+-module(linx_cth_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+-include_lib("stdlib/include/assert.hrl").
+
+-export([all/0, init_per_suite/1, end_per_suite/1]).
+-export([example_suite_runs_and_cleans_up/1,
+         per_case_namespaces_and_crashes/1,
+         plain_functions/1,
+         bad_options_fail_the_suite/1]).
+
+all() ->
+    [example_suite_runs_and_cleans_up,
+     per_case_namespaces_and_crashes,
+     plain_functions,
+     bad_options_fail_the_suite].
+
+init_per_suite(Config) ->
+    Probe = linx_ct_ns:unique("lxcth-probe"),
+    case linx_ct_ns:netns_add(Probe) of
+        ok ->
+            linx_ct_ns:netns_del(Probe),
+            {ok, _} = application:ensure_all_started(linx),
+            Config;
+        Skip ->
+            Skip
+    end.
+
+end_per_suite(_Config) ->
+    _ = application:stop(linx),
+    ok.
+
+example_suite_runs_and_cleans_up(Config) ->
+    Before = host_links(),
+    {Summary, Report} = run_sample(linx_cth_example_SUITE, Config),
+    ?assertEqual({2, 0}, Summary),
+    %% The one report: both namespaces, each with its end of the pair.
+    [[{Client, ClientAddrs}, {Server, ServerAddrs}]] = Report,
+    ?assertMatch({match, _}, re:run(ClientAddrs, "to_server +inet 10\\.1\\.0\\.1/24")),
+    ?assertMatch({match, _}, re:run(ServerAddrs, "to_client +inet 10\\.1\\.0\\.2/24")),
+    ?assertMatch({match, _}, re:run(ClientAddrs, "lo +inet 127\\.0\\.0\\.1/8")),
+    %% Gone afterwards.
+    Left = ip_netns_list(),
+    ?assertEqual([], [N || N <- [Client, Server], lists:member(N, Left)]),
+    ?assertEqual(Before, host_links()).
+
+per_case_namespaces_and_crashes(Config) ->
+    {Summary, Report} = run_sample(linx_cth_cases_SUITE, Config),
+    %% fresh_each_time_1 and _2 pass; crashes and times_out fail.
+    ?assertEqual({2, 2}, Summary),
+    ?assertEqual(4, length(Report)),
+    Names = lists:append(Report),
+    %% Fresh namespaces for every case.
+    ?assertEqual(8, length(lists:usort(Names))),
+    Left = ip_netns_list(),
+    ?assertEqual([], [N || N <- Names, lists:member(N, Left)]).
+
+plain_functions(_Config) ->
+    {ok, A} = linx_ct:netns("plain"),
+    {ok, B} = linx_ct:netns("other", #{lo => down}),
+    try
+        ?assert(lists:member(A, ip_netns_list())),
+        {ok, Pair} = linx_ct:veth(A, B, #{names => {<<"pa">>, <<"pb">>},
+                                          addrs => {{{10, 77, 0, 1}, 30}, {{10, 77, 0, 2}, 30}},
+                                          mtu => 1400}),
+        ?assertEqual(#{a => {A, <<"pa">>}, b => {B, <<"pb">>},
+                       addrs => {{{10, 77, 0, 1}, 30}, {{10, 77, 0, 2}, 30}}}, Pair),
+        ?assertMatch({match, _}, re:run(linx_ct_ns:sh_ok(["ip -o -n ", A, " addr show pa"]),
+                                        "inet 10\\.77\\.0\\.1/30")),
+        ?assertMatch({match, _}, re:run(linx_ct_ns:sh_ok(["ip -o -n ", B, " link show pb"]),
+                                        "mtu 1400.*state UP")),
+        ok = linx_ct:addr(B, <<"pb">>, {{16#fd00, 0, 0, 0, 0, 0, 0, 2}, 64}),
+        ?assertMatch({match, _}, re:run(linx_ct_ns:sh_ok(["ip -o -n ", B, " addr show pb"]),
+                                        "inet6 fd00::2/64")),
+        {ok, [{<<"net.ipv4.ip_forward">>, _}]} = linx_ct:sysctl(A, #{<<"net.ipv4.ip_forward">> => 1}),
+        ?assertEqual(<<"1">>, linx_ct_ns:oracle({netns, binary_to_list(A)}, "net.ipv4.ip_forward")),
+        %% A name taken on the far side: the error, and no half pair left.
+        {error, #{errno := eexist}} = linx_ct:veth(A, B, #{names => {<<"pa2">>, <<"pb">>}}),
+        {1, _} = linx_ct_ns:sh(["ip -n ", A, " link show pa2"]),
+        ?assertEqual(lists:sort([A, B]), lists:sort(linx_ct:leftovers("plain") ++ linx_ct:leftovers("other")))
+    after
+        ok = linx_ct:cleanup([A, B])
+    end,
+    ?assertEqual([], [N || N <- [A, B], lists:member(N, ip_netns_list())]),
+    %% Cleaning up twice is fine.
+    ok = linx_ct:cleanup([A, B]).
+
+bad_options_fail_the_suite(_Config) ->
+    State = element(2, linx_cth:init(id, #{netns => [a], veth => [{a, nowhere}]})),
+    {{fail, {linx_cth, {bad_option, {veth, {a, nowhere}}}}}, State1} =
+        linx_cth:pre_init_per_suite(s, [], State),
+    %% What it made before the bad option is gone.
+    ?assertEqual([], linx_ct:leftovers("a")),
+    ok = linx_cth:terminate(State1),
+    {ok, S2} = linx_cth:init(id, #{netns => [a, a]}),
+    {{fail, {linx_cth, {bad_option, {netns, [a, a]}}}}, _} = linx_cth:pre_init_per_suite(s, [], S2).
+
+%%--------------------------------------------------------------------
+
+%% Run a sample suite with ct_run in a node of its own; the pass/fail
+%% counts and what its cases reported.
+run_sample(Suite, Config) ->
+    Data = ?config(data_dir, Config),
+    Priv = ?config(priv_dir, Config),
+    Report = filename:join(Priv, atom_to_list(Suite) ++ ".report"),
+    Logs = filename:join(Priv, atom_to_list(Suite) ++ "_logs"),
+    ok = filelib:ensure_path(Logs),
+    Ebin = filename:dirname(code:which(linx_cth)),
+    Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -pa ", Ebin,
+           " -dir ", Data, " -suite ", atom_to_list(Suite), " -logdir ", Logs, " 2>&1"],
+    {_Status, Out} = linx_ct_ns:sh(Cmd),
+    ct:log("~ts", [Out]),
+    Summary = case re:run(Out, "TEST COMPLETE, ([0-9]+) ok, ([0-9]+) failed",
+                          [{capture, all_but_first, list}]) of
+                  {match, [Ok, Failed]} -> {list_to_integer(Ok), list_to_integer(Failed)};
+                  nomatch -> ct:fail({no_summary, Out})
+              end,
+    Reported = case file:consult(Report) of
+                   {ok, Terms} -> Terms;
+                   {error, enoent} -> []
+               end,
+    {Summary, Reported}.
+
+ip_netns_list() ->
+    [hd(binary:split(L, <<" ">>))
+     || L <- binary:split(linx_ct_ns:sh_ok("ip netns list"), <<"\n">>, [global]), L =/= <<>>].
+
+%% The host's interfaces by name.
+host_links() ->
+    lists:sort([N || L <- binary:split(linx_ct_ns:sh_ok("ip -o link show"), <<"\n">>, [global]),
+                     [_, N | _] <- [binary:split(L, <<": ">>, [global])]]).

@@ -27,13 +27,19 @@
 %%     one worker) keep looking for the next request after one, while
 %%     requests keep coming, before they sleep (default `default', the
 %%     program's own: 50). Waking a sleeping thread costs 10-25 us, which
-%%     spinning saves; an idle port never spins. `0' turns it off.</li>
+%%     spinning saves; an idle port never spins. `0' turns it off. A
+%%     caller on the direct path likewise looks for its reply for up to as
+%%     long (yielding to every other process in between) before it
+%%     sleeps in `receive' ({@link caller_spin_us/0}).</li>
 %% </ul>
 -module(linx_port_args).
 
 -export([command/1]).
 -export([policy_args/1]).
--export([spin_args/1]).
+-export([spin_args/1, caller_spin_us/0]).
+
+%% The program's own default spin time (src/ns/executor.rs, DEFAULT_SPIN).
+-define(DEFAULT_SPIN_US, 50).
 
 %% @doc The executable to run, its arguments and the port program's own
 %% path (which the fd channel's peer check compares with).
@@ -54,6 +60,24 @@ command(FdName) ->
             Error;
         {_, _, {error, _} = Error} ->
             Error
+    end.
+
+%% @doc How long, in microseconds, a caller looks for its reply before it
+%% sleeps: `spin_us' (its default 50; 0 when it is not a valid value,
+%% which the program's start refuses anyway).
+%%
+%% Why: the BEAM's schedulers go to sleep once they run out of work, and
+%% a reply that arrives later than about a microsecond after that has to
+%% wake one through the I/O poll thread, which costs 10-15 us here. A
+%% caller that stays runnable, yielding, keeps its scheduler awake and
+%% polling, so a reply that takes the port a few microseconds reaches it
+%% at once. It yields between looks, so every other process runs first.
+-spec caller_spin_us() -> non_neg_integer().
+caller_spin_us() ->
+    case application:get_env(linx, spin_us, default) of
+        default -> ?DEFAULT_SPIN_US;
+        Us when is_integer(Us), Us >= 0, Us =< 1000000 -> Us;
+        _ -> 0
     end.
 
 %% @doc `spin_us' as command-line arguments: `default' leaves the

@@ -12,6 +12,10 @@
 %% running) {@link request/2} says `no_route' and `linx_port' makes a
 %% `gen_server' call instead.
 %%
+%% A caller looks for its reply for up to `spin_us' microseconds, yielding
+%% in between, before it sleeps in `receive' (see
+%% {@link linx_port_args:caller_spin_us/0} for why).
+%%
 %% A caller that times out removes its own entry. One that is killed
 %% while its request is in flight leaves it behind until its reply comes,
 %% or for good when it died between registering and sending; the server
@@ -24,6 +28,9 @@
 -export_type([waiters/0]).
 
 -type waiters() :: ets:tid().
+
+-type route() :: {Server :: pid(), port(), waiters(), atomics:atomics_ref(),
+                  SpinUs :: non_neg_integer()}.
 %% Callers waiting on the direct path: `{Id, Alias, Caller}'.
 
 -define(ROUTE, linx_port_route).
@@ -37,7 +44,8 @@ publish(Port) ->
     Waiters = ets:new(linx_port_waiters, [public, {write_concurrency, true},
                                           {read_concurrency, true}]),
     ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
-    true = ets:insert(?ROUTE, {route, self(), Port, Waiters, Ids}),
+    true = ets:insert(?ROUTE, {route, self(), Port, Waiters, Ids,
+                               linx_port_args:caller_spin_us()}),
     {Waiters, Ids}.
 
 %% @doc Sends `Op' on the direct path and waits for its result, or says
@@ -45,8 +53,8 @@ publish(Port) ->
 -spec request(term(), timeout()) -> {ok, term()} | no_route.
 request(Op, Timeout) ->
     try ets:lookup(?ROUTE, route) of
-        [{route, Server, Port, Waiters, Ids}] ->
-            {ok, direct(Op, Timeout, Server, Port, Waiters, Ids)};
+        [{route, Server, Port, Waiters, Ids, SpinUs}] ->
+            {ok, direct(Op, Timeout, {Server, Port, Waiters, Ids, SpinUs})};
         [] ->
             no_route
     catch
@@ -92,22 +100,24 @@ fail_all(Waiters, Error) ->
 %% Internal functions
 %%====================================================================
 
--spec direct(term(), timeout(), pid(), port(), waiters(), atomics:atomics_ref()) -> term().
-direct(Op, Timeout, Server, Port, Waiters, Ids) ->
+-spec direct(term(), timeout(), route()) -> term().
+direct(Op, Timeout, {_, _, _, Ids, _} = Route) ->
     Id = atomics:add_get(Ids, 1, 1),
     case linx_wire:encode(Id, Op) of
-        {ok, Frame} -> send(Frame, Id, Timeout, Server, Port, Waiters);
+        {ok, Frame} -> send(Frame, Id, Timeout, Route);
         {error, _} = Error -> Error
     end.
 
--spec send(binary(), pos_integer(), timeout(), pid(), port(), waiters()) -> term().
-send(Frame, Id, Timeout, Server, Port, Waiters) ->
+-spec send(binary(), pos_integer(), timeout(), route()) -> term().
+send(Frame, Id, Timeout, {Server, Port, Waiters, _Ids, SpinUs}) ->
     Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
     try
         true = ets:insert(Waiters, {Id, Mref, self()}),
         erlang:port_command(Port, Frame)
     of
-        true -> await(Mref, Id, Waiters, Timeout)
+        true ->
+            spin(SpinUs, Timeout),
+            await(Mref, Id, Waiters, Timeout)
     catch
         error:badarg ->
             erlang:demonitor(Mref, [flush]),
@@ -140,6 +150,33 @@ await(Mref, Id, Waiters, Timeout) ->
             ok
         end,
         {error, timeout}
+    end.
+
+%% Look for a message (the reply, most likely) for up to `spin_us'
+%% microseconds, or the timeout if shorter, yielding between looks.
+-spec spin(non_neg_integer(), timeout()) -> ok.
+spin(0, _Timeout) ->
+    ok;
+spin(Us, Timeout) ->
+    Limit = case Timeout of
+                infinity -> Us;
+                _ -> min(Us, Timeout * 1000)
+            end,
+    spin_until(erlang:monotonic_time(microsecond) + Limit).
+
+-spec spin_until(integer()) -> ok.
+spin_until(Until) ->
+    case erlang:process_info(self(), message_queue_len) of
+        {message_queue_len, 0} ->
+            case erlang:monotonic_time(microsecond) < Until of
+                true ->
+                    erlang:yield(),
+                    spin_until(Until);
+                false ->
+                    ok
+            end;
+        _ ->
+            ok
     end.
 
 -spec down_reason(term()) -> term().

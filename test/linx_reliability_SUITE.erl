@@ -90,7 +90,7 @@ too_large_refused_at_once(_Config) ->
 %% A frame over 16 MiB that reached the program anyway is answered under
 %% its own id, so its caller gets `{decode, too_large}' at once.
 oversized_frame_answered_by_id(_Config) ->
-    [{route, _Server, Port, Waiters, Ids}] = ets:lookup(linx_port_route, route),
+    [{route, _Server, Port, Waiters, Ids, _SpinUs}] = ets:lookup(linx_port_route, route),
     Id = atomics:add_get(Ids, 1, 1),
     Alias = alias(),
     true = ets:insert(Waiters, {Id, Alias, self()}),
@@ -113,7 +113,7 @@ unreadable_oversized_frame_only_logged(_Config) ->
     ok = logger:add_handler(?MODULE, ?MODULE, #{config => #{pid => self()}}),
     try
         Server = whereis(linx_port),
-        [{route, _, Port, _, _}] = ets:lookup(linx_port_route, route),
+        [{route, _, Port, _, _, _}] = ets:lookup(linx_port_route, route),
         true = port_command(Port, term_to_binary(binary:copy(<<"1">>, 16 * ?MIB))),
         receive
             {logged, Text} -> {_, _} = binary:match(Text, <<"too_large">>)

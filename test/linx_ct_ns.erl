@@ -20,6 +20,7 @@
          wait_until/2,
          set_app_env/2,
          start_with_netns/2,
+         start_if_netns/1,
          stop_with_netns/1]).
 
 %% @doc Run a shell command; return its exit status and output.
@@ -196,6 +197,21 @@ start_with_netns(Prefix, Config) ->
         ok ->
             {ok, _} = application:ensure_all_started(linx),
             [{netns, Ns} | Config];
+        Skip ->
+            Skip
+    end.
+
+%% @doc `init_per_suite' of a suite that makes its own namespaces: checks
+%% that this machine can make one (else skips, or fails under
+%% LINX_REQUIRE_NS=1) and starts linx.
+-spec start_if_netns(list()) -> list() | {skip, term()}.
+start_if_netns(Config) ->
+    Probe = unique("linx-probe"),
+    case netns_add(Probe) of
+        ok ->
+            netns_del(Probe),
+            {ok, _} = application:ensure_all_started(linx),
+            Config;
         Skip ->
             Skip
     end.

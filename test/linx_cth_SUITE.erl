@@ -21,15 +21,7 @@ all() ->
      bad_options_fail_the_suite].
 
 init_per_suite(Config) ->
-    Probe = linx_ct_ns:unique("lxcth-probe"),
-    case linx_ct_ns:netns_add(Probe) of
-        ok ->
-            linx_ct_ns:netns_del(Probe),
-            {ok, _} = application:ensure_all_started(linx),
-            Config;
-        Skip ->
-            Skip
-    end.
+    linx_ct_ns:start_if_netns(Config).
 
 end_per_suite(_Config) ->
     _ = application:stop(linx),

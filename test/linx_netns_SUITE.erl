@@ -37,16 +37,7 @@ all() ->
      run_netns_missing_or_read_only].
 
 init_per_suite(Config) ->
-    %% Can this machine make namespaces at all?
-    Probe = linx_ct_ns:unique("lxns-probe"),
-    case linx_ct_ns:netns_add(Probe) of
-        ok ->
-            linx_ct_ns:netns_del(Probe),
-            {ok, _} = application:ensure_all_started(linx),
-            Config;
-        Skip ->
-            Skip
-    end.
+    linx_ct_ns:start_if_netns(Config).
 
 end_per_suite(_Config) ->
     _ = application:stop(linx),

@@ -6,7 +6,6 @@ defmodule Linx.NetnsTest do
 
   alias Linx.Netns
   alias Linx.Netns.Error
-  alias LinxExample.Ip
 
   doctest Linx.Netns
   doctest Linx.Netns.Error
@@ -25,7 +24,7 @@ defmodule Linx.NetnsTest do
     assert {:ok, names} = Netns.list()
     assert name in names
     # lo: :up brought the loopback interface up; nothing else is there.
-    assert Ip.links(name) == ["lo"]
+    assert ip_links(name) == ["lo"]
     assert cmd!("ip", ["-n", name, "-o", "link", "show", "lo"]) =~ ~r/<LOOPBACK,UP,LOWER_UP>/
 
     assert {:error, %Error{op: :add, stage: :create, errno: :eexist, code: 17, name: ^name} = e} =

@@ -7,7 +7,6 @@ defmodule Linx.RtnlTest do
 
   alias Linx.Rtnl
   alias Linx.Rtnl.Error
-  alias LinxExample.Ip
 
   doctest Linx.Rtnl
   doctest Linx.Rtnl.Error
@@ -29,8 +28,8 @@ defmodule Linx.RtnlTest do
                opts
              )
 
-    assert Ip.links(a) == ["lo", "va"]
-    assert Ip.links(b) == ["lo", "vb"]
+    assert ip_links(a) == ["lo", "va"]
+    assert ip_links(b) == ["lo", "vb"]
   end
 
   # `ip -j -n NS addr show dev DEV`: the {local, prefixlen} pairs of its
@@ -47,8 +46,8 @@ defmodule Linx.RtnlTest do
     veth!(ctx)
 
     assert {:ok, links} = Rtnl.links(opts)
-    assert links |> Enum.map(& &1.ifname) |> Enum.sort() == Ip.links(a)
-    assert Enum.map(Rtnl.links!(in: {:netns, b}), & &1.ifname) |> Enum.sort() == Ip.links(b)
+    assert links |> Enum.map(& &1.ifname) |> Enum.sort() == ip_links(a)
+    assert Enum.map(Rtnl.links!(in: {:netns, b}), & &1.ifname) |> Enum.sort() == ip_links(b)
 
     assert {:ok, %{ifname: "va", kind: :veth, index: index} = va} = Rtnl.link("va", opts)
     assert {:ok, %{ifname: "va"}} = Rtnl.link(index, opts)
@@ -62,8 +61,8 @@ defmodule Linx.RtnlTest do
     assert cmd!("ip", ["-n", a, "-o", "link", "show", "va"]) =~ ~r/<[^>]*\bUP\b[^>]*> mtu 9000 /
 
     assert :ok = Rtnl.link_del!("va", opts)
-    assert Ip.links(a) == ["lo"]
-    assert Ip.links(b) == ["lo"]
+    assert ip_links(a) == ["lo"]
+    assert ip_links(b) == ["lo"]
   end
 
   test "addresses, a route and a neighbour, checked with ip", %{a: a, opts: opts} = ctx do
@@ -121,7 +120,7 @@ defmodule Linx.RtnlTest do
                  opts
                )
 
-      assert Ip.links(a) == ["lo", "vh"]
+      assert ip_links(a) == ["lo", "vh"]
       assert {:ok, links} = Rtnl.links(in: ns)
       assert links |> Enum.map(& &1.ifname) |> Enum.sort() == ["lo", "vhp"]
     after
@@ -226,6 +225,9 @@ defmodule Linx.RtnlTest do
 
     assert {:error, %Linx.Netlink.Error{op: :genl_family, stage: :badarg, errno: :bad_family}} =
              Linx.Genl.family("", opts)
+
+    assert {:error, %Linx.Netlink.Error{errno: :bad_family} = e} = Linx.Genl.family(123, opts)
+    assert Exception.message(e) =~ "invalid generic netlink family name 123"
   end
 
   defp mac(brief_line) do

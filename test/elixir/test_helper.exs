@@ -31,6 +31,20 @@ defmodule Linx.TestNs do
     name
   end
 
+  @doc false
+  # The sorted link names of `ip -n NS -o link`. stderr is left out: ip
+  # warns there ("Peer netns reference is invalid.") when a netns of
+  # another test goes away while it looks up a veth peer's netns name.
+  def ip_links(ns) do
+    {out, 0} = System.cmd("ip", ["-n", ns, "-o", "link"])
+
+    for line <- String.split(out, "\n", trim: true) do
+      [_index, field | _] = String.split(line, " ", trim: true)
+      field |> String.trim_trailing(":") |> String.split("@") |> hd()
+    end
+    |> Enum.sort()
+  end
+
   @doc "Polls `fun` until it returns a truthy value, for up to `ms` milliseconds."
   def eventually(fun, ms \\ 5000) do
     deadline = System.monotonic_time(:millisecond) + ms

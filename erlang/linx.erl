@@ -80,7 +80,8 @@ version() ->
 %%====================================================================
 
 %% The module whose format_error/1 renders an error.
--spec owner(term()) -> linx_sysctl | linx_netlink | linx_netns | linx_nl | linx_rtnl | linx_error.
+-spec owner(term()) -> linx_sysctl | linx_netlink | linx_netns | linx_nl | linx_rtnl | linx_genl
+                      | linx_error.
 owner(#{stage := netlink}) ->
     linx_nl;
 owner({malformed, _}) ->
@@ -101,6 +102,8 @@ owner(#{op := Op}) when Op =:= netns_add; Op =:= netns_delete; Op =:= netns_list
     linx_netns;
 owner({bad_name, _}) ->
     linx_netns;
+owner({Tag, _}) when Tag =:= bad_family; Tag =:= bad_attrs ->
+    linx_genl;
 owner({Tag, _}) when Tag =:= bad_key; Tag =:= bad_value; Tag =:= unsupported_type;
                      Tag =:= not_integer; Tag =:= bad_settings ->
     linx_sysctl;

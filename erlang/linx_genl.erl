@@ -13,7 +13,7 @@
 
 -include("linx_nl.hrl").
 
--export([family/2, families/1, request/5]).
+-export([family/2, families/1, request/5, format_error/1]).
 
 -export_type([family/0, reply/0]).
 
@@ -42,7 +42,7 @@
 %% `{error, #{errno := enoent}}' when the kernel has none of that name.
 -spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
 family(Name, Opts) ->
-    case unicode:characters_to_binary(Name) of
+    case family_name(Name) of
         Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
             case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
                          [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts) of
@@ -89,9 +89,28 @@ request(Family, Cmd, Version, Attrs, Opts) ->
         error:_ -> {error, {bad_attrs, Attrs}}
     end.
 
+%% @doc Renders an error of this module (or any linx error) as one line.
+-spec format_error(term()) -> unicode:unicode_binary().
+format_error({error, Reason}) ->
+    format_error(Reason);
+format_error({bad_family, Name}) ->
+    linx_error:line(io_lib:format("invalid generic netlink family name ~0tp: "
+                                  "expected 1 to 15 bytes of text", [Name]));
+format_error({bad_attrs, Attrs}) ->
+    linx_error:line(io_lib:format("invalid netlink attributes ~0tp: "
+                                  "expected a list of {Type, Value}", [Attrs]));
+format_error(Reason) ->
+    linx_nl:format_error(Reason).
+
 %%====================================================================
 %% Internal functions
 %%====================================================================
+
+%% A family name as a binary; anything that is not text gives `error'.
+family_name(Name) when is_binary(Name); is_list(Name) ->
+    try unicode:characters_to_binary(Name) catch error:_ -> error end;
+family_name(_) ->
+    error.
 
 with_dump(Opts) when is_map(Opts) -> Opts#{dump => true};
 with_dump(Opts) when is_list(Opts) -> with_dump(maps:from_list(lists:reverse(Opts)));

@@ -1,7 +1,8 @@
 defmodule Linx.Reason do
   @moduledoc false
   # How an error term of the Erlang API becomes the `stage`, `errno` and
-  # `code` fields of Linx.Sysctl.Error and Linx.Netlink.Error. The table is
+  # `code` fields of Linx.Sysctl.Error, Linx.Netlink.Error, Linx.Rtnl.Error
+  # and Linx.Netns.Error. The table is
   # in Linx.Sysctl.Error's moduledoc; this is the one place that applies it.
 
   # Refused before anything was sent: an argument or option.
@@ -18,7 +19,20 @@ defmodule Linx.Reason do
     :bad_groups,
     :bad_group,
     :bad_rcvbuf,
-    :bad_fd
+    :bad_fd,
+    # :linx_rtnl, :linx_genl, :linx_netns
+    :bad_ifname,
+    :bad_link,
+    :bad_address,
+    :bad_prefix,
+    :bad_route,
+    :bad_neigh,
+    :bad_spec,
+    :bad_change,
+    :bad_netns,
+    :bad_family,
+    :bad_attrs,
+    :bad_name
   ]
 
   # The call to the port program (or C-node) did not get an answer.
@@ -37,6 +51,8 @@ defmodule Linx.Reason do
   def fields({_op, :remote}), do: %{stage: :call, errno: :remote, code: 0}
   def fields({tag, _}) when tag in @badarg, do: %{stage: :badarg, errno: tag, code: 0}
   def fields({:not_integer, _}), do: %{stage: :parse, errno: :not_integer, code: 0}
+  # A netlink reply that does not decode (`:linx_nl`).
+  def fields({:malformed, _}), do: %{stage: :parse, errno: :malformed, code: 0}
 
   # A raw {Stage, Errno} of the port program, or an errno of this node
   # (close_fd/1, socket options).
@@ -47,6 +63,12 @@ defmodule Linx.Reason do
     do: %{stage: :unknown, errno: errno, code: :linx.errno_code(errno)}
 
   def fields(_other), do: %{stage: :unknown, errno: nil, code: 0}
+
+  @doc false
+  # The kernel's extended-ack text of a netlink error (`:linx_nl`), if any.
+  @spec ext_ack(term) :: String.t() | nil
+  def ext_ack(%{message: text}) when is_binary(text) and text != "", do: text
+  def ext_ack(_reason), do: nil
 
   @doc false
   # Keyword options or a map, as the Erlang API takes them (it accepts a

@@ -20,6 +20,54 @@ defmodule Linx.TestNs do
     end
   end
 
+  @doc """
+  Makes a netns with `Linx.Netns.add/2` itself, removed (by `ip netns
+  del`) when the test exits; returns its name.
+  """
+  def linx_netns!(tag, opts \\ []) do
+    name = "linx-exu-#{tag}-#{System.unique_integer([:positive])}"
+    ExUnit.Callbacks.on_exit(fn -> del(name) end)
+    assert :ok = Linx.Netns.add(name, opts)
+    name
+  end
+
+  @doc false
+  # The sorted link names of `ip -n NS -o link`. stderr is left out: ip
+  # warns there ("Peer netns reference is invalid.") when a netns of
+  # another test goes away while it looks up a veth peer's netns name.
+  def ip_links(ns) do
+    {out, 0} = System.cmd("ip", ["-n", ns, "-o", "link"])
+
+    for line <- String.split(out, "\n", trim: true) do
+      [_index, field | _] = String.split(line, " ", trim: true)
+      field |> String.trim_trailing(":") |> String.split("@") |> hd()
+    end
+    |> Enum.sort()
+  end
+
+  @doc "Polls `fun` until it returns a truthy value, for up to `ms` milliseconds."
+  def eventually(fun, ms \\ 5000) do
+    deadline = System.monotonic_time(:millisecond) + ms
+    poll(fun, deadline)
+  end
+
+  defp poll(fun, deadline) do
+    case fun.() do
+      result when result not in [nil, false] ->
+        result
+
+      _ ->
+        if System.monotonic_time(:millisecond) > deadline do
+          flunk("condition not met in time")
+        else
+          # Give the port program and the kernel the scheduler, not a sleep
+          # that stands for synchronisation: the deadline bounds the wait.
+          Process.sleep(5)
+          poll(fun, deadline)
+        end
+    end
+  end
+
   def del(name), do: System.cmd("ip", ["netns", "del", name], stderr_to_stdout: true)
 
   @doc "`sysctl -n KEY` inside the netns."

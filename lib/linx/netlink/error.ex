@@ -1,6 +1,6 @@
 defmodule Linx.Netlink.Error do
   @moduledoc """
-  A failed `Linx.Netlink.Socket` call, as an exception.
+  A failed `Linx.Netlink.Socket` or `Linx.Genl` call, as an exception.
 
   `Exception.message/1` is the line `:linx.format_error/1` gives:
 
@@ -13,7 +13,8 @@ defmodule Linx.Netlink.Error do
   ## Fields
 
     * `:op` - `:netlink_open` (`open/2`, `open_fd/2`), `:close_fd`,
-      `:add_membership` or `:drop_membership`.
+      `:add_membership` or `:drop_membership`; `:genl_family`,
+      `:genl_families` or `:genl_request` for `Linx.Genl`.
     * `:stage`, `:errno`, `:code` - as in `Linx.Sysctl.Error` (same table):
       a stage of the port program (`:open_ns`, `:socket`, `:bind`, ...) or
       of this node (`:adopt`, `:setsockopt`) with an errno atom; `:badarg`
@@ -22,16 +23,27 @@ defmodule Linx.Netlink.Error do
       `:timeout`, `:not_running`, `:port_exited`, `:nodedown`,
       `:unexpected_reply` or `:remote` (a C-node on another host cannot
       pass descriptors). `close_fd/1`'s `:ebadf` and `:enotsock` have
-      stage `:close`.
+      stage `:close`. `Linx.Genl` adds `:netlink` (the kernel refused the
+      request: an errno atom), `:badarg` with `:bad_family` or
+      `:bad_attrs`, and `:parse` with `:malformed`.
+    * `:ext_ack` - for `Linx.Genl`, the kernel's extended-ack text when
+      it sent one, else `nil`.
     * `:protocol` - the protocol as given (`nil` for `close_fd/1`).
     * `:in` - the `in:` option as given (`:self` by default).
     * `:reason` - the error term of `:linx_netlink`, unchanged.
   """
 
   @enforce_keys [:stage, :reason]
-  defexception [:op, :stage, :errno, :protocol, :in, code: 0, reason: nil]
+  defexception [:op, :stage, :errno, :protocol, :in, :ext_ack, code: 0, reason: nil]
 
-  @type op :: :netlink_open | :close_fd | :add_membership | :drop_membership
+  @type op ::
+          :netlink_open
+          | :close_fd
+          | :add_membership
+          | :drop_membership
+          | :genl_family
+          | :genl_families
+          | :genl_request
 
   @type t :: %__MODULE__{
           op: op,
@@ -39,7 +51,8 @@ defmodule Linx.Netlink.Error do
           errno: atom | binary | nil,
           code: non_neg_integer,
           protocol: term,
-          in: Linx.Sysctl.target(),
+          in: Linx.Rtnl.target(),
+          ext_ack: String.t() | nil,
           reason: term
         }
 
@@ -67,6 +80,7 @@ defmodule Linx.Netlink.Error do
       code: fields.code,
       protocol: protocol,
       in: Linx.Reason.opt(opts, :in, :self),
+      ext_ack: Linx.Reason.ext_ack(reason),
       reason: reason
     }
   end

@@ -1,0 +1,137 @@
+defmodule Linx.Netns do
+  @moduledoc """
+  Network namespaces made, removed and handed out by linx.
+
+  Named namespaces are what `ip netns` makes: `add/2` leaves the same
+  thing on disk as `ip netns add` (a file in `/run/netns` with the
+  namespace bind-mounted on it), so `ip netns exec`, `{:netns, name}`
+  targets and every other tool see it, and `delete/2` removes one that
+  either side made. This module is the Elixir face of `:linx_netns`.
+
+      :ok = Linx.Netns.add("blue", lo: :up)
+      true = Linx.Netns.exists?("blue")
+      {:ok, "0"} = Linx.Sysctl.read("net.ipv4.ip_forward", in: {:netns, "blue"})
+      :ok = Linx.Netns.delete("blue")
+
+  ## Namespaces with no name
+
+  `new/1` makes a namespace that has no name and no file: the port
+  program holds it open for the calling process, its owner, and returns
+  a handle, `{:linx_netns, id}`, that works as a target everywhere
+  (`in: handle` for `Linx.Sysctl`, `Linx.Netlink.Socket`, `Linx.Rtnl`;
+  a veth peer's `netns:`). The namespace is gone when the owner calls
+  `release/1`, when the owner exits, and when the port program stops; in
+  that last case the owner gets the message
+  `{:linx_netns_released, handle, :port_exited}`. Nothing is left behind
+  in `/run/netns` or in the mount table.
+
+      {:ok, ns} = Linx.Netns.new(lo: :up)
+      {:ok, links} = Linx.Rtnl.links(in: ns)
+      :ok = Linx.Netns.release(ns)
+
+  ## Names and options
+
+  A name is what `ip netns` accepts: 1 to 255 bytes, not `.` or `..`, no
+  `/` and no NUL. Anything else is refused before anything is sent
+  (`stage: :badarg, errno: :bad_name`).
+
+    * `:lo` - `:up` brings the loopback interface up in a namespace made
+      by `add/2` or `new/1` (default `:down`, as `ip netns add` leaves it).
+    * `:timeout` - milliseconds to wait for the port program (default
+      5000) or `:infinity`.
+    * `:via` - `:local` (default) or a linx C-node, for the named
+      namespaces of its host; `new/1` refuses it (a handle belongs to the
+      local port program).
+
+  ## Errors
+
+  `{:error, %Linx.Netns.Error{}}`; `exists?/2` raises it.
+  """
+
+  alias Linx.Netns.Error
+
+  @typedoc "A netns name, as `ip netns` takes it."
+  @type name :: String.t() | charlist
+
+  @typedoc "A namespace with no name from `new/1`; use it as `in: handle`."
+  @type handle :: {:linx_netns, pos_integer}
+
+  @typedoc "Keyword options (a map works too); see the module documentation."
+  @type option :: {:lo, :up | :down} | {:timeout, timeout} | {:via, :local | node}
+  @type options :: [option] | map
+
+  @doc """
+  Makes the named namespace `/run/netns/NAME`, as `ip netns add` does.
+  A name that is taken is `stage: :create, errno: :eexist`.
+  """
+  @spec add(name, options) :: :ok | {:error, Error.t()}
+  def add(name, opts \\ []), do: wrap(:linx_netns.add(name, opts), :add, name: name)
+
+  @doc """
+  Removes the named namespace, as `ip netns delete` does: the name goes at
+  once; the namespace lives on while a process is in it. A name that does
+  not exist is `stage: :unlink, errno: :enoent`.
+  """
+  @spec delete(name, options) :: :ok | {:error, Error.t()}
+  def delete(name, opts \\ []), do: wrap(:linx_netns.delete(name, opts), :delete, name: name)
+
+  @doc """
+  The names in `/run/netns`, sorted (none when it does not exist).
+
+      iex> {:ok, names} = Linx.Netns.list()
+      iex> Enum.all?(names, &is_binary/1)
+      true
+  """
+  @spec list(options) :: {:ok, [String.t()]} | {:error, Error.t()}
+  def list(opts \\ []), do: wrap(:linx_netns.list(opts), :list, [])
+
+  @doc """
+  Whether `/run/netns/NAME` exists. Raises `Linx.Netns.Error` when that
+  cannot be known (a name that is not valid, no answer).
+
+      iex> Linx.Netns.exists?("linx-no-such-netns")
+      false
+  """
+  @spec exists?(name, options) :: boolean
+  def exists?(name, opts \\ []) do
+    case :linx_netns.exists(name, opts) do
+      answer when is_boolean(answer) -> answer
+      {:error, reason} -> raise Error.from_reason(reason, :exists, name: name)
+    end
+  end
+
+  @doc """
+  The names in `/run/netns` that are the network namespace of the process
+  `os_pid` (as `ip netns identify`): none when its namespace has no name,
+  several when names share one namespace.
+  """
+  @spec identify(pos_integer, options) :: {:ok, [String.t()]} | {:error, Error.t()}
+  def identify(os_pid, opts \\ []),
+    do: wrap(:linx_netns.identify(os_pid, opts), :identify, pid: os_pid)
+
+  @doc """
+  Makes a namespace with no name, owned by the calling process (see the
+  module documentation for its lifetime). Options: `:lo` and `:timeout`.
+
+      {:ok, ns} = Linx.Netns.new(lo: :up)
+      {:ok, %{flags: [:up, :loopback | _]}} = Linx.Rtnl.link("lo", in: ns)
+      :ok = Linx.Netns.release(ns)
+  """
+  @spec new(options) :: {:ok, handle} | {:error, Error.t()}
+  def new(opts \\ []), do: wrap(:linx_netns.new(opts), :new, [])
+
+  @doc """
+  Lets go of a namespace made by `new/1`: it is gone once no process is
+  in it. Any process may release a handle it was given. A handle released
+  already is `stage: :open_ns, errno: :enoent`.
+  """
+  @spec release(handle) :: :ok | {:error, Error.t()}
+  def release(handle), do: wrap(:linx_netns.release(handle), :release, handle: handle)
+
+  @doc "The handles held for the calling process."
+  @spec owned() :: [handle]
+  def owned, do: :linx_netns.owned()
+
+  defp wrap({:error, reason}, op, context), do: {:error, Error.from_reason(reason, op, context)}
+  defp wrap(ok, _op, _context), do: ok
+end

@@ -1,0 +1,76 @@
+defmodule Linx.Netns.Error do
+  @moduledoc """
+  A failed `Linx.Netns` call, as an exception.
+
+  `Exception.message/1` is the line `:linx.format_error/1` gives:
+
+      iex> {:error, error} = Linx.Netns.add("no/slash")
+      iex> {error.op, error.stage, error.errno, error.name}
+      {:add, :badarg, :bad_name, "no/slash"}
+      iex> Exception.message(error)
+      ~s|invalid netns name <<"no/slash">>: expected 1 to 255 bytes, not . or .., without / or NUL|
+
+  ## Fields
+
+    * `:op` - `:add`, `:delete`, `:list`, `:exists`, `:identify`, `:new`
+      or `:release`.
+    * `:stage`, `:errno`, `:code` - where and why, as in
+      `Linx.Sysctl.Error` (same table). The port program's stages here:
+      `:mount` (making `/run/netns` or binding the namespace), `:create`
+      (the name's file: `:eexist` when the name is taken), `:unshare`
+      (making the namespace), `:loopback` (bringing `lo` up), `:umount`
+      and `:unlink` (`:enoent` when there is no such name), `:open_ns`
+      (`:esrch` for a process that is gone, `:enoent` for a handle
+      released already). `:badarg` with `:bad_name` or `:bad_option`
+      (a bad `lo:`, pid, handle, or `via:` for `new/1`), and `:call`
+      (`:timeout`, `:not_running`, ...) as everywhere.
+    * `:name` - the name given (`add/2`, `delete/2`, `exists?/2`), else
+      `nil`.
+    * `:pid` - the OS pid given to `identify/2`, else `nil`.
+    * `:handle` - the handle given to `release/1`, else `nil`.
+    * `:reason` - the error term of `:linx_netns`, unchanged.
+  """
+
+  @enforce_keys [:stage, :reason]
+  defexception [:op, :stage, :errno, :name, :pid, :handle, code: 0, reason: nil]
+
+  @type op :: :add | :delete | :list | :exists | :identify | :new | :release
+
+  @type t :: %__MODULE__{
+          op: op,
+          stage: atom,
+          errno: atom | binary | nil,
+          code: non_neg_integer,
+          name: term,
+          pid: term,
+          handle: term,
+          reason: term
+        }
+
+  @impl true
+  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+
+  @doc """
+  The exception for an error term of `:linx_netns`, returned by `op`;
+  `context` has the `:name`, `:pid` or `:handle` the call was given.
+
+      iex> e = Linx.Netns.Error.from_reason(:timeout, :add, name: "blue")
+      iex> {e.stage, e.errno, e.name}
+      {:call, :timeout, "blue"}
+  """
+  @spec from_reason(term, op, keyword) :: t
+  def from_reason(reason, op, context) do
+    fields = Linx.Reason.fields(reason)
+
+    %__MODULE__{
+      op: op,
+      stage: fields.stage,
+      errno: fields.errno,
+      code: fields.code,
+      name: context[:name],
+      pid: context[:pid],
+      handle: context[:handle],
+      reason: reason
+    }
+  end
+end

@@ -1,0 +1,326 @@
+defmodule Linx.Rtnl do
+  @moduledoc """
+  rtnetlink as maps: the links, addresses, routes and neighbours of any
+  network namespace, and their change events.
+
+  Thin wrappers over the Erlang API `:linx_rtnl`: the same maps in and
+  out (atom keys; names, MACs and text as binaries; IP addresses as
+  `:inet` tuples), keyword options, and `Linx.Rtnl.Error` for errors.
+  Each call is one request over a fresh netlink socket that the port
+  program opens inside the target; nothing is left open.
+
+      iex> {:ok, links} = Linx.Rtnl.links()
+      iex> Enum.any?(links, &(&1.ifname == "lo" and :loopback in &1.flags))
+      true
+
+  In a namespace made with `Linx.Netns.add("blue")` (or `ip netns add
+  blue`), a veth pair with its peer in a second namespace `"red"`:
+
+      blue = [in: {:netns, "blue"}]
+      :ok = Linx.Rtnl.link_add(%{ifname: "v0", kind: :veth,
+                                 peer: %{ifname: "v1", netns: {:netns, "red"}}}, blue)
+      :ok = Linx.Rtnl.link_set("v0", %{state: :up, mtu: 9000}, blue)
+      :ok = Linx.Rtnl.addr_add("v0", {{10, 0, 0, 1}, 24}, blue)
+      :ok = Linx.Rtnl.route_add(%{dst: {{10, 1, 0, 0}, 16}, gateway: {10, 0, 0, 2}}, blue)
+      {:ok, %{mtu: 9000, kind: :veth, operstate: _}} = Linx.Rtnl.link("v0", blue)
+
+  ## Maps
+
+  The keys of the maps (links, addresses, routes, neighbours) and of the
+  specs the `*_add` functions take are those of `:linx_rtnl`, whose
+  documentation lists them; the most used:
+
+    * links: `:index`, `:ifname`, `:flags` (`[:up, :broadcast, ...]`),
+      `:mtu`, `:operstate`, `:address` (MAC bytes, see `format_mac/1`),
+      `:kind` (`:veth`, `:bridge`, ... or a binary), `:master`;
+    * addresses: `:family` (`:inet`, `:inet6`), `:index`, `:address`,
+      `:prefixlen`, `:scope`, `:label`, `:flags`;
+    * routes: `:family`, `:dst` (`{address, prefixlen}` or `:default`),
+      `:gateway`, `:oif`, `:table`, `:metric`, `:protocol`, `:scope`,
+      `:type`;
+    * neighbours: `:family`, `:index`, `:dst`, `:lladdr`, `:state`.
+
+  Every map also has `:unknown`: the attributes it does not name, as
+  `{type, binary}`.
+
+  A link is named by its name (a string) or its index. A namespace given
+  to `link_add/2` (`:netns`, a veth peer's `:netns`) or `link_set/3`
+  (`:netns`, to move a link) is any target: `{:netns, name}`, a
+  `Linx.Netns` handle, `{:ns, paths}`, ..., or `{:pid, os_pid}`.
+
+  ## Options
+
+    * `:in` - the namespace to work in: the targets of `Linx.Sysctl`
+      (`:self` by default, `{:netns, name}`, `{:pid, os_pid}`,
+      `{:path, ns_path}`, `{:ns, [ns_path]}`) or a handle from
+      `Linx.Netns.new/1`.
+    * `:timeout` - milliseconds to wait for the port program (default
+      5000) or `:infinity`.
+    * `:via` - `:local` (default) or a linx C-node (for `subscribe/2`,
+      one on this host).
+
+  `addr_add/3` also takes `:label`, `:broadcast`, `:scope` and `:flags`
+  (such as `[:nodad, :noprefixroute]`). Options may be a map too.
+
+  ## Errors
+
+  `{:error, %Linx.Rtnl.Error{}}`: `stage: :netlink` with the errno (and
+  the kernel's extended-ack text in `:ext_ack`) when the kernel refused,
+  `stage: :badarg` for arguments refused before anything was sent, and
+  the stages every linx call shares. The bang functions raise it.
+  """
+
+  alias Linx.Rtnl.Error
+
+  @typedoc "A namespace (option `:in`): a `Linx.Sysctl` target or a `Linx.Netns` handle."
+  @type target :: Linx.Sysctl.target() | Linx.Netns.handle()
+
+  @typedoc "Another namespace for a link: any `t:target/0`, or `{:pid, os_pid}`."
+  @type netns_ref :: target
+
+  @typedoc "A link, by name or by index."
+  @type link_ref :: String.t() | charlist | pos_integer
+
+  @typedoc "An address with its prefix length: `{{10, 0, 0, 1}, 24}`."
+  @type prefix :: {:inet.ip_address(), 0..128}
+
+  @typedoc """
+  An rtnetlink multicast group (`RTNLGRP_*`): `:link`, `:neigh`,
+  `:ipv4_addr`, `:ipv4_route`, `:ipv6_addr`, `:ipv6_route`, ... or its
+  number.
+  """
+  @type group :: :linx_rtnl.group()
+
+  @typedoc "A link, address, route or neighbour, as `:linx_rtnl` decodes it."
+  @type link :: map
+  @type addr :: map
+  @type route :: map
+  @type neigh :: map
+
+  @typedoc "Keyword options (a map works too); see the module documentation."
+  @type option ::
+          {:in, target}
+          | {:timeout, timeout}
+          | {:via, :local | node}
+          | {atom, term}
+  @type options :: [option] | map
+
+  @typedoc "What `subscribe/2` delivers, in `{:linx_rtnl, ref, event}` messages."
+  @type event ::
+          {:link | :addr | :route | :neigh, :new | :del, map}
+          | {:other, non_neg_integer, binary}
+          | {:error, term}
+
+  # Links
+
+  @doc """
+  Every link of the namespace (statistics are not asked for).
+  """
+  @spec links(options) :: {:ok, [link]} | {:error, Error.t()}
+  def links(opts \\ []), do: wrap(:linx_rtnl.links(opts), :links, opts)
+
+  @doc """
+  One link, by name or index; `errno: :enodev` when there is none.
+
+      iex> {:ok, %{ifname: "lo", index: index}} = Linx.Rtnl.link("lo")
+      iex> {:ok, %{ifname: "lo"}} = Linx.Rtnl.link(index)
+      iex> {:error, %Linx.Rtnl.Error{stage: :netlink, errno: :enodev}} = Linx.Rtnl.link("linx-none0")
+  """
+  @spec link(link_ref, options) :: {:ok, link} | {:error, Error.t()}
+  def link(ref, opts \\ []), do: wrap(:linx_rtnl.link(ref, opts), :link, opts)
+
+  @doc """
+  Creates a link. `spec` has `:ifname` and `:kind` (`:veth`, `:bridge`,
+  or any kind the kernel has), and may have `:mtu`, `:address` (MAC bytes
+  or text), `:txqlen`, `:master` (a link), `:state` (`:up` or `:down`),
+  `:data` (the kind's own attributes), `:netns` (create it in another
+  namespace) and, for `:veth`, `:peer`: `%{ifname: name, netns: netns,
+  address: mac, mtu: n}`. A name that is taken is `errno: :eexist`.
+  """
+  @spec link_add(map, options) :: :ok | {:error, Error.t()}
+  def link_add(spec, opts \\ []), do: wrap(:linx_rtnl.link_add(spec, opts), :link_add, opts)
+
+  @doc """
+  Changes a link: `changes` may have `:state` (`:up`, `:down`), `:mtu`,
+  `:address`, `:master` (a link, or `:none`), `:ifname` (rename),
+  `:txqlen` and `:netns` (move it to another namespace).
+  """
+  @spec link_set(link_ref, map, options) :: :ok | {:error, Error.t()}
+  def link_set(ref, changes, opts \\ []),
+    do: wrap(:linx_rtnl.link_set(ref, changes, opts), :link_set, opts)
+
+  @doc "Deletes a link (for a veth pair, both ends)."
+  @spec link_del(link_ref, options) :: :ok | {:error, Error.t()}
+  def link_del(ref, opts \\ []), do: wrap(:linx_rtnl.link_del(ref, opts), :link_del, opts)
+
+  # Addresses
+
+  @doc "Every IPv4 and IPv6 address of the namespace."
+  @spec addrs(options) :: {:ok, [addr]} | {:error, Error.t()}
+  def addrs(opts \\ []), do: wrap(:linx_rtnl.addrs(opts), :addrs, opts)
+
+  @doc """
+  Adds an address to a link: `addr_add("v0", {{10, 0, 0, 1}, 24})`.
+  Besides `:in`, `:timeout` and `:via`, `opts` may have `:label`,
+  `:broadcast` (an IPv4 address), `:scope` and `:flags` (such as
+  `[:nodad, :noprefixroute]`). An address the link has already is
+  `errno: :eexist`.
+  """
+  @spec addr_add(link_ref, prefix, options) :: :ok | {:error, Error.t()}
+  def addr_add(link, prefix, opts \\ []),
+    do: wrap(:linx_rtnl.addr_add(link, prefix, opts), :addr_add, opts)
+
+  @doc "Removes an address from a link."
+  @spec addr_del(link_ref, prefix, options) :: :ok | {:error, Error.t()}
+  def addr_del(link, prefix, opts \\ []),
+    do: wrap(:linx_rtnl.addr_del(link, prefix, opts), :addr_del, opts)
+
+  # Routes
+
+  @doc "Every route of every table, IPv4 and IPv6."
+  @spec routes(options) :: {:ok, [route]} | {:error, Error.t()}
+  def routes(opts \\ []), do: wrap(:linx_rtnl.routes(opts), :routes, opts)
+
+  @doc """
+  Adds a route. `route` may have `:dst` (`{address, prefixlen}` or
+  `:default`, the default), `:gateway`, `:oif` (a link), `:table`
+  (default main, 254), `:metric`, `:prefsrc`, `:scope`, `:type` (default
+  `:unicast`), `:protocol` (default `:boot`, as `ip route add`) and
+  `:family` (needed only for a default route without a gateway).
+  """
+  @spec route_add(map, options) :: :ok | {:error, Error.t()}
+  def route_add(route, opts \\ []), do: wrap(:linx_rtnl.route_add(route, opts), :route_add, opts)
+
+  @doc """
+  Deletes the route matching `route` (the keys of `route_add/2`; a map
+  from `routes/1` works as it is).
+  """
+  @spec route_del(map, options) :: :ok | {:error, Error.t()}
+  def route_del(route, opts \\ []), do: wrap(:linx_rtnl.route_del(route, opts), :route_del, opts)
+
+  # Neighbours
+
+  @doc "Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace."
+  @spec neighbours(options) :: {:ok, [neigh]} | {:error, Error.t()}
+  def neighbours(opts \\ []), do: wrap(:linx_rtnl.neighbours(opts), :neighbours, opts)
+
+  @doc """
+  Adds a neighbour entry: `neigh` has `:index` (a link), `:dst` (an IP
+  address) and `:lladdr` (a MAC), and may have `:state` (a list, default
+  `[:permanent]`) and `:flags` (such as `[:router]`).
+  """
+  @spec neigh_add(map, options) :: :ok | {:error, Error.t()}
+  def neigh_add(neigh, opts \\ []), do: wrap(:linx_rtnl.neigh_add(neigh, opts), :neigh_add, opts)
+
+  @doc """
+  Deletes the neighbour entry of `:index` and `:dst` (a map from
+  `neighbours/1` works as it is).
+  """
+  @spec neigh_del(map, options) :: :ok | {:error, Error.t()}
+  def neigh_del(neigh, opts \\ []), do: wrap(:linx_rtnl.neigh_del(neigh, opts), :neigh_del, opts)
+
+  # Bang variants
+
+  @doc "Like `links/1`, but returns the links and raises `Linx.Rtnl.Error` on failure."
+  @spec links!(options) :: [link]
+  def links!(opts \\ []), do: bang(links(opts))
+
+  @doc "Like `link/2`, but returns the link and raises `Linx.Rtnl.Error` on failure."
+  @spec link!(link_ref, options) :: link
+  def link!(ref, opts \\ []), do: bang(link(ref, opts))
+
+  @doc "Like `link_add/2`, but raises `Linx.Rtnl.Error` on failure."
+  @spec link_add!(map, options) :: :ok
+  def link_add!(spec, opts \\ []), do: bang(link_add(spec, opts))
+
+  @doc "Like `link_set/3`, but raises `Linx.Rtnl.Error` on failure."
+  @spec link_set!(link_ref, map, options) :: :ok
+  def link_set!(ref, changes, opts \\ []), do: bang(link_set(ref, changes, opts))
+
+  @doc "Like `link_del/2`, but raises `Linx.Rtnl.Error` on failure."
+  @spec link_del!(link_ref, options) :: :ok
+  def link_del!(ref, opts \\ []), do: bang(link_del(ref, opts))
+
+  @doc "Like `addrs/1`, but returns the addresses and raises `Linx.Rtnl.Error` on failure."
+  @spec addrs!(options) :: [addr]
+  def addrs!(opts \\ []), do: bang(addrs(opts))
+
+  @doc "Like `addr_add/3`, but raises `Linx.Rtnl.Error` on failure."
+  @spec addr_add!(link_ref, prefix, options) :: :ok
+  def addr_add!(link, prefix, opts \\ []), do: bang(addr_add(link, prefix, opts))
+
+  @doc "Like `addr_del/3`, but raises `Linx.Rtnl.Error` on failure."
+  @spec addr_del!(link_ref, prefix, options) :: :ok
+  def addr_del!(link, prefix, opts \\ []), do: bang(addr_del(link, prefix, opts))
+
+  @doc "Like `routes/1`, but returns the routes and raises `Linx.Rtnl.Error` on failure."
+  @spec routes!(options) :: [route]
+  def routes!(opts \\ []), do: bang(routes(opts))
+
+  @doc "Like `route_add/2`, but raises `Linx.Rtnl.Error` on failure."
+  @spec route_add!(map, options) :: :ok
+  def route_add!(route, opts \\ []), do: bang(route_add(route, opts))
+
+  @doc "Like `route_del/2`, but raises `Linx.Rtnl.Error` on failure."
+  @spec route_del!(map, options) :: :ok
+  def route_del!(route, opts \\ []), do: bang(route_del(route, opts))
+
+  # Events
+
+  @doc """
+  Subscribes the caller to the rtnetlink events of `groups` in the
+  namespace of `opts` (`:in`, `:timeout`; `:via` a C-node on this host).
+
+  Each event arrives as a message `{:linx_rtnl, ref, event}`, `event`
+  being `{:link | :addr | :route | :neigh, :new | :del, map}` (the maps
+  of the dumps), `{:other, type, payload}`, or `{:error, reason}`
+  (`:enobufs` when the kernel dropped events because they were not read
+  fast enough). The events come from a process that owns the socket; it
+  ends, closing the socket, on `unsubscribe/1` or when the caller exits.
+
+      {:ok, ref} = Linx.Rtnl.subscribe([:link, :ipv4_addr], in: {:netns, "blue"})
+      receive do
+        {:linx_rtnl, ^ref, {:link, :new, %{ifname: name, flags: flags}}} -> {name, flags}
+      end
+  """
+  @spec subscribe([group], options) :: {:ok, reference} | {:error, Error.t()}
+  def subscribe(groups, opts \\ []),
+    do: wrap(:linx_rtnl.subscribe(groups, opts), :subscribe, opts)
+
+  @doc """
+  Ends a subscription of the calling process; events of `ref` still in
+  its mailbox are removed. `:ok` also when it has ended already.
+  """
+  @spec unsubscribe(reference) :: :ok
+  def unsubscribe(ref), do: :linx_rtnl.unsubscribe(ref)
+
+  # MAC addresses
+
+  @doc """
+  A MAC (or any link-layer) address as text.
+
+      iex> Linx.Rtnl.format_mac(<<2, 0, 0x5E, 0x10, 0, 1>>)
+      "02:00:5e:10:00:01"
+  """
+  @spec format_mac(binary) :: String.t()
+  def format_mac(mac), do: :linx_rtnl.format_mac(mac)
+
+  @doc """
+  Parses a MAC address written with `:` or `-` between the bytes;
+  `:error` for anything else.
+
+      iex> Linx.Rtnl.parse_mac("02:00:5e:10:00:01")
+      {:ok, <<2, 0, 0x5E, 0x10, 0, 1>>}
+      iex> Linx.Rtnl.parse_mac("02:00:5e:1")
+      :error
+  """
+  @spec parse_mac(String.t() | charlist) :: {:ok, binary} | :error
+  def parse_mac(text), do: :linx_rtnl.parse_mac(text)
+
+  defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
+  defp wrap(ok, _op, _opts), do: ok
+
+  defp bang({:error, error}), do: raise(error)
+  defp bang({:ok, value}), do: value
+  defp bang(:ok), do: :ok
+end

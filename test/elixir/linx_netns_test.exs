@@ -1,0 +1,116 @@
+defmodule Linx.NetnsTest do
+  # Linx.Netns against `ip netns` (both ways) and `ip -n N -o link`.
+  use ExUnit.Case, async: true
+
+  import Linx.TestNs
+
+  alias Linx.Netns
+  alias Linx.Netns.Error
+
+  doctest Linx.Netns
+  doctest Linx.Netns.Error
+
+  @moduletag :netns
+
+  defp ip_netns_list do
+    for line <- String.split(cmd!("ip", ["netns", "list"]), "\n", trim: true),
+        do: line |> String.split(" ") |> hd()
+  end
+
+  test "add/2, exists?/2, list/1 and delete/2 agree with ip netns" do
+    name = linx_netns!("add", lo: :up)
+    assert name in ip_netns_list()
+    assert Netns.exists?(name)
+    assert {:ok, names} = Netns.list()
+    assert name in names
+    # lo: :up brought the loopback interface up; nothing else is there.
+    assert ip_links(name) == ["lo"]
+    assert cmd!("ip", ["-n", name, "-o", "link", "show", "lo"]) =~ ~r/<LOOPBACK,UP,LOWER_UP>/
+
+    assert {:error, %Error{op: :add, stage: :create, errno: :eexist, code: 17, name: ^name} = e} =
+             Netns.add(name)
+
+    assert Exception.message(e) == ~s(netns add "#{name}" failed: create eexist \(errno 17\))
+
+    assert :ok = Netns.delete(name)
+    refute name in ip_netns_list()
+    refute Netns.exists?(name)
+
+    assert {:error, %Error{op: :delete, stage: :unlink, errno: :enoent}} = Netns.delete(name)
+
+    # One that ip made, Netns deletes; without lo: :up, lo is down.
+    other = netns!("ipadd")
+    assert Netns.exists?(other)
+    refute cmd!("ip", ["-n", other, "-o", "link", "show", "lo"]) =~ ~r/<[^>]*\bUP\b/
+    assert :ok = Netns.delete(other)
+    refute other in ip_netns_list()
+  end
+
+  test "identify/2 names the netns of a process" do
+    name = linx_netns!("ident")
+
+    port =
+      Port.open(
+        {:spawn_executable, System.find_executable("ip")},
+        [:binary, args: ["netns", "exec", name, "sleep", "60"]]
+      )
+
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+
+    try do
+      # `ip netns exec` enters the netns, then execs sleep: same pid.
+      eventually(fn -> Netns.identify(os_pid) == {:ok, [name]} end)
+      assert {:ok, []} = Netns.identify(String.to_integer(System.pid()))
+    after
+      System.cmd("kill", [Integer.to_string(os_pid)])
+    end
+
+    assert {:error, %Error{op: :identify, stage: :badarg, errno: :bad_option, pid: 0}} =
+             Netns.identify(0)
+  end
+
+  test "new/1: a handle that works as a target, released by release/1 or the owner's exit" do
+    assert {:ok, {:linx_netns, _} = ns} = Netns.new(lo: :up)
+    assert ns in Netns.owned()
+    assert {:ok, %{flags: flags}} = Linx.Rtnl.link("lo", in: ns)
+    assert :up in flags
+    assert {:ok, "0"} = Linx.Sysctl.read("net.ipv4.ip_forward", in: ns)
+    assert :ok = Netns.release(ns)
+    refute ns in Netns.owned()
+
+    assert {:error, %Error{op: :release, stage: :open_ns, errno: :enoent, handle: ^ns}} =
+             Netns.release(ns)
+
+    # The owner's exit lets go of it.
+    parent = self()
+
+    {owner, mon} =
+      spawn_monitor(fn ->
+        {:ok, h} = Netns.new()
+        send(parent, {:handle, h})
+      end)
+
+    assert_receive {:handle, h}, 5000
+    assert_receive {:DOWN, ^mon, :process, ^owner, _}, 5000
+
+    eventually(fn ->
+      match?({:error, %Linx.Rtnl.Error{stage: :open_ns, errno: :enoent}}, Linx.Rtnl.links(in: h))
+    end)
+
+    assert {:error, %Error{op: :new, stage: :badarg, errno: :bad_option}} =
+             Netns.new(via: :other@host)
+  end
+
+  test "bad names and options are refused before anything is sent" do
+    for bad <- ["", ".", "..", "a/b", "nul\0", String.duplicate("n", 256)] do
+      assert {:error, %Error{op: :add, stage: :badarg, errno: :bad_name, name: ^bad}} =
+               Netns.add(bad)
+    end
+
+    assert {:error, %Error{stage: :badarg, errno: :bad_option}} = Netns.add("ok", lo: :sideways)
+    assert {:error, %Error{op: :release, errno: :bad_option}} = Netns.release(:nothing)
+
+    e = assert_raise Error, fn -> Netns.exists?("a/b") end
+    assert {e.op, e.stage, e.errno} == {:exists, :badarg, :bad_name}
+  end
+end

@@ -1,0 +1,238 @@
+defmodule Linx.RtnlTest do
+  # Linx.Rtnl and Linx.Genl against real network namespaces made by
+  # Linx.Netns; `ip -n N ...` (and `genl ctrl list`) are the oracles.
+  use ExUnit.Case, async: true
+
+  import Linx.TestNs
+
+  alias Linx.Rtnl
+  alias Linx.Rtnl.Error
+
+  doctest Linx.Rtnl
+  doctest Linx.Rtnl.Error
+  doctest Linx.Genl
+
+  @moduletag :netns
+
+  setup do
+    a = linx_netns!("rtnla", lo: :up)
+    b = linx_netns!("rtnlb")
+    {:ok, a: a, b: b, opts: [in: {:netns, a}]}
+  end
+
+  # The veth pair va (in A) / vb (in B), made by Linx.Rtnl.
+  defp veth!(%{a: a, b: b, opts: opts}) do
+    assert :ok =
+             Rtnl.link_add(
+               %{ifname: "va", kind: :veth, peer: %{ifname: "vb", netns: {:netns, b}}},
+               opts
+             )
+
+    assert ip_links(a) == ["lo", "va"]
+    assert ip_links(b) == ["lo", "vb"]
+  end
+
+  # `ip -j -n NS addr show dev DEV`: the {local, prefixlen} pairs of its
+  # JSON (no JSON library here; the keys come in this order).
+  defp ip_addrs(ns, dev) do
+    out = cmd!("ip", ["-j", "-n", ns, "addr", "show", "dev", dev])
+
+    for [_, local, len] <- Regex.scan(~r/"local":"([^"]+)","prefixlen":(\d+)/, out),
+        do: {local, String.to_integer(len)}
+  end
+
+  test "a veth pair with its peer in another netns; links/1 and link/2 agree with ip",
+       %{a: a, b: b, opts: opts} = ctx do
+    veth!(ctx)
+
+    assert {:ok, links} = Rtnl.links(opts)
+    assert links |> Enum.map(& &1.ifname) |> Enum.sort() == ip_links(a)
+    assert Enum.map(Rtnl.links!(in: {:netns, b}), & &1.ifname) |> Enum.sort() == ip_links(b)
+
+    assert {:ok, %{ifname: "va", kind: :veth, index: index} = va} = Rtnl.link("va", opts)
+    assert {:ok, %{ifname: "va"}} = Rtnl.link(index, opts)
+
+    assert Rtnl.format_mac(va.address) ==
+             cmd!("ip", ["-n", a, "-br", "link", "show", "va"]) |> mac()
+
+    assert :ok = Rtnl.link_set("va", %{state: :up, mtu: 9000}, opts)
+    assert %{mtu: 9000, flags: flags} = Rtnl.link!("va", opts)
+    assert :up in flags
+    assert cmd!("ip", ["-n", a, "-o", "link", "show", "va"]) =~ ~r/<[^>]*\bUP\b[^>]*> mtu 9000 /
+
+    assert :ok = Rtnl.link_del!("va", opts)
+    assert ip_links(a) == ["lo"]
+    assert ip_links(b) == ["lo"]
+  end
+
+  test "addresses, a route and a neighbour, checked with ip", %{a: a, opts: opts} = ctx do
+    veth!(ctx)
+    :ok = Rtnl.link_set!("va", %{state: :up}, opts)
+
+    assert :ok = Rtnl.addr_add("va", {{10, 0, 0, 1}, 24}, opts)
+
+    assert :ok =
+             Rtnl.addr_add!("va", {{0xFD00, 0, 0, 0, 0, 0, 0, 1}, 64}, opts ++ [flags: [:nodad]])
+
+    assert ip_addrs(a, "va") == [{"10.0.0.1", 24}, {"fd00::1", 64}]
+
+    assert {:ok, addrs} = Rtnl.addrs(opts)
+
+    assert %{family: :inet, prefixlen: 24, scope: :universe} =
+             Enum.find(addrs, &(&1[:local] == {10, 0, 0, 1}))
+
+    route = %{dst: {{10, 1, 0, 0}, 16}, gateway: {10, 0, 0, 2}, metric: 10}
+    assert :ok = Rtnl.route_add(route, opts)
+
+    assert cmd!("ip", ["-n", a, "route", "show", "10.1.0.0/16"]) =~
+             "10.1.0.0/16 via 10.0.0.2 dev va metric 10"
+
+    assert {:ok, routes} = Rtnl.routes(opts)
+    assert found = Enum.find(routes, &(&1.dst == {{10, 1, 0, 0}, 16}))
+    assert %{gateway: {10, 0, 0, 2}, metric: 10, table: 254, protocol: :boot} = found
+    # A map from routes/1 deletes the route as it is.
+    assert :ok = Rtnl.route_del!(found, opts)
+    assert cmd!("ip", ["-n", a, "route", "show", "10.1.0.0/16"]) == ""
+
+    {:ok, mac} = Rtnl.parse_mac("02:00:5e:10:00:09")
+    %{index: index} = Rtnl.link!("va", opts)
+    assert :ok = Rtnl.neigh_add(%{index: index, dst: {10, 0, 0, 9}, lladdr: mac}, opts)
+
+    assert cmd!("ip", ["-n", a, "neigh", "show", "10.0.0.9"]) =~
+             "10.0.0.9 dev va lladdr 02:00:5e:10:00:09 PERMANENT"
+
+    assert {:ok, neighbours} = Rtnl.neighbours(opts)
+    assert neigh = Enum.find(neighbours, &(&1.dst == {10, 0, 0, 9}))
+    assert :ok = Rtnl.neigh_del(neigh, opts)
+    assert cmd!("ip", ["-n", a, "neigh", "show", "10.0.0.9"]) == ""
+
+    assert :ok = Rtnl.addr_del!("va", {{10, 0, 0, 1}, 24}, opts)
+    assert ip_addrs(a, "va") == [{"fd00::1", 64}]
+  end
+
+  test "a veth peer into a Linx.Netns handle", %{a: a, opts: opts} do
+    assert {:ok, ns} = Linx.Netns.new()
+
+    try do
+      assert :ok =
+               Rtnl.link_add!(
+                 %{ifname: "vh", kind: :veth, peer: %{ifname: "vhp", netns: ns}},
+                 opts
+               )
+
+      assert ip_links(a) == ["lo", "vh"]
+      assert {:ok, links} = Rtnl.links(in: ns)
+      assert links |> Enum.map(& &1.ifname) |> Enum.sort() == ["lo", "vhp"]
+    after
+      Linx.Netns.release(ns)
+    end
+  end
+
+  test "eexist from the kernel, with its text; bad arguments; a netns that is gone",
+       %{a: a, opts: opts} = ctx do
+    veth!(ctx)
+    :ok = Rtnl.addr_add!("va", {{10, 0, 0, 1}, 24}, opts)
+
+    assert {:error, %Error{op: :addr_add, stage: :netlink, errno: :eexist, code: 17} = e} =
+             Rtnl.addr_add("va", {{10, 0, 0, 1}, 24}, opts)
+
+    assert e.in == {:netns, a}
+    assert Exception.message(e) == :linx.format_error(e.reason)
+
+    assert Exception.message(e) =~
+             ~s|netlink addr_add in netns "#{a}" failed: eexist (errno 17)|
+
+    if e.ext_ack, do: assert(Exception.message(e) =~ e.ext_ack)
+
+    assert_raise Error, ~r/netlink link_add in netns "#{a}" failed: eexist \(errno 17\)/, fn ->
+      Rtnl.link_add!(%{ifname: "va", kind: :bridge}, opts)
+    end
+
+    assert {:error, %Error{op: :link, stage: :netlink, errno: :enodev, code: 19}} =
+             Rtnl.link("nosuch0", opts)
+
+    # Refused before anything is sent.
+    assert {:error, %Error{stage: :badarg, errno: :bad_ifname}} =
+             Rtnl.link_add(%{ifname: "a-name-too-long-for-linux", kind: :veth}, opts)
+
+    assert {:error, %Error{stage: :badarg, errno: :bad_prefix}} =
+             Rtnl.addr_add("va", {{10, 0, 0, 1}, 33}, opts)
+
+    assert {:error, %Error{stage: :badarg, errno: :bad_netns}} =
+             Rtnl.link_set("va", %{netns: :nowhere}, opts)
+
+    assert {:error, %Error{op: :subscribe, stage: :badarg, errno: :bad_groups}} =
+             Rtnl.subscribe([:bogus], opts)
+
+    assert {:error, %Error{stage: :badarg, errno: :bad_in}} = Rtnl.links(in: {:netns, "x/y"})
+
+    del(a)
+
+    assert {:error, %Error{op: :links, stage: :open_ns, errno: :enoent, in: {:netns, ^a}} = e} =
+             Rtnl.links(opts)
+
+    assert Exception.message(e) =~ ~s(in netns "#{a}" failed: open_ns enoent)
+    assert_raise Error, fn -> Rtnl.links!(opts) end
+  end
+
+  test "a subscription receives the netns's link events", %{a: a, opts: opts} = ctx do
+    assert {:ok, ref} = Rtnl.subscribe([:link], opts)
+
+    try do
+      veth!(ctx)
+      cmd!("ip", ["-n", a, "link", "set", "va", "up"])
+      assert_receive {:linx_rtnl, ^ref, {:link, :new, %{ifname: "va"}}}, 5000
+      # Then the event of va going up.
+      assert up_event(ref)
+    after
+      assert :ok = Rtnl.unsubscribe(ref)
+    end
+
+    cmd!("ip", ["-n", a, "link", "del", "va"])
+    refute_received {:linx_rtnl, ^ref, _}
+  end
+
+  defp up_event(ref) do
+    receive do
+      {:linx_rtnl, ^ref, {:link, :new, %{ifname: "va", flags: flags}}} ->
+        :up in flags or up_event(ref)
+
+      {:linx_rtnl, ^ref, _other} ->
+        up_event(ref)
+    after
+      5000 -> false
+    end
+  end
+
+  test "genl families in a netns agree with genl ctrl list", %{a: a} do
+    opts = [in: {:netns, a}]
+    assert {:ok, %{id: 16, name: "nlctrl", version: version}} = Linx.Genl.family("nlctrl", opts)
+    assert version >= 1
+    assert {:ok, families} = Linx.Genl.families(opts)
+
+    oracle =
+      for [_, name] <-
+            Regex.scan(
+              ~r/^Name: (\S+)/m,
+              cmd!("ip", ["netns", "exec", a, "genl", "ctrl", "list"])
+            ),
+          do: name
+
+    assert families |> Enum.map(& &1.name) |> Enum.sort() == Enum.sort(oracle)
+
+    assert {:error, %Linx.Netlink.Error{op: :genl_family, stage: :netlink, errno: :enoent}} =
+             Linx.Genl.family("linx-none", opts)
+
+    assert {:error, %Linx.Netlink.Error{op: :genl_family, stage: :badarg, errno: :bad_family}} =
+             Linx.Genl.family("", opts)
+
+    assert {:error, %Linx.Netlink.Error{errno: :bad_family} = e} = Linx.Genl.family(123, opts)
+    assert Exception.message(e) =~ "invalid generic netlink family name 123"
+  end
+
+  defp mac(brief_line) do
+    # `ip -br link show DEV`: NAME@PEER STATE MAC <FLAGS>
+    [_, _, mac | _] = String.split(brief_line, ~r/\s+/, trim: true)
+    mac
+  end
+end

@@ -61,6 +61,22 @@ hold_process_in(Ns) ->
     {Pid, Port}.
 
 in_a(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
+
+%% A linx dump and an ip dump of the same objects, taken between two linx
+%% dumps that agree and with as many objects as ip saw (the kernel's state
+%% did not change meanwhile); tried for at most 10 s.
+settled(Linx, Ip) ->
+    settled(Linx, Ip, erlang:monotonic_time(millisecond) + 10000).
+
+settled(Linx, Ip, Deadline) ->
+    Before = Linx(),
+    Seen = Ip(),
+    After = Linx(),
+    Stable = Before =:= After andalso length(Seen) =:= length(After),
+    case Stable orelse erlang:monotonic_time(millisecond) > Deadline of
+        true -> {After, Seen};
+        false -> settled(Linx, Ip, Deadline)
+    end.
 in_b(Config) -> #{in => {netns, list_to_binary(?config(netns_b, Config))}}.
 
 %%====================================================================
@@ -123,11 +139,14 @@ routes_match_ip(Config) ->
     ok = linx_rtnl:route_add(#{dst => default, gateway => {10, 20, 0, 254}, table => 1000}, A),
     ok = linx_rtnl:route_add(#{dst => {{16#fd10, 0, 0, 0, 0, 0, 0, 0}, 48},
                                gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 2}, metric => 1024}, A),
-    {ok, Routes} = linx_rtnl:routes(A),
+    %% IPv6 routes come and go while the links settle (link-local and
+    %% multicast routes, DAD): compare dumps taken while nothing changed.
+    {Routes, Ip} = settled(fun() -> {ok, R} = linx_rtnl:routes(A), R end,
+                           fun() -> ip_json(Config, netns, "-4 route show table all")
+                                        ++ ip_json(Config, netns, "-6 route show table all")
+                           end),
     {ok, Links} = linx_rtnl:links(A),
     Names = maps:from_list([{I, N} || #{index := I, ifname := N} <- Links]),
-    Ip = ip_json(Config, netns, "-4 route show table all")
-        ++ ip_json(Config, netns, "-6 route show table all"),
     true = length(Ip) =:= length(Routes),
     [compare_route(R, Ip, Names) || R <- Routes],
     [#{gateway := {10, 20, 0, 2}, metric := 7, protocol := boot}] =
@@ -144,10 +163,10 @@ neighbours_match_ip(Config) ->
                                lladdr => <<"02:00:00:00:00:02">>}, A),
     ok = linx_rtnl:neigh_add(#{index => <<"br0">>, dst => {16#fd00, 0, 0, 0, 0, 0, 0, 2},
                                lladdr => <<2, 0, 0, 0, 0, 3>>, flags => [router]}, A),
-    {ok, Neighs} = linx_rtnl:neighbours(A),
+    {Neighs, Ip} = settled(fun() -> {ok, N} = linx_rtnl:neighbours(A), N end,
+                           fun() -> ip_json(Config, netns, "neigh show nud all") end),
     {ok, Links} = linx_rtnl:links(A),
     Names = maps:from_list([{I, N} || #{index := I, ifname := N} <- Links]),
-    Ip = ip_json(Config, netns, "neigh show nud all"),
     true = length(Ip) =:= length(Neighs),
     [compare_neigh(N, Ip, Names) || N <- Neighs],
     [V4] = [N || #{dst := {10, 20, 0, 2}} = N <- Neighs],

@@ -297,6 +297,12 @@ format({bad_timeout, Timeout}) ->
                   "milliseconds", [Timeout]);
 format({Stage, too_large}) when Stage =:= badarg; Stage =:= decode ->
     too_large_text();
+format({busy, helper}) ->
+    "the namespace helper of this target is not reading its requests (its queue is "
+    "full); other targets are served";
+format({thread, hung}) ->
+    "the namespace helper of this target stopped answering (not even a ping) and "
+    "was killed; the next request starts a new one";
 format({unexpected_reply, Reply}) ->
     io_lib:format("unexpected reply from the linx port program: ~0tP",
                   [Reply, 20]);

@@ -25,12 +25,17 @@
 %%     requests keep coming, before they sleep (default `default', the
 %%     program's own: 50). Waking a sleeping thread costs 10-25 us, which
 %%     spinning saves; an idle port never spins. `0' turns it off.</li>
+%% <li>`liveness_ms': how long a program (or one of its namespace
+%%     helpers) that owes answers may stay silent before it is pinged, and
+%%     the ping unanswered before it is killed and replaced (default
+%%     3000); see {@link linx_port}. Passed as `--liveness-ms'.</li>
 %% </ul>
 -module(linx_port_args).
 
 -export([command/1]).
 -export([policy_args/1]).
 -export([spin_args/1]).
+-export([liveness_args/1]).
 
 %% @doc The executable to run, its arguments and the port program's own
 %% path (which the fd channel's peer check compares with).
@@ -39,19 +44,30 @@
         | {error, term()}.
 command(FdName) ->
     case {executable(), policy_args(application:get_env(linx, policy, #{})),
-          spin_args(application:get_env(linx, spin_us, default))} of
-        {{ok, Program}, {ok, PolicyArgs}, {ok, SpinArgs}} ->
-            Args = ["--fd-socket", FdName | PolicyArgs ++ SpinArgs
+          spin_args(application:get_env(linx, spin_us, default)),
+          liveness_args(application:get_env(linx, liveness_ms, 3000))} of
+        {{ok, Program}, {ok, PolicyArgs}, {ok, SpinArgs}, {ok, LivenessArgs}} ->
+            Args = ["--fd-socket", FdName | PolicyArgs ++ SpinArgs ++ LivenessArgs
                     ++ application:get_env(linx, port_args, [])],
             {Path, AllArgs} = wrap(application:get_env(linx, exec, []), Program, Args),
             {ok, Path, AllArgs, Program};
-        {{error, _} = Error, _, _} ->
+        {{error, _} = Error, _, _, _} ->
             Error;
-        {_, {error, _} = Error, _} ->
+        {_, {error, _} = Error, _, _} ->
             Error;
-        {_, _, {error, _} = Error} ->
+        {_, _, {error, _} = Error, _} ->
+            Error;
+        {_, _, _, {error, _} = Error} ->
             Error
     end.
+
+%% @doc `liveness_ms' as command-line arguments: a positive number of
+%% milliseconds, at most 16#FFFFFFFF.
+-spec liveness_args(term()) -> {ok, [string()]} | {error, {bad_liveness_ms, term()}}.
+liveness_args(Ms) when is_integer(Ms), Ms > 0, Ms =< 16#FFFFFFFF ->
+    {ok, ["--liveness-ms", integer_to_list(Ms)]};
+liveness_args(Other) ->
+    {error, {bad_liveness_ms, Other}}.
 
 %% @doc `spin_us' as command-line arguments: `default' leaves the
 %% program's own default, an integer 0..1000000 sets it (0: never spin).

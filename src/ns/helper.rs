@@ -378,8 +378,10 @@ impl<S: Sink> Helpers<S> {
                     _ => {}
                 }
             }
-            for key in hung {
-                let Some(helper) = map.remove(&key) else { continue };
+            let hung: Vec<Arc<Helper>> = hung.iter().filter_map(|key| map.remove(key)).collect();
+            // Not under the map's lock: the notice is written to the front end.
+            drop(map);
+            for helper in hung {
                 self.replace(&helper);
             }
         }

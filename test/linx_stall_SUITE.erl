@@ -105,7 +105,7 @@ stopped_helper_then_continued(Config) ->
     end,
     ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000),
     [Helper] = helper_pids(linx_port:os_pid()),
-    ok = nothing_left().
+    ok = linx_ct_ns:nothing_left().
 
 %% A stopped helper that stays stopped is killed and replaced (after twice
 %% the liveness time): its callers' errors come in time, the target
@@ -125,7 +125,7 @@ stopped_helper_replaced(Config) ->
     end,
     false = lists:member(Helper, helper_pids(OsPid)),
     {ok, #{helpers_hung := 1}} = linx_port:request(stats),
-    ok = nothing_left().
+    ok = linx_ct_ns:nothing_left().
 
 %% The port program stopped with 3,000 callers waiting (reads on the
 %% direct path, socket opens through the server): each returns within its
@@ -151,7 +151,7 @@ stopped_port_with_3000_callers(Config) ->
         [] = [R || {R, Ms} <- Results, Ms > ?TIMEOUT + ?SLACK],
         [] = maps:keys(Kinds) -- [timeout, busy_port, port_hung, port_exited, not_running],
         %% Still stopped: only the watchdog can replace it.
-        ok = linx_ct_ns:wait_until(fun() -> restarted(Old) end, 10000)
+        ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:restarted(Old) end, 10000)
     catch
         Class:Reason:Stack ->
             signal("CONT", OsPid),
@@ -162,7 +162,7 @@ stopped_port_with_3000_callers(Config) ->
     Hangs1 = Hangs + 1,
     ok = linx_ct_ns:wait_until(fun() -> not filelib:is_dir("/proc/" ++ integer_to_list(OsPid)) end,
                                5000),
-    ok = nothing_left(),
+    ok = linx_ct_ns:nothing_left(),
     ok = linx_ct_ns:wait_until(fun() -> descriptors() =< FdsBefore end, 10000).
 
 %% C-node mode: a stopped helper of the daemon, flooded, does not hold up
@@ -290,23 +290,6 @@ count(Kinds) ->
 ok_read(Opts) ->
     element(1, linx_sysctl:read("net.core.somaxconn", Opts)) =:= ok.
 
-restarted(Old) ->
-    case whereis(linx_port) of
-        undefined -> false;
-        Old -> false;
-        _ -> is_map(catch linx_port:info())
-    end.
-
-nothing_left() ->
-    case linx_ct_ns:wait_until(fun() ->
-                                       case catch linx_port:info() of
-                                           #{pending := 0, parked := 0} -> true;
-                                           _ -> false
-                                       end
-                               end, 5000) of
-        ok -> ok;
-        {error, timeout} -> ct:fail({left_behind, catch linx_port:info()})
-    end.
 
 descriptors() ->
     Dir = "/proc/" ++ os:getpid() ++ "/fd/",

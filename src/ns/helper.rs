@@ -392,6 +392,7 @@ impl<S: Sink> Helpers<S> {
     /// request for its set starts a new helper.
     fn replace(&self, helper: &Helper) {
         let silent = lock(&helper.live).hung.unwrap_or_default();
+        let waiting = lock(&helper.pending).len();
         let pid = match lock(&helper.child).as_mut() {
             Some(child) => {
                 let _ = child.kill();
@@ -405,7 +406,7 @@ impl<S: Sink> Helpers<S> {
             "namespace helper {pid} answered nothing for {} ms, not even a ping; \
              killed it, {} request(s) failed",
             silent.as_millis(),
-            lock(&helper.pending).len()
+            waiting
         ));
     }
 }

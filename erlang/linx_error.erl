@@ -33,6 +33,7 @@
 -type reason() :: timeout
                 | not_running
                 | {port_exited, term()}
+                | {port_hung, non_neg_integer()}
                 | {nodedown, node()}
                 | {netlink_open | socket_open, remote}
                 | {bad_timeout, term()}
@@ -218,6 +219,7 @@ errno_code(_) ->
 %% @doc Turns a reply that is not the op's success into an error.
 %%
 %% The shared errors (`timeout', `not_running', `{port_exited, _}',
+%% `{port_hung, _}',
 %% `{nodedown, _}', `{Op, remote}') are returned as they are. A failure of
 %% the port program, `{error, {Stage, Errno}}', becomes the map `Context'
 %% with `stage', `errno' and `code' (the errno number, 0 when `Errno' is
@@ -231,6 +233,8 @@ reply({error, timeout} = Error, _Context) ->
 reply({error, not_running} = Error, _Context) ->
     Error;
 reply({error, {port_exited, _}} = Error, _Context) ->
+    Error;
+reply({error, {port_hung, Ms}} = Error, _Context) when is_integer(Ms) ->
     Error;
 reply({error, {nodedown, _}} = Error, _Context) ->
     Error;
@@ -294,11 +298,22 @@ format({port_exited, Status}) when is_integer(Status) ->
     io_lib:format("linx port program exited with status ~b", [Status]);
 format({port_exited, Reason}) ->
     io_lib:format("linx port program exited: ~0tp", [Reason]);
+format({port_hung, Ms}) when is_integer(Ms) ->
+    io_lib:format("linx port program answered nothing for ~b ms, not even a ping; "
+                  "it was killed and is being restarted", [Ms]);
+format({busy, port}) ->
+    "linx port program did not read the request before the timeout (it was not sent)";
 format({bad_timeout, Timeout}) ->
     io_lib:format("invalid timeout ~0tp: expected infinity or 0..4294967295 "
                   "milliseconds", [Timeout]);
 format({Stage, too_large}) when Stage =:= badarg; Stage =:= decode ->
     too_large_text();
+format({busy, helper}) ->
+    "the namespace helper of this target is not reading its requests (its queue is "
+    "full); other targets are served";
+format({thread, hung}) ->
+    "the namespace helper of this target stopped answering (not even a ping) and "
+    "was killed; the next request starts a new one";
 format({unexpected_reply, Reply}) ->
     io_lib:format("unexpected reply from the linx port program: ~0tP",
                   [Reply, 20]);

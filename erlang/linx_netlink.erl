@@ -109,7 +109,8 @@
 %% errors have `op => netlink_call' and the stages `socket', `setsockopt',
 %% `bind', `send' and `recv' (`etimedout' when the kernel did not answer
 %% within 5 seconds, `emsgsize' beyond 16 MiB of replies). Other errors are
-%% `timeout', `not_running', `{port_exited, Status}', `{nodedown, Node}'
+%% `timeout', `not_running', `{port_exited, Status}', `{port_hung, Ms}'
+%% (the program stopped answering and was replaced), `{nodedown, Node}'
 %% and the validation errors described above.
 -module(linx_netlink).
 

@@ -44,6 +44,21 @@
 %% answers its caller with `{error, {adopt, emfile}}'. If the channel
 %% breaks, the server stops as if the program had exited.
 %%
+%% == Hung programs are replaced ==
+%% A program that stops reading or answering (stopped, frozen in a
+%% cgroup, stuck in the kernel) never holds a caller past its timeout
+%% (callers and this server write with `nosuspend', see
+%% {@link linx_port_route}), and it is found and replaced: when requests
+%% are owed (some are pending, or were sent since the program last said
+%% anything) and the program has sent nothing for `liveness_ms' (app env,
+%% default 3000), the server sends it a ping; when that too goes
+%% unanswered for `liveness_ms', the server kills the program (`SIGKILL')
+%% and stops as after a crash: every waiting caller gets
+%% `{error, {port_hung, Ms}}' (`Ms': how long the program had been
+%% silent), the event is logged and counted (`port_hangs' in
+%% {@link linx:stats/0}), and {@link linx_sup} starts a new program. The
+%% program applies the same limit to its namespace helpers.
+%%
 %% == Nothing stays pending ==
 %% Once a second the server drops what no caller can take any more: the
 %% entries of callers that died while their request was in flight, and
@@ -101,6 +116,8 @@
 -define(SWEEP_MS, 1000).
 %% How long a broken fd channel waits for the program's exit status.
 -define(EXIT_GRACE_MS, 500).
+%% The default of the app env `liveness_ms'.
+-define(LIVENESS_MS, 3000).
 
 -type fd_mode() :: linx_fdchan:mode().
 
@@ -120,8 +137,17 @@
     waiters :: linx_port_route:waiters(),
     pending = #{} :: #{pos_integer() => waiter()},
     %% socket requests of which one half (reply or descriptor) is here
-    halves = #{} :: linx_port_fds:halves()
+    halves = #{} :: linx_port_fds:halves(),
+    %% liveness: see "Hung programs are replaced"
+    liveness :: pos_integer(),
+    watch :: watch()
 }).
+
+%% What the liveness check saw last: the bytes the program had sent and
+%% been sent (`port_info' input and output), since when it has been
+%% silent, and the ping in flight.
+-type watch() :: #{in := non_neg_integer(), out := non_neg_integer(),
+                   since := integer(), ping := none | {pos_integer(), integer()}}.
 
 -type state() :: #state{}.
 
@@ -145,10 +171,14 @@ request(Op) ->
 %% Besides the program's own result, this returns `{error, timeout}' when
 %% no reply came within `Timeout' milliseconds, `{error, not_running}' when
 %% the server is not running, `{error, {port_exited, Status}}' when the
-%% program exited before answering, `{error, {badarg, too_large}}' when
+%% program exited before answering, `{error, {port_hung, Ms}}' when it
+%% stopped answering and was replaced, `{error, {busy, port}}' when it did
+%% not read the request before the timeout (which was then never sent),
+%% `{error, {badarg, too_large}}' when
 %% the request is too large to send and `{error, {bad_timeout, Timeout}}'.
 -spec request(op(), timeout()) -> result() | {error, Reason} when
       Reason :: timeout | not_running | {port_exited, term()}
+              | {port_hung, non_neg_integer()} | {busy, port}
               | {badarg, too_large} | {bad_timeout, term()}.
 request(Op, Timeout) ->
     case valid_timeout(Timeout) of
@@ -178,6 +208,8 @@ call(Request, Timeout) ->
             {error, not_running};
         exit:{{shutdown, {port_exited, Status}}, _} ->
             {error, {port_exited, Status}};
+        exit:{{shutdown, {port_hung, Ms}}, _} ->
+            {error, {port_hung, Ms}};
         exit:{Reason, _} ->
             {error, {port_exited, Reason}}
     end.
@@ -279,12 +311,29 @@ send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = Sta
     Id = atomics:add_get(Ids, 1, 1),
     case linx_wire:encode(Id, Op) of
         {ok, Frame} ->
-            %% If the port is already closed, port_command/2 fails; the exit
-            %% message is then on its way and answers this caller with the rest.
-            _ = (catch port_command(Port, Frame)),
+            ok = send_frame(Port, Frame, deadline_of(Waiter)),
             {noreply, State#state{pending = Pending#{Id => Waiter}}};
         {error, _} = Error ->
             {reply, Error, State}
+    end.
+
+%% Writes a frame without this server ever being suspended on a busy port
+%% (it would then route no reply and notice no hang): when the port is
+%% busy, a process of its own waits to write the frame, and is killed at
+%% the request's deadline (the caller has then given up). If the port is
+%% already closed, the exit message is on its way and answers the caller
+%% with the rest.
+-spec send_frame(port(), binary(), deadline()) -> ok.
+send_frame(Port, Frame, Deadline) ->
+    case catch port_command(Port, Frame, [nosuspend]) of
+        false ->
+            Pid = spawn(fun() -> catch port_command(Port, Frame) end),
+            _ = [erlang:send_after(max(0, Deadline - erlang:monotonic_time(millisecond)),
+                                   self(), {give_up, Pid})
+                 || Deadline =/= infinity],
+            ok;
+        _ ->
+            ok
     end.
 
 -spec deadline(timeout()) -> deadline().
@@ -303,7 +352,7 @@ handle_cast(_Msg, State) ->
 %% @private
 -spec handle_info(term(), state()) ->
           {noreply, state()}
-        | {stop, {shutdown, {port_exited, term()}}, state()}.
+        | {stop, {shutdown, {port_exited, term()} | {port_hung, non_neg_integer()}}, state()}.
 handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
     case linx_wire:frame_id(Bin) of
         {ok, Id} when Id > 0 ->
@@ -328,6 +377,12 @@ handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = S
 handle_info(sweep, State) ->
     _ = erlang:send_after(?SWEEP_MS, self(), sweep),
     {noreply, sweep(State)};
+handle_info({give_up, Sender}, State) ->
+    exit(Sender, kill),
+    {noreply, State};
+handle_info(watch, #state{liveness = Liveness} = State) ->
+    _ = erlang:send_after(watch_tick(Liveness), self(), watch),
+    watch(State);
 handle_info(Msg, State) ->
     ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
     {noreply, State}.
@@ -355,12 +410,16 @@ start_port(Path, Args, Listener, Name, Program) ->
                 {ok, OsPid, Sock, Version} ->
                     ok = linx_stats:port_started(),
                     {Waiters, Ids} = linx_port_route:publish(Port),
+                    Liveness = liveness(),
                     State = #state{port = Port, os_pid = OsPid, version = Version,
                                    fd_sock = Sock, fd_name = Name, ids = Ids,
-                                   waiters = Waiters},
+                                   waiters = Waiters, liveness = Liveness,
+                                   watch = #{in => 0, out => 0, ping => none,
+                                             since => erlang:monotonic_time(millisecond)}},
                     case recv_fds(State) of
                         {ok, State1} ->
                             _ = erlang:send_after(?SWEEP_MS, self(), sweep),
+                            _ = erlang:send_after(watch_tick(Liveness), self(), watch),
                             {ok, State1};
                         {error, Reason, _} ->
                             _ = (catch port_close(Port)),
@@ -444,9 +503,15 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
                     gen_server:reply(From, Result),
                     State#state{pending = Rest};
                 error ->
-                    %% A caller that timed out is no longer waiting.
-                    ?LOG_DEBUG("linx_port: reply for unknown id ~b: ~0tP",
-                               [Id, Result, 30]),
+                    case State#state.watch of
+                        #{ping := {Id, _}} ->
+                            %% The liveness ping: its coming is what counts.
+                            ok;
+                        _ ->
+                            %% A caller that timed out is no longer waiting.
+                            ?LOG_DEBUG("linx_port: reply for unknown id ~b: ~0tP",
+                                       [Id, Result, 30])
+                    end,
                     State
             end;
         {ok, {0, {log, Level, Text}}} when is_atom(Level), is_binary(Text) ->
@@ -509,3 +574,73 @@ port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     ok = linx_port_route:fail_all(Waiters, Error),
     maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
     {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.
+
+%% The app env `liveness_ms' (checked by linx_port_args, which passes it to
+%% the program).
+-spec liveness() -> pos_integer().
+liveness() ->
+    case application:get_env(linx, liveness_ms, ?LIVENESS_MS) of
+        Ms when is_integer(Ms), Ms > 0 -> Ms;
+        _ -> ?LIVENESS_MS
+    end.
+
+%% How often the liveness check looks: a quarter of the limit, between
+%% 10 ms and 1 s.
+-spec watch_tick(pos_integer()) -> pos_integer().
+watch_tick(Liveness) ->
+    max(10, min(1000, Liveness div 4)).
+
+%% The liveness check (see "Hung programs are replaced"). The program's
+%% byte counters cost the request path nothing.
+-spec watch(state()) ->
+          {noreply, state()} | {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
+watch(#state{port = Port, watch = Watch, liveness = Liveness} = State) ->
+    Now = erlang:monotonic_time(millisecond),
+    #{in := In0, out := Out0, since := Since, ping := Ping} = Watch,
+    case {erlang:port_info(Port, input), erlang:port_info(Port, output)} of
+        {{input, In}, {output, Out}} when In =/= In0 ->
+            %% It spoke: whatever it owed, it is alive.
+            {noreply, State#state{watch = Watch#{in := In, out := Out, since := Now,
+                                                 ping := none}}};
+        {{input, _}, {output, Out}} ->
+            Owed = Out =/= Out0 orelse map_size(State#state.pending) > 0
+                orelse linx_port_route:waiting(State#state.waiters) > 0,
+            case Ping of
+                _ when not Owed ->
+                    {noreply, State#state{watch = Watch#{since := Now}}};
+                none when Now - Since >= Liveness ->
+                    {noreply, State#state{watch = Watch#{ping := {ping(State), Now}}}};
+                {_, Sent} when Now - Sent >= Liveness ->
+                    port_hung(Now - Since, State);
+                _ ->
+                    {noreply, State}
+            end;
+        _ ->
+            %% The port is closing: its exit message is on its way.
+            {noreply, State}
+    end.
+
+%% Sends a ping, unless the port is busy (the program does not read: the
+%% ping then goes unanswered too). Returns its id.
+-spec ping(state()) -> pos_integer().
+ping(#state{port = Port, ids = Ids}) ->
+    Id = atomics:add_get(Ids, 1, 1),
+    {ok, Frame} = linx_wire:encode(Id, {ping, liveness}),
+    _ = (catch port_command(Port, Frame, [nosuspend])),
+    Id.
+
+%% The program has not answered for `Silent' ms, nor a ping: kill it and
+%% stop as after a crash, every waiting caller told why.
+-spec port_hung(non_neg_integer(), state()) ->
+          {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
+port_hung(Silent, #state{os_pid = OsPid, pending = Pending, waiters = Waiters} = State) ->
+    ?LOG_ERROR("linx_port: port program ~b answered nothing for ~b ms, not even a ping; "
+               "killing it (~b request(s) failed)",
+               [OsPid, Silent, map_size(Pending) + linx_port_route:waiting(Waiters)],
+               #{linx_os_pid => OsPid, domain => [linx]}),
+    _ = os:cmd("kill -KILL " ++ integer_to_list(OsPid)),
+    ok = linx_stats:port_hung(),
+    Error = {error, {port_hung, Silent}},
+    ok = linx_port_route:fail_all(Waiters, Error),
+    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
+    {stop, {shutdown, {port_hung, Silent}}, State#state{pending = #{}}}.

@@ -31,12 +31,17 @@
 %%     caller on the direct path likewise looks for its reply for up to as
 %%     long (yielding to every other process in between) before it
 %%     sleeps in `receive' ({@link caller_spin_us/0}).</li>
+%% <li>`liveness_ms': how long a program (or one of its namespace
+%%     helpers) that owes answers may stay silent before it is pinged, and
+%%     the ping unanswered before it is killed and replaced (default
+%%     3000); see {@link linx_port}. Passed as `--liveness-ms'.</li>
 %% </ul>
 -module(linx_port_args).
 
 -export([command/1]).
 -export([policy_args/1]).
 -export([spin_args/1, caller_spin_us/0]).
+-export([liveness_args/1]).
 
 %% The program's own default spin time (src/ns/executor.rs, DEFAULT_SPIN).
 -define(DEFAULT_SPIN_US, 50).
@@ -48,17 +53,20 @@
         | {error, term()}.
 command(FdName) ->
     case {executable(), policy_args(application:get_env(linx, policy, #{})),
-          spin_args(application:get_env(linx, spin_us, default))} of
-        {{ok, Program}, {ok, PolicyArgs}, {ok, SpinArgs}} ->
-            Args = ["--fd-socket", FdName | PolicyArgs ++ SpinArgs
+          spin_args(application:get_env(linx, spin_us, default)),
+          liveness_args(application:get_env(linx, liveness_ms, 3000))} of
+        {{ok, Program}, {ok, PolicyArgs}, {ok, SpinArgs}, {ok, LivenessArgs}} ->
+            Args = ["--fd-socket", FdName | PolicyArgs ++ SpinArgs ++ LivenessArgs
                     ++ application:get_env(linx, port_args, [])],
             {Path, AllArgs} = wrap(application:get_env(linx, exec, []), Program, Args),
             {ok, Path, AllArgs, Program};
-        {{error, _} = Error, _, _} ->
+        {{error, _} = Error, _, _, _} ->
             Error;
-        {_, {error, _} = Error, _} ->
+        {_, {error, _} = Error, _, _} ->
             Error;
-        {_, _, {error, _} = Error} ->
+        {_, _, {error, _} = Error, _} ->
+            Error;
+        {_, _, _, {error, _} = Error} ->
             Error
     end.
 
@@ -79,6 +87,14 @@ caller_spin_us() ->
         Us when is_integer(Us), Us >= 0, Us =< 1000000 -> Us;
         _ -> 0
     end.
+
+%% @doc `liveness_ms' as command-line arguments: a positive number of
+%% milliseconds, at most 16#FFFFFFFF.
+-spec liveness_args(term()) -> {ok, [string()]} | {error, {bad_liveness_ms, term()}}.
+liveness_args(Ms) when is_integer(Ms), Ms > 0, Ms =< 16#FFFFFFFF ->
+    {ok, ["--liveness-ms", integer_to_list(Ms)]};
+liveness_args(Other) ->
+    {error, {bad_liveness_ms, Other}}.
 
 %% @doc `spin_us' as command-line arguments: `default' leaves the
 %% program's own default, an integer 0..1000000 sets it (0: never spin).

@@ -20,6 +20,17 @@
 %% while its request is in flight leaves it behind until its reply comes,
 %% or for good when it died between registering and sending; the server
 %% therefore sweeps the entries of dead callers away ({@link sweep/1}).
+%%
+%% == A caller's timeout always holds ==
+%% A caller is never suspended on a busy port (one whose queue is over its
+%% high mark because the program does not read, or not fast enough): its
+%% timeout could not fire there. It writes with `nosuspend'; when the port
+%% is busy, a sender process waits in `port_command' in its place while
+%% the caller waits for the reply with its timeout as usual. At the
+%% timeout the caller kills its sender: a request still unsent then never
+%% leaves, and the call returns `{error, {busy, port}}' (or
+%% `{error, timeout}' when the request did leave). Either way the call
+%% returns within its timeout and a few microseconds.
 -module(linx_port_route).
 
 -export([publish/1, request/2]).
@@ -28,10 +39,12 @@
 -export_type([waiters/0]).
 
 -type waiters() :: ets:tid().
+%% Callers waiting on the direct path: `{Id, Alias, Caller}'.
 
 -type route() :: {Server :: pid(), port(), waiters(), atomics:atomics_ref(),
                   SpinUs :: non_neg_integer()}.
-%% Callers waiting on the direct path: `{Id, Alias, Caller}'.
+%% What a caller needs of the route: the server, its port, the waiters,
+%% the id counter and how long to look for a reply before sleeping.
 
 -define(ROUTE, linx_port_route).
 
@@ -113,17 +126,88 @@ send(Frame, Id, Timeout, {Server, Port, Waiters, _Ids, SpinUs}) ->
     Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
     try
         true = ets:insert(Waiters, {Id, Mref, self()}),
-        erlang:port_command(Port, Frame)
+        %% Never suspended here, where the timeout could not fire (see the
+        %% module doc); `false': the port is busy.
+        erlang:port_command(Port, Frame, [nosuspend])
     of
         true ->
             spin(SpinUs, Timeout),
-            await(Mref, Id, Waiters, Timeout)
+            await(Mref, Id, Waiters, Timeout);
+        false -> await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout)
     catch
         error:badarg ->
             erlang:demonitor(Mref, [flush]),
             _ = (catch ets:delete(Waiters, Id)),
             {error, not_running}
     end.
+
+%% A process that waits in `port_command' until the busy port takes
+%% `Frame' (or closes), then says so; monitored by the caller.
+-spec start_sender(port(), binary()) -> {pid(), reference(), reference()}.
+start_sender(Port, Frame) ->
+    Caller = self(),
+    Sent = make_ref(),
+    {Pid, Mon} = spawn_monitor(fun() ->
+                                       true = erlang:port_command(Port, Frame),
+                                       Caller ! {Sent, sent}
+                                   end),
+    {Pid, Mon, Sent}.
+
+%% `await/4' while a sender waits for the busy port. When it is done
+%% (sent, or the port closed) the wait goes on as usual; an answer from
+%% the server meanwhile (it failed every caller, or went down) ends it; at
+%% the timeout it is killed, and whether it had sent tells the error.
+-spec await_busy({pid(), reference(), reference()}, reference(), pos_integer(),
+                 waiters(), timeout()) -> term().
+await_busy({Pid, Mon, Sent} = Sender, Mref, Id, Waiters, Timeout) ->
+    Deadline = deadline(Timeout),
+    receive
+        {'DOWN', Mon, process, Pid, _} ->
+            _ = sent(Sent),
+            await(Mref, Id, Waiters, remaining(Deadline));
+        {Mref, {result, _}} = Answer ->
+            _ = stop_sender(Sender),
+            self() ! Answer,
+            await(Mref, Id, Waiters, 0);
+        {'DOWN', Mref, process, _, _} = Down ->
+            _ = stop_sender(Sender),
+            self() ! Down,
+            await(Mref, Id, Waiters, 0)
+    after Timeout ->
+        Error = case stop_sender(Sender) of
+                    true -> {error, timeout};
+                    false -> {error, {busy, port}}
+                end,
+        case await(Mref, Id, Waiters, 0) of
+            {error, timeout} -> Error;
+            Result -> Result
+        end
+    end.
+
+%% Kills a sender and says whether it had sent. Killing a process
+%% suspended on a port takes microseconds; its message, if it sent, comes
+%% before its 'DOWN'.
+-spec stop_sender({pid(), reference(), reference()}) -> boolean().
+stop_sender({Pid, Mon, Sent}) ->
+    exit(Pid, kill),
+    receive {'DOWN', Mon, process, Pid, _} -> ok end,
+    sent(Sent).
+
+-spec sent(reference()) -> boolean().
+sent(Sent) ->
+    receive
+        {Sent, sent} -> true
+    after 0 ->
+        false
+    end.
+
+-spec deadline(timeout()) -> integer() | infinity.
+deadline(infinity) -> infinity;
+deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
+
+-spec remaining(integer() | infinity) -> timeout().
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% After a timeout the waiter entry is removed and the alias deactivated,
 %% so no reply can be sent any more; one sent just before is flushed, so
@@ -140,7 +224,7 @@ await(Mref, Id, Waiters, Timeout) ->
             Result;
         {'DOWN', Mref, process, _, Reason} ->
             _ = (catch ets:delete(Waiters, Id)),
-            {error, {port_exited, down_reason(Reason)}}
+            {error, down_error(Reason)}
     after Timeout ->
         _ = (catch ets:delete(Waiters, Id)),
         erlang:demonitor(Mref, [flush]),
@@ -179,7 +263,8 @@ spin_until(Until) ->
             ok
     end.
 
--spec down_reason(term()) -> term().
-down_reason({shutdown, {port_exited, Status}}) -> Status;
-down_reason(noproc) -> not_running;
-down_reason(Reason) -> Reason.
+-spec down_error(term()) -> term().
+down_error({shutdown, {port_hung, Ms}}) -> {port_hung, Ms};
+down_error({shutdown, {port_exited, Status}}) -> {port_exited, Status};
+down_error(noproc) -> {port_exited, not_running};
+down_error(Reason) -> {port_exited, Reason}.

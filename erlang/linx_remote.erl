@@ -41,7 +41,8 @@
 -type error_reason() :: timeout
                       | not_running
                       | {nodedown, node()}
-                      | {port_exited, term()}.
+                      | {port_exited, term()}
+                      | {port_hung, non_neg_integer()}.
 
 -type fd_mode() :: linx_fdchan:mode().
 

@@ -1,5 +1,6 @@
 %% @doc Counters of the linx application, kept across port restarts:
-%% requests and latency per op, errors per stage and errno, port starts.
+%% requests and latency per op, errors per stage and errno, port starts,
+%% port programs killed for not answering.
 %%
 %% A small process owns a public ETS table; callers update it themselves
 %% (`ets:update_counter/4', no message to any server), so counting costs
@@ -12,7 +13,7 @@
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([timed/2, record/3, port_started/0, starts/0]).
+-export([timed/2, record/3, port_started/0, starts/0, port_hung/0]).
 -export([snapshot/0]).
 
 %% gen_server callbacks
@@ -27,7 +28,8 @@
                       errors := #{{atom(), term()} => non_neg_integer()},
                       latency_us := #{atom() => #{p50 := non_neg_integer(),
                                                   p99 := non_neg_integer()}},
-                      port_restarts := non_neg_integer()}.
+                      port_restarts := non_neg_integer(),
+                      port_hangs := non_neg_integer()}.
 -export_type([snapshot/0]).
 
 %% @doc Starts the owner of the counters.
@@ -83,6 +85,16 @@ starts() ->
         error:badarg -> 0
     end.
 
+%% @doc Counts a port program killed for not answering (see
+%% {@link linx_port}).
+-spec port_hung() -> ok.
+port_hung() ->
+    try ets:update_counter(?TAB, hangs, 1, {hangs, 0}) of
+        _ -> ok
+    catch
+        error:badarg -> ok
+    end.
+
 %% @doc The counters as maps.
 -spec snapshot() -> snapshot().
 snapshot() ->
@@ -96,7 +108,8 @@ snapshot() ->
     #{requests => maps:map(fun(_, Buckets) -> lists:sum(maps:values(Buckets)) end, Lat),
       errors => Errors,
       latency_us => maps:map(fun(_, Buckets) -> percentiles(Buckets) end, Lat),
-      port_restarts => max(0, Starts - 1)}.
+      port_restarts => max(0, Starts - 1),
+      port_hangs => proplists:get_value(hangs, Rows, 0)}.
 
 -spec percentiles(#{non_neg_integer() => pos_integer()}) ->
           #{p50 := non_neg_integer(), p99 := non_neg_integer()}.

@@ -91,6 +91,7 @@
 %% has changed (a transactional apply restores it with the others). A
 %% write refused because the target enters only a network namespace has
 %% `errno => not_in_target' (see the option `host_keys'). Other errors are `timeout', `not_running', `{port_exited, Status}',
+%% `{port_hung, Ms}' (the program stopped answering and was replaced),
 %% `{nodedown, Node}' (a C-node that cannot be reached or went away while
 %% the call waited) and the validation errors described above.
 -module(linx_sysctl).

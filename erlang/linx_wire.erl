@@ -70,9 +70,10 @@
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
          type, fd, msg, log, notice, info, debug, helpers, helpers_started,
          apply_failed, sysctl_apply, settings, not_in_target, partial,
-         host_keys, name, lo, pid, handle, held, netns,
+         host_keys, name, lo, pid, handle, held, netns, helper, hung,
          %% keys of the stats reply
-         requests, errors, bad_frames, workers_started, uptime_ms]).
+         requests, errors, bad_frames, workers_started, uptime_ms,
+         helpers_hung]).
 
 %% @doc The frame of request `Id', or `{error, {badarg, too_large}}' when
 %% it would be longer than the program reads.

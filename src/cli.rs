@@ -5,6 +5,7 @@
 //!           [--queue-len N] [--max-workers N] [--allow-ops OP,...]
 //!           [--allow-targets KIND,...] [--allow-write-prefix PATH]...
 //!           [--no-writes] [--keep-privileges] [--spin-us US]
+//!           [--liveness-ms MS]
 //! linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT]
 //!           [--net-ticktime SECONDS] [OPTIONS]
 //! linx_port --version
@@ -21,6 +22,7 @@
 
 use crate::dispatch::Policy;
 use crate::ns::executor::{Config, DEFAULT_SPIN};
+use crate::ns::helper::DEFAULT_LIVENESS;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -53,6 +55,9 @@ pub struct Args {
     /// How long the reader and a worker keep looking for work before they
     /// sleep (`--spin-us`).
     pub spin: Duration,
+    /// How long a busy namespace helper may stay silent, then leave a ping
+    /// unanswered, before it is replaced (`--liveness-ms`).
+    pub liveness: Duration,
 }
 
 impl Default for Args {
@@ -63,6 +68,7 @@ impl Default for Args {
             policy: Policy::default(),
             keep_privileges: false,
             spin: DEFAULT_SPIN,
+            liveness: DEFAULT_LIVENESS,
         }
     }
 }
@@ -139,6 +145,7 @@ where
             )?,
             Long("idle-ms") => out.executor.idle = Duration::from_millis(positive(&mut parser, "--idle-ms")?),
             Long("queue-len") => out.executor.queue_len = positive(&mut parser, "--queue-len")? as usize,
+            Long("liveness-ms") => out.liveness = Duration::from_millis(positive(&mut parser, "--liveness-ms")?),
             Long("max-workers") => out.executor.max_workers = positive(&mut parser, "--max-workers")? as usize,
             other => return Err(other.unexpected().into()),
         }
@@ -206,10 +213,12 @@ mod tests {
         assert_eq!(a.executor.max_workers, 3);
         assert!(!a.executor.cache);
         assert_eq!(a.spin, DEFAULT_SPIN);
-        let Ok(Command::Port(a)) = parse_str("--spin-us 0") else {
+        assert_eq!(a.liveness, DEFAULT_LIVENESS);
+        let Ok(Command::Port(a)) = parse_str("--spin-us 0 --liveness-ms 250") else {
             panic!("port mode")
         };
         assert!(a.spin.is_zero() && a.executor.spin.is_zero());
+        assert_eq!(a.liveness, Duration::from_millis(250));
         assert!(matches!(parse_str(""), Ok(Command::Port(_))));
         assert!(matches!(parse_str("--version --bogus"), Ok(Command::Version)));
     }
@@ -239,6 +248,7 @@ mod tests {
             "--listen nowhere",
             "--spin-us -1",
             "--spin-us 2000000",
+            "--liveness-ms 0",
         ] {
             assert!(parse_str(bad).is_err(), "{bad}");
         }

@@ -100,5 +100,6 @@ fn port_options(args: Args) -> Result<Options, i32> {
         policy: args.policy,
         pinned: false,
         spin: args.spin,
+        liveness: args.liveness,
     })
 }

@@ -20,7 +20,7 @@
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
 use crate::ns::executor::{Config, DEFAULT_SPIN};
-use crate::ns::helper::Frame;
+use crate::ns::helper::{self, Frame, DEFAULT_LIVENESS};
 use crate::ns::spin::SpinTurn;
 use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
@@ -49,6 +49,10 @@ pub struct Options {
     /// How long the reader keeps reading stdin after a frame before it
     /// sleeps (`--spin-us`; zero: it sleeps at once).
     pub spin: Duration,
+    /// How long a namespace helper with requests in flight may stay
+    /// silent before it is pinged, and the ping unanswered before it is
+    /// replaced (`--liveness-ms`).
+    pub liveness: Duration,
 }
 
 impl Default for Options {
@@ -59,6 +63,7 @@ impl Default for Options {
             policy: Policy::default(),
             pinned: false,
             spin: DEFAULT_SPIN,
+            liveness: DEFAULT_LIVENESS,
         }
     }
 }
@@ -150,6 +155,10 @@ impl Sink for PortSink {
     fn relay(&self, _id: u64, frame: Frame) {
         self.emit(|buf| reply::encode_relayed(&frame.0, buf));
     }
+
+    fn notice(&self, text: &str) {
+        self.log("warning", text);
+    }
 }
 
 /// Serve the port protocol on `input` until it ends. Returns the exit status.
@@ -167,8 +176,11 @@ pub fn serve<W: Write + Send + 'static>(input: BorrowedFd<'_>, output: W, opts: 
             Arc::clone(&sink),
             opts.fdchan.clone(),
             Arc::clone(&stats),
-            opts.executor.idle,
-            opts.executor.max_workers,
+            helper::Limits {
+                idle: opts.executor.idle,
+                max: opts.executor.max_workers,
+                liveness: opts.liveness,
+            },
         )
     });
     let dispatcher = Dispatcher::new(Parts {

@@ -14,6 +14,8 @@ pub struct Stats {
     pub workers_started: AtomicU64,
     pub helpers_alive: AtomicU64,
     pub helpers_started: AtomicU64,
+    /// Helpers killed for not answering.
+    pub helpers_hung: AtomicU64,
 }
 
 impl Default for Stats {
@@ -27,6 +29,7 @@ impl Default for Stats {
             workers_started: AtomicU64::new(0),
             helpers_alive: AtomicU64::new(0),
             helpers_started: AtomicU64::new(0),
+            helpers_hung: AtomicU64::new(0),
         }
     }
 }
@@ -43,6 +46,7 @@ impl Stats {
             ("workers_started", get(&self.workers_started)),
             ("helpers", get(&self.helpers_alive)),
             ("helpers_started", get(&self.helpers_started)),
+            ("helpers_hung", get(&self.helpers_hung)),
             ("uptime_ms", self.started.elapsed().as_millis() as u64),
         ]
     }

@@ -3,7 +3,7 @@
 %% that started it.
 -module(linx_ct_cnode).
 
--export([start/2, state/0, stop/0]).
+-export([start/2, start/3, state/0, stop/0]).
 
 -define(HOLDER, linx_ct_cnode_holder).
 
@@ -11,8 +11,13 @@
 %% outlives the process that asked), then waits until it answers a ping.
 -spec start(node(), file:filename()) -> ok.
 start(CNode, CookieFile) ->
+    start(CNode, CookieFile, []).
+
+%% @doc As {@link start/2}, with more arguments for the program.
+-spec start(node(), file:filename(), [string()]) -> ok.
+start(CNode, CookieFile, Extra) ->
     Exe = filename:join(code:priv_dir(linx), "linx_port"),
-    Args = ["--cnode", "--name", atom_to_list(CNode), "--cookie-file", CookieFile],
+    Args = ["--cnode", "--name", atom_to_list(CNode), "--cookie-file", CookieFile | Extra],
     Self = self(),
     Holder = spawn(fun() ->
                            true = register(?HOLDER, self()),

@@ -21,7 +21,9 @@
          set_app_env/2,
          start_with_netns/2,
          start_if_netns/1,
-         stop_with_netns/1]).
+         stop_with_netns/1,
+         nothing_left/0,
+         restarted/1]).
 
 %% @doc Run a shell command; return its exit status and output.
 -spec sh(iodata()) -> {non_neg_integer(), binary()}.
@@ -222,3 +224,26 @@ start_if_netns(Config) ->
 stop_with_netns(Config) ->
     _ = application:stop(linx),
     netns_del(proplists:get_value(netns, Config)).
+
+%% @doc The port's server comes back (bounded wait) to nothing pending
+%% and nothing parked; fails the test otherwise.
+-spec nothing_left() -> ok.
+nothing_left() ->
+    case wait_until(fun() ->
+                            case catch linx_port:info() of
+                                #{pending := 0, parked := 0} -> true;
+                                _ -> false
+                            end
+                    end, 5000) of
+        ok -> ok;
+        {error, timeout} -> ct:fail({left_behind, catch linx_port:info()})
+    end.
+
+%% @doc Whether a new `linx_port' server (not `Old') runs and answers.
+-spec restarted(pid() | undefined) -> boolean().
+restarted(Old) ->
+    case whereis(linx_port) of
+        undefined -> false;
+        Old -> false;
+        _ -> is_map(catch linx_port:info())
+    end.

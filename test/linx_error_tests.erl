@@ -44,3 +44,18 @@ stage_text_test_() ->
      ?_assertEqual(<<"send failed: epipe (errno 32)">>, linx:format_error({error, {send, epipe}})),
      ?_assertEqual(<<"recv failed: etimedout (errno 110)">>, linx_error:format_error({recv, etimedout})),
      ?_assertEqual(<<"{adopt,einval}">>, linx:format_error({adopt, einval}))].
+
+%% The errors of a stalled program or helper: passed through as they are
+%% (a hung port) or as maps (a helper's), and each rendered as a sentence.
+stall_test_() ->
+    Context = #{op => read, key => <<"k">>},
+    [?_assertEqual({error, {port_hung, 3012}}, linx_error:reply({error, {port_hung, 3012}}, Context)),
+     ?_assertEqual({error, Context#{stage => busy, errno => helper, code => 0}},
+                   linx_error:reply({error, {busy, helper}}, Context)),
+     ?_assertEqual({error, Context#{stage => thread, errno => hung, code => 0}},
+                   linx_error:reply({error, {thread, hung}}, Context)),
+     ?_assertMatch({_, _}, binary:match(linx:format_error({error, {port_hung, 3012}}),
+                                        <<"answered nothing for 3012 ms">>)),
+     ?_assertMatch({_, _}, binary:match(linx:format_error({busy, port}), <<"not sent">>)),
+     ?_assertMatch({_, _}, binary:match(linx:format_error({busy, helper}), <<"queue is full">>)),
+     ?_assertMatch({_, _}, binary:match(linx:format_error({thread, hung}), <<"was killed">>))].

@@ -245,11 +245,7 @@ loop(Fun) ->
     loop(Fun).
 
 restarted(Old) ->
-    case whereis(linx_port) of
-        undefined -> false;
-        Old -> false;
-        _ -> is_map(catch linx_port:info())
-    end.
+    linx_ct_ns:restarted(Old).
 
 %%--------------------------------------------------------------------
 %% timeouts
@@ -276,15 +272,7 @@ zero_timeout_write_refused(Config) ->
 
 %% The server comes back (bounded wait) to nothing pending or parked.
 nothing_left() ->
-    case linx_ct_ns:wait_until(fun() ->
-                                       case catch linx_port:info() of
-                                           #{pending := 0, parked := 0} -> true;
-                                           _ -> false
-                                       end
-                               end, 5000) of
-        ok -> ok;
-        {error, timeout} -> ct:fail({left_behind, catch linx_port:info()})
-    end.
+    linx_ct_ns:nothing_left().
 
 %% Runs Fun in a process of its own; it must finish within Ms.
 within(Ms, Fun) ->

@@ -249,3 +249,106 @@ fn more_namespaces_than_workers_one_after_another() {
         assert!(own.contains("'ok'"), "{own}");
     }
 }
+
+/// The namespace helpers the port `port` runs now (its children started
+/// with `--ns-helper`).
+fn helper_pids(port: u32) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{port}/task"))
+        .expect("tasks")
+        .flatten()
+    {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for pid in children.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if cmdline.windows(11).any(|w| w == b"--ns-helper") {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+fn signal(pid: i32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success(), "kill {sig} {pid}");
+}
+
+/// The id of a reply `{Id, Result}`, as printed.
+fn reply_id(reply: &str) -> i32 {
+    reply[1..]
+        .split(',')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("an id")
+}
+
+#[test]
+fn a_stopped_helper_stalls_only_its_own_target_and_is_replaced() {
+    let rootless = NetnsProcess::start_with(&["-U", "-n"]);
+    let other = NetnsProcess::start();
+    let mut p = Port::start_with(&["--liveness-ms", "300"]);
+    let first = p.call(1, read("net/core/somaxconn", rootless.target()));
+    assert!(first.starts_with("{1,{'ok',"), "{first}");
+    let [helper] = helper_pids(p.child.id())[..] else {
+        panic!("one helper expected")
+    };
+    signal(helper, "-STOP");
+    // 40 writes of 60 kB for the stopped helper: far more than its pipe
+    // and its queue hold.
+    let value = "1".repeat(60_000);
+    for id in 100..140 {
+        p.send(&req(id, write("net/ipv4/ip_default_ttl", &value, rootless.target())));
+    }
+    // The port still reads: the host and another netns are answered.
+    let started = std::time::Instant::now();
+    p.send(&req(2, read("kernel/ostype", atom("self"))));
+    p.send(&req(3, read("net/core/somaxconn", other.target())));
+    let mut answered = std::collections::HashMap::new();
+    while !(answered.contains_key(&2) && answered.contains_key(&3)) {
+        let reply = p.recv().to_string();
+        answered.insert(reply_id(&reply), reply);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "other targets waited {took:?}"
+    );
+    assert!(
+        answered[&2].contains("'ok'") && answered[&3].contains("'ok'"),
+        "{answered:?}"
+    );
+    // The flooded target's requests: refused at once for room, or failed
+    // when the silent helper is killed (after about twice 300 ms).
+    while (100..140).any(|id| !answered.contains_key(&id)) {
+        let reply = p.recv().to_string();
+        answered.insert(reply_id(&reply), reply);
+    }
+    let busy = (100..140)
+        .filter(|id| answered[id].contains("{'busy','helper'}"))
+        .count();
+    let hung = (100..140)
+        .filter(|id| answered[id].contains("{'thread','hung'}"))
+        .count();
+    assert!(busy > 0 && hung > 0 && busy + hung == 40, "{answered:?}");
+    // Replaced: the target is served by a new helper (the kill's notice,
+    // id 0, may come first).
+    let mut call = |id: i32, op: Term| {
+        p.send(&req(id, op));
+        loop {
+            let reply = p.recv().to_string();
+            if reply_id(&reply) == id {
+                return reply;
+            }
+            assert!(reply.starts_with("{0,{'log','warning',"), "{reply}");
+        }
+    };
+    let again = call(4, read("net/core/somaxconn", rootless.target()));
+    assert!(again.starts_with("{4,{'ok',"), "{again}");
+    let stats = call(5, atom("stats"));
+    assert!(stats.contains("'helpers_hung'=>1"), "{stats}");
+    assert!(!helper_pids(p.child.id()).contains(&helper));
+}

@@ -80,7 +80,7 @@ pub mod router;
 pub use config::{config_from_args, default_listen, read_cookie, Config, StartError};
 
 use crate::dispatch::{Dispatcher, Parts};
-use crate::ns::{Executor, Helpers, Resolver};
+use crate::ns::{helper, Executor, Helpers, Resolver};
 use crate::ops::fdchan::PerRequest;
 use crate::stats::Stats;
 use erl_dist::node::{Creation, LocalNode, NodeName};
@@ -165,7 +165,11 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
     let stats = Arc::new(Stats::default());
     let router = Arc::new(Router::new(node.clone(), creation, Arc::clone(&stats)));
     let opts = cfg.port;
-    let (idle, max_workers) = (opts.executor.idle, opts.executor.max_workers);
+    let limits = helper::Limits {
+        idle: opts.executor.idle,
+        max: opts.executor.max_workers,
+        liveness: opts.liveness,
+    };
     let per_request = PerRequest::default();
     let dispatcher = Dispatcher::new(Parts {
         resolver: Resolver::new(),
@@ -174,13 +178,7 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         sink: Arc::clone(&router),
         fdchan: None,
         policy: opts.policy,
-        helpers: Some(Helpers::new(
-            Arc::clone(&router),
-            None,
-            Arc::clone(&stats),
-            idle,
-            max_workers,
-        )),
+        helpers: Some(Helpers::new(Arc::clone(&router), None, Arc::clone(&stats), limits)),
     })
     .with_per_request_fdchans(per_request.clone());
     let shared = Arc::new(Shared {

@@ -125,4 +125,8 @@ impl Sink for Router {
         };
         self.deliver(id, result);
     }
+
+    fn notice(&self, text: &str) {
+        eprintln!("linx_port: {text}");
+    }
 }

@@ -11,6 +11,7 @@ impl Sink for ToChannel {
         let _ = self.0.lock().unwrap().send((id, outcome));
     }
     fn relay(&self, _: u64, _: Frame) {}
+    fn notice(&self, _: &str) {}
 }
 
 fn executor(cfg: Config) -> (Executor<ToChannel>, mpsc::Receiver<(u64, Outcome)>) {

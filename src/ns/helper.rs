@@ -16,7 +16,19 @@
 //! held to the executor's worker limit: when all slots are taken, the idle
 //! helper used least recently leaves for a new set, and only when every
 //! helper has requests in flight is a new set refused with `{busy, helpers}`.
+//!
+//! A helper never holds up anyone but its own callers:
+//! - requests reach its stdin through an [`Outbox`]: written at once when
+//!   the pipe takes them, queued (boundedly) when it does not, and refused
+//!   with `{busy, helper}` when the queue is full; the front end's thread
+//!   never waits on a helper's pipe;
+//! - a helper with requests in flight that has sent nothing for the
+//!   liveness time is sent a ping; when that gets no answer within the
+//!   liveness time either, the helper is killed (`SIGKILL`) and forgotten,
+//!   its waiting requests are answered `{thread, hung}`, and the next
+//!   request for its set starts a new one.
 
+use super::outbox::{Outbox, Refused, QUEUE_BYTES};
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Stage};
 use crate::ops::fdchan::FdChan;
@@ -25,9 +37,9 @@ use crate::sys;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -36,6 +48,10 @@ use std::time::{Duration, Instant};
 const FIRST_NS_FD: i32 = 3;
 /// Largest reply frame taken from a helper (a port's own frame limit).
 const MAX_HELPER_FRAME: usize = 16 << 20;
+/// The id of the liveness probe sent to a helper, `{Id, {ping, liveness}}`:
+/// far above any id a front end hands out (they count up from 1), so its
+/// answer is told from a request's.
+const PING_ID: u64 = u64::MAX;
 
 /// A helper's reply as it wrote it: the body of a `{packet,4}` frame that
 /// holds `{Id, Result}`, passed on without decoding.
@@ -62,9 +78,39 @@ impl Frame {
 }
 
 struct Helper {
-    stdin: Mutex<Option<ChildStdin>>,
+    /// Its stdin.
+    outbox: Arc<Outbox>,
     pending: Mutex<HashSet<u64>>,
     last_used: Mutex<Instant>,
+    live: Mutex<Live>,
+    /// The process, until its reader reaps it (killing it before then can
+    /// never hit another process that got its pid).
+    child: Mutex<Option<Child>>,
+}
+
+/// The default of [`Limits::liveness`] (`--liveness-ms`).
+pub const DEFAULT_LIVENESS: Duration = Duration::from_secs(3);
+
+/// What the liveness check knows of a helper.
+struct Live {
+    /// When it last sent anything, or got work while it had none.
+    heard: Instant,
+    /// When the unanswered ping left, if one did.
+    pinged: Option<Instant>,
+    /// It was killed for not answering for this long.
+    hung: Option<Duration>,
+}
+
+/// Limits of a port's helpers.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A helper leaves after this long without work.
+    pub idle: Duration,
+    /// Most helpers alive at once (the executor's worker limit).
+    pub max: usize,
+    /// How long a busy helper may stay silent before it is pinged, and
+    /// then how long the ping may go unanswered before it is replaced.
+    pub liveness: Duration,
 }
 
 /// The helpers of one port, by namespace set; replies go to the sink `S`.
@@ -73,9 +119,7 @@ pub struct Helpers<S> {
     sink: Arc<S>,
     fdchan: Option<Arc<FdChan>>,
     stats: Arc<Stats>,
-    idle: Duration,
-    /// Most helpers alive at once.
-    max: usize,
+    limits: Limits,
 }
 
 impl<S> Clone for Helpers<S> {
@@ -85,8 +129,7 @@ impl<S> Clone for Helpers<S> {
             sink: Arc::clone(&self.sink),
             fdchan: self.fdchan.clone(),
             stats: Arc::clone(&self.stats),
-            idle: self.idle,
-            max: self.max,
+            limits: self.limits,
         }
     }
 }
@@ -100,21 +143,19 @@ fn thread_err(e: std::io::Error) -> OpError {
 }
 
 impl<S: Sink> Helpers<S> {
-    /// Helpers that leave after `idle` without work, at most `max` at once
-    /// (the executor's limits).
-    pub fn new(sink: Arc<S>, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, idle: Duration, max: usize) -> Self {
+    /// Helpers held to `limits`; replies go to `sink`.
+    pub fn new(sink: Arc<S>, fdchan: Option<Arc<FdChan>>, stats: Arc<Stats>, limits: Limits) -> Self {
         let helpers = Helpers {
             map: Arc::new(Mutex::new(HashMap::new())),
             sink,
             fdchan,
             stats,
-            idle,
-            max,
+            limits,
         };
-        let reaper = helpers.clone();
+        let watch = helpers.clone();
         let _ = std::thread::Builder::new()
-            .name("linx-helper-reaper".into())
-            .spawn(move || reaper.reap());
+            .name("linx-helper-watch".into())
+            .spawn(move || watch.watch());
         helpers
     }
 
@@ -126,7 +167,7 @@ impl<S: Sink> Helpers<S> {
             let mut map = lock(&self.map);
             match map.get(&key).cloned() {
                 Some(h) => h,
-                None if !make_room(&mut map, self.max) => {
+                None if !make_room(&mut map, self.limits.max) => {
                     drop(map);
                     return self.sink.result(id, OpError::word(Stage::Busy, "helpers").into());
                 }
@@ -142,18 +183,27 @@ impl<S: Sink> Helpers<S> {
                 },
             }
         };
-        *lock(&helper.last_used) = Instant::now();
-        lock(&helper.pending).insert(id);
-        let mut out = Vec::with_capacity(frame.len() + 4);
-        out.extend_from_slice(&(frame.len() as u32).to_be_bytes());
-        out.extend_from_slice(frame);
-        let sent = match lock(&helper.stdin).as_mut() {
-            Some(stdin) => stdin.write_all(&out).and_then(|()| stdin.flush()).is_ok(),
-            None => false,
+        let now = Instant::now();
+        *lock(&helper.last_used) = now;
+        let was_idle = {
+            let mut pending = lock(&helper.pending);
+            let was_idle = pending.is_empty();
+            pending.insert(id);
+            was_idle
         };
-        if !sent && lock(&helper.pending).remove(&id) {
+        if was_idle {
+            // Its silence counts from now: it had nothing to say before.
+            lock(&helper.live).heard = now;
+        }
+        let refused = match helper.outbox.send(with_header(frame), true) {
+            Ok(()) => return,
+            Err(Refused::Full) => OpError::word(Stage::Busy, "helper"),
             // The helper is gone; its reader answers what it had.
-            self.sink.result(id, OpError::errno(Stage::Thread, Errno::EPIPE).into());
+            Err(Refused::Closed) => OpError::errno(Stage::Thread, Errno::EPIPE),
+        };
+        // Never sent: nobody else can answer it.
+        if lock(&helper.pending).remove(&id) {
+            self.sink.result(id, refused.into());
         }
     }
 
@@ -183,12 +233,29 @@ impl<S: Sink> Helpers<S> {
         let mut child = cmd.spawn().map_err(thread_err)?;
         drop(theirs);
         drop(set);
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(OpError::errno(Stage::Thread, Errno::EPIPE));
+        };
+        let outbox = match Outbox::start(stdin, QUEUE_BYTES) {
+            Ok(outbox) => outbox,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(thread_err(e));
+            }
+        };
         let helper = Arc::new(Helper {
-            stdin: Mutex::new(stdin),
+            outbox,
             pending: Mutex::new(HashSet::new()),
             last_used: Mutex::new(Instant::now()),
+            live: Mutex::new(Live {
+                heard: Instant::now(),
+                pinged: None,
+                hung: None,
+            }),
+            child: Mutex::new(Some(child)),
         });
         self.stats.helpers_alive.fetch_add(1, Ordering::Relaxed);
         self.stats.helpers_started.fetch_add(1, Ordering::Relaxed);
@@ -202,10 +269,8 @@ impl<S: Sink> Helpers<S> {
             .name("linx-helper-out".into())
             .spawn(move || {
                 let (helpers, key, helper) = reader;
-                if let Some(stdout) = stdout {
-                    helpers.read_replies(stdout, &helper);
-                }
-                helpers.helper_ended(&key, &helper, child);
+                helpers.read_replies(stdout, &helper);
+                helpers.helper_ended(&key, &helper);
             })
             .map_err(thread_err)?;
         Ok(helper)
@@ -217,10 +282,18 @@ impl<S: Sink> Helpers<S> {
         let mut stdout = BufReader::new(stdout);
         let mut first = true;
         while let Some(frame) = read_helper_frame(&mut stdout) {
+            {
+                let mut live = lock(&helper.live);
+                live.heard = Instant::now();
+                live.pinged = None;
+            }
             if std::mem::take(&mut first) {
                 continue;
             }
             let Some(id) = frame.id() else { continue };
+            if id == PING_ID {
+                continue;
+            }
             if id == 0 || lock(&helper.pending).remove(&id) {
                 self.sink.relay(id, frame);
             }
@@ -228,17 +301,19 @@ impl<S: Sink> Helpers<S> {
     }
 
     /// The helper's stdout closed: answer what it left, and forget it.
-    fn helper_ended(&self, key: &NsKey, helper: &Arc<Helper>, mut child: Child) {
+    fn helper_ended(&self, key: &NsKey, helper: &Arc<Helper>) {
         {
             let mut map = lock(&self.map);
             if map.get(key).is_some_and(|h| Arc::ptr_eq(h, helper)) {
                 map.remove(key);
             }
         }
-        lock(&helper.stdin).take();
-        let status = child.wait().ok().and_then(|s| s.code());
-        let error = match status {
-            Some(code) if code > 0 && code < 256 => OpError::errno(Stage::Setns, Errno::from_raw(code)),
+        helper.outbox.close();
+        let child = lock(&helper.child).take();
+        let status = child.and_then(|mut c| c.wait().ok()).and_then(|s| s.code());
+        let error = match (lock(&helper.live).hung, status) {
+            (Some(_), _) => OpError::word(Stage::Thread, "hung"),
+            (None, Some(code)) if code > 0 && code < 256 => OpError::errno(Stage::Setns, Errno::from_raw(code)),
             _ => OpError::errno(Stage::Thread, Errno::ECHILD),
         };
         let pending: Vec<u64> = lock(&helper.pending).drain().collect();
@@ -266,21 +341,98 @@ impl<S: Sink> Helpers<S> {
         }
     }
 
-    /// Close the stdin of helpers idle for longer than the idle time; each
-    /// then ends on its own.
-    fn reap(&self) {
-        let tick = self.idle.min(Duration::from_secs(1)).max(Duration::from_millis(10));
+    /// Every tick: close the stdin of helpers idle for longer than the
+    /// idle time (each then ends on its own), ping busy helpers that have
+    /// been silent for the liveness time, and replace those whose ping
+    /// went unanswered as long.
+    fn watch(&self) {
+        let limits = self.limits;
+        let tick = limits
+            .idle
+            .min(limits.liveness / 4)
+            .min(Duration::from_secs(1))
+            .max(Duration::from_millis(10));
         loop {
             std::thread::sleep(tick);
-            let map = lock(&self.map);
-            for helper in map.values() {
-                let idle = lock(&helper.last_used).elapsed() >= self.idle;
-                if idle && lock(&helper.pending).is_empty() {
-                    lock(&helper.stdin).take();
+            let mut hung = Vec::new();
+            let mut map = lock(&self.map);
+            for (key, helper) in map.iter() {
+                if lock(&helper.pending).is_empty() {
+                    if lock(&helper.last_used).elapsed() >= limits.idle {
+                        helper.outbox.close();
+                    }
+                    continue;
                 }
+                let mut live = lock(&helper.live);
+                match live.pinged {
+                    None if live.heard.elapsed() >= limits.liveness => {
+                        live.pinged = Some(Instant::now());
+                        // Queued behind what waits: unanswered too if the
+                        // helper does not read.
+                        let _ = helper.outbox.send(ping_frame(), false);
+                    }
+                    Some(at) if at.elapsed() >= limits.liveness => {
+                        live.hung = Some(live.heard.elapsed());
+                        hung.push(key.clone());
+                    }
+                    _ => {}
+                }
+            }
+            let hung: Vec<Arc<Helper>> = hung.iter().filter_map(|key| map.remove(key)).collect();
+            // Not under the map's lock: the notice is written to the front end.
+            drop(map);
+            for helper in hung {
+                self.replace(&helper);
             }
         }
     }
+
+    /// Kill a helper that stopped answering; its reader then answers what
+    /// it had with `{thread, hung}`. Already out of the map: the next
+    /// request for its set starts a new helper.
+    fn replace(&self, helper: &Helper) {
+        let silent = lock(&helper.live).hung.unwrap_or_default();
+        let waiting = lock(&helper.pending).len();
+        let pid = match lock(&helper.child).as_mut() {
+            Some(child) => {
+                let _ = child.kill();
+                child.id()
+            }
+            None => 0,
+        };
+        helper.outbox.close();
+        self.stats.helpers_hung.fetch_add(1, Ordering::Relaxed);
+        self.sink.notice(&format!(
+            "namespace helper {pid} answered nothing for {} ms, not even a ping; \
+             killed it, {} request(s) failed",
+            silent.as_millis(),
+            waiting
+        ));
+    }
+}
+
+/// A frame body with its `{packet,4}` length in front.
+fn with_header(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// The liveness probe `{PING_ID, {ping, liveness}}`, as a frame.
+fn ping_frame() -> Vec<u8> {
+    let op = eetf::Tuple::from(vec![
+        eetf::Term::from(eetf::Atom::from("ping")),
+        eetf::Term::from(eetf::Atom::from("liveness")),
+    ]);
+    let req = eetf::Tuple::from(vec![
+        eetf::Term::from(eetf::BigInteger::from(PING_ID)),
+        eetf::Term::from(op),
+    ]);
+    let mut body = Vec::new();
+    // Encoding a tuple of an integer and atoms into a Vec cannot fail.
+    let _ = eetf::Term::from(req).encode(&mut body);
+    with_header(&body)
 }
 
 /// Make room for one more helper under `max`, sending away the idle one
@@ -297,7 +449,7 @@ fn make_room(map: &mut HashMap<NsKey, Arc<Helper>>, max: usize) -> bool {
         .map(|(k, _)| k.clone());
     let Some(key) = idlest else { return false };
     if let Some(helper) = map.remove(&key) {
-        lock(&helper.stdin).take();
+        helper.outbox.close();
     }
     true
 }

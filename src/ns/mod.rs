@@ -7,7 +7,10 @@
 //! - [`executor`]: worker threads pinned to one set each, entered once,
 //!   reused, retired when idle; bounded queues.
 //! - [`helper`]: single-threaded helper processes for sets with a user
-//!   namespace, which a multi-threaded process cannot enter.
+//!   namespace, which a multi-threaded process cannot enter; replaced when
+//!   they stop answering.
+//! - [`outbox`]: a helper's stdin, written without ever waiting (bounded
+//!   queue, writer thread).
 //! - [`held`]: network namespaces with no name, held open for their
 //!   callers (`{held, Id}` targets).
 //! - [`offered`]: `/proc/sys` files the workers opened inside their
@@ -21,6 +24,7 @@ pub mod executor;
 pub mod held;
 pub mod helper;
 pub mod offered;
+pub mod outbox;
 pub mod resolver;
 pub mod spin;
 pub mod target;
@@ -42,6 +46,9 @@ pub trait Sink: Send + Sync + 'static {
     /// A namespace helper's reply to request `id` (`0`: a notice of its own),
     /// as the helper wrote it.
     fn relay(&self, id: u64, frame: helper::Frame);
+    /// Something the operator should hear of (a helper replaced), as a
+    /// line of text.
+    fn notice(&self, text: &str);
 }
 
 /// Identity of one namespace: `(CLONE_NEW* type, st_dev, st_ino)` of its nsfs file.

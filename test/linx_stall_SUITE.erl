@@ -1,0 +1,297 @@
+%% @doc Stalls never stall callers: a stopped namespace helper (SIGSTOP)
+%% flooded with requests holds up only its own target, whose callers get
+%% errors within their timeout + 100 ms, and works again after SIGCONT or
+%% once the helper is replaced; a stopped port program with 3,000 callers
+%% waiting holds nobody past timeout + 100 ms and is replaced by the
+%% watchdog; in C-node mode a stopped helper does not hold up the daemon's
+%% other callers. Times are each call's own, measured around it.
+-module(linx_stall_SUITE).
+
+-include_lib("common_test/include/ct.hrl").
+
+-export([suite/0, all/0, groups/0]).
+-export([init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
+-export([stopped_helper_then_continued/1, stopped_helper_replaced/1,
+         stopped_port_with_3000_callers/1, cnode_stopped_helper/1]).
+
+%% Every call here has this timeout, and must return within it + SLACK.
+-define(TIMEOUT, 1000).
+-define(SLACK, 100).
+-define(VALUE_BYTES, 60000).
+-define(FLOOD, 40).
+
+suite() ->
+    [{timetrap, {minutes, 3}}].
+
+all() ->
+    [{group, port}, {group, cnode}].
+
+groups() ->
+    [{port, [], [stopped_helper_then_continued, stopped_helper_replaced,
+                 stopped_port_with_3000_callers]},
+     {cnode, [], [cnode_stopped_helper]}].
+
+init_per_group(port, Config) ->
+    Ns = linx_ct_ns:unique("linx-stl"),
+    case linx_ct_ns:netns_add(Ns) of
+        ok -> [{netns, Ns} | Config];
+        Skip -> Skip
+    end;
+init_per_group(cnode, Config) ->
+    _ = os:cmd("epmd -daemon"),
+    Started = case node() of
+                  nonode@nohost ->
+                      {ok, _} = net_kernel:start([list_to_atom("linx_stl_" ++ os:getpid()),
+                                                  shortnames]),
+                      true;
+                  _ ->
+                      false
+              end,
+    CookieFile = filename:join(?config(priv_dir, Config), "cookie"),
+    ok = file:write_file(CookieFile, atom_to_list(erlang:get_cookie())),
+    ok = file:change_mode(CookieFile, 8#600),
+    CNode = list_to_atom("linx_stl_cnode_" ++ os:getpid() ++ "@localhost"),
+    ok = linx_ct_cnode:start(CNode, CookieFile, ["--liveness-ms", "500"]),
+    Ns = linx_ct_ns:unique("linx-stc"),
+    Config1 = [{cnode, CNode}, {started_dist, Started} | Config],
+    case linx_ct_ns:netns_add(Ns) of
+        ok -> [{netns, Ns} | Config1];
+        Skip -> end_per_group(cnode, Config1), Skip
+    end.
+
+end_per_group(cnode, Config) ->
+    linx_ct_cnode:stop(),
+    _ = [linx_ct_ns:netns_del(Ns) || Ns <- [?config(netns, Config)], Ns =/= undefined],
+    _ = [net_kernel:stop() || ?config(started_dist, Config) =:= true],
+    ok;
+end_per_group(port, Config) ->
+    linx_ct_ns:netns_del(?config(netns, Config)).
+
+init_per_testcase(Case, Config) ->
+    ok = linx_ct_ns:set_app_env(liveness_ms, liveness(Case)),
+    {ok, _} = application:ensure_all_started(linx),
+    case linx_ct_ns:unshare(["-U", "-r", "-n"]) of
+        {ok, Pid} -> [{pid, Pid} | Config];
+        Skip -> Skip
+    end.
+
+end_per_testcase(_Case, Config) ->
+    linx_ct_ns:kill(?config(pid, Config)),
+    _ = application:stop(linx),
+    application:unset_env(linx, liveness_ms),
+    ok.
+
+%% Long enough that the stopped helper is not replaced before SIGCONT.
+liveness(stopped_helper_then_continued) -> 60000;
+liveness(_) -> 500.
+
+%%====================================================================
+%% Cases
+%%====================================================================
+
+%% A stopped helper, flooded: the host and another netns are served
+%% meanwhile, the flood's callers get errors in time, and after SIGCONT
+%% the target answers again.
+stopped_helper_then_continued(Config) ->
+    In = rootless(Config),
+    Helper = started_helper(linx_port:os_pid(), In),
+    signal("STOP", Helper),
+    try
+        Flood = flood(In),
+        others_served(Config, #{}),
+        flood_errors(Flood, [timeout, busy])
+    after
+        signal("CONT", Helper)
+    end,
+    ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000),
+    [Helper] = helper_pids(linx_port:os_pid()),
+    ok = linx_ct_ns:nothing_left().
+
+%% A stopped helper that stays stopped is killed and replaced (after twice
+%% the liveness time): its callers' errors come in time, the target
+%% answers again through a new helper, and the kill is counted.
+stopped_helper_replaced(Config) ->
+    In = rootless(Config),
+    OsPid = linx_port:os_pid(),
+    Helper = started_helper(OsPid, In),
+    signal("STOP", Helper),
+    try
+        Flood = flood(In),
+        others_served(Config, #{}),
+        flood_errors(Flood, [timeout, busy, hung]),
+        ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000)
+    after
+        signal("CONT", Helper)
+    end,
+    false = lists:member(Helper, helper_pids(OsPid)),
+    {ok, #{helpers_hung := 1}} = linx_port:request(stats),
+    ok = linx_ct_ns:nothing_left().
+
+%% The port program stopped with 3,000 callers waiting (reads on the
+%% direct path, socket opens through the server): each returns within its
+%% timeout + 100 ms, the watchdog kills and replaces the program, calls
+%% succeed afterwards, and nothing is left behind.
+stopped_port_with_3000_callers(Config) ->
+    FdsBefore = descriptors(),
+    Old = whereis(linx_port),
+    OsPid = linx_port:os_pid(),
+    #{port_hangs := Hangs} = linx_stats:snapshot(),
+    NsIn = #{in => {netns, list_to_binary(?config(netns, Config))}, timeout => ?TIMEOUT},
+    Host = #{timeout => ?TIMEOUT},
+    signal("STOP", OsPid),
+    try
+        Self = self(),
+        Callers = [spawn_link(fun() -> Self ! {done, self(), timed(call(N, Host, NsIn))} end)
+                   || N <- lists:seq(1, 3000)],
+        Results = [receive {done, C, R} -> R after 30000 -> ct:fail({caller_hung, C}) end
+                   || C <- Callers],
+        Kinds = count([kind(R) || {R, _} <- Results]),
+        Slowest = lists:max([Ms || {_, Ms} <- Results]),
+        ct:pal("3000 callers on a stopped port: ~p; slowest ~b ms", [Kinds, Slowest]),
+        [] = [R || {R, Ms} <- Results, Ms > ?TIMEOUT + ?SLACK],
+        [] = maps:keys(Kinds) -- [timeout, busy_port, port_hung, port_exited, not_running],
+        %% Still stopped: only the watchdog can replace it.
+        ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:restarted(Old) end, 10000)
+    catch
+        Class:Reason:Stack ->
+            signal("CONT", OsPid),
+            erlang:raise(Class, Reason, Stack)
+    end,
+    ok = linx_ct_ns:wait_until(fun() -> ok_read(Host) andalso ok_read(NsIn) end, 10000),
+    #{port_hangs := Hangs1} = linx_stats:snapshot(),
+    Hangs1 = Hangs + 1,
+    ok = linx_ct_ns:wait_until(fun() -> not filelib:is_dir("/proc/" ++ integer_to_list(OsPid)) end,
+                               5000),
+    ok = linx_ct_ns:nothing_left(),
+    ok = linx_ct_ns:wait_until(fun() -> descriptors() =< FdsBefore end, 10000).
+
+%% C-node mode: a stopped helper of the daemon, flooded, does not hold up
+%% its other callers; it is replaced and its target answers again.
+cnode_stopped_helper(Config) ->
+    Via = #{via => ?config(cnode, Config)},
+    In = maps:merge(rootless(Config), Via),
+    {OsPid, _} = linx_ct_cnode:state(),
+    Helper = started_helper(OsPid, In),
+    signal("STOP", Helper),
+    try
+        Flood = flood(In),
+        others_served(Config, Via),
+        flood_errors(Flood, [timeout, busy, hung]),
+        ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000)
+    after
+        signal("CONT", Helper)
+    end,
+    false = lists:member(Helper, helper_pids(OsPid)).
+
+%%====================================================================
+%% Helpers
+%%====================================================================
+
+rootless(Config) ->
+    #{in => {pid, ?config(pid, Config)}, timeout => ?TIMEOUT}.
+
+%% The helper that serves `In' once a read has started it.
+started_helper(OsPid, In) ->
+    {ok, _} = linx_sysctl:read("net.core.somaxconn", In#{timeout => 5000}),
+    [Helper] = helper_pids(OsPid),
+    Helper.
+
+%% Children of OS process `OsPid' started as namespace helpers.
+helper_pids(OsPid) ->
+    P = integer_to_list(OsPid),
+    {_, Children} = linx_ct_ns:sh(["cat /proc/", P, "/task/*/children 2>/dev/null"]),
+    [Pid || Pid <- [binary_to_integer(C) || C <- binary:split(Children, [<<" ">>, <<"\n">>],
+                                                              [global, trim_all])],
+            is_helper(Pid)].
+
+is_helper(Pid) ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/cmdline") of
+        {ok, Cmd} -> binary:match(Cmd, <<"--ns-helper">>) =/= nomatch;
+        {error, _} -> false
+    end.
+
+signal(Sig, Pid) ->
+    _ = linx_ct_ns:sh(["kill -", Sig, " ", integer_to_list(Pid), " 2>/dev/null"]),
+    ok.
+
+%% 40 writes of 60 kB for the target of `In', each by a caller of its own;
+%% returns once the helper's queue is full (a write was refused for room)
+%% or every caller is done.
+flood(In) ->
+    Value = binary:copy(<<"1">>, ?VALUE_BYTES),
+    Self = self(),
+    Callers = [spawn_link(fun() ->
+                                  R = timed(fun() -> linx_sysctl:write("net.ipv4.ip_default_ttl",
+                                                                      Value, In) end),
+                                  Self ! {flooded, self(), R}
+                          end) || _ <- lists:seq(1, ?FLOOD)],
+    First = receive {flooded, C, R} -> {C, R} after 5000 -> ct:fail(flood_unanswered) end,
+    {Callers, [First]}.
+
+%% Every flood caller got an error of `Kinds' within its timeout + 100 ms.
+flood_errors({Callers, Got}, Kinds) ->
+    Results = [case lists:keyfind(C, 1, Got) of
+                   {C, R} -> R;
+                   false -> receive {flooded, C, R} -> R after 10000 -> ct:fail({hung, C}) end
+               end || C <- Callers],
+    Seen = count([kind(R) || {R, _} <- Results]),
+    ct:pal("flood of a stopped helper: ~p, slowest ~b ms",
+           [Seen, lists:max([Ms || {_, Ms} <- Results])]),
+    [] = [R || {R, Ms} <- Results, Ms > ?TIMEOUT + ?SLACK],
+    [] = maps:keys(Seen) -- Kinds,
+    ok.
+
+%% While the flood waits: reads of the host and of another netns are
+%% answered, each well within its timeout.
+others_served(Config, Via) ->
+    NsIn = Via#{in => {netns, list_to_binary(?config(netns, Config))}, timeout => ?TIMEOUT},
+    Host = Via#{timeout => ?TIMEOUT},
+    Results = [timed(fun() -> linx_sysctl:read(Key, Opts) end)
+               || _ <- lists:seq(1, 20),
+                  {Key, Opts} <- [{"kernel.ostype", Host}, {"net.core.somaxconn", NsIn}]],
+    ct:pal("other targets meanwhile: slowest ~b ms", [lists:max([Ms || {_, Ms} <- Results])]),
+    [] = [R || {R, _} <- Results, element(1, R) =/= ok],
+    [] = [Ms || {_, Ms} <- Results, Ms >= ?TIMEOUT],
+    ok.
+
+%% Caller N of the stopped port: mostly reads (the direct path), every
+%% tenth a socket open (the server's path).
+call(N, _Host, NsIn) when N rem 10 =:= 0 ->
+    fun() ->
+            case linx_netlink:open(route, NsIn) of
+                {ok, S} -> socket:close(S), {ok, socket};
+                Error -> Error
+            end
+    end;
+call(N, Host, _NsIn) when N rem 2 =:= 0 ->
+    fun() -> linx_sysctl:read("kernel.ostype", Host) end;
+call(_N, _Host, NsIn) ->
+    fun() -> linx_sysctl:read("net.core.somaxconn", NsIn) end.
+
+%% {Result, Ms}: the call's own elapsed time.
+timed(Fun) ->
+    T0 = erlang:monotonic_time(millisecond),
+    R = Fun(),
+    {R, erlang:monotonic_time(millisecond) - T0}.
+
+kind({ok, _}) -> ok;
+kind({error, timeout}) -> timeout;
+kind({error, #{stage := busy, errno := helper}}) -> busy;
+kind({error, #{stage := thread, errno := hung}}) -> hung;
+kind({error, #{stage := busy, errno := port}}) -> busy_port;
+kind({error, {port_hung, Ms}}) when is_integer(Ms) -> port_hung;
+kind({error, {port_exited, _}}) -> port_exited;
+kind({error, not_running}) -> not_running;
+kind(Other) -> Other.
+
+count(Kinds) ->
+    lists:foldl(fun(K, Acc) -> maps:update_with(K, fun(N) -> N + 1 end, 1, Acc) end, #{}, Kinds).
+
+ok_read(Opts) ->
+    element(1, linx_sysctl:read("net.core.somaxconn", Opts)) =:= ok.
+
+
+descriptors() ->
+    Dir = "/proc/" ++ os:getpid() ++ "/fd/",
+    {ok, Fds} = file:list_dir(Dir),
+    length([F || F <- Fds, {ok, L} <- [file:read_link(Dir ++ F)], hd(L) =/= $/]).

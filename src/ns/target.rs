@@ -40,10 +40,8 @@ impl Target {
     }
 }
 
-/// A netns name as `ip netns` accepts it: one path component.
-pub fn valid_netns_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 255 && name != "." && name != ".." && !name.contains(['/', '\0'])
-}
+/// A netns name as `ip netns` accepts it (defined with the namespace ops).
+pub use crate::ops::netns::valid_netns_name;
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,6 @@
 //! namespace.
 
 use crate::error::{OpError, Result, Stage};
-use crate::ns::target::valid_netns_name;
 use crate::ops::socket;
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
@@ -143,6 +142,11 @@ pub fn new_anonymous(lo_up: bool) -> Result<OwnedFd> {
         }
         Ok(fd)
     })
+}
+
+/// A netns name as `ip netns` accepts it: one path component.
+pub fn valid_netns_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
 
 /// `dir/name`, for a name `ip netns` accepts.

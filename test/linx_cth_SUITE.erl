@@ -1,6 +1,6 @@
-%% The linx_cth hook, through real Common Test runs: sample suites in
-%% linx_cth_SUITE_data are run by `ct_run' in a node of their own (Common
-%% Test cannot be nested), with the hook making namespaces and veth pairs
+%% The linx_cth hook, through real Common Test runs: sample suites (the
+%% README's example in examples/ct, others in linx_cth_SUITE_data) are run
+%% by `ct_run' in a node of their own (Common Test cannot be nested), with the hook making namespaces and veth pairs
 %% that the samples check with `ip'; afterwards nothing they made is left
 %% in `ip netns list' or in `ip link'. Also linx_ct's plain functions.
 -module(linx_cth_SUITE).
@@ -95,10 +95,16 @@ bad_options_fail_the_suite(_Config) ->
 %%--------------------------------------------------------------------
 
 %% Run a sample suite with ct_run in a node of its own; the pass/fail
-%% counts and what its cases reported.
+%% counts and what its cases reported. The samples are kept where the
+%% project's own test runs do not take them for tests: the README's
+%% example in examples/ct, the others as .erl.src in the data dir; each
+%% is copied to a directory of its own first.
 run_sample(Suite, Config) ->
-    Data = ?config(data_dir, Config),
     Priv = ?config(priv_dir, Config),
+    Data = filename:join(Priv, atom_to_list(Suite)),
+    ok = filelib:ensure_path(Data),
+    {ok, _} = file:copy(sample_source(Suite, Config),
+                        filename:join(Data, atom_to_list(Suite) ++ ".erl")),
     Report = filename:join(Priv, atom_to_list(Suite) ++ ".report"),
     Logs = filename:join(Priv, atom_to_list(Suite) ++ "_logs"),
     ok = filelib:ensure_path(Logs),
@@ -117,6 +123,14 @@ run_sample(Suite, Config) ->
                    {error, enoent} -> []
                end,
     {Summary, Reported}.
+
+sample_source(linx_cth_example_SUITE, _Config) ->
+    %% This suite's source is test/linx_cth_SUITE.erl of the checkout.
+    Source = proplists:get_value(source, ?MODULE:module_info(compile)),
+    filename:join([filename:dirname(filename:dirname(Source)), "examples", "ct",
+                   "linx_cth_example_SUITE.erl"]);
+sample_source(Suite, Config) ->
+    filename:join(?config(data_dir, Config), atom_to_list(Suite) ++ ".erl.src").
 
 ip_netns_list() ->
     [hd(binary:split(L, <<" ">>))

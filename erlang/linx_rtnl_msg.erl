@@ -206,6 +206,18 @@ link_attrs(<<8:16/native, 50:16/native, N:32/native, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{min_mtu, N} | P], U);
 link_attrs(<<8:16/native, 51:16/native, N:32/native, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{max_mtu, N} | P], U);
+link_attrs(<<8:16/native, 58:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{gro_max_size, N} | P], U);
+link_attrs(<<8:16/native, 59:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{tso_max_size, N} | P], U);
+link_attrs(<<8:16/native, 60:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{tso_max_segs, N} | P], U);
+link_attrs(<<8:16/native, 61:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{allmulti, N} | P], U);
+link_attrs(<<8:16/native, 63:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{gso_ipv4_max_size, N} | P], U);
+link_attrs(<<8:16/native, 64:16/native, N:32/native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{gro_ipv4_max_size, N} | P], U);
 link_attrs(<<Len:16/native, Type:16/native, V:(Len - 4)/binary, _:((-Len) band 3)/binary,
              Rest/binary>>, P, U) ->
     T = Type band ?NLA_TYPE_MASK,
@@ -263,6 +275,12 @@ link_attr(50, <<N:32/native>>) -> {min_mtu, N};
 link_attr(51, <<N:32/native>>) -> {max_mtu, N};
 link_attr(52, V) -> prop_list(V);
 link_attr(54, V) -> {perm_address, V};
+link_attr(58, <<N:32/native>>) -> {gro_max_size, N};
+link_attr(59, <<N:32/native>>) -> {tso_max_size, N};
+link_attr(60, <<N:32/native>>) -> {tso_max_segs, N};
+link_attr(61, <<N:32/native>>) -> {allmulti, N};
+link_attr(63, <<N:32/native>>) -> {gso_ipv4_max_size, N};
+link_attr(64, <<N:32/native>>) -> {gro_ipv4_max_size, N};
 link_attr(_T, _V) -> unknown.
 
 %% IFLA_LINKINFO: the kind and, kept raw, the kind's own data; the

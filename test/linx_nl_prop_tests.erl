@@ -130,7 +130,7 @@ flag_types(<<>>) ->
 %% Link attributes: the fixed-size ones the decoder knows (of the right
 %% size or not), names, a kind, and any type with any bytes.
 link_attr() ->
-    frequency([{4, {oneof([4, 5, 10, 13, 27, 30, 31, 32, 35, 37, 40, 41, 50, 51]),
+    frequency([{4, {oneof([4, 5, 10, 13, 27, 30, 31, 32, 35, 37, 40, 41, 50, 51, 58, 59, 60, 61, 63, 64]),
                     {u32, integer(0, 16#ffffffff)}}},
                {2, {oneof([16, 17, 33, 39]), {u8, integer(0, 255)}}},
                {1, {oneof([3, 6, 20]), {string, binary()}}},

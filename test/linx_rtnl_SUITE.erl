@@ -86,7 +86,8 @@ big_dump_matches_ip(Config) ->
         301 = length(Links),
         Checked = compare_links(Links, ip_json([{big, Ns} | Config], big, "-d link show")),
         [] = [ifname, mtu, flags, operstate, qdisc, address, kind, link, txqlen, type, group,
-              min_mtu, max_mtu, num_tx_queues, gso_max_size] -- Checked
+              min_mtu, max_mtu, num_tx_queues, gso_max_size, allmulti, tso_max_size,
+              gro_max_size] -- Checked
     after
         linx_ct_ns:netns_del(Ns)
     end.
@@ -497,7 +498,9 @@ ip_view(ifname, V, _, _) -> {<<"ifname">>, V};
 ip_view(K, V, _, _) when K =:= mtu; K =:= txqlen; K =:= min_mtu; K =:= max_mtu;
                          K =:= promiscuity; K =:= num_tx_queues; K =:= num_rx_queues;
                          K =:= gso_max_size; K =:= gso_max_segs; K =:= link_netnsid;
-                         K =:= carrier_changes ->
+                         K =:= carrier_changes; K =:= allmulti; K =:= tso_max_size;
+                         K =:= tso_max_segs; K =:= gro_max_size; K =:= gso_ipv4_max_size;
+                         K =:= gro_ipv4_max_size ->
     {atom_to_binary(K), V};
 ip_view(qdisc, V, _, _) -> {<<"qdisc">>, V};
 ip_view(operstate, V, _, _) -> {<<"operstate">>, upper(V)};

@@ -47,10 +47,10 @@ linkinfo_without_unknown_attributes_test() ->
 statistics_left_out_others_kept_test() ->
     {ok, Link} = linx_rtnl_msg:decode_link(
                    link_msg([{?IFLA_MTU, {u32, 1500}}, {?IFLA_STATS, <<0:(24 * 32)>>},
-                             {61, {u32, 0}}, {?IFLA_STATS64, <<0:(25 * 64)>>},
+                             {66, {u32, 0}}, {?IFLA_STATS64, <<0:(25 * 64)>>},
                              {?IFLA_AF_SPEC, {nested, [{10, <<"abc">>}]}}, {67, {u8, 1}}])),
     ?assertMatch(#{mtu := 1500}, Link),
-    ?assertEqual([{61, <<0:32>>}, {?IFLA_AF_SPEC, <<7:16/native, 10:16/native, "abc", 0>>}, {67, <<1>>}],
+    ?assertEqual([{66, <<0:32>>}, {?IFLA_AF_SPEC, <<7:16/native, 10:16/native, "abc", 0>>}, {67, <<1>>}],
                  maps:get(unknown, Link)).
 
 %% A later attribute of the same type wins, as before.

@@ -146,11 +146,10 @@
 
 -define(RT_TABLE_MAIN, 254).
 
-%% Dumps of at least this many payload bytes are decoded in processes of
-%% their own, at most ?DECODERS (see decode_all/2), whose heaps start at
-%% a quarter as many words in all, at most ?DECODE_HEAP_MAX (32 MB) each.
+%% Dumps of at least this many payload bytes are decoded in a process of
+%% their own (see decode_all/2), whose heap starts at half as many words,
+%% at most ?DECODE_HEAP_MAX (32 MB).
 -define(BIG_DUMP_BYTES, 65536).
--define(DECODERS, 4).
 -define(DECODE_HEAP_MAX, 4194304).
 
 -define(GROUPS, #{link => 1, notify => 2, neigh => 3, tc => 4, ipv4_addr => 5,
@@ -562,54 +561,32 @@ dump(Req, Opts, Op, Decode) ->
         {error, _} = Error -> Error
     end.
 
-%% A big dump (a thousand links is about 1 MB) is decoded by processes of
-%% their own, one per scheduler (at most ?DECODERS), each on a part of
-%% the messages and started with a heap big enough for its maps: decoded
-%% in the caller, whose heap grows step by step, the maps would be copied
-%% by ten garbage collections on the way, which costs more than the
-%% decoding itself. The maps then come back in one message per part (one
-%% copy), and are put together in order; the first error of the parts
-%% is the result.
+%% A big dump (a thousand links is about 1 MB) is decoded in a process of
+%% its own, started with a heap big enough for all the maps: decoded in
+%% the caller, whose heap grows step by step, the maps would be copied by
+%% ten garbage collections on the way, which costs more than the decoding
+%% itself. The maps then come back in one message (one copy). (Decoding
+%% in parts, one process per scheduler, was measured: no faster on two
+%% cores.)
 decode_all(Msgs, Decode) ->
     case payload_bytes(Msgs, 0) of
         Bytes when Bytes < ?BIG_DUMP_BYTES ->
             decode_each(Msgs, Decode, []);
         Bytes ->
-            N = max(1, min(erlang:system_info(schedulers_online), ?DECODERS)),
-            Heap = min(Bytes div (4 * N), ?DECODE_HEAP_MAX),
-            Workers = [start_decoder(Part, Decode, Heap) || Part <- split(Msgs, N)],
-            collect(Workers, [])
+            Caller = self(),
+            Tag = make_ref(),
+            Heap = min(Bytes div 2, ?DECODE_HEAP_MAX),
+            {Pid, MRef} = spawn_opt(fun() -> Caller ! {Tag, decode_each(Msgs, Decode, [])} end,
+                                    [monitor, {min_heap_size, Heap}]),
+            %% The worker's message comes before its 'DOWN'.
+            receive
+                {Tag, Result} ->
+                    erlang:demonitor(MRef, [flush]),
+                    Result;
+                {'DOWN', MRef, process, Pid, Reason} ->
+                    exit(Reason)
+            end
     end.
-
-start_decoder(Msgs, Decode, Heap) ->
-    Caller = self(),
-    Tag = make_ref(),
-    {Pid, MRef} = spawn_opt(fun() -> Caller ! {Tag, decode_each(Msgs, Decode, [])} end,
-                            [monitor, {min_heap_size, Heap}]),
-    {Tag, Pid, MRef}.
-
-%% Each worker's result, in order; a worker's message comes before its
-%% 'DOWN'.
-collect([{Tag, Pid, MRef} | Rest], Acc) ->
-    receive
-        {Tag, Result} ->
-            erlang:demonitor(MRef, [flush]),
-            collect(Rest, [Result | Acc]);
-        {'DOWN', MRef, process, Pid, Reason} ->
-            exit(Reason)
-    end;
-collect([], Results) ->
-    case [E || {error, _} = E <- lists:reverse(Results)] of
-        [Error | _] -> Error;
-        [] -> {ok, lists:append([L || {ok, L} <- lists:reverse(Results)])}
-    end.
-
-%% Msgs in N parts of (nearly) the same length, in order.
-split(Msgs, 1) ->
-    [Msgs];
-split(Msgs, N) ->
-    {Part, Rest} = lists:split(length(Msgs) div N, Msgs),
-    [Part | split(Rest, N - 1)].
 
 payload_bytes([#{payload := P} | Rest], Acc) -> payload_bytes(Rest, Acc + byte_size(P));
 payload_bytes([], Acc) -> Acc.

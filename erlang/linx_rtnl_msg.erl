@@ -168,56 +168,43 @@ decode_link(<<_Family:8, _:8, Type:16/native, Index:32/signed-native, Flags:32/n
 decode_link(_) ->
     {error, {malformed, {link, short}}}.
 
+%% An attribute holding a u32 in host byte order, matched in a clause head.
+-define(U32_ATTR(Type, Key),
+        link_attrs(<<8:16/native, Type:16/native, N:32/native, Rest/binary>>, P, U) ->
+            link_attrs(Rest, [{Key, N} | P], U)).
+
 %% The attributes of a link in one pass over the binary: a dump of a
 %% thousand links is mostly this loop. The attributes every link has, of
 %% fixed size (an integer and its padding), are matched in the clause
 %% heads; any other goes through link_attr/2, which says the same of
 %% these. The pairs and the unknown {Type, Value} come back in reverse
 %% order; {error, Rest} where an attribute does not fit.
-link_attrs(<<8:16/native, 4:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{mtu, N} | P], U);
+?U32_ATTR(4, mtu);
 link_attrs(<<8:16/native, 5:16/native, N:32/signed-native, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{link, N} | P], U);
-link_attrs(<<8:16/native, 10:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{master, N} | P], U);
-link_attrs(<<8:16/native, 13:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{txqlen, N} | P], U);
+?U32_ATTR(10, master);
+?U32_ATTR(13, txqlen);
 link_attrs(<<5:16/native, 16:16/native, N:8, _:24, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{operstate, operstate(N)} | P], U);
-link_attrs(<<8:16/native, 27:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{group, N} | P], U);
-link_attrs(<<8:16/native, 30:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{promiscuity, N} | P], U);
-link_attrs(<<8:16/native, 31:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{num_tx_queues, N} | P], U);
-link_attrs(<<8:16/native, 32:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{num_rx_queues, N} | P], U);
+?U32_ATTR(27, group);
+?U32_ATTR(30, promiscuity);
+?U32_ATTR(31, num_tx_queues);
+?U32_ATTR(32, num_rx_queues);
 link_attrs(<<5:16/native, 33:16/native, N:8, _:24, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{carrier, N =/= 0} | P], U);
-link_attrs(<<8:16/native, 35:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{carrier_changes, N} | P], U);
+?U32_ATTR(35, carrier_changes);
 link_attrs(<<5:16/native, 39:16/native, N:8, _:24, Rest/binary>>, P, U) ->
     link_attrs(Rest, [{proto_down, N =/= 0} | P], U);
-link_attrs(<<8:16/native, 40:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{gso_max_segs, N} | P], U);
-link_attrs(<<8:16/native, 41:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{gso_max_size, N} | P], U);
-link_attrs(<<8:16/native, 50:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{min_mtu, N} | P], U);
-link_attrs(<<8:16/native, 51:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{max_mtu, N} | P], U);
-link_attrs(<<8:16/native, 58:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{gro_max_size, N} | P], U);
-link_attrs(<<8:16/native, 59:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{tso_max_size, N} | P], U);
-link_attrs(<<8:16/native, 60:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{tso_max_segs, N} | P], U);
-link_attrs(<<8:16/native, 61:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{allmulti, N} | P], U);
-link_attrs(<<8:16/native, 63:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{gso_ipv4_max_size, N} | P], U);
-link_attrs(<<8:16/native, 64:16/native, N:32/native, Rest/binary>>, P, U) ->
-    link_attrs(Rest, [{gro_ipv4_max_size, N} | P], U);
+?U32_ATTR(40, gso_max_segs);
+?U32_ATTR(41, gso_max_size);
+?U32_ATTR(50, min_mtu);
+?U32_ATTR(51, max_mtu);
+?U32_ATTR(58, gro_max_size);
+?U32_ATTR(59, tso_max_size);
+?U32_ATTR(60, tso_max_segs);
+?U32_ATTR(61, allmulti);
+?U32_ATTR(63, gso_ipv4_max_size);
+?U32_ATTR(64, gro_ipv4_max_size);
 link_attrs(<<Len:16/native, Type:16/native, V:(Len - 4)/binary, _:((-Len) band 3)/binary,
              Rest/binary>>, P, U) ->
     T = Type band ?NLA_TYPE_MASK,

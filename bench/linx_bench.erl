@@ -31,11 +31,18 @@
 %%   P6  batch             100 reads in one batch vs 100 sequential reads (info)
 %%   P7  C-node call       gen_server:call to linx_port --cnode vs the same call
 %%                         to a plain gen_server on a peer node [p50 <= 1.2 x]
+%%   P8a links dump        linx_rtnl:links/1 in a netns of 500 veth pairs vs
+%%                         `ip -j link show' [p50 <= 0.5 x, same names]
+%%   P8b 1,000 addr_add    linx_rtnl:addr_add/3 calls vs `ip -batch' of the
+%%                         same commands (info)
+%%   P9a netns add+delete  linx_netns:add/1 + delete/1 vs `ip netns add' +
+%%                         `ip netns del' (info)
+%%   P9b netns new+release linx_netns:new/0 + release/1 (info)
 %%
 %% The results are printed as a table and written to _build/bench/latest.json.
 %%
 %% Modules: linx_bench (this one: entry point, namespaces, timing and
-%% statistics), linx_bench_cases (the cases P1 to P7), linx_bench_report
+%% statistics), linx_bench_cases (the cases P1 to P9), linx_bench_report
 %% (rows and machine information), linx_bench_table (the table and JSON),
 %% linx_bench_port (the port started with other arguments, its CPU time
 %% and memory), linx_bench_nif (the NIF baseline's stub); the workload is
@@ -101,6 +108,11 @@ cases([Ns1 | _] = Names) ->
     Netlink = step("P4 netlink open", fun() -> linx_bench_cases:p4(Ns1) end),
     Batch = step("P6 batch", fun() -> linx_bench_cases:p6(Ns1) end),
     Cnode = step("P7 C-node call vs Erlang node", fun linx_bench_cases:p7/0),
+    Links = step("P8a links dump, 1,000 links, vs ip -j link show",
+                 fun() -> linx_bench_cases:p8a(extra_netns(10)) end),
+    Adds = step("P8b 1,000 addr_add vs ip -batch", fun() -> linx_bench_cases:p8b(extra_netns(11)) end),
+    NetnsAdd = step("P9a netns add + delete vs ip netns", fun() -> linx_bench_cases:p9a(extra_netns(12)) end),
+    NetnsNew = step("P9b netns new + release", fun linx_bench_cases:p9b/0),
     LoadedRss = linx_bench_port:vm_rss(linx_port:os_pid()),
     IdleRss = step("P5a idle RSS", fun linx_bench_cases:p5a/0),
     {PortStart, AppStart} = step("P5b start to ready", fun linx_bench_cases:p5b/0),
@@ -123,7 +135,11 @@ cases([Ns1 | _] = Names) ->
      linx_bench_report:row_app_start(AppStart),
      linx_bench_report:row_idle_cpu(Idle),
      linx_bench_report:row_batch(Batch),
-     linx_bench_report:row_cnode(Cnode)].
+     linx_bench_report:row_cnode(Cnode),
+     linx_bench_report:row_links(Links),
+     linx_bench_report:row_addr_add(Adds),
+     linx_bench_report:row_netns_add(NetnsAdd),
+     linx_bench_report:row_netns_new(NetnsNew, NetnsAdd)].
 
 %% ok, or {na, Why} for the NIF's rows (scripts/bench skips building it
 %% when gcc or erl_nif.h is missing).
@@ -146,8 +162,13 @@ step(Label, Fun) ->
 %%====================================================================
 
 netns_names() ->
-    Prefix = "linx-bench-" ++ os:getpid() ++ "-",
-    [Prefix ++ integer_to_list(I) || I <- lists:seq(1, ?NETNS_COUNT)].
+    [extra_netns(I) || I <- lists:seq(1, ?NETNS_COUNT)].
+
+%% The name of the run's netns number I: the four of every case are 1 to 4;
+%% P8 and P9 make (and delete) their own from 10 on. scripts/bench removes
+%% any left by a VM that is gone.
+extra_netns(I) ->
+    "linx-bench-" ++ os:getpid() ++ "-" ++ integer_to_list(I).
 
 create_netns([Ns1 | _] = Names) ->
     lists:foreach(fun(Name) -> ok = sh("ip netns add " ++ Name) end, Names),

@@ -29,6 +29,17 @@
 -define(BATCH_N, 100).
 -define(BATCH_BLOCK, 10).
 
+%% P8: rtnetlink; P9: namespaces.
+-define(VETH_PAIRS, 500).
+-define(LINKS_N, 40).
+-define(LINKS_BLOCK, 5).
+-define(LINKS_WARM, 3).
+-define(ADDRS, 1000).
+-define(ADDR_RUNS, 7).
+-define(NETNS_N, 200).
+-define(NETNS_BLOCK, 20).
+-define(NETNS_WARM, 10).
+
 %% Reference figure for this machine kind: a bare {packet,4} echo port
 %% (a few lines of C), one round trip at a time from Erlang.
 -define(ECHO_REF_US, 53.7).

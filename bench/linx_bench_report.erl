@@ -8,6 +8,7 @@
          row_cached/1, row_no_cache/2, row_nif_load/3, row_port_cpu/1, row_spin_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
+-export([row_links/1, row_addr_add/1, row_netns_add/1, row_netns_new/2]).
 -export([machine_info/0, loadavg/0]).
 
 -import(linx_bench_table, [us/1, group/1]).
@@ -251,6 +252,65 @@ row_cnode({Cnode, Erl}) ->
                            "gen_server on a peer node, both on this host; interleaved in blocks "
                            "of ~b", [?SEQ_BLOCK])},
              Cnode)).
+
+row_links({na, Why}) ->
+    na_row(<<"P8a">>, "links dump, 1,000 links", {le, 0.5, ratio}, Why);
+row_links(#{ip := Ip, ip_null := IpNull, raw := Raw, names_equal := Equal} = Links) ->
+    Yes = case Equal of true -> "yes"; false -> "NO" end,
+    Row = row(<<"P8a">>, "links dump, 1,000 links",
+              with(#{baseline => {p50(Ip), us, "ip -j link"},
+                     ratio => p50(Links) / p50(Ip),
+                     target => {le, 0.5, ratio},
+                     note => linx_bench:fmt(
+                               "linx_rtnl:links/1 in a netns of ~b veth pairs vs os:cmd(\"ip -j -n NS link "
+                               "show\") (its output read); names equal: ~ts (~b links~ts); ip to /dev/null: "
+                               "p50 ~ts µs; the raw dump (linx_netlink:call/3, not decoded): p50 ~ts µs; "
+                               "interleaved in blocks of ~b",
+                               [?VETH_PAIRS, Yes, maps:get(links, Links), names_diff(Links),
+                                us(p50(IpNull)), us(p50(Raw)), ?LINKS_BLOCK])},
+                   Links)),
+    Row#{met := maps:get(met, Row) andalso Equal,
+         extra := (maps:get(extra, Row))#{names_equal => Equal, links => maps:get(links, Links),
+                                           ip_p99_us => maps:get(p99, Ip),
+                                           ip_null_p50_us => p50(IpNull), raw_p50_us => p50(Raw)}}.
+
+names_diff(#{only_linx := [], only_ip := []}) -> "";
+names_diff(#{only_linx := L, only_ip := I}) ->
+    linx_bench:fmt("; only linx: ~b, only ip: ~b", [length(L), length(I)]).
+
+row_addr_add({na, Why}) ->
+    na_row(<<"P8b">>, "1,000 addr_add", undefined, Why);
+row_addr_add(#{ip := Ip, added := Added} = Adds) ->
+    Row = row(<<"P8b">>, "1,000 addr_add",
+              with(#{baseline => {p50(Ip), us, "ip -batch"},
+                     ratio => p50(Adds) / p50(Ip),
+                     note => linx_bench:fmt(
+                               "time per ~b linx_rtnl:addr_add/3 calls (IPv4 /32 on a bridge given by "
+                               "index; ~b added) vs `ip -n NS -batch` of the same ~b `addr add` commands; "
+                               "ops/s counts addresses; ~b runs each, alternately",
+                               [?ADDRS, Added, ?ADDRS, ?ADDR_RUNS])},
+                   Adds)),
+    Row#{ops := maps:get(ops, Row) * ?ADDRS}.
+
+row_netns_add({na, Why}) ->
+    na_row(<<"P9a">>, "netns add + delete", undefined, Why);
+row_netns_add(#{ip := Ip} = Add) ->
+    row(<<"P9a">>, "netns add + delete",
+        with(#{baseline => {p50(Ip), us, "ip netns add+del"},
+               ratio => p50(Add) / p50(Ip),
+               note => linx_bench:fmt("linx_netns:add/1 + delete/1 vs `ip netns add N && ip netns del N` "
+                                      "in one os:cmd shell; per pair, interleaved in blocks of ~b",
+                                      [?NETNS_BLOCK])},
+             Add)).
+
+row_netns_new(New, {na, _}) ->
+    row(<<"P9b">>, "netns new + release", with(#{note => "linx_netns:new/0 + release/1, per pair"}, New));
+row_netns_new(New, Add) ->
+    row(<<"P9b">>, "netns new + release",
+        with(#{baseline => {p50(Add), us, "P9a add+delete"},
+               ratio => p50(New) / p50(Add),
+               note => "linx_netns:new/0 + release/1, per pair; ratio = p50(this) / p50(P9a)"},
+             New)).
 
 %%====================================================================
 %% Machine information

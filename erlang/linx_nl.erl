@@ -191,17 +191,27 @@ decode_attrs(Bin) when is_binary(Bin) ->
 decode_attrs(_) ->
     {error, {malformed, not_binary}}.
 
-attrs(<<Len:16/native, Type:16/native, Rest/binary>>, Off, Acc)
-  when Len >= 4, Len - 4 =< byte_size(Rest) ->
-    VLen = Len - 4,
-    <<Value:VLen/binary, Tail/binary>> = Rest,
-    Skip = min(align(Len) - Len, byte_size(Tail)),
-    <<_:Skip/binary, Next/binary>> = Tail,
-    attrs(Next, Off + Len + Skip, [{Type band ?NLA_TYPE_MASK, Value} | Acc]);
+%% The value and padding are matched in the head, with sizes computed from
+%% the length: the loop walks one match context instead of making a
+%% sub-binary of the rest per attribute.
+attrs(<<Len:16/native, Type:16/native, Value:(Len - 4)/binary, _:((-Len) band 3)/binary,
+        Next/binary>>, Off, Acc) ->
+    attrs(Next, Off + align(Len), [{Type band ?NLA_TYPE_MASK, Value} | Acc]);
 attrs(<<>>, _Off, Acc) ->
     {ok, lists:reverse(Acc)};
-attrs(_, Off, _Acc) ->
-    {error, {malformed, {attr, Off}}}.
+attrs(Bin, Off, Acc) ->
+    case last_attr(Bin) of
+        {ok, Padded} -> attrs(Padded, Off, Acc);
+        error -> {error, {malformed, {attr, Off}}}
+    end.
+
+%% The last attribute of a run, when what follows it is shorter than its
+%% padding (cut short, not missing; accepted): that attribute padded.
+last_attr(<<Len:16/native, _:16, _:(Len - 4)/binary, Tail/binary>> = Bin)
+  when byte_size(Tail) < ((-Len) band 3) ->
+    {ok, <<(binary:part(Bin, 0, Len))/binary, 0:(((-Len) band 3) * 8)>>};
+last_attr(_) ->
+    error.
 
 %% @doc Decodes attributes as a tree: one with `NLA_F_NESTED' set is
 %% decoded again as `{Type, {nested, Attrs}}', one with

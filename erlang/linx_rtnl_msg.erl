@@ -9,6 +9,8 @@
 %% from the kernel.
 -module(linx_rtnl_msg).
 
+-include("linx_nl.hrl").
+
 -export([decode/1, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1]).
 -export([ifinfomsg/4, ifaddrmsg/5, rtmsg/1, ndmsg/4]).
 -export([family/1, family_number/1, iff_flags/1, iff_bits/1, nud_states/1,
@@ -154,57 +156,140 @@ tag(_Kind, _What, {error, _} = Error) -> Error.
 -spec decode_link(binary()) -> {ok, link()} | {error, linx_nl:malformed()}.
 decode_link(<<_Family:8, _:8, Type:16/native, Index:32/signed-native, Flags:32/native,
               _Change:32/native, Attrs/binary>>) ->
-    Base = #{index => Index, flags => iff_flags(Flags), type => arphrd(Type)},
-    with_attrs(Attrs, link, fun link_attr/2, Base);
+    case link_attrs(Attrs, [], []) of
+        {ok, Pairs, Unknown} ->
+            %% One map at the end: the later of two equal keys wins, as
+            %% the later of two equal attributes does.
+            {ok, maps:from_list([{index, Index}, {flags, iff_flags(Flags)}, {type, arphrd(Type)}
+                                 | lists:reverse(Pairs, [{unknown, lists:reverse(Unknown)}])])};
+        {error, Rest} ->
+            {error, {malformed, {link, {attr, byte_size(Attrs) - byte_size(Rest)}}}}
+    end;
 decode_link(_) ->
     {error, {malformed, {link, short}}}.
 
-link_attr(1, V) -> [{address, V}];
-link_attr(2, V) -> [{broadcast, V}];
-link_attr(3, V) -> [{ifname, linx_nl:string(V)}];
-link_attr(4, <<N:32/native>>) -> [{mtu, N}];
-link_attr(5, <<N:32/signed-native>>) -> [{link, N}];
-link_attr(6, V) -> [{qdisc, linx_nl:string(V)}];
-link_attr(10, <<N:32/native>>) -> [{master, N}];
-link_attr(13, <<N:32/native>>) -> [{txqlen, N}];
-link_attr(16, <<N:8>>) -> [{operstate, operstate(N)}];
-link_attr(17, <<0:8>>) -> [{linkmode, default}];
-link_attr(17, <<1:8>>) -> [{linkmode, dormant}];
+%% An attribute holding a u32 in host byte order, matched in a clause head.
+-define(U32_ATTR(Type, Key),
+        link_attrs(<<8:16/native, Type:16/native, N:32/native, Rest/binary>>, P, U) ->
+            link_attrs(Rest, [{Key, N} | P], U)).
+
+%% The attributes of a link in one pass over the binary: a dump of a
+%% thousand links is mostly this loop. The attributes every link has, of
+%% fixed size (an integer and its padding), are matched in the clause
+%% heads; any other goes through link_attr/2, which says the same of
+%% these. The pairs and the unknown {Type, Value} come back in reverse
+%% order; {error, Rest} where an attribute does not fit.
+?U32_ATTR(4, mtu);
+link_attrs(<<8:16/native, 5:16/native, N:32/signed-native, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{link, N} | P], U);
+?U32_ATTR(10, master);
+?U32_ATTR(13, txqlen);
+link_attrs(<<5:16/native, 16:16/native, N:8, _:24, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{operstate, operstate(N)} | P], U);
+?U32_ATTR(27, group);
+?U32_ATTR(30, promiscuity);
+?U32_ATTR(31, num_tx_queues);
+?U32_ATTR(32, num_rx_queues);
+link_attrs(<<5:16/native, 33:16/native, N:8, _:24, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{carrier, N =/= 0} | P], U);
+?U32_ATTR(35, carrier_changes);
+link_attrs(<<5:16/native, 39:16/native, N:8, _:24, Rest/binary>>, P, U) ->
+    link_attrs(Rest, [{proto_down, N =/= 0} | P], U);
+?U32_ATTR(40, gso_max_segs);
+?U32_ATTR(41, gso_max_size);
+?U32_ATTR(50, min_mtu);
+?U32_ATTR(51, max_mtu);
+?U32_ATTR(58, gro_max_size);
+?U32_ATTR(59, tso_max_size);
+?U32_ATTR(60, tso_max_segs);
+?U32_ATTR(61, allmulti);
+?U32_ATTR(63, gso_ipv4_max_size);
+?U32_ATTR(64, gro_ipv4_max_size);
+link_attrs(<<Len:16/native, Type:16/native, V:(Len - 4)/binary, _:((-Len) band 3)/binary,
+             Rest/binary>>, P, U) ->
+    T = Type band ?NLA_TYPE_MASK,
+    case link_attr(T, V) of
+        unknown -> link_attrs(Rest, P, [{T, V} | U]);
+        skip -> link_attrs(Rest, P, U);
+        {_, _} = Pair -> link_attrs(Rest, [Pair | P], U);
+        Pairs -> link_attrs(Rest, lists:reverse(Pairs, P), U)
+    end;
+link_attrs(<<>>, P, U) ->
+    {ok, P, U};
+link_attrs(Bin, P, U) ->
+    case last_attr(Bin) of
+        {ok, Padded} -> link_attrs(Padded, P, U);
+        error -> {error, Bin}
+    end.
+
+%% The last attribute, when what follows it is shorter than its padding
+%% (the padding is then cut short, not missing): that attribute padded.
+last_attr(<<Len:16/native, _:16, _:(Len - 4)/binary, Tail/binary>> = Bin)
+  when byte_size(Tail) < ((-Len) band 3) ->
+    {ok, <<(binary:part(Bin, 0, Len))/binary, 0:(((-Len) band 3) * 8)>>};
+last_attr(_) ->
+    error.
+
+%% A link attribute: `{Key, Value}', several pairs, `skip' or `unknown'.
+link_attr(1, V) -> {address, V};
+link_attr(2, V) -> {broadcast, V};
+link_attr(3, V) -> {ifname, linx_nl:string(V)};
+link_attr(4, <<N:32/native>>) -> {mtu, N};
+link_attr(5, <<N:32/signed-native>>) -> {link, N};
+link_attr(6, V) -> {qdisc, linx_nl:string(V)};
+%% IFLA_STATS and IFLA_STATS64: the kernel sends them even when asked to
+%% skip statistics; left out.
+link_attr(7, _V) -> skip;
+link_attr(10, <<N:32/native>>) -> {master, N};
+link_attr(13, <<N:32/native>>) -> {txqlen, N};
+link_attr(16, <<N:8>>) -> {operstate, operstate(N)};
+link_attr(17, <<0:8>>) -> {linkmode, default};
+link_attr(17, <<1:8>>) -> {linkmode, dormant};
 link_attr(18, V) -> linkinfo(V);
-link_attr(20, V) -> [{alias, linx_nl:string(V)}];
-link_attr(27, <<N:32/native>>) -> [{group, N}];
-link_attr(30, <<N:32/native>>) -> [{promiscuity, N}];
-link_attr(31, <<N:32/native>>) -> [{num_tx_queues, N}];
-link_attr(32, <<N:32/native>>) -> [{num_rx_queues, N}];
-link_attr(33, <<N:8>>) -> [{carrier, N =/= 0}];
-link_attr(35, <<N:32/native>>) -> [{carrier_changes, N}];
-link_attr(37, <<N:32/signed-native>>) -> [{link_netnsid, N}];
-link_attr(39, <<N:8>>) -> [{proto_down, N =/= 0}];
-link_attr(40, <<N:32/native>>) -> [{gso_max_segs, N}];
-link_attr(41, <<N:32/native>>) -> [{gso_max_size, N}];
-link_attr(50, <<N:32/native>>) -> [{min_mtu, N}];
-link_attr(51, <<N:32/native>>) -> [{max_mtu, N}];
+link_attr(20, V) -> {alias, linx_nl:string(V)};
+link_attr(23, _V) -> skip;
+link_attr(27, <<N:32/native>>) -> {group, N};
+link_attr(30, <<N:32/native>>) -> {promiscuity, N};
+link_attr(31, <<N:32/native>>) -> {num_tx_queues, N};
+link_attr(32, <<N:32/native>>) -> {num_rx_queues, N};
+link_attr(33, <<N:8>>) -> {carrier, N =/= 0};
+link_attr(35, <<N:32/native>>) -> {carrier_changes, N};
+link_attr(37, <<N:32/signed-native>>) -> {link_netnsid, N};
+link_attr(39, <<N:8>>) -> {proto_down, N =/= 0};
+link_attr(40, <<N:32/native>>) -> {gso_max_segs, N};
+link_attr(41, <<N:32/native>>) -> {gso_max_size, N};
+link_attr(50, <<N:32/native>>) -> {min_mtu, N};
+link_attr(51, <<N:32/native>>) -> {max_mtu, N};
 link_attr(52, V) -> prop_list(V);
-link_attr(54, V) -> [{perm_address, V}];
+link_attr(54, V) -> {perm_address, V};
+link_attr(58, <<N:32/native>>) -> {gro_max_size, N};
+link_attr(59, <<N:32/native>>) -> {tso_max_size, N};
+link_attr(60, <<N:32/native>>) -> {tso_max_segs, N};
+link_attr(61, <<N:32/native>>) -> {allmulti, N};
+link_attr(63, <<N:32/native>>) -> {gso_ipv4_max_size, N};
+link_attr(64, <<N:32/native>>) -> {gro_ipv4_max_size, N};
 link_attr(_T, _V) -> unknown.
 
-%% IFLA_LINKINFO: the kind and, kept raw, the kind's own data.
+%% IFLA_LINKINFO: the kind and, kept raw, the kind's own data; the
+%% attributes it does not name go, in order, to `info_unknown'.
 linkinfo(V) ->
     case linx_nl:decode_attrs(V) of
-        {ok, Info} -> lists:append([info_attr(I) || I <- Info]);
+        {ok, Info} -> info_attrs(Info, [], []);
         {error, _} -> unknown
     end.
 
-info_attr({1, K}) -> [{kind, kind(linx_nl:string(K))}];
-info_attr({2, D}) -> [{info_data, D}];
-info_attr({4, K}) -> [{slave_kind, kind(linx_nl:string(K))}];
-info_attr({5, D}) -> [{info_slave_data, D}];
-info_attr({T, V}) -> [{info_unknown, {T, V}}].
+info_attrs([{1, K} | Rest], P, U) -> info_attrs(Rest, [{kind, kind(linx_nl:string(K))} | P], U);
+info_attrs([{2, D} | Rest], P, U) -> info_attrs(Rest, [{info_data, D} | P], U);
+info_attrs([{4, K} | Rest], P, U) -> info_attrs(Rest, [{slave_kind, kind(linx_nl:string(K))} | P], U);
+info_attrs([{5, D} | Rest], P, U) -> info_attrs(Rest, [{info_slave_data, D} | P], U);
+info_attrs([A | Rest], P, U) -> info_attrs(Rest, P, [A | U]);
+info_attrs([], P, []) -> lists:reverse(P);
+info_attrs([], P, U) -> lists:reverse(P, [{info_unknown, lists:reverse(U)}]).
 
 %% IFLA_PROP_LIST: IFLA_ALT_IFNAME entries.
 prop_list(V) ->
     case linx_nl:decode_attrs(V) of
-        {ok, Props} -> [{alt_names, [linx_nl:string(N) || {53, N} <- Props]}];
+        {ok, Props} -> {alt_names, [linx_nl:string(N) || {53, N} <- Props]};
         {error, _} -> unknown
     end.
 
@@ -441,30 +526,32 @@ fields_below(T, Max) ->
 %% more than 32 keys is slow to update key by key). The unknown ones end
 %% up in order under `unknown'.
 with_attrs(Attrs, What, Fun, Base) ->
-    case fold(Attrs, Fun, 0, [], []) of
+    case fold(Attrs, Fun, [], []) of
         {ok, Pairs, Unknown} ->
             {ok, maps:merge(Base, maps:from_list([{unknown, lists:reverse(Unknown)}
                                                   | lists:reverse(Pairs)]))};
-        {error, Off} ->
-            {error, {malformed, {What, {attr, Off}}}}
+        {error, Rest} ->
+            {error, {malformed, {What, {attr, byte_size(Attrs) - byte_size(Rest)}}}}
     end.
 
-fold(<<Len:16/native, Type:16/native, Rest/binary>>, Fun, Off, Pairs, Unknown)
-  when Len >= 4, Len - 4 =< byte_size(Rest) ->
-    VLen = Len - 4,
-    <<Value:VLen/binary, Tail/binary>> = Rest,
-    Skip = min(((4 - (Len band 3)) band 3), byte_size(Tail)),
-    <<_:Skip/binary, Next/binary>> = Tail,
-    T = Type band 16#3fff,
+%% The value and padding are matched in the head, with sizes computed from
+%% the length, so the loop walks one match context (a guard on the size of
+%% the rest would make a new sub-binary per attribute).
+fold(<<Len:16/native, Type:16/native, Value:(Len - 4)/binary, _:((-Len) band 3)/binary,
+       Next/binary>>, Fun, Pairs, Unknown) ->
+    T = Type band ?NLA_TYPE_MASK,
     case Fun(T, Value) of
-        unknown -> fold(Next, Fun, Off + Len + Skip, Pairs, [{T, Value} | Unknown]);
-        [Pair] -> fold(Next, Fun, Off + Len + Skip, [Pair | Pairs], Unknown);
-        New -> fold(Next, Fun, Off + Len + Skip, lists:reverse(New, Pairs), Unknown)
+        unknown -> fold(Next, Fun, Pairs, [{T, Value} | Unknown]);
+        [Pair] -> fold(Next, Fun, [Pair | Pairs], Unknown);
+        New -> fold(Next, Fun, lists:reverse(New, Pairs), Unknown)
     end;
-fold(<<>>, _Fun, _Off, Pairs, Unknown) ->
+fold(<<>>, _Fun, Pairs, Unknown) ->
     {ok, Pairs, Unknown};
-fold(_, _Fun, Off, _Pairs, _Unknown) ->
-    {error, Off}.
+fold(Bin, Fun, Pairs, Unknown) ->
+    case last_attr(Bin) of
+        {ok, Padded} -> fold(Padded, Fun, Pairs, Unknown);
+        error -> {error, Bin}
+    end.
 
 %% An address attribute of the message's family; one of the wrong size is
 %% kept as unknown.

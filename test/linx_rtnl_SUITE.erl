@@ -11,10 +11,11 @@
          link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
          addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
          garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
-         genl_families_match_genl/1, format_errors/1]).
+         genl_families_match_genl/1, format_errors/1, big_dump_matches_ip/1]).
 
 all() ->
-    [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl].
+    [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl,
+     big_dump_matches_ip].
 
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
@@ -82,6 +83,30 @@ in_b(Config) -> #{in => {netns, list_to_binary(?config(netns_b, Config))}}.
 %%====================================================================
 %% Objects
 %%====================================================================
+
+%% 150 veth pairs (made by `ip -batch'): a dump big enough (over 64 kB)
+%% to be decoded in a process of its own; every field linx returns that
+%% `ip -d -j link show' prints is equal, for every link.
+big_dump_matches_ip(Config) ->
+    Ns = linx_ct_ns:unique("linx-rtnl-big"),
+    ok = linx_ct_ns:netns_add(Ns),
+    try
+        Batch = filename:join(?config(priv_dir, Config), "veth.batch"),
+        ok = file:write_file(Batch, [io_lib:format("link add bva~b type veth peer name bvb~b~n", [I, I])
+                                     || I <- lists:seq(1, 150)]),
+        _ = linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", Batch]),
+        In = #{in => {netns, list_to_binary(Ns)}},
+        {ok, Bins} = linx_netlink:call(route, linx_ct_nl:getlink_request(1), In),
+        true = iolist_size(Bins) > 65536,
+        {ok, Links} = linx_rtnl:links(In),
+        301 = length(Links),
+        Checked = compare_links(Links, ip_json([{big, Ns} | Config], big, "-d link show")),
+        [] = [ifname, mtu, flags, operstate, qdisc, address, kind, link, txqlen, type, group,
+              min_mtu, max_mtu, num_tx_queues, gso_max_size, allmulti, tso_max_size,
+              gro_max_size] -- Checked
+    after
+        linx_ct_ns:netns_del(Ns)
+    end.
 
 %% Veth pairs (one with its peer in netns B), a bridge with two members:
 %% every field linx returns that `ip -d -j link show' prints is equal.
@@ -492,7 +517,9 @@ ip_view(ifname, V, _, _) -> {<<"ifname">>, V};
 ip_view(K, V, _, _) when K =:= mtu; K =:= txqlen; K =:= min_mtu; K =:= max_mtu;
                          K =:= promiscuity; K =:= num_tx_queues; K =:= num_rx_queues;
                          K =:= gso_max_size; K =:= gso_max_segs; K =:= link_netnsid;
-                         K =:= carrier_changes ->
+                         K =:= carrier_changes; K =:= allmulti; K =:= tso_max_size;
+                         K =:= tso_max_segs; K =:= gro_max_size; K =:= gso_ipv4_max_size;
+                         K =:= gro_ipv4_max_size ->
     {atom_to_binary(K), V};
 ip_view(qdisc, V, _, _) -> {<<"qdisc">>, V};
 ip_view(operstate, V, _, _) -> {<<"operstate">>, upper(V)};

@@ -131,7 +131,7 @@ send(Frame, Id, Timeout, {Server, Port, Waiters, _Ids, SpinUs}) ->
         erlang:port_command(Port, Frame, [nosuspend])
     of
         true ->
-            spin(SpinUs, Timeout),
+            spin(SpinUs, Timeout, Waiters),
             await(Mref, Id, Waiters, Timeout);
         false -> await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout)
     catch
@@ -238,15 +238,23 @@ await(Mref, Id, Waiters, Timeout) ->
 
 %% Look for a message (the reply, most likely) for up to `spin_us'
 %% microseconds, or the timeout if shorter, yielding between looks.
--spec spin(non_neg_integer(), timeout()) -> ok.
-spin(0, _Timeout) ->
+%% Only while few callers wait (no more than there are schedulers): with
+%% more, the program is the bottleneck and needs the CPU more than a
+%% caller does, and replies keep the schedulers busy anyway.
+-spec spin(non_neg_integer(), timeout(), waiters()) -> ok.
+spin(0, _Timeout, _Waiters) ->
     ok;
-spin(Us, Timeout) ->
-    Limit = case Timeout of
-                infinity -> Us;
-                _ -> min(Us, Timeout * 1000)
-            end,
-    spin_until(erlang:monotonic_time(microsecond) + Limit).
+spin(Us, Timeout, Waiters) ->
+    case ets:info(Waiters, size) =< erlang:system_info(schedulers_online) of
+        true ->
+            Limit = case Timeout of
+                        infinity -> Us;
+                        _ -> min(Us, Timeout * 1000)
+                    end,
+            spin_until(erlang:monotonic_time(microsecond) + Limit);
+        false ->
+            ok
+    end.
 
 -spec spin_until(integer()) -> ok.
 spin_until(Until) ->

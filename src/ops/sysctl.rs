@@ -14,6 +14,8 @@ use nix::dir::{Dir, Type};
 use nix::errno::Errno;
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// Largest value read from one file; larger ones are `efbig`.
 pub const MAX_VALUE: usize = 1 << 20;
@@ -139,33 +141,159 @@ pub fn list(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
     let err = |e| OpError::errno(Stage::List, e);
     let fd = sys::openat2(root, &cpath, libc::O_RDONLY, RESOLVE).map_err(err)?;
     let (_, _, mode) = sys::fstat_id(fd.as_fd()).map_err(err)?;
-    let mut out = Walk {
-        entries: Vec::new(),
-        bytes: 0,
-    };
     if mode & libc::S_IFMT != libc::S_IFDIR {
         let value = read_fd(fd.as_fd()).map_err(err)?;
-        out.entries.push((path.to_vec(), value));
-        return Ok(out.entries);
+        return Ok(vec![(path.to_vec(), value)]);
     }
-    out.dir(fd, path.to_vec(), 1)?;
-    out.entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(out.entries)
+    let mut entries = walk(fd, path.to_vec())?;
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
+}
+
+/// Threads a walk uses, the calling one included. A new thread starts in
+/// the namespaces of the thread that makes it (a worker inside its
+/// target), and a `/proc/sys` file opened there reads that namespace's
+/// value, so the walk is the same from any of them; most of its time is
+/// the kernel's, reading one file after another, which two threads halve.
+const WALK_THREADS: usize = 2;
+
+/// Walk the directory `fd` (named `prefix`): every readable value below
+/// it, in no particular order. Directories wait in a shared queue, by
+/// their path below `fd` (so that a wide tree holds no more descriptors
+/// open than there are threads), which the threads take from until it is
+/// empty and none of them is reading one (that could add more).
+fn walk(fd: OwnedFd, prefix: Vec<u8>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let shared = Walk {
+        start: fd,
+        queue: Mutex::new(Queue {
+            dirs: vec![Pending {
+                rel: Vec::new(),
+                path: prefix,
+                depth: 1,
+            }],
+            busy: 0,
+            failed: None,
+        }),
+        more: Condvar::new(),
+        bytes: AtomicUsize::new(0),
+    };
+    let entries = std::thread::scope(|scope| {
+        // A thread that cannot be made leaves the walk to the others.
+        let helpers: Vec<_> = (1..WALK_THREADS)
+            .filter_map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("linx-walk-{i}"))
+                    .spawn_scoped(scope, || shared.run())
+                    .ok()
+            })
+            .collect();
+        let mut all = shared.run();
+        for helper in helpers {
+            match helper.join() {
+                Ok(found) => all.extend(found),
+                // Its share is lost: say so rather than return a short list.
+                Err(_) => {
+                    shared.lock().failed.get_or_insert(OpError::word(Stage::Panic, "list"));
+                }
+            }
+        }
+        all
+    });
+    match shared.queue.into_inner().unwrap_or_else(|p| p.into_inner()).failed {
+        Some(e) => Err(e),
+        None => Ok(entries),
+    }
 }
 
 struct Walk {
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
-    bytes: usize,
+    /// The directory the walk started from.
+    start: OwnedFd,
+    queue: Mutex<Queue>,
+    more: Condvar,
+    bytes: AtomicUsize,
+}
+
+struct Queue {
+    /// Directories to read.
+    dirs: Vec<Pending>,
+    /// Threads reading a directory now.
+    busy: usize,
+    /// The walk's error; every thread stops once there is one.
+    failed: Option<OpError>,
+}
+
+/// A directory waiting to be read: its path below the walk's start, its
+/// name in the list, and its depth.
+struct Pending {
+    rel: Vec<u8>,
+    path: Vec<u8>,
+    depth: usize,
 }
 
 impl Walk {
-    fn dir(&mut self, dirfd: OwnedFd, prefix: Vec<u8>, depth: usize) -> Result<()> {
-        let names = match read_names(&dirfd) {
+    /// One thread's share of the walk: the entries it read.
+    fn run(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut found = Vec::new();
+        while let Some(dir) = self.next() {
+            let result = self.dir(dir, &mut found);
+            let mut q = self.lock();
+            q.busy -= 1;
+            if let Err(e) = result {
+                q.failed.get_or_insert(e);
+            }
+            drop(q);
+            self.more.notify_all();
+        }
+        found
+    }
+
+    /// The next directory to read, waiting while another thread may still
+    /// find some; `None` when the walk is over (or failed).
+    fn next(&self) -> Option<Pending> {
+        let mut q = self.lock();
+        loop {
+            if q.failed.is_some() {
+                return None;
+            }
+            if let Some(job) = q.dirs.pop() {
+                q.busy += 1;
+                return Some(job);
+            }
+            if q.busy == 0 {
+                return None;
+            }
+            q = self.more.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Read one directory: its files' values into `found`, its
+    /// subdirectories into the queue.
+    fn dir(&self, dir: Pending, found: &mut Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        let Pending {
+            rel,
+            path: prefix,
+            depth,
+        } = dir;
+        let opened = if rel.is_empty() {
+            self.start
+                .try_clone()
+                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+        } else {
+            CString::new(rel.clone())
+                .map_err(|_| Errno::EINVAL)
+                .and_then(|c| sys::openat2(self.start.as_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE))
+        };
+        let names = match opened.and_then(|dirfd| read_names(&dirfd).map(|names| (dirfd, names))) {
             Ok(names) => names,
             // Only the root's failure is reported; deeper ones are skipped.
             Err(e) if depth > 1 && skippable(e) => return Ok(()),
             Err(e) => return Err(OpError::errno(Stage::List, e)),
         };
+        let (dirfd, names) = names;
         for (name, kind) in names {
             let mut child = prefix.clone();
             if !child.is_empty() {
@@ -176,27 +304,32 @@ impl Walk {
             if is_dir && depth >= MAX_DEPTH {
                 continue;
             }
-            let flags = if is_dir {
-                libc::O_RDONLY | libc::O_DIRECTORY
-            } else {
-                libc::O_RDONLY
-            };
-            let fd = match sys::openat2(dirfd.as_fd(), &name, flags, RESOLVE) {
+            if is_dir {
+                let mut sub = rel.clone();
+                if !sub.is_empty() {
+                    sub.push(b'/');
+                }
+                sub.extend_from_slice(name.to_bytes());
+                self.lock().dirs.push(Pending {
+                    rel: sub,
+                    path: child,
+                    depth: depth + 1,
+                });
+                self.more.notify_one();
+                continue;
+            }
+            let fd = match sys::openat2(dirfd.as_fd(), &name, libc::O_RDONLY, RESOLVE) {
                 Ok(fd) => fd,
                 Err(e) if skippable(e) => continue,
                 Err(e) => return Err(OpError::errno(Stage::List, e)),
             };
-            if is_dir {
-                self.dir(fd, child, depth + 1)?;
-                continue;
-            }
             match read_fd(fd.as_fd()) {
                 Ok(value) => {
-                    self.bytes += child.len() + value.len();
-                    if self.bytes > MAX_LIST_BYTES {
+                    let size = child.len() + value.len();
+                    if self.bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_LIST_BYTES {
                         return Err(OpError::errno(Stage::List, Errno::EFBIG));
                     }
-                    self.entries.push((child, value));
+                    found.push((child, value));
                 }
                 Err(e) if skippable(e) || e == Errno::EFBIG => continue,
                 Err(e) => return Err(OpError::errno(Stage::List, e)),

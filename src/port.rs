@@ -397,5 +397,16 @@ pub fn serve_stdio(opts: Options) -> i32 {
             return 1;
         }
     };
+    widen_pipe(stdout.as_fd());
     serve(io::stdin().as_fd(), stdout, opts)
+}
+
+/// Make the pipe to the node hold a large reply at once (a dump of a
+/// thousand links is about 1.5 MB): with the default 64 KiB, such a reply
+/// crosses in two dozen rounds of "pipe full, wake the reader". Up to the
+/// system's limit (`fs.pipe-max-size`, 1 MiB by default); nothing if
+/// stdout is not a pipe or the kernel says no.
+fn widen_pipe(fd: std::os::fd::BorrowedFd<'_>) {
+    const WANT: i32 = 1 << 20;
+    let _ = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETPIPE_SZ(WANT));
 }

@@ -145,6 +145,8 @@ upper(B) ->
     ((M + 1) bsl Shift) - 1.
 
 -spec bit_length(non_neg_integer()) -> non_neg_integer().
+bit_length(N) when N >= 16#100 -> 8 + bit_length(N bsr 8);
+bit_length(N) when N >= 16#10 -> 4 + bit_length(N bsr 4);
 bit_length(0) -> 0;
 bit_length(N) -> 1 + bit_length(N bsr 1).
 

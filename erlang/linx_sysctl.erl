@@ -172,7 +172,7 @@
 
 -record(req, {
     op :: op(),
-    key :: binary(),
+    %% The key is the path's dot form, made only for an error.
     path :: binary(),
     in :: in(),
     %% with `host_keys' for writes
@@ -321,7 +321,7 @@ apply(Settings, _Opts) ->
 applied(_Req, {ok, Old}) when is_list(Old) ->
     list_entries({ok, Old});
 applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
-    Failed = Req#req{path = Path, key = path_to_key(Path)},
+    Failed = Req#req{path = Path},
     {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
     {error, #{failed => path_to_key(Path),
               reason => Reason,
@@ -427,8 +427,7 @@ prepare(Op, Key, Opts) ->
                 {ok, Map, In, Target, Timeout, Via} ->
                     case op_target(Op, Map, Target, Timeout) of
                         {ok, WireTarget} ->
-                            {ok, #req{op = Op, key = path_to_key(RelPath),
-                                      path = RelPath, in = In, target = WireTarget,
+                            {ok, #req{op = Op, path = RelPath, in = In, target = WireTarget,
                                       timeout = Timeout, via = Via}};
                         {error, _} = Error ->
                             Error
@@ -463,8 +462,9 @@ call(#req{timeout = Timeout, via = Via}, WireOp) ->
 
 %% Turns anything but the op's success reply into an error.
 -spec error_reply(#req{}, term()) -> {error, error_reason()}.
-error_reply(#req{op = Op, key = Key, path = RelPath, in = In}, Reply) ->
-    linx_error:reply(Reply, #{op => Op, key => Key, path => full_path(RelPath), in => In}).
+error_reply(#req{op = Op, path = RelPath, in = In}, Reply) ->
+    linx_error:reply(Reply, #{op => Op, key => path_to_key(RelPath), path => full_path(RelPath),
+                              in => In}).
 
 -spec full_path(binary()) -> binary().
 full_path(<<>>) -> <<"/proc/sys">>;

@@ -244,6 +244,8 @@ await(Mref, Id, Waiters, Timeout) ->
 -spec spin(non_neg_integer(), timeout(), waiters()) -> ok.
 spin(0, _Timeout, _Waiters) ->
     ok;
+spin(_Us, 0, _Waiters) ->
+    ok;
 spin(Us, Timeout, Waiters) ->
     case ets:info(Waiters, size) =< erlang:system_info(schedulers_online) of
         true ->

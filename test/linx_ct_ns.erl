@@ -10,6 +10,7 @@
          unique/1,
          netns_add/1,
          netns_del/1,
+         ip_netns_list/0,
          oracle/2,
          unshare_net/0,
          unshare/1,
@@ -68,6 +69,13 @@ netns_add(Name) ->
 netns_del(Name) ->
     _ = sh(["ip netns del ", Name, " 2>/dev/null"]),
     ok.
+
+%% @doc The names `ip netns list' prints (it prints "name" or
+%% "name (id: N)").
+-spec ip_netns_list() -> [binary()].
+ip_netns_list() ->
+    [hd(binary:split(L, <<" ">>))
+     || L <- binary:split(sh_ok("ip netns list"), <<"\n">>, [global]), L =/= <<>>].
 
 %% @doc The value of a sysctl as `sysctl -n' prints it inside a target:
 %% `{netns, Name}', `{pid, OsPid}' (through nsenter) or `host'.

@@ -37,7 +37,7 @@ example_suite_runs_and_cleans_up(Config) ->
     ?assertMatch({match, _}, re:run(ServerAddrs, "to_client +inet 10\\.1\\.0\\.2/24")),
     ?assertMatch({match, _}, re:run(ClientAddrs, "lo +inet 127\\.0\\.0\\.1/8")),
     %% Gone afterwards.
-    Left = ip_netns_list(),
+    Left = linx_ct_ns:ip_netns_list(),
     ?assertEqual([], [N || N <- [Client, Server], lists:member(N, Left)]),
     ?assertEqual(Before, host_links()).
 
@@ -49,14 +49,14 @@ per_case_namespaces_and_crashes(Config) ->
     Names = lists:append(Report),
     %% Fresh namespaces for every case.
     ?assertEqual(8, length(lists:usort(Names))),
-    Left = ip_netns_list(),
+    Left = linx_ct_ns:ip_netns_list(),
     ?assertEqual([], [N || N <- Names, lists:member(N, Left)]).
 
 plain_functions(_Config) ->
     {ok, A} = linx_ct:netns("plain"),
     {ok, B} = linx_ct:netns("other", #{lo => down}),
     try
-        ?assert(lists:member(A, ip_netns_list())),
+        ?assert(lists:member(A, linx_ct_ns:ip_netns_list())),
         {ok, Pair} = linx_ct:veth(A, B, #{names => {<<"pa">>, <<"pb">>},
                                           addrs => {{{10, 77, 0, 1}, 30}, {{10, 77, 0, 2}, 30}},
                                           mtu => 1400}),
@@ -78,7 +78,7 @@ plain_functions(_Config) ->
     after
         ok = linx_ct:cleanup([A, B])
     end,
-    ?assertEqual([], [N || N <- [A, B], lists:member(N, ip_netns_list())]),
+    ?assertEqual([], [N || N <- [A, B], lists:member(N, linx_ct_ns:ip_netns_list())]),
     %% Cleaning up twice is fine.
     ok = linx_ct:cleanup([A, B]).
 
@@ -131,10 +131,6 @@ sample_source(linx_cth_example_SUITE, _Config) ->
                    "linx_cth_example_SUITE.erl"]);
 sample_source(Suite, Config) ->
     filename:join(?config(data_dir, Config), atom_to_list(Suite) ++ ".erl.src").
-
-ip_netns_list() ->
-    [hd(binary:split(L, <<" ">>))
-     || L <- binary:split(linx_ct_ns:sh_ok("ip netns list"), <<"\n">>, [global]), L =/= <<>>].
 
 %% The host's interfaces by name.
 host_links() ->

@@ -49,7 +49,7 @@ add_is_seen_by_ip(_Config) ->
     Name = name(),
     ok = linx_netns:add(Name),
     try
-        ?assert(lists:member(Name, ip_netns_list())),
+        ?assert(lists:member(Name, linx_ct_ns:ip_netns_list())),
         ?assert(lists:member(Name, ok(linx_netns:list()))),
         ?assert(linx_netns:exists(Name)),
         %% Usable by ip: a command runs inside, in a namespace of its own.
@@ -69,7 +69,7 @@ add_is_seen_by_ip(_Config) ->
     after
         ok = linx_netns:delete(Name)
     end,
-    ?assertNot(lists:member(Name, ip_netns_list())),
+    ?assertNot(lists:member(Name, linx_ct_ns:ip_netns_list())),
     ?assertNot(linx_netns:exists(Name)),
     ?assertNot(filelib:is_file(<<"/run/netns/", Name/binary>>)).
 
@@ -79,7 +79,7 @@ ip_netns_is_seen_by_linx(_Config) ->
     ?assert(lists:member(Name, ok(linx_netns:list()))),
     %% linx removes what ip made, and ip sees it gone.
     ok = linx_netns:delete(Name),
-    ?assertNot(lists:member(Name, ip_netns_list())),
+    ?assertNot(lists:member(Name, linx_ct_ns:ip_netns_list())),
     {error, #{stage := unlink, errno := enoent}} = linx_netns:delete(Name).
 
 loopback_up_on_request(_Config) ->
@@ -137,19 +137,19 @@ bad_names_and_missing_ones(_Config) ->
     {ok, _} = linx_netns:list().
 
 anonymous_is_a_target(_Config) ->
-    Before = ip_netns_list(),
+    Before = linx_ct_ns:ip_netns_list(),
     {ok, H} = linx_netns:new(#{lo => up}),
     ?assertEqual([H], linx_netns:owned()),
     %% Nothing named appears.
-    ?assertEqual(Before, ip_netns_list()),
+    ?assertEqual(Before, linx_ct_ns:ip_netns_list()),
     Host = linx_ct_ns:host_sysctl("net.ipv4.ip_forward"),
     Other = other(Host),
     ok = linx_sysctl:write(?KEY, Other, #{in => H}),
     ?assertEqual({ok, Other}, linx_sysctl:read(?KEY, #{in => H})),
     ?assertEqual(Host, linx_ct_ns:host_sysctl("net.ipv4.ip_forward")),
-    %% A netlink socket there sees only its loopback, which is up.
-    {ok, Replies} = linx_netlink:call(route, linx_nl_dump(), #{in => H}),
-    ?assertEqual([<<"lo">>], link_names(Replies)),
+    %% Netlink there sees only its loopback, which is up.
+    {ok, [#{ifname := <<"lo">>, flags := LoFlags}]} = linx_rtnl:links(#{in => H}),
+    ?assert(lists:member(up, LoFlags)),
     %% Released: gone as a target, and a second release says so.
     ok = linx_netns:release(H),
     ?assertEqual([], linx_netns:owned()),
@@ -171,8 +171,8 @@ veth_peer_in_another_namespace(_Config) ->
         Here = linx_ct_ns:sh_ok(["ip -n ", Name, " -o link show"]),
         ?assertNotEqual(nomatch, binary:match(Here, <<"lxa@">>)),
         ?assertEqual(nomatch, binary:match(Here, <<"lxb">>)),
-        {ok, Dump} = linx_netlink:call(route, linx_nl_dump(), #{in => H}),
-        ?assertEqual([<<"lo">>, <<"lxb">>], lists:sort(link_names(Dump))),
+        {ok, Links} = linx_rtnl:links(#{in => H}),
+        ?assertEqual([<<"lo">>, <<"lxb">>], lists:sort([N || #{ifname := N} <- Links])),
         %% An offset outside the message is refused before anything is sent.
         {error, {bad_option, {ns_fds, _}}} =
             linx_netlink:call(route, Msg, #{ns_fds => [{byte_size(Msg) - 3, H}]}),
@@ -230,7 +230,7 @@ thousand_cycles_leave_nothing(_Config) ->
     PortPid = port_pid(),
     Fds = fd_count(PortPid),
     Mounts = read_all("/proc/self/mountinfo"),
-    Names = ip_netns_list(),
+    Names = linx_ct_ns:ip_netns_list(),
     lists:foreach(fun(I) ->
                           {ok, H} = linx_netns:new(),
                           case I rem 10 of
@@ -243,7 +243,7 @@ thousand_cycles_leave_nothing(_Config) ->
     ?assertEqual([], held_inodes(PortPid)),
     ?assertEqual(Fds, fd_count(PortPid)),
     ?assertEqual(Mounts, read_all("/proc/self/mountinfo")),
-    ?assertEqual(Names, ip_netns_list()),
+    ?assertEqual(Names, linx_ct_ns:ip_netns_list()),
     ?assertEqual(PortPid, linx_port:os_pid()).
 
 run_netns_missing_or_read_only(_Config) ->
@@ -257,7 +257,7 @@ run_netns_missing_or_read_only(_Config) ->
     ?assertEqual({ok, []}, raw_call(Fresh, netns_list)),
     port_close(Fresh),
     %% Nothing of it reached this node's mount namespace.
-    ?assertNot(lists:member(<<"inside">>, ip_netns_list())),
+    ?assertNot(lists:member(<<"inside">>, linx_ct_ns:ip_netns_list())),
     %% A read-only /run: refused with erofs, and nothing is left half made.
     ReadOnly = raw_port(["mount -t tmpfs -o ro linx-test /run && exec ", Exe]),
     ?assertMatch({error, {mount, erofs}}, raw_call(ReadOnly, {netns_add, <<"inside">>, false})),
@@ -277,11 +277,6 @@ ok({ok, V}) -> V.
 
 other(<<"0">>) -> <<"1">>;
 other(_) -> <<"0">>.
-
-ip_netns_list() ->
-    %% `ip netns list' prints "name" or "name (id: N)".
-    [hd(binary:split(L, <<" ">>))
-     || L <- binary:split(linx_ct_ns:sh_ok("ip netns list"), <<"\n">>, [global]), L =/= <<>>].
 
 lo_flags(Name) ->
     Out = linx_ct_ns:sh_ok(["ip -n ", Name, " -o link show lo"]),
@@ -359,43 +354,15 @@ read_all(Path) ->
     {ok, Bin} = file:read_file(Path),
     Bin.
 
-%% An RTM_GETLINK dump request.
-linx_nl_dump() ->
-    <<32:32/native, 18:16/native, 16#301:16/native, 1:32/native, 0:32/native, 0:128>>.
-
 %% RTM_NEWLINK of a veth pair A/B, B's IFLA_NET_NS_FD a placeholder.
 veth_request(A, B) ->
     IfInfo = <<0:8, 0:8, 0:16, 0:32/native, 0:32/native, 0:32/native>>,
-    Peer = attr(1, [IfInfo, attr(3, <<B/binary, 0>>), attr(28, <<16#FFFFFFFF:32/native>>)]),
-    LinkInfo = attr(18, [attr(1, <<"veth", 0>>), attr(2, Peer)]),
-    Body = iolist_to_binary([IfInfo, attr(3, <<A/binary, 0>>), LinkInfo]),
+    Peer = [IfInfo | linx_nl:encode_attrs([{3, {string, B}}, {28, {u32, 16#FFFFFFFF}}])],
+    Attrs = [{3, {string, A}},
+             {18, {nested, [{1, {string, <<"veth">>}}, {2, {nested, [{1, Peer}]}}]}}],
     Flags = 16#1 bor 16#4 bor 16#200 bor 16#400,    % REQUEST, ACK, EXCL, CREATE
-    <<(16 + byte_size(Body)):32/native, 16:16/native, Flags:16/native, 1:32/native,
-      0:32/native, Body/binary>>.
-
-attr(Type, Value) ->
-    V = iolist_to_binary(Value),
-    Len = 4 + byte_size(V),
-    Pad = (4 - Len rem 4) rem 4,
-    <<Len:16/native, Type:16/native, V/binary, 0:(Pad * 8)>>.
-
-%% The IFLA_IFNAME of each RTM_NEWLINK reply.
-link_names(Replies) ->
-    [Name || <<_Len:32/native, 16:16/native, _:16, _:64, _IfInfo:16/binary, Attrs/binary>> <- Replies,
-             Name <- [ifname(Attrs)], Name =/= undefined].
-
-ifname(<<Len:16/native, 3:16/native, Rest/binary>>) when Len >= 4 ->
-    VLen = Len - 4,
-    <<Value:VLen/binary, _/binary>> = Rest,
-    hd(binary:split(Value, <<0>>));
-ifname(<<Len:16/native, _:16/native, Rest/binary>>) when Len >= 4 ->
-    Skip = ((Len + 3) band (bnot 3)) - 4,
-    case Rest of
-        <<_:Skip/binary, More/binary>> -> ifname(More);
-        _ -> undefined
-    end;
-ifname(_) ->
-    undefined.
+    linx_nl:encode(#{type => 16, flags => Flags, seq => 1,
+                     payload => [IfInfo, linx_nl:encode_attrs(Attrs)]}).
 
 %% A port program of its own, in a private mount namespace set up by Sh.
 raw_port(Sh) ->

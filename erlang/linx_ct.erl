@@ -65,34 +65,28 @@ netns(Prefix, Opts) ->
 veth(A, B, Opts) ->
     ok = started(),
     {NameA, NameB} = names(A, B, Opts),
-    Spec0 = #{ifname => NameA, kind => veth,
-              peer => #{ifname => NameB, netns => {netns, B}}},
-    Spec = case Opts of
-               #{mtu := Mtu} -> Spec0#{mtu => Mtu, peer => #{ifname => NameB, netns => {netns, B}, mtu => Mtu}};
-               _ -> Spec0
-           end,
-    InA = #{in => {netns, A}},
-    InB = #{in => {netns, B}},
-    Steps = [fun() -> linx_rtnl:link_add(Spec, InA) end]
-        ++ [fun() -> linx_rtnl:addr_add(NameA, PA, InA#{flags => [nodad]}) end
-            || {PA, _} <- [maps:get(addrs, Opts, none)], PA =/= none]
-        ++ [fun() -> linx_rtnl:addr_add(NameB, PB, InB#{flags => [nodad]}) end
-            || {_, PB} <- [maps:get(addrs, Opts, {none, none})], PB =/= none]
-        ++ case maps:get(up, Opts, true) of
-               true -> [fun() -> linx_rtnl:link_set(NameA, #{state => up}, InA) end,
-                        fun() -> linx_rtnl:link_set(NameB, #{state => up}, InB) end];
-               false -> []
-           end,
+    %% An MTU goes to both ends.
+    Mtu = maps:with([mtu], Opts),
+    Spec = Mtu#{ifname => NameA, kind => veth,
+                peer => Mtu#{ifname => NameB, netns => {netns, B}}},
+    Addrs = case Opts of
+                #{addrs := {PA, PB}} -> [{A, NameA, PA}, {B, NameB, PB}];
+                _ -> []
+            end,
+    Up = case maps:get(up, Opts, true) of
+             true -> [{A, NameA}, {B, NameB}];
+             false -> []
+         end,
+    Steps = [fun() -> linx_rtnl:link_add(Spec, #{in => {netns, A}}) end]
+        ++ [fun() -> addr(Ns, If, P) end || {Ns, If, P} <- Addrs, P =/= none]
+        ++ [fun() -> linx_rtnl:link_set(If, #{state => up}, #{in => {netns, Ns}}) end
+            || {Ns, If} <- Up],
     case run(Steps) of
         ok ->
-            Pair = #{a => {A, NameA}, b => {B, NameB}},
-            {ok, case Opts of
-                     #{addrs := Addrs} -> Pair#{addrs => Addrs};
-                     _ -> Pair
-                 end};
+            {ok, (maps:with([addrs], Opts))#{a => {A, NameA}, b => {B, NameB}}};
         {error, _} = Error ->
             %% Leave no half-made pair: deleting one end deletes both.
-            _ = linx_rtnl:link_del(NameA, InA),
+            _ = linx_rtnl:link_del(NameA, #{in => {netns, A}}),
             Error
     end.
 

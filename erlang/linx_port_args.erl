@@ -45,6 +45,8 @@
 
 %% The program's own default spin time (src/ns/executor.rs, DEFAULT_SPIN).
 -define(DEFAULT_SPIN_US, 50).
+%% What `spin_us' may be (the program's --spin-us range).
+-define(IS_SPIN_US(Us), (is_integer(Us) andalso Us >= 0 andalso Us =< 1000000)).
 
 %% @doc The executable to run, its arguments and the port program's own
 %% path (which the fd channel's peer check compares with).
@@ -84,7 +86,7 @@ command(FdName) ->
 caller_spin_us() ->
     case application:get_env(linx, spin_us, default) of
         default -> ?DEFAULT_SPIN_US;
-        Us when is_integer(Us), Us >= 0, Us =< 1000000 -> Us;
+        Us when ?IS_SPIN_US(Us) -> Us;
         _ -> 0
     end.
 
@@ -101,7 +103,7 @@ liveness_args(Other) ->
 -spec spin_args(term()) -> {ok, [string()]} | {error, {bad_spin_us, term()}}.
 spin_args(default) ->
     {ok, []};
-spin_args(Us) when is_integer(Us), Us >= 0, Us =< 1000000 ->
+spin_args(Us) when ?IS_SPIN_US(Us) ->
     {ok, ["--spin-us", integer_to_list(Us)]};
 spin_args(Other) ->
     {error, {bad_spin_us, Other}}.

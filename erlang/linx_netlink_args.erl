@@ -105,7 +105,7 @@ netlink_call(Protocol, Msg, Opts) ->
     case first_error(Checked) of
         ok ->
             [{ok, ProtoInt}, {ok, Bin}, {ok, Map, In, Target, Timeout, Via}] = Checked,
-            case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin), []) of
+            case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) of
                 {ok, NsFds} ->
                     Req = req(netlink_call, Protocol, In, Target, Timeout, Via),
                     {ok, Req#{ns_fds => NsFds}, ProtoInt, Bin};
@@ -118,19 +118,26 @@ netlink_call(Protocol, Msg, Opts) ->
 
 %% The `ns_fds' option of a netlink call: `[{Offset, In}]', where the
 %% descriptor of each target's network namespace goes into the message
-%% (4 bytes inside it, host byte order), at most 16.
--spec ns_fds(term(), non_neg_integer(), list()) ->
+%% (4 bytes inside it, host byte order), at most 16 (the program's
+%% MAX_NS_FDS). A bad entry, or more than 16, is
+%% `{bad_option, {ns_fds, Entry | List}}'.
+-spec ns_fds(term(), non_neg_integer()) ->
           {ok, [{non_neg_integer(), linx_opts:target()}]} | {error, {bad_option, term()}}.
-ns_fds([], _Size, Acc) when length(Acc) =< 16 ->
+ns_fds(List, Size) when is_list(List), length(List) =< 16 ->
+    ns_fds(List, Size, []);
+ns_fds(Other, _Size) ->
+    {error, {bad_option, {ns_fds, Other}}}.
+
+ns_fds([], _Size, Acc) ->
     {ok, lists:reverse(Acc)};
-ns_fds([{Offset, In} | Rest], Size, Acc)
+ns_fds([{Offset, In} = Entry | Rest], Size, Acc)
   when is_integer(Offset), Offset >= 0, Offset + 4 =< Size ->
     case linx_opts:target(In) of
         {ok, Target} -> ns_fds(Rest, Size, [{Offset, Target} | Acc]);
-        {error, _} = Error -> Error
+        {error, _} -> {error, {bad_option, {ns_fds, Entry}}}
     end;
-ns_fds(Bad, _Size, _Acc) ->
-    {error, {bad_option, {ns_fds, Bad}}}.
+ns_fds([Entry | _], _Size, _Acc) ->
+    {error, {bad_option, {ns_fds, Entry}}}.
 
 %%====================================================================
 %% Names and options

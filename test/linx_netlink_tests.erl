@@ -246,3 +246,16 @@ hide(Term) ->
         -1 -> unreachable;
         _ -> Term
     end.
+
+%% The ns_fds option of netlink_call: entries inside the message, at
+%% most 16, each a target; a bad one is named in the error.
+ns_fds_test_() ->
+    Msg = <<0:(24 * 8)>>,
+    Call = fun(NsFds) -> linx_netlink_args:netlink_call(route, Msg, #{ns_fds => NsFds}) end,
+    [?_assertMatch({ok, #{ns_fds := [{20, {netns, <<"red">>}}, {0, {held, 7}}]}, 0, Msg},
+                   Call([{20, {netns, "red"}}, {0, {linx_netns, 7}}])),
+     ?_assertEqual({error, {bad_option, {ns_fds, {21, self}}}}, Call([{0, self}, {21, self}])),
+     ?_assertEqual({error, {bad_option, {ns_fds, {0, nowhere}}}}, Call([{0, nowhere}])),
+     ?_assertEqual({error, {bad_option, {ns_fds, {-1, self}}}}, Call([{-1, self}])),
+     ?_assertEqual({error, {bad_option, {ns_fds, oops}}}, Call(oops)),
+     ?_assertMatch({error, {bad_option, {ns_fds, [_ | _]}}}, Call(lists:duplicate(17, {0, self})))].

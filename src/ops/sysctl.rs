@@ -278,22 +278,33 @@ impl Walk {
             path: prefix,
             depth,
         } = dir;
-        let opened = if rel.is_empty() {
-            self.start
-                .try_clone()
-                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+        // Only the root's failure is reported; deeper ones are skipped.
+        let failed = |e| {
+            if depth > 1 && skippable(e) {
+                Ok(())
+            } else {
+                Err(OpError::errno(Stage::List, e))
+            }
+        };
+        let opened;
+        let dirfd = if rel.is_empty() {
+            &self.start
         } else {
-            CString::new(rel.clone())
+            let sub = CString::new(rel.clone())
                 .map_err(|_| Errno::EINVAL)
-                .and_then(|c| sys::openat2(self.start.as_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE))
+                .and_then(|c| sys::openat2(self.start.as_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE));
+            match sub {
+                Ok(fd) => {
+                    opened = fd;
+                    &opened
+                }
+                Err(e) => return failed(e),
+            }
         };
-        let names = match opened.and_then(|dirfd| read_names(&dirfd).map(|names| (dirfd, names))) {
+        let names = match read_names(dirfd) {
             Ok(names) => names,
-            // Only the root's failure is reported; deeper ones are skipped.
-            Err(e) if depth > 1 && skippable(e) => return Ok(()),
-            Err(e) => return Err(OpError::errno(Stage::List, e)),
+            Err(e) => return failed(e),
         };
-        let (dirfd, names) = names;
         for (name, kind) in names {
             let mut child = prefix.clone();
             if !child.is_empty() {

@@ -346,14 +346,18 @@ trusted_peer({ok, Pid} = Peer, {OsPid, Program, _Token}) ->
 trusted_peer(_, _) ->
     false.
 
-%% Whether `A' is known to be another file than `B'; not when `A' cannot
-%% be looked at (`eacces': another user's process).
+%% Whether `A' is known to be another file than `B'; not when either
+%% cannot be looked at (`eacces': another user's process, or a program in
+%% a directory this node's user cannot enter), which leaves it to the
+%% start token.
 -spec other_file(file:filename_all(), file:filename_all()) -> boolean().
 other_file(A, B) ->
     case {file:read_file_info(A), file:read_file_info(B)} of
         {{ok, #file_info{major_device = D, inode = I}}, {ok, #file_info{major_device = D, inode = I}}} ->
             false;
-        {{error, eacces}, {ok, _}} ->
+        {{error, eacces}, _} ->
+            false;
+        {_, {error, eacces}} ->
             false;
         _ ->
             true

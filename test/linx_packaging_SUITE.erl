@@ -198,7 +198,8 @@ sudo_path(Config) ->
 %% node with it, anyone else cannot run it.
 make_install(Config) ->
     Root = ?config(root, Config),
-    Prefix = filename:join(?config(priv_dir, Config), "prefix"),
+    %% Where other users can reach it, wherever the checkout is.
+    Prefix = shared_dir("prefix"),
     Group = unique_name("lxg"),
     Installed = filename:join(Prefix, "libexec/linx/linx_port"),
     remember({uninstall, Root, Prefix, Group}),
@@ -358,11 +359,22 @@ undo({file, F}) ->
     _ = file:delete(F);
 undo({netns, Ns}) ->
     linx_ct_ns:netns_del(Ns);
+undo({dir, Dir}) ->
+    _ = sh(["rm -rf ", Dir]);
 undo({uninstall, Root, Prefix, Group}) ->
     _ = sh(["make -s -C ", Root, " uninstall PREFIX=", Prefix]),
     _ = sh(["groupdel ", Group, " 2>/dev/null"]);
 undo(_) ->
     ok.
+
+%% A fresh directory under /tmp that every user can read and enter,
+%% removed after the case.
+shared_dir(Name) ->
+    Dir = filename:join("/tmp", unique_name("linx-ct-" ++ Name)),
+    remember({dir, Dir}),
+    ok = file:make_dir(Dir),
+    ok = file:change_mode(Dir, 8#755),
+    Dir.
 
 %% Copy the named parts of the project into a fresh directory.
 copy_project(Config, Name, Parts) ->
@@ -386,15 +398,17 @@ netns_script(Ns, Value) ->
 
 %% Run a fresh node as `User' with linx's code and app env `Env'; it
 %% evaluates `Script' (Erlang expressions) and the result comes back.
-run_node_as(User, Config, Env, Script) ->
-    Dir = filename:join(?config(priv_dir, Config), "node-" ++ User),
-    ok = filelib:ensure_dir(filename:join(Dir, "x")),
-    ok = file:change_mode(Dir, 8#755),
+%% The node gets a copy of linx's ebin in a directory it can read: the
+%% checkout (and the test's own directories in it) may be private to root.
+run_node_as(User, _Config, Env, Script) ->
+    Dir = shared_dir("node-" ++ User),
+    Ebin = filename:join([Dir, "linx", "ebin"]),
+    _ = sh_ok(["mkdir -p ", Ebin, " && cp -a ", filename:dirname(code:which(linx)), "/. ", Ebin,
+               " && chmod -R a+rX ", Dir]),
     File = filename:join(Dir, "script.erl"),
     Sets = [io_lib:format("ok = application:set_env(linx, ~p, ~p),~n", [K, V]) || {K, V} <- Env],
     ok = file:write_file(File, ["ok = application:load(linx),\n", Sets, Script]),
     ok = file:change_mode(File, 8#644),
-    Ebin = filename:dirname(code:which(linx)),
     Eval = io_lib:format("io:format(\"linx-result: ~~w~~n\", [file:script(~p)]), halt().", [File]),
     Cmd = ["cd ", Dir, " && runuser -u ", User, " -- env HOME=", Dir,
            " erl -noshell -pa ", Ebin, " -eval '", Eval, "'"],

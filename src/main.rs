@@ -11,10 +11,13 @@ use linx::cli::{self, Args, Command};
 use linx::ops::fdchan::{self, FdChan};
 use linx::port::Options;
 use linx::wire::reply;
-use std::io::{self, Write};
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
                 let mut frame = Vec::new();
                 reply::encode_term_frame(0, reply::bad_option_term(&e.to_string()), &mut frame);
                 let _ = io::stdout().write_all(&frame).and_then(|()| io::stdout().flush());
+                await_start_token();
             }
             return ExitCode::from(2);
         }
@@ -102,4 +106,38 @@ fn port_options(args: Args) -> Result<Options, i32> {
         spin: args.spin,
         liveness: args.liveness,
     })
+}
+
+/// The node writes the fd channel's start token (a frame of 36 bytes)
+/// right after it opens the port. A program that exited before that write
+/// would close the pipe under it: the node's port then ends with `epipe`,
+/// before it has read the `bad_option` frame or learnt the exit status. So
+/// a refusing program reads the token first (until 36 bytes, end of input,
+/// or 1 s).
+fn await_start_token() {
+    const TOKEN_FRAME: usize = 4 + 32;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let stdin = io::stdin();
+    let mut buf = [0u8; TOKEN_FRAME];
+    let mut got = 0;
+    while got < TOKEN_FRAME {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        if ms == 0 {
+            return;
+        }
+        let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+        match stdin.lock().read(&mut buf[got..]) {
+            Ok(0) => return,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }

@@ -49,9 +49,9 @@ key_to_path(Key) ->
 path_to_key(<<>>) ->
     <<>>;
 path_to_key(RelPath) when is_binary(RelPath) ->
-    case path_to_dot(RelPath, $/, <<>>) of
-        {ok, Key} -> Key;
-        error -> RelPath
+    case dot_form(RelPath, $/) of
+        true -> binary:replace(RelPath, <<"/">>, <<".">>, [global]);
+        false -> RelPath
     end.
 
 -spec key_binary(term()) -> {ok, binary()} | error.
@@ -84,17 +84,19 @@ dot_to_path(Rest, _Prev, _Acc) ->
         false -> slash
     end.
 
-%% The reverse, for paths from the port: `error' when a segment is not a
-%% valid dot-form segment (the path is then its own key).
--spec path_to_dot(binary(), byte(), binary()) -> {ok, binary()} | error.
-path_to_dot(<<$/, Rest/binary>>, Prev, Acc) when Prev =/= $/ ->
-    path_to_dot(Rest, $/, <<Acc/binary, $.>>);
-path_to_dot(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
-    path_to_dot(Rest, C, <<Acc/binary, C>>);
-path_to_dot(<<>>, Prev, Acc) when Prev =/= $/ ->
-    {ok, Acc};
-path_to_dot(_, _Prev, _Acc) ->
-    error.
+%% Whether a path from the port has a dot form: segments of
+%% `[A-Za-z0-9_-]+' separated by single slashes (otherwise the path is
+%% its own key). Only checked here, byte by byte; the slashes are then
+%% replaced in one call, which a list walk of a thousand keys notices.
+-spec dot_form(binary(), byte()) -> boolean().
+dot_form(<<C, Rest/binary>>, _Prev) when ?IS_DOT_CHAR(C) ->
+    dot_form(Rest, C);
+dot_form(<<$/, Rest/binary>>, Prev) when Prev =/= $/ ->
+    dot_form(Rest, $/);
+dot_form(<<>>, Prev) ->
+    Prev =/= $/;
+dot_form(_, _Prev) ->
+    false.
 
 %% Slash form: no empty, `.' or `..' segment; printable bytes only (no NUL,
 %% no other control character, no DEL; bytes from 128 up are allowed so

@@ -70,7 +70,11 @@ path_to_key_test_() ->
                    linx_sysctl:path_to_key(
                        <<"net/ipv4/conf/eth0:1/forwarding">>)),
      ?_assertEqual(<<"kernel">>, linx_sysctl:path_to_key(<<"kernel">>)),
-     ?_assertEqual(<<>>, linx_sysctl:path_to_key(<<>>))].
+     ?_assertEqual(<<>>, linx_sysctl:path_to_key(<<>>)),
+     %% Not a dot-form path: the path is its own key.
+     [?_assertEqual(P, linx_sysctl:path_to_key(P))
+      || P <- [<<"net//ipv4">>, <<"net/ipv4/">>, <<"/net">>, <<"/">>, <<"net/a b">>,
+               <<"net/", 200, "/x">>]]].
 
 round_trip_test_() ->
     Paths = [<<"net/ipv4/ip_forward">>,

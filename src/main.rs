@@ -11,13 +11,11 @@ use linx::cli::{self, Args, Command};
 use linx::ops::fdchan::{self, FdChan};
 use linx::port::Options;
 use linx::wire::reply;
-use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -108,36 +106,17 @@ fn port_options(args: Args) -> Result<Options, i32> {
     })
 }
 
-/// The node writes the fd channel's start token (a frame of 36 bytes)
-/// right after it opens the port. A program that exited before that write
-/// would close the pipe under it: the node's port then ends with `epipe`,
-/// before it has read the `bad_option` frame or learnt the exit status. So
-/// a refusing program reads the token first (until 36 bytes, end of input,
-/// or 1 s).
+/// The node writes the fd channel's start token right after it opens the
+/// port. A program that exited before that write would close the pipe
+/// under it: the node's port then ends with `epipe`, before it has read the
+/// `bad_option` frame or learnt the exit status. So a refusing program
+/// reads the token first, if it comes within 1 s (a node writes its frame
+/// at once and in one piece: a pipe write that small is atomic).
 fn await_start_token() {
-    const TOKEN_FRAME: usize = 4 + 32;
-    let deadline = Instant::now() + Duration::from_secs(1);
     let stdin = io::stdin();
-    let mut buf = [0u8; TOKEN_FRAME];
-    let mut got = 0;
-    while got < TOKEN_FRAME {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-        if ms == 0 {
-            return;
-        }
-        let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(ms)) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(Errno::EINTR) => continue,
-            Err(_) => return,
-        }
-        match stdin.lock().read(&mut buf[got..]) {
-            Ok(0) => return,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    if matches!(poll(&mut fds, PollTimeout::from(1000u16)), Ok(n) if n > 0) {
+        // End of input or a malformed frame: nothing more to wait for.
+        let _ = fdchan::read_token(stdin.as_fd());
     }
 }

@@ -243,21 +243,13 @@ getlink(Index, Flags) ->
 rtnl_links_via(Config) ->
     Ns = ?config(netns, Config),
     {ok, _} = application:ensure_all_started(linx),
-    {Local, Via} = links_twice(#{in => {netns, Ns}}, in_ns(Config),
-                               erlang:monotonic_time(millisecond) + 10000),
+    %% Judged once two local reads around it agree (a link's operstate
+    %% may still move just after it came up).
+    {Local, Via} = linx_ct_ns:read_between(fun() -> {ok, L} = linx_rtnl:links(#{in => {netns, Ns}}), L end,
+                                           fun() -> {ok, L} = linx_rtnl:links(in_ns(Config)), L end,
+                                           fun(_, _) -> true end, 10000),
     Local = Via,
     [<<"lo">>, <<"v0">>, <<"v1">>] = lists:sort([N || #{ifname := N} <- Local]).
-
-%% The links through the C-node, judged once two local reads around them
-%% agree (a link's operstate may still move just after it came up).
-links_twice(LocalOpts, ViaOpts, Deadline) ->
-    {ok, Before} = linx_rtnl:links(LocalOpts),
-    {ok, Via} = linx_rtnl:links(ViaOpts),
-    {ok, After} = linx_rtnl:links(LocalOpts),
-    case Before =:= After orelse erlang:monotonic_time(millisecond) > Deadline of
-        true -> {After, Via};
-        false -> links_twice(LocalOpts, ViaOpts, Deadline)
-    end.
 
 %% netlink_call is an op of port mode too.
 netlink_call_port_mode(Config) ->

@@ -19,6 +19,7 @@
          host_sysctl/1,
          require/1,
          wait_until/2,
+         read_between/4,
          set_app_env/2,
          start_with_netns/2,
          start_if_netns/1,
@@ -184,6 +185,26 @@ poll(Fun, Deadline) ->
                 true -> {error, timeout};
                 false -> receive after 5 -> ok end, poll(Fun, Deadline)
             end
+    end.
+
+%% @doc Reads a live kernel state two ways: `Outer', `Inner', then `Outer'
+%% again, repeated until the two outer reads are equal and
+%% `Fits(InnerResult, OuterResult)' holds (the state held still around the
+%% inner read), or for at most `Ms' milliseconds. Returns the last
+%% `{OuterResult, InnerResult}', which the caller then compares.
+-spec read_between(fun(() -> A), fun(() -> B), fun((B, A) -> boolean()), non_neg_integer()) ->
+          {A, B}.
+read_between(Outer, Inner, Fits, Ms) ->
+    between(Outer, Inner, Fits, erlang:monotonic_time(millisecond) + Ms).
+
+between(Outer, Inner, Fits, Deadline) ->
+    Before = Outer(),
+    Seen = Inner(),
+    After = Outer(),
+    Stable = Before =:= After andalso Fits(Seen, After),
+    case Stable orelse erlang:monotonic_time(millisecond) > Deadline of
+        true -> {After, Seen};
+        false -> between(Outer, Inner, Fits, Deadline)
     end.
 
 %% @doc Set a key of linx's application environment for the next start.

@@ -67,17 +67,8 @@ in_a(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
 %% dumps that agree and with as many objects as ip saw (the kernel's state
 %% did not change meanwhile); tried for at most 10 s.
 settled(Linx, Ip) ->
-    settled(Linx, Ip, erlang:monotonic_time(millisecond) + 10000).
+    linx_ct_ns:read_between(Linx, Ip, fun(Seen, After) -> length(Seen) =:= length(After) end, 10000).
 
-settled(Linx, Ip, Deadline) ->
-    Before = Linx(),
-    Seen = Ip(),
-    After = Linx(),
-    Stable = Before =:= After andalso length(Seen) =:= length(After),
-    case Stable orelse erlang:monotonic_time(millisecond) > Deadline of
-        true -> {After, Seen};
-        false -> settled(Linx, Ip, Deadline)
-    end.
 in_b(Config) -> #{in => {netns, list_to_binary(?config(netns_b, Config))}}.
 
 %%====================================================================
@@ -204,20 +195,13 @@ neighbours_match_ip(Config) ->
 %% so the index read is judged once two reads by name around it agree.
 link_by_name_and_index(Config) ->
     A = in_a(Config),
-    {ByName, ByIndex} = same_link_twice(<<"br0">>, A, erlang:monotonic_time(millisecond) + 10000),
+    Known = fun(Key) -> {ok, L} = linx_rtnl:link(Key, A), maps:remove(unknown, L) end,
+    #{index := I} = Known(<<"br0">>),
+    {ByName, ByIndex} = linx_ct_ns:read_between(fun() -> Known(<<"br0">>) end, fun() -> Known(I) end,
+                                                fun(_, _) -> true end, 10000),
     true = ByName =:= ByIndex,
     {ok, #{ifname := <<"lo">>}} = linx_rtnl:link("lo", A),
     {error, #{stage := netlink, errno := enodev, op := link}} = linx_rtnl:link(<<"nosuch0">>, A).
-
-same_link_twice(Name, A, Deadline) ->
-    Known = fun(Key) -> {ok, L} = linx_rtnl:link(Key, A), maps:remove(unknown, L) end,
-    #{index := I} = Before = Known(Name),
-    ByIndex = Known(I),
-    After = Known(Name),
-    case Before =:= After orelse erlang:monotonic_time(millisecond) > Deadline of
-        true -> {After, ByIndex};
-        false -> same_link_twice(Name, A, Deadline)
-    end.
 
 %% Rename, mtu, down, leaving the master, moving to netns B, deleting.
 link_set_and_del(Config) ->

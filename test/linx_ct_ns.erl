@@ -24,6 +24,8 @@
          start_with_netns/2,
          start_if_netns/1,
          stop_with_netns/1,
+         start_with_userns/2,
+         stop_with_userns/2,
          nothing_left/0,
          restarted/1]).
 
@@ -253,6 +255,28 @@ start_if_netns(Config) ->
 stop_with_netns(Config) ->
     _ = application:stop(linx),
     netns_del(proplists:get_value(netns, Config)).
+
+%% @doc `init_per_testcase' of a suite whose cases target a process in a
+%% user and a network namespace of its own (`unshare -U -r -n'): sets
+%% linx's application environment `Env' for this start, starts linx and
+%% adds `{pid, OsPid}' to `Config'; or skips (fails under
+%% LINX_REQUIRE_NS=1).
+-spec start_with_userns([{atom(), term()}], list()) -> list() | {skip, term()}.
+start_with_userns(Env, Config) ->
+    lists:foreach(fun({Key, Value}) -> ok = set_app_env(Key, Value) end, Env),
+    {ok, _} = application:ensure_all_started(linx),
+    case unshare(["-U", "-r", "-n"]) of
+        {ok, Pid} -> [{pid, Pid} | Config];
+        Skip -> Skip
+    end.
+
+%% @doc `end_per_testcase' of {@link start_with_userns/2}: kills the
+%% process, stops linx and unsets the environment keys `Keys'.
+-spec stop_with_userns([atom()], list()) -> ok.
+stop_with_userns(Keys, Config) ->
+    kill(proplists:get_value(pid, Config)),
+    _ = application:stop(linx),
+    lists:foreach(fun(Key) -> application:unset_env(linx, Key) end, Keys).
 
 %% @doc The port's server comes back (bounded wait) to nothing pending
 %% and nothing parked; fails the test otherwise.

@@ -68,18 +68,10 @@ end_per_group(port, Config) ->
     linx_ct_ns:netns_del(?config(netns, Config)).
 
 init_per_testcase(Case, Config) ->
-    ok = linx_ct_ns:set_app_env(liveness_ms, liveness(Case)),
-    {ok, _} = application:ensure_all_started(linx),
-    case linx_ct_ns:unshare(["-U", "-r", "-n"]) of
-        {ok, Pid} -> [{pid, Pid} | Config];
-        Skip -> Skip
-    end.
+    linx_ct_ns:start_with_userns([{liveness_ms, liveness(Case)}], Config).
 
 end_per_testcase(_Case, Config) ->
-    linx_ct_ns:kill(?config(pid, Config)),
-    _ = application:stop(linx),
-    application:unset_env(linx, liveness_ms),
-    ok.
+    linx_ct_ns:stop_with_userns([liveness_ms], Config).
 
 %% Long enough that the stopped helper is not replaced before SIGCONT.
 liveness(stopped_helper_then_continued) -> 60000;

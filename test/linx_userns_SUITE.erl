@@ -18,21 +18,14 @@ all() ->
 -define(NOBODY, "--reuid=65534 --regid=65534 --clear-groups").
 
 init_per_testcase(Case, Config) ->
-    case Case of
-        helpers_retire_and_restart -> linx_ct_ns:set_app_env(port_args, ["--idle-ms", "100"]);
-        _ -> ok
-    end,
-    {ok, _} = application:ensure_all_started(linx),
-    case linx_ct_ns:unshare(["-U", "-r", "-n"]) of
-        {ok, Pid} -> [{pid, Pid} | Config];
-        Skip -> Skip
-    end.
+    Env = case Case of
+              helpers_retire_and_restart -> [{port_args, ["--idle-ms", "100"]}];
+              _ -> []
+          end,
+    linx_ct_ns:start_with_userns(Env, Config).
 
 end_per_testcase(_Case, Config) ->
-    linx_ct_ns:kill(?config(pid, Config)),
-    _ = application:stop(linx),
-    application:unset_env(linx, port_args),
-    ok.
+    linx_ct_ns:stop_with_userns([port_args], Config).
 
 stats() ->
     {ok, S} = linx_port:request(stats),

@@ -7,6 +7,8 @@
 %% <li>{@link reply/2}: a reply that is not the op's success turned into
 %%     the error an API module returns, the error maps of
 %%     {@link linx_sysctl} and {@link linx_netlink} included.</li>
+%% <li>{@link first_error/1} and {@link map_ok/2}: results checked or
+%%     made one after another, the first error ending it.</li>
 %% <li>{@link format_error/1} for the errors every API module shares
 %%     (`timeout', `not_running', options, C-nodes, raw stage errors and
 %%     errno atoms), and the text helpers the modules' own
@@ -18,6 +20,7 @@
 -export([stages/0, is_stage/1]).
 -export([errnos/0, errno_code/1]).
 -export([reply/2]).
+-export([first_error/1, map_ok/2]).
 -export([format_error/1, line/1]).
 -export([quote/1, in_text/1, term_text/1, code_text/1, text/1]).
 -export([too_large_text/0]).
@@ -249,6 +252,32 @@ reply({error, {Stage, Errno}}, Context)
     {error, Context#{stage => Stage, errno => Errno, code => errno_code(Errno)}};
 reply(Other, _Context) ->
     {error, {unexpected_reply, Other}}.
+
+%%====================================================================
+%% Results
+%%====================================================================
+
+%% @doc The first `{error, _}' of a list of results, or `ok' when there is
+%% none.
+-spec first_error([term()]) -> ok | {error, term()}.
+first_error([{error, _} = Error | _]) -> Error;
+first_error([_ | Rest]) -> first_error(Rest);
+first_error([]) -> ok.
+
+%% @doc `Fun' applied to each element in order: `{ok, Results}' when it
+%% gave `{ok, Result}' for every one, else the first `{error, _}' it gave
+%% (no element after it is looked at).
+-spec map_ok(fun((A) -> {ok, B} | {error, E}), [A]) -> {ok, [B]} | {error, E}.
+map_ok(Fun, List) ->
+    map_ok(Fun, List, []).
+
+map_ok(Fun, [X | Rest], Acc) ->
+    case Fun(X) of
+        {ok, Y} -> map_ok(Fun, Rest, [Y | Acc]);
+        {error, _} = Error -> Error
+    end;
+map_ok(_Fun, [], Acc) ->
+    {ok, lists:reverse(Acc)}.
 
 %%====================================================================
 %% Text

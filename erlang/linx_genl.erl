@@ -58,7 +58,7 @@ family(Name, Opts) ->
 -spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
 families(Opts) ->
     case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], with_dump(Opts)) of
-        {ok, Replies} -> decode_all(Replies, []);
+        {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
         {error, _} = Error -> Error
     end.
 
@@ -82,7 +82,7 @@ request(Family, Cmd, Version, Attrs, Opts) ->
             Req = #{type => Family, flags => Flags,
                     payload => [<<Cmd:8, Version:8, 0:16>>, Enc]},
             case linx_nl:call(generic, Req, Opts, genl) of
-                {ok, Msgs} -> replies(Msgs, []);
+                {ok, Msgs} -> linx_error:map_ok(fun reply/1, Msgs);
                 {error, _} = Error -> Error
             end
     catch
@@ -116,25 +116,13 @@ with_dump(Opts) when is_map(Opts) -> Opts#{dump => true};
 with_dump(Opts) when is_list(Opts) -> with_dump(maps:from_list(lists:reverse(Opts)));
 with_dump(Opts) -> Opts.
 
-replies([#{type := T, flags := F, payload := <<Cmd:8, V:8, _:16, Rest/binary>>} | More], Acc) ->
+reply(#{type := T, flags := F, payload := <<Cmd:8, V:8, _:16, Rest/binary>>}) ->
     case linx_nl:decode_attrs(Rest) of
-        {ok, Attrs} ->
-            replies(More, [#{type => T, flags => F, cmd => Cmd, version => V, attrs => Attrs} | Acc]);
-        {error, _} = Error ->
-            Error
-    end;
-replies([_ | _], _Acc) ->
-    {error, {malformed, {genl, short}}};
-replies([], Acc) ->
-    {ok, lists:reverse(Acc)}.
-
-decode_all([R | Rest], Acc) ->
-    case decode_family(R) of
-        {ok, F} -> decode_all(Rest, [F | Acc]);
+        {ok, Attrs} -> {ok, #{type => T, flags => F, cmd => Cmd, version => V, attrs => Attrs}};
         {error, _} = Error -> Error
     end;
-decode_all([], Acc) ->
-    {ok, lists:reverse(Acc)}.
+reply(_) ->
+    {error, {malformed, {genl, short}}}.
 
 decode_family(#{cmd := ?CTRL_CMD_NEWFAMILY, attrs := Attrs}) ->
     Base = #{ops => [], groups => [], unknown => []},

@@ -58,7 +58,7 @@
           {ok, req(), 0..31, 0..16#ffffffff} | {error, term()}.
 netlink_open(Protocol, Opts, Mode) ->
     Checked = [protocol_number(Protocol), linx_opts:options(Opts)],
-    case first_error(Checked) of
+    case linx_error:first_error(Checked) of
         ok ->
             [{ok, ProtoInt}, {ok, Map, In, Target, Timeout, Via}] = Checked,
             Groups = maps:get(groups, Map, 0),
@@ -69,7 +69,7 @@ netlink_open(Protocol, Opts, Mode) ->
                     Req = req(netlink_open, Protocol, In, Target, Timeout, Via),
                     {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
                 {Groups1, RcvBuf1} ->
-                    first_error([Groups1, RcvBuf1])
+                    linx_error:first_error([Groups1, RcvBuf1])
             end;
         Error ->
             Error
@@ -82,7 +82,7 @@ netlink_open(Protocol, Opts, Mode) ->
 socket_open(Domain, Type, Protocol, Opts) ->
     Checked = [domain_number(Domain), type_number(Type), socket_protocol_number(Protocol),
                linx_opts:options(Opts)],
-    case first_error(Checked) of
+    case linx_error:first_error(Checked) of
         ok ->
             [{ok, D}, {ok, T}, {ok, P}, {ok, Map, In, Target, Timeout, Via}] = Checked,
             case rcvbuf(Map, socket) of
@@ -102,7 +102,7 @@ socket_open(Domain, Type, Protocol, Opts) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
     Checked = [protocol_number(Protocol), message(Msg), linx_opts:options(Opts)],
-    case first_error(Checked) of
+    case linx_error:first_error(Checked) of
         ok ->
             [{ok, ProtoInt}, {ok, Bin}, {ok, Map, In, Target, Timeout, Via}] = Checked,
             case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) of
@@ -211,12 +211,6 @@ rcvbuf(Map, Mode) ->
 %%====================================================================
 %% Internal functions
 %%====================================================================
-
-%% The first error of a list of checks, in order; `ok' when there is none.
--spec first_error([tuple()]) -> ok | {error, term()}.
-first_error([{error, _} = Error | _]) -> Error;
-first_error([_ | Rest]) -> first_error(Rest);
-first_error([]) -> ok.
 
 -spec req(atom(), term(), linx_opts:in(), linx_opts:target(), timeout(), linx_opts:via()) ->
           req().

@@ -424,7 +424,7 @@ request(Socket, Req, Timeout) ->
 -spec replies([binary()], non_neg_integer()) ->
           {ok, [msg()]} | {error, error_info() | malformed()}.
 replies(Bins, Seq) ->
-    case decode_all(Bins, []) of
+    case decode_all(Bins) of
         {ok, Msgs} ->
             case answer(Msgs, Seq, []) of
                 {done, Result} -> Result;
@@ -497,13 +497,11 @@ prepare(Req) ->
             end,
     {Seq, encode(Req#{flags => Flags, seq => Seq})}.
 
-decode_all([Bin | Rest], Acc) ->
-    case decode(Bin) of
-        {ok, Msgs} -> decode_all(Rest, [Msgs | Acc]);
+decode_all(Bins) ->
+    case linx_error:map_ok(fun decode/1, Bins) of
+        {ok, PerBin} -> {ok, lists:append(PerBin)};
         {error, _} = Error -> Error
-    end;
-decode_all([], Acc) ->
-    {ok, lists:append(lists:reverse(Acc))}.
+    end.
 
 %% {done, Result} once the answer is complete, else {more, Acc}.
 answer([#{seq := Seq, type := ?NLMSG_ERROR, flags := F, payload := P} | _], Seq, Acc) ->

@@ -196,7 +196,7 @@ link(Ref, Opts) ->
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(#{ifname := Name, kind := Kind} = Spec, Opts) ->
     Checked = [ifname(Name), kind_name(Kind), link_attrs(maps:without([ifname, kind], Spec), Opts, 0)],
-    case first_error(Checked) of
+    case linx_error:first_error(Checked) of
         ok ->
             [{ok, NameBin}, {ok, KindBin}, {ok, Attrs, {Flags, Change}}] = Checked,
             case info_data(Spec, KindBin) of
@@ -571,12 +571,12 @@ dump(Req, Opts, Op, Decode) ->
 decode_all(Msgs, Decode) ->
     case payload_bytes(Msgs, 0) of
         Bytes when Bytes < ?BIG_DUMP_BYTES ->
-            decode_each(Msgs, Decode, []);
+            decode_each(Msgs, Decode);
         Bytes ->
             Caller = self(),
             Tag = make_ref(),
             Heap = min(Bytes div 2, ?DECODE_HEAP_MAX),
-            {Pid, MRef} = spawn_opt(fun() -> Caller ! {Tag, decode_each(Msgs, Decode, [])} end,
+            {Pid, MRef} = spawn_opt(fun() -> Caller ! {Tag, decode_each(Msgs, Decode)} end,
                                     [monitor, {min_heap_size, Heap}]),
             %% The worker's message comes before its 'DOWN'.
             receive
@@ -591,13 +591,8 @@ decode_all(Msgs, Decode) ->
 payload_bytes([#{payload := P} | Rest], Acc) -> payload_bytes(Rest, Acc + byte_size(P));
 payload_bytes([], Acc) -> Acc.
 
-decode_each([#{payload := P} | Rest], Decode, Acc) ->
-    case Decode(P) of
-        {ok, M} -> decode_each(Rest, Decode, [M | Acc]);
-        {error, _} = Error -> Error
-    end;
-decode_each([], _Decode, Acc) ->
-    {ok, lists:reverse(Acc)}.
+decode_each(Msgs, Decode) ->
+    linx_error:map_ok(fun(#{payload := P}) -> Decode(P) end, Msgs).
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of
@@ -803,7 +798,3 @@ ok_or_throw({error, _} = Error) -> throw(Error).
 ok_or_throw({ok, V}, _Reason) -> {ok, V};
 ok_or_throw({ok, _, _} = Ok, _Reason) -> Ok;
 ok_or_throw(_, Reason) -> throw(Reason).
-
-first_error([{error, _} = Error | _]) -> Error;
-first_error([_ | Rest]) -> first_error(Rest);
-first_error([]) -> ok.

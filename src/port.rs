@@ -79,6 +79,9 @@ pub struct PortSink {
     /// The reader has more requests at hand: replies wait for it to write
     /// them all at once (one `write(2)` for a burst, not one each).
     held: AtomicBool,
+    /// Replies may leave in parts ([`Sink::part`]): not in a namespace
+    /// helper, whose parent relays one reply per request.
+    parts: bool,
 }
 
 fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -86,12 +89,13 @@ fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl PortSink {
-    fn new(out: Box<dyn Write + Send>, stats: Arc<Stats>) -> Self {
+    fn new(out: Box<dyn Write + Send>, stats: Arc<Stats>, parts: bool) -> Self {
         PortSink {
             pending: Mutex::new(Vec::with_capacity(64 * 1024)),
             out: Mutex::new(out),
             stats,
             held: AtomicBool::new(false),
+            parts,
         }
     }
 
@@ -152,6 +156,13 @@ impl Sink for PortSink {
         self.emit(|buf| wire::encode_reply(id, &outcome, buf));
     }
 
+    fn part(&self, id: u64, messages: &[Vec<u8>]) -> bool {
+        if self.parts {
+            self.emit(|buf| reply::encode_part(id, messages, buf));
+        }
+        self.parts
+    }
+
     fn relay(&self, _id: u64, frame: Frame) {
         self.emit(|buf| reply::encode_relayed(&frame.0, buf));
     }
@@ -164,7 +175,7 @@ impl Sink for PortSink {
 /// Serve the port protocol on `input` until it ends. Returns the exit status.
 pub fn serve<W: Write + Send + 'static>(input: BorrowedFd<'_>, output: W, opts: Options) -> i32 {
     let stats = Arc::new(Stats::default());
-    let sink = Arc::new(PortSink::new(Box::new(output), Arc::clone(&stats)));
+    let sink = Arc::new(PortSink::new(Box::new(output), Arc::clone(&stats), !opts.pinned));
     let resolver = if opts.pinned {
         Resolver::pinned()
     } else {

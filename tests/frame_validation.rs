@@ -312,6 +312,7 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
             msg: vec![0; 16],
             target: Target::Netns("blue".into()),
             ns_fds: Vec::new(),
+            part_bytes: 0,
         }
     );
     // Descriptors of other namespaces to put into the message.
@@ -366,6 +367,35 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
     wire::encode_reply(9, &Outcome::Messages(vec![b"ab".to_vec(), b"c".to_vec()]), &mut out);
     let term = Term::decode(&out[4..]).unwrap();
     assert_eq!(term.to_string(), "{9,{'ok',[<<97,98>>,<<99>>]}}");
+    // Replies in parts: a sixth element, at most one frame's size.
+    let with_parts = |n: Term| {
+        tuple(vec![
+            atom("netlink_call"),
+            int(0),
+            Term::from(Binary::from(vec![0u8; 16])),
+            atom("self"),
+            Term::from(List::nil()),
+            n,
+        ])
+    };
+    let req = decode_request(&etf(&tuple(vec![int(7), with_parts(int(65536))]))).expect("decodes");
+    let Op::NetlinkCall { part_bytes, .. } = &req.op else {
+        panic!("not a netlink call: {:?}", req.op)
+    };
+    assert_eq!(*part_bytes, 65536);
+    // What a C-node sends a helper says the same.
+    assert_eq!(decode_request(&wire::encode_request(&req)).expect("decodes").op, req.op);
+    let part_err = (7, badarg("part_bytes"));
+    assert_eq!(decode_err(&etf(&tuple(vec![int(7), with_parts(int(-1))]))), part_err);
+    assert_eq!(
+        decode_err(&etf(&tuple(vec![int(7), with_parts(int(16 << 20 | 1))]))),
+        part_err
+    );
+    assert_eq!(decode_err(&etf(&tuple(vec![int(7), with_parts(atom("x"))]))), part_err);
+    let mut out = Vec::new();
+    wire::reply::encode_part(9, &[b"ab".to_vec()], &mut out);
+    let term = Term::decode(&out[4..]).unwrap();
+    assert_eq!(term.to_string(), "{9,'more',[<<97,98>>]}");
 }
 
 #[test]

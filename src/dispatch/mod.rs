@@ -261,15 +261,22 @@ impl<S: Sink> Dispatcher<S> {
                 domain, ty, protocol, ..
             } => self.socket(id, move || socket::open(domain, ty, protocol)),
             Op::NetlinkCall {
-                protocol, msg, ns_fds, ..
+                protocol,
+                msg,
+                ns_fds,
+                part_bytes,
+                ..
             } => {
                 // Resolved on the worker, which entered only the target's
                 // network namespace: paths and pids mean what they mean
                 // to the port, and the descriptors live in this process.
                 let resolver = self.resolver.clone();
+                let sink = Arc::clone(&self.sink);
                 Box::new(move |_: &Ctx| {
                     with_ns_fds(&resolver, msg, &ns_fds)
-                        .and_then(|(msg, _fds)| socket::netlink_call(protocol, &msg))
+                        .and_then(|(msg, _fds)| {
+                            socket::netlink_call_parts(protocol, &msg, part_bytes, |part| sink.part(id, part))
+                        })
                         .map(Outcome::Messages)
                         .into()
                 })

@@ -43,6 +43,10 @@ pub enum Op {
         /// is sent: at each byte offset, a `u32` in host byte order (for
         /// attributes such as `IFLA_NET_NS_FD`).
         ns_fds: Vec<(usize, Target)>,
+        /// 0: every reply in the one result. Otherwise the replies may
+        /// also leave in parts of about this many bytes while the kernel
+        /// still dumps, where the front end can send parts (port mode).
+        part_bytes: usize,
     },
     Batch {
         target: Target,

@@ -43,6 +43,14 @@ use std::os::fd::OwnedFd;
 pub trait Sink: Send + Sync + 'static {
     /// The result of request `id`.
     fn result(&self, id: u64, outcome: Outcome);
+    /// Some of the reply messages of request `id`, sent ahead of its
+    /// result while more are still to come; false when they were not
+    /// sent, and must then come in the result. A front end whose requests
+    /// get one reply each (a C-node's router, a namespace helper, whose
+    /// replies its parent relays one per request) keeps this default.
+    fn part(&self, _id: u64, _messages: &[Vec<u8>]) -> bool {
+        false
+    }
     /// A namespace helper's reply to request `id` (`0`: a notice of its own),
     /// as the helper wrote it.
     fn relay(&self, id: u64, frame: helper::Frame);

@@ -58,6 +58,18 @@ const NLM_F_ACK: u16 = 0x4;
 /// Gives up after [`NETLINK_CALL_TIMEOUT`] with `{recv, etimedout}` and
 /// beyond [`NETLINK_CALL_MAX`] bytes with `{recv, emsgsize}`.
 pub fn netlink_call(protocol: i32, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
+    netlink_call_parts(protocol, msg, 0, |_| false)
+}
+
+/// [`netlink_call`], offering the replies in parts while more are still
+/// to come: each time the replies not yet taken reach `part_bytes` (0:
+/// never), `take_part` is given them; when it returns true they are its,
+/// and only the replies after them come back at the end. The limits count
+/// every reply, taken or not.
+pub fn netlink_call_parts<F>(protocol: i32, msg: &[u8], part_bytes: usize, mut take_part: F) -> Result<Vec<Vec<u8>>>
+where
+    F: FnMut(&[Vec<u8>]) -> bool,
+{
     let (request, acks) = prepare_requests(msg)?;
     let fd = netlink(protocol, 0)?;
     let kernel = NetlinkAddr::new(0, 0);
@@ -72,12 +84,14 @@ pub fn netlink_call(protocol: i32, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
     let deadline = Instant::now() + NETLINK_CALL_TIMEOUT;
     let mut replies = Vec::new();
     let mut total = 0usize;
+    let mut untaken = 0usize;
     let mut answered = 0usize;
     let mut buf = vec![0u8; 32 * 1024];
     while answered < acks.len() {
         let n = recv_datagram(fd.as_fd(), &mut buf, deadline)?;
         for m in split_messages(&buf[..n])? {
             total += m.len();
+            untaken += m.len();
             if total > NETLINK_CALL_MAX {
                 return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
             }
@@ -97,6 +111,10 @@ pub fn netlink_call(protocol: i32, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
             if done {
                 answered += 1;
             }
+        }
+        if part_bytes > 0 && untaken >= part_bytes && answered < acks.len() && take_part(&replies) {
+            replies.clear();
+            untaken = 0;
         }
     }
     Ok(replies)

@@ -4,6 +4,7 @@
 //! frame    = Len:32/big, Payload:Len/binary        (Len <= MAX_FRAME)
 //! request  = {Id, Op}                              Id >= 0, chosen by the caller
 //! reply    = {Id, Result}                          in any order; Id 0 = unsolicited
+//! part     = {Id, more, [Binary]}                  before the reply of a netlink_call with PartBytes
 //! ready    = {0, {ready, Version}}                 the first frame the port sends
 //! log      = {0, {log, Level, Text}}               Level: error | warning | notice | info
 //!
@@ -13,6 +14,11 @@
 //!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
 //!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
 //!          | {netlink_call, Protocol, Msg, Target}        -> {ok, [Binary]}  (one per reply message)
+//!          | {netlink_call, Protocol, Msg, Target, [{Offset, Target}]}       (namespace fds put in Msg)
+//!          | {netlink_call, Protocol, Msg, Target, [{Offset, Target}], PartBytes}
+//!                 -> zero or more {Id, more, [Binary]} frames (each about PartBytes of
+//!                    replies, sent while the kernel still dumps; port mode only),
+//!                    then {Id, {ok, [Binary]}} with the rest, or {Id, {error, _}}
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
 //!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
 //!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}

@@ -109,9 +109,21 @@ pub fn encode_reply(id: u64, outcome: &Outcome, out: &mut Vec<u8>) {
     encode_term_frame(id, outcome_term(outcome), out)
 }
 
+/// Encode `{Id, more, [Binary]}`, reply messages of request `Id` sent
+/// ahead of its result, as one complete frame appended to `out`.
+pub fn encode_part(id: u64, messages: &[Vec<u8>], out: &mut Vec<u8>) {
+    let part = list(messages.iter().map(|m| bin(m)).collect());
+    encode_tuple_frame(id, Term::from(Tuple::from(vec![int(id), atom("more"), part])), out)
+}
+
 /// Encode `{Id, Term}` as one complete frame appended to `out`.
 pub fn encode_term_frame(id: u64, term: Term, out: &mut Vec<u8>) {
-    let term = Term::from(Tuple::from(vec![int(id), term]));
+    encode_tuple_frame(id, Term::from(Tuple::from(vec![int(id), term])), out)
+}
+
+/// Encode the tuple `term` that begins with `id` as one complete frame
+/// appended to `out`.
+fn encode_tuple_frame(id: u64, term: Term, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     if term.encode(&mut *out).is_err() {

@@ -5,6 +5,7 @@
 //! request did not arrive as a frame.
 
 use super::etf_check::check_etf;
+use super::frame::MAX_FRAME;
 use super::reply::{atom, bin, int};
 use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
 use crate::error::{OpError, Stage};
@@ -92,7 +93,7 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
-                ("netlink_call", 3 | 4) => {
+                ("netlink_call", 3..=5) => {
                     let mut args = args.into_iter();
                     let (Some(p), Some(m), Some(t)) = (args.next(), args.next(), args.next()) else {
                         return Err(OpError::badarg("arity"));
@@ -102,11 +103,16 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         Some(list) => decode_ns_fds(list, msg.len())?,
                         None => Vec::new(),
                     };
+                    let part_bytes = match args.next() {
+                        Some(n) => int_in(&n, 0, MAX_FRAME as i32, "part_bytes")? as usize,
+                        None => 0,
+                    };
                     Ok(Op::NetlinkCall {
                         protocol: int_in(&p, 0, 31, "protocol")?,
                         msg,
                         target: decode_target(t)?,
                         ns_fds,
+                        part_bytes,
                     })
                 }
                 ("batch", 2) => {
@@ -379,14 +385,18 @@ fn op_term(op: &Op) -> Term {
             msg,
             target,
             ns_fds,
+            part_bytes,
         } => {
             let mut elements = vec![atom("netlink_call"), small(*protocol), bin(msg), target_term(target)];
-            if !ns_fds.is_empty() {
+            if !ns_fds.is_empty() || *part_bytes > 0 {
                 let fds = ns_fds
                     .iter()
                     .map(|(offset, t)| tuple(vec![int(*offset as u64), target_term(t)]))
                     .collect::<Vec<_>>();
                 elements.push(Term::from(List::from(fds)));
+            }
+            if *part_bytes > 0 {
+                elements.push(int(*part_bytes as u64));
             }
             tuple(elements)
         }

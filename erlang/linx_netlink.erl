@@ -117,7 +117,7 @@
 -export([open/2, open_fd/2, close_fd/1]).
 -export([add_membership/2, drop_membership/2]).
 -export([socket_open/4]).
--export([call/3]).
+-export([call/3, call/5]).
 -export([format_error/1]).
 
 %% Helpers, exported for tests.
@@ -196,6 +196,9 @@
 -define(NETLINK_ADD_MEMBERSHIP, 1).
 -define(NETLINK_DROP_MEMBERSHIP, 2).
 -define(MAX_GROUP, 16#ffffffff).
+%% The size of a part of call/5's replies: large enough that a part costs
+%% little to send and route, small enough that the first comes early.
+-define(PART_BYTES, 32768).
 
 %%====================================================================
 %% API
@@ -311,13 +314,34 @@ call(Protocol, Msg, Opts) ->
                      [] -> {netlink_call, ProtoInt, Bin, Target};
                      NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
                  end,
-            case linx_remote:request(Op, Timeout, Via) of
-                {ok, Replies} when is_list(Replies) -> {ok, Replies};
-                Other -> error_reply(Req, Other)
-            end;
+            call_reply(Req, linx_remote:request(Op, Timeout, Via));
         {error, _} = Error ->
             Error
     end.
+
+%% @doc {@link call/3} for a long answer (a dump), with the replies
+%% handed over in parts while the kernel still dumps: the replies of each
+%% part (about 64 KiB of them, in order) go through `Fun(Replies, Acc)' in
+%% the calling process as they come, starting from `Acc0', so the caller
+%% can work on them meanwhile. Returns `{{ok, Rest}, Acc}' with the
+%% replies after the last part, or `{{error, Reason}, Acc}' (the errors of
+%% {@link call/3}; the parts' replies do not count then). A short answer,
+%% or one through a C-node or in a target with a user namespace, comes
+%% whole in `Rest', and `Acc' is `Acc0'.
+-spec call(protocol(), iodata(), opts(), fun(([binary()], Acc) -> Acc), Acc) ->
+          {{ok, [binary()]} | {error, error_reason()}, Acc}.
+call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
+    case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
+        {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+            Op = {netlink_call, ProtoInt, Bin, Target, maps:get(ns_fds, Req, []), ?PART_BYTES},
+            {Reply, Acc} = linx_remote:request(Op, Timeout, Via, Fun, Acc0),
+            {call_reply(Req, Reply), Acc};
+        {error, _} = Error ->
+            {Error, Acc0}
+    end.
+
+call_reply(_Req, {ok, Replies}) when is_list(Replies) -> {ok, Replies};
+call_reply(Req, Other) -> error_reply(Req, Other).
 
 %% @doc Renders an error of this module as one line of text (a flat
 %% binary, no newline); {@link linx:format_error/1} renders any error.

@@ -21,9 +21,15 @@
 %% cannot be decoded but whose id can still be read is answered with
 %% `{error, {decode, reply}}'.
 %%
+%% A `netlink_call' with a part size may get `{Id, more, Replies}' frames
+%% ahead of its reply: replies the program sends while the kernel is still
+%% dumping. {@link request/4} folds them as they come; {@link request/2}
+%% gathers them into its result.
+%%
 %% Callers normally send their frames themselves and get the reply frame
 %% routed to them by id ({@link linx_port_route}); while the server is
-%% (re)starting a request goes through a `gen_server' call instead.
+%% (re)starting a request goes through a `gen_server' call instead, and
+%% the server gathers any parts into the result.
 %% Every request is counted in {@link linx_stats}, whichever the path and
 %% whatever the result.
 %%
@@ -87,7 +93,7 @@
 
 %% API
 -export([start_link/0]).
--export([request/1, request/2, request_fd/3]).
+-export([request/1, request/2, request/4, request_fd/3]).
 -export([close_fd/1]).
 -export([os_pid/0, info/0]).
 -export([valid_timeout/1]).
@@ -136,6 +142,9 @@
     ids :: atomics:atomics_ref(),
     waiters :: linx_port_route:waiters(),
     pending = #{} :: #{pos_integer() => waiter()},
+    %% replies that came in parts ahead of a pending request's reply,
+    %% newest part first
+    parts = #{} :: #{pos_integer() => [[binary()]]},
     %% socket requests of which one half (reply or descriptor) is here
     halves = #{} :: linx_port_fds:halves(),
     %% liveness: see "Hung programs are replaced"
@@ -186,15 +195,45 @@ request(Op, Timeout) ->
         false -> {error, {bad_timeout, Timeout}}
     end.
 
+%% @doc {@link request/2} for an op that may be answered in parts (a
+%% `netlink_call' that asks for them): the replies of each part that
+%% comes ahead of the result go through `Fun(Replies, Acc)' in the
+%% calling process as they come, starting from `Acc0', and the result
+%% holds the replies after them. Returns `{Result, Acc}'. Where parts
+%% are not sent separately (while the server is starting), the result
+%% holds every reply and `Acc' is `Acc0'. `Fun' should not raise: if it
+%% does, the call stops waiting and the exception goes on.
+-spec request(op(), timeout(), fun(([binary()], Acc) -> Acc), Acc) -> {result(), Acc}.
+request(Op, Timeout, Fun, Acc0) when is_function(Fun, 2) ->
+    case valid_timeout(Timeout) of
+        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout, Fun, Acc0) end);
+        false -> {{error, {bad_timeout, Timeout}}, Acc0}
+    end.
+
+%% An op that asks for parts gets them gathered into its result.
 -spec route(op(), timeout()) -> result().
 route(Op, Timeout) ->
-    case linx_port_route:request(Op, Timeout) of
-        {ok, Result} ->
-            Result;
+    case linx_wire:asks_parts(Op) of
+        true ->
+            {Result, Parts} = route(Op, Timeout, fun(Replies, Acc) -> [Replies | Acc] end, []),
+            linx_port_route:with_parts(Result, Parts);
+        false ->
+            case linx_port_route:request(Op, Timeout) of
+                {ok, Result} -> Result;
+                no_route -> call({request, Op, Timeout}, Timeout)
+            end
+    end.
+
+-spec route(op(), timeout(), fun(([binary()], Acc) -> Acc), Acc) -> {result(), Acc}.
+route(Op, Timeout, Fun, Acc0) ->
+    case linx_port_route:request(Op, Timeout, Fun, Acc0) of
+        {ok, ResultAcc} ->
+            ResultAcc;
         no_route ->
             %% The server is (re)starting, or not there at all. A call
-            %% waits for its start to finish, or says not_running.
-            call({request, Op, Timeout}, Timeout)
+            %% waits for its start to finish, or says not_running; the
+            %% server gathers any parts into the result.
+            {call({request, Op, Timeout}, Timeout), Acc0}
     end.
 
 -spec call(term(), timeout()) -> term().
@@ -360,6 +399,11 @@ handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State)
                 true -> {noreply, State};
                 false -> {noreply, handle_frame(Bin, State)}
             end;
+        {part, Id} when Id > 0 ->
+            case linx_port_route:route_part(Waiters, Id, Bin) of
+                true -> {noreply, State};
+                false -> {noreply, handle_frame(Bin, State)}
+            end;
         _ ->
             {noreply, handle_frame(Bin, State)}
     end;
@@ -475,6 +519,7 @@ sweep(#state{waiters = Waiters, pending = Pending, halves = Halves} = State) ->
     Now = erlang:monotonic_time(millisecond),
     Gone = [Id || {Id, Waiter} <- maps:to_list(Pending), abandoned(Waiter, Now)],
     State#state{pending = maps:without(Gone, Pending),
+                parts = maps:without(Gone, State#state.parts),
                 halves = linx_port_fds:drop(Gone, Halves)}.
 
 -spec abandoned(waiter(), integer()) -> boolean().
@@ -491,9 +536,22 @@ deadline_of({reply, _, Deadline}) -> Deadline;
 deadline_of({fd, _, _, Deadline}) -> Deadline.
 
 -spec handle_frame(binary(), state()) -> state().
-handle_frame(Bin, #state{pending = Pending} = State) ->
+handle_frame(Bin, #state{pending = Pending, parts = Parts} = State0) ->
     case linx_wire:decode(Bin) of
-        {ok, {Id, Result}} when is_integer(Id), Id > 0 ->
+        {ok, {Id, more, Replies}} when is_integer(Id), Id > 0, is_list(Replies) ->
+            %% A part of the reply of a request the server sent: kept for
+            %% its reply (one whose caller is gone is dropped).
+            case is_map_key(Id, Pending) of
+                true -> State0#state{parts = Parts#{Id => [Replies | maps:get(Id, Parts, [])]}};
+                false -> State0
+            end;
+        {ok, {Id, Result0}} when is_integer(Id), Id > 0 ->
+            {Taken, Parts1} = case maps:take(Id, Parts) of
+                                  {T, P} -> {T, P};
+                                  error -> {[], Parts}
+                              end,
+            Result = linx_port_route:with_parts(Result0, Taken),
+            State = State0#state{parts = Parts1},
             case maps:take(Id, Pending) of
                 {{fd, _, _, _} = Waiter, Rest} ->
                     {Pending1, Halves} = linx_port_fds:reply(Id, Result, Waiter, {Pending, Rest},
@@ -515,19 +573,19 @@ handle_frame(Bin, #state{pending = Pending} = State) ->
                     State
             end;
         {ok, {0, {log, Level, Text}}} when is_atom(Level), is_binary(Text) ->
-            logger:log(log_level(Level), "linx_port[~b]: ~ts", [State#state.os_pid, Text],
-                       #{linx_os_pid => State#state.os_pid, domain => [linx]}),
-            State;
+            logger:log(log_level(Level), "linx_port[~b]: ~ts", [State0#state.os_pid, Text],
+                       #{linx_os_pid => State0#state.os_pid, domain => [linx]}),
+            State0;
         {ok, {0, Msg}} ->
             ?LOG_WARNING("linx_port: message from port program: ~0tP",
                          [Msg, 30]),
-            State;
+            State0;
         {ok, Other} ->
             ?LOG_ERROR("linx_port: malformed frame from port program: ~0tP",
                        [Other, 30]),
-            State;
+            State0;
         error ->
-            undecodable_frame(Bin, State)
+            undecodable_frame(Bin, State0)
     end.
 
 %% A frame `[safe]' refused (typically an atom unknown to this node). If the
@@ -537,10 +595,12 @@ undecodable_frame(Bin, #state{pending = Pending} = State) ->
     ?LOG_ERROR("linx_port: undecodable frame of ~b bytes from port program",
                [byte_size(Bin)]),
     case linx_wire:frame_id(Bin) of
-        {ok, Id} when is_map_key(Id, Pending) ->
+        %% A lost part too: the reply would lack its replies.
+        {_, Id} when is_map_key(Id, Pending) ->
             {Waiter, Rest} = maps:take(Id, Pending),
             gen_server:reply(from(Waiter), {error, {decode, reply}}),
-            State#state{pending = Rest, halves = linx_port_fds:drop([Id], State#state.halves)};
+            State#state{pending = Rest, parts = maps:remove(Id, State#state.parts),
+                        halves = linx_port_fds:drop([Id], State#state.halves)};
         _ ->
             State
     end.

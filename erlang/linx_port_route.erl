@@ -16,6 +16,11 @@
 %% in between, before it sleeps in `receive' (see
 %% {@link linx_port_args:caller_spin_us/0} for why).
 %%
+%% A `netlink_call' that asks for parts may get `{Id, more, Replies}'
+%% frames ahead of its reply. The server routes them to the caller like
+%% the reply, but leaves its entry in place, and the caller folds each
+%% part's replies into an accumulator as it comes ({@link request/4}).
+%%
 %% A caller that times out removes its own entry. One that is killed
 %% while its request is in flight leaves it behind until its reply comes,
 %% or for good when it died between registering and sending; the server
@@ -33,13 +38,17 @@
 %% returns within its timeout and a few microseconds.
 -module(linx_port_route).
 
--export([publish/1, request/2]).
--export([route_reply/3, waiting/1, sweep/1, fail_all/2]).
+-export([publish/1, request/2, request/4, with_parts/2]).
+-export([route_reply/3, route_part/3, waiting/1, sweep/1, fail_all/2]).
 
--export_type([waiters/0]).
+-export_type([waiters/0, fold/0]).
 
 -type waiters() :: ets:tid().
 %% Callers waiting on the direct path: `{Id, Alias, Caller}'.
+
+-type fold() :: none | {fun(([binary()], term()) -> term()), term()}.
+%% What to do with the replies of each part: the function and its
+%% accumulator; `none' for an op that does not ask for parts.
 
 -type route() :: {Server :: pid(), port(), waiters(), atomics:atomics_ref(),
                   SpinUs :: non_neg_integer()}.
@@ -61,13 +70,32 @@ publish(Port) ->
                                linx_port_args:caller_spin_us()}),
     {Waiters, Ids}.
 
-%% @doc Sends `Op' on the direct path and waits for its result, or says
-%% `no_route'. Errors are those of {@link linx_port:request/2}.
+%% @doc Sends `Op', which does not ask for parts, on the direct path and
+%% waits for its result, or says `no_route'. Errors are those of
+%% {@link linx_port:request/2}.
 -spec request(term(), timeout()) -> {ok, term()} | no_route.
 request(Op, Timeout) ->
+    case route(Op, Timeout, none) of
+        {ok, {Result, none}} -> {ok, Result};
+        no_route -> no_route
+    end.
+
+%% @doc Sends `Op' on the direct path and waits for its result, or says
+%% `no_route'. Each part that comes ahead of the result goes through
+%% `Fun(Replies, Acc)', starting from `Acc0'.
+-spec request(term(), timeout(), fun(([binary()], Acc) -> Acc), Acc) ->
+          {ok, {term(), Acc}} | no_route.
+request(Op, Timeout, Fun, Acc0) ->
+    case route(Op, Timeout, {Fun, Acc0}) of
+        {ok, {Result, {Fun, Acc}}} -> {ok, {Result, Acc}};
+        no_route -> no_route
+    end.
+
+-spec route(term(), timeout(), fold()) -> {ok, {term(), fold()}} | no_route.
+route(Op, Timeout, Fold) ->
     try ets:lookup(?ROUTE, route) of
         [{route, Server, Port, Waiters, Ids, SpinUs}] ->
-            {ok, direct(Op, Timeout, {Server, Port, Waiters, Ids, SpinUs})};
+            {ok, direct(Op, Timeout, Fold, {Server, Port, Waiters, Ids, SpinUs})};
         [] ->
             no_route
     catch
@@ -85,6 +113,29 @@ route_reply(Waiters, Id, Bin) ->
         [] ->
             false
     end.
+
+%% @doc Hands the part frame `Bin' of request `Id' to its caller, if one
+%% waits on the direct path, and leaves the caller waiting for the reply.
+-spec route_part(waiters(), pos_integer(), binary()) -> boolean().
+route_part(Waiters, Id, Bin) ->
+    case ets:lookup(Waiters, Id) of
+        [{Id, Alias, _Caller}] ->
+            Alias ! {Alias, {part, Bin}},
+            true;
+        [] ->
+            false
+    end.
+
+%% @doc A result with the replies of its parts (newest first) put in
+%% front of its own: `{ok, Replies}' holds all of them in order. An error
+%% drops the parts.
+-spec with_parts(term(), [[binary()]]) -> term().
+with_parts(Result, []) ->
+    Result;
+with_parts({ok, Last}, Parts) when is_list(Last) ->
+    {ok, lists:append(lists:reverse(Parts, [Last]))};
+with_parts(Result, _Parts) ->
+    Result.
 
 %% @doc How many callers wait on the direct path.
 -spec waiting(waiters()) -> non_neg_integer().
@@ -113,17 +164,23 @@ fail_all(Waiters, Error) ->
 %% Internal functions
 %%====================================================================
 
--spec direct(term(), timeout(), route()) -> term().
-direct(Op, Timeout, {_, _, _, Ids, _} = Route) ->
+-spec direct(term(), timeout(), fold(), route()) -> {term(), fold()}.
+direct(Op, Timeout, Fold, {_, _, _, Ids, _} = Route) ->
     Id = atomics:add_get(Ids, 1, 1),
     case linx_wire:encode(Id, Op) of
-        {ok, Frame} -> send(Frame, Id, Timeout, Route);
-        {error, _} = Error -> Error
+        {ok, Frame} -> send(Frame, Id, Timeout, Fold, Route);
+        {error, _} = Error -> {Error, Fold}
     end.
 
--spec send(binary(), pos_integer(), timeout(), route()) -> term().
-send(Frame, Id, Timeout, {Server, Port, Waiters, _Ids, SpinUs}) ->
-    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
+%% The reply alias goes with the first message through it, unless parts
+%% may come first: it then lasts until the monitor is removed.
+-spec send(binary(), pos_integer(), timeout(), fold(), route()) -> {term(), fold()}.
+send(Frame, Id, Timeout, Fold, {Server, Port, Waiters, _Ids, SpinUs}) ->
+    Alias = case Fold of
+                none -> reply_demonitor;
+                _ -> demonitor
+            end,
+    Mref = erlang:monitor(process, Server, [{alias, Alias}]),
     try
         true = ets:insert(Waiters, {Id, Mref, self()}),
         %% Never suspended here, where the timeout could not fire (see the
@@ -132,13 +189,13 @@ send(Frame, Id, Timeout, {Server, Port, Waiters, _Ids, SpinUs}) ->
     of
         true ->
             spin(SpinUs, Timeout, Waiters),
-            await(Mref, Id, Waiters, Timeout);
-        false -> await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout)
+            await(Mref, Id, Waiters, Timeout, Fold);
+        false -> await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout, Fold)
     catch
         error:badarg ->
             erlang:demonitor(Mref, [flush]),
             _ = (catch ets:delete(Waiters, Id)),
-            {error, not_running}
+            {{error, not_running}, Fold}
     end.
 
 %% A process that waits in `port_command' until the busy port takes
@@ -153,33 +210,33 @@ start_sender(Port, Frame) ->
                                    end),
     {Pid, Mon, Sent}.
 
-%% `await/4' while a sender waits for the busy port. When it is done
+%% `await/5' while a sender waits for the busy port. When it is done
 %% (sent, or the port closed) the wait goes on as usual; an answer from
 %% the server meanwhile (it failed every caller, or went down) ends it; at
 %% the timeout it is killed, and whether it had sent tells the error.
 -spec await_busy({pid(), reference(), reference()}, reference(), pos_integer(),
-                 waiters(), timeout()) -> term().
-await_busy({Pid, Mon, Sent} = Sender, Mref, Id, Waiters, Timeout) ->
+                 waiters(), timeout(), fold()) -> {term(), fold()}.
+await_busy({Pid, Mon, Sent} = Sender, Mref, Id, Waiters, Timeout, Fold) ->
     Deadline = deadline(Timeout),
     receive
         {'DOWN', Mon, process, Pid, _} ->
             _ = sent(Sent),
-            await(Mref, Id, Waiters, remaining(Deadline));
+            await(Mref, Id, Waiters, remaining(Deadline), Fold);
         {Mref, {result, _}} = Answer ->
             _ = stop_sender(Sender),
             self() ! Answer,
-            await(Mref, Id, Waiters, 0);
+            await(Mref, Id, Waiters, 0, Fold);
         {'DOWN', Mref, process, _, _} = Down ->
             _ = stop_sender(Sender),
             self() ! Down,
-            await(Mref, Id, Waiters, 0)
+            await(Mref, Id, Waiters, 0, Fold)
     after Timeout ->
         Error = case stop_sender(Sender) of
                     true -> {error, timeout};
                     false -> {error, {busy, port}}
                 end,
-        case await(Mref, Id, Waiters, 0) of
-            {error, timeout} -> Error;
+        case await(Mref, Id, Waiters, 0, Fold) of
+            {{error, timeout}, Fold1} -> {Error, Fold1};
             Result -> Result
         end
     end.
@@ -210,30 +267,71 @@ remaining(infinity) -> infinity;
 remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% After a timeout the waiter entry is removed and the alias deactivated,
-%% so no reply can be sent any more; one sent just before is flushed, so
-%% nothing is left in the caller's mailbox.
--spec await(reference(), pos_integer(), waiters(), timeout()) -> term().
-await(Mref, Id, Waiters, Timeout) ->
+%% so no reply can be sent any more; those sent just before are flushed,
+%% so nothing is left in the caller's mailbox. A part does not extend the
+%% timeout; an undecodable one ends the wait the same way.
+-spec await(reference(), pos_integer(), waiters(), timeout(), fold()) -> {term(), fold()}.
+await(Mref, Id, Waiters, Timeout, Fold) ->
     receive
-        {Mref, {raw, Bin}} ->
+        {Mref, {part, Bin}} when Fold =/= none ->
+            Deadline = deadline(Timeout),
             case linx_wire:decode(Bin) of
-                {ok, {Id, Result}} -> Result;
-                _ -> {error, {decode, reply}}
+                {ok, {Id, more, Replies}} when is_list(Replies) ->
+                    await(Mref, Id, Waiters, remaining(Deadline), fold(Replies, Fold, Mref, Id, Waiters));
+                _ ->
+                    give_up(Mref, Id, Waiters),
+                    {{error, {decode, reply}}, Fold}
+            end;
+        {Mref, {raw, Bin}} ->
+            done(Mref, Fold),
+            case linx_wire:decode(Bin) of
+                {ok, {Id, Result}} -> {Result, Fold};
+                _ -> {{error, {decode, reply}}, Fold}
             end;
         {Mref, {result, Result}} ->
-            Result;
+            done(Mref, Fold),
+            {Result, Fold};
         {'DOWN', Mref, process, _, Reason} ->
             _ = (catch ets:delete(Waiters, Id)),
-            {error, down_error(Reason)}
+            {{error, down_error(Reason)}, Fold}
     after Timeout ->
-        _ = (catch ets:delete(Waiters, Id)),
-        erlang:demonitor(Mref, [flush]),
-        receive
-            {Mref, _} -> ok
-        after 0 ->
-            ok
-        end,
-        {error, timeout}
+        give_up(Mref, Id, Waiters),
+        {{error, timeout}, Fold}
+    end.
+
+%% The fold after one more part. A function that raises ends the wait.
+-spec fold([binary()], fold(), reference(), pos_integer(), waiters()) -> fold().
+fold(Replies, {Fun, Acc}, Mref, Id, Waiters) ->
+    try
+        {Fun, Fun(Replies, Acc)}
+    catch
+        Class:Reason:Stack ->
+            give_up(Mref, Id, Waiters),
+            erlang:raise(Class, Reason, Stack)
+    end.
+
+%% The answer came: an alias that outlasts the first message goes now.
+-spec done(reference(), fold()) -> ok.
+done(_Mref, none) ->
+    ok;
+done(Mref, _Fold) ->
+    erlang:demonitor(Mref, [flush]),
+    ok.
+
+%% Stops waiting for `Id': no reply can come any more, and none is left
+%% in the mailbox.
+-spec give_up(reference(), pos_integer(), waiters()) -> ok.
+give_up(Mref, Id, Waiters) ->
+    _ = (catch ets:delete(Waiters, Id)),
+    erlang:demonitor(Mref, [flush]),
+    flush(Mref).
+
+-spec flush(reference()) -> ok.
+flush(Mref) ->
+    receive
+        {Mref, _} -> flush(Mref)
+    after 0 ->
+        ok
     end.
 
 %% Look for a message (the reply, most likely) for up to `spin_us'

@@ -31,7 +31,7 @@
 -module(linx_remote).
 
 -export([via/1, same_host/1]).
--export([request/3, request_fd/4, os_pid/2]).
+-export([request/3, request/5, request_fd/4, os_pid/2]).
 
 -export_type([via/0, error_reason/0]).
 
@@ -67,6 +67,17 @@ request(Op, Timeout, Node) ->
         ok -> linx_stats:timed(Op, fun() -> call(Op, Timeout, Node) end);
         {error, _} = Error -> Error
     end.
+
+%% @doc {@link request/3} for an op that may be answered in parts, with
+%% each part's replies folded into `Acc0' as they come: see
+%% {@link linx_port:request/4}. A C-node sends every reply in the result,
+%% so `Acc' is then `Acc0'.
+-spec request(term(), timeout(), via(), fun(([binary()], Acc) -> Acc), Acc) ->
+          {term() | {error, error_reason()}, Acc}.
+request(Op, Timeout, local, Fun, Acc0) ->
+    linx_port:request(Op, Timeout, Fun, Acc0);
+request(Op, Timeout, Node, _Fun, Acc0) ->
+    {request(Op, Timeout, Node), Acc0}.
 
 %% @doc The OS pid of the C-node `Node'.
 -spec os_pid(node(), timeout()) -> {ok, pos_integer()} | {error, term()}.

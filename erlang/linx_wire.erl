@@ -53,7 +53,7 @@
 %% both give `{error, {badarg, too_large}}', before anything is sent.
 -module(linx_wire).
 
--export([encode/2, fits/1, max_frame/0, decode/1, frame_id/1]).
+-export([encode/2, fits/1, max_frame/0, decode/1, frame_id/1, asks_parts/1]).
 -export([ensure_atoms/0]).
 
 %% The largest frame the program reads (src/wire/frame.rs, MAX_FRAME).
@@ -69,7 +69,8 @@
          path, target, value, op, arity, badterm, badframe, too_large,
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
          type, fd, msg, log, notice, info, debug, helpers, helpers_started,
-         apply_failed, sysctl_apply, settings, not_in_target, partial,
+         apply_failed, sysctl_apply, settings, not_in_target, partial, more,
+         part_bytes,
          host_keys, name, lo, pid, handle, held, netns, helper, hung,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms,
@@ -94,6 +95,14 @@ fits(Op) ->
         false -> {error, {badarg, too_large}}
     end.
 
+%% @doc Whether the program may answer `Op' in parts (`{Id, more,
+%% Replies}' frames ahead of its reply): a `netlink_call' with a part size.
+-spec asks_parts(term()) -> boolean().
+asks_parts({netlink_call, _Protocol, _Msg, _Target, _NsFds, PartBytes}) ->
+    is_integer(PartBytes) andalso PartBytes > 0;
+asks_parts(_Op) ->
+    false.
+
 %% @doc The longest frame the program reads, in bytes (16 MiB).
 -spec max_frame() -> pos_integer().
 max_frame() ->
@@ -109,15 +118,24 @@ decode(Bin) ->
         error:badarg -> error
     end.
 
-%% @doc Reads the id of a `{Id, _}' frame without decoding the rest.
--spec frame_id(binary()) -> {ok, non_neg_integer()} | error.
-frame_id(<<131, 104, 2, 97, Id:8, _/binary>>) ->
-    {ok, Id};
-frame_id(<<131, 104, 2, 98, Id:32/signed, _/binary>>) when Id >= 0 ->
-    {ok, Id};
-frame_id(<<131, 104, 2, 110, N:8, 0:8, Digits:N/binary, _/binary>>) ->
-    {ok, binary:decode_unsigned(Digits, little)};
+%% @doc Reads the id of a frame without decoding the rest: `{ok, Id}'
+%% for a reply `{Id, Result}', `{part, Id}' for a part `{Id, more,
+%% Replies}' that comes ahead of the reply of `Id'.
+-spec frame_id(binary()) -> {ok | part, non_neg_integer()} | error.
+frame_id(<<131, 104, 2, Rest/binary>>) ->
+    tagged_id(ok, Rest);
+frame_id(<<131, 104, 3, Rest/binary>>) ->
+    tagged_id(part, Rest);
 frame_id(_) ->
+    error.
+
+tagged_id(Tag, <<97, Id:8, _/binary>>) ->
+    {Tag, Id};
+tagged_id(Tag, <<98, Id:32/signed, _/binary>>) when Id >= 0 ->
+    {Tag, Id};
+tagged_id(Tag, <<110, N:8, 0:8, Digits:N/binary, _/binary>>) ->
+    {Tag, binary:decode_unsigned(Digits, little)};
+tagged_id(_Tag, _) ->
     error.
 
 %% @doc Makes sure every atom the program may send exists in this node:

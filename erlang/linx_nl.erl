@@ -47,6 +47,8 @@
 -export([string/1, u8/1, u16/1, u32/1, u64/1, s32/1]).
 %% Requests
 -export([next_seq/0, call/3, call/4, request/3, replies/2]).
+%% For linx_nl_dump
+-export([prepare_call/2, call_error/3, replies_part/2, interrupted/1]).
 %% Errors
 -export([errno_name/1, format_error/1]).
 
@@ -371,8 +373,8 @@ call(Protocol, Req, Opts, Op) ->
     call(Protocol, Req, Opts, Op, ?DUMP_TRIES).
 
 call(Protocol, Req, Opts, Op, Tries) ->
-    {Seq, Bin} = prepare(Req),
-    case linx_netlink:call(Protocol, Bin, with_ns_fds(Bin, Opts)) of
+    {Seq, Bin, CallOpts} = prepare_call(Req, Opts),
+    case linx_netlink:call(Protocol, Bin, CallOpts) of
         {ok, Bins} ->
             case replies(Bins, Seq) of
                 {ok, Msgs} ->
@@ -380,14 +382,51 @@ call(Protocol, Req, Opts, Op, Tries) ->
                         true -> call(Protocol, Req, Opts, Op, Tries - 1);
                         false -> {ok, Msgs}
                     end;
-                {error, #{stage := netlink} = Info} ->
-                    {error, Info#{op => Op, in => in_option(Opts)}};
                 {error, _} = Error ->
-                    Error
+                    call_error(Error, Op, Opts)
             end;
         {error, _} = Error ->
             Error
     end.
+
+%% @private The sequence number and bytes of request `Req', and the
+%% options for {@link linx_netlink:call/3} (with the descriptors to put
+%% in, see with_ns_fds/2).
+-spec prepare_call(msg_in(), linx_netlink:opts()) ->
+          {non_neg_integer(), binary(), linx_netlink:opts()}.
+prepare_call(Req, Opts) ->
+    {Seq, Bin} = prepare(Req),
+    {Seq, Bin, with_ns_fds(Bin, Opts)}.
+
+%% @private A netlink error with the caller's `op' and `in'; any other
+%% error as it is.
+-spec call_error({error, term()}, atom(), linx_netlink:opts()) -> {error, term()}.
+call_error({error, #{stage := netlink} = Info}, Op, Opts) ->
+    {error, Info#{op => Op, in => in_option(Opts)}};
+call_error(Error, _Op, _Opts) ->
+    Error.
+
+%% @private Some of the reply binaries of request `Seq', in order: `{more,
+%% Msgs}' with its messages among them when its answer goes on, `{done,
+%% Result}' once they end it (as {@link replies/2} says).
+-spec replies_part([binary()], non_neg_integer()) ->
+          {more, [msg()]} | {done, {ok, [msg()]} | {error, error_info() | malformed()}}.
+replies_part(Bins, Seq) ->
+    case decode_all(Bins) of
+        {ok, Msgs} ->
+            case answer(Msgs, Seq, []) of
+                {done, _} = Done -> Done;
+                {more, Acc} -> {more, lists:reverse(Acc)}
+            end;
+        {error, _} = Error ->
+            {done, Error}
+    end.
+
+%% @private Whether the kernel marked any of these messages of a dump as
+%% interrupted (`NLM_F_DUMP_INTR': the objects changed meanwhile).
+-spec interrupted([msg()]) -> boolean().
+interrupted(Msgs) ->
+    lists:any(fun(#{flags := F}) -> F band ?NLM_F_DUMP_INTR =/= 0 end, Msgs).
 
 %% Option `ns_fd_marks => [{Pattern, In}]': wherever the encoded message
 %% holds the attribute `Pattern' (a 4-byte header and a 4-byte placeholder
@@ -424,14 +463,9 @@ request(Socket, Req, Timeout) ->
 -spec replies([binary()], non_neg_integer()) ->
           {ok, [msg()]} | {error, error_info() | malformed()}.
 replies(Bins, Seq) ->
-    case decode_all(Bins) of
-        {ok, Msgs} ->
-            case answer(Msgs, Seq, []) of
-                {done, Result} -> Result;
-                {more, Acc} -> {ok, lists:reverse(Acc)}
-            end;
-        {error, _} = Error ->
-            Error
+    case replies_part(Bins, Seq) of
+        {done, Result} -> Result;
+        {more, Msgs} -> {ok, Msgs}
     end.
 
 %%====================================================================
@@ -538,9 +572,6 @@ receive_replies(Socket, Seq, Deadline, Acc) ->
         {error, _} = Error ->
             Error
     end.
-
-interrupted(Msgs) ->
-    lists:any(fun(#{flags := F}) -> F band ?NLM_F_DUMP_INTR =/= 0 end, Msgs).
 
 in_option(Opts) when is_map(Opts) -> maps:get(in, Opts, self);
 in_option(Opts) -> proplists:get_value(in, Opts, self).

@@ -146,12 +146,6 @@
 
 -define(RT_TABLE_MAIN, 254).
 
-%% Dumps of at least this many payload bytes are decoded in a process of
-%% their own (see decode_all/2), whose heap starts at half as many words,
-%% at most ?DECODE_HEAP_MAX (32 MB).
--define(BIG_DUMP_BYTES, 65536).
--define(DECODE_HEAP_MAX, 4194304).
-
 -define(GROUPS, #{link => 1, notify => 2, neigh => 3, tc => 4, ipv4_addr => 5,
                   ipv4_mroute => 6, ipv4_route => 7, ipv4_rule => 8, ipv6_addr => 9,
                   ipv6_mroute => 10, ipv6_route => 11, ipv6_ifinfo => 12,
@@ -556,43 +550,7 @@ skip_stats() ->
     linx_nl:encode_attrs([{?IFLA_EXT_MASK, {u32, ?RTEXT_FILTER_SKIP_STATS}}]).
 
 dump(Req, Opts, Op, Decode) ->
-    case linx_nl:call(route, Req, Opts, Op) of
-        {ok, Msgs} -> decode_all(Msgs, Decode);
-        {error, _} = Error -> Error
-    end.
-
-%% A big dump (a thousand links is about 1 MB) is decoded in a process of
-%% its own, started with a heap big enough for all the maps: decoded in
-%% the caller, whose heap grows step by step, the maps would be copied by
-%% ten garbage collections on the way, which costs more than the decoding
-%% itself. The maps then come back in one message (one copy). (Decoding
-%% in parts, one process per scheduler, was measured: no faster on two
-%% cores.)
-decode_all(Msgs, Decode) ->
-    case payload_bytes(Msgs, 0) of
-        Bytes when Bytes < ?BIG_DUMP_BYTES ->
-            decode_each(Msgs, Decode);
-        Bytes ->
-            Caller = self(),
-            Tag = make_ref(),
-            Heap = min(Bytes div 2, ?DECODE_HEAP_MAX),
-            {Pid, MRef} = spawn_opt(fun() -> Caller ! {Tag, decode_each(Msgs, Decode)} end,
-                                    [monitor, {min_heap_size, Heap}]),
-            %% The worker's message comes before its 'DOWN'.
-            receive
-                {Tag, Result} ->
-                    erlang:demonitor(MRef, [flush]),
-                    Result;
-                {'DOWN', MRef, process, Pid, Reason} ->
-                    exit(Reason)
-            end
-    end.
-
-payload_bytes([#{payload := P} | Rest], Acc) -> payload_bytes(Rest, Acc + byte_size(P));
-payload_bytes([], Acc) -> Acc.
-
-decode_each(Msgs, Decode) ->
-    linx_error:map_ok(fun(#{payload := P}) -> Decode(P) end, Msgs).
+    linx_nl_dump:dump(route, Req, Opts, Op, fun(#{payload := P}) -> Decode(P) end).
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of

@@ -11,11 +11,12 @@
          link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
          addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
          garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
-         genl_families_match_genl/1, format_errors/1, big_dump_matches_ip/1]).
+         genl_families_match_genl/1, format_errors/1, big_dump_matches_ip/1,
+         dump_in_parts/1, timeout_in_mid_dump/1]).
 
 all() ->
     [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl,
-     big_dump_matches_ip].
+     big_dump_matches_ip, dump_in_parts, timeout_in_mid_dump].
 
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
@@ -76,17 +77,10 @@ in_b(Config) -> #{in => {netns, list_to_binary(?config(netns_b, Config))}}.
 %%====================================================================
 
 %% 150 veth pairs (made by `ip -batch'): a dump big enough (over 64 kB)
-%% to be decoded in a process of its own; every field linx returns that
-%% `ip -d -j link show' prints is equal, for every link.
+%% to come in parts; every field linx returns that `ip -d -j link show'
+%% prints is equal, for every link.
 big_dump_matches_ip(Config) ->
-    Ns = linx_ct_ns:unique("linx-rtnl-big"),
-    ok = linx_ct_ns:netns_add(Ns),
-    try
-        Batch = filename:join(?config(priv_dir, Config), "veth.batch"),
-        ok = file:write_file(Batch, [io_lib:format("link add bva~b type veth peer name bvb~b~n", [I, I])
-                                     || I <- lists:seq(1, 150)]),
-        _ = linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", Batch]),
-        In = #{in => {netns, list_to_binary(Ns)}},
+    with_veth_pairs(150, Config, fun(Ns, In) ->
         {ok, Bins} = linx_netlink:call(route, linx_ct_nl:getlink_request(1), In),
         true = iolist_size(Bins) > 65536,
         {ok, Links} = linx_rtnl:links(In),
@@ -95,6 +89,81 @@ big_dump_matches_ip(Config) ->
         [] = [ifname, mtu, flags, operstate, qdisc, address, kind, link, txqlen, type, group,
               min_mtu, max_mtu, num_tx_queues, gso_max_size, allmulti, tso_max_size,
               gro_max_size] -- Checked
+    end).
+
+%% The same dump in parts (linx_netlink:call/5): several parts come
+%% ahead of the result, and parts and result hold the messages of the
+%% whole dump, in order, as linx_netlink:call/3 returns them. An op that
+%% asks for parts gets them gathered on the direct path
+%% (linx_port:request/2) and by the server (its gen_server call, the path
+%% of a call while the port starts).
+dump_in_parts(Config) ->
+    with_veth_pairs(150, Config, fun(_Ns, In) ->
+        Req = linx_ct_nl:getlink_request(1),
+        {ok, Whole} = linx_netlink:call(route, Req, In),
+        Names = fun(Bins) -> [N || B <- Bins, M <- linx_ct_nl:messages(B), {ok, N} <- [linx_ct_nl:link_name(M)]] end,
+        Want = Names(Whole),
+        301 = length(Want),
+        {{ok, Rest}, Parts} = linx_netlink:call(route, Req, In, fun(R, Acc) -> [R | Acc] end, []),
+        ct:log("~b parts of ~p messages, then ~b", [length(Parts), [length(P) || P <- lists:reverse(Parts)],
+                                                   length(Rest)]),
+        true = length(Parts) >= 2,
+        [] = [P || P <- Parts, P =:= []],
+        Want = Names(lists:append(lists:reverse(Parts, [Rest]))),
+        {ok, Target} = linx_opts:target(maps:get(in, In)),
+        Op = {netlink_call, 0, Req, Target, [], 4096},
+        true = linx_wire:asks_parts(Op),
+        {ok, Direct} = linx_port:request(Op, 5000),
+        Want = Names(Direct),
+        {ok, Served} = gen_server:call(linx_port, {request, Op, 5000}, 6000),
+        Want = Names(Served),
+        #{pending := 0} = linx_port:info()
+    end).
+
+%% A caller that stops waiting for a dump arriving in parts, at its
+%% timeout (0 ms: always before the end; 1 to 4 ms: before or after
+%% some parts) or because its function raised on the first part, gets
+%% nothing of that dump later: the replies still on their way are
+%% dropped, and nothing stays pending.
+timeout_in_mid_dump(Config) ->
+    with_veth_pairs(150, Config, fun(_Ns, In) ->
+        Req = linx_ct_nl:getlink_request(1),
+        {ok, Whole} = linx_netlink:call(route, Req, In),
+        Count = fun(_R, N) -> N + 1 end,
+        %% The same worker answers in order: once this dump is whole, the
+        %% one before it has ended.
+        NothingLeft = fun() ->
+                              {ok, Whole} = linx_netlink:call(route, Req, In),
+                              {messages, []} = process_info(self(), messages)
+                      end,
+        {{error, timeout}, 0} = linx_netlink:call(route, Req, In#{timeout => 0}, Count, 0),
+        NothingLeft(),
+        Results = [begin
+                       {Result, Seen} = linx_netlink:call(route, Req, In#{timeout => Ms}, Count, 0),
+                       NothingLeft(),
+                       case Result of
+                           {error, timeout} -> {timeout, Seen};
+                           {ok, _} when Seen > 0 -> whole
+                       end
+                   end || Ms <- [1, 1, 2, 2, 3, 3, 4, 4]],
+        ct:log("~p", [Results]),
+        Raise = fun(_R, _Acc) -> error(first_part) end,
+        {'EXIT', {first_part, _}} = (catch linx_netlink:call(route, Req, In, Raise, 0)),
+        NothingLeft(),
+        ok = linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) =:= 0 end, 5000)
+    end).
+
+%% Runs Fun(Ns, In) in a fresh netns holding N veth pairs, made by one
+%% `ip -batch'.
+with_veth_pairs(N, Config, Fun) ->
+    Ns = linx_ct_ns:unique("linx-rtnl-big"),
+    ok = linx_ct_ns:netns_add(Ns),
+    try
+        Batch = filename:join(?config(priv_dir, Config), "veth.batch"),
+        ok = file:write_file(Batch, [io_lib:format("link add bva~b type veth peer name bvb~b~n", [I, I])
+                                     || I <- lists:seq(1, N)]),
+        _ = linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", Batch]),
+        Fun(Ns, #{in => {netns, list_to_binary(Ns)}})
     after
         linx_ct_ns:netns_del(Ns)
     end.

@@ -398,6 +398,43 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
     assert_eq!(term.to_string(), "{9,'more',[<<97,98>>]}");
 }
 
+/// Replies of netlink messages are written without building a term: they
+/// decode to the terms the generic encoder makes, for ids of every size
+/// and lists of any length, and the frame's length prefix is right.
+#[test]
+fn netlink_replies_encode_as_their_terms() {
+    let lists: Vec<Vec<Vec<u8>>> = vec![
+        vec![],
+        vec![vec![]],
+        vec![b"ab".to_vec(), vec![0; 300], vec![7; 70_000]],
+    ];
+    for id in [1u64, 255, 256, 0x7fff_ffff, 0x8000_0000, u64::MAX] {
+        for ms in &lists {
+            let mut out = vec![0xee];
+            wire::encode_reply(id, &Outcome::Messages(ms.clone()), &mut out);
+            let mut expected = vec![0xee];
+            wire::reply::encode_term_frame(id, wire::outcome_term(&Outcome::Messages(ms.clone())), &mut expected);
+            assert_eq!(
+                u32::from_be_bytes([out[1], out[2], out[3], out[4]]) as usize,
+                out.len() - 5
+            );
+            assert_eq!(Term::decode(&out[5..]).unwrap(), Term::decode(&expected[5..]).unwrap());
+            let mut part = Vec::new();
+            wire::reply::encode_part(id, ms, &mut part);
+            let Term::Tuple(Tuple { elements }) = Term::decode(&part[4..]).unwrap() else {
+                panic!("not a tuple")
+            };
+            let Term::Tuple(Tuple { elements: reply }) = Term::decode(&expected[5..]).unwrap() else {
+                panic!("not a tuple")
+            };
+            let Term::Tuple(Tuple { elements: ok }) = &reply[1] else {
+                panic!("not {{ok, _}}")
+            };
+            assert_eq!(elements, vec![reply[0].clone(), atom("more"), ok[1].clone()]);
+        }
+    }
+}
+
 #[test]
 fn dist_check_accepts_pids_and_references_only_there() {
     let pid = Term::from(eetf::Pid::new("a@b", 1, 0, 1));

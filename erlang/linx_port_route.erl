@@ -6,7 +6,7 @@
 %% waiters and the request id counter. A caller takes an id, registers its
 %% reply alias under it, writes the frame to the port and decodes the reply
 %% itself; the server only routes the reply frame, by id and without
-%% decoding it, to the alias ({@link route_reply/3}). The alias is also a
+%% decoding it, to the alias ({@link route_frame/4}). The alias is also a
 %% monitor of the server, so a server that goes away never leaves the
 %% caller waiting. While there is no route (the server is starting, or not
 %% running) {@link request/2} says `no_route' and `linx_port' makes a
@@ -39,7 +39,7 @@
 -module(linx_port_route).
 
 -export([publish/1, request/2, request/4, with_parts/2]).
--export([route_reply/3, route_part/3, waiting/1, sweep/1, fail_all/2]).
+-export([route_frame/4, waiting/1, sweep/1, fail_all/2]).
 
 -export_type([waiters/0, fold/0]).
 
@@ -102,29 +102,21 @@ route(Op, Timeout, Fold) ->
         error:badarg -> no_route
     end.
 
-%% @doc Hands the reply frame `Bin' of request `Id' to its caller, if one
-%% waits on the direct path.
--spec route_reply(waiters(), pos_integer(), binary()) -> boolean().
-route_reply(Waiters, Id, Bin) ->
-    case ets:take(Waiters, Id) of
-        [{Id, Alias, _Caller}] ->
-            Alias ! {Alias, {raw, Bin}},
-            true;
-        [] ->
-            false
-    end.
+%% @doc Hands frame `Bin' of request `Id' to its caller, if one waits on
+%% the direct path: its reply (`ok', as {@link linx_wire:frame_id/1} says),
+%% which ends the wait, or a part, which leaves the caller waiting.
+-spec route_frame(ok | part, waiters(), pos_integer(), binary()) -> boolean().
+route_frame(ok, Waiters, Id, Bin) ->
+    route_to(ets:take(Waiters, Id), {raw, Bin});
+route_frame(part, Waiters, Id, Bin) ->
+    route_to(ets:lookup(Waiters, Id), {part, Bin}).
 
-%% @doc Hands the part frame `Bin' of request `Id' to its caller, if one
-%% waits on the direct path, and leaves the caller waiting for the reply.
--spec route_part(waiters(), pos_integer(), binary()) -> boolean().
-route_part(Waiters, Id, Bin) ->
-    case ets:lookup(Waiters, Id) of
-        [{Id, Alias, _Caller}] ->
-            Alias ! {Alias, {part, Bin}},
-            true;
-        [] ->
-            false
-    end.
+-spec route_to([{pos_integer(), reference(), pid()}], {raw | part, binary()}) -> boolean().
+route_to([{_Id, Alias, _Caller}], Msg) ->
+    Alias ! {Alias, Msg},
+    true;
+route_to([], _Msg) ->
+    false.
 
 %% @doc A result with the replies of its parts (newest first) put in
 %% front of its own: `{ok, Replies}' holds all of them in order. An error

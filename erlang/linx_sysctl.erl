@@ -271,7 +271,9 @@ list(Prefix) ->
 list(Prefix, Opts) ->
     run(list, Prefix, Opts,
         fun(#req{path = RelPath, target = Target} = Req) ->
-                Reply = call(Req, {sysctl_list, RelPath, Target}),
+                %% Keys and trimmed values made by the program: a whole
+                %% tree is a thousand entries.
+                Reply = call(Req, {sysctl_list, RelPath, Target, keys}),
                 case list_entries(Reply) of
                     {ok, _} = Ok -> Ok;
                     error -> error_reply(Req, Reply)
@@ -318,8 +320,11 @@ apply(Settings, _Opts) ->
     {error, {bad_settings, Settings}}.
 
 -spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
-applied(_Req, {ok, Old}) when is_list(Old) ->
-    list_entries({ok, Old});
+applied(Req, {ok, Old} = Reply) ->
+    case list_entries(Reply) of
+        {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
+        error -> error_reply(Req, Reply)
+    end;
 applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
     Failed = Req#req{path = Path},
     {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
@@ -470,18 +475,16 @@ error_reply(#req{op = Op, path = RelPath, in = In}, Reply) ->
 full_path(<<>>) -> <<"/proc/sys">>;
 full_path(RelPath) -> <<"/proc/sys/", RelPath/binary>>.
 
+%% A reply of `{Key, Value}' (or `{Path, Value}') binaries, checked.
 -spec list_entries(term()) -> {ok, [{binary(), binary()}]} | error.
-list_entries({ok, Entries}) when is_list(Entries) ->
-    list_entries(Entries, []);
+list_entries({ok, Entries} = Ok) ->
+    case entries(Entries) of
+        true -> Ok;
+        false -> error
+    end;
 list_entries(_) ->
     error.
 
--spec list_entries(term(), [{binary(), binary()}]) ->
-          {ok, [{binary(), binary()}]} | error.
-list_entries([], Acc) ->
-    {ok, lists:reverse(Acc)};
-list_entries([{Path, Value} | Rest], Acc)
-  when is_binary(Path), is_binary(Value) ->
-    list_entries(Rest, [{path_to_key(Path), linx_sysctl_syntax:trim(Value)} | Acc]);
-list_entries(_, _) ->
-    error.
+-spec entries(term()) -> boolean().
+entries([{Key, Value} | Rest]) when is_binary(Key), is_binary(Value) -> entries(Rest);
+entries(Rest) -> Rest =:= [].

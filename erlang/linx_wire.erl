@@ -70,7 +70,7 @@
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
          type, fd, msg, log, notice, info, debug, helpers, helpers_started,
          apply_failed, sysctl_apply, settings, not_in_target, partial, more,
-         part_bytes,
+         part_bytes, form,
          host_keys, name, lo, pid, handle, held, netns, helper, hung,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms,

@@ -11,6 +11,7 @@
 -export([host_read/1, host_write_leaves_netns_alone/1,
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
          netns_list_matches_sysctl_a/1, netns_whole_tree_keys_match_sysctl_a/1, netns_list_keys_round_trip/1,
+         netns_list_key_form/1,
          netns_by_path/1, netns_recreated/1, netns_interface_recreated/1, netns_batch/1, netns_apply/1, netns_apply_rolls_back/1,
          pid_read_write/1, pid_list/1, pid_all_namespaces/1,
          list_whole_tree/1, list_single_file/1,
@@ -25,7 +26,7 @@ groups() ->
     [{host, [], [host_read, host_write_leaves_netns_alone, list_whole_tree, list_single_file]},
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
                   netns_list_matches_sysctl_a, netns_whole_tree_keys_match_sysctl_a,
-                  netns_list_keys_round_trip,
+                  netns_list_keys_round_trip, netns_list_key_form,
                   netns_by_path, netns_recreated, netns_interface_recreated, netns_batch, netns_apply, netns_apply_rolls_back]},
      {pid, [], [pid_read_write, pid_list, pid_all_namespaces]},
      {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
@@ -148,6 +149,27 @@ netns_dotted_interface(Config) ->
         linx_sysctl:read(<<"net.ipv4.conf.br.100.forwarding">>, in(Config)),
     %% The bridge exists only in the netns.
     {error, #{errno := enoent}} = linx_sysctl:read(Key).
+
+%% The program lists in key form (`{sysctl_list, Path, Target, keys}',
+%% what list/2 asks for): the keys and trimmed values the node makes of
+%% the plain list's paths and values (linx_sysctl:path_to_key/1), for the
+%% whole tree, with a dotted interface name among them. Values are
+%% compared where they hold still: under net.ipv4.conf.
+netns_list_key_form(Config) ->
+    Ns = ?config(netns, Config),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add br.7 type bridge"]),
+    {ok, Target} = linx_opts:target({netns, list_to_binary(Ns)}),
+    {ok, Paths} = linx_port:request({sysctl_list, <<>>, Target}),
+    {ok, Keyed} = linx_port:request({sysctl_list, <<>>, Target, keys}),
+    true = length(Keyed) > 500,
+    Node = [{linx_sysctl:path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Paths],
+    Keys = fun(Es) -> [K || {K, _} <- Es] end,
+    true = Keys(Node) =:= Keys(Keyed),
+    true = lists:member(<<"net/ipv4/conf/br.7/forwarding">>, Keys(Keyed)),
+    Conf = fun(Es) -> [E || {<<"net.ipv4.conf.", _/binary>>, _} = E <- Es] end,
+    true = length(Conf(Keyed)) > 50,
+    true = Conf(Node) =:= Conf(Keyed),
+    [] = [V || {_, V} <- Keyed, binary:last(<<0, V/binary>>) =:= $\n].
 
 %% list of net.ipv4.conf has exactly the keys and values of `sysctl -a'.
 netns_list_matches_sysctl_a(Config) ->

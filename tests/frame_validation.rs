@@ -136,6 +136,15 @@ fn decodes_every_op() {
             Op::SysctlList {
                 path: vec![],
                 target: Target::Pid(42),
+                keys: false,
+            },
+        ),
+        (
+            tuple(vec![atom("sysctl_list"), bin("net"), atom("self"), atom("keys")]),
+            Op::SysctlList {
+                path: b"net".to_vec(),
+                target: Target::Current,
+                keys: true,
             },
         ),
         (
@@ -221,6 +230,10 @@ fn bad_requests_name_what_is_wrong() {
     assert_eq!(
         with_id(tuple(vec![atom("sysctl_read"), bin("a")])),
         (7, badarg("arity"))
+    );
+    assert_eq!(
+        with_id(tuple(vec![atom("sysctl_list"), bin("a"), atom("self"), atom("paths")])),
+        (7, badarg("form"))
     );
     assert_eq!(
         with_id(tuple(vec![atom("sysctl_read"), int(1), atom("self")])),

@@ -103,7 +103,7 @@ fn validate(op: &Op) {
             path_ok(path, false);
             target_ok(target);
         }
-        Op::SysctlList { path, target } => {
+        Op::SysctlList { path, target, .. } => {
             path_ok(path, true);
             target_ok(target);
         }

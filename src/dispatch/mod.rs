@@ -255,7 +255,10 @@ impl<S: Sink> Dispatcher<S> {
             Op::SysctlWrite { path, value, .. } => {
                 in_proc_sys(move |root| sysctl::write(root, &path, &value).map(|()| Outcome::Ok))
             }
-            Op::SysctlList { path, .. } => in_proc_sys(move |root| sysctl::list(root, &path).map(Outcome::Entries)),
+            Op::SysctlList { path, keys, .. } => in_proc_sys(move |root| {
+                sysctl::list(root, &path)
+                    .map(|entries| Outcome::Entries(if keys { sysctl::key_form(entries) } else { entries }))
+            }),
             Op::NetlinkOpen { protocol, groups, .. } => self.socket(id, move || socket::netlink(protocol, groups)),
             Op::SocketOpen {
                 domain, ty, protocol, ..

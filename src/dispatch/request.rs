@@ -21,6 +21,11 @@ pub enum Op {
     SysctlList {
         path: Vec<u8>,
         target: Target,
+        /// Entries as the node shows them (see [`sysctl::key_form`]):
+        /// keys for paths, values trimmed.
+        ///
+        /// [`sysctl::key_form`]: crate::ops::sysctl::key_form
+        keys: bool,
     },
     NetlinkOpen {
         protocol: i32,

@@ -150,6 +150,42 @@ pub fn list(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
     Ok(entries)
 }
 
+/// Entries as the node shows them: each path as its key (dots for the
+/// slashes when every segment is made of `[A-Za-z0-9_-]`, which keeps a
+/// key with a dot in a name, such as `net/ipv4/conf/eth0.100/forwarding`,
+/// in slash form), each value without its trailing spaces, tabs and
+/// newlines. The rules of the node's `linx_sysctl:path_to_key/1` and
+/// `read/2`, applied here so that a whole-tree list is not converted one
+/// key at a time in the node.
+pub fn key_form(entries: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    entries
+        .into_iter()
+        .map(|(mut path, mut value)| {
+            if dot_form(&path) {
+                path.iter_mut().filter(|b| **b == b'/').for_each(|b| *b = b'.');
+            }
+            let kept = value
+                .iter()
+                .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n'))
+                .map_or(0, |i| i + 1);
+            value.truncate(kept);
+            (path, value)
+        })
+        .collect()
+}
+
+/// Whether a path is a non-empty run of `[A-Za-z0-9_-]+` segments joined
+/// by single slashes.
+fn dot_form(path: &[u8]) -> bool {
+    !path.is_empty()
+        && path.split(|b| *b == b'/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        })
+}
+
 /// Threads a walk uses, the calling one included. A new thread starts in
 /// the namespaces of the thread that makes it (a worker inside its
 /// target), and a `/proc/sys` file opened there reads that namespace's
@@ -372,6 +408,30 @@ fn read_names(dirfd: &OwnedFd) -> std::result::Result<Vec<(CString, Option<Type>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_in_key_form() {
+        let entry = |p: &str, v: &str| (p.as_bytes().to_vec(), v.as_bytes().to_vec());
+        let got = key_form(vec![
+            entry("kernel/ostype", "Linux\n"),
+            entry("net/ipv4/conf/eth0.100/forwarding", "1\n"),
+            entry("net/ipv4/ip_local_port_range", "32768\t60999 \n"),
+            entry("dev/tty-x/ldisc_autoload", ""),
+            entry("fs/a b", "  x\n\n"),
+            entry("", "\n"),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                entry("kernel.ostype", "Linux"),
+                entry("net/ipv4/conf/eth0.100/forwarding", "1"),
+                entry("net.ipv4.ip_local_port_range", "32768\t60999"),
+                entry("dev.tty-x.ldisc_autoload", ""),
+                entry("fs/a b", "  x"),
+                entry("", ""),
+            ]
+        );
+    }
 
     #[test]
     fn paths_checked_before_the_kernel() {

@@ -63,7 +63,22 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                     let (path, target) = (binary(p, "path")?, decode_target(t)?);
                     Ok(match tag.as_str() {
                         "sysctl_read" => Op::SysctlRead { path, target },
-                        _ => Op::SysctlList { path, target },
+                        _ => Op::SysctlList {
+                            path,
+                            target,
+                            keys: false,
+                        },
+                    })
+                }
+                ("sysctl_list", 3) => {
+                    let [p, t, form] = arr(args)?;
+                    if form != atom("keys") {
+                        return Err(OpError::badarg("form"));
+                    }
+                    Ok(Op::SysctlList {
+                        path: binary(p, "path")?,
+                        target: decode_target(t)?,
+                        keys: true,
                     })
                 }
                 ("sysctl_write", 3) => {
@@ -357,7 +372,13 @@ fn op_term(op: &Op) -> Term {
         Op::SysctlWrite { path, value, target } => {
             tuple(vec![atom("sysctl_write"), bin(path), bin(value), target_term(target)])
         }
-        Op::SysctlList { path, target } => tuple(vec![atom("sysctl_list"), bin(path), target_term(target)]),
+        Op::SysctlList { path, target, keys } => {
+            let mut elements = vec![atom("sysctl_list"), bin(path), target_term(target)];
+            if *keys {
+                elements.push(atom("keys"));
+            }
+            tuple(elements)
+        }
         Op::NetlinkOpen {
             protocol,
             groups,

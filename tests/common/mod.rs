@@ -211,7 +211,11 @@ pub fn any_op() -> impl Strategy<Value = Op> {
             value,
             target
         }),
-        (any_path(), any_target()).prop_map(|(path, target)| Op::SysctlList { path, target }),
+        (any_path(), any_target(), any::<bool>()).prop_map(|(path, target, keys)| Op::SysctlList {
+            path,
+            target,
+            keys
+        }),
         (0..=31i32, any::<u32>(), any_target()).prop_map(|(protocol, groups, target)| Op::NetlinkOpen {
             protocol,
             groups,
@@ -265,7 +269,16 @@ pub fn request_term(req: &Request) -> Term {
         Op::SysctlWrite { path, value, target: t } => {
             tuple(vec![atom("sysctl_write"), bin(path), bin(value), target(t)])
         }
-        Op::SysctlList { path, target: t } => tuple(vec![atom("sysctl_list"), bin(path), target(t)]),
+        Op::SysctlList {
+            path,
+            target: t,
+            keys: false,
+        } => tuple(vec![atom("sysctl_list"), bin(path), target(t)]),
+        Op::SysctlList {
+            path,
+            target: t,
+            keys: true,
+        } => tuple(vec![atom("sysctl_list"), bin(path), target(t), atom("keys")]),
         Op::NetlinkOpen {
             protocol,
             groups,

@@ -11,6 +11,9 @@
 //! Op       = {sysctl_read, RelPath, Target}              -> {ok, Value}
 //!          | {sysctl_write, RelPath, Value, Target}      -> ok
 //!          | {sysctl_list, RelPath, Target}              -> {ok, [{RelPath, Value}]}
+//!          | {sysctl_list, RelPath, Target, keys}        -> {ok, [{Key, TrimmedValue}]}  (dot keys
+//!                 where every segment is [A-Za-z0-9_-]+, else the path; values without
+//!                 trailing blanks and newlines)
 //!          | {netlink_open, Protocol, Groups, Target}     -> {ok, fd}   (fd sent on the fd channel)
 //!          | {socket_open, Domain, Type, Protocol, Target} -> {ok, fd}
 //!          | {netlink_call, Protocol, Msg, Target}        -> {ok, [Binary]}  (one per reply message)

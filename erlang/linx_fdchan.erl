@@ -266,7 +266,7 @@ wait(Sock, Op, Deadline, Port) ->
                 {Port, {exit_status, Status}} when is_port(Port) ->
                     cancel(Sock, Info),
                     {error, {exit_status, Status}}
-            after remaining(Deadline) ->
+            after linx_opts:remaining(Deadline) ->
                 cancel(Sock, Info),
                 {error, timeout}
             end;
@@ -324,10 +324,6 @@ cancel(Listener, {select_info, _, Ref} = Info) ->
     after 0 ->
         ok
     end.
-
--spec remaining(integer() | infinity) -> timeout().
-remaining(infinity) -> infinity;
-remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 
 %% The peer is the expected process, or (with a program path) a descendant
 %% of it, as the port program is when started through an `exec' wrapper,

@@ -321,7 +321,7 @@ call(Protocol, Msg, Opts) ->
 
 %% @doc {@link call/3} for a long answer (a dump), with the replies
 %% handed over in parts while the kernel still dumps: the replies of each
-%% part (about 64 KiB of them, in order) go through `Fun(Replies, Acc)' in
+%% part (about 32 KiB of them, in order) go through `Fun(Replies, Acc)' in
 %% the calling process as they come, starting from `Acc0', so the caller
 %% can work on them meanwhile. Returns `{{ok, Rest}, Acc}' with the
 %% replies after the last part, or `{{error, Reason}, Acc}' (the errors of

@@ -458,7 +458,7 @@ request(Socket, Req, Timeout) ->
     _ = socket:setopt(Socket, otp, rcvbuf, 65536),
     {Seq, Bin} = prepare(Req),
     case socket:send(Socket, Bin) of
-        ok -> receive_replies(Socket, Seq, deadline(Timeout), []);
+        ok -> receive_replies(Socket, Seq, linx_opts:deadline(Timeout), []);
         {error, _} = Error -> Error
     end.
 
@@ -564,7 +564,7 @@ answer([], _Seq, Acc) ->
     {more, Acc}.
 
 receive_replies(Socket, Seq, Deadline, Acc) ->
-    case socket:recv(Socket, 0, remaining(Deadline)) of
+    case socket:recv(Socket, 0, linx_opts:remaining(Deadline)) of
         {ok, Data} ->
             case decode(Data) of
                 {ok, Msgs} ->
@@ -588,9 +588,3 @@ align(N) ->
 pad(Len) ->
     Bits = ((4 - (Len band 3)) band 3) * 8,
     <<0:Bits>>.
-
-deadline(infinity) -> infinity;
-deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
-
-remaining(infinity) -> infinity;
-remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

@@ -23,8 +23,12 @@
 -export([via/1]).
 -export([text/1]).
 -export([no_byte_of/3]).
+-export([deadline/1, remaining/1]).
 
--export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0]).
+-export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0, deadline/0]).
+
+-type deadline() :: integer() | infinity.
+%% When a `timeout' runs out: a `millisecond' monotonic time, or `infinity'.
 
 -type ns_path() :: binary() | string().
 
@@ -236,3 +240,13 @@ ns_paths([Path | Rest], Acc) ->
     end;
 ns_paths(_, _) ->
     error.
+
+%% @doc When a timeout that starts now runs out (see {@link remaining/1}).
+-spec deadline(timeout()) -> deadline().
+deadline(infinity) -> infinity;
+deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
+
+%% @doc The milliseconds left until `Deadline', 0 once it has passed.
+-spec remaining(deadline()) -> timeout().
+remaining(infinity) -> infinity;
+remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).

@@ -127,9 +127,7 @@
 
 -type fd_mode() :: linx_fdchan:mode().
 
--type deadline() :: integer() | infinity.
-
--type waiter() :: {reply, gen_server:from(), deadline()}
+-type waiter() :: {reply, gen_server:from(), linx_opts:deadline()}
                 | linx_port_fds:waiter().
 
 -record(state, {
@@ -328,9 +326,9 @@ init([]) ->
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
 handle_call({request, Op, Timeout}, From, State) ->
-    send_request(Op, {reply, From, deadline(Timeout)}, State);
+    send_request(Op, {reply, From, linx_opts:deadline(Timeout)}, State);
 handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
-    send_request(Op, {fd, From, Mode, deadline(Timeout)}, State);
+    send_request(Op, {fd, From, Mode, linx_opts:deadline(Timeout)}, State);
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
@@ -362,24 +360,19 @@ send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = Sta
 %% the request's deadline (the caller has then given up). If the port is
 %% already closed, the exit message is on its way and answers the caller
 %% with the rest.
--spec send_frame(port(), binary(), deadline()) -> ok.
+-spec send_frame(port(), binary(), linx_opts:deadline()) -> ok.
 send_frame(Port, Frame, Deadline) ->
     case catch port_command(Port, Frame, [nosuspend]) of
         false ->
             Pid = spawn(fun() -> catch port_command(Port, Frame) end),
-            _ = [erlang:send_after(max(0, Deadline - erlang:monotonic_time(millisecond)),
-                                   self(), {give_up, Pid})
+            _ = [erlang:send_after(linx_opts:remaining(Deadline), self(), {give_up, Pid})
                  || Deadline =/= infinity],
             ok;
         _ ->
             ok
     end.
 
--spec deadline(timeout()) -> deadline().
-deadline(infinity) -> infinity;
-deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
-
--spec passed(deadline(), integer()) -> boolean().
+-spec passed(linx_opts:deadline(), integer()) -> boolean().
 passed(infinity, _Now) -> false;
 passed(Deadline, Now) -> Now > Deadline.
 
@@ -526,7 +519,7 @@ abandoned(Waiter, Now) ->
 from({reply, From, _}) -> From;
 from({fd, From, _, _}) -> From.
 
--spec deadline_of(waiter()) -> deadline().
+-spec deadline_of(waiter()) -> linx_opts:deadline().
 deadline_of({reply, _, Deadline}) -> Deadline;
 deadline_of({fd, _, _, Deadline}) -> Deadline.
 

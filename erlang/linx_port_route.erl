@@ -209,11 +209,11 @@ start_sender(Port, Frame) ->
 -spec await_busy({pid(), reference(), reference()}, reference(), pos_integer(),
                  waiters(), timeout(), fold()) -> {term(), fold()}.
 await_busy({Pid, Mon, Sent} = Sender, Mref, Id, Waiters, Timeout, Fold) ->
-    Deadline = deadline(Timeout),
+    Deadline = linx_opts:deadline(Timeout),
     receive
         {'DOWN', Mon, process, Pid, _} ->
             _ = sent(Sent),
-            await(Mref, Id, Waiters, remaining(Deadline), Fold);
+            await(Mref, Id, Waiters, linx_opts:remaining(Deadline), Fold);
         {Mref, {result, _}} = Answer ->
             _ = stop_sender(Sender),
             self() ! Answer,
@@ -250,14 +250,6 @@ sent(Sent) ->
         false
     end.
 
--spec deadline(timeout()) -> integer() | infinity.
-deadline(infinity) -> infinity;
-deadline(Timeout) -> erlang:monotonic_time(millisecond) + Timeout.
-
--spec remaining(integer() | infinity) -> timeout().
-remaining(infinity) -> infinity;
-remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
-
 %% After a timeout the waiter entry is removed and the alias deactivated,
 %% so no reply can be sent any more; those sent just before are flushed,
 %% so nothing is left in the caller's mailbox. A part does not extend the
@@ -266,10 +258,11 @@ remaining(Deadline) -> max(0, Deadline - erlang:monotonic_time(millisecond)).
 await(Mref, Id, Waiters, Timeout, Fold) ->
     receive
         {Mref, {part, Bin}} when Fold =/= none ->
-            Deadline = deadline(Timeout),
+            Deadline = linx_opts:deadline(Timeout),
             case linx_wire:decode(Bin) of
                 {ok, {Id, more, Replies}} when is_list(Replies) ->
-                    await(Mref, Id, Waiters, remaining(Deadline), fold(Replies, Fold, Mref, Id, Waiters));
+                    Fold1 = fold(Replies, Fold, Mref, Id, Waiters),
+                    await(Mref, Id, Waiters, linx_opts:remaining(Deadline), Fold1);
                 _ ->
                     give_up(Mref, Id, Waiters),
                     {{error, {decode, reply}}, Fold}

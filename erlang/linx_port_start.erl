@@ -39,7 +39,7 @@ handshake(Port, Listener, Program) ->
             %% A program that already exited closed its stdin; its exit
             %% status then says why.
             _ = (catch port_command(Port, Token)),
-            Deadline = erlang:monotonic_time(millisecond) + ?READY_TIMEOUT,
+            Deadline = linx_opts:deadline(?READY_TIMEOUT),
             case handshake(Port, Listener, Deadline, {Program, Token}) of
                 {ok, OsPid, _, Version} = Ok ->
                     log_start(OsPid, Version),
@@ -95,7 +95,7 @@ handshake(Port, Listener, Deadline, {Program, Token}) ->
             %% Closed already: a program that refused its command line
             %% can exit before this looks. Its exit status (and the frame
             %% before it) say why.
-            Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
+            Timeout = linx_opts:remaining(Deadline),
             receive
                 {Port, {exit_status, Status}} -> {error, {exit_status, Status}}
             after Timeout ->
@@ -144,7 +144,7 @@ signal_name(Signal) ->
 %% not speak this protocol.
 -spec await_ready(port(), integer()) -> {ok, binary()} | {error, term()}.
 await_ready(Port, Deadline) ->
-    Timeout = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    Timeout = linx_opts:remaining(Deadline),
     receive
         {Port, {data, Bin}} ->
             case linx_wire:decode(Bin) of

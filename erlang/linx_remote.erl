@@ -120,7 +120,7 @@ remote_fd(Op, Mode, Timeout, Node) ->
         false ->
             {error, {element(1, Op), remote}};
         true ->
-            Deadline = deadline(Timeout),
+            Deadline = linx_opts:deadline(Timeout),
             case os_pid(Node, Timeout) of
                 {ok, OsPid} ->
                     with_listener(fun(L, Name) ->
@@ -200,7 +200,7 @@ with_listener(Fun) ->
                     integer() | infinity, node()) -> {ok, term()} | {error, term()}.
 fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
     Tag = binary:decode_unsigned(linx_fdchan:random_bytes(8)),
-    case call({fd_to, Name, Tag, Op}, remaining(Deadline), Node) of
+    case call({fd_to, Name, Tag, Op}, linx_opts:remaining(Deadline), Node) of
         {ok, fd} ->
             %% The C-node connected and sent the descriptor before it
             %% replied: it is waiting in the listener's queue.
@@ -218,7 +218,7 @@ fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node) ->
 receive_fd(L, OsPid, Tag, Mode, Deadline) ->
     case linx_fdchan:accept(L, {OsPid, exact}, Deadline, none) of
         {ok, S} ->
-            try linx_fdchan:recv(S, remaining(Deadline)) of
+            try linx_fdchan:recv(S, linx_opts:remaining(Deadline)) of
                 {ok, <<Tag:64/big>>, [Fd | Extra]} ->
                     lists:foreach(fun linx_fdchan:close_raw/1, Extra),
                     linx_fdchan:adopt(Fd, Mode, self());
@@ -238,16 +238,8 @@ receive_fd(L, OsPid, Tag, Mode, Deadline) ->
             {error, {fd_channel, Reason}}
     end.
 
--spec deadline(timeout()) -> integer() | infinity.
-deadline(infinity) -> infinity;
-deadline(Ms) -> erlang:monotonic_time(millisecond) + Ms.
-
 %% The descriptor is already queued when the reply arrives; a short grace
 %% covers a caller whose own timeout has just run out.
 -spec accept_deadline(integer() | infinity) -> integer() | infinity.
 accept_deadline(infinity) -> infinity;
 accept_deadline(D) -> max(D, erlang:monotonic_time(millisecond) + ?ACCEPT_GRACE).
-
--spec remaining(integer() | infinity) -> timeout().
-remaining(infinity) -> infinity;
-remaining(D) -> max(0, D - erlang:monotonic_time(millisecond)).

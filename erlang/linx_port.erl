@@ -304,6 +304,8 @@ info() ->
 -spec init([]) -> {ok, state()} | {stop, {port_start_failed, term()}}.
 init([]) ->
     process_flag(trap_exit, true),
+    %% A server before this one that was killed left its route behind.
+    ok = linx_port_route:withdraw(),
     ok = linx_wire:ensure_atoms(),
     %% Loaded now: with no descriptor free, loading a module later fails,
     %% and these answer a descriptor lost for that very reason.
@@ -422,6 +424,7 @@ handle_info(Msg, State) ->
 %% @private
 -spec terminate(term(), state()) -> ok.
 terminate(_Reason, #state{port = Port, fd_sock = Sock, halves = Halves}) ->
+    ok = linx_port_route:withdraw(),
     _ = (catch port_close(Port)),
     _ = (catch socket:close(Sock)),
     linx_port_fds:close_all(Halves).

@@ -2,15 +2,20 @@
 %% request frames and get their reply frames routed to them by id.
 %%
 %% Once the port program is ready, {@link linx_port} publishes a route
-%% (a protected named ETS table): the server, the port, a public table of
-%% waiters and the request id counter. A caller takes an id, registers its
+%% (a persistent term, which callers read without a lock or a copy): the
+%% server, the port, a public table of waiters and the request id
+%% counter. A caller takes an id, registers its
 %% reply alias under it, writes the frame to the port and decodes the reply
 %% itself; the server only routes the reply frame, by id and without
 %% decoding it, to the alias ({@link route_frame/4}). The alias is also a
 %% monitor of the server, so a server that goes away never leaves the
 %% caller waiting. While there is no route (the server is starting, or not
 %% running) {@link request/2} says `no_route' and `linx_port' makes a
-%% `gen_server' call instead.
+%% `gen_server' call instead. A server withdraws the route when its
+%% program exits and when it stops; one that was killed leaves it behind,
+%% and the next one withdraws it when it starts. A caller that meets such
+%% a route meanwhile finds the port closed, or the server gone, and gets
+%% the error it would get from a `gen_server' call then: `not_running'.
 %%
 %% A caller looks for its reply for up to `spin_us' microseconds, yielding
 %% in between, before it sleeps in `receive' (see
@@ -38,7 +43,7 @@
 %% returns within its timeout and a few microseconds.
 -module(linx_port_route).
 
--export([publish/1, request/2, request/4, with_parts/2]).
+-export([publish/1, withdraw/0, published/0, request/2, request/4, with_parts/2]).
 -export([route_frame/4, waiting/1, sweep/1, fail_all/2]).
 
 -export_type([waiters/0, fold/0]).
@@ -65,10 +70,22 @@ publish(Port) ->
     Ids = atomics:new(1, [{signed, false}]),
     Waiters = ets:new(linx_port_waiters, [public, {write_concurrency, true},
                                           {read_concurrency, true}]),
-    ?ROUTE = ets:new(?ROUTE, [named_table, protected, {read_concurrency, true}]),
-    true = ets:insert(?ROUTE, {route, self(), Port, Waiters, Ids,
-                               linx_port_args:caller_spin_us()}),
+    ok = persistent_term:put(?ROUTE, {self(), Port, Waiters, Ids,
+                                      linx_port_args:caller_spin_us()}),
     {Waiters, Ids}.
+
+%% @doc Withdraws the route of a server that is going away, or of one
+%% that went away without (a new server does so first): callers then wait
+%% for the new server in a `gen_server' call.
+-spec withdraw() -> ok.
+withdraw() ->
+    _ = persistent_term:erase(?ROUTE),
+    ok.
+
+%% @doc The route callers use now, if any.
+-spec published() -> route() | none.
+published() ->
+    persistent_term:get(?ROUTE, none).
 
 %% @doc Sends `Op', which does not ask for parts, on the direct path and
 %% waits for its result, or says `no_route'. Errors are those of
@@ -93,13 +110,11 @@ request(Op, Timeout, Fun, Acc0) ->
 
 -spec route(term(), timeout(), fold()) -> {ok, {term(), fold()}} | no_route.
 route(Op, Timeout, Fold) ->
-    try ets:lookup(?ROUTE, route) of
-        [{route, Server, Port, Waiters, Ids, SpinUs}] ->
-            {ok, direct(Op, Timeout, Fold, {Server, Port, Waiters, Ids, SpinUs})};
-        [] ->
+    case persistent_term:get(?ROUTE, none) of
+        {_, _, _, _, _} = Route ->
+            {ok, direct(Op, Timeout, Fold, Route)};
+        none ->
             no_route
-    catch
-        error:badarg -> no_route
     end.
 
 %% @doc Hands frame `Bin' of request `Id' to its caller, if one waits on
@@ -146,7 +161,7 @@ sweep(Waiters) ->
 %% @doc Withdraws the route and answers every waiting caller with `Error'.
 -spec fail_all(waiters(), term()) -> ok.
 fail_all(Waiters, Error) ->
-    _ = (catch ets:delete(?ROUTE)),
+    ok = withdraw(),
     lists:foreach(fun({_Id, Alias, _Caller}) -> Alias ! {Alias, {result, Error}} end,
                   ets:tab2list(Waiters)),
     true = ets:delete_all_objects(Waiters),

@@ -12,7 +12,7 @@
          unreadable_oversized_frame_only_logged/1,
          emfile_while_taking_a_descriptor/1,
          killed_callers_leave_nothing/1, timed_out_callers_leave_nothing/1,
-         port_killed_mid_flight_leaves_nothing/1,
+         port_killed_mid_flight_leaves_nothing/1, server_killed_mid_flight/1,
          zero_timeout_write_refused/1]).
 %% logger handler
 -export([log/2]).
@@ -31,7 +31,7 @@ groups() ->
                    unreadable_oversized_frame_only_logged]},
      {descriptors, [], [emfile_while_taking_a_descriptor]},
      {pending, [], [killed_callers_leave_nothing, timed_out_callers_leave_nothing,
-                    port_killed_mid_flight_leaves_nothing]},
+                    port_killed_mid_flight_leaves_nothing, server_killed_mid_flight]},
      {timeouts, [], [zero_timeout_write_refused]}].
 
 init_per_suite(Config) ->
@@ -90,7 +90,7 @@ too_large_refused_at_once(_Config) ->
 %% A frame over 16 MiB that reached the program anyway is answered under
 %% its own id, so its caller gets `{decode, too_large}' at once.
 oversized_frame_answered_by_id(_Config) ->
-    [{route, _Server, Port, Waiters, Ids, _SpinUs}] = ets:lookup(linx_port_route, route),
+    {_Server, Port, Waiters, Ids, _SpinUs} = linx_port_route:published(),
     Id = atomics:add_get(Ids, 1, 1),
     Alias = alias(),
     true = ets:insert(Waiters, {Id, Alias, self()}),
@@ -113,7 +113,7 @@ unreadable_oversized_frame_only_logged(_Config) ->
     ok = logger:add_handler(?MODULE, ?MODULE, #{config => #{pid => self()}}),
     try
         Server = whereis(linx_port),
-        [{route, _, Port, _, _, _}] = ets:lookup(linx_port_route, route),
+        {_, Port, _, _, _} = linx_port_route:published(),
         true = port_command(Port, term_to_binary(binary:copy(<<"1">>, 16 * ?MIB))),
         receive
             {logged, Text} -> {_, _} = binary:match(Text, <<"too_large">>)
@@ -229,6 +229,44 @@ port_killed_mid_flight_leaves_nothing(Config) ->
     [exit(C, kill) || C <- Callers],
     ok = nothing_left(),
     {ok, _} = linx_sysctl:read(?KEY, In).
+
+%% The server itself killed (not the program) while 100 callers read on
+%% the direct path with `infinity': every caller comes back (with an
+%% error, or a read after the kill), at least the calls in flight fail,
+%% the next server publishes its own route (the dead one's is gone) and
+%% reads work again through it.
+server_killed_mid_flight(Config) ->
+    In = #{in => {netns, list_to_binary(?config(netns, Config))}, timeout => infinity},
+    Self = self(),
+    Killed = atomics:new(1, []),
+    Old = whereis(linx_port),
+    Callers = [spawn_link(fun() -> Self ! {done, self(), read_until_killed(In, Killed)} end)
+               || _ <- lists:seq(1, 100)],
+    ok = linx_ct_ns:wait_until(fun() -> maps:get(pending, linx_port:info()) > 0 end, 5000),
+    exit(Old, kill),
+    ok = atomics:put(Killed, 1, 1),
+    Results = [receive {done, C, Result} -> Result after 20000 -> ct:fail({caller_hung, C}) end
+               || C <- Callers],
+    Errors = [E || {error, _} = E <- Results],
+    ct:log("~b errors: ~p", [length(Errors), lists:usort(Errors)]),
+    true = Errors =/= [],
+    ok = linx_ct_ns:wait_until(fun() -> restarted(Old) end, 10000),
+    New = whereis(linx_port),
+    {New, _, _, _, _} = linx_port_route:published(),
+    {ok, _} = linx_sysctl:read(?KEY, In),
+    ok = nothing_left().
+
+%% Reads until one fails (returned) or one succeeds after the kill.
+read_until_killed(In, Killed) ->
+    case linx_sysctl:read(?KEY, In) of
+        {error, _} = Error ->
+            Error;
+        {ok, _} ->
+            case atomics:get(Killed, 1) of
+                1 -> ok;
+                0 -> read_until_killed(In, Killed)
+            end
+    end.
 
 caller(N, In) when N rem 2 =:= 0 ->
     fun() -> linx_sysctl:read(?KEY, In) end;

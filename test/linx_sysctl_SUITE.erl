@@ -12,7 +12,7 @@
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1,
          netns_list_matches_sysctl_a/1, netns_whole_tree_keys_match_sysctl_a/1, netns_list_keys_round_trip/1,
          netns_list_key_form/1,
-         netns_by_path/1, netns_recreated/1, netns_interface_recreated/1, netns_batch/1, netns_apply/1, netns_apply_rolls_back/1,
+         netns_by_path/1, netns_recreated/1, netns_rebound/1, netns_interface_recreated/1, netns_batch/1, netns_apply/1, netns_apply_rolls_back/1,
          pid_read_write/1, pid_list/1, pid_all_namespaces/1,
          list_whole_tree/1, list_single_file/1,
          bad_keys/1, bad_values/1, bad_in/1, missing_key/1, missing_list_root/1,
@@ -27,7 +27,7 @@ groups() ->
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface,
                   netns_list_matches_sysctl_a, netns_whole_tree_keys_match_sysctl_a,
                   netns_list_keys_round_trip, netns_list_key_form,
-                  netns_by_path, netns_recreated, netns_interface_recreated, netns_batch, netns_apply, netns_apply_rolls_back]},
+                  netns_by_path, netns_recreated, netns_rebound, netns_interface_recreated, netns_batch, netns_apply, netns_apply_rolls_back]},
      {pid, [], [pid_read_write, pid_list, pid_all_namespaces]},
      {errors, [], [bad_keys, bad_values, bad_in, missing_key, missing_list_root,
                    missing_ns_file, not_a_namespace, deleted_netns, dead_pid,
@@ -235,6 +235,28 @@ netns_recreated(_Config) ->
         {ok, 2222} = linx_sysctl:read_int("net.core.somaxconn", In)
     after
         linx_ct_ns:netns_del(Ns)
+    end.
+
+%% A name bound to another namespace by mounts alone (no file made or
+%% removed in /run/netns, which the program watches too) names the new
+%% one from the very next call, and once unbound it names none.
+netns_rebound(_Config) ->
+    [A, B] = [linx_ct_ns:unique(P) || P <- ["linx-rba", "linx-rbb"]],
+    ok = linx_ct_ns:netns_add(A),
+    ok = linx_ct_ns:netns_add(B),
+    In = #{in => {netns, A}},
+    File = "/run/netns/" ++ A,
+    try
+        linx_ct_ns:sh_ok(["ip netns exec ", B, " sysctl -q -w net.core.somaxconn=2222"]),
+        ok = linx_sysctl:write("net.core.somaxconn", 1111, In),
+        [{ok, 1111} = linx_sysctl:read_int("net.core.somaxconn", In) || _ <- lists:seq(1, 3)],
+        linx_ct_ns:sh_ok(["umount ", File, " && mount --bind /run/netns/", B, " ", File]),
+        {ok, 2222} = linx_sysctl:read_int("net.core.somaxconn", In),
+        linx_ct_ns:sh_ok(["umount ", File]),
+        {error, #{stage := open_ns, errno := einval}} = linx_sysctl:read("net.core.somaxconn", In)
+    after
+        linx_ct_ns:netns_del(A),
+        linx_ct_ns:netns_del(B)
     end.
 
 %% Reads of an interface's keys follow the interface: deleted, they fail

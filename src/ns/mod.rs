@@ -23,6 +23,7 @@
 pub mod executor;
 pub mod held;
 pub mod helper;
+pub mod names;
 pub mod offered;
 pub mod outbox;
 pub mod resolver;

@@ -11,6 +11,7 @@
 //! would change nothing (and for a user namespace would fail).
 
 use super::held::Held;
+use super::names::NameCache;
 use super::target::{valid_netns_name, Target, NETNS_DIR};
 use super::{NsFile, NsId, NsKey, NsSet};
 use crate::error::{OpError, Result, Stage};
@@ -47,6 +48,8 @@ pub struct Resolver {
     /// `CAP_SYS_ADMIN` is in effect: a network namespace can be entered
     /// without its owning user namespace.
     any_netns: bool,
+    /// What the names in `netns_dir` name, for [`Resolver::quick_key`].
+    names: Arc<NameCache>,
 }
 
 impl Resolver {
@@ -67,6 +70,7 @@ impl Resolver {
             pinned: false,
             held: Arc::new(Held::new()),
             any_netns: sys::caps::has_sys_admin(),
+            names: Arc::new(NameCache::new(NETNS_DIR.into())),
         }
     }
 
@@ -179,8 +183,10 @@ impl Resolver {
         Ok(set)
     }
 
-    /// The key a target would resolve to, found with one `stat(2)` per
-    /// namespace file and nothing opened; `None` when that cannot be known
+    /// The key a target would resolve to, found with what the name names
+    /// now (a `stat(2)`, or what one said while nothing in the directory
+    /// or the mount table changed since, see [`NameCache`]) and nothing
+    /// opened; `None` when that cannot be known
     /// this way (a pid target, whose pid may have been reused; a list of
     /// files, whose types `stat` cannot tell; or any error: the full
     /// resolution reports it). A `{netns, Name}` key says "network
@@ -195,8 +201,8 @@ impl Resolver {
         match target.place() {
             Target::Current => {}
             Target::Netns(name) if valid_netns_name(name) => {
-                let st = nix::sys::stat::stat(&self.netns_dir.join(name)).ok()?;
-                key.push((CloneFlags::CLONE_NEWNET.bits(), st.st_dev, st.st_ino));
+                let (dev, ino) = self.names.lookup(name)?;
+                key.push((CloneFlags::CLONE_NEWNET.bits(), dev, ino));
             }
             Target::Held(id) => key.push(self.held.get(*id)?.1),
             _ => return None,

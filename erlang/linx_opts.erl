@@ -153,8 +153,10 @@ write_target(Opts, Target) ->
 %% `{error, {bad_via, V}}' unless it is `local' or a node name
 %% (an atom with an `@').
 -spec via(map()) -> {ok, via()} | {error, {bad_via, term()}}.
-via(Opts) ->
-    check_via(maps:get(via, Opts, application:get_env(linx, via, local))).
+via(#{via := Via}) ->
+    check_via(Via);
+via(_Opts) ->
+    check_via(application:get_env(linx, via, local)).
 
 -spec check_via(term()) -> {ok, via()} | {error, {bad_via, term()}}.
 check_via(local) ->

@@ -28,9 +28,12 @@
 key_to_path(Key) ->
     case key_binary(Key) of
         {ok, Bin} when byte_size(Bin) > 0, byte_size(Bin) =< ?MAX_KEY ->
-            case dot_to_path(Bin, $., <<>>) of
-                {ok, Path} ->
-                    {ok, Path};
+            case key_form(Bin, $.) of
+                dots ->
+                    %% Split at the dots, joined with slashes: one pass in
+                    %% C, where a byte-by-byte rebuild here made garbage
+                    %% that every read paid for in collections.
+                    {ok, iolist_to_binary(lists:join($/, binary:split(Bin, <<".">>, [global])))};
                 slash ->
                     case valid_slash_key(Bin, 0, Bin) of
                         true -> {ok, Bin};
@@ -64,20 +67,20 @@ key_binary(Key) when is_list(Key) ->
 key_binary(_) ->
     error.
 
-%% Dot form to path in one pass: segments of `[A-Za-z0-9_-]+' separated by
-%% single dots, which become slashes. `slash' when the key has a `/' (it is
-%% then in slash form). `Prev' is the previous byte, `$.' at the start so
-%% that a leading, trailing or doubled dot is refused.
--spec dot_to_path(binary(), byte(), binary()) -> {ok, binary()} | slash | error.
-dot_to_path(<<$/, _/binary>>, _Prev, _Acc) ->
+%% Whether a key is in dot form (`dots'): segments of `[A-Za-z0-9_-]+'
+%% separated by single dots. `slash' when the key has a `/' (it is then
+%% in slash form). `Prev' is the previous byte, `$.' at the start so that
+%% a leading, trailing or doubled dot is refused.
+-spec key_form(binary(), byte()) -> dots | slash | error.
+key_form(<<$/, _/binary>>, _Prev) ->
     slash;
-dot_to_path(<<$., Rest/binary>>, Prev, Acc) when Prev =/= $. ->
-    dot_to_path(Rest, $., <<Acc/binary, $/>>);
-dot_to_path(<<C, Rest/binary>>, _Prev, Acc) when ?IS_DOT_CHAR(C) ->
-    dot_to_path(Rest, C, <<Acc/binary, C>>);
-dot_to_path(<<>>, Prev, Acc) when Prev =/= $. ->
-    {ok, Acc};
-dot_to_path(Rest, _Prev, _Acc) ->
+key_form(<<$., Rest/binary>>, Prev) when Prev =/= $. ->
+    key_form(Rest, $.);
+key_form(<<C, Rest/binary>>, _Prev) when ?IS_DOT_CHAR(C) ->
+    key_form(Rest, C);
+key_form(<<>>, Prev) when Prev =/= $. ->
+    dots;
+key_form(Rest, _Prev) ->
     %% A `/' further on still makes this a slash-form key.
     case linx_opts:no_byte_of(Rest, $/, $/) of
         true -> error;

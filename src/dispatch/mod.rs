@@ -105,9 +105,10 @@ impl<S: Sink> Dispatcher<S> {
             return;
         };
         let net_only = req.op.net_only();
-        // A worker already serving the target is found with `stat` alone
-        // (a key no worker serves is only a guess: the full resolution
-        // checks what the file is).
+        // A worker already serving the target is found by what its name
+        // names (see `ns::names`: a `stat` only after a change; a key no
+        // worker serves is only a guess: the full resolution checks what
+        // the file is).
         let known = self
             .resolver
             .quick_key(&target)

@@ -97,12 +97,15 @@ owner(#{op := Op, key := _, path := Path, stage := Stage, errno := _, code := _}
     linx_sysctl;
 owner(#{op := Op}) when Op =:= netlink_open; Op =:= netlink_call; Op =:= socket_open ->
     linx_netlink;
+owner(#{op := Op, protocol := _}) when is_atom(Op) ->
+    %% The netlink call of an op of linx_rtnl or linx_genl.
+    linx_netlink;
 owner(#{op := Op}) when Op =:= netns_add; Op =:= netns_delete; Op =:= netns_list;
                         Op =:= netns_identify; Op =:= netns_new; Op =:= netns_release ->
     linx_netns;
 owner({bad_name, _}) ->
     linx_netns;
-owner({Tag, _}) when Tag =:= bad_family; Tag =:= bad_attrs ->
+owner({Tag, _}) when Tag =:= bad_family; Tag =:= bad_command; Tag =:= bad_attrs ->
     linx_genl;
 owner({Tag, _}) when Tag =:= bad_key; Tag =:= bad_value; Tag =:= unsupported_type;
                      Tag =:= not_integer; Tag =:= bad_settings ->

@@ -65,18 +65,38 @@ families(Opts) ->
 %% @doc Sends command `Cmd' (version `Version') with attributes `Attrs'
 %% to family `Family' (its id) and returns the replies. With
 %% `dump => true' in `Opts' it is a dump (`NLM_F_DUMP'); `flags' adds
-%% netlink flags (such as `NLM_F_CREATE').
+%% netlink flags (such as `NLM_F_CREATE'). Refused before anything is
+%% sent: a family id that is not 0..65535 (`{bad_family, {id, Id}}'), a command
+%% or version that is not 0..255 (`{bad_command, {Cmd, Version}}'),
+%% `flags' that are not 0..65535 (`{bad_option, {flags, F}}') and
+%% attributes that do not encode (`{bad_attrs, Attrs}', an integer too
+%% large for its kind included).
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
+request(Family, _Cmd, _Version, _Attrs, _Opts)
+  when not is_integer(Family); Family < 0; Family > 16#ffff ->
+    {error, {bad_family, {id, Family}}};
+request(_Family, Cmd, Version, _Attrs, _Opts)
+  when not is_integer(Cmd); Cmd < 0; Cmd > 255;
+       not is_integer(Version); Version < 0; Version > 255 ->
+    {error, {bad_command, {Cmd, Version}}};
 request(Family, Cmd, Version, Attrs, Opts) ->
     Map = case Opts of
               M when is_map(M) -> M;
               _ -> #{}
           end,
-    Flags = case maps:get(dump, Map, false) of
-                true -> ?NLM_F_DUMP;
-                _ -> 0
-            end bor maps:get(flags, Map, 0),
+    case maps:get(flags, Map, 0) of
+        Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff ->
+            Flags = case maps:get(dump, Map, false) of
+                        true -> ?NLM_F_DUMP;
+                        _ -> 0
+                    end bor Extra,
+            send(Family, Cmd, Version, Attrs, Flags, Opts);
+        Extra ->
+            {error, {bad_option, {flags, Extra}}}
+    end.
+
+send(Family, Cmd, Version, Attrs, Flags, Opts) ->
     try linx_nl:encode_attrs(Attrs) of
         Enc ->
             Req = #{type => Family, flags => Flags,
@@ -93,9 +113,15 @@ request(Family, Cmd, Version, Attrs, Opts) ->
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error({error, Reason}) ->
     format_error(Reason);
+format_error({bad_family, {id, Id}}) ->
+    linx_error:line(io_lib:format("invalid generic netlink family id ~0tp: "
+                                  "expected 0 to 65535", [Id]));
 format_error({bad_family, Name}) ->
     linx_error:line(io_lib:format("invalid generic netlink family name ~0tp: "
                                   "expected 1 to 15 bytes of text", [Name]));
+format_error({bad_command, {Cmd, Version}}) ->
+    linx_error:line(io_lib:format("invalid generic netlink command ~0tp, version ~0tp: "
+                                  "expected integers from 0 to 255", [Cmd, Version]));
 format_error({bad_attrs, Attrs}) ->
     linx_error:line(io_lib:format("invalid netlink attributes ~0tp: "
                                   "expected a list of {Type, Value}", [Attrs]));

@@ -357,7 +357,8 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 format_error({error, Reason}) ->
     format_error(Reason);
 format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
-  when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open),
+  when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
+        orelse (is_atom(Op) andalso is_map_key(protocol, Error))),
        is_atom(Stage) ->
     linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
                      " failed: ", reason_text(Stage, Errno, Code)]);
@@ -424,7 +425,11 @@ op_text(netlink_call, Error) ->
 op_text(socket_open, Error) ->
     ["socket open ",
      lists:join($\s, [linx_error:term_text(maps:get(K, Error, undefined))
-                      || K <- [domain, type, protocol]])].
+                      || K <- [domain, type, protocol]])];
+op_text(Op, Error) ->
+    %% A call made for an op of linx_rtnl or linx_genl, named after it.
+    ["netlink ", atom_to_list(Op), " (", linx_error:term_text(maps:get(protocol, Error, undefined)),
+     ")"].
 
 %% What went wrong, after `failed: '.
 -spec reason_text(atom(), term(), term()) -> unicode:chardata().

@@ -109,7 +109,8 @@
 %%====================================================================
 
 %% @doc Encodes one message: the header (its length computed) and the
-%% payload, padded to 4 bytes.
+%% payload, padded to 4 bytes. Raises `badarg' for a field out of its
+%% range (the header's fields are not cut to fit).
 -spec encode(msg_in()) -> binary().
 encode(#{type := Type} = Msg) ->
     Payload = iolist_to_binary(maps:get(payload, Msg, <<>>)),
@@ -117,8 +118,14 @@ encode(#{type := Type} = Msg) ->
     Flags = maps:get(flags, Msg, 0),
     Seq = maps:get(seq, Msg, 0),
     Pid = maps:get(pid, Msg, 0),
-    <<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
-      Payload/binary, (pad(Len))/binary>>.
+    case fits(u16, Type) andalso fits(u16, Flags) andalso fits(u32, Seq) andalso fits(u32, Pid)
+        andalso fits(u32, Len) of
+        true ->
+            <<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
+              Payload/binary, (pad(Len))/binary>>;
+        false ->
+            error(badarg, [Msg])
+    end.
 
 %% @doc Splits a datagram (or the concatenation of several) into its
 %% messages. Each header's length is checked against what is there; a
@@ -162,21 +169,51 @@ encode_attr({Type, {nested, Attrs}}) when is_list(Attrs) ->
     attr(Type bor ?NLA_F_NESTED, iolist_to_binary(encode_attrs(Attrs)));
 encode_attr({Type, {net, Value}}) ->
     attr(Type bor ?NLA_F_NET_BYTEORDER, iolist_to_binary(Value));
-encode_attr({Type, {be16, N}}) ->
-    attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:16/big>>);
-encode_attr({Type, {be32, N}}) ->
-    attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:32/big>>);
-encode_attr({Type, {u8, N}}) -> attr(Type, <<N:8>>);
-encode_attr({Type, {u16, N}}) -> attr(Type, <<N:16/native>>);
-encode_attr({Type, {u32, N}}) -> attr(Type, <<N:32/native>>);
-encode_attr({Type, {u64, N}}) -> attr(Type, <<N:64/native>>);
-encode_attr({Type, {s8, N}}) -> attr(Type, <<N:8/signed>>);
-encode_attr({Type, {s16, N}}) -> attr(Type, <<N:16/signed-native>>);
-encode_attr({Type, {s32, N}}) -> attr(Type, <<N:32/signed-native>>);
-encode_attr({Type, {s64, N}}) -> attr(Type, <<N:64/signed-native>>);
+encode_attr({Type, {Kind, N}} = Attr) when Kind =:= be16; Kind =:= be32; Kind =:= u8;
+                                           Kind =:= u16; Kind =:= u32; Kind =:= u64;
+                                           Kind =:= s8; Kind =:= s16; Kind =:= s32;
+                                           Kind =:= s64 ->
+    %% A bit syntax segment would keep the low bits of an integer too
+    %% large for it: such a value is refused instead.
+    case fits(Kind, N) of
+        true -> encode_int(Type, Kind, N);
+        false -> error(badarg, [Attr])
+    end;
 encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0>>);
 encode_attr({Type, flag}) -> attr(Type, <<>>);
 encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
+
+encode_int(Type, be16, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:16/big>>);
+encode_int(Type, be32, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:32/big>>);
+encode_int(Type, u8, N) -> attr(Type, <<N:8>>);
+encode_int(Type, u16, N) -> attr(Type, <<N:16/native>>);
+encode_int(Type, u32, N) -> attr(Type, <<N:32/native>>);
+encode_int(Type, u64, N) -> attr(Type, <<N:64/native>>);
+encode_int(Type, s8, N) -> attr(Type, <<N:8/signed>>);
+encode_int(Type, s16, N) -> attr(Type, <<N:16/signed-native>>);
+encode_int(Type, s32, N) -> attr(Type, <<N:32/signed-native>>);
+encode_int(Type, s64, N) -> attr(Type, <<N:64/signed-native>>).
+
+%% Whether integer `N' fits an attribute of kind `Kind'.
+fits(Kind, N) when is_integer(N) ->
+    {Signed, Bits} = case Kind of
+                         be16 -> {false, 16};
+                         be32 -> {false, 32};
+                         u8 -> {false, 8};
+                         u16 -> {false, 16};
+                         u32 -> {false, 32};
+                         u64 -> {false, 64};
+                         s8 -> {true, 8};
+                         s16 -> {true, 16};
+                         s32 -> {true, 32};
+                         s64 -> {true, 64}
+                     end,
+    case Signed of
+        false -> N >= 0 andalso N < 1 bsl Bits;
+        true -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1)
+    end;
+fits(_Kind, _N) ->
+    false.
 
 attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
                        byte_size(Value) =< 16#ffff - 4 ->
@@ -392,7 +429,7 @@ call(Protocol, Req, Opts, Op, Tries) ->
                     call_error(Error, Op, Opts)
             end;
         {error, _} = Error ->
-            Error
+            call_error(Error, Op, Opts)
     end.
 
 %% @private The sequence number and bytes of request `Req', and the
@@ -404,11 +441,15 @@ prepare_call(Req, Opts) ->
     {Seq, Bin} = prepare(Req),
     {Seq, Bin, with_ns_fds(Bin, Opts)}.
 
-%% @private A netlink error with the caller's `op' and `in'; any other
+%% @private A netlink error with the caller's `op' and `in'; an error of
+%% the call itself (the namespace, the socket) with the caller's `op'
+%% instead of `netlink_call', which the caller did not call; any other
 %% error as it is.
 -spec call_error({error, term()}, atom(), linx_netlink:opts()) -> {error, term()}.
 call_error({error, #{stage := netlink} = Info}, Op, Opts) ->
     {error, Info#{op => Op, in => in_option(Opts)}};
+call_error({error, #{op := netlink_call} = Info}, Op, _Opts) ->
+    {error, Info#{op => Op}};
 call_error(Error, _Op, _Opts) ->
     Error.
 

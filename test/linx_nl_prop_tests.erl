@@ -33,6 +33,27 @@ mutated_messages_never_raise_test_() ->
 link_fast_path_agrees_test_() ->
     {timeout, 120, fun() -> ?RUN(prop_link_fast_path_agrees(), 1000) end}.
 
+%% An integer attribute or header field that does not fit its size is
+%% refused (badarg), never cut to its low bits; the extremes that fit
+%% encode and decode to themselves.
+integer_ranges_test_() ->
+    Refused = [{u8, 256}, {u8, -1}, {s8, 128}, {s8, -129}, {u16, 65536}, {s16, -32769},
+               {u32, 1 bsl 32}, {s32, 1 bsl 31}, {u64, 1 bsl 64}, {s64, -(1 bsl 63) - 1},
+               {be16, 65536}, {be32, -1}, {u8, 1.0}, {u32, x}],
+    Fits = [{u8, 255, <<255>>}, {s8, -128, <<128>>}, {s8, 127, <<127>>},
+            {u16, 65535, <<65535:16/native>>}, {s32, -(1 bsl 31), <<(-(1 bsl 31)):32/signed-native>>},
+            {u64, (1 bsl 64) - 1, <<((1 bsl 64) - 1):64/native>>}, {be16, 65535, <<255, 255>>}],
+    Headers = [#{type => 16#10000}, #{type => -1}, #{type => 16, flags => 16#10000},
+               #{type => 16, seq => 1 bsl 32}, #{type => 16, pid => -1}],
+    [?_assertError(badarg, linx_nl:encode_attrs([{1, V}])) || V <- Refused]
+        ++ [?_assertEqual({ok, [{1, Bin}]},
+                          linx_nl:decode_attrs(iolist_to_binary(linx_nl:encode_attrs([{1, {K, N}}]))))
+            || {K, N, Bin} <- Fits]
+        ++ [?_assertError(badarg, linx_nl:encode(H)) || H <- Headers]
+        ++ [?_assertMatch({ok, [#{type := 16#ffff, flags := 16#ffff, seq := 16#ffffffff}]},
+                          linx_nl:decode(linx_nl:encode(#{type => 16#ffff, flags => 16#ffff,
+                                                          seq => 16#ffffffff})))].
+
 %% A batch of messages whose payloads are attribute trees: encoded and
 %% decoded, every header field and every attribute comes back.
 prop_round_trip() ->

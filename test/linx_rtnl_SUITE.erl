@@ -11,12 +11,12 @@
          link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
          addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
          garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
-         genl_families_match_genl/1, format_errors/1, big_dump_matches_ip/1,
+         genl_families_match_genl/1, genl_bad_requests/1, format_errors/1, big_dump_matches_ip/1,
          dump_in_parts/1, timeout_in_mid_dump/1]).
 
 all() ->
     [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl,
-     big_dump_matches_ip, dump_in_parts, timeout_in_mid_dump].
+     genl_bad_requests, big_dump_matches_ip, dump_in_parts, timeout_in_mid_dump].
 
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
@@ -316,8 +316,8 @@ peers_by_name_and_handle(Config) ->
                                   peer => #{ifname => <<"pb0p">>, netns => H}}, A),
         {0, _} = linx_ct_ns:sh(["ip -n ", B, " link show pb0"]),
         {ok, #{ifname := <<"pb0p">>}} = linx_rtnl:link(<<"pb0p">>, #{in => H}),
-        %% A namespace that is not there.
-        {error, #{op := netlink_call, stage := open_ns, errno := enoent}} =
+        %% A namespace that is not there: the error names the op called.
+        {error, #{op := link_add, stage := open_ns, errno := enoent}} =
             linx_rtnl:link_add(#{ifname => <<"pg0">>, kind => veth,
                                  peer => #{ifname => <<"pg0p">>, netns => {netns, <<"linx-no-such-ns">>}}}, A),
         {1, _} = linx_ct_ns:sh(["ip -n ", ?config(netns, Config), " link show pg0"])
@@ -417,7 +417,14 @@ format_errors(Config) ->
     <<"malformed netlink reply", _/binary>> = linx:format_error({malformed, {header, 0}}),
     Ext = linx:format_error(#{stage => netlink, errno => eexist, code => 17, op => addr_add,
                               in => {netns, <<"blue">>}, message => <<"ipv4: Address already assigned">>}),
-    <<"netlink addr_add in netns \"blue\" failed: eexist (errno 17): ipv4: Address already assigned">> = Ext.
+    <<"netlink addr_add in netns \"blue\" failed: eexist (errno 17): ipv4: Address already assigned">> = Ext,
+    %% A namespace that is not there: the call's error names the op called.
+    {error, #{op := links, stage := open_ns} = Gone} = linx_rtnl:links(#{in => {netns, <<"linx-no-such-ns">>}}),
+    <<"netlink links (route) in netns \"linx-no-such-ns\" failed: open_ns enoent (errno 2)">> =
+        linx:format_error(Gone),
+    {error, #{op := genl, stage := open_ns} = GoneGenl} =
+        linx_genl:families(#{in => {netns, <<"linx-no-such-ns">>}}),
+    <<"netlink genl (generic) in netns", _/binary>> = linx:format_error(GoneGenl).
 
 %%====================================================================
 %% Events
@@ -507,6 +514,30 @@ genl_families_match_genl(Config) ->
               NOps = length(Ops),
               Groups = lists:sort([G || #{name := G} <- Gs])
       end, Genl).
+
+%% A family id, command, version, flags or integer attribute out of its
+%% range is refused with its own error before anything is sent (the
+%% program counts no netlink_call); the largest values that fit go.
+genl_bad_requests(Config) ->
+    A = in_a(Config),
+    Calls = fun() -> maps:get(netlink_call, maps:get(requests, linx:stats()), 0) end,
+    Before = Calls(),
+    Refused = [{{bad_family, {id, 16#10000}}, linx_genl:request(16#10000, 3, 1, [], A)},
+               {{bad_family, {id, -1}}, linx_genl:request(-1, 3, 1, [], A)},
+               {{bad_family, {id, nlctrl}}, linx_genl:request(nlctrl, 3, 1, [], A)},
+               {{bad_command, {256, 1}}, linx_genl:request(16, 256, 1, [], A)},
+               {{bad_command, {3, -1}}, linx_genl:request(16, 3, -1, [], A)},
+               {{bad_option, {flags, 16#10000}}, linx_genl:request(16, 3, 1, [], A#{flags => 16#10000})},
+               {{bad_option, {flags, create}}, linx_genl:request(16, 3, 1, [], A#{flags => create})},
+               {{bad_attrs, [{1, {u16, 16#10000}}]}, linx_genl:request(16, 3, 1, [{1, {u16, 16#10000}}], A)}],
+    [{Reason, {error, Reason}} = {Reason, Got} || {Reason, Got} <- Refused],
+    [<<_/binary>> = linx_genl:format_error(Reason) || {Reason, _} <- Refused],
+    Before = Calls(),
+    %% CTRL_CMD_GETFAMILY (3) by CTRL_ATTR_FAMILY_ID (1): nlctrl is 16.
+    {ok, [#{attrs := Attrs}]} = linx_genl:request(16, 3, 1, [{1, {u16, 16}}], A),
+    {_, <<"nlctrl", 0>>} = lists:keyfind(2, 1, Attrs),
+    After = Before + 1,
+    After = Calls().
 
 %% "Name: nlctrl\n\tID: 0x10  Version: 0x2 ...\n\tcommands supported: \n\t\t#1:  ID-0x3\n
 %% ...\tmulticast groups:\n\t\t#1:  ID-0x10  name: notify"

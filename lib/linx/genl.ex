@@ -23,8 +23,10 @@ defmodule Linx.Genl do
   `{:error, %Linx.Netlink.Error{}}`, with `op: :genl_family`,
   `:genl_families` or `:genl_request` and `protocol: :generic`: `stage:
   :netlink` and the errno when the kernel refused (`errno: :enoent` for a
-  family it does not have), `stage: :badarg` with `:bad_family` or
-  `:bad_attrs` before anything is sent, `stage: :parse` for a reply that
+  family it does not have), `stage: :badarg` with `:bad_family`,
+  `:bad_command`, `:bad_option` (`flags:`) or `:bad_attrs` (an integer
+  too large for its kind included) before anything is sent, `stage:
+  :parse` for a reply that
   does not decode, and the stages every linx call shares.
 
       iex> {:error, %Linx.Netlink.Error{stage: :netlink, errno: :enoent} = e} =

@@ -31,6 +31,7 @@ defmodule Linx.Reason do
     :bad_change,
     :bad_netns,
     :bad_family,
+    :bad_command,
     :bad_attrs,
     :bad_name
   ]

@@ -228,6 +228,19 @@ defmodule Linx.RtnlTest do
 
     assert {:error, %Linx.Netlink.Error{errno: :bad_family} = e} = Linx.Genl.family(123, opts)
     assert Exception.message(e) =~ "invalid generic netlink family name 123"
+
+    # Out of range for the header: refused, not cut to its low bits.
+    for {args, errno} <- [
+          {[70_000, 3, 1, []], :bad_family},
+          {[16, 256, 1, []], :bad_command},
+          {[16, 3, 1, [{1, {:u16, 70_000}}]], :bad_attrs}
+        ] do
+      assert {:error, %Linx.Netlink.Error{op: :genl_request, stage: :badarg, errno: ^errno}} =
+               apply(Linx.Genl, :request, args ++ [opts])
+    end
+
+    assert {:error, %Linx.Netlink.Error{errno: :bad_option}} =
+             Linx.Genl.request(16, 3, 1, [], Keyword.put(opts, :flags, -1))
   end
 
   defp mac(brief_line) do

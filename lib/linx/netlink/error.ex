@@ -24,8 +24,8 @@ defmodule Linx.Netlink.Error do
       `:unexpected_reply` or `:remote` (a C-node on another host cannot
       pass descriptors). `close_fd/1`'s `:ebadf` and `:enotsock` have
       stage `:close`. `Linx.Genl` adds `:netlink` (the kernel refused the
-      request: an errno atom), `:badarg` with `:bad_family` or
-      `:bad_attrs`, and `:parse` with `:malformed`.
+      request: an errno atom), `:badarg` with `:bad_family`,
+      `:bad_command` or `:bad_attrs`, and `:parse` with `:malformed`.
     * `:ext_ack` - for `Linx.Genl`, the kernel's extended-ack text when
       it sent one, else `nil`.
     * `:protocol` - the protocol as given (`nil` for `close_fd/1`).

@@ -110,7 +110,7 @@ request(Op, Timeout, Fun, Acc0) ->
 
 -spec route(term(), timeout(), fold()) -> {ok, {term(), fold()}} | no_route.
 route(Op, Timeout, Fold) ->
-    case persistent_term:get(?ROUTE, none) of
+    case published() of
         {_, _, _, _, _} = Route ->
             {ok, direct(Op, Timeout, Fold, Route)};
         none ->

@@ -142,7 +142,7 @@ signal_name(Signal) ->
 %% Waits for `{0, {ready, Version}}'. Other id-0 notices sent before it are
 %% logged (even undecodable ones); any other frame means the program does
 %% not speak this protocol.
--spec await_ready(port(), integer()) -> {ok, binary()} | {error, term()}.
+-spec await_ready(port(), linx_opts:deadline()) -> {ok, binary()} | {error, term()}.
 await_ready(Port, Deadline) ->
     Timeout = linx_opts:remaining(Deadline),
     receive

@@ -26,7 +26,7 @@
 %% is 1 / 2^?SUB_BITS.
 -define(SUB_BITS, 4).
 %% The ops whose latencies are counters, and the buckets each has (a
-%% latency over 2^27 µs goes into the table).
+%% latency of 2^28 µs or more goes into the table).
 -define(OPS, [sysctl_read, sysctl_write, sysctl_list, batch, netlink_open, socket_open,
               netlink_call, netns_add, netns_delete, netns_list, netns_identify, netns_new,
               netns_release, ping, version, stats]).

@@ -30,10 +30,7 @@ key_to_path(Key) ->
         {ok, Bin} when byte_size(Bin) > 0, byte_size(Bin) =< ?MAX_KEY ->
             case key_form(Bin, $.) of
                 dots ->
-                    %% Split at the dots, joined with slashes: one pass in
-                    %% C, where a byte-by-byte rebuild here made garbage
-                    %% that every read paid for in collections.
-                    {ok, iolist_to_binary(lists:join($/, binary:split(Bin, <<".">>, [global])))};
+                    {ok, swap(Bin, <<".">>, $/)};
                 slash ->
                     case valid_slash_key(Bin, 0, Bin) of
                         true -> {ok, Bin};
@@ -53,7 +50,7 @@ path_to_key(<<>>) ->
     <<>>;
 path_to_key(RelPath) when is_binary(RelPath) ->
     case dot_form(RelPath, $/) of
-        true -> binary:replace(RelPath, <<"/">>, <<".">>, [global]);
+        true -> swap(RelPath, <<"/">>, $.);
         false -> RelPath
     end.
 
@@ -100,6 +97,13 @@ dot_form(<<>>, Prev) ->
     Prev =/= $/;
 dot_form(_, _Prev) ->
     false.
+
+%% `Bin' with every `Sep' replaced by `New', once the form has been
+%% checked: split and joined in C, where a byte-by-byte rebuild here made
+%% garbage that every read paid for in collections.
+-spec swap(binary(), binary(), byte()) -> binary().
+swap(Bin, Sep, New) ->
+    iolist_to_binary(lists:join(New, binary:split(Bin, Sep, [global]))).
 
 %% Slash form: no empty, `.' or `..' segment; printable bytes only (no NUL,
 %% no other control character, no DEL; bytes from 128 up are allowed so

@@ -88,6 +88,11 @@ impl NameCache {
         }
     }
 
+    /// The directory whose names these are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every update is one call: a poisoned state is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())

@@ -40,7 +40,6 @@ const ALL_KINDS: [&str; 8] = ["user", "mnt", "uts", "ipc", "net", "pid", "cgroup
 #[derive(Debug, Clone)]
 pub struct Resolver {
     own: Vec<NsId>,
-    netns_dir: std::path::PathBuf,
     /// Every target means "here" (a namespace helper, already inside).
     pinned: bool,
     /// The namespaces with no name this process holds.
@@ -48,7 +47,8 @@ pub struct Resolver {
     /// `CAP_SYS_ADMIN` is in effect: a network namespace can be entered
     /// without its owning user namespace.
     any_netns: bool,
-    /// What the names in `netns_dir` name, for [`Resolver::quick_key`].
+    /// Where `{netns, Name}` targets live, and what each name names now
+    /// (for [`Resolver::quick_key`]).
     names: Arc<NameCache>,
 }
 
@@ -66,7 +66,6 @@ impl Resolver {
             .collect();
         Resolver {
             own,
-            netns_dir: NETNS_DIR.into(),
             pinned: false,
             held: Arc::new(Held::new()),
             any_netns: sys::caps::has_sys_admin(),
@@ -76,7 +75,7 @@ impl Resolver {
 
     /// Where `{netns, Name}` targets live.
     pub fn netns_dir(&self) -> &Path {
-        &self.netns_dir
+        self.names.dir()
     }
 
     /// The namespaces with no name this process holds.
@@ -112,7 +111,7 @@ impl Resolver {
                 if !valid_netns_name(name) {
                     return Err(OpError::badarg("target"));
                 }
-                let file = open_ns(&self.netns_dir.join(name), Some(CloneFlags::CLONE_NEWNET))?;
+                let file = open_ns(&self.names.dir().join(name), Some(CloneFlags::CLONE_NEWNET))?;
                 let mut set = NsSet::default();
                 self.push(&mut set, file);
                 Ok(set)

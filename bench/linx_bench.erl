@@ -22,6 +22,7 @@
 %%   P2d NIF dirty, 32     the same, dirty I/O scheduler    [P2a >= 4 x P2d]
 %%   P2e port CPU/read     the port's CPU time during P2a per read (info)
 %%   P2a' 32 callers, spin 0  P2a with --spin-us 0 (info)
+%%   P2f one scheduler     P2a from a peer node started with +S 1 (info)
 %%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.2 x, same keys]
 %%   P4  netlink open      linx_netlink:open/2 (the open only) [p50 <= 150 us]
 %%   P5a idle RSS          VmRSS of an idle port program [<= 5120 kB]
@@ -104,6 +105,8 @@ cases([Ns1 | _] = Names) ->
                         fun() -> linx_bench_cases:nif_load(Names, read_dirty, Nif) end),
     NoCache = step("P2b 32 callers, worker cache off", fun() -> linx_bench_cases:p2b(Names) end),
     Spin0 = step("P1b'/P2a' with --spin-us 0", fun() -> linx_bench_cases:spin0(Names) end),
+    OneSched = step("P2f P2a from a node with one scheduler",
+                    fun() -> linx_bench_cases:one_scheduler(Names) end),
     List = step("P3 list whole tree vs sysctl -a", fun() -> linx_bench_cases:p3(Ns1) end),
     Netlink = step("P4 netlink open", fun() -> linx_bench_cases:p4(Ns1) end),
     Batch = step("P6 batch", fun() -> linx_bench_cases:p6(Ns1) end),
@@ -128,6 +131,7 @@ cases([Ns1 | _] = Names) ->
      linx_bench_report:row_nif_load(<<"P2d">>, NifDirtyLoad, Cached),
      linx_bench_report:row_port_cpu(Cached),
      linx_bench_report:row_spin_load(Spin0, Cached),
+     linx_bench_report:row_one_scheduler(OneSched, Cached),
      linx_bench_report:row_list(List),
      linx_bench_report:row_netlink(Netlink),
      linx_bench_report:row_rss(IdleRss, LoadedRss),

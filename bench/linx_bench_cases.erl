@@ -5,7 +5,7 @@
 
 -include("linx_bench.hrl").
 
--export([p1/2, p1c/1, p2a/1, p2b/1, nif_load/3, spin0/1, p3/1, p4/1, p5a/0, p5b/0, p5c/0, p6/1, p7/0]).
+-export([p1/2, p1c/1, p2a/1, p2b/1, nif_load/3, spin0/1, one_scheduler/1, one_scheduler_load/1, p3/1, p4/1, p5a/0, p5b/0, p5c/0, p6/1, p7/0]).
 -export([p8a/1, p8b/1, p9a/1, p9b/0]).
 -export([errors_text/1]).
 %% P7: the plain gen_server the C-node is compared with, on a peer node.
@@ -131,6 +131,35 @@ errors_text([E | _] = Errors) -> linx_bench:fmt(", errors: ~b, e.g. ~0tP", [leng
 %% The same load with the port started in no-cache mode.
 p2b(Names) ->
     linx_bench_port:with_port_args(["--no-worker-cache"], fun() -> p2a(Names) end).
+
+%% P2f: P2a's load from a node of its own started with `+S 1' (one
+%% scheduler thread; the port program keeps the other core), run over
+%% `peer' on its standard I/O, so this node need not be distributed.
+%% With two schedulers, every reply crosses between them on its way
+%% through the port's owner; this shows what that costs.
+one_scheduler(Names) ->
+    Paths = [filename:dirname(code:which(M)) || M <- [linx, ?MODULE, linx_sysctl8]],
+    try peer:start_link(#{connection => standard_io,
+                          args => ["+S", "1" | lists:append([["-pa", P] || P <- Paths])]}) of
+        {ok, Peer, _Node} ->
+            try
+                peer:call(Peer, ?MODULE, one_scheduler_load, [Names], 60000)
+            after
+                peer:stop(Peer)
+            end;
+        Other ->
+            {na, linx_bench:fmt("peer:start_link/1 returned ~0tP", [Other, 12])}
+    catch
+        Class:Reason ->
+            {na, linx_bench:fmt("no peer node: ~0tp:~0tP", [Class, Reason, 12])}
+    end.
+
+%% In the peer node: start linx, warm up, run P2a's load.
+one_scheduler_load(Names) ->
+    ok = logger:set_primary_config(level, warning),
+    {ok, _} = application:ensure_all_started(linx),
+    1 = erlang:system_info(schedulers),
+    p2a(Names).
 
 %% P1 (without the NIF) and P2a again with the port started with
 %% --spin-us 0: {Ping, Read, Load}, or {na, Why} if the port refuses it.

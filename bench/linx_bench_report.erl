@@ -4,7 +4,7 @@
 
 -include("linx_bench.hrl").
 
--export([row_ping/1, row_read/2, row_nsenter/2, row_nif/3, row_spin_read/2,
+-export([row_ping/1, row_read/2, row_nsenter/2, row_nif/3, row_spin_read/2, row_one_scheduler/2,
          row_cached/1, row_no_cache/2, row_nif_load/3, row_port_cpu/1, row_spin_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
@@ -151,6 +151,19 @@ row_spin_load({_Ping, _Read, #{port_cpu_us := CpuUs, requests := N} = Load}, Cac
                    {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
                    linx_bench:fmt("port started with --spin-us 0; ratio = rate(this) / rate(P2a); "
                                   "port CPU ~ts µs per read; ~ts", [us(CpuUs / N), load_note(Load)])),
+    add_extra(Row, #{port_cpu_us => CpuUs, requests => N}).
+
+row_one_scheduler({na, Why}, _Cached) ->
+    na_row(<<"P2f">>, "32 callers, node +S 1", undefined, Why);
+row_one_scheduler(_Load, {na, _}) ->
+    na_row(<<"P2f">>, "32 callers, node +S 1", undefined, "P2a did not run");
+row_one_scheduler(#{port_cpu_us := CpuUs, requests := N} = Load, Cached) ->
+    Row = compared(<<"P2f">>, "32 callers, node +S 1", Load,
+                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
+                   linx_bench:fmt("P2a's load from a peer node started with +S 1 (one scheduler; "
+                                  "the port keeps the other core), with its own port; "
+                                  "ratio = rate(this) / rate(P2a); port CPU ~ts µs per read; ~ts",
+                                  [us(CpuUs / N), load_note(Load)])),
     add_extra(Row, #{port_cpu_us => CpuUs, requests => N}).
 
 load_note(#{errors := Errors}) ->

@@ -56,10 +56,21 @@ fn main() -> ExitCode {
             }),
             Err(e) => e as i32,
         },
-        Command::Port(args) => match port_options(args) {
-            Ok(opts) => linx::port::serve_stdio(opts),
-            Err(status) => status,
-        },
+        Command::Port(args) => {
+            // A port program serves its parent alone: the node's port, or a
+            // wrapper that forked it (`sudo`). When the node's watchdog kills
+            // that wrapper, a hung or stopped program under it would
+            // otherwise live on, never reading the end of its input. Set
+            // after privileges are dropped (a change of credentials clears
+            // it); a parent already gone is the end of the input.
+            if matches!(linx::sys::die_with_parent(), Ok(false)) {
+                std::process::exit(0);
+            }
+            match port_options(args) {
+                Ok(opts) => linx::port::serve_stdio(opts),
+                Err(status) => status,
+            }
+        }
         Command::Cnode(args, c) => {
             let cfg = port_options(args).and_then(|port| {
                 linx::cnode::config_from_args(c, port).map_err(|e| {

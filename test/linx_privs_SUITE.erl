@@ -6,11 +6,12 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_testcase/2, end_per_testcase/2]).
--export([capabilities_dropped/1, exec_wrapper/1, unprivileged_with_file_caps/1,
+-export([capabilities_dropped/1, exec_wrapper/1, hung_under_wrapper/1,
+         unprivileged_with_file_caps/1,
          policy_allows_and_refuses/1, policy_refuses_batches/1, bad_policy_refused/1]).
 
 all() ->
-    [capabilities_dropped, exec_wrapper, unprivileged_with_file_caps,
+    [capabilities_dropped, exec_wrapper, hung_under_wrapper, unprivileged_with_file_caps,
      policy_allows_and_refuses, policy_refuses_batches, bad_policy_refused].
 
 init_per_testcase(_Case, Config) ->
@@ -22,7 +23,7 @@ init_per_testcase(_Case, Config) ->
 
 end_per_testcase(_Case, Config) ->
     _ = application:stop(linx),
-    [application:unset_env(linx, K) || K <- [exec, policy, port_executable]],
+    [application:unset_env(linx, K) || K <- [exec, policy, port_executable, liveness_ms]],
     linx_ct_ns:netns_del(?config(netns, Config)),
     case ?config(caps_copy, Config) of
         undefined -> ok;
@@ -68,6 +69,49 @@ exec_wrapper(Config) ->
     {ok, S} = linx_netlink:open(route, in(Config)),
     {ok, #{family := 16}} = socket:sockname(S),
     ok = socket:close(S).
+
+%% A program that stops answering under a wrapper that forked it: the
+%% watchdog's SIGKILL reaches the wrapper (the port's OS process), and the
+%% program under it, stopped and so never reading the end of its input,
+%% goes too (the kernel kills it when its parent ends), while a new one
+%% serves.
+hung_under_wrapper(Config) ->
+    linx_ct_ns:set_app_env(exec, filename:join(?config(data_dir, Config), "fork_wrapper.sh")),
+    linx_ct_ns:set_app_env(liveness_ms, 300),
+    {ok, _} = application:ensure_all_started(linx),
+    WrapperPid = linx_port:os_pid(),
+    Program = program_under(WrapperPid),
+    "S" ++ _ = proc_state(Program),
+    os:cmd("kill -STOP " ++ integer_to_list(Program)),
+    {error, {port_hung, _}} = linx_port:request({ping, <<>>}, 10000),
+    ok = linx_ct_ns:wait_until(fun() -> proc_state(Program) =:= gone end, 5000),
+    ok = linx_ct_ns:wait_until(fun() -> proc_state(WrapperPid) =:= gone end, 5000),
+    %% The server was restarted with a new program, which answers.
+    ok = linx_ct_ns:wait_until(fun() -> whereis(linx_port) =/= undefined end, 5000),
+    ok = linx_sysctl:write("net.core.somaxconn", 778, in(Config)),
+    <<"778">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.core.somaxconn"),
+    true = program_under(linx_port:os_pid()) =/= Program.
+
+%% The only child of a process.
+program_under(Pid) ->
+    P = integer_to_list(Pid),
+    {ok, Children} = file:read_file("/proc/" ++ P ++ "/task/" ++ P ++ "/children"),
+    [Child] = string:lexemes(binary_to_list(Children), " \n"),
+    list_to_integer(Child).
+
+%% A process's state letter and the rest of the line, or `gone' once it
+%% has ended (a zombie has ended too: nothing of it runs).
+proc_state(Pid) ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, Bin} ->
+            [_, Rest] = binary:split(Bin, <<") ">>),
+            case Rest of
+                <<"Z", _/binary>> -> gone;
+                _ -> binary_to_list(Rest)
+            end;
+        {error, enoent} ->
+            gone
+    end.
 
 %% As user nobody with file capabilities (what `make setcap' sets) the port
 %% reads and writes net sysctls in a netns and opens sockets there, and is

@@ -11,6 +11,15 @@ use nix::errno::Errno;
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
+/// Have the kernel send this process `SIGKILL` when its parent ends.
+/// Returns false when the parent had already ended (the process was
+/// given to another one) before the setting took effect.
+pub fn die_with_parent() -> Result<bool, Errno> {
+    let parent = nix::unistd::getppid();
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+    Ok(nix::unistd::getppid() == parent)
+}
+
 /// `_IO(0xb7, 0x3)`: ask an nsfs file which kind of namespace it is.
 const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 

@@ -9,7 +9,7 @@
 //! linx_port --cnode --name NAME@HOST --cookie-file FILE [--listen ADDR:PORT]
 //!           [--net-ticktime SECONDS] [OPTIONS]
 //! linx_port --version
-//! linx_port --ns-helper FD:TYPE... chan:FD     (started by linx_port itself)
+//! linx_port --ns-helper FD:TYPE... chan:FD [parent:PID]  (started by linx_port itself)
 //! ```
 //!
 //! Parsing does nothing else: connecting the fd channel, reading the

@@ -49,11 +49,19 @@ fn main() -> ExitCode {
         }
         // Still one thread: the only time a user namespace can be entered.
         Command::Helper(rest) => match linx::ns::helper::enter_from_args(&rest) {
-            Ok(chan) => linx::port::serve_stdio(Options {
-                fdchan: Some(Arc::new(chan)),
-                pinned: true,
-                ..Options::default()
-            }),
+            Ok(entered) => {
+                // Inside now (entering a user namespace clears the setting).
+                if let Some(parent) = entered.parent {
+                    if matches!(linx::sys::die_with_parent(parent), Ok(false)) {
+                        std::process::exit(0);
+                    }
+                }
+                linx::port::serve_stdio(Options {
+                    fdchan: Some(Arc::new(entered.chan)),
+                    pinned: true,
+                    ..Options::default()
+                })
+            }
             Err(e) => e as i32,
         },
         Command::Port(args) => {
@@ -63,7 +71,7 @@ fn main() -> ExitCode {
             // otherwise live on, never reading the end of its input. Set
             // after privileges are dropped (a change of credentials clears
             // it); a parent already gone is the end of the input.
-            if matches!(linx::sys::die_with_parent(), Ok(false)) {
+            if matches!(linx::sys::die_with_parent(linx::sys::parent()), Ok(false)) {
                 std::process::exit(0);
             }
             match port_options(args) {

@@ -12,7 +12,8 @@
 -export([suite/0, all/0, groups/0]).
 -export([init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([stopped_helper_then_continued/1, stopped_helper_replaced/1,
-         stopped_port_with_3000_callers/1, cnode_stopped_helper/1]).
+         stopped_helper_ends_with_program/1, stopped_port_with_3000_callers/1,
+         cnode_stopped_helper/1]).
 
 %% Every call here has this timeout, and must return within it + SLACK.
 -define(TIMEOUT, 1000).
@@ -28,7 +29,7 @@ all() ->
 
 groups() ->
     [{port, [], [stopped_helper_then_continued, stopped_helper_replaced,
-                 stopped_port_with_3000_callers]},
+                 stopped_helper_ends_with_program, stopped_port_with_3000_callers]},
      {cnode, [], [cnode_stopped_helper]}].
 
 init_per_group(port, Config) ->
@@ -119,6 +120,23 @@ stopped_helper_replaced(Config) ->
     {ok, #{helpers_hung := 1}} = linx_port:request(stats),
     ok = linx_ct_ns:nothing_left().
 
+%% The program killed while its helper is stopped: the helper, which
+%% would never read the end of its input, ends with the program (the
+%% kernel kills it), and the restarted program serves its target through
+%% a new helper.
+stopped_helper_ends_with_program(Config) ->
+    In = rootless(Config),
+    OsPid = linx_port:os_pid(),
+    Helper = started_helper(OsPid, In),
+    signal("STOP", Helper),
+    signal("KILL", OsPid),
+    ok = linx_ct_ns:wait_until(fun() -> ended(Helper) end, 5000),
+    ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000),
+    true = linx_port:os_pid() =/= OsPid,
+    [New] = helper_pids(linx_port:os_pid()),
+    true = New =/= Helper,
+    ok = linx_ct_ns:nothing_left().
+
 %% The port program stopped with 3,000 callers waiting (reads on the
 %% direct path, socket opens through the server): each returns within its
 %% timeout + 100 ms, the watchdog kills and replaces the program, calls
@@ -200,6 +218,13 @@ is_helper(Pid) ->
     case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/cmdline") of
         {ok, Cmd} -> binary:match(Cmd, <<"--ns-helper">>) =/= nomatch;
         {error, _} -> false
+    end.
+
+%% Nothing of OS process `Pid' runs any more (gone, or a zombie).
+ended(Pid) ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, Stat} -> binary:match(Stat, <<") Z ">>) =/= nomatch;
+        {error, enoent} -> true
     end.
 
 signal(Sig, Pid) ->

@@ -225,6 +225,11 @@ impl<S: Sink> Helpers<S> {
         }
         let chan_fd = FIRST_NS_FD + fds.len() as i32;
         cmd.arg(format!("chan:{chan_fd}"));
+        // Its parent-death signal follows the thread that starts it: only
+        // the first thread's end is the program's.
+        if sys::on_main_thread() {
+            cmd.arg(format!("parent:{}", std::process::id()));
+        }
         fds.push(theirs.as_raw_fd());
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -469,16 +474,22 @@ fn read_helper_frame<R: Read>(r: &mut R) -> Option<Frame> {
 }
 
 /// The helper side: enter the namespaces given as `FD:TYPE` arguments, in
-/// order, while this process still has one thread. Returns the fd channel.
+/// order, while this process still has one thread. Returns the fd channel
+/// and the process to end with (`parent:PID`), if given.
 /// On failure the caller exits with the errno as its status.
-pub fn enter_from_args(args: &[String]) -> Result<FdChan, Errno> {
+pub fn enter_from_args(args: &[String]) -> Result<Entered, Errno> {
     let mut chan = None;
+    let mut parent = None;
     let mut entered_mount = false;
     for arg in args {
         let (a, b) = arg.split_once(':').ok_or(Errno::EINVAL)?;
         if a == "chan" {
             let fd: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
             chan = Some(FdChan::from_fd(sys::take_inherited_fd(fd)?));
+            continue;
+        }
+        if a == "parent" {
+            parent = Some(b.parse().map_err(|_| Errno::EINVAL)?);
             continue;
         }
         let fd: i32 = a.parse().map_err(|_| Errno::EINVAL)?;
@@ -491,7 +502,21 @@ pub fn enter_from_args(args: &[String]) -> Result<FdChan, Errno> {
         }
         nix::sched::setns(&owned, flags)?;
     }
-    chan.ok_or(Errno::EINVAL)
+    Ok(Entered {
+        chan: chan.ok_or(Errno::EINVAL)?,
+        parent,
+    })
+}
+
+/// A helper inside its namespaces.
+pub struct Entered {
+    /// Its channel for descriptors.
+    pub chan: FdChan,
+    /// The process to end with (`parent:PID`): given when the helper was
+    /// started by the program's first thread, whose end is the program's.
+    /// A helper started by another thread (a C-node's connection) may
+    /// outlive that thread, and lives on until its input ends.
+    pub parent: Option<i32>,
 }
 
 #[cfg(test)]

@@ -11,13 +11,25 @@ use nix::errno::Errno;
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-/// Have the kernel send this process `SIGKILL` when its parent ends.
-/// Returns false when the parent had already ended (the process was
-/// given to another one) before the setting took effect.
-pub fn die_with_parent() -> Result<bool, Errno> {
-    let parent = nix::unistd::getppid();
+/// Have the kernel send this process `SIGKILL` when the thread that
+/// started it ends. Returns false when `parent` is no longer the parent
+/// (it ended, and the process was given to another, before the setting
+/// took effect). A change of credentials (entering a user namespace
+/// among them) clears the setting: make it after any.
+pub fn die_with_parent(parent: i32) -> Result<bool, Errno> {
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
-    Ok(nix::unistd::getppid() == parent)
+    Ok(nix::unistd::getppid().as_raw() == parent)
+}
+
+/// This process's parent.
+pub fn parent() -> i32 {
+    nix::unistd::getppid().as_raw()
+}
+
+/// Whether the calling thread is the process's first thread, which lives
+/// as long as the process does.
+pub fn on_main_thread() -> bool {
+    nix::unistd::gettid() == nix::unistd::getpid()
 }
 
 /// `_IO(0xb7, 0x3)`: ask an nsfs file which kind of namespace it is.

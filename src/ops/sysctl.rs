@@ -79,21 +79,34 @@ pub fn reread(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
 
 /// Read a whole value. A `/proc/sys` handler produces its value in one
 /// call, up to the size asked for: a read that does not fill the buffer
-/// has all of it, so a short value costs one `pread`, not two.
+/// has all of it, so a short value costs one `pread`, not two. Most
+/// handlers give nothing to a read that does not start at 0 (the integer
+/// ones), so a value that fills the buffer is read again from the start
+/// with a larger one, never continued. The first read asks for little:
+/// the kernel allocates and clears as much as is asked for.
 fn read_fd(fd: BorrowedFd<'_>) -> std::result::Result<Vec<u8>, Errno> {
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 4096];
+    let mut first = [0u8; FIRST_READ];
+    let n = sys::pread(fd, &mut first, 0)?;
+    if n < FIRST_READ {
+        return Ok(first[..n].to_vec());
+    }
+    let mut size = 16 * FIRST_READ;
     loop {
-        let n = sys::pread(fd, &mut chunk, out.len() as i64)?;
-        if out.len() + n > MAX_VALUE {
+        let mut buf = vec![0u8; size];
+        let n = sys::pread(fd, &mut buf, 0)?;
+        if n < size {
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        if size > MAX_VALUE {
             return Err(Errno::EFBIG);
         }
-        out.extend_from_slice(&chunk[..n]);
-        if n < chunk.len() {
-            return Ok(out);
-        }
+        size = (size * 8).min(MAX_VALUE + 1);
     }
 }
+
+/// Bytes asked for by a value's first read (see [`read_fd`]).
+const FIRST_READ: usize = 1024;
 
 /// Write one value, in a single `write(2)` as the kernel expects. A value
 /// the kernel takes only part of is `{write, {partial, Written, Total}}`:
@@ -208,6 +221,7 @@ fn walk(fd: OwnedFd, prefix: Vec<u8>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
                 depth: 1,
             }],
             busy: 0,
+            waiting: 0,
             failed: None,
         }),
         more: Condvar::new(),
@@ -254,6 +268,9 @@ struct Queue {
     dirs: Vec<Pending>,
     /// Threads reading a directory now.
     busy: usize,
+    /// Threads asleep on `more`: a change wakes someone only then (a
+    /// wake-up is a syscall even with nobody to wake).
+    waiting: usize,
     /// The walk's error; every thread stops once there is one.
     failed: Option<OpError>,
 }
@@ -277,8 +294,11 @@ impl Walk {
             if let Err(e) = result {
                 q.failed.get_or_insert(e);
             }
+            let wake = q.waiting > 0;
             drop(q);
-            self.more.notify_all();
+            if wake {
+                self.more.notify_all();
+            }
         }
         found
     }
@@ -298,7 +318,9 @@ impl Walk {
             if q.busy == 0 {
                 return None;
             }
+            q.waiting += 1;
             q = self.more.wait(q).unwrap_or_else(|p| p.into_inner());
+            q.waiting -= 1;
         }
     }
 
@@ -322,25 +344,21 @@ impl Walk {
                 Err(OpError::errno(Stage::List, e))
             }
         };
-        let opened;
-        let dirfd = if rel.is_empty() {
-            &self.start
+        // The directory read, and the one its files are opened from.
+        let opened = if rel.is_empty() {
+            self.start
+                .try_clone()
+                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
         } else {
-            let sub = CString::new(rel.clone())
+            CString::new(rel.clone())
                 .map_err(|_| Errno::EINVAL)
-                .and_then(|c| sys::openat2(self.start.as_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE));
-            match sub {
-                Ok(fd) => {
-                    opened = fd;
-                    &opened
-                }
-                Err(e) => return failed(e),
-            }
+                .and_then(|c| sys::openat2(self.start.as_fd(), &c, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE))
         };
-        let names = match read_names(dirfd) {
-            Ok(names) => names,
+        let (names, dir) = match opened.and_then(read_names) {
+            Ok(read) => read,
             Err(e) => return failed(e),
         };
+        let dirfd = sys::dir_fd(&dir);
         for (name, kind) in names {
             let mut child = prefix.clone();
             if !child.is_empty() {
@@ -357,15 +375,20 @@ impl Walk {
                     sub.push(b'/');
                 }
                 sub.extend_from_slice(name.to_bytes());
-                self.lock().dirs.push(Pending {
+                let mut q = self.lock();
+                q.dirs.push(Pending {
                     rel: sub,
                     path: child,
                     depth: depth + 1,
                 });
-                self.more.notify_one();
+                let wake = q.waiting > 0;
+                drop(q);
+                if wake {
+                    self.more.notify_one();
+                }
                 continue;
             }
-            let fd = match sys::openat2(dirfd.as_fd(), &name, libc::O_RDONLY, RESOLVE) {
+            let fd = match sys::openat2(dirfd, &name, libc::O_RDONLY, RESOLVE) {
                 Ok(fd) => fd,
                 Err(e) if skippable(e) => continue,
                 Err(e) => return Err(OpError::errno(Stage::List, e)),
@@ -386,13 +409,12 @@ impl Walk {
     }
 }
 
-/// The entries of a directory (without `.` and `..`), with their types.
-fn read_names(dirfd: &OwnedFd) -> std::result::Result<Vec<(CString, Option<Type>)>, Errno> {
-    // Dir takes ownership of the descriptor it reads; give it a duplicate.
-    let dup = dirfd
-        .try_clone()
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-    let mut dir = Dir::from_fd(std::os::fd::IntoRawFd::into_raw_fd(dup))?;
+/// The entries of a directory (without `.` and `..`), with their types;
+/// and the directory, still open, to open them from.
+type Names = Vec<(CString, Option<Type>)>;
+
+fn read_names(fd: OwnedFd) -> std::result::Result<(Names, Dir), Errno> {
+    let mut dir = Dir::from(fd)?;
     let mut names = Vec::new();
     for entry in dir.iter() {
         let entry = entry?;
@@ -402,7 +424,7 @@ fn read_names(dirfd: &OwnedFd) -> std::result::Result<Vec<(CString, Option<Type>
         }
         names.push((name.to_owned(), entry.file_type()));
     }
-    Ok(names)
+    Ok((names, dir))
 }
 
 #[cfg(test)]

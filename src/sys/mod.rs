@@ -21,6 +21,14 @@ pub fn die_with_parent(parent: i32) -> Result<bool, Errno> {
     Ok(nix::unistd::getppid().as_raw() == parent)
 }
 
+/// The descriptor of an open directory stream, for opening files
+/// beneath it while the stream lives.
+pub fn dir_fd(dir: &nix::dir::Dir) -> BorrowedFd<'_> {
+    // SAFETY: the descriptor is the directory stream's own and stays open
+    // as long as `dir`, which the returned borrow cannot outlive.
+    unsafe { BorrowedFd::borrow_raw(dir.as_raw_fd()) }
+}
+
 /// This process's parent.
 pub fn parent() -> i32 {
     nix::unistd::getppid().as_raw()

@@ -33,7 +33,9 @@
 %% written as it is. Text must be given as a binary: a charlist is a list of
 %% integers and would be written as numbers. A value containing a newline or
 %% a NUL byte is refused with `{error, {bad_value, {contains, newline | nul}}}';
-%% any other term with `{error, {unsupported_type, Value}}'. A rendered
+%% any other term with `{error, {unsupported_type, Value}}'. An empty value
+%% empties the sysctl: it is sent as a newline, as `sysctl -w key=' sends
+%% it (the kernel ignores a write of nothing). A rendered
 %% value longer than 1 MiB (what the port program takes) is refused before
 %% it is sent, as an {@type error_info()} with `stage => badarg' and
 %% `errno => too_large'.

@@ -10,6 +10,7 @@
          init_per_group/2, end_per_group/2]).
 -export([host_read/1, host_write_leaves_netns_alone/1,
          netns_read/1, netns_write/1, netns_read_ints/1, netns_dotted_interface/1, netns_long_value/1,
+         netns_write_empty/1,
          netns_list_matches_sysctl_a/1, netns_whole_tree_keys_match_sysctl_a/1, netns_list_keys_round_trip/1,
          netns_list_key_form/1,
          netns_by_path/1, netns_recreated/1, netns_rebound/1, netns_interface_recreated/1, netns_batch/1, netns_apply/1, netns_apply_rolls_back/1,
@@ -25,6 +26,7 @@ all() ->
 groups() ->
     [{host, [], [host_read, host_write_leaves_netns_alone, list_whole_tree, list_single_file]},
      {netns, [], [netns_read, netns_write, netns_read_ints, netns_dotted_interface, netns_long_value,
+                  netns_write_empty,
                   netns_list_matches_sysctl_a, netns_whole_tree_keys_match_sysctl_a,
                   netns_list_keys_round_trip, netns_list_key_form,
                   netns_by_path, netns_recreated, netns_rebound, netns_interface_recreated, netns_batch, netns_apply, netns_apply_rolls_back]},
@@ -80,6 +82,23 @@ netns_long_value(Config) ->
                           " sh -c 'echo > /proc/sys/net/ipv4/ip_local_reserved_ports'"])
     end,
     <<>> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, Key).
+
+%% An empty value empties the sysctl, as `sysctl -w key=' does (the
+%% kernel ignores a write of nothing: it is sent as a newline), and an
+%% apply that set it puts the empty value back on rollback.
+netns_write_empty(Config) ->
+    Key = "net.ipv4.ip_local_reserved_ports",
+    Ns = {netns, ?config(netns, Config)},
+    ok = linx_sysctl:write(Key, <<"8080,9090">>, in(Config)),
+    <<"8080,9090">> = linx_ct_ns:oracle(Ns, Key),
+    ok = linx_sysctl:write(Key, <<>>, in(Config)),
+    <<>> = linx_ct_ns:oracle(Ns, Key),
+    {ok, <<>>} = linx_sysctl:read(Key, in(Config)),
+    %% The second write fails (not an integer): the first is rolled back
+    %% to the empty value it had.
+    {error, _} = linx_sysctl:apply([{Key, <<"7070">>}, {"net.ipv4.ip_forward", <<"x">>}],
+                                   in(Config)),
+    <<>> = linx_ct_ns:oracle(Ns, Key).
 
 %% ------------------------------------------------------------------ host
 

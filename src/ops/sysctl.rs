@@ -110,12 +110,15 @@ const FIRST_READ: usize = 1024;
 
 /// Write one value, in a single `write(2)` as the kernel expects. A value
 /// the kernel takes only part of is `{write, {partial, Written, Total}}`:
-/// what it took has been set.
+/// what it took has been set. An empty value is written as a newline, as
+/// sysctl(8) writes it: the kernel never calls a handler for a write of
+/// nothing, so the value would stay as it was while the write succeeded.
 pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
     let cpath = check_path(path, false)?;
     if value.len() > MAX_VALUE || value.contains(&0) {
         return Err(OpError::badarg("value"));
     }
+    let value = if value.is_empty() { b"\n" } else { value };
     let err = |e| OpError::errno(Stage::Write, e);
     let fd = sys::openat2(root, &cpath, libc::O_WRONLY, RESOLVE).map_err(err)?;
     let n = sys::write(fd.as_fd(), value).map_err(err)?;

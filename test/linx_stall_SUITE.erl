@@ -13,7 +13,7 @@
 -export([init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([stopped_helper_then_continued/1, stopped_helper_replaced/1,
          stopped_helper_ends_with_program/1, stopped_port_with_3000_callers/1,
-         cnode_stopped_helper/1]).
+         cnode_stopped_helper/1, cnode_helper_ends_with_daemon/1]).
 
 %% Every call here has this timeout, and must return within it + SLACK.
 -define(TIMEOUT, 1000).
@@ -30,7 +30,7 @@ all() ->
 groups() ->
     [{port, [], [stopped_helper_then_continued, stopped_helper_replaced,
                  stopped_helper_ends_with_program, stopped_port_with_3000_callers]},
-     {cnode, [], [cnode_stopped_helper]}].
+     {cnode, [], [cnode_stopped_helper, cnode_helper_ends_with_daemon]}].
 
 init_per_group(port, Config) ->
     Ns = linx_ct_ns:unique("linx-stl"),
@@ -192,6 +192,21 @@ cnode_stopped_helper(Config) ->
         signal("CONT", Helper)
     end,
     false = lists:member(Helper, helper_pids(OsPid)).
+
+%% C-node mode, last in its group (it stops the daemon): a helper started
+%% for a connection, stopped when the daemon is killed, ends with the
+%% daemon, though the thread that asked for it was a connection's.
+cnode_helper_ends_with_daemon(Config) ->
+    In = maps:merge(rootless(Config), #{via => ?config(cnode, Config)}),
+    {OsPid, _} = linx_ct_cnode:state(),
+    {ok, _} = linx_sysctl:read("net.core.somaxconn", In#{timeout => 5000}),
+    %% The one that serves In (the case before left a replaced one behind,
+    %% which may not have been reaped yet).
+    [_ | _] = Helpers = [H || H <- helper_pids(OsPid), not ended(H)],
+    [signal("STOP", H) || H <- Helpers],
+    ok = linx_ct_cnode:stop(),
+    ok = linx_ct_ns:wait_until(fun() -> ended(OsPid) end, 5000),
+    ok = linx_ct_ns:wait_until(fun() -> lists:all(fun ended/1, Helpers) end, 5000).
 
 %%====================================================================
 %% Helpers

@@ -226,7 +226,8 @@ impl<S: Sink> Helpers<S> {
         let chan_fd = FIRST_NS_FD + fds.len() as i32;
         cmd.arg(format!("chan:{chan_fd}"));
         // Its parent-death signal follows the thread that starts it: only
-        // the first thread's end is the program's.
+        // the first thread's end is the program's. Port mode's reader and
+        // the C-node's runtime both run on the first thread.
         if sys::on_main_thread() {
             cmd.arg(format!("parent:{}", std::process::id()));
         }
@@ -514,8 +515,8 @@ pub struct Entered {
     pub chan: FdChan,
     /// The process to end with (`parent:PID`): given when the helper was
     /// started by the program's first thread, whose end is the program's.
-    /// A helper started by another thread (a C-node's connection) may
-    /// outlive that thread, and lives on until its input ends.
+    /// One started by another thread could outlive that thread, and then
+    /// lives on until its input ends.
     pub parent: Option<i32>,
 }
 

@@ -27,7 +27,9 @@
          start_with_userns/2,
          stop_with_userns/2,
          nothing_left/0,
-         restarted/1]).
+         restarted/1,
+         children/1,
+         proc_state/1]).
 
 %% @doc Run a shell command; return its exit status and output.
 -spec sh(iodata()) -> {non_neg_integer(), binary()}.
@@ -299,4 +301,33 @@ restarted(Old) ->
         undefined -> false;
         Old -> false;
         _ -> is_map(catch linx_port:info())
+    end.
+
+%% @doc The OS pids of the children of OS process `Pid', from every one of
+%% its threads.
+-spec children(integer()) -> [integer()].
+children(Pid) ->
+    Task = "/proc/" ++ integer_to_list(Pid) ++ "/task/",
+    Tids = case file:list_dir(Task) of
+               {ok, Names} -> Names;
+               {error, _} -> []
+           end,
+    lists:append([[binary_to_integer(C) || C <- binary:split(Bin, [<<" ">>, <<"\n">>],
+                                                             [global, trim_all])]
+                  || Tid <- Tids, {ok, Bin} <- [file:read_file(Task ++ Tid ++ "/children")]]).
+
+%% @doc The state letter of OS process `Pid' (`$S', `$R', `$T', ...), or
+%% `gone' once it has ended: exited, or a zombie (nothing of it runs).
+-spec proc_state(integer()) -> char() | gone.
+proc_state(Pid) ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, Stat} ->
+            %% After the command name, which may itself hold ") ".
+            [_, <<State, _/binary>>] = string:split(Stat, <<") ">>, trailing),
+            case State of
+                $Z -> gone;
+                _ -> State
+            end;
+        {error, enoent} ->
+            gone
     end.

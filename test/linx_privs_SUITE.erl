@@ -80,38 +80,18 @@ hung_under_wrapper(Config) ->
     linx_ct_ns:set_app_env(liveness_ms, 300),
     {ok, _} = application:ensure_all_started(linx),
     WrapperPid = linx_port:os_pid(),
-    Program = program_under(WrapperPid),
-    "S" ++ _ = proc_state(Program),
+    [Program] = linx_ct_ns:children(WrapperPid),
+    $S = linx_ct_ns:proc_state(Program),
     os:cmd("kill -STOP " ++ integer_to_list(Program)),
     {error, {port_hung, _}} = linx_port:request({ping, <<>>}, 10000),
-    ok = linx_ct_ns:wait_until(fun() -> proc_state(Program) =:= gone end, 5000),
-    ok = linx_ct_ns:wait_until(fun() -> proc_state(WrapperPid) =:= gone end, 5000),
+    ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:proc_state(Program) =:= gone end, 5000),
+    ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:proc_state(WrapperPid) =:= gone end, 5000),
     %% The server was restarted with a new program, which answers.
     ok = linx_ct_ns:wait_until(fun() -> whereis(linx_port) =/= undefined end, 5000),
     ok = linx_sysctl:write("net.core.somaxconn", 778, in(Config)),
     <<"778">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.core.somaxconn"),
-    true = program_under(linx_port:os_pid()) =/= Program.
-
-%% The only child of a process.
-program_under(Pid) ->
-    P = integer_to_list(Pid),
-    {ok, Children} = file:read_file("/proc/" ++ P ++ "/task/" ++ P ++ "/children"),
-    [Child] = string:lexemes(binary_to_list(Children), " \n"),
-    list_to_integer(Child).
-
-%% A process's state letter and the rest of the line, or `gone' once it
-%% has ended (a zombie has ended too: nothing of it runs).
-proc_state(Pid) ->
-    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
-        {ok, Bin} ->
-            [_, Rest] = binary:split(Bin, <<") ">>),
-            case Rest of
-                <<"Z", _/binary>> -> gone;
-                _ -> binary_to_list(Rest)
-            end;
-        {error, enoent} ->
-            gone
-    end.
+    [New] = linx_ct_ns:children(linx_port:os_pid()),
+    true = New =/= Program.
 
 %% As user nobody with file capabilities (what `make setcap' sets) the port
 %% reads and writes net sysctls in a netns and opens sockets there, and is

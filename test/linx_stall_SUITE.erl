@@ -223,11 +223,7 @@ started_helper(OsPid, In) ->
 
 %% Children of OS process `OsPid' started as namespace helpers.
 helper_pids(OsPid) ->
-    P = integer_to_list(OsPid),
-    {_, Children} = linx_ct_ns:sh(["cat /proc/", P, "/task/*/children 2>/dev/null"]),
-    [Pid || Pid <- [binary_to_integer(C) || C <- binary:split(Children, [<<" ">>, <<"\n">>],
-                                                              [global, trim_all])],
-            is_helper(Pid)].
+    [Pid || Pid <- linx_ct_ns:children(OsPid), is_helper(Pid)].
 
 is_helper(Pid) ->
     case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/cmdline") of
@@ -237,10 +233,7 @@ is_helper(Pid) ->
 
 %% Nothing of OS process `Pid' runs any more (gone, or a zombie).
 ended(Pid) ->
-    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
-        {ok, Stat} -> binary:match(Stat, <<") Z ">>) =/= nomatch;
-        {error, enoent} -> true
-    end.
+    linx_ct_ns:proc_state(Pid) =:= gone.
 
 signal(Sig, Pid) ->
     _ = linx_ct_ns:sh(["kill -", Sig, " ", integer_to_list(Pid), " 2>/dev/null"]),

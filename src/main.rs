@@ -52,9 +52,7 @@ fn main() -> ExitCode {
             Ok(entered) => {
                 // Inside now (entering a user namespace clears the setting).
                 if let Some(parent) = entered.parent {
-                    if matches!(linx::sys::die_with_parent(parent), Ok(false)) {
-                        std::process::exit(0);
-                    }
+                    end_with(parent);
                 }
                 linx::port::serve_stdio(Options {
                     fdchan: Some(Arc::new(entered.chan)),
@@ -70,10 +68,8 @@ fn main() -> ExitCode {
             // that wrapper, a hung or stopped program under it would
             // otherwise live on, never reading the end of its input. Set
             // after privileges are dropped (a change of credentials clears
-            // it); a parent already gone is the end of the input.
-            if matches!(linx::sys::die_with_parent(linx::sys::parent()), Ok(false)) {
-                std::process::exit(0);
-            }
+            // it).
+            end_with(linx::sys::parent());
             match port_options(args) {
                 Ok(opts) => linx::port::serve_stdio(opts),
                 Err(status) => status,
@@ -123,6 +119,14 @@ fn port_options(args: Args) -> Result<Options, i32> {
         spin: args.spin,
         liveness: args.liveness,
     })
+}
+
+/// Be killed when `parent` ends; if it already has, that is the end of the
+/// input: exit now.
+fn end_with(parent: i32) {
+    if matches!(linx::sys::die_with_parent(parent), Ok(false)) {
+        std::process::exit(0);
+    }
 }
 
 /// The node writes the fd channel's start token right after it opens the

@@ -23,6 +23,8 @@
 %%   P2e port CPU/read     the port's CPU time during P2a per read (info)
 %%   P2a' 32 callers, spin 0  P2a with --spin-us 0 (info)
 %%   P2f one scheduler     P2a from a peer node started with +S 1 (info)
+%%   P2g ping, 32 callers  P2a's load of pings: the round trip alone, and
+%%                         the CPU time (node + port) per call (info)
 %%   P3  list whole tree   linx_sysctl:list/2 vs `sysctl -a' [<= 0.2 x, same keys]
 %%   P4  netlink open      linx_netlink:open/2 (the open only) [p50 <= 150 us]
 %%   P5a idle RSS          VmRSS of an idle port program [<= 5120 kB]
@@ -100,6 +102,7 @@ cases([Ns1 | _] = Names) ->
     Nsenter = step("P1c nsenter cat", fun() -> linx_bench_cases:p1c(Ns1) end),
     Cached = step("P2a 32 callers, worker cache on", fun() -> linx_bench_cases:p2a(Names) end),
     Idle = step("P5c idle CPU right after P2a", fun linx_bench_cases:p5c/0),
+    Pings = step("P2g P2a's load of pings", fun() -> linx_bench_cases:p2g(Names) end),
     NifLoad = step("P2c NIF, 32 callers", fun() -> linx_bench_cases:nif_load(Names, read, Nif) end),
     NifDirtyLoad = step("P2d NIF dirty, 32 callers",
                         fun() -> linx_bench_cases:nif_load(Names, read_dirty, Nif) end),
@@ -132,6 +135,7 @@ cases([Ns1 | _] = Names) ->
      linx_bench_report:row_port_cpu(Cached),
      linx_bench_report:row_spin_load(Spin0, Cached),
      linx_bench_report:row_one_scheduler(OneSched, Cached),
+     linx_bench_report:row_ping_load(Pings, Cached),
      linx_bench_report:row_list(List),
      linx_bench_report:row_netlink(Netlink),
      linx_bench_report:row_rss(IdleRss, LoadedRss),

@@ -5,7 +5,7 @@
 
 -include("linx_bench.hrl").
 
--export([p1/2, p1c/1, p2a/1, p2b/1, nif_load/3, spin0/1, one_scheduler/1, one_scheduler_load/1, p3/1, p4/1, p5a/0, p5b/0, p5c/0, p6/1, p7/0]).
+-export([p1/2, p1c/1, p2a/1, p2b/1, p2g/1, nif_load/3, spin0/1, one_scheduler/1, one_scheduler_load/1, p3/1, p4/1, p5a/0, p5b/0, p5c/0, p6/1, p7/0]).
 -export([p8a/1, p8b/1, p9a/1, p9b/0]).
 -export([errors_text/1]).
 %% P7: the plain gen_server the C-node is compared with, on a peer node.
@@ -65,6 +65,12 @@ bit_output(Other) -> error({unexpected_output, Other}).
 p2a(Names) ->
     load(Names, fun linx_read/1, linx_port:os_pid()).
 
+%% P2g: the same load of pings, which the port's reader answers at once:
+%% the round trip alone, with no key, options, namespace or read, so its
+%% CPU time per call is what any request costs on this machine.
+p2g(Names) ->
+    load(Names, fun(_Ns) -> fun() -> linx_port:request({ping, <<>>}) end end, linx_port:os_pid()).
+
 %% P2c, P2d: the same load through the NIF baseline (F: read or read_dirty).
 nif_load(_Names, _F, {na, Why}) -> {na, Why};
 nif_load(Names, F, ok) -> load(Names, fun(Ns) -> nif_read(F, Ns) end, none).
@@ -74,8 +80,9 @@ linx_read(Ns) ->
     fun() -> linx_sysctl:read(?KEY, Opts) end.
 
 %% Each caller reads in netns (I rem 4) with ReadIn(Netns) until the run
-%% ends; calls that start during the warm-up are not counted. With an OS
-%% pid, the port's CPU time over the counted window is measured too.
+%% ends; calls that start during the warm-up are not counted. The node's
+%% CPU time over the counted window is measured, and with an OS pid the
+%% port's too.
 load(Names, ReadIn, OsPid) ->
     Start = linx_bench:now_ns() + linx_bench:ms_to_ns(?LOAD_WARM_MS),
     Stop = Start + linx_bench:ms_to_ns(?LOAD_RUN_MS),
@@ -87,14 +94,17 @@ load(Names, ReadIn, OsPid) ->
     Lats = lists:append([L || {_, L} <- Results]),
     load_stats(Lats, Errors, await_caller(Sampler)).
 
-cpu_window(none, _Start, _Stop) ->
-    undefined;
+%% #{port => Us | undefined, node => Us}: CPU time over the window.
 cpu_window(OsPid, Start, Stop) ->
     Tick = linx_bench_port:clock_tick(),
+    Node = list_to_integer(os:getpid()),
+    Pids = [Node | [OsPid || OsPid =/= none]],
     linx_bench:sleep_until(Start),
-    Cpu0 = linx_bench_port:cpu_ticks(OsPid),
+    Cpu0 = [linx_bench_port:cpu_ticks(P) || P <- Pids],
     linx_bench:sleep_until(Stop),
-    (linx_bench_port:cpu_ticks(OsPid) - Cpu0) * 1.0e6 / Tick.
+    [NodeUs | PortUs] = [(linx_bench_port:cpu_ticks(P) - C0) * 1.0e6 / Tick
+                         || {P, C0} <- lists:zip(Pids, Cpu0)],
+    #{node => NodeUs, port => case PortUs of [Us] -> Us; [] -> undefined end}.
 
 spawn_caller(Read, Start, Stop) ->
     spawn_monitor(fun() -> exit({done, caller_loop(Read, Start, Stop, [], [])}) end).
@@ -120,10 +130,11 @@ await_caller({Pid, Ref}) ->
 
 load_stats([], Errors, _CpuUs) ->
     {na, "every read failed" ++ errors_text(Errors)};
-load_stats(Lats, Errors, CpuUs) ->
+load_stats(Lats, Errors, #{node := NodeUs, port := PortUs}) ->
     Stats = linx_bench:stats(Lats),
     Stats#{ops => length(Lats) / (?LOAD_RUN_MS / 1000), errors => Errors,
-           requests => length(Lats) + length(Errors), port_cpu_us => CpuUs}.
+           requests => length(Lats) + length(Errors), port_cpu_us => PortUs,
+           node_cpu_us => NodeUs}.
 
 errors_text([]) -> "";
 errors_text([E | _] = Errors) -> linx_bench:fmt(", errors: ~b, e.g. ~0tP", [length(Errors), E, 12]).

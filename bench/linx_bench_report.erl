@@ -6,6 +6,7 @@
 
 -export([row_ping/1, row_read/2, row_nsenter/2, row_nif/3, row_spin_read/2, row_one_scheduler/2,
          row_cached/1, row_no_cache/2, row_nif_load/3, row_port_cpu/1, row_spin_load/2,
+         row_ping_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
 -export([row_links/1, row_addr_add/1, row_netns_add/1, row_netns_new/2]).
@@ -132,13 +133,35 @@ vs_p2a(Id, Name, Target, Load, Cached) ->
 
 row_port_cpu({na, Why}) ->
     na_row(<<"P2e">>, "port CPU per read in P2a", undefined, Why);
-row_port_cpu(#{port_cpu_us := CpuUs, requests := N}) ->
+row_port_cpu(#{port_cpu_us := CpuUs, requests := N} = Load) ->
     row(<<"P2e">>, "port CPU per read in P2a",
         #{p50 => CpuUs / N,
           note => linx_bench:fmt("utime + stime of the port program (/proc/PID/stat) over P2a's "
-                                 "counted ~.1f s: ~ts ms for ~ts reads (the BEAM's share not included)",
-                                 [?LOAD_RUN_MS / 1000, us(CpuUs / 1000), group(N)]),
-          extra => #{port_cpu_us => CpuUs, requests => N}}).
+                                 "counted ~.1f s: ~ts ms for ~ts reads; ~ts",
+                                 [?LOAD_RUN_MS / 1000, us(CpuUs / 1000), group(N), cpu_per_call(Load)]),
+          extra => #{port_cpu_us => CpuUs, node_cpu_us => maps:get(node_cpu_us, Load),
+                     requests => N}}).
+
+%% P2g: the round trip alone (pings) under P2a's load.
+row_ping_load({na, Why}, _Cached) ->
+    na_row(<<"P2g">>, "ping, 32 callers", undefined, Why);
+row_ping_load(_Load, {na, _}) ->
+    na_row(<<"P2g">>, "ping, 32 callers", undefined, "P2a did not run");
+row_ping_load(#{port_cpu_us := CpuUs, node_cpu_us := NodeUs, requests := N} = Load, Cached) ->
+    Row = compared(<<"P2g">>, "ping, 32 callers", Load,
+                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
+                   linx_bench:fmt("P2a's load of pings, answered by the port's reader at once: "
+                                  "the round trip alone, with no key, options, namespace or read; "
+                                  "ratio = rate(this) / rate(P2a); ~ts; ~ts",
+                                  [cpu_per_call(Load), load_note(Load)])),
+    add_extra(Row, #{port_cpu_us => CpuUs, node_cpu_us => NodeUs, requests => N}).
+
+%% The CPU time a load took per call, node and port. Both spin while
+%% they wait (the port's reader, the node's schedulers), so on a machine
+%% kept busy the two add up to about all of its cores.
+cpu_per_call(#{port_cpu_us := PortUs, node_cpu_us := NodeUs, requests := N}) ->
+    linx_bench:fmt("CPU per call, spinning included: node ~ts µs, port ~ts µs",
+                   [us(NodeUs / N), us(PortUs / N)]).
 
 row_spin_load({na, Why}, _Cached) ->
     na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, Why);

@@ -133,28 +133,32 @@ vs_p2a(Id, Name, Target, Load, Cached) ->
 
 row_port_cpu({na, Why}) ->
     na_row(<<"P2e">>, "port CPU per read in P2a", undefined, Why);
-row_port_cpu(#{port_cpu_us := CpuUs, requests := N} = Load) ->
+row_port_cpu(#{port_cpu_us := CpuUs, node_cpu_us := NodeUs, requests := N} = Load) ->
     row(<<"P2e">>, "port CPU per read in P2a",
         #{p50 => CpuUs / N,
           note => linx_bench:fmt("utime + stime of the port program (/proc/PID/stat) over P2a's "
                                  "counted ~.1f s: ~ts ms for ~ts reads; ~ts",
                                  [?LOAD_RUN_MS / 1000, us(CpuUs / 1000), group(N), cpu_per_call(Load)]),
-          extra => #{port_cpu_us => CpuUs, node_cpu_us => maps:get(node_cpu_us, Load),
-                     requests => N}}).
+          extra => #{port_cpu_us => CpuUs, node_cpu_us => NodeUs, requests => N}}).
 
 %% P2g: the round trip alone (pings) under P2a's load.
-row_ping_load({na, Why}, _Cached) ->
-    na_row(<<"P2g">>, "ping, 32 callers", undefined, Why);
-row_ping_load(_Load, {na, _}) ->
-    na_row(<<"P2g">>, "ping, 32 callers", undefined, "P2a did not run");
-row_ping_load(#{port_cpu_us := CpuUs, node_cpu_us := NodeUs, requests := N} = Load, Cached) ->
-    Row = compared(<<"P2g">>, "ping, 32 callers", Load,
-                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
-                   linx_bench:fmt("P2a's load of pings, answered by the port's reader at once: "
-                                  "the round trip alone, with no key, options, namespace or read; "
-                                  "ratio = rate(this) / rate(P2a); ~ts; ~ts",
-                                  [cpu_per_call(Load), load_note(Load)])),
-    add_extra(Row, #{port_cpu_us => CpuUs, node_cpu_us => NodeUs, requests => N}).
+row_ping_load(Load, Cached) ->
+    info_vs_p2a(<<"P2g">>, "ping, 32 callers", Load, Cached,
+                "P2a's load of pings, answered by the port's reader at once: the round trip "
+                "alone, with no key, options, namespace or read").
+
+%% An information row of a load compared with P2a: ratio = rate(this) /
+%% rate(P2a), with the CPU time per call. What says what the load is.
+info_vs_p2a(Id, Name, {na, Why}, _Cached, _What) ->
+    na_row(Id, Name, undefined, Why);
+info_vs_p2a(Id, Name, _Load, {na, _}, _What) ->
+    na_row(Id, Name, undefined, "P2a did not run");
+info_vs_p2a(Id, Name, #{port_cpu_us := PortUs, node_cpu_us := NodeUs, requests := N} = Load,
+            Cached, What) ->
+    Row = compared(Id, Name, Load, {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
+                   linx_bench:fmt("~ts; ratio = rate(this) / rate(P2a); ~ts; ~ts",
+                                  [What, cpu_per_call(Load), load_note(Load)])),
+    add_extra(Row, #{port_cpu_us => PortUs, node_cpu_us => NodeUs, requests => N}).
 
 %% The CPU time a load took per call, node and port. Both spin while
 %% they wait (the port's reader, the node's schedulers), so on a machine
@@ -163,31 +167,15 @@ cpu_per_call(#{port_cpu_us := PortUs, node_cpu_us := NodeUs, requests := N}) ->
     linx_bench:fmt("CPU per call, spinning included: node ~ts µs, port ~ts µs",
                    [us(NodeUs / N), us(PortUs / N)]).
 
-row_spin_load({na, Why}, _Cached) ->
-    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, Why);
-row_spin_load({_Ping, _Read, {na, Why}}, _Cached) ->
-    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, Why);
-row_spin_load(_Spin0, {na, _}) ->
-    na_row(<<"P2a'">>, "32 callers, --spin-us 0", undefined, "P2a did not run");
-row_spin_load({_Ping, _Read, #{port_cpu_us := CpuUs, requests := N} = Load}, Cached) ->
-    Row = compared(<<"P2a'">>, "32 callers, --spin-us 0", Load,
-                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
-                   linx_bench:fmt("port started with --spin-us 0; ratio = rate(this) / rate(P2a); "
-                                  "port CPU ~ts µs per read; ~ts", [us(CpuUs / N), load_note(Load)])),
-    add_extra(Row, #{port_cpu_us => CpuUs, requests => N}).
+row_spin_load({_Ping, _Read, Load}, Cached) ->
+    row_spin_load(Load, Cached);
+row_spin_load(Load, Cached) ->
+    info_vs_p2a(<<"P2a'">>, "32 callers, --spin-us 0", Load, Cached, "port started with --spin-us 0").
 
-row_one_scheduler({na, Why}, _Cached) ->
-    na_row(<<"P2f">>, "32 callers, node +S 1", undefined, Why);
-row_one_scheduler(_Load, {na, _}) ->
-    na_row(<<"P2f">>, "32 callers, node +S 1", undefined, "P2a did not run");
-row_one_scheduler(#{port_cpu_us := CpuUs, requests := N} = Load, Cached) ->
-    Row = compared(<<"P2f">>, "32 callers, node +S 1", Load,
-                   {{ops(Cached), ops, "P2a"}, ops(Load) / ops(Cached)}, undefined,
-                   linx_bench:fmt("P2a's load from a peer node started with +S 1 (one scheduler; "
-                                  "the port keeps the other core), with its own port; "
-                                  "ratio = rate(this) / rate(P2a); port CPU ~ts µs per read; ~ts",
-                                  [us(CpuUs / N), load_note(Load)])),
-    add_extra(Row, #{port_cpu_us => CpuUs, requests => N}).
+row_one_scheduler(Load, Cached) ->
+    info_vs_p2a(<<"P2f">>, "32 callers, node +S 1", Load, Cached,
+                "P2a's load from a peer node started with +S 1 (one scheduler; the port keeps "
+                "the other core), with its own port").
 
 load_note(#{errors := Errors}) ->
     linx_bench:fmt("~b callers for ~.1f s after ~.1f s warm-up~ts",

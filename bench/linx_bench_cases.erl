@@ -388,9 +388,9 @@ ip_json_names(Out) ->
 
 %% An RTM_GETLINK dump request as linx_rtnl:links/1 sends it.
 raw_getlink() ->
-    iolist_to_binary(linx_nl:encode(#{type => 18, flags => 16#301, seq => 1,
+    iolist_to_binary(linx_nl_codec:encode(#{type => 18, flags => 16#301, seq => 1,
                                       payload => [linx_rtnl_msg:ifinfomsg(0, 0, 0, 0),
-                                                  linx_nl:encode_attrs([{29, {u32, 8}}])]})).
+                                                  linx_nl_codec:encode_attrs([{29, {u32, 8}}])]})).
 
 %% P8b: ?ADDRS addresses added to a bridge by linx_rtnl:addr_add/3,
 %% one call each (the link by index, so no name look-up per call),

@@ -71,7 +71,7 @@ families(Opts) ->
 %% `flags' that are not 0..65535 (`{bad_option, {flags, F}}') and
 %% attributes that do not encode (`{bad_attrs, Attrs}', an integer too
 %% large for its kind included).
--spec request(0..16#ffff, 0..255, 0..255, [linx_nl:attr()], linx_netlink:opts()) ->
+-spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
 request(Family, _Cmd, _Version, _Attrs, _Opts)
   when not is_integer(Family); Family < 0; Family > 16#ffff ->
@@ -97,7 +97,7 @@ request(Family, Cmd, Version, Attrs, Opts) ->
     end.
 
 send(Family, Cmd, Version, Attrs, Flags, Opts) ->
-    try linx_nl:encode_attrs(Attrs) of
+    try linx_nl_codec:encode_attrs(Attrs) of
         Enc ->
             Req = #{type => Family, flags => Flags,
                     payload => [<<Cmd:8, Version:8, 0:16>>, Enc]},
@@ -143,7 +143,7 @@ with_dump(Opts) when is_list(Opts) -> with_dump(maps:from_list(lists:reverse(Opt
 with_dump(Opts) -> Opts.
 
 reply(#{type := T, flags := F, payload := <<Cmd:8, V:8, _:16, Rest/binary>>}) ->
-    case linx_nl:decode_attrs(Rest) of
+    case linx_nl_codec:decode_attrs(Rest) of
         {ok, Attrs} -> {ok, #{type => T, flags => F, cmd => Cmd, version => V, attrs => Attrs}};
         {error, _} = Error -> Error
     end;
@@ -164,7 +164,7 @@ decode_family(_) ->
     {error, {malformed, {genl, not_newfamily}}}.
 
 family_attr({1, <<Id:16/native>>}, F) -> F#{id => Id};
-family_attr({2, Name}, F) -> F#{name => linx_nl:string(Name)};
+family_attr({2, Name}, F) -> F#{name => linx_nl_codec:string(Name)};
 family_attr({3, <<V:32/native>>}, F) -> F#{version => V};
 family_attr({4, <<H:32/native>>}, F) -> F#{hdrsize => H};
 family_attr({5, <<M:32/native>>}, F) -> F#{maxattr => M};
@@ -178,7 +178,7 @@ op(Bin) ->
 
 group(Bin) ->
     Attrs = nested(Bin, group),
-    #{name => linx_nl:string(proplists:get_value(1, Attrs, <<>>)), id => u32(2, Attrs)}.
+    #{name => linx_nl_codec:string(proplists:get_value(1, Attrs, <<>>)), id => u32(2, Attrs)}.
 
 u32(T, Attrs) ->
     case proplists:get_value(T, Attrs) of
@@ -187,7 +187,7 @@ u32(T, Attrs) ->
     end.
 
 nested(Bin, Where) ->
-    case linx_nl:decode_attrs(Bin) of
+    case linx_nl_codec:decode_attrs(Bin) of
         {ok, Attrs} -> Attrs;
         {error, _} -> throw(Where)
     end.

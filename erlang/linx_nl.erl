@@ -1,12 +1,10 @@
-%% @doc Netlink in Erlang: the generic codec under {@link linx_rtnl} and
-%% {@link linx_genl}, and request helpers over a socket or the port.
+%% @doc Netlink requests: one call, a dump decoded while it arrives, a
+%% request over a socket of this node. The layer between the pure codec
+%% ({@link linx_nl_codec}, {@link linx_nl_attrs}) and the family APIs
+%% ({@link linx_rtnl}, {@link linx_genl}).
 %%
-%% Netlink headers and attributes are in host byte order. A message is a
-%% map `#{type, flags, seq, pid, payload}' ({@type msg()}); attributes are
-%% `{Type, Value}' pairs ({@type attr()}), aligned to 4 bytes on the wire.
-%% Nothing here raises on input from the kernel: a binary that does not
-%% parse gives `{error, {malformed, Where}}', and an attribute no table
-%% knows is kept as `{Type, Binary}'.
+%% Messages are {@link linx_nl_codec:msg()} maps. Nothing here raises on
+%% input from the kernel.
 %%
 %% ```
 %% %% An RTM_GETLINK dump, built and sent from a fresh socket in netns "blue":
@@ -39,354 +37,31 @@
 
 -include("linx_nl.hrl").
 
-%% Codec
--export([encode/1, decode/1]).
--export([encode_attrs/1, decode_attrs/1, decode_tree/1, attr_map/1]).
--export([error_info/2]).
-%% Values
--export([string/1, u8/1, u16/1, u32/1, u64/1, s32/1]).
 %% Requests
--export([next_seq/0, call/3, call/4, request/3, replies/2]).
-%% For linx_nl_dump
--export([prepare_call/2, call_error/3, replies_part/2, interrupted/1]).
+-export([next_seq/0, call/3, call/4, dump/5, request/3, replies/2]).
 %% Errors
--export([errno_name/1, format_error/1]).
+-export([format_error/1]).
 
--export_type([msg/0, msg_in/0, attr/0, attr_value/0, error_info/0, malformed/0]).
+-type msg() :: linx_nl_codec:msg().
+-type msg_in() :: linx_nl_codec:msg_in().
+-type error_info() :: linx_nl_codec:error_info().
+-type malformed() :: linx_nl_codec:malformed().
 
--type msg() :: #{type := 0..16#ffff,
-                 flags := 0..16#ffff,
-                 seq := 0..16#ffffffff,
-                 pid := 0..16#ffffffff,
-                 payload := binary()}.
-%% A decoded message; `payload' is what follows the 16-byte header.
-
--type msg_in() :: #{type := 0..16#ffff,
-                    flags => 0..16#ffff,
-                    seq => 0..16#ffffffff,
-                    pid => 0..16#ffffffff,
-                    payload => iodata()}.
-%% A message to encode; missing fields are 0 (payload empty).
-
--type attr_value() :: iodata()
-                    | {nested, [attr()]}
-                    | {net, iodata()}
-                    | {u8 | u16 | u32 | u64 | s8 | s16 | s32 | s64, integer()}
-                    | {be16 | be32, non_neg_integer()}
-                    | {string, iodata()}
-                    | flag.
-%% What an attribute holds when it is encoded: raw bytes; `{nested, Attrs}'
-%% (sets `NLA_F_NESTED'); `{net, Bytes}' (sets `NLA_F_NET_BYTEORDER');
-%% an integer in host byte order; `{be16 | be32, N}' in network byte order
-%% (sets `NLA_F_NET_BYTEORDER'); a string, NUL-terminated; `flag', empty.
-
--type attr() :: {0..16#3fff, attr_value()}.
-
--type malformed() :: {malformed, term()}.
-%% Where a binary stopped making sense: `{header, Offset}',
-%% `{attr, Offset}', `{error_msg, What}', `{Message, What}'.
-
--type error_info() :: #{stage := netlink,
-                        errno := atom(),
-                        code := integer(),
-                        message => binary(),
-                        offset => non_neg_integer(),
-                        missing_type => non_neg_integer(),
-                        op => atom(),
-                        in => linx_opts:in()}.
-%% An `NLMSG_ERROR' with an errno: `errno' is its name (or `unknown'),
-%% `code' its number; `message' and `offset' are the kernel's extended
-%% ack (`NLMSGERR_ATTR_MSG', `NLMSGERR_ATTR_OFFS', the offset counted
-%% from the start of the request message).
-
--define(HDRLEN, 16).
 %% Dumps that the kernel marks as interrupted (NLM_F_DUMP_INTR) are tried
 %% this many times in all.
 -define(DUMP_TRIES, 3).
+%% Replies of at least this many bytes that come whole (a short dump, or
+%% one through a C-node or in a target with a user namespace) are decoded
+%% with the larger minimum heap too.
+-define(BIG_DUMP_BYTES, 65536).
 
-%%====================================================================
-%% Messages
-%%====================================================================
+%% Where the decoding of a dump stands: the decoded values so far (newest
+%% first), whether any message was marked interrupted, and the first
+%% error of the decoding function; or the end, with the result.
+-type state() :: {more, list(), boolean(), none | {error, term()}}
+               | {done, {ok, list()} | {error, term()}, boolean()}.
 
-%% @doc Encodes one message: the header (its length computed) and the
-%% payload, padded to 4 bytes. Raises `badarg' for a field out of its
-%% range (the header's fields are not cut to fit).
--spec encode(msg_in()) -> binary().
-encode(#{type := Type} = Msg) ->
-    Payload = iolist_to_binary(maps:get(payload, Msg, <<>>)),
-    Len = ?HDRLEN + byte_size(Payload),
-    Flags = maps:get(flags, Msg, 0),
-    Seq = maps:get(seq, Msg, 0),
-    Pid = maps:get(pid, Msg, 0),
-    case fits(u16, Type) andalso fits(u16, Flags) andalso fits(u32, Seq) andalso fits(u32, Pid)
-        andalso fits(u32, Len) of
-        true ->
-            <<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
-              Payload/binary, (pad(Len))/binary>>;
-        false ->
-            error(badarg, [Msg])
-    end.
-
-%% @doc Splits a datagram (or the concatenation of several) into its
-%% messages. Each header's length is checked against what is there; a
-%% lying length is `{error, {malformed, {header, Offset}}}'. Trailing
-%% padding shorter than a header is allowed, anything longer must parse.
--spec decode(binary()) -> {ok, [msg()]} | {error, malformed()}.
-decode(Bin) when is_binary(Bin) ->
-    decode(Bin, 0, []);
-decode(_) ->
-    {error, {malformed, not_binary}}.
-
-decode(<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
-         Rest/binary>>, Off, Acc)
-  when Len >= ?HDRLEN, Len - ?HDRLEN =< byte_size(Rest) ->
-    PLen = Len - ?HDRLEN,
-    <<Payload:PLen/binary, Tail/binary>> = Rest,
-    Msg = #{type => Type, flags => Flags, seq => Seq, pid => Pid, payload => Payload},
-    Skip = min(align(Len) - Len, byte_size(Tail)),
-    <<_:Skip/binary, Next/binary>> = Tail,
-    decode(Next, Off + Len + Skip, [Msg | Acc]);
-decode(Bin, Off, Acc) when byte_size(Bin) < 4 ->
-    case Bin of
-        <<0:(byte_size(Bin) * 8)>> -> {ok, lists:reverse(Acc)};
-        _ -> {error, {malformed, {header, Off}}}
-    end;
-decode(_Bin, Off, _Acc) ->
-    {error, {malformed, {header, Off}}}.
-
-%%====================================================================
-%% Attributes
-%%====================================================================
-
-%% @doc Encodes attributes, each padded to 4 bytes. See {@type attr_value()}
-%% for what a value may be. Raises `badarg' for a value that is none of
-%% those (attributes come from the caller, never from the kernel).
--spec encode_attrs([attr()]) -> iodata().
-encode_attrs(Attrs) ->
-    [encode_attr(A) || A <- Attrs].
-
-encode_attr({Type, {nested, Attrs}}) when is_list(Attrs) ->
-    attr(Type bor ?NLA_F_NESTED, iolist_to_binary(encode_attrs(Attrs)));
-encode_attr({Type, {net, Value}}) ->
-    attr(Type bor ?NLA_F_NET_BYTEORDER, iolist_to_binary(Value));
-encode_attr({Type, {Kind, N}} = Attr) when Kind =:= be16; Kind =:= be32; Kind =:= u8;
-                                           Kind =:= u16; Kind =:= u32; Kind =:= u64;
-                                           Kind =:= s8; Kind =:= s16; Kind =:= s32;
-                                           Kind =:= s64 ->
-    %% A bit syntax segment would keep the low bits of an integer too
-    %% large for it: such a value is refused instead.
-    case fits(Kind, N) of
-        true -> encode_int(Type, Kind, N);
-        false -> error(badarg, [Attr])
-    end;
-encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0>>);
-encode_attr({Type, flag}) -> attr(Type, <<>>);
-encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
-
-encode_int(Type, be16, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:16/big>>);
-encode_int(Type, be32, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:32/big>>);
-encode_int(Type, u8, N) -> attr(Type, <<N:8>>);
-encode_int(Type, u16, N) -> attr(Type, <<N:16/native>>);
-encode_int(Type, u32, N) -> attr(Type, <<N:32/native>>);
-encode_int(Type, u64, N) -> attr(Type, <<N:64/native>>);
-encode_int(Type, s8, N) -> attr(Type, <<N:8/signed>>);
-encode_int(Type, s16, N) -> attr(Type, <<N:16/signed-native>>);
-encode_int(Type, s32, N) -> attr(Type, <<N:32/signed-native>>);
-encode_int(Type, s64, N) -> attr(Type, <<N:64/signed-native>>).
-
-%% Whether integer `N' fits an attribute of kind `Kind'.
-fits(Kind, N) when is_integer(N) ->
-    {Signed, Bits} = case Kind of
-                         be16 -> {false, 16};
-                         be32 -> {false, 32};
-                         u8 -> {false, 8};
-                         u16 -> {false, 16};
-                         u32 -> {false, 32};
-                         u64 -> {false, 64};
-                         s8 -> {true, 8};
-                         s16 -> {true, 16};
-                         s32 -> {true, 32};
-                         s64 -> {true, 64}
-                     end,
-    case Signed of
-        false -> N >= 0 andalso N < 1 bsl Bits;
-        true -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1)
-    end;
-fits(_Kind, _N) ->
-    false.
-
-attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
-                       byte_size(Value) =< 16#ffff - 4 ->
-    Len = 4 + byte_size(Value),
-    [<<Len:16/native, Type:16/native>>, Value, pad(Len)].
-
-%% @doc Decodes a run of attributes into `{Type, Binary}' pairs, in order,
-%% with the `NLA_F_NESTED' and `NLA_F_NET_BYTEORDER' bits taken off the
-%% type. A length that runs past the end is
-%% `{error, {malformed, {attr, Offset}}}'.
--spec decode_attrs(binary()) -> {ok, [{0..16#3fff, binary()}]} | {error, malformed()}.
-decode_attrs(Bin) when is_binary(Bin) ->
-    attrs(Bin, 0, []);
-decode_attrs(_) ->
-    {error, {malformed, not_binary}}.
-
-%% The value and padding are matched in the head, with sizes computed from
-%% the length: the loop walks one match context instead of making a
-%% sub-binary of the rest per attribute.
-attrs(<<Len:16/native, Type:16/native, Value:(Len - 4)/binary, _:((-Len) band 3)/binary,
-        Next/binary>>, Off, Acc) ->
-    attrs(Next, Off + align(Len), [{Type band ?NLA_TYPE_MASK, Value} | Acc]);
-attrs(<<>>, _Off, Acc) ->
-    {ok, lists:reverse(Acc)};
-attrs(Bin, Off, Acc) ->
-    case last_attr(Bin) of
-        {ok, Padded} -> attrs(Padded, Off, Acc);
-        error -> {error, {malformed, {attr, Off}}}
-    end.
-
-%% The last attribute of a run, when what follows it is shorter than its
-%% padding (cut short, not missing; accepted): that attribute padded.
-last_attr(<<Len:16/native, _:16, _:(Len - 4)/binary, Tail/binary>> = Bin)
-  when byte_size(Tail) < ((-Len) band 3) ->
-    {ok, <<(binary:part(Bin, 0, Len))/binary, 0:(((-Len) band 3) * 8)>>};
-last_attr(_) ->
-    error.
-
-%% @doc Decodes attributes as a tree: one with `NLA_F_NESTED' set is
-%% decoded again as `{Type, {nested, Attrs}}', one with
-%% `NLA_F_NET_BYTEORDER' is `{Type, {net, Binary}}', any other
-%% `{Type, Binary}'. `decode_tree(iolist_to_binary(encode_attrs(A)))' gives
-%% `A' back for attributes of raw, `nested' and `net' values.
--spec decode_tree(binary()) -> {ok, [attr()]} | {error, malformed()}.
-decode_tree(Bin) when is_binary(Bin) ->
-    tree(Bin, 0, []);
-decode_tree(_) ->
-    {error, {malformed, not_binary}}.
-
-tree(<<Len:16/native, Type:16/native, Rest/binary>>, Off, Acc)
-  when Len >= 4, Len - 4 =< byte_size(Rest) ->
-    VLen = Len - 4,
-    <<Value:VLen/binary, Tail/binary>> = Rest,
-    Skip = min(align(Len) - Len, byte_size(Tail)),
-    <<_:Skip/binary, Next/binary>> = Tail,
-    T = Type band ?NLA_TYPE_MASK,
-    Decoded = if
-                  Type band ?NLA_F_NESTED =/= 0 ->
-                      case tree(Value, Off + 4, []) of
-                          {ok, Inner} -> {ok, {T, {nested, Inner}}};
-                          {error, _} = Error -> Error
-                      end;
-                  Type band ?NLA_F_NET_BYTEORDER =/= 0 -> {ok, {T, {net, Value}}};
-                  true -> {ok, {T, Value}}
-              end,
-    case Decoded of
-        {ok, A} -> tree(Next, Off + Len + Skip, [A | Acc]);
-        {error, _} = Error1 -> Error1
-    end;
-tree(<<>>, _Off, Acc) ->
-    {ok, lists:reverse(Acc)};
-tree(_, Off, _Acc) ->
-    {error, {malformed, {attr, Off}}}.
-
-%% @doc Decodes attributes into a map from type to value (the last one
-%% wins when a type repeats).
--spec attr_map(binary()) -> {ok, #{0..16#3fff => binary()}} | {error, malformed()}.
-attr_map(Bin) ->
-    case decode_attrs(Bin) of
-        {ok, Attrs} -> {ok, maps:from_list(Attrs)};
-        {error, _} = Error -> Error
-    end.
-
-%% @doc A string attribute: the bytes before the first NUL.
--spec string(binary()) -> binary().
-string(Bin) ->
-    string(Bin, 0).
-
-%% A byte at a time: names are short, and binary:match/2 would compile
-%% its pattern on each call (twice the time, in a link dump's hot loop).
-string(Bin, N) ->
-    case Bin of
-        <<_:N/binary, 0, _/binary>> -> binary:part(Bin, 0, N);
-        <<_:N/binary, _, _/binary>> -> string(Bin, N + 1);
-        _ -> Bin
-    end.
-
-%% @doc An unsigned 8-bit attribute; `error' when the size is wrong.
--spec u8(binary()) -> {ok, 0..16#ff} | error.
-u8(<<N:8>>) -> {ok, N};
-u8(_) -> error.
-
-%% @doc An unsigned 16-bit attribute in host byte order.
--spec u16(binary()) -> {ok, 0..16#ffff} | error.
-u16(<<N:16/native>>) -> {ok, N};
-u16(_) -> error.
-
-%% @doc An unsigned 32-bit attribute in host byte order.
--spec u32(binary()) -> {ok, 0..16#ffffffff} | error.
-u32(<<N:32/native>>) -> {ok, N};
-u32(_) -> error.
-
-%% @doc An unsigned 64-bit attribute in host byte order.
--spec u64(binary()) -> {ok, non_neg_integer()} | error.
-u64(<<N:64/native>>) -> {ok, N};
-u64(_) -> error.
-
-%% @doc A signed 32-bit attribute in host byte order.
--spec s32(binary()) -> {ok, integer()} | error.
-s32(<<N:32/signed-native>>) -> {ok, N};
-s32(_) -> error.
-
-%%====================================================================
-%% NLMSG_ERROR
-%%====================================================================
-
-%% @doc Decodes the payload of an `NLMSG_ERROR' (or of an `NLMSG_DONE'
-%% that carries an error) sent with header flags `Flags': `ack' for an
-%% error of 0, else the {@type error_info()} map with the extended-ack
-%% attributes that came with it.
--spec error_info(binary(), 0..16#ffff) -> ack | {error, error_info()} | {error, malformed()}.
-error_info(<<0:32, _/binary>>, _Flags) ->
-    ack;
-error_info(<<Neg:32/signed-native, Rest/binary>>, Flags) ->
-    Code = -Neg,
-    Base = #{stage => netlink, errno => errno_name(Code), code => Code},
-    case Flags band ?NLM_F_ACK_TLVS of
-        0 ->
-            {error, Base};
-        _ ->
-            case ack_tlvs(Rest, Flags) of
-                {ok, Tlvs} -> {error, maps:merge(Base, ext_ack(Tlvs, #{}))};
-                {error, _} = Error -> Error
-            end
-    end;
-error_info(_, _Flags) ->
-    {error, {malformed, {error_msg, short}}}.
-
-%% The extended-ack attributes after the copy of the request: just its
-%% header when NLM_F_CAPPED, else all of it.
-ack_tlvs(Rest, Flags) ->
-    case Rest of
-        <<Len:32/native, _/binary>> when Flags band ?NLM_F_CAPPED =:= 0,
-                                          Len >= ?HDRLEN, Len =< byte_size(Rest) ->
-            Skip = min(align(Len), byte_size(Rest)),
-            <<_:Skip/binary, Tlvs/binary>> = Rest,
-            decode_attrs(Tlvs);
-        <<_:?HDRLEN/binary, Tlvs/binary>> when Flags band ?NLM_F_CAPPED =/= 0 ->
-            decode_attrs(Tlvs);
-        _ ->
-            {error, {malformed, {error_msg, request_copy}}}
-    end.
-
-ext_ack([{?NLMSGERR_ATTR_MSG, Text} | Rest], Acc) ->
-    ext_ack(Rest, Acc#{message => string(Text)});
-ext_ack([{?NLMSGERR_ATTR_OFFS, <<Off:32/native>>} | Rest], Acc) ->
-    ext_ack(Rest, Acc#{offset => Off});
-ext_ack([{?NLMSGERR_ATTR_MISS_TYPE, <<T:32/native>>} | Rest], Acc) ->
-    ext_ack(Rest, Acc#{missing_type => T});
-ext_ack([_ | Rest], Acc) ->
-    ext_ack(Rest, Acc);
-ext_ack([], Acc) ->
-    Acc.
+-type decode() :: fun((msg()) -> {ok, term()} | {error, term()}).
 
 %%====================================================================
 %% Requests
@@ -459,7 +134,7 @@ call_error(Error, _Op, _Opts) ->
 -spec replies_part([binary()], non_neg_integer()) ->
           {more, [msg()]} | {done, {ok, [msg()]} | {error, error_info() | malformed()}}.
 replies_part(Bins, Seq) ->
-    case decode_all(Bins) of
+    case linx_nl_codec:decode_all(Bins) of
         {ok, Msgs} ->
             case answer(Msgs, Seq, []) of
                 {done, _} = Done -> Done;
@@ -516,25 +191,118 @@ replies(Bins, Seq) ->
     end.
 
 %%====================================================================
-%% Errors
+%% Dumps
 %%====================================================================
 
-%% @doc The errno name of a Linux errno number (`17' is `eexist');
-%% `unknown' for a number linx does not know.
--spec errno_name(integer()) -> atom().
-errno_name(Code) ->
-    Names = case persistent_term:get({?MODULE, errnos}, undefined) of
-                undefined ->
-                    Map = maps:from_list([{linx_error:errno_code(E), E}
-                                          || E <- lists:sort(linx_error:errnos()),
-                                             not lists:member(E, [ewouldblock, edeadlock, enotsup])]),
-                    persistent_term:put({?MODULE, errnos}, Map),
-                    Map;
-                Map ->
-                    Map
-            end,
-    maps:get(Code, Names, unknown).
+%% {@link dump/5} sends a request like {@link call/4} and decodes
+%% each reply message with a function of the caller's. A long dump (a
+%% thousand links is about 1 MB) comes from the port program in parts
+%% while the kernel is still dumping ({@link linx_netlink:call/5}), and
+%% the caller decodes each part as it comes: the decoding, which costs
+%% about as much as the dump, then runs beside it instead of after it.
+%%
+%% While it decodes a long dump, the calling process has a minimum heap
+%% of half a word per byte of replies so far (about three times what the
+%% decoded terms take): grown step by step from a small heap, the heap
+%% would be collected again and again on the way, and each collection
+%% would copy all that was decoded so far. Its own minimum comes back at
+%% the end.
 
+%% @doc Sends the dump request `Req' from a fresh socket of `Protocol' in
+%% the target of `Opts' and returns its reply messages decoded with
+%% `Decode', in order, or the first error: the request's (a netlink error
+%% with `Op' and the `in' of `Opts', as {@link linx_nl:call/4} gives it),
+%% else the first `{error, _}' of `Decode'. A dump the kernel marks as
+%% interrupted is tried again, up to three times in all. `Decode' must not
+%% raise.
+-spec dump(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom(),
+           fun((msg()) -> {ok, T} | {error, E})) ->
+          {ok, [T]} | {error, E | term()}.
+dump(Protocol, Req, Opts, Op, Decode) ->
+    {min_heap_size, Min} = process_info(self(), min_heap_size),
+    try
+        dump(Protocol, Req, Opts, Op, Decode, ?DUMP_TRIES)
+    after
+        process_flag(min_heap_size, Min)
+    end.
+
+dump(Protocol, Req, Opts, Op, Decode, Tries) ->
+    {Seq, Bin, CallOpts} = prepare_call(Req, Opts),
+    Feed = fun(Replies, {Bytes, State}) ->
+                   Bytes1 = grow(Bytes, Replies),
+                   {Bytes1, part(Replies, Seq, Decode, State)}
+           end,
+    Done = case linx_netlink:call(Protocol, Bin, CallOpts, Feed, {0, start_state()}) of
+               {{ok, Last}, {0, State}} ->
+                   %% It came whole.
+                   _ = iolist_size(Last) >= ?BIG_DUMP_BYTES andalso grow(0, Last),
+                   last(Last, Seq, Decode, State);
+               {{ok, Last}, {_, State}} ->
+                   last(Last, Seq, Decode, State);
+               {{error, _} = Error, _} ->
+                   {done, Error, false}
+           end,
+    case Done of
+        {done, {ok, _}, true} when Tries > 1 -> dump(Protocol, Req, Opts, Op, Decode, Tries - 1);
+        {done, {ok, _} = Ok, _} -> Ok;
+        {done, {error, _} = Error1, _} -> call_error(Error1, Op, Opts)
+    end.
+
+%% The minimum heap for `Bytes' of replies and these; their total.
+-spec grow(non_neg_integer(), [binary()]) -> non_neg_integer().
+grow(Bytes, Replies) ->
+    Total = Bytes + iolist_size(Replies),
+    _ = process_flag(min_heap_size, Total div 2),
+    Total.
+
+%%====================================================================
+%% Decoding, part after part
+%%====================================================================
+
+-spec start_state() -> state().
+start_state() ->
+    {more, [], false, none}.
+
+%% The state after the replies of one more part.
+-spec part([binary()], non_neg_integer(), decode(), state()) -> state().
+part(Replies, Seq, Decode, {more, _, _, _} = State) ->
+    case replies_part(Replies, Seq) of
+        {more, Msgs} -> decode(Msgs, Decode, State);
+        {done, {ok, Msgs}} -> ended(decode(Msgs, Decode, State));
+        {done, {error, _} = Error} -> {done, Error, element(3, State)}
+    end;
+part(_Replies, _Seq, _Decode, Done) ->
+    Done.
+
+%% The state after the last replies, which end the dump.
+-spec last([binary()], non_neg_integer(), decode(), state()) -> state().
+last(Replies, Seq, Decode, State) ->
+    ended(part(Replies, Seq, Decode, State)).
+
+-spec ended(state()) -> state().
+ended({more, Acc, Intr, none}) -> {done, {ok, lists:reverse(Acc)}, Intr};
+ended({more, _Acc, Intr, Error}) -> {done, Error, Intr};
+ended(Done) -> Done.
+
+%% After the first error of `Decode' the messages are still looked at
+%% (for the request's own error, which comes first), not decoded.
+-spec decode([msg()], decode(), state()) -> state().
+decode(Msgs, Decode, {more, Acc, Intr, none}) ->
+    decode_each(Msgs, Decode, Acc, Intr orelse interrupted(Msgs));
+decode(Msgs, _Decode, {more, Acc, Intr, Failed}) ->
+    {more, Acc, Intr orelse interrupted(Msgs), Failed}.
+
+decode_each([Msg | Rest], Decode, Acc, Intr) ->
+    case Decode(Msg) of
+        {ok, Value} -> decode_each(Rest, Decode, [Value | Acc], Intr);
+        {error, _} = Error -> {more, Acc, Intr, Error}
+    end;
+decode_each([], _Decode, Acc, Intr) ->
+    {more, Acc, Intr, none}.
+
+%%====================================================================
+%% Errors
+%%====================================================================
 %% @doc Renders a netlink error as one line:
 %% `netlink link_add in netns "blue" failed: eexist (errno 17): File
 %% exists' (the extended-ack text last, when the kernel sent one), or
@@ -576,23 +344,17 @@ prepare(Req) ->
                 ?NLM_F_DUMP -> Flags0;
                 _ -> Flags0 bor ?NLM_F_ACK
             end,
-    {Seq, encode(Req#{flags => Flags, seq => Seq})}.
-
-decode_all(Bins) ->
-    case linx_error:map_ok(fun decode/1, Bins) of
-        {ok, PerBin} -> {ok, lists:append(PerBin)};
-        {error, _} = Error -> Error
-    end.
+    {Seq, linx_nl_codec:encode(Req#{flags => Flags, seq => Seq})}.
 
 %% {done, Result} once the answer is complete, else {more, Acc}.
 answer([#{seq := Seq, type := ?NLMSG_ERROR, flags := F, payload := P} | _], Seq, Acc) ->
-    case error_info(P, F) of
+    case linx_nl_codec:error_info(P, F) of
         ack -> {done, {ok, lists:reverse(Acc)}};
         {error, _} = Error -> {done, Error}
     end;
 answer([#{seq := Seq, type := ?NLMSG_DONE, flags := F, payload := P} | _], Seq, Acc) ->
     case P of
-        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, error_info(P, F)};
+        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, linx_nl_codec:error_info(P, F)};
         _ -> {done, {ok, lists:reverse(Acc)}}
     end;
 answer([#{seq := Seq, type := ?NLMSG_NOOP} | Rest], Seq, Acc) ->
@@ -607,7 +369,7 @@ answer([], _Seq, Acc) ->
 receive_replies(Socket, Seq, Deadline, Acc) ->
     case socket:recv(Socket, 0, linx_opts:remaining(Deadline)) of
         {ok, Data} ->
-            case decode(Data) of
+            case linx_nl_codec:decode(Data) of
                 {ok, Msgs} ->
                     case answer(Msgs, Seq, Acc) of
                         {done, Result} -> Result;
@@ -622,10 +384,3 @@ receive_replies(Socket, Seq, Deadline, Acc) ->
 
 in_option(Opts) when is_map(Opts) -> maps:get(in, Opts, self);
 in_option(Opts) -> proplists:get_value(in, Opts, self).
-
-align(N) ->
-    (N + 3) band (bnot 3).
-
-pad(Len) ->
-    Bits = ((4 - (Len band 3)) band 3) * 8,
-    <<0:Bits>>.

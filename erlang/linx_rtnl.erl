@@ -170,7 +170,7 @@ link(Ref, Opts) ->
         {ok, Index, NameAttrs} ->
             Req = #{type => ?RTM_GETLINK,
                     payload => [linx_rtnl_msg:ifinfomsg(0, Index, 0, 0),
-                                linx_nl:encode_attrs(NameAttrs), skip_stats()]},
+                                linx_nl_codec:encode_attrs(NameAttrs), skip_stats()]},
             case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
                 {ok, [Link | _]} -> {ok, Link};
                 {ok, []} -> {error, {bad_link, Ref}};
@@ -184,7 +184,7 @@ link(Ref, Opts) ->
 %% or any kind the kernel has, as an atom or binary), and may have `mtu',
 %% `address' (MAC binary or text), `txqlen', `master' (a link),
 %% `state' (`up' or `down'), `data' (the kind's own attributes as
-%% {@type linx_nl:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
+%% {@type linx_nl_codec:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
 %% it in another namespace, {@type netns_ref()}) and, for `veth',
 %% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -198,7 +198,7 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Opts) ->
                     Info = [{?IFLA_INFO_KIND, KindBin} | Data],
                     Req = #{type => ?RTM_NEWLINK, flags => ?NLM_F_CREATE bor ?NLM_F_EXCL,
                             payload => [linx_rtnl_msg:ifinfomsg(0, 0, Flags, Change),
-                                        linx_nl:encode_attrs(
+                                        linx_nl_codec:encode_attrs(
                                           [{?IFLA_IFNAME, {string, NameBin}} | Attrs]
                                           ++ [{?IFLA_LINKINFO, {nested, Info}}])]},
                     ack(Req, ns_fd_marks([{0, maps:get(netns, Spec, self)},
@@ -224,7 +224,7 @@ link_set(Ref, Changes, Opts) when is_map(Changes) ->
                 {ok, Attrs, {Flags, Change}} ->
                     Req = #{type => ?RTM_NEWLINK,
                             payload => [linx_rtnl_msg:ifinfomsg(0, Index, Flags, Change),
-                                        linx_nl:encode_attrs(Attrs)]},
+                                        linx_nl_codec:encode_attrs(Attrs)]},
                     ack(Req, ns_fd_marks([{0, maps:get(netns, Changes, self)}], Opts), link_set);
                 {error, _} = Error ->
                     Error
@@ -242,7 +242,7 @@ link_del(Ref, Opts) ->
         {ok, Index, NameAttrs} ->
             Req = #{type => ?RTM_DELLINK,
                     payload => [linx_rtnl_msg:ifinfomsg(0, Index, 0, 0),
-                                linx_nl:encode_attrs(NameAttrs)]},
+                                linx_nl_codec:encode_attrs(NameAttrs)]},
             ack(Req, Opts, link_del);
         {error, _} = Error ->
             Error
@@ -279,7 +279,7 @@ addr(Type, Flags, Link, {IP, Len} = Prefix, Opts, Op) when is_integer(Len), Len 
                 {{ok, Index}, {ok, Scope, IfaFlags, Extra}} ->
                     Req = #{type => Type, flags => Flags,
                             payload => [linx_rtnl_msg:ifaddrmsg(Family, Len, IfaFlags, Scope, Index),
-                                        linx_nl:encode_attrs([{?IFA_LOCAL, Bytes},
+                                        linx_nl_codec:encode_attrs([{?IFA_LOCAL, Bytes},
                                                               {?IFA_ADDRESS, Bytes} | Extra])]},
                     ack(Req, Opts, Op);
                 {{error, _} = Error, _} ->
@@ -388,7 +388,7 @@ route(Type, Flags, Route, Opts, Op) when is_map(Route) ->
                                     table => if Table < 256 -> Table; true -> 0 end,
                                     protocol => Proto, scope => Scope, type => RtType}),
         Attrs = DstAttrs ++ GwAttrs ++ SrcAttrs ++ Oif ++ Metric ++ [{?RTA_TABLE, {u32, Table}}],
-        ack(#{type => Type, flags => Flags, payload => [Hdr, linx_nl:encode_attrs(Attrs)]}, Opts, Op)
+        ack(#{type => Type, flags => Flags, payload => [Hdr, linx_nl_codec:encode_attrs(Attrs)]}, Opts, Op)
     catch
         throw:{error, _} = Error -> Error;
         throw:Reason -> {error, Reason}
@@ -454,7 +454,7 @@ neigh(Type, Flags, #{index := Link, dst := IP} = Neigh, Opts, Op) ->
              end,
         Req = #{type => Type, flags => Flags,
                 payload => [linx_rtnl_msg:ndmsg(Family, Index, State, NtfFlags),
-                            linx_nl:encode_attrs([{?NDA_DST, Dst} | Ll])]},
+                            linx_nl_codec:encode_attrs([{?NDA_DST, Dst} | Ll])]},
         ack(Req, Opts, Op)
     catch
         throw:{error, _} = Error -> Error;
@@ -547,10 +547,10 @@ what(bad_groups) -> "rtnetlink groups".
 %% skips those of virtual functions (IFLA_VF_STATS), not IFLA_STATS64,
 %% which linx_rtnl_msg drops.
 skip_stats() ->
-    linx_nl:encode_attrs([{?IFLA_EXT_MASK, {u32, ?RTEXT_FILTER_SKIP_STATS}}]).
+    linx_nl_codec:encode_attrs([{?IFLA_EXT_MASK, {u32, ?RTEXT_FILTER_SKIP_STATS}}]).
 
 dump(Req, Opts, Op, Decode) ->
-    linx_nl_dump:dump(route, Req, Opts, Op, fun(#{payload := P}) -> Decode(P) end).
+    linx_nl:dump(route, Req, Opts, Op, fun(#{payload := P}) -> Decode(P) end).
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of
@@ -640,7 +640,7 @@ info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
             case {ifname(PeerName), link_attrs(maps:without([ifname], Peer), #{}, 1)} of
                 {{ok, P}, {ok, Attrs, {Fl, Ch}}} ->
                     PeerMsg = [linx_rtnl_msg:ifinfomsg(0, 0, Fl, Ch),
-                               linx_nl:encode_attrs([{?IFLA_IFNAME, {string, P}} | Attrs])],
+                               linx_nl_codec:encode_attrs([{?IFLA_IFNAME, {string, P}} | Attrs])],
                     {ok, [{?IFLA_INFO_DATA, {nested, [{?VETH_INFO_PEER, PeerMsg}]}}]};
                 {{error, _} = E, _} -> E;
                 {_, {error, _} = E} -> E
@@ -651,7 +651,7 @@ info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
 info_data(#{peer := Peer}, _Kind) ->
     {error, {bad_spec, {peer, Peer}}};
 info_data(#{data := Data}, _Kind) when is_list(Data) ->
-    try iolist_to_binary(linx_nl:encode_attrs(Data)) of
+    try iolist_to_binary(linx_nl_codec:encode_attrs(Data)) of
         _ -> {ok, [{?IFLA_INFO_DATA, {nested, Data}}]}
     catch
         error:_ -> {error, {bad_spec, {data, Data}}}

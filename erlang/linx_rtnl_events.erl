@@ -98,7 +98,7 @@ loop(#{socket := S, owner := Owner, ref := Ref, mon := Mon} = St) ->
     end.
 
 deliver(Data, Owner, Ref) ->
-    case linx_nl:decode(Data) of
+    case linx_nl_codec:decode(Data) of
         {ok, Msgs} ->
             lists:foreach(fun(Msg) ->
                                   Event = case linx_rtnl_msg:decode(Msg) of

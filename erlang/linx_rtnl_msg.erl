@@ -129,9 +129,9 @@
 %% @doc Decodes an rtnetlink message of a family this module knows
 %% (`RTM_NEWLINK' ... `RTM_DELNEIGH') into `{Kind, new | del, Map}';
 %% `{other, Type, Payload}' for anything else.
--spec decode(linx_nl:msg()) ->
+-spec decode(linx_nl_codec:msg()) ->
           {ok, object() | {other, non_neg_integer(), binary()}}
-        | {error, linx_nl:malformed()}.
+        | {error, linx_nl_codec:malformed()}.
 decode(#{type := Type, payload := P}) ->
     case Type of
         ?RTM_NEWLINK -> tag(link, new, decode_link(P));
@@ -153,7 +153,7 @@ tag(_Kind, _What, {error, _} = Error) -> Error.
 %%====================================================================
 
 %% @doc Decodes the payload of an `RTM_NEWLINK' / `RTM_DELLINK'.
--spec decode_link(binary()) -> {ok, link()} | {error, linx_nl:malformed()}.
+-spec decode_link(binary()) -> {ok, link()} | {error, linx_nl_codec:malformed()}.
 decode_link(<<_Family:8, _:8, Type:16/native, Index:32/signed-native, Flags:32/native,
               _Change:32/native, Attrs/binary>>) ->
     case link_attrs(Attrs, [], []) of
@@ -233,10 +233,10 @@ last_attr(_) ->
 %% A link attribute: `{Key, Value}', several pairs, `skip' or `unknown'.
 link_attr(1, V) -> {address, V};
 link_attr(2, V) -> {broadcast, V};
-link_attr(3, V) -> {ifname, linx_nl:string(V)};
+link_attr(3, V) -> {ifname, linx_nl_codec:string(V)};
 link_attr(4, <<N:32/native>>) -> {mtu, N};
 link_attr(5, <<N:32/signed-native>>) -> {link, N};
-link_attr(6, V) -> {qdisc, linx_nl:string(V)};
+link_attr(6, V) -> {qdisc, linx_nl_codec:string(V)};
 %% IFLA_STATS and IFLA_STATS64: the kernel sends them even when asked to
 %% skip statistics; left out.
 link_attr(7, _V) -> skip;
@@ -246,7 +246,7 @@ link_attr(16, <<N:8>>) -> {operstate, operstate(N)};
 link_attr(17, <<0:8>>) -> {linkmode, default};
 link_attr(17, <<1:8>>) -> {linkmode, dormant};
 link_attr(18, V) -> linkinfo(V);
-link_attr(20, V) -> {alias, linx_nl:string(V)};
+link_attr(20, V) -> {alias, linx_nl_codec:string(V)};
 link_attr(23, _V) -> skip;
 link_attr(27, <<N:32/native>>) -> {group, N};
 link_attr(30, <<N:32/native>>) -> {promiscuity, N};
@@ -273,14 +273,14 @@ link_attr(_T, _V) -> unknown.
 %% IFLA_LINKINFO: the kind and, kept raw, the kind's own data; the
 %% attributes it does not name go, in order, to `info_unknown'.
 linkinfo(V) ->
-    case linx_nl:decode_attrs(V) of
+    case linx_nl_codec:decode_attrs(V) of
         {ok, Info} -> info_attrs(Info, [], []);
         {error, _} -> unknown
     end.
 
-info_attrs([{1, K} | Rest], P, U) -> info_attrs(Rest, [{kind, kind(linx_nl:string(K))} | P], U);
+info_attrs([{1, K} | Rest], P, U) -> info_attrs(Rest, [{kind, kind(linx_nl_codec:string(K))} | P], U);
 info_attrs([{2, D} | Rest], P, U) -> info_attrs(Rest, [{info_data, D} | P], U);
-info_attrs([{4, K} | Rest], P, U) -> info_attrs(Rest, [{slave_kind, kind(linx_nl:string(K))} | P], U);
+info_attrs([{4, K} | Rest], P, U) -> info_attrs(Rest, [{slave_kind, kind(linx_nl_codec:string(K))} | P], U);
 info_attrs([{5, D} | Rest], P, U) -> info_attrs(Rest, [{info_slave_data, D} | P], U);
 info_attrs([A | Rest], P, U) -> info_attrs(Rest, P, [A | U]);
 info_attrs([], P, []) -> lists:reverse(P);
@@ -288,8 +288,8 @@ info_attrs([], P, U) -> lists:reverse(P, [{info_unknown, lists:reverse(U)}]).
 
 %% IFLA_PROP_LIST: IFLA_ALT_IFNAME entries.
 prop_list(V) ->
-    case linx_nl:decode_attrs(V) of
-        {ok, Props} -> {alt_names, [linx_nl:string(N) || {53, N} <- Props]};
+    case linx_nl_codec:decode_attrs(V) of
+        {ok, Props} -> {alt_names, [linx_nl_codec:string(N) || {53, N} <- Props]};
         {error, _} -> unknown
     end.
 
@@ -313,7 +313,7 @@ ifinfomsg(Family, Index, Flags, Change) ->
 %%====================================================================
 
 %% @doc Decodes the payload of an `RTM_NEWADDR' / `RTM_DELADDR'.
--spec decode_addr(binary()) -> {ok, addr()} | {error, linx_nl:malformed()}.
+-spec decode_addr(binary()) -> {ok, addr()} | {error, linx_nl_codec:malformed()}.
 decode_addr(<<Family:8, PrefixLen:8, Flags:8, Scope:8, Index:32/native, Attrs/binary>>) ->
     Base = #{family => family(Family), prefixlen => PrefixLen, index => Index,
              scope => scope(Scope), flags => bits(Flags, ?IFA_F)},
@@ -328,7 +328,7 @@ decode_addr(_) ->
 
 addr_attr(1, V, F) -> ip_attr(address, F, V);
 addr_attr(2, V, F) -> ip_attr(local, F, V);
-addr_attr(3, V, _F) -> [{label, linx_nl:string(V)}];
+addr_attr(3, V, _F) -> [{label, linx_nl_codec:string(V)}];
 addr_attr(4, V, F) -> ip_attr(broadcast, F, V);
 addr_attr(5, V, F) -> ip_attr(anycast, F, V);
 addr_attr(6, <<Pref:32/native, Valid:32/native, _C:32/native, _U:32/native>>, _F) ->
@@ -353,7 +353,7 @@ ifaddrmsg(Family, PrefixLen, Flags, Scope, Index) ->
 %%====================================================================
 
 %% @doc Decodes the payload of an `RTM_NEWROUTE' / `RTM_DELROUTE'.
--spec decode_route(binary()) -> {ok, route()} | {error, linx_nl:malformed()}.
+-spec decode_route(binary()) -> {ok, route()} | {error, linx_nl_codec:malformed()}.
 decode_route(<<Family:8, DstLen:8, SrcLen:8, Tos:8, Table:8, Proto:8, Scope:8,
                Type:8, Flags:32/native, Attrs/binary>>) ->
     Base = #{family => family(Family), dst_len => DstLen, src_len => SrcLen, tos => Tos,
@@ -403,7 +403,7 @@ rtmsg(M) ->
 %%====================================================================
 
 %% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
--spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl:malformed()}.
+-spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.
 decode_neigh(<<Family:8, _:8, _:16, Index:32/signed-native, State:16/native, Flags:8,
                Type:8, Attrs/binary>>) ->
     Base = #{family => family(Family), index => Index, state => nud_states(State),

@@ -357,12 +357,12 @@ read_all(Path) ->
 %% RTM_NEWLINK of a veth pair A/B, B's IFLA_NET_NS_FD a placeholder.
 veth_request(A, B) ->
     IfInfo = <<0:8, 0:8, 0:16, 0:32/native, 0:32/native, 0:32/native>>,
-    Peer = [IfInfo | linx_nl:encode_attrs([{3, {string, B}}, {28, {u32, 16#FFFFFFFF}}])],
+    Peer = [IfInfo | linx_nl_codec:encode_attrs([{3, {string, B}}, {28, {u32, 16#FFFFFFFF}}])],
     Attrs = [{3, {string, A}},
              {18, {nested, [{1, {string, <<"veth">>}}, {2, {nested, [{1, Peer}]}}]}}],
     Flags = 16#1 bor 16#4 bor 16#200 bor 16#400,    % REQUEST, ACK, EXCL, CREATE
-    linx_nl:encode(#{type => 16, flags => Flags, seq => 1,
-                     payload => [IfInfo, linx_nl:encode_attrs(Attrs)]}).
+    linx_nl_codec:encode(#{type => 16, flags => Flags, seq => 1,
+                     payload => [IfInfo, linx_nl_codec:encode_attrs(Attrs)]}).
 
 %% A port program of its own, in a private mount namespace set up by Sh.
 raw_port(Sh) ->

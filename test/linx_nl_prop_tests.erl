@@ -45,13 +45,13 @@ integer_ranges_test_() ->
             {u64, (1 bsl 64) - 1, <<((1 bsl 64) - 1):64/native>>}, {be16, 65535, <<255, 255>>}],
     Headers = [#{type => 16#10000}, #{type => -1}, #{type => 16, flags => 16#10000},
                #{type => 16, seq => 1 bsl 32}, #{type => 16, pid => -1}],
-    [?_assertError(badarg, linx_nl:encode_attrs([{1, V}])) || V <- Refused]
+    [?_assertError(badarg, linx_nl_codec:encode_attrs([{1, V}])) || V <- Refused]
         ++ [?_assertEqual({ok, [{1, Bin}]},
-                          linx_nl:decode_attrs(iolist_to_binary(linx_nl:encode_attrs([{1, {K, N}}]))))
+                          linx_nl_codec:decode_attrs(iolist_to_binary(linx_nl_codec:encode_attrs([{1, {K, N}}]))))
             || {K, N, Bin} <- Fits]
-        ++ [?_assertError(badarg, linx_nl:encode(H)) || H <- Headers]
+        ++ [?_assertError(badarg, linx_nl_codec:encode(H)) || H <- Headers]
         ++ [?_assertMatch({ok, [#{type := 16#ffff, flags := 16#ffff, seq := 16#ffffffff}]},
-                          linx_nl:decode(linx_nl:encode(#{type => 16#ffff, flags => 16#ffff,
+                          linx_nl_codec:decode(linx_nl_codec:encode(#{type => 16#ffff, flags => 16#ffff,
                                                           seq => 16#ffffffff})))].
 
 %% A batch of messages whose payloads are attribute trees: encoded and
@@ -59,18 +59,18 @@ integer_ranges_test_() ->
 prop_round_trip() ->
     ?FORALL(Msgs, list(msg()),
             begin
-                Bin = iolist_to_binary([linx_nl:encode(M#{payload => linx_nl:encode_attrs(A)})
+                Bin = iolist_to_binary([linx_nl_codec:encode(M#{payload => linx_nl_codec:encode_attrs(A)})
                                         || {M, A} <- Msgs]),
-                {ok, Decoded} = linx_nl:decode(Bin),
+                {ok, Decoded} = linx_nl_codec:decode(Bin),
                 length(Decoded) =:= length(Msgs) andalso
                     lists:all(fun({{M, A}, D}) ->
                                       maps:with([type, flags, seq, pid], D) =:= M andalso
-                                          linx_nl:decode_tree(maps:get(payload, D)) =:= {ok, A}
+                                          linx_nl_codec:decode_tree(maps:get(payload, D)) =:= {ok, A}
                               end, lists:zip(Msgs, Decoded))
             end).
 
 prop_attrs_round_trip() ->
-    ?FORALL(A, attrs(3), linx_nl:decode_tree(iolist_to_binary(linx_nl:encode_attrs(A))) =:= {ok, A}).
+    ?FORALL(A, attrs(3), linx_nl_codec:decode_tree(iolist_to_binary(linx_nl_codec:encode_attrs(A))) =:= {ok, A}).
 
 %% Any binary: each decoder returns a value or {error, {malformed, _}}.
 prop_never_raises() ->
@@ -80,7 +80,7 @@ prop_never_raises() ->
 prop_mutations_never_raise() ->
     ?FORALL({{M, A}, Pos, Byte, Cut}, {msg(), nat(), byte(), nat()},
             begin
-                Bin = linx_nl:encode(M#{payload => [rtnl_header(M), linx_nl:encode_attrs(A)]}),
+                Bin = linx_nl_codec:encode(M#{payload => [rtnl_header(M), linx_nl_codec:encode_attrs(A)]}),
                 P = Pos rem byte_size(Bin),
                 <<Pre:P/binary, _, Post/binary>> = Bin,
                 Changed = <<Pre/binary, Byte, Post/binary>>,
@@ -98,16 +98,16 @@ safely(F) ->
     end.
 
 decoders_total(Bin) ->
-    Checks = [fun() -> linx_nl:decode(Bin) end,
-              fun() -> linx_nl:decode_attrs(Bin) end,
-              fun() -> linx_nl:decode_tree(Bin) end,
+    Checks = [fun() -> linx_nl_codec:decode(Bin) end,
+              fun() -> linx_nl_codec:decode_attrs(Bin) end,
+              fun() -> linx_nl_codec:decode_tree(Bin) end,
               fun() -> linx_nl:replies([Bin], 1) end,
-              fun() -> linx_nl:error_info(Bin, 16#200) end,
+              fun() -> linx_nl_codec:error_info(Bin, 16#200) end,
               fun() -> linx_rtnl_msg:decode_link(Bin) end,
               fun() -> linx_rtnl_msg:decode_addr(Bin) end,
               fun() -> linx_rtnl_msg:decode_route(Bin) end,
               fun() -> linx_rtnl_msg:decode_neigh(Bin) end]
-        ++ case linx_nl:decode(Bin) of
+        ++ case linx_nl_codec:decode(Bin) of
                {ok, Msgs} -> [fun() -> linx_rtnl_msg:decode(Msg) end || Msg <- Msgs];
                _ -> []
            end,
@@ -129,7 +129,7 @@ prop_link_fast_path_agrees() ->
     ?FORALL({Index, Flags, A}, {integer(-5, 5000), integer(0, 16#fffff), list(link_attr())},
             begin
                 Plain = iolist_to_binary([linx_rtnl_msg:ifinfomsg(0, Index, Flags, 0),
-                                          linx_nl:encode_attrs(A)]),
+                                          linx_nl_codec:encode_attrs(A)]),
                 <<Hdr:16/binary, Attrs/binary>> = Plain,
                 Flagged = <<Hdr/binary, (flag_types(Attrs))/binary>>,
                 {ok, _} = Decoded = linx_rtnl_msg:decode_link(Plain),

@@ -387,7 +387,7 @@ garbled_replies(Config) ->
     Truncated = [binary:part(Bin, 0, N) || N <- lists:seq(0, min(byte_size(Bin), 3000))],
     Flipped = [flip(Bin) || _ <- lists:seq(1, 300)],
     lists:foreach(fun(B) -> decode_everything(B) end, Truncated ++ Flipped),
-    {error, {malformed, {header, 0}}} = linx_nl:decode(<<100:32/native, 0:96>>),
+    {error, {malformed, {header, 0}}} = linx_nl_codec:decode(<<100:32/native, 0:96>>),
     {error, {malformed, {link, short}}} = linx_rtnl_msg:decode_link(<<1, 2, 3>>),
     {error, {malformed, {link, {attr, 0}}}} =
         linx_rtnl_msg:decode_link(<<0:128, 200:16/native, 3:16/native, "x">>),
@@ -401,7 +401,7 @@ flip(Bin) ->
     <<Pre/binary, (B bxor (1 bsl (rand:uniform(8) - 1))), Post/binary>>.
 
 decode_everything(B) ->
-    case linx_nl:decode(B) of
+    case linx_nl_codec:decode(B) of
         {ok, Msgs} -> [linx_rtnl_msg:decode(M) || M <- Msgs];
         {error, {malformed, _}} -> ok
     end,

@@ -16,7 +16,7 @@
 -define(IFLA_INFO_XSTATS, 3).
 
 link_msg(Attrs) ->
-    iolist_to_binary([linx_rtnl_msg:ifinfomsg(0, 7, 16#1043, 0), linx_nl:encode_attrs(Attrs)]).
+    iolist_to_binary([linx_rtnl_msg:ifinfomsg(0, 7, 16#1043, 0), linx_nl_codec:encode_attrs(Attrs)]).
 
 %% Several attributes of IFLA_LINKINFO that linx does not name are all
 %% kept, in order, under info_unknown (not only the last).

@@ -21,18 +21,29 @@ link_msg(Attrs) ->
 %% Several attributes of IFLA_LINKINFO that linx does not name are all
 %% kept, in order, under info_unknown (not only the last).
 linkinfo_unknown_attributes_are_all_kept_test() ->
-    Info = [{?IFLA_INFO_KIND, {string, <<"veth">>}},
+    Info = [{?IFLA_INFO_KIND, {string, <<"xkind">>}},
             {?IFLA_INFO_XSTATS, <<1, 2, 3, 4>>},
             {9, <<"x">>},
             {?IFLA_INFO_DATA, {nested, [{1, {u32, 5}}]}},
             {?IFLA_INFO_XSTATS, <<5, 6, 7, 8>>}],
     {ok, Link} = linx_rtnl_msg:decode_link(link_msg([{?IFLA_IFNAME, {string, <<"v0">>}},
                                                      {?IFLA_LINKINFO, {nested, Info}}])),
-    ?assertMatch(#{index := 7, ifname := <<"v0">>, kind := veth, flags := [up, broadcast, running, multicast]},
+    ?assertMatch(#{index := 7, ifname := <<"v0">>, kind := <<"xkind">>, flags := [up, broadcast, running, multicast]},
                  Link),
     ?assertEqual([{?IFLA_INFO_XSTATS, <<1, 2, 3, 4>>}, {9, <<"x">>}, {?IFLA_INFO_XSTATS, <<5, 6, 7, 8>>}],
                  maps:get(info_unknown, Link)),
     ?assertEqual(<<8:16/native, 1:16/native, 5:32/native>>, maps:get(info_data, Link)).
+
+%% A kind with a table of its own (bridge) has its info_data decoded by
+%% that table, the attributes it does not name kept under unknown; a kind
+%% without one (above) keeps the bytes.
+kind_table_decodes_info_data_test() ->
+    Data = [{5, {u32, 1}}, {7, {u8, 1}}, {8, {be16, 16#8100}}, {200, <<"zz">>}],
+    Info = [{?IFLA_INFO_KIND, {string, <<"bridge">>}}, {?IFLA_INFO_DATA, {nested, Data}}],
+    {ok, Link} = linx_rtnl_msg:decode_link(link_msg([{?IFLA_LINKINFO, {nested, Info}}])),
+    ?assertEqual(#{stp_state => 1, vlan_filtering => true, vlan_protocol => 16#8100,
+                   unknown => [{200, <<"zz">>}]},
+                 maps:get(info_data, Link)).
 
 %% Without such attributes there is no info_unknown key.
 linkinfo_without_unknown_attributes_test() ->

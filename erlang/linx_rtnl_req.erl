@@ -1,0 +1,499 @@
+%% @doc rtnetlink requests built from {@link linx_rtnl}'s arguments: each
+%% argument checked, then encoded through the tables of
+%% {@link linx_rtnl_tables}. No I/O of its own: a link named by its name
+%% is turned into an index by the function `Resolve' the caller passes.
+%%
+%% A request is `{ok, Msg}' (a {@link linx_nl_codec:msg_in()} without a
+%% sequence number) or `{error, Reason}' for an argument that does not
+%% fit, with the reasons {@link linx_rtnl} documents.
+-module(linx_rtnl_req).
+
+-include("linx_nl.hrl").
+
+-export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
+-export([addr/4, route/3, neigh/3]).
+-export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, group_numbers/1]).
+
+-export_type([resolve/0, slots/0]).
+
+-type resolve() :: fun((term()) -> {ok, non_neg_integer()} | {error, term()}).
+%% Turns a link reference (a name or an index) into its index.
+-type slots() :: [{0 | 1, term()}].
+%% Where in a link message a namespace given as a target goes: slot 0
+%% for the link's own `netns', 1 for a veth peer's.
+
+-define(MSG, linx_rtnl_msg).
+%% The placeholder value of an IFLA_NET_NS_FD whose descriptor the port
+%% program writes in (see ns_fd_mark/1): one per place in a message.
+-define(NS_FD_MARK, 16#FFFFFF00).
+-define(RTEXT_FILTER_SKIP_STATS, 8).
+-define(IFF_UP, 1).
+-define(RT_TABLE_MAIN, 254).
+-define(ADD, (?NLM_F_CREATE bor ?NLM_F_EXCL)).
+
+%%====================================================================
+%% Dumps and single links
+%%====================================================================
+
+%% @doc The dump request of every object of a kind. A link dump asks the
+%% kernel to leave the statistics out (`IFLA_EXT_MASK'
+%% `RTEXT_FILTER_SKIP_STATS': it then skips those of virtual functions;
+%% `IFLA_STATS64', which it sends anyway, the tables leave out).
+-spec dump(link | addr | route | neigh) -> linx_nl_codec:msg_in().
+dump(link) ->
+    #{type => ?MSG:message_type(link, get), flags => ?NLM_F_DUMP,
+      payload => [?MSG:ifinfomsg(0, 0, 0, 0), skip_stats()]};
+dump(Object) ->
+    {ok, Hdr} = ?MSG:header(Object, #{}),
+    #{type => ?MSG:message_type(Object, get), flags => ?NLM_F_DUMP, payload => Hdr}.
+
+skip_stats() ->
+    {ok, Io} = ?MSG:encode_attrs(link, [{ext_mask, ?RTEXT_FILTER_SKIP_STATS}]),
+    Io.
+
+%% @doc The request for one link by name or index.
+-spec link_get(term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+link_get(Ref) ->
+    case link_msg(Ref) of
+        {ok, Payload} ->
+            {ok, #{type => ?MSG:message_type(link, get), payload => [Payload, skip_stats()]}};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc The request deleting a link by name or index.
+-spec link_del(term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+link_del(Ref) ->
+    case link_msg(Ref) of
+        {ok, Payload} -> {ok, #{type => ?MSG:message_type(link, del), payload => Payload}};
+        {error, _} = Error -> Error
+    end.
+
+link_msg(Ref) ->
+    case link_id(Ref) of
+        {ok, Index, Name} ->
+            {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, N} || N <- Name]),
+            {ok, [?MSG:ifinfomsg(0, Index, 0, 0), Attrs]};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc A link as an index for the header (`Name' `[]'), or index 0 and
+%% `[Name]'.
+-spec link_id(term()) -> {ok, non_neg_integer(), [binary()]} | {error, {bad_link, term()}
+                                                                     | {bad_ifname, term()}}.
+link_id(Index) when is_integer(Index), Index > 0, Index =< 16#7fffffff ->
+    {ok, Index, []};
+link_id(Name) when is_binary(Name); is_list(Name) ->
+    case ifname(Name) of
+        {ok, Bin} -> {ok, 0, [Bin]};
+        {error, _} = Error -> Error
+    end;
+link_id(Other) ->
+    {error, {bad_link, Other}}.
+
+%% @doc An interface name: 1 to 15 bytes, as the kernel's dev_valid_name()
+%% wants it.
+-spec ifname(term()) -> {ok, binary()} | {error, {bad_ifname, term()}}.
+ifname(Name) ->
+    case text(Name) of
+        {ok, Bin} when byte_size(Bin) >= 1, byte_size(Bin) =< 15, Bin =/= <<".">>, Bin =/= <<"..">> ->
+            case binary:match(Bin, [<<"/">>, <<":">>, <<0>>, <<" ">>, <<"\t">>, <<"\n">>,
+                                    <<"\r">>, <<"\v">>, <<"\f">>]) of
+                nomatch -> {ok, Bin};
+                _ -> {error, {bad_ifname, Name}}
+            end;
+        _ ->
+            {error, {bad_ifname, Name}}
+    end.
+
+%%====================================================================
+%% Link changes
+%%====================================================================
+
+%% @doc The request creating a link from its spec, and the slots of the
+%% namespaces it names as targets.
+-spec link_add(term(), resolve()) -> {ok, linx_nl_codec:msg_in(), slots()} | {error, term()}.
+link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
+    Checked = [ifname(Name), kind_name(Kind), settings(maps:without([ifname, kind], Spec), Resolve, 0)],
+    case linx_error:first_error(Checked) of
+        ok ->
+            [{ok, NameBin}, {ok, KindBin}, {ok, Settings, {Flags, Change}}] = Checked,
+            case info_data(Spec, KindBin) of
+                {ok, Data} ->
+                    Info = [{kind, KindBin} | Data],
+                    {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, NameBin} | Settings]
+                                                    ++ [{linkinfo, Info}]),
+                    {ok, #{type => ?MSG:message_type(link, new), flags => ?ADD,
+                           payload => [?MSG:ifinfomsg(0, 0, Flags, Change), Attrs]},
+                     [{0, maps:get(netns, Spec, self)}, {1, peer_netns(Spec)}]};
+                {error, _} = Error ->
+                    Error
+            end;
+        Error ->
+            Error
+    end;
+link_add(Spec, _Resolve) ->
+    {error, {bad_spec, Spec}}.
+
+%% @doc The request changing link `Index'.
+-spec link_set(non_neg_integer(), term(), resolve()) ->
+          {ok, linx_nl_codec:msg_in(), slots()} | {error, term()}.
+link_set(Index, Changes, Resolve) when is_map(Changes) ->
+    case settings(Changes, Resolve, 0) of
+        {ok, Settings, {Flags, Change}} ->
+            {ok, Attrs} = ?MSG:encode_attrs(link, Settings),
+            {ok, #{type => ?MSG:message_type(link, new),
+                   payload => [?MSG:ifinfomsg(0, Index, Flags, Change), Attrs]},
+             [{0, maps:get(netns, Changes, self)}]};
+        {error, _} = Error ->
+            Error
+    end;
+link_set(_Index, Changes, _Resolve) ->
+    {error, {bad_change, Changes}}.
+
+kind_name(K) when is_atom(K) -> {ok, atom_to_binary(K)};
+kind_name(K) when is_binary(K), byte_size(K) > 0, byte_size(K) < 64 -> {ok, K};
+kind_name(K) -> {error, {bad_spec, {kind, K}}}.
+
+peer_netns(#{peer := #{netns := In}}) -> In;
+peer_netns(_) -> self.
+
+%% IFLA_INFO_DATA: the veth peer (a link message of its own), or the
+%% caller's `data': a map of the kind's table, or attributes as they are.
+info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
+    case maps:find(ifname, Peer) of
+        {ok, PeerName} ->
+            case {ifname(PeerName), settings(maps:without([ifname], Peer), fun no_links/1, 1)} of
+                {{ok, P}, {ok, Settings, {Fl, Ch}}} ->
+                    {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, P} | Settings]),
+                    PeerMsg = iolist_to_binary([?MSG:ifinfomsg(0, 0, Fl, Ch), Attrs]),
+                    {ok, info_data_attr(kind_data(veth, [{peer, PeerMsg}]))};
+                {{error, _} = E, _} -> E;
+                {_, {error, _} = E} -> E
+            end;
+        error ->
+            {error, {bad_spec, {peer, Peer}}}
+    end;
+info_data(#{peer := Peer}, _Kind) ->
+    {error, {bad_spec, {peer, Peer}}};
+info_data(#{data := Data}, Kind) when is_map(Data); is_list(Data) ->
+    case linx_rtnl_tables:kind_table(?MSG:kind(Kind)) of
+        none when is_list(Data) ->
+            try iolist_to_binary(linx_nl_codec:encode_attrs(Data)) of
+                _ -> {ok, info_data_attr(Data)}
+            catch
+                error:_ -> {error, {bad_spec, {data, Data}}}
+            end;
+        none ->
+            {error, {bad_spec, {data, Data}}};
+        Table ->
+            case linx_nl_attrs:attrs(Table, Data) of
+                {ok, Attrs} -> {ok, info_data_attr(Attrs)};
+                {error, _} -> {error, {bad_spec, {data, Data}}}
+            end
+    end;
+info_data(#{data := Data}, _Kind) ->
+    {error, {bad_spec, {data, Data}}};
+info_data(_, _Kind) ->
+    {ok, []}.
+
+kind_data(Kind, Pairs) ->
+    {ok, Attrs} = linx_nl_attrs:attrs(linx_rtnl_tables:kind_table(Kind), Pairs),
+    Attrs.
+
+%% IFLA_INFO_DATA holding attributes already made.
+info_data_attr(Attrs) ->
+    [{?MSG:attr_number(linkinfo, info_data), {nested, Attrs}}].
+
+no_links(Ref) ->
+    {error, {bad_change, {master, Ref}}}.
+
+%% The attributes (as pairs of the link table) and {Flags, Change} of a
+%% link's settings (link_add's extras, link_set's changes, a veth
+%% peer's); `Slot' numbers the place of a `netns' given as a target.
+settings(Map, Resolve, Slot) ->
+    try
+        {Pairs, FC} = maps:fold(fun(K, V, Acc) -> setting(K, V, Acc, Resolve, Slot) end,
+                                {[], {0, 0}}, Map),
+        {ok, Pairs, FC}
+    catch
+        throw:{error, _} = Error -> Error;
+        throw:Reason -> {error, Reason}
+    end.
+
+setting(state, up, {A, _}, _R, _S) -> {A, {?IFF_UP, ?IFF_UP}};
+setting(state, down, {A, _}, _R, _S) -> {A, {0, ?IFF_UP}};
+setting(mtu, N, {A, FC}, _R, _S) when is_integer(N), N > 0, N =< 16#ffffffff ->
+    {[{mtu, N} | A], FC};
+setting(txqlen, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
+    {[{txqlen, N} | A], FC};
+setting(address, Mac, {A, FC}, _R, _S) ->
+    case linx_nl_attrs:encode_value(mac, Mac) of
+        {ok, {Bin}} -> {[{address, Bin} | A], FC};
+        error -> throw({bad_address, Mac})
+    end;
+setting(ifname, Name, {A, FC}, _R, _S) ->
+    {ok, Bin} = ok_or_throw(ifname(Name)),
+    {[{ifname, Bin} | A], FC};
+setting(master, none, {A, FC}, _R, _S) ->
+    {[{master, 0} | A], FC};
+setting(master, Link, {A, FC}, Resolve, _S) ->
+    {ok, I} = ok_or_throw(Resolve(Link)),
+    {[{master, I} | A], FC};
+setting(netns, {pid, P}, {A, FC}, _R, _S) when is_integer(P), P > 0, P =< 16#7fffffff ->
+    {[{net_ns_pid, P} | A], FC};
+setting(netns, In, {A, FC}, _R, Slot) ->
+    case linx_opts:target(In) of
+        {ok, _} -> {[{net_ns_fd, ?NS_FD_MARK + Slot} | A], FC};
+        {error, _} -> throw({bad_netns, In})
+    end;
+setting(K, _V, Acc, _R, _S) when K =:= peer; K =:= data ->
+    Acc;
+setting(K, V, _Acc, _R, _S) ->
+    throw({bad_change, {K, V}}).
+
+%% @doc The placeholder `IFLA_NET_NS_FD' attribute of slot `Slot', as it
+%% stands in an encoded message.
+-spec ns_fd_mark(0 | 1) -> binary().
+ns_fd_mark(Slot) ->
+    {ok, Io} = ?MSG:encode_attrs(link, [{net_ns_fd, ?NS_FD_MARK + Slot}]),
+    iolist_to_binary(Io).
+
+%% @doc Opts with `ns_fd_marks': for each slot whose namespace is a
+%% target, the placeholder attribute to find in the encoded message and
+%% the target whose descriptor replaces its value (see linx_nl:call/4).
+-spec ns_fd_slots(slots(), term()) -> term().
+ns_fd_slots(Slots, Opts) ->
+    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
+    case {Marks, linx_opts:options(Opts)} of
+        {[], _} -> Opts;
+        {_, {ok, Map, _, _, _, _}} -> Map#{ns_fd_marks => Marks};
+        %% Bad options: the call reports them.
+        {_, {error, _}} -> Opts
+    end.
+
+is_pid_ref({pid, _}) -> true;
+is_pid_ref(_) -> false.
+
+%%====================================================================
+%% Addresses, routes, neighbours
+%%====================================================================
+
+%% @doc The request adding (`new') or removing (`del') address `Prefix'
+%% on link `Index', with `Extra' (`label', `broadcast', `scope', `flags').
+-spec addr(new | del, non_neg_integer(), term(), map()) ->
+          {ok, linx_nl_codec:msg_in()} | {error, term()}.
+addr(What, Index, {IP, Len} = Prefix, Extra) when is_integer(Len), Len >= 0 ->
+    case linx_nl_attrs:ip_bytes(IP) of
+        {ok, Family, Bytes} when Len =< byte_size(Bytes) * 8 ->
+            try
+                Scope = case maps:find(scope, Extra) of
+                            error -> 0;
+                            {ok, S} -> name(S, scope, {bad_option, {scope, S}})
+                        end,
+                Flags = maps:get(flags, Extra, []),
+                Fl = mask(Flags, addr_add_flags, {bad_option, {flags, Flags}}),
+                Label = [{label, L} || {ok, L} <- [maps:find(label, Extra)],
+                                       ok =:= check_text(L, {label, L})],
+                Brd = case maps:find(broadcast, Extra) of
+                          error -> [];
+                          {ok, B} ->
+                              case linx_nl_attrs:ip_bytes(B) of
+                                  {ok, Family, _} -> [{broadcast, B}];
+                                  _ -> throw({bad_option, {broadcast, B}})
+                              end
+                      end,
+                {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
+                                                flags => Fl band 16#ff, scope => Scope,
+                                                index => Index}),
+                {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, IP} | Label ++ Brd]
+                                                ++ [{flags, Fl} || Fl > 255]),
+                {ok, #{type => ?MSG:message_type(addr, What), flags => add_flags(What),
+                       payload => [Hdr, Attrs]}}
+            catch
+                throw:Reason -> {error, Reason}
+            end;
+        _ ->
+            {error, {bad_prefix, Prefix}}
+    end;
+addr(_What, _Index, Prefix, _Extra) ->
+    {error, {bad_prefix, Prefix}}.
+
+%% @doc The request adding or deleting a route.
+-spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+route(What, Route, Resolve) when is_map(Route) ->
+    Bad = {bad_route, Route},
+    try
+        Family0 = case maps:find(family, Route) of
+                      {ok, F} -> family(F, Bad);
+                      error -> undefined
+                  end,
+        {Family1, Dst, DstLen} =
+            case maps:get(dst, Route, default) of
+                default -> {Family0, [], 0};
+                {IP, Len} when is_integer(Len), Len >= 0 ->
+                    case linx_nl_attrs:ip_bytes(IP) of
+                        {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
+                        _ -> throw(Bad)
+                    end;
+                _ -> throw(Bad)
+            end,
+        {Family2, Gw} = ip_key(gateway, Route, Family1),
+        {Family, Src} = ip_key(prefsrc, Route, Family2),
+        Family =/= undefined orelse throw(Bad),
+        Table = int_key(table, Route, ?RT_TABLE_MAIN),
+        Metric = [{metric, int_key(metric, Route, 0)} || is_map_key(metric, Route)],
+        Oif = case maps:find(oif, Route) of
+                  error -> [];
+                  {ok, L} -> {ok, I} = ok_or_throw(Resolve(L)), [{oif, I}]
+              end,
+        Del = What =:= del,
+        DefScope = if Del -> nowhere; Gw =:= [] -> link; true -> universe end,
+        Hdr = #{family => Family, dst_len => DstLen,
+                table => if Table < 256 -> Table; true -> 0 end,
+                protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
+                scope => maps:get(scope, Route, DefScope),
+                type => maps:get(type, Route, if Del -> 0; true -> unicast end)},
+        {ok, HdrBin} = ok_or_throw(?MSG:header(route, Hdr), Bad),
+        {ok, Attrs} = ?MSG:encode_attrs(route, Dst ++ Gw ++ Src ++ Oif ++ Metric
+                                        ++ [{table, Table}]),
+        {ok, #{type => ?MSG:message_type(route, What), flags => add_flags(What),
+               payload => [HdrBin, Attrs]}}
+    catch
+        throw:{error, _} = Error -> Error;
+        throw:Reason -> {error, Reason}
+    end;
+route(_What, Route, _Resolve) ->
+    {error, {bad_route, Route}}.
+
+%% An address key of a route, and the family it implies (which must
+%% agree with the one known so far).
+ip_key(Key, Route, Family) ->
+    case maps:find(Key, Route) of
+        error ->
+            {Family, []};
+        {ok, IP} ->
+            case linx_nl_attrs:ip_bytes(IP) of
+                {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
+                _ -> throw({bad_route, Route})
+            end
+    end.
+
+int_key(Key, Map, Default) ->
+    case maps:get(Key, Map, Default) of
+        N when is_integer(N), N >= 0, N =< 16#ffffffff -> N;
+        _ -> throw({bad_route, Map})
+    end.
+
+%% @doc The request adding or deleting a neighbour entry.
+-spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+neigh(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
+    Bad = {bad_neigh, Neigh},
+    try
+        {ok, Family, _} = ok_or_throw(linx_nl_attrs:ip_bytes(IP), Bad),
+        {ok, Index} = ok_or_throw(Resolve(Link)),
+        State = mask(maps:get(state, Neigh, [permanent]), nud, Bad),
+        Flags = case maps:get(flags, Neigh, []) of
+                    [] -> [];
+                    [router] -> [router];
+                    _ -> throw(Bad)
+                end,
+        Ll = case maps:find(lladdr, Neigh) of
+                 error -> [];
+                 {ok, Mac} ->
+                     {ok, {MacBin}} = ok_or_throw(linx_nl_attrs:encode_value(mac, Mac), Bad),
+                     [{lladdr, MacBin}]
+             end,
+        {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,
+                                         flags => Flags}),
+        {ok, Attrs} = ?MSG:encode_attrs(neigh, [{dst, IP} | Ll]),
+        {ok, #{type => ?MSG:message_type(neigh, What), flags => add_flags(What),
+               payload => [Hdr, Attrs]}}
+    catch
+        throw:{error, _} = Error -> Error;
+        throw:Reason -> {error, Reason}
+    end;
+neigh(_What, Neigh, _Resolve) ->
+    {error, {bad_neigh, Neigh}}.
+
+%%====================================================================
+%% Events
+%%====================================================================
+
+%% @doc The `RTNLGRP_*' numbers of a list of group names or numbers.
+-spec group_numbers(term()) -> {ok, [pos_integer()]} | {error, {bad_groups, term()}}.
+group_numbers(Groups) when is_list(Groups) ->
+    Names = ?MSG:names(group),
+    Numbers = [case G of
+                   _ when is_integer(G), G >= 1, G =< 16#ffffffff -> G;
+                   _ when is_atom(G) -> proplists:get_value(G, Names, bad);
+                   _ -> bad
+               end || G <- Groups],
+    case lists:member(bad, Numbers) of
+        false -> {ok, lists:usort(Numbers)};
+        true -> {error, {bad_groups, Groups}}
+    end;
+group_numbers(Groups) ->
+    {error, {bad_groups, Groups}}.
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+add_flags(new) -> ?ADD;
+add_flags(del) -> 0.
+
+%% The number of a name of names table `Table' (or a number as it is).
+name(N, _Table, _Bad) when is_integer(N), N >= 0, N =< 255 ->
+    N;
+name(Name, Table, Bad) when is_atom(Name) ->
+    case lists:keyfind(Name, 1, ?MSG:names(Table)) of
+        {_, N} -> N;
+        false -> throw(Bad)
+    end;
+name(_, _Table, Bad) ->
+    throw(Bad).
+
+%% An address family as ip_bytes names it (a number when it has no name).
+family(F, Bad) ->
+    N = name(F, family, Bad),
+    case lists:keyfind(N, 2, ?MSG:names(family)) of
+        {Name, _} -> Name;
+        false -> N
+    end.
+
+%% The bit mask of a list of names of table `Table'.
+mask(Names, Table, Bad) when is_list(Names) ->
+    All = ?MSG:names(Table),
+    lists:foldl(fun(Name, Acc) ->
+                        case lists:keyfind(Name, 1, All) of
+                            {_, Bit} -> Acc bor Bit;
+                            false -> throw(Bad)
+                        end
+                end, 0, Names);
+mask(_, _Table, Bad) ->
+    throw(Bad).
+
+text(B) when is_binary(B) -> {ok, B};
+text(L) when is_list(L) ->
+    try unicode:characters_to_binary(L) of
+        B when is_binary(B) -> {ok, B};
+        _ -> error
+    catch
+        error:_ -> error
+    end;
+text(_) -> error.
+
+check_text(T, Why) ->
+    case text(T) of
+        {ok, _} -> ok;
+        error -> throw({bad_option, Why})
+    end.
+
+ok_or_throw({ok, _} = Ok) -> Ok;
+ok_or_throw({error, _} = Error) -> throw(Error).
+
+ok_or_throw({ok, _} = Ok, _Reason) -> Ok;
+ok_or_throw({ok, _, _} = Ok, _Reason) -> Ok;
+ok_or_throw(_, Reason) -> throw(Reason).

@@ -1,0 +1,275 @@
+%% @doc The rtnetlink tables: every message type, fixed header, attribute
+%% and name that {@link linx_rtnl_msg} and {@link linx_rtnl} use, written
+%% once. Pure data, read through {@link linx_nl_attrs}.
+%%
+%% Each attribute number (`IFLA_*', `IFLA_INFO_*', `IFA_*', `RTA_*',
+%% `NDA_*', a kind's `IFLA_<KIND>_*') stands in exactly one entry below;
+%% the numbers and layouts are those of the kernel's UAPI headers
+%% (`linux/if_link.h', `linux/if_addr.h', `linux/rtnetlink.h',
+%% `linux/neighbour.h', `linux/veth.h'). A link kind's own attributes
+%% (`IFLA_INFO_DATA') are a table named after the kind: adding a kind is
+%% writing its table and naming it in {@link kind_table/1}.
+-module(linx_rtnl_tables).
+
+-export([table/1, header/1, names/1, kinds/0, messages/0, kind_table/1]).
+
+%%====================================================================
+%% Message types
+%%====================================================================
+
+%% @doc Every rtnetlink message type linx knows: `{Number, Object, What}'.
+-spec messages() -> [{non_neg_integer(), link | addr | route | neigh, new | del | get}].
+messages() ->
+    [{16, link, new}, {17, link, del}, {18, link, get},
+     {20, addr, new}, {21, addr, del}, {22, addr, get},
+     {24, route, new}, {25, route, del}, {26, route, get},
+     {28, neigh, new}, {29, neigh, del}, {30, neigh, get}].
+
+%%====================================================================
+%% Fixed headers
+%%====================================================================
+
+%% @doc The fixed header each message of an object starts with, as the
+%% fields of a {@link linx_nl_attrs} struct (a key `'_'' is a field
+%% that decoding leaves out; `family' and `change' of a link header are
+%% given when encoding only).
+-spec header(link | link_request | addr | route | neigh) -> [{atom(), linx_nl_attrs:codec()}].
+header(link) ->
+    %% struct ifinfomsg
+    [{'_', u8}, {'_', u8}, {type, {enum, u16, names(arphrd)}}, {index, s32},
+     {flags, {bits, u32, names(iff)}}, {'_', u32}];
+header(link_request) ->
+    [{family, u8}, {'_', u8}, {type, u16}, {index, s32}, {flags, u32}, {change, u32}];
+header(addr) ->
+    %% struct ifaddrmsg
+    [{family, {enum, u8, names(family)}}, {prefixlen, u8}, {flags, {bits, u8, names(ifa_flags)}},
+     {scope, {enum, u8, names(scope)}}, {index, u32}];
+header(route) ->
+    %% struct rtmsg
+    [{family, {enum, u8, names(family)}}, {dst_len, u8}, {src_len, u8}, {tos, u8},
+     {table, u8}, {protocol, {enum, u8, names(rt_proto)}}, {scope, {enum, u8, names(scope)}},
+     {type, {enum, u8, names(rt_type)}}, {flags, {bits, u32, names(rtm_flags)}}];
+header(neigh) ->
+    %% struct ndmsg
+    [{family, {enum, u8, names(family)}}, {'_', u8}, {'_', u16}, {index, s32},
+     {state, {bits, u16, names(nud)}}, {flags, {bits, u8, names(ntf)}},
+     {type, {enum, u8, names(rt_type)}}].
+
+%%====================================================================
+%% Attribute tables
+%%====================================================================
+
+%% @doc The attribute table `Name': `{Entries, Options}' as
+%% {@link linx_nl_attrs} reads it.
+-spec table(atom()) -> {[linx_nl_attrs:entry()], map()}.
+table(link) ->
+    %% IFLA_*
+    {[{1, address, mac},
+      {2, broadcast, mac},
+      {3, ifname, string},
+      {4, mtu, u32},
+      {5, link, s32},
+      {6, qdisc, string},
+      %% IFLA_STATS and IFLA_STATS64: the kernel sends them even when asked
+      %% to skip statistics; left out.
+      {7, stats, skip},
+      {10, master, u32},
+      {13, txqlen, u32},
+      {16, operstate, {enum, u8, names(operstate)}},
+      {17, linkmode, {enum, u8, names(linkmode)}},
+      {18, linkinfo, {nested, {?MODULE, linkinfo}}, [spread]},
+      {19, net_ns_pid, u32},
+      {20, alias, string},
+      {23, stats64, skip},
+      {27, group, u32},
+      {28, net_ns_fd, u32},
+      {29, ext_mask, u32},
+      {30, promiscuity, u32},
+      {31, num_tx_queues, u32},
+      {32, num_rx_queues, u32},
+      {33, carrier, bool8},
+      {35, carrier_changes, u32},
+      {37, link_netnsid, s32},
+      {39, proto_down, bool8},
+      {40, gso_max_segs, u32},
+      {41, gso_max_size, u32},
+      {50, min_mtu, u32},
+      {51, max_mtu, u32},
+      %% IFLA_PROP_LIST of IFLA_ALT_IFNAME
+      {52, alt_names, {list, 53, string}},
+      {54, perm_address, mac},
+      {58, gro_max_size, u32},
+      {59, tso_max_size, u32},
+      {60, tso_max_segs, u32},
+      {61, allmulti, u32},
+      {63, gso_ipv4_max_size, u32},
+      {64, gro_ipv4_max_size, u32}],
+     #{}};
+table(linkinfo) ->
+    %% IFLA_INFO_*: spread into the link; the kind's data is decoded by
+    %% linx_rtnl_msg with the kind's table.
+    {[{1, kind, string},
+      {2, info_data, binary},
+      {4, slave_kind, string},
+      {5, info_slave_data, binary}],
+     #{unknown => info_unknown, empty_unknown => drop}};
+table(veth) ->
+    %% VETH_INFO_*: the peer is a link message of its own (header and
+    %% attributes), encoded by linx_rtnl_msg.
+    {[{1, peer, binary}], #{empty_unknown => drop}};
+table(bridge) ->
+    %% IFLA_BR_*
+    {[{1, forward_delay, u32},
+      {2, hello_time, u32},
+      {3, max_age, u32},
+      {4, ageing_time, u32},
+      {5, stp_state, u32},
+      {6, priority, u16},
+      {7, vlan_filtering, bool8},
+      {8, vlan_protocol, be16},
+      {9, group_fwd_mask, u16},
+      {12, root_port, u16},
+      {13, root_path_cost, u32},
+      {14, topology_change, bool8},
+      {15, topology_change_detected, bool8},
+      {20, group_addr, mac},
+      {22, mcast_router, u8},
+      {23, mcast_snooping, bool8},
+      {36, nf_call_iptables, bool8},
+      {37, nf_call_ip6tables, bool8},
+      {38, nf_call_arptables, bool8},
+      {39, vlan_default_pvid, u16},
+      {41, vlan_stats_enabled, bool8},
+      {42, mcast_stats_enabled, bool8},
+      {43, mcast_igmp_version, u8},
+      {44, mcast_mld_version, u8}],
+     #{empty_unknown => drop}};
+table(addr) ->
+    %% IFA_*
+    {[{1, address, ip},
+      {2, local, ip},
+      {3, label, string},
+      {4, broadcast, ip},
+      {5, anycast, ip},
+      {6, cacheinfo, {struct, [{preferred_lft, {enum, u32, names(lifetime)}},
+                               {valid_lft, {enum, u32, names(lifetime)}},
+                               {'_', u32}, {'_', u32}]}, [spread]},
+      {7, multicast, ip},
+      {8, flags, {bits, u32, names(ifa_flags)}},
+      {9, metric, u32},
+      {11, protocol, u8}],
+     #{}};
+table(route) ->
+    %% RTA_*
+    {[{1, dst, ip},
+      {2, src, ip},
+      {3, iif, u32},
+      {4, oif, u32},
+      {5, gateway, ip},
+      {6, metric, u32},
+      {7, prefsrc, ip},
+      {15, table, u32},
+      {16, mark, u32},
+      {20, pref, {enum, u8, names(route_pref)}}],
+     #{}};
+table(neigh) ->
+    %% NDA_*
+    {[{1, dst, ip},
+      {2, lladdr, mac},
+      {4, probes, u32},
+      {5, vlan, u16},
+      {9, master, u32},
+      {12, protocol, u8}],
+     #{}}.
+
+%% @doc The table of a link kind's own attributes, `none' for a kind
+%% without one (its `info_data' then stays a binary).
+-spec kind_table(atom() | binary()) -> linx_nl_attrs:table() | none.
+kind_table(veth) -> {?MODULE, veth};
+kind_table(bridge) -> {?MODULE, bridge};
+kind_table(_) -> none.
+
+%%====================================================================
+%% Names
+%%====================================================================
+
+%% @doc A table of names: `[{Name, Number}]' (for flags, `Number' is the
+%% bit).
+-spec names(atom()) -> linx_nl_attrs:names().
+names(family) ->
+    [{unspec, 0}, {inet, 2}, {bridge, 7}, {inet6, 10}];
+names(iff) ->
+    [{up, 16#1}, {broadcast, 16#2}, {debug, 16#4}, {loopback, 16#8},
+     {pointopoint, 16#10}, {notrailers, 16#20}, {running, 16#40},
+     {noarp, 16#80}, {promisc, 16#100}, {allmulti, 16#200},
+     {master, 16#400}, {slave, 16#800}, {multicast, 16#1000},
+     {portsel, 16#2000}, {automedia, 16#4000}, {dynamic, 16#8000},
+     {lower_up, 16#10000}, {dormant, 16#20000}, {echo, 16#40000}];
+names(ifa_flags) ->
+    [{secondary, 16#1}, {nodad, 16#2}, {optimistic, 16#4},
+     {dadfailed, 16#8}, {homeaddress, 16#10}, {deprecated, 16#20},
+     {tentative, 16#40}, {permanent, 16#80}, {managetempaddr, 16#100},
+     {noprefixroute, 16#200}, {mcautojoin, 16#400}, {stable_privacy, 16#800}];
+names(nud) ->
+    [{incomplete, 16#1}, {reachable, 16#2}, {stale, 16#4}, {delay, 16#8},
+     {probe, 16#10}, {failed, 16#20}, {noarp, 16#40}, {permanent, 16#80}];
+names(ntf) ->
+    [{use, 16#1}, {self, 16#2}, {master, 16#4}, {proxy, 16#8},
+     {extern_learn, 16#10}, {offloaded, 16#20}, {sticky, 16#40}, {router, 16#80}];
+names(rtm_flags) ->
+    %% RTNH_F_* (the low byte) and RTM_F_*
+    [{dead, 16#1}, {pervasive, 16#2}, {onlink, 16#4}, {offload, 16#8},
+     {linkdown, 16#10}, {unresolved, 16#20}, {trap, 16#40},
+     {notify, 16#100}, {cloned, 16#200}, {equalize, 16#400},
+     {prefix, 16#800}, {lookup_table, 16#1000}, {fib_match, 16#2000},
+     {rt_offload, 16#4000}, {rt_trap, 16#8000}];
+names(operstate) ->
+    [{unknown, 0}, {notpresent, 1}, {down, 2}, {lowerlayerdown, 3}, {testing, 4},
+     {dormant, 5}, {up, 6}];
+names(linkmode) ->
+    [{default, 0}, {dormant, 1}];
+names(scope) ->
+    [{universe, 0}, {site, 200}, {link, 253}, {host, 254}, {nowhere, 255}];
+names(rt_type) ->
+    [{unspec, 0}, {unicast, 1}, {local, 2}, {broadcast, 3}, {anycast, 4},
+     {multicast, 5}, {blackhole, 6}, {unreachable, 7}, {prohibit, 8},
+     {throw, 9}, {nat, 10}, {xresolve, 11}];
+names(rt_proto) ->
+    [{unspec, 0}, {redirect, 1}, {kernel, 2}, {boot, 3}, {static, 4},
+     {ra, 9}, {dhcp, 16}, {keepalived, 18}, {babel, 42}, {bgp, 186},
+     {isis, 187}, {ospf, 188}, {rip, 189}, {eigrp, 192}];
+names(route_pref) ->
+    [{medium, 0}, {high, 1}, {low, 3}];
+names(lifetime) ->
+    [{forever, 16#ffffffff}];
+names(arphrd) ->
+    [{ether, 1}, {loopback, 772}, {none, 65534}, {ipip, 768},
+     {tunnel6, 769}, {sit, 776}, {ipgre, 778}, {ip6gre, 823},
+     {ieee80211, 801}, {void, 16#ffff}];
+names(group) ->
+    %% RTNLGRP_*
+    [{link, 1}, {notify, 2}, {neigh, 3}, {tc, 4}, {ipv4_addr, 5},
+     {ipv4_mroute, 6}, {ipv4_route, 7}, {ipv4_rule, 8}, {ipv6_addr, 9},
+     {ipv6_mroute, 10}, {ipv6_route, 11}, {ipv6_ifinfo, 12},
+     {ipv6_prefix, 18}, {ipv6_rule, 19}, {nsid, 28}];
+names(addr_add_flags) ->
+    %% The IFA_F_* flags a caller may set on an address it adds.
+    [F || {Name, _} = F <- names(ifa_flags),
+          lists:member(Name, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute,
+                              mcautojoin])].
+
+%% @doc The link kinds linx names with an atom, by the kernel's name; any
+%% other kind stays the kernel's binary (atoms are never made from what
+%% it sends).
+-spec kinds() -> #{binary() => atom()}.
+kinds() ->
+    #{<<"veth">> => veth, <<"bridge">> => bridge, <<"dummy">> => dummy, <<"vlan">> => vlan,
+      <<"macvlan">> => macvlan, <<"macvtap">> => macvtap, <<"ipvlan">> => ipvlan,
+      <<"ipvtap">> => ipvtap, <<"vxlan">> => vxlan, <<"geneve">> => geneve, <<"bond">> => bond,
+      <<"team">> => team, <<"tun">> => tun, <<"tap">> => tap, <<"wireguard">> => wireguard,
+      <<"gre">> => gre, <<"gretap">> => gretap, <<"ip6gre">> => ip6gre,
+      <<"ip6gretap">> => ip6gretap, <<"ipip">> => ipip, <<"sit">> => sit, <<"ip6tnl">> => ip6tnl,
+      <<"vti">> => vti, <<"vti6">> => vti6, <<"vrf">> => vrf, <<"macsec">> => macsec,
+      <<"netkit">> => netkit, <<"nlmon">> => nlmon, <<"ifb">> => ifb, <<"erspan">> => erspan,
+      <<"ip6erspan">> => ip6erspan, <<"bareudp">> => bareudp, <<"xfrm">> => xfrm,
+      <<"hsr">> => hsr, <<"can">> => can, <<"vcan">> => vcan, <<"ipoib">> => ipoib}.

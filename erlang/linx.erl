@@ -1,4 +1,5 @@
 %% @doc Helpers shared by the linx API modules.
+%% Guide: docs/failures.md in the source tree.
 %%
 %% {@link format_error/1} turns any error returned by {@link linx_sysctl},
 %% {@link linx_netlink} (or {@link linx_port}) into one readable line:

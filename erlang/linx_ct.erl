@@ -1,5 +1,6 @@
 %% @doc Network set-ups for test suites: namespaces, veth pairs between
 %% them with addresses, and sysctls, made with linx and removed again.
+%% Guide: docs/namespaces.md in the source tree.
 %%
 %% These are the plain functions behind the Common Test hook
 %% {@link linx_cth}, for suites that prefer to set up by hand:

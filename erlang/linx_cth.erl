@@ -2,6 +2,7 @@
 %% fresh network namespaces, veth pairs between them with addresses, and
 %% sysctls, and removes all of it afterwards: when the suite or case ends,
 %% also when a case crashes or times out, and when the hook ends.
+%% Guide: docs/namespaces.md in the source tree.
 %%
 %% ```
 %% suite() ->

@@ -1,4 +1,5 @@
 %% @doc Generic netlink: resolve a family by name, and send it requests.
+%% Guide: docs/rtnetlink.md in the source tree.
 %%
 %% ```
 %% {ok, #{id := Id, version := V, ops := Ops, groups := Groups}} =

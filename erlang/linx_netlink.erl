@@ -1,4 +1,5 @@
 %% @doc Netlink and other sockets created inside a namespace.
+%% Guide: docs/sockets.md in the source tree.
 %%
 %% The port program creates the socket inside the target's network
 %% namespace, passes its descriptor to this node over the fd channel and

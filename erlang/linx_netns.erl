@@ -1,4 +1,5 @@
 %% @doc Network namespaces made, removed and handed out by linx.
+%% Guide: docs/namespaces.md in the source tree.
 %%
 %% Named namespaces are what `ip netns' makes: {@link add/2} leaves the
 %% same thing on disk as `ip netns add' (a file in `/run/netns' with the

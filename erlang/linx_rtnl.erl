@@ -1,5 +1,6 @@
 %% @doc rtnetlink as Erlang maps: links, addresses, routes and neighbours
 %% of any network namespace, and their change events.
+%% Guide: docs/rtnetlink.md in the source tree.
 %%
 %% Every call takes the options of {@link linx_netlink:call/3}: `in'
 %% (where, default `self'), `timeout' and `via' (a C-node, on this host

@@ -1,4 +1,5 @@
 %% @doc Read, write and list sysctls, in this or another namespace.
+%% Guide: docs/sysctl.md in the source tree.
 %%
 %% ```
 %% {ok, <<"1">>} = linx_sysctl:read(<<"net.ipv4.ip_forward">>),

@@ -2,6 +2,7 @@ defmodule Linx.Genl do
   @moduledoc """
   Generic netlink: look families up by name, and send them requests, in
   any network namespace. The Elixir face of `:linx_genl`.
+  See docs/elixir.md.
 
       iex> {:ok, %{id: 16, name: "nlctrl", ops: [_ | _]}} = Linx.Genl.family("nlctrl")
       iex> {:ok, families} = Linx.Genl.families()

@@ -1,6 +1,7 @@
 defmodule Linx.Netns do
   @moduledoc """
   Network namespaces made, removed and handed out by linx.
+  See docs/elixir.md.
 
   Named namespaces are what `ip netns` makes: `add/2` leaves the same
   thing on disk as `ip netns add` (a file in `/run/netns` with the

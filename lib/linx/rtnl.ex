@@ -2,6 +2,7 @@ defmodule Linx.Rtnl do
   @moduledoc """
   rtnetlink as maps: the links, addresses, routes and neighbours of any
   network namespace, and their change events.
+  See docs/elixir.md.
 
   Thin wrappers over the Erlang API `:linx_rtnl`: the same maps in and
   out (atom keys; names, MACs and text as binaries; IP addresses as

@@ -1,6 +1,7 @@
 defmodule Linx.Sysctl do
   @moduledoc """
   Read, write and list sysctls, in this or another namespace.
+  See docs/elixir.md.
 
   The work is done by linx's port program (a separate OS process), never
   inside the BEAM; this module is the Elixir face of the Erlang API

@@ -1,6 +1,7 @@
 defmodule Linx.Netlink.Error do
   @moduledoc """
   A failed `Linx.Netlink.Socket` or `Linx.Genl` call, as an exception.
+  See docs/elixir.md.
 
   `Exception.message/1` is the line `:linx.format_error/1` gives:
 

@@ -1,6 +1,7 @@
 defmodule Linx.Netlink.Socket do
   @moduledoc """
   Netlink sockets created inside a namespace.
+  See docs/elixir.md.
 
   The port program creates the socket in the target's network namespace
   and passes its descriptor to this node, which adopts it as a `:socket`

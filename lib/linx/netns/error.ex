@@ -1,6 +1,7 @@
 defmodule Linx.Netns.Error do
   @moduledoc """
   A failed `Linx.Netns` call, as an exception.
+  See docs/elixir.md.
 
   `Exception.message/1` is the line `:linx.format_error/1` gives:
 

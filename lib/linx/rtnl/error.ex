@@ -1,6 +1,7 @@
 defmodule Linx.Rtnl.Error do
   @moduledoc """
   A failed `Linx.Rtnl` call, as an exception.
+  See docs/elixir.md.
 
   `Linx.Rtnl` functions return `{:error, %Linx.Rtnl.Error{}}`; the bang
   functions raise it. `Exception.message/1` is the line

@@ -1,6 +1,7 @@
 defmodule Linx.Sysctl.Error do
   @moduledoc """
   A failed `Linx.Sysctl` call, as an exception.
+  See docs/elixir.md.
 
   `Linx.Sysctl` functions return `{:error, %Linx.Sysctl.Error{}}`; the bang
   functions raise it. `Exception.message/1` is the line

@@ -456,7 +456,7 @@ with_netns(Ns, Fun) ->
 p9a(Ns) ->
     Linx = list_to_binary(Ns ++ "0"),
     Ip = Ns ++ "1",
-    Ours = fun() -> ok = linx_netns:add(Linx), ok = linx_netns:delete(Linx) end,
+    Ours = fun() -> ok = linx_netns:add(Linx), ok = linx_netns:del(Linx) end,
     Theirs = fun() -> ok = linx_bench:sh("ip netns add " ++ Ip ++ " && ip netns del " ++ Ip) end,
     try
         linx_bench:repeat(Ours, ?NETNS_WARM),
@@ -464,7 +464,7 @@ p9a(Ns) ->
         [OursS, TheirsS] = linx_bench:interleave([Ours, Theirs], ?NETNS_BLOCK, ?NETNS_N div ?NETNS_BLOCK),
         OursS#{ip => TheirsS}
     after
-        _ = linx_netns:delete(Linx),
+        _ = linx_netns:del(Linx),
         _ = linx_bench:sh("ip netns delete " ++ Ip)
     end.
 

@@ -88,7 +88,7 @@ owner(#{stage := netlink}) ->
 owner({malformed, _}) ->
     linx_nl;
 owner({Tag, _}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
-                     Tag =:= bad_prefix; Tag =:= bad_route; Tag =:= bad_neigh;
+                     Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
                      Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns ->
     linx_rtnl;
 owner(#{failed := _, reason := _, rolled_back := _}) ->
@@ -101,7 +101,7 @@ owner(#{op := Op}) when Op =:= netlink_open; Op =:= netlink_call; Op =:= socket_
 owner(#{op := Op, protocol := _}) when is_atom(Op) ->
     %% The netlink call of an op of linx_rtnl or linx_genl.
     linx_netlink;
-owner(#{op := Op}) when Op =:= netns_add; Op =:= netns_delete; Op =:= netns_list;
+owner(#{op := Op}) when Op =:= netns_add; Op =:= netns_del; Op =:= netns_list;
                         Op =:= netns_identify; Op =:= netns_new; Op =:= netns_release ->
     linx_netns;
 owner({bad_name, _}) ->

@@ -54,7 +54,7 @@ netns(Prefix, Opts) ->
     ok = started(),
     Name = iolist_to_binary([Prefix, "-", os:getpid(), "-",
                              integer_to_list(erlang:unique_integer([positive]))]),
-    case linx_netns:add(Name, #{lo => maps:get(lo, Opts, up)}) of
+    case linx_netns:add(Name, #{lo => maps:get(lo, Opts, up)}, #{}) of
         ok -> {ok, Name};
         {error, _} = Error -> Error
     end.
@@ -95,7 +95,7 @@ veth(A, B, Opts) ->
 -spec addr(binary(), iodata(), linx_rtnl:prefix()) -> ok | {error, term()}.
 addr(Netns, Ifname, Prefix) ->
     ok = started(),
-    linx_rtnl:addr_add(iolist_to_binary(Ifname), Prefix, #{in => {netns, Netns}, flags => [nodad]}).
+    linx_rtnl:addr_add(iolist_to_binary(Ifname), #{prefix => Prefix, flags => [nodad]}, #{in => {netns, Netns}}).
 
 %% @doc Writes sysctls in namespace `Netns', all or none
 %% ({@link linx_sysctl:apply/2}); returns the values they had.
@@ -112,7 +112,7 @@ sysctl(Netns, Settings) ->
 cleanup(Names) ->
     _ = started(),
     Failed = [{N, E} || N <- Names,
-                        {error, E} <- [linx_netns:delete(N)],
+                        {error, E} <- [linx_netns:del(N)],
                         not gone(E)],
     case Failed of
         [] -> ok;

@@ -5,16 +5,17 @@
 %% {ok, #{id := Id, version := V, ops := Ops, groups := Groups}} =
 %%     linx_genl:family(<<"nlctrl">>, #{in => {netns, <<"blue">>}}),
 %% %% CTRL_CMD_GETFAMILY (3) as a dump: every family.
-%% {ok, Replies} = linx_genl:request(Id, 3, 1, [], #{dump => true}).
+%% {ok, Replies} = linx_genl:dump(Id, 3, 1, []).
 %% '''
 %% Options are those of {@link linx_netlink:call/3} (`in', `timeout',
-%% `via'); {@link request/5} also reads `dump' (a boolean) and `flags'.
+%% `via'); {@link request/5} and {@link dump/5} also read `flags'.
 %% Errors are those of {@link linx_nl}.
 -module(linx_genl).
 
 -include("linx_nl.hrl").
 
--export([family/2, families/1, request/5, format_error/1]).
+-export([family/1, family/2, families/0, families/1, request/4, request/5, dump/4, dump/5]).
+-export([format_error/1]).
 
 -export_type([family/0, reply/0]).
 
@@ -41,6 +42,11 @@
 
 %% @doc Looks a family up by name (`CTRL_CMD_GETFAMILY');
 %% `{error, #{errno := enoent}}' when the kernel has none of that name.
+%% @equiv family(Name, #{})
+-spec family(binary() | string()) -> {ok, family()} | {error, term()}.
+family(Name) ->
+    family(Name, #{}).
+
 -spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
 family(Name, Opts) ->
     case family_name(Name) of
@@ -56,45 +62,73 @@ family(Name, Opts) ->
     end.
 
 %% @doc Every generic netlink family of the namespace.
+%% @equiv families(#{})
+-spec families() -> {ok, [family()]} | {error, term()}.
+families() ->
+    families(#{}).
+
 -spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
 families(Opts) ->
-    case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], with_dump(Opts)) of
+    case dump(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts) of
         {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
         {error, _} = Error -> Error
     end.
 
+%% @equiv request(Family, Cmd, Version, Attrs, #{})
+-spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()]) ->
+          {ok, [reply()]} | {error, term()}.
+request(Family, Cmd, Version, Attrs) ->
+    request(Family, Cmd, Version, Attrs, #{}).
+
 %% @doc Sends command `Cmd' (version `Version') with attributes `Attrs'
-%% to family `Family' (its id) and returns the replies. With
-%% `dump => true' in `Opts' it is a dump (`NLM_F_DUMP'); `flags' adds
+%% to family `Family' (its id) and returns the replies ({@link dump/5}
+%% for a dump); `flags' in `Opts' adds
 %% netlink flags (such as `NLM_F_CREATE'). Refused before anything is
 %% sent: a family id that is not 0..65535 (`{bad_family, {id, Id}}'), a command
 %% or version that is not 0..255 (`{bad_command, {Cmd, Version}}'),
 %% `flags' that are not 0..65535 (`{bad_option, {flags, F}}') and
 %% attributes that do not encode (`{bad_attrs, Attrs}', an integer too
 %% large for its kind included).
+%% `dump' in `Opts' is refused (`{bad_option, {dump, D}}'): a dump is
+%% {@link dump/5}.
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
-request(Family, _Cmd, _Version, _Attrs, _Opts)
+request(Family, Cmd, Version, Attrs, Opts) ->
+    request(Family, Cmd, Version, Attrs, Opts, 0).
+
+%% @equiv dump(Family, Cmd, Version, Attrs, #{})
+-spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()]) ->
+          {ok, [reply()]} | {error, term()}.
+dump(Family, Cmd, Version, Attrs) ->
+    dump(Family, Cmd, Version, Attrs, #{}).
+
+%% @doc Like {@link request/5}, as a dump (`NLM_F_DUMP'): every reply
+%% of the kernel's dump, in order.
+-spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
+          {ok, [reply()]} | {error, term()}.
+dump(Family, Cmd, Version, Attrs, Opts) ->
+    request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP).
+
+request(Family, _Cmd, _Version, _Attrs, _Opts, _Dump)
   when not is_integer(Family); Family < 0; Family > 16#ffff ->
     {error, {bad_family, {id, Family}}};
-request(_Family, Cmd, Version, _Attrs, _Opts)
+request(_Family, Cmd, Version, _Attrs, _Opts, _Dump)
   when not is_integer(Cmd); Cmd < 0; Cmd > 255;
        not is_integer(Version); Version < 0; Version > 255 ->
     {error, {bad_command, {Cmd, Version}}};
-request(Family, Cmd, Version, Attrs, Opts) ->
-    Map = case Opts of
-              M when is_map(M) -> M;
-              _ -> #{}
-          end,
-    case maps:get(flags, Map, 0) of
-        Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff ->
-            Flags = case maps:get(dump, Map, false) of
-                        true -> ?NLM_F_DUMP;
-                        _ -> 0
-                    end bor Extra,
-            send(Family, Cmd, Version, Attrs, Flags, Opts);
-        Extra ->
-            {error, {bad_option, {flags, Extra}}}
+request(Family, Cmd, Version, Attrs, Opts, Dump) ->
+    case {linx_opts:moved([dump], Opts), linx_opts:options(Opts)} of
+        {ok, {ok, #{opts := Map}}} ->
+            case maps:get(flags, Map, 0) of
+                Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff ->
+                    send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
+                Extra ->
+                    {error, {bad_option, {flags, Extra}}}
+            end;
+        {{error, _} = Error, _} ->
+            Error;
+        {_, {error, _} = Error} ->
+            Error
     end.
 
 send(Family, Cmd, Version, Attrs, Flags, Opts) ->
@@ -138,10 +172,6 @@ family_name(Name) when is_binary(Name); is_list(Name) ->
     try unicode:characters_to_binary(Name) catch error:_ -> error end;
 family_name(_) ->
     error.
-
-with_dump(Opts) when is_map(Opts) -> Opts#{dump => true};
-with_dump(Opts) when is_list(Opts) -> with_dump(maps:from_list(lists:reverse(Opts)));
-with_dump(Opts) -> Opts.
 
 reply(#{type := T, flags := F, payload := <<Cmd:8, V:8, _:16, Rest/binary>>}) ->
     case linx_nl_codec:decode_attrs(Rest) of

@@ -11,8 +11,7 @@
 %%
 %% ```
 %% %% rtnetlink in netns "blue", subscribed to link events (RTMGRP_LINK):
-%% {ok, S} = linx_netlink:open(route, #{in => {netns, <<"blue">>},
-%%                                      groups => [1]}),
+%% {ok, S} = linx_netlink:open(route, [1], #{in => {netns, <<"blue">>}}),
 %% {ok, Notification} = socket:recv(S, 0, 5000),
 %% ok = socket:close(S).
 %%
@@ -43,6 +42,16 @@
 %% have fails in the port program with stage `socket' and errno
 %% `eprotonosupport'.
 %%
+%% == Groups ==
+%% The multicast groups a netlink socket joins ({@link open/3}) are either
+%% a bit mask below 2^32 (bit N-1 is group N, the `RTMGRP_*' style) or a
+%% list of group numbers from 1 (the `RTNLGRP_*' style). Groups 1 to 32
+%% are joined when the port program binds the socket; larger ones are
+%% joined with {@link membership_add/2} once the socket is here (not
+%% possible with {@link open_fd/3}, which refuses them with
+%% `{error, {bad_groups, Groups}}'). Anything else is
+%% `{error, {bad_groups, Groups}}'. Default: no group.
+%%
 %% == Options ==
 %% Options are a map (a proplist is accepted too); unknown keys are ignored.
 %% <ul>
@@ -51,18 +60,10 @@
 %%     {@link linx_sysctl}: `{pid, OsPid}', `{netns, Name}',
 %%     `{path, NsPath}' or `{ns, [NsPath]}'. Anything else is
 %%     `{error, {bad_in, In}}'.</li>
-%% <li>`groups' (netlink only): the multicast groups to join, either a
-%%     bit mask below 2^32 (bit N-1 is group N, the `RTMGRP_*' style) or a
-%%     list of group numbers from 1 (the `RTNLGRP_*' style). Groups 1 to 32
-%%     are joined when the port program binds the socket; larger ones are
-%%     joined with {@link add_membership/2} once the socket is here (not
-%%     possible with {@link open_fd/2}, which refuses them with
-%%     `{error, {bad_option, {groups, Groups}}}'). Anything else is
-%%     `{error, {bad_groups, Groups}}'. Default: no group.</li>
 %% <li>`rcvbuf': `SO_RCVBUF' in bytes, a positive integer, set with
 %%     `socket:setopt/4' once the socket is here (the kernel doubles it and
 %%     caps it at `net.core.rmem_max'). Anything else is
-%%     `{error, {bad_rcvbuf, Value}}'. {@link open_fd/2} refuses it with
+%%     `{error, {bad_rcvbuf, Value}}'. {@link open_fd/3} refuses it with
 %%     `{error, {bad_option, {rcvbuf, Value}}}'.</li>
 %% <li>`timeout': milliseconds to wait for the port program (default 5000)
 %%     or `infinity'.</li>
@@ -115,10 +116,10 @@
 %% and the validation errors described above.
 -module(linx_netlink).
 
--export([open/2, open_fd/2, close_fd/1]).
--export([add_membership/2, drop_membership/2]).
--export([socket_open/4]).
--export([call/3, call/5]).
+-export([open/1, open/2, open/3, open_fd/1, open_fd/2, open_fd/3, close_fd/1]).
+-export([membership_add/2, membership_del/2]).
+-export([socket_open/3, socket_open/4]).
+-export([call/2, call/3, call/5]).
 -export([format_error/1]).
 
 %% Helpers, exported for tests.
@@ -140,7 +141,6 @@
 %% A bind mask, or a list of group numbers from 1.
 
 -type opts() :: #{in => linx_opts:in(),
-                  groups => groups(),
                   rcvbuf => pos_integer(),
                   timeout => timeout(),
                   atom() => term()}
@@ -205,14 +205,26 @@
 %% API
 %%====================================================================
 
-%% @doc Opens a netlink socket of `Protocol' inside the target namespace.
-%%
-%% The socket is bound (port id chosen by the kernel, the `groups' given),
-%% has `NETLINK_EXT_ACK' set and is owned by the caller.
--spec open(protocol(), opts()) ->
-          {ok, socket:socket()} | {error, error_reason()}.
+%% @equiv open(Protocol, 0, #{})
+-spec open(protocol()) -> {ok, socket:socket()} | {error, error_reason()}.
+open(Protocol) ->
+    open(Protocol, 0, #{}).
+
+%% @equiv open(Protocol, 0, Opts)
+-spec open(protocol(), opts()) -> {ok, socket:socket()} | {error, error_reason()}.
 open(Protocol, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Opts, socket) of
+    open(Protocol, 0, Opts).
+
+%% @doc Opens a netlink socket of `Protocol' inside the target namespace,
+%% a member of the multicast groups `Groups' ({@type groups()}; `0' for
+%% none).
+%%
+%% The socket is bound (port id chosen by the kernel, the groups given),
+%% has `NETLINK_EXT_ACK' set and is owned by the caller.
+-spec open(protocol(), groups(), opts()) ->
+          {ok, socket:socket()} | {error, error_reason()}.
+open(Protocol, Groups, Opts) ->
+    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
         {ok, Req, ProtoInt, Mask} ->
             Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
                              protocol => ProtoInt}},
@@ -223,17 +235,27 @@ open(Protocol, Opts) ->
             Error
     end.
 
-%% @doc Like {@link open/2}, but returns the raw descriptor number in this
+%% @equiv open_fd(Protocol, 0, #{})
+-spec open_fd(protocol()) -> {ok, non_neg_integer()} | {error, error_reason()}.
+open_fd(Protocol) ->
+    open_fd(Protocol, 0, #{}).
+
+%% @equiv open_fd(Protocol, 0, Opts)
+-spec open_fd(protocol(), opts()) -> {ok, non_neg_integer()} | {error, error_reason()}.
+open_fd(Protocol, Opts) ->
+    open_fd(Protocol, 0, Opts).
+
+%% @doc Like {@link open/3}, but returns the raw descriptor number in this
 %% node instead of a socket.
 %%
 %% The descriptor is the caller's to close, with {@link close_fd/1} (or by
-%% adopting it with `socket:open/2'). The options `rcvbuf' and groups above
+%% adopting it with `socket:open/2'). The option `rcvbuf' and groups above
 %% 32 need the socket in this node and are refused with
-%% `{error, {bad_option, {rcvbuf | groups, Value}}}'.
--spec open_fd(protocol(), opts()) ->
+%% `{error, {bad_option, {rcvbuf, Value}}}' and `{error, {bad_groups, Groups}}'.
+-spec open_fd(protocol(), groups(), opts()) ->
           {ok, non_neg_integer()} | {error, error_reason()}.
-open_fd(Protocol, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Opts, fd) of
+open_fd(Protocol, Groups, Opts) ->
+    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
         {ok, Req, ProtoInt, Mask} ->
             case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
                          raw) of
@@ -259,17 +281,23 @@ close_fd(Fd) ->
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
 %% `NETLINK_ADD_MEMBERSHIP').
--spec add_membership(socket:socket(), pos_integer()) ->
+-spec membership_add(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-add_membership(Socket, Group) ->
+membership_add(Socket, Group) ->
     membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
--spec drop_membership(socket:socket(), pos_integer()) ->
+-spec membership_del(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-drop_membership(Socket, Group) ->
+membership_del(Socket, Group) ->
     membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group).
+
+%% @equiv socket_open(Domain, Type, Protocol, #{})
+-spec socket_open(domain(), type(), socket_protocol()) ->
+          {ok, socket:socket()} | {error, error_reason()}.
+socket_open(Domain, Type, Protocol) ->
+    socket_open(Domain, Type, Protocol, #{}).
 
 %% @doc Opens a socket of any domain, type and protocol inside the target
 %% namespace, like `socket:open/3' would there. Options: `in', `rcvbuf'
@@ -289,6 +317,11 @@ socket_open(Domain, Type, Protocol, Opts) ->
         {error, _} = Error ->
             Error
     end.
+
+%% @equiv call(Protocol, Msg, #{})
+-spec call(protocol(), iodata()) -> {ok, [binary()]} | {error, error_reason()}.
+call(Protocol, Msg) ->
+    call(Protocol, Msg, #{}).
 
 %% @doc Sends the netlink message(s) `Msg' (iodata: one or more complete
 %% messages, headers in host byte order; flags and sequence numbers are
@@ -484,7 +517,7 @@ adopted(Req, Other) ->
 after_adoption(_Socket, undefined, []) ->
     ok;
 after_adoption(Socket, undefined, [Group | Rest]) ->
-    case add_membership(Socket, Group) of
+    case membership_add(Socket, Group) of
         ok -> after_adoption(Socket, undefined, Rest);
         {error, _} = Error -> Error
     end;

@@ -9,7 +9,7 @@
 -export([protocol_number/1, domain_number/1, type_number/1,
          socket_protocol_number/1, adopt_type/1]).
 -export([split_groups/1, rcvbuf/2]).
--export([netlink_open/3, socket_open/4, netlink_call/3]).
+-export([netlink_open/4, socket_open/4, netlink_call/3]).
 
 -export_type([req/0]).
 
@@ -51,20 +51,20 @@
 %% Requests
 %%====================================================================
 
-%% @doc Checks the arguments of {@link linx_netlink:open/2} (`Mode'
-%% `socket') or {@link linx_netlink:open_fd/2} (`Mode' `fd', which refuses
+%% @doc Checks the arguments of {@link linx_netlink:open/3} (`Mode'
+%% `socket') or {@link linx_netlink:open_fd/3} (`Mode' `fd', which refuses
 %% what needs the socket in this node); nothing is sent yet.
--spec netlink_open(term(), term(), socket | fd) ->
+-spec netlink_open(term(), term(), term(), socket | fd) ->
           {ok, req(), 0..31, 0..16#ffffffff} | {error, term()}.
-netlink_open(Protocol, Opts, Mode) ->
-    Checked = [protocol_number(Protocol), linx_opts:options(Opts)],
+netlink_open(Protocol, Groups, Opts, Mode) ->
+    Checked = [protocol_number(Protocol), linx_opts:moved([groups], Opts), linx_opts:options(Opts)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, ProtoInt}, {ok, Map, In, Target, Timeout, Via}] = Checked,
-            Groups = maps:get(groups, Map, 0),
+            [{ok, ProtoInt}, ok, {ok, #{opts := Map, in := In, target := Target, timeout := Timeout,
+                                         via := Via}}] = Checked,
             case {split_groups(Groups), rcvbuf(Map, Mode)} of
                 {{ok, _Mask, [_ | _]}, _} when Mode =:= fd ->
-                    {error, {bad_option, {groups, Groups}}};
+                    {error, {bad_groups, Groups}};
                 {{ok, Mask, Extra}, {ok, RcvBuf}} ->
                     Req = req(netlink_open, Protocol, In, Target, Timeout, Via),
                     {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
@@ -84,7 +84,8 @@ socket_open(Domain, Type, Protocol, Opts) ->
                linx_opts:options(Opts)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, D}, {ok, T}, {ok, P}, {ok, Map, In, Target, Timeout, Via}] = Checked,
+            [{ok, D}, {ok, T}, {ok, P}, {ok, #{opts := Map, in := In, target := Target,
+                                                  timeout := Timeout, via := Via}}] = Checked,
             case rcvbuf(Map, socket) of
                 {ok, RcvBuf} ->
                     Req = req(socket_open, Protocol, In, Target, Timeout, Via),
@@ -104,7 +105,8 @@ netlink_call(Protocol, Msg, Opts) ->
     Checked = [protocol_number(Protocol), message(Msg), linx_opts:options(Opts)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, ProtoInt}, {ok, Bin}, {ok, Map, In, Target, Timeout, Via}] = Checked,
+            [{ok, ProtoInt}, {ok, Bin}, {ok, #{opts := Map, in := In, target := Target,
+                                                timeout := Timeout, via := Via}}] = Checked,
             case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) of
                 {ok, NsFds} ->
                     Req = req(netlink_call, Protocol, In, Target, Timeout, Via),

@@ -5,14 +5,14 @@
 %% same thing on disk as `ip netns add' (a file in `/run/netns' with the
 %% namespace bind-mounted on it, `/run/netns' a shared mount point), so
 %% `ip netns exec', `{netns, Name}' targets and every other tool see it,
-%% and {@link delete/2} removes one that either side made.
+%% and {@link del/2} removes one that either side made.
 %%
 %% ```
-%% ok = linx_netns:add(<<"blue">>, #{lo => up}),
+%% ok = linx_netns:add(<<"blue">>, #{lo => up}, #{}),
 %% {ok, [<<"blue">>]} = linx_netns:list(),
 %% {ok, <<"1">>} = linx_sysctl:write(<<"net.ipv4.ip_forward">>, 1,
 %%                                   #{in => {netns, <<"blue">>}}),
-%% ok = linx_netns:delete(<<"blue">>).
+%% ok = linx_netns:del(<<"blue">>).
 %% '''
 %%
 %% == Namespaces with no name ==
@@ -25,7 +25,7 @@
 %% `{linx_netns_released, Handle, port_exited}'. Nothing is left behind
 %% in `/run/netns' or in the mount table.
 %% ```
-%% {ok, H} = linx_netns:new(#{lo => up}),
+%% {ok, H} = linx_netns:new(#{lo => up}, #{}),
 %% {ok, S} = linx_netlink:open(route, #{in => H}),
 %% ok = linx_netns:release(H).
 %% '''
@@ -52,15 +52,15 @@
 -module(linx_netns).
 -behaviour(gen_server).
 
--export([add/1, add/2, delete/1, delete/2, list/0, list/1, exists/1, exists/2,
+-export([add/1, add/2, add/3, del/1, del/2, list/0, list/1, exists/1, exists/2,
          identify/1, identify/2]).
--export([new/0, new/1, release/1, owned/0]).
+-export([new/0, new/1, new/2, release/1, owned/0]).
 -export([format_error/1]).
 
 -export([start_link/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--export_type([name/0, handle/0, opts/0, error_reason/0]).
+-export_type([name/0, handle/0, spec/0, opts/0, error_reason/0]).
 
 -type name() :: binary() | string().
 %% A netns name (see the module documentation).
@@ -68,14 +68,16 @@
 -type handle() :: {linx_netns, pos_integer()}.
 %% A namespace with no name, held for its owner; use it as `in => Handle'.
 
--type opts() :: #{lo => up | down, timeout => timeout(), via => linx_opts:via()}
-              | [{atom(), term()}].
-%% `lo => up' brings the loopback interface up in a new namespace
-%% (default `down', as `ip netns add' leaves it); `timeout' (default
-%% 5000 ms) and `via' as everywhere in linx.
+-type spec() :: #{lo => up | down}.
+%% A new namespace: `lo => up' brings its loopback interface up (default
+%% `down', as `ip netns add' leaves it).
+
+-type opts() :: #{timeout => timeout(), via => linx_opts:via()} | [{atom(), term()}].
+%% `timeout' (default 5000 ms) and `via' as everywhere in linx.
 
 -type error_reason() :: {bad_name, term()}
                       | {bad_option, term()}
+                      | {bad_spec, term()}
                       | #{op := atom(), stage := atom(), errno := atom(),
                           code := non_neg_integer(), atom() => term()}
                       | linx_error:reason()
@@ -87,30 +89,38 @@
 %% Named namespaces
 %%====================================================================
 
-%% @equiv add(Name, #{})
+%% @equiv add(Name, #{}, #{})
 -spec add(name()) -> ok | {error, error_reason()}.
 add(Name) ->
-    add(Name, #{}).
+    add(Name, #{}, #{}).
 
-%% @doc Makes the named namespace `/run/netns/Name', as `ip netns add'
-%% does (`/run/netns' is made, and made a shared mount point, if need be).
-%% `{error, #{stage := create, errno := eexist}}' if the name is taken.
+%% @equiv add(Name, #{}, Opts)
 -spec add(name(), opts()) -> ok | {error, error_reason()}.
 add(Name, Opts) ->
-    named(netns_add, Name, Opts,
-          fun(Bin, #{lo := Lo}) -> {netns_add, Bin, Lo} end).
+    add(Name, #{}, Opts).
 
-%% @equiv delete(Name, #{})
--spec delete(name()) -> ok | {error, error_reason()}.
-delete(Name) ->
-    delete(Name, #{}).
+%% @doc Makes the named namespace `/run/netns/Name', as `ip netns add'
+%% does (`/run/netns' is made, and made a shared mount point, if need be),
+%% as `Spec' says ({@type spec()}).
+%% `{error, #{stage := create, errno := eexist}}' if the name is taken.
+-spec add(name(), spec(), opts()) -> ok | {error, error_reason()}.
+add(Name, Spec, Opts) ->
+    case lo(Spec) of
+        {ok, Lo} -> named(netns_add, Name, Opts, fun(Bin) -> {netns_add, Bin, Lo} end);
+        {error, _} = Error -> Error
+    end.
+
+%% @equiv del(Name, #{})
+-spec del(name()) -> ok | {error, error_reason()}.
+del(Name) ->
+    del(Name, #{}).
 
 %% @doc Removes the named namespace, as `ip netns delete' does: the name
 %% goes at once; the namespace itself lives on while a process is in it.
 %% `{error, #{stage := unlink, errno := enoent}}' if there is no such name.
--spec delete(name(), opts()) -> ok | {error, error_reason()}.
-delete(Name, Opts) ->
-    named(netns_delete, Name, Opts, fun(Bin, _) -> {netns_delete, Bin} end).
+-spec del(name(), opts()) -> ok | {error, error_reason()}.
+del(Name, Opts) ->
+    named(netns_del, Name, Opts, fun(Bin) -> {netns_delete, Bin} end).
 
 %% @equiv list(#{})
 -spec list() -> {ok, [binary()]} | {error, error_reason()}.
@@ -163,21 +173,31 @@ identify(OsPid, _Opts) ->
 %% Namespaces with no name
 %%====================================================================
 
-%% @equiv new(#{})
+%% @equiv new(#{}, #{})
 -spec new() -> {ok, handle()} | {error, error_reason()}.
 new() ->
-    new(#{}).
+    new(#{}, #{}).
 
-%% @doc Makes a namespace with no name, owned by the calling process (see
-%% the module documentation for its lifetime). Options: `lo' and
-%% `timeout'.
+%% @equiv new(#{}, Opts)
 -spec new(opts()) -> {ok, handle()} | {error, error_reason()}.
 new(Opts) ->
-    with_options(Opts, fun(#{via := Via}) when Via =/= local ->
-                               {error, {bad_option, {via, Via}}};
-                          (#{lo := Lo, timeout := T}) ->
-                               server_call({new, self(), Lo, T}, T)
-                       end).
+    new(#{}, Opts).
+
+%% @doc Makes a namespace with no name, owned by the calling process (see
+%% the module documentation for its lifetime), as `Spec' says
+%% ({@type spec()}). Option: `timeout'.
+-spec new(spec(), opts()) -> {ok, handle()} | {error, error_reason()}.
+new(Spec, Opts) ->
+    case lo(Spec) of
+        {ok, Lo} ->
+            with_options(Opts, fun(#{via := Via}) when Via =/= local ->
+                                       {error, {bad_option, {via, Via}}};
+                                  (#{timeout := T}) ->
+                                       server_call({new, self(), Lo, T}, T)
+                               end);
+        {error, _} = Error ->
+            Error
+    end.
 
 %% @doc Lets go of a namespace made by {@link new/1}: it is gone once no
 %% process is in it. Any process may release a handle it was given.
@@ -209,7 +229,7 @@ format_error({error, Reason}) ->
 format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) ->
     What = case Op of
                netns_add -> ["netns add ", linx_error:quote(maps:get(name, Error, <<>>))];
-               netns_delete -> ["netns delete ", linx_error:quote(maps:get(name, Error, <<>>))];
+               netns_del -> ["netns del ", linx_error:quote(maps:get(name, Error, <<>>))];
                netns_list -> "netns list";
                netns_identify -> io_lib:format("netns identify ~b", [maps:get(pid, Error, 0)]);
                netns_new -> "netns new";
@@ -217,6 +237,9 @@ format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) 
            end,
     linx_error:line([What, " failed: ", atom_to_list(Stage), " ",
                      linx_error:term_text(Errno), linx_error:code_text(Code)]);
+format_error({bad_spec, Spec}) ->
+    linx_error:line(io_lib:format("invalid netns spec ~0tp: expected #{} or #{lo => up | down}",
+                                  [Spec]));
 format_error({bad_name, Name}) ->
     linx_error:line(io_lib:format("invalid netns name ~0tp: expected 1 to 255 bytes, "
                                   "not . or .., without / or NUL", [Name]));
@@ -336,13 +359,13 @@ server_call(Request, Timeout) ->
         exit:{timeout, _} -> {error, timeout}
     end.
 
--spec named(atom(), term(), term(), fun((binary(), map()) -> term())) ->
+-spec named(atom(), term(), term(), fun((binary()) -> term())) ->
           ok | {error, error_reason()}.
 named(Op, Name, Opts, MakeOp) ->
     case name(Name) of
         {ok, Bin} ->
-            with_options(Opts, fun(#{timeout := T, via := Via} = O) ->
-                                       case linx_remote:request(MakeOp(Bin, O), T, Via) of
+            with_options(Opts, fun(#{timeout := T, via := Via}) ->
+                                       case linx_remote:request(MakeOp(Bin), T, Via) of
                                            ok -> ok;
                                            Other -> error_reply(Op, #{name => Bin}, Other)
                                        end
@@ -358,20 +381,26 @@ name(Name) ->
         {error, _} -> {error, {bad_name, Name}}
     end.
 
-%% Check the options and run F with them as a map of lo, timeout and via.
+%% Check the options and run F with them as a map of timeout and via.
 -spec with_options(term(), fun((map()) -> Result)) -> Result | {error, error_reason()}.
 with_options(Opts, F) ->
-    case linx_opts:options(Opts) of
-        {ok, Map, _In, _Target, Timeout, Via} ->
-            case maps:get(lo, Map, down) of
-                Lo when Lo =:= up; Lo =:= down ->
-                    F(#{lo => Lo =:= up, timeout => Timeout, via => Via});
-                Lo ->
-                    {error, {bad_option, {lo, Lo}}}
-            end;
-        {error, _} = Error ->
-            Error
+    case {linx_opts:moved([lo], Opts), linx_opts:options(Opts)} of
+        {ok, {ok, #{timeout := Timeout, via := Via}}} -> F(#{timeout => Timeout, via => Via});
+        {{error, _} = Error, _} -> Error;
+        {_, {error, _} = Error} -> Error
     end.
+
+%% Whether the loopback interface of a new namespace is to be up.
+-spec lo(term()) -> {ok, boolean()} | {error, {bad_spec, term()}}.
+lo(Spec) when is_map(Spec) ->
+    case maps:to_list(Spec) of
+        [] -> {ok, false};
+        [{lo, up}] -> {ok, true};
+        [{lo, down}] -> {ok, false};
+        _ -> {error, {bad_spec, Spec}}
+    end;
+lo(Spec) ->
+    {error, {bad_spec, Spec}}.
 
 -spec names(atom(), map(), term()) -> {ok, [binary()]} | {error, error_reason()}.
 names(Op, Context, {ok, Names} = Reply) when is_list(Names) ->

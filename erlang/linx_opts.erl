@@ -12,20 +12,24 @@
 %%     environment's `via' (itself `local' by default); see
 %%     {@link via/1}.</li>
 %% </ul>
+%% These are transport options: where and how a call runs. An
+%% operation's own arguments (an address's label, a dump, a socket's
+%% groups, a namespace's loopback state) are arguments of its function,
+%% never options; {@link moved/2} refuses them where they used to be.
 %% Unknown keys are ignored here; the calling module reads its own. A
 %% proplist that is not a proper list of pairs is
 %% `{error, {bad_option, Opts}}'. {@link write_target/2} reads the
 %% `host_keys' option of writes.
 -module(linx_opts).
 
--export([options/1]).
+-export([options/1, moved/2]).
 -export([target/1, write_target/2]).
 -export([via/1]).
 -export([text/1]).
 -export([no_byte_of/3]).
 -export([deadline/1, remaining/1]).
 
--export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0, deadline/0]).
+-export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0, deadline/0, checked/0]).
 
 -type deadline() :: integer() | infinity.
 %% When a `timeout' runs out: a `millisecond' monotonic time, or `infinity'.
@@ -57,6 +61,11 @@
                   atom() => term()}
               | [{atom(), term()}].
 
+-type checked() :: #{opts := map(), in := in(), target := target(), timeout := timeout(),
+                     via := via()}.
+%% The options, checked: `opts' the map given (a proplist made a map),
+%% `in' as given, `target' as sent to the port program.
+
 -type error() :: {bad_in, term()} | {bad_option, term()} | {bad_via, term()}.
 %% What a bad option gives.
 
@@ -66,9 +75,7 @@
 
 %% @doc Checks the common options: the options as a map, the `in' option
 %% as given, the wire target, the timeout and where to send the request.
--spec options(term()) ->
-          {ok, map(), in(), target(), timeout(), via()}
-        | {error, error()}.
+-spec options(term()) -> {ok, checked()} | {error, error()}.
 options(Opts) when is_map(Opts) ->
     In = maps:get(in, Opts, self),
     case target(In) of
@@ -76,7 +83,9 @@ options(Opts) when is_map(Opts) ->
             case maps:get(timeout, Opts, ?DEFAULT_TIMEOUT) of
                 T when T =:= infinity; is_integer(T), T >= 0, T =< ?MAX_TIMEOUT ->
                     case via(Opts) of
-                        {ok, Via} -> {ok, Opts, In, Target, T, Via};
+                        {ok, Via} ->
+                            {ok, #{opts => Opts, in => In, target => Target, timeout => T,
+                                   via => Via}};
                         {error, _} = Error -> Error
                     end;
                 T ->
@@ -95,6 +104,26 @@ options(Opts) when is_list(Opts) ->
     end;
 options(Opts) ->
     {error, {bad_option, Opts}}.
+
+%% @doc `ok', or `{error, {bad_option, {Key, Value}}}' for the first of
+%% `Keys' that `Opts' holds: operation arguments that are not options
+%% (any more), refused rather than silently dropped.
+-spec moved([atom()], term()) -> ok | {error, {bad_option, {atom(), term()}}}.
+moved(Keys, Opts) when is_map(Opts) ->
+    case [{K, map_get(K, Opts)} || K <- Keys, is_map_key(K, Opts)] of
+        [] -> ok;
+        [KV | _] -> {error, {bad_option, KV}}
+    end;
+moved(Keys, [{K, _} = KV | Rest]) ->
+    case lists:member(K, Keys) of
+        true -> {error, {bad_option, KV}};
+        false -> moved(Keys, Rest)
+    end;
+moved(Keys, [_ | Rest]) ->
+    moved(Keys, Rest);
+moved(_Keys, _Opts) ->
+    %% The end of the list, or not a list: options/1 says what is wrong.
+    ok.
 
 %% @doc Checks an `in' option and returns the target sent to the port
 %% program: `{path, P}' becomes `{ns, [P]}', a {@link linx_netns:handle()}

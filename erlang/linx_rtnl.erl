@@ -63,21 +63,22 @@
 %% `#{stage := netlink, errno := eexist, code := 17, message := Text,
 %% op := addr_add, in := In}' (`message', the kernel's extended-ack text,
 %% only when it sent one); see {@link linx_nl}. Bad arguments are
-%% `{error, {bad_ifname | bad_link | bad_address | bad_prefix | bad_route
+%% `{error, {bad_ifname | bad_link | bad_address | bad_prefix | bad_addr | bad_route
 %% | bad_neigh | bad_spec | bad_change | bad_netns | bad_groups, Term}}',
 %% checked before anything is sent. Failures of the port or the C-node
 %% are those of {@link linx_netlink:call/3}. {@link format_error/1}
 %% renders any of them.
 -module(linx_rtnl).
 
--export([links/1, link/2, link_add/2, link_set/3, link_del/2]).
--export([addrs/1, addr_add/3, addr_del/3]).
--export([routes/1, route_add/2, route_del/2]).
--export([neighbours/1, neigh_add/2, neigh_del/2]).
--export([subscribe/2, unsubscribe/1]).
+-export([links/0, links/1, link/1, link/2, link_add/1, link_add/2, link_set/2, link_set/3,
+         link_del/1, link_del/2]).
+-export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
+-export([routes/0, routes/1, route_add/1, route_add/2, route_del/1, route_del/2]).
+-export([neighs/0, neighs/1, neigh_add/1, neigh_add/2, neigh_del/1, neigh_del/2]).
+-export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_mac/1, parse_mac/1, format_error/1]).
 
--export_type([link_ref/0, netns_ref/0, prefix/0, group/0]).
+-export_type([link_ref/0, netns_ref/0, prefix/0, addr_spec/0, group/0]).
 
 -type link_ref() :: binary() | string() | pos_integer().
 %% A link by name or by index.
@@ -91,6 +92,13 @@
 
 -type prefix() :: {inet:ip_address(), 0..128}.
 
+-type addr_spec() :: prefix()
+                   | #{prefix := prefix(), label => iodata(), broadcast => inet:ip_address(),
+                       scope => atom() | 0..255, flags => [atom()]}.
+%% An address to add or remove: its prefix, or a map with the prefix and
+%% the address's `label', `broadcast' (IPv4), `scope' and `flags' (such
+%% as `[nodad, noprefixroute]').
+
 -type group() :: link | notify | neigh | tc | ipv4_addr | ipv4_mroute | ipv4_route
                | ipv4_rule | ipv6_addr | ipv6_mroute | ipv6_route | ipv6_ifinfo
                | ipv6_prefix | ipv6_rule | nsid | pos_integer().
@@ -100,10 +108,20 @@
 %% Links
 %%====================================================================
 
+%% @equiv links(#{})
+-spec links() -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
+links() ->
+    links(#{}).
+
 %% @doc Every link of the namespace (statistics are not asked for).
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
 links(Opts) ->
     dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1).
+
+%% @equiv link(Ref, #{})
+-spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
+link(Ref) ->
+    link(Ref, #{}).
 
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
 %% there is none.
@@ -120,6 +138,11 @@ link(Ref, Opts) ->
             Error
     end.
 
+%% @equiv link_add(Spec, #{})
+-spec link_add(map()) -> ok | {error, term()}.
+link_add(Spec) ->
+    link_add(Spec, #{}).
+
 %% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
 %% or any kind the kernel has, as an atom or binary), and may have `mtu',
 %% `address' (MAC binary or text), `txqlen', `master' (a link),
@@ -133,6 +156,11 @@ link_add(Spec, Opts) ->
         {ok, Req, Slots} -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), link_add);
         {error, _} = Error -> Error
     end.
+
+%% @equiv link_set(Ref, Changes, #{})
+-spec link_set(link_ref(), map()) -> ok | {error, term()}.
+link_set(Ref, Changes) ->
+    link_set(Ref, Changes, #{}).
 
 %% @doc Changes a link: `Changes' may have `state' (`up' | `down'),
 %% `mtu', `address', `master' (a link, or `none' to leave its master),
@@ -152,6 +180,11 @@ link_set(Ref, Changes, Opts) when is_map(Changes) ->
 link_set(_Ref, Changes, _Opts) ->
     {error, {bad_change, Changes}}.
 
+%% @equiv link_del(Ref, #{})
+-spec link_del(link_ref()) -> ok | {error, term()}.
+link_del(Ref) ->
+    link_del(Ref, #{}).
+
 %% @doc Deletes a link (for a veth pair, both ends).
 -spec link_del(link_ref(), linx_netlink:opts()) -> ok | {error, term()}.
 link_del(Ref, Opts) ->
@@ -161,33 +194,49 @@ link_del(Ref, Opts) ->
 %% Addresses
 %%====================================================================
 
+%% @equiv addrs(#{})
+-spec addrs() -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
+addrs() ->
+    addrs(#{}).
+
 %% @doc Every IPv4 and IPv6 address of the namespace.
 -spec addrs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
 addrs(Opts) ->
     dump(linx_rtnl_req:dump(addr), Opts, addrs, fun linx_rtnl_msg:decode_addr/1).
 
-%% @doc Adds an address to a link. Besides `in', `timeout' and `via',
-%% `Opts' may have `label', `broadcast' (an IPv4 address), `scope' and
-%% `flags' (such as `[nodad, noprefixroute]'). Adding one that is there
+%% @equiv addr_add(Link, Addr, #{})
+-spec addr_add(link_ref(), addr_spec()) -> ok | {error, term()}.
+addr_add(Link, Addr) ->
+    addr_add(Link, Addr, #{}).
+
+%% @doc Adds an address to a link: `Addr' is a prefix or a map with
+%% the prefix and more ({@type addr_spec()}). Adding one that is there
 %% already is `{error, #{errno := eexist}}'.
--spec addr_add(link_ref(), prefix(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_add(Link, Prefix, Opts) ->
-    addr(new, Link, Prefix, Opts, addr_add).
+-spec addr_add(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
+addr_add(Link, Addr, Opts) ->
+    addr(new, Link, Addr, Opts, addr_add).
+
+%% @equiv addr_del(Link, Addr, #{})
+-spec addr_del(link_ref(), addr_spec()) -> ok | {error, term()}.
+addr_del(Link, Addr) ->
+    addr_del(Link, Addr, #{}).
 
 %% @doc Removes an address from a link.
--spec addr_del(link_ref(), prefix(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_del(Link, Prefix, Opts) ->
-    addr(del, Link, Prefix, Opts, addr_del).
+-spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
+addr_del(Link, Addr, Opts) ->
+    addr(del, Link, Addr, Opts, addr_del).
 
-addr(What, Link, Prefix, Opts, Op) ->
-    %% The prefix is checked before the link is looked up.
-    case linx_rtnl_req:addr(What, 0, Prefix, #{}) of
-        {ok, _} ->
+addr(What, Link, Addr, Opts, Op) ->
+    %% The address is checked before the link is looked up.
+    Checked = [linx_opts:moved([label, broadcast, scope, flags], Opts),
+               linx_rtnl_req:addr(What, 0, Addr)],
+    case linx_error:first_error(Checked) of
+        ok ->
             case index(Link, Opts) of
-                {ok, Index} -> request(linx_rtnl_req:addr(What, Index, Prefix, opts_map(Opts)), Opts, Op);
+                {ok, Index} -> request(linx_rtnl_req:addr(What, Index, Addr), Opts, Op);
                 {error, _} = Error -> Error
             end;
-        {error, _} = Error ->
+        Error ->
             Error
     end.
 
@@ -195,10 +244,20 @@ addr(What, Link, Prefix, Opts, Op) ->
 %% Routes
 %%====================================================================
 
+%% @equiv routes(#{})
+-spec routes() -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
+routes() ->
+    routes(#{}).
+
 %% @doc Every route of every table, IPv4 and IPv6.
 -spec routes(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
 routes(Opts) ->
     dump(linx_rtnl_req:dump(route), Opts, routes, fun linx_rtnl_msg:decode_route/1).
+
+%% @equiv route_add(Route, #{})
+-spec route_add(map()) -> ok | {error, term()}.
+route_add(Route) ->
+    route_add(Route, #{}).
 
 %% @doc Adds a route. `Route' may have `dst' (`{Address, PrefixLen}' or
 %% `default', the default), `gateway', `oif' (a link), `table' (default
@@ -210,6 +269,11 @@ routes(Opts) ->
 route_add(Route, Opts) ->
     request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add).
 
+%% @equiv route_del(Route, #{})
+-spec route_del(map()) -> ok | {error, term()}.
+route_del(Route) ->
+    route_del(Route, #{}).
+
 %% @doc Deletes a route matching `Route' (the keys of
 %% {@link route_add/2}; a map from {@link routes/1} works as it is).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -220,13 +284,23 @@ route_del(Route, Opts) ->
 %% Neighbours
 %%====================================================================
 
+%% @equiv neighs(#{})
+-spec neighs() -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+neighs() ->
+    neighs(#{}).
+
 %% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace.
--spec neighbours(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-neighbours(Opts) ->
-    case dump(linx_rtnl_req:dump(neigh), Opts, neighbours, fun linx_rtnl_msg:decode_neigh/1) of
+-spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+neighs(Opts) ->
+    case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
         {ok, All} -> {ok, [N || #{family := F} = N <- All, F =:= inet orelse F =:= inet6]};
         Error -> Error
     end.
+
+%% @equiv neigh_add(Neigh, #{})
+-spec neigh_add(map()) -> ok | {error, term()}.
+neigh_add(Neigh) ->
+    neigh_add(Neigh, #{}).
 
 %% @doc Adds a neighbour entry: `Neigh' has `index' (a link), `dst' (an
 %% inet tuple) and `lladdr' (a MAC), and may have `state' (a list of
@@ -235,8 +309,13 @@ neighbours(Opts) ->
 neigh_add(Neigh, Opts) ->
     request(linx_rtnl_req:neigh(new, Neigh, resolver(Opts)), Opts, neigh_add).
 
+%% @equiv neigh_del(Neigh, #{})
+-spec neigh_del(map()) -> ok | {error, term()}.
+neigh_del(Neigh) ->
+    neigh_del(Neigh, #{}).
+
 %% @doc Deletes the neighbour entry of `index' and `dst' (a map from
-%% {@link neighbours/1} works as it is).
+%% {@link neighs/1} works as it is).
 -spec neigh_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_del(Neigh, Opts) ->
     request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del).
@@ -244,6 +323,11 @@ neigh_del(Neigh, Opts) ->
 %%====================================================================
 %% Events
 %%====================================================================
+
+%% @equiv subscribe(Groups, #{})
+-spec subscribe([group()]) -> {ok, reference()} | {error, term()}.
+subscribe(Groups) ->
+    subscribe(Groups, #{}).
 
 %% @doc Subscribes the caller to rtnetlink events of `Groups' (a list of
 %% {@type group()}) in the namespace of `Opts' (`in', `timeout'; `via' a
@@ -287,7 +371,7 @@ parse_mac(Text) ->
 format_error({error, Reason}) ->
     format_error(Reason);
 format_error({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
-                              Tag =:= bad_prefix; Tag =:= bad_route; Tag =:= bad_neigh;
+                              Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
@@ -298,6 +382,7 @@ what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white sp
 what(bad_link) -> "link (a name or an index)";
 what(bad_address) -> "link-layer address";
 what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
+what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
 what(bad_route) -> "route";
 what(bad_neigh) -> "neighbour";
 what(bad_spec) -> "link spec (a map with ifname and kind)";
@@ -340,7 +425,3 @@ index(Ref, Opts) ->
             Error
     end.
 
-opts_map(Opts) when is_map(Opts) -> Opts;
-opts_map(Opts) when is_list(Opts) ->
-    try maps:from_list(lists:reverse(Opts)) catch error:_ -> #{} end;
-opts_map(_) -> #{}.

@@ -57,12 +57,7 @@ flush(Ref) ->
 -spec init(pid(), reference(), [pos_integer()], linx_netlink:opts()) -> ok.
 init(Owner, Ref, Groups, Opts) ->
     Mon = monitor(process, Owner),
-    Opts1 = case Opts of
-                M when is_map(M) -> M#{groups => Groups};
-                L when is_list(L) -> [{groups, Groups} | L];
-                Other -> Other
-            end,
-    case linx_netlink:open(route, Opts1) of
+    case linx_netlink:open(route, Groups, Opts) of
         {ok, S} ->
             ok = socket:setopt(S, otp, rcvbuf, ?RECV_BUF),
             Owner ! {Ref, ok},

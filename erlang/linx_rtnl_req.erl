@@ -11,7 +11,7 @@
 -include("linx_nl.hrl").
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
--export([addr/4, route/3, neigh/3]).
+-export([addr/3, route/3, neigh/3]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, group_numbers/1]).
 
 -export_type([resolve/0, slots/0]).
@@ -268,7 +268,7 @@ ns_fd_slots(Slots, Opts) ->
     Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
     case {Marks, linx_opts:options(Opts)} of
         {[], _} -> Opts;
-        {_, {ok, Map, _, _, _, _}} -> Map#{ns_fd_marks => Marks};
+        {_, {ok, #{opts := Map}}} -> Map#{ns_fd_marks => Marks};
         %% Bad options: the call reports them.
         {_, {error, _}} -> Opts
     end.
@@ -280,28 +280,32 @@ is_pid_ref(_) -> false.
 %% Addresses, routes, neighbours
 %%====================================================================
 
-%% @doc The request adding (`new') or removing (`del') address `Prefix'
-%% on link `Index', with `Extra' (`label', `broadcast', `scope', `flags').
--spec addr(new | del, non_neg_integer(), term(), map()) ->
-          {ok, linx_nl_codec:msg_in()} | {error, term()}.
-addr(What, Index, {IP, Len} = Prefix, Extra) when is_integer(Len), Len >= 0 ->
+%% @doc The request adding (`new') or removing (`del') an address on
+%% link `Index': a prefix, or a map with `prefix' and `label',
+%% `broadcast', `scope', `flags'.
+-spec addr(new | del, non_neg_integer(), term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+addr(What, Index, {_, _} = Prefix) ->
+    addr(What, Index, #{prefix => Prefix});
+addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), Len >= 0 ->
     case linx_nl_attrs:ip_bytes(IP) of
         {ok, Family, Bytes} when Len =< byte_size(Bytes) * 8 ->
             try
-                Scope = case maps:find(scope, Extra) of
+                [throw({bad_addr, KV})
+                 || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags], Addr))],
+                Scope = case maps:find(scope, Addr) of
                             error -> 0;
-                            {ok, S} -> name(S, scope, {bad_option, {scope, S}})
+                            {ok, S} -> name(S, scope, {bad_addr, {scope, S}})
                         end,
-                Flags = maps:get(flags, Extra, []),
-                Fl = mask(Flags, addr_add_flags, {bad_option, {flags, Flags}}),
-                Label = [{label, L} || {ok, L} <- [maps:find(label, Extra)],
-                                       ok =:= check_text(L, {label, L})],
-                Brd = case maps:find(broadcast, Extra) of
+                Flags = maps:get(flags, Addr, []),
+                Fl = mask(Flags, addr_add_flags, {bad_addr, {flags, Flags}}),
+                Label = [{label, L} || {ok, L} <- [maps:find(label, Addr)],
+                                       ok =:= check_text(L, {bad_addr, {label, L}})],
+                Brd = case maps:find(broadcast, Addr) of
                           error -> [];
                           {ok, B} ->
                               case linx_nl_attrs:ip_bytes(B) of
                                   {ok, Family, _} -> [{broadcast, B}];
-                                  _ -> throw({bad_option, {broadcast, B}})
+                                  _ -> throw({bad_addr, {broadcast, B}})
                               end
                       end,
                 {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
@@ -317,7 +321,11 @@ addr(What, Index, {IP, Len} = Prefix, Extra) when is_integer(Len), Len >= 0 ->
         _ ->
             {error, {bad_prefix, Prefix}}
     end;
-addr(_What, _Index, Prefix, _Extra) ->
+addr(_What, _Index, #{prefix := Prefix}) ->
+    {error, {bad_prefix, Prefix}};
+addr(_What, _Index, #{} = Addr) ->
+    {error, {bad_addr, Addr}};
+addr(_What, _Index, Prefix) ->
     {error, {bad_prefix, Prefix}}.
 
 %% @doc The request adding or deleting a route.
@@ -485,10 +493,10 @@ text(L) when is_list(L) ->
     end;
 text(_) -> error.
 
-check_text(T, Why) ->
+check_text(T, Bad) ->
     case text(T) of
         {ok, _} -> ok;
-        error -> throw({bad_option, Why})
+        error -> throw(Bad)
     end.
 
 ok_or_throw({ok, _} = Ok) -> Ok;

@@ -432,7 +432,7 @@ prepare(Op, Key, Opts) ->
     case op_path(Op, Key) of
         {ok, RelPath} ->
             case linx_opts:options(Opts) of
-                {ok, Map, In, Target, Timeout, Via} ->
+                {ok, #{opts := Map, in := In, target := Target, timeout := Timeout, via := Via}} ->
                     case op_target(Op, Map, Target, Timeout) of
                         {ok, WireTarget} ->
                             {ok, #req{op = Op, path = RelPath, in = In, target = WireTarget,

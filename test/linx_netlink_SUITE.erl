@@ -70,18 +70,18 @@ route_dump(Config) ->
         ok = socket:close(S)
     end.
 
-%% `groups => 1' (RTMGRP_LINK, a mask) delivers the netns's link events.
+%% Groups `1' (RTMGRP_LINK, a mask) delivers the netns's link events.
 groups_mask(Config) ->
     Ns = ?config(netns, Config),
-    {ok, S} = linx_netlink:open(route, (in(Config))#{groups => 1}),
+    {ok, S} = linx_netlink:open(route, 1, in(Config)),
     add_veth(Ns, "ga", "gb"),
     ok = linx_ct_nl:wait_link(S, <<"ga">>, 5000),
     ok = socket:close(S).
 
-%% `groups => [1]' (RTNLGRP_LINK, a list) does the same, as a proplist.
+%% Groups `[1]' (RTNLGRP_LINK, a list) does the same, options as a proplist.
 groups_list(Config) ->
     Ns = ?config(netns, Config),
-    {ok, S} = linx_netlink:open(route, [{in, {netns, Ns}}, {groups, [1]}]),
+    {ok, S} = linx_netlink:open(route, [1], [{in, {netns, Ns}}]),
     add_veth(Ns, "la", "lb"),
     ok = linx_ct_nl:wait_link(S, <<"lb">>, 5000),
     ok = socket:close(S).
@@ -90,10 +90,10 @@ groups_list(Config) ->
 %% arrives, next to those of the bind mask.
 groups_above_32(Config) ->
     Ns = ?config(netns, Config),
-    {ok, S} = linx_netlink:open(route, (in(Config))#{groups => [33, 1]}),
+    {ok, S} = linx_netlink:open(route, [33, 1], in(Config)),
     add_veth(Ns, "xa", "xb"),
     ok = linx_ct_nl:wait_link(S, <<"xa">>, 5000),
-    ok = linx_netlink:drop_membership(S, 33),
+    ok = linx_netlink:membership_del(S, 33),
     ok = socket:close(S).
 
 %% add_membership starts link events on a socket opened without groups;
@@ -101,13 +101,13 @@ groups_above_32(Config) ->
 membership(Config) ->
     Ns = ?config(netns, Config),
     {ok, S} = linx_netlink:open(route, in(Config)),
-    ok = linx_netlink:add_membership(S, 1),
+    ok = linx_netlink:membership_add(S, 1),
     add_veth(Ns, "ma", "mb"),
     ok = linx_ct_nl:wait_link(S, <<"ma">>, 5000),
-    ok = linx_netlink:drop_membership(S, 1),
+    ok = linx_netlink:membership_del(S, 1),
     add_veth(Ns, "na", "nb"),
     {error, timeout} = linx_ct_nl:wait_link(S, <<"na">>, 500),
-    {error, {bad_group, 0}} = linx_netlink:add_membership(S, 0),
+    {error, {bad_group, 0}} = linx_netlink:membership_add(S, 0),
     ok = socket:close(S).
 
 %% The caller is the socket's controlling process.
@@ -166,8 +166,8 @@ open_fd_close_fd(Config) ->
     %% Options that need the socket here are refused.
     {error, {bad_option, {rcvbuf, 4096}}} =
         linx_netlink:open_fd(route, (in(Config))#{rcvbuf => 4096}),
-    {error, {bad_option, {groups, [40]}}} =
-        linx_netlink:open_fd(route, (in(Config))#{groups => [40]}),
+    {error, {bad_groups, [40]}} =
+        linx_netlink:open_fd(route, [40], in(Config)),
     Before = fd_count(beam).
 
 %% rcvbuf is applied (the kernel reports at least what was asked).
@@ -312,7 +312,7 @@ bad_arguments(Config) ->
     {error, {bad_protocol, 32}} = linx_netlink:open(32, in(Config)),
     {error, {bad_protocol, -1}} = linx_netlink:open_fd(-1, in(Config)),
     [{error, {bad_groups, G}} =
-         linx_netlink:open(route, (in(Config))#{groups => G})
+         linx_netlink:open(route, G, in(Config))
      || G <- [-1, 1 bsl 32, [0], [a], all]],
     [{error, {bad_rcvbuf, R}} =
          linx_netlink:open(route, (in(Config))#{rcvbuf => R})
@@ -336,7 +336,7 @@ failed_group_join_closes(Config) ->
     Before = fd_count(beam),
     {error, #{op := netlink_open, stage := setsockopt, errno := einval,
               code := 22}} =
-        linx_netlink:open(route, (in(Config))#{groups => [16#ffff]}),
+        linx_netlink:open(route, [16#ffff], in(Config)),
     case fd_count(beam) of
         Before -> ok;
         After -> ct:fail({descriptor_not_closed, Before, After})
@@ -377,13 +377,13 @@ no_leak_errors(Config) ->
     In = in(Config),
     P = unsupported_netlink_protocol(),
     Missing = #{in => {netns, "linx-no-such-ns"}},
-    BadGroup = In#{groups => [16#ffff]},
+    BadGroup = [16#ffff],
     Cycle = fun() ->
                     {error, #{stage := socket}} = linx_netlink:open(P, In),
                     {error, #{stage := open_ns}} =
                         linx_netlink:open(route, Missing),
                     {error, #{stage := setsockopt}} =
-                        linx_netlink:open(route, BadGroup)
+                        linx_netlink:open(route, BadGroup, In)
             end,
     no_leak(Cycle, 334).
 

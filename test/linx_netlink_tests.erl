@@ -105,9 +105,9 @@ open_validation_test_() ->
      ?_assertEqual({error, {bad_in, {netns, "a/b"}}},
                    linx_netlink:open(route, [{in, {netns, "a/b"}}])),
      ?_assertEqual({error, {bad_groups, -1}},
-                   linx_netlink:open(route, #{groups => -1})),
+                   linx_netlink:open(route, -1, #{})),
      ?_assertEqual({error, {bad_groups, [0]}},
-                   linx_netlink:open(route, #{groups => [0]})),
+                   linx_netlink:open(route, [0], #{})),
      ?_assertEqual({error, {bad_rcvbuf, 0}},
                    linx_netlink:open(route, #{rcvbuf => 0})),
      ?_assertEqual({error, {bad_rcvbuf, big}},
@@ -125,10 +125,13 @@ open_fd_validation_test_() ->
                    linx_netlink:open_fd(nosuch, #{})),
      ?_assertEqual({error, {bad_option, {rcvbuf, 65536}}},
                    linx_netlink:open_fd(route, #{rcvbuf => 65536})),
-     ?_assertEqual({error, {bad_option, {groups, [1, 33]}}},
-                   linx_netlink:open_fd(route, #{groups => [1, 33]})),
+     ?_assertEqual({error, {bad_groups, [1, 33]}},
+                   linx_netlink:open_fd(route, [1, 33], #{})),
+     %% groups are an argument, not an option: given as one they are refused.
+     ?_assertEqual({error, {bad_option, {groups, [1]}}},
+                   linx_netlink:open_fd(route, #{groups => [1]})),
      ?_assertEqual({error, {bad_groups, [0, 33]}},
-                   linx_netlink:open_fd(route, #{groups => [0, 33]})),
+                   linx_netlink:open_fd(route, [0, 33], #{})),
      ?_assertEqual({error, {bad_in, nowhere}},
                    linx_netlink:open_fd(route, #{in => nowhere}))].
 
@@ -152,10 +155,10 @@ socket_open_validation_test_() ->
 membership_validation_test_() ->
     %% The group is checked before the socket is looked at.
     [?_assertEqual({error, {bad_group, G}},
-                   linx_netlink:add_membership(hide(no_socket), G))
+                   linx_netlink:membership_add(hide(no_socket), G))
      || G <- [0, -1, 1 bsl 32, a]] ++
     [?_assertEqual({error, {bad_group, 0}},
-                   linx_netlink:drop_membership(hide(no_socket), 0))].
+                   linx_netlink:membership_del(hide(no_socket), 0))].
 
 close_fd_validation_test_() ->
     [?_assertEqual({error, {bad_fd, -1}}, linx_netlink:close_fd(hide(-1))),
@@ -222,7 +225,7 @@ format_error_reasons_test_() ->
     Reasons = [{bad_protocol, nosuch}, {bad_protocol, 32},
                {bad_groups, [0]}, {bad_group, 0}, {bad_rcvbuf, -1},
                {bad_domain, unix}, {bad_type, "x\ny"}, {bad_fd, -1},
-               {bad_option, {rcvbuf, 1}}, {bad_option, {groups, [33]}},
+               {bad_option, {rcvbuf, 1}}, {bad_option, {groups, [33]}}, {bad_groups, [33]},
                ebadf, enotsock, {setsockopt, {invalid, x}}],
     linx_eunit_lib:one_line_tests(linx_netlink, Reasons).
 

@@ -67,7 +67,7 @@ add_is_seen_by_ip(_Config) ->
         ?assertEqual(<<"netns add \"", Name/binary, "\" failed: create eexist (errno 17)">>,
                      linx:format_error(E))
     after
-        ok = linx_netns:delete(Name)
+        ok = linx_netns:del(Name)
     end,
     ?assertNot(lists:member(Name, linx_ct_ns:ip_netns_list())),
     ?assertNot(linx_netns:exists(Name)),
@@ -78,23 +78,26 @@ ip_netns_is_seen_by_linx(_Config) ->
     ok = linx_ct_ns:netns_add(binary_to_list(Name)),
     ?assert(lists:member(Name, ok(linx_netns:list()))),
     %% linx removes what ip made, and ip sees it gone.
-    ok = linx_netns:delete(Name),
+    ok = linx_netns:del(Name),
     ?assertNot(lists:member(Name, linx_ct_ns:ip_netns_list())),
-    {error, #{stage := unlink, errno := enoent}} = linx_netns:delete(Name).
+    {error, #{stage := unlink, errno := enoent}} = linx_netns:del(Name).
 
 loopback_up_on_request(_Config) ->
     Up = name(),
     Down = name(),
-    ok = linx_netns:add(Up, #{lo => up}),
+    ok = linx_netns:add(Up, #{lo => up}, #{}),
     ok = linx_netns:add(Down),
     try
         ?assert(lists:member(<<"UP">>, lo_flags(Up))),
         ?assertNot(lists:member(<<"UP">>, lo_flags(Down)))
     after
-        ok = linx_netns:delete(Up),
-        ok = linx_netns:delete(Down)
+        ok = linx_netns:del(Up),
+        ok = linx_netns:del(Down)
     end,
-    {error, {bad_option, {lo, sideways}}} = linx_netns:add(name(), #{lo => sideways}).
+    %% lo is the namespace's, not an option: given as one it is refused.
+    {error, {bad_option, {lo, sideways}}} = linx_netns:add(name(), #{lo => sideways}),
+    {error, {bad_spec, #{lo := sideways}}} = linx_netns:add(name(), #{lo => sideways}, #{}),
+    {error, {bad_option, {lo, up}}} = linx_netns:new(#{lo => up}).
 
 identify_matches_ip(_Config) ->
     Name = name(),
@@ -110,7 +113,7 @@ identify_matches_ip(_Config) ->
         ?assertEqual({ok, []}, linx_netns:identify(list_to_integer(os:getpid())))
     after
         stop(Holder),
-        ok = linx_netns:delete(Name)
+        ok = linx_netns:del(Name)
     end,
     %% A process that is gone.
     Dead = dead_pid(),
@@ -121,15 +124,15 @@ bad_names_and_missing_ones(_Config) ->
     Long = binary:copy(<<"x">>, 256),
     [?assertEqual({error, {bad_name, N}}, linx_netns:add(N))
      || N <- [<<>>, <<".">>, <<"..">>, <<"a/b">>, <<"../etc">>, <<"a", 0, "b">>, Long, 42]],
-    [?assertEqual({error, {bad_name, N}}, linx_netns:delete(N)) || N <- [<<"..">>, <<"/x">>]],
+    [?assertEqual({error, {bad_name, N}}, linx_netns:del(N)) || N <- [<<"..">>, <<"/x">>]],
     %% 255 bytes is the longest name, and it works.
     Longest = iolist_to_binary([name(), binary:copy(<<"y">>, 255)]),
     Max = binary:part(Longest, 0, 255),
     ok = linx_netns:add(Max),
-    ok = linx_netns:delete(Max),
-    {error, #{op := netns_delete, stage := unlink, errno := enoent} = E} =
-        linx_netns:delete(name()),
-    ?assertMatch(<<"netns delete \"", _/binary>>, linx:format_error(E)),
+    ok = linx_netns:del(Max),
+    {error, #{op := netns_del, stage := unlink, errno := enoent} = E} =
+        linx_netns:del(name()),
+    ?assertMatch(<<"netns del \"", _/binary>>, linx:format_error(E)),
     {error, {bad_option, {timeout, -1}}} = linx_netns:list(#{timeout => -1}),
     {error, {bad_option, {via, 'nowhere@host'}}} = linx_netns:new(#{via => 'nowhere@host'}),
     {error, {bad_option, {handle, nope}}} = linx_netns:release(nope),
@@ -138,7 +141,7 @@ bad_names_and_missing_ones(_Config) ->
 
 anonymous_is_a_target(_Config) ->
     Before = linx_ct_ns:ip_netns_list(),
-    {ok, H} = linx_netns:new(#{lo => up}),
+    {ok, H} = linx_netns:new(#{lo => up}, #{}),
     ?assertEqual([H], linx_netns:owned()),
     %% Nothing named appears.
     ?assertEqual(Before, linx_ct_ns:ip_netns_list()),
@@ -183,7 +186,7 @@ veth_peer_in_another_namespace(_Config) ->
             linx_netlink:call(route, Msg, #{in => {netns, Name}, ns_fds => [{Offset, Gone}]})
     after
         ok = linx_netns:release(H),
-        ok = linx_netns:delete(Name)
+        ok = linx_netns:del(Name)
     end.
 
 anonymous_dies_with_its_owner(_Config) ->

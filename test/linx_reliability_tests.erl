@@ -39,7 +39,7 @@ improper_arguments_test_() ->
                    linx_sysctl:read(?KEY, #{in => {ns, [<<"/proc/1/ns/net">> | x]}})),
      ?_assertEqual({error, {bad_in, {netns, "blue" ++ x}}},
                    linx_sysctl:read(?KEY, #{in => {netns, "blue" ++ x}})),
-     ?_assertEqual({error, {bad_groups, [1 | 2]}}, linx_netlink:open(route, #{groups => [1 | 2]})),
+     ?_assertEqual({error, {bad_groups, [1 | 2]}}, linx_netlink:open(route, [1 | 2], #{})),
      ?_assertEqual({error, {bad_message, [<<0:128>> | x]}},
                    linx_netlink:call(route, [<<0:128>> | x], #{}))].
 

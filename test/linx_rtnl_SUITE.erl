@@ -7,7 +7,7 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
--export([links_match_ip/1, addrs_match_ip/1, routes_match_ip/1, neighbours_match_ip/1,
+-export([links_match_ip/1, addrs_match_ip/1, routes_match_ip/1, neighs_match_ip/1,
          link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
          addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
          garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
@@ -21,7 +21,7 @@ all() ->
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
     [{objects, [sequence], [links_match_ip, addrs_match_ip, routes_match_ip,
-                            neighbours_match_ip, link_by_name_and_index, link_set_and_del]},
+                            neighs_match_ip, link_by_name_and_index, link_set_and_del]},
      {peers, [], [peers_by_name_and_handle]},
      {errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns, garbled_replies,
                    format_errors]},
@@ -196,11 +196,11 @@ links_match_ip(Config) ->
 %% IPv4 and IPv6 addresses against `ip -j addr show'.
 addrs_match_ip(Config) ->
     A = in_a(Config),
-    ok = linx_rtnl:addr_add(<<"br0">>, {{10, 20, 0, 1}, 24}, A#{label => <<"br0:x">>}),
-    ok = linx_rtnl:addr_add(<<"br0">>, {{10, 21, 0, 1}, 16}, A#{broadcast => {10, 21, 255, 255}}),
-    ok = linx_rtnl:addr_add(<<"br0">>, {{16#fd00, 0, 0, 0, 0, 0, 0, 1}, 64}, A#{flags => [nodad]}),
-    ok = linx_rtnl:addr_add(<<"v1p">>, {{16#fd01, 0, 0, 0, 0, 0, 0, 1}, 64},
-                            A#{flags => [nodad, noprefixroute]}),
+    ok = linx_rtnl:addr_add(<<"br0">>, #{prefix => {{10, 20, 0, 1}, 24}, label => <<"br0:x">>}, A),
+    ok = linx_rtnl:addr_add(<<"br0">>, #{prefix => {{10, 21, 0, 1}, 16}, broadcast => {10, 21, 255, 255}}, A),
+    ok = linx_rtnl:addr_add(<<"br0">>, #{prefix => {{16#fd00, 0, 0, 0, 0, 0, 0, 1}, 64}, flags => [nodad]}, A),
+    ok = linx_rtnl:addr_add(<<"v1p">>, #{prefix => {{16#fd01, 0, 0, 0, 0, 0, 0, 1}, 64},
+                                         flags => [nodad, noprefixroute]}, A),
     {ok, Addrs} = linx_rtnl:addrs(A),
     Ip = ip_json(Config, netns, "addr show"),
     Names = maps:from_list([{maps:get(<<"ifindex">>, L), maps:get(<<"ifname">>, L)} || L <- Ip]),
@@ -242,13 +242,13 @@ routes_match_ip(Config) ->
     [] = [R || #{table := 1000} = R <- Routes1].
 
 %% Neighbour entries (IPv4 and IPv6) against `ip -j neigh show'.
-neighbours_match_ip(Config) ->
+neighs_match_ip(Config) ->
     A = in_a(Config),
     ok = linx_rtnl:neigh_add(#{index => <<"br0">>, dst => {10, 20, 0, 2},
                                lladdr => <<"02:00:00:00:00:02">>}, A),
     ok = linx_rtnl:neigh_add(#{index => <<"br0">>, dst => {16#fd00, 0, 0, 0, 0, 0, 0, 2},
                                lladdr => <<2, 0, 0, 0, 0, 3>>, flags => [router]}, A),
-    {Neighs, Ip} = settled(fun() -> {ok, N} = linx_rtnl:neighbours(A), N end,
+    {Neighs, Ip} = settled(fun() -> {ok, N} = linx_rtnl:neighs(A), N end,
                            fun() -> ip_json(Config, netns, "neigh show nud all") end),
     {ok, Links} = linx_rtnl:links(A),
     Names = maps:from_list([{I, N} || #{index := I, ifname := N} <- Links]),
@@ -256,7 +256,7 @@ neighbours_match_ip(Config) ->
     [compare_neigh(N, Ip, Names) || N <- Neighs],
     [V4] = [N || #{dst := {10, 20, 0, 2}} = N <- Neighs],
     ok = linx_rtnl:neigh_del(V4, A),
-    {ok, Neighs1} = linx_rtnl:neighbours(A),
+    {ok, Neighs1} = linx_rtnl:neighs(A),
     [] = [N || #{dst := {10, 20, 0, 2}} = N <- Neighs1].
 
 %% link/2 finds the same map by name and by index. The bridge's state

@@ -70,6 +70,8 @@ defmodule Linx.Sysctl do
   in `:reason`; see `Linx.Sysctl.Error` for the stages and reasons.
   """
 
+  use Linx.Bang, raises: Linx.Sysctl.Error
+
   import Kernel, except: [apply: 2]
 
   alias Linx.Sysctl.Error
@@ -114,8 +116,7 @@ defmodule Linx.Sysctl do
       iex> Linx.Sysctl.read!("kernel.ostype")
       "Linux"
   """
-  @spec read!(key, options) :: String.t()
-  def read!(key, opts \\ []), do: bang(read(key, opts))
+  defbang(read(key :: key, opts :: options \\ []) :: String.t())
 
   @doc """
   Reads a sysctl holding one integer. A value that is not an integer is an
@@ -139,9 +140,7 @@ defmodule Linx.Sysctl do
   def write(key, value, opts \\ []),
     do: wrap(:linx_sysctl.write(key, value, opts), :write, key, opts)
 
-  @doc "Like `write/3`, but raises `Linx.Sysctl.Error` on failure."
-  @spec write!(key, value, options) :: :ok
-  def write!(key, value, opts \\ []), do: bang(write(key, value, opts))
+  defbang(write(key :: key, value :: value, opts :: options \\ []) :: :ok)
 
   @doc """
   Lists the sysctls below `prefix` (all of them for `""`), sorted by path,
@@ -187,8 +186,4 @@ defmodule Linx.Sysctl do
     do: {:error, Error.from_reason(reason, op, key, opts)}
 
   defp wrap(ok, _op, _key, _opts), do: ok
-
-  defp bang({:error, error}), do: raise(error)
-  defp bang({:ok, value}), do: value
-  defp bang(:ok), do: :ok
 end

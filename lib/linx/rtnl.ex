@@ -234,6 +234,9 @@ defmodule Linx.Rtnl do
   defbang(routes(opts :: options \\ []) :: [route])
   defbang(route_add(route :: map, opts :: options \\ []) :: :ok)
   defbang(route_del(route :: map, opts :: options \\ []) :: :ok)
+  defbang(neighbours(opts :: options \\ []) :: [neigh])
+  defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
+  defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)
 
   # Events
 
@@ -256,6 +259,8 @@ defmodule Linx.Rtnl do
   @spec subscribe([group], options) :: {:ok, reference} | {:error, Error.t()}
   def subscribe(groups, opts \\ []),
     do: wrap(:linx_rtnl.subscribe(groups, opts), :subscribe, opts)
+
+  defbang(subscribe(groups :: [group], opts :: options \\ []) :: reference)
 
   @doc """
   Ends a subscription of the calling process; events of `ref` still in

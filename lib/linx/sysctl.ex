@@ -67,7 +67,9 @@ defmodule Linx.Sysctl do
 
   Every function returns `{:error, %Linx.Sysctl.Error{}}` on failure, with
   the stage, errno, key, path and target, and the Erlang API's error term
-  in `:reason`; see `Linx.Sysctl.Error` for the stages and reasons.
+  in `:reason`; see `Linx.Sysctl.Error` for the stages and reasons. Each
+  has a bang variant (`read!/2`, `write!/3`, `apply!/2`, ...) that returns
+  the value itself and raises that error instead.
   """
 
   use Linx.Bang, raises: Linx.Sysctl.Error
@@ -125,12 +127,16 @@ defmodule Linx.Sysctl do
   @spec read_int(key, options) :: {:ok, integer} | {:error, Error.t()}
   def read_int(key, opts \\ []), do: wrap(:linx_sysctl.read_int(key, opts), :read, key, opts)
 
+  defbang(read_int(key :: key, opts :: options \\ []) :: integer)
+
   @doc """
   Reads a sysctl holding integers separated by spaces or tabs, such as
   `net.ipv4.ip_local_port_range` or `net.ipv4.tcp_rmem`.
   """
   @spec read_ints(key, options) :: {:ok, [integer]} | {:error, Error.t()}
   def read_ints(key, opts \\ []), do: wrap(:linx_sysctl.read_ints(key, opts), :read, key, opts)
+
+  defbang(read_ints(key :: key, opts :: options \\ []) :: [integer])
 
   @doc """
   Writes a sysctl. See the module documentation for how values are
@@ -155,6 +161,8 @@ defmodule Linx.Sysctl do
   def list(prefix \\ "", opts \\ []),
     do: wrap(:linx_sysctl.list(prefix, opts), :list, prefix, opts)
 
+  defbang(list(prefix :: key \\ "", opts :: options \\ []) :: [{String.t(), String.t()}])
+
   @doc """
   Writes several sysctls as one transaction, in one visit to the
   namespace: the old values are read first, the new ones written in order
@@ -172,6 +180,11 @@ defmodule Linx.Sysctl do
   def apply(settings, opts \\ []) do
     wrap(:linx_sysctl.apply(settings, opts), :apply, nil, opts)
   end
+
+  defbang(
+    apply(settings :: [{key, value}] | %{key => value}, opts :: options \\ []) ::
+      [{String.t(), String.t()}]
+  )
 
   @doc """
   Whether sysctls can be used here: Linux with `/proc/sys`.

@@ -28,13 +28,16 @@ defmodule Linx.Genl do
   `:bad_command`, `:bad_option` (`flags:`) or `:bad_attrs` (an integer
   too large for its kind included) before anything is sent, `stage:
   :parse` for a reply that
-  does not decode, and the stages every linx call shares.
+  does not decode, and the stages every linx call shares. The bang
+  functions (`family!/2`, `families!/1`, `request!/5`) raise it.
 
       iex> {:error, %Linx.Netlink.Error{stage: :netlink, errno: :enoent} = e} =
       ...>   Linx.Genl.family("linx-none")
       iex> Exception.message(e)
       "netlink genl failed: enoent (errno 2)"
   """
+
+  use Linx.Bang, raises: Linx.Netlink.Error
 
   alias Linx.Netlink.Error
 
@@ -61,9 +64,13 @@ defmodule Linx.Genl do
   def family(name, opts \\ []),
     do: wrap(:linx_genl.family(name, opts), :genl_family, opts)
 
+  defbang(family(name :: String.t() | charlist, opts :: options \\ []) :: family)
+
   @doc "Every generic netlink family of the namespace."
   @spec families(options) :: {:ok, [family]} | {:error, Error.t()}
   def families(opts \\ []), do: wrap(:linx_genl.families(opts), :genl_families, opts)
+
+  defbang(families(opts :: options \\ []) :: [family])
 
   @doc """
   Sends command `cmd` (of version `version`) with attributes `attrs`
@@ -83,6 +90,16 @@ defmodule Linx.Genl do
     map = if Keyword.keyword?(opts), do: Map.new(Enum.reverse(opts)), else: opts
     wrap(:linx_genl.request(family_id, cmd, version, attrs, map), :genl_request, opts)
   end
+
+  defbang(
+    request(
+      family_id :: 0..0xFFFF,
+      cmd :: 0..255,
+      version :: 0..255,
+      attrs :: list,
+      opts :: options \\ []
+    ) :: [reply]
+  )
 
   defp wrap({:error, reason}, op, opts),
     do: {:error, Error.from_reason(reason, op, :generic, opts)}

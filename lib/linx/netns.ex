@@ -46,8 +46,11 @@ defmodule Linx.Netns do
 
   ## Errors
 
-  `{:error, %Linx.Netns.Error{}}`; `exists?/2` raises it.
+  `{:error, %Linx.Netns.Error{}}`; `exists?/2` and the bang functions
+  (`add!/2`, `new!/1`, ...) raise it.
   """
+
+  use Linx.Bang, raises: Linx.Netns.Error
 
   alias Linx.Netns.Error
 
@@ -68,6 +71,8 @@ defmodule Linx.Netns do
   @spec add(name, options) :: :ok | {:error, Error.t()}
   def add(name, opts \\ []), do: wrap(:linx_netns.add(name, opts), :add, name: name)
 
+  defbang(add(name :: name, opts :: options \\ []) :: :ok)
+
   @doc """
   Removes the named namespace, as `ip netns delete` does: the name goes at
   once; the namespace lives on while a process is in it. A name that does
@@ -75,6 +80,8 @@ defmodule Linx.Netns do
   """
   @spec delete(name, options) :: :ok | {:error, Error.t()}
   def delete(name, opts \\ []), do: wrap(:linx_netns.delete(name, opts), :delete, name: name)
+
+  defbang(delete(name :: name, opts :: options \\ []) :: :ok)
 
   @doc """
   The names in `/run/netns`, sorted (none when it does not exist).
@@ -85,6 +92,8 @@ defmodule Linx.Netns do
   """
   @spec list(options) :: {:ok, [String.t()]} | {:error, Error.t()}
   def list(opts \\ []), do: wrap(:linx_netns.list(opts), :list, [])
+
+  defbang(list(opts :: options \\ []) :: [String.t()])
 
   @doc """
   Whether `/run/netns/NAME` exists. Raises `Linx.Netns.Error` when that
@@ -110,6 +119,8 @@ defmodule Linx.Netns do
   def identify(os_pid, opts \\ []),
     do: wrap(:linx_netns.identify(os_pid, opts), :identify, pid: os_pid)
 
+  defbang(identify(os_pid :: pos_integer, opts :: options \\ []) :: [String.t()])
+
   @doc """
   Makes a namespace with no name, owned by the calling process (see the
   module documentation for its lifetime). Options: `:lo` and `:timeout`.
@@ -121,6 +132,8 @@ defmodule Linx.Netns do
   @spec new(options) :: {:ok, handle} | {:error, Error.t()}
   def new(opts \\ []), do: wrap(:linx_netns.new(opts), :new, [])
 
+  defbang(new(opts :: options \\ []) :: handle)
+
   @doc """
   Lets go of a namespace made by `new/1`: it is gone once no process is
   in it. Any process may release a handle it was given. A handle released
@@ -128,6 +141,8 @@ defmodule Linx.Netns do
   """
   @spec release(handle) :: :ok | {:error, Error.t()}
   def release(handle), do: wrap(:linx_netns.release(handle), :release, handle: handle)
+
+  defbang(release(handle :: handle) :: :ok)
 
   @doc "The handles held for the calling process."
   @spec owned() :: [handle]

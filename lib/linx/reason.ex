@@ -72,6 +72,13 @@ defmodule Linx.Reason do
   def ext_ack(_reason), do: nil
 
   @doc false
+  # The target of a call: the one the error term names, else the `:in`
+  # option as given (`:self` by default).
+  @spec target(term, keyword | map) :: term
+  def target(%{in: target}, _opts), do: target
+  def target(_reason, opts), do: opt(opts, :in, :self)
+
+  @doc false
   # Keyword options or a map, as the Erlang API takes them (it accepts a
   # proplist, of which a keyword list is one); `default` when `opts` is
   # not a list of pairs, which the Erlang API then reports itself.

@@ -71,6 +71,8 @@ defmodule Linx.Rtnl do
   the stages every linx call shares. The bang functions raise it.
   """
 
+  use Linx.Bang, raises: Linx.Rtnl.Error
+
   alias Linx.Rtnl.Error
 
   @typedoc "A namespace (option `:in`): a `Linx.Sysctl` target or a `Linx.Netns` handle."
@@ -222,49 +224,20 @@ defmodule Linx.Rtnl do
 
   # Bang variants
 
-  @doc "Like `links/1`, but returns the links and raises `Linx.Rtnl.Error` on failure."
-  @spec links!(options) :: [link]
-  def links!(opts \\ []), do: bang(links(opts))
-
-  @doc "Like `link/2`, but returns the link and raises `Linx.Rtnl.Error` on failure."
-  @spec link!(link_ref, options) :: link
-  def link!(ref, opts \\ []), do: bang(link(ref, opts))
-
-  @doc "Like `link_add/2`, but raises `Linx.Rtnl.Error` on failure."
-  @spec link_add!(map, options) :: :ok
-  def link_add!(spec, opts \\ []), do: bang(link_add(spec, opts))
-
-  @doc "Like `link_set/3`, but raises `Linx.Rtnl.Error` on failure."
-  @spec link_set!(link_ref, map, options) :: :ok
-  def link_set!(ref, changes, opts \\ []), do: bang(link_set(ref, changes, opts))
-
-  @doc "Like `link_del/2`, but raises `Linx.Rtnl.Error` on failure."
-  @spec link_del!(link_ref, options) :: :ok
-  def link_del!(ref, opts \\ []), do: bang(link_del(ref, opts))
-
-  @doc "Like `addrs/1`, but returns the addresses and raises `Linx.Rtnl.Error` on failure."
-  @spec addrs!(options) :: [addr]
-  def addrs!(opts \\ []), do: bang(addrs(opts))
-
-  @doc "Like `addr_add/3`, but raises `Linx.Rtnl.Error` on failure."
-  @spec addr_add!(link_ref, prefix, options) :: :ok
-  def addr_add!(link, prefix, opts \\ []), do: bang(addr_add(link, prefix, opts))
-
-  @doc "Like `addr_del/3`, but raises `Linx.Rtnl.Error` on failure."
-  @spec addr_del!(link_ref, prefix, options) :: :ok
-  def addr_del!(link, prefix, opts \\ []), do: bang(addr_del(link, prefix, opts))
-
-  @doc "Like `routes/1`, but returns the routes and raises `Linx.Rtnl.Error` on failure."
-  @spec routes!(options) :: [route]
-  def routes!(opts \\ []), do: bang(routes(opts))
-
-  @doc "Like `route_add/2`, but raises `Linx.Rtnl.Error` on failure."
-  @spec route_add!(map, options) :: :ok
-  def route_add!(route, opts \\ []), do: bang(route_add(route, opts))
-
-  @doc "Like `route_del/2`, but raises `Linx.Rtnl.Error` on failure."
-  @spec route_del!(map, options) :: :ok
-  def route_del!(route, opts \\ []), do: bang(route_del(route, opts))
+  defbang(links(opts :: options \\ []) :: [link])
+  defbang(link(ref :: link_ref, opts :: options \\ []) :: link)
+  defbang(link_add(spec :: map, opts :: options \\ []) :: :ok)
+  defbang(link_set(ref :: link_ref, changes :: map, opts :: options \\ []) :: :ok)
+  defbang(link_del(ref :: link_ref, opts :: options \\ []) :: :ok)
+  defbang(addrs(opts :: options \\ []) :: [addr])
+  defbang(addr_add(link :: link_ref, prefix :: prefix, opts :: options \\ []) :: :ok)
+  defbang(addr_del(link :: link_ref, prefix :: prefix, opts :: options \\ []) :: :ok)
+  defbang(routes(opts :: options \\ []) :: [route])
+  defbang(route_add(route :: map, opts :: options \\ []) :: :ok)
+  defbang(route_del(route :: map, opts :: options \\ []) :: :ok)
+  defbang(neighbours(opts :: options \\ []) :: [neigh])
+  defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
+  defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)
 
   # Events
 
@@ -287,6 +260,8 @@ defmodule Linx.Rtnl do
   @spec subscribe([group], options) :: {:ok, reference} | {:error, Error.t()}
   def subscribe(groups, opts \\ []),
     do: wrap(:linx_rtnl.subscribe(groups, opts), :subscribe, opts)
+
+  defbang(subscribe(groups :: [group], opts :: options \\ []) :: reference)
 
   @doc """
   Ends a subscription of the calling process; events of `ref` still in
@@ -320,8 +295,4 @@ defmodule Linx.Rtnl do
 
   defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
   defp wrap(ok, _op, _opts), do: ok
-
-  defp bang({:error, error}), do: raise(error)
-  defp bang({:ok, value}), do: value
-  defp bang(:ok), do: :ok
 end

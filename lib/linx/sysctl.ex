@@ -68,8 +68,12 @@ defmodule Linx.Sysctl do
 
   Every function returns `{:error, %Linx.Sysctl.Error{}}` on failure, with
   the stage, errno, key, path and target, and the Erlang API's error term
-  in `:reason`; see `Linx.Sysctl.Error` for the stages and reasons.
+  in `:reason`; see `Linx.Sysctl.Error` for the stages and reasons. Each
+  has a bang variant (`read!/2`, `write!/3`, `apply!/2`, ...) that returns
+  the value itself and raises that error instead.
   """
+
+  use Linx.Bang, raises: Linx.Sysctl.Error
 
   import Kernel, except: [apply: 2]
 
@@ -115,8 +119,7 @@ defmodule Linx.Sysctl do
       iex> Linx.Sysctl.read!("kernel.ostype")
       "Linux"
   """
-  @spec read!(key, options) :: String.t()
-  def read!(key, opts \\ []), do: bang(read(key, opts))
+  defbang(read(key :: key, opts :: options \\ []) :: String.t())
 
   @doc """
   Reads a sysctl holding one integer. A value that is not an integer is an
@@ -125,12 +128,16 @@ defmodule Linx.Sysctl do
   @spec read_int(key, options) :: {:ok, integer} | {:error, Error.t()}
   def read_int(key, opts \\ []), do: wrap(:linx_sysctl.read_int(key, opts), :read, key, opts)
 
+  defbang(read_int(key :: key, opts :: options \\ []) :: integer)
+
   @doc """
   Reads a sysctl holding integers separated by spaces or tabs, such as
   `net.ipv4.ip_local_port_range` or `net.ipv4.tcp_rmem`.
   """
   @spec read_ints(key, options) :: {:ok, [integer]} | {:error, Error.t()}
   def read_ints(key, opts \\ []), do: wrap(:linx_sysctl.read_ints(key, opts), :read, key, opts)
+
+  defbang(read_ints(key :: key, opts :: options \\ []) :: [integer])
 
   @doc """
   Writes a sysctl. See the module documentation for how values are
@@ -140,9 +147,7 @@ defmodule Linx.Sysctl do
   def write(key, value, opts \\ []),
     do: wrap(:linx_sysctl.write(key, value, opts), :write, key, opts)
 
-  @doc "Like `write/3`, but raises `Linx.Sysctl.Error` on failure."
-  @spec write!(key, value, options) :: :ok
-  def write!(key, value, opts \\ []), do: bang(write(key, value, opts))
+  defbang(write(key :: key, value :: value, opts :: options \\ []) :: :ok)
 
   @doc """
   Lists the sysctls below `prefix` (all of them for `""`), sorted by path,
@@ -156,6 +161,8 @@ defmodule Linx.Sysctl do
   @spec list(key, options) :: {:ok, [{String.t(), String.t()}]} | {:error, Error.t()}
   def list(prefix \\ "", opts \\ []),
     do: wrap(:linx_sysctl.list(prefix, opts), :list, prefix, opts)
+
+  defbang(list(prefix :: key \\ "", opts :: options \\ []) :: [{String.t(), String.t()}])
 
   @doc """
   Writes several sysctls as one transaction, in one visit to the
@@ -175,6 +182,11 @@ defmodule Linx.Sysctl do
     wrap(:linx_sysctl.apply(settings, opts), :apply, nil, opts)
   end
 
+  defbang(
+    apply(settings :: [{key, value}] | %{key => value}, opts :: options \\ []) ::
+      [{String.t(), String.t()}]
+  )
+
   @doc """
   Whether sysctls can be used here: Linux with `/proc/sys`.
 
@@ -188,8 +200,4 @@ defmodule Linx.Sysctl do
     do: {:error, Error.from_reason(reason, op, key, opts)}
 
   defp wrap(ok, _op, _key, _opts), do: ok
-
-  defp bang({:error, error}), do: raise(error)
-  defp bang({:ok, value}), do: value
-  defp bang(:ok), do: :ok
 end

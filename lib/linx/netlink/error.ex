@@ -34,9 +34,6 @@ defmodule Linx.Netlink.Error do
     * `:reason` - the error term of `:linx_netlink`, unchanged.
   """
 
-  @enforce_keys [:stage, :reason]
-  defexception [:op, :stage, :errno, :protocol, :in, :ext_ack, code: 0, reason: nil]
-
   @type op ::
           :netlink_open
           | :close_fd
@@ -46,19 +43,9 @@ defmodule Linx.Netlink.Error do
           | :genl_families
           | :genl_request
 
-  @type t :: %__MODULE__{
-          op: op,
-          stage: atom,
-          errno: atom | binary | nil,
-          code: non_neg_integer,
-          protocol: term,
-          in: Linx.Rtnl.target(),
-          ext_ack: String.t() | nil,
-          reason: term
-        }
-
-  @impl true
-  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+  use Linx.Error,
+    op: op,
+    fields: [protocol: term, in: Linx.Rtnl.target(), ext_ack: String.t() | nil]
 
   @doc """
   The exception for an error term of `:linx_netlink`, returned by
@@ -66,23 +53,16 @@ defmodule Linx.Netlink.Error do
   """
   @spec from_reason(term, op, term, keyword | map) :: t
   def from_reason(reason, op, protocol, opts) do
-    fields = Linx.Reason.fields(reason)
+    error =
+      build(reason, op,
+        protocol: protocol,
+        in: Linx.Reason.opt(opts, :in, :self),
+        ext_ack: Linx.Reason.ext_ack(reason)
+      )
 
-    stage =
-      case {op, reason} do
-        {:close_fd, errno} when is_atom(errno) -> :close
-        _ -> fields.stage
-      end
-
-    %__MODULE__{
-      op: op,
-      stage: stage,
-      errno: fields.errno,
-      code: fields.code,
-      protocol: protocol,
-      in: Linx.Reason.opt(opts, :in, :self),
-      ext_ack: Linx.Reason.ext_ack(reason),
-      reason: reason
-    }
+    case {op, reason} do
+      {:close_fd, errno} when is_atom(errno) -> %__MODULE__{error | stage: :close}
+      _ -> error
+    end
   end
 end

@@ -42,8 +42,11 @@ defmodule Linx.Netlink.Socket do
   ## Errors
 
   `{:error, %Linx.Netlink.Error{}}`, with the same stages as
-  `Linx.Sysctl.Error`.
+  `Linx.Sysctl.Error`. The bang functions (`open!/2`, `open_fd!/2`,
+  `close_fd!/1`, `add_membership!/2`, `drop_membership!/2`) raise it.
   """
+
+  use Linx.Bang, raises: Linx.Netlink.Error
 
   alias Linx.Netlink.Error
 
@@ -74,6 +77,8 @@ defmodule Linx.Netlink.Socket do
     wrap(:linx_netlink.open(protocol, opts), :netlink_open, protocol, opts)
   end
 
+  defbang(open(protocol :: protocol, opts :: options \\ []) :: :socket.socket())
+
   @doc """
   Like `open/2`, but returns the descriptor number in this node instead of
   a socket. The descriptor is the caller's to close, with `close_fd/1` (or
@@ -84,6 +89,8 @@ defmodule Linx.Netlink.Socket do
     wrap(:linx_netlink.open_fd(protocol, opts), :netlink_open, protocol, opts)
   end
 
+  defbang(open_fd(protocol :: protocol, opts :: options \\ []) :: non_neg_integer)
+
   @doc """
   Closes a socket descriptor of this node, such as one `open_fd/2`
   returned. A descriptor that is not open is an error with errno `:ebadf`,
@@ -92,6 +99,8 @@ defmodule Linx.Netlink.Socket do
   """
   @spec close_fd(non_neg_integer) :: :ok | {:error, Error.t()}
   def close_fd(fd), do: wrap(:linx_netlink.close_fd(fd), :close_fd, nil, [])
+
+  defbang(close_fd(fd :: non_neg_integer) :: :ok)
 
   @doc """
   Joins netlink multicast group `group` (a group number from 1,
@@ -102,6 +111,8 @@ defmodule Linx.Netlink.Socket do
     wrap(:linx_netlink.add_membership(socket, group), :add_membership, nil, [])
   end
 
+  defbang(add_membership(socket :: :socket.socket(), group :: pos_integer) :: :ok)
+
   @doc """
   Leaves netlink multicast group `group` (`NETLINK_DROP_MEMBERSHIP`).
   Messages already queued stay queued.
@@ -110,6 +121,8 @@ defmodule Linx.Netlink.Socket do
   def drop_membership(socket, group) do
     wrap(:linx_netlink.drop_membership(socket, group), :drop_membership, nil, [])
   end
+
+  defbang(drop_membership(socket :: :socket.socket(), group :: pos_integer) :: :ok)
 
   # A setsockopt error of this node comes bare (an errno atom or a term).
   defp wrap({:error, reason}, op, protocol, opts)

@@ -32,24 +32,9 @@ defmodule Linx.Netns.Error do
     * `:reason` - the error term of `:linx_netns`, unchanged.
   """
 
-  @enforce_keys [:stage, :reason]
-  defexception [:op, :stage, :errno, :name, :pid, :handle, code: 0, reason: nil]
-
   @type op :: :add | :delete | :list | :exists | :identify | :new | :release
 
-  @type t :: %__MODULE__{
-          op: op,
-          stage: atom,
-          errno: atom | binary | nil,
-          code: non_neg_integer,
-          name: term,
-          pid: term,
-          handle: term,
-          reason: term
-        }
-
-  @impl true
-  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+  use Linx.Error, op: op, fields: [name: term, pid: term, handle: term]
 
   @doc """
   The exception for an error term of `:linx_netns`, returned by `op`;
@@ -61,17 +46,6 @@ defmodule Linx.Netns.Error do
   """
   @spec from_reason(term, op, keyword) :: t
   def from_reason(reason, op, context) do
-    fields = Linx.Reason.fields(reason)
-
-    %__MODULE__{
-      op: op,
-      stage: fields.stage,
-      errno: fields.errno,
-      code: fields.code,
-      name: context[:name],
-      pid: context[:pid],
-      handle: context[:handle],
-      reason: reason
-    }
+    build(reason, op, name: context[:name], pid: context[:pid], handle: context[:handle])
   end
 end

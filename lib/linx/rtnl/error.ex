@@ -47,9 +47,6 @@ defmodule Linx.Rtnl.Error do
     * `:reason` - the error term of `:linx_rtnl`, unchanged.
   """
 
-  @enforce_keys [:stage, :reason]
-  defexception [:op, :stage, :errno, :ext_ack, :in, code: 0, reason: nil]
-
   @type op ::
           :links
           | :link
@@ -67,18 +64,7 @@ defmodule Linx.Rtnl.Error do
           | :neigh_del
           | :subscribe
 
-  @type t :: %__MODULE__{
-          op: op,
-          stage: atom,
-          errno: atom | binary | nil,
-          code: non_neg_integer,
-          ext_ack: String.t() | nil,
-          in: Linx.Rtnl.target(),
-          reason: term
-        }
-
-  @impl true
-  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+  use Linx.Error, op: op, fields: [ext_ack: String.t() | nil, in: Linx.Rtnl.target()]
 
   @doc """
   The exception for an error term of `:linx_rtnl`, returned by `op` with
@@ -92,19 +78,6 @@ defmodule Linx.Rtnl.Error do
   """
   @spec from_reason(term, op, keyword | map) :: t
   def from_reason(reason, op, opts) do
-    fields = Linx.Reason.fields(reason)
-
-    %__MODULE__{
-      op: op,
-      stage: fields.stage,
-      errno: fields.errno,
-      code: fields.code,
-      ext_ack: Linx.Reason.ext_ack(reason),
-      in: in_of(reason, opts),
-      reason: reason
-    }
+    build(reason, op, ext_ack: Linx.Reason.ext_ack(reason), in: Linx.Reason.target(reason, opts))
   end
-
-  defp in_of(%{in: target}, _opts), do: target
-  defp in_of(_reason, opts), do: Linx.Reason.opt(opts, :in, :self)
 end

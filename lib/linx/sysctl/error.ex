@@ -57,23 +57,15 @@ defmodule Linx.Sysctl.Error do
   and the keys restored in `:rolled_back`.
   """
 
-  @enforce_keys [:stage, :reason]
-  defexception [:op, :stage, :errno, :key, :path, :in, code: 0, rolled_back: [], reason: nil]
-
-  @type t :: %__MODULE__{
-          op: :read | :write | :list | :apply,
-          stage: atom,
-          errno: atom | binary | nil,
-          code: non_neg_integer,
-          key: String.t() | term | nil,
-          path: String.t() | nil,
-          in: Linx.Sysctl.target(),
-          rolled_back: [String.t()],
-          reason: term
-        }
-
-  @impl true
-  def message(%__MODULE__{reason: reason}), do: :linx.format_error(reason)
+  use Linx.Error,
+    op: :read | :write | :list | :apply,
+    fields: [
+      key: String.t() | term | nil,
+      path: String.t() | nil,
+      in: Linx.Sysctl.target(),
+      rolled_back: [String.t()]
+    ],
+    defaults: [rolled_back: []]
 
   @doc """
   The exception for an error term returned by `:linx_sysctl` for operation
@@ -87,8 +79,6 @@ defmodule Linx.Sysctl.Error do
   """
   @spec from_reason(term, :read | :write | :list | :apply, term, keyword | map) :: t
   def from_reason(reason, op, key, opts) do
-    fields = Linx.Reason.fields(reason)
-
     {key, path} =
       case reason do
         %{key: key, path: path} -> {key, path}
@@ -99,22 +89,19 @@ defmodule Linx.Sysctl.Error do
         _ -> {round_trip(op, key), key_path(op, key)}
       end
 
-    %__MODULE__{
-      op: op,
-      stage: fields.stage,
-      errno: fields.errno,
-      code: fields.code,
+    build(reason, op,
       key: key,
       path: path,
       in: in_of(reason, opts),
-      rolled_back: rolled_back(reason),
-      reason: reason
-    }
+      rolled_back: rolled_back(reason)
+    )
   end
 
-  defp in_of(%{in: target}, _opts), do: target
-  defp in_of(%{reason: %{in: target}}, _opts), do: target
-  defp in_of(_reason, opts), do: Linx.Reason.opt(opts, :in, :self)
+  # apply/2's error has the target in the error of the write that failed.
+  defp in_of(%{reason: %{in: target}} = reason, _opts) when not is_map_key(reason, :in),
+    do: target
+
+  defp in_of(reason, opts), do: Linx.Reason.target(reason, opts)
 
   defp rolled_back(%{rolled_back: keys}), do: keys
   defp rolled_back(_reason), do: []

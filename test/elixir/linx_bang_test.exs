@@ -1,0 +1,409 @@
+defmodule Linx.BangTest do
+  # Every function of the Elixir API that returns {:ok, _} or :ok or
+  # {:error, _} has a bang variant of each of its arities, whose spec
+  # returns the success value; each raises what its function returns in
+  # {:error, exception}. The specs are read from the compiled modules.
+  use ExUnit.Case, async: true
+
+  import Linx.TestNs
+
+  alias Linx.{Genl, Netns, Rtnl, Sysctl}
+  alias Linx.Netlink.Socket
+
+  @lib Path.expand("../../lib", __DIR__)
+
+  # The exception each API module's bang functions raise.
+  @raises %{
+    Linx.Sysctl => Linx.Sysctl.Error,
+    Linx.Rtnl => Linx.Rtnl.Error,
+    Linx.Netns => Linx.Netns.Error,
+    Linx.Genl => Linx.Netlink.Error,
+    Linx.Netlink.Socket => Linx.Netlink.Error
+  }
+
+  # Functions that need no spec: the callbacks of an exception.
+  @no_spec [__struct__: 0, __struct__: 1, exception: 1, message: 1]
+
+  defp app_modules do
+    for module <- Application.spec(:linx, :modules),
+        match?("Elixir." <> _, Atom.to_string(module)),
+        do: module
+  end
+
+  defp file_modules do
+    for file <- Path.wildcard(Path.join(@lib, "**/*.ex")),
+        [_, name] <- Regex.scan(~r/^defmodule ([\w.]+) do$/m, File.read!(file)),
+        do: Module.concat([name])
+  end
+
+  # What is missing or wrong in the bang functions of `module`, whose
+  # specs are read from `source` (the module, or its object code).
+  defp problems(module, source \\ nil) do
+    {:ok, specs} = Code.Typespec.fetch_specs(source || module)
+    {:ok, types} = Code.Typespec.fetch_types(source || module)
+    specs = Map.new(specs)
+    exported = module.__info__(:functions)
+    spec_names = for {{name, _}, _} <- specs, do: name
+
+    no_spec =
+      for {name, _arity} = fa <- exported,
+          fa not in @no_spec and name not in spec_names,
+          do: {:no_spec, module, fa}
+
+    results =
+      for {{name, arity}, clauses} <- specs,
+          success = success(clauses, types),
+          do: {name, arity, success}
+
+    missing =
+      for {name, _, _} <- results,
+          {^name, arity} <- exported,
+          bang = :"#{name}!",
+          not function_exported?(module, bang, arity),
+          do: {:missing, module, {bang, arity}}
+
+    wrong_spec =
+      for {name, arity, {args, return}} <- results,
+          bang = {:"#{name}!", arity},
+          function_exported?(module, elem(bang, 0), arity),
+          Map.get(specs, bang, []) |> Enum.map(&signature/1) != [{args, return}],
+          do: {:spec, module, bang}
+
+    Enum.uniq(no_spec ++ missing ++ wrong_spec)
+  end
+
+  # The arguments and success type of a spec returning {:ok, t} or :ok or
+  # {:error, _}: {args, t} or {args, :ok} (of its first such clause); nil
+  # for any other spec.
+  defp success(clauses, types), do: Enum.find_value(clauses, &clause_success(&1, types))
+
+  defp clause_success({:type, _, :bounded_fun, [fun, _constraints]}, types),
+    do: clause_success(fun, types)
+
+  defp clause_success({:type, _, :fun, [{:type, _, :product, args}, return]}, types) do
+    members = members(return, types)
+    errors = Enum.filter(members, &match?({:type, _, :tuple, [{:atom, _, :error}, _]}, &1))
+
+    case members -- errors do
+      [{:atom, _, :ok}] when errors != [] -> {strip(args), {:atom, 0, :ok}}
+      [{:type, _, :tuple, [{:atom, _, :ok}, t]}] when errors != [] -> {strip(args), strip(t)}
+      _ -> nil
+    end
+  end
+
+  defp clause_success(_clause, _types), do: nil
+
+  defp signature({:type, _, :fun, [{:type, _, :product, args}, return]}),
+    do: {strip(args), strip(return)}
+
+  defp signature(other), do: other
+
+  # The members of a union, through the module's own types.
+  defp members({:type, _, :union, members}, types),
+    do: Enum.flat_map(members, &members(&1, types))
+
+  defp members({:ann_type, _, [_name, type]}, types), do: members(type, types)
+
+  defp members({:user_type, _, name, params} = type, types) do
+    case for(
+           {kind, {^name, t, vars}} <- types,
+           kind in [:type, :typep, :opaque],
+           length(vars) == length(params),
+           do: t
+         ) do
+      [t] -> members(t, types)
+      _ -> [type]
+    end
+  end
+
+  defp members(type, _types), do: [type]
+
+  # A type without its annotations (lines) and argument names.
+  defp strip({:ann_type, _, [_name, type]}), do: strip(type)
+  defp strip({tag, _anno, value}) when tag in [:atom, :integer, :var, :char], do: {tag, 0, value}
+  defp strip({:type, _, name, args}), do: {:type, 0, name, strip(args)}
+  defp strip({:remote_type, _, args}), do: {:remote_type, 0, strip(args)}
+  defp strip({:user_type, _, name, args}), do: {:user_type, 0, name, strip(args)}
+  defp strip({:op, _, op, a}), do: {:op, 0, op, strip(a)}
+  defp strip({:op, _, op, a, b}), do: {:op, 0, op, strip(a), strip(b)}
+  defp strip(list) when is_list(list), do: Enum.map(list, &strip/1)
+  defp strip(other), do: other
+
+  describe "every ok/error function has a bang variant" do
+    test "the Elixir modules of :linx are those of lib/" do
+      assert Enum.sort(app_modules()) == Enum.sort(file_modules())
+      assert Linx.Sysctl in app_modules()
+    end
+
+    test "for every arity, with a spec returning the success value" do
+      modules = app_modules()
+      assert Map.keys(@raises) -- modules == []
+      assert Enum.flat_map(modules, &problems/1) == []
+    end
+
+    test "the check finds a missing bang function, a missing arity and a wrong spec" do
+      {:module, module, binary, _} =
+        defmodule Fixture do
+          @moduledoc false
+          # Its specs are read from its object code: keep them there
+          # whatever the compiler options of the moment.
+          @compile {:debug_info, true}
+
+          @spec fine(term) :: {:ok, term} | {:error, term}
+          def fine(x), do: {:ok, x}
+          @spec fine!(term) :: term
+          def fine!(x), do: x
+
+          @spec none(term, keyword) :: :ok | {:error, term}
+          def none(_x, _opts \\ []), do: :ok
+
+          @type result :: {:ok, integer} | {:error, term}
+          @spec half(term, keyword) :: result
+          def half(_x, _opts \\ []), do: {:ok, 1}
+          @spec half!(term, keyword) :: integer
+          def half!(_x, _opts), do: 1
+
+          @spec wrong(term) :: {:ok, integer} | {:error, term}
+          def wrong(_x), do: {:ok, 1}
+          @spec wrong!(term) :: {:ok, integer}
+          def wrong!(_x), do: {:ok, 1}
+
+          @spec other(term) :: {:ok, term} | :error
+          def other(x), do: {:ok, x}
+
+          def unspecified, do: :ok
+        end
+
+      assert Enum.sort(problems(module, binary)) ==
+               Enum.sort([
+                 {:missing, module, {:none!, 1}},
+                 {:missing, module, {:none!, 2}},
+                 {:missing, module, {:half!, 1}},
+                 {:spec, module, {:wrong!, 1}},
+                 {:no_spec, module, {:unspecified, 0}}
+               ])
+    end
+  end
+
+  # For every bang function, a call its function refuses before anything
+  # is sent: {module, function, full arguments}.
+  defp refused_calls do
+    {:ok, socket} = :socket.open(:inet, :dgram, :udp)
+    on_exit(fn -> :socket.close(socket) end)
+    bad_in = [in: {:netns, "x/y"}]
+
+    [
+      {Sysctl, :read, ["net..x", []]},
+      {Sysctl, :read_int, ["net..x", []]},
+      {Sysctl, :read_ints, ["net..x", []]},
+      {Sysctl, :write, ["net..x", 1, []]},
+      {Sysctl, :list, ["net..x", []]},
+      {Sysctl, :apply, [:nope, []]},
+      {Rtnl, :links, [bad_in]},
+      {Rtnl, :link, ["no/slash", []]},
+      {Rtnl, :link_add, [%{ifname: "no/slash", kind: :veth}, []]},
+      {Rtnl, :link_set, ["lo", %{netns: :nowhere}, []]},
+      {Rtnl, :link_del, ["no/slash", []]},
+      {Rtnl, :addrs, [bad_in]},
+      {Rtnl, :addr_add, ["lo", {{10, 0, 0, 1}, 33}, []]},
+      {Rtnl, :addr_del, ["lo", {{10, 0, 0, 1}, 33}, []]},
+      {Rtnl, :routes, [bad_in]},
+      {Rtnl, :route_add, [%{dst: :bogus}, []]},
+      {Rtnl, :route_del, [%{dst: :bogus}, []]},
+      {Rtnl, :neighbours, [bad_in]},
+      {Rtnl, :neigh_add, [%{}, []]},
+      {Rtnl, :neigh_del, [%{}, []]},
+      {Rtnl, :subscribe, [[:bogus], []]},
+      {Netns, :add, ["a/b", []]},
+      {Netns, :delete, ["a/b", []]},
+      {Netns, :list, [[timeout: -1]]},
+      {Netns, :identify, [0, []]},
+      {Netns, :new, [[via: :other@host]]},
+      {Netns, :release, [:nothing]},
+      {Genl, :family, ["", []]},
+      {Genl, :families, [bad_in]},
+      {Genl, :request, [70_000, 3, 1, [], []]},
+      {Socket, :open, [99, []]},
+      {Socket, :open_fd, [99, []]},
+      {Socket, :close_fd, [-1]},
+      {Socket, :add_membership, [socket, 0]},
+      {Socket, :drop_membership, [socket, :x]}
+    ]
+  end
+
+  describe "a bang function raises its function's error" do
+    test "for every bang function: the same exception, whose message is :linx.format_error/1's" do
+      calls = refused_calls()
+
+      # Every bang function (at its full arity, the one with a spec) is here.
+      bangs =
+        for module <- app_modules(),
+            {:ok, specs} = Code.Typespec.fetch_specs(module),
+            {{name, arity}, _} <- specs,
+            String.ends_with?(Atom.to_string(name), "!"),
+            do: {module, name, arity}
+
+      assert Enum.sort(bangs) ==
+               Enum.sort(for {m, f, args} <- calls, do: {m, :"#{f}!", length(args)})
+
+      for {module, fun, args} <- calls do
+        exception = Map.fetch!(@raises, module)
+        assert {:error, %^exception{stage: :badarg} = error} = apply(module, fun, args)
+        raised = assert_raise exception, fn -> apply(module, :"#{fun}!", args) end
+        assert raised == error, "#{inspect(module)}.#{fun}!"
+        assert Exception.message(raised) == :linx.format_error(error.reason)
+      end
+    end
+
+    test "the arities with default options too" do
+      e = assert_raise Linx.Sysctl.Error, fn -> Sysctl.read_int!("net..x") end
+      assert {e.op, e.errno, e.key} == {:read, :bad_key, "net..x"}
+      e = assert_raise Linx.Sysctl.Error, fn -> Sysctl.list!(:"net..x") end
+      assert {e.op, e.errno} == {:list, :bad_key}
+      e = assert_raise Linx.Netns.Error, fn -> Netns.add!("a/b") end
+      assert {e.op, e.errno, e.name} == {:add, :bad_name, "a/b"}
+      e = assert_raise Linx.Netlink.Error, fn -> Genl.request!(16, 256, 1, []) end
+      assert {e.op, e.errno} == {:genl_request, :bad_command}
+      e = assert_raise Linx.Rtnl.Error, fn -> Rtnl.neigh_add!(%{}) end
+      assert {e.op, e.errno, e.in} == {:neigh_add, :bad_neigh, :self}
+    end
+  end
+
+  describe "in namespaces" do
+    @describetag :netns
+
+    test "Linx.Sysctl: read_int!, read_ints!, list! and apply! return the value" do
+      ns = netns!("bang")
+      opts = [in: {:netns, ns}]
+      cmd!("ip", ["netns", "exec", ns, "sysctl", "-q", "-w", "net.core.somaxconn=555"])
+
+      assert Sysctl.read_int!("net.core.somaxconn", opts) == 555
+
+      assert Sysctl.read_ints!("net.ipv4.ip_local_port_range", opts) ==
+               sysctl!(ns, "net.ipv4.ip_local_port_range")
+               |> String.split()
+               |> Enum.map(&String.to_integer/1)
+
+      assert {"net.core.somaxconn", "555"} in Sysctl.list!("net.core", opts)
+
+      assert Sysctl.apply!(%{"net.core.somaxconn" => 556}, opts) == [
+               {"net.core.somaxconn", "555"}
+             ]
+
+      assert sysctl!(ns, "net.core.somaxconn") == "556"
+
+      e = assert_raise Linx.Sysctl.Error, fn -> Sysctl.read_int!("kernel.ostype", opts) end
+      assert {e.op, e.stage, e.errno, e.in} == {:read, :parse, :not_integer, {:netns, ns}}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+
+      e =
+        assert_raise Linx.Sysctl.Error, fn ->
+          Sysctl.apply!([{"net.core.somaxconn", 1}, {"net.ipv4.no_such_key", 1}], opts)
+        end
+
+      assert {e.op, e.stage, e.errno, e.key} == {:apply, :read, :enoent, "net.ipv4.no_such_key"}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+      assert sysctl!(ns, "net.core.somaxconn") == "556"
+    end
+
+    test "Linx.Netns: add!, list!, identify!, delete!, new!, release!" do
+      name = "linx-exu-bang-#{System.unique_integer([:positive])}"
+      on_exit(fn -> del(name) end)
+
+      assert Netns.add!(name, lo: :up) == :ok
+      assert name in Netns.list!()
+      assert Netns.identify!(String.to_integer(System.pid())) == []
+
+      e = assert_raise Linx.Netns.Error, fn -> Netns.add!(name) end
+      assert {e.op, e.stage, e.errno, e.code, e.name} == {:add, :create, :eexist, 17, name}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+      assert Exception.message(e) == ~s(netns add "#{name}" failed: create eexist \(errno 17\))
+
+      assert Netns.delete!(name) == :ok
+      refute name in Netns.list!()
+      e = assert_raise Linx.Netns.Error, fn -> Netns.delete!(name) end
+      assert {e.op, e.stage, e.errno} == {:delete, :unlink, :enoent}
+
+      assert {:linx_netns, _} = handle = Netns.new!(lo: :up)
+      assert "lo" in Enum.map(Rtnl.links!(in: handle), & &1.ifname)
+      assert Netns.release!(handle) == :ok
+      e = assert_raise Linx.Netns.Error, fn -> Netns.release!(handle) end
+      assert {e.op, e.stage, e.errno, e.handle} == {:release, :open_ns, :enoent, handle}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+    end
+
+    test "Linx.Rtnl: neighbours!, neigh_add!, neigh_del!, subscribe!" do
+      ns = linx_netns!("bangrt", lo: :up)
+      opts = [in: {:netns, ns}]
+      ref = Rtnl.subscribe!([:link], opts)
+      assert is_reference(ref)
+
+      try do
+        Rtnl.link_add!(%{ifname: "vx", kind: :veth, peer: %{ifname: "vy"}}, opts)
+        assert_receive {:linx_rtnl, ^ref, {:link, :new, %{ifname: _}}}, 5000
+      after
+        assert Rtnl.unsubscribe(ref) == :ok
+      end
+
+      %{index: index} = Rtnl.link!("vx", opts)
+      {:ok, mac} = Rtnl.parse_mac("02:00:5e:10:00:07")
+      assert Rtnl.neigh_add!(%{index: index, dst: {10, 0, 0, 7}, lladdr: mac}, opts) == :ok
+
+      assert cmd!("ip", ["-n", ns, "neigh", "show", "10.0.0.7"]) =~
+               "10.0.0.7 dev vx lladdr 02:00:5e:10:00:07 PERMANENT"
+
+      assert neigh = Enum.find(Rtnl.neighbours!(opts), &(&1.dst == {10, 0, 0, 7}))
+      assert Rtnl.neigh_del!(neigh, opts) == :ok
+      assert cmd!("ip", ["-n", ns, "neigh", "show", "10.0.0.7"]) == ""
+
+      e = assert_raise Linx.Rtnl.Error, fn -> Rtnl.neigh_del!(neigh, opts) end
+      assert {e.op, e.stage, e.in} == {:neigh_del, :netlink, {:netns, ns}}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+    end
+
+    test "Linx.Genl: family!, families!, request!" do
+      ns = netns!("banggenl")
+      opts = [in: {:netns, ns}]
+      assert %{id: 16, name: "nlctrl"} = Genl.family!("nlctrl", opts)
+      assert "nlctrl" in Enum.map(Genl.families!(opts), & &1.name)
+      assert [_ | _] = replies = Genl.request!(16, 3, 1, [], Keyword.put(opts, :dump, true))
+      assert Enum.all?(replies, &(&1.cmd == 1))
+
+      e = assert_raise Linx.Netlink.Error, fn -> Genl.family!("linx-none", opts) end
+      assert {e.op, e.stage, e.errno, e.protocol} == {:genl_family, :netlink, :enoent, :generic}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+      assert Exception.message(e) == ~s(netlink genl in netns "#{ns}" failed: enoent \(errno 2\))
+    end
+
+    test "Linx.Netlink.Socket: open!, open_fd!, close_fd!, add_membership!, drop_membership!" do
+      ns = netns!("bangnl")
+      opts = [in: {:netns, ns}]
+      socket = Socket.open!(:route, opts)
+
+      try do
+        assert {:ok, %{family: 16}} = :socket.sockname(socket)
+        assert Socket.add_membership!(socket, 1) == :ok
+        cmd!("ip", ["-n", ns, "link", "set", "lo", "up"])
+        assert {:ok, _notification} = :socket.recv(socket, 0, 5000)
+        assert Socket.drop_membership!(socket, 1) == :ok
+      after
+        :socket.close(socket)
+      end
+
+      e = assert_raise Linx.Netlink.Error, fn -> Socket.add_membership!(socket, 1) end
+      assert {e.op, e.stage} == {:add_membership, :setsockopt}
+
+      fd = Socket.open_fd!(:route, opts)
+      assert is_integer(fd)
+      assert Socket.close_fd!(fd) == :ok
+      e = assert_raise Linx.Netlink.Error, fn -> Socket.close_fd!(fd) end
+      assert {e.op, e.stage, e.errno, e.code} == {:close_fd, :close, :ebadf, 9}
+      assert Exception.message(e) == :linx.format_error(e.reason)
+
+      del(ns)
+      e = assert_raise Linx.Netlink.Error, fn -> Socket.open!(:route, opts) end
+      assert {e.op, e.stage, e.errno, e.in} == {:netlink_open, :open_ns, :enoent, {:netns, ns}}
+      assert Exception.message(e) =~ ~s(netlink open route in netns "#{ns}" failed)
+    end
+  end
+end

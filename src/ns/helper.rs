@@ -31,6 +31,7 @@
 use super::outbox::{Outbox, Refused, QUEUE_BYTES};
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Stage};
+use crate::frame::{framed, read_header};
 use crate::ops::fdchan::FdChan;
 use crate::stats::Stats;
 use crate::sys;
@@ -46,8 +47,6 @@ use std::time::{Duration, Instant};
 
 /// The first descriptor number namespace files are given in the helper.
 const FIRST_NS_FD: i32 = 3;
-/// Largest reply frame taken from a helper (a port's own frame limit).
-const MAX_HELPER_FRAME: usize = 16 << 20;
 /// The id of the liveness probe sent to a helper, `{Id, {ping, liveness}}`:
 /// far above any id a front end hands out (they count up from 1), so its
 /// answer is told from a request's.
@@ -195,7 +194,7 @@ impl<S: Sink> Helpers<S> {
             // Its silence counts from now: it had nothing to say before.
             lock(&helper.live).heard = now;
         }
-        let refused = match helper.outbox.send(with_header(frame), true) {
+        let refused = match helper.outbox.send(framed(frame), true) {
             Ok(()) => return,
             Err(Refused::Full) => OpError::word(Stage::Busy, "helper"),
             // The helper is gone; its reader answers what it had.
@@ -417,14 +416,6 @@ impl<S: Sink> Helpers<S> {
     }
 }
 
-/// A frame body with its `{packet,4}` length in front.
-fn with_header(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 /// The liveness probe `{PING_ID, {ping, liveness}}`, as a frame.
 fn ping_frame() -> Vec<u8> {
     let op = eetf::Tuple::from(vec![
@@ -438,7 +429,7 @@ fn ping_frame() -> Vec<u8> {
     let mut body = Vec::new();
     // Encoding a tuple of an integer and atoms into a Vec cannot fail.
     let _ = eetf::Term::from(req).encode(&mut body);
-    with_header(&body)
+    framed(&body)
 }
 
 /// Make room for one more helper under `max`, sending away the idle one
@@ -461,14 +452,9 @@ fn make_room(map: &mut HashMap<NsKey, Arc<Helper>>, max: usize) -> bool {
 }
 
 /// One `{packet,4}` frame from a helper; `None` at the end of its output
-/// or on a frame beyond the limit (a helper never sends one).
+/// or on a frame beyond a port's own limit (a helper never sends one).
 fn read_helper_frame<R: Read>(r: &mut R) -> Option<Frame> {
-    let mut len = [0u8; 4];
-    r.read_exact(&mut len).ok()?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_HELPER_FRAME {
-        return None;
-    }
+    let len = read_header(r).ok()?;
     let mut body = vec![0; len];
     r.read_exact(&mut body).ok()?;
     Some(Frame(body))

@@ -5,10 +5,10 @@
 //! request did not arrive as a frame.
 
 use super::etf_check::check_etf;
-use super::frame::MAX_FRAME;
 use super::reply::{atom, bin, int};
 use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
 use crate::error::{OpError, Stage};
+use crate::frame::MAX_FRAME;
 use crate::ns::Target;
 use eetf::{BigInteger, Binary, FixInteger, List, Term, Tuple};
 use std::ffi::OsString;

@@ -27,6 +27,13 @@
 //!   liveness time either, the helper is killed (`SIGKILL`) and forgotten,
 //!   its waiting requests are answered `{thread, hung}`, and the next
 //!   request for its set starts a new one.
+//!
+//! This file is the port's side; the helper's own, entering the namespaces
+//! it is handed ([`enter_from_args`]), is in `helper/enter.rs`.
+
+mod enter;
+
+pub use enter::{enter_from_args, Entered};
 
 use super::outbox::{Outbox, Refused, QUEUE_BYTES};
 use super::{NsKey, NsSet, Sink};
@@ -36,7 +43,6 @@ use crate::ops::fdchan::FdChan;
 use crate::stats::Stats;
 use crate::sys;
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -458,52 +464,6 @@ fn read_helper_frame<R: Read>(r: &mut R) -> Option<Frame> {
     let mut body = vec![0; len];
     r.read_exact(&mut body).ok()?;
     Some(Frame(body))
-}
-
-/// The helper side: enter the namespaces given as `FD:TYPE` arguments, in
-/// order, while this process still has one thread. Returns the fd channel
-/// and the process to end with (`parent:PID`), if given.
-/// On failure the caller exits with the errno as its status.
-pub fn enter_from_args(args: &[String]) -> Result<Entered, Errno> {
-    let mut chan = None;
-    let mut parent = None;
-    let mut entered_mount = false;
-    for arg in args {
-        let (a, b) = arg.split_once(':').ok_or(Errno::EINVAL)?;
-        if a == "chan" {
-            let fd: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-            chan = Some(FdChan::from_fd(sys::take_inherited_fd(fd)?));
-            continue;
-        }
-        if a == "parent" {
-            parent = Some(b.parse().map_err(|_| Errno::EINVAL)?);
-            continue;
-        }
-        let fd: i32 = a.parse().map_err(|_| Errno::EINVAL)?;
-        let kind: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-        let owned = sys::take_inherited_fd(fd)?;
-        let flags = CloneFlags::from_bits_truncate(kind);
-        if flags == CloneFlags::CLONE_NEWNS && !entered_mount {
-            nix::sched::unshare(CloneFlags::CLONE_FS)?;
-            entered_mount = true;
-        }
-        nix::sched::setns(&owned, flags)?;
-    }
-    Ok(Entered {
-        chan: chan.ok_or(Errno::EINVAL)?,
-        parent,
-    })
-}
-
-/// A helper inside its namespaces.
-pub struct Entered {
-    /// Its channel for descriptors.
-    pub chan: FdChan,
-    /// The process to end with (`parent:PID`): given when the helper was
-    /// started by the program's first thread, whose end is the program's.
-    /// One started by another thread could outlive that thread, and then
-    /// lives on until its input ends.
-    pub parent: Option<i32>,
 }
 
 #[cfg(test)]

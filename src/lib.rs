@@ -10,8 +10,9 @@
 //! - [`port`]: the port front end: stdin frames in, replies out through a writer thread.
 //! - [`cnode`]: the C-node front end: the same dispatcher as a hidden Erlang node
 //!   (erl_dist on tokio: epmd, accept, handshake, a task per connection).
-//! - [`wire`]: the ETF pre-check, typed request decoding and reply encoding, on
-//!   [`frame`]s. Only this layer knows the wire protocol (documented there).
+//! - [`wire`]: on [`frame`]s, the ETF pre-check, typed request decoding (and
+//!   encoding, for a namespace helper) and reply encoding. Only this layer knows
+//!   the wire protocol (documented there).
 //! - [`dispatch`]: a typed request to its outcome: policy, immediate answers, target
 //!   resolution, hand-off to a worker or a namespace helper.
 //! - [`ns`]: targets, namespace sets, the executor (namespace-pinned worker threads)

@@ -39,15 +39,18 @@
 //! - [`etf_check`]: a structural check of the ETF bytes that bounds nesting,
 //!   element counts and lengths before the term decoder allocates anything;
 //! - [`request`]: ETF to typed [`Request`](crate::dispatch::Request)s;
+//! - [`forward`]: typed requests back to ETF, for a namespace helper;
 //! - [`reply`]: typed [`Outcome`](crate::ops::Outcome)s and errors to ETF.
 //!
 //! Only this layer knows the wire; the layers below work on typed values.
 
 pub mod etf_check;
+pub mod forward;
 pub mod reply;
 pub mod request;
 
 pub use crate::frame::{encode_frame, parse_header, read_frame, FrameError, MAX_FRAME};
 pub use etf_check::{check_etf, EtfError};
+pub use forward::encode_request;
 pub use reply::{encode_reply, error_term, outcome_term};
-pub use request::{decode_op, decode_request, decode_target, encode_request, Rejected};
+pub use request::{decode_op, decode_request, decode_target, Rejected};

@@ -6,8 +6,10 @@
 //! The folders are the layers; a request flows down through them and each
 //! imports only the ones below it:
 //! `port` / `cnode` → [`wire`] → [`dispatch`] → [`ns`] → [`ops`] → [`sys`].
+//! Beneath them all, importing none of them: [`frame`], [`error`], [`stats`].
 //!
-//! - [`port`]: the port front end: stdin frames in, replies out through a writer thread.
+//! - [`port`]: the port front end: stdin frames in; replies are written by the
+//!   threads that produce them, whichever finds the output free (no writer thread).
 //! - [`cnode`]: the C-node front end: the same dispatcher as a hidden Erlang node
 //!   (erl_dist on tokio: epmd, accept, handshake, a task per connection).
 //! - [`wire`]: on [`frame`]s, the ETF pre-check, typed request decoding (and
@@ -22,8 +24,8 @@
 //!   runs inside its target and returns a typed [`ops::Outcome`].
 //! - [`sys`]: the thin syscall layer and capabilities: the only place with `unsafe`.
 //! - [`frame`]: `{packet,4}` framing (length prefix, size cap, a whole frame or
-//!   more bytes needed), below every layer: `wire` and the namespace helpers in
-//!   [`ns`] both frame with it.
+//!   more bytes needed): `wire` and the namespace helpers in [`ns`] both frame
+//!   with it.
 //! - [`cli`]: the command line, parsed into what to run.
 //! - [`error`]: the typed error (`Stage` and reason) every layer returns.
 //! - [`stats`]: counters for the `stats` op.

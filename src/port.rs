@@ -19,6 +19,7 @@
 
 use crate::dispatch::{Dispatcher, Parts, Policy, VERSION};
 use crate::error::{OpError, Stage};
+use crate::frame::{self, FrameError};
 use crate::ns::executor::{Config, DEFAULT_SPIN};
 use crate::ns::helper::{self, Frame, DEFAULT_LIVENESS};
 use crate::ns::spin::SpinTurn;
@@ -26,7 +27,7 @@ use crate::ns::{Executor, Helpers, Resolver, Sink};
 use crate::ops::fdchan::FdChan;
 use crate::ops::Outcome;
 use crate::stats::Stats;
-use crate::wire::{self, reply, FrameError};
+use crate::wire::{self, reply};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -292,14 +293,14 @@ impl<'a> FrameReader<'a> {
             self.skip -= n;
         }
         self.need(4)?;
-        let len = match wire::parse_header(self.header()) {
+        let len = match frame::parse_header(self.header()) {
             Ok(len) => len,
             Err(FrameError::TooLarge(len)) => {
-                self.need(4 + wire::frame::KEPT_HEAD)?;
+                self.need(4 + frame::KEPT_HEAD)?;
                 let body = self.start + 4;
-                self.head = self.buf[body..body + wire::frame::KEPT_HEAD].to_vec();
-                self.start = body + wire::frame::KEPT_HEAD;
-                self.skip = len - wire::frame::KEPT_HEAD;
+                self.head = self.buf[body..body + frame::KEPT_HEAD].to_vec();
+                self.start = body + frame::KEPT_HEAD;
+                self.skip = len - frame::KEPT_HEAD;
                 return Err(FrameError::TooLarge(len));
             }
             Err(e) => return Err(e),
@@ -313,8 +314,7 @@ impl<'a> FrameReader<'a> {
     /// Whether a whole frame is already in the buffer (more requests at
     /// hand: the next `next_frame` will not wait).
     fn has_frame(&self) -> bool {
-        let unread = self.end - self.start;
-        self.skip == 0 && unread >= 4 && wire::parse_header(self.header()).is_ok_and(|len| unread - 4 >= len)
+        self.skip == 0 && matches!(frame::whole_frame(&self.buf[self.start..self.end]), Ok(Some(_)))
     }
 
     /// The 4-byte length at the read position (which must be buffered).

@@ -76,7 +76,10 @@ impl Policy {
         match op {
             Op::Version | Op::Stats | Op::Ping(_) => Ok(()),
             Op::Netns(n) => self.op(n.name()),
-            Op::SysctlRead { target, .. } | Op::SysctlList { target, .. } => {
+            Op::SysctlRead { target, .. }
+            | Op::SysctlList { target, .. }
+            | Op::NetlinkOpen { target, .. }
+            | Op::SocketOpen { target, .. } => {
                 self.op(op.name())?;
                 self.target(target)
             }
@@ -84,10 +87,6 @@ impl Policy {
                 self.op(op.name())?;
                 self.target(target)?;
                 self.write(path)
-            }
-            Op::NetlinkOpen { target, .. } | Op::SocketOpen { target, .. } => {
-                self.op(op.name())?;
-                self.target(target)
             }
             Op::NetlinkCall { target, ns_fds, .. } => {
                 self.op(op.name())?;

@@ -27,15 +27,22 @@
 //!   liveness time either, the helper is killed (`SIGKILL`) and forgotten,
 //!   its waiting requests are answered `{thread, hung}`, and the next
 //!   request for its set starts a new one.
+//!
+//! This file is the port's side; the helper's own, entering the namespaces
+//! it is handed ([`enter_from_args`]), is in `helper/enter.rs`.
+
+mod enter;
+
+pub use enter::{enter_from_args, Entered};
 
 use super::outbox::{Outbox, Refused, QUEUE_BYTES};
 use super::{NsKey, NsSet, Sink};
 use crate::error::{OpError, Stage};
+use crate::frame::{framed, read_header};
 use crate::ops::fdchan::FdChan;
 use crate::stats::Stats;
 use crate::sys;
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -46,8 +53,6 @@ use std::time::{Duration, Instant};
 
 /// The first descriptor number namespace files are given in the helper.
 const FIRST_NS_FD: i32 = 3;
-/// Largest reply frame taken from a helper (a port's own frame limit).
-const MAX_HELPER_FRAME: usize = 16 << 20;
 /// The id of the liveness probe sent to a helper, `{Id, {ping, liveness}}`:
 /// far above any id a front end hands out (they count up from 1), so its
 /// answer is told from a request's.
@@ -195,7 +200,7 @@ impl<S: Sink> Helpers<S> {
             // Its silence counts from now: it had nothing to say before.
             lock(&helper.live).heard = now;
         }
-        let refused = match helper.outbox.send(with_header(frame), true) {
+        let refused = match helper.outbox.send(framed(frame), true) {
             Ok(()) => return,
             Err(Refused::Full) => OpError::word(Stage::Busy, "helper"),
             // The helper is gone; its reader answers what it had.
@@ -417,14 +422,6 @@ impl<S: Sink> Helpers<S> {
     }
 }
 
-/// A frame body with its `{packet,4}` length in front.
-fn with_header(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 /// The liveness probe `{PING_ID, {ping, liveness}}`, as a frame.
 fn ping_frame() -> Vec<u8> {
     let op = eetf::Tuple::from(vec![
@@ -438,7 +435,7 @@ fn ping_frame() -> Vec<u8> {
     let mut body = Vec::new();
     // Encoding a tuple of an integer and atoms into a Vec cannot fail.
     let _ = eetf::Term::from(req).encode(&mut body);
-    with_header(&body)
+    framed(&body)
 }
 
 /// Make room for one more helper under `max`, sending away the idle one
@@ -461,63 +458,12 @@ fn make_room(map: &mut HashMap<NsKey, Arc<Helper>>, max: usize) -> bool {
 }
 
 /// One `{packet,4}` frame from a helper; `None` at the end of its output
-/// or on a frame beyond the limit (a helper never sends one).
+/// or on a frame beyond a port's own limit (a helper never sends one).
 fn read_helper_frame<R: Read>(r: &mut R) -> Option<Frame> {
-    let mut len = [0u8; 4];
-    r.read_exact(&mut len).ok()?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_HELPER_FRAME {
-        return None;
-    }
+    let len = read_header(r).ok()?;
     let mut body = vec![0; len];
     r.read_exact(&mut body).ok()?;
     Some(Frame(body))
-}
-
-/// The helper side: enter the namespaces given as `FD:TYPE` arguments, in
-/// order, while this process still has one thread. Returns the fd channel
-/// and the process to end with (`parent:PID`), if given.
-/// On failure the caller exits with the errno as its status.
-pub fn enter_from_args(args: &[String]) -> Result<Entered, Errno> {
-    let mut chan = None;
-    let mut parent = None;
-    let mut entered_mount = false;
-    for arg in args {
-        let (a, b) = arg.split_once(':').ok_or(Errno::EINVAL)?;
-        if a == "chan" {
-            let fd: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-            chan = Some(FdChan::from_fd(sys::take_inherited_fd(fd)?));
-            continue;
-        }
-        if a == "parent" {
-            parent = Some(b.parse().map_err(|_| Errno::EINVAL)?);
-            continue;
-        }
-        let fd: i32 = a.parse().map_err(|_| Errno::EINVAL)?;
-        let kind: i32 = b.parse().map_err(|_| Errno::EINVAL)?;
-        let owned = sys::take_inherited_fd(fd)?;
-        let flags = CloneFlags::from_bits_truncate(kind);
-        if flags == CloneFlags::CLONE_NEWNS && !entered_mount {
-            nix::sched::unshare(CloneFlags::CLONE_FS)?;
-            entered_mount = true;
-        }
-        nix::sched::setns(&owned, flags)?;
-    }
-    Ok(Entered {
-        chan: chan.ok_or(Errno::EINVAL)?,
-        parent,
-    })
-}
-
-/// A helper inside its namespaces.
-pub struct Entered {
-    /// Its channel for descriptors.
-    pub chan: FdChan,
-    /// The process to end with (`parent:PID`): given when the helper was
-    /// started by the program's first thread, whose end is the program's.
-    /// One started by another thread could outlive that thread, and then
-    /// lives on until its input ends.
-    pub parent: Option<i32>,
 }
 
 #[cfg(test)]

@@ -33,21 +33,24 @@
 //! Result   = ... | {error, {Stage, Reason}}
 //! ```
 //!
-//! Four pieces, none of which does I/O beyond the `Read` it is handed:
-//! - [`frame`]: `{packet,4}` framing with the size cap;
+//! The frames are read and written with the crate's [`frame`](crate::frame)
+//! module (re-exported here), which the namespace helpers share. The pieces
+//! of this layer do no I/O:
 //! - [`etf_check`]: a structural check of the ETF bytes that bounds nesting,
 //!   element counts and lengths before the term decoder allocates anything;
 //! - [`request`]: ETF to typed [`Request`](crate::dispatch::Request)s;
+//! - [`forward`]: typed requests back to ETF, for a namespace helper;
 //! - [`reply`]: typed [`Outcome`](crate::ops::Outcome)s and errors to ETF.
 //!
 //! Only this layer knows the wire; the layers below work on typed values.
 
 pub mod etf_check;
-pub mod frame;
+pub mod forward;
 pub mod reply;
 pub mod request;
 
+pub use crate::frame::{encode_frame, parse_header, read_frame, FrameError, MAX_FRAME};
 pub use etf_check::{check_etf, EtfError};
-pub use frame::{encode_frame, parse_header, read_frame, FrameError, MAX_FRAME};
+pub use forward::encode_request;
 pub use reply::{encode_reply, error_term, outcome_term};
-pub use request::{decode_op, decode_request, decode_target, encode_request, Rejected};
+pub use request::{decode_op, decode_request, decode_target, Rejected};

@@ -2,8 +2,8 @@
 //! and the `{error, {Stage, Reason}}` term of an [`OpError`] (the one place
 //! that maps an error to its term).
 
-use super::frame::encode_frame;
 use crate::error::{errno_name, OpError, Reason, Stage};
+use crate::frame::{encode_frame, end_frame, start_frame};
 use crate::ops::Outcome;
 use eetf::{Atom, BigInteger, Binary, FixInteger, List, Map, Term, Tuple};
 use std::collections::HashMap;
@@ -136,8 +136,7 @@ fn encode_messages_frame(id: u64, part: bool, messages: &[Vec<u8>], out: &mut Ve
         // the caller gets a well-formed error.
         return encode_term_frame(id, error_term(&OpError::word(Stage::Decode, "encode")), out);
     }
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
+    let start = start_frame(out);
     out.extend_from_slice(&[VERSION, SMALL_TUPLE_EXT, if part { 3 } else { 2 }]);
     // The id without its own version byte.
     out.extend_from_slice(&id_term[1..]);
@@ -157,15 +156,13 @@ fn encode_messages_frame(id: u64, part: bool, messages: &[Vec<u8>], out: &mut Ve
         }
     }
     out.push(NIL_EXT);
-    let len = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    end_frame(out, start);
 }
 
 /// Encode `{Id, Term}` as one complete frame appended to `out`.
 pub fn encode_term_frame(id: u64, term: Term, out: &mut Vec<u8>) {
     let term = Term::from(Tuple::from(vec![int(id), term]));
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
+    let start = start_frame(out);
     if term.encode(&mut *out).is_err() {
         // Encoding into a Vec cannot fail for the terms built above; if it
         // ever did, send a well-formed error instead of a torn frame.
@@ -176,8 +173,7 @@ pub fn encode_term_frame(id: u64, term: Term, out: &mut Vec<u8>) {
         ]));
         let _ = fallback.encode(&mut *out);
     }
-    let len = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    end_frame(out, start);
 }
 
 /// Pass on a frame body made elsewhere (a namespace helper's reply) as one

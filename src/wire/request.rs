@@ -1,18 +1,17 @@
 //! ETF terms to typed requests: `{Id, Op}` frames ([`decode_request`]), bare
 //! ops (C-node mode, [`decode_op`]) and targets. Decoding rejects extra or
 //! wrong fields; atoms are only compared, never made from input. The
-//! reverse, [`encode_request`], is what a namespace helper is sent when the
-//! request did not arrive as a frame.
+//! reverse is in [`forward`](super::forward).
 
 use super::etf_check::check_etf;
-use super::frame::MAX_FRAME;
-use super::reply::{atom, bin, int};
+use super::reply::atom;
 use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
 use crate::error::{OpError, Stage};
+use crate::frame::MAX_FRAME;
 use crate::ns::Target;
 use eetf::{BigInteger, Binary, FixInteger, List, Term, Tuple};
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 /// A request that could not be decoded: the error and, when it could be
@@ -341,132 +340,5 @@ pub fn decode_target(t: Term) -> Result<Target, OpError> {
             }
         }
         _ => Err(bad()),
-    }
-}
-
-/// Encode a request as the frame body `{Id, Op}` that [`decode_request`]
-/// reads back to the same request.
-pub fn encode_request(req: &Request) -> Vec<u8> {
-    let term = Term::from(Tuple::from(vec![int(req.id), op_term(&req.op)]));
-    let mut out = Vec::with_capacity(128);
-    // Encoding into a Vec cannot fail for the terms built here.
-    let _ = term.encode(&mut out);
-    out
-}
-
-fn tuple(elements: Vec<Term>) -> Term {
-    Term::from(Tuple::from(elements))
-}
-
-fn small(v: i32) -> Term {
-    Term::from(FixInteger::from(v))
-}
-
-fn boolean_term(b: bool) -> Term {
-    atom(if b { "true" } else { "false" })
-}
-
-fn op_term(op: &Op) -> Term {
-    match op {
-        Op::SysctlRead { path, target } => tuple(vec![atom("sysctl_read"), bin(path), target_term(target)]),
-        Op::SysctlWrite { path, value, target } => {
-            tuple(vec![atom("sysctl_write"), bin(path), bin(value), target_term(target)])
-        }
-        Op::SysctlList { path, target, keys } => {
-            let mut elements = vec![atom("sysctl_list"), bin(path), target_term(target)];
-            if *keys {
-                elements.push(atom("keys"));
-            }
-            tuple(elements)
-        }
-        Op::NetlinkOpen {
-            protocol,
-            groups,
-            target,
-        } => tuple(vec![
-            atom("netlink_open"),
-            small(*protocol),
-            int(u64::from(*groups)),
-            target_term(target),
-        ]),
-        Op::SocketOpen {
-            domain,
-            ty,
-            protocol,
-            target,
-        } => tuple(vec![
-            atom("socket_open"),
-            small(*domain),
-            small(*ty),
-            small(*protocol),
-            target_term(target),
-        ]),
-        Op::NetlinkCall {
-            protocol,
-            msg,
-            target,
-            ns_fds,
-            part_bytes,
-        } => {
-            let mut elements = vec![atom("netlink_call"), small(*protocol), bin(msg), target_term(target)];
-            if !ns_fds.is_empty() || *part_bytes > 0 {
-                let fds = ns_fds
-                    .iter()
-                    .map(|(offset, t)| tuple(vec![int(*offset as u64), target_term(t)]))
-                    .collect::<Vec<_>>();
-                elements.push(Term::from(List::from(fds)));
-            }
-            if *part_bytes > 0 {
-                elements.push(int(*part_bytes as u64));
-            }
-            tuple(elements)
-        }
-        Op::Batch { target, ops } => {
-            let steps = ops
-                .iter()
-                .map(|op| match op {
-                    BatchOp::Read(p) => tuple(vec![atom("sysctl_read"), bin(p)]),
-                    BatchOp::Write(p, v) => tuple(vec![atom("sysctl_write"), bin(p), bin(v)]),
-                    BatchOp::List(p) => tuple(vec![atom("sysctl_list"), bin(p)]),
-                })
-                .collect::<Vec<_>>();
-            tuple(vec![atom("batch"), target_term(target), Term::from(List::from(steps))])
-        }
-        Op::Apply { target, settings } => {
-            let pairs = settings
-                .iter()
-                .map(|(p, v)| tuple(vec![bin(p), bin(v)]))
-                .collect::<Vec<_>>();
-            tuple(vec![
-                atom("sysctl_apply"),
-                target_term(target),
-                Term::from(List::from(pairs)),
-            ])
-        }
-        Op::Netns(n) => match n {
-            NetnsOp::Add { name, lo_up } => tuple(vec![atom("netns_add"), bin(name.as_bytes()), boolean_term(*lo_up)]),
-            NetnsOp::Delete { name } => tuple(vec![atom("netns_delete"), bin(name.as_bytes())]),
-            NetnsOp::List => atom("netns_list"),
-            NetnsOp::Identify { pid } => tuple(vec![atom("netns_identify"), small(*pid)]),
-            NetnsOp::New { lo_up } => tuple(vec![atom("netns_new"), boolean_term(*lo_up)]),
-            NetnsOp::Release { id } => tuple(vec![atom("netns_release"), int(*id)]),
-        },
-        Op::Version => atom("version"),
-        Op::Stats => atom("stats"),
-        Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),
-    }
-}
-
-fn target_term(target: &Target) -> Term {
-    match target {
-        Target::Current => atom("self"),
-        Target::HostKeys(inner) => tuple(vec![atom("host_keys"), target_term(inner)]),
-        Target::Pid(pid) => tuple(vec![atom("pid"), small(*pid)]),
-        Target::Netns(name) => tuple(vec![atom("netns"), bin(name.as_bytes())]),
-        Target::Held(id) => tuple(vec![atom("held"), int(*id)]),
-        Target::Ns(paths) => {
-            let paths = paths.iter().map(|p| bin(p.as_os_str().as_bytes())).collect::<Vec<_>>();
-            tuple(vec![atom("ns"), Term::from(List::from(paths))])
-        }
     }
 }

@@ -16,20 +16,22 @@ defmodule Linx.Genl do
 
   ## Options
 
-  `:in`, `:timeout` and `:via`, as in `Linx.Rtnl`; `request/5` also
-  takes `:dump` (a boolean) and `:flags` (netlink flags to add).
+  `:in`, `:timeout` and `:via`, as in `Linx.Rtnl`; `request/5` and
+  `dump/5` also take `:flags` (netlink flags to add). A dump is `dump/5`,
+  not an option: `dump:` among the options is refused (`errno:
+  :bad_option`).
 
   ## Errors
 
   `{:error, %Linx.Netlink.Error{}}`, with `op: :genl_family`,
-  `:genl_families` or `:genl_request` and `protocol: :generic`: `stage:
-  :netlink` and the errno when the kernel refused (`errno: :enoent` for a
-  family it does not have), `stage: :badarg` with `:bad_family`,
-  `:bad_command`, `:bad_option` (`flags:`) or `:bad_attrs` (an integer
-  too large for its kind included) before anything is sent, `stage:
-  :parse` for a reply that
-  does not decode, and the stages every linx call shares. The bang
-  functions (`family!/2`, `families!/1`, `request!/5`) raise it.
+  `:genl_families`, `:genl_request` or `:genl_dump` and `protocol:
+  :generic`: `stage: :netlink` and the errno when the kernel refused
+  (`errno: :enoent` for a family it does not have), `stage: :badarg` with
+  `:bad_family`, `:bad_command`, `:bad_option` (a bad `flags:`, or
+  `dump:`) or `:bad_attrs` (an integer too large for its kind included)
+  before anything is sent, `stage: :parse` for a reply that does not
+  decode, and the stages every linx call shares. The bang functions
+  (`family!/2`, `families!/1`, `request!/5`, `dump!/5`) raise it.
 
       iex> {:error, %Linx.Netlink.Error{stage: :netlink, errno: :enoent} = e} =
       ...>   Linx.Genl.family("linx-none")
@@ -52,7 +54,6 @@ defmodule Linx.Genl do
           {:in, Linx.Rtnl.target()}
           | {:timeout, timeout}
           | {:via, :local | node}
-          | {:dump, boolean}
           | {:flags, non_neg_integer}
   @type options :: [option] | map
 
@@ -75,24 +76,40 @@ defmodule Linx.Genl do
   @doc """
   Sends command `cmd` (of version `version`) with attributes `attrs`
   (`{type, value}` pairs, see `:linx_nl`) to the family whose id is
-  `family_id`, and returns the replies. With `dump: true` it is a dump
-  (`NLM_F_DUMP`); `flags:` adds netlink flags.
-
-      iex> {:ok, %{id: id}} = Linx.Genl.family("nlctrl")
-      iex> {:ok, replies} = Linx.Genl.request(id, 3, 1, [], dump: true)
-      iex> Enum.all?(replies, &(&1.cmd == 1))
-      true
+  `family_id`, and returns the replies (`dump/5` for a dump); `flags:`
+  adds netlink flags (such as `NLM_F_CREATE`).
   """
   @spec request(0..0xFFFF, 0..255, 0..255, list, options) ::
           {:ok, [reply]} | {:error, Error.t()}
-  def request(family_id, cmd, version, attrs, opts \\ []) do
-    # :linx_genl.request/5 reads :dump and :flags from a map only.
-    map = if Keyword.keyword?(opts), do: Map.new(Enum.reverse(opts)), else: opts
-    wrap(:linx_genl.request(family_id, cmd, version, attrs, map), :genl_request, opts)
-  end
+  def request(family_id, cmd, version, attrs, opts \\ []),
+    do: wrap(:linx_genl.request(family_id, cmd, version, attrs, opts), :genl_request, opts)
 
   defbang(
     request(
+      family_id :: 0..0xFFFF,
+      cmd :: 0..255,
+      version :: 0..255,
+      attrs :: list,
+      opts :: options \\ []
+    ) :: [reply]
+  )
+
+  @doc """
+  Like `request/5`, as a dump (`NLM_F_DUMP`): every reply of the
+  kernel's dump, in order.
+
+      iex> {:ok, %{id: id}} = Linx.Genl.family("nlctrl")
+      iex> {:ok, replies} = Linx.Genl.dump(id, 3, 1, [])
+      iex> Enum.all?(replies, &(&1.cmd == 1))
+      true
+  """
+  @spec dump(0..0xFFFF, 0..255, 0..255, list, options) ::
+          {:ok, [reply]} | {:error, Error.t()}
+  def dump(family_id, cmd, version, attrs, opts \\ []),
+    do: wrap(:linx_genl.dump(family_id, cmd, version, attrs, opts), :genl_dump, opts)
+
+  defbang(
+    dump(
       family_id :: 0..0xFFFF,
       cmd :: 0..255,
       version :: 0..255,

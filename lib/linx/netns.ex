@@ -3,20 +3,20 @@ defmodule Linx.Netns do
   Network namespaces made, removed and handed out by linx.
   See docs/elixir.md.
 
-  Named namespaces are what `ip netns` makes: `add/2` leaves the same
+  Named namespaces are what `ip netns` makes: `add/3` leaves the same
   thing on disk as `ip netns add` (a file in `/run/netns` with the
   namespace bind-mounted on it), so `ip netns exec`, `{:netns, name}`
-  targets and every other tool see it, and `delete/2` removes one that
+  targets and every other tool see it, and `del/2` removes one that
   either side made. This module is the Elixir face of `:linx_netns`.
 
-      :ok = Linx.Netns.add("blue", lo: :up)
+      :ok = Linx.Netns.add("blue", [lo: :up], [])
       true = Linx.Netns.exists?("blue")
       {:ok, "0"} = Linx.Sysctl.read("net.ipv4.ip_forward", in: {:netns, "blue"})
-      :ok = Linx.Netns.delete("blue")
+      :ok = Linx.Netns.del("blue")
 
   ## Namespaces with no name
 
-  `new/1` makes a namespace that has no name and no file: the port
+  `new/2` makes a namespace that has no name and no file: the port
   program holds it open for the calling process, its owner, and returns
   a handle, `{:linx_netns, id}`, that works as a target everywhere
   (`in: handle` for `Linx.Sysctl`, `Linx.Netlink.Socket`, `Linx.Rtnl`;
@@ -26,28 +26,40 @@ defmodule Linx.Netns do
   `{:linx_netns_released, handle, :port_exited}`. Nothing is left behind
   in `/run/netns` or in the mount table.
 
-      {:ok, ns} = Linx.Netns.new(lo: :up)
+      {:ok, ns} = Linx.Netns.new([lo: :up], [])
       {:ok, links} = Linx.Rtnl.links(in: ns)
       :ok = Linx.Netns.release(ns)
 
-  ## Names and options
+  ## Names, specs and options
 
   A name is what `ip netns` accepts: 1 to 255 bytes, not `.` or `..`, no
   `/` and no NUL. Anything else is refused before anything is sent
   (`stage: :badarg, errno: :bad_name`).
 
-    * `:lo` - `:up` brings the loopback interface up in a namespace made
-      by `add/2` or `new/1` (default `:down`, as `ip netns add` leaves it).
+  What a new namespace is to be, its spec (`t:spec/0`), is the argument
+  before the options of `add/3` and `new/2`, a keyword list or a map:
+
+    * `:lo` - `:up` brings the loopback interface up (default `:down`,
+      as `ip netns add` leaves it).
+
+  Anything else is `errno: :bad_spec`. `add/1,2` and `new/0,1` make one
+  with the empty spec.
+
+  The options:
+
     * `:timeout` - milliseconds to wait for the port program (default
       5000) or `:infinity`.
     * `:via` - `:local` (default) or a linx C-node, for the named
-      namespaces of its host; `new/1` refuses it (a handle belongs to the
+      namespaces of its host; `new/2` refuses it (a handle belongs to the
       local port program).
+
+  Options never carry a spec: `lo:` among the options is refused
+  (`errno: :bad_option`).
 
   ## Errors
 
   `{:error, %Linx.Netns.Error{}}`; `exists?/2` and the bang functions
-  (`add!/2`, `new!/1`, ...) raise it.
+  (`add!/3`, `new!/2`, ...) raise it.
   """
 
   use Linx.Bang, raises: Linx.Netns.Error
@@ -57,16 +69,21 @@ defmodule Linx.Netns do
   @typedoc "A netns name, as `ip netns` takes it."
   @type name :: String.t() | charlist
 
-  @typedoc "A namespace with no name from `new/1`; use it as `in: handle`."
+  @typedoc "A namespace with no name from `new/2`; use it as `in: handle`."
   @type handle :: {:linx_netns, pos_integer}
 
+  @typedoc """
+  A new namespace, as a keyword list or a map: `[lo: :up]` brings its
+  loopback interface up (default `:down`). See the module documentation.
+  """
+  @type spec :: [{:lo, :up | :down}] | %{optional(:lo) => :up | :down}
+
   @typedoc "Keyword options (a map works too); see the module documentation."
-  @type option :: {:lo, :up | :down} | {:timeout, timeout} | {:via, :local | node}
+  @type option :: {:timeout, timeout} | {:via, :local | node}
   @type options :: [option] | map
 
   @doc """
-  Makes the named namespace `/run/netns/NAME`, as `ip netns add` does.
-  A name that is taken is `stage: :create, errno: :eexist`.
+  Like `add/3`, with the empty spec: the loopback interface is left down.
   """
   @spec add(name, options) :: :ok | {:error, Error.t()}
   def add(name, opts \\ []), do: wrap(:linx_netns.add(name, opts), :add, name: name)
@@ -74,14 +91,25 @@ defmodule Linx.Netns do
   defbang(add(name :: name, opts :: options \\ []) :: :ok)
 
   @doc """
+  Makes the named namespace `/run/netns/NAME`, as `ip netns add` does,
+  as `spec` says (`[lo: :up]` brings its loopback interface up). A name
+  that is taken is `stage: :create, errno: :eexist`.
+  """
+  @spec add(name, spec, options) :: :ok | {:error, Error.t()}
+  def add(name, spec, opts),
+    do: wrap(:linx_netns.add(name, spec(spec), opts), :add, name: name)
+
+  defbang(add(name :: name, spec :: spec, opts :: options) :: :ok)
+
+  @doc """
   Removes the named namespace, as `ip netns delete` does: the name goes at
   once; the namespace lives on while a process is in it. A name that does
   not exist is `stage: :unlink, errno: :enoent`.
   """
-  @spec delete(name, options) :: :ok | {:error, Error.t()}
-  def delete(name, opts \\ []), do: wrap(:linx_netns.delete(name, opts), :delete, name: name)
+  @spec del(name, options) :: :ok | {:error, Error.t()}
+  def del(name, opts \\ []), do: wrap(:linx_netns.del(name, opts), :del, name: name)
 
-  defbang(delete(name :: name, opts :: options \\ []) :: :ok)
+  defbang(del(name :: name, opts :: options \\ []) :: :ok)
 
   @doc """
   The names in `/run/netns`, sorted (none when it does not exist).
@@ -122,12 +150,7 @@ defmodule Linx.Netns do
   defbang(identify(os_pid :: pos_integer, opts :: options \\ []) :: [String.t()])
 
   @doc """
-  Makes a namespace with no name, owned by the calling process (see the
-  module documentation for its lifetime). Options: `:lo` and `:timeout`.
-
-      {:ok, ns} = Linx.Netns.new(lo: :up)
-      {:ok, %{flags: [:up, :loopback | _]}} = Linx.Rtnl.link("lo", in: ns)
-      :ok = Linx.Netns.release(ns)
+  Like `new/2`, with the empty spec: the loopback interface is left down.
   """
   @spec new(options) :: {:ok, handle} | {:error, Error.t()}
   def new(opts \\ []), do: wrap(:linx_netns.new(opts), :new, [])
@@ -135,7 +158,21 @@ defmodule Linx.Netns do
   defbang(new(opts :: options \\ []) :: handle)
 
   @doc """
-  Lets go of a namespace made by `new/1`: it is gone once no process is
+  Makes a namespace with no name, owned by the calling process (see the
+  module documentation for its lifetime), as `spec` says. Option:
+  `:timeout`.
+
+      {:ok, ns} = Linx.Netns.new([lo: :up], [])
+      {:ok, %{flags: [:up, :loopback | _]}} = Linx.Rtnl.link("lo", in: ns)
+      :ok = Linx.Netns.release(ns)
+  """
+  @spec new(spec, options) :: {:ok, handle} | {:error, Error.t()}
+  def new(spec, opts), do: wrap(:linx_netns.new(spec(spec), opts), :new, [])
+
+  defbang(new(spec :: spec, opts :: options) :: handle)
+
+  @doc """
+  Lets go of a namespace made by `new/2`: it is gone once no process is
   in it. Any process may release a handle it was given. A handle released
   already is `stage: :open_ns, errno: :enoent`.
   """
@@ -147,6 +184,15 @@ defmodule Linx.Netns do
   @doc "The handles held for the calling process."
   @spec owned() :: [handle]
   def owned, do: :linx_netns.owned()
+
+  # :linx_netns takes a spec as a map: a keyword list becomes one (the
+  # first of a repeated key wins, as with Keyword); anything else goes as
+  # it is, for :linx_netns to refuse.
+  defp spec(spec) when is_list(spec) do
+    if Keyword.keyword?(spec), do: Map.new(Enum.reverse(spec)), else: spec
+  end
+
+  defp spec(spec), do: spec
 
   defp wrap({:error, reason}, op, context), do: {:error, Error.from_reason(reason, op, context)}
   defp wrap(ok, _op, _context), do: ok

@@ -25,6 +25,7 @@ defmodule Linx.Reason do
     :bad_link,
     :bad_address,
     :bad_prefix,
+    :bad_addr,
     :bad_route,
     :bad_neigh,
     :bad_spec,

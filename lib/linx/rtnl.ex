@@ -54,14 +54,22 @@ defmodule Linx.Rtnl do
     * `:in` - the namespace to work in: the targets of `Linx.Sysctl`
       (`:self` by default, `{:netns, name}`, `{:pid, os_pid}`,
       `{:path, ns_path}`, `{:ns, [ns_path]}`) or a handle from
-      `Linx.Netns.new/1`.
+      `Linx.Netns.new/2`.
     * `:timeout` - milliseconds to wait for the port program (default
       5000) or `:infinity`.
     * `:via` - `:local` (default) or a linx C-node (for `subscribe/2`,
       one on this host).
 
-  `addr_add/3` also takes `:label`, `:broadcast`, `:scope` and `:flags`
-  (such as `[:nodad, :noprefixroute]`). Options may be a map too.
+  Options may be a map too. They never carry what the operation works
+  on: an address's `:label`, `:broadcast`, `:scope` and `:flags` are part
+  of the address given to `addr_add/3` (see `t:addr_spec/0`), and as
+  options they are refused (`errno: :bad_option`).
+
+  ## Names
+
+  A plural noun dumps (`links/1`, `addrs/1`, `routes/1`, `neighs/1`), a
+  singular one reads one (`link/2`), and `*_add`, `*_set` and `*_del`
+  change; each has a bang variant (`links!/1`, `addr_add!/3`, ...).
 
   ## Errors
 
@@ -86,6 +94,29 @@ defmodule Linx.Rtnl do
 
   @typedoc "An address with its prefix length: `{{10, 0, 0, 1}, 24}`."
   @type prefix :: {:inet.ip_address(), 0..128}
+
+  @typedoc """
+  An address to add or remove: its prefix, or a map (or keyword list)
+  with `:prefix` and any of `:label`, `:broadcast` (an IPv4 address),
+  `:scope` and `:flags` (such as `[:nodad, :noprefixroute]`):
+  `{{10, 0, 0, 1}, 24}`, `[prefix: {{10, 0, 0, 1}, 24}, label: "v0:web"]`.
+  """
+  @type addr_spec ::
+          prefix
+          | %{
+              required(:prefix) => prefix,
+              optional(:label) => String.t(),
+              optional(:broadcast) => :inet.ip_address(),
+              optional(:scope) => atom | 0..255,
+              optional(:flags) => [atom]
+            }
+          | [
+              {:prefix, prefix}
+              | {:label, String.t()}
+              | {:broadcast, :inet.ip_address()}
+              | {:scope, atom | 0..255}
+              | {:flags, [atom]}
+            ]
 
   @typedoc """
   An rtnetlink multicast group (`RTNLGRP_*`): `:link`, `:neigh`,
@@ -163,20 +194,29 @@ defmodule Linx.Rtnl do
   def addrs(opts \\ []), do: wrap(:linx_rtnl.addrs(opts), :addrs, opts)
 
   @doc """
-  Adds an address to a link: `addr_add("v0", {{10, 0, 0, 1}, 24})`.
-  Besides `:in`, `:timeout` and `:via`, `opts` may have `:label`,
-  `:broadcast` (an IPv4 address), `:scope` and `:flags` (such as
-  `[:nodad, :noprefixroute]`). An address the link has already is
-  `errno: :eexist`.
-  """
-  @spec addr_add(link_ref, prefix, options) :: :ok | {:error, Error.t()}
-  def addr_add(link, prefix, opts \\ []),
-    do: wrap(:linx_rtnl.addr_add(link, prefix, opts), :addr_add, opts)
+  Adds an address to a link: `addr` is its prefix, or a map or keyword
+  list with `:prefix` and the address's `:label`, `:broadcast`, `:scope`
+  and `:flags` (`t:addr_spec/0`):
 
-  @doc "Removes an address from a link."
-  @spec addr_del(link_ref, prefix, options) :: :ok | {:error, Error.t()}
-  def addr_del(link, prefix, opts \\ []),
-    do: wrap(:linx_rtnl.addr_del(link, prefix, opts), :addr_del, opts)
+      :ok = Linx.Rtnl.addr_add("v0", {{10, 0, 0, 1}, 24}, blue)
+      :ok = Linx.Rtnl.addr_add("v0", [prefix: {{0xFD00, 0, 0, 0, 0, 0, 0, 1}, 64},
+                                     flags: [:nodad]], blue)
+
+  An address the link has already is `errno: :eexist`; a bad prefix is
+  `errno: :bad_prefix`, a bad label, broadcast, scope or flag (or another
+  key) `errno: :bad_addr`.
+  """
+  @spec addr_add(link_ref, addr_spec, options) :: :ok | {:error, Error.t()}
+  def addr_add(link, addr, opts \\ []),
+    do: wrap(:linx_rtnl.addr_add(link, addr_spec(addr), opts), :addr_add, opts)
+
+  @doc """
+  Removes an address from a link: `addr` as for `addr_add/3` (its prefix
+  is enough).
+  """
+  @spec addr_del(link_ref, addr_spec, options) :: :ok | {:error, Error.t()}
+  def addr_del(link, addr, opts \\ []),
+    do: wrap(:linx_rtnl.addr_del(link, addr_spec(addr), opts), :addr_del, opts)
 
   # Routes
 
@@ -204,8 +244,8 @@ defmodule Linx.Rtnl do
   # Neighbours
 
   @doc "Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace."
-  @spec neighbours(options) :: {:ok, [neigh]} | {:error, Error.t()}
-  def neighbours(opts \\ []), do: wrap(:linx_rtnl.neighbours(opts), :neighbours, opts)
+  @spec neighs(options) :: {:ok, [neigh]} | {:error, Error.t()}
+  def neighs(opts \\ []), do: wrap(:linx_rtnl.neighs(opts), :neighs, opts)
 
   @doc """
   Adds a neighbour entry: `neigh` has `:index` (a link), `:dst` (an IP
@@ -217,7 +257,7 @@ defmodule Linx.Rtnl do
 
   @doc """
   Deletes the neighbour entry of `:index` and `:dst` (a map from
-  `neighbours/1` works as it is).
+  `neighs/1` works as it is).
   """
   @spec neigh_del(map, options) :: :ok | {:error, Error.t()}
   def neigh_del(neigh, opts \\ []), do: wrap(:linx_rtnl.neigh_del(neigh, opts), :neigh_del, opts)
@@ -230,12 +270,12 @@ defmodule Linx.Rtnl do
   defbang(link_set(ref :: link_ref, changes :: map, opts :: options \\ []) :: :ok)
   defbang(link_del(ref :: link_ref, opts :: options \\ []) :: :ok)
   defbang(addrs(opts :: options \\ []) :: [addr])
-  defbang(addr_add(link :: link_ref, prefix :: prefix, opts :: options \\ []) :: :ok)
-  defbang(addr_del(link :: link_ref, prefix :: prefix, opts :: options \\ []) :: :ok)
+  defbang(addr_add(link :: link_ref, addr :: addr_spec, opts :: options \\ []) :: :ok)
+  defbang(addr_del(link :: link_ref, addr :: addr_spec, opts :: options \\ []) :: :ok)
   defbang(routes(opts :: options \\ []) :: [route])
   defbang(route_add(route :: map, opts :: options \\ []) :: :ok)
   defbang(route_del(route :: map, opts :: options \\ []) :: :ok)
-  defbang(neighbours(opts :: options \\ []) :: [neigh])
+  defbang(neighs(opts :: options \\ []) :: [neigh])
   defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
   defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)
 
@@ -292,6 +332,15 @@ defmodule Linx.Rtnl do
   """
   @spec parse_mac(String.t() | charlist) :: {:ok, binary} | :error
   def parse_mac(text), do: :linx_rtnl.parse_mac(text)
+
+  # :linx_rtnl takes an address as a prefix or a map: a keyword list
+  # becomes a map (the first of a repeated key wins, as with Keyword);
+  # anything else goes as it is, for :linx_rtnl to refuse.
+  defp addr_spec([{key, _} | _] = addr) when is_atom(key) do
+    if Keyword.keyword?(addr), do: Map.new(Enum.reverse(addr)), else: addr
+  end
+
+  defp addr_spec(addr), do: addr
 
   defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
   defp wrap(ok, _op, _opts), do: ok

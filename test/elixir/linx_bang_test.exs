@@ -210,21 +210,26 @@ defmodule Linx.BangTest do
       {Rtnl, :routes, [bad_in]},
       {Rtnl, :route_add, [%{dst: :bogus}, []]},
       {Rtnl, :route_del, [%{dst: :bogus}, []]},
-      {Rtnl, :neighbours, [bad_in]},
+      {Rtnl, :neighs, [bad_in]},
       {Rtnl, :neigh_add, [%{}, []]},
       {Rtnl, :neigh_del, [%{}, []]},
       {Rtnl, :subscribe, [[:bogus], []]},
       {Netns, :add, ["a/b", []]},
-      {Netns, :delete, ["a/b", []]},
+      {Netns, :add, ["ok", [lo: :sideways], []]},
+      {Netns, :del, ["a/b", []]},
       {Netns, :list, [[timeout: -1]]},
       {Netns, :identify, [0, []]},
       {Netns, :new, [[via: :other@host]]},
+      {Netns, :new, [[lo: :sideways], []]},
       {Netns, :release, [:nothing]},
       {Genl, :family, ["", []]},
       {Genl, :families, [bad_in]},
       {Genl, :request, [70_000, 3, 1, [], []]},
+      {Genl, :dump, [70_000, 3, 1, [], []]},
       {Socket, :open, [99, []]},
+      {Socket, :open, [:route, -1, []]},
       {Socket, :open_fd, [99, []]},
+      {Socket, :open_fd, [:route, [33], []]},
       {Socket, :close_fd, [-1]},
       {Socket, :add_membership, [socket, 0]},
       {Socket, :drop_membership, [socket, :x]}
@@ -264,6 +269,14 @@ defmodule Linx.BangTest do
       assert {e.op, e.errno, e.name} == {:add, :bad_name, "a/b"}
       e = assert_raise Linx.Netlink.Error, fn -> Genl.request!(16, 256, 1, []) end
       assert {e.op, e.errno} == {:genl_request, :bad_command}
+      e = assert_raise Linx.Netlink.Error, fn -> Genl.dump!(16, 256, 1, []) end
+      assert {e.op, e.errno} == {:genl_dump, :bad_command}
+      e = assert_raise Linx.Netns.Error, fn -> Netns.del!("a/b") end
+      assert {e.op, e.errno, e.name} == {:del, :bad_name, "a/b"}
+      e = assert_raise Linx.Rtnl.Error, fn -> Rtnl.neighs!(in: {:netns, "x/y"}) end
+      assert {e.op, e.errno} == {:neighs, :bad_in}
+      e = assert_raise Linx.Netlink.Error, fn -> Socket.open!(:no_such_protocol) end
+      assert {e.op, e.errno} == {:netlink_open, :bad_protocol}
       e = assert_raise Linx.Rtnl.Error, fn -> Rtnl.neigh_add!(%{}) end
       assert {e.op, e.errno, e.in} == {:neigh_add, :bad_neigh, :self}
     end
@@ -306,11 +319,11 @@ defmodule Linx.BangTest do
       assert sysctl!(ns, "net.core.somaxconn") == "556"
     end
 
-    test "Linx.Netns: add!, list!, identify!, delete!, new!, release!" do
+    test "Linx.Netns: add!, list!, identify!, del!, new!, release!" do
       name = "linx-exu-bang-#{System.unique_integer([:positive])}"
       on_exit(fn -> del(name) end)
 
-      assert Netns.add!(name, lo: :up) == :ok
+      assert Netns.add!(name, [lo: :up], []) == :ok
       assert name in Netns.list!()
       assert Netns.identify!(String.to_integer(System.pid())) == []
 
@@ -319,12 +332,13 @@ defmodule Linx.BangTest do
       assert Exception.message(e) == :linx.format_error(e.reason)
       assert Exception.message(e) == ~s(netns add "#{name}" failed: create eexist \(errno 17\))
 
-      assert Netns.delete!(name) == :ok
+      assert Netns.del!(name) == :ok
       refute name in Netns.list!()
-      e = assert_raise Linx.Netns.Error, fn -> Netns.delete!(name) end
-      assert {e.op, e.stage, e.errno} == {:delete, :unlink, :enoent}
+      e = assert_raise Linx.Netns.Error, fn -> Netns.del!(name) end
+      assert {e.op, e.stage, e.errno} == {:del, :unlink, :enoent}
+      assert Exception.message(e) == ~s(netns del "#{name}" failed: unlink enoent \(errno 2\))
 
-      assert {:linx_netns, _} = handle = Netns.new!(lo: :up)
+      assert {:linx_netns, _} = handle = Netns.new!([lo: :up], [])
       assert "lo" in Enum.map(Rtnl.links!(in: handle), & &1.ifname)
       assert Netns.release!(handle) == :ok
       e = assert_raise Linx.Netns.Error, fn -> Netns.release!(handle) end
@@ -332,7 +346,7 @@ defmodule Linx.BangTest do
       assert Exception.message(e) == :linx.format_error(e.reason)
     end
 
-    test "Linx.Rtnl: neighbours!, neigh_add!, neigh_del!, subscribe!" do
+    test "Linx.Rtnl: neighs!, neigh_add!, neigh_del!, subscribe!" do
       ns = linx_netns!("bangrt", lo: :up)
       opts = [in: {:netns, ns}]
       ref = Rtnl.subscribe!([:link], opts)
@@ -352,7 +366,7 @@ defmodule Linx.BangTest do
       assert cmd!("ip", ["-n", ns, "neigh", "show", "10.0.0.7"]) =~
                "10.0.0.7 dev vx lladdr 02:00:5e:10:00:07 PERMANENT"
 
-      assert neigh = Enum.find(Rtnl.neighbours!(opts), &(&1.dst == {10, 0, 0, 7}))
+      assert neigh = Enum.find(Rtnl.neighs!(opts), &(&1.dst == {10, 0, 0, 7}))
       assert Rtnl.neigh_del!(neigh, opts) == :ok
       assert cmd!("ip", ["-n", ns, "neigh", "show", "10.0.0.7"]) == ""
 
@@ -361,13 +375,15 @@ defmodule Linx.BangTest do
       assert Exception.message(e) == :linx.format_error(e.reason)
     end
 
-    test "Linx.Genl: family!, families!, request!" do
+    test "Linx.Genl: family!, families!, request!, dump!" do
       ns = netns!("banggenl")
       opts = [in: {:netns, ns}]
       assert %{id: 16, name: "nlctrl"} = Genl.family!("nlctrl", opts)
       assert "nlctrl" in Enum.map(Genl.families!(opts), & &1.name)
-      assert [_ | _] = replies = Genl.request!(16, 3, 1, [], Keyword.put(opts, :dump, true))
+      assert [_ | _] = replies = Genl.dump!(16, 3, 1, [], opts)
       assert Enum.all?(replies, &(&1.cmd == 1))
+      # CTRL_CMD_GETFAMILY of one family, by name (CTRL_ATTR_FAMILY_NAME).
+      assert [%{cmd: 1}] = Genl.request!(16, 3, 1, [{2, {:string, "nlctrl"}}], opts)
 
       e = assert_raise Linx.Netlink.Error, fn -> Genl.family!("linx-none", opts) end
       assert {e.op, e.stage, e.errno, e.protocol} == {:genl_family, :netlink, :enoent, :generic}
@@ -393,8 +409,20 @@ defmodule Linx.BangTest do
       e = assert_raise Linx.Netlink.Error, fn -> Socket.add_membership!(socket, 1) end
       assert {e.op, e.stage} == {:add_membership, :setsockopt}
 
+      # RTNLGRP_LINK as open!/3's groups.
+      socket = Socket.open!(:route, [1], opts)
+
+      try do
+        cmd!("ip", ["-n", ns, "link", "set", "lo", "down"])
+        assert {:ok, _notification} = :socket.recv(socket, 0, 5000)
+      after
+        :socket.close(socket)
+      end
+
       fd = Socket.open_fd!(:route, opts)
       assert is_integer(fd)
+      assert Socket.close_fd!(fd) == :ok
+      fd = Socket.open_fd!(:route, 1, opts)
       assert Socket.close_fd!(fd) == :ok
       e = assert_raise Linx.Netlink.Error, fn -> Socket.close_fd!(fd) end
       assert {e.op, e.stage, e.errno, e.code} == {:close_fd, :close, :ebadf, 9}

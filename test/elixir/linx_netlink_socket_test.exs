@@ -35,15 +35,17 @@ defmodule Linx.Netlink.SocketTest do
     ns: ns,
     opts: opts
   } do
-    # RTNLGRP_LINK is group 1.
-    assert {:ok, socket} = Socket.open(0, opts ++ [groups: [1]])
+    # RTNLGRP_LINK is group 1, bit 0 of a mask.
+    for groups <- [[1], 1] do
+      assert {:ok, socket} = Socket.open(0, groups, opts)
 
-    try do
-      cmd!("ip", ["-n", ns, "link", "set", "va", "up"])
-      assert {:ok, data} = :socket.recv(socket, 0, 5000)
-      assert [{16, _seq, _payload} | _] = Rtnl.messages(data)
-    after
-      :socket.close(socket)
+      try do
+        cmd!("ip", ["-n", ns, "link", "set", "va", if(groups == 1, do: "down", else: "up")])
+        assert {:ok, data} = :socket.recv(socket, 0, 5000)
+        assert [{16, _seq, _payload} | _] = Rtnl.messages(data)
+      after
+        :socket.close(socket)
+      end
     end
   end
 
@@ -71,7 +73,9 @@ defmodule Linx.Netlink.SocketTest do
              Socket.add_membership(socket, 1)
   end
 
-  test "open_fd/2 gives a descriptor that close_fd/1 closes once", %{ns: ns, opts: opts} do
+  test "open_fd/2,3 give a descriptor that close_fd/1 closes once", %{ns: ns, opts: opts} do
+    assert {:ok, fd0} = Socket.open_fd(:route, [1], opts)
+    assert :ok = Socket.close_fd(fd0)
     assert {:ok, fd} = Socket.open_fd(:route, opts)
     assert is_integer(fd)
     # Adopted here, it lists the netns's links too.
@@ -94,7 +98,17 @@ defmodule Linx.Netlink.SocketTest do
     assert {:error, %Error{stage: :badarg, errno: :bad_protocol, protocol: 99}} =
              Socket.open(99, opts)
 
-    assert {:error, %Error{errno: :bad_groups}} = Socket.open(:route, opts ++ [groups: -1])
+    assert {:error, %Error{errno: :bad_groups}} = Socket.open(:route, -1, opts)
+    assert {:error, %Error{errno: :bad_groups}} = Socket.open_fd(:route, [33], opts)
+
+    # Groups are an argument, never an option.
+    assert {:error, %Error{op: :netlink_open, errno: :bad_option} = e} =
+             Socket.open(:route, opts ++ [groups: [1]])
+
+    assert e.reason == {:bad_option, {:groups, [1]}}
+
+    assert {:error, %Error{errno: :bad_option}} =
+             Socket.open_fd(:route, [1], Map.new([{:groups, [1]} | opts]))
 
     assert {:error, %Error{errno: :bad_in, in: {:netns, "x/y"}}} =
              Socket.open(:route, in: {:netns, "x/y"})

@@ -17,7 +17,7 @@ defmodule Linx.NetnsTest do
         do: line |> String.split(" ") |> hd()
   end
 
-  test "add/2, exists?/2, list/1 and delete/2 agree with ip netns" do
+  test "add/3, exists?/2, list/1 and del/2 agree with ip netns" do
     name = linx_netns!("add", lo: :up)
     assert name in ip_netns_list()
     assert Netns.exists?(name)
@@ -32,18 +32,41 @@ defmodule Linx.NetnsTest do
 
     assert Exception.message(e) == ~s(netns add "#{name}" failed: create eexist \(errno 17\))
 
-    assert :ok = Netns.delete(name)
+    assert :ok = Netns.del(name)
     refute name in ip_netns_list()
     refute Netns.exists?(name)
 
-    assert {:error, %Error{op: :delete, stage: :unlink, errno: :enoent}} = Netns.delete(name)
+    assert {:error, %Error{op: :del, stage: :unlink, errno: :enoent} = e} = Netns.del(name)
+    assert Exception.message(e) == ~s(netns del "#{name}" failed: unlink enoent \(errno 2\))
 
     # One that ip made, Netns deletes; without lo: :up, lo is down.
     other = netns!("ipadd")
     assert Netns.exists?(other)
     refute cmd!("ip", ["-n", other, "-o", "link", "show", "lo"]) =~ ~r/<[^>]*\bUP\b/
-    assert :ok = Netns.delete(other)
+    assert :ok = Netns.del(other)
     refute other in ip_netns_list()
+
+    # add/2 and add/3 with the empty spec (a list or a map) and lo: :down
+    # leave lo down; a map spec and map options work as keyword lists do.
+    for add <- [
+          &Netns.add(&1),
+          &Netns.add(&1, timeout: 5000),
+          &Netns.add(&1, [], []),
+          &Netns.add(&1, %{}, %{}),
+          &Netns.add(&1, [lo: :down], [])
+        ] do
+      name = "linx-exu-spec-#{System.unique_integer([:positive])}"
+      on_exit(fn -> del(name) end)
+      assert :ok = add.(name)
+      refute cmd!("ip", ["-n", name, "-o", "link", "show", "lo"]) =~ ~r/<[^>]*\bUP\b/
+      assert :ok = Netns.del(name, timeout: 5000)
+    end
+
+    name = "linx-exu-spec-#{System.unique_integer([:positive])}"
+    on_exit(fn -> del(name) end)
+    assert :ok = Netns.add(name, %{lo: :up}, timeout: 5000)
+    assert cmd!("ip", ["-n", name, "-o", "link", "show", "lo"]) =~ ~r/<LOOPBACK,UP,LOWER_UP>/
+    assert :ok = Netns.del(name)
   end
 
   test "identify/2 names the netns of a process" do
@@ -69,8 +92,8 @@ defmodule Linx.NetnsTest do
              Netns.identify(0)
   end
 
-  test "new/1: a handle that works as a target, released by release/1 or the owner's exit" do
-    assert {:ok, {:linx_netns, _} = ns} = Netns.new(lo: :up)
+  test "new/2: a handle that works as a target, released by release/1 or the owner's exit" do
+    assert {:ok, {:linx_netns, _} = ns} = Netns.new([lo: :up], [])
     assert ns in Netns.owned()
     assert {:ok, %{flags: flags}} = Linx.Rtnl.link("lo", in: ns)
     assert :up in flags
@@ -99,6 +122,15 @@ defmodule Linx.NetnsTest do
 
     assert {:error, %Error{op: :new, stage: :badarg, errno: :bad_option}} =
              Netns.new(via: :other@host)
+
+    assert {:error, %Error{op: :new, stage: :badarg, errno: :bad_option}} =
+             Netns.new(%{lo: :up}, via: :other@host)
+
+    # new/0,1: lo is left down.
+    assert {:ok, ns} = Netns.new(timeout: 5000)
+    assert {:ok, %{flags: flags}} = Linx.Rtnl.link("lo", in: ns)
+    refute :up in flags
+    assert :ok = Netns.release(ns)
   end
 
   test "bad names and options are refused before anything is sent" do
@@ -107,7 +139,27 @@ defmodule Linx.NetnsTest do
                Netns.add(bad)
     end
 
-    assert {:error, %Error{stage: :badarg, errno: :bad_option}} = Netns.add("ok", lo: :sideways)
+    # A spec is an argument, never an option.
+    assert {:error, %Error{op: :add, stage: :badarg, errno: :bad_option, reason: reason}} =
+             Netns.add("ok", lo: :up)
+
+    assert reason == {:bad_option, {:lo, :up}}
+
+    assert {:error, %Error{op: :new, errno: :bad_option, reason: {:bad_option, {:lo, :up}}}} =
+             Netns.new(lo: :up)
+
+    for bad <- [[lo: :sideways], [lo: :up, mtu: 1], %{other: 1}, [:up], :up] do
+      assert {:error, %Error{op: :add, stage: :badarg, errno: :bad_spec}} =
+               Netns.add("ok", bad, [])
+
+      assert {:error, %Error{op: :new, stage: :badarg, errno: :bad_spec}} = Netns.new(bad, [])
+    end
+
+    # A keyword spec is refused as the map it is.
+    assert {:error, %Error{reason: {:bad_spec, %{lo: :sideways}}}} =
+             Netns.add("ok", [lo: :sideways], [])
+
+    assert {:error, %Error{errno: :bad_option}} = Netns.add("ok", [lo: :up], lo: :up)
     assert {:error, %Error{op: :release, errno: :bad_option}} = Netns.release(:nothing)
 
     e = assert_raise Error, fn -> Netns.exists?("a/b") end

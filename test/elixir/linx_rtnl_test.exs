@@ -72,8 +72,32 @@ defmodule Linx.RtnlTest do
     assert :ok = Rtnl.addr_add("va", {{10, 0, 0, 1}, 24}, opts)
 
     assert :ok =
-             Rtnl.addr_add!("va", {{0xFD00, 0, 0, 0, 0, 0, 0, 1}, 64}, opts ++ [flags: [:nodad]])
+             Rtnl.addr_add!(
+               "va",
+               [prefix: {{0xFD00, 0, 0, 0, 0, 0, 0, 1}, 64}, flags: [:nodad]],
+               opts
+             )
 
+    # A map with a label, a broadcast address and a scope.
+    assert :ok =
+             Rtnl.addr_add(
+               "va",
+               %{
+                 prefix: {{10, 0, 1, 1}, 24},
+                 label: "va:web",
+                 broadcast: {10, 0, 1, 255},
+                 scope: :link
+               },
+               opts
+             )
+
+    # (ip lists an address of scope link before those of scope global.)
+    assert Enum.sort(ip_addrs(a, "va")) == [{"10.0.0.1", 24}, {"10.0.1.1", 24}, {"fd00::1", 64}]
+
+    assert cmd!("ip", ["-n", a, "-o", "-4", "addr", "show", "dev", "va", "label", "va:web"]) =~
+             ~r"inet 10\.0\.1\.1/24 brd 10\.0\.1\.255 scope link va:web"
+
+    assert :ok = Rtnl.addr_del("va", [prefix: {{10, 0, 1, 1}, 24}], opts)
     assert ip_addrs(a, "va") == [{"10.0.0.1", 24}, {"fd00::1", 64}]
 
     assert {:ok, addrs} = Rtnl.addrs(opts)
@@ -101,8 +125,8 @@ defmodule Linx.RtnlTest do
     assert cmd!("ip", ["-n", a, "neigh", "show", "10.0.0.9"]) =~
              "10.0.0.9 dev va lladdr 02:00:5e:10:00:09 PERMANENT"
 
-    assert {:ok, neighbours} = Rtnl.neighbours(opts)
-    assert neigh = Enum.find(neighbours, &(&1.dst == {10, 0, 0, 9}))
+    assert {:ok, neighs} = Rtnl.neighs(opts)
+    assert neigh = Enum.find(neighs, &(&1.dst == {10, 0, 0, 9}))
     assert :ok = Rtnl.neigh_del(neigh, opts)
     assert cmd!("ip", ["-n", a, "neigh", "show", "10.0.0.9"]) == ""
 
@@ -157,6 +181,31 @@ defmodule Linx.RtnlTest do
 
     assert {:error, %Error{stage: :badarg, errno: :bad_prefix}} =
              Rtnl.addr_add("va", {{10, 0, 0, 1}, 33}, opts)
+
+    assert {:error, %Error{op: :addr_del, stage: :badarg, errno: :bad_prefix}} =
+             Rtnl.addr_del("va", [prefix: {{10, 0, 0, 1}, 33}], opts)
+
+    # An address's label, broadcast, scope and flags are the address's,
+    # not options; a bad one is bad_addr.
+    for {key, value} <- [label: "va:x", broadcast: {10, 0, 0, 255}, scope: :link, flags: [:nodad]] do
+      assert {:error, %Error{stage: :badarg, errno: :bad_option, reason: reason}} =
+               Rtnl.addr_add("va", {{10, 0, 2, 1}, 24}, [{key, value} | opts])
+
+      assert reason == {:bad_option, {key, value}}
+    end
+
+    for bad <- [
+          [prefix: {{10, 0, 2, 1}, 24}, scope: :bogus],
+          %{prefix: {{10, 0, 2, 1}, 24}, flags: [:bogus]},
+          %{prefix: {{10, 0, 2, 1}, 24}, mtu: 1500}
+        ] do
+      assert {:error, %Error{op: :addr_add, stage: :badarg, errno: :bad_addr} = e} =
+               Rtnl.addr_add("va", bad, opts)
+
+      assert Exception.message(e) =~ "invalid address"
+    end
+
+    assert ip_addrs(a, "va") == [{"10.0.0.1", 24}]
 
     assert {:error, %Error{stage: :badarg, errno: :bad_netns}} =
              Rtnl.link_set("va", %{netns: :nowhere}, opts)
@@ -239,8 +288,31 @@ defmodule Linx.RtnlTest do
                apply(Linx.Genl, :request, args ++ [opts])
     end
 
+    for args <- [[70_000, 3, 1, []], [16, 256, 1, []]] do
+      assert {:error, %Linx.Netlink.Error{op: :genl_dump, stage: :badarg}} =
+               apply(Linx.Genl, :dump, args ++ [opts])
+    end
+
     assert {:error, %Linx.Netlink.Error{errno: :bad_option}} =
              Linx.Genl.request(16, 3, 1, [], Keyword.put(opts, :flags, -1))
+
+    assert {:error, %Linx.Netlink.Error{errno: :bad_option}} =
+             Linx.Genl.dump(16, 3, 1, [], Map.new([{:flags, -1} | opts]))
+
+    # A dump is dump/5, not an option.
+    assert {:error, %Linx.Netlink.Error{op: :genl_request, errno: :bad_option} = e} =
+             Linx.Genl.request(16, 3, 1, [], [dump: true] ++ opts)
+
+    assert e.reason == {:bad_option, {:dump, true}}
+
+    # CTRL_CMD_GETFAMILY: of one family by name (CTRL_ATTR_FAMILY_NAME)
+    # as a request, of every family as a dump, and as a dump too when
+    # request/5 is given NLM_F_DUMP (0x300) in flags: (a keyword option).
+    assert {:ok, [%{cmd: 1}]} = Linx.Genl.request(16, 3, 1, [{2, {:string, "nlctrl"}}], opts)
+    assert {:ok, replies} = Linx.Genl.dump(16, 3, 1, [], opts)
+    assert length(replies) == length(families)
+    assert {:ok, replies} = Linx.Genl.request(16, 3, 1, [], [flags: 0x300] ++ opts)
+    assert length(replies) == length(families)
   end
 
   defp mac(brief_line) do

@@ -21,13 +21,13 @@ defmodule Linx.TestNs do
   end
 
   @doc """
-  Makes a netns with `Linx.Netns.add/2` itself, removed (by `ip netns
-  del`) when the test exits; returns its name.
+  Makes a netns with `Linx.Netns.add/3` itself, as `spec` says (`lo:
+  :up`), removed (by `ip netns del`) when the test exits; returns its name.
   """
-  def linx_netns!(tag, opts \\ []) do
+  def linx_netns!(tag, spec \\ []) do
     name = "linx-exu-#{tag}-#{System.unique_integer([:positive])}"
     ExUnit.Callbacks.on_exit(fn -> del(name) end)
-    assert :ok = Linx.Netns.add(name, opts)
+    assert :ok = Linx.Netns.add(name, spec, [])
     name
   end
 

@@ -13,9 +13,9 @@ defmodule Linx.Netlink.Error do
 
   ## Fields
 
-    * `:op` - `:netlink_open` (`open/2`, `open_fd/2`), `:close_fd`,
+    * `:op` - `:netlink_open` (`open/1,2,3`, `open_fd/1,2,3`), `:close_fd`,
       `:add_membership` or `:drop_membership`; `:genl_family`,
-      `:genl_families` or `:genl_request` for `Linx.Genl`.
+      `:genl_families`, `:genl_request` or `:genl_dump` for `Linx.Genl`.
     * `:stage`, `:errno`, `:code` - as in `Linx.Sysctl.Error` (same table):
       a stage of the port program (`:open_ns`, `:socket`, `:bind`, ...) or
       of this node (`:adopt`, `:setsockopt`) with an errno atom; `:badarg`
@@ -42,6 +42,7 @@ defmodule Linx.Netlink.Error do
           | :genl_family
           | :genl_families
           | :genl_request
+          | :genl_dump
 
   use Linx.Error,
     op: op,

@@ -13,7 +13,7 @@ defmodule Linx.Netns.Error do
 
   ## Fields
 
-    * `:op` - `:add`, `:delete`, `:list`, `:exists`, `:identify`, `:new`
+    * `:op` - `:add`, `:del`, `:list`, `:exists`, `:identify`, `:new`
       or `:release`.
     * `:stage`, `:errno`, `:code` - where and why, as in
       `Linx.Sysctl.Error` (same table). The port program's stages here:
@@ -22,17 +22,19 @@ defmodule Linx.Netns.Error do
       (making the namespace), `:loopback` (bringing `lo` up), `:umount`
       and `:unlink` (`:enoent` when there is no such name), `:open_ns`
       (`:esrch` for a process that is gone, `:enoent` for a handle
-      released already). `:badarg` with `:bad_name` or `:bad_option`
-      (a bad `lo:`, pid, handle, or `via:` for `new/1`), and `:call`
+      released already). `:badarg` with `:bad_name`, `:bad_spec` (a spec
+      of `add/3` or `new/2` other than `[]`, `[lo: :up]` or `[lo: :down]`)
+      or `:bad_option` (a bad pid, handle or option, `lo:` among the
+      options, or `via:` for `new/2`), and `:call`
       (`:timeout`, `:not_running`, ...) as everywhere.
-    * `:name` - the name given (`add/2`, `delete/2`, `exists?/2`), else
+    * `:name` - the name given (`add/3`, `del/2`, `exists?/2`), else
       `nil`.
     * `:pid` - the OS pid given to `identify/2`, else `nil`.
     * `:handle` - the handle given to `release/1`, else `nil`.
     * `:reason` - the error term of `:linx_netns`, unchanged.
   """
 
-  @type op :: :add | :delete | :list | :exists | :identify | :new | :release
+  @type op :: :add | :del | :list | :exists | :identify | :new | :release
 
   use Linx.Error, op: op, fields: [name: term, pid: term, handle: term]
 

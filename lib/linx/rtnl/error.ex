@@ -25,17 +25,19 @@ defmodule Linx.Rtnl.Error do
 
     * `:op` - the function that failed: `:links`, `:link`, `:link_add`,
       `:link_set`, `:link_del`, `:addrs`, `:addr_add`, `:addr_del`,
-      `:routes`, `:route_add`, `:route_del`, `:neighbours`, `:neigh_add`,
+      `:routes`, `:route_add`, `:route_del`, `:neighs`, `:neigh_add`,
       `:neigh_del` or `:subscribe`.
     * `:stage`, `:errno`, `:code` - where and why, as in `Linx.Sysctl.Error`
       (same table), plus:
       * `:netlink` - the kernel answered the request with an error:
         `:errno` is the errno atom (`:eexist`, `:enodev`, `:einval`, ...);
       * `:badarg` - refused before anything was sent: `:bad_ifname`,
-        `:bad_link`, `:bad_address`, `:bad_prefix`, `:bad_route`,
+        `:bad_link`, `:bad_address`, `:bad_prefix`, `:bad_addr` (an
+        address's label, broadcast, scope or flags), `:bad_route`,
         `:bad_neigh`, `:bad_spec`, `:bad_change`, `:bad_netns`,
-        `:bad_groups`, `:bad_option` (an option such as `scope:` or
-        `flags:` of `addr_add/3`), `:bad_in`, `:bad_via`;
+        `:bad_groups`, `:bad_option` (a bad option, or an operation's
+        own argument given as one, such as `scope:` or `flags:` for
+        `addr_add/3`), `:bad_in`, `:bad_via`;
       * `:parse` with `:malformed` - a reply that does not decode;
       * a stage of the port program (`:open_ns`, `:setns`, `:socket`,
         `:busy`, ...) when the request could not be sent in the target
@@ -59,7 +61,7 @@ defmodule Linx.Rtnl.Error do
           | :routes
           | :route_add
           | :route_del
-          | :neighbours
+          | :neighs
           | :neigh_add
           | :neigh_del
           | :subscribe

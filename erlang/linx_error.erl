@@ -21,11 +21,20 @@
 -export([errnos/0, errno_code/1]).
 -export([reply/2]).
 -export([first_error/1, map_ok/2]).
+-export([owned/3, format_owned/2]).
 -export([format_error/1, line/1]).
 -export([quote/1, in_text/1, term_text/1, code_text/1, text/1]).
 -export([too_large_text/0]).
 
--export_type([stage/0, reason/0]).
+-export_type([stage/0, reason/0, owned/0]).
+
+-type owned() :: #{module := module(), function := {module(), atom()}, reason => term(),
+                   atom() => term()}.
+%% An error as a public function returns it: `module' renders it (its
+%% `format_error/1'), `function' is the public function that was called.
+%% A reason of no map of its own (`{bad_ifname, Name}', `timeout', ...)
+%% stands under `reason'; an error map (a kernel's or the port's refusal)
+%% has the two keys added to its own.
 
 -type stage() :: read | write | list | open_ns | unshare | setns | thread
                | open | socket | bind | setsockopt | send_fd | decode
@@ -278,6 +287,50 @@ map_ok(Fun, [X | Rest], Acc) ->
     end;
 map_ok(_Fun, [], Acc) ->
     {ok, lists:reverse(Acc)}.
+
+%%====================================================================
+%% Owned errors
+%%====================================================================
+
+%% @doc The result of public function `Module:Function' with its error, if
+%% any, owned ({@type owned()}): `module' is set where it is not yet (the
+%% innermost public module renders it), `function' always (the outermost
+%% public function is the one the caller called).
+-spec owned(module(), atom(), T) -> T | {error, owned()}.
+owned(Module, Function, {error, Reason}) ->
+    {error, own(Module, Function, Reason)};
+owned(_Module, _Function, Result) ->
+    Result.
+
+own(Module, Function, #{module := _} = Owned) ->
+    Owned#{function => {Module, Function}};
+own(Module, Function, Map) when is_map(Map) ->
+    Map#{module => Module, function => {Module, Function}};
+own(Module, Function, Reason) ->
+    #{module => Module, function => {Module, Function}, reason => Reason}.
+
+%% @doc Renders an error with `Text', a module's renderer of its own
+%% reasons and maps: an owned error's line names the function that was
+%% called (`linx_rtnl:link_add: ' before the text, unless the text names
+%% it already).
+-spec format_owned(term(), fun((term()) -> unicode:unicode_binary())) ->
+          unicode:unicode_binary().
+format_owned({error, Reason}, Text) ->
+    format_owned(Reason, Text);
+format_owned(#{module := _, function := {M, F}, reason := Reason} = Owned, Text)
+  when map_size(Owned) =:= 3 ->
+    named(M, F, Text(Reason));
+format_owned(#{module := _, function := {M, F}} = Owned, Text) ->
+    named(M, F, Text(maps:without([module, function], Owned)));
+format_owned(Reason, Text) ->
+    Text(Reason).
+
+named(M, F, Line) ->
+    Name = atom_to_binary(F),
+    case re:run(Line, <<"(^|[^a-z0-9_:])", Name/binary, "($|[^a-z0-9_])">>, [{capture, none}]) of
+        match -> Line;
+        nomatch -> line([atom_to_binary(M), $:, Name, ": ", Line])
+    end.
 
 %%====================================================================
 %% Text

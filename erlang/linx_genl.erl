@@ -48,7 +48,10 @@ family(Name) ->
     family(Name, #{}).
 
 -spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
-family(Name, Opts) ->
+family(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_family(A1, A2)).
+
+do_family(Name, Opts) ->
     case family_name(Name) of
         Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
             case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
@@ -68,7 +71,10 @@ families() ->
     families(#{}).
 
 -spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
-families(Opts) ->
+families(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_families(A1)).
+
+do_families(Opts) ->
     case dump(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts) of
         {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
         {error, _} = Error -> Error
@@ -93,7 +99,10 @@ request(Family, Cmd, Version, Attrs) ->
 %% {@link dump/5}.
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
-request(Family, Cmd, Version, Attrs, Opts) ->
+request(A1, A2, A3, A4, A5) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_request(A1, A2, A3, A4, A5)).
+
+do_request(Family, Cmd, Version, Attrs, Opts) ->
     request(Family, Cmd, Version, Attrs, Opts, 0).
 
 %% @equiv dump(Family, Cmd, Version, Attrs, #{})
@@ -106,7 +115,10 @@ dump(Family, Cmd, Version, Attrs) ->
 %% of the kernel's dump, in order.
 -spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
-dump(Family, Cmd, Version, Attrs, Opts) ->
+dump(A1, A2, A3, A4, A5) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_dump(A1, A2, A3, A4, A5)).
+
+do_dump(Family, Cmd, Version, Attrs, Opts) ->
     request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP).
 
 request(Family, _Cmd, _Version, _Attrs, _Opts, _Dump)
@@ -146,21 +158,23 @@ send(Family, Cmd, Version, Attrs, Flags, Opts) ->
 
 %% @doc Renders an error of this module (or any linx error) as one line.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error({bad_family, {id, Id}}) ->
+format_error(Reason) ->
+    linx_error:format_owned(Reason, fun format_reason/1).
+
+-spec format_reason(term()) -> unicode:unicode_binary().
+format_reason({bad_family, {id, Id}}) ->
     linx_error:line(io_lib:format("invalid generic netlink family id ~0tp: "
                                   "expected 0 to 65535", [Id]));
-format_error({bad_family, Name}) ->
+format_reason({bad_family, Name}) ->
     linx_error:line(io_lib:format("invalid generic netlink family name ~0tp: "
                                   "expected 1 to 15 bytes of text", [Name]));
-format_error({bad_command, {Cmd, Version}}) ->
+format_reason({bad_command, {Cmd, Version}}) ->
     linx_error:line(io_lib:format("invalid generic netlink command ~0tp, version ~0tp: "
                                   "expected integers from 0 to 255", [Cmd, Version]));
-format_error({bad_attrs, Attrs}) ->
+format_reason({bad_attrs, Attrs}) ->
     linx_error:line(io_lib:format("invalid netlink attributes ~0tp: "
                                   "expected a list of {Type, Value}", [Attrs]));
-format_error(Reason) ->
+format_reason(Reason) ->
     linx_nl:format_error(Reason).
 
 %%====================================================================

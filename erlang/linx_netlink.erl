@@ -223,7 +223,10 @@ open(Protocol, Opts) ->
 %% has `NETLINK_EXT_ACK' set and is owned by the caller.
 -spec open(protocol(), groups(), opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-open(Protocol, Groups, Opts) ->
+open(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open(A1, A2, A3)).
+
+do_open(Protocol, Groups, Opts) ->
     case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
         {ok, Req, ProtoInt, Mask} ->
             Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
@@ -254,7 +257,10 @@ open_fd(Protocol, Opts) ->
 %% `{error, {bad_option, {rcvbuf, Value}}}' and `{error, {bad_groups, Groups}}'.
 -spec open_fd(protocol(), groups(), opts()) ->
           {ok, non_neg_integer()} | {error, error_reason()}.
-open_fd(Protocol, Groups, Opts) ->
+open_fd(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open_fd(A1, A2, A3)).
+
+do_open_fd(Protocol, Groups, Opts) ->
     case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
         {ok, Req, ProtoInt, Mask} ->
             case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
@@ -276,21 +282,30 @@ open_fd(Protocol, Groups, Opts) ->
 %% closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
       Reason :: ebadf | enotsock | {bad_fd, term()} | term().
-close_fd(Fd) ->
+close_fd(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_close_fd(A1)).
+
+do_close_fd(Fd) ->
     linx_fdchan:close_fd(Fd).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
 %% `NETLINK_ADD_MEMBERSHIP').
 -spec membership_add(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_add(Socket, Group) ->
+membership_add(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_add(A1, A2)).
+
+do_membership_add(Socket, Group) ->
     membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
 -spec membership_del(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_del(Socket, Group) ->
+membership_del(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_del(A1, A2)).
+
+do_membership_del(Socket, Group) ->
     membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group).
 
 %% @equiv socket_open(Domain, Type, Protocol, #{})
@@ -306,7 +321,10 @@ socket_open(Domain, Type, Protocol) ->
 %% Bad arguments are `{error, {bad_domain | bad_type | bad_protocol, X}}'.
 -spec socket_open(domain(), type(), socket_protocol(), socket_opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-socket_open(Domain, Type, Protocol, Opts) ->
+socket_open(A1, A2, A3, A4) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_socket_open(A1, A2, A3, A4)).
+
+do_socket_open(Domain, Type, Protocol, Opts) ->
     case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
         {ok, Req, D, T, P} ->
             Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
@@ -341,7 +359,10 @@ call(Protocol, Msg) ->
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
-call(Protocol, Msg, Opts) ->
+call(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3)).
+
+do_call(Protocol, Msg, Opts) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
         {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
             Op = case maps:get(ns_fds, Req, []) of
@@ -364,7 +385,10 @@ call(Protocol, Msg, Opts) ->
 %% whole in `Rest', and `Acc' is `Acc0'.
 -spec call(protocol(), iodata(), opts(), fun(([binary()], Acc) -> Acc), Acc) ->
           {{ok, [binary()]} | {error, error_reason()}, Acc}.
-call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
+call(A1, A2, A3, A4, A5) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3, A4, A5)).
+
+do_call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
         {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
             Op = {netlink_call, ProtoInt, Bin, Target, maps:get(ns_fds, Req, []), ?PART_BYTES},
@@ -388,22 +412,24 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 %% (errno Code)'. The errors every module shares are rendered by
 %% {@link linx_error:format_error/1}.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
+format_error(Reason) ->
+    linx_error:format_owned(Reason, fun format_reason/1).
+
+-spec format_reason(term()) -> unicode:unicode_binary().
+format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
   when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
         orelse (is_atom(Op) andalso is_map_key(protocol, Error))),
        is_atom(Stage) ->
     linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
                      " failed: ", reason_text(Stage, Errno, Code)]);
-format_error({Tag, Arg} = Reason) ->
+format_reason({Tag, Arg} = Reason) ->
     case reason_text(Tag) of
         {What, Expected} ->
             linx_error:line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected]));
         undefined ->
             linx_error:format_error(Reason)
     end;
-format_error(Reason) ->
+format_reason(Reason) ->
     linx_error:format_error(Reason).
 
 %%====================================================================

@@ -104,7 +104,10 @@ add(Name, Opts) ->
 %% as `Spec' says ({@type spec()}).
 %% `{error, #{stage := create, errno := eexist}}' if the name is taken.
 -spec add(name(), spec(), opts()) -> ok | {error, error_reason()}.
-add(Name, Spec, Opts) ->
+add(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_add(A1, A2, A3)).
+
+do_add(Name, Spec, Opts) ->
     case lo(Spec) of
         {ok, Lo} -> named(netns_add, Name, Opts, fun(Bin) -> {netns_add, Bin, Lo} end);
         {error, _} = Error -> Error
@@ -119,7 +122,10 @@ del(Name) ->
 %% goes at once; the namespace itself lives on while a process is in it.
 %% `{error, #{stage := unlink, errno := enoent}}' if there is no such name.
 -spec del(name(), opts()) -> ok | {error, error_reason()}.
-del(Name, Opts) ->
+del(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_del(A1, A2)).
+
+do_del(Name, Opts) ->
     named(netns_del, Name, Opts, fun(Bin) -> {netns_delete, Bin} end).
 
 %% @equiv list(#{})
@@ -129,7 +135,10 @@ list() ->
 
 %% @doc The names in `/run/netns', sorted (none if it does not exist).
 -spec list(opts()) -> {ok, [binary()]} | {error, error_reason()}.
-list(Opts) ->
+list(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1)).
+
+do_list(Opts) ->
     with_options(Opts, fun(#{timeout := T, via := Via}) ->
                                names(netns_list, #{}, linx_remote:request(netns_list, T, Via))
                        end).
@@ -141,7 +150,10 @@ exists(Name) ->
 
 %% @doc Whether `/run/netns/Name' exists.
 -spec exists(name(), opts()) -> boolean() | {error, error_reason()}.
-exists(Name, Opts) ->
+exists(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_exists(A1, A2)).
+
+do_exists(Name, Opts) ->
     case name(Name) of
         {ok, Bin} ->
             case list(Opts) of
@@ -161,12 +173,15 @@ identify(OsPid) ->
 %% process `OsPid' (as `ip netns identify'): none when its namespace has
 %% no name, several when names share one namespace.
 -spec identify(pos_integer(), opts()) -> {ok, [binary()]} | {error, error_reason()}.
-identify(OsPid, Opts) when is_integer(OsPid), OsPid > 0, OsPid < 16#80000000 ->
+identify(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_identify(A1, A2)).
+
+do_identify(OsPid, Opts) when is_integer(OsPid), OsPid > 0, OsPid < 16#80000000 ->
     with_options(Opts, fun(#{timeout := T, via := Via}) ->
                                names(netns_identify, #{pid => OsPid},
                                      linx_remote:request({netns_identify, OsPid}, T, Via))
                        end);
-identify(OsPid, _Opts) ->
+do_identify(OsPid, _Opts) ->
     {error, {bad_option, {pid, OsPid}}}.
 
 %%====================================================================
@@ -187,7 +202,10 @@ new(Opts) ->
 %% the module documentation for its lifetime), as `Spec' says
 %% ({@type spec()}). Option: `timeout'.
 -spec new(spec(), opts()) -> {ok, handle()} | {error, error_reason()}.
-new(Spec, Opts) ->
+new(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_new(A1, A2)).
+
+do_new(Spec, Opts) ->
     case lo(Spec) of
         {ok, Lo} ->
             with_options(Opts, fun(#{via := Via}) when Via =/= local ->
@@ -204,9 +222,12 @@ new(Spec, Opts) ->
 %% `{error, #{stage := open_ns, errno := enoent}}' for a handle released
 %% already (or from a port program that has since stopped).
 -spec release(handle()) -> ok | {error, error_reason()}.
-release({linx_netns, Id} = Handle) when is_integer(Id), Id > 0 ->
+release(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_release(A1)).
+
+do_release({linx_netns, Id} = Handle) when is_integer(Id), Id > 0 ->
     server_call({release, Handle}, 5000);
-release(Handle) ->
+do_release(Handle) ->
     {error, {bad_option, {handle, Handle}}}.
 
 %% @doc The handles held for the calling process.
@@ -224,9 +245,11 @@ owned() ->
 %% @doc Renders an error of this module as one line of text (a flat
 %% binary, no newline); {@link linx:format_error/1} renders any error.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) ->
+format_error(Reason) ->
+    linx_error:format_owned(Reason, fun format_reason/1).
+
+-spec format_reason(term()) -> unicode:unicode_binary().
+format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) ->
     What = case Op of
                netns_add -> ["netns add ", linx_error:quote(maps:get(name, Error, <<>>))];
                netns_del -> ["netns del ", linx_error:quote(maps:get(name, Error, <<>>))];
@@ -237,13 +260,13 @@ format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) 
            end,
     linx_error:line([What, " failed: ", atom_to_list(Stage), " ",
                      linx_error:term_text(Errno), linx_error:code_text(Code)]);
-format_error({bad_spec, Spec}) ->
+format_reason({bad_spec, Spec}) ->
     linx_error:line(io_lib:format("invalid netns spec ~0tp: expected #{} or #{lo => up | down}",
                                   [Spec]));
-format_error({bad_name, Name}) ->
+format_reason({bad_name, Name}) ->
     linx_error:line(io_lib:format("invalid netns name ~0tp: expected 1 to 255 bytes, "
                                   "not . or .., without / or NUL", [Name]));
-format_error(Reason) ->
+format_reason(Reason) ->
     linx_error:format_error(Reason).
 
 %%====================================================================

@@ -87,7 +87,10 @@ call(Protocol, Req, Opts) ->
 %% up to three times in all.
 -spec call(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom()) ->
           {ok, [msg()]} | {error, term()}.
-call(Protocol, Req, Opts, Op) ->
+call(A1, A2, A3, A4) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3, A4)).
+
+do_call(Protocol, Req, Opts, Op) ->
     call(Protocol, Req, Opts, Op, ?DUMP_TRIES).
 
 call(Protocol, Req, Opts, Op, Tries) ->
@@ -169,7 +172,10 @@ with_ns_fds(_Bin, Opts) ->
 %% (`{error, timeout}' when the time is up).
 -spec request(socket:socket(), msg_in(), timeout()) ->
           {ok, [msg()]} | {error, term()}.
-request(Socket, Req, Timeout) ->
+request(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_request(A1, A2, A3)).
+
+do_request(Socket, Req, Timeout) ->
     _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK}, <<1:32/native>>),
     _ = socket:setopt(Socket, otp, rcvbuf, 65536),
     {Seq, Bin} = prepare(Req),
@@ -218,7 +224,10 @@ replies(Bins, Seq) ->
 -spec dump(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom(),
            fun((msg()) -> {ok, T} | {error, E})) ->
           {ok, [T]} | {error, E | term()}.
-dump(Protocol, Req, Opts, Op, Decode) ->
+dump(A1, A2, A3, A4, A5) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_dump(A1, A2, A3, A4, A5)).
+
+do_dump(Protocol, Req, Opts, Op, Decode) ->
     {min_heap_size, Min} = process_info(self(), min_heap_size),
     try
         dump(Protocol, Req, Opts, Op, Decode, ?DUMP_TRIES)
@@ -309,9 +318,11 @@ decode_each([], _Decode, Acc, Intr) ->
 %% `malformed netlink reply: Where'. Other errors go to
 %% {@link linx_netlink:format_error/1}.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error(#{stage := netlink, errno := Errno, code := Code} = Info) ->
+format_error(Reason) ->
+    linx_error:format_owned(Reason, fun format_reason/1).
+
+-spec format_reason(term()) -> unicode:unicode_binary().
+format_reason(#{stage := netlink, errno := Errno, code := Code} = Info) ->
     Op = maps:get(op, Info, netlink_call),
     Msg = case Info of
               #{message := M} when M =/= <<>> -> [": ", linx_error:term_text(M)];
@@ -324,9 +335,9 @@ format_error(#{stage := netlink, errno := Errno, code := Code} = Info) ->
     linx_error:line(["netlink ", atom_to_list(Op), linx_error:in_text(maps:get(in, Info, self)),
                      " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
                      Msg, Off]);
-format_error({malformed, Where}) ->
+format_reason({malformed, Where}) ->
     linx_error:line(io_lib:format("malformed netlink reply: ~0tp", [Where]));
-format_error(Reason) ->
+format_reason(Reason) ->
     linx_netlink:format_error(Reason).
 
 %%====================================================================

@@ -115,7 +115,10 @@ links() ->
 
 %% @doc Every link of the namespace (statistics are not asked for).
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
-links(Opts) ->
+links(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_links(A1)).
+
+do_links(Opts) ->
     dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1).
 
 %% @equiv link(Ref, #{})
@@ -126,7 +129,10 @@ link(Ref) ->
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
 %% there is none.
 -spec link(link_ref(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
-link(Ref, Opts) ->
+link(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link(A1, A2)).
+
+do_link(Ref, Opts) ->
     case linx_rtnl_req:link_get(Ref) of
         {ok, Req} ->
             case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
@@ -151,7 +157,10 @@ link_add(Spec) ->
 %% it in another namespace, {@type netns_ref()}) and, for `veth',
 %% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-link_add(Spec, Opts) ->
+link_add(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_add(A1, A2)).
+
+do_link_add(Spec, Opts) ->
     case linx_rtnl_req:link_add(Spec, resolver(Opts)) of
         {ok, Req, Slots} -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), link_add);
         {error, _} = Error -> Error
@@ -167,7 +176,10 @@ link_set(Ref, Changes) ->
 %% `ifname' (rename), `txqlen' and `netns' (move it to another
 %% namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
-link_set(Ref, Changes, Opts) when is_map(Changes) ->
+link_set(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_set(A1, A2, A3)).
+
+do_link_set(Ref, Changes, Opts) when is_map(Changes) ->
     case index(Ref, Opts) of
         {ok, Index} ->
             case linx_rtnl_req:link_set(Index, Changes, resolver(Opts)) of
@@ -177,7 +189,7 @@ link_set(Ref, Changes, Opts) when is_map(Changes) ->
         {error, _} = Error ->
             Error
     end;
-link_set(_Ref, Changes, _Opts) ->
+do_link_set(_Ref, Changes, _Opts) ->
     {error, {bad_change, Changes}}.
 
 %% @equiv link_del(Ref, #{})
@@ -187,7 +199,10 @@ link_del(Ref) ->
 
 %% @doc Deletes a link (for a veth pair, both ends).
 -spec link_del(link_ref(), linx_netlink:opts()) -> ok | {error, term()}.
-link_del(Ref, Opts) ->
+link_del(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_del(A1, A2)).
+
+do_link_del(Ref, Opts) ->
     request(linx_rtnl_req:link_del(Ref), Opts, link_del).
 
 %%====================================================================
@@ -201,7 +216,10 @@ addrs() ->
 
 %% @doc Every IPv4 and IPv6 address of the namespace.
 -spec addrs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
-addrs(Opts) ->
+addrs(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addrs(A1)).
+
+do_addrs(Opts) ->
     dump(linx_rtnl_req:dump(addr), Opts, addrs, fun linx_rtnl_msg:decode_addr/1).
 
 %% @equiv addr_add(Link, Addr, #{})
@@ -213,7 +231,10 @@ addr_add(Link, Addr) ->
 %% the prefix and more ({@type addr_spec()}). Adding one that is there
 %% already is `{error, #{errno := eexist}}'.
 -spec addr_add(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_add(Link, Addr, Opts) ->
+addr_add(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addr_add(A1, A2, A3)).
+
+do_addr_add(Link, Addr, Opts) ->
     addr(new, Link, Addr, Opts, addr_add).
 
 %% @equiv addr_del(Link, Addr, #{})
@@ -223,7 +244,10 @@ addr_del(Link, Addr) ->
 
 %% @doc Removes an address from a link.
 -spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_del(Link, Addr, Opts) ->
+addr_del(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addr_del(A1, A2, A3)).
+
+do_addr_del(Link, Addr, Opts) ->
     addr(del, Link, Addr, Opts, addr_del).
 
 addr(What, Link, Addr, Opts, Op) ->
@@ -251,7 +275,10 @@ routes() ->
 
 %% @doc Every route of every table, IPv4 and IPv6.
 -spec routes(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
-routes(Opts) ->
+routes(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_routes(A1)).
+
+do_routes(Opts) ->
     dump(linx_rtnl_req:dump(route), Opts, routes, fun linx_rtnl_msg:decode_route/1).
 
 %% @equiv route_add(Route, #{})
@@ -266,7 +293,10 @@ route_add(Route) ->
 %% only for a default route without a gateway). Without a gateway the
 %% scope is `link', with one `universe'.
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-route_add(Route, Opts) ->
+route_add(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_route_add(A1, A2)).
+
+do_route_add(Route, Opts) ->
     request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add).
 
 %% @equiv route_del(Route, #{})
@@ -277,7 +307,10 @@ route_del(Route) ->
 %% @doc Deletes a route matching `Route' (the keys of
 %% {@link route_add/2}; a map from {@link routes/1} works as it is).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
-route_del(Route, Opts) ->
+route_del(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_route_del(A1, A2)).
+
+do_route_del(Route, Opts) ->
     request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del).
 
 %%====================================================================
@@ -291,7 +324,10 @@ neighs() ->
 
 %% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace.
 -spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-neighs(Opts) ->
+neighs(A1) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neighs(A1)).
+
+do_neighs(Opts) ->
     case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
         {ok, All} -> {ok, [N || #{family := F} = N <- All, F =:= inet orelse F =:= inet6]};
         Error -> Error
@@ -306,7 +342,10 @@ neigh_add(Neigh) ->
 %% inet tuple) and `lladdr' (a MAC), and may have `state' (a list of
 %% states, default `[permanent]') and `flags' (such as `[router]').
 -spec neigh_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-neigh_add(Neigh, Opts) ->
+neigh_add(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neigh_add(A1, A2)).
+
+do_neigh_add(Neigh, Opts) ->
     request(linx_rtnl_req:neigh(new, Neigh, resolver(Opts)), Opts, neigh_add).
 
 %% @equiv neigh_del(Neigh, #{})
@@ -317,7 +356,10 @@ neigh_del(Neigh) ->
 %% @doc Deletes the neighbour entry of `index' and `dst' (a map from
 %% {@link neighs/1} works as it is).
 -spec neigh_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
-neigh_del(Neigh, Opts) ->
+neigh_del(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neigh_del(A1, A2)).
+
+do_neigh_del(Neigh, Opts) ->
     request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del).
 
 %%====================================================================
@@ -339,7 +381,10 @@ subscribe(Groups) ->
 %% Events come from a process that owns the socket; it ends, closing the
 %% socket, on {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
-subscribe(Groups, Opts) ->
+subscribe(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_subscribe(A1, A2)).
+
+do_subscribe(Groups, Opts) ->
     case linx_rtnl_req:group_numbers(Groups) of
         {ok, Numbers} -> linx_rtnl_events:start(self(), Numbers, Opts);
         {error, _} = Error -> Error
@@ -368,14 +413,16 @@ parse_mac(Text) ->
 
 %% @doc Renders an error of this module (or any linx error) as one line.
 -spec format_error(term()) -> unicode:unicode_binary().
-format_error({error, Reason}) ->
-    format_error(Reason);
-format_error({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
+format_error(Reason) ->
+    linx_error:format_owned(Reason, fun format_reason/1).
+
+-spec format_reason(term()) -> unicode:unicode_binary().
+format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
                               Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
-format_error(Reason) ->
+format_reason(Reason) ->
     linx_nl:format_error(Reason).
 
 what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white space)";

@@ -195,7 +195,10 @@ read(Key) ->
 
 %% @doc Reads a sysctl. The value has its trailing whitespace removed.
 -spec read(key(), opts()) -> {ok, binary()} | {error, error_reason()}.
-read(Key, Opts) ->
+read(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read(A1, A2)).
+
+do_read(Key, Opts) ->
     run(read, Key, Opts,
         fun(#req{path = RelPath, target = Target} = Req) ->
                 case call(Req, {sysctl_read, RelPath, Target}) of
@@ -212,7 +215,10 @@ read_int(Key) ->
 %% @doc Reads a sysctl holding one integer.
 %% A value that is not an integer gives `{error, {not_integer, Value}}'.
 -spec read_int(key(), opts()) -> {ok, integer()} | {error, error_reason()}.
-read_int(Key, Opts) ->
+read_int(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_int(A1, A2)).
+
+do_read_int(Key, Opts) ->
     case read(Key, Opts) of
         {ok, Value} -> linx_sysctl_syntax:parse_int(Value);
         {error, _} = Error -> Error
@@ -226,7 +232,10 @@ read_ints(Key) ->
 %% @doc Reads a sysctl holding integers separated by spaces or tabs, such
 %% as `net.ipv4.ip_local_port_range' or `net.ipv4.tcp_rmem'.
 -spec read_ints(key(), opts()) -> {ok, [integer()]} | {error, error_reason()}.
-read_ints(Key, Opts) ->
+read_ints(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_ints(A1, A2)).
+
+do_read_ints(Key, Opts) ->
     case read(Key, Opts) of
         {ok, Value} -> linx_sysctl_syntax:parse_ints(Value);
         {error, _} = Error -> Error
@@ -240,7 +249,10 @@ write(Key, Value) ->
 %% @doc Writes a sysctl. See the module documentation for how values are
 %% rendered.
 -spec write(key(), value(), opts()) -> ok | {error, error_reason()}.
-write(Key, Value, Opts) ->
+write(A1, A2, A3) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_write(A1, A2, A3)).
+
+do_write(Key, Value, Opts) ->
     run(write, Key, Opts,
         fun(#req{path = RelPath, target = Target} = Req) ->
                 case render_value(Value) of
@@ -271,7 +283,10 @@ list(Prefix) ->
 %% trimmed like {@link read/2}'s. Entries that cannot be read are skipped.
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-list(Prefix, Opts) ->
+list(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1, A2)).
+
+do_list(Prefix, Opts) ->
     run(list, Prefix, Opts,
         fun(#req{path = RelPath, target = Target} = Req) ->
                 %% Keys and trimmed values made by the program: a whole
@@ -302,9 +317,12 @@ apply(Settings) ->
 %% `{error, {bad_settings, Term}}'.
 -spec apply([{key(), value()}] | #{key() => value()}, opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-apply(Settings, Opts) when is_map(Settings) ->
+apply(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_apply(A1, A2)).
+
+do_apply(Settings, Opts) when is_map(Settings) ->
     apply(maps:to_list(Settings), Opts);
-apply(Settings, Opts) when is_list(Settings) ->
+do_apply(Settings, Opts) when is_list(Settings) ->
     case apply_settings(Settings, []) of
         {ok, Pairs} ->
             run(apply, <<"net">>, Opts,
@@ -319,7 +337,7 @@ apply(Settings, Opts) when is_list(Settings) ->
         {error, _} = Error ->
             Error
     end;
-apply(Settings, _Opts) ->
+do_apply(Settings, _Opts) ->
     {error, {bad_settings, Settings}}.
 
 -spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -375,7 +393,7 @@ supported() ->
 %% by {@link linx_error:format_error/1}.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
-    linx_sysctl_error:format_error(Reason).
+    linx_error:format_owned(Reason, fun linx_sysctl_error:format_error/1).
 
 %%====================================================================
 %% Helpers

@@ -106,8 +106,8 @@ membership(Config) ->
     ok = linx_ct_nl:wait_link(S, <<"ma">>, 5000),
     ok = linx_netlink:membership_del(S, 1),
     add_veth(Ns, "na", "nb"),
-    {error, timeout} = linx_ct_nl:wait_link(S, <<"na">>, 500),
-    {error, {bad_group, 0}} = linx_netlink:membership_add(S, 0),
+    {error, #{reason := timeout}} = linx_ct_nl:wait_link(S, <<"na">>, 500),
+    {error, #{reason := {bad_group, 0}}} = linx_netlink:membership_add(S, 0),
     ok = socket:close(S).
 
 %% The caller is the socket's controlling process.
@@ -162,11 +162,11 @@ open_fd_close_fd(Config) ->
     ok = socket:close(Dup),
     ok = linx_netlink:close_fd(Fd),
     Before = fd_count(beam),
-    {error, ebadf} = linx_netlink:close_fd(Fd),
+    {error, #{reason := ebadf}} = linx_netlink:close_fd(Fd),
     %% Options that need the socket here are refused.
-    {error, {bad_option, {rcvbuf, 4096}}} =
+    {error, #{reason := {bad_option, {rcvbuf, 4096}}}} =
         linx_netlink:open_fd(route, (in(Config))#{rcvbuf => 4096}),
-    {error, {bad_groups, [40]}} =
+    {error, #{reason := {bad_groups, [40]}}} =
         linx_netlink:open_fd(route, [40], in(Config)),
     Before = fd_count(beam).
 
@@ -308,26 +308,26 @@ missing_netns(_Config) ->
 
 %% Bad arguments never reach the port.
 bad_arguments(Config) ->
-    {error, {bad_protocol, nosuch}} = linx_netlink:open(nosuch, in(Config)),
-    {error, {bad_protocol, 32}} = linx_netlink:open(32, in(Config)),
-    {error, {bad_protocol, -1}} = linx_netlink:open_fd(-1, in(Config)),
-    [{error, {bad_groups, G}} =
+    {error, #{reason := {bad_protocol, nosuch}}} = linx_netlink:open(nosuch, in(Config)),
+    {error, #{reason := {bad_protocol, 32}}} = linx_netlink:open(32, in(Config)),
+    {error, #{reason := {bad_protocol, -1}}} = linx_netlink:open_fd(-1, in(Config)),
+    [{error, #{reason := {bad_groups, G}}} =
          linx_netlink:open(route, G, in(Config))
      || G <- [-1, 1 bsl 32, [0], [a], all]],
-    [{error, {bad_rcvbuf, R}} =
+    [{error, #{reason := {bad_rcvbuf, R}}} =
          linx_netlink:open(route, (in(Config))#{rcvbuf => R})
      || R <- [0, -1, big, 1.5]],
-    [{error, {bad_in, In}} = linx_netlink:open(route, #{in => In})
+    [{error, #{reason := {bad_in, In}}} = linx_netlink:open(route, #{in => In})
      || In <- [other, {pid, 0}, {netns, ""}, {netns, "a/b"}, {ns, [1]}]],
-    {error, {bad_in, nowhere}} =
+    {error, #{reason := {bad_in, nowhere}}} =
         linx_netlink:socket_open(inet, raw, icmp, #{in => nowhere}),
-    {error, {bad_domain, unix}} =
+    {error, #{reason := {bad_domain, unix}}} =
         linx_netlink:socket_open(unix, raw, 0, in(Config)),
-    {error, {bad_type, rdm_x}} =
+    {error, #{reason := {bad_type, rdm_x}}} =
         linx_netlink:socket_open(inet, rdm_x, 0, in(Config)),
-    {error, {bad_protocol, sctp_x}} =
+    {error, #{reason := {bad_protocol, sctp_x}}} =
         linx_netlink:socket_open(inet, stream, sctp_x, in(Config)),
-    {error, {bad_option, {timeout, -1}}} =
+    {error, #{reason := {bad_option, {timeout, -1}}}} =
         linx_netlink:open(route, (in(Config))#{timeout => -1}).
 
 %% A group the protocol does not have cannot be joined: the socket that

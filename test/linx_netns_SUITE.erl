@@ -95,9 +95,9 @@ loopback_up_on_request(_Config) ->
         ok = linx_netns:del(Down)
     end,
     %% lo is the namespace's, not an option: given as one it is refused.
-    {error, {bad_option, {lo, sideways}}} = linx_netns:add(name(), #{lo => sideways}),
-    {error, {bad_spec, #{lo := sideways}}} = linx_netns:add(name(), #{lo => sideways}, #{}),
-    {error, {bad_option, {lo, up}}} = linx_netns:new(#{lo => up}).
+    {error, #{reason := {bad_option, {lo, sideways}}}} = linx_netns:add(name(), #{lo => sideways}),
+    {error, #{reason := {bad_spec, #{lo := sideways}}}} = linx_netns:add(name(), #{lo => sideways}, #{}),
+    {error, #{reason := {bad_option, {lo, up}}}} = linx_netns:new(#{lo => up}).
 
 identify_matches_ip(_Config) ->
     Name = name(),
@@ -118,13 +118,13 @@ identify_matches_ip(_Config) ->
     %% A process that is gone.
     Dead = dead_pid(),
     {error, #{op := netns_identify, stage := open_ns, errno := esrch}} = linx_netns:identify(Dead),
-    {error, {bad_option, {pid, 0}}} = linx_netns:identify(0).
+    {error, #{reason := {bad_option, {pid, 0}}}} = linx_netns:identify(0).
 
 bad_names_and_missing_ones(_Config) ->
     Long = binary:copy(<<"x">>, 256),
-    [?assertEqual({error, {bad_name, N}}, linx_netns:add(N))
+    [?assertMatch({error, #{reason := {bad_name, N}}}, linx_netns:add(N))
      || N <- [<<>>, <<".">>, <<"..">>, <<"a/b">>, <<"../etc">>, <<"a", 0, "b">>, Long, 42]],
-    [?assertEqual({error, {bad_name, N}}, linx_netns:del(N)) || N <- [<<"..">>, <<"/x">>]],
+    [?assertMatch({error, #{reason := {bad_name, N}}}, linx_netns:del(N)) || N <- [<<"..">>, <<"/x">>]],
     %% 255 bytes is the longest name, and it works.
     Longest = iolist_to_binary([name(), binary:copy(<<"y">>, 255)]),
     Max = binary:part(Longest, 0, 255),
@@ -133,9 +133,9 @@ bad_names_and_missing_ones(_Config) ->
     {error, #{op := netns_del, stage := unlink, errno := enoent} = E} =
         linx_netns:del(name()),
     ?assertMatch(<<"netns del \"", _/binary>>, linx:format_error(E)),
-    {error, {bad_option, {timeout, -1}}} = linx_netns:list(#{timeout => -1}),
-    {error, {bad_option, {via, 'nowhere@host'}}} = linx_netns:new(#{via => 'nowhere@host'}),
-    {error, {bad_option, {handle, nope}}} = linx_netns:release(nope),
+    {error, #{reason := {bad_option, {timeout, -1}}}} = linx_netns:list(#{timeout => -1}),
+    {error, #{reason := {bad_option, {via, 'nowhere@host'}}}} = linx_netns:new(#{via => 'nowhere@host'}),
+    {error, #{reason := {bad_option, {handle, nope}}}} = linx_netns:release(nope),
     %% The port serves on after all of it.
     {ok, _} = linx_netns:list().
 
@@ -177,7 +177,7 @@ veth_peer_in_another_namespace(_Config) ->
         {ok, Links} = linx_rtnl:links(#{in => H}),
         ?assertEqual([<<"lo">>, <<"lxb">>], lists:sort([N || #{ifname := N} <- Links])),
         %% An offset outside the message is refused before anything is sent.
-        {error, {bad_option, {ns_fds, _}}} =
+        {error, #{reason := {bad_option, {ns_fds, _}}}} =
             linx_netlink:call(route, Msg, #{ns_fds => [{byte_size(Msg) - 3, H}]}),
         %% A released handle: the namespace cannot be opened.
         {ok, Gone} = linx_netns:new(),

@@ -295,10 +295,10 @@ zero_timeout_write_refused(Config) ->
     Ns = ?config(netns, Config),
     linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -q -w net.core.somaxconn=4242"]),
     In = {netns, list_to_binary(Ns)},
-    {error, {bad_option, {timeout, 0}}} = linx_sysctl:write(?KEY, 1234, #{in => In, timeout => 0}),
-    {error, {bad_option, {timeout, 0}}} = linx_sysctl:apply([{?KEY, 1234}], #{in => In, timeout => 0}),
-    {error, {bad_option, {timeout, 1 bsl 33}}} = linx_sysctl:read(?KEY, #{in => In, timeout => 1 bsl 33}),
-    {error, {bad_option, {timeout, 1 bsl 33}}} = linx_netlink:open(route, #{timeout => 1 bsl 33}),
+    {error, #{reason := {bad_option, {timeout, 0}}}} = linx_sysctl:write(?KEY, 1234, #{in => In, timeout => 0}),
+    {error, #{reason := {bad_option, {timeout, 0}}}} = linx_sysctl:apply([{?KEY, 1234}], #{in => In, timeout => 0}),
+    {error, #{reason := {bad_option, {timeout, 1 bsl 33}}}} = linx_sysctl:read(?KEY, #{in => In, timeout => 1 bsl 33}),
+    {error, #{reason := {bad_option, {timeout, 1 bsl 33}}}} = linx_netlink:open(route, #{timeout => 1 bsl 33}),
     <<"4242">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
     %% A read may still ask for 0: it does not wait, so it times out unless
     %% the reply is already there; either way nothing stays.

@@ -136,7 +136,7 @@ timeout_in_mid_dump(Config) ->
                               {ok, Whole} = linx_netlink:call(route, Req, In),
                               {messages, []} = process_info(self(), messages)
                       end,
-        {{error, timeout}, 0} = linx_netlink:call(route, Req, In#{timeout => 0}, Count, 0),
+        {{error, #{reason := timeout}}, 0} = linx_netlink:call(route, Req, In#{timeout => 0}, Count, 0),
         NothingLeft(),
         Results = [begin
                        {Result, Seen} = linx_netlink:call(route, Req, In#{timeout => Ms}, Count, 0),
@@ -346,26 +346,26 @@ addr_twice_is_eexist(Config) ->
 %% Bad arguments never reach the port.
 bad_arguments_refused(Config) ->
     A = in_a(Config),
-    {error, {bad_ifname, <<"much-too-long-name">>}} =
+    {error, #{reason := {bad_ifname, <<"much-too-long-name">>}}} =
         linx_rtnl:link_add(#{ifname => <<"much-too-long-name">>, kind => bridge}, A),
-    {error, {bad_ifname, <<"a/b">>}} = linx_rtnl:link(<<"a/b">>, A),
-    {error, {bad_ifname, <<>>}} = linx_rtnl:link_del(<<>>, A),
-    {error, {bad_link, -1}} = linx_rtnl:link(-1, A),
-    {error, {bad_prefix, {{10, 0, 0, 1}, 33}}} = linx_rtnl:addr_add(1, {{10, 0, 0, 1}, 33}, A),
-    {error, {bad_prefix, {{300, 0, 0, 1}, 8}}} = linx_rtnl:addr_add(1, {{300, 0, 0, 1}, 8}, A),
-    {error, {bad_route, _}} = linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8},
+    {error, #{reason := {bad_ifname, <<"a/b">>}}} = linx_rtnl:link(<<"a/b">>, A),
+    {error, #{reason := {bad_ifname, <<>>}}} = linx_rtnl:link_del(<<>>, A),
+    {error, #{reason := {bad_link, -1}}} = linx_rtnl:link(-1, A),
+    {error, #{reason := {bad_prefix, {{10, 0, 0, 1}, 33}}}} = linx_rtnl:addr_add(1, {{10, 0, 0, 1}, 33}, A),
+    {error, #{reason := {bad_prefix, {{300, 0, 0, 1}, 8}}}} = linx_rtnl:addr_add(1, {{300, 0, 0, 1}, 8}, A),
+    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8},
                                                     gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
-    {error, {bad_route, _}} = linx_rtnl:route_add(#{dst => default}, A),
-    {error, {bad_neigh, _}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
-    {error, {bad_netns, {netns, <<"a/b">>}}} =
+    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => default}, A),
+    {error, #{reason := {bad_neigh, _}}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
+    {error, #{reason := {bad_netns, {netns, <<"a/b">>}}}} =
         linx_rtnl:link_set(1, #{netns => {netns, <<"a/b">>}}, A),
-    {error, {bad_netns, nowhere}} =
+    {error, #{reason := {bad_netns, nowhere}}} =
         linx_rtnl:link_add(#{ifname => <<"x0">>, kind => veth,
                              peer => #{ifname => <<"x1">>, netns => nowhere}}, A),
-    {error, {bad_change, {colour, red}}} = linx_rtnl:link_set(1, #{colour => red}, A),
-    {error, {bad_spec, _}} = linx_rtnl:link_add(#{kind => veth}, A),
-    {error, {bad_groups, [bogus]}} = linx_rtnl:subscribe([bogus], A),
-    {error, {bad_in, nowhere}} = linx_rtnl:links(#{in => nowhere}).
+    {error, #{reason := {bad_change, {colour, red}}}} = linx_rtnl:link_set(1, #{colour => red}, A),
+    {error, #{reason := {bad_spec, _}}} = linx_rtnl:link_add(#{kind => veth}, A),
+    {error, #{reason := {bad_groups, [bogus]}}} = linx_rtnl:subscribe([bogus], A),
+    {error, #{reason := {bad_in, nowhere}}} = linx_rtnl:links(#{in => nowhere}).
 
 %% A namespace that is gone: the port's error, not a crash.
 gone_netns(_Config) ->
@@ -413,9 +413,11 @@ format_errors(Config) ->
     Line = linx:format_error(E),
     nomatch = binary:match(Line, <<"\n">>),
     {match, _} = re:run(Line, "^netlink link in netns \".*\" failed: enodev \\(errno 19\\)"),
-    <<"invalid interface name", _/binary>> = linx:format_error({bad_ifname, <<"a/b">>}),
-    <<"malformed netlink reply", _/binary>> = linx:format_error({malformed, {header, 0}}),
-    Ext = linx:format_error(#{stage => netlink, errno => eexist, code => 17, op => addr_add,
+    <<"invalid interface name", _/binary>> = linx_rtnl:format_error({bad_ifname, <<"a/b">>}),
+    {error, BadName} = linx_rtnl:link_add(#{ifname => <<"a/b">>, kind => bridge}),
+    <<"linx_rtnl:link_add: invalid interface name", _/binary>> = linx:format_error(BadName),
+    <<"malformed netlink reply", _/binary>> = linx_nl:format_error({malformed, {header, 0}}),
+    Ext = linx_nl:format_error(#{stage => netlink, errno => eexist, code => 17, op => addr_add,
                               in => {netns, <<"blue">>}, message => <<"ipv4: Address already assigned">>}),
     <<"netlink addr_add in netns \"blue\" failed: eexist (errno 17): ipv4: Address already assigned">> = Ext,
     %% A namespace that is not there: the call's error names the op called.
@@ -424,7 +426,7 @@ format_errors(Config) ->
         linx:format_error(Gone),
     {error, #{op := genl, stage := open_ns} = GoneGenl} =
         linx_genl:families(#{in => {netns, <<"linx-no-such-ns">>}}),
-    <<"netlink genl (generic) in netns", _/binary>> = linx:format_error(GoneGenl).
+    <<"linx_genl:families: netlink genl (generic) in netns", _/binary>> = linx:format_error(GoneGenl).
 
 %%====================================================================
 %% Events
@@ -530,7 +532,7 @@ genl_bad_requests(Config) ->
                {{bad_option, {flags, 16#10000}}, linx_genl:request(16, 3, 1, [], A#{flags => 16#10000})},
                {{bad_option, {flags, create}}, linx_genl:request(16, 3, 1, [], A#{flags => create})},
                {{bad_attrs, [{1, {u16, 16#10000}}]}, linx_genl:request(16, 3, 1, [{1, {u16, 16#10000}}], A)}],
-    [{Reason, {error, Reason}} = {Reason, Got} || {Reason, Got} <- Refused],
+    [{Reason, {error, #{reason := Reason}}} = {Reason, Got} || {Reason, Got} <- Refused],
     [<<_/binary>> = linx_genl:format_error(Reason) || {Reason, _} <- Refused],
     Before = Calls(),
     %% CTRL_CMD_GETFAMILY (3) by CTRL_ATTR_FAMILY_ID (1): nlctrl is 16.

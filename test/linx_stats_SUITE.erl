@@ -86,8 +86,8 @@ not_running_counted(_Config) ->
     ok = supervisor:terminate_child(linx_sup, linx_port),
     try
         NotRunning = errors({not_running, none}),
-        {error, not_running} = linx_sysctl:read("kernel.ostype"),
-        {error, not_running} = linx_netlink:open(route, #{}),
+        {error, #{reason := not_running}} = linx_sysctl:read("kernel.ostype"),
+        {error, #{reason := not_running}} = linx_netlink:open(route, #{}),
         NotRunning2 = NotRunning + 2,
         NotRunning2 = errors({not_running, none})
     after

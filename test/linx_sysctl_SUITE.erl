@@ -352,10 +352,10 @@ netns_apply(Config) ->
     {ok, _} = linx_sysctl:apply(#{"net.core.somaxconn" => 4444}, in(Config)),
     <<"4444">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn"),
     %% Bad keys or values are refused before anything is written.
-    {error, {bad_key, <<"../x">>}} = linx_sysctl:apply([{"net.core.somaxconn", 1}, {<<"../x">>, 1}], in(Config)),
-    {error, {bad_value, {contains, newline}}} =
+    {error, #{reason := {bad_key, <<"../x">>}}} = linx_sysctl:apply([{"net.core.somaxconn", 1}, {<<"../x">>, 1}], in(Config)),
+    {error, #{reason := {bad_value, {contains, newline}}}} =
         linx_sysctl:apply([{"net.core.somaxconn", 1}, {"net.ipv4.ip_default_ttl", <<"1\n">>}], in(Config)),
-    {error, {bad_settings, nope}} = linx_sysctl:apply(nope, in(Config)),
+    {error, #{reason := {bad_settings, nope}}} = linx_sysctl:apply(nope, in(Config)),
     <<"4444">> = linx_ct_ns:oracle({netns, Ns}, "net.core.somaxconn").
 
 %% A failure in the middle restores everything written before it; every
@@ -428,24 +428,24 @@ pid_all_namespaces(_Config) ->
 
 %% Malformed keys never reach the port.
 bad_keys(_Config) ->
-    [{error, {bad_key, K}} = linx_sysctl:read(K)
+    [{error, #{reason := {bad_key, K}}} = linx_sysctl:read(K)
      || K <- [<<>>, "", <<".net">>, <<"net.">>, <<"net..ipv4">>, <<"net/../etc">>,
               <<"/proc/sys/net">>, <<"net/">>, <<"net//ipv4">>, <<"a.b c">>,
               <<"net/./ipv4">>, <<"a", 0, "b">>, 42, {a}, 1.5]],
-    {error, {bad_key, <<"../x">>}} = linx_sysctl:write(<<"../x">>, 1),
-    {error, {bad_key, <<"/x">>}} = linx_sysctl:list(<<"/x">>).
+    {error, #{reason := {bad_key, <<"../x">>}}} = linx_sysctl:write(<<"../x">>, 1),
+    {error, #{reason := {bad_key, <<"/x">>}}} = linx_sysctl:list(<<"/x">>).
 
 %% Values with a newline or NUL, and unsupported types, are refused.
 bad_values(_Config) ->
-    {error, {bad_value, {contains, newline}}} = linx_sysctl:write("net.core.somaxconn", <<"1\n2">>),
-    {error, {bad_value, {contains, nul}}} = linx_sysctl:write("net.core.somaxconn", <<"1", 0>>),
-    {error, {unsupported_type, 1.5}} = linx_sysctl:write("net.core.somaxconn", 1.5),
-    {error, {unsupported_type, foo}} = linx_sysctl:write("net.core.somaxconn", foo),
-    {error, {unsupported_type, #{}}} = linx_sysctl:write("net.core.somaxconn", #{}).
+    {error, #{reason := {bad_value, {contains, newline}}}} = linx_sysctl:write("net.core.somaxconn", <<"1\n2">>),
+    {error, #{reason := {bad_value, {contains, nul}}}} = linx_sysctl:write("net.core.somaxconn", <<"1", 0>>),
+    {error, #{reason := {unsupported_type, 1.5}}} = linx_sysctl:write("net.core.somaxconn", 1.5),
+    {error, #{reason := {unsupported_type, foo}}} = linx_sysctl:write("net.core.somaxconn", foo),
+    {error, #{reason := {unsupported_type, #{}}}} = linx_sysctl:write("net.core.somaxconn", #{}).
 
 %% Bad `in' options are refused with the option.
 bad_in(_Config) ->
-    [{error, {bad_in, In}} = linx_sysctl:read("kernel.ostype", #{in => In})
+    [{error, #{reason := {bad_in, In}}} = linx_sysctl:read("kernel.ostype", #{in => In})
      || In <- [other, {pid, 0}, {pid, -3}, {pid, "1"}, {netns, ""}, {netns, "a/b"},
                {netns, ".."}, {path, ""}, {ns, not_a_list}, {ns, [1]}, {netns, 1}]].
 

@@ -122,8 +122,6 @@
 -define(SWEEP_MS, 1000).
 %% How long a broken fd channel waits for the program's exit status.
 -define(EXIT_GRACE_MS, 500).
-%% The default of the app env `liveness_ms'.
--define(LIVENESS_MS, 3000).
 
 -type fd_mode() :: linx_fdchan:mode().
 
@@ -145,16 +143,9 @@
     parts = #{} :: #{pos_integer() => [[binary()]]},
     %% socket requests of which one half (reply or descriptor) is here
     halves = #{} :: linx_port_fds:halves(),
-    %% liveness: see "Hung programs are replaced"
-    liveness :: pos_integer(),
-    watch :: watch()
+    %% see "Hung programs are replaced"
+    watch :: linx_port_watch:watch()
 }).
-
-%% What the liveness check saw last: the bytes the program had sent and
-%% been sent (`port_info' input and output), since when it has been
-%% silent, and the ping in flight.
--type watch() :: #{in := non_neg_integer(), out := non_neg_integer(),
-                   since := integer(), ping := none | {pos_integer(), integer()}}.
 
 -type state() :: #state{}.
 
@@ -334,11 +325,11 @@ handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name,
-           waiters = Waiters, halves = Halves} = State,
+    #state{os_pid = OsPid, version = Version, fd_name = Name,
+           halves = Halves} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
-              pending => map_size(Pending) + linx_port_route:waiting(Waiters),
+              pending => owed(State),
               parked => map_size(Halves),
               fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
@@ -414,9 +405,11 @@ handle_info(sweep, State) ->
 handle_info({give_up, Sender}, State) ->
     exit(Sender, kill),
     {noreply, State};
-handle_info(watch, #state{liveness = Liveness} = State) ->
-    _ = erlang:send_after(watch_tick(Liveness), self(), watch),
-    watch(State);
+handle_info(watch, #state{port = Port, ids = Ids, watch = Watch} = State) ->
+    case linx_port_watch:check(Port, Ids, owed(State), Watch) of
+        {ok, Watch1} -> {noreply, State#state{watch = Watch1}};
+        {hung, Silent} -> port_hung(Silent, State)
+    end;
 handle_info(Msg, State) ->
     ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
     {noreply, State}.
@@ -445,16 +438,12 @@ start_port(Path, Args, Listener, Name, Program) ->
                 {ok, OsPid, Sock, Version} ->
                     ok = linx_stats:port_started(),
                     {Waiters, Ids} = linx_port_route:publish(Port),
-                    Liveness = liveness(),
                     State = #state{port = Port, os_pid = OsPid, version = Version,
                                    fd_sock = Sock, fd_name = Name, ids = Ids,
-                                   waiters = Waiters, liveness = Liveness,
-                                   watch = #{in => 0, out => 0, ping => none,
-                                             since => erlang:monotonic_time(millisecond)}},
+                                   waiters = Waiters, watch = linx_port_watch:start()},
                     case recv_fds(State) of
                         {ok, State1} ->
                             _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-                            _ = erlang:send_after(watch_tick(Liveness), self(), watch),
                             {ok, State1};
                         {error, Reason, _} ->
                             _ = (catch port_close(Port)),
@@ -552,8 +541,8 @@ handle_frame(Bin, #state{pending = Pending, parts = Parts} = State0) ->
                     gen_server:reply(From, Result),
                     State#state{pending = Rest};
                 error ->
-                    case State#state.watch of
-                        #{ping := {Id, _}} ->
+                    case linx_port_watch:ping_id(State#state.watch) of
+                        Id ->
                             %% The liveness ping: its coming is what counts.
                             ok;
                         _ ->
@@ -619,79 +608,24 @@ port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
     Error = {error, {port_exited, Status}},
     ?LOG_WARNING("linx_port: port program (OS pid ~b) ended: ~ts; ~b request(s) failed; "
                  "restarting it",
-                 [State#state.os_pid, linx_port_start:exit_text(Status),
-                  map_size(Pending) + linx_port_route:waiting(Waiters)],
+                 [State#state.os_pid, linx_port_start:exit_text(Status), owed(State)],
                  #{linx_os_pid => State#state.os_pid, domain => [linx]}),
     ok = linx_port_route:fail_all(Waiters, Error),
     maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
     {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.
-
-%% The app env `liveness_ms' (checked by linx_port_args, which passes it to
-%% the program).
--spec liveness() -> pos_integer().
-liveness() ->
-    case application:get_env(linx, liveness_ms, ?LIVENESS_MS) of
-        Ms when is_integer(Ms), Ms > 0 -> Ms;
-        _ -> ?LIVENESS_MS
-    end.
-
-%% How often the liveness check looks: a quarter of the limit, between
-%% 10 ms and 1 s.
--spec watch_tick(pos_integer()) -> pos_integer().
-watch_tick(Liveness) ->
-    max(10, min(1000, Liveness div 4)).
-
-%% The liveness check (see "Hung programs are replaced"). The program's
-%% byte counters cost the request path nothing.
--spec watch(state()) ->
-          {noreply, state()} | {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
-watch(#state{port = Port, watch = Watch, liveness = Liveness} = State) ->
-    Now = erlang:monotonic_time(millisecond),
-    #{in := In0, out := Out0, since := Since, ping := Ping} = Watch,
-    case {erlang:port_info(Port, input), erlang:port_info(Port, output)} of
-        {{input, In}, {output, Out}} when In =/= In0 ->
-            %% It spoke: whatever it owed, it is alive.
-            {noreply, State#state{watch = Watch#{in := In, out := Out, since := Now,
-                                                 ping := none}}};
-        {{input, _}, {output, Out}} ->
-            Owed = Out =/= Out0 orelse map_size(State#state.pending) > 0
-                orelse linx_port_route:waiting(State#state.waiters) > 0,
-            case Ping of
-                _ when not Owed ->
-                    {noreply, State#state{watch = Watch#{since := Now}}};
-                none when Now - Since >= Liveness ->
-                    {noreply, State#state{watch = Watch#{ping := {ping(State), Now}}}};
-                {_, Sent} when Now - Sent >= Liveness ->
-                    port_hung(Now - Since, State);
-                _ ->
-                    {noreply, State}
-            end;
-        _ ->
-            %% The port is closing: its exit message is on its way.
-            {noreply, State}
-    end.
-
-%% Sends a ping, unless the port is busy (the program does not read: the
-%% ping then goes unanswered too). Returns its id.
--spec ping(state()) -> pos_integer().
-ping(#state{port = Port, ids = Ids}) ->
-    Id = atomics:add_get(Ids, 1, 1),
-    {ok, Frame} = linx_wire:encode(Id, {ping, liveness}),
-    _ = (catch port_command(Port, Frame, [nosuspend])),
-    Id.
 
 %% The program has not answered for `Silent' ms, nor a ping: kill it and
 %% stop as after a crash, every waiting caller told why.
 -spec port_hung(non_neg_integer(), state()) ->
           {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
 port_hung(Silent, #state{os_pid = OsPid, pending = Pending, waiters = Waiters} = State) ->
-    ?LOG_ERROR("linx_port: port program ~b answered nothing for ~b ms, not even a ping; "
-               "killing it (~b request(s) failed)",
-               [OsPid, Silent, map_size(Pending) + linx_port_route:waiting(Waiters)],
-               #{linx_os_pid => OsPid, domain => [linx]}),
-    _ = os:cmd("kill -KILL " ++ integer_to_list(OsPid)),
-    ok = linx_stats:port_hung(),
+    ok = linx_port_watch:kill(OsPid, Silent, owed(State)),
     Error = {error, {port_hung, Silent}},
     ok = linx_port_route:fail_all(Waiters, Error),
     maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
     {stop, {shutdown, {port_hung, Silent}}, State#state{pending = #{}}}.
+
+%% How many requests the program owes an answer, on either path.
+-spec owed(state()) -> non_neg_integer().
+owed(#state{pending = Pending, waiters = Waiters}) ->
+    map_size(Pending) + linx_port_route:waiting(Waiters).

@@ -125,9 +125,6 @@
 
 -type fd_mode() :: linx_fdchan:mode().
 
--type waiter() :: {reply, gen_server:from(), linx_opts:deadline()}
-                | linx_port_fds:waiter().
-
 -record(state, {
     port :: port(),
     os_pid :: non_neg_integer(),
@@ -137,12 +134,8 @@
     %% request ids, shared with callers on the direct path
     ids :: atomics:atomics_ref(),
     waiters :: linx_port_route:waiters(),
-    pending = #{} :: #{pos_integer() => waiter()},
-    %% replies that came in parts ahead of a pending request's reply,
-    %% newest part first
-    parts = #{} :: #{pos_integer() => [[binary()]]},
-    %% socket requests of which one half (reply or descriptor) is here
-    halves = #{} :: linx_port_fds:halves(),
+    %% the requests this server sent itself
+    table :: linx_port_frames:table(),
     %% see "Hung programs are replaced"
     watch :: linx_port_watch:watch()
 }).
@@ -300,7 +293,8 @@ init([]) ->
     ok = linx_wire:ensure_atoms(),
     %% Loaded now: with no descriptor free, loading a module later fails,
     %% and these answer a descriptor lost for that very reason.
-    _ = [{module, M} = code:ensure_loaded(M) || M <- [linx_port_fds, linx_fdchan, linx_error]],
+    _ = [{module, M} = code:ensure_loaded(M)
+         || M <- [linx_port_frames, linx_port_fds, linx_fdchan, linx_error]],
     case linx_fdchan:listen() of
         {ok, Listener, Name} ->
             Result = case linx_port_args:command(Name) of
@@ -319,30 +313,32 @@ init([]) ->
 -spec handle_call(term(), gen_server:from(), state()) ->
           {noreply, state()} | {reply, term(), state()}.
 handle_call({request, Op, Timeout}, From, State) ->
-    send_request(Op, {reply, From, linx_opts:deadline(Timeout)}, State);
+    Deadline = linx_opts:deadline(Timeout),
+    send_request(Op, {reply, From, Deadline}, Deadline, State);
 handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
-    send_request(Op, {fd, From, Mode, linx_opts:deadline(Timeout)}, State);
+    Deadline = linx_opts:deadline(Timeout),
+    send_request(Op, {fd, From, Mode, Deadline}, Deadline, State);
 handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
     {reply, OsPid, State};
 handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, fd_name = Name,
-           halves = Halves} = State,
+    #state{os_pid = OsPid, version = Version, fd_name = Name, waiters = Waiters,
+           table = Table} = State,
     {reply, #{os_pid => OsPid,
               version => Version,
-              pending => owed(State),
-              parked => map_size(Halves),
+              pending => linx_port_frames:owed(Waiters, Table),
+              parked => linx_port_frames:parked(Table),
               fd_channel => Name}, State};
 handle_call(Request, _From, State) ->
     {reply, {error, {unknown_call, Request}}, State}.
 
--spec send_request(op(), waiter(), state()) ->
+-spec send_request(op(), linx_port_frames:waiter(), linx_opts:deadline(), state()) ->
           {noreply, state()} | {reply, {error, {badarg, too_large}}, state()}.
-send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = State) ->
+send_request(Op, Waiter, Deadline, #state{port = Port, ids = Ids, table = Table} = State) ->
     Id = atomics:add_get(Ids, 1, 1),
     case linx_wire:encode(Id, Op) of
         {ok, Frame} ->
-            ok = send_frame(Port, Frame, deadline_of(Waiter)),
-            {noreply, State#state{pending = Pending#{Id => Waiter}}};
+            ok = send_frame(Port, Frame, Deadline),
+            {noreply, State#state{table = linx_port_frames:add(Id, Waiter, Table)}};
         {error, _} = Error ->
             {reply, Error, State}
     end.
@@ -365,10 +361,6 @@ send_frame(Port, Frame, Deadline) ->
             ok
     end.
 
--spec passed(linx_opts:deadline(), integer()) -> boolean().
-passed(infinity, _Now) -> false;
-passed(Deadline, Now) -> Now > Deadline.
-
 %% @private
 -spec handle_cast(term(), state()) -> {noreply, state()}.
 handle_cast(_Msg, State) ->
@@ -378,37 +370,37 @@ handle_cast(_Msg, State) ->
 -spec handle_info(term(), state()) ->
           {noreply, state()}
         | {stop, {shutdown, {port_exited, term()} | {port_hung, non_neg_integer()}}, state()}.
-handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
-    case linx_wire:frame_id(Bin) of
-        {Kind, Id} when Id > 0 ->
-            case linx_port_route:route_frame(Kind, Waiters, Id, Bin) of
-                true -> {noreply, State};
-                false -> {noreply, handle_frame(Bin, State)}
-            end;
-        _ ->
-            {noreply, handle_frame(Bin, State)}
-    end;
+handle_info({Port, {data, Bin}}, #state{port = Port} = State) ->
+    #state{os_pid = OsPid, waiters = Waiters, watch = Watch, table = Table} = State,
+    Context = #{os_pid => OsPid, ping => linx_port_watch:ping_id(Watch)},
+    {noreply, State#state{table = linx_port_frames:frame(Bin, Waiters, Context, Table)}};
 handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
     port_exited(Status, State);
 handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
     port_exited(Reason, State);
-handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock} = State) ->
-    case recv_fds(State) of
-        {ok, State1} -> {noreply, State1};
-        {error, Reason, State1} -> fd_channel_broken(Reason, State1)
+handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock, table = Table} = State) ->
+    case linx_port_frames:descriptors(Sock, Table) of
+        {ok, Table1} -> {noreply, State#state{table = Table1}};
+        {error, Reason, Table1} -> fd_channel_broken(Reason, State#state{table = Table1})
     end;
 handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = State) ->
     fd_channel_broken(Reason, State);
-handle_info(sweep, State) ->
+handle_info(sweep, #state{waiters = Waiters, table = Table} = State) ->
+    %% The direct-path entries of dead callers, and the requests of
+    %% callers that died or gave up.
     _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-    {noreply, sweep(State)};
+    _ = linx_port_route:sweep(Waiters),
+    {noreply, State#state{table = linx_port_frames:sweep(Table)}};
 handle_info({give_up, Sender}, State) ->
     exit(Sender, kill),
     {noreply, State};
 handle_info(watch, #state{port = Port, ids = Ids, watch = Watch} = State) ->
     case linx_port_watch:check(Port, Ids, owed(State), Watch) of
-        {ok, Watch1} -> {noreply, State#state{watch = Watch1}};
-        {hung, Silent} -> port_hung(Silent, State)
+        {ok, Watch1} ->
+            {noreply, State#state{watch = Watch1}};
+        {hung, Silent} ->
+            ok = linx_port_watch:kill(State#state.os_pid, Silent, owed(State)),
+            stop({port_hung, Silent}, State)
     end;
 handle_info(Msg, State) ->
     ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
@@ -416,11 +408,11 @@ handle_info(Msg, State) ->
 
 %% @private
 -spec terminate(term(), state()) -> ok.
-terminate(_Reason, #state{port = Port, fd_sock = Sock, halves = Halves}) ->
+terminate(_Reason, #state{port = Port, fd_sock = Sock, table = Table}) ->
     ok = linx_port_route:withdraw(),
     _ = (catch port_close(Port)),
     _ = (catch socket:close(Sock)),
-    linx_port_fds:close_all(Halves).
+    linx_port_frames:close_all(Table).
 
 %%====================================================================
 %% Internal functions
@@ -440,11 +432,12 @@ start_port(Path, Args, Listener, Name, Program) ->
                     {Waiters, Ids} = linx_port_route:publish(Port),
                     State = #state{port = Port, os_pid = OsPid, version = Version,
                                    fd_sock = Sock, fd_name = Name, ids = Ids,
-                                   waiters = Waiters, watch = linx_port_watch:start()},
-                    case recv_fds(State) of
-                        {ok, State1} ->
+                                   waiters = Waiters, table = linx_port_frames:new(),
+                                   watch = linx_port_watch:start()},
+                    case linx_port_frames:descriptors(Sock, State#state.table) of
+                        {ok, Table} ->
                             _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-                            {ok, State1};
+                            {ok, State#state{table = Table}};
                         {error, Reason, _} ->
                             _ = (catch port_close(Port)),
                             {stop, {port_start_failed, {fd_channel, Reason}}}
@@ -457,137 +450,6 @@ start_port(Path, Args, Listener, Name, Program) ->
         error:Reason ->
             {stop, {port_start_failed, {open_port, Reason}}}
     end.
-
-%% Receives every descriptor waiting on the channel, then re-arms the
-%% select. A broken channel is an error.
--spec recv_fds(state()) -> {ok, state()} | {error, term(), state()}.
-recv_fds(#state{fd_sock = Sock} = State) ->
-    case linx_fdchan:recv(Sock, nowait) of
-        {ok, <<Id:64/big>>, [Fd | Extra]} ->
-            lists:foreach(fun linx_fdchan:close_raw/1, Extra),
-            recv_fds(fd_arrived(Id, Fd, State));
-        {dropped, <<Id:64/big>>, Reason} ->
-            ?LOG_WARNING("linx_port: the descriptor for request ~b was lost on the "
-                         "fd channel (~0tp)", [Id, Reason]),
-            recv_fds(fd_arrived(Id, {dropped, Reason}, State));
-        {dropped, <<>>, _} ->
-            {error, closed, State};
-        {dropped, Other, _} ->
-            ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
-            recv_fds(State);
-        {ok, Other, Fds} ->
-            ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
-            lists:foreach(fun linx_fdchan:close_raw/1, Fds),
-            recv_fds(State);
-        {select, _} ->
-            {ok, State};
-        {error, Reason} ->
-            {error, Reason, State}
-    end.
-
--spec fd_arrived(pos_integer(), linx_port_fds:arrived(), state()) -> state().
-fd_arrived(Id, Arrived, #state{pending = Pending, halves = Halves} = State) ->
-    {Pending1, Halves1} = linx_port_fds:descriptor(Id, Arrived, Pending, Halves),
-    State#state{pending = Pending1, halves = Halves1}.
-
-%% Drops the direct-path entries of dead callers, and the requests whose
-%% caller died or whose timeout has passed (closing a descriptor that came
-%% for one): their replies, if they still come, go nowhere.
--spec sweep(state()) -> state().
-sweep(#state{waiters = Waiters, pending = Pending, halves = Halves} = State) ->
-    _ = linx_port_route:sweep(Waiters),
-    Now = erlang:monotonic_time(millisecond),
-    Gone = [Id || {Id, Waiter} <- maps:to_list(Pending), abandoned(Waiter, Now)],
-    State#state{pending = maps:without(Gone, Pending),
-                parts = maps:without(Gone, State#state.parts),
-                halves = linx_port_fds:drop(Gone, Halves)}.
-
--spec abandoned(waiter(), integer()) -> boolean().
-abandoned(Waiter, Now) ->
-    {Caller, _} = from(Waiter),
-    passed(deadline_of(Waiter), Now) orelse not is_process_alive(Caller).
-
--spec from(waiter()) -> gen_server:from().
-from({reply, From, _}) -> From;
-from({fd, From, _, _}) -> From.
-
--spec deadline_of(waiter()) -> linx_opts:deadline().
-deadline_of({reply, _, Deadline}) -> Deadline;
-deadline_of({fd, _, _, Deadline}) -> Deadline.
-
--spec handle_frame(binary(), state()) -> state().
-handle_frame(Bin, #state{pending = Pending, parts = Parts} = State0) ->
-    case linx_wire:decode(Bin) of
-        {ok, {Id, more, Replies}} when is_integer(Id), Id > 0, is_list(Replies) ->
-            %% A part of the reply of a request the server sent: kept for
-            %% its reply (one whose caller is gone is dropped).
-            case is_map_key(Id, Pending) of
-                true -> State0#state{parts = Parts#{Id => [Replies | maps:get(Id, Parts, [])]}};
-                false -> State0
-            end;
-        {ok, {Id, Result0}} when is_integer(Id), Id > 0 ->
-            {Taken, Parts1} = case maps:take(Id, Parts) of
-                                  {T, P} -> {T, P};
-                                  error -> {[], Parts}
-                              end,
-            Result = linx_port_route:with_parts(Result0, Taken),
-            State = State0#state{parts = Parts1},
-            case maps:take(Id, Pending) of
-                {{fd, _, _, _} = Waiter, Rest} ->
-                    {Pending1, Halves} = linx_port_fds:reply(Id, Result, Waiter, {Pending, Rest},
-                                                             State#state.halves),
-                    State#state{pending = Pending1, halves = Halves};
-                {{reply, From, _}, Rest} ->
-                    gen_server:reply(From, Result),
-                    State#state{pending = Rest};
-                error ->
-                    case linx_port_watch:ping_id(State#state.watch) of
-                        Id ->
-                            %% The liveness ping: its coming is what counts.
-                            ok;
-                        _ ->
-                            %% A caller that timed out is no longer waiting.
-                            ?LOG_DEBUG("linx_port: reply for unknown id ~b: ~0tP",
-                                       [Id, Result, 30])
-                    end,
-                    State
-            end;
-        {ok, {0, {log, Level, Text}}} when is_atom(Level), is_binary(Text) ->
-            logger:log(log_level(Level), "linx_port[~b]: ~ts", [State0#state.os_pid, Text],
-                       #{linx_os_pid => State0#state.os_pid, domain => [linx]}),
-            State0;
-        {ok, {0, Msg}} ->
-            ?LOG_WARNING("linx_port: message from port program: ~0tP",
-                         [Msg, 30]),
-            State0;
-        {ok, Other} ->
-            ?LOG_ERROR("linx_port: malformed frame from port program: ~0tP",
-                       [Other, 30]),
-            State0;
-        error ->
-            undecodable_frame(Bin, State0)
-    end.
-
-%% A frame `[safe]' refused (typically an atom unknown to this node). If the
-%% id can still be read, its caller gets an error instead of a timeout.
--spec undecodable_frame(binary(), state()) -> state().
-undecodable_frame(Bin, #state{pending = Pending} = State) ->
-    ?LOG_ERROR("linx_port: undecodable frame of ~b bytes from port program",
-               [byte_size(Bin)]),
-    case linx_wire:frame_id(Bin) of
-        %% A lost part too: the reply would lack its replies.
-        {_, Id} when is_map_key(Id, Pending) ->
-            {Waiter, Rest} = maps:take(Id, Pending),
-            gen_server:reply(from(Waiter), {error, {decode, reply}}),
-            State#state{pending = Rest, parts = maps:remove(Id, State#state.parts),
-                        halves = linx_port_fds:drop([Id], State#state.halves)};
-        _ ->
-            State
-    end.
-
--spec log_level(atom()) -> logger:level().
-log_level(L) when L =:= error; L =:= warning; L =:= notice; L =:= info; L =:= debug -> L;
-log_level(_) -> notice.
 
 -spec fd_channel_broken(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
@@ -604,28 +466,22 @@ fd_channel_broken(Reason, #state{port = Port} = State) ->
 
 -spec port_exited(term(), state()) ->
           {stop, {shutdown, {port_exited, term()}}, state()}.
-port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
-    Error = {error, {port_exited, Status}},
+port_exited(Status, #state{os_pid = OsPid} = State) ->
     ?LOG_WARNING("linx_port: port program (OS pid ~b) ended: ~ts; ~b request(s) failed; "
                  "restarting it",
-                 [State#state.os_pid, linx_port_start:exit_text(Status), owed(State)],
-                 #{linx_os_pid => State#state.os_pid, domain => [linx]}),
-    ok = linx_port_route:fail_all(Waiters, Error),
-    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
-    {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.
+                 [OsPid, linx_port_start:exit_text(Status), owed(State)],
+                 #{linx_os_pid => OsPid, domain => [linx]}),
+    stop({port_exited, Status}, State).
 
-%% The program has not answered for `Silent' ms, nor a ping: kill it and
-%% stop as after a crash, every waiting caller told why.
--spec port_hung(non_neg_integer(), state()) ->
-          {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
-port_hung(Silent, #state{os_pid = OsPid, pending = Pending, waiters = Waiters} = State) ->
-    ok = linx_port_watch:kill(OsPid, Silent, owed(State)),
-    Error = {error, {port_hung, Silent}},
-    ok = linx_port_route:fail_all(Waiters, Error),
-    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
-    {stop, {shutdown, {port_hung, Silent}}, State#state{pending = #{}}}.
+%% The program is gone: every waiting caller is told why, and the server
+%% stops as after a crash.
+-spec stop(Reason, state()) -> {stop, {shutdown, Reason}, state()} when
+      Reason :: {port_exited, term()} | {port_hung, non_neg_integer()}.
+stop(Reason, #state{waiters = Waiters, table = Table} = State) ->
+    {stop, {shutdown, Reason},
+     State#state{table = linx_port_frames:fail_all({error, Reason}, Waiters, Table)}}.
 
 %% How many requests the program owes an answer, on either path.
 -spec owed(state()) -> non_neg_integer().
-owed(#state{pending = Pending, waiters = Waiters}) ->
-    map_size(Pending) + linx_port_route:waiting(Waiters).
+owed(#state{waiters = Waiters, table = Table}) ->
+    linx_port_frames:owed(Waiters, Table).

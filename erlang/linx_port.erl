@@ -295,18 +295,9 @@ init([]) ->
     %% and these answer a descriptor lost for that very reason.
     _ = [{module, M} = code:ensure_loaded(M)
          || M <- [linx_port_frames, linx_port_fds, linx_fdchan, linx_error]],
-    case linx_fdchan:listen() of
-        {ok, Listener, Name} ->
-            Result = case linx_port_args:command(Name) of
-                         {ok, Path, Args, Program} ->
-                             start_port(Path, Args, Listener, Name, Program);
-                         {error, Reason} ->
-                             {stop, {port_start_failed, Reason}}
-                     end,
-            _ = socket:close(Listener),
-            Result;
-        {error, Reason} ->
-            {stop, {port_start_failed, {fd_channel, Reason}}}
+    case linx_port_start:start() of
+        {ok, Started} -> serve(Started);
+        {error, Reason} -> {stop, {port_start_failed, Reason}}
     end.
 
 %% @private
@@ -418,37 +409,21 @@ terminate(_Reason, #state{port = Port, fd_sock = Sock, table = Table}) ->
 %% Internal functions
 %%====================================================================
 
--spec start_port(file:filename_all(), [string() | binary()], socket:socket(), binary(),
-                 file:filename_all()) ->
-          {ok, state()} | {stop, {port_start_failed, term()}}.
-start_port(Path, Args, Listener, Name, Program) ->
-    try open_port({spawn_executable, Path},
-                  [{packet, 4}, binary, exit_status, use_stdio,
-                   {args, Args}]) of
-        Port ->
-            case linx_port_start:handshake(Port, Listener, Program) of
-                {ok, OsPid, Sock, Version} ->
-                    ok = linx_stats:port_started(),
-                    {Waiters, Ids} = linx_port_route:publish(Port),
-                    State = #state{port = Port, os_pid = OsPid, version = Version,
-                                   fd_sock = Sock, fd_name = Name, ids = Ids,
-                                   waiters = Waiters, table = linx_port_frames:new(),
-                                   watch = linx_port_watch:start()},
-                    case linx_port_frames:descriptors(Sock, State#state.table) of
-                        {ok, Table} ->
-                            _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-                            {ok, State#state{table = Table}};
-                        {error, Reason, _} ->
-                            _ = (catch port_close(Port)),
-                            {stop, {port_start_failed, {fd_channel, Reason}}}
-                    end;
-                {error, Reason} ->
-                    _ = (catch port_close(Port)),
-                    {stop, {port_start_failed, Reason}}
-            end
-    catch
-        error:Reason ->
-            {stop, {port_start_failed, {open_port, Reason}}}
+%% The state of a server whose program is ready, which takes the
+%% descriptors already sent and publishes its route.
+-spec serve(linx_port_start:started()) -> {ok, state()} | {stop, {port_start_failed, term()}}.
+serve(#{port := Port, os_pid := OsPid, fd_sock := Sock, fd_name := Name, version := Version}) ->
+    {Waiters, Ids} = linx_port_route:publish(Port),
+    State = #state{port = Port, os_pid = OsPid, version = Version, fd_sock = Sock,
+                   fd_name = Name, ids = Ids, waiters = Waiters,
+                   table = linx_port_frames:new(), watch = linx_port_watch:start()},
+    case linx_port_frames:descriptors(Sock, State#state.table) of
+        {ok, Table} ->
+            _ = erlang:send_after(?SWEEP_MS, self(), sweep),
+            {ok, State#state{table = Table}};
+        {error, Reason, _} ->
+            _ = (catch port_close(Port)),
+            {stop, {port_start_failed, {fd_channel, Reason}}}
     end.
 
 -spec fd_channel_broken(term(), state()) ->

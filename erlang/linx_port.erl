@@ -1,11 +1,12 @@
-%% @doc The server that owns the `linx_port' program.
+%% @doc Requests to the `linx_port' program, and the server that owns it.
 %%
-%% `linx_port' is a `gen_server' registered under its module name. It starts
-%% the Rust program `priv/linx_port' as an Erlang port, waits for the program
-%% to say it is ready, and then forwards requests to it. Every request gets a
-%% fresh id; the caller waits (`{noreply, ...}' in the server) until the
-%% reply frame carrying that id arrives, so replies may come back in any order
-%% and one slow request never blocks the others.
+%% This module is the entry point callers use. The server behind it,
+%% {@link linx_port_server}, is a `gen_server' registered as `linx_port'. It
+%% starts the Rust program `priv/linx_port' as an Erlang port, waits for the
+%% program to say it is ready, and then forwards requests to it. Every
+%% request gets a fresh id; the caller waits until the reply frame carrying
+%% that id arrives, so replies may come back in any order and one slow
+%% request never blocks the others.
 %%
 %% When the program exits or is killed, every caller still waiting receives
 %% `{error, {port_exited, Status}}' at once and the server stops with
@@ -86,20 +87,28 @@
 %%
 %% The program's own log lines arrive as `{0, {log, Level, Text}}' and go
 %% to the OTP logger with metadata `#{linx_os_pid => OsPid}'.
+%%
+%% == Modules ==
+%% <ul>
+%% <li>{@link linx_port}: this API; a request goes on the direct path, or
+%%     as a call to the server while it (re)starts.</li>
+%% <li>{@link linx_port_server}: the `gen_server' (state, calls, messages,
+%%     the program's end).</li>
+%% <li>{@link linx_port_start}: the program's start and handshake;
+%%     {@link linx_port_args}: its command line.</li>
+%% <li>{@link linx_port_route}: the direct path, callers' own frames.</li>
+%% <li>{@link linx_port_frames}: the requests the server sent itself and
+%%     the frames and descriptors that answer them; {@link linx_port_fds}:
+%%     a socket request's two halves.</li>
+%% <li>{@link linx_port_watch}: the liveness watch.</li>
+%% </ul>
 -module(linx_port).
--behaviour(gen_server).
 
--include_lib("kernel/include/logger.hrl").
-
-%% API
 -export([start_link/0]).
 -export([request/1, request/2, request/4, request_fd/3]).
 -export([close_fd/1]).
 -export([os_pid/0, info/0]).
 -export([valid_timeout/1]).
-
-%% gen_server callbacks
--export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([op/0, result/0, info/0]).
 
@@ -116,31 +125,12 @@
                   parked := non_neg_integer(),
                   fd_channel := binary()}.
 
+%% The registered name of the server, linx_port_server.
+-define(SERVER, linx_port).
 -define(DEFAULT_TIMEOUT, 5000).
 -define(MAX_TIMEOUT, 16#FFFFFFFF).
-%% How often entries nobody can take any more are dropped.
--define(SWEEP_MS, 1000).
-%% How long a broken fd channel waits for the program's exit status.
--define(EXIT_GRACE_MS, 500).
 
 -type fd_mode() :: linx_fdchan:mode().
-
--record(state, {
-    port :: port(),
-    os_pid :: non_neg_integer(),
-    version :: binary(),
-    fd_sock :: socket:socket(),
-    fd_name :: binary(),
-    %% request ids, shared with callers on the direct path
-    ids :: atomics:atomics_ref(),
-    waiters :: linx_port_route:waiters(),
-    %% the requests this server sent itself
-    table :: linx_port_frames:table(),
-    %% see "Hung programs are replaced"
-    watch :: linx_port_watch:watch()
-}).
-
--type state() :: #state{}.
 
 %%====================================================================
 %% API
@@ -150,7 +140,7 @@
 %% Returns once the program has sent its ready frame.
 -spec start_link() -> {ok, pid()} | ignore | {error, term()}.
 start_link() ->
-    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+    linx_port_server:start_link().
 
 %% @equiv request(Op, 5000)
 -spec request(op()) -> result().
@@ -172,10 +162,7 @@ request(Op) ->
               | {port_hung, non_neg_integer()} | {busy, port}
               | {badarg, too_large} | {bad_timeout, term()}.
 request(Op, Timeout) ->
-    case valid_timeout(Timeout) of
-        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout) end);
-        false -> {error, {bad_timeout, Timeout}}
-    end.
+    timed(Op, Timeout, fun() -> route(Op, Timeout) end).
 
 %% @doc {@link request/2} for an op that may be answered in parts (a
 %% `netlink_call' that asks for them): the replies of each part that
@@ -221,7 +208,7 @@ route(Op, Timeout, Fun, Acc0) ->
 -spec call(term(), timeout()) -> term().
 call(Request, Timeout) ->
     try
-        gen_server:call(?MODULE, Request, Timeout)
+        gen_server:call(?SERVER, Request, Timeout)
     catch
         exit:{timeout, _} ->
             {error, timeout};
@@ -244,11 +231,15 @@ call(Request, Timeout) ->
 -spec request_fd(op(), fd_mode(), timeout()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 request_fd(Op, Mode, Timeout) ->
+    timed(Op, Timeout, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end).
+
+%% `Fun()', the round trip of `Op', counted in linx_stats; or
+%% `{error, {bad_timeout, Timeout}}', before anything is sent.
+-spec timed(op(), term(), fun(() -> Result)) -> Result | {error, {bad_timeout, term()}}.
+timed(Op, Timeout, Fun) ->
     case valid_timeout(Timeout) of
-        true ->
-            linx_stats:timed(Op, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end);
-        false ->
-            {error, {bad_timeout, Timeout}}
+        true -> linx_stats:timed(Op, Fun);
+        false -> {error, {bad_timeout, Timeout}}
     end.
 
 %% @doc Whether `Timeout' is one `receive ... after' takes: `infinity' or
@@ -270,7 +261,7 @@ close_fd(Fd) ->
 %% Exits (like `gen_server:call/2') when the server is not running.
 -spec os_pid() -> non_neg_integer().
 os_pid() ->
-    gen_server:call(?MODULE, os_pid).
+    gen_server:call(?SERVER, os_pid).
 
 %% @doc Returns the program's OS pid and version, the number of requests
 %% waiting for a reply (`pending') and of half-answered socket requests
@@ -278,185 +269,4 @@ os_pid() ->
 %% for its reply). Exits when the server is not running.
 -spec info() -> info().
 info() ->
-    gen_server:call(?MODULE, info).
-
-%%====================================================================
-%% gen_server callbacks
-%%====================================================================
-
-%% @private
--spec init([]) -> {ok, state()} | {stop, {port_start_failed, term()}}.
-init([]) ->
-    process_flag(trap_exit, true),
-    %% A server before this one that was killed left its route behind.
-    ok = linx_port_route:withdraw(),
-    ok = linx_wire:ensure_atoms(),
-    %% Loaded now: with no descriptor free, loading a module later fails,
-    %% and these answer a descriptor lost for that very reason.
-    _ = [{module, M} = code:ensure_loaded(M)
-         || M <- [linx_port_frames, linx_port_fds, linx_fdchan, linx_error]],
-    case linx_port_start:start() of
-        {ok, Started} -> serve(Started);
-        {error, Reason} -> {stop, {port_start_failed, Reason}}
-    end.
-
-%% @private
--spec handle_call(term(), gen_server:from(), state()) ->
-          {noreply, state()} | {reply, term(), state()}.
-handle_call({request, Op, Timeout}, From, State) ->
-    Deadline = linx_opts:deadline(Timeout),
-    send_request(Op, {reply, From, Deadline}, Deadline, State);
-handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
-    Deadline = linx_opts:deadline(Timeout),
-    send_request(Op, {fd, From, Mode, Deadline}, Deadline, State);
-handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
-    {reply, OsPid, State};
-handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, fd_name = Name, waiters = Waiters,
-           table = Table} = State,
-    {reply, #{os_pid => OsPid,
-              version => Version,
-              pending => linx_port_frames:owed(Waiters, Table),
-              parked => linx_port_frames:parked(Table),
-              fd_channel => Name}, State};
-handle_call(Request, _From, State) ->
-    {reply, {error, {unknown_call, Request}}, State}.
-
--spec send_request(op(), linx_port_frames:waiter(), linx_opts:deadline(), state()) ->
-          {noreply, state()} | {reply, {error, {badarg, too_large}}, state()}.
-send_request(Op, Waiter, Deadline, #state{port = Port, ids = Ids, table = Table} = State) ->
-    Id = atomics:add_get(Ids, 1, 1),
-    case linx_wire:encode(Id, Op) of
-        {ok, Frame} ->
-            ok = send_frame(Port, Frame, Deadline),
-            {noreply, State#state{table = linx_port_frames:add(Id, Waiter, Table)}};
-        {error, _} = Error ->
-            {reply, Error, State}
-    end.
-
-%% Writes a frame without this server ever being suspended on a busy port
-%% (it would then route no reply and notice no hang): when the port is
-%% busy, a process of its own waits to write the frame, and is killed at
-%% the request's deadline (the caller has then given up). If the port is
-%% already closed, the exit message is on its way and answers the caller
-%% with the rest.
--spec send_frame(port(), binary(), linx_opts:deadline()) -> ok.
-send_frame(Port, Frame, Deadline) ->
-    case catch port_command(Port, Frame, [nosuspend]) of
-        false ->
-            Pid = spawn(fun() -> catch port_command(Port, Frame) end),
-            _ = [erlang:send_after(linx_opts:remaining(Deadline), self(), {give_up, Pid})
-                 || Deadline =/= infinity],
-            ok;
-        _ ->
-            ok
-    end.
-
-%% @private
--spec handle_cast(term(), state()) -> {noreply, state()}.
-handle_cast(_Msg, State) ->
-    {noreply, State}.
-
-%% @private
--spec handle_info(term(), state()) ->
-          {noreply, state()}
-        | {stop, {shutdown, {port_exited, term()} | {port_hung, non_neg_integer()}}, state()}.
-handle_info({Port, {data, Bin}}, #state{port = Port} = State) ->
-    #state{os_pid = OsPid, waiters = Waiters, watch = Watch, table = Table} = State,
-    Context = #{os_pid => OsPid, ping => linx_port_watch:ping_id(Watch)},
-    {noreply, State#state{table = linx_port_frames:frame(Bin, Waiters, Context, Table)}};
-handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
-    port_exited(Status, State);
-handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
-    port_exited(Reason, State);
-handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock, table = Table} = State) ->
-    case linx_port_frames:descriptors(Sock, Table) of
-        {ok, Table1} -> {noreply, State#state{table = Table1}};
-        {error, Reason, Table1} -> fd_channel_broken(Reason, State#state{table = Table1})
-    end;
-handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = State) ->
-    fd_channel_broken(Reason, State);
-handle_info(sweep, #state{waiters = Waiters, table = Table} = State) ->
-    %% The direct-path entries of dead callers, and the requests of
-    %% callers that died or gave up.
-    _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-    _ = linx_port_route:sweep(Waiters),
-    {noreply, State#state{table = linx_port_frames:sweep(Table)}};
-handle_info({give_up, Sender}, State) ->
-    exit(Sender, kill),
-    {noreply, State};
-handle_info(watch, #state{port = Port, ids = Ids, watch = Watch} = State) ->
-    case linx_port_watch:check(Port, Ids, owed(State), Watch) of
-        {ok, Watch1} ->
-            {noreply, State#state{watch = Watch1}};
-        {hung, Silent} ->
-            ok = linx_port_watch:kill(State#state.os_pid, Silent, owed(State)),
-            stop({port_hung, Silent}, State)
-    end;
-handle_info(Msg, State) ->
-    ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
-    {noreply, State}.
-
-%% @private
--spec terminate(term(), state()) -> ok.
-terminate(_Reason, #state{port = Port, fd_sock = Sock, table = Table}) ->
-    ok = linx_port_route:withdraw(),
-    _ = (catch port_close(Port)),
-    _ = (catch socket:close(Sock)),
-    linx_port_frames:close_all(Table).
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
-%% The state of a server whose program is ready, which takes the
-%% descriptors already sent and publishes its route.
--spec serve(linx_port_start:started()) -> {ok, state()} | {stop, {port_start_failed, term()}}.
-serve(#{port := Port, os_pid := OsPid, fd_sock := Sock, fd_name := Name, version := Version}) ->
-    {Waiters, Ids} = linx_port_route:publish(Port),
-    State = #state{port = Port, os_pid = OsPid, version = Version, fd_sock = Sock,
-                   fd_name = Name, ids = Ids, waiters = Waiters,
-                   table = linx_port_frames:new(), watch = linx_port_watch:start()},
-    case linx_port_frames:descriptors(Sock, State#state.table) of
-        {ok, Table} ->
-            _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-            {ok, State#state{table = Table}};
-        {error, Reason, _} ->
-            _ = (catch port_close(Port)),
-            {stop, {port_start_failed, {fd_channel, Reason}}}
-    end.
-
--spec fd_channel_broken(term(), state()) ->
-          {stop, {shutdown, {port_exited, term()}}, state()}.
-fd_channel_broken(Reason, #state{port = Port} = State) ->
-    %% A program that died closed the channel too: its exit status, which
-    %% follows within moments, says how it died.
-    receive
-        {Port, {exit_status, Status}} -> port_exited(Status, State)
-    after ?EXIT_GRACE_MS ->
-        ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
-        _ = (catch port_close(Port)),
-        port_exited({fd_channel, Reason}, State)
-    end.
-
--spec port_exited(term(), state()) ->
-          {stop, {shutdown, {port_exited, term()}}, state()}.
-port_exited(Status, #state{os_pid = OsPid} = State) ->
-    ?LOG_WARNING("linx_port: port program (OS pid ~b) ended: ~ts; ~b request(s) failed; "
-                 "restarting it",
-                 [OsPid, linx_port_start:exit_text(Status), owed(State)],
-                 #{linx_os_pid => OsPid, domain => [linx]}),
-    stop({port_exited, Status}, State).
-
-%% The program is gone: every waiting caller is told why, and the server
-%% stops as after a crash.
--spec stop(Reason, state()) -> {stop, {shutdown, Reason}, state()} when
-      Reason :: {port_exited, term()} | {port_hung, non_neg_integer()}.
-stop(Reason, #state{waiters = Waiters, table = Table} = State) ->
-    {stop, {shutdown, Reason},
-     State#state{table = linx_port_frames:fail_all({error, Reason}, Waiters, Table)}}.
-
-%% How many requests the program owes an answer, on either path.
--spec owed(state()) -> non_neg_integer().
-owed(#state{waiters = Waiters, table = Table}) ->
-    linx_port_frames:owed(Waiters, Table).
+    gen_server:call(?SERVER, info).

@@ -175,8 +175,11 @@ request(Op, Timeout) ->
 -spec request(op(), timeout(), fun(([binary()], Acc) -> Acc), Acc) -> {result(), Acc}.
 request(Op, Timeout, Fun, Acc0) when is_function(Fun, 2) ->
     case valid_timeout(Timeout) of
-        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout, Fun, Acc0) end);
-        false -> {{error, {bad_timeout, Timeout}}, Acc0}
+        true ->
+            linx_stats:timed(Op, fun() -> route(Op, Timeout, Fun, Acc0) end,
+                             fun({Result, _Acc}) -> Result end);
+        false ->
+            {{error, {bad_timeout, Timeout}}, Acc0}
     end.
 
 %% An op that asks for parts gets them gathered into its result.

@@ -15,7 +15,7 @@
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([timed/2, record/3, port_started/0, starts/0, port_hung/0]).
+-export([timed/2, timed/3, record/3, port_started/0, starts/0, port_hung/0]).
 -export([snapshot/0]).
 
 %% gen_server callbacks
@@ -50,10 +50,17 @@ start_link() ->
 %% with its latency and result; returns the result.
 -spec timed(term(), fun(() -> Result)) -> Result.
 timed(Op, Fun) ->
+    timed(Op, Fun, fun(Result) -> Result end).
+
+%% @doc {@link timed/2} for a round trip whose return value holds the
+%% result, such as `{Result, Acc}': `ResultOf(Return)' is what is
+%% counted. Returns the return value.
+-spec timed(term(), fun(() -> Return), fun((Return) -> term())) -> Return.
+timed(Op, Fun, ResultOf) ->
     T0 = erlang:monotonic_time(microsecond),
-    Result = Fun(),
-    ok = record(Op, erlang:monotonic_time(microsecond) - T0, Result),
-    Result.
+    Return = Fun(),
+    ok = record(Op, erlang:monotonic_time(microsecond) - T0, ResultOf(Return)),
+    Return.
 
 %% @doc Counts one request of `Op' that took `Micros' and gave `Result'.
 -spec record(term(), non_neg_integer(), term()) -> ok.

@@ -12,11 +12,11 @@
 %% == The start token ==
 %% A port program started through a wrapper (`exec', e.g. `"sudo -n"') is
 %% a descendant of the port, not the port itself, and may run as another
-%% user whose `/proc/PID/exe' this node cannot read. So {@link linx_port}
-%% also writes a fresh random token ({@link token/0}, 32 bytes from
-%% `/dev/urandom') as the first frame on the program's stdin, which only
-%% this node can write, and the program sends it back as the first message
-%% on the channel. A connection is taken only from the port or one of its
+%% user whose `/proc/PID/exe' this node cannot read. So
+%% {@link linx_port_start} also writes a fresh random token
+%% ({@link token/0}, 32 bytes from `/dev/urandom') as the first frame on
+%% the program's stdin, which only this node can write, and the program
+%% sends it back as the first message on the channel. A connection is taken only from the port or one of its
 %% descendants (by the parent pids in `/proc/PID/stat', readable for any
 %% user), whose executable is the program where that can be checked, and
 %% which presents the token; a wrong, missing or late token, or a token
@@ -28,7 +28,7 @@
 %% is handed over as a number or adopted as a `socket:socket()'
 %% ({@link adopt/3}); one nobody takes is closed ({@link close_raw/1}).
 %%
-%% {@link linx_port} keeps one channel for the life of the program;
+%% {@link linx_port_server} keeps one channel for the life of the program;
 %% {@link linx_remote} makes one per request to a C-node.
 -module(linx_fdchan).
 

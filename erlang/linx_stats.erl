@@ -119,7 +119,7 @@ starts() ->
     end.
 
 %% @doc Counts a port program killed for not answering (see
-%% {@link linx_port}).
+%% {@link linx_port_watch}).
 -spec port_hung() -> ok.
 port_hung() ->
     bump(hangs).

@@ -12,11 +12,11 @@
 %% == The start token ==
 %% A port program started through a wrapper (`exec', e.g. `"sudo -n"') is
 %% a descendant of the port, not the port itself, and may run as another
-%% user whose `/proc/PID/exe' this node cannot read. So {@link linx_port}
-%% also writes a fresh random token ({@link token/0}, 32 bytes from
-%% `/dev/urandom') as the first frame on the program's stdin, which only
-%% this node can write, and the program sends it back as the first message
-%% on the channel. A connection is taken only from the port or one of its
+%% user whose `/proc/PID/exe' this node cannot read. So
+%% {@link linx_port_start} also writes a fresh random token
+%% ({@link token/0}, 32 bytes from `/dev/urandom') as the first frame on
+%% the program's stdin, which only this node can write, and the program
+%% sends it back as the first message on the channel. A connection is taken only from the port or one of its
 %% descendants (by the parent pids in `/proc/PID/stat', readable for any
 %% user), whose executable is the program where that can be checked, and
 %% which presents the token; a wrong, missing or late token, or a token
@@ -28,7 +28,7 @@
 %% is handed over as a number or adopted as a `socket:socket()'
 %% ({@link adopt/3}); one nobody takes is closed ({@link close_raw/1}).
 %%
-%% {@link linx_port} keeps one channel for the life of the program;
+%% {@link linx_port_server} keeps one channel for the life of the program;
 %% {@link linx_remote} makes one per request to a C-node.
 -module(linx_fdchan).
 
@@ -74,17 +74,9 @@
 -spec listen() -> {ok, socket:socket(), binary()} | {error, term()}.
 listen() ->
     Name = <<"linx-", (binary:encode_hex(random_bytes(12)))/binary>>,
-    case socket:open(local, seqpacket, default) of
-        {ok, L} ->
-            case bind_listen(L, Name) of
-                ok ->
-                    {ok, L, Name};
-                {error, _} = Error ->
-                    _ = socket:close(L),
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
+    case kept(socket:open(local, seqpacket, default), fun(L) -> bind_listen(L, Name) end) of
+        {ok, L} -> {ok, L, Name};
+        {error, _} = Error -> Error
     end.
 
 %% @doc Accepts connections until one comes from the expected peer, or the
@@ -95,23 +87,14 @@ listen() ->
 -spec accept(socket:socket(), expect(), integer() | infinity, port() | none) ->
           {ok, socket:socket()} | {error, term()}.
 accept(Listener, Expect, Deadline, Port) ->
-    case wait(Listener, fun(L) -> socket:accept(L, nowait) end, Deadline, Port) of
-        {ok, Sock} ->
-            Peer = peer_pid(Sock),
-            case verify(Sock, Peer, Expect, Deadline, Port) of
-                ok ->
-                    {ok, Sock};
-                {refused, Why} ->
-                    ?LOG_WARNING("linx: fd channel connection from ~p refused: ~ts "
-                                 "(expected pid ~b)", [Peer, Why, element(1, Expect)]),
-                    _ = socket:close(Sock),
-                    accept(Listener, Expect, Deadline, Port);
-                {error, _} = Error ->
-                    _ = socket:close(Sock),
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
+    Accepted = wait(Listener, fun(L) -> socket:accept(L, nowait) end, Deadline, Port),
+    case kept(Accepted, fun(Sock) -> verify(Sock, peer_pid(Sock), Expect, Deadline, Port) end) of
+        {refused, Peer, Why} ->
+            ?LOG_WARNING("linx: fd channel connection from ~p refused: ~ts "
+                         "(expected pid ~b)", [Peer, Why, element(1, Expect)]),
+            accept(Listener, Expect, Deadline, Port);
+        Result ->
+            Result
     end.
 
 %% @doc The pid of a connected Unix socket's peer (`SO_PEERCRED').
@@ -169,8 +152,7 @@ random_bytes(N) ->
 recv(Sock, Timeout) ->
     case socket:recvmsg(Sock, 8, 64, [cmsg_cloexec], Timeout) of
         {ok, #{iov := Iov} = Msg} ->
-            Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
-                         <<Fd:32/signed-native>> <= Data],
+            Fds = rights(Msg),
             Payload = iolist_to_binary(Iov),
             case {Fds, lists:member(ctrunc, maps:get(flags, Msg, []))} of
                 {[_ | _], _} -> {ok, Payload, Fds};
@@ -245,6 +227,22 @@ close_raw(Fd) ->
 %% Internal functions
 %%====================================================================
 
+%% A socket just opened or accepted, `{ok, Sock}', kept when `Check(Sock)'
+%% gives `ok'; else closed, and the result is what `Check' gave. An error
+%% to open or accept it passes through.
+-spec kept({ok, socket:socket()} | {error, term()}, fun((socket:socket()) -> ok | Other)) ->
+          {ok, socket:socket()} | {error, term()} | Other.
+kept({ok, Sock}, Check) ->
+    case Check(Sock) of
+        ok ->
+            {ok, Sock};
+        Other ->
+            _ = socket:close(Sock),
+            Other
+    end;
+kept({error, _} = Error, _Check) ->
+    Error.
+
 -spec bind_listen(socket:socket(), binary()) -> ok | {error, term()}.
 bind_listen(L, Name) ->
     case socket:bind(L, #{family => local, path => <<0, Name/binary>>}) of
@@ -275,15 +273,17 @@ wait(Sock, Op, Deadline, Port) ->
     end.
 
 %% Whether an accepted connection is the expected peer: `ok', or
-%% `{refused, Why}' (Why a text), or `{error, _}' when the wait for its
-%% token ended with the port's exit.
+%% `{refused, Peer, Why}' (Peer as {@link peer_pid/1} gives it, Why a
+%% text), or `{error, _}' when the wait for its token ended with the
+%% port's exit.
 -spec verify(socket:socket(), {ok, integer()} | {error, term()}, expect(),
              integer() | infinity, port() | none) ->
-          ok | {refused, string()} | {error, {exit_status, term()}}.
+          ok | {refused, {ok, integer()} | {error, term()}, unicode:chardata()}
+        | {error, {exit_status, term()}}.
 verify(_Sock, Peer, {OsPid, exact} = Expect, _Deadline, _Port) ->
     case trusted_peer(Peer, Expect) of
         true -> ok;
-        false -> {refused, io_lib:format("not pid ~b", [OsPid])}
+        false -> {refused, Peer, io_lib:format("not pid ~b", [OsPid])}
     end;
 verify(Sock, Peer, {_OsPid, _Program, Token} = Expect, Deadline, Port) ->
     case trusted_peer(Peer, Expect) of
@@ -291,21 +291,27 @@ verify(Sock, Peer, {_OsPid, _Program, Token} = Expect, Deadline, Port) ->
             case wait(Sock, fun(S) -> socket:recvmsg(S, 64, 64, [cmsg_cloexec], nowait) end,
                       Deadline, Port) of
                 {ok, #{iov := Iov} = Msg} ->
-                    Fds = [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
-                                 <<Fd:32/signed-native>> <= Data],
+                    Fds = rights(Msg),
                     lists:foreach(fun close_raw/1, Fds),
                     case Fds =:= [] andalso equal(iolist_to_binary(Iov), Token) of
                         true -> ok;
-                        false -> {refused, "wrong start token"}
+                        false -> {refused, Peer, "wrong start token"}
                     end;
                 {error, {exit_status, _}} = Exit ->
                     Exit;
                 {error, Reason} ->
-                    {refused, io_lib:format("no start token (~0tp)", [Reason])}
+                    {refused, Peer, io_lib:format("no start token (~0tp)", [Reason])}
             end;
         false ->
-            {refused, "neither the port program nor a descendant running it"}
+            {refused, Peer, "neither the port program nor a descendant running it"}
     end.
+
+%% The descriptors a message received with `socket:recvmsg/5' carried
+%% (`SCM_RIGHTS'), now this node's.
+-spec rights(socket:msg_recv()) -> [integer()].
+rights(Msg) ->
+    [Fd || #{level := socket, type := rights, data := Data} <- maps:get(ctrl, Msg, []),
+           <<Fd:32/signed-native>> <= Data].
 
 %% Compares two binaries in a time that does not depend on where they differ.
 -spec equal(binary(), binary()) -> boolean().

@@ -1,11 +1,12 @@
-%% @doc The server that owns the `linx_port' program.
+%% @doc Requests to the `linx_port' program, and the server that owns it.
 %%
-%% `linx_port' is a `gen_server' registered under its module name. It starts
-%% the Rust program `priv/linx_port' as an Erlang port, waits for the program
-%% to say it is ready, and then forwards requests to it. Every request gets a
-%% fresh id; the caller waits (`{noreply, ...}' in the server) until the
-%% reply frame carrying that id arrives, so replies may come back in any order
-%% and one slow request never blocks the others.
+%% This module is the entry point callers use. The server behind it,
+%% {@link linx_port_server}, is a `gen_server' registered as `linx_port'. It
+%% starts the Rust program `priv/linx_port' as an Erlang port, waits for the
+%% program to say it is ready, and then forwards requests to it. Every
+%% request gets a fresh id; the caller waits until the reply frame carrying
+%% that id arrives, so replies may come back in any order and one slow
+%% request never blocks the others.
 %%
 %% When the program exits or is killed, every caller still waiting receives
 %% `{error, {port_exited, Status}}' at once and the server stops with
@@ -86,20 +87,28 @@
 %%
 %% The program's own log lines arrive as `{0, {log, Level, Text}}' and go
 %% to the OTP logger with metadata `#{linx_os_pid => OsPid}'.
+%%
+%% == Modules ==
+%% <ul>
+%% <li>{@link linx_port}: this API; a request goes on the direct path, or
+%%     as a call to the server while it (re)starts.</li>
+%% <li>{@link linx_port_server}: the `gen_server' (state, calls, messages,
+%%     the program's end).</li>
+%% <li>{@link linx_port_start}: the program's start and handshake;
+%%     {@link linx_port_args}: its command line.</li>
+%% <li>{@link linx_port_route}: the direct path, callers' own frames.</li>
+%% <li>{@link linx_port_frames}: the requests the server sent itself and
+%%     the frames and descriptors that answer them; {@link linx_port_fds}:
+%%     a socket request's two halves.</li>
+%% <li>{@link linx_port_watch}: the liveness watch.</li>
+%% </ul>
 -module(linx_port).
--behaviour(gen_server).
 
--include_lib("kernel/include/logger.hrl").
-
-%% API
 -export([start_link/0]).
 -export([request/1, request/2, request/4, request_fd/3]).
 -export([close_fd/1]).
 -export([os_pid/0, info/0]).
 -export([valid_timeout/1]).
-
-%% gen_server callbacks
--export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([op/0, result/0, info/0]).
 
@@ -116,47 +125,12 @@
                   parked := non_neg_integer(),
                   fd_channel := binary()}.
 
+%% The registered name of the server, linx_port_server.
+-define(SERVER, linx_port).
 -define(DEFAULT_TIMEOUT, 5000).
 -define(MAX_TIMEOUT, 16#FFFFFFFF).
-%% How often entries nobody can take any more are dropped.
--define(SWEEP_MS, 1000).
-%% How long a broken fd channel waits for the program's exit status.
--define(EXIT_GRACE_MS, 500).
-%% The default of the app env `liveness_ms'.
--define(LIVENESS_MS, 3000).
 
 -type fd_mode() :: linx_fdchan:mode().
-
--type waiter() :: {reply, gen_server:from(), linx_opts:deadline()}
-                | linx_port_fds:waiter().
-
--record(state, {
-    port :: port(),
-    os_pid :: non_neg_integer(),
-    version :: binary(),
-    fd_sock :: socket:socket(),
-    fd_name :: binary(),
-    %% request ids, shared with callers on the direct path
-    ids :: atomics:atomics_ref(),
-    waiters :: linx_port_route:waiters(),
-    pending = #{} :: #{pos_integer() => waiter()},
-    %% replies that came in parts ahead of a pending request's reply,
-    %% newest part first
-    parts = #{} :: #{pos_integer() => [[binary()]]},
-    %% socket requests of which one half (reply or descriptor) is here
-    halves = #{} :: linx_port_fds:halves(),
-    %% liveness: see "Hung programs are replaced"
-    liveness :: pos_integer(),
-    watch :: watch()
-}).
-
-%% What the liveness check saw last: the bytes the program had sent and
-%% been sent (`port_info' input and output), since when it has been
-%% silent, and the ping in flight.
--type watch() :: #{in := non_neg_integer(), out := non_neg_integer(),
-                   since := integer(), ping := none | {pos_integer(), integer()}}.
-
--type state() :: #state{}.
 
 %%====================================================================
 %% API
@@ -166,7 +140,7 @@
 %% Returns once the program has sent its ready frame.
 -spec start_link() -> {ok, pid()} | ignore | {error, term()}.
 start_link() ->
-    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+    linx_port_server:start_link().
 
 %% @equiv request(Op, 5000)
 -spec request(op()) -> result().
@@ -188,10 +162,7 @@ request(Op) ->
               | {port_hung, non_neg_integer()} | {busy, port}
               | {badarg, too_large} | {bad_timeout, term()}.
 request(Op, Timeout) ->
-    case valid_timeout(Timeout) of
-        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout) end);
-        false -> {error, {bad_timeout, Timeout}}
-    end.
+    timed(Op, Timeout, fun() -> route(Op, Timeout) end).
 
 %% @doc {@link request/2} for an op that may be answered in parts (a
 %% `netlink_call' that asks for them): the replies of each part that
@@ -204,8 +175,11 @@ request(Op, Timeout) ->
 -spec request(op(), timeout(), fun(([binary()], Acc) -> Acc), Acc) -> {result(), Acc}.
 request(Op, Timeout, Fun, Acc0) when is_function(Fun, 2) ->
     case valid_timeout(Timeout) of
-        true -> linx_stats:timed(Op, fun() -> route(Op, Timeout, Fun, Acc0) end);
-        false -> {{error, {bad_timeout, Timeout}}, Acc0}
+        true ->
+            linx_stats:timed(Op, fun() -> route(Op, Timeout, Fun, Acc0) end,
+                             fun({Result, _Acc}) -> Result end);
+        false ->
+            {{error, {bad_timeout, Timeout}}, Acc0}
     end.
 
 %% An op that asks for parts gets them gathered into its result.
@@ -237,7 +211,7 @@ route(Op, Timeout, Fun, Acc0) ->
 -spec call(term(), timeout()) -> term().
 call(Request, Timeout) ->
     try
-        gen_server:call(?MODULE, Request, Timeout)
+        gen_server:call(?SERVER, Request, Timeout)
     catch
         exit:{timeout, _} ->
             {error, timeout};
@@ -260,11 +234,15 @@ call(Request, Timeout) ->
 -spec request_fd(op(), fd_mode(), timeout()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 request_fd(Op, Mode, Timeout) ->
+    timed(Op, Timeout, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end).
+
+%% `Fun()', the round trip of `Op', counted in linx_stats; or
+%% `{error, {bad_timeout, Timeout}}', before anything is sent.
+-spec timed(op(), term(), fun(() -> Result)) -> Result | {error, {bad_timeout, term()}}.
+timed(Op, Timeout, Fun) ->
     case valid_timeout(Timeout) of
-        true ->
-            linx_stats:timed(Op, fun() -> call({request_fd, Op, Mode, Timeout}, Timeout) end);
-        false ->
-            {error, {bad_timeout, Timeout}}
+        true -> linx_stats:timed(Op, Fun);
+        false -> {error, {bad_timeout, Timeout}}
     end.
 
 %% @doc Whether `Timeout' is one `receive ... after' takes: `infinity' or
@@ -286,7 +264,7 @@ close_fd(Fd) ->
 %% Exits (like `gen_server:call/2') when the server is not running.
 -spec os_pid() -> non_neg_integer().
 os_pid() ->
-    gen_server:call(?MODULE, os_pid).
+    gen_server:call(?SERVER, os_pid).
 
 %% @doc Returns the program's OS pid and version, the number of requests
 %% waiting for a reply (`pending') and of half-answered socket requests
@@ -294,404 +272,4 @@ os_pid() ->
 %% for its reply). Exits when the server is not running.
 -spec info() -> info().
 info() ->
-    gen_server:call(?MODULE, info).
-
-%%====================================================================
-%% gen_server callbacks
-%%====================================================================
-
-%% @private
--spec init([]) -> {ok, state()} | {stop, {port_start_failed, term()}}.
-init([]) ->
-    process_flag(trap_exit, true),
-    %% A server before this one that was killed left its route behind.
-    ok = linx_port_route:withdraw(),
-    ok = linx_wire:ensure_atoms(),
-    %% Loaded now: with no descriptor free, loading a module later fails,
-    %% and these answer a descriptor lost for that very reason.
-    _ = [{module, M} = code:ensure_loaded(M) || M <- [linx_port_fds, linx_fdchan, linx_error]],
-    case linx_fdchan:listen() of
-        {ok, Listener, Name} ->
-            Result = case linx_port_args:command(Name) of
-                         {ok, Path, Args, Program} ->
-                             start_port(Path, Args, Listener, Name, Program);
-                         {error, Reason} ->
-                             {stop, {port_start_failed, Reason}}
-                     end,
-            _ = socket:close(Listener),
-            Result;
-        {error, Reason} ->
-            {stop, {port_start_failed, {fd_channel, Reason}}}
-    end.
-
-%% @private
--spec handle_call(term(), gen_server:from(), state()) ->
-          {noreply, state()} | {reply, term(), state()}.
-handle_call({request, Op, Timeout}, From, State) ->
-    send_request(Op, {reply, From, linx_opts:deadline(Timeout)}, State);
-handle_call({request_fd, Op, Mode, Timeout}, From, State) ->
-    send_request(Op, {fd, From, Mode, linx_opts:deadline(Timeout)}, State);
-handle_call(os_pid, _From, #state{os_pid = OsPid} = State) ->
-    {reply, OsPid, State};
-handle_call(info, _From, State) ->
-    #state{os_pid = OsPid, version = Version, pending = Pending, fd_name = Name,
-           waiters = Waiters, halves = Halves} = State,
-    {reply, #{os_pid => OsPid,
-              version => Version,
-              pending => map_size(Pending) + linx_port_route:waiting(Waiters),
-              parked => map_size(Halves),
-              fd_channel => Name}, State};
-handle_call(Request, _From, State) ->
-    {reply, {error, {unknown_call, Request}}, State}.
-
--spec send_request(op(), waiter(), state()) ->
-          {noreply, state()} | {reply, {error, {badarg, too_large}}, state()}.
-send_request(Op, Waiter, #state{port = Port, ids = Ids, pending = Pending} = State) ->
-    Id = atomics:add_get(Ids, 1, 1),
-    case linx_wire:encode(Id, Op) of
-        {ok, Frame} ->
-            ok = send_frame(Port, Frame, deadline_of(Waiter)),
-            {noreply, State#state{pending = Pending#{Id => Waiter}}};
-        {error, _} = Error ->
-            {reply, Error, State}
-    end.
-
-%% Writes a frame without this server ever being suspended on a busy port
-%% (it would then route no reply and notice no hang): when the port is
-%% busy, a process of its own waits to write the frame, and is killed at
-%% the request's deadline (the caller has then given up). If the port is
-%% already closed, the exit message is on its way and answers the caller
-%% with the rest.
--spec send_frame(port(), binary(), linx_opts:deadline()) -> ok.
-send_frame(Port, Frame, Deadline) ->
-    case catch port_command(Port, Frame, [nosuspend]) of
-        false ->
-            Pid = spawn(fun() -> catch port_command(Port, Frame) end),
-            _ = [erlang:send_after(linx_opts:remaining(Deadline), self(), {give_up, Pid})
-                 || Deadline =/= infinity],
-            ok;
-        _ ->
-            ok
-    end.
-
--spec passed(linx_opts:deadline(), integer()) -> boolean().
-passed(infinity, _Now) -> false;
-passed(Deadline, Now) -> Now > Deadline.
-
-%% @private
--spec handle_cast(term(), state()) -> {noreply, state()}.
-handle_cast(_Msg, State) ->
-    {noreply, State}.
-
-%% @private
--spec handle_info(term(), state()) ->
-          {noreply, state()}
-        | {stop, {shutdown, {port_exited, term()} | {port_hung, non_neg_integer()}}, state()}.
-handle_info({Port, {data, Bin}}, #state{port = Port, waiters = Waiters} = State) ->
-    case linx_wire:frame_id(Bin) of
-        {Kind, Id} when Id > 0 ->
-            case linx_port_route:route_frame(Kind, Waiters, Id, Bin) of
-                true -> {noreply, State};
-                false -> {noreply, handle_frame(Bin, State)}
-            end;
-        _ ->
-            {noreply, handle_frame(Bin, State)}
-    end;
-handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
-    port_exited(Status, State);
-handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
-    port_exited(Reason, State);
-handle_info({'$socket', Sock, select, _Ref}, #state{fd_sock = Sock} = State) ->
-    case recv_fds(State) of
-        {ok, State1} -> {noreply, State1};
-        {error, Reason, State1} -> fd_channel_broken(Reason, State1)
-    end;
-handle_info({'$socket', Sock, abort, {_Ref, Reason}}, #state{fd_sock = Sock} = State) ->
-    fd_channel_broken(Reason, State);
-handle_info(sweep, State) ->
-    _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-    {noreply, sweep(State)};
-handle_info({give_up, Sender}, State) ->
-    exit(Sender, kill),
-    {noreply, State};
-handle_info(watch, #state{liveness = Liveness} = State) ->
-    _ = erlang:send_after(watch_tick(Liveness), self(), watch),
-    watch(State);
-handle_info(Msg, State) ->
-    ?LOG_WARNING("linx_port: unexpected message ~0tP", [Msg, 30]),
-    {noreply, State}.
-
-%% @private
--spec terminate(term(), state()) -> ok.
-terminate(_Reason, #state{port = Port, fd_sock = Sock, halves = Halves}) ->
-    ok = linx_port_route:withdraw(),
-    _ = (catch port_close(Port)),
-    _ = (catch socket:close(Sock)),
-    linx_port_fds:close_all(Halves).
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
--spec start_port(file:filename_all(), [string() | binary()], socket:socket(), binary(),
-                 file:filename_all()) ->
-          {ok, state()} | {stop, {port_start_failed, term()}}.
-start_port(Path, Args, Listener, Name, Program) ->
-    try open_port({spawn_executable, Path},
-                  [{packet, 4}, binary, exit_status, use_stdio,
-                   {args, Args}]) of
-        Port ->
-            case linx_port_start:handshake(Port, Listener, Program) of
-                {ok, OsPid, Sock, Version} ->
-                    ok = linx_stats:port_started(),
-                    {Waiters, Ids} = linx_port_route:publish(Port),
-                    Liveness = liveness(),
-                    State = #state{port = Port, os_pid = OsPid, version = Version,
-                                   fd_sock = Sock, fd_name = Name, ids = Ids,
-                                   waiters = Waiters, liveness = Liveness,
-                                   watch = #{in => 0, out => 0, ping => none,
-                                             since => erlang:monotonic_time(millisecond)}},
-                    case recv_fds(State) of
-                        {ok, State1} ->
-                            _ = erlang:send_after(?SWEEP_MS, self(), sweep),
-                            _ = erlang:send_after(watch_tick(Liveness), self(), watch),
-                            {ok, State1};
-                        {error, Reason, _} ->
-                            _ = (catch port_close(Port)),
-                            {stop, {port_start_failed, {fd_channel, Reason}}}
-                    end;
-                {error, Reason} ->
-                    _ = (catch port_close(Port)),
-                    {stop, {port_start_failed, Reason}}
-            end
-    catch
-        error:Reason ->
-            {stop, {port_start_failed, {open_port, Reason}}}
-    end.
-
-%% Receives every descriptor waiting on the channel, then re-arms the
-%% select. A broken channel is an error.
--spec recv_fds(state()) -> {ok, state()} | {error, term(), state()}.
-recv_fds(#state{fd_sock = Sock} = State) ->
-    case linx_fdchan:recv(Sock, nowait) of
-        {ok, <<Id:64/big>>, [Fd | Extra]} ->
-            lists:foreach(fun linx_fdchan:close_raw/1, Extra),
-            recv_fds(fd_arrived(Id, Fd, State));
-        {dropped, <<Id:64/big>>, Reason} ->
-            ?LOG_WARNING("linx_port: the descriptor for request ~b was lost on the "
-                         "fd channel (~0tp)", [Id, Reason]),
-            recv_fds(fd_arrived(Id, {dropped, Reason}, State));
-        {dropped, <<>>, _} ->
-            {error, closed, State};
-        {dropped, Other, _} ->
-            ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
-            recv_fds(State);
-        {ok, Other, Fds} ->
-            ?LOG_ERROR("linx_port: malformed fd channel message ~0tP", [Other, 10]),
-            lists:foreach(fun linx_fdchan:close_raw/1, Fds),
-            recv_fds(State);
-        {select, _} ->
-            {ok, State};
-        {error, Reason} ->
-            {error, Reason, State}
-    end.
-
--spec fd_arrived(pos_integer(), linx_port_fds:arrived(), state()) -> state().
-fd_arrived(Id, Arrived, #state{pending = Pending, halves = Halves} = State) ->
-    {Pending1, Halves1} = linx_port_fds:descriptor(Id, Arrived, Pending, Halves),
-    State#state{pending = Pending1, halves = Halves1}.
-
-%% Drops the direct-path entries of dead callers, and the requests whose
-%% caller died or whose timeout has passed (closing a descriptor that came
-%% for one): their replies, if they still come, go nowhere.
--spec sweep(state()) -> state().
-sweep(#state{waiters = Waiters, pending = Pending, halves = Halves} = State) ->
-    _ = linx_port_route:sweep(Waiters),
-    Now = erlang:monotonic_time(millisecond),
-    Gone = [Id || {Id, Waiter} <- maps:to_list(Pending), abandoned(Waiter, Now)],
-    State#state{pending = maps:without(Gone, Pending),
-                parts = maps:without(Gone, State#state.parts),
-                halves = linx_port_fds:drop(Gone, Halves)}.
-
--spec abandoned(waiter(), integer()) -> boolean().
-abandoned(Waiter, Now) ->
-    {Caller, _} = from(Waiter),
-    passed(deadline_of(Waiter), Now) orelse not is_process_alive(Caller).
-
--spec from(waiter()) -> gen_server:from().
-from({reply, From, _}) -> From;
-from({fd, From, _, _}) -> From.
-
--spec deadline_of(waiter()) -> linx_opts:deadline().
-deadline_of({reply, _, Deadline}) -> Deadline;
-deadline_of({fd, _, _, Deadline}) -> Deadline.
-
--spec handle_frame(binary(), state()) -> state().
-handle_frame(Bin, #state{pending = Pending, parts = Parts} = State0) ->
-    case linx_wire:decode(Bin) of
-        {ok, {Id, more, Replies}} when is_integer(Id), Id > 0, is_list(Replies) ->
-            %% A part of the reply of a request the server sent: kept for
-            %% its reply (one whose caller is gone is dropped).
-            case is_map_key(Id, Pending) of
-                true -> State0#state{parts = Parts#{Id => [Replies | maps:get(Id, Parts, [])]}};
-                false -> State0
-            end;
-        {ok, {Id, Result0}} when is_integer(Id), Id > 0 ->
-            {Taken, Parts1} = case maps:take(Id, Parts) of
-                                  {T, P} -> {T, P};
-                                  error -> {[], Parts}
-                              end,
-            Result = linx_port_route:with_parts(Result0, Taken),
-            State = State0#state{parts = Parts1},
-            case maps:take(Id, Pending) of
-                {{fd, _, _, _} = Waiter, Rest} ->
-                    {Pending1, Halves} = linx_port_fds:reply(Id, Result, Waiter, {Pending, Rest},
-                                                             State#state.halves),
-                    State#state{pending = Pending1, halves = Halves};
-                {{reply, From, _}, Rest} ->
-                    gen_server:reply(From, Result),
-                    State#state{pending = Rest};
-                error ->
-                    case State#state.watch of
-                        #{ping := {Id, _}} ->
-                            %% The liveness ping: its coming is what counts.
-                            ok;
-                        _ ->
-                            %% A caller that timed out is no longer waiting.
-                            ?LOG_DEBUG("linx_port: reply for unknown id ~b: ~0tP",
-                                       [Id, Result, 30])
-                    end,
-                    State
-            end;
-        {ok, {0, {log, Level, Text}}} when is_atom(Level), is_binary(Text) ->
-            logger:log(log_level(Level), "linx_port[~b]: ~ts", [State0#state.os_pid, Text],
-                       #{linx_os_pid => State0#state.os_pid, domain => [linx]}),
-            State0;
-        {ok, {0, Msg}} ->
-            ?LOG_WARNING("linx_port: message from port program: ~0tP",
-                         [Msg, 30]),
-            State0;
-        {ok, Other} ->
-            ?LOG_ERROR("linx_port: malformed frame from port program: ~0tP",
-                       [Other, 30]),
-            State0;
-        error ->
-            undecodable_frame(Bin, State0)
-    end.
-
-%% A frame `[safe]' refused (typically an atom unknown to this node). If the
-%% id can still be read, its caller gets an error instead of a timeout.
--spec undecodable_frame(binary(), state()) -> state().
-undecodable_frame(Bin, #state{pending = Pending} = State) ->
-    ?LOG_ERROR("linx_port: undecodable frame of ~b bytes from port program",
-               [byte_size(Bin)]),
-    case linx_wire:frame_id(Bin) of
-        %% A lost part too: the reply would lack its replies.
-        {_, Id} when is_map_key(Id, Pending) ->
-            {Waiter, Rest} = maps:take(Id, Pending),
-            gen_server:reply(from(Waiter), {error, {decode, reply}}),
-            State#state{pending = Rest, parts = maps:remove(Id, State#state.parts),
-                        halves = linx_port_fds:drop([Id], State#state.halves)};
-        _ ->
-            State
-    end.
-
--spec log_level(atom()) -> logger:level().
-log_level(L) when L =:= error; L =:= warning; L =:= notice; L =:= info; L =:= debug -> L;
-log_level(_) -> notice.
-
--spec fd_channel_broken(term(), state()) ->
-          {stop, {shutdown, {port_exited, term()}}, state()}.
-fd_channel_broken(Reason, #state{port = Port} = State) ->
-    %% A program that died closed the channel too: its exit status, which
-    %% follows within moments, says how it died.
-    receive
-        {Port, {exit_status, Status}} -> port_exited(Status, State)
-    after ?EXIT_GRACE_MS ->
-        ?LOG_ERROR("linx_port: fd channel broken (~0tp); restarting the port", [Reason]),
-        _ = (catch port_close(Port)),
-        port_exited({fd_channel, Reason}, State)
-    end.
-
--spec port_exited(term(), state()) ->
-          {stop, {shutdown, {port_exited, term()}}, state()}.
-port_exited(Status, #state{pending = Pending, waiters = Waiters} = State) ->
-    Error = {error, {port_exited, Status}},
-    ?LOG_WARNING("linx_port: port program (OS pid ~b) ended: ~ts; ~b request(s) failed; "
-                 "restarting it",
-                 [State#state.os_pid, linx_port_start:exit_text(Status),
-                  map_size(Pending) + linx_port_route:waiting(Waiters)],
-                 #{linx_os_pid => State#state.os_pid, domain => [linx]}),
-    ok = linx_port_route:fail_all(Waiters, Error),
-    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
-    {stop, {shutdown, {port_exited, Status}}, State#state{pending = #{}}}.
-
-%% The app env `liveness_ms' (checked by linx_port_args, which passes it to
-%% the program).
--spec liveness() -> pos_integer().
-liveness() ->
-    case application:get_env(linx, liveness_ms, ?LIVENESS_MS) of
-        Ms when is_integer(Ms), Ms > 0 -> Ms;
-        _ -> ?LIVENESS_MS
-    end.
-
-%% How often the liveness check looks: a quarter of the limit, between
-%% 10 ms and 1 s.
--spec watch_tick(pos_integer()) -> pos_integer().
-watch_tick(Liveness) ->
-    max(10, min(1000, Liveness div 4)).
-
-%% The liveness check (see "Hung programs are replaced"). The program's
-%% byte counters cost the request path nothing.
--spec watch(state()) ->
-          {noreply, state()} | {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
-watch(#state{port = Port, watch = Watch, liveness = Liveness} = State) ->
-    Now = erlang:monotonic_time(millisecond),
-    #{in := In0, out := Out0, since := Since, ping := Ping} = Watch,
-    case {erlang:port_info(Port, input), erlang:port_info(Port, output)} of
-        {{input, In}, {output, Out}} when In =/= In0 ->
-            %% It spoke: whatever it owed, it is alive.
-            {noreply, State#state{watch = Watch#{in := In, out := Out, since := Now,
-                                                 ping := none}}};
-        {{input, _}, {output, Out}} ->
-            Owed = Out =/= Out0 orelse map_size(State#state.pending) > 0
-                orelse linx_port_route:waiting(State#state.waiters) > 0,
-            case Ping of
-                _ when not Owed ->
-                    {noreply, State#state{watch = Watch#{since := Now}}};
-                none when Now - Since >= Liveness ->
-                    {noreply, State#state{watch = Watch#{ping := {ping(State), Now}}}};
-                {_, Sent} when Now - Sent >= Liveness ->
-                    port_hung(Now - Since, State);
-                _ ->
-                    {noreply, State}
-            end;
-        _ ->
-            %% The port is closing: its exit message is on its way.
-            {noreply, State}
-    end.
-
-%% Sends a ping, unless the port is busy (the program does not read: the
-%% ping then goes unanswered too). Returns its id.
--spec ping(state()) -> pos_integer().
-ping(#state{port = Port, ids = Ids}) ->
-    Id = atomics:add_get(Ids, 1, 1),
-    {ok, Frame} = linx_wire:encode(Id, {ping, liveness}),
-    _ = (catch port_command(Port, Frame, [nosuspend])),
-    Id.
-
-%% The program has not answered for `Silent' ms, nor a ping: kill it and
-%% stop as after a crash, every waiting caller told why.
--spec port_hung(non_neg_integer(), state()) ->
-          {stop, {shutdown, {port_hung, non_neg_integer()}}, state()}.
-port_hung(Silent, #state{os_pid = OsPid, pending = Pending, waiters = Waiters} = State) ->
-    ?LOG_ERROR("linx_port: port program ~b answered nothing for ~b ms, not even a ping; "
-               "killing it (~b request(s) failed)",
-               [OsPid, Silent, map_size(Pending) + linx_port_route:waiting(Waiters)],
-               #{linx_os_pid => OsPid, domain => [linx]}),
-    _ = os:cmd("kill -KILL " ++ integer_to_list(OsPid)),
-    ok = linx_stats:port_hung(),
-    Error = {error, {port_hung, Silent}},
-    ok = linx_port_route:fail_all(Waiters, Error),
-    maps:foreach(fun(_Id, Waiter) -> gen_server:reply(from(Waiter), Error) end, Pending),
-    {stop, {shutdown, {port_hung, Silent}}, State#state{pending = #{}}}.
+    gen_server:call(?SERVER, info).

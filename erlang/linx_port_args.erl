@@ -54,21 +54,17 @@
           {ok, file:filename_all(), [string() | binary()], file:filename_all()}
         | {error, term()}.
 command(FdName) ->
-    case {executable(), policy_args(application:get_env(linx, policy, #{})),
-          spin_args(application:get_env(linx, spin_us, default)),
-          liveness_args(application:get_env(linx, liveness_ms, 3000))} of
-        {{ok, Program}, {ok, PolicyArgs}, {ok, SpinArgs}, {ok, LivenessArgs}} ->
+    Parts = [executable(),
+             policy_args(application:get_env(linx, policy, #{})),
+             spin_args(application:get_env(linx, spin_us, default)),
+             liveness_args(application:get_env(linx, liveness_ms, 3000))],
+    case linx_error:map_ok(fun(Part) -> Part end, Parts) of
+        {ok, [Program, PolicyArgs, SpinArgs, LivenessArgs]} ->
             Args = ["--fd-socket", FdName | PolicyArgs ++ SpinArgs ++ LivenessArgs
                     ++ application:get_env(linx, port_args, [])],
             {Path, AllArgs} = wrap(application:get_env(linx, exec, []), Program, Args),
             {ok, Path, AllArgs, Program};
-        {{error, _} = Error, _, _, _} ->
-            Error;
-        {_, {error, _} = Error, _, _} ->
-            Error;
-        {_, _, {error, _} = Error, _} ->
-            Error;
-        {_, _, _, {error, _} = Error} ->
+        {error, _} = Error ->
             Error
     end.
 

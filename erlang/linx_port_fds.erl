@@ -1,5 +1,5 @@
-%% @doc Pairs the two halves of a socket request in {@link linx_port}: the
-%% `{ok, fd}' reply frame and the descriptor that travels on the fd
+%% @doc Pairs the two halves of a socket request the `linx_port' server
+%% sent ({@link linx_port_frames}): the `{ok, fd}' reply frame and the descriptor that travels on the fd
 %% channel. They arrive in either order; whichever comes first is kept in
 %% a map of halves until the other one comes.
 %%

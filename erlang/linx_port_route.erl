@@ -1,13 +1,13 @@
 %% @doc The direct path to the port program: callers write their own
 %% request frames and get their reply frames routed to them by id.
 %%
-%% Once the port program is ready, {@link linx_port} publishes a route
-%% (a persistent term, which callers read without a lock or a copy): the
-%% server, the port, a public table of waiters and the request id
-%% counter. A caller takes an id, registers its
-%% reply alias under it, writes the frame to the port and decodes the reply
-%% itself; the server only routes the reply frame, by id and without
-%% decoding it, to the alias ({@link route_frame/4}). The alias is also a
+%% Once the port program is ready, {@link linx_port_server} publishes a
+%% route (a persistent term, which callers read without a lock or a copy):
+%% the server, the port, a public table of waiters and the request id
+%% counter. A caller takes an id, registers its reply alias under it,
+%% writes the frame to the port and decodes the reply itself; the server
+%% only routes the reply frame, by id and without decoding it, to the
+%% alias ({@link route_frame/4}). The alias is also a
 %% monitor of the server, so a server that goes away never leaves the
 %% caller waiting. While there is no route (the server is starting, or not
 %% running) {@link request/2} says `no_route' and `linx_port' makes a
@@ -158,7 +158,9 @@ sweep(Waiters) ->
     lists:foreach(fun(Id) -> ets:delete(Waiters, Id) end, Dead),
     length(Dead).
 
-%% @doc Withdraws the route and answers every waiting caller with `Error'.
+%% @doc Withdraws the route and answers every caller waiting on the
+%% direct path with `Error' (the server answers those of its own
+%% requests).
 -spec fail_all(waiters(), term()) -> ok.
 fail_all(Waiters, Error) ->
     ok = withdraw(),

@@ -1,10 +1,12 @@
 %% @doc The start of the port program, up to the point where
-%% {@link linx_port} can serve requests: the fd channel's peer is the
-%% program (see {@link linx_fdchan:accept/4}) and its ready frame
-%% `{0, {ready, Version}}' has arrived, both within 5 seconds of the
-%% port's opening. Id-0 notices sent before the ready frame are logged
-%% (even undecodable ones); any other frame means the program does not
-%% speak this protocol.
+%% {@link linx_port} can serve requests ({@link start/0}): this node
+%% listens on a fresh fd channel ({@link linx_fdchan:listen/0}), opens the
+%% port with the command line of {@link linx_port_args}, and then the fd
+%% channel's peer is the program (see {@link linx_fdchan:accept/4}) and
+%% its ready frame `{0, {ready, Version}}' has arrived, both within 5
+%% seconds of the port's opening. Id-0 notices sent before the ready frame
+%% are logged (even undecodable ones); any other frame means the program
+%% does not speak this protocol.
 %%
 %% The first frame written to the program is the fd channel's start
 %% token: 32 random bytes, the frame's whole body (not a term). The
@@ -23,34 +25,35 @@
 
 -include_lib("kernel/include/logger.hrl").
 
--export([handshake/3]).
+-export([start/0]).
 -export([exit_text/1]).
+
+-export_type([started/0]).
+
+-type started() :: #{port := port(),
+                     os_pid := non_neg_integer(),
+                     fd_sock := socket:socket(),
+                     fd_name := binary(),
+                     version := binary()}.
+%% A program ready to serve: its port and OS pid, the fd channel's
+%% connected socket and name, and the version it announced.
 
 -define(READY_TIMEOUT, 5000).
 
-%% @doc Sends the start token, takes the program's connection on
-%% `Listener' and waits for its ready frame: its OS pid, the fd channel
-%% and its version.
--spec handshake(port(), socket:socket(), file:filename_all()) ->
-          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
-handshake(Port, Listener, Program) ->
-    case linx_fdchan:token() of
-        {ok, Token} ->
-            %% A program that already exited closed its stdin; its exit
-            %% status then says why.
-            _ = (catch port_command(Port, Token)),
-            Deadline = linx_opts:deadline(?READY_TIMEOUT),
-            case handshake(Port, Listener, Deadline, {Program, Token}) of
-                {ok, OsPid, _, Version} = Ok ->
-                    log_start(OsPid, Version),
-                    Ok;
-                {error, {exit_status, Status}} ->
-                    {error, refusal(Port, Status)};
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
+%% @doc Starts the port program and waits until it is ready; the start
+%% is counted in {@link linx_stats}. The fd channel's listener is closed
+%% either way, and the port when the start fails. A failure to listen is
+%% `{error, {fd_channel, Reason}}', to open the port
+%% `{error, {open_port, Reason}}'.
+-spec start() -> {ok, started()} | {error, term()}.
+start() ->
+    case linx_fdchan:listen() of
+        {ok, Listener, Name} ->
+            Started = open(linx_port_args:command(Name), Listener, Name),
+            _ = socket:close(Listener),
+            Started;
+        {error, Reason} ->
+            {error, {fd_channel, Reason}}
     end.
 
 %% @doc How the program ended, for a log line: `exit status 1', or for a
@@ -70,26 +73,68 @@ exit_text(Reason) ->
 %% Internal functions
 %%====================================================================
 
+%% The program run with command line `Command', ready on the fd channel
+%% `Listener' of name `Name'.
+-spec open({ok, file:filename_all(), [string() | binary()], file:filename_all()}
+           | {error, term()}, socket:socket(), binary()) ->
+          {ok, started()} | {error, term()}.
+open({ok, Path, Args, Program}, Listener, Name) ->
+    try open_port({spawn_executable, Path},
+                  [{packet, 4}, binary, exit_status, use_stdio, {args, Args}]) of
+        Port ->
+            case handshake(Port, Listener, Program) of
+                {ok, OsPid, Sock, Version} ->
+                    ok = linx_stats:port_started(),
+                    {ok, #{port => Port, os_pid => OsPid, fd_sock => Sock, fd_name => Name,
+                           version => Version}};
+                {error, _} = Error ->
+                    _ = (catch port_close(Port)),
+                    Error
+            end
+    catch
+        error:Reason ->
+            {error, {open_port, Reason}}
+    end;
+open({error, _} = Error, _Listener, _Name) ->
+    Error.
+
+%% Sends the start token, takes the program's connection on `Listener'
+%% and waits for its ready frame: its OS pid, the fd channel and its
+%% version.
+-spec handshake(port(), socket:socket(), file:filename_all()) ->
+          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
+handshake(Port, Listener, Program) ->
+    case linx_fdchan:token() of
+        {ok, Token} ->
+            %% A program that already exited closed its stdin; its exit
+            %% status then says why.
+            _ = (catch port_command(Port, Token)),
+            Deadline = linx_opts:deadline(?READY_TIMEOUT),
+            shook(Port, handshake(Port, Listener, Deadline, {Program, Token}));
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The handshake's end: a start is logged, and a program that exited
+%% says why.
+-spec shook(port(), {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}) ->
+          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
+shook(_Port, {ok, OsPid, _Sock, Version} = Ok) ->
+    log_start(OsPid, Version),
+    Ok;
+shook(Port, {error, {exit_status, Status}}) ->
+    {error, refusal(Port, Status)};
+shook(_Port, {error, _} = Error) ->
+    Error.
+
 -spec handshake(port(), socket:socket(), integer(), {file:filename_all(), binary()}) ->
           {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
 handshake(Port, Listener, Deadline, {Program, Token}) ->
     case erlang:port_info(Port, os_pid) of
         {os_pid, OsPid} ->
             case linx_fdchan:accept(Listener, {OsPid, Program, Token}, Deadline, Port) of
-                {ok, Sock} ->
-                    case await_ready(Port, Deadline) of
-                        {ok, Version} ->
-                            {ok, OsPid, Sock, Version};
-                        {error, _} = Error ->
-                            _ = socket:close(Sock),
-                            Error
-                    end;
-                {error, timeout} ->
-                    {error, fd_channel_timeout};
-                {error, {exit_status, _}} = Error ->
-                    Error;
-                {error, Reason} ->
-                    {error, {fd_channel, Reason}}
+                {ok, Sock} -> ready(Port, OsPid, Sock, Deadline);
+                {error, Reason} -> {error, channel_error(Reason)}
             end;
         undefined ->
             %% Closed already: a program that refused its command line
@@ -102,6 +147,24 @@ handshake(Port, Listener, Deadline, {Program, Token}) ->
                 {error, port_closed}
             end
     end.
+
+%% The program connected on `Sock': its ready frame, or the socket closed.
+-spec ready(port(), non_neg_integer(), socket:socket(), integer()) ->
+          {ok, non_neg_integer(), socket:socket(), binary()} | {error, term()}.
+ready(Port, OsPid, Sock, Deadline) ->
+    case await_ready(Port, Deadline) of
+        {ok, Version} ->
+            {ok, OsPid, Sock, Version};
+        {error, _} = Error ->
+            _ = socket:close(Sock),
+            Error
+    end.
+
+%% Why the program's connection did not come.
+-spec channel_error(term()) -> term().
+channel_error(timeout) -> fd_channel_timeout;
+channel_error({exit_status, _} = Exit) -> Exit;
+channel_error(Reason) -> {fd_channel, Reason}.
 
 %% Why the program exited during the start: the `{0, {bad_option, Text}}'
 %% it sent before exiting (its frames arrive before its exit status), or

@@ -63,10 +63,7 @@ via(Opts) ->
 request(Op, Timeout, local) ->
     linx_port:request(Op, Timeout);
 request(Op, Timeout, Node) ->
-    case checked(Op, Timeout) of
-        ok -> linx_stats:timed(Op, fun() -> call(Op, Timeout, Node) end);
-        {error, _} = Error -> Error
-    end.
+    timed(Op, Timeout, fun() -> call(Op, Timeout, Node) end).
 
 %% @doc {@link request/3} for an op that may be answered in parts, with
 %% each part's replies folded into `Acc0' as they come: see
@@ -100,35 +97,33 @@ os_pid(Node, Timeout) ->
 request_fd(Op, Mode, Timeout, local) ->
     linx_port:request_fd(Op, Mode, Timeout);
 request_fd(Op, Mode, Timeout, Node) ->
-    case checked(Op, Timeout) of
-        ok -> linx_stats:timed(Op, fun() -> remote_fd(Op, Mode, Timeout, Node) end);
-        {error, _} = Error -> Error
-    end.
+    timed(Op, Timeout, fun() -> remote_fd(Op, Mode, Timeout, Node) end).
 
-%% An op a C-node can take, with a timeout a call can wait.
--spec checked(term(), term()) -> ok | {error, {badarg, too_large} | {bad_timeout, term()}}.
-checked(Op, Timeout) ->
-    case linx_port:valid_timeout(Timeout) of
-        true -> linx_wire:fits(Op);
-        false -> {error, {bad_timeout, Timeout}}
+%% `Fun()', the round trip of `Op', counted in linx_stats, for an op a
+%% C-node can take with a timeout a call can wait; else the error, before
+%% anything is sent.
+-spec timed(term(), term(), fun(() -> Result)) ->
+          Result | {error, {badarg, too_large} | {bad_timeout, term()}}.
+timed(Op, Timeout, Fun) ->
+    case linx_port:valid_timeout(Timeout) andalso linx_wire:fits(Op) of
+        false -> {error, {bad_timeout, Timeout}};
+        ok -> linx_stats:timed(Op, Fun);
+        {error, _} = Error -> Error
     end.
 
 -spec remote_fd(tuple(), fd_mode(), timeout(), node()) ->
           {ok, non_neg_integer() | socket:socket()} | {error, term()}.
 remote_fd(Op, Mode, Timeout, Node) ->
-    case same_host(Node) of
+    Deadline = linx_opts:deadline(Timeout),
+    case same_host(Node) andalso os_pid(Node, Timeout) of
         false ->
             {error, {element(1, Op), remote}};
-        true ->
-            Deadline = linx_opts:deadline(Timeout),
-            case os_pid(Node, Timeout) of
-                {ok, OsPid} ->
-                    with_listener(fun(L, Name) ->
-                                          fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node)
-                                  end);
-                {error, _} = Error ->
-                    Error
-            end
+        {ok, OsPid} ->
+            with_listener(fun(L, Name) ->
+                                  fd_round_trip(L, Name, OsPid, Op, Mode, Deadline, Node)
+                          end);
+        {error, _} = Error ->
+            Error
     end.
 
 %% One call to the C-node, not counted.

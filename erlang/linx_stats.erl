@@ -15,7 +15,7 @@
 -behaviour(gen_server).
 
 -export([start_link/0]).
--export([timed/2, record/3, port_started/0, starts/0, port_hung/0]).
+-export([timed/2, timed/3, record/3, port_started/0, starts/0, port_hung/0]).
 -export([snapshot/0]).
 
 %% gen_server callbacks
@@ -50,29 +50,26 @@ start_link() ->
 %% with its latency and result; returns the result.
 -spec timed(term(), fun(() -> Result)) -> Result.
 timed(Op, Fun) ->
+    timed(Op, Fun, fun(Result) -> Result end).
+
+%% @doc {@link timed/2} for a round trip whose return value holds the
+%% result, such as `{Result, Acc}': `ResultOf(Return)' is what is
+%% counted. Returns the return value.
+-spec timed(term(), fun(() -> Return), fun((Return) -> term())) -> Return.
+timed(Op, Fun, ResultOf) ->
     T0 = erlang:monotonic_time(microsecond),
-    Result = Fun(),
-    ok = record(Op, erlang:monotonic_time(microsecond) - T0, Result),
-    Result.
+    Return = Fun(),
+    ok = record(Op, erlang:monotonic_time(microsecond) - T0, ResultOf(Return)),
+    Return.
 
 %% @doc Counts one request of `Op' that took `Micros' and gave `Result'.
 -spec record(term(), non_neg_integer(), term()) -> ok.
 record(Op, Micros, Result) ->
-    Name = op_name(Op),
-    Bucket = bucket(Micros),
-    try
-        ok = count_latency(Name, Bucket),
-        _ = case Result of
-            {error, {Stage, Reason}} when is_atom(Stage) ->
-                _ = ets:update_counter(?TAB, {err, Stage, Reason}, 1, {{err, Stage, Reason}, 0});
-            {error, Reason} ->
-                _ = ets:update_counter(?TAB, {err, Reason, none}, 1, {{err, Reason, none}, 0});
-            _ ->
-                ok
-        end,
-        ok
-    catch
-        error:badarg -> ok
+    ok = count_latency(op_name(Op), bucket(Micros)),
+    case Result of
+        {error, {Stage, Reason}} when is_atom(Stage) -> bump({err, Stage, Reason});
+        {error, Reason} -> bump({err, Reason, none});
+        _ -> ok
     end.
 
 -spec count_latency(atom(), non_neg_integer()) -> ok.
@@ -81,8 +78,17 @@ count_latency(Name, Bucket) ->
         {#{Name := Ix}, Counters} when Bucket < ?BUCKETS ->
             counters:add(Counters, Ix + Bucket, 1);
         _ ->
-            _ = ets:update_counter(?TAB, {lat, Name, Bucket}, 1, {{lat, Name, Bucket}, 0}),
-            ok
+            bump({lat, Name, Bucket})
+    end.
+
+%% Adds one to the table's counter `Key'; nothing while there is no
+%% table (the application is not running).
+-spec bump(term()) -> ok.
+bump(Key) ->
+    try ets:update_counter(?TAB, Key, 1, {Key, 0}) of
+        _ -> ok
+    catch
+        error:badarg -> ok
     end.
 
 %% The latency counters as `{{lat, Op, Bucket}, N}' rows, those that are
@@ -100,11 +106,7 @@ latency_rows() ->
 %% @doc Counts a start of the port program.
 -spec port_started() -> ok.
 port_started() ->
-    try ets:update_counter(?TAB, starts, 1, {starts, 0}) of
-        _ -> ok
-    catch
-        error:badarg -> ok
-    end.
+    bump(starts).
 
 %% @doc How many times the port program has started so far.
 -spec starts() -> non_neg_integer().
@@ -117,14 +119,10 @@ starts() ->
     end.
 
 %% @doc Counts a port program killed for not answering (see
-%% {@link linx_port}).
+%% {@link linx_port_watch}).
 -spec port_hung() -> ok.
 port_hung() ->
-    try ets:update_counter(?TAB, hangs, 1, {hangs, 0}) of
-        _ -> ok
-    catch
-        error:badarg -> ok
-    end.
+    bump(hangs).
 
 %% @doc The counters as maps.
 -spec snapshot() -> snapshot().

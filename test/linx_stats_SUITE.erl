@@ -1,7 +1,8 @@
 %% @doc linx:stats/0 counts every request, whichever way it travels: the
 %% caller's own round trip, the gen_server call taken while the server
-%% starts, socket opens (whose descriptor comes on the fd channel) and
-%% requests refused because the server is not running.
+%% starts, socket opens (whose descriptor comes on the fd channel),
+%% requests answered in parts and requests refused because the server is
+%% not running.
 -module(linx_stats_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
@@ -9,12 +10,13 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([direct_path_counted/1]).
 -export([fd_requests_counted/1]).
+-export([parts_error_counted/1]).
 -export([call_during_start_counted/1]).
 -export([not_running_counted/1]).
 
 all() ->
-    [direct_path_counted, fd_requests_counted, call_during_start_counted,
-     not_running_counted].
+    [direct_path_counted, fd_requests_counted, parts_error_counted,
+     call_during_start_counted, not_running_counted].
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(linx),
@@ -47,6 +49,20 @@ fd_requests_counted(_Config) ->
     Opens3 = requests(netlink_open),
     Refused1 = Refused + 1,
     Refused1 = errors({socket, eprotonosupport}).
+
+%% A request that may be answered in parts counts its result, not the
+%% result with the parts' accumulator: its error too.
+parts_error_counted(_Config) ->
+    Calls = requests(netlink_call),
+    Enoent = errors({open_ns, enoent}),
+    Dump = <<16:32/native, 18:16/native, 16#301:16/native, 1:32/native, 0:32/native>>,
+    In = #{in => {netns, <<"linx_stats_no_such_netns">>}},
+    {{error, #{stage := open_ns, errno := enoent}}, acc} =
+        linx_netlink:call(route, Dump, In, fun(_Replies, Acc) -> Acc end, acc),
+    Calls1 = Calls + 1,
+    Calls1 = requests(netlink_call),
+    Enoent1 = Enoent + 1,
+    Enoent1 = errors({open_ns, enoent}).
 
 %% While the server waits for a starting port program, a request goes
 %% through a gen_server call; it is counted once it is answered. The

@@ -65,7 +65,7 @@
 -type name() :: binary() | string().
 %% A netns name (see the module documentation).
 
--type handle() :: {linx_netns, pos_integer()}.
+-type handle() :: linx_opts:handle().
 %% A namespace with no name, held for its owner; use it as `in => Handle'.
 
 -type spec() :: #{lo => up | down}.

@@ -29,19 +29,23 @@
 -export([no_byte_of/3]).
 -export([deadline/1, remaining/1]).
 
--export_type([in/0, target/0, write_target/0, opts/0, via/0, error/0, deadline/0, checked/0]).
+-export_type([handle/0, in/0, target/0, write_target/0, opts/0, via/0, error/0, deadline/0, checked/0]).
 
 -type deadline() :: integer() | infinity.
 %% When a `timeout' runs out: a `millisecond' monotonic time, or `infinity'.
 
 -type ns_path() :: binary() | string().
 
+-type handle() :: {linx_netns, pos_integer()}.
+%% A namespace with no name from `linx_netns:new/0,1,2', held for its
+%% owner (written here, below linx_netns, which calls this module).
+
 -type in() :: self
             | {pid, pos_integer()}
             | {netns, binary() | string()}
             | {path, ns_path()}
             | {ns, [ns_path()]}
-            | linx_netns:handle().
+            | handle().
 %% Where an operation runs (option `in').
 
 -type target() :: self

@@ -385,8 +385,9 @@ do_call(Protocol, Msg, Opts) ->
 %% whole in `Rest', and `Acc' is `Acc0'.
 -spec call(protocol(), iodata(), opts(), fun(([binary()], Acc) -> Acc), Acc) ->
           {{ok, [binary()]} | {error, error_reason()}, Acc}.
-call(A1, A2, A3, A4, A5) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3, A4, A5)).
+call(Protocol, Msg, Opts, Fun, Acc0) ->
+    {Result, Acc} = do_call(Protocol, Msg, Opts, Fun, Acc0),
+    {linx_error:owned(?MODULE, ?FUNCTION_NAME, Result), Acc}.
 
 do_call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
@@ -515,6 +516,8 @@ reason_text(bad_domain) ->
     {"socket domain", "inet, inet6, local, packet, netlink or a number"};
 reason_text(bad_type) ->
     {"socket type", "stream, dgram, raw, seqpacket or a number"};
+reason_text(bad_message) ->
+    {"netlink message", "iodata of whole netlink messages, at least one 16-byte header"};
 reason_text(bad_fd) ->
     {"file descriptor", "a non-negative integer"};
 reason_text(_) ->
@@ -543,7 +546,7 @@ adopted(Req, Other) ->
 after_adoption(_Socket, undefined, []) ->
     ok;
 after_adoption(Socket, undefined, [Group | Rest]) ->
-    case membership_add(Socket, Group) of
+    case membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group) of
         ok -> after_adoption(Socket, undefined, Rest);
         {error, _} = Error -> Error
     end;

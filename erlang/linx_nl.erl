@@ -97,7 +97,7 @@ call(Protocol, Req, Opts, Op, Tries) ->
     {Seq, Bin, CallOpts} = prepare_call(Req, Opts),
     case linx_netlink:call(Protocol, Bin, CallOpts) of
         {ok, Bins} ->
-            case replies(Bins, Seq) of
+            case do_replies(Bins, Seq) of
                 {ok, Msgs} ->
                     case Tries > 1 andalso interrupted(Msgs) of
                         true -> call(Protocol, Req, Opts, Op, Tries - 1);
@@ -169,19 +169,37 @@ with_ns_fds(_Bin, Opts) ->
 %% milliseconds in all, for its answer; replies to other sequence
 %% numbers (notifications, late answers) are read and dropped. Sets
 %% `NETLINK_EXT_ACK' on the socket. A socket error is returned as it is
-%% (`{error, timeout}' when the time is up).
+%% (`{error, timeout}' when the time is up). A socket that is not one is
+%% `{error, {bad_socket, Socket}}', a message that does not encode
+%% `{error, {bad_message, Req}}', a timeout that is none
+%% `{error, {bad_option, {timeout, Timeout}}}'.
 -spec request(socket:socket(), msg_in(), timeout()) ->
           {ok, [msg()]} | {error, term()}.
 request(A1, A2, A3) ->
     linx_error:owned(?MODULE, ?FUNCTION_NAME, do_request(A1, A2, A3)).
 
 do_request(Socket, Req, Timeout) ->
-    _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK}, <<1:32/native>>),
-    _ = socket:setopt(Socket, otp, rcvbuf, 65536),
-    {Seq, Bin} = prepare(Req),
-    case socket:send(Socket, Bin) of
-        ok -> receive_replies(Socket, Seq, linx_opts:deadline(Timeout), []);
-        {error, _} = Error -> Error
+    case {is_socket(Socket), catch prepare(Req), linx_port:valid_timeout(Timeout)} of
+        {false, _, _} ->
+            {error, {bad_socket, Socket}};
+        {_, {'EXIT', _}, _} ->
+            {error, {bad_message, Req}};
+        {_, _, false} ->
+            {error, {bad_option, {timeout, Timeout}}};
+        {true, {Seq, Bin}, true} ->
+            _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK}, <<1:32/native>>),
+            _ = socket:setopt(Socket, otp, rcvbuf, 65536),
+            case socket:send(Socket, Bin) of
+                ok -> receive_replies(Socket, Seq, linx_opts:deadline(Timeout), []);
+                {error, _} = Error -> Error
+            end
+    end.
+
+is_socket(Socket) ->
+    try socket:info(Socket) of
+        #{} -> true
+    catch
+        error:_ -> false
     end.
 
 %% @doc Picks the answer to request `Seq' out of reply binaries (as
@@ -190,7 +208,10 @@ do_request(Socket, Req, Timeout) ->
 %% error. Messages of other sequence numbers are dropped.
 -spec replies([binary()], non_neg_integer()) ->
           {ok, [msg()]} | {error, error_info() | malformed()}.
-replies(Bins, Seq) ->
+replies(A1, A2) ->
+    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_replies(A1, A2)).
+
+do_replies(Bins, Seq) ->
     case replies_part(Bins, Seq) of
         {done, Result} -> Result;
         {more, Msgs} -> {ok, Msgs}
@@ -335,6 +356,12 @@ format_reason(#{stage := netlink, errno := Errno, code := Code} = Info) ->
     linx_error:line(["netlink ", atom_to_list(Op), linx_error:in_text(maps:get(in, Info, self)),
                      " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
                      Msg, Off]);
+format_reason({bad_socket, Socket}) ->
+    linx_error:line(io_lib:format("invalid netlink socket ~0tp: expected a socket:socket() "
+                                  "(from linx_netlink:open/3)", [Socket]));
+format_reason({bad_message, Req}) ->
+    linx_error:line(io_lib:format("invalid netlink request ~0tp: expected #{type := 0..65535, "
+                                  "flags, seq, pid, payload} with each field in its range", [Req]));
 format_reason({malformed, Where}) ->
     linx_error:line(io_lib:format("malformed netlink reply: ~0tp", [Where]));
 format_reason(Reason) ->

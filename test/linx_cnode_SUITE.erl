@@ -192,7 +192,7 @@ app_env_default(Config) ->
         Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),
         {ok, Ostype} = on_peer(Config, linx_sysctl, read, ["kernel.ostype"]),
         %% `via => local' still means this node's own port, not running there.
-        {error, not_running} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => local}])
+        {error, #{reason := not_running}} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => local}])
     after
         on_peer(Config, application, unset_env, [linx, via])
     end.
@@ -232,8 +232,8 @@ netlink_call_errors(Config) ->
     NoReply = <<16:32/native, 1:16/native, 0:16/native, 1:32/native, 0:32/native>>,
     {error, #{op := netlink_call, stage := recv, errno := etimedout}} =
         on_peer(Config, linx_netlink, call, [route, NoReply, In#{timeout => 10000}]),
-    {error, {bad_message, <<1, 2>>}} = on_peer(Config, linx_netlink, call, [route, <<1, 2>>, In]),
-    {error, {bad_protocol, nope}} = on_peer(Config, linx_netlink, call, [nope, NoReply, In]).
+    {error, #{reason := {bad_message, <<1, 2>>}}} = on_peer(Config, linx_netlink, call, [route, <<1, 2>>, In]),
+    {error, #{reason := {bad_protocol, nope}}} = on_peer(Config, linx_netlink, call, [nope, NoReply, In]).
 
 getlink(Index, Flags) ->
     <<32:32/native, 18:16/native, Flags:16/native, 9:32/native, 0:32/native,
@@ -295,8 +295,8 @@ open_and_dump(Protocol, Opts) ->
 %% A C-node on another host cannot hand over descriptors.
 netlink_open_other_host(Config) ->
     Far = 'linx@192.0.2.1',
-    {error, {netlink_open, remote}} = on_peer(Config, linx_netlink, open, [route, #{via => Far}]),
-    {error, {socket_open, remote}} =
+    {error, #{reason := {netlink_open, remote}}} = on_peer(Config, linx_netlink, open, [route, #{via => Far}]),
+    {error, #{reason := {socket_open, remote}}} =
         on_peer(Config, linx_netlink, socket_open, [inet, dgram, udp, #{via => Far}]),
     <<"netlink_open through a C-node on another host", _/binary>> =
         linx:format_error({netlink_open, remote}).
@@ -312,9 +312,9 @@ bad_fd_channel(Config) ->
 
 %% A node that is not there: an error at once, never a hang.
 unreachable(Config) ->
-    {error, {nodedown, 'nobody@localhost'}} =
+    {error, #{reason := {nodedown, 'nobody@localhost'}}} =
         on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => 'nobody@localhost', timeout => 3000}]),
-    {error, {bad_via, nobody}} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => nobody}]),
+    {error, #{reason := {bad_via, nobody}}} = on_peer(Config, linx_sysctl, read, ["kernel.ostype", #{via => nobody}]),
     <<"linx C-node nobody@localhost cannot be reached", _/binary>> =
         linx:format_error({nodedown, 'nobody@localhost'}).
 
@@ -433,7 +433,7 @@ kill_under_load_and_restart(Config) ->
     ct:log("results: ~p", [Results]),
     16 = length(Results),
     [true = Ms =< Timeout + 1000 || {_, _, Ms} <- Results],
-    [{error, {nodedown, C}} = E || {_, E, _} <- Results],
+    [{error, #{reason := {nodedown, C}}} = E || {_, E, _} <- Results],
     linx_ct_cnode:stop(),
     ok = start_cnode(Config),
     Ostype = linx_ct_ns:host_sysctl("kernel.ostype"),

@@ -70,9 +70,9 @@ call_loop(In, Stop, Acc) ->
                        _ when Took > ?CALL_TIMEOUT + 1000 -> slow;
                        {ok, 4242} -> ok;
                        {ok, _} -> wrong;
-                       {error, {port_exited, _}} -> port_exited;
-                       {error, not_running} -> not_running;
-                       {error, timeout} -> timeout;
+                       {error, #{reason := {port_exited, _}}} -> port_exited;
+                       {error, #{reason := not_running}} -> not_running;
+                       {error, #{reason := timeout}} -> timeout;
                        _ -> other
                    end,
             case Kind of

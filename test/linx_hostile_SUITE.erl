@@ -188,7 +188,7 @@ raw(read, Path, Target) -> {sysctl_read, Path, Target};
 raw(write, Path, Target) -> {sysctl_write, Path, ?VALUE, Target};
 raw(list, Path, Target) -> {sysctl_list, Path, Target}.
 
-expect_api(_, _, bad_key, {error, {bad_key, _}}) -> ok;
+expect_api(_, _, bad_key, {error, #{reason := {bad_key, _}}}) -> ok;
 expect_api(_, _, badarg, {error, #{stage := badarg, errno := path}}) -> ok;
 expect_api(_, Op, {errno, E}, {error, #{stage := Op, errno := E}}) -> ok;
 expect_api(Label, Op, Want, Got) -> ct:fail({Label, Op, {want, Want}, {got, Got}}).

@@ -106,7 +106,7 @@ membership(Config) ->
     ok = linx_ct_nl:wait_link(S, <<"ma">>, 5000),
     ok = linx_netlink:membership_del(S, 1),
     add_veth(Ns, "na", "nb"),
-    {error, #{reason := timeout}} = linx_ct_nl:wait_link(S, <<"na">>, 500),
+    {error, timeout} = linx_ct_nl:wait_link(S, <<"na">>, 500),
     {error, #{reason := {bad_group, 0}}} = linx_netlink:membership_add(S, 0),
     ok = socket:close(S).
 
@@ -353,7 +353,8 @@ error_text(Config) ->
     Want = linx:format_error(E),
     {error, M} = linx_netlink:socket_open(inet, raw, icmp,
                                           #{in => {netns, "linx-no-such-ns"}}),
-    <<"socket open inet raw icmp in netns \"linx-no-such-ns\" failed: "
+    %% The line names the function called.
+    <<"linx_netlink:socket_open: socket open inet raw icmp in netns \"linx-no-such-ns\" failed: "
       "open_ns enoent (errno 2)">> = linx:format_error(M),
     {error, B} = linx_netlink:open(nosuch, #{}),
     {match, _} = re:run(linx:format_error(B), "nosuch").

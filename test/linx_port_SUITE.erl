@@ -69,7 +69,7 @@ kill_while_waiting(N, Call) ->
     linx_ct_ns:kill(OsPid),
     [receive
          {done, C, R, At} ->
-             {error, {port_exited, _}} = R,
+             {error, #{reason := {port_exited, _}}} = R,
              true = At - Killed < 1000
      after 1000 ->
          ct:fail({caller_not_answered, C})

@@ -142,7 +142,7 @@ timeout_in_mid_dump(Config) ->
                        {Result, Seen} = linx_netlink:call(route, Req, In#{timeout => Ms}, Count, 0),
                        NothingLeft(),
                        case Result of
-                           {error, timeout} -> {timeout, Seen};
+                           {error, #{reason := timeout}} -> {timeout, Seen};
                            {ok, _} when Seen > 0 -> whole
                        end
                    end || Ms <- [1, 1, 2, 2, 3, 3, 4, 4]],
@@ -392,7 +392,7 @@ garbled_replies(Config) ->
     {error, {malformed, {link, {attr, 0}}}} =
         linx_rtnl_msg:decode_link(<<0:128, 200:16/native, 3:16/native, "x">>),
     %% A short error message, and a DONE carrying an error.
-    {error, {malformed, {error_msg, short}}} = linx_nl:replies([<<18:32/native, 2:16/native, 0:16, 9:32/native, 0:32, 1, 2>>], 9),
+    {error, #{reason := {malformed, {error_msg, short}}}} = linx_nl:replies([<<18:32/native, 2:16/native, 0:16, 9:32/native, 0:32, 1, 2>>], 9),
     {error, #{errno := eperm}} = linx_nl:replies([<<20:32/native, 3:16/native, 0:16, 9:32/native, 0:32, -1:32/signed-native>>], 9).
 
 flip(Bin) ->

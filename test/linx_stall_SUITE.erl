@@ -300,6 +300,7 @@ timed(Fun) ->
     {R, erlang:monotonic_time(millisecond) - T0}.
 
 kind({ok, _}) -> ok;
+kind({error, #{module := _, function := _, reason := Reason}}) -> kind({error, Reason});
 kind({error, timeout}) -> timeout;
 kind({error, #{stage := busy, errno := helper}}) -> busy;
 kind({error, #{stage := thread, errno := hung}}) -> hung;

@@ -36,7 +36,7 @@ defmodule Linx.Genl do
       iex> {:error, %Linx.Netlink.Error{stage: :netlink, errno: :enoent} = e} =
       ...>   Linx.Genl.family("linx-none")
       iex> Exception.message(e)
-      "netlink genl failed: enoent (errno 2)"
+      "linx_genl:family: netlink genl failed: enoent (errno 2)"
   """
 
   use Linx.Bang, raises: Linx.Netlink.Error

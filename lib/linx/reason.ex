@@ -47,6 +47,11 @@ defmodule Linx.Reason do
   def fields(%{stage: stage, errno: errno} = map),
     do: %{stage: stage, errno: errno, code: Map.get(map, :code, 0)}
 
+  # A reason of no map of its own, owned by the Erlang function that
+  # returned it (`:linx_error.owned/3`).
+  def fields(%{module: _, function: _, reason: _} = owned) when map_size(owned) == 3,
+    do: fields(bare(owned))
+
   def fields(%{failed: _, reason: reason}), do: fields(reason)
   def fields(tag) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
   def fields({tag, _}) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
@@ -65,6 +70,15 @@ defmodule Linx.Reason do
     do: %{stage: :unknown, errno: errno, code: :linx.errno_code(errno)}
 
   def fields(_other), do: %{stage: :unknown, errno: nil, code: 0}
+
+  @doc false
+  # A reason without the owner the Erlang function added to it: the
+  # reason an owned error holds, any other term as it is.
+  @spec bare(term) :: term
+  def bare(%{module: _, function: _, reason: reason} = owned) when map_size(owned) == 3,
+    do: reason
+
+  def bare(reason), do: reason
 
   @doc false
   # The kernel's extended-ack text of a netlink error (`:linx_nl`), if any.

@@ -105,7 +105,7 @@ defmodule Linx.Netlink.SocketTest do
     assert {:error, %Error{op: :netlink_open, errno: :bad_option} = e} =
              Socket.open(:route, opts ++ [groups: [1]])
 
-    assert e.reason == {:bad_option, {:groups, [1]}}
+    assert %{module: :linx_netlink, reason: {:bad_option, {:groups, [1]}}} = e.reason
 
     assert {:error, %Error{errno: :bad_option}} =
              Socket.open_fd(:route, [1], Map.new([{:groups, [1]} | opts]))

@@ -143,9 +143,9 @@ defmodule Linx.NetnsTest do
     assert {:error, %Error{op: :add, stage: :badarg, errno: :bad_option, reason: reason}} =
              Netns.add("ok", lo: :up)
 
-    assert reason == {:bad_option, {:lo, :up}}
+    assert %{module: :linx_netns, reason: {:bad_option, {:lo, :up}}} = reason
 
-    assert {:error, %Error{op: :new, errno: :bad_option, reason: {:bad_option, {:lo, :up}}}} =
+    assert {:error, %Error{op: :new, errno: :bad_option, reason: %{reason: {:bad_option, {:lo, :up}}}}} =
              Netns.new(lo: :up)
 
     for bad <- [[lo: :sideways], [lo: :up, mtu: 1], %{other: 1}, [:up], :up] do
@@ -156,7 +156,7 @@ defmodule Linx.NetnsTest do
     end
 
     # A keyword spec is refused as the map it is.
-    assert {:error, %Error{reason: {:bad_spec, %{lo: :sideways}}}} =
+    assert {:error, %Error{reason: %{reason: {:bad_spec, %{lo: :sideways}}}}} =
              Netns.add("ok", [lo: :sideways], [])
 
     assert {:error, %Error{errno: :bad_option}} = Netns.add("ok", [lo: :up], lo: :up)

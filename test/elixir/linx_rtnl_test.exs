@@ -191,7 +191,7 @@ defmodule Linx.RtnlTest do
       assert {:error, %Error{stage: :badarg, errno: :bad_option, reason: reason}} =
                Rtnl.addr_add("va", {{10, 0, 2, 1}, 24}, [{key, value} | opts])
 
-      assert reason == {:bad_option, {key, value}}
+      assert %{reason: {:bad_option, {^key, ^value}}} = reason
     end
 
     for bad <- [
@@ -303,7 +303,7 @@ defmodule Linx.RtnlTest do
     assert {:error, %Linx.Netlink.Error{op: :genl_request, errno: :bad_option} = e} =
              Linx.Genl.request(16, 3, 1, [], [dump: true] ++ opts)
 
-    assert e.reason == {:bad_option, {:dump, true}}
+    assert %{reason: {:bad_option, {:dump, true}}} = e.reason
 
     # CTRL_CMD_GETFAMILY: of one family by name (CTRL_ATTR_FAMILY_NAME)
     # as a request, of every family as a dump, and as a dump too when

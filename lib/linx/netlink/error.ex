@@ -9,7 +9,7 @@ defmodule Linx.Netlink.Error do
       iex> {error.stage, error.errno}
       {:badarg, :bad_protocol}
       iex> Exception.message(error)
-      "invalid protocol no_such_protocol: expected a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"
+      "linx_netlink:open: invalid protocol no_such_protocol: expected a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"
 
   ## Fields
 
@@ -61,7 +61,7 @@ defmodule Linx.Netlink.Error do
         ext_ack: Linx.Reason.ext_ack(reason)
       )
 
-    case {op, reason} do
+    case {op, Linx.Reason.bare(reason)} do
       {:close_fd, errno} when is_atom(errno) -> %__MODULE__{error | stage: :close}
       _ -> error
     end

@@ -9,7 +9,7 @@ defmodule Linx.Netns.Error do
       iex> {error.op, error.stage, error.errno, error.name}
       {:add, :badarg, :bad_name, "no/slash"}
       iex> Exception.message(error)
-      ~s|invalid netns name <<"no/slash">>: expected 1 to 255 bytes, not . or .., without / or NUL|
+      ~s|linx_netns:add: invalid netns name <<"no/slash">>: expected 1 to 255 bytes, not . or .., without / or NUL|
 
   ## Fields
 

@@ -11,7 +11,7 @@ defmodule Linx.Rtnl.Error do
       iex> {error.op, error.stage, error.errno}
       {:link_add, :badarg, :bad_ifname}
       iex> Exception.message(error)
-      ~s|invalid interface name (1 to 15 bytes, no '/', ':', NUL or white space): <<"no/slash">>|
+      ~s|linx_rtnl:link_add: invalid interface name (1 to 15 bytes, no '/', ':', NUL or white space): <<"no/slash">>|
 
   A refusal by the kernel keeps the kernel's extended-ack text, when it
   sent one, in `:ext_ack` (and at the end of the message):

@@ -9,7 +9,7 @@ defmodule Linx.Sysctl.Error do
 
       iex> {:error, error} = Linx.Sysctl.read("net..ipv4")
       iex> Exception.message(error)
-      ~s|invalid sysctl key <<"net..ipv4">>: expected the dot form (net.ipv4.ip_forward) or the slash form (net/ipv4/conf/br.100/forwarding)|
+      ~s|linx_sysctl:read: invalid sysctl key <<"net..ipv4">>: expected the dot form (net.ipv4.ip_forward) or the slash form (net/ipv4/conf/br.100/forwarding)|
       iex> {error.stage, error.errno, error.key}
       {:badarg, :bad_key, "net..ipv4"}
 

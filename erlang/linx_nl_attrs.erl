@@ -19,7 +19,9 @@
 %% `skip' (read and left out); `{enum, Int, Names}' (an integer named by
 %% `[{Atom, N}]', or its number when it has no name); `{bits, Int,
 %% Names}' (a bit mask as the list of its names, lowest bit first);
-%% `{nested, Table}'; `{list, Type, Codec}' (nested attributes of one
+%% `{symbol, Names}' (a string named by an atom when `Names', a map of
+%% strings to atoms, has it, else the string: atoms are never made from
+%% what the kernel sends); `{nested, Table}'; `{list, Type, Codec}' (nested attributes of one
 %% type, as a list); `{struct, [{Key, Codec}]}' (fixed-size fields one
 %% after the other, `Key' `'_'' for a field left out).
 %%
@@ -39,6 +41,7 @@
 -type int() :: linx_nl_codec:int_kind().
 -type names() :: [{atom(), integer()}].
 -type codec() :: int() | string | binary | mac | ip | flag | bool8 | skip
+               | {symbol, #{binary() => atom()}}
                | {enum, int(), names()}
                | {bits, int(), names()}
                | {nested, table()}
@@ -86,27 +89,57 @@ pairs(Table, Bin) ->
 %% the length, so the loop walks one match context (a guard on the size of
 %% the rest would make a new sub-binary per attribute). A link dump of a
 %% thousand links is mostly this loop.
-fold(<<Len:16/native, Type:16/native, V:(Len - 4)/binary, _:((-Len) band 3)/binary,
-       Rest/binary>>, ByNum, P, U) ->
+fold(<<Len:16/native, Type:16/native, Bin/binary>>, ByNum, P, U) when Len >= 4 ->
     T = Type band ?NLA_TYPE_MASK,
-    case T < tuple_size(ByNum) andalso element(T + 1, ByNum) of
-        {Key, Codec, false} ->
-            case value(Codec, V) of
-                {ok, X} -> fold(Rest, ByNum, [{Key, X} | P], U);
-                skip -> fold(Rest, ByNum, P, U);
-                error -> fold(Rest, ByNum, P, [{T, V} | U])
-            end;
-        {_Key, Codec, true} ->
-            case value(Codec, V) of
-                {ok, Pairs} -> fold(Rest, ByNum, lists:reverse(Pairs, P), U);
-                _ -> fold(Rest, ByNum, P, [{T, V} | U])
-            end;
-        _ ->
-            fold(Rest, ByNum, P, [{T, V} | U])
-    end;
+    Entry = if
+                T < tuple_size(ByNum) -> element(T + 1, ByNum);
+                true -> undefined
+            end,
+    attr(Entry, Len, Type, Bin, ByNum, P, U);
 fold(<<>>, _ByNum, P, U) ->
     {ok, P, U};
 fold(Bin, ByNum, P, U) ->
+    cut_short(Bin, ByNum, P, U).
+
+%% One attribute: the integers every link has, of fixed size with their
+%% padding, matched in the clause heads (no sub-binary made); any other
+%% through value/2.
+attr({Key, u32, false}, 8, _Type, <<N:32/native, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, N} | P], U);
+attr({Key, s32, false}, 8, _Type, <<N:32/signed-native, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, N} | P], U);
+attr({Key, u8, false}, 5, _Type, <<N:8, _:24, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, N} | P], U);
+attr({Key, bool8, false}, 5, _Type, <<N:8, _:24, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, N =/= 0} | P], U);
+attr(Entry, Len, Type, Bin, ByNum, P, U) ->
+    VLen = Len - 4,
+    Pad = (-Len) band 3,
+    case Bin of
+        <<V:VLen/binary, _:Pad/binary, Rest/binary>> ->
+            T = Type band ?NLA_TYPE_MASK,
+            case Entry of
+                {Key, Codec, false} ->
+                    case value(Codec, V) of
+                        {ok, X} -> fold(Rest, ByNum, [{Key, X} | P], U);
+                        skip -> fold(Rest, ByNum, P, U);
+                        error -> fold(Rest, ByNum, P, [{T, V} | U])
+                    end;
+                {_Key, Codec, true} ->
+                    case value(Codec, V) of
+                        {ok, Pairs} -> fold(Rest, ByNum, lists:reverse(Pairs, P), U);
+                        _ -> fold(Rest, ByNum, P, [{T, V} | U])
+                    end;
+                _ ->
+                    fold(Rest, ByNum, P, [{T, V} | U])
+            end;
+        _ ->
+            cut_short(<<Len:16/native, Type:16/native, Bin/binary>>, ByNum, P, U)
+    end.
+
+%% What is left is not a whole attribute: the last one, with its padding
+%% cut short (accepted, padded), or an error at `Bin'.
+cut_short(Bin, ByNum, P, U) ->
     case last_attr(Bin) of
         {ok, Padded} -> fold(Padded, ByNum, P, U);
         error -> {error, Bin}
@@ -134,6 +167,9 @@ value(s64, <<N:64/signed-native>>) -> {ok, N};
 value(be16, <<N:16/big>>) -> {ok, N};
 value(be32, <<N:32/big>>) -> {ok, N};
 value(string, V) -> {ok, linx_nl_codec:string(V)};
+value({symbol, Names}, V) ->
+    S = linx_nl_codec:string(V),
+    {ok, maps:get(S, Names, S)};
 value(binary, V) -> {ok, V};
 value(mac, V) -> {ok, V};
 value(ip, V) -> ok_or_error(ip_address(V));
@@ -178,12 +214,34 @@ decode_struct(Fields, Bin) ->
 decode_struct([], Rest, Acc) ->
     {ok, lists:reverse(Acc), Rest};
 decode_struct([{Key, Codec} | Fields], Bin, Acc) ->
+    case field(Codec, Bin) of
+        {_, Rest} when Key =:= '_' -> decode_struct(Fields, Rest, Acc);
+        {X, Rest} -> decode_struct(Fields, Rest, [{Key, X} | Acc]);
+        error -> error
+    end.
+
+%% A fixed-size field at the start of a binary, and what follows it:
+%% matched in place, as a header is in every message of a dump.
+field(u8, <<N:8, Rest/binary>>) -> {N, Rest};
+field(u16, <<N:16/native, Rest/binary>>) -> {N, Rest};
+field(u32, <<N:32/native, Rest/binary>>) -> {N, Rest};
+field(s32, <<N:32/signed-native, Rest/binary>>) -> {N, Rest};
+field({enum, Int, Names}, Bin) ->
+    case field(Int, Bin) of
+        {N, Rest} -> {name(N, Names), Rest};
+        error -> error
+    end;
+field({bits, Int, Names}, Bin) ->
+    case field(Int, Bin) of
+        {N, Rest} -> {[Name || {Name, Bit} <- Names, N band Bit =/= 0], Rest};
+        error -> error
+    end;
+field(Codec, Bin) ->
     Size = field_size(Codec),
     case Bin of
         <<V:Size/binary, Rest/binary>> ->
-            case {Key, value(Codec, V)} of
-                {'_', _} -> decode_struct(Fields, Rest, Acc);
-                {_, {ok, X}} -> decode_struct(Fields, Rest, [{Key, X} | Acc]);
+            case value(Codec, V) of
+                {ok, X} -> {X, Rest};
                 _ -> error
             end;
         _ ->
@@ -282,6 +340,8 @@ encode_value(string, S) ->
         {ok, Bin} -> {ok, {{string, Bin}}};
         error -> error
     end;
+encode_value({symbol, _Names}, A) when is_atom(A) -> {ok, {{string, atom_to_binary(A)}}};
+encode_value({symbol, _Names}, S) -> encode_value(string, S);
 encode_value(binary, B) when is_binary(B) -> {ok, {B}};
 encode_value(mac, M) -> wrap(mac(M));
 encode_value(ip, IP) ->
@@ -331,12 +391,12 @@ wrap(error) -> error.
 -spec encode_struct([{atom(), codec()}], map()) -> {ok, binary()} | error.
 encode_struct(Fields, Map) ->
     try
-        {ok, << <<(field(Codec, maps:get(Key, Map, 0)))/binary>> || {Key, Codec} <- Fields >>}
+        {ok, << <<(field_bytes(Codec, maps:get(Key, Map, 0)))/binary>> || {Key, Codec} <- Fields >>}
     catch
         throw:bad -> error
     end.
 
-field(Codec, V) ->
+field_bytes(Codec, V) ->
     case encode_value(Codec, V) of
         {ok, {{Int, N}}} -> int_bytes(Int, N);
         _ -> throw(bad)

@@ -67,47 +67,60 @@ decode_neigh(P) -> decode(neigh, P).
 
 -spec decode(kind(), binary()) -> {ok, map()} | {error, linx_nl_codec:malformed()}.
 decode(Object, P) ->
-    case linx_nl_attrs:decode_struct(?TABLES:header(Object), P) of
+    case linx_nl_attrs:decode_struct(header_fields(Object), P) of
         {ok, Head, Attrs} ->
             %% One map at the end: the later of two equal keys wins, as
             %% the later of two equal attributes does (and an attribute
-            %% over the header's field of the same name).
+            %% over the header's field of the same name). A map of more
+            %% than 32 keys is slow to update key by key: a link's pairs
+            %% are finished before it is made.
             case linx_nl_attrs:pairs({?TABLES, Object}, Attrs) of
-                {ok, Pairs} -> {ok, finish(Object, maps:from_list(Head ++ Pairs))};
+                {ok, Pairs} -> {ok, finish(Object, maps:from_list(Head ++ pairs(Object, Pairs)))};
                 {error, Off} -> {error, {malformed, {Object, {attr, Off}}}}
             end;
         error ->
             {error, {malformed, {Object, short}}}
     end.
 
-finish(link, M) ->
-    M1 = case M of
-             #{slave_kind := S} -> M#{slave_kind => kind(S)};
-             _ -> M
-         end,
-    case M1 of
-        #{kind := K0, info_data := Data} ->
-            K = kind(K0),
-            M1#{kind => K, info_data => kind_data(K, Data)};
-        #{kind := K0} ->
-            M1#{kind => kind(K0)};
-        _ ->
-            M1
+%% The fields of an object's header, made once per node (the tables are
+%% constants).
+header_fields(Object) ->
+    case persistent_term:get({?MODULE, header, Object}, undefined) of
+        undefined ->
+            Fields = ?TABLES:header(Object),
+            persistent_term:put({?MODULE, header, Object}, Fields),
+            Fields;
+        Fields ->
+            Fields
+    end.
+
+%% A link's kind data, decoded by the kind's table (the kind is decoded
+%% with the linkinfo table, as an atom when linx knows it).
+pairs(link, Pairs) ->
+    case lists:keyfind(info_data, 1, Pairs) of
+        {info_data, Data} ->
+            case lists:keyfind(kind, 1, Pairs) of
+                {kind, Kind} -> lists:keyreplace(info_data, 1, Pairs, {info_data, kind_data(Kind, Data)});
+                false -> Pairs
+            end;
+        false ->
+            Pairs
     end;
+pairs(_Object, Pairs) ->
+    Pairs.
+
 finish(addr, #{address := _} = M) ->
     M;
 finish(addr, #{local := L} = M) ->
     %% Without IFA_ADDRESS, the local address is the address.
     M#{address => L};
-finish(addr, M) ->
-    M;
 finish(route, #{dst_len := Len} = M) ->
     Dst = case M of
               #{dst := D} -> {D, Len};
               _ -> default
           end,
     maps:remove(dst_len, M#{dst => Dst});
-finish(neigh, M) ->
+finish(_Object, M) ->
     M.
 
 %% A kind's own attributes, decoded by its table when it has one.

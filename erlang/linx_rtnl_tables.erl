@@ -108,9 +108,9 @@ table(link) ->
 table(linkinfo) ->
     %% IFLA_INFO_*: spread into the link; the kind's data is decoded by
     %% linx_rtnl_msg with the kind's table.
-    {[{1, kind, string},
+    {[{1, kind, {symbol, kinds()}},
       {2, info_data, binary},
-      {4, slave_kind, string},
+      {4, slave_kind, {symbol, kinds()}},
       {5, info_slave_data, binary}],
      #{unknown => info_unknown, empty_unknown => drop}};
 table(veth) ->

@@ -221,6 +221,8 @@ value(Int) when Int =:= u8; Int =:= u16; Int =:= u32; Int =:= u64; Int =:= s8; I
     frequency([{6, integer(Lo, Hi)}, {1, elements(lists:usort([Lo, Hi, max(Lo, 0)]))}]);
 value(string) ->
     oneof([text_binary(), text_list()]);
+value({symbol, Names}) ->
+    oneof([elements(maps:values(Names)), value(string)]);
 value(binary) ->
     binary();
 value(mac) ->
@@ -366,6 +368,10 @@ expect_pairs(Table, Input) ->
 expect_value(Int, N) when is_atom(Int), is_integer(N) -> N;
 expect_value(string, S) when is_list(S) -> unicode:characters_to_binary(S);
 expect_value(string, S) -> S;
+expect_value({symbol, _Names}, A) when is_atom(A) -> A;
+expect_value({symbol, Names}, S) ->
+    Bin = expect_value(string, S),
+    maps:get(Bin, Names, Bin);
 expect_value(binary, B) -> B;
 expect_value(mac, M) when is_list(M) -> expect_value(mac, list_to_binary(M));
 expect_value(mac, M) when byte_size(M) =:= 6 -> M;

@@ -21,6 +21,8 @@
          wait_until/2,
          read_between/4,
          set_app_env/2,
+         start_linx/1,
+         stop_linx/1,
          start_with_netns/2,
          start_if_netns/1,
          stop_with_netns/1,
@@ -221,6 +223,19 @@ set_app_env(Key, Value) ->
         {error, {already_loaded, linx}} -> ok
     end,
     application:set_env(linx, Key, Value).
+
+%% @doc `init_per_suite' of a suite that needs linx and nothing more:
+%% starts it.
+-spec start_linx(list()) -> list().
+start_linx(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    Config.
+
+%% @doc `end_per_suite' of {@link start_linx/1}: stops linx, which must
+%% still be running.
+-spec stop_linx(list()) -> ok.
+stop_linx(_Config) ->
+    ok = application:stop(linx).
 
 %% @doc `init_per_suite' of a suite that needs one network namespace:
 %% makes it (named after `Prefix'), starts linx and adds `{netns, Name}'

@@ -36,11 +36,10 @@ groups() ->
                    read_only_key, error_text]}].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_linx(Config).
 
-end_per_suite(_Config) ->
-    ok = application:stop(linx).
+end_per_suite(Config) ->
+    linx_ct_ns:stop_linx(Config).
 
 init_per_group(pid, Config) ->
     case linx_ct_ns:unshare_net() of

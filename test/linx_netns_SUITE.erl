@@ -373,15 +373,8 @@ raw_port(Sh) ->
                      [{args, ["--mount", "--propagation", "private", "sh", "-c",
                               lists:flatten(Sh)]},
                       {packet, 4}, binary, exit_status]),
-    receive
-        {Port, {data, Ready}} ->
-            {0, {ready, _}} = binary_to_term(Ready),
-            Port;
-        {Port, {exit_status, S}} ->
-            ct:fail({raw_port_exited, S})
-    after 10000 ->
-        ct:fail(no_ready_frame)
-    end.
+    {0, {ready, _}} = raw_frame(Port, no_ready_frame),
+    Port.
 
 raw_call(Port, Op) ->
     Id = erlang:unique_integer([positive]),
@@ -389,14 +382,19 @@ raw_call(Port, Op) ->
     raw_reply(Port, Id).
 
 raw_reply(Port, Id) ->
+    case raw_frame(Port, no_reply) of
+        {Id, Reply} -> Reply;
+        {0, _Log} -> raw_reply(Port, Id)
+    end.
+
+%% The next frame of the program, decoded; the case fails when the
+%% program exits, or with Silence when no frame comes within 10 s.
+raw_frame(Port, Silence) ->
     receive
         {Port, {data, Bin}} ->
-            case binary_to_term(Bin) of
-                {Id, Reply} -> Reply;
-                {0, _Log} -> raw_reply(Port, Id)
-            end;
+            binary_to_term(Bin);
         {Port, {exit_status, S}} ->
             ct:fail({raw_port_exited, S})
     after 10000 ->
-        ct:fail(no_reply)
+        ct:fail(Silence)
     end.

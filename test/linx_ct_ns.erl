@@ -26,6 +26,7 @@
          start_with_netns/2,
          start_if_netns/1,
          stop_with_netns/1,
+         in_netns/1,
          start_with_userns/2,
          stop_with_userns/2,
          nothing_left/0,
@@ -272,6 +273,12 @@ start_if_netns(Config) ->
 stop_with_netns(Config) ->
     _ = application:stop(linx),
     netns_del(proplists:get_value(netns, Config)).
+
+%% @doc The options of a call into the namespace of {@link
+%% start_with_netns/2}: `#{in => {netns, Name}}'.
+-spec in_netns(list()) -> #{in := {netns, binary()}}.
+in_netns(Config) ->
+    #{in => {netns, list_to_binary(proplists:get_value(netns, Config))}}.
 
 %% @doc `init_per_testcase' of a suite whose cases target a process in a
 %% user and a network namespace of its own (`unshare -U -r -n'): sets

@@ -45,17 +45,18 @@
 %% The results are printed as a table and written to _build/bench/latest.json.
 %%
 %% Modules: linx_bench (this one: entry point, namespaces, timing and
-%% statistics), linx_bench_cases (the cases P1 to P9), linx_bench_report
-%% (rows and machine information), linx_bench_table (the table and JSON),
-%% linx_bench_port (the port started with other arguments, its CPU time
-%% and memory), linx_bench_nif (the NIF baseline's stub); the workload is
-%% in linx_bench.hrl.
+%% statistics), linx_bench_cases (the sysctl and port cases: P1 to P3, P5
+%% to P7), linx_bench_nl_cases (the netlink and namespace cases: P4, P8,
+%% P9), linx_bench_report (rows and machine information), linx_bench_table
+%% (the table and JSON), linx_bench_port (the port started with other
+%% arguments, its CPU time and memory), linx_bench_nif (the NIF
+%% baseline's stub); the workload is in linx_bench.hrl.
 -module(linx_bench).
 
 -include("linx_bench.hrl").
 
 -export([main/0]).
-%% For linx_bench_cases and linx_bench_report.
+%% For the cases (linx_bench_cases, linx_bench_nl_cases) and linx_bench_report.
 -export([sh/1, fmt/2]).
 -export([now_ns/0, ms_to_ns/1, sleep_until/1, repeat/2, timed/3, timed_result/1, interleave/3, stats/1]).
 
@@ -111,14 +112,14 @@ cases([Ns1 | _] = Names) ->
     OneSched = step("P2f P2a from a node with one scheduler",
                     fun() -> linx_bench_cases:one_scheduler(Names) end),
     List = step("P3 list whole tree vs sysctl -a", fun() -> linx_bench_cases:p3(Ns1) end),
-    Netlink = step("P4 netlink open", fun() -> linx_bench_cases:p4(Ns1) end),
+    Netlink = step("P4 netlink open", fun() -> linx_bench_nl_cases:p4(Ns1) end),
     Batch = step("P6 batch", fun() -> linx_bench_cases:p6(Ns1) end),
     Cnode = step("P7 C-node call vs Erlang node", fun linx_bench_cases:p7/0),
     Links = step("P8a links dump, 1,000 links, vs ip -j link show",
-                 fun() -> linx_bench_cases:p8a(extra_netns(10)) end),
-    Adds = step("P8b 1,000 addr_add vs ip -batch", fun() -> linx_bench_cases:p8b(extra_netns(11)) end),
-    NetnsAdd = step("P9a netns add + delete vs ip netns", fun() -> linx_bench_cases:p9a(extra_netns(12)) end),
-    NetnsNew = step("P9b netns new + release", fun linx_bench_cases:p9b/0),
+                 fun() -> linx_bench_nl_cases:p8a(extra_netns(10)) end),
+    Adds = step("P8b 1,000 addr_add vs ip -batch", fun() -> linx_bench_nl_cases:p8b(extra_netns(11)) end),
+    NetnsAdd = step("P9a netns add + delete vs ip netns", fun() -> linx_bench_nl_cases:p9a(extra_netns(12)) end),
+    NetnsNew = step("P9b netns new + release", fun linx_bench_nl_cases:p9b/0),
     LoadedRss = linx_bench_port:vm_rss(linx_port:os_pid()),
     IdleRss = step("P5a idle RSS", fun linx_bench_cases:p5a/0),
     {PortStart, AppStart} = step("P5b start to ready", fun linx_bench_cases:p5b/0),

@@ -1,6 +1,6 @@
 %% The workload of `make bench': namespaces, keys and how many of each
-%% measurement, shared by linx_bench, linx_bench_cases and
-%% linx_bench_report.
+%% measurement, shared by linx_bench, its cases (linx_bench_cases,
+%% linx_bench_nl_cases) and linx_bench_report.
 
 -define(NETNS_COUNT, 4).
 -define(KEY, <<"net.ipv4.ip_forward">>).

@@ -21,9 +21,12 @@
          wait_until/2,
          read_between/4,
          set_app_env/2,
+         start_linx/1,
+         stop_linx/1,
          start_with_netns/2,
          start_if_netns/1,
          stop_with_netns/1,
+         in_netns/1,
          start_with_userns/2,
          stop_with_userns/2,
          nothing_left/0,
@@ -222,6 +225,19 @@ set_app_env(Key, Value) ->
     end,
     application:set_env(linx, Key, Value).
 
+%% @doc `init_per_suite' of a suite that needs linx and nothing more:
+%% starts it.
+-spec start_linx(list()) -> list().
+start_linx(Config) ->
+    {ok, _} = application:ensure_all_started(linx),
+    Config.
+
+%% @doc `end_per_suite' of {@link start_linx/1}: stops linx, which must
+%% still be running.
+-spec stop_linx(list()) -> ok.
+stop_linx(_Config) ->
+    ok = application:stop(linx).
+
 %% @doc `init_per_suite' of a suite that needs one network namespace:
 %% makes it (named after `Prefix'), starts linx and adds `{netns, Name}'
 %% to `Config'; or skips (fails under LINX_REQUIRE_NS=1).
@@ -257,6 +273,12 @@ start_if_netns(Config) ->
 stop_with_netns(Config) ->
     _ = application:stop(linx),
     netns_del(proplists:get_value(netns, Config)).
+
+%% @doc The options of a call into the namespace of {@link
+%% start_with_netns/2}: `#{in => {netns, Name}}'.
+-spec in_netns(list()) -> #{in := {netns, binary()}}.
+in_netns(Config) ->
+    #{in => {netns, list_to_binary(proplists:get_value(netns, Config))}}.
 
 %% @doc `init_per_testcase' of a suite whose cases target a process in a
 %% user and a network namespace of its own (`unshare -U -r -n'): sets

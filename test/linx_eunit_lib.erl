@@ -3,7 +3,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
--export([one_line_tests/2, reason/1]).
+-export([one_line_tests/2, reason/1, hide/1, safely/1]).
 
 %% @doc One test per reason: `Module:format_error/1' renders it as one
 %% non-empty line; owned by a function of `Module' (as its public
@@ -31,3 +31,22 @@ one_line_tests(Module, Reasons) ->
 -spec reason(term()) -> term().
 reason({error, #{module := _, function := _, reason := R}}) -> {error, R};
 reason(Other) -> Other.
+
+%% @doc `Term' itself, with its type hidden from dialyzer: for tests that
+%% pass invalid arguments on purpose.
+-spec hide(term()) -> term().
+hide(Term) ->
+    binary_to_term(term_to_binary(Term), [safe]).
+
+%% @doc The result of `Fun()', or `false' (with the exception shown) when
+%% it raises: the body of a PropEr property (see linx_proper.hrl), so that
+%% an exception counts as a failure.
+-spec safely(fun(() -> boolean())) -> boolean().
+safely(Fun) ->
+    try
+        Fun()
+    catch
+        C:R:St ->
+            io:format(user, "property raised ~p:~p~n~p~n", [C, R, St]),
+            false
+    end.

@@ -28,11 +28,10 @@ groups() ->
      {leaks, [], [no_leak_open_close, no_leak_open_fd, no_leak_errors]}].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_linx(Config).
 
-end_per_suite(_Config) ->
-    ok = application:stop(linx).
+end_per_suite(Config) ->
+    linx_ct_ns:stop_linx(Config).
 
 %% Every case gets a netns of its own holding a veth pair va/vb.
 init_per_testcase(_Case, Config) ->

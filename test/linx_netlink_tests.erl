@@ -5,6 +5,9 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+%% Hides a term's type from dialyzer, for arguments invalid on purpose.
+-import(linx_eunit_lib, [hide/1]).
+
 %%--------------------------------------------------------------------
 %% Netlink protocols
 %%--------------------------------------------------------------------
@@ -245,14 +248,6 @@ fmt(Reason) ->
     %% The module's own rendering; linx:format_error/1 renders an owned
     %% error with it (see owned_rendering tests).
     linx_netlink:format_error(Reason).
-
-%% Hides a term's type from dialyzer, for tests that pass invalid arguments
-%% on purpose.
-hide(Term) ->
-    case erlang:phash2(Term) of
-        -1 -> unreachable;
-        _ -> Term
-    end.
 
 %% The ns_fds option of netlink_call: entries inside the message, at
 %% most 16, each a target; a bad one is named in the error.

@@ -8,7 +8,7 @@
 -include_lib("common_test/include/ct.hrl").
 -include_lib("stdlib/include/assert.hrl").
 
--export([all/0, init_per_suite/1, end_per_suite/1]).
+-export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
 -export([add_is_seen_by_ip/1,
          ip_netns_is_seen_by_linx/1,
          loopback_up_on_request/1,
@@ -24,17 +24,20 @@
 -define(KEY, <<"net.ipv4.ip_forward">>).
 
 all() ->
-    [add_is_seen_by_ip,
-     ip_netns_is_seen_by_linx,
-     loopback_up_on_request,
-     identify_matches_ip,
-     bad_names_and_missing_ones,
-     anonymous_is_a_target,
-     veth_peer_in_another_namespace,
-     anonymous_dies_with_its_owner,
-     anonymous_dies_with_the_port,
-     thousand_cycles_leave_nothing,
-     run_netns_missing_or_read_only].
+    [{group, named}, {group, anonymous}, {group, run_netns}].
+
+groups() ->
+    [{named, [], [add_is_seen_by_ip,
+                  ip_netns_is_seen_by_linx,
+                  loopback_up_on_request,
+                  identify_matches_ip,
+                  bad_names_and_missing_ones]},
+     {anonymous, [], [anonymous_is_a_target,
+                      veth_peer_in_another_namespace,
+                      anonymous_dies_with_its_owner,
+                      anonymous_dies_with_the_port,
+                      thousand_cycles_leave_nothing]},
+     {run_netns, [], [run_netns_missing_or_read_only]}].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_if_netns(Config).
@@ -45,6 +48,8 @@ end_per_suite(_Config) ->
 
 %%--------------------------------------------------------------------
 
+%% A namespace linx adds is one `ip netns' lists and runs commands in, a
+%% target of linx, refused a second time, and gone everywhere once deleted.
 add_is_seen_by_ip(_Config) ->
     Name = name(),
     ok = linx_netns:add(Name),
@@ -73,6 +78,7 @@ add_is_seen_by_ip(_Config) ->
     ?assertNot(linx_netns:exists(Name)),
     ?assertNot(filelib:is_file(<<"/run/netns/", Name/binary>>)).
 
+%% A namespace `ip netns add' made is listed by linx, and deleted by it.
 ip_netns_is_seen_by_linx(_Config) ->
     Name = name(),
     ok = linx_ct_ns:netns_add(binary_to_list(Name)),
@@ -82,6 +88,7 @@ ip_netns_is_seen_by_linx(_Config) ->
     ?assertNot(lists:member(Name, linx_ct_ns:ip_netns_list())),
     {error, #{stage := unlink, errno := enoent}} = linx_netns:del(Name).
 
+%% `lo => up' brings the loopback up; by default it stays down.
 loopback_up_on_request(_Config) ->
     Up = name(),
     Down = name(),
@@ -99,6 +106,7 @@ loopback_up_on_request(_Config) ->
     {error, #{reason := {bad_spec, #{lo := sideways}}}} = linx_netns:add(name(), #{lo => sideways}, #{}),
     {error, #{reason := {bad_option, {lo, up}}}} = linx_netns:new(#{lo => up}).
 
+%% identify/1 names a process's namespace as `ip netns identify' does.
 identify_matches_ip(_Config) ->
     Name = name(),
     ok = linx_netns:add(Name),
@@ -120,6 +128,8 @@ identify_matches_ip(_Config) ->
     {error, #{op := netns_identify, stage := open_ns, errno := esrch}} = linx_netns:identify(Dead),
     {error, #{reason := {bad_option, {pid, 0}}}} = linx_netns:identify(0).
 
+%% Bad names and options are refused, the longest name works, and a
+%% missing namespace is a rendered error.
 bad_names_and_missing_ones(_Config) ->
     Long = binary:copy(<<"x">>, 256),
     [?assertMatch({error, #{reason := {bad_name, N}}}, linx_netns:add(N))
@@ -139,6 +149,8 @@ bad_names_and_missing_ones(_Config) ->
     %% The port serves on after all of it.
     {ok, _} = linx_netns:list().
 
+%% A namespace with no name is a target of sysctl and netlink until
+%% released.
 anonymous_is_a_target(_Config) ->
     Before = linx_ct_ns:ip_netns_list(),
     {ok, H} = linx_netns:new(#{lo => up}, #{}),
@@ -189,6 +201,7 @@ veth_peer_in_another_namespace(_Config) ->
         ok = linx_netns:del(Name)
     end.
 
+%% A namespace with no name is gone once the process that made it exits.
 anonymous_dies_with_its_owner(_Config) ->
     PortPid = port_pid(),
     Before = held_inodes(PortPid),
@@ -208,6 +221,8 @@ anonymous_dies_with_its_owner(_Config) ->
     ?assertEqual(nomatch, binary:match(read_all("/proc/self/mountinfo"), Inode)),
     {error, #{stage := open_ns, errno := enoent}} = linx_sysctl:read(?KEY, #{in => H}).
 
+%% A namespace with no name is gone when the port program dies; its owner
+%% is told.
 anonymous_dies_with_the_port(_Config) ->
     {ok, H} = linx_netns:new(),
     Old = port_pid(),
@@ -229,6 +244,8 @@ anonymous_dies_with_the_port(_Config) ->
     {ok, H2} = linx_netns:new(),
     ok = linx_netns:release(H2).
 
+%% A thousand new/release cycles leave no descriptor, mount, name or
+%% handle behind.
 thousand_cycles_leave_nothing(_Config) ->
     PortPid = port_pid(),
     Fds = fd_count(PortPid),
@@ -249,6 +266,8 @@ thousand_cycles_leave_nothing(_Config) ->
     ?assertEqual(Names, linx_ct_ns:ip_netns_list()),
     ?assertEqual(PortPid, linx_port:os_pid()).
 
+%% A `/run/netns' that is missing is made; a read-only one is refused with
+%% erofs, leaving nothing half made.
 run_netns_missing_or_read_only(_Config) ->
     Exe = filename:join(code:priv_dir(linx), "linx_port"),
     %% A fresh /run: /run/netns does not exist; add makes it, a shared
@@ -373,15 +392,8 @@ raw_port(Sh) ->
                      [{args, ["--mount", "--propagation", "private", "sh", "-c",
                               lists:flatten(Sh)]},
                       {packet, 4}, binary, exit_status]),
-    receive
-        {Port, {data, Ready}} ->
-            {0, {ready, _}} = binary_to_term(Ready),
-            Port;
-        {Port, {exit_status, S}} ->
-            ct:fail({raw_port_exited, S})
-    after 10000 ->
-        ct:fail(no_ready_frame)
-    end.
+    {0, {ready, _}} = raw_frame(Port, no_ready_frame),
+    Port.
 
 raw_call(Port, Op) ->
     Id = erlang:unique_integer([positive]),
@@ -389,14 +401,19 @@ raw_call(Port, Op) ->
     raw_reply(Port, Id).
 
 raw_reply(Port, Id) ->
+    case raw_frame(Port, no_reply) of
+        {Id, Reply} -> Reply;
+        {0, _Log} -> raw_reply(Port, Id)
+    end.
+
+%% The next frame of the program, decoded; the case fails when the
+%% program exits, or with Silence when no frame comes within 10 s.
+raw_frame(Port, Silence) ->
     receive
         {Port, {data, Bin}} ->
-            case binary_to_term(Bin) of
-                {Id, Reply} -> Reply;
-                {0, _Log} -> raw_reply(Port, Id)
-            end;
+            binary_to_term(Bin);
         {Port, {exit_status, S}} ->
             ct:fail({raw_port_exited, S})
     after 10000 ->
-        ct:fail(no_reply)
+        ct:fail(Silence)
     end.

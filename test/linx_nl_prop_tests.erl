@@ -1,22 +1,13 @@
 %% @doc PropEr properties of the netlink codec (linx_nl), run by EUnit:
 %% random messages with nested attributes survive encode/decode, and no
-%% binary makes a decoder raise. PropEr is Debian's `erlang-proper'
-%% (`make deps' installs it), found in the OTP library directory. That
-%% package has no `include/proper.hrl', so the two macros used here are
-%% spelled out and the generators imported from `proper_types'.
+%% binary makes a decoder raise. The PropEr macros are spelled out in
+%% linx_proper.hrl (Debian's `erlang-proper' has no `include/proper.hrl');
+%% the generators are imported from `proper_types'.
 -module(linx_nl_prop_tests).
 
--include_lib("eunit/include/eunit.hrl").
+-include("linx_proper.hrl").
 
 -import(proper_types, [integer/2, list/1, binary/0, oneof/1, frequency/1, nat/0, byte/0]).
-
-%% An exception inside a property is shown and counts as a failure
-%% (this PropEr would call erlang:get_stacktrace/0, gone in OTP 23).
--define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> safely(fun() -> Prop end) end)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(BIND(X, Gen, Out), proper_types:bind(Gen, fun(X) -> Out end, false)).
-
--define(RUN(Prop, N), ?assert(proper:quickcheck(Prop, [{numtests, N}, {to_file, user}]))).
 
 round_trip_test_() ->
     {timeout, 120, fun() -> ?RUN(prop_round_trip(), 500) end}.
@@ -87,15 +78,6 @@ prop_mutations_never_raise() ->
                 Short = binary:part(Bin, 0, Cut rem (byte_size(Bin) + 1)),
                 decoders_total(Changed) andalso decoders_total(Short)
             end).
-
-safely(F) ->
-    try
-        F()
-    catch
-        C:R:St ->
-            io:format(user, "property raised ~p:~p~n~p~n", [C, R, St]),
-            false
-    end.
 
 decoders_total(Bin) ->
     Checks = [fun() -> linx_nl_codec:decode(Bin) end,

@@ -18,11 +18,10 @@ all() ->
      kill_with_socket_opens_in_flight, timed_out_replies_not_left_behind].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_linx(Config).
 
-end_per_suite(_Config) ->
-    ok = application:stop(linx).
+end_per_suite(Config) ->
+    linx_ct_ns:stop_linx(Config).
 
 %% kill -9 of the port while 20 callers wait: each gets an error within
 %% 1 s, the supervisor restarts the port, the next call succeeds.

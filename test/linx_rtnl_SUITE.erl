@@ -1,31 +1,33 @@
 %% @doc linx_rtnl and linx_genl against real namespaces, with `ip -j',
-%% `ip -n' and `genl' as oracles: links, addresses, routes and neighbours
-%% made with linx and read back by both, the kernel's errors, events in
-%% order, and generic netlink families.
+%% `ip -n' and `genl' as oracles (linx_ct_ip compares with `ip -j'):
+%% links, addresses, routes and neighbours made with linx and read back by
+%% both, veth peers placed in other namespaces, dumps big enough to come
+%% in parts, and generic netlink families. linx_rtnl's errors are
+%% linx_rtnl_errors_SUITE's, its events linx_rtnl_events_SUITE's.
 -module(linx_rtnl_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
 
+%% The `ip -j' oracle.
+-import(linx_ct_ip, [ip_json/3, by_name/1, compare_links/2, compare_addr/3, compare_route/3,
+                     compare_neigh/3]).
+
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
 -export([links_match_ip/1, addrs_match_ip/1, routes_match_ip/1, neighs_match_ip/1,
          link_by_name_and_index/1, link_set_and_del/1, peers_by_name_and_handle/1,
-         addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
-         garbled_replies/1, events_in_order/1, unsubscribe_and_owner_exit/1,
-         genl_families_match_genl/1, genl_bad_requests/1, format_errors/1, big_dump_matches_ip/1,
+         genl_families_match_genl/1, genl_bad_requests/1, big_dump_matches_ip/1,
          dump_in_parts/1, timeout_in_mid_dump/1]).
 
 all() ->
-    [{group, objects}, {group, peers}, {group, errors}, {group, events}, genl_families_match_genl,
-     genl_bad_requests, big_dump_matches_ip, dump_in_parts, timeout_in_mid_dump].
+    [{group, objects}, {group, peers}, {group, genl}, {group, dumps}].
 
 groups() ->
     %% In order: each case builds on the objects the previous ones made.
     [{objects, [sequence], [links_match_ip, addrs_match_ip, routes_match_ip,
                             neighs_match_ip, link_by_name_and_index, link_set_and_del]},
      {peers, [], [peers_by_name_and_handle]},
-     {errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns, garbled_replies,
-                   format_errors]},
-     {events, [], [events_in_order, unsubscribe_and_owner_exit]}].
+     {genl, [], [genl_families_match_genl, genl_bad_requests]},
+     {dumps, [], [big_dump_matches_ip, dump_in_parts, timeout_in_mid_dump]}].
 
 %%====================================================================
 %% Set-up: netns A (everything is built there) and B (the far ends),
@@ -62,7 +64,7 @@ hold_process_in(Ns) ->
            end, 5000),
     {Pid, Port}.
 
-in_a(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
+in_a(Config) -> linx_ct_ns:in_netns(Config).
 
 %% A linx dump and an ip dump of the same objects, taken between two linx
 %% dumps that agree and with as many objects as ip saw (the kernel's state
@@ -327,171 +329,6 @@ peers_by_name_and_handle(Config) ->
     end.
 
 %%====================================================================
-%% Errors
-%%====================================================================
-
-%% The same address twice: eexist, with the kernel's text.
-addr_twice_is_eexist(Config) ->
-    A = in_a(Config),
-    ok = linx_rtnl:link_add(#{ifname => <<"e0">>, kind => bridge}, A),
-    ok = linx_rtnl:addr_add(<<"e0">>, {{10, 40, 0, 1}, 24}, A),
-    {error, #{stage := netlink, errno := eexist, code := 17, op := addr_add,
-              in := {netns, _}, message := Msg}} =
-        linx_rtnl:addr_add(<<"e0">>, {{10, 40, 0, 1}, 24}, A),
-    true = byte_size(Msg) > 0,
-    ct:log("ext-ack: ~ts", [Msg]),
-    {error, #{errno := eexist}} = linx_rtnl:link_add(#{ifname => <<"e0">>, kind => bridge}, A),
-    ok = linx_rtnl:link_del(<<"e0">>, A).
-
-%% Bad arguments never reach the port.
-bad_arguments_refused(Config) ->
-    A = in_a(Config),
-    {error, #{reason := {bad_ifname, <<"much-too-long-name">>}}} =
-        linx_rtnl:link_add(#{ifname => <<"much-too-long-name">>, kind => bridge}, A),
-    {error, #{reason := {bad_ifname, <<"a/b">>}}} = linx_rtnl:link(<<"a/b">>, A),
-    {error, #{reason := {bad_ifname, <<>>}}} = linx_rtnl:link_del(<<>>, A),
-    {error, #{reason := {bad_link, -1}}} = linx_rtnl:link(-1, A),
-    {error, #{reason := {bad_prefix, {{10, 0, 0, 1}, 33}}}} = linx_rtnl:addr_add(1, {{10, 0, 0, 1}, 33}, A),
-    {error, #{reason := {bad_prefix, {{300, 0, 0, 1}, 8}}}} = linx_rtnl:addr_add(1, {{300, 0, 0, 1}, 8}, A),
-    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8},
-                                                    gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
-    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => default}, A),
-    {error, #{reason := {bad_neigh, _}}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
-    {error, #{reason := {bad_netns, {netns, <<"a/b">>}}}} =
-        linx_rtnl:link_set(1, #{netns => {netns, <<"a/b">>}}, A),
-    {error, #{reason := {bad_netns, nowhere}}} =
-        linx_rtnl:link_add(#{ifname => <<"x0">>, kind => veth,
-                             peer => #{ifname => <<"x1">>, netns => nowhere}}, A),
-    {error, #{reason := {bad_change, {colour, red}}}} = linx_rtnl:link_set(1, #{colour => red}, A),
-    {error, #{reason := {bad_spec, _}}} = linx_rtnl:link_add(#{kind => veth}, A),
-    {error, #{reason := {bad_groups, [bogus]}}} = linx_rtnl:subscribe([bogus], A),
-    {error, #{reason := {bad_in, nowhere}}} = linx_rtnl:links(#{in => nowhere}).
-
-%% A namespace that is gone: the port's error, not a crash.
-gone_netns(_Config) ->
-    Ns = linx_ct_ns:unique("linx-rtnl-gone"),
-    ok = linx_ct_ns:netns_add(Ns),
-    linx_ct_ns:netns_del(Ns),
-    {error, #{stage := open_ns, errno := enoent}} =
-        linx_rtnl:links(#{in => {netns, list_to_binary(Ns)}}),
-    {error, #{stage := open_ns, errno := enoent}} =
-        linx_rtnl:link_set(1, #{state => up}, #{in => {netns, list_to_binary(Ns)}}).
-
-%% Every truncation and many corruptions of a real dump decode to a
-%% value or to {error, {malformed, _}}, never raise.
-garbled_replies(Config) ->
-    Dump = linx_ct_nl:getlink_request(5),
-    {ok, Bins} = linx_netlink:call(route, Dump, in_a(Config)),
-    Bin = iolist_to_binary(Bins),
-    rand:seed(exsss, {1, 2, 3}),
-    Truncated = [binary:part(Bin, 0, N) || N <- lists:seq(0, min(byte_size(Bin), 3000))],
-    Flipped = [flip(Bin) || _ <- lists:seq(1, 300)],
-    lists:foreach(fun(B) -> decode_everything(B) end, Truncated ++ Flipped),
-    {error, {malformed, {header, 0}}} = linx_nl_codec:decode(<<100:32/native, 0:96>>),
-    {error, {malformed, {link, short}}} = linx_rtnl_msg:decode_link(<<1, 2, 3>>),
-    {error, {malformed, {link, {attr, 0}}}} =
-        linx_rtnl_msg:decode_link(<<0:128, 200:16/native, 3:16/native, "x">>),
-    %% A short error message, and a DONE carrying an error.
-    {error, #{reason := {malformed, {error_msg, short}}}} = linx_nl:replies([<<18:32/native, 2:16/native, 0:16, 9:32/native, 0:32, 1, 2>>], 9),
-    {error, #{errno := eperm}} = linx_nl:replies([<<20:32/native, 3:16/native, 0:16, 9:32/native, 0:32, -1:32/signed-native>>], 9).
-
-flip(Bin) ->
-    N = rand:uniform(byte_size(Bin)) - 1,
-    <<Pre:N/binary, B, Post/binary>> = Bin,
-    <<Pre/binary, (B bxor (1 bsl (rand:uniform(8) - 1))), Post/binary>>.
-
-decode_everything(B) ->
-    case linx_nl_codec:decode(B) of
-        {ok, Msgs} -> [linx_rtnl_msg:decode(M) || M <- Msgs];
-        {error, {malformed, _}} -> ok
-    end,
-    {ok, _} = {ok, linx_nl:replies([B], 5)}.
-
-%% Every error renders as one line.
-format_errors(Config) ->
-    {error, E} = linx_rtnl:link(<<"nosuch0">>, in_a(Config)),
-    Line = linx:format_error(E),
-    nomatch = binary:match(Line, <<"\n">>),
-    {match, _} = re:run(Line, "^netlink link in netns \".*\" failed: enodev \\(errno 19\\)"),
-    <<"invalid interface name", _/binary>> = linx_rtnl:format_error({bad_ifname, <<"a/b">>}),
-    {error, BadName} = linx_rtnl:link_add(#{ifname => <<"a/b">>, kind => bridge}),
-    <<"linx_rtnl:link_add: invalid interface name", _/binary>> = linx:format_error(BadName),
-    <<"malformed netlink reply", _/binary>> = linx_nl:format_error({malformed, {header, 0}}),
-    Ext = linx_nl:format_error(#{stage => netlink, errno => eexist, code => 17, op => addr_add,
-                              in => {netns, <<"blue">>}, message => <<"ipv4: Address already assigned">>}),
-    <<"netlink addr_add in netns \"blue\" failed: eexist (errno 17): ipv4: Address already assigned">> = Ext,
-    %% A namespace that is not there: the call's error names the op called.
-    {error, #{op := links, stage := open_ns} = Gone} = linx_rtnl:links(#{in => {netns, <<"linx-no-such-ns">>}}),
-    <<"netlink links (route) in netns \"linx-no-such-ns\" failed: open_ns enoent (errno 2)">> =
-        linx:format_error(Gone),
-    {error, #{op := genl, stage := open_ns} = GoneGenl} =
-        linx_genl:families(#{in => {netns, <<"linx-no-such-ns">>}}),
-    <<"linx_genl:families: netlink genl (generic) in netns", _/binary>> = linx:format_error(GoneGenl).
-
-%%====================================================================
-%% Events
-%%====================================================================
-
-%% Link and address changes made with `ip -n' arrive decoded, in order.
-events_in_order(Config) ->
-    A = in_a(Config),
-    Ns = ?config(netns, Config),
-    {ok, Ref} = linx_rtnl:subscribe([link, ipv4_addr, ipv6_addr], A),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add ev0 type bridge"]),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " addr add 10.50.0.1/24 dev ev0"]),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " addr del 10.50.0.1/24 dev ev0"]),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " link del ev0"]),
-    {link, new, #{ifname := <<"ev0">>, index := I, kind := bridge}} = next_event(Ref, I0 = fun is_ev0/1),
-    {addr, new, #{index := I, address := {10, 50, 0, 1}, prefixlen := 24}} = next_event(Ref, fun is_addr/1),
-    {addr, del, #{index := I, address := {10, 50, 0, 1}}} = next_event(Ref, fun is_addr/1),
-    {link, del, #{ifname := <<"ev0">>, index := I}} = next_event(Ref, fun(E) -> is_del(E) andalso I0(E) end),
-    ok = linx_rtnl:unsubscribe(Ref).
-
-is_ev0({link, _, #{ifname := <<"ev0">>}}) -> true;
-is_ev0(_) -> false.
-
-is_addr({addr, _, #{family := inet}}) -> true;
-is_addr(_) -> false.
-
-is_del({_, del, _}) -> true;
-is_del(_) -> false.
-
-%% The next event of Ref for which Pred holds (others are skipped).
-next_event(Ref, Pred) ->
-    receive
-        {linx_rtnl, Ref, Event} ->
-            case Pred(Event) of
-                true -> Event;
-                false -> next_event(Ref, Pred)
-            end
-    after 5000 ->
-        ct:fail(no_event)
-    end.
-
-%% After unsubscribe/1 no event arrives; a subscriber's exit closes its
-%% socket (the subscription process ends).
-unsubscribe_and_owner_exit(Config) ->
-    A = in_a(Config),
-    Ns = ?config(netns, Config),
-    {ok, Ref} = linx_rtnl:subscribe([link], A),
-    [Pid] = [P || {{linx_rtnl, R}, P} <- get(), R =:= Ref],
-    ok = linx_rtnl:unsubscribe(Ref),
-    false = is_process_alive(Pid),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " link add ev1 type bridge"]),
-    linx_ct_ns:sh_ok(["ip -n ", Ns, " link del ev1"]),
-    receive {linx_rtnl, Ref, E} -> ct:fail({event_after_unsubscribe, E}) after 200 -> ok end,
-    Self = self(),
-    Owner = spawn(fun() ->
-                          {ok, R2} = linx_rtnl:subscribe([link], A),
-                          Self ! {sub, get({linx_rtnl, R2})},
-                          receive stop -> ok end
-                  end),
-    Sub = receive {sub, S} -> S after 5000 -> ct:fail(no_subscription) end,
-    Mon = monitor(process, Sub),
-    exit(Owner, kill),
-    receive {'DOWN', Mon, process, Sub, _} -> ok after 5000 -> ct:fail(subscriber_left) end.
-
-%%====================================================================
 %% Generic netlink
 %%====================================================================
 
@@ -563,162 +400,3 @@ parse_genl(Out) ->
                   end,
          {string:trim(Name), binary_to_integer(Id, 16), binary_to_integer(V, 16), Cmds, Groups}
      end || B <- Blocks].
-
-%%====================================================================
-%% Oracles
-%%====================================================================
-
-%% `ip -j -n NS Args' as an Erlang term (python3 turns its JSON into one).
-ip_json(Config, Key, Args) ->
-    Script = filename:join(?config(data_dir, Config), "json2term.py"),
-    Out = linx_ct_ns:sh_ok(["ip -j -n ", ?config(Key, Config), " ", Args,
-                            " | python3 ", Script]),
-    {ok, Tokens, _} = erl_scan:string(binary_to_list(Out)),
-    {ok, Term} = erl_parse:parse_term(Tokens),
-    Term.
-
-by_name(Links) ->
-    maps:from_list([{N, L} || #{ifname := N} = L <- Links]).
-
-%% Each linx link against the ip entry of the same index: every key that
-%% ip prints too must be equal (after naming things the way ip does).
-compare_links(Links, Ip) ->
-    Names = maps:from_list([{I, N} || #{index := I, ifname := N} <- Links]),
-    IpBy = maps:from_list([{maps:get(<<"ifindex">>, E), E} || E <- Ip]),
-    true = lists:sort(maps:keys(IpBy)) =:= lists:sort(maps:keys(Names)),
-    Checked = lists:append([compare_link(L, maps:get(I, IpBy), Names) || #{index := I} = L <- Links]),
-    ct:log("link fields compared with ip: ~p", [lists:usort(Checked)]),
-    Checked.
-
-compare_link(L, E, Names) ->
-    lists:filtermap(
-      fun({Key, Value}) ->
-              case ip_view(Key, Value, E, Names) of
-                  skip -> false;
-                  {IpKey, Expected} ->
-                      case ip_get(IpKey, E) of
-                          undefined -> false;
-                          Expected -> {true, Key};
-                          Other -> ct:fail({link_field_differs, Key, maps:get(ifname, L), Value, Expected, Other})
-                      end
-              end
-      end, maps:to_list(L)).
-
-ip_get(<<"flags">>, E) ->
-    lists:sort(maps:get(<<"flags">>, E, []) -- [<<"NO-CARRIER">>, <<"M-DOWN">>]);
-ip_get([K1, K2], E) -> maps:get(K2, maps:get(K1, E, #{}), undefined);
-ip_get(K, E) -> maps:get(K, E, undefined).
-
-ip_view(index, V, _, _) -> {<<"ifindex">>, V};
-ip_view(ifname, V, _, _) -> {<<"ifname">>, V};
-ip_view(K, V, _, _) when K =:= mtu; K =:= txqlen; K =:= min_mtu; K =:= max_mtu;
-                         K =:= promiscuity; K =:= num_tx_queues; K =:= num_rx_queues;
-                         K =:= gso_max_size; K =:= gso_max_segs; K =:= link_netnsid;
-                         K =:= carrier_changes; K =:= allmulti; K =:= tso_max_size;
-                         K =:= tso_max_segs; K =:= gro_max_size; K =:= gso_ipv4_max_size;
-                         K =:= gro_ipv4_max_size ->
-    {atom_to_binary(K), V};
-ip_view(qdisc, V, _, _) -> {<<"qdisc">>, V};
-ip_view(operstate, V, _, _) -> {<<"operstate">>, upper(V)};
-ip_view(linkmode, V, _, _) -> {<<"linkmode">>, upper(V)};
-ip_view(group, 0, _, _) -> {<<"group">>, <<"default">>};
-ip_view(type, V, _, _) -> {<<"link_type">>, atom_to_binary(V)};
-ip_view(address, V, _, _) -> {<<"address">>, linx_rtnl:format_mac(V)};
-ip_view(broadcast, V, _, _) -> {<<"broadcast">>, linx_rtnl:format_mac(V)};
-ip_view(perm_address, V, _, _) -> {<<"permaddr">>, linx_rtnl:format_mac(V)};
-ip_view(master, V, _, Names) -> {<<"master">>, maps:get(V, Names)};
-ip_view(kind, V, _, _) -> {[<<"linkinfo">>, <<"info_kind">>], atom_to_binary(V)};
-ip_view(slave_kind, V, _, _) -> {[<<"linkinfo">>, <<"info_slave_kind">>], atom_to_binary(V)};
-ip_view(alias, V, _, _) -> {<<"ifalias">>, V};
-ip_view(link, V, E, Names) ->
-    case maps:is_key(<<"link_index">>, E) of
-        true -> {<<"link_index">>, V};
-        false -> {<<"link">>, maps:get(V, Names, null)}
-    end;
-ip_view(flags, V, _, _) ->
-    %% ip leaves RUNNING out and adds NO-CARRIER / M-DOWN of its own.
-    {<<"flags">>, lists:sort([upper(F) || F <- V, F =/= running])};
-ip_view(_, _, _, _) ->
-    skip.
-
-compare_addr(#{index := I, prefixlen := Len} = Ad, Infos, Names) ->
-    Local = ntoa(maps:get(local, Ad, maps:get(address, Ad))),
-    [Info] = [Inf || {Ix, Inf} <- Infos, Ix =:= I, maps:get(<<"local">>, Inf) =:= Local,
-                     maps:get(<<"prefixlen">>, Inf) =:= Len],
-    _ = Names,
-    Expect = [{<<"family">>, atom_to_binary(maps:get(family, Ad))},
-              {<<"scope">>, scope_text(maps:get(scope, Ad))},
-              {<<"valid_life_time">>, lft(maps:get(valid_lft, Ad))},
-              {<<"preferred_life_time">>, lft(maps:get(preferred_lft, Ad))}]
-        ++ [{<<"label">>, L} || #{label := L} <- [Ad]]
-        ++ [{<<"broadcast">>, ntoa(B)} || #{broadcast := B} <- [Ad]]
-        ++ [{atom_to_binary(F), true} || F <- maps:get(flags, Ad),
-                                         lists:member(F, [nodad, noprefixroute, tentative,
-                                                          deprecated, dadfailed, optimistic])],
-    [V = maps:get(K, Info) || {K, V} <- Expect],
-    ok.
-
-compare_route(R, Ip, Names) ->
-    Dst = case maps:get(dst, R) of
-              default -> <<"default">>;
-              {A, Len} when Len =:= 32, tuple_size(A) =:= 4; Len =:= 128, tuple_size(A) =:= 8 -> ntoa(A);
-              {A, Len} -> iolist_to_binary([ntoa(A), "/", integer_to_list(Len)])
-          end,
-    Table = table_text(maps:get(table, R)),
-    Dev = maps:get(maps:get(oif, R, none), Names, undefined),
-    Matches = [E || E <- Ip, maps:get(<<"dst">>, E) =:= Dst,
-                    maps:get(<<"table">>, E, <<"main">>) =:= Table,
-                    maps:get(<<"dev">>, E, undefined) =:= Dev],
-    [E] = case Matches of
-              [_] -> Matches;
-              _ -> ct:fail({route_not_matched_once, R, Matches})
-          end,
-    Expect = [{<<"protocol">>, atom_to_binary(maps:get(protocol, R))},
-              {<<"type">>, atom_to_binary(maps:get(type, R))},
-              {<<"scope">>, scope_text(maps:get(scope, R))}]
-        ++ [{<<"gateway">>, ntoa(G)} || #{gateway := G} <- [R]]
-        ++ [{<<"prefsrc">>, ntoa(P)} || #{prefsrc := P} <- [R]]
-        ++ [{<<"metric">>, M} || #{metric := M} <- [R]]
-        ++ [{<<"pref">>, atom_to_binary(P)} || #{pref := P} <- [R]],
-    [case maps:get(K, E, undefined) of
-         undefined when K =:= <<"type">>, V =:= <<"unicast">> -> ok;
-         undefined when K =:= <<"scope">>, V =:= <<"global">> -> ok;
-         undefined when K =:= <<"metric">>, V =:= 0 -> ok;
-         undefined when K =:= <<"protocol">>, V =:= <<"boot">> -> ok;
-         V -> ok;
-         Other -> ct:fail({route_field_differs, K, R, V, Other})
-     end || {K, V} <- Expect],
-    IpFlags = lists:sort(maps:get(<<"flags">>, E, [])),
-    IpFlags = lists:sort([atom_to_binary(F) || F <- maps:get(flags, R),
-                                              lists:member(F, [dead, pervasive, onlink, offload,
-                                                               linkdown, unresolved, trap])]),
-    ok.
-
-compare_neigh(#{index := I, dst := Dst} = N, Ip, Names) ->
-    [E] = [E || E <- Ip, maps:get(<<"dst">>, E) =:= ntoa(Dst),
-                maps:get(<<"dev">>, E) =:= maps:get(I, Names)],
-    case maps:find(lladdr, N) of
-        {ok, Mac} -> Lladdr = linx_rtnl:format_mac(Mac), Lladdr = maps:get(<<"lladdr">>, E);
-        error -> ok
-    end,
-    States = [upper(S) || S <- maps:get(state, N)],
-    States = maps:get(<<"state">>, E),
-    Router = lists:member(router, maps:get(flags, N)),
-    Router = maps:is_key(<<"router">>, E),
-    ok.
-
-upper(A) -> string:uppercase(atom_to_binary(A)).
-
-ntoa(IP) -> list_to_binary(inet:ntoa(IP)).
-
-scope_text(universe) -> <<"global">>;
-scope_text(S) when is_atom(S) -> atom_to_binary(S);
-scope_text(N) -> integer_to_binary(N).
-
-table_text(254) -> <<"main">>;
-table_text(255) -> <<"local">>;
-table_text(253) -> <<"default">>;
-table_text(N) -> integer_to_binary(N).
-
-lft(forever) -> 4294967295;
-lft(N) -> N.

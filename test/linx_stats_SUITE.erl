@@ -19,11 +19,10 @@ all() ->
      call_during_start_counted, not_running_counted].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_linx(Config).
 
-end_per_suite(_Config) ->
-    ok = application:stop(linx).
+end_per_suite(Config) ->
+    linx_ct_ns:stop_linx(Config).
 
 %% A read on the usual path, and one that fails, are counted.
 direct_path_counted(_Config) ->

@@ -4,6 +4,9 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
+%% Hides a term's type from dialyzer, for arguments invalid on purpose.
+-import(linx_eunit_lib, [hide/1]).
+
 %%--------------------------------------------------------------------
 %% key_to_path/1
 %%--------------------------------------------------------------------
@@ -46,7 +49,7 @@ bad_keys_test_() ->
            %% too long
            Long,
            %% not keys at all
-           42, {a}, [1, 2], [a, b], #{}, 1.5, self(), [<<"net">> | any(x)]],
+           42, {a}, [1, 2], [a, b], #{}, 1.5, self(), [<<"net">> | hide(x)]],
     [{lists:flatten(io_lib:format("~0tP", [K, 6])),
       ?_assertEqual({error, {bad_key, K}}, linx_sysctl:key_to_path(K))}
      || K <- Bad].
@@ -130,8 +133,8 @@ render_value_test_() ->
                    linx_sysctl:render_value({1, 2})),
      ?_assertEqual({error, {unsupported_type, [1, a]}},
                    linx_sysctl:render_value([1, a])),
-     ?_assertEqual({error, {unsupported_type, [1 | any(2)]}},
-                   linx_sysctl:render_value([1 | any(2)])),
+     ?_assertEqual({error, {unsupported_type, [1 | hide(2)]}},
+                   linx_sysctl:render_value([1 | hide(2)])),
      ?_assertEqual({error, {unsupported_type, <<1:3>>}},
                    linx_sysctl:render_value(<<1:3>>)),
      ?_assertMatch({error, {unsupported_type, _}},
@@ -170,7 +173,7 @@ bad_target_test_() ->
            {path, <<>>}, {path, ""}, {path, <<"/proc/1/ns/net", 0>>},
            {path, net}, {path, 1},
            {ns, <<"/proc/1/ns/net">>}, {ns, "/proc/1/ns/net"},
-           {ns, [<<>>]}, {ns, [<<"/a">> | any(<<"/b">>)]}, {ns, [<<"/a">>, x]},
+           {ns, [<<>>]}, {ns, [<<"/a">> | hide(<<"/b">>)]}, {ns, [<<"/a">>, x]},
            {ns, [<<"a", 0>>]},
            {self}, {pid, 1, 2}, "self", 42],
     [{lists:flatten(io_lib:format("~0tP", [V, 6])),
@@ -184,7 +187,7 @@ bad_target_test_() ->
 validation_before_port_test_() ->
     [?_assertMatch({error, #{reason := {bad_key, <<"a..b">>}}},
                    linx_sysctl:read(<<"a..b">>)),
-     ?_assertMatch({error, #{reason := {bad_key, 42}}}, linx_sysctl:read_int(any(42))),
+     ?_assertMatch({error, #{reason := {bad_key, 42}}}, linx_sysctl:read_int(hide(42))),
      ?_assertMatch({error, #{reason := {bad_key, <<"/x">>}}},
                    linx_sysctl:read_ints(<<"/x">>)),
      ?_assertMatch({error, #{reason := {bad_key, <<"x/">>}}},
@@ -192,7 +195,7 @@ validation_before_port_test_() ->
      ?_assertMatch({error, #{reason := {bad_value, {contains, newline}}}},
                    linx_sysctl:write(<<"net.ipv4.ip_forward">>, <<"1\n">>)),
      ?_assertMatch({error, #{reason := {unsupported_type, 1.0}}},
-                   linx_sysctl:write(<<"net.ipv4.ip_forward">>, any(1.0))),
+                   linx_sysctl:write(<<"net.ipv4.ip_forward">>, hide(1.0))),
      ?_assertMatch({error, #{reason := {bad_in, {netns, <<"a/b">>}}}},
                    linx_sysctl:read(<<"net.ipv4.ip_forward">>,
                                     #{in => {netns, <<"a/b">>}})),
@@ -201,10 +204,10 @@ validation_before_port_test_() ->
                                      [{in, nowhere}])),
      ?_assertMatch({error, #{reason := {bad_option, {timeout, -1}}}},
                    linx_sysctl:read(<<"net.ipv4.ip_forward">>,
-                                    #{timeout => any(-1)})),
+                                    #{timeout => hide(-1)})),
      ?_assertMatch({error, #{reason := {bad_key, <<"net..">>}}},
                    linx_sysctl:list(<<"net..">>)),
-     ?_assertMatch({error, #{reason := {bad_key, 7}}}, linx_sysctl:list(any(7), #{}))].
+     ?_assertMatch({error, #{reason := {bad_key, 7}}}, linx_sysctl:list(hide(7), #{}))].
 
 port_not_running_test_() ->
     case whereis(linx_port) of
@@ -321,8 +324,3 @@ fmt(Reason) ->
     %% The module's own rendering; linx:format_error/1 renders an owned
     %% error with it (see owned_rendering tests).
     linx_sysctl:format_error(Reason).
-
-%% Hides a term's type from dialyzer, for tests that pass invalid arguments
-%% on purpose.
-any(Term) ->
-    binary_to_term(term_to_binary(Term), [safe]).

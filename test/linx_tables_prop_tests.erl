@@ -15,20 +15,14 @@
 %% check these lists against the clauses of linx_rtnl_tables (read from
 %% its source): a table added there and not here fails the suite.
 %%
-%% PropEr is Debian's `erlang-proper' (see linx_nl_prop_tests for why the
-%% macros are spelled out and why maps are built after generation).
+%% The PropEr macros are those of linx_proper.hrl; maps are built after
+%% generation (see linx_nl_prop_tests for why).
 -module(linx_tables_prop_tests).
 
--include_lib("eunit/include/eunit.hrl").
+-include("linx_proper.hrl").
 
 -import(proper_types, [integer/2, list/1, binary/0, binary/1, oneof/1, frequency/1,
                        elements/1, boolean/0, byte/0, nat/0, vector/2]).
-
--define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> safely(fun() -> Prop end) end)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(BIND(X, Gen, Out), proper_types:bind(Gen, fun(X) -> Out end, false)).
-
--define(RUN(Prop, N), ?assert(proper:quickcheck(Prop, [{numtests, N}, {to_file, user}]))).
 
 -define(TABLES, linx_rtnl_tables).
 -define(NUMTESTS, 300).
@@ -89,24 +83,24 @@ clause_atoms(Function) ->
 %%====================================================================
 
 round_trip_test_() ->
-    [{atom_to_list(T), {timeout, 120, fun() -> ?RUN(prop_round_trip(T), ?NUMTESTS) end}}
-     || T <- tables()].
+    each(fun prop_round_trip/1, tables()).
 
 never_raises_test_() ->
-    [{atom_to_list(T), {timeout, 120, fun() -> ?RUN(prop_never_raises(T), ?NUMTESTS) end}}
-     || T <- tables()].
+    each(fun prop_never_raises/1, tables()).
 
 header_round_trip_test_() ->
-    [{atom_to_list(H), {timeout, 120, fun() -> ?RUN(prop_header_round_trip(H), ?NUMTESTS) end}}
-     || H <- headers()].
+    each(fun prop_header_round_trip/1, headers()).
 
 header_never_raises_test_() ->
-    [{atom_to_list(H), {timeout, 120, fun() -> ?RUN(prop_header_never_raises(H), ?NUMTESTS) end}}
-     || H <- headers()].
+    each(fun prop_header_never_raises/1, headers()).
 
 kind_data_test_() ->
-    [{atom_to_list(K), {timeout, 120, fun() -> ?RUN(prop_kind_data(K), ?NUMTESTS) end}}
-     || K <- kinds()].
+    each(fun prop_kind_data/1, kinds()).
+
+%% One test per name: Property(Name) holds ?NUMTESTS times (2 minutes at most).
+each(Property, Names) ->
+    [{atom_to_list(N), {timeout, 120, fun() -> ?RUN(Property(N), ?NUMTESTS) end}}
+     || N <- Names].
 
 %% Encoded and decoded, a map of the table's keys (and of numbers no entry
 %% names) is what the model expects.
@@ -184,15 +178,6 @@ prop_kind_data(Kind) ->
                         false
                 end
             end).
-
-safely(F) ->
-    try
-        F()
-    catch
-        C:R:St ->
-            io:format(user, "property raised ~p:~p~n~p~n", [C, R, St]),
-            false
-    end.
 
 %%====================================================================
 %% Generators: what a caller may give, by codec

@@ -1,0 +1,179 @@
+%% The netlink and namespace cases of `make bench' (see linx_bench for the
+%% list and how they are measured): P4 (netlink sockets), P8 (rtnetlink
+%% against `ip') and P9 (namespaces). Each returns what its row in
+%% linx_bench_report needs, or `{na, Why}' when it could not run.
+-module(linx_bench_nl_cases).
+
+-include("linx_bench.hrl").
+
+-export([p4/1, p8a/1, p8b/1, p9a/1, p9b/0]).
+
+%%====================================================================
+%% P4: netlink sockets
+%%====================================================================
+
+p4(Ns) ->
+    case code:which(linx_netlink) of
+        non_existing -> {na, "linx_netlink is not built yet"};
+        _ -> p4_first(#{in => {netns, Ns}})
+    end.
+
+p4_first(Opts) ->
+    case catch linx_netlink:open(route, Opts) of
+        {ok, Sock} ->
+            _ = socket:close(Sock),
+            Open = fun() -> netlink_open(Opts) end,
+            repeat_close(Open, ?NL_WARM),
+            linx_bench:stats(timed_open(Open, ?NL_N, []));
+        Other ->
+            {na, linx_bench:fmt("linx_netlink:open/2 returned ~0tP", [Other, 12])}
+    end.
+
+netlink_open(Opts) ->
+    {ok, Sock} = linx_netlink:open(route, Opts),
+    Sock.
+
+repeat_close(_Open, 0) ->
+    ok;
+repeat_close(Open, N) ->
+    _ = socket:close(Open()),
+    repeat_close(Open, N - 1).
+
+%% Times the open only; the close happens after the clock stops.
+timed_open(_Open, 0, Acc) ->
+    Acc;
+timed_open(Open, N, Acc) ->
+    T0 = linx_bench:now_ns(),
+    Sock = Open(),
+    T1 = linx_bench:now_ns(),
+    _ = socket:close(Sock),
+    timed_open(Open, N - 1, [T1 - T0 | Acc]).
+
+%%====================================================================
+%% P8: rtnetlink
+%%====================================================================
+
+%% P8a: linx_rtnl:links/1 in netns Ns holding ?VETH_PAIRS veth pairs
+%% (made by one `ip -batch'), against `ip -j -n Ns link show' read
+%% through os:cmd (what an Erlang program that wants the output does),
+%% interleaved; also, for the note, ip writing to /dev/null and the raw
+%% dump (linx_netlink:call/3, before any decoding). The names of both
+%% are compared once.
+p8a(Ns) ->
+    with_netns(Ns, fun() -> p8a_run(Ns) end).
+
+p8a_run(Ns) ->
+    Batch = batch_file(Ns, [io_lib:format("link add va~b type veth peer name vb~b~n", [I, I])
+                            || I <- lists:seq(1, ?VETH_PAIRS)]),
+    ok = linx_bench:sh("ip -n " ++ Ns ++ " -batch " ++ Batch),
+    Opts = #{in => {netns, list_to_binary(Ns)}},
+    Ip = "ip -j -n " ++ Ns ++ " link show",
+    {ok, Links} = linx_rtnl:links(Opts),
+    Ours = lists:sort([N || #{ifname := N} <- Links]),
+    Theirs = lists:sort(ip_json_names(os:cmd(Ip))),
+    Dump = raw_getlink(),
+    Funs = [fun() -> {ok, _} = linx_rtnl:links(Opts), ok end,
+            fun() -> _ = os:cmd(Ip), ok end,
+            fun() -> _ = os:cmd(Ip ++ " >/dev/null"), ok end,
+            fun() -> {ok, _} = linx_netlink:call(route, Dump, Opts), ok end],
+    lists:foreach(fun(F) -> linx_bench:repeat(F, ?LINKS_WARM) end, Funs),
+    [Linx, IpOut, IpNull, Raw] = linx_bench:interleave(Funs, ?LINKS_BLOCK, ?LINKS_N div ?LINKS_BLOCK),
+    Linx#{ip => IpOut, ip_null => IpNull, raw => Raw, links => length(Ours),
+          names_equal => Ours =:= Theirs,
+          only_linx => Ours -- Theirs, only_ip => Theirs -- Ours}.
+
+%% The "ifname" values of ip's JSON (this OTP may have no JSON decoder;
+%% ip escapes nothing in these names).
+ip_json_names(Out) ->
+    case re:run(Out, "\"ifname\":\"([^\"]*)\"", [global, {capture, all_but_first, binary}]) of
+        {match, Names} -> [N || [N] <- Names];
+        nomatch -> []
+    end.
+
+%% An RTM_GETLINK dump request as linx_rtnl:links/1 sends it.
+raw_getlink() ->
+    iolist_to_binary(linx_nl_codec:encode(#{type => 18, flags => 16#301, seq => 1,
+                                      payload => [linx_rtnl_msg:ifinfomsg(0, 0, 0, 0),
+                                                  linx_nl_codec:encode_attrs([{29, {u32, 8}}])]})).
+
+%% P8b: ?ADDRS addresses added to a bridge by linx_rtnl:addr_add/3,
+%% one call each (the link by index, so no name look-up per call),
+%% against `ip -n Ns -batch' of the same ?ADDRS `addr add' commands; the
+%% addresses are flushed (not timed) between runs.
+p8b(Ns) ->
+    with_netns(Ns, fun() -> p8b_run(Ns) end).
+
+p8b_run(Ns) ->
+    %% A bridge: the kernel may have no dummy module.
+    case linx_bench:sh("ip -n " ++ Ns ++ " link add d0 type bridge") of
+        ok -> p8b_measure(Ns);
+        {error, Why} -> {na, linx_bench:fmt("cannot add a bridge: ~0tp", [Why])}
+    end.
+
+p8b_measure(Ns) ->
+    Opts = #{in => {netns, list_to_binary(Ns)}},
+    {ok, #{index := Index}} = linx_rtnl:link(<<"d0">>, Opts),
+    Addrs = [{10, 1, I div 200, I rem 200 + 1} || I <- lists:seq(0, ?ADDRS - 1)],
+    Batch = batch_file(Ns, [io_lib:format("addr add ~ts/32 dev d0~n", [inet:ntoa(A)]) || A <- Addrs]),
+    Flush = fun() -> ok = linx_bench:sh("ip -n " ++ Ns ++ " addr flush dev d0") end,
+    Linx = fun() -> lists:foreach(fun(A) -> ok = linx_rtnl:addr_add(Index, {A, 32}, Opts) end, Addrs) end,
+    Ip = fun() -> ok = linx_bench:sh("ip -n " ++ Ns ++ " -batch " ++ Batch) end,
+    ok = Linx(),
+    {ok, Added} = linx_rtnl:addrs(Opts),
+    Count = length([A || #{index := I, family := inet} = A <- Added, I =:= Index]),
+    Flush(),
+    {LinxNs, IpNs} = lists:unzip([begin
+                                      {T1, ok} = linx_bench:timed_result(Linx),
+                                      Flush(),
+                                      {T2, ok} = linx_bench:timed_result(Ip),
+                                      Flush(),
+                                      {T1, T2}
+                                  end || _ <- lists:seq(1, ?ADDR_RUNS)]),
+    (linx_bench:stats(LinxNs))#{ip => linx_bench:stats(IpNs), added => Count}.
+
+%% A file for `ip -batch' next to the JSON output.
+batch_file(Ns, Lines) ->
+    File = filename:join(filename:dirname(?JSON_FILE), Ns ++ ".batch"),
+    ok = filelib:ensure_dir(File),
+    ok = file:write_file(File, Lines),
+    File.
+
+%% Runs Fun with netns Ns made for it, and deletes it afterwards.
+with_netns(Ns, Fun) ->
+    case linx_bench:sh("ip netns add " ++ Ns) of
+        ok ->
+            try
+                Fun()
+            after
+                _ = linx_bench:sh("ip netns delete " ++ Ns)
+            end;
+        {error, Why} ->
+            {na, linx_bench:fmt("cannot make netns ~ts: ~0tp", [Ns, Why])}
+    end.
+
+%%====================================================================
+%% P9: namespaces
+%%====================================================================
+
+%% P9a: linx_netns:add/1 + delete/1 of one name against `ip netns add' +
+%% `ip netns del' of another (both from one os:cmd shell), alternately.
+p9a(Ns) ->
+    Linx = list_to_binary(Ns ++ "0"),
+    Ip = Ns ++ "1",
+    Ours = fun() -> ok = linx_netns:add(Linx), ok = linx_netns:del(Linx) end,
+    Theirs = fun() -> ok = linx_bench:sh("ip netns add " ++ Ip ++ " && ip netns del " ++ Ip) end,
+    try
+        linx_bench:repeat(Ours, ?NETNS_WARM),
+        linx_bench:repeat(Theirs, ?NETNS_WARM),
+        [OursS, TheirsS] = linx_bench:interleave([Ours, Theirs], ?NETNS_BLOCK, ?NETNS_N div ?NETNS_BLOCK),
+        OursS#{ip => TheirsS}
+    after
+        _ = linx_netns:del(Linx),
+        _ = linx_bench:sh("ip netns delete " ++ Ip)
+    end.
+
+%% P9b: linx_netns:new/0 + release/1.
+p9b() ->
+    Fun = fun() -> {ok, H} = linx_netns:new(), ok = linx_netns:release(H) end,
+    linx_bench:repeat(Fun, ?NETNS_WARM),
+    linx_bench:stats(linx_bench:timed(Fun, ?NETNS_N, [])).

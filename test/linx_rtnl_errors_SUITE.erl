@@ -1,0 +1,130 @@
+%% @doc linx_rtnl's errors against a real namespace: the kernel's (with
+%% its ext-ack text), a namespace that is gone, arguments refused before
+%% anything is sent; replies cut and corrupted that decode to an error
+%% value and never raise; and every error rendered as one line. The
+%% objects themselves are linx_rtnl_SUITE's.
+-module(linx_rtnl_errors_SUITE).
+
+-export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
+-export([addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
+         garbled_replies/1, format_errors/1]).
+
+all() ->
+    [{group, errors}, {group, codec}].
+
+groups() ->
+    [{errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns]},
+     {codec, [], [garbled_replies, format_errors]}].
+
+%% Everything is asked of one netns made for the suite.
+init_per_suite(Config) ->
+    linx_ct_ns:start_with_netns("linx-rtnl-err", Config).
+
+end_per_suite(Config) ->
+    linx_ct_ns:stop_with_netns(Config).
+
+%%====================================================================
+%% Errors of the kernel, the port and the arguments
+%%====================================================================
+
+%% The same address twice: eexist, with the kernel's text.
+addr_twice_is_eexist(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    ok = linx_rtnl:link_add(#{ifname => <<"e0">>, kind => bridge}, A),
+    ok = linx_rtnl:addr_add(<<"e0">>, {{10, 40, 0, 1}, 24}, A),
+    {error, #{stage := netlink, errno := eexist, code := 17, op := addr_add,
+              in := {netns, _}, message := Msg}} =
+        linx_rtnl:addr_add(<<"e0">>, {{10, 40, 0, 1}, 24}, A),
+    true = byte_size(Msg) > 0,
+    ct:log("ext-ack: ~ts", [Msg]),
+    {error, #{errno := eexist}} = linx_rtnl:link_add(#{ifname => <<"e0">>, kind => bridge}, A),
+    ok = linx_rtnl:link_del(<<"e0">>, A).
+
+%% Bad arguments never reach the port.
+bad_arguments_refused(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    {error, #{reason := {bad_ifname, <<"much-too-long-name">>}}} =
+        linx_rtnl:link_add(#{ifname => <<"much-too-long-name">>, kind => bridge}, A),
+    {error, #{reason := {bad_ifname, <<"a/b">>}}} = linx_rtnl:link(<<"a/b">>, A),
+    {error, #{reason := {bad_ifname, <<>>}}} = linx_rtnl:link_del(<<>>, A),
+    {error, #{reason := {bad_link, -1}}} = linx_rtnl:link(-1, A),
+    {error, #{reason := {bad_prefix, {{10, 0, 0, 1}, 33}}}} = linx_rtnl:addr_add(1, {{10, 0, 0, 1}, 33}, A),
+    {error, #{reason := {bad_prefix, {{300, 0, 0, 1}, 8}}}} = linx_rtnl:addr_add(1, {{300, 0, 0, 1}, 8}, A),
+    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8},
+                                                    gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
+    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => default}, A),
+    {error, #{reason := {bad_neigh, _}}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
+    {error, #{reason := {bad_netns, {netns, <<"a/b">>}}}} =
+        linx_rtnl:link_set(1, #{netns => {netns, <<"a/b">>}}, A),
+    {error, #{reason := {bad_netns, nowhere}}} =
+        linx_rtnl:link_add(#{ifname => <<"x0">>, kind => veth,
+                             peer => #{ifname => <<"x1">>, netns => nowhere}}, A),
+    {error, #{reason := {bad_change, {colour, red}}}} = linx_rtnl:link_set(1, #{colour => red}, A),
+    {error, #{reason := {bad_spec, _}}} = linx_rtnl:link_add(#{kind => veth}, A),
+    {error, #{reason := {bad_groups, [bogus]}}} = linx_rtnl:subscribe([bogus], A),
+    {error, #{reason := {bad_in, nowhere}}} = linx_rtnl:links(#{in => nowhere}).
+
+%% A namespace that is gone: the port's error, not a crash.
+gone_netns(_Config) ->
+    Ns = linx_ct_ns:unique("linx-rtnl-gone"),
+    ok = linx_ct_ns:netns_add(Ns),
+    linx_ct_ns:netns_del(Ns),
+    {error, #{stage := open_ns, errno := enoent}} =
+        linx_rtnl:links(#{in => {netns, list_to_binary(Ns)}}),
+    {error, #{stage := open_ns, errno := enoent}} =
+        linx_rtnl:link_set(1, #{state => up}, #{in => {netns, list_to_binary(Ns)}}).
+
+%%====================================================================
+%% Replies that do not decode, and the text of errors
+%%====================================================================
+
+%% Every truncation and many corruptions of a real dump decode to a
+%% value or to {error, {malformed, _}}, never raise.
+garbled_replies(Config) ->
+    Dump = linx_ct_nl:getlink_request(5),
+    {ok, Bins} = linx_netlink:call(route, Dump, linx_ct_ns:in_netns(Config)),
+    Bin = iolist_to_binary(Bins),
+    rand:seed(exsss, {1, 2, 3}),
+    Truncated = [binary:part(Bin, 0, N) || N <- lists:seq(0, min(byte_size(Bin), 3000))],
+    Flipped = [flip(Bin) || _ <- lists:seq(1, 300)],
+    lists:foreach(fun(B) -> decode_everything(B) end, Truncated ++ Flipped),
+    {error, {malformed, {header, 0}}} = linx_nl_codec:decode(<<100:32/native, 0:96>>),
+    {error, {malformed, {link, short}}} = linx_rtnl_msg:decode_link(<<1, 2, 3>>),
+    {error, {malformed, {link, {attr, 0}}}} =
+        linx_rtnl_msg:decode_link(<<0:128, 200:16/native, 3:16/native, "x">>),
+    %% A short error message, and a DONE carrying an error.
+    {error, #{reason := {malformed, {error_msg, short}}}} = linx_nl:replies([<<18:32/native, 2:16/native, 0:16, 9:32/native, 0:32, 1, 2>>], 9),
+    {error, #{errno := eperm}} = linx_nl:replies([<<20:32/native, 3:16/native, 0:16, 9:32/native, 0:32, -1:32/signed-native>>], 9).
+
+flip(Bin) ->
+    N = rand:uniform(byte_size(Bin)) - 1,
+    <<Pre:N/binary, B, Post/binary>> = Bin,
+    <<Pre/binary, (B bxor (1 bsl (rand:uniform(8) - 1))), Post/binary>>.
+
+decode_everything(B) ->
+    case linx_nl_codec:decode(B) of
+        {ok, Msgs} -> [linx_rtnl_msg:decode(M) || M <- Msgs];
+        {error, {malformed, _}} -> ok
+    end,
+    {ok, _} = {ok, linx_nl:replies([B], 5)}.
+
+%% Every error renders as one line.
+format_errors(Config) ->
+    {error, E} = linx_rtnl:link(<<"nosuch0">>, linx_ct_ns:in_netns(Config)),
+    Line = linx:format_error(E),
+    nomatch = binary:match(Line, <<"\n">>),
+    {match, _} = re:run(Line, "^netlink link in netns \".*\" failed: enodev \\(errno 19\\)"),
+    <<"invalid interface name", _/binary>> = linx_rtnl:format_error({bad_ifname, <<"a/b">>}),
+    {error, BadName} = linx_rtnl:link_add(#{ifname => <<"a/b">>, kind => bridge}),
+    <<"linx_rtnl:link_add: invalid interface name", _/binary>> = linx:format_error(BadName),
+    <<"malformed netlink reply", _/binary>> = linx_nl:format_error({malformed, {header, 0}}),
+    Ext = linx_nl:format_error(#{stage => netlink, errno => eexist, code => 17, op => addr_add,
+                              in => {netns, <<"blue">>}, message => <<"ipv4: Address already assigned">>}),
+    <<"netlink addr_add in netns \"blue\" failed: eexist (errno 17): ipv4: Address already assigned">> = Ext,
+    %% A namespace that is not there: the call's error names the op called.
+    {error, #{op := links, stage := open_ns} = Gone} = linx_rtnl:links(#{in => {netns, <<"linx-no-such-ns">>}}),
+    <<"netlink links (route) in netns \"linx-no-such-ns\" failed: open_ns enoent (errno 2)">> =
+        linx:format_error(Gone),
+    {error, #{op := genl, stage := open_ns} = GoneGenl} =
+        linx_genl:families(#{in => {netns, <<"linx-no-such-ns">>}}),
+    <<"linx_genl:families: netlink genl (generic) in netns", _/binary>> = linx:format_error(GoneGenl).

@@ -12,6 +12,13 @@ defmodule Linx.Bang do
   # and a @doc, unless an @doc was set just before. Each calls the function
   # without the `!` and returns the value of `{:ok, value}` (`:ok` for a
   # return type `:ok`), or raises the exception of `{:error, exception}`.
+  #
+  # Functions of the same arguments share one defbang: as with `def`, the
+  # name may be unquoted in a `for`:
+  #
+  #     for fun <- [:request, :dump] do
+  #       defbang(unquote(fun)(id :: integer, opts :: options \\ []) :: [reply])
+  #     end
 
   defmacro __using__(opts) do
     raises = Keyword.fetch!(opts, :raises)
@@ -23,9 +30,10 @@ defmodule Linx.Bang do
   end
 
   @doc false
-  defmacro defbang({:"::", _, [{name, _, args}, return]}) when is_atom(name) do
+  defmacro defbang({:"::", _, [{name, _, args}, return]})
+           when is_atom(name) or (is_tuple(name) and elem(name, 0) == :unquote) do
     args = if is_list(args), do: args, else: []
-    bang = :"#{name}!"
+    {name_value, bang} = bang_name(name)
     {head, vars, types} = split_args(args)
     arity = length(args)
 
@@ -39,7 +47,7 @@ defmodule Linx.Bang do
     quote do
       if Module.get_attribute(__MODULE__, :doc) == nil do
         @doc Linx.Bang.doc(
-               unquote(name),
+               unquote(name_value),
                unquote(arity),
                unquote(return == :ok),
                @linx_bang_raises
@@ -59,6 +67,14 @@ defmodule Linx.Bang do
     raise ArgumentError,
           "defbang expects name(arg :: type, ...) :: return_type, got: #{Macro.to_string(other)}"
   end
+
+  # The name's value in the module body, and the bang's name for `def`
+  # and `@spec`: atoms, or for an unquoted name (in a `for`) expressions
+  # they unquote, as they do `def unquote(name)(...)`.
+  defp bang_name(name) when is_atom(name), do: {name, :"#{name}!"}
+
+  defp bang_name({:unquote, _, [expr]}),
+    do: {expr, {:unquote, [], [quote(do: :"#{unquote(expr)}!")]}}
 
   # `arg :: type` and `arg :: type \\ default`: the def's head, the
   # variables of the call, the types of the @spec.

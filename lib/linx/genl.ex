@@ -84,16 +84,6 @@ defmodule Linx.Genl do
   def request(family_id, cmd, version, attrs, opts \\ []),
     do: wrap(:linx_genl.request(family_id, cmd, version, attrs, opts), :genl_request, opts)
 
-  defbang(
-    request(
-      family_id :: 0..0xFFFF,
-      cmd :: 0..255,
-      version :: 0..255,
-      attrs :: list,
-      opts :: options \\ []
-    ) :: [reply]
-  )
-
   @doc """
   Like `request/5`, as a dump (`NLM_F_DUMP`): every reply of the
   kernel's dump, in order.
@@ -108,15 +98,18 @@ defmodule Linx.Genl do
   def dump(family_id, cmd, version, attrs, opts \\ []),
     do: wrap(:linx_genl.dump(family_id, cmd, version, attrs, opts), :genl_dump, opts)
 
-  defbang(
-    dump(
-      family_id :: 0..0xFFFF,
-      cmd :: 0..255,
-      version :: 0..255,
-      attrs :: list,
-      opts :: options \\ []
-    ) :: [reply]
-  )
+  # request!/5 and dump!/5: the arguments of request/5, which dump/5 shares.
+  for fun <- [:request, :dump] do
+    defbang(
+      unquote(fun)(
+        family_id :: 0..0xFFFF,
+        cmd :: 0..255,
+        version :: 0..255,
+        attrs :: list,
+        opts :: options \\ []
+      ) :: [reply]
+    )
+  end
 
   defp wrap({:error, reason}, op, opts),
     do: {:error, Error.from_reason(reason, op, :generic, opts)}

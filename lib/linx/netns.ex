@@ -185,14 +185,8 @@ defmodule Linx.Netns do
   @spec owned() :: [handle]
   def owned, do: :linx_netns.owned()
 
-  # :linx_netns takes a spec as a map: a keyword list becomes one (the
-  # first of a repeated key wins, as with Keyword); anything else goes as
-  # it is, for :linx_netns to refuse.
-  defp spec(spec) when is_list(spec) do
-    if Keyword.keyword?(spec), do: Map.new(Enum.reverse(spec)), else: spec
-  end
-
-  defp spec(spec), do: spec
+  # :linx_netns takes a spec as a map.
+  defp spec(spec), do: Linx.Args.keyword_map(spec)
 
   defp wrap({:error, reason}, op, context), do: {:error, Error.from_reason(reason, op, context)}
   defp wrap(ok, _op, _context), do: ok

@@ -334,11 +334,8 @@ defmodule Linx.Rtnl do
   def parse_mac(text), do: :linx_rtnl.parse_mac(text)
 
   # :linx_rtnl takes an address as a prefix or a map: a keyword list
-  # becomes a map (the first of a repeated key wins, as with Keyword);
-  # anything else goes as it is, for :linx_rtnl to refuse.
-  defp addr_spec([{key, _} | _] = addr) when is_atom(key) do
-    if Keyword.keyword?(addr), do: Map.new(Enum.reverse(addr)), else: addr
-  end
+  # becomes a map, anything else goes as it is.
+  defp addr_spec([{key, _} | _] = addr) when is_atom(key), do: Linx.Args.keyword_map(addr)
 
   defp addr_spec(addr), do: addr
 

@@ -20,28 +20,49 @@ fn executor(cfg: Config) -> (Executor<ToChannel>, mpsc::Receiver<(u64, Outcome)>
     (ex, rx)
 }
 
+/// The default config but for the limit a test is about: at most `n`
+/// jobs queued on one worker.
+fn queue_len(n: usize) -> Config {
+    Config {
+        queue_len: n,
+        ..Config::default()
+    }
+}
+
+/// The default config but for at most `n` workers.
+fn max_workers(n: usize) -> Config {
+    Config {
+        max_workers: n,
+        ..Config::default()
+    }
+}
+
 fn job(id: u64, f: impl FnOnce(&Ctx) -> Outcome + Send + 'static) -> Job {
     Job { id, work: Box::new(f) }
 }
 
-/// Jobs that say when they start and then wait for a word on `hold`
-/// each, with the receiving ends of both.
+/// Jobs that say when they start and then wait for a word each: the
+/// test waits for a start with `wait_started` and lets one job finish
+/// with `release`.
 struct Holder {
     started: mpsc::Sender<()>,
+    started_rx: mpsc::Receiver<()>,
     hold: Arc<Mutex<mpsc::Receiver<()>>>,
-}
-
-fn holder() -> (Holder, mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let (started, started_rx) = mpsc::channel();
-    let (hold_tx, hold) = mpsc::channel();
-    let h = Holder {
-        started,
-        hold: Arc::new(Mutex::new(hold)),
-    };
-    (h, started_rx, hold_tx)
+    hold_tx: mpsc::Sender<()>,
 }
 
 impl Holder {
+    fn new() -> Holder {
+        let (started, started_rx) = mpsc::channel();
+        let (hold_tx, hold) = mpsc::channel();
+        Holder {
+            started,
+            started_rx,
+            hold: Arc::new(Mutex::new(hold)),
+            hold_tx,
+        }
+    }
+
     fn job(&self, id: u64) -> Job {
         let (started, hold) = (self.started.clone(), Arc::clone(&self.hold));
         job(id, move |_| {
@@ -49,6 +70,16 @@ impl Holder {
             let _ = hold.lock().unwrap().recv();
             Outcome::Ok
         })
+    }
+
+    /// Until one more job has started.
+    fn wait_started(&self) {
+        self.started_rx.recv().unwrap();
+    }
+
+    /// Lets one job finish.
+    fn release(&self) {
+        self.hold_tx.send(()).unwrap();
     }
 }
 
@@ -75,17 +106,14 @@ fn a_panicking_job_is_answered_and_the_worker_goes_on() {
 
 #[test]
 fn a_full_queue_answers_busy() {
-    let (ex, rx) = executor(Config {
-        queue_len: 1,
-        ..Config::default()
-    });
-    let (holder, started_rx, hold_tx) = holder();
+    let (ex, rx) = executor(queue_len(1));
+    let holder = Holder::new();
     ex.submit(NsSet::default(), holder.job(1));
-    started_rx.recv().unwrap();
+    holder.wait_started();
     ex.submit(NsSet::default(), job(2, |_| Outcome::Ok));
     ex.submit(NsSet::default(), job(3, |_| Outcome::Ok));
     assert_eq!(rx.recv().unwrap(), (3, OpError::word(Stage::Busy, "queue").into()));
-    hold_tx.send(()).unwrap();
+    holder.release();
     let mut rest: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
     rest.sort();
     assert_eq!(rest, vec![1, 2]);
@@ -106,10 +134,7 @@ fn set(n: u64) -> NsSet {
 
 #[test]
 fn idle_workers_give_way_to_new_sets() {
-    let (ex, rx) = executor(Config {
-        max_workers: 2,
-        ..Config::default()
-    });
+    let (ex, rx) = executor(max_workers(2));
     for n in 0..6 {
         ex.submit(set(n), job(n, |_| Outcome::Ok));
         assert_eq!(rx.recv().unwrap(), (n, Outcome::Ok), "set {n}");
@@ -122,23 +147,20 @@ fn idle_workers_give_way_to_new_sets() {
 
 #[test]
 fn busy_workers_only_when_all_are_busy() {
-    let (ex, rx) = executor(Config {
-        max_workers: 2,
-        ..Config::default()
-    });
-    let (holder, started_rx, hold_tx) = holder();
+    let (ex, rx) = executor(max_workers(2));
+    let holder = Holder::new();
     for n in 0..2 {
         ex.submit(set(n), holder.job(n));
     }
-    started_rx.recv().unwrap();
-    started_rx.recv().unwrap();
+    holder.wait_started();
+    holder.wait_started();
     ex.submit(set(9), job(9, |_| Outcome::Ok));
     assert_eq!(rx.recv().unwrap(), (9, OpError::word(Stage::Busy, "workers").into()));
     // The port's own namespaces are still served.
     ex.submit(NsSet::default(), job(10, |_| Outcome::Ok));
     assert_eq!(rx.recv().unwrap(), (10, Outcome::Ok));
-    hold_tx.send(()).unwrap();
-    hold_tx.send(()).unwrap();
+    holder.release();
+    holder.release();
     let mut done: Vec<u64> = (0..2).map(|_| rx.recv().unwrap().0).collect();
     done.sort();
     assert_eq!(done, vec![0, 1]);

@@ -13,11 +13,6 @@ use nix::sys::socket::{bind, recv, sendto, MsgFlags, NetlinkAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-/// `SOL_NETLINK`.
-const SOL_NETLINK: libc::c_int = 270;
-/// `NETLINK_EXT_ACK`: error messages carry the kernel's extended-ack text.
-const NETLINK_EXT_ACK: libc::c_int = 11;
-
 /// `socket(domain, type | SOCK_CLOEXEC, protocol)`.
 pub fn open(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd> {
     if ty & !0xf != 0 {
@@ -31,7 +26,9 @@ pub fn open(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd> {
 /// picks a port id) and the given multicast group mask.
 pub fn netlink(protocol: i32, groups: u32) -> Result<OwnedFd> {
     let fd = open(libc::AF_NETLINK, libc::SOCK_RAW, protocol)?;
-    sys::set_int_opt(fd.as_fd(), SOL_NETLINK, NETLINK_EXT_ACK, 1).map_err(|e| OpError::errno(Stage::Setsockopt, e))?;
+    // NETLINK_EXT_ACK: error messages carry the kernel's extended-ack text.
+    sys::set_int_opt(fd.as_fd(), libc::SOL_NETLINK, libc::NETLINK_EXT_ACK, 1)
+        .map_err(|e| OpError::errno(Stage::Setsockopt, e))?;
     bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups)).map_err(|e| OpError::errno(Stage::Bind, e))?;
     Ok(fd)
 }
@@ -41,12 +38,9 @@ pub const NETLINK_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most reply bytes [`netlink_call`] collects.
 pub const NETLINK_CALL_MAX: usize = 16 << 20;
 
-const NLMSG_HDRLEN: usize = 16;
-const NLMSG_NOOP: u16 = 1;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_MULTI: u16 = 0x2;
-const NLM_F_ACK: u16 = 0x4;
+/// `NLMSG_HDRLEN`: the header size, a multiple of 4 already. Message
+/// types and flags are compared as `c_int`, the type of libc's constants.
+const NLMSG_HDRLEN: usize = std::mem::size_of::<libc::nlmsghdr>();
 
 /// Send `msg` (one or more netlink messages, headers in host byte order)
 /// from a fresh netlink socket of `protocol` and return every reply
@@ -95,9 +89,9 @@ where
             if total > NETLINK_CALL_MAX {
                 return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
             }
-            let ty = u16::from_ne_bytes([m[4], m[5]]);
-            let flags = u16::from_ne_bytes([m[6], m[7]]);
-            if ty == NLMSG_NOOP {
+            let ty = libc::c_int::from(u16::from_ne_bytes([m[4], m[5]]));
+            let flags = libc::c_int::from(u16::from_ne_bytes([m[6], m[7]]));
+            if ty == libc::NLMSG_NOOP {
                 continue;
             }
             replies.push(m.to_vec());
@@ -105,8 +99,8 @@ where
                 continue;
             };
             let done = match ty {
-                NLMSG_ERROR | NLMSG_DONE => true,
-                _ => flags & NLM_F_MULTI == 0 && !wants_ack,
+                libc::NLMSG_ERROR | libc::NLMSG_DONE => true,
+                _ => flags & libc::NLM_F_MULTI == 0 && !wants_ack,
             };
             if done {
                 answered += 1;
@@ -136,8 +130,8 @@ fn prepare_requests(msg: &[u8]) -> Result<(Vec<u8>, Vec<bool>)> {
         if len < NLMSG_HDRLEN || len > out.len() - pos {
             return Err(bad());
         }
-        let flags = u16::from_ne_bytes([hdr[6], hdr[7]]);
-        acks.push(flags & NLM_F_ACK != 0);
+        let flags = libc::c_int::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
+        acks.push(flags & libc::NLM_F_ACK != 0);
         out[pos + 12..pos + 16].copy_from_slice(&0u32.to_ne_bytes());
         pos += align4(len).min(out.len() - pos);
     }

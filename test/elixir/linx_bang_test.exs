@@ -388,7 +388,9 @@ defmodule Linx.BangTest do
       e = assert_raise Linx.Netlink.Error, fn -> Genl.family!("linx-none", opts) end
       assert {e.op, e.stage, e.errno, e.protocol} == {:genl_family, :netlink, :enoent, :generic}
       assert Exception.message(e) == :linx.format_error(e.reason)
-      assert Exception.message(e) == ~s(linx_genl:family: netlink genl in netns "#{ns}" failed: enoent \(errno 2\))
+
+      assert Exception.message(e) ==
+               ~s(linx_genl:family: netlink genl in netns "#{ns}" failed: enoent \(errno 2\))
     end
 
     test "Linx.Netlink.Socket: open!, open_fd!, close_fd!, add_membership!, drop_membership!" do

@@ -145,7 +145,8 @@ defmodule Linx.NetnsTest do
 
     assert %{module: :linx_netns, reason: {:bad_option, {:lo, :up}}} = reason
 
-    assert {:error, %Error{op: :new, errno: :bad_option, reason: %{reason: {:bad_option, {:lo, :up}}}}} =
+    assert {:error,
+            %Error{op: :new, errno: :bad_option, reason: %{reason: {:bad_option, {:lo, :up}}}}} =
              Netns.new(lo: :up)
 
     for bad <- [[lo: :sideways], [lo: :up, mtu: 1], %{other: 1}, [:up], :up] do

@@ -149,9 +149,8 @@ defmodule Linx.Netlink.Socket do
   `membership_add/2`.
   """
   @spec add_membership(:socket.socket(), pos_integer) :: :ok | {:error, Error.t()}
-  def add_membership(socket, group) do
-    wrap(:linx_netlink.membership_add(socket, group), :add_membership, nil, [])
-  end
+  def add_membership(socket, group),
+    do: membership(:linx_netlink.membership_add(socket, group), :add_membership)
 
   defbang(add_membership(socket :: :socket.socket(), group :: pos_integer) :: :ok)
 
@@ -161,20 +160,20 @@ defmodule Linx.Netlink.Socket do
   `membership_del/2`.
   """
   @spec drop_membership(:socket.socket(), pos_integer) :: :ok | {:error, Error.t()}
-  def drop_membership(socket, group) do
-    wrap(:linx_netlink.membership_del(socket, group), :drop_membership, nil, [])
-  end
+  def drop_membership(socket, group),
+    do: membership(:linx_netlink.membership_del(socket, group), :drop_membership)
 
   defbang(drop_membership(socket :: :socket.socket(), group :: pos_integer) :: :ok)
 
   # A setsockopt error of this node comes bare (an errno atom or a term).
-  defp wrap({:error, reason}, op, protocol, opts)
-       when op in [:add_membership, :drop_membership] do
-    case Error.from_reason(reason, op, protocol, opts) do
+  defp membership({:error, reason}, op) do
+    case Error.from_reason(reason, op, nil, []) do
       %Error{stage: :badarg} = error -> {:error, error}
       error -> {:error, %Error{error | stage: :setsockopt}}
     end
   end
+
+  defp membership(ok, _op), do: ok
 
   defp wrap({:error, reason}, op, protocol, opts),
     do: {:error, Error.from_reason(reason, op, protocol, opts)}

@@ -1,11 +1,11 @@
 defmodule Linx.Sysctl.Error do
   @moduledoc """
-  A failed `Linx.Sysctl` call, as an exception.
-  See docs/elixir.md.
-
-  `Linx.Sysctl` functions return `{:error, %Linx.Sysctl.Error{}}`; the bang
-  functions raise it. `Exception.message/1` is the line
-  `:linx.format_error/1` gives for the same error:
+  A sysctl that could not be read, written or listed: which key, which
+  file under `/proc/sys`, in which namespace, and the stage and errno that
+  stopped it (see docs/elixir.md). `Linx.Sysctl` returns it as
+  `{:error, %Linx.Sysctl.Error{}}` and its bang functions raise it; its
+  message is the line of `:linx.format_error/1`, which names the Erlang
+  function that failed:
 
       iex> {:error, error} = Linx.Sysctl.read("net..ipv4")
       iex> Exception.message(error)

@@ -410,28 +410,11 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 %% `netlink open Protocol[ in Target] failed: Stage Errno (errno Code)'
 %% (`netlink call' for {@link call/3}) or
 %% `socket open Domain Type Protocol[ in Target] failed: Stage Errno
-%% (errno Code)'. The errors every module shares are rendered by
-%% {@link linx_error:format_error/1}.
+%% (errno Code)' (see {@link linx_netlink_error}). The errors every module
+%% shares are rendered by {@link linx_error:format_error/1}.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
-    linx_error:format_owned(Reason, fun format_reason/1).
-
--spec format_reason(term()) -> unicode:unicode_binary().
-format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
-  when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
-        orelse (is_atom(Op) andalso is_map_key(protocol, Error))),
-       is_atom(Stage) ->
-    linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
-                     " failed: ", reason_text(Stage, Errno, Code)]);
-format_reason({Tag, Arg} = Reason) ->
-    case reason_text(Tag) of
-        {What, Expected} ->
-            linx_error:line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected]));
-        undefined ->
-            linx_error:format_error(Reason)
-    end;
-format_reason(Reason) ->
-    linx_error:format_error(Reason).
+    linx_error:format_owned(Reason, fun linx_netlink_error:format_error/1).
 
 %%====================================================================
 %% Helpers
@@ -477,51 +460,6 @@ socket_protocol_number(Protocol) ->
 %%====================================================================
 %% Internal functions
 %%====================================================================
-
--spec op_text(op(), map()) -> unicode:chardata().
-op_text(netlink_open, Error) ->
-    ["netlink open ", linx_error:term_text(maps:get(protocol, Error, undefined))];
-op_text(netlink_call, Error) ->
-    ["netlink call ", linx_error:term_text(maps:get(protocol, Error, undefined))];
-op_text(socket_open, Error) ->
-    ["socket open ",
-     lists:join($\s, [linx_error:term_text(maps:get(K, Error, undefined))
-                      || K <- [domain, type, protocol]])];
-op_text(Op, Error) ->
-    %% A call made for an op of linx_rtnl or linx_genl, named after it.
-    ["netlink ", atom_to_list(Op), " (", linx_error:term_text(maps:get(protocol, Error, undefined)),
-     ")"].
-
-%% What went wrong, after `failed: '.
--spec reason_text(atom(), term(), term()) -> unicode:chardata().
-reason_text(_Stage, too_large, _Code) ->
-    linx_error:too_large_text();
-reason_text(adopt, emfile, Code) ->
-    ["adopt emfile", linx_error:code_text(Code),
-     ": this node had no descriptor free to take the socket"];
-reason_text(Stage, Errno, Code) ->
-    [atom_to_list(Stage), $\s, linx_error:term_text(Errno), linx_error:code_text(Code)].
-
-%% What a `{bad_..., Arg}' reason is about, and what was expected instead.
--spec reason_text(term()) -> {string(), string()} | undefined.
-reason_text(bad_protocol) ->
-    {"protocol", "a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"};
-reason_text(bad_groups) ->
-    {"netlink groups", "a bit mask below 2^32 or a list of group numbers from 1"};
-reason_text(bad_group) ->
-    {"netlink group", "a group number from 1"};
-reason_text(bad_rcvbuf) ->
-    {"receive buffer size (option rcvbuf)", "a positive integer"};
-reason_text(bad_domain) ->
-    {"socket domain", "inet, inet6, local, packet, netlink or a number"};
-reason_text(bad_type) ->
-    {"socket type", "stream, dgram, raw, seqpacket or a number"};
-reason_text(bad_message) ->
-    {"netlink message", "iodata of whole netlink messages, at least one 16-byte header"};
-reason_text(bad_fd) ->
-    {"file descriptor", "a non-negative integer"};
-reason_text(_) ->
-    undefined.
 
 -spec request(linx_netlink_args:req(), tuple(), term()) -> term().
 request(#{timeout := Timeout, via := Via}, WireOp, Mode) ->

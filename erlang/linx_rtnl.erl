@@ -403,13 +403,13 @@ unsubscribe(Ref) ->
 %% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
 -spec format_mac(binary()) -> binary().
 format_mac(Bin) ->
-    linx_nl_attrs:format_mac(Bin).
+    linx_nl_values:format_mac(Bin).
 
 %% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
 %% between bytes); `error' for anything else.
 -spec parse_mac(binary() | string()) -> {ok, binary()} | error.
 parse_mac(Text) ->
-    linx_nl_attrs:parse_mac(Text).
+    linx_nl_values:parse_mac(Text).
 
 %% @doc Renders an error of this module (or any linx error) as one line.
 -spec format_error(term()) -> unicode:unicode_binary().

@@ -229,8 +229,8 @@ setting(mtu, N, {A, FC}, _R, _S) when is_integer(N), N > 0, N =< 16#ffffffff ->
 setting(txqlen, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
     {[{txqlen, N} | A], FC};
 setting(address, Mac, {A, FC}, _R, _S) ->
-    case linx_nl_attrs:encode_value(mac, Mac) of
-        {ok, {Bin}} -> {[{address, Bin} | A], FC};
+    case linx_nl_values:mac(Mac) of
+        {ok, Bin} -> {[{address, Bin} | A], FC};
         error -> throw({bad_address, Mac})
     end;
 setting(ifname, Name, {A, FC}, _R, _S) ->
@@ -287,7 +287,7 @@ is_pid_ref(_) -> false.
 addr(What, Index, {_, _} = Prefix) ->
     addr(What, Index, #{prefix => Prefix});
 addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), Len >= 0 ->
-    case linx_nl_attrs:ip_bytes(IP) of
+    case linx_nl_values:ip_bytes(IP) of
         {ok, Family, Bytes} when Len =< byte_size(Bytes) * 8 ->
             try
                 [throw({bad_addr, KV})
@@ -303,7 +303,7 @@ addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), 
                 Brd = case maps:find(broadcast, Addr) of
                           error -> [];
                           {ok, B} ->
-                              case linx_nl_attrs:ip_bytes(B) of
+                              case linx_nl_values:ip_bytes(B) of
                                   {ok, Family, _} -> [{broadcast, B}];
                                   _ -> throw({bad_addr, {broadcast, B}})
                               end
@@ -341,7 +341,7 @@ route(What, Route, Resolve) when is_map(Route) ->
             case maps:get(dst, Route, default) of
                 default -> {Family0, [], 0};
                 {IP, Len} when is_integer(Len), Len >= 0 ->
-                    case linx_nl_attrs:ip_bytes(IP) of
+                    case linx_nl_values:ip_bytes(IP) of
                         {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
                         _ -> throw(Bad)
                     end;
@@ -382,7 +382,7 @@ ip_key(Key, Route, Family) ->
         error ->
             {Family, []};
         {ok, IP} ->
-            case linx_nl_attrs:ip_bytes(IP) of
+            case linx_nl_values:ip_bytes(IP) of
                 {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
                 _ -> throw({bad_route, Route})
             end
@@ -399,7 +399,7 @@ int_key(Key, Map, Default) ->
 neigh(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
     Bad = {bad_neigh, Neigh},
     try
-        {ok, Family, _} = ok_or_throw(linx_nl_attrs:ip_bytes(IP), Bad),
+        {ok, Family, _} = ok_or_throw(linx_nl_values:ip_bytes(IP), Bad),
         {ok, Index} = ok_or_throw(Resolve(Link)),
         State = mask(maps:get(state, Neigh, [permanent]), nud, Bad),
         Flags = case maps:get(flags, Neigh, []) of
@@ -410,7 +410,7 @@ neigh(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
         Ll = case maps:find(lladdr, Neigh) of
                  error -> [];
                  {ok, Mac} ->
-                     {ok, {MacBin}} = ok_or_throw(linx_nl_attrs:encode_value(mac, Mac), Bad),
+                     {ok, MacBin} = ok_or_throw(linx_nl_values:mac(Mac), Bad),
                      [{lladdr, MacBin}]
              end,
         {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,

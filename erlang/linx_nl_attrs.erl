@@ -277,7 +277,7 @@ encode_value(Int, N) when is_atom(Int), is_integer(N) ->
         false -> error
     end;
 encode_value(string, S) ->
-    case text(S) of
+    case linx_opts:text(S) of
         {ok, Bin} -> {ok, {{string, Bin}}};
         error -> error
     end;
@@ -427,17 +427,6 @@ mask([Name | Rest], Names, Acc) when is_atom(Name) ->
 mask(N, _Names, 0) when is_integer(N) ->
     {ok, N};
 mask(_, _Names, _Acc) ->
-    error.
-
-text(B) when is_binary(B) -> {ok, B};
-text(L) when is_list(L) ->
-    try unicode:characters_to_binary(L) of
-        B when is_binary(B) -> {ok, B};
-        _ -> error
-    catch
-        error:_ -> error
-    end;
-text(_) ->
     error.
 
 ok_or_error({ok, _} = Ok) -> Ok;

@@ -96,7 +96,7 @@ link_id(Other) ->
 %% wants it.
 -spec ifname(term()) -> {ok, binary()} | {error, {bad_ifname, term()}}.
 ifname(Name) ->
-    case text(Name) of
+    case linx_opts:text(Name) of
         {ok, Bin} when byte_size(Bin) >= 1, byte_size(Bin) =< 15, Bin =/= <<".">>, Bin =/= <<"..">> ->
             case binary:match(Bin, [<<"/">>, <<":">>, <<0>>, <<" ">>, <<"\t">>, <<"\n">>,
                                     <<"\r">>, <<"\v">>, <<"\f">>]) of
@@ -483,18 +483,8 @@ mask(Names, Table, Bad) when is_list(Names) ->
 mask(_, _Table, Bad) ->
     throw(Bad).
 
-text(B) when is_binary(B) -> {ok, B};
-text(L) when is_list(L) ->
-    try unicode:characters_to_binary(L) of
-        B when is_binary(B) -> {ok, B};
-        _ -> error
-    catch
-        error:_ -> error
-    end;
-text(_) -> error.
-
 check_text(T, Bad) ->
-    case text(T) of
+    case linx_opts:text(T) of
         {ok, _} -> ok;
         error -> throw(Bad)
     end.

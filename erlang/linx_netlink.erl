@@ -410,8 +410,8 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 %% `netlink open Protocol[ in Target] failed: Stage Errno (errno Code)'
 %% (`netlink call' for {@link call/3}) or
 %% `socket open Domain Type Protocol[ in Target] failed: Stage Errno
-%% (errno Code)' (see {@link linx_netlink_error}). The errors every module
-%% shares are rendered by {@link linx_error:format_error/1}.
+%% (errno Code)'. The errors every module shares are rendered by
+%% {@link linx_error:format_error/1}; the texts are {@link linx_netlink_error}'s.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
     linx_error:format_owned(Reason, fun linx_netlink_error:format_error/1).

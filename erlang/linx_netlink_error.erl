@@ -11,9 +11,9 @@
 
 -export([format_error/1]).
 
-%% @doc Renders an error of {@link linx_netlink} as one line of text (a
-%% flat binary, no newline); errors it shares with the other modules go to
-%% {@link linx_error:format_error/1}.
+%% @doc One line of text (a flat binary, no newline) for an error of
+%% {@link linx_netlink}: its error maps and its bad arguments; any other
+%% error is {@link linx_error:format_error/1}'s.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
   when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open

@@ -136,7 +136,7 @@
 -type target() :: linx_opts:target().
 %% An `in' option as sent to the port program.
 
--type op() :: read | write | list | apply.
+-type op() :: linx_sysctl_req:op().
 
 -type stage() :: linx_error:stage().
 %% See {@link linx_error:stages/0}.
@@ -173,16 +173,7 @@
 %% The largest value the port program writes (src/ops/sysctl.rs).
 -define(MAX_VALUE, 1 bsl 20).
 
--record(req, {
-    op :: op(),
-    %% The key is the path's dot form, made only for an error.
-    path :: binary(),
-    in :: in(),
-    %% with `host_keys' for writes
-    target :: linx_opts:write_target(),
-    timeout :: timeout(),
-    via = local :: linx_remote:via()
-}).
+-define(REQ, linx_sysctl_req).
 
 %%====================================================================
 %% API
@@ -199,11 +190,11 @@ read(A1, A2) ->
     linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read(A1, A2)).
 
 do_read(Key, Opts) ->
-    run(read, Key, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
-                case call(Req, {sysctl_read, RelPath, Target}) of
+    ?REQ:run(read, Key, Opts,
+        fun(#{path := RelPath, target := Target} = Req) ->
+                case ?REQ:call(Req, {sysctl_read, RelPath, Target}) of
                     {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
-                    Other -> error_reply(Req, Other)
+                    Other -> ?REQ:error_reply(Req, Other)
                 end
         end).
 
@@ -253,15 +244,15 @@ write(A1, A2, A3) ->
     linx_error:owned(?MODULE, ?FUNCTION_NAME, do_write(A1, A2, A3)).
 
 do_write(Key, Value, Opts) ->
-    run(write, Key, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
+    ?REQ:run(write, Key, Opts,
+        fun(#{path := RelPath, target := Target} = Req) ->
                 case render_value(Value) of
                     {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
-                        error_reply(Req, {error, {badarg, too_large}});
+                        ?REQ:error_reply(Req, {error, {badarg, too_large}});
                     {ok, Bin} ->
-                        case call(Req, {sysctl_write, RelPath, Bin, Target}) of
+                        case ?REQ:call(Req, {sysctl_write, RelPath, Bin, Target}) of
                             ok -> ok;
-                            Other -> error_reply(Req, Other)
+                            Other -> ?REQ:error_reply(Req, Other)
                         end;
                     {error, _} = Error ->
                         Error
@@ -287,14 +278,14 @@ list(A1, A2) ->
     linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1, A2)).
 
 do_list(Prefix, Opts) ->
-    run(list, Prefix, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
+    ?REQ:run(list, Prefix, Opts,
+        fun(#{path := RelPath, target := Target} = Req) ->
                 %% Keys and trimmed values made by the program: a whole
                 %% tree is a thousand entries.
-                Reply = call(Req, {sysctl_list, RelPath, Target, keys}),
-                case list_entries(Reply) of
+                Reply = ?REQ:call(Req, {sysctl_list, RelPath, Target, keys}),
+                case ?REQ:list_entries(Reply) of
                     {ok, _} = Ok -> Ok;
-                    error -> error_reply(Req, Reply)
+                    error -> ?REQ:error_reply(Req, Reply)
                 end
         end).
 
@@ -325,13 +316,13 @@ do_apply(Settings, Opts) when is_map(Settings) ->
 do_apply(Settings, Opts) when is_list(Settings) ->
     case apply_settings(Settings, []) of
         {ok, Pairs} ->
-            run(apply, <<"net">>, Opts,
-                fun(#req{target = Target} = Req) ->
+            ?REQ:run(apply, <<"net">>, Opts,
+                fun(#{target := Target} = Req) ->
                         case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
                             [Path | _] ->
                                 applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
                             [] ->
-                                applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
+                                applied(Req, ?REQ:call(Req, {sysctl_apply, Target, Pairs}))
                         end
                 end);
         {error, _} = Error ->
@@ -340,20 +331,20 @@ do_apply(Settings, Opts) when is_list(Settings) ->
 do_apply(Settings, _Opts) ->
     {error, {bad_settings, Settings}}.
 
--spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
+-spec applied(linx_sysctl_req:req(), term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
 applied(Req, {ok, Old} = Reply) ->
-    case list_entries(Reply) of
+    case ?REQ:list_entries(Reply) of
         {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
-        error -> error_reply(Req, Reply)
+        error -> ?REQ:error_reply(Req, Reply)
     end;
 applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
-    Failed = Req#req{path = Path},
-    {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
+    Failed = Req#{path := Path},
+    {error, Reason} = ?REQ:error_reply(Failed, {error, {Stage, Errno}}),
     {error, #{failed => path_to_key(Path),
               reason => Reason,
               rolled_back => [path_to_key(P) || P <- Rolled]}};
 applied(Req, Other) ->
-    error_reply(Req, Other).
+    ?REQ:error_reply(Req, Other).
 
 -spec apply_settings([term()], [{binary(), binary()}]) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -431,81 +422,3 @@ render_value(Value) ->
 -spec target(term()) -> {ok, target()} | {error, {bad_in, term()}}.
 target(In) ->
     linx_opts:target(In).
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
-%% Checks key and options, then runs Fun with the request.
--spec run(op(), term(), term(), fun((#req{}) -> Result)) -> Result | {error, error_reason()}.
-run(Op, Key, Opts, Fun) ->
-    case prepare(Op, Key, Opts) of
-        {ok, Req} -> Fun(Req);
-        {error, _} = Error -> Error
-    end.
-
-%% Validates key and options into a request; nothing is sent yet.
--spec prepare(op(), term(), term()) -> {ok, #req{}} | {error, error_reason()}.
-prepare(Op, Key, Opts) ->
-    case op_path(Op, Key) of
-        {ok, RelPath} ->
-            case linx_opts:options(Opts) of
-                {ok, #{opts := Map, in := In, target := Target, timeout := Timeout, via := Via}} ->
-                    case op_target(Op, Map, Target, Timeout) of
-                        {ok, WireTarget} ->
-                            {ok, #req{op = Op, path = RelPath, in = In, target = WireTarget,
-                                      timeout = Timeout, via = Via}};
-                        {error, _} = Error ->
-                            Error
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
-
-%% The target sent: writes take `host_keys' and refuse a timeout of 0
-%% (see "Timeouts and writes").
--spec op_target(op(), map(), target(), timeout()) ->
-          {ok, linx_opts:write_target()} | {error, linx_opts:error()}.
-op_target(Op, _Map, _Target, 0) when Op =:= write; Op =:= apply ->
-    {error, {bad_option, {timeout, 0}}};
-op_target(Op, Map, Target, _Timeout) when Op =:= write; Op =:= apply ->
-    linx_opts:write_target(Map, Target);
-op_target(_Op, _Map, Target, _Timeout) ->
-    {ok, Target}.
-
--spec op_path(op(), term()) -> {ok, binary()} | {error, {bad_key, term()}}.
-op_path(list, <<>>) -> {ok, <<>>};
-op_path(list, []) -> {ok, <<>>};
-op_path(list, '') -> {ok, <<>>};
-op_path(_Op, Key) -> key_to_path(Key).
-
--spec call(#req{}, tuple()) -> term().
-call(#req{timeout = Timeout, via = Via}, WireOp) ->
-    linx_remote:request(WireOp, Timeout, Via).
-
-%% Turns anything but the op's success reply into an error.
--spec error_reply(#req{}, term()) -> {error, error_reason()}.
-error_reply(#req{op = Op, path = RelPath, in = In}, Reply) ->
-    linx_error:reply(Reply, #{op => Op, key => path_to_key(RelPath), path => full_path(RelPath),
-                              in => In}).
-
--spec full_path(binary()) -> binary().
-full_path(<<>>) -> <<"/proc/sys">>;
-full_path(RelPath) -> <<"/proc/sys/", RelPath/binary>>.
-
-%% A reply of `{Key, Value}' (or `{Path, Value}') binaries, checked.
--spec list_entries(term()) -> {ok, [{binary(), binary()}]} | error.
-list_entries({ok, Entries} = Ok) ->
-    case entries(Entries) of
-        true -> Ok;
-        false -> error
-    end;
-list_entries(_) ->
-    error.
-
--spec entries(term()) -> boolean().
-entries([{Key, Value} | Rest]) when is_binary(Key), is_binary(Value) -> entries(Rest);
-entries(Rest) -> Rest =:= [].

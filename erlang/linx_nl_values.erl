@@ -8,10 +8,6 @@
 -export([ip_address/1, ip_bytes/1]).
 -export([format_mac/1, parse_mac/1, mac/1]).
 
-%%====================================================================
-%% IP addresses
-%%====================================================================
-
 %% @doc An IPv4 or IPv6 address from its 4 or 16 bytes; `error' for any
 %% other size.
 -spec ip_address(binary()) -> {ok, inet:ip_address()} | error.
@@ -38,9 +34,8 @@ ip_bytes({A, B, C, D, E, F, G, H} = IP) ->
 ip_bytes(_) ->
     error.
 
-%%====================================================================
-%% MAC addresses
-%%====================================================================
+fields_below(T, Max) ->
+    lists:all(fun(X) -> is_integer(X) andalso X >= 0 andalso X < Max end, tuple_to_list(T)).
 
 %% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
 -spec format_mac(binary()) -> binary().
@@ -78,10 +73,3 @@ mac(Mac) when is_list(Mac) ->
     parse_mac(Mac);
 mac(_) ->
     error.
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
-fields_below(T, Max) ->
-    lists:all(fun(X) -> is_integer(X) andalso X >= 0 andalso X < Max end, tuple_to_list(T)).

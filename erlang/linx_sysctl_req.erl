@@ -20,10 +20,6 @@
 %% is made only for an error), the `in' option as given and the target as
 %% sent (with `host_keys' for writes).
 
-%%====================================================================
-%% Requests
-%%====================================================================
-
 %% @doc Checks the key (for `list' a prefix, empty for everything) and
 %% the options, then runs `Fun' with the request; else the first error.
 -spec run(op(), term(), term(), fun((req()) -> Result)) -> Result | {error, term()}.
@@ -32,32 +28,6 @@ run(Op, Key, Opts, Fun) ->
         {ok, Req} -> Fun(Req);
         {error, _} = Error -> Error
     end.
-
-%% @doc Sends `WireOp' as the request says (timeout, via) and returns the
-%% reply.
--spec call(req(), tuple()) -> term().
-call(#{timeout := Timeout, via := Via}, WireOp) ->
-    linx_remote:request(WireOp, Timeout, Via).
-
-%% @doc Turns anything but the op's success reply into an error.
--spec error_reply(req(), term()) -> {error, term()}.
-error_reply(#{op := Op, path := RelPath, in := In}, Reply) ->
-    linx_error:reply(Reply, #{op => Op, key => linx_sysctl_syntax:path_to_key(RelPath),
-                              path => full_path(RelPath), in => In}).
-
-%% @doc A reply of `{Key, Value}' (or `{Path, Value}') binaries, checked.
--spec list_entries(term()) -> {ok, [{binary(), binary()}]} | error.
-list_entries({ok, Entries} = Ok) ->
-    case entries(Entries) of
-        true -> Ok;
-        false -> error
-    end;
-list_entries(_) ->
-    error.
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
 
 %% Validates key and options into a request; nothing is sent yet.
 -spec prepare(op(), term(), term()) -> {ok, req()} | {error, term()}.
@@ -87,9 +57,31 @@ op_path(list, []) -> {ok, <<>>};
 op_path(list, '') -> {ok, <<>>};
 op_path(_Op, Key) -> linx_sysctl_syntax:key_to_path(Key).
 
+%% @doc Sends `WireOp' as the request says (timeout, via) and returns the
+%% reply.
+-spec call(req(), tuple()) -> term().
+call(#{timeout := Timeout, via := Via}, WireOp) ->
+    linx_remote:request(WireOp, Timeout, Via).
+
+%% @doc Turns anything but the op's success reply into an error.
+-spec error_reply(req(), term()) -> {error, term()}.
+error_reply(#{op := Op, path := RelPath, in := In}, Reply) ->
+    linx_error:reply(Reply, #{op => Op, key => linx_sysctl_syntax:path_to_key(RelPath),
+                              path => full_path(RelPath), in => In}).
+
 -spec full_path(binary()) -> binary().
 full_path(<<>>) -> <<"/proc/sys">>;
 full_path(RelPath) -> <<"/proc/sys/", RelPath/binary>>.
+
+%% @doc A reply of `{Key, Value}' (or `{Path, Value}') binaries, checked.
+-spec list_entries(term()) -> {ok, [{binary(), binary()}]} | error.
+list_entries({ok, Entries} = Ok) ->
+    case entries(Entries) of
+        true -> Ok;
+        false -> error
+    end;
+list_entries(_) ->
+    error.
 
 -spec entries(term()) -> boolean().
 entries([{Key, Value} | Rest]) when is_binary(Key), is_binary(Value) -> entries(Rest);

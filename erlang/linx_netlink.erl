@@ -116,6 +116,8 @@
 %% and the validation errors described above.
 -module(linx_netlink).
 
+-include("linx_owned.hrl").
+
 -export([open/1, open/2, open/3, open_fd/1, open_fd/2, open_fd/3, close_fd/1]).
 -export([membership_add/2, membership_del/2]).
 -export([socket_open/3, socket_open/4]).
@@ -223,20 +225,17 @@ open(Protocol, Opts) ->
 %% has `NETLINK_EXT_ACK' set and is owned by the caller.
 -spec open(protocol(), groups(), opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-open(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open(A1, A2, A3)).
-
-do_open(Protocol, Groups, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
-        {ok, Req, ProtoInt, Mask} ->
-            Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
-                             protocol => ProtoInt}},
-            Reply = request(Req, {netlink_open, ProtoInt, Mask,
-                                  maps:get(target, Req)}, Mode),
-            adopted(Req, Reply);
-        {error, _} = Error ->
-            Error
-    end.
+open(Protocol, Groups, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
+               {ok, Req, ProtoInt, Mask} ->
+                   Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
+                                    protocol => ProtoInt}},
+                   Reply = request(Req, {netlink_open, ProtoInt, Mask,
+                                         maps:get(target, Req)}, Mode),
+                   adopted(Req, Reply);
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv open_fd(Protocol, 0, #{})
 -spec open_fd(protocol()) -> {ok, non_neg_integer()} | {error, error_reason()}.
@@ -257,20 +256,17 @@ open_fd(Protocol, Opts) ->
 %% `{error, {bad_option, {rcvbuf, Value}}}' and `{error, {bad_groups, Groups}}'.
 -spec open_fd(protocol(), groups(), opts()) ->
           {ok, non_neg_integer()} | {error, error_reason()}.
-open_fd(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open_fd(A1, A2, A3)).
-
-do_open_fd(Protocol, Groups, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
-        {ok, Req, ProtoInt, Mask} ->
-            case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
-                         raw) of
-                {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
-                Other -> error_reply(Req, Other)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+open_fd(Protocol, Groups, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
+               {ok, Req, ProtoInt, Mask} ->
+                   case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
+                                raw) of
+                       {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
+                       Other -> error_reply(Req, Other)
+                   end;
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @doc Closes a raw socket descriptor of this node, such as one returned
 %% by {@link open_fd/2}.
@@ -282,31 +278,22 @@ do_open_fd(Protocol, Groups, Opts) ->
 %% closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
       Reason :: ebadf | enotsock | {bad_fd, term()} | term().
-close_fd(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_close_fd(A1)).
-
-do_close_fd(Fd) ->
-    linx_fdchan:close_fd(Fd).
+close_fd(Fd) ->
+    ?OWNED(linx_fdchan:close_fd(Fd)).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
 %% `NETLINK_ADD_MEMBERSHIP').
 -spec membership_add(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_add(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_add(A1, A2)).
-
-do_membership_add(Socket, Group) ->
-    membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group).
+membership_add(Socket, Group) ->
+    ?OWNED(membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
 -spec membership_del(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_del(A1, A2)).
-
-do_membership_del(Socket, Group) ->
-    membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group).
+membership_del(Socket, Group) ->
+    ?OWNED(membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
 
 %% @equiv socket_open(Domain, Type, Protocol, #{})
 -spec socket_open(domain(), type(), socket_protocol()) ->
@@ -321,20 +308,17 @@ socket_open(Domain, Type, Protocol) ->
 %% Bad arguments are `{error, {bad_domain | bad_type | bad_protocol, X}}'.
 -spec socket_open(domain(), type(), socket_protocol(), socket_opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-socket_open(A1, A2, A3, A4) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_socket_open(A1, A2, A3, A4)).
-
-do_socket_open(Domain, Type, Protocol, Opts) ->
-    case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
-        {ok, Req, D, T, P} ->
-            Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
-                             protocol => P}},
-            Reply = request(Req, {socket_open, D, T, P, maps:get(target, Req)},
-                            Mode),
-            adopted(Req, Reply);
-        {error, _} = Error ->
-            Error
-    end.
+socket_open(Domain, Type, Protocol, Opts) ->
+    ?OWNED(case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
+               {ok, Req, D, T, P} ->
+                   Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
+                                    protocol => P}},
+                   Reply = request(Req, {socket_open, D, T, P, maps:get(target, Req)},
+                                   Mode),
+                   adopted(Req, Reply);
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv call(Protocol, Msg, #{})
 -spec call(protocol(), iodata()) -> {ok, [binary()]} | {error, error_reason()}.
@@ -359,20 +343,17 @@ call(Protocol, Msg) ->
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
-call(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3)).
-
-do_call(Protocol, Msg, Opts) ->
-    case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
-        {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
-            Op = case maps:get(ns_fds, Req, []) of
-                     [] -> {netlink_call, ProtoInt, Bin, Target};
-                     NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
-                 end,
-            call_reply(Req, linx_remote:request(Op, Timeout, Via));
-        {error, _} = Error ->
-            Error
-    end.
+call(Protocol, Msg, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
+               {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+                   Op = case maps:get(ns_fds, Req, []) of
+                            [] -> {netlink_call, ProtoInt, Bin, Target};
+                            NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
+                        end,
+                   call_reply(Req, linx_remote:request(Op, Timeout, Via));
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @doc {@link call/3} for a long answer (a dump), with the replies
 %% handed over in parts while the kernel still dumps: the replies of each
@@ -386,10 +367,10 @@ do_call(Protocol, Msg, Opts) ->
 -spec call(protocol(), iodata(), opts(), fun(([binary()], Acc) -> Acc), Acc) ->
           {{ok, [binary()]} | {error, error_reason()}, Acc}.
 call(Protocol, Msg, Opts, Fun, Acc0) ->
-    {Result, Acc} = do_call(Protocol, Msg, Opts, Fun, Acc0),
-    {linx_error:owned(?MODULE, ?FUNCTION_NAME, Result), Acc}.
+    {Result, Acc} = call_in_parts(Protocol, Msg, Opts, Fun, Acc0),
+    {?OWNED(Result), Acc}.
 
-do_call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
+call_in_parts(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
         {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
             Op = {netlink_call, ProtoInt, Bin, Target, maps:get(ns_fds, Req, []), ?PART_BYTES},

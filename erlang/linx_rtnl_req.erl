@@ -1,7 +1,8 @@
 %% @doc rtnetlink requests built from {@link linx_rtnl}'s arguments: each
 %% argument checked (the checks that throw are {@link linx_rtnl_args}'),
-%% then encoded through the tables of {@link linx_rtnl_tables}. No I/O of its own: a link named by its name
-%% is turned into an index by the function `Resolve' the caller passes.
+%% then encoded through the tables of {@link linx_rtnl_tables}. No I/O of
+%% its own: a link named by its name is turned into an index by the
+%% function `Resolve' the caller passes.
 %%
 %% A request is `{ok, Msg}' (a {@link linx_nl_codec:msg_in()} without a
 %% sequence number) or `{error, Reason}' for an argument that does not

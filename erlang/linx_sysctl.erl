@@ -101,6 +101,8 @@
 
 -compile({no_auto_import, [apply/2]}).
 
+-include("linx_owned.hrl").
+
 -export([read/1, read/2]).
 -export([read_int/1, read_int/2]).
 -export([read_ints/1, read_ints/2]).
@@ -186,17 +188,8 @@ read(Key) ->
 
 %% @doc Reads a sysctl. The value has its trailing whitespace removed.
 -spec read(key(), opts()) -> {ok, binary()} | {error, error_reason()}.
-read(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read(A1, A2)).
-
-do_read(Key, Opts) ->
-    ?REQ:run(read, Key, Opts,
-        fun(#{path := RelPath, target := Target} = Req) ->
-                case ?REQ:call(Req, {sysctl_read, RelPath, Target}) of
-                    {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
-                    Other -> ?REQ:error_reply(Req, Other)
-                end
-        end).
+read(Key, Opts) ->
+    ?OWNED(?REQ:run(read, Key, Opts, fun sysctl_read/1)).
 
 %% @equiv read_int(Key, #{})
 -spec read_int(key()) -> {ok, integer()} | {error, error_reason()}.
@@ -206,14 +199,8 @@ read_int(Key) ->
 %% @doc Reads a sysctl holding one integer.
 %% A value that is not an integer gives `{error, {not_integer, Value}}'.
 -spec read_int(key(), opts()) -> {ok, integer()} | {error, error_reason()}.
-read_int(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_int(A1, A2)).
-
-do_read_int(Key, Opts) ->
-    case read(Key, Opts) of
-        {ok, Value} -> linx_sysctl_syntax:parse_int(Value);
-        {error, _} = Error -> Error
-    end.
+read_int(Key, Opts) ->
+    ?OWNED(read_parsed(Key, Opts, fun linx_sysctl_syntax:parse_int/1)).
 
 %% @equiv read_ints(Key, #{})
 -spec read_ints(key()) -> {ok, [integer()]} | {error, error_reason()}.
@@ -223,14 +210,8 @@ read_ints(Key) ->
 %% @doc Reads a sysctl holding integers separated by spaces or tabs, such
 %% as `net.ipv4.ip_local_port_range' or `net.ipv4.tcp_rmem'.
 -spec read_ints(key(), opts()) -> {ok, [integer()]} | {error, error_reason()}.
-read_ints(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_ints(A1, A2)).
-
-do_read_ints(Key, Opts) ->
-    case read(Key, Opts) of
-        {ok, Value} -> linx_sysctl_syntax:parse_ints(Value);
-        {error, _} = Error -> Error
-    end.
+read_ints(Key, Opts) ->
+    ?OWNED(read_parsed(Key, Opts, fun linx_sysctl_syntax:parse_ints/1)).
 
 %% @equiv write(Key, Value, #{})
 -spec write(key(), value()) -> ok | {error, error_reason()}.
@@ -240,24 +221,8 @@ write(Key, Value) ->
 %% @doc Writes a sysctl. See the module documentation for how values are
 %% rendered.
 -spec write(key(), value(), opts()) -> ok | {error, error_reason()}.
-write(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_write(A1, A2, A3)).
-
-do_write(Key, Value, Opts) ->
-    ?REQ:run(write, Key, Opts,
-        fun(#{path := RelPath, target := Target} = Req) ->
-                case render_value(Value) of
-                    {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
-                        ?REQ:error_reply(Req, {error, {badarg, too_large}});
-                    {ok, Bin} ->
-                        case ?REQ:call(Req, {sysctl_write, RelPath, Bin, Target}) of
-                            ok -> ok;
-                            Other -> ?REQ:error_reply(Req, Other)
-                        end;
-                    {error, _} = Error ->
-                        Error
-                end
-        end).
+write(Key, Value, Opts) ->
+    ?OWNED(?REQ:run(write, Key, Opts, fun(Req) -> sysctl_write(Req, Value) end)).
 
 %% @equiv list(<<>>, #{})
 -spec list() -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -274,20 +239,8 @@ list(Prefix) ->
 %% trimmed like {@link read/2}'s. Entries that cannot be read are skipped.
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-list(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1, A2)).
-
-do_list(Prefix, Opts) ->
-    ?REQ:run(list, Prefix, Opts,
-        fun(#{path := RelPath, target := Target} = Req) ->
-                %% Keys and trimmed values made by the program: a whole
-                %% tree is a thousand entries.
-                Reply = ?REQ:call(Req, {sysctl_list, RelPath, Target, keys}),
-                case ?REQ:list_entries(Reply) of
-                    {ok, _} = Ok -> Ok;
-                    error -> ?REQ:error_reply(Req, Reply)
-                end
-        end).
+list(Prefix, Opts) ->
+    ?OWNED(?REQ:run(list, Prefix, Opts, fun sysctl_list/1)).
 
 %% @equiv apply(Settings, #{})
 -spec apply([{key(), value()}] | #{key() => value()}) ->
@@ -308,62 +261,17 @@ apply(Settings) ->
 %% `{error, {bad_settings, Term}}'.
 -spec apply([{key(), value()}] | #{key() => value()}, opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-apply(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_apply(A1, A2)).
-
-do_apply(Settings, Opts) when is_map(Settings) ->
-    apply(maps:to_list(Settings), Opts);
-do_apply(Settings, Opts) when is_list(Settings) ->
-    case apply_settings(Settings, []) of
-        {ok, Pairs} ->
-            ?REQ:run(apply, <<"net">>, Opts,
-                fun(#{target := Target} = Req) ->
-                        case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
-                            [Path | _] ->
-                                applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
-                            [] ->
-                                applied(Req, ?REQ:call(Req, {sysctl_apply, Target, Pairs}))
-                        end
-                end);
-        {error, _} = Error ->
-            Error
-    end;
-do_apply(Settings, _Opts) ->
-    {error, {bad_settings, Settings}}.
-
--spec applied(linx_sysctl_req:req(), term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
-applied(Req, {ok, Old} = Reply) ->
-    case ?REQ:list_entries(Reply) of
-        {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
-        error -> ?REQ:error_reply(Req, Reply)
-    end;
-applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
-    Failed = Req#{path := Path},
-    {error, Reason} = ?REQ:error_reply(Failed, {error, {Stage, Errno}}),
-    {error, #{failed => path_to_key(Path),
-              reason => Reason,
-              rolled_back => [path_to_key(P) || P <- Rolled]}};
-applied(Req, Other) ->
-    ?REQ:error_reply(Req, Other).
-
--spec apply_settings([term()], [{binary(), binary()}]) ->
-          {ok, [{binary(), binary()}]} | {error, error_reason()}.
-apply_settings([], Acc) ->
-    {ok, lists:reverse(Acc)};
-apply_settings([{Key, Value} | Rest], Acc) ->
-    case key_to_path(Key) of
-        {ok, Path} ->
-            case render_value(Value) of
-                {ok, Bin} -> apply_settings(Rest, [{Path, Bin} | Acc]);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-apply_settings([Other | _], _Acc) ->
-    {error, {bad_settings, Other}};
-apply_settings(ImproperTail, _Acc) ->
-    {error, {bad_settings, ImproperTail}}.
+apply(Settings, Opts) when is_map(Settings) ->
+    ?OWNED(apply(maps:to_list(Settings), Opts));
+apply(Settings, Opts) when is_list(Settings) ->
+    ?OWNED(case apply_settings(Settings, []) of
+               {ok, Pairs} ->
+                   ?REQ:run(apply, <<"net">>, Opts, fun(Req) -> sysctl_apply(Req, Pairs) end);
+               {error, _} = Error ->
+                   Error
+           end);
+apply(Settings, _Opts) ->
+    ?OWNED({error, {bad_settings, Settings}}).
 
 %% @doc Returns `true' on Linux with `/proc/sys' present.
 -spec supported() -> boolean().
@@ -422,3 +330,91 @@ render_value(Value) ->
 -spec target(term()) -> {ok, target()} | {error, {bad_in, term()}}.
 target(In) ->
     linx_opts:target(In).
+
+%%====================================================================
+%% Internal functions
+%%====================================================================
+
+-spec sysctl_read(linx_sysctl_req:req()) -> {ok, binary()} | {error, error_reason()}.
+sysctl_read(#{path := RelPath, target := Target} = Req) ->
+    case ?REQ:call(Req, {sysctl_read, RelPath, Target}) of
+        {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
+        Other -> ?REQ:error_reply(Req, Other)
+    end.
+
+%% A sysctl read, its value parsed.
+-spec read_parsed(term(), term(), fun((binary()) -> {ok, T} | {error, E})) ->
+          {ok, T} | {error, E | error_reason()}.
+read_parsed(Key, Opts, Parse) ->
+    case read(Key, Opts) of
+        {ok, Value} -> Parse(Value);
+        {error, _} = Error -> Error
+    end.
+
+-spec sysctl_write(linx_sysctl_req:req(), term()) -> ok | {error, error_reason()}.
+sysctl_write(#{path := RelPath, target := Target} = Req, Value) ->
+    case render_value(Value) of
+        {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
+            ?REQ:error_reply(Req, {error, {badarg, too_large}});
+        {ok, Bin} ->
+            case ?REQ:call(Req, {sysctl_write, RelPath, Bin, Target}) of
+                ok -> ok;
+                Other -> ?REQ:error_reply(Req, Other)
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+-spec sysctl_list(linx_sysctl_req:req()) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+sysctl_list(#{path := RelPath, target := Target} = Req) ->
+    %% Keys and trimmed values made by the program: a whole tree is a
+    %% thousand entries.
+    Reply = ?REQ:call(Req, {sysctl_list, RelPath, Target, keys}),
+    case ?REQ:list_entries(Reply) of
+        {ok, _} = Ok -> Ok;
+        error -> ?REQ:error_reply(Req, Reply)
+    end.
+
+-spec sysctl_apply(linx_sysctl_req:req(), [{binary(), binary()}]) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+sysctl_apply(#{target := Target} = Req, Pairs) ->
+    case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
+        [Path | _] -> applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
+        [] -> applied(Req, ?REQ:call(Req, {sysctl_apply, Target, Pairs}))
+    end.
+
+-spec applied(linx_sysctl_req:req(), term()) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+applied(Req, {ok, Old} = Reply) ->
+    case ?REQ:list_entries(Reply) of
+        {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
+        error -> ?REQ:error_reply(Req, Reply)
+    end;
+applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
+    Failed = Req#{path := Path},
+    {error, Reason} = ?REQ:error_reply(Failed, {error, {Stage, Errno}}),
+    {error, #{failed => path_to_key(Path),
+              reason => Reason,
+              rolled_back => [path_to_key(P) || P <- Rolled]}};
+applied(Req, Other) ->
+    ?REQ:error_reply(Req, Other).
+
+-spec apply_settings([term()], [{binary(), binary()}]) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+apply_settings([], Acc) ->
+    {ok, lists:reverse(Acc)};
+apply_settings([{Key, Value} | Rest], Acc) ->
+    case key_to_path(Key) of
+        {ok, Path} ->
+            case render_value(Value) of
+                {ok, Bin} -> apply_settings(Rest, [{Path, Bin} | Acc]);
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+apply_settings([Other | _], _Acc) ->
+    {error, {bad_settings, Other}};
+apply_settings(ImproperTail, _Acc) ->
+    {error, {bad_settings, ImproperTail}}.

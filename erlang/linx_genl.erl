@@ -152,17 +152,14 @@ format_error(Reason) ->
 
 -spec format_reason(term()) -> unicode:unicode_binary().
 format_reason({bad_family, {id, Id}}) ->
-    linx_error:line(io_lib:format("invalid generic netlink family id ~0tp: "
-                                  "expected 0 to 65535", [Id]));
+    linx_error:invalid("generic netlink family id", Id, "0 to 65535");
 format_reason({bad_family, Name}) ->
-    linx_error:line(io_lib:format("invalid generic netlink family name ~0tp: "
-                                  "expected 1 to 15 bytes of text", [Name]));
+    linx_error:invalid("generic netlink family name", Name, "1 to 15 bytes of text");
 format_reason({bad_command, {Cmd, Version}}) ->
     linx_error:line(io_lib:format("invalid generic netlink command ~0tp, version ~0tp: "
                                   "expected integers from 0 to 255", [Cmd, Version]));
 format_reason({bad_attrs, Attrs}) ->
-    linx_error:line(io_lib:format("invalid netlink attributes ~0tp: "
-                                  "expected a list of {Type, Value}", [Attrs]));
+    linx_error:invalid("netlink attributes", Attrs, "a list of {Type, Value}");
 format_reason(Reason) ->
     linx_nl:format_error(Reason).
 

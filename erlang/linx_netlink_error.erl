@@ -24,7 +24,7 @@ format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
 format_error({Tag, Arg} = Reason) ->
     case reason_text(Tag) of
         {What, Expected} ->
-            linx_error:line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected]));
+            linx_error:invalid(What, Arg, Expected);
         undefined ->
             linx_error:format_error(Reason)
     end;

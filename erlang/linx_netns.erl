@@ -243,11 +243,9 @@ format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
     linx_error:line([What, " failed: ", atom_to_list(Stage), " ",
                      linx_error:term_text(Errno), linx_error:code_text(Code)]);
 format_reason({bad_spec, Spec}) ->
-    linx_error:line(io_lib:format("invalid netns spec ~0tp: expected #{} or #{lo => up | down}",
-                                  [Spec]));
+    linx_error:invalid("netns spec", Spec, "#{} or #{lo => up | down}");
 format_reason({bad_name, Name}) ->
-    linx_error:line(io_lib:format("invalid netns name ~0tp: expected 1 to 255 bytes, "
-                                  "not . or .., without / or NUL", [Name]));
+    linx_error:invalid("netns name", Name, "1 to 255 bytes, not . or .., without / or NUL");
 format_reason(Reason) ->
     linx_error:format_error(Reason).
 

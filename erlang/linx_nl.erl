@@ -351,11 +351,10 @@ format_reason(#{stage := netlink, errno := Errno, code := Code} = Info) ->
                      " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
                      Msg, Off]);
 format_reason({bad_socket, Socket}) ->
-    linx_error:line(io_lib:format("invalid netlink socket ~0tp: expected a socket:socket() "
-                                  "(from linx_netlink:open/3)", [Socket]));
+    linx_error:invalid("netlink socket", Socket, "a socket:socket() (from linx_netlink:open/3)");
 format_reason({bad_message, Req}) ->
-    linx_error:line(io_lib:format("invalid netlink request ~0tp: expected #{type := 0..65535, "
-                                  "flags, seq, pid, payload} with each field in its range", [Req]));
+    linx_error:invalid("netlink request", Req, "#{type := 0..65535, flags, seq, pid, payload} "
+                       "with each field in its range");
 format_reason({malformed, Where}) ->
     linx_error:line(io_lib:format("malformed netlink reply: ~0tp", [Where]));
 format_reason(Reason) ->

@@ -118,18 +118,17 @@ request(_Family, Cmd, Version, _Attrs, _Opts, _Dump)
        not is_integer(Version); Version < 0; Version > 255 ->
     {error, {bad_command, {Cmd, Version}}};
 request(Family, Cmd, Version, Attrs, Opts, Dump) ->
-    case {linx_opts:moved([dump], Opts), linx_opts:options(Opts)} of
-        {ok, {ok, #{opts := Map}}} ->
-            case maps:get(flags, Map, 0) of
-                Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff ->
-                    send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
-                Extra ->
-                    {error, {bad_option, {flags, Extra}}}
-            end;
-        {{error, _} = Error, _} ->
-            Error;
-        {_, {error, _} = Error} ->
-            Error
+    Flags = fun(_, #{opts := Map}) -> flags(Map) end,
+    case linx_opts:check([linx_opts:moved([dump], Opts)], Opts, Flags) of
+        {ok, [], #{opts := Map}, Extra} -> send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
+        {error, _} = Error -> Error
+    end.
+
+%% The netlink flags option `flags' adds to a request.
+flags(Map) ->
+    case maps:get(flags, Map, 0) of
+        Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff -> {ok, Extra};
+        Extra -> {error, {bad_option, {flags, Extra}}}
     end.
 
 send(Family, Cmd, Version, Attrs, Flags, Opts) ->

@@ -22,7 +22,7 @@
 -export([reply/2]).
 -export([first_error/1, map_ok/2]).
 -export([owned/3, format_owned/2]).
--export([format_error/1, line/1]).
+-export([format_error/1, line/1, invalid/3]).
 -export([quote/1, in_text/1, term_text/1, code_text/1, text/1]).
 -export([too_large_text/0]).
 
@@ -355,16 +355,21 @@ line(Text) ->
     Line = unicode:characters_to_binary(Text),
     binary:replace(Line, <<"\n">>, <<" ">>, [global]).
 
+%% @doc The line of a bad argument or option: `invalid What Arg: expected
+%% Expected'.
+-spec invalid(unicode:chardata(), term(), unicode:chardata()) -> unicode:unicode_binary().
+invalid(What, Arg, Expected) ->
+    line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected])).
+
 -spec format(term()) -> unicode:chardata().
 format({bad_in, In}) ->
-    io_lib:format("invalid namespace target (option in) ~0tp: expected self, "
-                  "{pid, OsPid}, {netns, Name}, {path, NsPath}, "
-                  "{ns, [NsPath]} or a linx_netns handle", [In]);
+    invalid("namespace target (option in)", In,
+            "self, {pid, OsPid}, {netns, Name}, {path, NsPath}, {ns, [NsPath]} or a "
+            "linx_netns handle");
 format({bad_option, Option}) ->
     io_lib:format("invalid option ~0tp", [Option]);
 format({bad_via, Via}) ->
-    io_lib:format("invalid option via ~0tp: expected local or the node name "
-                  "of a linx C-node", [Via]);
+    invalid("option via", Via, "local or the node name of a linx C-node");
 format({nodedown, Node}) ->
     io_lib:format("linx C-node ~0tp cannot be reached (or went down while "
                   "the call waited)", [Node]);
@@ -386,8 +391,7 @@ format({port_hung, Ms}) when is_integer(Ms) ->
 format({busy, port}) ->
     "linx port program did not read the request before the timeout (it was not sent)";
 format({bad_timeout, Timeout}) ->
-    io_lib:format("invalid timeout ~0tp: expected infinity or 0..4294967295 "
-                  "milliseconds", [Timeout]);
+    invalid("timeout", Timeout, "infinity or 0..4294967295 milliseconds");
 format({Stage, too_large}) when Stage =:= badarg; Stage =:= decode ->
     too_large_text();
 format({busy, helper}) ->

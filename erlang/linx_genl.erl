@@ -13,6 +13,7 @@
 -module(linx_genl).
 
 -include("linx_nl.hrl").
+-include("linx_owned.hrl").
 
 -export([family/1, family/2, families/0, families/1, request/4, request/5, dump/4, dump/5]).
 -export([format_error/1]).
@@ -48,21 +49,18 @@ family(Name) ->
     family(Name, #{}).
 
 -spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
-family(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_family(A1, A2)).
-
-do_family(Name, Opts) ->
-    case family_name(Name) of
-        Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
-            case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
-                         [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts) of
-                {ok, [Reply | _]} -> decode_family(Reply);
-                {ok, []} -> {error, {malformed, {genl, no_reply}}};
-                {error, _} = Error -> Error
-            end;
-        _ ->
-            {error, {bad_family, Name}}
-    end.
+family(Name, Opts) ->
+    ?OWNED(case family_name(Name) of
+               Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
+                   case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
+                                [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts) of
+                       {ok, [Reply | _]} -> decode_family(Reply);
+                       {ok, []} -> {error, {malformed, {genl, no_reply}}};
+                       {error, _} = Error -> Error
+                   end;
+               _ ->
+                   {error, {bad_family, Name}}
+           end).
 
 %% @doc Every generic netlink family of the namespace.
 %% @equiv families(#{})
@@ -71,14 +69,11 @@ families() ->
     families(#{}).
 
 -spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
-families(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_families(A1)).
-
-do_families(Opts) ->
-    case dump(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts) of
-        {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
-        {error, _} = Error -> Error
-    end.
+families(Opts) ->
+    ?OWNED(case dump(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts) of
+               {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
+               {error, _} = Error -> Error
+           end).
 
 %% @equiv request(Family, Cmd, Version, Attrs, #{})
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()]) ->
@@ -99,11 +94,8 @@ request(Family, Cmd, Version, Attrs) ->
 %% {@link dump/5}.
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
-request(A1, A2, A3, A4, A5) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_request(A1, A2, A3, A4, A5)).
-
-do_request(Family, Cmd, Version, Attrs, Opts) ->
-    request(Family, Cmd, Version, Attrs, Opts, 0).
+request(Family, Cmd, Version, Attrs, Opts) ->
+    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, 0)).
 
 %% @equiv dump(Family, Cmd, Version, Attrs, #{})
 -spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()]) ->
@@ -115,11 +107,8 @@ dump(Family, Cmd, Version, Attrs) ->
 %% of the kernel's dump, in order.
 -spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
-dump(A1, A2, A3, A4, A5) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_dump(A1, A2, A3, A4, A5)).
-
-do_dump(Family, Cmd, Version, Attrs, Opts) ->
-    request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP).
+dump(Family, Cmd, Version, Attrs, Opts) ->
+    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP)).
 
 request(Family, _Cmd, _Version, _Attrs, _Opts, _Dump)
   when not is_integer(Family); Family < 0; Family > 16#ffff ->
@@ -129,18 +118,17 @@ request(_Family, Cmd, Version, _Attrs, _Opts, _Dump)
        not is_integer(Version); Version < 0; Version > 255 ->
     {error, {bad_command, {Cmd, Version}}};
 request(Family, Cmd, Version, Attrs, Opts, Dump) ->
-    case {linx_opts:moved([dump], Opts), linx_opts:options(Opts)} of
-        {ok, {ok, #{opts := Map}}} ->
-            case maps:get(flags, Map, 0) of
-                Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff ->
-                    send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
-                Extra ->
-                    {error, {bad_option, {flags, Extra}}}
-            end;
-        {{error, _} = Error, _} ->
-            Error;
-        {_, {error, _} = Error} ->
-            Error
+    Flags = fun(_, #{opts := Map}) -> flags(Map) end,
+    case linx_opts:check([linx_opts:moved([dump], Opts)], Opts, Flags) of
+        {ok, [], #{opts := Map}, Extra} -> send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
+        {error, _} = Error -> Error
+    end.
+
+%% The netlink flags option `flags' adds to a request.
+flags(Map) ->
+    case maps:get(flags, Map, 0) of
+        Extra when is_integer(Extra), Extra >= 0, Extra =< 16#ffff -> {ok, Extra};
+        Extra -> {error, {bad_option, {flags, Extra}}}
     end.
 
 send(Family, Cmd, Version, Attrs, Flags, Opts) ->
@@ -163,17 +151,14 @@ format_error(Reason) ->
 
 -spec format_reason(term()) -> unicode:unicode_binary().
 format_reason({bad_family, {id, Id}}) ->
-    linx_error:line(io_lib:format("invalid generic netlink family id ~0tp: "
-                                  "expected 0 to 65535", [Id]));
+    linx_error:invalid("generic netlink family id", Id, "0 to 65535");
 format_reason({bad_family, Name}) ->
-    linx_error:line(io_lib:format("invalid generic netlink family name ~0tp: "
-                                  "expected 1 to 15 bytes of text", [Name]));
+    linx_error:invalid("generic netlink family name", Name, "1 to 15 bytes of text");
 format_reason({bad_command, {Cmd, Version}}) ->
     linx_error:line(io_lib:format("invalid generic netlink command ~0tp, version ~0tp: "
                                   "expected integers from 0 to 255", [Cmd, Version]));
 format_reason({bad_attrs, Attrs}) ->
-    linx_error:line(io_lib:format("invalid netlink attributes ~0tp: "
-                                  "expected a list of {Type, Value}", [Attrs]));
+    linx_error:invalid("netlink attributes", Attrs, "a list of {Type, Value}");
 format_reason(Reason) ->
     linx_nl:format_error(Reason).
 

@@ -116,6 +116,8 @@
 %% and the validation errors described above.
 -module(linx_netlink).
 
+-include("linx_owned.hrl").
+
 -export([open/1, open/2, open/3, open_fd/1, open_fd/2, open_fd/3, close_fd/1]).
 -export([membership_add/2, membership_del/2]).
 -export([socket_open/3, socket_open/4]).
@@ -223,20 +225,17 @@ open(Protocol, Opts) ->
 %% has `NETLINK_EXT_ACK' set and is owned by the caller.
 -spec open(protocol(), groups(), opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-open(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open(A1, A2, A3)).
-
-do_open(Protocol, Groups, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
-        {ok, Req, ProtoInt, Mask} ->
-            Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
-                             protocol => ProtoInt}},
-            Reply = request(Req, {netlink_open, ProtoInt, Mask,
-                                  maps:get(target, Req)}, Mode),
-            adopted(Req, Reply);
-        {error, _} = Error ->
-            Error
-    end.
+open(Protocol, Groups, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_open(Protocol, Groups, Opts, socket) of
+               {ok, Req, ProtoInt, Mask} ->
+                   Mode = {adopt, #{domain => ?AF_NETLINK, type => raw,
+                                    protocol => ProtoInt}},
+                   Reply = request(Req, {netlink_open, ProtoInt, Mask,
+                                         maps:get(target, Req)}, Mode),
+                   adopted(Req, Reply);
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv open_fd(Protocol, 0, #{})
 -spec open_fd(protocol()) -> {ok, non_neg_integer()} | {error, error_reason()}.
@@ -257,20 +256,17 @@ open_fd(Protocol, Opts) ->
 %% `{error, {bad_option, {rcvbuf, Value}}}' and `{error, {bad_groups, Groups}}'.
 -spec open_fd(protocol(), groups(), opts()) ->
           {ok, non_neg_integer()} | {error, error_reason()}.
-open_fd(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_open_fd(A1, A2, A3)).
-
-do_open_fd(Protocol, Groups, Opts) ->
-    case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
-        {ok, Req, ProtoInt, Mask} ->
-            case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
-                         raw) of
-                {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
-                Other -> error_reply(Req, Other)
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+open_fd(Protocol, Groups, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_open(Protocol, Groups, Opts, fd) of
+               {ok, Req, ProtoInt, Mask} ->
+                   case request(Req, {netlink_open, ProtoInt, Mask, maps:get(target, Req)},
+                                raw) of
+                       {ok, Fd} when is_integer(Fd), Fd >= 0 -> {ok, Fd};
+                       Other -> error_reply(Req, Other)
+                   end;
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @doc Closes a raw socket descriptor of this node, such as one returned
 %% by {@link open_fd/2}.
@@ -282,31 +278,22 @@ do_open_fd(Protocol, Groups, Opts) ->
 %% closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
       Reason :: ebadf | enotsock | {bad_fd, term()} | term().
-close_fd(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_close_fd(A1)).
-
-do_close_fd(Fd) ->
-    linx_fdchan:close_fd(Fd).
+close_fd(Fd) ->
+    ?OWNED(linx_fdchan:close_fd(Fd)).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
 %% `NETLINK_ADD_MEMBERSHIP').
 -spec membership_add(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_add(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_add(A1, A2)).
-
-do_membership_add(Socket, Group) ->
-    membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group).
+membership_add(Socket, Group) ->
+    ?OWNED(membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
 -spec membership_del(socket:socket(), pos_integer()) ->
           ok | {error, {bad_group, term()} | term()}.
-membership_del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_membership_del(A1, A2)).
-
-do_membership_del(Socket, Group) ->
-    membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group).
+membership_del(Socket, Group) ->
+    ?OWNED(membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
 
 %% @equiv socket_open(Domain, Type, Protocol, #{})
 -spec socket_open(domain(), type(), socket_protocol()) ->
@@ -321,20 +308,17 @@ socket_open(Domain, Type, Protocol) ->
 %% Bad arguments are `{error, {bad_domain | bad_type | bad_protocol, X}}'.
 -spec socket_open(domain(), type(), socket_protocol(), socket_opts()) ->
           {ok, socket:socket()} | {error, error_reason()}.
-socket_open(A1, A2, A3, A4) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_socket_open(A1, A2, A3, A4)).
-
-do_socket_open(Domain, Type, Protocol, Opts) ->
-    case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
-        {ok, Req, D, T, P} ->
-            Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
-                             protocol => P}},
-            Reply = request(Req, {socket_open, D, T, P, maps:get(target, Req)},
-                            Mode),
-            adopted(Req, Reply);
-        {error, _} = Error ->
-            Error
-    end.
+socket_open(Domain, Type, Protocol, Opts) ->
+    ?OWNED(case linx_netlink_args:socket_open(Domain, Type, Protocol, Opts) of
+               {ok, Req, D, T, P} ->
+                   Mode = {adopt, #{domain => D, type => linx_netlink_args:adopt_type(T),
+                                    protocol => P}},
+                   Reply = request(Req, {socket_open, D, T, P, maps:get(target, Req)},
+                                   Mode),
+                   adopted(Req, Reply);
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv call(Protocol, Msg, #{})
 -spec call(protocol(), iodata()) -> {ok, [binary()]} | {error, error_reason()}.
@@ -359,20 +343,17 @@ call(Protocol, Msg) ->
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
-call(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3)).
-
-do_call(Protocol, Msg, Opts) ->
-    case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
-        {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
-            Op = case maps:get(ns_fds, Req, []) of
-                     [] -> {netlink_call, ProtoInt, Bin, Target};
-                     NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
-                 end,
-            call_reply(Req, linx_remote:request(Op, Timeout, Via));
-        {error, _} = Error ->
-            Error
-    end.
+call(Protocol, Msg, Opts) ->
+    ?OWNED(case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
+               {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+                   Op = case maps:get(ns_fds, Req, []) of
+                            [] -> {netlink_call, ProtoInt, Bin, Target};
+                            NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
+                        end,
+                   call_reply(Req, linx_remote:request(Op, Timeout, Via));
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @doc {@link call/3} for a long answer (a dump), with the replies
 %% handed over in parts while the kernel still dumps: the replies of each
@@ -386,10 +367,10 @@ do_call(Protocol, Msg, Opts) ->
 -spec call(protocol(), iodata(), opts(), fun(([binary()], Acc) -> Acc), Acc) ->
           {{ok, [binary()]} | {error, error_reason()}, Acc}.
 call(Protocol, Msg, Opts, Fun, Acc0) ->
-    {Result, Acc} = do_call(Protocol, Msg, Opts, Fun, Acc0),
-    {linx_error:owned(?MODULE, ?FUNCTION_NAME, Result), Acc}.
+    {Result, Acc} = call_in_parts(Protocol, Msg, Opts, Fun, Acc0),
+    {?OWNED(Result), Acc}.
 
-do_call(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
+call_in_parts(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
         {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
             Op = {netlink_call, ProtoInt, Bin, Target, maps:get(ns_fds, Req, []), ?PART_BYTES},
@@ -411,27 +392,10 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 %% (`netlink call' for {@link call/3}) or
 %% `socket open Domain Type Protocol[ in Target] failed: Stage Errno
 %% (errno Code)'. The errors every module shares are rendered by
-%% {@link linx_error:format_error/1}.
+%% {@link linx_error:format_error/1}; the texts are {@link linx_netlink_error}'s.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
-    linx_error:format_owned(Reason, fun format_reason/1).
-
--spec format_reason(term()) -> unicode:unicode_binary().
-format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
-  when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
-        orelse (is_atom(Op) andalso is_map_key(protocol, Error))),
-       is_atom(Stage) ->
-    linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
-                     " failed: ", reason_text(Stage, Errno, Code)]);
-format_reason({Tag, Arg} = Reason) ->
-    case reason_text(Tag) of
-        {What, Expected} ->
-            linx_error:line(io_lib:format("invalid ~ts ~0tp: expected ~ts", [What, Arg, Expected]));
-        undefined ->
-            linx_error:format_error(Reason)
-    end;
-format_reason(Reason) ->
-    linx_error:format_error(Reason).
+    linx_error:format_owned(Reason, fun linx_netlink_error:format_error/1).
 
 %%====================================================================
 %% Helpers
@@ -477,51 +441,6 @@ socket_protocol_number(Protocol) ->
 %%====================================================================
 %% Internal functions
 %%====================================================================
-
--spec op_text(op(), map()) -> unicode:chardata().
-op_text(netlink_open, Error) ->
-    ["netlink open ", linx_error:term_text(maps:get(protocol, Error, undefined))];
-op_text(netlink_call, Error) ->
-    ["netlink call ", linx_error:term_text(maps:get(protocol, Error, undefined))];
-op_text(socket_open, Error) ->
-    ["socket open ",
-     lists:join($\s, [linx_error:term_text(maps:get(K, Error, undefined))
-                      || K <- [domain, type, protocol]])];
-op_text(Op, Error) ->
-    %% A call made for an op of linx_rtnl or linx_genl, named after it.
-    ["netlink ", atom_to_list(Op), " (", linx_error:term_text(maps:get(protocol, Error, undefined)),
-     ")"].
-
-%% What went wrong, after `failed: '.
--spec reason_text(atom(), term(), term()) -> unicode:chardata().
-reason_text(_Stage, too_large, _Code) ->
-    linx_error:too_large_text();
-reason_text(adopt, emfile, Code) ->
-    ["adopt emfile", linx_error:code_text(Code),
-     ": this node had no descriptor free to take the socket"];
-reason_text(Stage, Errno, Code) ->
-    [atom_to_list(Stage), $\s, linx_error:term_text(Errno), linx_error:code_text(Code)].
-
-%% What a `{bad_..., Arg}' reason is about, and what was expected instead.
--spec reason_text(term()) -> {string(), string()} | undefined.
-reason_text(bad_protocol) ->
-    {"protocol", "a protocol name (such as route, generic, tcp or icmp) or a number (0..31 for netlink)"};
-reason_text(bad_groups) ->
-    {"netlink groups", "a bit mask below 2^32 or a list of group numbers from 1"};
-reason_text(bad_group) ->
-    {"netlink group", "a group number from 1"};
-reason_text(bad_rcvbuf) ->
-    {"receive buffer size (option rcvbuf)", "a positive integer"};
-reason_text(bad_domain) ->
-    {"socket domain", "inet, inet6, local, packet, netlink or a number"};
-reason_text(bad_type) ->
-    {"socket type", "stream, dgram, raw, seqpacket or a number"};
-reason_text(bad_message) ->
-    {"netlink message", "iodata of whole netlink messages, at least one 16-byte header"};
-reason_text(bad_fd) ->
-    {"file descriptor", "a non-negative integer"};
-reason_text(_) ->
-    undefined.
 
 -spec request(linx_netlink_args:req(), tuple(), term()) -> term().
 request(#{timeout := Timeout, via := Via}, WireOp, Mode) ->

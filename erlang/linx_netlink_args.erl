@@ -57,22 +57,27 @@
 -spec netlink_open(term(), term(), term(), socket | fd) ->
           {ok, req(), 0..31, 0..16#ffffffff} | {error, term()}.
 netlink_open(Protocol, Groups, Opts, Mode) ->
-    Checked = [protocol_number(Protocol), linx_opts:moved([groups], Opts), linx_opts:options(Opts)],
-    case linx_error:first_error(Checked) of
-        ok ->
-            [{ok, ProtoInt}, ok, {ok, #{opts := Map, in := In, target := Target, timeout := Timeout,
-                                         via := Via}}] = Checked,
-            case {split_groups(Groups), rcvbuf(Map, Mode)} of
-                {{ok, _Mask, [_ | _]}, _} when Mode =:= fd ->
-                    {error, {bad_groups, Groups}};
-                {{ok, Mask, Extra}, {ok, RcvBuf}} ->
-                    Req = req(netlink_open, Protocol, In, Target, Timeout, Via),
-                    {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
-                {Groups1, RcvBuf1} ->
-                    linx_error:first_error([Groups1, RcvBuf1])
-            end;
-        Error ->
+    Checks = [protocol_number(Protocol), linx_opts:moved([groups], Opts)],
+    case linx_opts:check(Checks, Opts, fun(_, #{opts := Map}) -> groups(Groups, Map, Mode) end) of
+        {ok, [ProtoInt], Checked, {Mask, Extra, RcvBuf}} ->
+            Req = req(netlink_open, Protocol, Checked),
+            {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
+        {error, _} = Error ->
             Error
+    end.
+
+%% The groups of a netlink socket, as the bind mask and the groups joined
+%% after it, and its `rcvbuf' option; `fd' refuses groups above 32.
+-spec groups(term(), map(), socket | fd) ->
+          {ok, {0..16#ffffffff, [pos_integer()], pos_integer() | undefined}} | {error, term()}.
+groups(Groups, Map, Mode) ->
+    case {split_groups(Groups), rcvbuf(Map, Mode)} of
+        {{ok, _Mask, [_ | _]}, _} when Mode =:= fd ->
+            {error, {bad_groups, Groups}};
+        {{ok, Mask, Extra}, {ok, RcvBuf}} ->
+            {ok, {Mask, Extra, RcvBuf}};
+        {Groups1, RcvBuf1} ->
+            linx_error:first_error([Groups1, RcvBuf1])
     end.
 
 %% @doc Checks the arguments of {@link linx_netlink:socket_open/4}.
@@ -80,20 +85,12 @@ netlink_open(Protocol, Groups, Opts, Mode) ->
           {ok, req(), non_neg_integer(), non_neg_integer(), non_neg_integer()}
         | {error, term()}.
 socket_open(Domain, Type, Protocol, Opts) ->
-    Checked = [domain_number(Domain), type_number(Type), socket_protocol_number(Protocol),
-               linx_opts:options(Opts)],
-    case linx_error:first_error(Checked) of
-        ok ->
-            [{ok, D}, {ok, T}, {ok, P}, {ok, #{opts := Map, in := In, target := Target,
-                                                  timeout := Timeout, via := Via}}] = Checked,
-            case rcvbuf(Map, socket) of
-                {ok, RcvBuf} ->
-                    Req = req(socket_open, Protocol, In, Target, Timeout, Via),
-                    {ok, Req#{domain => Domain, type => Type, rcvbuf := RcvBuf}, D, T, P};
-                {error, _} = Error ->
-                    Error
-            end;
-        Error ->
+    Checks = [domain_number(Domain), type_number(Type), socket_protocol_number(Protocol)],
+    case linx_opts:check(Checks, Opts, fun(_, #{opts := Map}) -> rcvbuf(Map, socket) end) of
+        {ok, [D, T, P], Checked, RcvBuf} ->
+            Req = req(socket_open, Protocol, Checked),
+            {ok, Req#{domain => Domain, type => Type, rcvbuf := RcvBuf}, D, T, P};
+        {error, _} = Error ->
             Error
     end.
 
@@ -102,19 +99,12 @@ socket_open(Domain, Type, Protocol, Opts) ->
 -spec netlink_call(term(), term(), term()) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
-    Checked = [protocol_number(Protocol), message(Msg), linx_opts:options(Opts)],
-    case linx_error:first_error(Checked) of
-        ok ->
-            [{ok, ProtoInt}, {ok, Bin}, {ok, #{opts := Map, in := In, target := Target,
-                                                timeout := Timeout, via := Via}}] = Checked,
-            case ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) of
-                {ok, NsFds} ->
-                    Req = req(netlink_call, Protocol, In, Target, Timeout, Via),
-                    {ok, Req#{ns_fds => NsFds}, ProtoInt, Bin};
-                {error, _} = Error ->
-                    Error
-            end;
-        Error ->
+    NsFds = fun([_, Bin], #{opts := Map}) -> ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) end,
+    case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, NsFds) of
+        {ok, [ProtoInt, Bin], Checked, Fds} ->
+            Req = req(netlink_call, Protocol, Checked),
+            {ok, Req#{ns_fds => Fds}, ProtoInt, Bin};
+        {error, _} = Error ->
             Error
     end.
 
@@ -214,9 +204,9 @@ rcvbuf(Map, Mode) ->
 %% Internal functions
 %%====================================================================
 
--spec req(atom(), term(), linx_opts:in(), linx_opts:target(), timeout(), linx_opts:via()) ->
-          req().
-req(Op, Protocol, In, Target, Timeout, Via) ->
+%% A request of `Op' about `Protocol' with the checked options.
+-spec req(atom(), term(), linx_opts:checked()) -> req().
+req(Op, Protocol, #{in := In, target := Target, timeout := Timeout, via := Via}) ->
     #{op => Op, protocol => Protocol, in => In, target => Target, timeout => Timeout,
       via => Via, extra_groups => [], rcvbuf => undefined}.
 

@@ -52,6 +52,8 @@
 -module(linx_netns).
 -behaviour(gen_server).
 
+-include("linx_owned.hrl").
+
 -export([add/1, add/2, add/3, del/1, del/2, list/0, list/1, exists/1, exists/2,
          identify/1, identify/2]).
 -export([new/0, new/1, new/2, release/1, owned/0]).
@@ -104,14 +106,11 @@ add(Name, Opts) ->
 %% as `Spec' says ({@type spec()}).
 %% `{error, #{stage := create, errno := eexist}}' if the name is taken.
 -spec add(name(), spec(), opts()) -> ok | {error, error_reason()}.
-add(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_add(A1, A2, A3)).
-
-do_add(Name, Spec, Opts) ->
-    case lo(Spec) of
-        {ok, Lo} -> named(netns_add, Name, Opts, fun(Bin) -> {netns_add, Bin, Lo} end);
-        {error, _} = Error -> Error
-    end.
+add(Name, Spec, Opts) ->
+    ?OWNED(case lo(Spec) of
+               {ok, Lo} -> named(netns_add, Name, Opts, fun(Bin) -> {netns_add, Bin, Lo} end);
+               {error, _} = Error -> Error
+           end).
 
 %% @equiv del(Name, #{})
 -spec del(name()) -> ok | {error, error_reason()}.
@@ -122,11 +121,8 @@ del(Name) ->
 %% goes at once; the namespace itself lives on while a process is in it.
 %% `{error, #{stage := unlink, errno := enoent}}' if there is no such name.
 -spec del(name(), opts()) -> ok | {error, error_reason()}.
-del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_del(A1, A2)).
-
-do_del(Name, Opts) ->
-    named(netns_del, Name, Opts, fun(Bin) -> {netns_delete, Bin} end).
+del(Name, Opts) ->
+    ?OWNED(named(netns_del, Name, Opts, fun(Bin) -> {netns_delete, Bin} end)).
 
 %% @equiv list(#{})
 -spec list() -> {ok, [binary()]} | {error, error_reason()}.
@@ -135,13 +131,11 @@ list() ->
 
 %% @doc The names in `/run/netns', sorted (none if it does not exist).
 -spec list(opts()) -> {ok, [binary()]} | {error, error_reason()}.
-list(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1)).
-
-do_list(Opts) ->
-    with_options(Opts, fun(#{timeout := T, via := Via}) ->
-                               names(netns_list, #{}, linx_remote:request(netns_list, T, Via))
-                       end).
+list(Opts) ->
+    ?OWNED(with_options(Opts, fun(#{timeout := T, via := Via}) ->
+                                      Reply = linx_remote:request(netns_list, T, Via),
+                                      names(netns_list, #{}, Reply)
+                              end)).
 
 %% @equiv exists(Name, #{})
 -spec exists(name()) -> boolean() | {error, error_reason()}.
@@ -150,19 +144,16 @@ exists(Name) ->
 
 %% @doc Whether `/run/netns/Name' exists.
 -spec exists(name(), opts()) -> boolean() | {error, error_reason()}.
-exists(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_exists(A1, A2)).
-
-do_exists(Name, Opts) ->
-    case name(Name) of
-        {ok, Bin} ->
-            case list(Opts) of
-                {ok, Names} -> lists:member(Bin, Names);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+exists(Name, Opts) ->
+    ?OWNED(case name(Name) of
+               {ok, Bin} ->
+                   case list(Opts) of
+                       {ok, Names} -> lists:member(Bin, Names);
+                       {error, _} = Error -> Error
+                   end;
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv identify(OsPid, #{})
 -spec identify(pos_integer()) -> {ok, [binary()]} | {error, error_reason()}.
@@ -173,16 +164,13 @@ identify(OsPid) ->
 %% process `OsPid' (as `ip netns identify'): none when its namespace has
 %% no name, several when names share one namespace.
 -spec identify(pos_integer(), opts()) -> {ok, [binary()]} | {error, error_reason()}.
-identify(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_identify(A1, A2)).
-
-do_identify(OsPid, Opts) when is_integer(OsPid), OsPid > 0, OsPid < 16#80000000 ->
-    with_options(Opts, fun(#{timeout := T, via := Via}) ->
-                               names(netns_identify, #{pid => OsPid},
-                                     linx_remote:request({netns_identify, OsPid}, T, Via))
-                       end);
-do_identify(OsPid, _Opts) ->
-    {error, {bad_option, {pid, OsPid}}}.
+identify(OsPid, Opts) when is_integer(OsPid), OsPid > 0, OsPid < 16#80000000 ->
+    ?OWNED(with_options(Opts, fun(#{timeout := T, via := Via}) ->
+                                      names(netns_identify, #{pid => OsPid},
+                                            linx_remote:request({netns_identify, OsPid}, T, Via))
+                              end));
+identify(OsPid, _Opts) ->
+    ?OWNED({error, {bad_option, {pid, OsPid}}}).
 
 %%====================================================================
 %% Namespaces with no name
@@ -202,33 +190,27 @@ new(Opts) ->
 %% the module documentation for its lifetime), as `Spec' says
 %% ({@type spec()}). Option: `timeout'.
 -spec new(spec(), opts()) -> {ok, handle()} | {error, error_reason()}.
-new(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_new(A1, A2)).
-
-do_new(Spec, Opts) ->
-    case lo(Spec) of
-        {ok, Lo} ->
-            with_options(Opts, fun(#{via := Via}) when Via =/= local ->
-                                       {error, {bad_option, {via, Via}}};
-                                  (#{timeout := T}) ->
-                                       server_call({new, self(), Lo, T}, T)
-                               end);
-        {error, _} = Error ->
-            Error
-    end.
+new(Spec, Opts) ->
+    ?OWNED(case lo(Spec) of
+               {ok, Lo} ->
+                   with_options(Opts, fun(#{via := Via}) when Via =/= local ->
+                                              {error, {bad_option, {via, Via}}};
+                                         (#{timeout := T}) ->
+                                              server_call({new, self(), Lo, T}, T)
+                                      end);
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @doc Lets go of a namespace made by {@link new/1}: it is gone once no
 %% process is in it. Any process may release a handle it was given.
 %% `{error, #{stage := open_ns, errno := enoent}}' for a handle released
 %% already (or from a port program that has since stopped).
 -spec release(handle()) -> ok | {error, error_reason()}.
-release(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_release(A1)).
-
-do_release({linx_netns, Id} = Handle) when is_integer(Id), Id > 0 ->
-    server_call({release, Handle}, 5000);
-do_release(Handle) ->
-    {error, {bad_option, {handle, Handle}}}.
+release({linx_netns, Id} = Handle) when is_integer(Id), Id > 0 ->
+    ?OWNED(server_call({release, Handle}, 5000));
+release(Handle) ->
+    ?OWNED({error, {bad_option, {handle, Handle}}}).
 
 %% @doc The handles held for the calling process.
 -spec owned() -> [handle()].
@@ -261,11 +243,9 @@ format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
     linx_error:line([What, " failed: ", atom_to_list(Stage), " ",
                      linx_error:term_text(Errno), linx_error:code_text(Code)]);
 format_reason({bad_spec, Spec}) ->
-    linx_error:line(io_lib:format("invalid netns spec ~0tp: expected #{} or #{lo => up | down}",
-                                  [Spec]));
+    linx_error:invalid("netns spec", Spec, "#{} or #{lo => up | down}");
 format_reason({bad_name, Name}) ->
-    linx_error:line(io_lib:format("invalid netns name ~0tp: expected 1 to 255 bytes, "
-                                  "not . or .., without / or NUL", [Name]));
+    linx_error:invalid("netns name", Name, "1 to 255 bytes, not . or .., without / or NUL");
 format_reason(Reason) ->
     linx_error:format_error(Reason).
 

@@ -36,6 +36,7 @@
 -module(linx_nl).
 
 -include("linx_nl.hrl").
+-include("linx_owned.hrl").
 
 %% Requests
 -export([next_seq/0, call/3, call/4, dump/5, request/3, replies/2]).
@@ -87,17 +88,14 @@ call(Protocol, Req, Opts) ->
 %% up to three times in all.
 -spec call(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom()) ->
           {ok, [msg()]} | {error, term()}.
-call(A1, A2, A3, A4) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_call(A1, A2, A3, A4)).
-
-do_call(Protocol, Req, Opts, Op) ->
-    call(Protocol, Req, Opts, Op, ?DUMP_TRIES).
+call(Protocol, Req, Opts, Op) ->
+    ?OWNED(call(Protocol, Req, Opts, Op, ?DUMP_TRIES)).
 
 call(Protocol, Req, Opts, Op, Tries) ->
     {Seq, Bin, CallOpts} = prepare_call(Req, Opts),
     case linx_netlink:call(Protocol, Bin, CallOpts) of
         {ok, Bins} ->
-            case do_replies(Bins, Seq) of
+            case seq_replies(Bins, Seq) of
                 {ok, Msgs} ->
                     case Tries > 1 andalso interrupted(Msgs) of
                         true -> call(Protocol, Req, Opts, Op, Tries - 1);
@@ -175,25 +173,23 @@ with_ns_fds(_Bin, Opts) ->
 %% `{error, {bad_option, {timeout, Timeout}}}'.
 -spec request(socket:socket(), msg_in(), timeout()) ->
           {ok, [msg()]} | {error, term()}.
-request(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_request(A1, A2, A3)).
-
-do_request(Socket, Req, Timeout) ->
-    case {is_socket(Socket), catch prepare(Req), linx_port:valid_timeout(Timeout)} of
-        {false, _, _} ->
-            {error, {bad_socket, Socket}};
-        {_, {'EXIT', _}, _} ->
-            {error, {bad_message, Req}};
-        {_, _, false} ->
-            {error, {bad_option, {timeout, Timeout}}};
-        {true, {Seq, Bin}, true} ->
-            _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK}, <<1:32/native>>),
-            _ = socket:setopt(Socket, otp, rcvbuf, 65536),
-            case socket:send(Socket, Bin) of
-                ok -> receive_replies(Socket, Seq, linx_opts:deadline(Timeout), []);
-                {error, _} = Error -> Error
-            end
-    end.
+request(Socket, Req, Timeout) ->
+    ?OWNED(case {is_socket(Socket), catch prepare(Req), linx_port:valid_timeout(Timeout)} of
+               {false, _, _} ->
+                   {error, {bad_socket, Socket}};
+               {_, {'EXIT', _}, _} ->
+                   {error, {bad_message, Req}};
+               {_, _, false} ->
+                   {error, {bad_option, {timeout, Timeout}}};
+               {true, {Seq, Bin}, true} ->
+                   _ = socket:setopt_native(Socket, {?SOL_NETLINK, ?NETLINK_EXT_ACK},
+                                            <<1:32/native>>),
+                   _ = socket:setopt(Socket, otp, rcvbuf, 65536),
+                   case socket:send(Socket, Bin) of
+                       ok -> receive_replies(Socket, Seq, linx_opts:deadline(Timeout), []);
+                       {error, _} = Error -> Error
+                   end
+           end).
 
 is_socket(Socket) ->
     try socket:info(Socket) of
@@ -208,10 +204,11 @@ is_socket(Socket) ->
 %% error. Messages of other sequence numbers are dropped.
 -spec replies([binary()], non_neg_integer()) ->
           {ok, [msg()]} | {error, error_info() | malformed()}.
-replies(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_replies(A1, A2)).
+replies(Bins, Seq) ->
+    ?OWNED(seq_replies(Bins, Seq)).
 
-do_replies(Bins, Seq) ->
+%% replies/2, its error not owned (for call/5).
+seq_replies(Bins, Seq) ->
     case replies_part(Bins, Seq) of
         {done, Result} -> Result;
         {more, Msgs} -> {ok, Msgs}
@@ -245,13 +242,10 @@ do_replies(Bins, Seq) ->
 -spec dump(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom(),
            fun((msg()) -> {ok, T} | {error, E})) ->
           {ok, [T]} | {error, E | term()}.
-dump(A1, A2, A3, A4, A5) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_dump(A1, A2, A3, A4, A5)).
-
-do_dump(Protocol, Req, Opts, Op, Decode) ->
+dump(Protocol, Req, Opts, Op, Decode) ->
     {min_heap_size, Min} = process_info(self(), min_heap_size),
     try
-        dump(Protocol, Req, Opts, Op, Decode, ?DUMP_TRIES)
+        ?OWNED(dump(Protocol, Req, Opts, Op, Decode, ?DUMP_TRIES))
     after
         process_flag(min_heap_size, Min)
     end.
@@ -357,11 +351,10 @@ format_reason(#{stage := netlink, errno := Errno, code := Code} = Info) ->
                      " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
                      Msg, Off]);
 format_reason({bad_socket, Socket}) ->
-    linx_error:line(io_lib:format("invalid netlink socket ~0tp: expected a socket:socket() "
-                                  "(from linx_netlink:open/3)", [Socket]));
+    linx_error:invalid("netlink socket", Socket, "a socket:socket() (from linx_netlink:open/3)");
 format_reason({bad_message, Req}) ->
-    linx_error:line(io_lib:format("invalid netlink request ~0tp: expected #{type := 0..65535, "
-                                  "flags, seq, pid, payload} with each field in its range", [Req]));
+    linx_error:invalid("netlink request", Req, "#{type := 0..65535, flags, seq, pid, payload} "
+                       "with each field in its range");
 format_reason({malformed, Where}) ->
     linx_error:line(io_lib:format("malformed netlink reply: ~0tp", [Where]));
 format_reason(Reason) ->

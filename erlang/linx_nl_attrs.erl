@@ -33,7 +33,6 @@
 
 -export([decode/2, decode/3, pairs/2, encode/2, attrs/2, check/2, number/2, entries/1]).
 -export([decode_struct/2, encode_struct/2, value/2, encode_value/2]).
--export([parse_mac/1, format_mac/1, ip_address/1, ip_bytes/1]).
 
 -export_type([table/0, codec/0, int/0, names/0, entry/0]).
 
@@ -172,7 +171,7 @@ value({symbol, Names}, V) ->
     {ok, maps:get(S, Names, S)};
 value(binary, V) -> {ok, V};
 value(mac, V) -> {ok, V};
-value(ip, V) -> ok_or_error(ip_address(V));
+value(ip, V) -> ok_or_error(linx_nl_values:ip_address(V));
 value(flag, _V) -> {ok, true};
 value(bool8, <<N:8>>) -> {ok, N =/= 0};
 value(skip, _V) -> skip;
@@ -336,16 +335,16 @@ encode_value(Int, N) when is_atom(Int), is_integer(N) ->
         false -> error
     end;
 encode_value(string, S) ->
-    case text(S) of
+    case linx_opts:text(S) of
         {ok, Bin} -> {ok, {{string, Bin}}};
         error -> error
     end;
 encode_value({symbol, _Names}, A) when is_atom(A) -> {ok, {{string, atom_to_binary(A)}}};
 encode_value({symbol, _Names}, S) -> encode_value(string, S);
 encode_value(binary, B) when is_binary(B) -> {ok, {B}};
-encode_value(mac, M) -> wrap(mac(M));
+encode_value(mac, M) -> wrap(linx_nl_values:mac(M));
 encode_value(ip, IP) ->
-    case ip_bytes(IP) of
+    case linx_nl_values:ip_bytes(IP) of
         {ok, _Family, Bytes} -> {ok, {Bytes}};
         error -> error
     end;
@@ -460,7 +459,7 @@ compile({Mod, Name} = Table) ->
          drop_empty = maps:get(empty_unknown, Opts, keep) =:= drop}.
 
 %%====================================================================
-%% Values: names, addresses
+%% Values: names
 %%====================================================================
 
 name(N, Names) ->
@@ -488,81 +487,6 @@ mask([Name | Rest], Names, Acc) when is_atom(Name) ->
 mask(N, _Names, 0) when is_integer(N) ->
     {ok, N};
 mask(_, _Names, _Acc) ->
-    error.
-
-%% @doc An IPv4 or IPv6 address from its 4 or 16 bytes; `error' for any
-%% other size.
--spec ip_address(binary()) -> {ok, inet:ip_address()} | error.
-ip_address(<<A, B, C, D>>) ->
-    {ok, {A, B, C, D}};
-ip_address(<<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>) ->
-    {ok, {A, B, C, D, E, F, G, H}};
-ip_address(_) ->
-    error.
-
-%% @doc An inet tuple as its address family (`inet' or `inet6') and
-%% bytes; `error' for anything else.
--spec ip_bytes(term()) -> {ok, inet | inet6, binary()} | error.
-ip_bytes({A, B, C, D} = IP) ->
-    case fields_below(IP, 256) of
-        true -> {ok, inet, <<A, B, C, D>>};
-        false -> error
-    end;
-ip_bytes({A, B, C, D, E, F, G, H} = IP) ->
-    case fields_below(IP, 65536) of
-        true -> {ok, inet6, <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>};
-        false -> error
-    end;
-ip_bytes(_) ->
-    error.
-
-fields_below(T, Max) ->
-    lists:all(fun(X) -> is_integer(X) andalso X >= 0 andalso X < Max end, tuple_to_list(T)).
-
-%% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
--spec format_mac(binary()) -> binary().
-format_mac(Bin) when is_binary(Bin) ->
-    iolist_to_binary(lists:join($:, [io_lib:format("~2.16.0b", [B]) || <<B>> <= Bin])).
-
-%% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
-%% between bytes); `error' for anything else.
--spec parse_mac(binary() | string()) -> {ok, binary()} | error.
-parse_mac(Text) ->
-    try
-        Parts = string:lexemes(unicode:characters_to_list(Text), ":-"),
-        Bytes = [begin
-                     2 = length(P),
-                     list_to_integer(P, 16)
-                 end || P <- Parts],
-        case Bytes of
-            [] -> error;
-            _ -> {ok, list_to_binary(Bytes)}
-        end
-    catch
-        _:_ -> error
-    end.
-
-%% A MAC given as a binary of bytes (1 to 32, as the link wants) or as
-%% text; a binary of more than 6 bytes that reads as text is text.
-mac(Mac) when is_binary(Mac), byte_size(Mac) >= 1, byte_size(Mac) =< 32 ->
-    case parse_mac(Mac) of
-        {ok, Bin} when byte_size(Mac) > 6 -> {ok, Bin};
-        _ -> {ok, Mac}
-    end;
-mac(Mac) when is_list(Mac) ->
-    parse_mac(Mac);
-mac(_) ->
-    error.
-
-text(B) when is_binary(B) -> {ok, B};
-text(L) when is_list(L) ->
-    try unicode:characters_to_binary(L) of
-        B when is_binary(B) -> {ok, B};
-        _ -> error
-    catch
-        error:_ -> error
-    end;
-text(_) ->
     error.
 
 ok_or_error({ok, _} = Ok) -> Ok;

@@ -22,7 +22,7 @@
 %% `host_keys' option of writes.
 -module(linx_opts).
 
--export([options/1, moved/2]).
+-export([options/1, moved/2, check/3]).
 -export([target/1, write_target/2]).
 -export([via/1]).
 -export([text/1]).
@@ -128,6 +128,29 @@ moved(Keys, [_ | Rest]) ->
 moved(_Keys, _Opts) ->
     %% The end of the list, or not a list: options/1 says what is wrong.
     ok.
+
+%% @doc Checks an operation's arguments and options in the order their
+%% errors are returned: `Checks' (the arguments' checks, each `ok' or
+%% `{ok, Value}'), then the options ({@link options/1}), then `Own' (the
+%% operation's own options, read from the checked options) with the
+%% values of `Checks' in order. `{ok, Values, Checked, OwnValue}', or the
+%% first error.
+-spec check([ok | {ok, term()} | {error, term()}], term(),
+            fun(([term()], checked()) -> {ok, T} | {error, term()})) ->
+          {ok, [term()], checked(), T} | {error, term()}.
+check(Checks, Opts, Own) ->
+    Options = options(Opts),
+    case linx_error:first_error(Checks ++ [Options]) of
+        ok ->
+            {ok, Checked} = Options,
+            Values = [V || {ok, V} <- Checks],
+            case Own(Values, Checked) of
+                {ok, Value} -> {ok, Values, Checked, Value};
+                {error, _} = Error -> Error
+            end;
+        Error ->
+            Error
+    end.
 
 %% @doc Checks an `in' option and returns the target sent to the port
 %% program: `{path, P}' becomes `{ns, [P]}', a {@link linx_netns:handle()}

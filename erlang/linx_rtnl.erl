@@ -70,6 +70,8 @@
 %% renders any of them.
 -module(linx_rtnl).
 
+-include("linx_owned.hrl").
+
 -export([links/0, links/1, link/1, link/2, link_add/1, link_add/2, link_set/2, link_set/3,
          link_del/1, link_del/2]).
 -export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
@@ -115,11 +117,8 @@ links() ->
 
 %% @doc Every link of the namespace (statistics are not asked for).
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
-links(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_links(A1)).
-
-do_links(Opts) ->
-    dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1).
+links(Opts) ->
+    ?OWNED(dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1)).
 
 %% @equiv link(Ref, #{})
 -spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
@@ -129,20 +128,17 @@ link(Ref) ->
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
 %% there is none.
 -spec link(link_ref(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
-link(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link(A1, A2)).
-
-do_link(Ref, Opts) ->
-    case linx_rtnl_req:link_get(Ref) of
-        {ok, Req} ->
-            case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
-                {ok, [Link | _]} -> {ok, Link};
-                {ok, []} -> {error, {bad_link, Ref}};
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+link(Ref, Opts) ->
+    ?OWNED(case linx_rtnl_req:link_get(Ref) of
+               {ok, Req} ->
+                   case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
+                       {ok, [Link | _]} -> {ok, Link};
+                       {ok, []} -> {error, {bad_link, Ref}};
+                       {error, _} = Error -> Error
+                   end;
+               {error, _} = Error ->
+                   Error
+           end).
 
 %% @equiv link_add(Spec, #{})
 -spec link_add(map()) -> ok | {error, term()}.
@@ -157,14 +153,8 @@ link_add(Spec) ->
 %% it in another namespace, {@type netns_ref()}) and, for `veth',
 %% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-link_add(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_add(A1, A2)).
-
-do_link_add(Spec, Opts) ->
-    case linx_rtnl_req:link_add(Spec, resolver(Opts)) of
-        {ok, Req, Slots} -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), link_add);
-        {error, _} = Error -> Error
-    end.
+link_add(Spec, Opts) ->
+    ?OWNED(link_request(linx_rtnl_req:link_add(Spec, resolver(Opts)), Opts, link_add)).
 
 %% @equiv link_set(Ref, Changes, #{})
 -spec link_set(link_ref(), map()) -> ok | {error, term()}.
@@ -176,21 +166,15 @@ link_set(Ref, Changes) ->
 %% `ifname' (rename), `txqlen' and `netns' (move it to another
 %% namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
-link_set(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_set(A1, A2, A3)).
-
-do_link_set(Ref, Changes, Opts) when is_map(Changes) ->
-    case index(Ref, Opts) of
-        {ok, Index} ->
-            case linx_rtnl_req:link_set(Index, Changes, resolver(Opts)) of
-                {ok, Req, Slots} -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), link_set);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-do_link_set(_Ref, Changes, _Opts) ->
-    {error, {bad_change, Changes}}.
+link_set(Ref, Changes, Opts) when is_map(Changes) ->
+    ?OWNED(case index(Ref, Opts) of
+               {ok, Index} ->
+                   link_request(linx_rtnl_req:link_set(Index, Changes, resolver(Opts)), Opts, link_set);
+               {error, _} = Error ->
+                   Error
+           end);
+link_set(_Ref, Changes, _Opts) ->
+    ?OWNED({error, {bad_change, Changes}}).
 
 %% @equiv link_del(Ref, #{})
 -spec link_del(link_ref()) -> ok | {error, term()}.
@@ -199,11 +183,8 @@ link_del(Ref) ->
 
 %% @doc Deletes a link (for a veth pair, both ends).
 -spec link_del(link_ref(), linx_netlink:opts()) -> ok | {error, term()}.
-link_del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_link_del(A1, A2)).
-
-do_link_del(Ref, Opts) ->
-    request(linx_rtnl_req:link_del(Ref), Opts, link_del).
+link_del(Ref, Opts) ->
+    ?OWNED(request(linx_rtnl_req:link_del(Ref), Opts, link_del)).
 
 %%====================================================================
 %% Addresses
@@ -216,11 +197,8 @@ addrs() ->
 
 %% @doc Every IPv4 and IPv6 address of the namespace.
 -spec addrs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
-addrs(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addrs(A1)).
-
-do_addrs(Opts) ->
-    dump(linx_rtnl_req:dump(addr), Opts, addrs, fun linx_rtnl_msg:decode_addr/1).
+addrs(Opts) ->
+    ?OWNED(dump(linx_rtnl_req:dump(addr), Opts, addrs, fun linx_rtnl_msg:decode_addr/1)).
 
 %% @equiv addr_add(Link, Addr, #{})
 -spec addr_add(link_ref(), addr_spec()) -> ok | {error, term()}.
@@ -231,11 +209,8 @@ addr_add(Link, Addr) ->
 %% the prefix and more ({@type addr_spec()}). Adding one that is there
 %% already is `{error, #{errno := eexist}}'.
 -spec addr_add(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_add(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addr_add(A1, A2, A3)).
-
-do_addr_add(Link, Addr, Opts) ->
-    addr(new, Link, Addr, Opts, addr_add).
+addr_add(Link, Addr, Opts) ->
+    ?OWNED(addr(new, Link, Addr, Opts, addr_add)).
 
 %% @equiv addr_del(Link, Addr, #{})
 -spec addr_del(link_ref(), addr_spec()) -> ok | {error, term()}.
@@ -244,11 +219,8 @@ addr_del(Link, Addr) ->
 
 %% @doc Removes an address from a link.
 -spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
-addr_del(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_addr_del(A1, A2, A3)).
-
-do_addr_del(Link, Addr, Opts) ->
-    addr(del, Link, Addr, Opts, addr_del).
+addr_del(Link, Addr, Opts) ->
+    ?OWNED(addr(del, Link, Addr, Opts, addr_del)).
 
 addr(What, Link, Addr, Opts, Op) ->
     %% The address is checked before the link is looked up.
@@ -275,11 +247,8 @@ routes() ->
 
 %% @doc Every route of every table, IPv4 and IPv6.
 -spec routes(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
-routes(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_routes(A1)).
-
-do_routes(Opts) ->
-    dump(linx_rtnl_req:dump(route), Opts, routes, fun linx_rtnl_msg:decode_route/1).
+routes(Opts) ->
+    ?OWNED(dump(linx_rtnl_req:dump(route), Opts, routes, fun linx_rtnl_msg:decode_route/1)).
 
 %% @equiv route_add(Route, #{})
 -spec route_add(map()) -> ok | {error, term()}.
@@ -293,11 +262,8 @@ route_add(Route) ->
 %% only for a default route without a gateway). Without a gateway the
 %% scope is `link', with one `universe'.
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-route_add(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_route_add(A1, A2)).
-
-do_route_add(Route, Opts) ->
-    request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add).
+route_add(Route, Opts) ->
+    ?OWNED(request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add)).
 
 %% @equiv route_del(Route, #{})
 -spec route_del(map()) -> ok | {error, term()}.
@@ -307,11 +273,8 @@ route_del(Route) ->
 %% @doc Deletes a route matching `Route' (the keys of
 %% {@link route_add/2}; a map from {@link routes/1} works as it is).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
-route_del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_route_del(A1, A2)).
-
-do_route_del(Route, Opts) ->
-    request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del).
+route_del(Route, Opts) ->
+    ?OWNED(request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del)).
 
 %%====================================================================
 %% Neighbours
@@ -324,14 +287,11 @@ neighs() ->
 
 %% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace.
 -spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-neighs(A1) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neighs(A1)).
-
-do_neighs(Opts) ->
-    case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
-        {ok, All} -> {ok, [N || #{family := F} = N <- All, F =:= inet orelse F =:= inet6]};
-        Error -> Error
-    end.
+neighs(Opts) ->
+    ?OWNED(case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
+               {ok, All} -> {ok, [N || #{family := F} = N <- All, F =:= inet orelse F =:= inet6]};
+               Error -> Error
+           end).
 
 %% @equiv neigh_add(Neigh, #{})
 -spec neigh_add(map()) -> ok | {error, term()}.
@@ -342,11 +302,8 @@ neigh_add(Neigh) ->
 %% inet tuple) and `lladdr' (a MAC), and may have `state' (a list of
 %% states, default `[permanent]') and `flags' (such as `[router]').
 -spec neigh_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
-neigh_add(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neigh_add(A1, A2)).
-
-do_neigh_add(Neigh, Opts) ->
-    request(linx_rtnl_req:neigh(new, Neigh, resolver(Opts)), Opts, neigh_add).
+neigh_add(Neigh, Opts) ->
+    ?OWNED(request(linx_rtnl_req:neigh(new, Neigh, resolver(Opts)), Opts, neigh_add)).
 
 %% @equiv neigh_del(Neigh, #{})
 -spec neigh_del(map()) -> ok | {error, term()}.
@@ -356,11 +313,8 @@ neigh_del(Neigh) ->
 %% @doc Deletes the neighbour entry of `index' and `dst' (a map from
 %% {@link neighs/1} works as it is).
 -spec neigh_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
-neigh_del(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_neigh_del(A1, A2)).
-
-do_neigh_del(Neigh, Opts) ->
-    request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del).
+neigh_del(Neigh, Opts) ->
+    ?OWNED(request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del)).
 
 %%====================================================================
 %% Events
@@ -381,14 +335,11 @@ subscribe(Groups) ->
 %% Events come from a process that owns the socket; it ends, closing the
 %% socket, on {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
-subscribe(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_subscribe(A1, A2)).
-
-do_subscribe(Groups, Opts) ->
-    case linx_rtnl_req:group_numbers(Groups) of
-        {ok, Numbers} -> linx_rtnl_events:start(self(), Numbers, Opts);
-        {error, _} = Error -> Error
-    end.
+subscribe(Groups, Opts) ->
+    ?OWNED(case linx_rtnl_req:group_numbers(Groups) of
+               {ok, Numbers} -> linx_rtnl_events:start(self(), Numbers, Opts);
+               {error, _} = Error -> Error
+           end).
 
 %% @doc Ends a subscription of the calling process; events of `Ref' still
 %% in its mailbox are removed. `ok' also when it has already ended.
@@ -403,13 +354,13 @@ unsubscribe(Ref) ->
 %% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
 -spec format_mac(binary()) -> binary().
 format_mac(Bin) ->
-    linx_nl_attrs:format_mac(Bin).
+    linx_nl_values:format_mac(Bin).
 
 %% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
 %% between bytes); `error' for anything else.
 -spec parse_mac(binary() | string()) -> {ok, binary()} | error.
 parse_mac(Text) ->
-    linx_nl_attrs:parse_mac(Text).
+    linx_nl_values:parse_mac(Text).
 
 %% @doc Renders an error of this module (or any linx error) as one line.
 -spec format_error(term()) -> unicode:unicode_binary().
@@ -447,6 +398,13 @@ dump(Req, Opts, Op, Decode) ->
 request({ok, Req}, Opts, Op) ->
     ack(Req, Opts, Op);
 request({error, _} = Error, _Opts, _Op) ->
+    Error.
+
+%% A link request, with the namespaces it names as targets (see
+%% linx_rtnl_req:ns_fd_slots/2).
+link_request({ok, Req, Slots}, Opts, Op) ->
+    ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), Op);
+link_request({error, _} = Error, _Opts, _Op) ->
     Error.
 
 ack(Req, Opts, Op) ->

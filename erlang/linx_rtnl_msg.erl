@@ -49,15 +49,19 @@ decode(#{type := Type, payload := P}) ->
             {ok, {other, Type, P}}
     end.
 
-%% @doc Decodes the payload of an `RTM_NEWLINK' / `RTM_DELLINK'.
+%% @doc Decodes the payload of an `RTM_NEWLINK' / `RTM_DELLINK'. `kind'
+%% and `slave_kind' are atoms for the kinds linx knows ({@link kind/1}),
+%% and `info_data' is decoded by the kind's table when it has one.
 -spec decode_link(binary()) -> {ok, link()} | {error, linx_nl_codec:malformed()}.
 decode_link(P) -> decode(link, P).
 
-%% @doc Decodes the payload of an `RTM_NEWADDR' / `RTM_DELADDR'.
+%% @doc Decodes the payload of an `RTM_NEWADDR' / `RTM_DELADDR'; without
+%% `IFA_ADDRESS' the local address is the `address'.
 -spec decode_addr(binary()) -> {ok, addr()} | {error, linx_nl_codec:malformed()}.
 decode_addr(P) -> decode(addr, P).
 
-%% @doc Decodes the payload of an `RTM_NEWROUTE' / `RTM_DELROUTE'.
+%% @doc Decodes the payload of an `RTM_NEWROUTE' / `RTM_DELROUTE', with
+%% `dst' as `{Address, PrefixLen}', or `default' when the route has none.
 -spec decode_route(binary()) -> {ok, route()} | {error, linx_nl_codec:malformed()}.
 decode_route(P) -> decode(route, P).
 

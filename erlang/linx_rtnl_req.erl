@@ -1,7 +1,8 @@
 %% @doc rtnetlink requests built from {@link linx_rtnl}'s arguments: each
-%% argument checked, then encoded through the tables of
-%% {@link linx_rtnl_tables}. No I/O of its own: a link named by its name
-%% is turned into an index by the function `Resolve' the caller passes.
+%% argument checked (the checks that throw are {@link linx_rtnl_args}'),
+%% then encoded through the tables of {@link linx_rtnl_tables}. No I/O of
+%% its own: a link named by its name is turned into an index by the
+%% function `Resolve' the caller passes.
 %%
 %% A request is `{ok, Msg}' (a {@link linx_nl_codec:msg_in()} without a
 %% sequence number) or `{error, Reason}' for an argument that does not
@@ -23,6 +24,7 @@
 %% for the link's own `netns', 1 for a veth peer's.
 
 -define(MSG, linx_rtnl_msg).
+-define(ARGS, linx_rtnl_args).
 %% The placeholder value of an IFLA_NET_NS_FD whose descriptor the port
 %% program writes in (see ns_fd_mark/1): one per place in a message.
 -define(NS_FD_MARK, 16#FFFFFF00).
@@ -96,7 +98,7 @@ link_id(Other) ->
 %% wants it.
 -spec ifname(term()) -> {ok, binary()} | {error, {bad_ifname, term()}}.
 ifname(Name) ->
-    case text(Name) of
+    case linx_opts:text(Name) of
         {ok, Bin} when byte_size(Bin) >= 1, byte_size(Bin) =< 15, Bin =/= <<".">>, Bin =/= <<"..">> ->
             case binary:match(Bin, [<<"/">>, <<":">>, <<0>>, <<" ">>, <<"\t">>, <<"\n">>,
                                     <<"\r">>, <<"\v">>, <<"\f">>]) of
@@ -213,14 +215,11 @@ no_links(Ref) ->
 %% link's settings (link_add's extras, link_set's changes, a veth
 %% peer's); `Slot' numbers the place of a `netns' given as a target.
 settings(Map, Resolve, Slot) ->
-    try
-        {Pairs, FC} = maps:fold(fun(K, V, Acc) -> setting(K, V, Acc, Resolve, Slot) end,
-                                {[], {0, 0}}, Map),
-        {ok, Pairs, FC}
-    catch
-        throw:{error, _} = Error -> Error;
-        throw:Reason -> {error, Reason}
-    end.
+    Setting = fun(K, V, Acc) -> setting(K, V, Acc, Resolve, Slot) end,
+    ?ARGS:checked(fun() ->
+                          {Pairs, FC} = maps:fold(Setting, {[], {0, 0}}, Map),
+                          {ok, Pairs, FC}
+                  end).
 
 setting(state, up, {A, _}, _R, _S) -> {A, {?IFF_UP, ?IFF_UP}};
 setting(state, down, {A, _}, _R, _S) -> {A, {0, ?IFF_UP}};
@@ -229,17 +228,17 @@ setting(mtu, N, {A, FC}, _R, _S) when is_integer(N), N > 0, N =< 16#ffffffff ->
 setting(txqlen, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
     {[{txqlen, N} | A], FC};
 setting(address, Mac, {A, FC}, _R, _S) ->
-    case linx_nl_attrs:encode_value(mac, Mac) of
-        {ok, {Bin}} -> {[{address, Bin} | A], FC};
+    case linx_nl_values:mac(Mac) of
+        {ok, Bin} -> {[{address, Bin} | A], FC};
         error -> throw({bad_address, Mac})
     end;
 setting(ifname, Name, {A, FC}, _R, _S) ->
-    {ok, Bin} = ok_or_throw(ifname(Name)),
+    {ok, Bin} = ?ARGS:ok_or_throw(ifname(Name)),
     {[{ifname, Bin} | A], FC};
 setting(master, none, {A, FC}, _R, _S) ->
     {[{master, 0} | A], FC};
 setting(master, Link, {A, FC}, Resolve, _S) ->
-    {ok, I} = ok_or_throw(Resolve(Link)),
+    {ok, I} = ?ARGS:ok_or_throw(Resolve(Link)),
     {[{master, I} | A], FC};
 setting(netns, {pid, P}, {A, FC}, _R, _S) when is_integer(P), P > 0, P =< 16#7fffffff ->
     {[{net_ns_pid, P} | A], FC};
@@ -287,37 +286,9 @@ is_pid_ref(_) -> false.
 addr(What, Index, {_, _} = Prefix) ->
     addr(What, Index, #{prefix => Prefix});
 addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), Len >= 0 ->
-    case linx_nl_attrs:ip_bytes(IP) of
+    case linx_nl_values:ip_bytes(IP) of
         {ok, Family, Bytes} when Len =< byte_size(Bytes) * 8 ->
-            try
-                [throw({bad_addr, KV})
-                 || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags], Addr))],
-                Scope = case maps:find(scope, Addr) of
-                            error -> 0;
-                            {ok, S} -> name(S, scope, {bad_addr, {scope, S}})
-                        end,
-                Flags = maps:get(flags, Addr, []),
-                Fl = mask(Flags, addr_add_flags, {bad_addr, {flags, Flags}}),
-                Label = [{label, L} || {ok, L} <- [maps:find(label, Addr)],
-                                       ok =:= check_text(L, {bad_addr, {label, L}})],
-                Brd = case maps:find(broadcast, Addr) of
-                          error -> [];
-                          {ok, B} ->
-                              case linx_nl_attrs:ip_bytes(B) of
-                                  {ok, Family, _} -> [{broadcast, B}];
-                                  _ -> throw({bad_addr, {broadcast, B}})
-                              end
-                      end,
-                {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
-                                                flags => Fl band 16#ff, scope => Scope,
-                                                index => Index}),
-                {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, IP} | Label ++ Brd]
-                                                ++ [{flags, Fl} || Fl > 255]),
-                {ok, #{type => ?MSG:message_type(addr, What), flags => add_flags(What),
-                       payload => [Hdr, Attrs]}}
-            catch
-                throw:Reason -> {error, Reason}
-            end;
+            ?ARGS:checked(fun() -> addr_request(What, Index, Family, Addr) end);
         _ ->
             {error, {bad_prefix, Prefix}}
     end;
@@ -328,52 +299,78 @@ addr(_What, _Index, #{} = Addr) ->
 addr(_What, _Index, Prefix) ->
     {error, {bad_prefix, Prefix}}.
 
+%% The address request, its prefix checked already: the other keys are
+%% checked here (a check throws).
+addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
+    [throw({bad_addr, KV})
+     || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags], Addr))],
+    Scope = case maps:find(scope, Addr) of
+                error -> 0;
+                {ok, S} -> ?ARGS:name(S, scope, {bad_addr, {scope, S}})
+            end,
+    Flags = maps:get(flags, Addr, []),
+    Fl = ?ARGS:mask(Flags, addr_add_flags, {bad_addr, {flags, Flags}}),
+    Label = [{label, L} || {ok, L} <- [maps:find(label, Addr)],
+                           ok =:= ?ARGS:check_text(L, {bad_addr, {label, L}})],
+    Brd = case maps:find(broadcast, Addr) of
+              error -> [];
+              {ok, B} ->
+                  case linx_nl_values:ip_bytes(B) of
+                      {ok, Family, _} -> [{broadcast, B}];
+                      _ -> throw({bad_addr, {broadcast, B}})
+                  end
+          end,
+    {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
+                                    flags => Fl band 16#ff, scope => Scope,
+                                    index => Index}),
+    {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, IP} | Label ++ Brd]
+                                    ++ [{flags, Fl} || Fl > 255]),
+    request(addr, What, [Hdr, Attrs]).
+
 %% @doc The request adding or deleting a route.
 -spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
 route(What, Route, Resolve) when is_map(Route) ->
-    Bad = {bad_route, Route},
-    try
-        Family0 = case maps:find(family, Route) of
-                      {ok, F} -> family(F, Bad);
-                      error -> undefined
-                  end,
-        {Family1, Dst, DstLen} =
-            case maps:get(dst, Route, default) of
-                default -> {Family0, [], 0};
-                {IP, Len} when is_integer(Len), Len >= 0 ->
-                    case linx_nl_attrs:ip_bytes(IP) of
-                        {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
-                        _ -> throw(Bad)
-                    end;
-                _ -> throw(Bad)
-            end,
-        {Family2, Gw} = ip_key(gateway, Route, Family1),
-        {Family, Src} = ip_key(prefsrc, Route, Family2),
-        Family =/= undefined orelse throw(Bad),
-        Table = int_key(table, Route, ?RT_TABLE_MAIN),
-        Metric = [{metric, int_key(metric, Route, 0)} || is_map_key(metric, Route)],
-        Oif = case maps:find(oif, Route) of
-                  error -> [];
-                  {ok, L} -> {ok, I} = ok_or_throw(Resolve(L)), [{oif, I}]
-              end,
-        Del = What =:= del,
-        DefScope = if Del -> nowhere; Gw =:= [] -> link; true -> universe end,
-        Hdr = #{family => Family, dst_len => DstLen,
-                table => if Table < 256 -> Table; true -> 0 end,
-                protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
-                scope => maps:get(scope, Route, DefScope),
-                type => maps:get(type, Route, if Del -> 0; true -> unicast end)},
-        {ok, HdrBin} = ok_or_throw(?MSG:header(route, Hdr), Bad),
-        {ok, Attrs} = ?MSG:encode_attrs(route, Dst ++ Gw ++ Src ++ Oif ++ Metric
-                                        ++ [{table, Table}]),
-        {ok, #{type => ?MSG:message_type(route, What), flags => add_flags(What),
-               payload => [HdrBin, Attrs]}}
-    catch
-        throw:{error, _} = Error -> Error;
-        throw:Reason -> {error, Reason}
-    end;
+    ?ARGS:checked(fun() -> route_request(What, Route, Resolve) end);
 route(_What, Route, _Resolve) ->
     {error, {bad_route, Route}}.
+
+%% The route request (a check throws).
+route_request(What, Route, Resolve) ->
+    Bad = {bad_route, Route},
+    Family0 = case maps:find(family, Route) of
+                  {ok, F} -> ?ARGS:family(F, Bad);
+                  error -> undefined
+              end,
+    {Family1, Dst, DstLen} =
+        case maps:get(dst, Route, default) of
+            default -> {Family0, [], 0};
+            {IP, Len} when is_integer(Len), Len >= 0 ->
+                case linx_nl_values:ip_bytes(IP) of
+                    {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
+                    _ -> throw(Bad)
+                end;
+            _ -> throw(Bad)
+        end,
+    {Family2, Gw} = ip_key(gateway, Route, Family1),
+    {Family, Src} = ip_key(prefsrc, Route, Family2),
+    Family =/= undefined orelse throw(Bad),
+    Table = int_key(table, Route, ?RT_TABLE_MAIN),
+    Metric = [{metric, int_key(metric, Route, 0)} || is_map_key(metric, Route)],
+    Oif = case maps:find(oif, Route) of
+              error -> [];
+              {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
+          end,
+    Del = What =:= del,
+    DefScope = if Del -> nowhere; Gw =:= [] -> link; true -> universe end,
+    Hdr = #{family => Family, dst_len => DstLen,
+            table => if Table < 256 -> Table; true -> 0 end,
+            protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
+            scope => maps:get(scope, Route, DefScope),
+            type => maps:get(type, Route, if Del -> 0; true -> unicast end)},
+    {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
+    {ok, Attrs} = ?MSG:encode_attrs(route, Dst ++ Gw ++ Src ++ Oif ++ Metric
+                                    ++ [{table, Table}]),
+    request(route, What, [HdrBin, Attrs]).
 
 %% An address key of a route, and the family it implies (which must
 %% agree with the one known so far).
@@ -382,7 +379,7 @@ ip_key(Key, Route, Family) ->
         error ->
             {Family, []};
         {ok, IP} ->
-            case linx_nl_attrs:ip_bytes(IP) of
+            case linx_nl_values:ip_bytes(IP) of
                 {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
                 _ -> throw({bad_route, Route})
             end
@@ -396,34 +393,32 @@ int_key(Key, Map, Default) ->
 
 %% @doc The request adding or deleting a neighbour entry.
 -spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
-neigh(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
-    Bad = {bad_neigh, Neigh},
-    try
-        {ok, Family, _} = ok_or_throw(linx_nl_attrs:ip_bytes(IP), Bad),
-        {ok, Index} = ok_or_throw(Resolve(Link)),
-        State = mask(maps:get(state, Neigh, [permanent]), nud, Bad),
-        Flags = case maps:get(flags, Neigh, []) of
-                    [] -> [];
-                    [router] -> [router];
-                    _ -> throw(Bad)
-                end,
-        Ll = case maps:find(lladdr, Neigh) of
-                 error -> [];
-                 {ok, Mac} ->
-                     {ok, {MacBin}} = ok_or_throw(linx_nl_attrs:encode_value(mac, Mac), Bad),
-                     [{lladdr, MacBin}]
-             end,
-        {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,
-                                         flags => Flags}),
-        {ok, Attrs} = ?MSG:encode_attrs(neigh, [{dst, IP} | Ll]),
-        {ok, #{type => ?MSG:message_type(neigh, What), flags => add_flags(What),
-               payload => [Hdr, Attrs]}}
-    catch
-        throw:{error, _} = Error -> Error;
-        throw:Reason -> {error, Reason}
-    end;
+neigh(What, #{index := _, dst := _} = Neigh, Resolve) ->
+    ?ARGS:checked(fun() -> neigh_request(What, Neigh, Resolve) end);
 neigh(_What, Neigh, _Resolve) ->
     {error, {bad_neigh, Neigh}}.
+
+%% The neighbour request (a check throws).
+neigh_request(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
+    Bad = {bad_neigh, Neigh},
+    {ok, Family, _} = ?ARGS:ok_or_throw(linx_nl_values:ip_bytes(IP), Bad),
+    {ok, Index} = ?ARGS:ok_or_throw(Resolve(Link)),
+    State = ?ARGS:mask(maps:get(state, Neigh, [permanent]), nud, Bad),
+    Flags = case maps:get(flags, Neigh, []) of
+                [] -> [];
+                [router] -> [router];
+                _ -> throw(Bad)
+            end,
+    Ll = case maps:find(lladdr, Neigh) of
+             error -> [];
+             {ok, Mac} ->
+                 {ok, MacBin} = ?ARGS:ok_or_throw(linx_nl_values:mac(Mac), Bad),
+                 [{lladdr, MacBin}]
+         end,
+    {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,
+                                     flags => Flags}),
+    {ok, Attrs} = ?MSG:encode_attrs(neigh, [{dst, IP} | Ll]),
+    request(neigh, What, [Hdr, Attrs]).
 
 %%====================================================================
 %% Events
@@ -449,59 +444,12 @@ group_numbers(Groups) ->
 %% Internal functions
 %%====================================================================
 
+%% The request of `What' (`new' or `del') about an address, a route or a
+%% neighbour.
+request(Object, What, Payload) ->
+    {ok, #{type => ?MSG:message_type(Object, What), flags => add_flags(What),
+           payload => Payload}}.
+
 add_flags(new) -> ?ADD;
 add_flags(del) -> 0.
 
-%% The number of a name of names table `Table' (or a number as it is).
-name(N, _Table, _Bad) when is_integer(N), N >= 0, N =< 255 ->
-    N;
-name(Name, Table, Bad) when is_atom(Name) ->
-    case lists:keyfind(Name, 1, ?MSG:names(Table)) of
-        {_, N} -> N;
-        false -> throw(Bad)
-    end;
-name(_, _Table, Bad) ->
-    throw(Bad).
-
-%% An address family as ip_bytes names it (a number when it has no name).
-family(F, Bad) ->
-    N = name(F, family, Bad),
-    case lists:keyfind(N, 2, ?MSG:names(family)) of
-        {Name, _} -> Name;
-        false -> N
-    end.
-
-%% The bit mask of a list of names of table `Table'.
-mask(Names, Table, Bad) when is_list(Names) ->
-    All = ?MSG:names(Table),
-    lists:foldl(fun(Name, Acc) ->
-                        case lists:keyfind(Name, 1, All) of
-                            {_, Bit} -> Acc bor Bit;
-                            false -> throw(Bad)
-                        end
-                end, 0, Names);
-mask(_, _Table, Bad) ->
-    throw(Bad).
-
-text(B) when is_binary(B) -> {ok, B};
-text(L) when is_list(L) ->
-    try unicode:characters_to_binary(L) of
-        B when is_binary(B) -> {ok, B};
-        _ -> error
-    catch
-        error:_ -> error
-    end;
-text(_) -> error.
-
-check_text(T, Bad) ->
-    case text(T) of
-        {ok, _} -> ok;
-        error -> throw(Bad)
-    end.
-
-ok_or_throw({ok, _} = Ok) -> Ok;
-ok_or_throw({error, _} = Error) -> throw(Error).
-
-ok_or_throw({ok, _} = Ok, _Reason) -> Ok;
-ok_or_throw({ok, _, _} = Ok, _Reason) -> Ok;
-ok_or_throw(_, Reason) -> throw(Reason).

@@ -101,6 +101,8 @@
 
 -compile({no_auto_import, [apply/2]}).
 
+-include("linx_owned.hrl").
+
 -export([read/1, read/2]).
 -export([read_int/1, read_int/2]).
 -export([read_ints/1, read_ints/2]).
@@ -136,7 +138,7 @@
 -type target() :: linx_opts:target().
 %% An `in' option as sent to the port program.
 
--type op() :: read | write | list | apply.
+-type op() :: linx_sysctl_req:op().
 
 -type stage() :: linx_error:stage().
 %% See {@link linx_error:stages/0}.
@@ -173,16 +175,7 @@
 %% The largest value the port program writes (src/ops/sysctl.rs).
 -define(MAX_VALUE, 1 bsl 20).
 
--record(req, {
-    op :: op(),
-    %% The key is the path's dot form, made only for an error.
-    path :: binary(),
-    in :: in(),
-    %% with `host_keys' for writes
-    target :: linx_opts:write_target(),
-    timeout :: timeout(),
-    via = local :: linx_remote:via()
-}).
+-define(REQ, linx_sysctl_req).
 
 %%====================================================================
 %% API
@@ -195,17 +188,8 @@ read(Key) ->
 
 %% @doc Reads a sysctl. The value has its trailing whitespace removed.
 -spec read(key(), opts()) -> {ok, binary()} | {error, error_reason()}.
-read(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read(A1, A2)).
-
-do_read(Key, Opts) ->
-    run(read, Key, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
-                case call(Req, {sysctl_read, RelPath, Target}) of
-                    {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
-                    Other -> error_reply(Req, Other)
-                end
-        end).
+read(Key, Opts) ->
+    ?OWNED(?REQ:run(read, Key, Opts, fun sysctl_read/1)).
 
 %% @equiv read_int(Key, #{})
 -spec read_int(key()) -> {ok, integer()} | {error, error_reason()}.
@@ -215,14 +199,8 @@ read_int(Key) ->
 %% @doc Reads a sysctl holding one integer.
 %% A value that is not an integer gives `{error, {not_integer, Value}}'.
 -spec read_int(key(), opts()) -> {ok, integer()} | {error, error_reason()}.
-read_int(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_int(A1, A2)).
-
-do_read_int(Key, Opts) ->
-    case read(Key, Opts) of
-        {ok, Value} -> linx_sysctl_syntax:parse_int(Value);
-        {error, _} = Error -> Error
-    end.
+read_int(Key, Opts) ->
+    ?OWNED(read_parsed(Key, Opts, fun linx_sysctl_syntax:parse_int/1)).
 
 %% @equiv read_ints(Key, #{})
 -spec read_ints(key()) -> {ok, [integer()]} | {error, error_reason()}.
@@ -232,14 +210,8 @@ read_ints(Key) ->
 %% @doc Reads a sysctl holding integers separated by spaces or tabs, such
 %% as `net.ipv4.ip_local_port_range' or `net.ipv4.tcp_rmem'.
 -spec read_ints(key(), opts()) -> {ok, [integer()]} | {error, error_reason()}.
-read_ints(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_read_ints(A1, A2)).
-
-do_read_ints(Key, Opts) ->
-    case read(Key, Opts) of
-        {ok, Value} -> linx_sysctl_syntax:parse_ints(Value);
-        {error, _} = Error -> Error
-    end.
+read_ints(Key, Opts) ->
+    ?OWNED(read_parsed(Key, Opts, fun linx_sysctl_syntax:parse_ints/1)).
 
 %% @equiv write(Key, Value, #{})
 -spec write(key(), value()) -> ok | {error, error_reason()}.
@@ -249,24 +221,8 @@ write(Key, Value) ->
 %% @doc Writes a sysctl. See the module documentation for how values are
 %% rendered.
 -spec write(key(), value(), opts()) -> ok | {error, error_reason()}.
-write(A1, A2, A3) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_write(A1, A2, A3)).
-
-do_write(Key, Value, Opts) ->
-    run(write, Key, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
-                case render_value(Value) of
-                    {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
-                        error_reply(Req, {error, {badarg, too_large}});
-                    {ok, Bin} ->
-                        case call(Req, {sysctl_write, RelPath, Bin, Target}) of
-                            ok -> ok;
-                            Other -> error_reply(Req, Other)
-                        end;
-                    {error, _} = Error ->
-                        Error
-                end
-        end).
+write(Key, Value, Opts) ->
+    ?OWNED(?REQ:run(write, Key, Opts, fun(Req) -> sysctl_write(Req, Value) end)).
 
 %% @equiv list(<<>>, #{})
 -spec list() -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
@@ -283,20 +239,8 @@ list(Prefix) ->
 %% trimmed like {@link read/2}'s. Entries that cannot be read are skipped.
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-list(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_list(A1, A2)).
-
-do_list(Prefix, Opts) ->
-    run(list, Prefix, Opts,
-        fun(#req{path = RelPath, target = Target} = Req) ->
-                %% Keys and trimmed values made by the program: a whole
-                %% tree is a thousand entries.
-                Reply = call(Req, {sysctl_list, RelPath, Target, keys}),
-                case list_entries(Reply) of
-                    {ok, _} = Ok -> Ok;
-                    error -> error_reply(Req, Reply)
-                end
-        end).
+list(Prefix, Opts) ->
+    ?OWNED(?REQ:run(list, Prefix, Opts, fun sysctl_list/1)).
 
 %% @equiv apply(Settings, #{})
 -spec apply([{key(), value()}] | #{key() => value()}) ->
@@ -317,62 +261,17 @@ apply(Settings) ->
 %% `{error, {bad_settings, Term}}'.
 -spec apply([{key(), value()}] | #{key() => value()}, opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
-apply(A1, A2) ->
-    linx_error:owned(?MODULE, ?FUNCTION_NAME, do_apply(A1, A2)).
-
-do_apply(Settings, Opts) when is_map(Settings) ->
-    apply(maps:to_list(Settings), Opts);
-do_apply(Settings, Opts) when is_list(Settings) ->
-    case apply_settings(Settings, []) of
-        {ok, Pairs} ->
-            run(apply, <<"net">>, Opts,
-                fun(#req{target = Target} = Req) ->
-                        case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
-                            [Path | _] ->
-                                applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
-                            [] ->
-                                applied(Req, call(Req, {sysctl_apply, Target, Pairs}))
-                        end
-                end);
-        {error, _} = Error ->
-            Error
-    end;
-do_apply(Settings, _Opts) ->
-    {error, {bad_settings, Settings}}.
-
--spec applied(#req{}, term()) -> {ok, [{binary(), binary()}]} | {error, error_reason()}.
-applied(Req, {ok, Old} = Reply) ->
-    case list_entries(Reply) of
-        {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
-        error -> error_reply(Req, Reply)
-    end;
-applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
-    Failed = Req#req{path = Path},
-    {error, Reason} = error_reply(Failed, {error, {Stage, Errno}}),
-    {error, #{failed => path_to_key(Path),
-              reason => Reason,
-              rolled_back => [path_to_key(P) || P <- Rolled]}};
-applied(Req, Other) ->
-    error_reply(Req, Other).
-
--spec apply_settings([term()], [{binary(), binary()}]) ->
-          {ok, [{binary(), binary()}]} | {error, error_reason()}.
-apply_settings([], Acc) ->
-    {ok, lists:reverse(Acc)};
-apply_settings([{Key, Value} | Rest], Acc) ->
-    case key_to_path(Key) of
-        {ok, Path} ->
-            case render_value(Value) of
-                {ok, Bin} -> apply_settings(Rest, [{Path, Bin} | Acc]);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end;
-apply_settings([Other | _], _Acc) ->
-    {error, {bad_settings, Other}};
-apply_settings(ImproperTail, _Acc) ->
-    {error, {bad_settings, ImproperTail}}.
+apply(Settings, Opts) when is_map(Settings) ->
+    ?OWNED(apply(maps:to_list(Settings), Opts));
+apply(Settings, Opts) when is_list(Settings) ->
+    ?OWNED(case apply_settings(Settings, []) of
+               {ok, Pairs} ->
+                   ?REQ:run(apply, <<"net">>, Opts, fun(Req) -> sysctl_apply(Req, Pairs) end);
+               {error, _} = Error ->
+                   Error
+           end);
+apply(Settings, _Opts) ->
+    ?OWNED({error, {bad_settings, Settings}}).
 
 %% @doc Returns `true' on Linux with `/proc/sys' present.
 -spec supported() -> boolean().
@@ -436,76 +335,86 @@ target(In) ->
 %% Internal functions
 %%====================================================================
 
-%% Checks key and options, then runs Fun with the request.
--spec run(op(), term(), term(), fun((#req{}) -> Result)) -> Result | {error, error_reason()}.
-run(Op, Key, Opts, Fun) ->
-    case prepare(Op, Key, Opts) of
-        {ok, Req} -> Fun(Req);
+-spec sysctl_read(linx_sysctl_req:req()) -> {ok, binary()} | {error, error_reason()}.
+sysctl_read(#{path := RelPath, target := Target} = Req) ->
+    case ?REQ:call(Req, {sysctl_read, RelPath, Target}) of
+        {ok, Raw} when is_binary(Raw) -> {ok, linx_sysctl_syntax:trim(Raw)};
+        Other -> ?REQ:error_reply(Req, Other)
+    end.
+
+%% A sysctl read, its value parsed.
+-spec read_parsed(term(), term(), fun((binary()) -> {ok, T} | {error, E})) ->
+          {ok, T} | {error, E | error_reason()}.
+read_parsed(Key, Opts, Parse) ->
+    case read(Key, Opts) of
+        {ok, Value} -> Parse(Value);
         {error, _} = Error -> Error
     end.
 
-%% Validates key and options into a request; nothing is sent yet.
--spec prepare(op(), term(), term()) -> {ok, #req{}} | {error, error_reason()}.
-prepare(Op, Key, Opts) ->
-    case op_path(Op, Key) of
-        {ok, RelPath} ->
-            case linx_opts:options(Opts) of
-                {ok, #{opts := Map, in := In, target := Target, timeout := Timeout, via := Via}} ->
-                    case op_target(Op, Map, Target, Timeout) of
-                        {ok, WireTarget} ->
-                            {ok, #req{op = Op, path = RelPath, in = In, target = WireTarget,
-                                      timeout = Timeout, via = Via}};
-                        {error, _} = Error ->
-                            Error
-                    end;
-                {error, _} = Error ->
-                    Error
+-spec sysctl_write(linx_sysctl_req:req(), term()) -> ok | {error, error_reason()}.
+sysctl_write(#{path := RelPath, target := Target} = Req, Value) ->
+    case render_value(Value) of
+        {ok, Bin} when byte_size(Bin) > ?MAX_VALUE ->
+            ?REQ:error_reply(Req, {error, {badarg, too_large}});
+        {ok, Bin} ->
+            case ?REQ:call(Req, {sysctl_write, RelPath, Bin, Target}) of
+                ok -> ok;
+                Other -> ?REQ:error_reply(Req, Other)
             end;
         {error, _} = Error ->
             Error
     end.
 
-%% The target sent: writes take `host_keys' and refuse a timeout of 0
-%% (see "Timeouts and writes").
--spec op_target(op(), map(), target(), timeout()) ->
-          {ok, linx_opts:write_target()} | {error, linx_opts:error()}.
-op_target(Op, _Map, _Target, 0) when Op =:= write; Op =:= apply ->
-    {error, {bad_option, {timeout, 0}}};
-op_target(Op, Map, Target, _Timeout) when Op =:= write; Op =:= apply ->
-    linx_opts:write_target(Map, Target);
-op_target(_Op, _Map, Target, _Timeout) ->
-    {ok, Target}.
+-spec sysctl_list(linx_sysctl_req:req()) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+sysctl_list(#{path := RelPath, target := Target} = Req) ->
+    %% Keys and trimmed values made by the program: a whole tree is a
+    %% thousand entries.
+    Reply = ?REQ:call(Req, {sysctl_list, RelPath, Target, keys}),
+    case ?REQ:list_entries(Reply) of
+        {ok, _} = Ok -> Ok;
+        error -> ?REQ:error_reply(Req, Reply)
+    end.
 
--spec op_path(op(), term()) -> {ok, binary()} | {error, {bad_key, term()}}.
-op_path(list, <<>>) -> {ok, <<>>};
-op_path(list, []) -> {ok, <<>>};
-op_path(list, '') -> {ok, <<>>};
-op_path(_Op, Key) -> key_to_path(Key).
+-spec sysctl_apply(linx_sysctl_req:req(), [{binary(), binary()}]) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+sysctl_apply(#{target := Target} = Req, Pairs) ->
+    case [P || {P, V} <- Pairs, byte_size(V) > ?MAX_VALUE] of
+        [Path | _] -> applied(Req, {error, {apply_failed, Path, {badarg, too_large}, []}});
+        [] -> applied(Req, ?REQ:call(Req, {sysctl_apply, Target, Pairs}))
+    end.
 
--spec call(#req{}, tuple()) -> term().
-call(#req{timeout = Timeout, via = Via}, WireOp) ->
-    linx_remote:request(WireOp, Timeout, Via).
-
-%% Turns anything but the op's success reply into an error.
--spec error_reply(#req{}, term()) -> {error, error_reason()}.
-error_reply(#req{op = Op, path = RelPath, in = In}, Reply) ->
-    linx_error:reply(Reply, #{op => Op, key => path_to_key(RelPath), path => full_path(RelPath),
-                              in => In}).
-
--spec full_path(binary()) -> binary().
-full_path(<<>>) -> <<"/proc/sys">>;
-full_path(RelPath) -> <<"/proc/sys/", RelPath/binary>>.
-
-%% A reply of `{Key, Value}' (or `{Path, Value}') binaries, checked.
--spec list_entries(term()) -> {ok, [{binary(), binary()}]} | error.
-list_entries({ok, Entries} = Ok) ->
-    case entries(Entries) of
-        true -> Ok;
-        false -> error
+-spec applied(linx_sysctl_req:req(), term()) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+applied(Req, {ok, Old} = Reply) ->
+    case ?REQ:list_entries(Reply) of
+        {ok, _} -> {ok, [{path_to_key(P), linx_sysctl_syntax:trim(V)} || {P, V} <- Old]};
+        error -> ?REQ:error_reply(Req, Reply)
     end;
-list_entries(_) ->
-    error.
+applied(Req, {error, {apply_failed, Path, {Stage, Errno}, Rolled}}) when is_binary(Path) ->
+    Failed = Req#{path := Path},
+    {error, Reason} = ?REQ:error_reply(Failed, {error, {Stage, Errno}}),
+    {error, #{failed => path_to_key(Path),
+              reason => Reason,
+              rolled_back => [path_to_key(P) || P <- Rolled]}};
+applied(Req, Other) ->
+    ?REQ:error_reply(Req, Other).
 
--spec entries(term()) -> boolean().
-entries([{Key, Value} | Rest]) when is_binary(Key), is_binary(Value) -> entries(Rest);
-entries(Rest) -> Rest =:= [].
+-spec apply_settings([term()], [{binary(), binary()}]) ->
+          {ok, [{binary(), binary()}]} | {error, error_reason()}.
+apply_settings([], Acc) ->
+    {ok, lists:reverse(Acc)};
+apply_settings([{Key, Value} | Rest], Acc) ->
+    case key_to_path(Key) of
+        {ok, Path} ->
+            case render_value(Value) of
+                {ok, Bin} -> apply_settings(Rest, [{Path, Bin} | Acc]);
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+apply_settings([Other | _], _Acc) ->
+    {error, {bad_settings, Other}};
+apply_settings(ImproperTail, _Acc) ->
+    {error, {bad_settings, ImproperTail}}.

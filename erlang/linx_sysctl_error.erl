@@ -47,10 +47,8 @@ format_error(#{op := Op, key := Key, path := Path, stage := Stage, errno := Errn
        io_lib:format(" failed on ~ts: ", [linx_error:text(Path)]),
        reason_text(Op, Stage, Errno, Code, Error)]);
 format_error({bad_key, Key}) ->
-    linx_error:line(
-      io_lib:format("invalid sysctl key ~0tp: expected the dot form "
-                    "(net.ipv4.ip_forward) or the slash form "
-                    "(net/ipv4/conf/br.100/forwarding)", [Key]));
+    linx_error:invalid("sysctl key", Key, "the dot form (net.ipv4.ip_forward) or the slash form "
+                       "(net/ipv4/conf/br.100/forwarding)");
 format_error({bad_value, {contains, newline}}) ->
     <<"invalid sysctl value: it contains a newline">>;
 format_error({bad_value, {contains, nul}}) ->

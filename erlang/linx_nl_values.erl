@@ -1,0 +1,75 @@
+%% @doc Attribute values that are addresses, pure: IPv4 and IPv6
+%% addresses from and to their bytes, MAC (link-layer) addresses from and
+%% to their bytes or text. The `ip' and `mac' codecs of
+%% {@link linx_nl_attrs} read and write with them; {@link linx_rtnl} and
+%% its requests check addresses with them.
+-module(linx_nl_values).
+
+-export([ip_address/1, ip_bytes/1]).
+-export([format_mac/1, parse_mac/1, mac/1]).
+
+%% @doc An IPv4 or IPv6 address from its 4 or 16 bytes; `error' for any
+%% other size.
+-spec ip_address(binary()) -> {ok, inet:ip_address()} | error.
+ip_address(<<A, B, C, D>>) ->
+    {ok, {A, B, C, D}};
+ip_address(<<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>) ->
+    {ok, {A, B, C, D, E, F, G, H}};
+ip_address(_) ->
+    error.
+
+%% @doc An inet tuple as its address family (`inet' or `inet6') and
+%% bytes; `error' for anything else.
+-spec ip_bytes(term()) -> {ok, inet | inet6, binary()} | error.
+ip_bytes({A, B, C, D} = IP) ->
+    case fields_below(IP, 256) of
+        true -> {ok, inet, <<A, B, C, D>>};
+        false -> error
+    end;
+ip_bytes({A, B, C, D, E, F, G, H} = IP) ->
+    case fields_below(IP, 65536) of
+        true -> {ok, inet6, <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>};
+        false -> error
+    end;
+ip_bytes(_) ->
+    error.
+
+fields_below(T, Max) ->
+    lists:all(fun(X) -> is_integer(X) andalso X >= 0 andalso X < Max end, tuple_to_list(T)).
+
+%% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
+-spec format_mac(binary()) -> binary().
+format_mac(Bin) when is_binary(Bin) ->
+    iolist_to_binary(lists:join($:, [io_lib:format("~2.16.0b", [B]) || <<B>> <= Bin])).
+
+%% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
+%% between bytes); `error' for anything else.
+-spec parse_mac(binary() | string()) -> {ok, binary()} | error.
+parse_mac(Text) ->
+    try
+        Parts = string:lexemes(unicode:characters_to_list(Text), ":-"),
+        Bytes = [begin
+                     2 = length(P),
+                     list_to_integer(P, 16)
+                 end || P <- Parts],
+        case Bytes of
+            [] -> error;
+            _ -> {ok, list_to_binary(Bytes)}
+        end
+    catch
+        _:_ -> error
+    end.
+
+%% @doc A MAC given as a binary of bytes (1 to 32, as the link wants) or
+%% as text, as bytes; a binary of more than 6 bytes that reads as text is
+%% text. `error' for anything else.
+-spec mac(term()) -> {ok, binary()} | error.
+mac(Mac) when is_binary(Mac), byte_size(Mac) >= 1, byte_size(Mac) =< 32 ->
+    case parse_mac(Mac) of
+        {ok, Bin} when byte_size(Mac) > 6 -> {ok, Bin};
+        _ -> {ok, Mac}
+    end;
+mac(Mac) when is_list(Mac) ->
+    parse_mac(Mac);
+mac(_) ->
+    error.

@@ -32,7 +32,7 @@
 -include("linx_nl.hrl").
 
 -export([decode/2, decode/3, pairs/2, encode/2, attrs/2, check/2, number/2, entries/1]).
--export([decode_struct/2, encode_struct/2, value/2, encode_value/2]).
+-export([decode_struct/2, encode_struct/2, value/2, encode_value/2, decoder/1]).
 
 -export_type([table/0, codec/0, int/0, names/0, entry/0]).
 
@@ -77,7 +77,9 @@ decode(Table, Bin) ->
 %% order, the unknown ones last under the table's unknown key.
 -spec pairs(table(), binary()) -> {ok, [{atom(), term()}]} | {error, non_neg_integer()}.
 pairs(Table, Bin) ->
-    #tab{by_num = ByNum, unknown = UKey, drop_empty = Drop} = compiled(Table),
+    tab_pairs(compiled(Table), Bin).
+
+tab_pairs(#tab{by_num = ByNum, unknown = UKey, drop_empty = Drop}, Bin) ->
     case fold(Bin, ByNum, [], []) of
         {ok, P, []} when Drop -> {ok, lists:reverse(P)};
         {ok, P, U} -> {ok, lists:reverse(P, [{UKey, lists:reverse(U)}])};
@@ -118,6 +120,10 @@ attr(Entry, Len, Type, Bin, ByNum, P, U) ->
         <<V:VLen/binary, _:Pad/binary, Rest/binary>> ->
             T = Type band ?NLA_TYPE_MASK,
             case Entry of
+                {Key, string, false} ->
+                    fold(Rest, ByNum, [{Key, linx_nl_codec:string(V)} | P], U);
+                {Key, Bytes, false} when Bytes =:= mac; Bytes =:= binary ->
+                    fold(Rest, ByNum, [{Key, V} | P], U);
                 {Key, Codec, false} ->
                     case value(Codec, V) of
                         {ok, X} -> fold(Rest, ByNum, [{Key, X} | P], U);
@@ -180,13 +186,20 @@ value({enum, Int, Names}, V) ->
         {ok, N} -> {ok, name(N, Names)};
         _ -> error
     end;
+value({named, Int, ByNumber}, V) ->
+    case value(Int, V) of
+        {ok, N} -> {ok, maps:get(N, ByNumber, N)};
+        _ -> error
+    end;
 value({bits, Int, Names}, V) ->
     case value(Int, V) of
         {ok, N} -> {ok, [Name || {Name, Bit} <- Names, N band Bit =/= 0]};
         _ -> error
     end;
 value({nested, Table}, V) ->
-    case pairs(Table, V) of
+    value({nested_tab, compiled(Table)}, V);
+value({nested_tab, Tab}, V) ->
+    case tab_pairs(Tab, V) of
         {ok, Pairs} -> {ok, Pairs};
         {error, _} -> error
     end;
@@ -228,6 +241,11 @@ field(s32, <<N:32/signed-native, Rest/binary>>) -> {N, Rest};
 field({enum, Int, Names}, Bin) ->
     case field(Int, Bin) of
         {N, Rest} -> {name(N, Names), Rest};
+        error -> error
+    end;
+field({named, Int, ByNumber}, Bin) ->
+    case field(Int, Bin) of
+        {N, Rest} -> {maps:get(N, ByNumber, N), Rest};
         error -> error
     end;
 field({bits, Int, Names}, Bin) ->
@@ -446,7 +464,7 @@ compile({Mod, Name} = Table) ->
                 {N, K, C, [spread]} -> {N, K, C, true}
             end || E <- Entries],
     Max = lists:max([-1 | [N || {N, _, _, _} <- Norm]]),
-    ByNum = lists:foldl(fun({N, K, C, S}, T) -> setelement(N + 1, T, {K, C, S}) end,
+    ByNum = lists:foldl(fun({N, K, C, S}, T) -> setelement(N + 1, T, {K, decoder(C), S}) end,
                         erlang:make_tuple(Max + 1, undefined), Norm),
     ByKey = maps:from_list([{K, {N, C}} || {N, K, C, _} <- Norm]),
     case map_size(ByKey) =:= length(Norm)
@@ -457,6 +475,23 @@ compile({Mod, Name} = Table) ->
     #tab{by_num = ByNum, by_key = ByKey,
          unknown = maps:get(unknown, Opts, unknown),
          drop_empty = maps:get(empty_unknown, Opts, keep) =:= drop}.
+
+%% @doc A codec, or the fields of a struct, made ready for decoding many
+%% values: names looked up in a map, nested tables compiled. Decoding
+%% with the result gives what decoding with the codec gives.
+-spec decoder(codec() | [{atom(), codec()}]) -> term().
+decoder(Fields) when is_list(Fields) ->
+    [{Key, decoder(Codec)} || {Key, Codec} <- Fields];
+decoder({enum, Int, Names}) ->
+    {named, Int, maps:from_list([{N, Name} || {Name, N} <- lists:reverse(Names)])};
+decoder({nested, Table}) ->
+    {nested_tab, compiled(Table)};
+decoder({list, Type, Codec}) ->
+    {list, Type, decoder(Codec)};
+decoder({struct, Fields}) ->
+    {struct, decoder(Fields)};
+decoder(Codec) ->
+    Codec.
 
 %%====================================================================
 %% Values: names

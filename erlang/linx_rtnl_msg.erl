@@ -91,7 +91,7 @@ decode(Object, P) ->
 header_fields(Object) ->
     case persistent_term:get({?MODULE, header, Object}, undefined) of
         undefined ->
-            Fields = ?TABLES:header(Object),
+            Fields = linx_nl_attrs:decoder(?TABLES:header(Object)),
             persistent_term:put({?MODULE, header, Object}, Fields),
             Fields;
         Fields ->

@@ -34,7 +34,7 @@
 -export([decode/2, decode/3, pairs/2, encode/2, attrs/2, check/2, number/2, entries/1]).
 -export([decode_struct/2, encode_struct/2, value/2, encode_value/2, decoder/1]).
 
--export_type([table/0, codec/0, int/0, names/0, entry/0]).
+-export_type([table/0, codec/0, int/0, names/0, entry/0, decoder/0]).
 
 -type table() :: {module(), atom()}.
 -type int() :: linx_nl_codec:int_kind().
@@ -47,6 +47,12 @@
                | {list, 0..16#3fff, codec()}
                | {struct, [{atom(), codec()}]}.
 -type entry() :: {0..16#3fff, atom(), codec()} | {0..16#3fff, atom(), codec(), [spread]}.
+-type decoder() :: codec()
+                 | {named, int(), #{integer() => atom()}}
+                 | {nested_tab, tuple()}
+                 | {list, 0..16#3fff, decoder()}
+                 | {struct, [{atom(), decoder()}]}.
+%% A codec made ready for decoding ({@link decoder/1}).
 
 %% A compiled table: entries by number (a tuple, index Number + 1), by
 %% key, and the options.
@@ -160,7 +166,7 @@ last_attr(_) ->
 
 %% @doc Decodes one value with a codec: `{ok, Value}', `skip', or `error'
 %% when the bytes do not fit the codec.
--spec value(codec(), binary()) -> {ok, term()} | skip | error.
+-spec value(decoder(), binary()) -> {ok, term()} | skip | error.
 value(u32, <<N:32/native>>) -> {ok, N};
 value(u8, <<N:8>>) -> {ok, N};
 value(u16, <<N:16/native>>) -> {ok, N};
@@ -218,7 +224,7 @@ value(_Codec, _V) ->
 
 %% @doc Decodes fixed-size fields from the start of a binary: the pairs
 %% (without the `'_'' fields), in order, and what follows them.
--spec decode_struct([{atom(), codec()}], binary()) ->
+-spec decode_struct([{atom(), decoder()}], binary()) ->
           {ok, [{atom(), term()}], binary()} | error.
 decode_struct(Fields, Bin) ->
     decode_struct(Fields, Bin, []).
@@ -479,7 +485,7 @@ compile({Mod, Name} = Table) ->
 %% @doc A codec, or the fields of a struct, made ready for decoding many
 %% values: names looked up in a map, nested tables compiled. Decoding
 %% with the result gives what decoding with the codec gives.
--spec decoder(codec() | [{atom(), codec()}]) -> term().
+-spec decoder(codec() | [{atom(), codec()}]) -> decoder() | [{atom(), decoder()}].
 decoder(Fields) when is_list(Fields) ->
     [{Key, decoder(Codec)} || {Key, Codec} <- Fields];
 decoder({enum, Int, Names}) ->

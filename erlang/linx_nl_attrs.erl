@@ -92,10 +92,8 @@ tab_pairs(#tab{by_num = ByNum, unknown = UKey, drop_empty = Drop}, Bin) ->
         {error, Rest} -> {error, byte_size(Bin) - byte_size(Rest)}
     end.
 
-%% The value and padding are matched in the head, with sizes computed from
-%% the length, so the loop walks one match context (a guard on the size of
-%% the rest would make a new sub-binary per attribute). A link dump of a
-%% thousand links is mostly this loop.
+%% One attribute after another, the whole run one match context (attr/7
+%% goes on with it). A link dump of a thousand links is mostly this loop.
 fold(<<Len:16/native, Type:16/native, Bin/binary>>, ByNum, P, U) when Len >= 4 ->
     T = Type band ?NLA_TYPE_MASK,
     Entry = if
@@ -187,11 +185,8 @@ value(ip, V) -> ok_or_error(linx_nl_values:ip_address(V));
 value(flag, _V) -> {ok, true};
 value(bool8, <<N:8>>) -> {ok, N =/= 0};
 value(skip, _V) -> skip;
-value({enum, Int, Names}, V) ->
-    case value(Int, V) of
-        {ok, N} -> {ok, name(N, Names)};
-        _ -> error
-    end;
+value({enum, _Int, _Names} = Enum, V) ->
+    value(decoder(Enum), V);
 value({named, Int, ByNumber}, V) ->
     case value(Int, V) of
         {ok, N} -> {ok, maps:get(N, ByNumber, N)};
@@ -199,7 +194,7 @@ value({named, Int, ByNumber}, V) ->
     end;
 value({bits, Int, Names}, V) ->
     case value(Int, V) of
-        {ok, N} -> {ok, [Name || {Name, Bit} <- Names, N band Bit =/= 0]};
+        {ok, N} -> {ok, linx_nl_values:bits(N, Names)};
         _ -> error
     end;
 value({nested, Table}, V) ->
@@ -244,11 +239,8 @@ field(u8, <<N:8, Rest/binary>>) -> {N, Rest};
 field(u16, <<N:16/native, Rest/binary>>) -> {N, Rest};
 field(u32, <<N:32/native, Rest/binary>>) -> {N, Rest};
 field(s32, <<N:32/signed-native, Rest/binary>>) -> {N, Rest};
-field({enum, Int, Names}, Bin) ->
-    case field(Int, Bin) of
-        {N, Rest} -> {name(N, Names), Rest};
-        error -> error
-    end;
+field({enum, _Int, _Names} = Enum, Bin) ->
+    field(decoder(Enum), Bin);
 field({named, Int, ByNumber}, Bin) ->
     case field(Int, Bin) of
         {N, Rest} -> {maps:get(N, ByNumber, N), Rest};
@@ -256,7 +248,7 @@ field({named, Int, ByNumber}, Bin) ->
     end;
 field({bits, Int, Names}, Bin) ->
     case field(Int, Bin) of
-        {N, Rest} -> {[Name || {Name, Bit} <- Names, N band Bit =/= 0], Rest};
+        {N, Rest} -> {linx_nl_values:bits(N, Names), Rest};
         error -> error
     end;
 field(Codec, Bin) ->
@@ -377,12 +369,12 @@ encode_value(flag, false) -> {ok, none};
 encode_value(bool8, B) when is_boolean(B) ->
     {ok, {{u8, case B of true -> 1; false -> 0 end}}};
 encode_value({enum, Int, Names}, V) ->
-    case name_number(V, Names) of
+    case linx_nl_values:number(V, Names) of
         {ok, N} -> encode_value(Int, N);
         error -> error
     end;
 encode_value({bits, Int, Names}, V) ->
-    case mask(V, Names, 0) of
+    case linx_nl_values:mask(V, Names) of
         {ok, N} -> encode_value(Int, N);
         error -> error
     end;
@@ -500,35 +492,8 @@ decoder(Codec) ->
     Codec.
 
 %%====================================================================
-%% Values: names
+%% Internal functions
 %%====================================================================
-
-name(N, Names) ->
-    case lists:keyfind(N, 2, Names) of
-        {Name, _} -> Name;
-        false -> N
-    end.
-
-name_number(N, _Names) when is_integer(N) -> {ok, N};
-name_number(Name, Names) when is_atom(Name) ->
-    case lists:keyfind(Name, 1, Names) of
-        {_, N} -> {ok, N};
-        false -> error
-    end;
-name_number(_, _Names) ->
-    error.
-
-mask([], _Names, Acc) ->
-    {ok, Acc};
-mask([Name | Rest], Names, Acc) when is_atom(Name) ->
-    case lists:keyfind(Name, 1, Names) of
-        {_, Bit} -> mask(Rest, Names, Acc bor Bit);
-        false -> error
-    end;
-mask(N, _Names, 0) when is_integer(N) ->
-    {ok, N};
-mask(_, _Names, _Acc) ->
-    error.
 
 ok_or_error({ok, _} = Ok) -> Ok;
 ok_or_error(error) -> error.

@@ -7,6 +7,7 @@
 
 -export([ip_address/1, ip_bytes/1]).
 -export([format_mac/1, parse_mac/1, mac/1]).
+-export([name/2, number/2, bits/2, mask/2]).
 
 %% @doc An IPv4 or IPv6 address from its 4 or 16 bytes; `error' for any
 %% other size.
@@ -72,4 +73,52 @@ mac(Mac) when is_binary(Mac), byte_size(Mac) >= 1, byte_size(Mac) =< 32 ->
 mac(Mac) when is_list(Mac) ->
     parse_mac(Mac);
 mac(_) ->
+    error.
+
+%%====================================================================
+%% Names of numbers and bits
+%%====================================================================
+
+%% @doc The name of number `N' in `Names' (`[{Name, Number}]'), or `N'
+%% when it has none.
+-spec name(integer(), [{atom(), integer()}]) -> atom() | integer().
+name(N, Names) ->
+    case lists:keyfind(N, 2, Names) of
+        {Name, _} -> Name;
+        false -> N
+    end.
+
+%% @doc The number of a name of `Names' (or a number as it is).
+-spec number(term(), [{atom(), integer()}]) -> {ok, integer()} | error.
+number(N, _Names) when is_integer(N) -> {ok, N};
+number(Name, Names) when is_atom(Name) ->
+    case lists:keyfind(Name, 1, Names) of
+        {_, N} -> {ok, N};
+        false -> error
+    end;
+number(_, _Names) ->
+    error.
+
+%% @doc The names of the bits set in `N' (`Names' is `[{Name, Bit}]'), in
+%% the order of `Names'.
+-spec bits(integer(), [{atom(), integer()}]) -> [atom()].
+bits(N, Names) ->
+    [Name || {Name, Bit} <- Names, N band Bit =/= 0].
+
+%% @doc The bit mask of a list of names of `Names' (or a number as it
+%% is); `error' for a name it does not have.
+-spec mask(term(), [{atom(), integer()}]) -> {ok, integer()} | error.
+mask(Names, Table) ->
+    mask(Names, Table, 0).
+
+mask([], _Table, Acc) ->
+    {ok, Acc};
+mask([Name | Rest], Table, Acc) when is_atom(Name) ->
+    case lists:keyfind(Name, 1, Table) of
+        {_, Bit} -> mask(Rest, Table, Acc bor Bit);
+        false -> error
+    end;
+mask(N, _Table, 0) when is_integer(N) ->
+    {ok, N};
+mask(_, _Table, _Acc) ->
     error.

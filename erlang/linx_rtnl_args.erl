@@ -44,38 +44,27 @@ ok_or_throw(_, Reason) -> throw(Reason).
 %% @doc The number of a name of names table `Table' (or a number 0..255
 %% as it is); anything else throws `Bad'.
 -spec name(term(), atom(), term()) -> integer().
-name(N, _Table, _Bad) when is_integer(N), N >= 0, N =< 255 ->
-    N;
-name(Name, Table, Bad) when is_atom(Name) ->
-    case lists:keyfind(Name, 1, ?MSG:names(Table)) of
-        {_, N} -> N;
-        false -> throw(Bad)
-    end;
-name(_, _Table, Bad) ->
-    throw(Bad).
+name(Name, Table, Bad) ->
+    case linx_nl_values:number(Name, ?MSG:names(Table)) of
+        {ok, N} when N >= 0, N =< 255 -> N;
+        _ -> throw(Bad)
+    end.
 
 %% @doc An address family by name or number, as
 %% {@link linx_nl_values:ip_bytes/1} names it (a number when it has no
 %% name); anything else throws `Bad'.
 -spec family(term(), term()) -> atom() | integer().
 family(F, Bad) ->
-    N = name(F, family, Bad),
-    case lists:keyfind(N, 2, ?MSG:names(family)) of
-        {Name, _} -> Name;
-        false -> N
-    end.
+    linx_nl_values:name(name(F, family, Bad), ?MSG:names(family)).
 
 %% @doc The bit mask of a list of names of names table `Table'; anything
 %% else throws `Bad'.
 -spec mask(term(), atom(), term()) -> integer().
 mask(Names, Table, Bad) when is_list(Names) ->
-    All = ?MSG:names(Table),
-    lists:foldl(fun(Name, Acc) ->
-                        case lists:keyfind(Name, 1, All) of
-                            {_, Bit} -> Acc bor Bit;
-                            false -> throw(Bad)
-                        end
-                end, 0, Names);
+    case linx_nl_values:mask(Names, ?MSG:names(Table)) of
+        {ok, Mask} -> Mask;
+        error -> throw(Bad)
+    end;
 mask(_, _Table, Bad) ->
     throw(Bad).
 

@@ -29,7 +29,6 @@
 %% program writes in (see ns_fd_mark/1): one per place in a message.
 -define(NS_FD_MARK, 16#FFFFFF00).
 -define(RTEXT_FILTER_SKIP_STATS, 8).
--define(IFF_UP, 1).
 -define(RT_TABLE_MAIN, 254).
 -define(ADD, (?NLM_F_CREATE bor ?NLM_F_EXCL)).
 
@@ -221,8 +220,8 @@ settings(Map, Resolve, Slot) ->
                           {ok, Pairs, FC}
                   end).
 
-setting(state, up, {A, _}, _R, _S) -> {A, {?IFF_UP, ?IFF_UP}};
-setting(state, down, {A, _}, _R, _S) -> {A, {0, ?IFF_UP}};
+setting(state, up, {A, _}, _R, _S) -> {A, {iff_up(), iff_up()}};
+setting(state, down, {A, _}, _R, _S) -> {A, {0, iff_up()}};
 setting(mtu, N, {A, FC}, _R, _S) when is_integer(N), N > 0, N =< 16#ffffffff ->
     {[{mtu, N} | A], FC};
 setting(txqlen, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
@@ -428,14 +427,10 @@ neigh_request(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
 -spec group_numbers(term()) -> {ok, [pos_integer()]} | {error, {bad_groups, term()}}.
 group_numbers(Groups) when is_list(Groups) ->
     Names = ?MSG:names(group),
-    Numbers = [case G of
-                   _ when is_integer(G), G >= 1, G =< 16#ffffffff -> G;
-                   _ when is_atom(G) -> proplists:get_value(G, Names, bad);
-                   _ -> bad
-               end || G <- Groups],
-    case lists:member(bad, Numbers) of
-        false -> {ok, lists:usort(Numbers)};
-        true -> {error, {bad_groups, Groups}}
+    Numbers = [linx_nl_values:number(G, Names) || G <- Groups],
+    case [N || {ok, N} <- Numbers, N >= 1, N =< 16#ffffffff] of
+        Ok when length(Ok) =:= length(Groups) -> {ok, lists:usort(Ok)};
+        _ -> {error, {bad_groups, Groups}}
     end;
 group_numbers(Groups) ->
     {error, {bad_groups, Groups}}.
@@ -449,6 +444,11 @@ group_numbers(Groups) ->
 request(Object, What, Payload) ->
     {ok, #{type => ?MSG:message_type(Object, What), flags => add_flags(What),
            payload => Payload}}.
+
+%% IFF_UP, as the link flags' table names it.
+iff_up() ->
+    {ok, Up} = linx_nl_values:mask([up], ?MSG:names(iff)),
+    Up.
 
 add_flags(new) -> ?ADD;
 add_flags(del) -> 0.

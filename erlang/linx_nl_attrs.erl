@@ -413,20 +413,10 @@ encode_struct(Fields, Map) ->
 
 field_bytes(Codec, V) ->
     case encode_value(Codec, V) of
-        {ok, {{Int, N}}} -> int_bytes(Int, N);
+        {ok, {{Int, N}}} -> linx_nl_codec:int_bytes(Int, N);
         _ -> throw(bad)
     end.
 
-int_bytes(u8, N) -> <<N:8>>;
-int_bytes(s8, N) -> <<N:8/signed>>;
-int_bytes(u16, N) -> <<N:16/native>>;
-int_bytes(s16, N) -> <<N:16/signed-native>>;
-int_bytes(u32, N) -> <<N:32/native>>;
-int_bytes(s32, N) -> <<N:32/signed-native>>;
-int_bytes(u64, N) -> <<N:64/native>>;
-int_bytes(s64, N) -> <<N:64/signed-native>>;
-int_bytes(be16, N) -> <<N:16/big>>;
-int_bytes(be32, N) -> <<N:32/big>>.
 
 %%====================================================================
 %% Tables

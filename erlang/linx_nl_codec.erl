@@ -15,7 +15,7 @@
 %% Messages
 -export([encode/1, decode/1, decode_all/1]).
 %% Attributes
--export([encode_attrs/1, encode_attr/1, fits/2, decode_attrs/1, decode_tree/1, attr_map/1]).
+-export([encode_attrs/1, encode_attr/1, fits/2, int_bytes/2, decode_attrs/1, decode_tree/1, attr_map/1]).
 -export([error_info/2, errno_name/1]).
 %% Values
 -export([string/1, u8/1, u16/1, u32/1, u64/1, s32/1]).
@@ -154,16 +154,25 @@ encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0
 encode_attr({Type, flag}) -> attr(Type, <<>>);
 encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
 
-encode_int(Type, be16, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:16/big>>);
-encode_int(Type, be32, N) -> attr(Type bor ?NLA_F_NET_BYTEORDER, <<N:32/big>>);
-encode_int(Type, u8, N) -> attr(Type, <<N:8>>);
-encode_int(Type, u16, N) -> attr(Type, <<N:16/native>>);
-encode_int(Type, u32, N) -> attr(Type, <<N:32/native>>);
-encode_int(Type, u64, N) -> attr(Type, <<N:64/native>>);
-encode_int(Type, s8, N) -> attr(Type, <<N:8/signed>>);
-encode_int(Type, s16, N) -> attr(Type, <<N:16/signed-native>>);
-encode_int(Type, s32, N) -> attr(Type, <<N:32/signed-native>>);
-encode_int(Type, s64, N) -> attr(Type, <<N:64/signed-native>>).
+encode_int(Type, Kind, N) when Kind =:= be16; Kind =:= be32 ->
+    attr(Type bor ?NLA_F_NET_BYTEORDER, int_bytes(Kind, N));
+encode_int(Type, Kind, N) ->
+    attr(Type, int_bytes(Kind, N)).
+
+%% @doc The bytes of integer `N' as kind `Kind' holds it (host byte
+%% order, or network byte order for `be16' and `be32'); `N' must fit
+%% ({@link fits/2}).
+-spec int_bytes(int_kind(), integer()) -> binary().
+int_bytes(u8, N) -> <<N:8>>;
+int_bytes(s8, N) -> <<N:8/signed>>;
+int_bytes(u16, N) -> <<N:16/native>>;
+int_bytes(s16, N) -> <<N:16/signed-native>>;
+int_bytes(u32, N) -> <<N:32/native>>;
+int_bytes(s32, N) -> <<N:32/signed-native>>;
+int_bytes(u64, N) -> <<N:64/native>>;
+int_bytes(s64, N) -> <<N:64/signed-native>>;
+int_bytes(be16, N) -> <<N:16/big>>;
+int_bytes(be32, N) -> <<N:32/big>>.
 
 %% @doc Whether integer `N' fits an attribute of kind `Kind'.
 -spec fits(int_kind(), term()) -> boolean().

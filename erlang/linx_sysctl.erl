@@ -236,7 +236,9 @@ list(Prefix) ->
 
 %% @doc Lists the sysctls below `Prefix' (all of them for the empty
 %% prefix), sorted by path. Keys are in round-trip form and values are
-%% trimmed like {@link read/2}'s. Entries that cannot be read are skipped.
+%% trimmed like {@link read/2}'s. Entries that cannot be read are left
+%% out, as `sysctl -a' does: write-only keys, keys that vanish during the
+%% walk, values over 1 MiB and levels deeper than 32 (docs/limits.md).
 -spec list(prefix(), opts()) ->
           {ok, [{binary(), binary()}]} | {error, error_reason()}.
 list(Prefix, Opts) ->

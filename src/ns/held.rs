@@ -22,10 +22,16 @@ pub const MAX_HELD: usize = 4096;
 pub struct Held {
     map: Mutex<HashMap<u64, (Arc<OwnedFd>, NsId)>>,
     next: AtomicU64,
+    max: usize,
 }
 
 impl Held {
     pub fn new() -> Self {
+        Self::with_max(MAX_HELD)
+    }
+
+    /// At most `max` held at once.
+    fn with_max(max: usize) -> Self {
         let mut seed = [0u8; 8];
         let start = match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)) {
             Ok(()) => u64::from_ne_bytes(seed),
@@ -36,14 +42,15 @@ impl Held {
             map: Mutex::new(HashMap::new()),
             // Small positive integers on the wire: 1 .. 2^62.
             next: AtomicU64::new((start >> 2).max(1)),
+            max,
         }
     }
 
-    /// Keep `fd` (of namespace `id`); its handle, or `None` when
-    /// [`MAX_HELD`] are held already.
+    /// Keep `fd` (of namespace `id`); its handle, or `None` when as many
+    /// as allowed ([`MAX_HELD`]) are held already.
     pub fn insert(&self, fd: OwnedFd, ns: NsId) -> Option<u64> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_HELD {
+        if map.len() >= self.max {
             return None;
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed) & ((1 << 62) - 1);
@@ -76,5 +83,34 @@ impl Held {
 impl Default for Held {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+
+    fn fd() -> OwnedFd {
+        match File::open("/dev/null") {
+            Ok(f) => f.into(),
+            Err(e) => panic!("open /dev/null: {e}"),
+        }
+    }
+
+    #[test]
+    fn full_refuses_until_one_is_released() {
+        let held = Held::with_max(3);
+        let ids: Vec<Option<u64>> = (0..3).map(|i| held.insert(fd(), (0, 1, i))).collect();
+        assert!(ids.iter().all(Option::is_some));
+        assert_eq!(held.insert(fd(), (0, 1, 9)), None);
+        assert_eq!(held.len(), 3);
+        let first = ids[0].unwrap_or_default();
+        assert_eq!(held.release(first), Some((0, 1, 0)));
+        let again = held.insert(fd(), (0, 1, 10));
+        assert!(again.is_some());
+        // A handle is never handed out twice.
+        assert!(!ids.contains(&again));
+        assert!(held.get(first).is_none());
     }
 }

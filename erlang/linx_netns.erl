@@ -231,6 +231,9 @@ format_error(Reason) ->
     linx_error:format_owned(Reason, fun format_reason/1).
 
 -spec format_reason(term()) -> unicode:unicode_binary().
+format_reason(#{op := netns_new, stage := busy, errno := held}) ->
+    linx_error:line("netns new failed: the port program holds 4096 namespaces already "
+                    "(the most it holds); release one, or let its owner exit");
 format_reason(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error) ->
     What = case Op of
                netns_add -> ["netns add ", linx_error:quote(maps:get(name, Error, <<>>))];

@@ -17,6 +17,7 @@
          anonymous_is_a_target/1,
          veth_peer_in_another_namespace/1,
          anonymous_dies_with_its_owner/1,
+         held_cap_then_room_again/1,
          anonymous_dies_with_the_port/1,
          thousand_cycles_leave_nothing/1,
          run_netns_missing_or_read_only/1]).
@@ -36,7 +37,8 @@ groups() ->
                       veth_peer_in_another_namespace,
                       anonymous_dies_with_its_owner,
                       anonymous_dies_with_the_port,
-                      thousand_cycles_leave_nothing]},
+                      thousand_cycles_leave_nothing,
+                      held_cap_then_room_again]},
      {run_netns, [], [run_netns_missing_or_read_only]}].
 
 init_per_suite(Config) ->
@@ -220,6 +222,23 @@ anonymous_dies_with_its_owner(_Config) ->
     ok = linx_ct_ns:wait_until(fun() -> not lists:member(Inode, all_net_inodes()) end, 15000),
     ?assertEqual(nomatch, binary:match(read_all("/proc/self/mountinfo"), Inode)),
     {error, #{stage := open_ns, errno := enoent}} = linx_sysctl:read(?KEY, #{in => H}).
+
+%% The port program holds at most 4,096 namespaces (docs/limits.md): one
+%% more is refused with a line that says why, and releasing one makes room.
+held_cap_then_room_again(_Config) ->
+    Handles = [ok(linx_netns:new()) || _ <- lists:seq(1, 4096)],
+    try
+        {error, Busy} = linx_netns:new(),
+        #{stage := busy, errno := held} = Busy,
+        Line = linx:format_error(Busy),
+        {_, _} = binary:match(Line, <<"holds 4096 namespaces already">>),
+        ok = linx_netns:release(hd(Handles)),
+        {ok, H} = linx_netns:new(),
+        ok = linx_netns:release(H)
+    after
+        [linx_netns:release(H) || H <- tl(Handles)]
+    end,
+    ?assertEqual([], linx_netns:owned()).
 
 %% A namespace with no name is gone when the port program dies; its owner
 %% is told.

@@ -36,6 +36,7 @@ pub enum Stage {
     Umount,
     Unlink,
     Loopback,
+    Ifindex,
 }
 
 impl Stage {
@@ -66,6 +67,7 @@ impl Stage {
             Stage::Umount => "umount",
             Stage::Unlink => "unlink",
             Stage::Loopback => "loopback",
+            Stage::Ifindex => "ifindex",
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod policy;
 pub mod request;
 
 pub use policy::Policy;
-pub use request::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
+pub use request::{BatchOp, NetnsOp, NlMsg, Op, Patch, Request, MAX_BATCH, MAX_NS_FDS};
 
 use crate::error::{OpError, Stage};
 use crate::ns::executor::{Job, Work};
@@ -276,14 +276,20 @@ impl<S: Sink> Dispatcher<S> {
                 // to the port, and the descriptors live in this process.
                 let resolver = self.resolver.clone();
                 let sink = Arc::clone(&self.sink);
-                Box::new(move |_: &Ctx| {
+                Box::new(move |ctx: &Ctx| {
                     with_ns_fds(&resolver, msg, &ns_fds)
                         .and_then(|(msg, _fds)| {
-                            socket::netlink_call_parts(protocol, &msg, part_bytes, |part| sink.part(id, part))
+                            ctx.netlink_call(protocol, &msg, part_bytes, |part| sink.part(id, part))
                         })
                         .map(Outcome::Messages)
                         .into()
                 })
+            }
+            Op::NetlinkBatch {
+                protocol, msgs, stop, ..
+            } => {
+                let resolver = self.resolver.clone();
+                Box::new(move |ctx: &Ctx| netlink_batch(ctx, &resolver, protocol, msgs, stop))
             }
             Op::Apply { settings, .. } => Box::new(move |ctx: &Ctx| apply::apply(ctx, &settings)),
             Op::Batch { ops, .. } => {
@@ -347,20 +353,71 @@ fn with_ns_fds(
 ) -> Result<(Vec<u8>, Vec<OwnedFd>), OpError> {
     let mut fds = Vec::with_capacity(ns_fds.len());
     for (offset, target) in ns_fds {
-        let mut set = resolver.resolve_net(target)?;
-        let fd = match set.members.pop() {
-            Some(member) => member.fd,
-            // The port's own network namespace (left out of sets).
-            None => {
-                crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).map_err(|e| OpError::errno(Stage::OpenNs, e))?
-            }
-        };
+        let fd = ns_fd(resolver, target)?;
         let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("ns_fds"))?;
         let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
         at.copy_from_slice(&raw.to_ne_bytes());
         fds.push(fd);
     }
     Ok((msg, fds))
+}
+
+/// The messages of a netlink batch, one at a time on the worker's kept
+/// socket: each message's replies (or why it was not sent), in order,
+/// up to the first that fails when `stop`.
+fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>, stop: bool) -> Outcome {
+    let mut out = Vec::with_capacity(msgs.len());
+    for NlMsg { mut msg, patches } in msgs {
+        let mut fds = Vec::new();
+        let sent = patches
+            .iter()
+            .try_for_each(|(offset, patch)| {
+                let value = match patch {
+                    Patch::NsFd(target) => {
+                        let fd = ns_fd(resolver, target)?;
+                        let raw =
+                            u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
+                        fds.push(fd);
+                        raw
+                    }
+                    Patch::Ifindex(name) => ifindex(name)?,
+                };
+                let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("patches"))?;
+                at.copy_from_slice(&value.to_ne_bytes());
+                Ok(())
+            })
+            .and_then(|()| ctx.netlink_call(protocol, &msg, 0, |_| false));
+        drop(fds);
+        let failed = match &sent {
+            Ok(replies) => replies.iter().any(|r| socket::nlmsg_errno(r).is_some_and(|e| e != 0)),
+            Err(_) => true,
+        };
+        out.push(Outcome::from(sent.map(Outcome::Messages)));
+        if failed && stop {
+            break;
+        }
+    }
+    Outcome::Batch(out)
+}
+
+/// The index of the link named `name` in this thread's network namespace.
+fn ifindex(name: &[u8]) -> Result<u32, OpError> {
+    let bad = || OpError::errno(Stage::Ifindex, Errno::ENODEV);
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+        return Err(bad());
+    }
+    let name = std::ffi::CString::new(name).map_err(|_| bad())?;
+    crate::sys::if_nametoindex(name.as_c_str()).map_err(|e| OpError::errno(Stage::Ifindex, e))
+}
+
+/// A descriptor of the network namespace of `target`.
+fn ns_fd(resolver: &Resolver, target: &Target) -> Result<OwnedFd, OpError> {
+    let mut set = resolver.resolve_net(target)?;
+    match set.members.pop() {
+        Some(member) => Ok(member.fd),
+        // The port's own network namespace (left out of sets).
+        None => crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).map_err(|e| OpError::errno(Stage::OpenNs, e)),
+    }
 }
 
 /// Work that needs the worker's `/proc/sys`.

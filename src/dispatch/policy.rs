@@ -8,7 +8,7 @@
 //! `version`, `stats` and `ping` are always allowed. A batch is checked
 //! step by step, as if each step were sent on its own.
 
-use super::request::{BatchOp, Op};
+use super::request::{BatchOp, Op, Patch};
 use crate::error::{OpError, Stage};
 use crate::ns::Target;
 
@@ -92,6 +92,17 @@ impl Policy {
                 self.op(op.name())?;
                 self.target(target)?;
                 ns_fds.iter().try_for_each(|(_, peer)| self.target(peer))
+            }
+            // The power of as many netlink calls, in one frame.
+            Op::NetlinkBatch { target, msgs, .. } => {
+                self.op("netlink_call")?;
+                self.target(target)?;
+                msgs.iter()
+                    .flat_map(|m| &m.patches)
+                    .try_for_each(|(_, patch)| match patch {
+                        Patch::NsFd(peer) => self.target(peer),
+                        Patch::Ifindex(_) => Ok(()),
+                    })
             }
             Op::Apply { target, settings } => {
                 self.op("sysctl_write")?;

@@ -57,6 +57,16 @@ pub enum Op {
         target: Target,
         ops: Vec<BatchOp>,
     },
+    /// Send netlink messages one at a time over the socket the worker
+    /// keeps in the target's network namespace, each with what goes into
+    /// it just before it is sent; with `stop`, none after the first that
+    /// fails.
+    NetlinkBatch {
+        protocol: i32,
+        target: Target,
+        msgs: Vec<NlMsg>,
+        stop: bool,
+    },
     /// Write in order, restoring what was written on the first failure.
     Apply {
         target: Target,
@@ -68,6 +78,25 @@ pub enum Op {
     Version,
     Stats,
     Ping(Term),
+}
+
+/// One message of a netlink batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NlMsg {
+    pub msg: Vec<u8>,
+    /// At each byte offset, a `u32` in host byte order written just
+    /// before the message is sent.
+    pub patches: Vec<(usize, Patch)>,
+}
+
+/// What a netlink batch writes into a message just before sending it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// The descriptor of a target's network namespace.
+    NsFd(Target),
+    /// The index of the link of this name, as it is then: it may have
+    /// been made by an earlier message of the same batch.
+    Ifindex(Vec<u8>),
 }
 
 /// Most ops in one batch.
@@ -86,6 +115,7 @@ impl Op {
             | Op::NetlinkOpen { target, .. }
             | Op::SocketOpen { target, .. }
             | Op::NetlinkCall { target, .. }
+            | Op::NetlinkBatch { target, .. }
             | Op::Batch { target, .. }
             | Op::Apply { target, .. } => Some(target),
             _ => None,
@@ -97,7 +127,7 @@ impl Op {
     pub fn net_only(&self) -> bool {
         matches!(
             self,
-            Op::NetlinkOpen { .. } | Op::SocketOpen { .. } | Op::NetlinkCall { .. }
+            Op::NetlinkOpen { .. } | Op::SocketOpen { .. } | Op::NetlinkCall { .. } | Op::NetlinkBatch { .. }
         )
     }
 
@@ -110,6 +140,7 @@ impl Op {
             Op::NetlinkOpen { .. } => "netlink_open",
             Op::SocketOpen { .. } => "socket_open",
             Op::NetlinkCall { .. } => "netlink_call",
+            Op::NetlinkBatch { .. } => "netlink_batch",
             Op::Batch { .. } => "batch",
             Op::Apply { .. } => "sysctl_apply",
             Op::Netns(n) => n.name(),

@@ -94,6 +94,8 @@ pub struct Ctx {
     open_files: std::cell::RefCell<HashMap<Vec<u8>, Arc<OwnedFd>>>,
     /// Files opened since [`Ctx::take_opened`] was last called.
     opened: std::cell::RefCell<Vec<(Vec<u8>, Arc<OwnedFd>)>>,
+    /// Netlink sockets kept for the calls this worker makes.
+    netlink: std::cell::RefCell<socket::Kept>,
 }
 
 impl Ctx {
@@ -103,6 +105,7 @@ impl Ctx {
             root: std::cell::OnceCell::new(),
             open_files: std::cell::RefCell::new(HashMap::new()),
             opened: std::cell::RefCell::new(Vec::new()),
+            netlink: std::cell::RefCell::new(socket::Kept::default()),
         }
     }
 
@@ -132,6 +135,21 @@ impl Ctx {
         files.insert(path.to_vec(), Arc::clone(&fd));
         self.opened.borrow_mut().push((path.to_vec(), fd));
         Ok(value)
+    }
+
+    /// A netlink call ([`socket::netlink_call_parts`]) on the socket this
+    /// worker keeps for `protocol`.
+    pub fn netlink_call<F>(
+        &self,
+        protocol: i32,
+        msg: &[u8],
+        part_bytes: usize,
+        take_part: F,
+    ) -> Result<Vec<Vec<u8>>, OpError>
+    where
+        F: FnMut(&[Vec<u8>]) -> bool,
+    {
+        self.netlink.borrow_mut().call(protocol, msg, part_bytes, take_part)
     }
 
     /// `/proc/sys` as seen from this worker's namespaces, opened on first use.

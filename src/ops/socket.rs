@@ -60,12 +60,22 @@ pub fn netlink_call(protocol: i32, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
 /// never), `take_part` is given them; when it returns true they are its,
 /// and only the replies after them come back at the end. The limits count
 /// every reply, taken or not.
-pub fn netlink_call_parts<F>(protocol: i32, msg: &[u8], part_bytes: usize, mut take_part: F) -> Result<Vec<Vec<u8>>>
+pub fn netlink_call_parts<F>(protocol: i32, msg: &[u8], part_bytes: usize, take_part: F) -> Result<Vec<Vec<u8>>>
+where
+    F: FnMut(&[Vec<u8>]) -> bool,
+{
+    let fd = netlink(protocol, 0)?;
+    netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)
+}
+
+/// [`netlink_call_parts`] on a socket of the caller's (one that
+/// [`netlink`] made with no groups). After an error the socket may still
+/// hold replies: close it rather than use it again.
+pub fn netlink_call_on<F>(fd: BorrowedFd<'_>, msg: &[u8], part_bytes: usize, mut take_part: F) -> Result<Vec<Vec<u8>>>
 where
     F: FnMut(&[Vec<u8>]) -> bool,
 {
     let (request, acks) = prepare_requests(msg)?;
-    let fd = netlink(protocol, 0)?;
     let kernel = NetlinkAddr::new(0, 0);
     loop {
         match sendto(fd.as_raw_fd(), &request, &kernel, MsgFlags::empty()) {
@@ -82,7 +92,7 @@ where
     let mut answered = 0usize;
     let mut buf = vec![0u8; 32 * 1024];
     while answered < acks.len() {
-        let n = recv_datagram(fd.as_fd(), &mut buf, deadline)?;
+        let n = recv_datagram(fd, &mut buf, deadline)?;
         for m in split_messages(&buf[..n])? {
             total += m.len();
             untaken += m.len();
@@ -112,6 +122,64 @@ where
         }
     }
     Ok(replies)
+}
+
+/// How long a worker keeps a netlink socket it has not used.
+pub const KEPT_IDLE: Duration = Duration::from_secs(10);
+
+/// The netlink sockets one worker keeps for its calls, one per protocol:
+/// a call reuses the socket of the one before it, in the same network
+/// namespace, instead of making one. A socket is used by one call at a
+/// time (a worker runs one op at a time), so replies are never mixed; a
+/// call that fails closes its socket, with whatever replies it still
+/// holds; one unused for [`KEPT_IDLE`] is closed rather than used.
+#[derive(Debug, Default)]
+pub struct Kept {
+    sockets: Vec<(i32, OwnedFd, Instant)>,
+}
+
+impl Kept {
+    /// [`netlink_call_parts`] on the kept socket of `protocol`.
+    pub fn call<F>(&mut self, protocol: i32, msg: &[u8], part_bytes: usize, take_part: F) -> Result<Vec<Vec<u8>>>
+    where
+        F: FnMut(&[Vec<u8>]) -> bool,
+    {
+        let now = Instant::now();
+        let kept = match self.sockets.iter().position(|(p, _, _)| *p == protocol) {
+            Some(i) => {
+                let (_, fd, used) = self.sockets.swap_remove(i);
+                (now.saturating_duration_since(used) < KEPT_IDLE).then_some(fd)
+            }
+            None => None,
+        };
+        let fd = match kept {
+            Some(fd) => fd,
+            None => netlink(protocol, 0)?,
+        };
+        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
+        self.sockets.push((protocol, fd, Instant::now()));
+        Ok(replies)
+    }
+
+    /// How many sockets are kept.
+    pub fn len(&self) -> usize {
+        self.sockets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
+    }
+}
+
+/// The error of an `NLMSG_ERROR` message as a positive errno (0: an
+/// ack); `None` for any other message.
+pub fn nlmsg_errno(m: &[u8]) -> Option<i32> {
+    let ty = libc::c_int::from(u16::from_ne_bytes([*m.get(4)?, *m.get(5)?]));
+    if ty != libc::NLMSG_ERROR {
+        return None;
+    }
+    let e = m.get(NLMSG_HDRLEN..NLMSG_HDRLEN + 4)?;
+    Some(i32::from_ne_bytes([e[0], e[1], e[2], e[3]]).saturating_neg())
 }
 
 /// Check the request messages and copy them with `nlmsg_pid` 0; also

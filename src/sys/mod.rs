@@ -172,6 +172,19 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// `if_nametoindex(name)`: the index of a link in the calling thread's
+/// network namespace (`ENODEV` when there is none of that name).
+pub fn if_nametoindex(name: &CStr) -> Result<u32, Errno> {
+    // SAFETY: `name` is a valid NUL-terminated string for the call's duration.
+    match unsafe { libc::if_nametoindex(name.as_ptr()) } {
+        0 => Err(match Errno::last() {
+            Errno::UnknownErrno => Errno::ENODEV,
+            e => e,
+        }),
+        index => Ok(index),
+    }
+}
+
 /// `setsockopt(fd, level, name, &value, sizeof(int))` for an integer option
 /// nix has no name for (`NETLINK_EXT_ACK`, say).
 pub fn set_int_opt(fd: BorrowedFd<'_>, level: i32, name: i32, value: i32) -> Result<(), Errno> {

@@ -4,7 +4,7 @@
 //! every body written here back to the same request.
 
 use super::reply::{atom, bin, int};
-use crate::dispatch::{BatchOp, NetnsOp, Op, Request};
+use crate::dispatch::{BatchOp, NetnsOp, NlMsg, Op, Patch, Request};
 use crate::ns::Target;
 use eetf::{FixInteger, List, Term, Tuple};
 use std::os::unix::ffi::OsStrExt;
@@ -29,6 +29,22 @@ fn small(v: i32) -> Term {
 
 fn boolean_term(b: bool) -> Term {
     atom(if b { "true" } else { "false" })
+}
+
+/// `{Msg, [{Offset, Patch}]}`, a patch being `{ifindex, Name}` or a target.
+fn nl_msg_term(m: &NlMsg) -> Term {
+    let patches = m
+        .patches
+        .iter()
+        .map(|(offset, p)| {
+            let what = match p {
+                Patch::NsFd(t) => target_term(t),
+                Patch::Ifindex(name) => tuple(vec![atom("ifindex"), bin(name)]),
+            };
+            tuple(vec![int(*offset as u64), what])
+        })
+        .collect::<Vec<_>>();
+    tuple(vec![bin(&m.msg), Term::from(List::from(patches))])
 }
 
 fn op_term(op: &Op) -> Term {
@@ -85,6 +101,21 @@ fn op_term(op: &Op) -> Term {
                 elements.push(int(*part_bytes as u64));
             }
             tuple(elements)
+        }
+        Op::NetlinkBatch {
+            protocol,
+            target,
+            msgs,
+            stop,
+        } => {
+            let msgs = msgs.iter().map(nl_msg_term).collect::<Vec<_>>();
+            tuple(vec![
+                atom("netlink_batch"),
+                small(*protocol),
+                target_term(target),
+                Term::from(List::from(msgs)),
+                atom(if *stop { "true" } else { "false" }),
+            ])
         }
         Op::Batch { target, ops } => {
             let steps = ops

@@ -23,6 +23,12 @@
 //!                    replies, sent while the kernel still dumps; port mode only),
 //!                    then {Id, {ok, [Binary]}} with the rest, or {Id, {error, _}}
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
+//!          | {netlink_batch, Protocol, Target, [{Msg, [{Offset, Patch}]}], Stop}
+//!                 -> {ok, [{ok, [Binary]} | {error, {Stage, Reason}}]}  one per message
+//!                    sent, one at a time on the worker's kept socket; with Stop = true,
+//!                    none after the first whose replies hold an error
+//! Patch    = {ifindex, Name} | Target     4 bytes put at Offset just before the message
+//!                 is sent: the link's index then, or the namespace's descriptor
 //!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
 //!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}
 //!          | version                                     -> {ok, Version}

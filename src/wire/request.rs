@@ -5,7 +5,7 @@
 
 use super::etf_check::check_etf;
 use super::reply::atom;
-use crate::dispatch::{BatchOp, NetnsOp, Op, Request, MAX_BATCH, MAX_NS_FDS};
+use crate::dispatch::{BatchOp, NetnsOp, NlMsg, Op, Patch, Request, MAX_BATCH, MAX_NS_FDS};
 use crate::error::{OpError, Stage};
 use crate::frame::MAX_FRAME;
 use crate::ns::Target;
@@ -129,6 +129,22 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         part_bytes,
                     })
                 }
+                ("netlink_batch", 4) => {
+                    let [p, t, msgs, stop] = arr(args)?;
+                    let bad = || OpError::badarg("msgs");
+                    let Term::List(List { elements }) = msgs else {
+                        return Err(bad());
+                    };
+                    if elements.is_empty() || elements.len() > MAX_BATCH {
+                        return Err(bad());
+                    }
+                    Ok(Op::NetlinkBatch {
+                        protocol: int_in(&p, 0, 31, "protocol")?,
+                        target: decode_target(t)?,
+                        msgs: elements.into_iter().map(decode_nl_msg).collect::<Result<_, _>>()?,
+                        stop: boolean(&stop, "stop")?,
+                    })
+                }
                 ("batch", 2) => {
                     let [t, ops] = arr(args)?;
                     let target = decode_target(t)?;
@@ -199,7 +215,7 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                 (
                     "sysctl_read" | "sysctl_write" | "sysctl_list" | "netlink_open" | "socket_open" | "batch"
                     | "sysctl_apply" | "netlink_call" | "ping" | "netns_add" | "netns_delete" | "netns_identify"
-                    | "netns_new" | "netns_release",
+                    | "netns_new" | "netns_release" | "netlink_batch",
                     _,
                 ) => Err(OpError::badarg("arity")),
                 _ => Err(unknown()),
@@ -271,6 +287,50 @@ fn decode_ns_fds(t: Term, len: usize) -> Result<Vec<(usize, Target)>, OpError> {
             Ok((offset, decode_target(target)?))
         })
         .collect()
+}
+
+/// `{Msg, [{Offset, Patch}]}`: one message of a netlink batch, and what
+/// goes into it (4 bytes at each offset): `{ifindex, Name}` or the
+/// descriptor of a target's network namespace.
+fn decode_nl_msg(t: Term) -> Result<NlMsg, OpError> {
+    let bad = || OpError::badarg("msgs");
+    let Term::Tuple(Tuple { elements }) = t else {
+        return Err(bad());
+    };
+    let [msg, patches]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+    let msg = binary(msg, "msg")?;
+    let Term::List(List { elements }) = patches else {
+        return Err(bad());
+    };
+    if elements.len() > MAX_NS_FDS {
+        return Err(bad());
+    }
+    let patches = elements
+        .into_iter()
+        .map(|e| {
+            let Term::Tuple(Tuple { elements }) = e else {
+                return Err(bad());
+            };
+            let [offset, what]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+            let offset = as_u64(&offset)
+                .and_then(|o| usize::try_from(o).ok())
+                .filter(|o| o.checked_add(4).is_some_and(|end| end <= msg.len()))
+                .ok_or_else(bad)?;
+            let patch = match what {
+                Term::Tuple(Tuple { elements }) if is_tagged(&elements, "ifindex") => {
+                    let [_, name]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+                    Patch::Ifindex(binary(name, "ifindex")?)
+                }
+                target => Patch::NsFd(decode_target(target)?),
+            };
+            Ok((offset, patch))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(NlMsg { msg, patches })
+}
+
+fn is_tagged(elements: &[Term], tag: &str) -> bool {
+    elements.len() == 2 && matches!(elements.first(), Some(Term::Atom(a)) if a.name == tag)
 }
 
 /// A netns name: UTF-8 (its checks against `/` and `..` come later).

@@ -39,7 +39,7 @@
 -type stage() :: read | write | list | open_ns | unshare | setns | thread
                | open | socket | bind | setsockopt | send_fd | decode
                | badarg | busy | panic | policy | send | recv
-               | create | mount | umount | unlink | loopback.
+               | create | mount | umount | unlink | loopback | ifindex.
 %% Where the port program failed; the same list as {@link stages/0}.
 
 -type reason() :: timeout
@@ -56,7 +56,7 @@
 -define(STAGES, [read, write, list, open_ns, unshare, setns, thread, open,
                  socket, bind, setsockopt, send_fd, decode, badarg, busy,
                  panic, policy, send, recv, create, mount, umount, unlink,
-                 loopback]).
+                 loopback, ifindex]).
 
 %% Linux errno names and numbers, with the aliases ewouldblock (eagain),
 %% edeadlock (edeadlk) and enotsup (eopnotsupp).

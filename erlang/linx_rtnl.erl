@@ -77,6 +77,7 @@
 -export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
 -export([routes/0, routes/1, route_add/1, route_add/2, route_del/1, route_del/2]).
 -export([neighs/0, neighs/1, neigh_add/1, neigh_add/2, neigh_del/1, neigh_del/2]).
+-export([batch/1, batch/2]).
 -export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_mac/1, parse_mac/1, format_error/1]).
 
@@ -348,6 +349,33 @@ unsubscribe(Ref) ->
     linx_rtnl_events:stop(Ref).
 
 %%====================================================================
+%% Batches
+%%====================================================================
+
+%% @equiv batch(Ops, #{})
+-spec batch([linx_rtnl_batch:op()]) -> {ok, [ok | {error, term()}]} | {error, term()}.
+batch(Ops) ->
+    batch(Ops, #{}).
+
+%% @doc Applies many changes in one request to the port program, which
+%% sends them one at a time on a socket it keeps in the target, in order.
+%% Each op is a change of this module as a tuple: `{link_add, Spec}',
+%% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
+%% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}', `{route_del,
+%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}'. A link named by
+%% its name is looked up when its op is sent, so an op may name a link an
+%% earlier op made. All ops run in the one target of `Opts' (`in').
+%%
+%% Returns `{ok, Results}', one result per op in order: `ok' or the
+%% op's `{error, Reason}', as the op's own function would give it; every
+%% op is tried. A bad op is `{error, {bad_op, Op, Reason}}' and nothing
+%% is sent.
+-spec batch([linx_rtnl_batch:op()], linx_netlink:opts()) ->
+          {ok, [ok | {error, term()}]} | {error, term()}.
+batch(Ops, Opts) ->
+    ?OWNED(linx_rtnl_batch:run(Ops, Opts)).
+
+%%====================================================================
 %% MAC addresses and errors
 %%====================================================================
 
@@ -373,6 +401,19 @@ format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
+format_reason(#{stage := ifindex, errno := enodev, links := Names} = Error) ->
+    linx_error:line([atom_to_list(maps:get(op, Error, batch)),
+                     linx_error:in_text(maps:get(in, Error, self)), " failed: no link named ",
+                     lists:join(" or ", [linx_error:quote(N) || N <- Names])]);
+format_reason({bad_op, Op, Reason}) ->
+    linx_error:line(io_lib:format("invalid batch op ~0tP: ~ts", [Op, 12, format_reason(Reason)]));
+format_reason({bad_op, Op}) ->
+    linx_error:invalid("batch op", Op, "a change of linx_rtnl as a tuple, such as {addr_add, Link, Addr}");
+format_reason({bad_batch, {placeholder, Patch}}) ->
+    linx_error:line(io_lib:format("batch op cannot be sent: a value of its request looks like the "
+                                  "placeholder of ~0tp", [Patch]));
+format_reason({bad_batch, Ops}) ->
+    linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
 format_reason(Reason) ->
     linx_nl:format_error(Reason).
 

@@ -1,0 +1,108 @@
+%% @doc Netlink batches: many requests in one frame to the port program,
+%% which sends them one at a time on the socket it keeps in the target's
+%% network namespace and answers with the replies of each. The layer
+%% under {@link linx_rtnl:batch/2}; like {@link linx_nl} it knows
+%% messages, not what they mean.
+%%
+%% Each request may name values the program writes into it just before
+%% sending it, so that a request can use what an earlier one of the same
+%% batch made:
+%% <ul>
+%% <li>`{ifindex, Name}': the index of the link called `Name' then;</li>
+%% <li>a target (`{netns, Name}', a {@link linx_netns} handle, ...): the
+%%   descriptor of its network namespace (for `IFLA_NET_NS_FD').</li>
+%% </ul>
+%% A request carries a placeholder where such a value goes, and says
+%% where to find it: `{Pattern, Skip, Patch}' is the first place the bytes
+%% `Pattern' stand in the encoded request, and the value goes `Skip'
+%% bytes into them (4 bytes, host byte order). Every pattern must stand
+%% in its request exactly once.
+-module(linx_nl_batch).
+
+-export([send/4, ifindex_mark/1]).
+
+-export_type([request/0, patch/0, result/0]).
+
+-type patch() :: {binary(), non_neg_integer(), {ifindex, binary()} | linx_opts:target()}.
+-type request() :: {linx_nl_codec:msg_in(), [patch()]}.
+-type result() :: ok | {error, term()}.
+
+%% The placeholder value of a link index the program writes in: one per
+%% name in a request (see ifindex_mark/1).
+-define(IFINDEX_MARK, 16#7FFFFE00).
+
+%% @doc The placeholder of the `N'th link name of a request (0..255): a
+%% value no link index has in practice, written as the index.
+-spec ifindex_mark(0..255) -> non_neg_integer().
+ifindex_mark(N) when is_integer(N), N >= 0, N =< 255 ->
+    ?IFINDEX_MARK + N.
+
+%% @doc Sends `Requests' (each `{Request, Patches}') in the target of
+%% `Opts' and returns one result per request sent, in order: `ok' (its
+%% ack) or the error of its `NLMSG_ERROR' (the {@link linx_nl} error map,
+%% with the `op' given for it and `in'), or of a patch that could not be
+%% made (`#{stage := ifindex, errno := enodev}' for a link not there).
+%% With `Stop', none is sent after the first that fails, so the list
+%% ends there. `Ops' names each request's operation, in the same order.
+-spec send(linx_netlink:protocol(), [request()], [atom()], #{stop := boolean(),
+                                                           opts := term()}) ->
+          {ok, [result()]} | {error, term()}.
+send(Protocol, Requests, Ops, #{stop := Stop, opts := Opts}) ->
+    case {linx_netlink:protocol_number(Protocol), linx_opts:options(Opts)} of
+        {{ok, P}, {ok, #{target := Target, timeout := Timeout, via := Via, opts := Map}}} ->
+            case encode(Requests, []) of
+                {ok, Seqs, Msgs} ->
+                    Op = {netlink_batch, P, Target, Msgs, Stop},
+                    In = maps:get(in, Map, self),
+                    results(linx_remote:request(Op, Timeout, Via), Seqs, Ops, In);
+                {error, _} = Error ->
+                    Error
+            end;
+        {{error, _} = Error, _} ->
+            Error;
+        {_, {error, _} = Error} ->
+            Error
+    end.
+
+encode([{Req, Patches} | Rest], Acc) ->
+    {Seq, Bin} = linx_nl:prepare(Req),
+    case offsets(Patches, Bin, []) of
+        {ok, Offsets} -> encode(Rest, [{Seq, {Bin, Offsets}} | Acc]);
+        {error, _} = Error -> Error
+    end;
+encode([], Acc) ->
+    {Seqs, Msgs} = lists:unzip(lists:reverse(Acc)),
+    {ok, Seqs, Msgs}.
+
+offsets([{Pattern, Skip, Patch} | Rest], Bin, Acc) ->
+    case binary:matches(Bin, Pattern) of
+        [{At, _}] -> offsets(Rest, Bin, [{At + Skip, Patch} | Acc]);
+        %% A value of the request that happens to look like the
+        %% placeholder: the program cannot know which one to fill.
+        _ -> {error, {bad_batch, {placeholder, Patch}}}
+    end;
+offsets([], _Bin, Acc) ->
+    {ok, lists:reverse(Acc)}.
+
+results({ok, Replies}, Seqs, Ops, In) when is_list(Replies), length(Replies) =< length(Seqs) ->
+    {ok, result(Replies, Seqs, Ops, In, [])};
+results({ok, _} = Other, _Seqs, _Ops, _In) ->
+    {error, {unexpected_reply, Other}};
+results(Error, _Seqs, _Ops, _In) ->
+    linx_error:reply(Error, #{op => netlink_batch}).
+
+result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
+    R = case Reply of
+            {ok, Bins} when is_list(Bins) ->
+                case linx_nl:replies(Bins, Seq) of
+                    {ok, _} -> ok;
+                    {error, #{stage := netlink} = Info} ->
+                        {error, maps:without([module, function], Info#{op => Op, in => In})};
+                    {error, _} = Error -> Error
+                end;
+            {error, _} = Error ->
+                linx_error:reply(Error, #{op => Op, in => In})
+        end,
+    result(Replies, Seqs, Ops, In, [R | Acc]);
+result([], _Seqs, _Ops, _In, Acc) ->
+    lists:reverse(Acc).

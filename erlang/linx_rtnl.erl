@@ -401,6 +401,12 @@ format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
+format_reason(#{reason := batch_failed, index := I, op := Op, error := E, rolled_back := Undo,
+                rollback_errors := Failed}) ->
+    linx_error:line([io_lib:format("batch op ~b ~0tP failed (", [I, Op, 12]), linx:format_error(E),
+                     io_lib:format("); ~b ops before it were rolled back with ~b undo ops", [I - 1, length(Undo)]),
+                     [[io_lib:format(", ~b of which failed, the first ", [length(Failed)]),
+                       first_failed(Failed)] || Failed =/= []]]);
 format_reason(#{stage := ifindex, errno := enodev, links := Names} = Error) ->
     linx_error:line([atom_to_list(maps:get(op, Error, batch)),
                      linx_error:in_text(maps:get(in, Error, self)), " failed: no link named ",
@@ -416,6 +422,9 @@ format_reason({bad_batch, Ops}) ->
     linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
 format_reason(Reason) ->
     linx_nl:format_error(Reason).
+
+first_failed([{Op, Reason} | _]) ->
+    [io_lib:format("~0tP: ", [Op, 10]), linx:format_error(Reason)].
 
 what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white space)";
 what(bad_link) -> "link (a name or an index)";

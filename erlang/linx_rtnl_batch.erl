@@ -24,18 +24,130 @@
 %% @doc Runs `Ops' in the target of `Opts' (see {@link linx_rtnl:batch/2}).
 -spec run(term(), term()) -> {ok, [linx_nl_batch:result()]} | {error, term()}.
 run(Ops, Opts) when is_list(Ops), Ops =/= [], length(Ops) =< ?MAX_OPS ->
+    case atomic(Opts) of
+        {ok, false, Rest} -> run(Ops, Rest, fun send/3);
+        {ok, true, Rest} -> run(Ops, Rest, fun atomic/3);
+        {error, _} = Error -> Error
+    end;
+run(Ops, _Opts) ->
+    {error, {bad_batch, Ops}}.
+
+run(Ops, Opts, Send) ->
     case linx_error:map_ok(fun request/1, Ops) of
-        {ok, Requests} ->
-            Names = [element(1, Op) || Op <- Ops],
-            case linx_nl_batch:send(route, Requests, Names, #{stop => false, opts => Opts}) of
-                {ok, Results} -> {ok, owned(Ops, Requests, Results)};
+        {ok, Requests} -> Send(Ops, Requests, Opts);
+        {error, _} = Error -> Error
+    end.
+
+%% The `atomic' option, and the others (the transport's).
+atomic(Opts) when is_map(Opts) ->
+    case maps:get(atomic, Opts, false) of
+        B when is_boolean(B) -> {ok, B, maps:remove(atomic, Opts)};
+        B -> {error, {bad_option, {atomic, B}}}
+    end;
+atomic(Opts) when is_list(Opts) ->
+    case [V || {atomic, V} <- Opts] ++ [true || atomic <- Opts] of
+        [] -> {ok, false, Opts};
+        [B] when is_boolean(B) -> {ok, B, [O || O <- Opts, O =/= atomic, element_of(O) =/= atomic]};
+        Bs -> {error, {bad_option, {atomic, Bs}}}
+    end;
+atomic(Opts) ->
+    %% Bad options: the call reports them.
+    {ok, false, Opts}.
+
+element_of({K, _}) -> K;
+element_of(_) -> none.
+
+send(Ops, Requests, Opts) ->
+    case linx_nl_batch:send(route, Requests, names(Ops), #{stop => false, opts => Opts}) of
+        {ok, Results} -> {ok, owned(Ops, Requests, Results)};
+        {error, _} = Error -> Error
+    end.
+
+%% All or nothing: the dumps the undo needs are taken first; the ops stop
+%% at the first that fails, and those before it are undone in reverse
+%% order.
+atomic(Ops, Requests, Opts) ->
+    case before(linx_rtnl_undo:needs(Ops), Opts, #{}) of
+        {ok, Before} ->
+            case linx_rtnl_undo:plan(Ops, Before) of
+                {ok, Plan} -> atomic(Ops, Requests, Opts, {Plan, Before});
                 {error, _} = Error -> Error
             end;
         {error, _} = Error ->
             Error
+    end.
+
+atomic(Ops, Requests, Opts, {Plan, Before}) ->
+    case linx_nl_batch:send(route, Requests, names(Ops), #{stop => true, opts => Opts}) of
+        {ok, Results} ->
+            Owned = owned(Ops, Requests, Results),
+            case lists:all(fun(R) -> R =:= ok end, Owned) andalso length(Owned) =:= length(Ops) of
+                true ->
+                    {ok, Owned};
+                false ->
+                    Failed = length(Owned),
+                    {error, Reason} = lists:last(Owned),
+                    Undo = lists:append(lists:reverse(lists:sublist(Plan, Failed - 1))),
+                    Errors = rollback(Undo, Opts) ++ repair(Before, Opts),
+                    {error, #{reason => batch_failed, index => Failed,
+                              op => lists:nth(Failed, Ops), error => Reason,
+                              rolled_back => Undo, rollback_errors => Errors}}
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The undo ops, every one tried; the errors of those that failed. Two
+%% undo ops may put back the same thing (an address deleted, then its
+%% link): an add that finds it there, or a delete that finds it gone,
+%% has done its part.
+rollback([], _Opts) ->
+    [];
+rollback(Undo, Opts) ->
+    case run(Undo, Opts, fun send/3) of
+        {ok, Results} -> [{Op, E} || {Op, {error, E}} <- lists:zip(Undo, Results), not done(Op, E)];
+        {error, Reason} -> [{all, Reason}]
+    end.
+
+done(Op, #{stage := netlink, errno := Errno}) ->
+    case change(element(1, Op)) of
+        add -> Errno =:= eexist;
+        del -> lists:member(Errno, [enoent, esrch, enodev, eaddrnotavail]);
+        set -> false
     end;
-run(Ops, _Opts) ->
-    {error, {bad_batch, Ops}}.
+done(_Op, _Error) ->
+    false.
+
+change(Name) when Name =:= link_add; Name =:= addr_add; Name =:= route_add; Name =:= neigh_add -> add;
+change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name =:= neigh_del -> del;
+change(_) -> set.
+
+%% What the undo ops did not put back, because an op took it with what it
+%% named: added again.
+repair(Before, _Opts) when not is_map_key(routes, Before) ->
+    [];
+repair(Before, Opts) ->
+    case before([addrs, routes, neighs], Opts, #{}) of
+        {ok, Now} -> rollback(linx_rtnl_undo:missing(Before, Now), Opts);
+        {error, Reason} -> [{repair, Reason}]
+    end.
+
+before([What | Rest], Opts, Acc) ->
+    Dump = case What of
+               links -> linx_rtnl:links(Opts);
+               addrs -> linx_rtnl:addrs(Opts);
+               routes -> linx_rtnl:routes(Opts);
+               neighs -> linx_rtnl:neighs(Opts)
+           end,
+    case Dump of
+        {ok, List} -> before(Rest, Opts, Acc#{What => List});
+        {error, _} = Error -> Error
+    end;
+before([], _Opts, Acc) ->
+    {ok, Acc}.
+
+names(Ops) ->
+    [element(1, Op) || Op <- Ops].
 
 %% Each op's error as the op's own function would give it; one of a
 %% link not found names the links the op looked up by name.

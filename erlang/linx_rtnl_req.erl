@@ -116,17 +116,18 @@ ifname(Name) ->
 %% namespaces it names as targets.
 -spec link_add(term(), resolve()) -> {ok, linx_nl_codec:msg_in(), slots()} | {error, term()}.
 link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
-    Checked = [ifname(Name), kind_name(Kind), settings(maps:without([ifname, kind], Spec), Resolve, 0)],
+    Checked = [ifname(Name), kind_name(Kind), new_index(Spec),
+               settings(maps:without([ifname, kind, index], Spec), Resolve, 0)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, NameBin}, {ok, KindBin}, {ok, Settings, {Flags, Change}}] = Checked,
+            [{ok, NameBin}, {ok, KindBin}, {ok, Index}, {ok, Settings, {Flags, Change}}] = Checked,
             case info_data(Spec, KindBin) of
                 {ok, Data} ->
                     Info = [{kind, KindBin} | Data],
                     {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, NameBin} | Settings]
                                                     ++ [{linkinfo, Info}]),
                     {ok, #{type => ?MSG:message_type(link, new), flags => ?ADD,
-                           payload => [?MSG:ifinfomsg(0, 0, Flags, Change), Attrs]},
+                           payload => [?MSG:ifinfomsg(0, Index, Flags, Change), Attrs]},
                      [{0, maps:get(netns, Spec, self)}, {1, peer_netns(Spec)}]};
                 {error, _} = Error ->
                     Error
@@ -153,6 +154,12 @@ link_set(Index, Changes, Resolve) when is_map(Changes) ->
 link_set(_Index, Changes, _Resolve) ->
     {error, {bad_change, Changes}}.
 
+%% The index a new link asks for (`index', as `ip link add ... index N'),
+%% 0 for the kernel's choice.
+new_index(#{index := I}) when is_integer(I), I > 0, I =< 16#7fffffff -> {ok, I};
+new_index(#{index := I}) -> {error, {bad_spec, {index, I}}};
+new_index(_) -> {ok, 0}.
+
 kind_name(K) when is_atom(K) -> {ok, atom_to_binary(K)};
 kind_name(K) when is_binary(K), byte_size(K) > 0, byte_size(K) < 64 -> {ok, K};
 kind_name(K) -> {error, {bad_spec, {kind, K}}}.
@@ -165,13 +172,16 @@ peer_netns(_) -> self.
 info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
     case maps:find(ifname, Peer) of
         {ok, PeerName} ->
-            case {ifname(PeerName), settings(maps:without([ifname], Peer), fun no_links/1, 1)} of
-                {{ok, P}, {ok, Settings, {Fl, Ch}}} ->
+            Checked = [ifname(PeerName), new_index(Peer),
+                       settings(maps:without([ifname, index], Peer), fun no_links/1, 1)],
+            case linx_error:first_error(Checked) of
+                ok ->
+                    [{ok, P}, {ok, I}, {ok, Settings, {Fl, Ch}}] = Checked,
                     {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, P} | Settings]),
-                    PeerMsg = iolist_to_binary([?MSG:ifinfomsg(0, 0, Fl, Ch), Attrs]),
+                    PeerMsg = iolist_to_binary([?MSG:ifinfomsg(0, I, Fl, Ch), Attrs]),
                     {ok, info_data_attr(kind_data(veth, [{peer, PeerMsg}]))};
-                {{error, _} = E, _} -> E;
-                {_, {error, _} = E} -> E
+                {error, _} = E ->
+                    E
             end;
         error ->
             {error, {bad_spec, {peer, Peer}}}

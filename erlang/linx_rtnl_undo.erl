@@ -1,0 +1,249 @@
+%% @doc How to undo each op of an atomic {@link linx_rtnl:batch/2}: pure,
+%% from the dumps taken before the batch.
+%%
+%% <ul>
+%% <li>an add is undone by the matching delete;</li>
+%% <li>a `link_set' by setting back the values it changes, as they were
+%%   (the link named by its index, which a rename keeps);</li>
+%% <li>a delete by adding back what it removed as it was dumped: an
+%%   address, a route or a neighbour; for a link, the link with its index,
+%%   address, MTU, master and state, a veth's peer, the links it was the
+%%   master of, and the addresses, routes and permanent neighbours that
+%%   went with them.</li>
+%% </ul>
+%% An op on a link that an earlier op of the batch made needs no undo of
+%% its own: deleting the link undoes it. Moving a link to another
+%% namespace, and deleting a veth whose peer is in another one, cannot be
+%% undone from here: such an op is refused in an atomic batch.
+-module(linx_rtnl_undo).
+
+-export([needs/1, plan/2, missing/2]).
+
+-export_type([before/0]).
+
+-type before() :: #{links => [map()], addrs => [map()], routes => [map()], neighs => [map()]}.
+
+%% A bridge's writable settings and the values a new one has: one is
+%% made again with those that differ (a kernel without VLAN filtering
+%% refuses even `vlan_filtering => false').
+-define(BRIDGE_DEFAULTS, #{forward_delay => 1500, hello_time => 200, max_age => 2000,
+                           ageing_time => 30000, stp_state => 0, priority => 32768,
+                           vlan_filtering => false, group_fwd_mask => 0,
+                           group_addr => <<1, 128, 194, 0, 0, 0>>, mcast_router => 1,
+                           mcast_snooping => true, nf_call_iptables => false,
+                           nf_call_ip6tables => false, nf_call_arptables => false,
+                           mcast_stats_enabled => false, mcast_igmp_version => 2,
+                           mcast_mld_version => 1}).
+-define(ADDR_FLAGS, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute, mcautojoin]).
+
+%% @doc The dumps the undo of `Ops' needs.
+-spec needs([linx_rtnl_batch:op()]) -> [links | addrs | routes | neighs].
+needs(Ops) ->
+    lists:usort(lists:flatmap(fun need/1, Ops)).
+
+%% A change or a delete may take more with it than it names (an address
+%% removed takes the routes through it and the neighbours of its subnet,
+%% a link set down its routes and IPv6 addresses): everything is dumped,
+%% to be put back (see missing/2).
+need({Add, _}) when Add =:= link_add; Add =:= route_add; Add =:= neigh_add -> [];
+need({addr_add, _, _}) -> [];
+need(_) -> [links, addrs, routes, neighs].
+
+%% @doc The ops that put back what `Before' has and `Now' lacks (both
+%% with addrs, routes and neighs): addresses but those the kernel makes
+%% itself, routes but the kernel's, permanent neighbours.
+-spec missing(before(), before()) -> [linx_rtnl_batch:op()].
+missing(Before, Now) ->
+    Gone = fun(What, Id, Keep) ->
+                   Have = maps:from_list([{Id(X), true} || X <- maps:get(What, Now, [])]),
+                   [X || X <- maps:get(What, Before, []), Keep(X), not is_map_key(Id(X), Have)]
+           end,
+    Addrs = Gone(addrs, fun addr_id/1, fun(A) -> not auto_addr(A) end),
+    Routes = Gone(routes, fun route_id/1, fun(R) -> maps:get(protocol, R, boot) =/= kernel end),
+    Neighs = Gone(neighs, fun neigh_id/1, fun(#{state := S}) -> lists:member(permanent, S);
+                                             (_) -> false end),
+    [{addr_add, I, addr_spec(A)} || #{index := I} = A <- Addrs]
+        ++ [{route_add, R} || R <- Routes] ++ [{neigh_add, N} || N <- Neighs].
+
+addr_id(A) ->
+    {maps:get(index, A, 0), maps:get(local, A, maps:get(address, A, none)), maps:get(prefixlen, A, 0)}.
+
+route_id(R) ->
+    maps:with([family, table, dst, type, oif, gateway, metric, tos, prefsrc], R).
+
+neigh_id(N) ->
+    maps:with([family, index, dst], N).
+
+%% @doc The undo of each op, in the order of `Ops' (each a list of ops,
+%% to run in order); `{error, {bad_op, Op, not_undoable}}' for an op that
+%% cannot be undone.
+-spec plan([linx_rtnl_batch:op()], before()) -> {ok, [[linx_rtnl_batch:op()]]} | {error, term()}.
+plan(Ops, Before) ->
+    Links = maps:get(links, Before, []),
+    Names = maps:from_list([{N, L} || #{ifname := N} = L <- Links]),
+    plan(Ops, Before, Names, []).
+
+plan([Op | Ops], Before, Names, Acc) ->
+    case undo(Op, Before, Names) of
+        {ok, Undo, Names1} -> plan(Ops, gone(Op, Undo, Before), Names1, [Undo | Acc]);
+        not_undoable -> {error, {bad_op, Op, not_undoable}}
+    end;
+plan([], _Before, _Names, Acc) ->
+    {ok, lists:reverse(Acc)}.
+
+%% The links a link_del takes away (and its undo makes again) are not
+%% there for the ops after it: the undo of a later delete of their master
+%% does not enslave them, their own undo does.
+gone({link_del, _}, [{link_add, #{index := I} = Spec} | _], #{links := Links} = B) ->
+    Gone = [I | [PI || #{index := PI} <- [maps:get(peer, Spec, #{})]]],
+    B#{links := [L || #{index := X} = L <- Links, not lists:member(X, Gone)]};
+gone(_Op, _Undo, B) ->
+    B.
+
+%% {ok, UndoOps, Names}: `Names' maps a link's name as it is at that
+%% point of the batch to the link as it was before (made in the batch:
+%% `new').
+undo({link_add, #{ifname := N}}, _B, Names) ->
+    {ok, [{link_del, N}], Names#{N => new}};
+undo({link_set, _, #{netns := _}}, _B, _Names) ->
+    not_undoable;
+undo({link_set, Ref, Changes}, B, Names) ->
+    case find_link(Ref, B, Names) of
+        #{index := I} = L ->
+            Old = maps:from_list([old(K, L) || K <- maps:keys(Changes)]),
+            {ok, [{link_set, I, Old}], renamed(Ref, Changes, L, Names)};
+        _ ->
+            {ok, [], renamed(Ref, Changes, new, Names)}
+    end;
+undo({link_del, Ref}, B, Names) ->
+    case find_link(Ref, B, Names) of
+        #{} = L -> relink(L, B, Names);
+        _ -> {ok, [], Names}
+    end;
+undo({addr_del, Ref, Addr}, B, Names) ->
+    {ok, [{addr_add, I, addr_spec(A)} || #{index := I} <- [find_link(Ref, B, Names)],
+                                          A <- maps:get(addrs, B, []),
+                                          same_addr(A, I, Addr)], Names};
+undo({route_del, Route}, B, Names) ->
+    Found = [R || R <- maps:get(routes, B, []), same_route(R, Route, B, Names)],
+    {ok, [{route_add, R} || R <- lists:sublist(Found, 1)], Names};
+undo({neigh_del, #{index := Ref, dst := Dst}}, B, Names) ->
+    {ok, [{neigh_add, N} || #{index := I} <- [find_link(Ref, B, Names)],
+                            #{index := NI, dst := ND} = N <- maps:get(neighs, B, []),
+                            NI =:= I, ND =:= Dst], Names};
+undo({addr_add, Ref, Addr}, _B, Names) ->
+    {ok, [{addr_del, Ref, Addr}], Names};
+undo({route_add, Route}, _B, Names) ->
+    {ok, [{route_del, Route}], Names};
+undo({neigh_add, Neigh}, _B, Names) ->
+    {ok, [{neigh_del, Neigh}], Names};
+undo(_Op, _B, Names) ->
+    {ok, [], Names}.
+
+%% The link a reference names at this point of the batch: a map from the
+%% dump, `new' (made in the batch), or `none'.
+find_link(Index, B, _Names) when is_integer(Index) ->
+    case [L || #{index := I} = L <- maps:get(links, B, []), I =:= Index] of
+        [L] -> L;
+        [] -> none
+    end;
+find_link(Name, _B, Names) ->
+    case linx_opts:text(Name) of
+        {ok, Bin} -> maps:get(Bin, Names, none);
+        _ -> none
+    end.
+
+renamed(Ref, #{ifname := New}, L, Names) ->
+    Old = [N || {ok, N} <- [linx_opts:text(Ref)], not is_integer(Ref)],
+    (maps:without(Old, Names))#{iolist_to_binary(New) => L};
+renamed(_Ref, _Changes, _L, Names) ->
+    Names.
+
+%% The value a link_set key had.
+old(state, #{flags := F}) ->
+    {state, case lists:member(up, F) of true -> up; false -> down end};
+old(master, L) ->
+    {master, maps:get(master, L, none)};
+old(K, L) ->
+    {K, maps:get(K, L, undefined)}.
+
+%% Adding back a deleted link with what went with it.
+relink(#{kind := veth, link := PeerIndex} = L, B, Names) ->
+    case find_link(PeerIndex, B, Names) of
+        #{} = Peer -> {ok, relink_ops(L, [Peer], B), Names};
+        %% The peer is in another namespace (or none).
+        none -> not_undoable
+    end;
+relink(#{kind := Kind} = L, B, Names) when Kind =:= bridge; Kind =:= dummy; Kind =:= ifb ->
+    {ok, relink_ops(L, [], B), Names};
+relink(_L, _B, _Names) ->
+    not_undoable.
+
+relink_ops(#{index := I} = L, Peers, B) ->
+    Spec0 = (base(L))#{kind => maps:get(kind, L)},
+    Spec1 = case Peers of
+                [P] -> Spec0#{peer => base(P)};
+                [] -> Spec0
+            end,
+    Spec = case L of
+               #{kind := bridge, info_data := #{} = D} ->
+                   Spec1#{data => maps:filter(fun(K, V) ->
+                                                      maps:get(K, ?BRIDGE_DEFAULTS, V) =/= V
+                                              end, maps:with(maps:keys(?BRIDGE_DEFAULTS), D))};
+               _ -> Spec1
+           end,
+    Indexes = [I | [PI || #{index := PI} <- Peers]],
+    Slaves = [{link_set, SI, #{master => I}} || #{index := SI, master := M} <- maps:get(links, B, []),
+                                                M =:= I],
+    Ups = [{link_set, X, #{state => up}} || #{index := X, flags := F} <- [L | Peers],
+                                           lists:member(up, F)],
+    Masters = [{link_set, X, #{master => M}} || #{index := X, master := M} <- [L | Peers]],
+    Addrs = [{addr_add, AI, addr_spec(A)} || #{index := AI} = A <- maps:get(addrs, B, []),
+                                             lists:member(AI, Indexes), not auto_addr(A)],
+    Routes = [{route_add, R} || #{oif := O} = R <- maps:get(routes, B, []),
+                                lists:member(O, Indexes), maps:get(protocol, R, boot) =/= kernel],
+    Neighs = [{neigh_add, N} || #{index := NI, state := S} = N <- maps:get(neighs, B, []),
+                                lists:member(NI, Indexes), lists:member(permanent, S)],
+    [{link_add, Spec}] ++ Masters ++ Slaves ++ Ups ++ Addrs ++ Routes ++ Neighs.
+
+%% What a link is made with again.
+base(L) ->
+    maps:with([ifname, index, mtu, address, txqlen], L).
+
+%% IPv6 link-local addresses the kernel makes by itself.
+auto_addr(#{family := inet6, scope := link}) -> true;
+auto_addr(_) -> false.
+
+addr_spec(#{prefixlen := Len} = A) ->
+    IP = maps:get(local, A, maps:get(address, A, undefined)),
+    Spec = #{prefix => {IP, Len},
+             flags => [F || F <- maps:get(flags, A, []), lists:member(F, ?ADDR_FLAGS)]},
+    maps:merge(Spec, maps:with([label, broadcast, scope], A)).
+
+same_addr(#{index := I, prefixlen := Len} = A, I, Addr) ->
+    IP = maps:get(local, A, maps:get(address, A, undefined)),
+    case Addr of
+        {IP, Len} -> true;
+        #{prefix := {IP, Len}} -> true;
+        _ -> false
+    end;
+same_addr(_A, _I, _Addr) ->
+    false.
+
+%% A dumped route that a route_del of `Route' removes: the same
+%% destination and table, and the same value for every other key of a
+%% route it gives.
+same_route(R, Route, B, Names) ->
+    Oif = case maps:find(oif, Route) of
+              {ok, Ref} ->
+                  case find_link(Ref, B, Names) of
+                      #{index := I} -> maps:get(oif, R, none) =:= I;
+                      _ -> false
+                  end;
+              error -> true
+          end,
+    Given = maps:with([gateway, metric, prefsrc, type, protocol, scope, tos], Route),
+    Oif andalso maps:get(dst, R, default) =:= maps:get(dst, Route, default)
+        andalso maps:get(table, R, 254) =:= maps:get(table, Route, 254)
+        andalso lists:all(fun({K, V}) -> maps:get(K, R, undefined) =:= V end,
+                          maps:to_list(Given)).

@@ -22,12 +22,20 @@
 %% veth pair goes with either of its ends, so {@link cleanup/1} of the
 %% namespaces is all the cleaning there is.
 %%
+%% A call that fails undoes what it made and nothing else: whatever was
+%% there before it (a namespace made by hand with `ip netns add', a pair
+%% made by an earlier call, an address, a sysctl's value) is left as it
+%% was, also when it has the name the call wanted (`eexist').
+%%
 %% Each function starts the `linx' application if it is not running.
 -module(linx_ct).
 
 -export([netns/1, netns/2, veth/3, addr/3, sysctl/2, cleanup/1, leftovers/1]).
 
 -export_type([pair/0, veth_opts/0]).
+
+%% How many names netns/2 tries before it gives up on `eexist'.
+-define(TRIES, 5).
 
 -type pair() :: #{a := {binary(), binary()}, b := {binary(), binary()},
                   addrs => {linx_rtnl:prefix(), linx_rtnl:prefix()}}.
@@ -49,19 +57,25 @@ netns(Prefix) ->
 %% @doc Makes a network namespace named after `Prefix' (unique: the
 %% prefix, this node's OS pid and a counter), with `lo' up unless
 %% `#{lo => down}'.
+%%
+%% A name that is taken already (by a namespace made by hand, or left by
+%% an earlier node that had this OS pid) is left alone: the next count is
+%% tried, a few times, and then the `eexist' error of
+%% {@link linx_netns:add/3} is returned, naming the namespace.
 -spec netns(iodata(), #{lo => up | down}) -> {ok, binary()} | {error, term()}.
 netns(Prefix, Opts) ->
     ok = started(),
-    Name = iolist_to_binary([Prefix, "-", os:getpid(), "-",
-                             integer_to_list(erlang:unique_integer([positive]))]),
-    case linx_netns:add(Name, #{lo => maps:get(lo, Opts, up)}, #{}) of
-        ok -> {ok, Name};
-        {error, _} = Error -> Error
-    end.
+    fresh(Prefix, #{lo => maps:get(lo, Opts, up)}, ?TRIES).
 
 %% @doc Makes a veth pair between namespaces `A' and `B' (names of
-%% namespaces, as {@link netns/1} returns), optionally with an address on
-%% each end, and brings both ends up.
+%% namespaces, as {@link netns/1} returns, or any others), optionally with
+%% an address on each end, and brings both ends up.
+%%
+%% When it fails, it removes the pair if it made it (an address the
+%% kernel refused, say), and nothing else: an end's name that is taken in
+%% `A' or `B' (as by a second call with the same namespaces) is `eexist',
+%% a missing namespace `enoent', and the interface that has that name, the
+%% pair it belongs to and its addresses stay as they were.
 -spec veth(binary(), binary(), veth_opts()) -> {ok, pair()} | {error, term()}.
 veth(A, B, Opts) ->
     ok = started(),
@@ -78,35 +92,48 @@ veth(A, B, Opts) ->
              true -> [{A, NameA}, {B, NameB}];
              false -> []
          end,
-    Steps = [fun() -> linx_rtnl:link_add(Spec, #{in => {netns, A}}) end]
-        ++ [fun() -> addr(Ns, If, P) end || {Ns, If, P} <- Addrs, P =/= none]
+    Steps = [fun() -> addr(Ns, If, P) end || {Ns, If, P} <- Addrs, P =/= none]
         ++ [fun() -> linx_rtnl:link_set(If, #{state => up}, #{in => {netns, Ns}}) end
             || {Ns, If} <- Up],
-    case run(Steps) of
+    %% The kernel makes both ends or neither: when this fails, nothing
+    %% was made, and what has these names belongs to someone else.
+    case linx_rtnl:link_add(Spec, #{in => {netns, A}}) of
         ok ->
-            {ok, (maps:with([addrs], Opts))#{a => {A, NameA}, b => {B, NameB}}};
+            case run(Steps) of
+                ok ->
+                    {ok, (maps:with([addrs], Opts))#{a => {A, NameA}, b => {B, NameB}}};
+                {error, _} = Error ->
+                    %% Leave no half-made pair: deleting one end deletes both.
+                    _ = linx_rtnl:link_del(NameA, #{in => {netns, A}}),
+                    Error
+            end;
         {error, _} = Error ->
-            %% Leave no half-made pair: deleting one end deletes both.
-            _ = linx_rtnl:link_del(NameA, #{in => {netns, A}}),
             Error
     end.
 
-%% @doc Adds an address to interface `Ifname' of namespace `Netns'.
+%% @doc Adds an address to interface `Ifname' of namespace `Netns'. An
+%% address the interface has already is `eexist', and stays.
 -spec addr(binary(), iodata(), linx_rtnl:prefix()) -> ok | {error, term()}.
 addr(Netns, Ifname, Prefix) ->
     ok = started(),
     linx_rtnl:addr_add(iolist_to_binary(Ifname), #{prefix => Prefix, flags => [nodad]}, #{in => {netns, Netns}}).
 
 %% @doc Writes sysctls in namespace `Netns', all or none
-%% ({@link linx_sysctl:apply/2}); returns the values they had.
+%% ({@link linx_sysctl:apply/2}: on a failure the keys written already
+%% get their old values back); returns the values they had just before
+%% this call. Nothing is kept to restore them later: in a namespace made
+%% by {@link netns/1} they go with the namespace; in any other, giving the
+%% returned values back to this function restores them.
 -spec sysctl(binary(), #{linx_sysctl:key() => linx_sysctl:value()} | [{linx_sysctl:key(), linx_sysctl:value()}]) ->
           {ok, [{binary(), binary()}]} | {error, term()}.
 sysctl(Netns, Settings) ->
     ok = started(),
     linx_sysctl:apply(Settings, #{in => {netns, Netns}}).
 
-%% @doc Deletes namespaces (and with them their interfaces and veth
-%% pairs); one already gone is not an error. Returns the names that could
+%% @doc Deletes the namespaces named (and with them their interfaces and
+%% veth pairs), and no other; one already gone is not an error. It deletes
+%% whatever has those names, so give it the names {@link netns/1} returned,
+%% not those of namespaces made elsewhere. Returns the names that could
 %% not be deleted, with why.
 -spec cleanup([binary()]) -> ok | {error, [{binary(), term()}]}.
 cleanup(Names) ->
@@ -138,6 +165,18 @@ leftovers(Prefix) ->
 started() ->
     case application:ensure_all_started(linx) of
         {ok, _} -> ok;
+        {error, _} = Error -> Error
+    end.
+
+%% A namespace of a name not taken yet, trying the next count while a
+%% name is taken.
+-spec fresh(iodata(), linx_netns:spec(), pos_integer()) -> {ok, binary()} | {error, term()}.
+fresh(Prefix, Spec, Tries) ->
+    Name = iolist_to_binary([Prefix, "-", os:getpid(), "-",
+                             integer_to_list(erlang:unique_integer([positive, monotonic]))]),
+    case linx_netns:add(Name, Spec, #{}) of
+        ok -> {ok, Name};
+        {error, #{stage := create, errno := eexist}} when Tries > 1 -> fresh(Prefix, Spec, Tries - 1);
         {error, _} = Error -> Error
     end.
 

@@ -36,14 +36,26 @@
 %% `{linx_cth, #{netns => #{A => Name}, veth => #{{A, B} => Pair}}}',
 %% read with {@link netns/2}, {@link veth_end/3} and {@link setup/1}.
 %%
-%% A set-up that fails fails the suite's (or case's) init, with the reason,
-%% and whatever was made of it is removed.
+%% With `scope => testcase' Config also holds `{linx_cth_ref, Ref}', by
+%% which the hook knows, when the case ends, which of the set-ups it made
+%% is that case's.
+%%
+%% == What it removes ==
+%% Only what it made, and all of that: a case's end (or its
+%% `init_per_testcase' failing or skipping) removes the namespaces made
+%% for that case, not those of a case running beside it in a parallel
+%% group; the suite's end removes the suite's. A namespace a test made
+%% itself stays, also when the test put its name in the set-up in Config.
+%% The namespaces' names are fresh ones (see {@link linx_ct:netns/2}), so
+%% a namespace that was there before, made by hand or by another run, is
+%% never one of them. A set-up that fails fails the suite's (or case's)
+%% init, with the reason, and whatever was made of it is removed.
 -module(linx_cth).
 
 %% Common Test hook callbacks
 -export([id/1, init/2,
          pre_init_per_suite/3, post_end_per_suite/4,
-         pre_init_per_testcase/4, post_end_per_testcase/5,
+         pre_init_per_testcase/4, post_init_per_testcase/5, post_end_per_testcase/5,
          terminate/1]).
 %% Reading the set-up from Config
 -export([setup/1, netns/2, veth_end/3]).
@@ -59,9 +71,13 @@
 -type setup() :: #{netns := #{atom() => binary()},
                    veth := #{{atom(), atom()} => linx_ct:pair()}}.
 
+%% Whose set-up: the suite's, or a test case's (the ref is also in the
+%% case's Config).
+-type owner() :: suite | {testcase, atom(), atom(), reference()}.
+
 -record(state, {opts :: opts(),
-                %% The namespaces made and not yet removed.
-                made = [] :: [binary()]}).
+                %% The namespaces made and not yet removed, by owner.
+                made = [] :: [{owner(), [binary()]}]}).
 
 %%====================================================================
 %% Reading the set-up
@@ -116,7 +132,7 @@ init(_Id, Opts) ->
 -spec pre_init_per_suite(atom(), list() | term(), #state{}) -> {term(), #state{}}.
 pre_init_per_suite(_Suite, Config, #state{opts = Opts} = State) when is_list(Config) ->
     case maps:get(scope, Opts, suite) of
-        suite -> make(Config, State);
+        suite -> make(suite, Config, State);
         testcase -> {Config, State}
     end;
 pre_init_per_suite(_Suite, SkipOrFail, State) ->
@@ -125,52 +141,87 @@ pre_init_per_suite(_Suite, SkipOrFail, State) ->
 %% @private
 -spec post_end_per_suite(atom(), list(), term(), #state{}) -> {term(), #state{}}.
 post_end_per_suite(_Suite, _Config, Return, State) ->
-    {Return, remove(State)}.
+    {Return, remove_all(State)}.
 
 %% @private
 -spec pre_init_per_testcase(atom(), atom(), list() | term(), #state{}) -> {term(), #state{}}.
-pre_init_per_testcase(_Suite, _Case, Config, #state{opts = Opts} = State) when is_list(Config) ->
+pre_init_per_testcase(Suite, Case, Config, #state{opts = Opts} = State) when is_list(Config) ->
     case maps:get(scope, Opts, suite) of
-        testcase -> make(Config, State);
-        suite -> {Config, State}
+        testcase ->
+            Ref = make_ref(),
+            make({testcase, Suite, Case, Ref},
+                 [{linx_cth_ref, Ref} | lists:keydelete(linx_cth_ref, 1, Config)], State);
+        suite ->
+            {Config, State}
     end;
 pre_init_per_testcase(_Suite, _Case, SkipOrFail, State) ->
     {SkipOrFail, State}.
 
 %% @private
+%% An init_per_testcase that failed or skipped (`Return' is then
+%% `{skip, _}', `{fail, _}' or `{error, _}'; `ok' when it did not):
+%% Common Test does not call post_end_per_testcase then, so the case's
+%% set-up goes now.
+-spec post_init_per_testcase(atom(), atom(), list(), term(), #state{}) -> {term(), #state{}}.
+post_init_per_testcase(Suite, Case, Config, {Tag, _} = Return, State)
+  when Tag =:= skip; Tag =:= skipped; Tag =:= auto_skip; Tag =:= fail; Tag =:= failed; Tag =:= error ->
+    {Return, remove_case(Suite, Case, Config, State)};
+post_init_per_testcase(_Suite, _Case, _Config, Return, State) ->
+    {Return, State}.
+
+%% @private
 %% Called after end_per_testcase, also when the case crashed or its
 %% timetrap fired.
 -spec post_end_per_testcase(atom(), atom(), list(), term(), #state{}) -> {term(), #state{}}.
-post_end_per_testcase(_Suite, _Case, _Config, Return, #state{opts = Opts} = State) ->
-    case maps:get(scope, Opts, suite) of
-        testcase -> {Return, remove(State)};
-        suite -> {Return, State}
-    end.
+post_end_per_testcase(Suite, Case, Config, Return, State) ->
+    {Return, remove_case(Suite, Case, Config, State)}.
 
 %% @private
 -spec terminate(#state{}) -> ok.
 terminate(State) ->
-    _ = remove(State),
+    _ = remove_all(State),
     ok.
 
 %%====================================================================
 %% Internal
 %%====================================================================
 
--spec make(list(), #state{}) -> {list() | {fail, term()}, #state{}}.
-make(Config, #state{opts = Opts} = State) ->
+-spec make(owner(), list(), #state{}) -> {list() | {fail, term()}, #state{}}.
+make(Owner, Config, #state{opts = Opts} = State) ->
     case build(Opts) of
         {ok, Setup, Made} ->
             {[{linx_cth, Setup} | lists:keydelete(linx_cth, 1, Config)],
-             State#state{made = Made ++ State#state.made}};
+             State#state{made = [{Owner, Made} | State#state.made]}};
         {error, Reason, Made} ->
             _ = linx_ct:cleanup(Made),
             {{fail, {linx_cth, Reason}}, State}
     end.
 
--spec remove(#state{}) -> #state{}.
-remove(#state{made = Made} = State) ->
-    _ = linx_ct:cleanup(Made),
+%% Remove what was made for test case Case: the set-up whose ref is in
+%% its Config, or else the one set-up made for a case of that name (if
+%% there are several, none: the hook's end removes them).
+-spec remove_case(atom(), atom(), list(), #state{}) -> #state{}.
+remove_case(Suite, Case, Config, #state{made = Made} = State) ->
+    Ref = case lists:keyfind(linx_cth_ref, 1, Config) of
+              {linx_cth_ref, R} -> R;
+              false -> none
+          end,
+    Case1 = [Owner || {{testcase, S, C, _} = Owner, _} <- Made, S =:= Suite, C =:= Case],
+    case [Owner || {testcase, _, _, R} = Owner <- Case1, R =:= Ref] of
+        [Owner] -> remove(Owner, State);
+        [] when length(Case1) =:= 1 -> remove(hd(Case1), State);
+        [] -> State
+    end.
+
+-spec remove(owner(), #state{}) -> #state{}.
+remove(Owner, #state{made = Made} = State) ->
+    {value, {Owner, Names}, Rest} = lists:keytake(Owner, 1, Made),
+    _ = linx_ct:cleanup(Names),
+    State#state{made = Rest}.
+
+-spec remove_all(#state{}) -> #state{}.
+remove_all(#state{made = Made} = State) ->
+    _ = linx_ct:cleanup(lists:append([Names || {_, Names} <- Made])),
     State#state{made = []}.
 
 %% Namespaces, then pairs, then sysctls; stops at the first failure and

@@ -11,12 +11,14 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([example_suite_runs_and_cleans_up/1,
          per_case_namespaces_and_crashes/1,
+         a_case_end_removes_only_its_own/1,
          plain_functions/1,
          bad_options_fail_the_suite/1]).
 
 all() ->
     [example_suite_runs_and_cleans_up,
      per_case_namespaces_and_crashes,
+     a_case_end_removes_only_its_own,
      plain_functions,
      bad_options_fail_the_suite].
 
@@ -51,6 +53,23 @@ per_case_namespaces_and_crashes(Config) ->
     ?assertEqual(8, length(lists:usort(Names))),
     Left = linx_ct_ns:ip_netns_list(),
     ?assertEqual([], [N || N <- Names, lists:member(N, Left)]).
+
+%% Per-case namespaces, removed when their case ends and not before: not
+%% by the end of a case running beside it in a parallel group; not kept
+%% past a case that its init_per_testcase skips; and a namespace a case
+%% made itself and named in Config is not the hook's to remove.
+a_case_end_removes_only_its_own(Config) ->
+    {Summary, Report} = run_sample(linx_cth_parallel_SUITE, Config),
+    %% skipped_in_init is skipped, the five others pass.
+    ?assertEqual({5, 0}, Summary),
+    %% One of the two overlapping cases saw the other end and its own
+    %% namespace stay.
+    ?assertMatch([[_]], [N || {outlived, N} <- Report]),
+    Made = lists:usort(lists:append([N || {W, N} <- Report, W =/= own])),
+    ?assertEqual(3, length(Made)),
+    Left = linx_ct_ns:ip_netns_list(),
+    ?assertEqual([], [N || N <- Made ++ lists:append([N || {own, N} <- Report]),
+                           lists:member(N, Left)]).
 
 plain_functions(_Config) ->
     {ok, A} = linx_ct:netns("plain"),

@@ -30,7 +30,8 @@
 %% Each function starts the `linx' application if it is not running.
 -module(linx_ct).
 
--export([netns/1, netns/2, veth/3, addr/3, sysctl/2, cleanup/1, leftovers/1]).
+-export([netns/1, netns/2, veth/3, addr/3, sysctl/2, setup/1, cleanup/1, leftovers/1]).
+-export([ifname/1]).
 
 -export_type([pair/0, veth_opts/0]).
 
@@ -92,9 +93,12 @@ veth(A, B, Opts) ->
              true -> [{A, NameA}, {B, NameB}];
              false -> []
          end,
-    Steps = [fun() -> addr(Ns, If, P) end || {Ns, If, P} <- Addrs, P =/= none]
-        ++ [fun() -> linx_rtnl:link_set(If, #{state => up}, #{in => {netns, Ns}}) end
-            || {Ns, If} <- Up],
+    %% One batch in each namespace: the addresses, then the ends up.
+    Ops = fun(Ns) ->
+                  [{addr_add, If, #{prefix => P, flags => [nodad]}} || {N, If, P} <- Addrs, N =:= Ns, P =/= none]
+                      ++ [{link_set, If, #{state => up}} || {N, If} <- Up, N =:= Ns]
+          end,
+    Steps = [fun() -> batch(Ns, Ops(Ns)) end || Ns <- lists:usort([A, B])],
     %% The kernel makes both ends or neither: when this fails, nothing
     %% was made, and what has these names belongs to someone else.
     case linx_rtnl:link_add(Spec, #{in => {netns, A}}) of
@@ -129,6 +133,27 @@ addr(Netns, Ifname, Prefix) ->
 sysctl(Netns, Settings) ->
     ok = started(),
     linx_sysctl:apply(Settings, #{in => {netns, Netns}}).
+
+%% @doc Makes a whole network from one spec, as {@link linx_cth} does
+%% from its options (which it takes: `netns', `veth', `addrs',
+%% `sysctl'), and also:
+%% <ul>
+%% <li>`bridge => #{A => [Name]}': bridges made in namespace `A', up;</li>
+%% <li>`veth' entries `{A, B, Opts}' with the options of {@link veth/3}
+%%   and `master => {BridgeInA | none, BridgeInB | none}';</li>
+%% <li>`routes => #{A => [Route]}': routes of {@link linx_rtnl:route_add/2}
+%%   added in `A' after the addresses.</li>
+%% </ul>
+%% The namespaces are made at once, then in each one rtnetlink batch
+%% makes its bridges and the pairs it starts and another sets addresses,
+%% masters, up and routes ({@link linx_rtnl:batch/2}), all namespaces at
+%% once. Returns the namespaces' names and the pairs, as {@link
+%% linx_cth:setup/1} does; on a failure every namespace it made is
+%% removed, and nothing else.
+-spec setup(linx_ct_setup:spec()) -> {ok, linx_ct_setup:setup()} | {error, term()}.
+setup(Spec) ->
+    ok = started(),
+    linx_ct_setup:setup(Spec).
 
 %% @doc Deletes the namespaces named (and with them their interfaces and
 %% veth pairs), and no other; one already gone is not an error. It deletes
@@ -191,12 +216,23 @@ names(_A, _B, #{names := {NameA, NameB}}) ->
 names(A, B, _Opts) ->
     {ifname(B), ifname(A)}.
 
+%% @doc The name {@link veth/3} gives the end that faces namespace
+%% `Netns': `to_' and the namespace's prefix, cut to 15 bytes.
 -spec ifname(binary()) -> binary().
 ifname(Netns) ->
     %% The namespace's prefix (before the pid part) names the far side.
     [Prefix | _] = binary:split(Netns, <<"-">>),
     Name = <<"to_", Prefix/binary>>,
     binary:part(Name, 0, min(15, byte_size(Name))).
+
+-spec batch(binary(), [linx_rtnl_batch:op()]) -> ok | {error, term()}.
+batch(_Netns, []) ->
+    ok;
+batch(Netns, Ops) ->
+    case linx_rtnl:batch(Ops, #{in => {netns, Netns}}) of
+        {ok, Results} -> linx_error:first_error(Results);
+        {error, _} = Error -> Error
+    end.
 
 -spec run([fun(() -> ok | {error, term()})]) -> ok | {error, term()}.
 run([]) ->

@@ -224,78 +224,11 @@ remove_all(#state{made = Made} = State) ->
     _ = linx_ct:cleanup(lists:append([Names || {_, Names} <- Made])),
     State#state{made = []}.
 
-%% Namespaces, then pairs, then sysctls; stops at the first failure and
-%% says what it made so far.
+%% The set-up of the options (linx_ct:setup/1, which removes what it made
+%% when it fails), and the namespaces made.
 -spec build(opts()) -> {ok, setup(), [binary()]} | {error, term(), [binary()]}.
 build(Opts) ->
-    case keys(maps:get(netns, Opts, [])) of
-        {ok, Keys} ->
-            case make_netns(Keys, #{}) of
-                {ok, Names} ->
-                    Made = maps:values(Names),
-                    case make_pairs(maps:get(veth, Opts, []), Names, maps:get(addrs, Opts, true), 1, #{}) of
-                        {ok, Pairs} ->
-                            case write_sysctls(maps:to_list(maps:get(sysctl, Opts, #{})), Names) of
-                                ok -> {ok, #{netns => Names, veth => Pairs}, Made};
-                                {error, Reason} -> {error, Reason, Made}
-                            end;
-                        {error, Reason} ->
-                            {error, Reason, Made}
-                    end;
-                {error, Reason, Names} ->
-                    {error, Reason, maps:values(Names)}
-            end;
-        {error, Reason} ->
-            {error, Reason, []}
-    end.
-
--spec keys(term()) -> {ok, [atom()]} | {error, term()}.
-keys(N) when is_integer(N), N >= 0 ->
-    {ok, [list_to_atom("ns" ++ integer_to_list(I)) || I <- lists:seq(1, N)]};
-keys(Keys) when is_list(Keys) ->
-    case lists:all(fun is_atom/1, Keys) andalso length(lists:usort(Keys)) =:= length(Keys) of
-        true -> {ok, Keys};
-        false -> {error, {bad_option, {netns, Keys}}}
-    end;
-keys(Other) ->
-    {error, {bad_option, {netns, Other}}}.
-
-make_netns([], Names) ->
-    {ok, Names};
-make_netns([Key | Rest], Names) ->
-    case linx_ct:netns(atom_to_list(Key)) of
-        {ok, Name} -> make_netns(Rest, Names#{Key => Name});
-        {error, Reason} -> {error, {netns, Key, Reason}, Names}
-    end.
-
-make_pairs([], _Names, _Addrs, _K, Pairs) ->
-    {ok, Pairs};
-make_pairs([{A, B} | Rest], Names, Addrs, K, Pairs) when K =< 250 ->
-    case Names of
-        #{A := NsA, B := NsB} when A =/= B ->
-            Opts = case Addrs of
-                       true -> #{addrs => {{{10, K, 0, 1}, 24}, {{10, K, 0, 2}, 24}}};
-                       false -> #{}
-                   end,
-            case linx_ct:veth(NsA, NsB, Opts) of
-                {ok, Pair} -> make_pairs(Rest, Names, Addrs, K + 1, Pairs#{{A, B} => Pair});
-                {error, Reason} -> {error, {veth, {A, B}, Reason}}
-            end;
-        _ ->
-            {error, {bad_option, {veth, {A, B}}}}
-    end;
-make_pairs(Bad, _Names, _Addrs, _K, _Pairs) ->
-    {error, {bad_option, {veth, Bad}}}.
-
-write_sysctls([], _Names) ->
-    ok;
-write_sysctls([{Key, Settings} | Rest], Names) ->
-    case Names of
-        #{Key := Ns} ->
-            case linx_ct:sysctl(Ns, Settings) of
-                {ok, _} -> write_sysctls(Rest, Names);
-                {error, Reason} -> {error, {sysctl, Key, Reason}}
-            end;
-        _ ->
-            {error, {bad_option, {sysctl, Key}}}
+    case linx_ct:setup(maps:without([scope], Opts)) of
+        {ok, #{netns := Names} = Setup} -> {ok, Setup, maps:values(Names)};
+        {error, Reason} -> {error, Reason, []}
     end.

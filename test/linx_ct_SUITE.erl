@@ -17,7 +17,9 @@
          addr_twice_leaves_the_address/1,
          sysctl_is_all_or_none/1,
          netns_leaves_a_namesake_alone/1,
-         cleanup_deletes_only_the_names_given/1]).
+         cleanup_deletes_only_the_names_given/1,
+         setup_makes_a_hub/1,
+         setup_that_fails_removes_what_it_made/1]).
 
 -define(FWD, <<"net.ipv4.ip_forward">>).
 
@@ -28,7 +30,9 @@ all() ->
      addr_twice_leaves_the_address,
      sysctl_is_all_or_none,
      netns_leaves_a_namesake_alone,
-     cleanup_deletes_only_the_names_given].
+     cleanup_deletes_only_the_names_given,
+     setup_makes_a_hub,
+     setup_that_fails_removes_what_it_made].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_if_netns(Config).
@@ -154,6 +158,56 @@ cleanup_deletes_only_the_names_given(_Config) ->
     after
         ok = linx_ct:cleanup([A, B])
     end.
+
+%% A hub: a bridge in one namespace, a pair from each spoke to it with
+%% the hub's end enslaved, an address in each spoke, a default route
+%% through the bridge's address, a sysctl. `ip' shows each piece, and a
+%% datagram goes from one spoke to another through the bridge.
+setup_makes_a_hub(_Config) ->
+    Spokes = [s1, s2, s3],
+    Spec = #{netns => [hub | Spokes],
+             bridge => #{hub => [<<"br0">>]},
+             veth => [{S, hub, #{addrs => {{{10, 70, 0, K}, 24}, none}, master => {none, <<"br0">>}}}
+                      || {K, S} <- lists:zip([1, 2, 3], Spokes)],
+             routes => maps:from_list([{S, [#{dst => default, gateway => {10, 70, 0, 254}}]}
+                                       || S <- Spokes]),
+             sysctl => #{hub => #{?FWD => 1}}},
+    {ok, #{netns := Names, veth := Pairs}} = linx_ct:setup(Spec),
+    try
+        Hub = maps:get(hub, Names),
+        ok = linx_ct:addr(Hub, <<"br0">>, {{10, 70, 0, 254}, 24}),
+        <<"1">> = linx_ct_ns:oracle({netns, binary_to_list(Hub)}, "net.ipv4.ip_forward"),
+        [begin
+             #{a := {Ns, IfS}, b := {Hub, IfH}} = maps:get({S, hub}, Pairs),
+             Ns = maps:get(S, Names),
+             HubEnd = linx_ct_ns:sh_ok(["ip -o -n ", Hub, " link show ", IfH]),
+             ?assertMatch({match, _}, re:run(HubEnd, "master br0 state UP")),
+             ?assertMatch({match, _}, re:run(linx_ct_ns:sh_ok(["ip -o -n ", Ns, " addr show ", IfS]),
+                                             "inet 10\\.70\\.0\\.")),
+             ?assertMatch({match, _}, re:run(linx_ct_ns:sh_ok(["ip -n ", Ns, " route show default"]),
+                                             "default via 10.70.0.254 dev " ++ binary_to_list(IfS)))
+         end || S <- Spokes],
+        #{a := {N1, If1}} = maps:get({s1, hub}, Pairs),
+        #{a := {N2, If2}} = maps:get({s2, hub}, Pairs),
+        %% Both sides of the bridge are spokes: the pair check's UDP round trip.
+        linx_ct_ns:sh_ok(["ip -n ", Hub, " link set br0 up"]),
+        pair_works(N1, If1, {10, 70, 0, 1}, N2, If2, {10, 70, 0, 2})
+    after
+        ok = linx_ct:cleanup(maps:values(Names))
+    end.
+
+%% A spec that fails halfway (a route through a gateway no address
+%% reaches): the error names the namespace and the op, and no namespace
+%% of it is left.
+setup_that_fails_removes_what_it_made(_Config) ->
+    Before = linx_ct_ns:ip_netns_list(),
+    Spec = #{netns => [f1, f2], veth => [{f1, f2}],
+             routes => #{f1 => [#{dst => {{10, 99, 0, 0}, 16}, gateway => {192, 0, 2, 1}}]}},
+    {error, {f1, {route_add, _}, #{errno := enetunreach}}} = linx_ct:setup(Spec),
+    ?assertEqual([], linx_ct_ns:ip_netns_list() -- Before),
+    {error, {bad_option, {routes, #{nowhere := _}}}} =
+        linx_ct:setup(#{netns => [f1], routes => #{nowhere => []}}),
+    ?assertEqual([], linx_ct_ns:ip_netns_list() -- Before).
 
 %%--------------------------------------------------------------------
 

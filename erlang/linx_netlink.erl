@@ -130,7 +130,7 @@
 
 -export_type([protocol/0, groups/0, opts/0, domain/0, type/0,
               socket_protocol/0, socket_opts/0]).
--export_type([op/0, stage/0, error_info/0, error_reason/0]).
+-export_type([op/0, stage/0, error_info/0, fd_error/0, error_reason/0]).
 
 -type protocol() :: route | unused | usersock | firewall | sock_diag
                   | inet_diag | nflog | xfrm | selinux | iscsi | audit
@@ -187,7 +187,19 @@
 %% `code' is the errno number (0 when `errno' is not an errno). `protocol',
 %% `domain', `type' and `in' are as the caller gave them.
 
+-type fd_error() :: #{op := close_fd | membership_add | membership_del,
+                      stage := close | setsockopt,
+                      errno := atom() | binary(),
+                      code := non_neg_integer(),
+                      fd => non_neg_integer(),
+                      group => pos_integer()}.
+%% A failure on a descriptor or socket of this node: {@link close_fd/1}'s
+%% (`fd', stage `close'), or a membership's (`group', stage
+%% `setsockopt'). `errno' is an errno atom, or a socket's reason such as
+%% `closed' (`code' 0), or a binary for any other term.
+
 -type error_reason() :: error_info()
+                      | fd_error()
                       | linx_error:reason()
                       | linx_opts:error()
                       | {bad_message | bad_protocol | bad_groups | bad_rcvbuf
@@ -271,29 +283,40 @@ open_fd(Protocol, Groups, Opts) ->
 %% @doc Closes a raw socket descriptor of this node, such as one returned
 %% by {@link open_fd/2}.
 %%
-%% Returns `{error, ebadf}' when `Fd' is not open and `{error, enotsock}'
-%% when it is not a socket (nothing is closed then). Never give it the
-%% descriptor of a socket something else still uses, such as one inside a
-%% `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how it is
-%% closed.
+%% A descriptor that is not open, or not a socket, is left alone and is
+%% an error map naming it: `#{op => close_fd, fd => Fd, stage => close,
+%% errno => ebadf, code => 9}' (`enotsock', 88, for one that is not a
+%% socket), rendered `linx_netlink:close_fd(Fd) failed: ebadf (errno 9)'.
+%% Anything but a descriptor number is `{error, {bad_fd, Fd}}'. Never give
+%% it the descriptor of a socket something else still uses, such as one
+%% inside a `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how
+%% it is closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
-      Reason :: ebadf | enotsock | {bad_fd, term()} | term().
+      Reason :: fd_error() | {bad_fd, term()}.
 close_fd(Fd) ->
-    ?OWNED(linx_fdchan:close_fd(Fd)).
+    ?OWNED(case linx_fdchan:close_fd(Fd) of
+               ok -> ok;
+               {error, {bad_fd, _}} = Error -> Error;
+               {error, Reason} -> {error, fd_error(#{op => close_fd, fd => Fd}, close, Reason)}
+           end).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
-%% `NETLINK_ADD_MEMBERSHIP').
+%% `NETLINK_ADD_MEMBERSHIP'). A group that is not one is
+%% `{error, {bad_group, Group}}'; a failure of the socket option is an
+%% error map naming the group, such as `#{op => membership_add, group =>
+%% 1, stage => setsockopt, errno => closed, code => 0}'.
 -spec membership_add(socket:socket(), pos_integer()) ->
-          ok | {error, {bad_group, term()} | term()}.
+          ok | {error, {bad_group, term()} | fd_error()}.
 membership_add(Socket, Group) ->
-    ?OWNED(membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
+    ?OWNED(membership(membership_add, Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
+%% Errors as for {@link membership_add/2}.
 -spec membership_del(socket:socket(), pos_integer()) ->
-          ok | {error, {bad_group, term()} | term()}.
+          ok | {error, {bad_group, term()} | fd_error()}.
 membership_del(Socket, Group) ->
-    ?OWNED(membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
+    ?OWNED(membership(membership_del, Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
 
 %% @equiv socket_open(Domain, Type, Protocol, #{})
 -spec socket_open(domain(), type(), socket_protocol()) ->
@@ -493,4 +516,22 @@ membership(Socket, Opt, Group)
     socket:setopt_native(Socket, {?SOL_NETLINK, Opt}, <<Group:32/native>>);
 membership(_Socket, _Opt, Group) ->
     {error, {bad_group, Group}}.
+
+%% membership/3 for the public function `Op': a failure of the socket
+%% option names the op and the group.
+-spec membership(membership_add | membership_del, socket:socket(), 1 | 2, term()) ->
+          ok | {error, {bad_group, term()} | fd_error()}.
+membership(Op, Socket, Opt, Group) ->
+    case membership(Socket, Opt, Group) of
+        ok -> ok;
+        {error, {bad_group, _}} = Error -> Error;
+        {error, Reason} -> {error, fd_error(#{op => Op, group => Group}, setsockopt, Reason)}
+    end.
+
+%% The error map of a call on a descriptor or socket of this node.
+-spec fd_error(map(), close | setsockopt, term()) -> fd_error().
+fd_error(Context, Stage, Errno) when is_atom(Errno) ->
+    Context#{stage => Stage, errno => Errno, code => linx_error:errno_code(Errno)};
+fd_error(Context, Stage, Reason) ->
+    Context#{stage => Stage, errno => linx_error:line(io_lib:format("~0tp", [Reason])), code => 0}.
 

@@ -166,7 +166,17 @@ membership_validation_test_() ->
 close_fd_validation_test_() ->
     [?_assertMatch({error, #{reason := {bad_fd, -1}}}, linx_netlink:close_fd(hide(-1))),
      ?_assertMatch({error, #{reason := {bad_fd, x}}}, linx_netlink:close_fd(hide(x))),
-     ?_assertMatch({error, #{reason := ebadf}}, linx_netlink:close_fd(unused_fd()))].
+     ?_test(close_fd_not_open(unused_fd()))].
+
+%% A descriptor that is not open: the error names the call and the
+%% descriptor.
+close_fd_not_open(Fd) ->
+    E = linx_netlink:close_fd(Fd),
+    ?assertMatch({error, #{op := close_fd, fd := Fd, stage := close, errno := ebadf,
+                           code := 9}}, E),
+    ?assertEqual(iolist_to_binary(["linx_netlink:close_fd(", integer_to_list(Fd),
+                                   ") failed: ebadf (errno 9)"]),
+                 linx:format_error(E)).
 
 %% A descriptor that is not a socket is left alone.
 close_fd_not_a_socket_test() ->
@@ -177,7 +187,11 @@ close_fd_not_a_socket_test() ->
         [Fd] = [list_to_integer(N)
                 || N <- element(2, file:list_dir("/proc/self/fd")),
                    file:read_link("/proc/self/fd/" ++ N) =:= {ok, Path}],
-        ?assertMatch({error, #{reason := enotsock}}, linx_netlink:close_fd(Fd)),
+        E = linx_netlink:close_fd(Fd),
+        ?assertMatch({error, #{fd := Fd, errno := enotsock, code := 88}}, E),
+        ?assertEqual(iolist_to_binary(["linx_netlink:close_fd(", integer_to_list(Fd),
+                                       ") failed: enotsock (errno 88): not a socket, left open"]),
+                     linx:format_error(E)),
         ?assertEqual({ok, <<"x">>}, file:pread(File, 0, 1))
     after
         ok = file:close(File),

@@ -384,13 +384,13 @@ name(Name) ->
         {error, _} -> {error, {bad_name, Name}}
     end.
 
-%% Check the options and run F with them as a map of timeout and via.
+%% Check the options (`timeout' and `via'; any other key, `in' and `lo'
+%% included, is refused) and run F with them as a map of timeout and via.
 -spec with_options(term(), fun((map()) -> Result)) -> Result | {error, error_reason()}.
 with_options(Opts, F) ->
-    case {linx_opts:moved([lo], Opts), linx_opts:options(Opts)} of
-        {ok, {ok, #{timeout := Timeout, via := Via}}} -> F(#{timeout => Timeout, via => Via});
-        {{error, _} = Error, _} -> Error;
-        {_, {error, _} = Error} -> Error
+    case linx_opts:options(Opts, [timeout, via]) of
+        {ok, #{timeout := Timeout, via := Via}} -> F(#{timeout => Timeout, via => Via});
+        {error, _} = Error -> Error
     end.
 
 %% Whether the loopback interface of a new namespace is to be up.

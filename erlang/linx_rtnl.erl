@@ -224,15 +224,13 @@ addr_del(Link, Addr, Opts) ->
 
 addr(What, Link, Addr, Opts, Op) ->
     %% The address is checked before the link is looked up.
-    Checked = [linx_opts:moved([label, broadcast, scope, flags], Opts),
-               linx_rtnl_req:addr(What, 0, Addr)],
-    case linx_error:first_error(Checked) of
-        ok ->
+    case linx_rtnl_req:addr(What, 0, Addr) of
+        {ok, _} ->
             case index(Link, Opts) of
                 {ok, Index} -> request(linx_rtnl_req:addr(What, Index, Addr), Opts, Op);
                 {error, _} = Error -> Error
             end;
-        Error ->
+        {error, _} = Error ->
             Error
     end.
 
@@ -337,8 +335,10 @@ subscribe(Groups) ->
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
     ?OWNED(case linx_rtnl_req:group_numbers(Groups) of
-               {ok, Numbers} -> linx_rtnl_events:start(self(), Numbers, Opts);
-               {error, _} = Error -> Error
+               {ok, Numbers} ->
+                   with_options(Opts, fun(Map) -> linx_rtnl_events:start(self(), Numbers, Map) end);
+               {error, _} = Error ->
+                   Error
            end).
 
 %% @doc Ends a subscription of the calling process; events of `Ref' still
@@ -393,23 +393,34 @@ what(bad_groups) -> "rtnetlink groups".
 %%====================================================================
 
 dump(Req, Opts, Op, Decode) ->
-    linx_nl:dump(route, Req, Opts, Op, fun(#{payload := P}) -> Decode(P) end).
+    with_options(Opts, fun(Map) ->
+                               linx_nl:dump(route, Req, Map, Op,
+                                            fun(#{payload := P}) -> Decode(P) end)
+                       end).
 
 request({ok, Req}, Opts, Op) ->
-    ack(Req, Opts, Op);
+    with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);
 request({error, _} = Error, _Opts, _Op) ->
     Error.
 
 %% A link request, with the namespaces it names as targets (see
 %% linx_rtnl_req:ns_fd_slots/2).
 link_request({ok, Req, Slots}, Opts, Op) ->
-    ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), Op);
+    with_options(Opts, fun(Map) -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op) end);
 link_request({error, _} = Error, _Opts, _Op) ->
     Error.
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of
         {ok, _} -> ok;
+        {error, _} = Error -> Error
+    end.
+
+%% `Fun' with the options as a map, once they are checked: the transport
+%% options only (any other key is refused, never dropped).
+with_options(Opts, Fun) ->
+    case linx_opts:options(Opts) of
+        {ok, #{opts := Map}} -> Fun(Map);
         {error, _} = Error -> Error
     end.
 

@@ -258,17 +258,15 @@ ns_fd_mark(Slot) ->
     {ok, Io} = ?MSG:encode_attrs(link, [{net_ns_fd, ?NS_FD_MARK + Slot}]),
     iolist_to_binary(Io).
 
-%% @doc Opts with `ns_fd_marks': for each slot whose namespace is a
-%% target, the placeholder attribute to find in the encoded message and
-%% the target whose descriptor replaces its value (see linx_nl:call/4).
--spec ns_fd_slots(slots(), term()) -> term().
+%% @doc The options map `Opts' (checked already) with `ns_fd_marks': for
+%% each slot whose namespace is a target, the placeholder attribute to
+%% find in the encoded message and the target whose descriptor replaces
+%% its value (see linx_nl:call/4).
+-spec ns_fd_slots(slots(), map()) -> map().
 ns_fd_slots(Slots, Opts) ->
-    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
-    case {Marks, linx_opts:options(Opts)} of
-        {[], _} -> Opts;
-        {_, {ok, #{opts := Map}}} -> Map#{ns_fd_marks => Marks};
-        %% Bad options: the call reports them.
-        {_, {error, _}} -> Opts
+    case [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)] of
+        [] -> Opts;
+        Marks -> Opts#{ns_fd_marks => Marks}
     end.
 
 is_pid_ref({pid, _}) -> true;

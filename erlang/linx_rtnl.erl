@@ -378,7 +378,7 @@ format_reason(Reason) ->
 
 what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white space)";
 what(bad_link) -> "link (a name or an index)";
-what(bad_address) -> "link-layer address";
+what(bad_address) -> "MAC address (6 bytes, or text such as \"02:00:5e:10:00:01\")";
 what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
 what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
 what(bad_route) -> "route";

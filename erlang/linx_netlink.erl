@@ -53,7 +53,10 @@
 %% `{error, {bad_groups, Groups}}'. Default: no group.
 %%
 %% == Options ==
-%% Options are a map (a proplist is accepted too); unknown keys are ignored.
+%% Options are a map, or a proplist (the same options; the first of a key
+%% wins). A key a function does not read is refused,
+%% `{error, {bad_option, {Key, Value}}}', as are options that are neither
+%% (`{error, {bad_option, Opts}}').
 %% <ul>
 %% <li>`in': where the socket is created (default `self', the network
 %%     namespace of the port program); the same values as for
@@ -123,10 +126,6 @@
 -export([socket_open/3, socket_open/4]).
 -export([call/2, call/3, call/5]).
 -export([format_error/1]).
-
-%% Helpers, exported for tests.
--export([protocol_number/1, split_groups/1, domain_number/1, type_number/1,
-         socket_protocol_number/1]).
 
 -export_type([protocol/0, groups/0, opts/0, domain/0, type/0,
               socket_protocol/0, socket_opts/0]).
@@ -419,47 +418,6 @@ call_reply(Req, Other) -> error_reply(Req, Other).
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
     linx_error:format_owned(Reason, fun linx_netlink_error:format_error/1).
-
-%%====================================================================
-%% Helpers
-%%====================================================================
-
-%% @doc Returns the number of a netlink protocol given by name or number.
--spec protocol_number(term()) ->
-          {ok, 0..31} | {error, {bad_protocol, term()}}.
-protocol_number(Protocol) ->
-    linx_netlink_args:protocol_number(Protocol).
-
-%% @doc Splits a `groups' option into the bind mask (groups 1 to 32) and
-%% the sorted list of larger groups, joined after the bind.
-%%
-%% `split_groups(1)' is `{ok, 1, []}'; `split_groups([1, 3, 33])' is
-%% `{ok, 2#101, [33]}'.
--spec split_groups(term()) ->
-          {ok, 0..16#ffffffff, [pos_integer()]}
-        | {error, {bad_groups, term()}}.
-split_groups(Groups) ->
-    linx_netlink_args:split_groups(Groups).
-
-%% @doc Returns the number of an address family given by name or number.
--spec domain_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_domain, term()}}.
-domain_number(Domain) ->
-    linx_netlink_args:domain_number(Domain).
-
-%% @doc Returns the number of a socket type given by name or number.
--spec type_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_type, term()}}.
-type_number(Type) ->
-    linx_netlink_args:type_number(Type).
-
-%% @doc Returns the number of a socket protocol given by name or number.
-%% `{ethertype, E}' is `E' in network byte order, as packet sockets want
-%% it (`{ethertype, 16#0003}' is 768 on a little-endian machine).
--spec socket_protocol_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_protocol, term()}}.
-socket_protocol_number(Protocol) ->
-    linx_netlink_args:socket_protocol_number(Protocol).
 
 %%====================================================================
 %% Internal functions

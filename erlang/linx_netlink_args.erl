@@ -177,7 +177,10 @@ adopt_type(T) ->
         [] -> T
     end.
 
-%% @doc See {@link linx_netlink:split_groups/1}.
+%% @doc Splits groups (see {@link linx_netlink:open/3}) into the bind mask
+%% (groups 1 to 32) and the sorted list of larger groups, joined after
+%% the bind: `split_groups(1)' is `{ok, 1, []}', `split_groups([1, 3,
+%% 33])' is `{ok, 2#101, [33]}'.
 -spec split_groups(term()) -> {ok, 0..16#ffffffff, [pos_integer()]} | {error, {bad_groups, term()}}.
 split_groups(Mask) when is_integer(Mask), Mask >= 0, Mask =< ?MAX_GROUP ->
     {ok, Mask, []};

@@ -37,6 +37,11 @@
 %% `/' and no NUL (a binary or a string). Anything else is
 %% `{error, {bad_name, Name}}', before anything is sent.
 %%
+%% == Options ==
+%% `timeout' (default 5000 ms) and `via', as a map or a proplist. Any
+%% other key is `{error, {bad_option, {Key, Value}}}': `in' too (these
+%% calls act where the port program runs), and `lo' (part of the spec).
+%%
 %% == Errors ==
 %% A failure in the port program is a map such as
 %% `#{op => netns_add, name => <<"blue">>, stage => create, errno => eexist,

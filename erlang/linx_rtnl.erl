@@ -2,10 +2,12 @@
 %% of any network namespace, and their change events.
 %% Guide: docs/rtnetlink.md in the source tree.
 %%
-%% Every call takes the options of {@link linx_netlink:call/3}: `in'
-%% (where, default `self'), `timeout' and `via' (a C-node, on this host
-%% or another). Requests and dumps go through `linx_netlink:call/3', a
-%% fresh netlink socket inside the target; nothing is left open.
+%% Every call takes the transport options of {@link linx_netlink:call/3}:
+%% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
+%% host or another), as a map or a proplist, and no other: any other key
+%% is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
+%% through `linx_netlink:call/3', a fresh netlink socket inside the
+%% target; nothing is left open.
 %%
 %% ```
 %% Blue = #{in => {netns, <<"blue">>}},
@@ -68,6 +70,16 @@
 %% checked before anything is sent. Failures of the port or the C-node
 %% are those of {@link linx_netlink:call/3}. {@link format_error/1}
 %% renders any of them.
+%%
+%% == Names and MAC addresses ==
+%% An interface name (a link's, a veth peer's, a master's, an `oif') is 1
+%% to 15 bytes without `/', `:', NUL or white space; a kind 1 to 63 bytes
+%% and an address's label 1 to 15 bytes, without NUL. A MAC address
+%% (`address', `broadcast', a peer's `address', a neighbour's `lladdr')
+%% is a binary of 6 bytes, taken as the bytes whatever they look like, or
+%% text: a binary of 17 bytes or a string, six bytes of two hex digits
+%% (either case) with `:' (or `-') between them,
+%% `<<"02:00:5e:10:00:01">>'. Anything else is `{bad_address, Mac}'.
 -module(linx_rtnl).
 
 -include("linx_owned.hrl").
@@ -147,7 +159,8 @@ link_add(Spec) ->
 
 %% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
 %% or any kind the kernel has, as an atom or binary), and may have `mtu',
-%% `address' (MAC binary or text), `txqlen', `master' (a link),
+%% `address' and `broadcast' (MACs, see the module documentation),
+%% `txqlen', `master' (a link),
 %% `state' (`up' or `down'), `data' (the kind's own attributes as
 %% {@type linx_nl_codec:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
 %% it in another namespace, {@type netns_ref()}) and, for `veth',
@@ -162,7 +175,8 @@ link_set(Ref, Changes) ->
     link_set(Ref, Changes, #{}).
 
 %% @doc Changes a link: `Changes' may have `state' (`up' | `down'),
-%% `mtu', `address', `master' (a link, or `none' to leave its master),
+%% `mtu', `address', `broadcast', `master' (a link, or `none' to leave
+%% its master),
 %% `ifname' (rename), `txqlen' and `netns' (move it to another
 %% namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -356,8 +370,10 @@ unsubscribe(Ref) ->
 format_mac(Bin) ->
     linx_nl_values:format_mac(Bin).
 
-%% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
-%% between bytes); `error' for anything else.
+%% @doc Parses a link-layer address written as bytes of two hex digits
+%% (either case) with one `:' or `-' between each two, the same
+%% throughout: `"02:00:5e:10:00:01"' (binary or string); `error' for
+%% anything else.
 -spec parse_mac(binary() | string()) -> {ok, binary()} | error.
 parse_mac(Text) ->
     linx_nl_values:parse_mac(Text).

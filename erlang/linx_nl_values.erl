@@ -5,6 +5,9 @@
 %% its requests check addresses with them.
 -module(linx_nl_values).
 
+-define(ALNUM(C), ((C >= $0 andalso C =< $9) orelse (C >= $a andalso C =< $z)
+                   orelse (C >= $A andalso C =< $Z))).
+
 -export([ip_address/1, ip_bytes/1]).
 -export([format_mac/1, parse_mac/1, mac/1]).
 -export([name/2, number/2, bits/2, mask/2]).
@@ -84,8 +87,13 @@ hex(_) -> error.
 %% themselves; text (a binary of 17 bytes, or a string) is
 %% `aa:bb:cc:dd:ee:ff' (or with `-'), six bytes of two hex digits each
 %% ({@link parse_mac/1}). `error' for anything else: a binary of another
-%% size, text that is not six such bytes.
+%% size, text that is not six such bytes, and 6 bytes that are the start
+%% of such text cut short (`<<"zz:zz:">>', `<<"02:00:">>': two letters or
+%% digits, a separator, two more, the separator), which a real MAC is
+%% about once in five million.
 -spec mac(term()) -> {ok, <<_:48>>} | error.
+mac(<<A, B, S, C, D, S>>) when (S =:= $: orelse S =:= $-), ?ALNUM(A), ?ALNUM(B), ?ALNUM(C), ?ALNUM(D) ->
+    error;
 mac(<<_:48>> = Mac) ->
     {ok, Mac};
 mac(Mac) when is_binary(Mac), byte_size(Mac) =:= 17; is_list(Mac), length(Mac) =:= 17 ->

@@ -113,14 +113,14 @@ names_checked(Config) ->
 %% A MAC address is 6 bytes, or text of six hex bytes (either case, `:'
 %% or `-'); anything else is refused before it is sent: a binary of
 %% another size, text that is not that (17 bytes whose first 6 the
-%% kernel would have taken). The same for a veth peer's, a link's
+%% kernel would have taken), 6 bytes that are such text cut short. The same for a veth peer's, a link's
 %% broadcast address and a neighbour's.
 macs_checked(Config) ->
     A = linx_ct_ns:in_netns(Config),
     Ns = ?config(netns, Config),
     Bad = [<<"zz:zz:zz:zz:zz:zz">>, <<"zz:zz">>, <<1, 2, 3, 4, 5>>, <<1, 2, 3, 4, 5, 6, 7>>,
            "02:00:00:00:00:0", "02:00:00:00:00:0g", <<"02:00:00:00:00:01:02">>,
-           <<"02:00-00:00:00:01">>, "zz:zz:", 42, <<>>],
+           <<"02:00-00:00:00:01">>, "zz:zz:", <<"zz:zz:">>, <<"02:00:">>, <<"aB-01-">>, 42, <<>>],
     Veth = #{ifname => <<"m0">>, kind => veth, peer => #{ifname => <<"m1">>}},
     [{error, #{reason := {bad_address, M}}} = linx_rtnl:link_add(Veth#{address => M}, A) || M <- Bad],
     [{error, #{reason := {bad_address, M}}} =
@@ -136,6 +136,9 @@ macs_checked(Config) ->
     ok = linx_rtnl:link_add(Veth#{address => <<"02:00:00:AB:CD:0E">>,
                                  peer => #{ifname => <<"m1">>, address => "02-00-00-ab-cd-0f"}}, A),
     ok = linx_rtnl:link_set(<<"m0">>, #{broadcast => <<"02:00:00:ff:ff:ff">>}, A),
+    %% Raw bytes that hold a separator's byte but are not text cut short.
+    ok = linx_rtnl:link_set(<<"m1">>, #{address => <<2, $:, $a, $:, $b, $:>>}, A),
+    {match, _} = re:run(linx_ct_ns:sh_ok(["ip -n ", Ns, " -o link show m1"]), "link/ether 02:3a:61:3a:62:3a "),
     ok = linx_rtnl:link_set(<<"m1">>, #{address => <<2, 0, 0, 16#ab, 16#cd, 16#10>>}, A),
     Show = fun(L) -> linx_ct_ns:sh_ok(["ip -n ", Ns, " -o link show ", L]) end,
     {match, _} = re:run(Show("m0"), "link/ether 02:00:00:ab:cd:0e brd 02:00:00:ff:ff:ff"),

@@ -327,7 +327,9 @@ format_owned(Reason, Text) ->
 
 named(M, F, Line) ->
     Name = atom_to_binary(F),
-    case re:run(Line, <<"(^|[^a-z0-9_:])", Name/binary, "($|[^a-z0-9_])">>, [{capture, none}]) of
+    %% The bare name, or the name after its own module's (`M:F(...)').
+    Before = <<"(^|[^a-z0-9_:]|(^|[^a-z0-9_])", (atom_to_binary(M))/binary, ":)">>,
+    case re:run(Line, <<Before/binary, Name/binary, "($|[^a-z0-9_])">>, [{capture, none}]) of
         match -> Line;
         nomatch -> line([atom_to_binary(M), $:, Name, ": ", Line])
     end.

@@ -7,8 +7,12 @@
 %% %% CTRL_CMD_GETFAMILY (3) as a dump: every family.
 %% {ok, Replies} = linx_genl:dump(Id, 3, 1, []).
 %% '''
-%% Options are those of {@link linx_netlink:call/3} (`in', `timeout',
-%% `via'); {@link request/5} and {@link dump/5} also read `flags'.
+%% Options (a map, or a proplist: the same options) are the transport
+%% options of {@link linx_netlink:call/3} (`in', `timeout', `via');
+%% {@link request/5} and {@link dump/5} also read `flags'. Any other key
+%% is refused with `{error, {bad_option, {Key, Value}}}' before anything
+%% is sent. A family name is 1 to 15 bytes of text without NUL
+%% (`GENL_NAMSIZ'); anything else is `{error, {bad_family, Name}}'.
 %% Errors are those of {@link linx_nl}.
 -module(linx_genl).
 
@@ -40,6 +44,10 @@
 -define(CTRL_CMD_GETFAMILY, 3).
 -define(CTRL_ATTR_FAMILY_ID, 1).
 -define(CTRL_ATTR_FAMILY_NAME, 2).
+%% GENL_NAMSIZ: a family name is at most 15 bytes and its NUL.
+-define(GENL_NAMSIZ, 16).
+%% The options of request/5 and dump/5: the transport options and `flags'.
+-define(REQUEST_KEYS, [in, timeout, via, flags]).
 
 %% @doc Looks a family up by name (`CTRL_CMD_GETFAMILY');
 %% `{error, #{errno := enoent}}' when the kernel has none of that name.
@@ -51,14 +59,15 @@ family(Name) ->
 -spec family(binary() | string(), linx_netlink:opts()) -> {ok, family()} | {error, term()}.
 family(Name, Opts) ->
     ?OWNED(case family_name(Name) of
-               Bin when is_binary(Bin), byte_size(Bin) > 0, byte_size(Bin) < 16 ->
+               {ok, Bin} ->
                    case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1,
-                                [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts) of
+                                [{?CTRL_ATTR_FAMILY_NAME, {string, Bin}}], Opts, 0,
+                                linx_opts:transport()) of
                        {ok, [Reply | _]} -> decode_family(Reply);
                        {ok, []} -> {error, {malformed, {genl, no_reply}}};
                        {error, _} = Error -> Error
                    end;
-               _ ->
+               error ->
                    {error, {bad_family, Name}}
            end).
 
@@ -70,7 +79,8 @@ families() ->
 
 -spec families(linx_netlink:opts()) -> {ok, [family()]} | {error, term()}.
 families(Opts) ->
-    ?OWNED(case dump(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts) of
+    ?OWNED(case request(?GENL_ID_CTRL, ?CTRL_CMD_GETFAMILY, 1, [], Opts, ?NLM_F_DUMP,
+                        linx_opts:transport()) of
                {ok, Replies} -> linx_error:map_ok(fun decode_family/1, Replies);
                {error, _} = Error -> Error
            end).
@@ -95,7 +105,7 @@ request(Family, Cmd, Version, Attrs) ->
 -spec request(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
 request(Family, Cmd, Version, Attrs, Opts) ->
-    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, 0)).
+    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, 0, ?REQUEST_KEYS)).
 
 %% @equiv dump(Family, Cmd, Version, Attrs, #{})
 -spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()]) ->
@@ -108,20 +118,24 @@ dump(Family, Cmd, Version, Attrs) ->
 -spec dump(0..16#ffff, 0..255, 0..255, [linx_nl_codec:attr()], linx_netlink:opts()) ->
           {ok, [reply()]} | {error, term()}.
 dump(Family, Cmd, Version, Attrs, Opts) ->
-    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP)).
+    ?OWNED(request(Family, Cmd, Version, Attrs, Opts, ?NLM_F_DUMP, ?REQUEST_KEYS)).
 
-request(Family, _Cmd, _Version, _Attrs, _Opts, _Dump)
+%% A request (`Dump' its NLM_F_DUMP, or 0) whose options may have `Keys'.
+request(Family, _Cmd, _Version, _Attrs, _Opts, _Dump, _Keys)
   when not is_integer(Family); Family < 0; Family > 16#ffff ->
     {error, {bad_family, {id, Family}}};
-request(_Family, Cmd, Version, _Attrs, _Opts, _Dump)
+request(_Family, Cmd, Version, _Attrs, _Opts, _Dump, _Keys)
   when not is_integer(Cmd); Cmd < 0; Cmd > 255;
        not is_integer(Version); Version < 0; Version > 255 ->
     {error, {bad_command, {Cmd, Version}}};
-request(Family, Cmd, Version, Attrs, Opts, Dump) ->
+request(Family, Cmd, Version, Attrs, Opts, Dump, Keys) ->
     Flags = fun(_, #{opts := Map}) -> flags(Map) end,
-    case linx_opts:check([linx_opts:moved([dump], Opts)], Opts, Flags) of
-        {ok, [], #{opts := Map}, Extra} -> send(Family, Cmd, Version, Attrs, Dump bor Extra, Map);
-        {error, _} = Error -> Error
+    case linx_opts:check([], Opts, Keys, Flags) of
+        {ok, [], #{opts := Map}, Extra} ->
+            %% linx_nl takes the transport options; `flags' are in the header.
+            send(Family, Cmd, Version, Attrs, Dump bor Extra, maps:without([flags], Map));
+        {error, _} = Error ->
+            Error
     end.
 
 %% The netlink flags option `flags' adds to a request.
@@ -153,7 +167,10 @@ format_error(Reason) ->
 format_reason({bad_family, {id, Id}}) ->
     linx_error:invalid("generic netlink family id", Id, "0 to 65535");
 format_reason({bad_family, Name}) ->
-    linx_error:invalid("generic netlink family name", Name, "1 to 15 bytes of text");
+    linx_error:invalid("generic netlink family name", Name, "1 to 15 bytes of text without NUL");
+format_reason({bad_option, {dump, _} = Option}) ->
+    linx_error:line(io_lib:format("invalid option ~0tp: a dump is linx_genl:dump/4,5, "
+                                  "not an option", [Option]));
 format_reason({bad_command, {Cmd, Version}}) ->
     linx_error:line(io_lib:format("invalid generic netlink command ~0tp, version ~0tp: "
                                   "expected integers from 0 to 255", [Cmd, Version]));
@@ -166,9 +183,19 @@ format_reason(Reason) ->
 %% Internal functions
 %%====================================================================
 
-%% A family name as a binary; anything that is not text gives `error'.
+%% A family name as a binary: text of 1 to 15 bytes (GENL_NAMSIZ with
+%% its NUL) without NUL, which would end it early; `error' for anything
+%% else.
 family_name(Name) when is_binary(Name); is_list(Name) ->
-    try unicode:characters_to_binary(Name) catch error:_ -> error end;
+    case linx_opts:text(Name) of
+        {ok, Bin} when byte_size(Bin) > 0, byte_size(Bin) < ?GENL_NAMSIZ ->
+            case linx_opts:no_byte_of(Bin, 0, 0) of
+                true -> {ok, Bin};
+                false -> error
+            end;
+        _ ->
+            error
+    end;
 family_name(_) ->
     error.
 

@@ -53,7 +53,10 @@
 %% `{error, {bad_groups, Groups}}'. Default: no group.
 %%
 %% == Options ==
-%% Options are a map (a proplist is accepted too); unknown keys are ignored.
+%% Options are a map, or a proplist (the same options; the first of a key
+%% wins). A key a function does not read is refused,
+%% `{error, {bad_option, {Key, Value}}}', as are options that are neither
+%% (`{error, {bad_option, Opts}}').
 %% <ul>
 %% <li>`in': where the socket is created (default `self', the network
 %%     namespace of the port program); the same values as for
@@ -124,13 +127,9 @@
 -export([call/2, call/3, call/5]).
 -export([format_error/1]).
 
-%% Helpers, exported for tests.
--export([protocol_number/1, split_groups/1, domain_number/1, type_number/1,
-         socket_protocol_number/1]).
-
 -export_type([protocol/0, groups/0, opts/0, domain/0, type/0,
               socket_protocol/0, socket_opts/0]).
--export_type([op/0, stage/0, error_info/0, error_reason/0]).
+-export_type([op/0, stage/0, error_info/0, fd_error/0, error_reason/0]).
 
 -type protocol() :: route | unused | usersock | firewall | sock_diag
                   | inet_diag | nflog | xfrm | selinux | iscsi | audit
@@ -187,7 +186,19 @@
 %% `code' is the errno number (0 when `errno' is not an errno). `protocol',
 %% `domain', `type' and `in' are as the caller gave them.
 
+-type fd_error() :: #{op := close_fd | membership_add | membership_del,
+                      stage := close | setsockopt,
+                      errno := atom() | binary(),
+                      code := non_neg_integer(),
+                      fd => non_neg_integer(),
+                      group => pos_integer()}.
+%% A failure on a descriptor or socket of this node: {@link close_fd/1}'s
+%% (`fd', stage `close'), or a membership's (`group', stage
+%% `setsockopt'). `errno' is an errno atom, or a socket's reason such as
+%% `closed' (`code' 0), or a binary for any other term.
+
 -type error_reason() :: error_info()
+                      | fd_error()
                       | linx_error:reason()
                       | linx_opts:error()
                       | {bad_message | bad_protocol | bad_groups | bad_rcvbuf
@@ -271,29 +282,40 @@ open_fd(Protocol, Groups, Opts) ->
 %% @doc Closes a raw socket descriptor of this node, such as one returned
 %% by {@link open_fd/2}.
 %%
-%% Returns `{error, ebadf}' when `Fd' is not open and `{error, enotsock}'
-%% when it is not a socket (nothing is closed then). Never give it the
-%% descriptor of a socket something else still uses, such as one inside a
-%% `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how it is
-%% closed.
+%% A descriptor that is not open, or not a socket, is left alone and is
+%% an error map naming it: `#{op => close_fd, fd => Fd, stage => close,
+%% errno => ebadf, code => 9}' (`enotsock', 88, for one that is not a
+%% socket), rendered `linx_netlink:close_fd(Fd) failed: ebadf (errno 9)'.
+%% Anything but a descriptor number is `{error, {bad_fd, Fd}}'. Never give
+%% it the descriptor of a socket something else still uses, such as one
+%% inside a `socket:socket()'. See {@link linx_fdchan:close_fd/1} for how
+%% it is closed.
 -spec close_fd(non_neg_integer()) -> ok | {error, Reason} when
-      Reason :: ebadf | enotsock | {bad_fd, term()} | term().
+      Reason :: fd_error() | {bad_fd, term()}.
 close_fd(Fd) ->
-    ?OWNED(linx_fdchan:close_fd(Fd)).
+    ?OWNED(case linx_fdchan:close_fd(Fd) of
+               ok -> ok;
+               {error, {bad_fd, _}} = Error -> Error;
+               {error, Reason} -> {error, fd_error(#{op => close_fd, fd => Fd}, close, Reason)}
+           end).
 
 %% @doc Joins netlink multicast group `Group' (a group number from 1,
-%% `NETLINK_ADD_MEMBERSHIP').
+%% `NETLINK_ADD_MEMBERSHIP'). A group that is not one is
+%% `{error, {bad_group, Group}}'; a failure of the socket option is an
+%% error map naming the group, such as `#{op => membership_add, group =>
+%% 1, stage => setsockopt, errno => closed, code => 0}'.
 -spec membership_add(socket:socket(), pos_integer()) ->
-          ok | {error, {bad_group, term()} | term()}.
+          ok | {error, {bad_group, term()} | fd_error()}.
 membership_add(Socket, Group) ->
-    ?OWNED(membership(Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
+    ?OWNED(membership(membership_add, Socket, ?NETLINK_ADD_MEMBERSHIP, Group)).
 
 %% @doc Leaves netlink multicast group `Group'
 %% (`NETLINK_DROP_MEMBERSHIP'). Messages already queued stay queued.
+%% Errors as for {@link membership_add/2}.
 -spec membership_del(socket:socket(), pos_integer()) ->
-          ok | {error, {bad_group, term()} | term()}.
+          ok | {error, {bad_group, term()} | fd_error()}.
 membership_del(Socket, Group) ->
-    ?OWNED(membership(Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
+    ?OWNED(membership(membership_del, Socket, ?NETLINK_DROP_MEMBERSHIP, Group)).
 
 %% @equiv socket_open(Domain, Type, Protocol, #{})
 -spec socket_open(domain(), type(), socket_protocol()) ->
@@ -398,47 +420,6 @@ format_error(Reason) ->
     linx_error:format_owned(Reason, fun linx_netlink_error:format_error/1).
 
 %%====================================================================
-%% Helpers
-%%====================================================================
-
-%% @doc Returns the number of a netlink protocol given by name or number.
--spec protocol_number(term()) ->
-          {ok, 0..31} | {error, {bad_protocol, term()}}.
-protocol_number(Protocol) ->
-    linx_netlink_args:protocol_number(Protocol).
-
-%% @doc Splits a `groups' option into the bind mask (groups 1 to 32) and
-%% the sorted list of larger groups, joined after the bind.
-%%
-%% `split_groups(1)' is `{ok, 1, []}'; `split_groups([1, 3, 33])' is
-%% `{ok, 2#101, [33]}'.
--spec split_groups(term()) ->
-          {ok, 0..16#ffffffff, [pos_integer()]}
-        | {error, {bad_groups, term()}}.
-split_groups(Groups) ->
-    linx_netlink_args:split_groups(Groups).
-
-%% @doc Returns the number of an address family given by name or number.
--spec domain_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_domain, term()}}.
-domain_number(Domain) ->
-    linx_netlink_args:domain_number(Domain).
-
-%% @doc Returns the number of a socket type given by name or number.
--spec type_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_type, term()}}.
-type_number(Type) ->
-    linx_netlink_args:type_number(Type).
-
-%% @doc Returns the number of a socket protocol given by name or number.
-%% `{ethertype, E}' is `E' in network byte order, as packet sockets want
-%% it (`{ethertype, 16#0003}' is 768 on a little-endian machine).
--spec socket_protocol_number(term()) ->
-          {ok, non_neg_integer()} | {error, {bad_protocol, term()}}.
-socket_protocol_number(Protocol) ->
-    linx_netlink_args:socket_protocol_number(Protocol).
-
-%%====================================================================
 %% Internal functions
 %%====================================================================
 
@@ -493,4 +474,22 @@ membership(Socket, Opt, Group)
     socket:setopt_native(Socket, {?SOL_NETLINK, Opt}, <<Group:32/native>>);
 membership(_Socket, _Opt, Group) ->
     {error, {bad_group, Group}}.
+
+%% membership/3 for the public function `Op': a failure of the socket
+%% option names the op and the group.
+-spec membership(membership_add | membership_del, socket:socket(), 1 | 2, term()) ->
+          ok | {error, {bad_group, term()} | fd_error()}.
+membership(Op, Socket, Opt, Group) ->
+    case membership(Socket, Opt, Group) of
+        ok -> ok;
+        {error, {bad_group, _}} = Error -> Error;
+        {error, Reason} -> {error, fd_error(#{op => Op, group => Group}, setsockopt, Reason)}
+    end.
+
+%% The error map of a call on a descriptor or socket of this node.
+-spec fd_error(map(), close | setsockopt, term()) -> fd_error().
+fd_error(Context, Stage, Errno) when is_atom(Errno) ->
+    Context#{stage => Stage, errno => Errno, code => linx_error:errno_code(Errno)};
+fd_error(Context, Stage, Reason) ->
+    Context#{stage => Stage, errno => linx_error:line(io_lib:format("~0tp", [Reason])), code => 0}.
 

@@ -3,7 +3,7 @@
 %%
 %% Netlink protocols, address families, socket types and socket protocols
 %% are given by name or number; each table below is the one place that
-%% names them. `groups' and `rcvbuf' are the socket options checked here.
+%% names them. A socket's groups and its `rcvbuf' option are checked here.
 -module(linx_netlink_args).
 
 -export([protocol_number/1, domain_number/1, type_number/1,
@@ -28,6 +28,8 @@
 %% maps), where and how long, and what to do once the socket is here.
 
 -define(MAX_INT, 16#7fffffff).
+%% The options of a socket: the transport options and `rcvbuf'.
+-define(SOCKET_KEYS, [in, timeout, via, rcvbuf]).
 -define(MAX_GROUP, 16#ffffffff).
 
 %% Netlink protocols, from linux/netlink.h.
@@ -57,8 +59,8 @@
 -spec netlink_open(term(), term(), term(), socket | fd) ->
           {ok, req(), 0..31, 0..16#ffffffff} | {error, term()}.
 netlink_open(Protocol, Groups, Opts, Mode) ->
-    Checks = [protocol_number(Protocol), linx_opts:moved([groups], Opts)],
-    case linx_opts:check(Checks, Opts, fun(_, #{opts := Map}) -> groups(Groups, Map, Mode) end) of
+    Own = fun(_, #{opts := Map}) -> groups(Groups, Map, Mode) end,
+    case linx_opts:check([protocol_number(Protocol)], Opts, ?SOCKET_KEYS, Own) of
         {ok, [ProtoInt], Checked, {Mask, Extra, RcvBuf}} ->
             Req = req(netlink_open, Protocol, Checked),
             {ok, Req#{extra_groups := Extra, rcvbuf := RcvBuf}, ProtoInt, Mask};
@@ -86,7 +88,8 @@ groups(Groups, Map, Mode) ->
         | {error, term()}.
 socket_open(Domain, Type, Protocol, Opts) ->
     Checks = [domain_number(Domain), type_number(Type), socket_protocol_number(Protocol)],
-    case linx_opts:check(Checks, Opts, fun(_, #{opts := Map}) -> rcvbuf(Map, socket) end) of
+    Own = fun(_, #{opts := Map}) -> rcvbuf(Map, socket) end,
+    case linx_opts:check(Checks, Opts, ?SOCKET_KEYS, Own) of
         {ok, [D, T, P], Checked, RcvBuf} ->
             Req = req(socket_open, Protocol, Checked),
             {ok, Req#{domain => Domain, type => Type, rcvbuf := RcvBuf}, D, T, P};
@@ -100,7 +103,8 @@ socket_open(Domain, Type, Protocol, Opts) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
     NsFds = fun([_, Bin], #{opts := Map}) -> ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) end,
-    case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, NsFds) of
+    Keys = [ns_fds | linx_opts:transport()],
+    case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, Keys, NsFds) of
         {ok, [ProtoInt, Bin], Checked, Fds} ->
             Req = req(netlink_call, Protocol, Checked),
             {ok, Req#{ns_fds => Fds}, ProtoInt, Bin};
@@ -173,7 +177,10 @@ adopt_type(T) ->
         [] -> T
     end.
 
-%% @doc See {@link linx_netlink:split_groups/1}.
+%% @doc Splits groups (see {@link linx_netlink:open/3}) into the bind mask
+%% (groups 1 to 32) and the sorted list of larger groups, joined after
+%% the bind: `split_groups(1)' is `{ok, 1, []}', `split_groups([1, 3,
+%% 33])' is `{ok, 2#101, [33]}'.
 -spec split_groups(term()) -> {ok, 0..16#ffffffff, [pos_integer()]} | {error, {bad_groups, term()}}.
 split_groups(Mask) when is_integer(Mask), Mask >= 0, Mask =< ?MAX_GROUP ->
     {ok, Mask, []};

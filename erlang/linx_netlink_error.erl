@@ -5,8 +5,10 @@
 %% Protocol[ in Target] failed: Stage Errno (errno Code)' (`netlink call'
 %% for {@link linx_netlink:call/3}, `socket open Domain Type Protocol' for
 %% {@link linx_netlink:socket_open/4}, `netlink Op (Protocol)' for a call
-%% made for an op of {@link linx_rtnl} or {@link linx_genl}); a bad
-%% argument is `invalid What Arg: expected Expected'.
+%% made for an op of {@link linx_rtnl} or {@link linx_genl}); a failure on
+%% a descriptor or socket of this node names the call and its argument
+%% (`linx_netlink:close_fd(42) failed: ebadf (errno 9)'); a bad argument
+%% is `invalid What Arg: expected Expected'.
 -module(linx_netlink_error).
 
 -export([format_error/1]).
@@ -15,6 +17,14 @@
 %% {@link linx_netlink}: its error maps and its bad arguments; any other
 %% error is {@link linx_error:format_error/1}'s.
 -spec format_error(term()) -> unicode:unicode_binary().
+format_error(#{op := close_fd, fd := Fd, errno := Errno, code := Code}) ->
+    linx_error:line(["linx_netlink:close_fd(", linx_error:term_text(Fd), ") failed: ",
+                     linx_error:term_text(Errno), linx_error:code_text(Code),
+                     [": not a socket, left open" || Errno =:= enotsock]]);
+format_error(#{op := Op, group := Group, stage := Stage, errno := Errno, code := Code})
+  when Op =:= membership_add; Op =:= membership_del ->
+    linx_error:line(["linx_netlink:", atom_to_list(Op), "(Socket, ", linx_error:term_text(Group),
+                     ") failed: ", reason_text(Stage, Errno, Code)]);
 format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
   when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
         orelse (is_atom(Op) andalso is_map_key(protocol, Error))),

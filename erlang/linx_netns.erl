@@ -37,6 +37,11 @@
 %% `/' and no NUL (a binary or a string). Anything else is
 %% `{error, {bad_name, Name}}', before anything is sent.
 %%
+%% == Options ==
+%% `timeout' (default 5000 ms) and `via', as a map or a proplist. Any
+%% other key is `{error, {bad_option, {Key, Value}}}': `in' too (these
+%% calls act where the port program runs), and `lo' (part of the spec).
+%%
 %% == Errors ==
 %% A failure in the port program is a map such as
 %% `#{op => netns_add, name => <<"blue">>, stage => create, errno => eexist,
@@ -387,13 +392,13 @@ name(Name) ->
         {error, _} -> {error, {bad_name, Name}}
     end.
 
-%% Check the options and run F with them as a map of timeout and via.
+%% Check the options (`timeout' and `via'; any other key, `in' and `lo'
+%% included, is refused) and run F with them as a map of timeout and via.
 -spec with_options(term(), fun((map()) -> Result)) -> Result | {error, error_reason()}.
 with_options(Opts, F) ->
-    case {linx_opts:moved([lo], Opts), linx_opts:options(Opts)} of
-        {ok, {ok, #{timeout := Timeout, via := Via}}} -> F(#{timeout => Timeout, via => Via});
-        {{error, _} = Error, _} -> Error;
-        {_, {error, _} = Error} -> Error
+    case linx_opts:options(Opts, [timeout, via]) of
+        {ok, #{timeout := Timeout, via := Via}} -> F(#{timeout => Timeout, via => Via});
+        {error, _} = Error -> Error
     end.
 
 %% Whether the loopback interface of a new namespace is to be up.

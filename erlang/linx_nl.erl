@@ -86,7 +86,11 @@ call(Protocol, Req, Opts) ->
 %% C-node on any host) and returns its replies. `Op' names the operation
 %% in an error map. See the module documentation for what is returned. A
 %% dump the kernel marks as interrupted (`NLM_F_DUMP_INTR') is tried again,
-%% up to three times in all.
+%% up to three times in all. The options are those of
+%% {@link linx_netlink:call/3}, and `ns_fd_marks => [{Pattern, In}]'
+%% (used by {@link linx_rtnl}): the descriptor of `In''s network namespace
+%% goes in the value of each 8-byte attribute `Pattern' of the message.
+%% Any other key is `{error, {bad_option, {Key, Value}}}'.
 -spec call(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom()) ->
           {ok, [msg()]} | {error, term()}.
 call(Protocol, Req, Opts, Op) ->
@@ -160,6 +164,12 @@ with_ns_fds(Bin, #{ns_fd_marks := Marks} = Opts) ->
     NsFds = [{Offset + 4, In} || {Pattern, In} <- Marks,
                                  {Offset, _} <- binary:matches(Bin, Pattern)],
     (maps:remove(ns_fd_marks, Opts))#{ns_fds => NsFds};
+with_ns_fds(Bin, Opts) when is_list(Opts) ->
+    %% A proplist is the same options as its map.
+    case linx_opts:to_map(Opts) of
+        {ok, #{ns_fd_marks := _} = Map} -> with_ns_fds(Bin, Map);
+        _ -> Opts
+    end;
 with_ns_fds(_Bin, Opts) ->
     Opts.
 

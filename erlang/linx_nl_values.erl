@@ -5,6 +5,9 @@
 %% its requests check addresses with them.
 -module(linx_nl_values).
 
+-define(ALNUM(C), ((C >= $0 andalso C =< $9) orelse (C >= $a andalso C =< $z)
+                   orelse (C >= $A andalso C =< $Z))).
+
 -export([ip_address/1, ip_bytes/1]).
 -export([format_mac/1, parse_mac/1, mac/1]).
 -export([name/2, number/2, bits/2, mask/2]).
@@ -43,35 +46,61 @@ fields_below(T, Max) ->
 format_mac(Bin) when is_binary(Bin) ->
     iolist_to_binary(lists:join($:, [io_lib:format("~2.16.0b", [B]) || <<B>> <= Bin])).
 
-%% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
-%% between bytes); `error' for anything else.
+%% @doc Parses a link-layer address written as bytes of two hex digits
+%% each (either case), one `:' or one `-' between each two, the same
+%% separator throughout: `"02:00:5e:10:00:01"' (binary or string);
+%% `error' for anything else.
 -spec parse_mac(binary() | string()) -> {ok, binary()} | error.
-parse_mac(Text) ->
-    try
-        Parts = string:lexemes(unicode:characters_to_list(Text), ":-"),
-        Bytes = [begin
-                     2 = length(P),
-                     list_to_integer(P, 16)
-                 end || P <- Parts],
-        case Bytes of
-            [] -> error;
-            _ -> {ok, list_to_binary(Bytes)}
-        end
+parse_mac(Text) when is_binary(Text) ->
+    case Text of
+        <<_, _, Sep, _/binary>> when Sep =:= $:; Sep =:= $- -> hex_bytes(Text, Sep, <<>>);
+        _ -> hex_bytes(Text, none, <<>>)
+    end;
+parse_mac(Text) when is_list(Text) ->
+    try list_to_binary(Text) of
+        Bin -> parse_mac(Bin)
     catch
-        _:_ -> error
+        error:badarg -> error
+    end;
+parse_mac(_) ->
+    error.
+
+hex_bytes(<<H, L>>, _Sep, Acc) ->
+    hex_byte(H, L, Acc, fun(Bytes) -> {ok, Bytes} end);
+hex_bytes(<<H, L, Sep, Rest/binary>>, Sep, Acc) when Rest =/= <<>> ->
+    hex_byte(H, L, Acc, fun(Bytes) -> hex_bytes(Rest, Sep, Bytes) end);
+hex_bytes(_, _Sep, _Acc) ->
+    error.
+
+hex_byte(H, L, Acc, Next) ->
+    case {hex(H), hex(L)} of
+        {Hi, Lo} when is_integer(Hi), is_integer(Lo) -> Next(<<Acc/binary, (Hi * 16 + Lo)>>);
+        _ -> error
     end.
 
-%% @doc A MAC given as a binary of bytes (1 to 32, as the link wants) or
-%% as text, as bytes; a binary of more than 6 bytes that reads as text is
-%% text. `error' for anything else.
--spec mac(term()) -> {ok, binary()} | error.
-mac(Mac) when is_binary(Mac), byte_size(Mac) >= 1, byte_size(Mac) =< 32 ->
+hex(C) when C >= $0, C =< $9 -> C - $0;
+hex(C) when C >= $a, C =< $f -> C - $a + 10;
+hex(C) when C >= $A, C =< $F -> C - $A + 10;
+hex(_) -> error.
+
+%% @doc A MAC address as its 6 bytes: a binary of 6 bytes is the bytes
+%% themselves; text (a binary of 17 bytes, or a string) is
+%% `aa:bb:cc:dd:ee:ff' (or with `-'), six bytes of two hex digits each
+%% ({@link parse_mac/1}). `error' for anything else: a binary of another
+%% size, text that is not six such bytes, and 6 bytes that are the start
+%% of such text cut short (`<<"zz:zz:">>', `<<"02:00:">>': two letters or
+%% digits, a separator, two more, the separator), which a real MAC is
+%% about once in five million.
+-spec mac(term()) -> {ok, <<_:48>>} | error.
+mac(<<A, B, S, C, D, S>>) when (S =:= $: orelse S =:= $-), ?ALNUM(A), ?ALNUM(B), ?ALNUM(C), ?ALNUM(D) ->
+    error;
+mac(<<_:48>> = Mac) ->
+    {ok, Mac};
+mac(Mac) when is_binary(Mac), byte_size(Mac) =:= 17; is_list(Mac), length(Mac) =:= 17 ->
     case parse_mac(Mac) of
-        {ok, Bin} when byte_size(Mac) > 6 -> {ok, Bin};
-        _ -> {ok, Mac}
+        {ok, <<_:48>> = Bin} -> {ok, Bin};
+        _ -> error
     end;
-mac(Mac) when is_list(Mac) ->
-    parse_mac(Mac);
 mac(_) ->
     error.
 

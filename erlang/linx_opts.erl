@@ -1,7 +1,8 @@
 %% @doc The options every linx API call takes, checked in one place.
 %%
-%% {@link linx_sysctl} and {@link linx_netlink} take a map (or a proplist,
-%% in which the first occurrence of a key wins) with:
+%% Every API function takes a map, or a proplist of `{Key, Value}' pairs
+%% (in which the first occurrence of a key wins): the two forms are the
+%% same options, checked the same way. The transport options:
 %% <ul>
 %% <li>`in': where the operation runs, default `self'; see
 %%     {@link target/1}. Anything else is `{error, {bad_in, In}}'.</li>
@@ -15,14 +16,18 @@
 %% These are transport options: where and how a call runs. An
 %% operation's own arguments (an address's label, a dump, a socket's
 %% groups, a namespace's loopback state) are arguments of its function,
-%% never options; {@link moved/2} refuses them where they used to be.
-%% Unknown keys are ignored here; the calling module reads its own. A
-%% proplist that is not a proper list of pairs is
-%% `{error, {bad_option, Opts}}'. {@link write_target/2} reads the
-%% `host_keys' option of writes.
+%% never options.
+%%
+%% Each function says which keys it reads ({@link options/2}): the
+%% transport options and a few of its own (`rcvbuf', `flags',
+%% `host_keys', ...). Any other key is refused, never dropped:
+%% `{error, {bad_option, {Key, Value}}}' for the first one (in the
+%% proplist's order, or the map's key order). Options that are neither a
+%% map nor a proper list of pairs are `{error, {bad_option, Opts}}'.
+%% {@link write_target/2} reads the `host_keys' option of writes.
 -module(linx_opts).
 
--export([options/1, moved/2, check/3]).
+-export([options/1, options/2, transport/0, to_map/1, check/4]).
 -export([target/1, write_target/2]).
 -export([via/1]).
 -export([text/1]).
@@ -77,10 +82,44 @@
 -define(MAX_TIMEOUT, 16#FFFFFFFF).
 -define(MAX_NETNS_NAME, 255).
 
-%% @doc Checks the common options: the options as a map, the `in' option
-%% as given, the wire target, the timeout and where to send the request.
+%% @doc The transport options, the keys {@link options/1} allows.
+-spec transport() -> [in | timeout | via, ...].
+transport() ->
+    [in, timeout, via].
+
+%% @doc {@link options/2} with the transport options only.
 -spec options(term()) -> {ok, checked()} | {error, error()}.
-options(Opts) when is_map(Opts) ->
+options(Opts) ->
+    options(Opts, transport()).
+
+%% @doc Checks the options of a function that reads the keys `Keys':
+%% the options as a map, the `in' option as given, the wire target, the
+%% timeout and where to send the request. A key not in `Keys' is
+%% `{error, {bad_option, {Key, Value}}}'; `in', `timeout' and `via' are
+%% checked (and defaulted) only when they are among `Keys'.
+-spec options(term(), [atom()]) -> {ok, checked()} | {error, error()}.
+options(Opts, Keys) ->
+    case to_map(Opts) of
+        {ok, Map} ->
+            case unknown(Opts, Keys) of
+                none -> checked(Map);
+                KV -> {error, {bad_option, KV}}
+            end;
+        error ->
+            {error, {bad_option, Opts}}
+    end.
+
+%% @doc Options as a map: a map as it is, a proper list of pairs as the
+%% map of its pairs (the first occurrence of a key wins); `error' for
+%% anything else.
+-spec to_map(term()) -> {ok, map()} | error.
+to_map(Opts) when is_map(Opts) ->
+    {ok, Opts};
+to_map(Opts) ->
+    pairs(Opts, []).
+
+-spec checked(map()) -> {ok, checked()} | {error, error()}.
+checked(Opts) ->
     In = maps:get(in, Opts, self),
     case target(In) of
         {ok, Target} ->
@@ -97,49 +136,38 @@ options(Opts) when is_map(Opts) ->
             end;
         {error, _} = Error ->
             Error
-    end;
-options(Opts) when is_list(Opts) ->
-    %% Proplist: the first occurrence of a key wins.
-    try maps:from_list(lists:reverse(Opts)) of
-        Map -> options(Map)
-    catch
-        %% Not pairs (badarg), or not a proper list (function_clause).
-        error:_ -> {error, {bad_option, Opts}}
-    end;
-options(Opts) ->
-    {error, {bad_option, Opts}}.
+    end.
 
-%% @doc `ok', or `{error, {bad_option, {Key, Value}}}' for the first of
-%% `Keys' that `Opts' holds: operation arguments that are not options
-%% (any more), refused rather than silently dropped.
--spec moved([atom()], term()) -> ok | {error, {bad_option, {atom(), term()}}}.
-moved(Keys, Opts) when is_map(Opts) ->
-    case [{K, map_get(K, Opts)} || K <- Keys, is_map_key(K, Opts)] of
-        [] -> ok;
-        [KV | _] -> {error, {bad_option, KV}}
-    end;
-moved(Keys, [{K, _} = KV | Rest]) ->
+%% A proplist's pairs, last first (so that maps:from_list/1 keeps the
+%% first occurrence of a key).
+-spec pairs(term(), [{term(), term()}]) -> {ok, map()} | error.
+pairs([{_, _} = Pair | Rest], Acc) -> pairs(Rest, [Pair | Acc]);
+pairs([], Acc) -> {ok, maps:from_list(Acc)};
+pairs(_, _) -> error.
+
+%% The first option whose key is not one of `Keys', or `none'.
+-spec unknown(map() | list(), [atom()]) -> none | {term(), term()}.
+unknown(Opts, Keys) when is_map(Opts) ->
+    unknown(lists:sort(maps:to_list(Opts)), Keys);
+unknown([{K, V} | Rest], Keys) ->
     case lists:member(K, Keys) of
-        true -> {error, {bad_option, KV}};
-        false -> moved(Keys, Rest)
+        true -> unknown(Rest, Keys);
+        false -> {K, V}
     end;
-moved(Keys, [_ | Rest]) ->
-    moved(Keys, Rest);
-moved(_Keys, _Opts) ->
-    %% The end of the list, or not a list: options/1 says what is wrong.
-    ok.
+unknown([], _Keys) ->
+    none.
 
 %% @doc Checks an operation's arguments and options in the order their
 %% errors are returned: `Checks' (the arguments' checks, each `ok' or
-%% `{ok, Value}'), then the options ({@link options/1}), then `Own' (the
-%% operation's own options, read from the checked options) with the
-%% values of `Checks' in order. `{ok, Values, Checked, OwnValue}', or the
-%% first error.
--spec check([ok | {ok, term()} | {error, term()}], term(),
+%% `{ok, Value}'), then the options ({@link options/2}, the function
+%% reading `Keys'), then `Own' (the operation's own options, read from
+%% the checked options) with the values of `Checks' in order.
+%% `{ok, Values, Checked, OwnValue}', or the first error.
+-spec check([ok | {ok, term()} | {error, term()}], term(), [atom()],
             fun(([term()], checked()) -> {ok, T} | {error, term()})) ->
           {ok, [term()], checked(), T} | {error, term()}.
-check(Checks, Opts, Own) ->
-    Options = options(Opts),
+check(Checks, Opts, Keys, Own) ->
+    Options = options(Opts, Keys),
     case linx_error:first_error(Checks ++ [Options]) of
         ok ->
             {ok, Checked} = Options,

@@ -2,10 +2,12 @@
 %% of any network namespace, and their change events.
 %% Guide: docs/rtnetlink.md in the source tree.
 %%
-%% Every call takes the options of {@link linx_netlink:call/3}: `in'
-%% (where, default `self'), `timeout' and `via' (a C-node, on this host
-%% or another). Requests and dumps go through `linx_netlink:call/3', a
-%% fresh netlink socket inside the target; nothing is left open.
+%% Every call takes the transport options of {@link linx_netlink:call/3}:
+%% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
+%% host or another), as a map or a proplist, and no other: any other key
+%% is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
+%% through `linx_netlink:call/3', a fresh netlink socket inside the
+%% target; nothing is left open.
 %%
 %% ```
 %% Blue = #{in => {netns, <<"blue">>}},
@@ -68,6 +70,16 @@
 %% checked before anything is sent. Failures of the port or the C-node
 %% are those of {@link linx_netlink:call/3}. {@link format_error/1}
 %% renders any of them.
+%%
+%% == Names and MAC addresses ==
+%% An interface name (a link's, a veth peer's, a master's, an `oif') is 1
+%% to 15 bytes without `/', `:', NUL or white space; a kind 1 to 63 bytes
+%% and an address's label 1 to 15 bytes, without NUL. A MAC address
+%% (`address', `broadcast', a peer's `address', a neighbour's `lladdr')
+%% is a binary of 6 bytes, taken as the bytes whatever they look like, or
+%% text: a binary of 17 bytes or a string, six bytes of two hex digits
+%% (either case) with `:' (or `-') between them,
+%% `<<"02:00:5e:10:00:01">>'. Anything else is `{bad_address, Mac}'.
 -module(linx_rtnl).
 
 -include("linx_owned.hrl").
@@ -148,7 +160,8 @@ link_add(Spec) ->
 
 %% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
 %% or any kind the kernel has, as an atom or binary), and may have `mtu',
-%% `address' (MAC binary or text), `txqlen', `master' (a link),
+%% `address' and `broadcast' (MACs, see the module documentation),
+%% `txqlen', `master' (a link),
 %% `state' (`up' or `down'), `data' (the kind's own attributes as
 %% {@type linx_nl_codec:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
 %% it in another namespace, {@type netns_ref()}) and, for `veth',
@@ -163,7 +176,8 @@ link_set(Ref, Changes) ->
     link_set(Ref, Changes, #{}).
 
 %% @doc Changes a link: `Changes' may have `state' (`up' | `down'),
-%% `mtu', `address', `master' (a link, or `none' to leave its master),
+%% `mtu', `address', `broadcast', `master' (a link, or `none' to leave
+%% its master),
 %% `ifname' (rename), `txqlen' and `netns' (move it to another
 %% namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -225,15 +239,13 @@ addr_del(Link, Addr, Opts) ->
 
 addr(What, Link, Addr, Opts, Op) ->
     %% The address is checked before the link is looked up.
-    Checked = [linx_opts:moved([label, broadcast, scope, flags], Opts),
-               linx_rtnl_req:addr(What, 0, Addr)],
-    case linx_error:first_error(Checked) of
-        ok ->
+    case linx_rtnl_req:addr(What, 0, Addr) of
+        {ok, _} ->
             case index(Link, Opts) of
                 {ok, Index} -> request(linx_rtnl_req:addr(What, Index, Addr), Opts, Op);
                 {error, _} = Error -> Error
             end;
-        Error ->
+        {error, _} = Error ->
             Error
     end.
 
@@ -338,8 +350,10 @@ subscribe(Groups) ->
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
     ?OWNED(case linx_rtnl_req:group_numbers(Groups) of
-               {ok, Numbers} -> linx_rtnl_events:start(self(), Numbers, Opts);
-               {error, _} = Error -> Error
+               {ok, Numbers} ->
+                   with_options(Opts, fun(Map) -> linx_rtnl_events:start(self(), Numbers, Map) end);
+               {error, _} = Error ->
+                   Error
            end).
 
 %% @doc Ends a subscription of the calling process; events of `Ref' still
@@ -384,8 +398,10 @@ batch(Ops, Opts) ->
 format_mac(Bin) ->
     linx_nl_values:format_mac(Bin).
 
-%% @doc Parses `"02:00:5e:10:00:01"' (binary or string, `:' or `-'
-%% between bytes); `error' for anything else.
+%% @doc Parses a link-layer address written as bytes of two hex digits
+%% (either case) with one `:' or `-' between each two, the same
+%% throughout: `"02:00:5e:10:00:01"' (binary or string); `error' for
+%% anything else.
 -spec parse_mac(binary() | string()) -> {ok, binary()} | error.
 parse_mac(Text) ->
     linx_nl_values:parse_mac(Text).
@@ -401,34 +417,15 @@ format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
-format_reason(#{reason := batch_failed, index := I, op := Op, error := E, rolled_back := Undo,
-                rollback_errors := Failed}) ->
-    linx_error:line([io_lib:format("batch op ~b ~0tP failed (", [I, Op, 12]), linx:format_error(E),
-                     io_lib:format("); ~b ops before it were rolled back with ~b undo ops", [I - 1, length(Undo)]),
-                     [[io_lib:format(", ~b of which failed, the first ", [length(Failed)]),
-                       first_failed(Failed)] || Failed =/= []]]);
-format_reason(#{stage := ifindex, errno := enodev, links := Names} = Error) ->
-    linx_error:line([atom_to_list(maps:get(op, Error, batch)),
-                     linx_error:in_text(maps:get(in, Error, self)), " failed: no link named ",
-                     lists:join(" or ", [linx_error:quote(N) || N <- Names])]);
-format_reason({bad_op, Op, Reason}) ->
-    linx_error:line(io_lib:format("invalid batch op ~0tP: ~ts", [Op, 12, format_reason(Reason)]));
-format_reason({bad_op, Op}) ->
-    linx_error:invalid("batch op", Op, "a change of linx_rtnl as a tuple, such as {addr_add, Link, Addr}");
-format_reason({bad_batch, {placeholder, Patch}}) ->
-    linx_error:line(io_lib:format("batch op cannot be sent: a value of its request looks like the "
-                                  "placeholder of ~0tp", [Patch]));
-format_reason({bad_batch, Ops}) ->
-    linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
 format_reason(Reason) ->
-    linx_nl:format_error(Reason).
-
-first_failed([{Op, Reason} | _]) ->
-    [io_lib:format("~0tP: ", [Op, 10]), linx:format_error(Reason)].
+    case linx_rtnl_batch:format_reason(Reason, fun format_reason/1) of
+        none -> linx_nl:format_error(Reason);
+        Line -> Line
+    end.
 
 what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white space)";
 what(bad_link) -> "link (a name or an index)";
-what(bad_address) -> "link-layer address";
+what(bad_address) -> "MAC address (6 bytes, or text such as \"02:00:5e:10:00:01\")";
 what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
 what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
 what(bad_route) -> "route";
@@ -443,23 +440,34 @@ what(bad_groups) -> "rtnetlink groups".
 %%====================================================================
 
 dump(Req, Opts, Op, Decode) ->
-    linx_nl:dump(route, Req, Opts, Op, fun(#{payload := P}) -> Decode(P) end).
+    with_options(Opts, fun(Map) ->
+                               linx_nl:dump(route, Req, Map, Op,
+                                            fun(#{payload := P}) -> Decode(P) end)
+                       end).
 
 request({ok, Req}, Opts, Op) ->
-    ack(Req, Opts, Op);
+    with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);
 request({error, _} = Error, _Opts, _Op) ->
     Error.
 
 %% A link request, with the namespaces it names as targets (see
 %% linx_rtnl_req:ns_fd_slots/2).
 link_request({ok, Req, Slots}, Opts, Op) ->
-    ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), Op);
+    with_options(Opts, fun(Map) -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op) end);
 link_request({error, _} = Error, _Opts, _Op) ->
     Error.
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of
         {ok, _} -> ok;
+        {error, _} = Error -> Error
+    end.
+
+%% `Fun' with the options as a map, once they are checked: the transport
+%% options only (any other key is refused, never dropped).
+with_options(Opts, Fun) ->
+    case linx_opts:options(Opts) of
+        {ok, #{opts := Map}} -> Fun(Map);
         {error, _} = Error -> Error
     end.
 

@@ -6,7 +6,7 @@
 -module(linx_rtnl_args).
 
 -export([checked/1, ok_or_throw/1, ok_or_throw/2]).
--export([name/3, family/2, mask/3, check_text/2]).
+-export([name/3, family/2, mask/3, name_text/3]).
 
 -define(MSG, linx_rtnl_msg).
 
@@ -68,11 +68,17 @@ mask(Names, Table, Bad) when is_list(Names) ->
 mask(_, _Table, Bad) ->
     throw(Bad).
 
-%% @doc `ok' when `T' is text ({@link linx_opts:text/1}); anything else
-%% throws `Bad'.
--spec check_text(term(), term()) -> ok.
-check_text(T, Bad) ->
+%% @doc `T' as a binary when it is a name: text ({@link linx_opts:text/1})
+%% of 1 to `Max' bytes without NUL (which would end the kernel's string
+%% early); anything else throws `Bad'.
+-spec name_text(term(), pos_integer(), term()) -> binary().
+name_text(T, Max, Bad) ->
     case linx_opts:text(T) of
-        {ok, _} -> ok;
-        error -> throw(Bad)
+        {ok, Bin} when byte_size(Bin) >= 1, byte_size(Bin) =< Max ->
+            case linx_opts:no_byte_of(Bin, 0, 0) of
+                true -> Bin;
+                false -> throw(Bad)
+            end;
+        _ ->
+            throw(Bad)
     end.

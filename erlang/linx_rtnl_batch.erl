@@ -7,6 +7,7 @@
 -module(linx_rtnl_batch).
 
 -export([run/2, request/1]).
+-export([format_reason/2]).
 
 -export_type([op/0]).
 
@@ -21,41 +22,30 @@
 %% Most ops in one batch (the program's MAX_BATCH).
 -define(MAX_OPS, 10000).
 
-%% @doc Runs `Ops' in the target of `Opts' (see {@link linx_rtnl:batch/2}).
+%% @doc Runs `Ops' in the target of `Opts' (see {@link linx_rtnl:batch/2}):
+%% the transport options and `atomic'.
 -spec run(term(), term()) -> {ok, [linx_nl_batch:result()]} | {error, term()}.
-run(Ops, Opts) when is_list(Ops), Ops =/= [], length(Ops) =< ?MAX_OPS ->
-    case atomic(Opts) of
-        {ok, false, Rest} -> run(Ops, Rest, fun send/3);
-        {ok, true, Rest} -> run(Ops, Rest, fun atomic/3);
-        {error, _} = Error -> Error
-    end;
-run(Ops, _Opts) ->
-    {error, {bad_batch, Ops}}.
+run(Ops, Opts) ->
+    case linx_opts:options(Opts, [atomic | linx_opts:transport()]) of
+        {ok, #{opts := #{atomic := Atomic}}} when not is_boolean(Atomic) ->
+            {error, {bad_option, {atomic, Atomic}}};
+        {ok, #{opts := Map}} when is_list(Ops), Ops =/= [], length(Ops) =< ?MAX_OPS ->
+            Send = case maps:get(atomic, Map, false) of
+                       true -> fun atomic/3;
+                       false -> fun send/3
+                   end,
+            run(Ops, maps:remove(atomic, Map), Send);
+        {ok, _} ->
+            {error, {bad_batch, Ops}};
+        {error, _} = Error ->
+            Error
+    end.
 
 run(Ops, Opts, Send) ->
     case linx_error:map_ok(fun request/1, Ops) of
         {ok, Requests} -> Send(Ops, Requests, Opts);
         {error, _} = Error -> Error
     end.
-
-%% The `atomic' option, and the others (the transport's).
-atomic(Opts) when is_map(Opts) ->
-    case maps:get(atomic, Opts, false) of
-        B when is_boolean(B) -> {ok, B, maps:remove(atomic, Opts)};
-        B -> {error, {bad_option, {atomic, B}}}
-    end;
-atomic(Opts) when is_list(Opts) ->
-    case [V || {atomic, V} <- Opts] ++ [true || atomic <- Opts] of
-        [] -> {ok, false, Opts};
-        [B] when is_boolean(B) -> {ok, B, [O || O <- Opts, O =/= atomic, element_of(O) =/= atomic]};
-        Bs -> {error, {bad_option, {atomic, Bs}}}
-    end;
-atomic(Opts) ->
-    %% Bad options: the call reports them.
-    {ok, false, Opts}.
-
-element_of({K, _}) -> K;
-element_of(_) -> none.
 
 send(Ops, Requests, Opts) ->
     case linx_nl_batch:send(route, Requests, names(Ops), #{stop => false, opts => Opts}) of
@@ -248,3 +238,33 @@ ns_patches(Op, Req, Slots, Patches) ->
         {ok, NsPatches} -> {ok, {Req, Patches ++ NsPatches}};
         {error, _} = Error -> Error
     end.
+
+%% @private The line of an error of a batch, `none' for another error;
+%% `Text' renders a reason of linx_rtnl's.
+-spec format_reason(term(), fun((term()) -> unicode:unicode_binary())) ->
+          unicode:unicode_binary() | none.
+format_reason(#{reason := batch_failed, index := I, op := Op, error := E, rolled_back := Undo,
+                rollback_errors := Failed}, _Text) ->
+    linx_error:line([io_lib:format("batch op ~b ~0tP failed (", [I, Op, 12]), linx:format_error(E),
+                     io_lib:format("); ~b ops before it were rolled back with ~b undo ops", [I - 1, length(Undo)]),
+                     [[io_lib:format(", ~b of which failed, the first ", [length(Failed)]),
+                       first_failed(Failed)] || Failed =/= []]]);
+format_reason(#{stage := ifindex, errno := enodev, links := Names} = Error, _Text) ->
+    linx_error:line([atom_to_list(maps:get(op, Error, batch)),
+                     linx_error:in_text(maps:get(in, Error, self)), " failed: no link named ",
+                     lists:join(" or ", [linx_error:quote(N) || N <- Names])]);
+format_reason({bad_op, Op, Reason}, Text) ->
+    linx_error:line(io_lib:format("invalid batch op ~0tP: ~ts", [Op, 12, Text(Reason)]));
+format_reason({bad_op, Op}, _Text) ->
+    linx_error:invalid("batch op", Op, "a change of linx_rtnl as a tuple, such as {addr_add, Link, Addr}");
+format_reason({bad_batch, {placeholder, Patch}}, _Text) ->
+    linx_error:line(io_lib:format("batch op cannot be sent: a value of its request looks like the "
+                                  "placeholder of ~0tp", [Patch]));
+format_reason({bad_batch, Ops}, _Text) ->
+    linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
+format_reason(_Reason, _Text) ->
+    none.
+
+first_failed([{Op, Reason} | _]) ->
+    [io_lib:format("~0tP: ", [Op, 10]), linx:format_error(Reason)].
+

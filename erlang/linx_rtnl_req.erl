@@ -160,9 +160,13 @@ new_index(#{index := I}) when is_integer(I), I > 0, I =< 16#7fffffff -> {ok, I};
 new_index(#{index := I}) -> {error, {bad_spec, {index, I}}};
 new_index(_) -> {ok, 0}.
 
-kind_name(K) when is_atom(K) -> {ok, atom_to_binary(K)};
-kind_name(K) when is_binary(K), byte_size(K) > 0, byte_size(K) < 64 -> {ok, K};
+%% A link kind: an atom or a binary, 1 to 63 bytes without NUL.
+kind_name(K) when is_atom(K) -> kind_name(K, atom_to_binary(K));
+kind_name(K) when is_binary(K) -> kind_name(K, K);
 kind_name(K) -> {error, {bad_spec, {kind, K}}}.
+
+kind_name(K, Bin) ->
+    ?ARGS:checked(fun() -> {ok, ?ARGS:name_text(Bin, 63, {bad_spec, {kind, K}})} end).
 
 peer_netns(#{peer := #{netns := In}}) -> In;
 peer_netns(_) -> self.
@@ -236,11 +240,8 @@ setting(mtu, N, {A, FC}, _R, _S) when is_integer(N), N > 0, N =< 16#ffffffff ->
     {[{mtu, N} | A], FC};
 setting(txqlen, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
     {[{txqlen, N} | A], FC};
-setting(address, Mac, {A, FC}, _R, _S) ->
-    case linx_nl_values:mac(Mac) of
-        {ok, Bin} -> {[{address, Bin} | A], FC};
-        error -> throw({bad_address, Mac})
-    end;
+setting(K, Mac, {A, FC}, _R, _S) when K =:= address; K =:= broadcast ->
+    {[{K, mac(Mac)} | A], FC};
 setting(ifname, Name, {A, FC}, _R, _S) ->
     {ok, Bin} = ?ARGS:ok_or_throw(ifname(Name)),
     {[{ifname, Bin} | A], FC};
@@ -261,6 +262,14 @@ setting(K, _V, Acc, _R, _S) when K =:= peer; K =:= data ->
 setting(K, V, _Acc, _R, _S) ->
     throw({bad_change, {K, V}}).
 
+%% A MAC address's 6 bytes (see linx_nl_values:mac/1); anything else
+%% throws `{bad_address, Mac}'.
+mac(Mac) ->
+    case linx_nl_values:mac(Mac) of
+        {ok, Bin} -> Bin;
+        error -> throw({bad_address, Mac})
+    end.
+
 %% @doc The placeholder `IFLA_NET_NS_FD' attribute of slot `Slot', as it
 %% stands in an encoded message.
 -spec ns_fd_mark(0 | 1) -> binary().
@@ -268,17 +277,15 @@ ns_fd_mark(Slot) ->
     {ok, Io} = ?MSG:encode_attrs(link, [{net_ns_fd, ?NS_FD_MARK + Slot}]),
     iolist_to_binary(Io).
 
-%% @doc Opts with `ns_fd_marks': for each slot whose namespace is a
-%% target, the placeholder attribute to find in the encoded message and
-%% the target whose descriptor replaces its value (see linx_nl:call/4).
--spec ns_fd_slots(slots(), term()) -> term().
+%% @doc The options map `Opts' (checked already) with `ns_fd_marks': for
+%% each slot whose namespace is a target, the placeholder attribute to
+%% find in the encoded message and the target whose descriptor replaces
+%% its value (see linx_nl:call/4).
+-spec ns_fd_slots(slots(), map()) -> map().
 ns_fd_slots(Slots, Opts) ->
-    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
-    case {Marks, linx_opts:options(Opts)} of
-        {[], _} -> Opts;
-        {_, {ok, #{opts := Map}}} -> Map#{ns_fd_marks => Marks};
-        %% Bad options: the call reports them.
-        {_, {error, _}} -> Opts
+    case [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)] of
+        [] -> Opts;
+        Marks -> Opts#{ns_fd_marks => Marks}
     end.
 
 is_pid_ref({pid, _}) -> true;
@@ -319,8 +326,9 @@ addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
             end,
     Flags = maps:get(flags, Addr, []),
     Fl = ?ARGS:mask(Flags, addr_add_flags, {bad_addr, {flags, Flags}}),
-    Label = [{label, L} || {ok, L} <- [maps:find(label, Addr)],
-                           ok =:= ?ARGS:check_text(L, {bad_addr, {label, L}})],
+    %% IFA_LABEL: at most IFNAMSIZ - 1 bytes.
+    Label = [{label, ?ARGS:name_text(L, 15, {bad_addr, {label, L}})}
+             || {ok, L} <- [maps:find(label, Addr)]],
     Brd = case maps:find(broadcast, Addr) of
               error -> [];
               {ok, B} ->
@@ -418,12 +426,7 @@ neigh_request(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
                 [router] -> [router];
                 _ -> throw(Bad)
             end,
-    Ll = case maps:find(lladdr, Neigh) of
-             error -> [];
-             {ok, Mac} ->
-                 {ok, MacBin} = ?ARGS:ok_or_throw(linx_nl_values:mac(Mac), Bad),
-                 [{lladdr, MacBin}]
-         end,
+    Ll = [{lladdr, mac(Mac)} || {ok, Mac} <- [maps:find(lladdr, Neigh)]],
     {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,
                                      flags => Flags}),
     {ok, Attrs} = ?MSG:encode_attrs(neigh, [{dst, IP} | Ll]),

@@ -42,7 +42,9 @@
 %% `errno => too_large'.
 %%
 %% == Options ==
-%% Options are a map (a proplist is accepted too); unknown keys are ignored.
+%% Options are a map, or a proplist (the same options; the first of a key
+%% wins). A key not listed here is refused,
+%% `{error, {bad_option, {Key, Value}}}', as are options that are neither.
 %% <ul>
 %% <li>`in': where the sysctl lives (default `self', the namespaces of the
 %%     port program): `{pid, OsPid}' (the namespaces of that process),

@@ -32,13 +32,19 @@ run(Op, Key, Opts, Fun) ->
 %% Validates key and options into a request; nothing is sent yet.
 -spec prepare(op(), term(), term()) -> {ok, req()} | {error, term()}.
 prepare(Op, Key, Opts) ->
-    case linx_opts:check([op_path(Op, Key)], Opts, fun(_, Checked) -> op_target(Op, Checked) end) of
+    Own = fun(_, Checked) -> op_target(Op, Checked) end,
+    case linx_opts:check([op_path(Op, Key)], Opts, keys(Op), Own) of
         {ok, [RelPath], #{in := In, timeout := Timeout, via := Via}, Target} ->
             {ok, #{op => Op, path => RelPath, in => In, target => Target, timeout => Timeout,
                    via => Via}};
         {error, _} = Error ->
             Error
     end.
+
+%% The options an op reads: writes also `host_keys'.
+-spec keys(op()) -> [atom()].
+keys(Op) when Op =:= write; Op =:= apply -> [host_keys | linx_opts:transport()];
+keys(_Op) -> linx_opts:transport().
 
 %% The target sent: writes take `host_keys' and refuse a timeout of 0
 %% (see "Timeouts and writes" in linx_sysctl).

@@ -107,7 +107,12 @@ membership(Config) ->
     add_veth(Ns, "na", "nb"),
     {error, timeout} = linx_ct_nl:wait_link(S, <<"na">>, 500),
     {error, #{reason := {bad_group, 0}}} = linx_netlink:membership_add(S, 0),
-    ok = socket:close(S).
+    ok = socket:close(S),
+    %% A socket that is closed: the error names the call and the group.
+    {error, #{op := membership_add, group := 7, stage := setsockopt, errno := closed} = E} =
+        linx_netlink:membership_add(S, 7),
+    <<"linx_netlink:membership_add(Socket, 7) failed: setsockopt closed">> = linx:format_error(E),
+    {error, #{op := membership_del, group := 7}} = linx_netlink:membership_del(S, 7).
 
 %% The caller is the socket's controlling process.
 owner(Config) ->
@@ -161,7 +166,10 @@ open_fd_close_fd(Config) ->
     ok = socket:close(Dup),
     ok = linx_netlink:close_fd(Fd),
     Before = fd_count(beam),
-    {error, #{reason := ebadf}} = linx_netlink:close_fd(Fd),
+    {error, #{op := close_fd, fd := Fd, errno := ebadf} = Closed} = linx_netlink:close_fd(Fd),
+    Line = iolist_to_binary(["linx_netlink:close_fd(", integer_to_list(Fd),
+                             ") failed: ebadf (errno 9)"]),
+    Line = linx:format_error(Closed),
     %% Options that need the socket here are refused.
     {error, #{reason := {bad_option, {rcvbuf, 4096}}}} =
         linx_netlink:open_fd(route, (in(Config))#{rcvbuf => 4096}),

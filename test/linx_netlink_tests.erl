@@ -19,15 +19,15 @@ protocol_names_test_() ->
              {connector, 11}, {netfilter, 12}, {ip6_fw, 13}, {dnrtmsg, 14},
              {kobject_uevent, 15}, {generic, 16}, {scsitransport, 18},
              {ecryptfs, 19}, {rdma, 20}, {crypto, 21}, {smc, 22}],
-    [?_assertEqual({ok, N}, linx_netlink:protocol_number(A))
+    [?_assertEqual({ok, N}, linx_netlink_args:protocol_number(A))
      || {A, N} <- Names].
 
 protocol_numbers_test_() ->
-    [?_assertEqual({ok, N}, linx_netlink:protocol_number(N))
+    [?_assertEqual({ok, N}, linx_netlink_args:protocol_number(N))
      || N <- [0, 1, 16, 17, 31]].
 
 bad_protocols_test_() ->
-    [?_assertEqual({error, {bad_protocol, P}}, linx_netlink:protocol_number(P))
+    [?_assertEqual({error, {bad_protocol, P}}, linx_netlink_args:protocol_number(P))
      || P <- [-1, 32, 1000, nosuch, "route", <<"route">>, 1.0, {route}]].
 
 %%--------------------------------------------------------------------
@@ -35,23 +35,23 @@ bad_protocols_test_() ->
 %%--------------------------------------------------------------------
 
 groups_mask_test_() ->
-    [?_assertEqual({ok, 0, []}, linx_netlink:split_groups(0)),
-     ?_assertEqual({ok, 1, []}, linx_netlink:split_groups(1)),
+    [?_assertEqual({ok, 0, []}, linx_netlink_args:split_groups(0)),
+     ?_assertEqual({ok, 1, []}, linx_netlink_args:split_groups(1)),
      ?_assertEqual({ok, 16#ffffffff, []},
-                   linx_netlink:split_groups(16#ffffffff))].
+                   linx_netlink_args:split_groups(16#ffffffff))].
 
 groups_list_test_() ->
-    [?_assertEqual({ok, 0, []}, linx_netlink:split_groups([])),
-     ?_assertEqual({ok, 1, []}, linx_netlink:split_groups([1])),
-     ?_assertEqual({ok, 2#101, []}, linx_netlink:split_groups([3, 1])),
-     ?_assertEqual({ok, 1 bsl 31, []}, linx_netlink:split_groups([32])),
-     ?_assertEqual({ok, 1, [33]}, linx_netlink:split_groups([1, 33])),
+    [?_assertEqual({ok, 0, []}, linx_netlink_args:split_groups([])),
+     ?_assertEqual({ok, 1, []}, linx_netlink_args:split_groups([1])),
+     ?_assertEqual({ok, 2#101, []}, linx_netlink_args:split_groups([3, 1])),
+     ?_assertEqual({ok, 1 bsl 31, []}, linx_netlink_args:split_groups([32])),
+     ?_assertEqual({ok, 1, [33]}, linx_netlink_args:split_groups([1, 33])),
      ?_assertEqual({ok, 2#11, [33, 40, 16#ffffffff]},
-                   linx_netlink:split_groups([40, 2, 33, 1, 16#ffffffff, 33])),
-     ?_assertEqual({ok, 1, []}, linx_netlink:split_groups([1, 1]))].
+                   linx_netlink_args:split_groups([40, 2, 33, 1, 16#ffffffff, 33])),
+     ?_assertEqual({ok, 1, []}, linx_netlink_args:split_groups([1, 1]))].
 
 bad_groups_test_() ->
-    [?_assertEqual({error, {bad_groups, G}}, linx_netlink:split_groups(G))
+    [?_assertEqual({error, {bad_groups, G}}, linx_netlink_args:split_groups(G))
      || G <- [-1, 1 bsl 32, [0], [-1], [1, 0], [16#100000000], [a], [1 | 2],
               all, <<1>>, 1.0]].
 
@@ -60,26 +60,26 @@ bad_groups_test_() ->
 %%--------------------------------------------------------------------
 
 domains_test_() ->
-    [?_assertEqual({ok, N}, linx_netlink:domain_number(D))
+    [?_assertEqual({ok, N}, linx_netlink_args:domain_number(D))
      || {D, N} <- [{local, 1}, {inet, 2}, {inet6, 10}, {netlink, 16},
                    {packet, 17}, {0, 0}, {38, 38}]].
 
 bad_domains_test_() ->
-    [?_assertEqual({error, {bad_domain, D}}, linx_netlink:domain_number(D))
+    [?_assertEqual({error, {bad_domain, D}}, linx_netlink_args:domain_number(D))
      || D <- [-1, unix, "inet", 1 bsl 31, 2.0]].
 
 types_test_() ->
-    [?_assertEqual({ok, N}, linx_netlink:type_number(T))
+    [?_assertEqual({ok, N}, linx_netlink_args:type_number(T))
      || {T, N} <- [{stream, 1}, {dgram, 2}, {raw, 3}, {seqpacket, 5},
                    {10, 10}]].
 
 bad_types_test_() ->
-    [?_assertEqual({error, {bad_type, T}}, linx_netlink:type_number(T))
+    [?_assertEqual({error, {bad_type, T}}, linx_netlink_args:type_number(T))
      || T <- [-1, rdm_x, "raw", 1 bsl 31]].
 
 socket_protocols_test_() ->
     <<EthPAll:16/native>> = <<16#0003:16/big>>,
-    [?_assertEqual({ok, N}, linx_netlink:socket_protocol_number(P))
+    [?_assertEqual({ok, N}, linx_netlink_args:socket_protocol_number(P))
      || {P, N} <- [{default, 0}, {ip, 0}, {icmp, 1}, {tcp, 6}, {udp, 17},
                    {ipv6, 41}, {icmpv6, 58}, {raw, 255}, {132, 132},
                    {{ethertype, 16#0003}, EthPAll},
@@ -91,7 +91,7 @@ swap16(E) ->
 
 bad_socket_protocols_test_() ->
     [?_assertEqual({error, {bad_protocol, P}},
-                   linx_netlink:socket_protocol_number(P))
+                   linx_netlink_args:socket_protocol_number(P))
      || P <- [-1, sctp_x, "tcp", {ethertype, 16#10000}, {ethertype, -1},
               1 bsl 31]].
 
@@ -166,7 +166,17 @@ membership_validation_test_() ->
 close_fd_validation_test_() ->
     [?_assertMatch({error, #{reason := {bad_fd, -1}}}, linx_netlink:close_fd(hide(-1))),
      ?_assertMatch({error, #{reason := {bad_fd, x}}}, linx_netlink:close_fd(hide(x))),
-     ?_assertMatch({error, #{reason := ebadf}}, linx_netlink:close_fd(unused_fd()))].
+     ?_test(close_fd_not_open(unused_fd()))].
+
+%% A descriptor that is not open: the error names the call and the
+%% descriptor.
+close_fd_not_open(Fd) ->
+    E = linx_netlink:close_fd(Fd),
+    ?assertMatch({error, #{op := close_fd, fd := Fd, stage := close, errno := ebadf,
+                           code := 9}}, E),
+    ?assertEqual(iolist_to_binary(["linx_netlink:close_fd(", integer_to_list(Fd),
+                                   ") failed: ebadf (errno 9)"]),
+                 linx:format_error(E)).
 
 %% A descriptor that is not a socket is left alone.
 close_fd_not_a_socket_test() ->
@@ -177,7 +187,11 @@ close_fd_not_a_socket_test() ->
         [Fd] = [list_to_integer(N)
                 || N <- element(2, file:list_dir("/proc/self/fd")),
                    file:read_link("/proc/self/fd/" ++ N) =:= {ok, Path}],
-        ?assertMatch({error, #{reason := enotsock}}, linx_netlink:close_fd(Fd)),
+        E = linx_netlink:close_fd(Fd),
+        ?assertMatch({error, #{fd := Fd, errno := enotsock, code := 88}}, E),
+        ?assertEqual(iolist_to_binary(["linx_netlink:close_fd(", integer_to_list(Fd),
+                                       ") failed: enotsock (errno 88): not a socket, left open"]),
+                     linx:format_error(E)),
         ?assertEqual({ok, <<"x">>}, file:pread(File, 0, 1))
     after
         ok = file:close(File),

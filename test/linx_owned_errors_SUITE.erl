@@ -18,8 +18,6 @@
 %% for tests and for each other, a gen_server's callbacks.
 -define(NO_ERRORS, [format_error, format_mac, parse_mac, unsubscribe, owned, next_seq,
                     supported, key_to_path, path_to_key, render_value, target,
-                    protocol_number, split_groups, domain_number, type_number,
-                    socket_protocol_number,
                     start_link, init, handle_call, handle_cast, handle_info]).
 
 all() ->

@@ -5,15 +5,18 @@
 %% objects themselves are linx_rtnl_SUITE's.
 -module(linx_rtnl_errors_SUITE).
 
+-include_lib("common_test/include/ct.hrl").
+
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
 -export([addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
-         garbled_replies/1, format_errors/1]).
+         names_checked/1, macs_checked/1, garbled_replies/1, format_errors/1]).
 
 all() ->
     [{group, errors}, {group, codec}].
 
 groups() ->
-    [{errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns]},
+    [{errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns, names_checked,
+                   macs_checked]},
      {codec, [], [garbled_replies, format_errors]}].
 
 %% Everything is asked of one netns made for the suite.
@@ -73,6 +76,77 @@ gone_netns(_Config) ->
         linx_rtnl:links(#{in => {netns, list_to_binary(Ns)}}),
     {error, #{stage := open_ns, errno := enoent}} =
         linx_rtnl:link_set(1, #{state => up}, #{in => {netns, list_to_binary(Ns)}}).
+
+%% A name with NUL (which would end the kernel's string early) or too
+%% long is refused wherever a name goes, before anything is sent: the
+%% link's, a veth peer's, a master's, a new name, a kind, a label, a
+%% generic netlink family's.
+names_checked(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    Nul = <<"e1", 0, "x">>,
+    Long = <<"sixteen-bytes-xx">>,
+    [{error, #{reason := {bad_ifname, N}}} = linx_rtnl:link(N, A) || N <- [Nul, Long, "e1\0"]],
+    {error, #{reason := {bad_ifname, Nul}}} = linx_rtnl:link_add(#{ifname => Nul, kind => bridge}, A),
+    {error, #{reason := {bad_ifname, Nul}}} =
+        linx_rtnl:link_add(#{ifname => <<"e1">>, kind => veth, peer => #{ifname => Nul}}, A),
+    {error, #{reason := {bad_ifname, Long}}} =
+        linx_rtnl:link_add(#{ifname => <<"e1">>, kind => veth, peer => #{ifname => Long}}, A),
+    {error, #{reason := {bad_ifname, Nul}}} = linx_rtnl:link_set(1, #{master => Nul}, A),
+    {error, #{reason := {bad_ifname, Nul}}} = linx_rtnl:link_set(1, #{ifname => Nul}, A),
+    {error, #{reason := {bad_ifname, Nul}}} = linx_rtnl:route_add(#{dst => {{10, 9, 0, 0}, 16}, oif => Nul}, A),
+    {error, #{reason := {bad_spec, {kind, <<"veth", 0>>}}}} =
+        linx_rtnl:link_add(#{ifname => <<"e1">>, kind => <<"veth", 0>>, peer => #{ifname => <<"e2">>}}, A),
+    {error, #{reason := {bad_spec, {kind, 'veth\0'}}}} =
+        linx_rtnl:link_add(#{ifname => <<"e1">>, kind => 'veth\0'}, A),
+    Label = #{prefix => {{127, 0, 0, 9}, 8}},
+    [{error, #{reason := {bad_addr, {label, L}}}} = linx_rtnl:addr_add(1, Label#{label => L}, A)
+     || L <- [<<"lo", 0, "x">>, <<"lo:sixteen-bytes">>, <<>>]],
+    {ok, Addrs} = linx_rtnl:addrs(A),
+    [] = [L || #{label := L} <- Addrs, L =/= <<"lo">>],
+    %% Generic netlink: 15 bytes is the longest name, NUL ends none.
+    [{error, #{reason := {bad_family, F}}} = linx_genl:family(F, A)
+     || F <- [<<"nlctrl", 0, "x">>, "nlctrl\0", <<"sixteen-bytes-xx">>, <<>>]],
+    {error, #{stage := netlink, errno := enoent}} = linx_genl:family(<<"fifteen-bytes-x">>, A),
+    {ok, Links} = linx_rtnl:links(A),
+    [<<"lo">>] = [N || #{ifname := N} <- Links].
+
+%% A MAC address is 6 bytes, or text of six hex bytes (either case, `:'
+%% or `-'); anything else is refused before it is sent: a binary of
+%% another size, text that is not that (17 bytes whose first 6 the
+%% kernel would have taken), 6 bytes that are such text cut short. The same for a veth peer's, a link's
+%% broadcast address and a neighbour's.
+macs_checked(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    Ns = ?config(netns, Config),
+    Bad = [<<"zz:zz:zz:zz:zz:zz">>, <<"zz:zz">>, <<1, 2, 3, 4, 5>>, <<1, 2, 3, 4, 5, 6, 7>>,
+           "02:00:00:00:00:0", "02:00:00:00:00:0g", <<"02:00:00:00:00:01:02">>,
+           <<"02:00-00:00:00:01">>, "zz:zz:", <<"zz:zz:">>, <<"02:00:">>, <<"aB-01-">>, 42, <<>>],
+    Veth = #{ifname => <<"m0">>, kind => veth, peer => #{ifname => <<"m1">>}},
+    [{error, #{reason := {bad_address, M}}} = linx_rtnl:link_add(Veth#{address => M}, A) || M <- Bad],
+    [{error, #{reason := {bad_address, M}}} =
+         linx_rtnl:link_add(Veth#{peer => #{ifname => <<"m1">>, address => M}}, A) || M <- Bad],
+    [{error, #{reason := {bad_address, M}}} = linx_rtnl:link_set(1, #{address => M}, A) || M <- Bad],
+    [{error, #{reason := {bad_address, M}}} = linx_rtnl:link_set(1, #{broadcast => M}, A) || M <- Bad],
+    [{error, #{reason := {bad_address, M}}} =
+         linx_rtnl:neigh_add(#{index => 1, dst => {10, 0, 0, 9}, lladdr => M}, A) || M <- Bad],
+    {error, E} = linx_rtnl:link_set(1, #{address => <<"zz:zz">>}, A),
+    <<"linx_rtnl:link_set: invalid MAC address (6 bytes, or text such as \"02:00:5e:10:00:01\"): ",
+      _/binary>> = linx:format_error(E),
+    %% Text in either case and with either separator, 6 raw bytes.
+    ok = linx_rtnl:link_add(Veth#{address => <<"02:00:00:AB:CD:0E">>,
+                                 peer => #{ifname => <<"m1">>, address => "02-00-00-ab-cd-0f"}}, A),
+    ok = linx_rtnl:link_set(<<"m0">>, #{broadcast => <<"02:00:00:ff:ff:ff">>}, A),
+    %% Raw bytes that hold a separator's byte but are not text cut short.
+    ok = linx_rtnl:link_set(<<"m1">>, #{address => <<2, $:, $a, $:, $b, $:>>}, A),
+    {match, _} = re:run(linx_ct_ns:sh_ok(["ip -n ", Ns, " -o link show m1"]), "link/ether 02:3a:61:3a:62:3a "),
+    ok = linx_rtnl:link_set(<<"m1">>, #{address => <<2, 0, 0, 16#ab, 16#cd, 16#10>>}, A),
+    Show = fun(L) -> linx_ct_ns:sh_ok(["ip -n ", Ns, " -o link show ", L]) end,
+    {match, _} = re:run(Show("m0"), "link/ether 02:00:00:ab:cd:0e brd 02:00:00:ff:ff:ff"),
+    {match, _} = re:run(Show("m1"), "link/ether 02:00:00:ab:cd:10 "),
+    ok = linx_rtnl:neigh_add(#{index => <<"m0">>, dst => {10, 0, 0, 9}, lladdr => "02:00:00:AB:CD:11"}, A),
+    {match, _} = re:run(linx_ct_ns:sh_ok(["ip -n ", Ns, " neigh show dev m0"]),
+                        "10.0.0.9 lladdr 02:00:00:ab:cd:11 PERMANENT"),
+    ok = linx_rtnl:link_del(<<"m0">>, A).
 
 %%====================================================================
 %% Replies that do not decode, and the text of errors

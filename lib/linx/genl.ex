@@ -17,9 +17,10 @@ defmodule Linx.Genl do
   ## Options
 
   `:in`, `:timeout` and `:via`, as in `Linx.Rtnl`; `request/5` and
-  `dump/5` also take `:flags` (netlink flags to add). A dump is `dump/5`,
-  not an option: `dump:` among the options is refused (`errno:
-  :bad_option`).
+  `dump/5` also take `:flags` (netlink flags to add). Any other option is
+  refused (`errno: :bad_option`). A dump is `dump/5`, not an option:
+  `dump:` among the options is refused too. A family name is 1 to 15
+  bytes without NUL (`errno: :bad_family`).
 
   ## Errors
 

@@ -53,8 +53,9 @@ defmodule Linx.Netns do
       namespaces of its host; `new/2` refuses it (a handle belongs to the
       local port program).
 
-  Options never carry a spec: `lo:` among the options is refused
-  (`errno: :bad_option`).
+  Any other option is refused (`errno: :bad_option`): `in:` (these calls
+  act where the port program runs), and `lo:`, since options never carry
+  a spec.
 
   ## Errors
 

@@ -95,17 +95,13 @@ defmodule Linx.Reason do
 
   @doc false
   # Keyword options or a map, as the Erlang API takes them (it accepts a
-  # proplist, of which a keyword list is one); `default` when `opts` is
-  # not a list of pairs, which the Erlang API then reports itself.
+  # proplist, of which a keyword list is one; the first of a key wins);
+  # `default` when `opts` has no such pair, and when it is not a list of
+  # pairs (an improper list included), which the Erlang API then reports
+  # itself. Never raises.
   @spec opt(term, atom, term) :: term
   def opt(opts, key, default) when is_map(opts), do: Map.get(opts, key, default)
-
-  def opt(opts, key, default) when is_list(opts) do
-    case List.keyfind(opts, key, 0) do
-      {^key, value} -> value
-      _ -> default
-    end
-  end
-
+  def opt([{key, value} | _], key, _default), do: value
+  def opt([_ | rest], key, default), do: opt(rest, key, default)
   def opt(_opts, _key, default), do: default
 end

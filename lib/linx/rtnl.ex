@@ -60,10 +60,18 @@ defmodule Linx.Rtnl do
     * `:via` - `:local` (default) or a linx C-node (for `subscribe/2`,
       one on this host).
 
-  Options may be a map too. They never carry what the operation works
-  on: an address's `:label`, `:broadcast`, `:scope` and `:flags` are part
-  of the address given to `addr_add/3` (see `t:addr_spec/0`), and as
-  options they are refused (`errno: :bad_option`).
+  Options may be a map too, and there are no others: any other key is
+  refused (`errno: :bad_option`). They never carry what the operation
+  works on: an address's `:label`, `:broadcast`, `:scope` and `:flags`
+  are part of the address given to `addr_add/3` (see `t:addr_spec/0`),
+  and as options they are refused too.
+
+  ## MAC addresses
+
+  A MAC (`:address`, `:broadcast`, a peer's `:address`, `:lladdr`) is a
+  binary of 6 bytes, taken as the bytes, or text of six two-digit hex
+  bytes with `:` (or `-`) between them, `"02:00:5e:10:00:01"` (a 17-byte
+  binary, or a charlist). Anything else is `errno: :bad_address`.
 
   ## Names
 
@@ -136,7 +144,6 @@ defmodule Linx.Rtnl do
           {:in, target}
           | {:timeout, timeout}
           | {:via, :local | node}
-          | {atom, term}
   @type options :: [option] | map
 
   @typedoc "What `subscribe/2` delivers, in `{:linx_rtnl, ref, event}` messages."
@@ -165,8 +172,8 @@ defmodule Linx.Rtnl do
 
   @doc """
   Creates a link. `spec` has `:ifname` and `:kind` (`:veth`, `:bridge`,
-  or any kind the kernel has), and may have `:mtu`, `:address` (MAC bytes
-  or text), `:txqlen`, `:master` (a link), `:state` (`:up` or `:down`),
+  or any kind the kernel has), and may have `:mtu`, `:address` and
+  `:broadcast` (MACs, see the module documentation), `:txqlen`, `:master` (a link), `:state` (`:up` or `:down`),
   `:data` (the kind's own attributes), `:netns` (create it in another
   namespace) and, for `:veth`, `:peer`: `%{ifname: name, netns: netns,
   address: mac, mtu: n}`. A name that is taken is `errno: :eexist`.
@@ -176,7 +183,7 @@ defmodule Linx.Rtnl do
 
   @doc """
   Changes a link: `changes` may have `:state` (`:up`, `:down`), `:mtu`,
-  `:address`, `:master` (a link, or `:none`), `:ifname` (rename),
+  `:address`, `:broadcast`, `:master` (a link, or `:none`), `:ifname` (rename),
   `:txqlen` and `:netns` (move it to another namespace).
   """
   @spec link_set(link_ref, map, options) :: :ok | {:error, Error.t()}
@@ -322,8 +329,8 @@ defmodule Linx.Rtnl do
   def format_mac(mac), do: :linx_rtnl.format_mac(mac)
 
   @doc """
-  Parses a MAC address written with `:` or `-` between the bytes;
-  `:error` for anything else.
+  Parses a MAC address written as bytes of two hex digits with `:` (or
+  `-`, the same throughout) between them; `:error` for anything else.
 
       iex> Linx.Rtnl.parse_mac("02:00:5e:10:00:01")
       {:ok, <<2, 0, 0x5E, 0x10, 0, 1>>}

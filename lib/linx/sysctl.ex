@@ -61,8 +61,10 @@ defmodule Linx.Sysctl do
       host's; the port program refuses to write it (`errno:
       :not_in_target`) unless `host_keys: true` says that is meant.
 
-  Options may also be given as a map; unknown options are ignored, as by
-  `:linx_sysctl`. See `:linx_sysctl` for the details of each option.
+  Options may also be given as a map. Any other option (`data: 1`, or
+  `host_keys:` to a read) is refused with `errno: :bad_option`, as is a
+  list that is not a keyword list; see `:linx_sysctl` for the details of
+  each option.
 
   ## Errors
 

@@ -44,8 +44,8 @@ defmodule Linx.Netlink.Socket do
       5000) or `:infinity`.
     * `:via` - `:local` (default) or a linx C-node on this host.
 
-  Options never carry the groups: `groups:` among the options is refused
-  (`errno: :bad_option`).
+  Options may be a map too. Any other option is refused (`errno:
+  :bad_option`); so are the groups: `groups:` among the options.
 
   ## Errors
 

@@ -40,7 +40,6 @@
 
 %% Requests
 -export([next_seq/0, call/3, call/4, dump/5, request/3, replies/2]).
--export([prepare/1]).
 %% Errors
 -export([format_error/1]).
 
@@ -377,9 +376,6 @@ format_reason(Reason) ->
 
 %% A sequence number and the request's bytes, with NLM_F_REQUEST, and
 %% NLM_F_ACK unless it is a dump.
-%% @private A request with a fresh sequence number, `NLM_F_REQUEST'
-%% and (unless a dump) `NLM_F_ACK', encoded; and the number.
--spec prepare(msg_in()) -> {1..16#ffffffff, binary()}.
 prepare(Req) ->
     Seq = next_seq(),
     Flags0 = maps:get(flags, Req, 0) bor ?NLM_F_REQUEST,

@@ -19,6 +19,8 @@
 %% in its request exactly once.
 -module(linx_nl_batch).
 
+-include("linx_nl.hrl").
+
 -export([send/4, ifindex_mark/1]).
 
 -export_type([request/0, patch/0, result/0]).
@@ -48,7 +50,7 @@ ifindex_mark(N) when is_integer(N), N >= 0, N =< 255 ->
                                                            opts := term()}) ->
           {ok, [result()]} | {error, term()}.
 send(Protocol, Requests, Ops, #{stop := Stop, opts := Opts}) ->
-    case {linx_netlink:protocol_number(Protocol), linx_opts:options(Opts)} of
+    case {linx_netlink_args:protocol_number(Protocol), linx_opts:options(Opts)} of
         {{ok, P}, {ok, #{target := Target, timeout := Timeout, via := Via, opts := Map}}} ->
             case encode(Requests, []) of
                 {ok, Seqs, Msgs} ->
@@ -65,7 +67,10 @@ send(Protocol, Requests, Ops, #{stop := Stop, opts := Opts}) ->
     end.
 
 encode([{Req, Patches} | Rest], Acc) ->
-    {Seq, Bin} = linx_nl:prepare(Req),
+    %% A change, acknowledged (a batch holds no dumps).
+    Seq = linx_nl:next_seq(),
+    Flags = maps:get(flags, Req, 0) bor ?NLM_F_REQUEST bor ?NLM_F_ACK,
+    Bin = linx_nl_codec:encode(Req#{flags => Flags, seq => Seq}),
     case offsets(Patches, Bin, []) of
         {ok, Offsets} -> encode(Rest, [{Seq, {Bin, Offsets}} | Acc]);
         {error, _} = Error -> Error
@@ -88,8 +93,8 @@ results({ok, Replies}, Seqs, Ops, In) when is_list(Replies), length(Replies) =< 
     {ok, result(Replies, Seqs, Ops, In, [])};
 results({ok, _} = Other, _Seqs, _Ops, _In) ->
     {error, {unexpected_reply, Other}};
-results(Error, _Seqs, _Ops, _In) ->
-    linx_error:reply(Error, #{op => netlink_batch}).
+results(Error, _Seqs, _Ops, In) ->
+    linx_error:reply(Error, #{op => batch, in => In}).
 
 result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
     R = case Reply of

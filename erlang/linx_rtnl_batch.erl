@@ -262,6 +262,9 @@ format_reason({bad_batch, {placeholder, Patch}}, _Text) ->
                                   "placeholder of ~0tp", [Patch]));
 format_reason({bad_batch, Ops}, _Text) ->
     linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
+format_reason(#{op := batch, stage := Stage, errno := Errno, code := Code} = E, _Text) ->
+    linx_error:line(["batch", linx_error:in_text(maps:get(in, E, self)), " failed: ",
+                     atom_to_list(Stage), " ", linx_error:term_text(Errno), linx_error:code_text(Code)]);
 format_reason(_Reason, _Text) ->
     none.
 

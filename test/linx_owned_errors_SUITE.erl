@@ -180,7 +180,9 @@ calls(Config) ->
         {linx_rtnl, neigh_del, 1, fun() -> linx_rtnl:neigh_del(#{index => 1, dst => x}) end},
         {linx_rtnl, neigh_del, 2, fun() -> linx_rtnl:neigh_del(#{index => <<"lo">>, dst => {10, 0, 0, 1}}, In) end},
         {linx_rtnl, subscribe, 1, fun() -> linx_rtnl:subscribe([nosuch]) end},
-        {linx_rtnl, subscribe, 2, fun() -> linx_rtnl:subscribe([link], ?GONE) end}],
+        {linx_rtnl, subscribe, 2, fun() -> linx_rtnl:subscribe([link], ?GONE) end},
+        {linx_rtnl, batch, 1, fun() -> linx_rtnl:batch([{bogus}]) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, 1}], ?GONE) end}],
        %% linx_genl
        [{linx_genl, family, 1, fun() -> linx_genl:family(<<>>) end},
         {linx_genl, family, 2, fun() -> linx_genl:family(<<"linx-nosuch">>, In) end},

@@ -43,12 +43,14 @@
 %% A veth pair: `{Netns, Ifname}' of each end, and the addresses given.
 
 -type veth_opts() :: #{names => {iodata(), iodata()},
-                       addrs => {linx_rtnl:prefix(), linx_rtnl:prefix()},
+                       addrs => {linx_rtnl:prefix() | none, linx_rtnl:prefix() | none},
                        up => boolean(),
-                       mtu => pos_integer()}.
+                       mtu => pos_integer(),
+                       master => {binary() | none, binary() | none}}.
 %% `names': the interface names in A and in B (default `to_<B>' in A and
-%% `to_<A>' in B, cut to 15 bytes); `addrs': an address for each end;
-%% `up' (default `true'); `mtu'.
+%% `to_<A>' in B, cut to 15 bytes); `addrs': an address for each end
+%% (`none': none); `up' (default `true'); `mtu'; `master' (in
+%% {@link setup/1} only): a bridge for each end.
 
 %% @equiv netns(Prefix, #{})
 -spec netns(iodata()) -> {ok, binary()} | {error, term()}.

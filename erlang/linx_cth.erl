@@ -27,6 +27,9 @@
 %%     `addrs => false'. At most 250 pairs.</li>
 %% <li>`sysctl': `#{A => Settings}', written in `A' with
 %%     {@link linx_sysctl:apply/2} after the pairs are made.</li>
+%% <li>`bridge', `routes', and `veth' entries `{A, B, Opts}' (addresses,
+%%     names, masters): see {@link linx_ct:setup/1}, which builds the
+%%     set-up, each phase one rtnetlink batch per namespace.</li>
 %% <li>`scope': `suite' (default: made before `init_per_suite', removed
 %%     after `end_per_suite') or `testcase' (made before each
 %%     `init_per_testcase', removed after each `end_per_testcase').</li>
@@ -63,8 +66,10 @@
 -export_type([opts/0, setup/0]).
 
 -type opts() :: #{netns => [atom()] | pos_integer(),
-                  veth => [{atom(), atom()}],
+                  veth => [{atom(), atom()} | {atom(), atom(), linx_ct:veth_opts()}],
                   addrs => boolean(),
+                  bridge => #{atom() => [binary()]},
+                  routes => #{atom() => [map()]},
                   sysctl => #{atom() => #{linx_sysctl:key() => linx_sysctl:value()}},
                   scope => suite | testcase}.
 

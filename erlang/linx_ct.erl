@@ -33,10 +33,12 @@
 -export([netns/1, netns/2, veth/3, addr/3, sysctl/2, setup/1, cleanup/1, leftovers/1]).
 -export([ifname/1]).
 
--export_type([pair/0, veth_opts/0]).
+-export_type([pair/0, veth_opts/0, spec/0, setup/0]).
 
 %% How many names netns/2 tries before it gives up on `eexist'.
 -define(TRIES, 5).
+%% Most veth pairs setup/1 makes (their automatic addresses are 10.K.0.x).
+-define(MAX_PAIRS, 250).
 
 -type pair() :: #{a := {binary(), binary()}, b := {binary(), binary()},
                   addrs => {linx_rtnl:prefix(), linx_rtnl:prefix()}}.
@@ -51,6 +53,19 @@
 %% `to_<A>' in B, cut to 15 bytes); `addrs': an address for each end
 %% (`none': none); `up' (default `true'); `mtu'; `master' (in
 %% {@link setup/1} only): a bridge for each end.
+
+-type key() :: atom().
+-type spec() :: #{netns => [key()] | non_neg_integer(),
+                  bridge => #{key() => [binary()]},
+                  veth => [{key(), key()} | {key(), key(), veth_opts()}],
+                  addrs => boolean(),
+                  routes => #{key() => [map()]},
+                  sysctl => #{key() => #{linx_sysctl:key() => linx_sysctl:value()}}}.
+%% What setup/1 makes (the options of linx_cth, without `scope').
+-type setup() :: #{netns := #{key() => binary()},
+                   veth := #{{key(), key()} => pair()}}.
+%% The namespaces' names, and the pairs.
+
 
 %% @equiv netns(Prefix, #{})
 -spec netns(iodata()) -> {ok, binary()} | {error, term()}.
@@ -152,10 +167,10 @@ sysctl(Netns, Settings) ->
 %% once. Returns the namespaces' names and the pairs, as {@link
 %% linx_cth:setup/1} does; on a failure every namespace it made is
 %% removed, and nothing else.
--spec setup(linx_ct_setup:spec()) -> {ok, linx_ct_setup:setup()} | {error, term()}.
+-spec setup(spec()) -> {ok, setup()} | {error, term()}.
 setup(Spec) ->
     ok = started(),
-    linx_ct_setup:setup(Spec).
+    make(Spec).
 
 %% @doc Deletes the namespaces named (and with them their interfaces and
 %% veth pairs), and no other; one already gone is not an error. It deletes
@@ -227,7 +242,7 @@ ifname(Netns) ->
     Name = <<"to_", Prefix/binary>>,
     binary:part(Name, 0, min(15, byte_size(Name))).
 
--spec batch(binary(), [linx_rtnl_batch:op()]) -> ok | {error, term()}.
+-spec batch(binary(), [linx_rtnl_req:batch_op()]) -> ok | {error, term()}.
 batch(_Netns, []) ->
     ok;
 batch(Netns, Ops) ->
@@ -244,3 +259,193 @@ run([Step | Rest]) ->
         ok -> run(Rest);
         {error, _} = Error -> Error
     end.
+
+%% The set-up of setup/1.
+-spec make(term()) -> {ok, setup()} | {error, term()}.
+make(Spec) when is_map(Spec) ->
+    case check(Spec) of
+        {ok, Keys, Pairs} ->
+            case make_netns(Keys) of
+                {ok, Names} ->
+                    case links(Spec, Pairs, Names) of
+                        ok ->
+                            {ok, #{netns => Names,
+                                   veth => maps:from_list([{{A, B}, pair(P, Names)}
+                                                           || {A, B, _} = P <- Pairs])}};
+                        {error, _} = Error ->
+                            _ = cleanup(maps:values(Names)),
+                            Error
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end;
+make(Spec) ->
+    {error, {bad_option, Spec}}.
+
+%%====================================================================
+%% setup/1: the spec
+%%====================================================================
+
+%% The namespaces' keys, and each pair as {A, B, Opts} with its names and
+%% addresses filled in.
+check(Spec) ->
+    case keys(maps:get(netns, Spec, [])) of
+        {ok, Keys} ->
+            Known = fun(K) -> lists:member(K, Keys) end,
+            Bad = [{K, V} || K <- [bridge, routes, sysctl],
+                             {ok, V} <- [maps:find(K, Spec)],
+                             not (is_map(V) andalso lists:all(Known, maps:keys(V)))],
+            case {Bad, pairs(maps:get(veth, Spec, []), Known, maps:get(addrs, Spec, true), 1, [])} of
+                {[], {ok, Pairs}} -> {ok, Keys, Pairs};
+                {[KV | _], _} -> {error, {bad_option, KV}};
+                {[], {error, _} = Error} -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+keys(N) when is_integer(N), N >= 0 ->
+    {ok, [list_to_atom("ns" ++ integer_to_list(I)) || I <- lists:seq(1, N)]};
+keys(Keys) when is_list(Keys) ->
+    case lists:all(fun is_atom/1, Keys) andalso length(lists:usort(Keys)) =:= length(Keys) of
+        true -> {ok, Keys};
+        false -> {error, {bad_option, {netns, Keys}}}
+    end;
+keys(Other) ->
+    {error, {bad_option, {netns, Other}}}.
+
+pairs([], _Known, _Addrs, _K, Acc) ->
+    {ok, lists:reverse(Acc)};
+pairs([P | Rest], Known, Addrs, K, Acc) ->
+    case P of
+        {A, B} -> pair(P, A, B, #{}, Rest, Known, Addrs, K, Acc);
+        {A, B, Opts} -> pair(P, A, B, Opts, Rest, Known, Addrs, K, Acc);
+        _ -> {error, {bad_option, {veth, P}}}
+    end;
+pairs(Bad, _Known, _Addrs, _K, _Acc) ->
+    {error, {bad_option, {veth, Bad}}}.
+
+pair(P, A, B, Opts, Rest, Known, Addrs, K, Acc)
+  when is_map(Opts), A =/= B, K =< ?MAX_PAIRS ->
+    case Known(A) andalso Known(B) of
+        true ->
+            Auto = case Addrs of
+                       true -> #{addrs => {{{10, K, 0, 1}, 24}, {{10, K, 0, 2}, 24}}};
+                       false -> #{}
+                   end,
+            pairs(Rest, Known, Addrs, K + 1, [{A, B, maps:merge(Auto, Opts)} | Acc]);
+        false ->
+            {error, {bad_option, {veth, P}}}
+    end;
+pair(P, _A, _B, _Opts, _Rest, _Known, _Addrs, _K, _Acc) ->
+    {error, {bad_option, {veth, P}}}.
+
+%%====================================================================
+%% setup/1: making it
+%%====================================================================
+
+%% All namespaces at once; on a failure, those made are removed.
+make_netns(Keys) ->
+    Results = parallel([fun() -> {K, netns(atom_to_list(K))} end || K <- Keys]),
+    case [{K, E} || {K, {error, E}} <- Results] of
+        [] ->
+            {ok, maps:from_list([{K, N} || {K, {ok, N}} <- Results])};
+        [{K, E} | _] ->
+            _ = cleanup([N || {_, {ok, N}} <- Results]),
+            {error, {netns, K, E}}
+    end.
+
+%% The links of every namespace: first those made there (bridges, the
+%% pairs it starts), then what is set on them (addresses, masters, up,
+%% routes), then the sysctls; each phase one batch per namespace, all
+%% namespaces at once.
+links(Spec, Pairs, Names) ->
+    Made = fun(K) ->
+                   [{link_add, #{ifname => Br, kind => bridge}}
+                    || Br <- maps:get(K, maps:get(bridge, Spec, #{}), [])]
+                       ++ [{link_add, veth_spec(P, Names)} || {A, _, _} = P <- Pairs, A =:= K]
+           end,
+    Set = fun(K) ->
+                  [{link_set, Br, #{state => up}}
+                   || Br <- maps:get(K, maps:get(bridge, Spec, #{}), [])]
+                      ++ lists:append([end_ops(P, K) || P <- Pairs])
+                      ++ [{route_add, R} || R <- maps:get(K, maps:get(routes, Spec, #{}), [])]
+          end,
+    Sysctl = fun(K) ->
+                     case maps:find(K, maps:get(sysctl, Spec, #{})) of
+                         {ok, S} -> phase_result(K, sysctl, sysctl(maps:get(K, Names), S));
+                         error -> ok
+                     end
+             end,
+    Phases = [fun(K) -> batch(K, Made(K), Names) end,
+              fun(K) -> batch(K, Set(K), Names) end,
+              Sysctl],
+    run_phases(Phases, maps:keys(Names)).
+
+run_phases([], _Keys) ->
+    ok;
+run_phases([Phase | Rest], Keys) ->
+    case linx_error:first_error(parallel([fun() -> Phase(K) end || K <- Keys])) of
+        ok -> run_phases(Rest, Keys);
+        {error, _} = Error -> Error
+    end.
+
+batch(_K, [], _Names) ->
+    ok;
+batch(K, Ops, Names) ->
+    case linx_rtnl:batch(Ops, #{in => {netns, maps:get(K, Names)}, timeout => 30000}) of
+        {ok, Results} ->
+            case [{Op, E} || {Op, {error, E}} <- lists:zip(Ops, Results)] of
+                [] -> ok;
+                [{Op, E} | _] -> {error, {K, Op, E}}
+            end;
+        {error, E} ->
+            {error, {K, batch, E}}
+    end.
+
+phase_result(_K, _What, {ok, _}) -> ok;
+phase_result(K, What, {error, E}) -> {error, {K, What, E}}.
+
+%% The link_add of a pair, made in A with its peer in B.
+veth_spec({_A, B, Opts} = P, Names) ->
+    {NameA, NameB} = ifnames(P),
+    Mtu = maps:with([mtu], Opts),
+    Mtu#{ifname => NameA, kind => veth,
+         peer => Mtu#{ifname => NameB, netns => {netns, maps:get(B, Names)}}}.
+
+%% What is set on the end of pair P in namespace K: its address, its
+%% master, up.
+end_ops({A, B, Opts} = P, K) when K =:= A; K =:= B ->
+    {NameA, NameB} = ifnames(P),
+    N = if K =:= A -> 1; true -> 2 end,
+    If = element(N, {NameA, NameB}),
+    Addr = [{addr_add, If, #{prefix => Pr, flags => [nodad]}}
+            || {ok, Addrs} <- [maps:find(addrs, Opts)], Pr <- [element(N, Addrs)], Pr =/= none],
+    Master = [{link_set, If, #{master => M}}
+              || {ok, Ms} <- [maps:find(master, Opts)], M <- [element(N, Ms)], M =/= none],
+    Up = [{link_set, If, #{state => up}} || maps:get(up, Opts, true)],
+    Addr ++ Master ++ Up;
+end_ops(_P, _K) ->
+    [].
+
+ifnames({_A, _B, #{names := {NA, NB}}}) ->
+    {iolist_to_binary(NA), iolist_to_binary(NB)};
+ifnames({A, B, _}) ->
+    {ifname(atom_to_binary(B)), ifname(atom_to_binary(A))}.
+
+pair({A, B, Opts} = P, Names) ->
+    {NameA, NameB} = ifnames(P),
+    (maps:with([addrs], Opts))#{a => {maps:get(A, Names), NameA}, b => {maps:get(B, Names), NameB}}.
+
+%% Run each fun in a process of its own; their results in order.
+parallel(Funs) ->
+    Parent = self(),
+    Refs = [begin
+                Ref = make_ref(),
+                _ = spawn_link(fun() -> Parent ! {Ref, F()} end),
+                Ref
+            end || F <- Funs],
+    [receive {Ref, R} -> R end || Ref <- Refs].

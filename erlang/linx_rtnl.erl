@@ -367,7 +367,7 @@ unsubscribe(Ref) ->
 %%====================================================================
 
 %% @equiv batch(Ops, #{})
--spec batch([linx_rtnl_batch:op()]) -> {ok, [ok | {error, term()}]} | {error, term()}.
+-spec batch([linx_rtnl_req:batch_op()]) -> {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops) ->
     batch(Ops, #{}).
 
@@ -384,7 +384,7 @@ batch(Ops) ->
 %% op's `{error, Reason}', as the op's own function would give it; every
 %% op is tried. A bad op is `{error, {bad_op, Op, Reason}}' and nothing
 %% is sent.
--spec batch([linx_rtnl_batch:op()], linx_netlink:opts()) ->
+-spec batch([linx_rtnl_req:batch_op()], linx_netlink:opts()) ->
           {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops, Opts) ->
     ?OWNED(linx_rtnl_batch:run(Ops, Opts)).

@@ -9,15 +9,6 @@
 -export([run/2, request/1]).
 -export([format_reason/2]).
 
--export_type([op/0]).
-
--type op() :: {link_add, map()}
-            | {link_set, linx_rtnl:link_ref(), map()}
-            | {link_del, linx_rtnl:link_ref()}
-            | {addr_add | addr_del, linx_rtnl:link_ref(), linx_rtnl:addr_spec()}
-            | {route_add | route_del, map()}
-            | {neigh_add | neigh_del, map()}.
-
 -define(REQ, linx_rtnl_req).
 %% Most ops in one batch (the program's MAX_BATCH).
 -define(MAX_OPS, 10000).
@@ -123,13 +114,18 @@ repair(Before, Opts) ->
     end.
 
 before([What | Rest], Opts, Acc) ->
-    Dump = case What of
-               links -> linx_rtnl:links(Opts);
-               addrs -> linx_rtnl:addrs(Opts);
-               routes -> linx_rtnl:routes(Opts);
-               neighs -> linx_rtnl:neighs(Opts)
-           end,
+    {Object, Decode} = case What of
+                           links -> {link, fun linx_rtnl_msg:decode_link/1};
+                           addrs -> {addr, fun linx_rtnl_msg:decode_addr/1};
+                           routes -> {route, fun linx_rtnl_msg:decode_route/1};
+                           neighs -> {neigh, fun linx_rtnl_msg:decode_neigh/1}
+                       end,
+    Dump = linx_nl:dump(route, ?REQ:dump(Object), Opts, What, fun(#{payload := P}) -> Decode(P) end),
     case Dump of
+        {ok, List} when What =:= neighs ->
+            %% As linx_rtnl:neighs/1: ARP and NDP, not the bridge's fdb.
+            before(Rest, Opts, Acc#{What => [N || #{family := F} = N <- List,
+                                                  F =:= inet orelse F =:= inet6]});
         {ok, List} -> before(Rest, Opts, Acc#{What => List});
         {error, _} = Error -> Error
     end;

@@ -15,13 +15,22 @@
 -export([addr/3, route/3, neigh/3]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, group_numbers/1]).
 
--export_type([resolve/0, slots/0]).
+-export_type([resolve/0, slots/0, batch_op/0]).
 
 -type resolve() :: fun((term()) -> {ok, non_neg_integer()} | {error, term()}).
 %% Turns a link reference (a name or an index) into its index.
 -type slots() :: [{0 | 1, term()}].
 %% Where in a link message a namespace given as a target goes: slot 0
 %% for the link's own `netns', 1 for a veth peer's.
+-type batch_op() :: {link_add, map()}
+                  | {link_set, link(), map()}
+                  | {link_del, link()}
+                  | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
+                  | {route_add | route_del, map()}
+                  | {neigh_add | neigh_del, map()}.
+%% One op of a batch (linx_rtnl:batch/2): a change of linx_rtnl as a
+%% tuple of its name and arguments.
+-type link() :: binary() | string() | pos_integer().
 
 -define(MSG, linx_rtnl_msg).
 -define(ARGS, linx_rtnl_args).

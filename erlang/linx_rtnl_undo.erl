@@ -37,7 +37,7 @@
 -define(ADDR_FLAGS, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute, mcautojoin]).
 
 %% @doc The dumps the undo of `Ops' needs.
--spec needs([linx_rtnl_batch:op()]) -> [links | addrs | routes | neighs].
+-spec needs([linx_rtnl_req:batch_op()]) -> [links | addrs | routes | neighs].
 needs(Ops) ->
     lists:usort(lists:flatmap(fun need/1, Ops)).
 
@@ -52,7 +52,7 @@ need(_) -> [links, addrs, routes, neighs].
 %% @doc The ops that put back what `Before' has and `Now' lacks (both
 %% with addrs, routes and neighs): addresses but those the kernel makes
 %% itself, routes but the kernel's, permanent neighbours.
--spec missing(before(), before()) -> [linx_rtnl_batch:op()].
+-spec missing(before(), before()) -> [linx_rtnl_req:batch_op()].
 missing(Before, Now) ->
     Gone = fun(What, Id, Keep) ->
                    Have = maps:from_list([{Id(X), true} || X <- maps:get(What, Now, [])]),
@@ -77,7 +77,7 @@ neigh_id(N) ->
 %% @doc The undo of each op, in the order of `Ops' (each a list of ops,
 %% to run in order); `{error, {bad_op, Op, not_undoable}}' for an op that
 %% cannot be undone.
--spec plan([linx_rtnl_batch:op()], before()) -> {ok, [[linx_rtnl_batch:op()]]} | {error, term()}.
+-spec plan([linx_rtnl_req:batch_op()], before()) -> {ok, [[linx_rtnl_req:batch_op()]]} | {error, term()}.
 plan(Ops, Before) ->
     Links = maps:get(links, Before, []),
     Names = maps:from_list([{N, L} || #{ifname := N} = L <- Links]),

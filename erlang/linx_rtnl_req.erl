@@ -333,7 +333,12 @@ route(What, Route, Resolve) when is_map(Route) ->
 route(_What, Route, _Resolve) ->
     {error, {bad_route, Route}}.
 
-%% The route request (a check throws).
+%% The route request (a check throws). A map from routes/1 is sent back
+%% with what tells its route from another: the header's `tos' and the
+%% `onlink' flag, `src' (with `src_len'), `nhid', `via', `metrics',
+%% `flow', `pref', `expires' and the encapsulation. A route through a nexthop object
+%% (`nhid') comes with its nexthop's device and gateway too, which the
+%% kernel refuses beside `nhid': they are left out.
 route_request(What, Route, Resolve) ->
     Bad = {bad_route, Route},
     Family0 = case maps:find(family, Route) of
@@ -350,26 +355,66 @@ route_request(What, Route, Resolve) ->
                 end;
             _ -> throw(Bad)
         end,
-    {Family2, Gw} = ip_key(gateway, Route, Family1),
-    {Family, Src} = ip_key(prefsrc, Route, Family2),
+    NhId = [{nhid, int_key(nhid, Route, 0)} || is_map_key(nhid, Route)],
+    Nexthop = case NhId of
+                  [] -> Route;
+                  _ -> maps:without([gateway, oif, via], Route)
+              end,
+    {Family2, Gw} = ip_key(gateway, Nexthop, Family1),
+    {Family3, Src} = ip_key(prefsrc, Route, Family2),
+    {Family, From} = ip_key(src, Route, Family3),
     Family =/= undefined orelse throw(Bad),
     Table = int_key(table, Route, ?RT_TABLE_MAIN),
-    Metric = [{metric, int_key(metric, Route, 0)} || is_map_key(metric, Route)],
-    Oif = case maps:find(oif, Route) of
+    Ints = [{K, int_key(K, Route, 0)} || K <- [metric, flow], is_map_key(K, Route)],
+    Oif = case maps:find(oif, Nexthop) of
               error -> [];
               {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
           end,
+    Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Nexthop)]],
     Del = What =:= del,
-    DefScope = if Del -> nowhere; Gw =:= [] -> link; true -> universe end,
-    Hdr = #{family => Family, dst_len => DstLen,
+    DefScope = if Del -> nowhere; Gw =:= [], Via =:= [], NhId =:= [] -> link; true -> universe end,
+    Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, Bad) band onlink(),
+    SrcLen = maps:get(src_len, Route, case From of
+                                          [] -> 0;
+                                          [{src, {_, _, _, _}}] -> 32;
+                                          _ -> 128
+                                      end),
+    Hdr = #{family => Family, dst_len => DstLen, src_len => SrcLen,
+            tos => maps:get(tos, Route, 0), flags => Flags,
             table => if Table < 256 -> Table; true -> 0 end,
             protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
             scope => maps:get(scope, Route, DefScope),
-            type => maps:get(type, Route, if Del -> 0; true -> unicast end)},
+            type => route_type(Del, NhId, maps:get(type, Route, if Del -> 0; true -> unicast end))},
     {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
-    {ok, Attrs} = ?MSG:encode_attrs(route, Dst ++ Gw ++ Src ++ Oif ++ Metric
-                                    ++ [{table, Table}]),
+    Extra = [{K, extra(K, maps:get(K, Route))} || K <- [metrics, pref, encap_type, encap, expires],
+                                                   is_map_key(K, Route)],
+    {ok, Attrs} = ?ARGS:ok_or_throw(?MSG:encode_attrs(route, Dst ++ From ++ Gw ++ Via ++ Src
+                                                      ++ Oif ++ NhId ++ Ints ++ Extra
+                                                      ++ [{table, Table}]), Bad),
     request(route, What, [HdrBin, Attrs]).
+
+%% The kernel reports a route through a blackhole nexthop as a blackhole
+%% whatever type it was added with (unicast, as a rule): it is deleted
+%% whatever its type.
+route_type(true, [_], blackhole) -> 0;
+route_type(_Del, _NhId, Type) -> Type.
+
+%% Metrics as routes/1 gives them (a map, with the ones linx does not
+%% name under `unknown') as pairs to encode.
+extra(metrics, #{} = M) -> maps:to_list(maps:without([unknown], M)) ++ maps:get(unknown, M, []);
+extra(_Key, V) -> V.
+
+%% The bytes of RTA_VIA (struct rtvia) for a gateway address.
+via(IP, Bad) ->
+    case linx_nl_values:ip_bytes(IP) of
+        {ok, F, Bytes} -> <<(?ARGS:name(F, family, Bad)):16/native, Bytes/binary>>;
+        error -> throw(Bad)
+    end.
+
+%% RTNH_F_ONLINK, the one flag of a route's header a request sets.
+onlink() ->
+    {ok, Onlink} = linx_nl_values:mask([onlink], ?MSG:names(rtm_flags)),
+    Onlink.
 
 %% An address key of a route, and the family it implies (which must
 %% agree with the one known so far).

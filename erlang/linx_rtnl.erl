@@ -421,7 +421,16 @@ request({error, _} = Error, _Opts, _Op) ->
 %% A link request, with the namespaces it names as targets (see
 %% linx_rtnl_req:ns_fd_slots/2).
 link_request({ok, Req, Slots}, Opts, Op) ->
-    ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), Op);
+    case ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Opts), Op) of
+        {error, #{ns_fd := #{in := In} = NsFd} = Info} = Error ->
+            %% The namespace that failed is the link's or the peer's.
+            case [linx_rtnl_req:slot_name(Slot) || {Slot, I} <- Slots, I =:= In] of
+                [Whose | _] -> {error, Info#{ns_fd := NsFd#{whose => Whose}}};
+                [] -> Error
+            end;
+        Result ->
+            Result
+    end;
 link_request({error, _} = Error, _Opts, _Op) ->
     Error.
 

@@ -13,7 +13,7 @@
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
 -export([addr/3, route/3, neigh/3]).
--export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, group_numbers/1]).
+-export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0]).
 
@@ -21,7 +21,8 @@
 %% Turns a link reference (a name or an index) into its index.
 -type slots() :: [{0 | 1, term()}].
 %% Where in a link message a namespace given as a target goes: slot 0
-%% for the link's own `netns', 1 for a veth peer's.
+%% for the link's own `netns', 1 for a veth peer's (`none' when it is not
+%% given; `self' is the port's own namespace).
 
 -define(MSG, linx_rtnl_msg).
 -define(ARGS, linx_rtnl_args).
@@ -126,7 +127,7 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
                                                     ++ [{linkinfo, Info}]),
                     {ok, #{type => ?MSG:message_type(link, new), flags => ?ADD,
                            payload => [?MSG:ifinfomsg(0, 0, Flags, Change), Attrs]},
-                     [{0, maps:get(netns, Spec, self)}, {1, peer_netns(Spec)}]};
+                     [{0, maps:get(netns, Spec, none)}, {1, peer_netns(Spec)}]};
                 {error, _} = Error ->
                     Error
             end;
@@ -145,7 +146,7 @@ link_set(Index, Changes, Resolve) when is_map(Changes) ->
             {ok, Attrs} = ?MSG:encode_attrs(link, Settings),
             {ok, #{type => ?MSG:message_type(link, new),
                    payload => [?MSG:ifinfomsg(0, Index, Flags, Change), Attrs]},
-             [{0, maps:get(netns, Changes, self)}]};
+             [{0, maps:get(netns, Changes, none)}]};
         {error, _} = Error ->
             Error
     end;
@@ -157,7 +158,7 @@ kind_name(K) when is_binary(K), byte_size(K) > 0, byte_size(K) < 64 -> {ok, K};
 kind_name(K) -> {error, {bad_spec, {kind, K}}}.
 
 peer_netns(#{peer := #{netns := In}}) -> In;
-peer_netns(_) -> self.
+peer_netns(_) -> none.
 
 %% IFLA_INFO_DATA: the veth peer (a link message of its own), or the
 %% caller's `data': a map of the kind's table, or attributes as they are.
@@ -262,13 +263,18 @@ ns_fd_mark(Slot) ->
 %% the target whose descriptor replaces its value (see linx_nl:call/4).
 -spec ns_fd_slots(slots(), term()) -> term().
 ns_fd_slots(Slots, Opts) ->
-    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)],
+    Marks = [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= none, not is_pid_ref(In)],
     case {Marks, linx_opts:options(Opts)} of
         {[], _} -> Opts;
         {_, {ok, #{opts := Map}}} -> Map#{ns_fd_marks => Marks};
         %% Bad options: the call reports them.
         {_, {error, _}} -> Opts
     end.
+
+%% @doc Whose namespace a slot holds: the link's (0) or its veth peer's (1).
+-spec slot_name(0 | 1) -> link | peer.
+slot_name(0) -> link;
+slot_name(1) -> peer.
 
 is_pid_ref({pid, _}) -> true;
 is_pid_ref(_) -> false.

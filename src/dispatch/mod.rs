@@ -347,13 +347,14 @@ fn with_ns_fds(
 ) -> Result<(Vec<u8>, Vec<OwnedFd>), OpError> {
     let mut fds = Vec::with_capacity(ns_fds.len());
     for (offset, target) in ns_fds {
-        let mut set = resolver.resolve_net(target)?;
+        // An error names the entry: it is not the target's.
+        let in_entry = |e: OpError| OpError::ns_fd(*offset, e);
+        let mut set = resolver.resolve_net(target).map_err(in_entry)?;
         let fd = match set.members.pop() {
             Some(member) => member.fd,
             // The port's own network namespace (left out of sets).
-            None => {
-                crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY).map_err(|e| OpError::errno(Stage::OpenNs, e))?
-            }
+            None => crate::sys::open(c"/proc/self/ns/net", libc::O_RDONLY)
+                .map_err(|e| in_entry(OpError::errno(Stage::OpenNs, e)))?,
         };
         let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("ns_fds"))?;
         let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;

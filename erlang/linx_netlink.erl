@@ -180,11 +180,16 @@
                         protocol := term(),
                         in := linx_opts:in(),
                         domain => term(),
-                        type => term()}.
+                        type => term(),
+                        ns_fd => #{offset := non_neg_integer(), in := linx_opts:in(),
+                                   whose => atom()}}.
 %% A failure while making the socket. `errno' is an errno atom, a reason
 %% atom for `badarg', `decode' and `busy', or a message binary for `panic';
 %% `code' is the errno number (0 when `errno' is not an errno). `protocol',
-%% `domain', `type' and `in' are as the caller gave them.
+%% `domain', `type' and `in' are as the caller gave them. `ns_fd': the
+%% failure was that of the namespace given for the descriptor at byte
+%% `offset' of a {@link call/3}'s message (`whose' it is,
+%% `link' or `peer', for a request of {@link linx_rtnl}).
 
 -type fd_error() :: #{op := close_fd | membership_add | membership_del,
                       stage := close | setsockopt,
@@ -360,7 +365,10 @@ call(Protocol, Msg) ->
 %% `IFLA_NET_NS_FD': the port program opens each `In' (any target form)
 %% and writes the descriptor's number at byte `Offset' of `Msg' (4 bytes,
 %% host byte order) before sending, and closes it after. A bad entry is
-%% `{error, {bad_option, {ns_fds, Entry}}}'.
+%% `{error, {bad_option, {ns_fds, Entry}}}'. When the namespace of an
+%% entry cannot be opened (or the policy refuses it), the error map has
+%% `ns_fd => #{offset => Offset, in => In}' beside the stage and errno of
+%% that failure: the `in' of the call is not the namespace that failed.
 %%
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
@@ -456,16 +464,9 @@ after_adoption(Socket, RcvBuf, Extra) ->
         {error, _} = Error -> Error
     end.
 
-%% Turns anything but the op's success reply into an error. Unlike
-%% linx_sysctl, an error this node made (`{adopt, _}', `{fd_channel, _}')
-%% is returned as it is.
--spec error_reply(linx_netlink_args:req(), term()) -> {error, error_reason()}.
+%% Anything but the op's success reply, as an error (linx_netlink_error's).
 error_reply(Req, Reply) ->
-    Context = maps:with([op, protocol, domain, type, in], Req),
-    case linx_error:reply(Reply, Context) of
-        {error, {unexpected_reply, {error, _} = Error}} -> Error;
-        Error -> Error
-    end.
+    linx_netlink_error:reply(Req, Reply).
 
 -spec membership(socket:socket(), 1 | 2, term()) ->
           ok | {error, {bad_group, term()} | term()}.

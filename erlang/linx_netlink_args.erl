@@ -23,9 +23,11 @@
                  via := linx_opts:via(),
                  extra_groups := [pos_integer()],
                  rcvbuf := pos_integer() | undefined,
-                 ns_fds => [{non_neg_integer(), linx_opts:target()}]}.
+                 ns_fds => [{non_neg_integer(), linx_opts:target()}],
+                 ns_ins => #{non_neg_integer() => linx_opts:in()}}.
 %% A checked request: the arguments as the caller gave them (for error
-%% maps), where and how long, and what to do once the socket is here.
+%% maps; `ns_ins', the namespaces of `ns_fds' by offset), where and how
+%% long, and what to do once the socket is here.
 
 -define(MAX_INT, 16#7fffffff).
 %% The options of a socket: the transport options and `rcvbuf'.
@@ -105,9 +107,10 @@ netlink_call(Protocol, Msg, Opts) ->
     NsFds = fun([_, Bin], #{opts := Map}) -> ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) end,
     Keys = [ns_fds | linx_opts:transport()],
     case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, Keys, NsFds) of
-        {ok, [ProtoInt, Bin], Checked, Fds} ->
+        {ok, [ProtoInt, Bin], #{opts := Map} = Checked, Fds} ->
             Req = req(netlink_call, Protocol, Checked),
-            {ok, Req#{ns_fds => Fds}, ProtoInt, Bin};
+            {ok, Req#{ns_fds => Fds, ns_ins => maps:from_list(maps:get(ns_fds, Map, []))},
+             ProtoInt, Bin};
         {error, _} = Error ->
             Error
     end.

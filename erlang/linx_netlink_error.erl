@@ -1,4 +1,5 @@
-%% @doc The text of {@link linx_netlink}'s errors, one line each; see
+%% @doc {@link linx_netlink}'s errors: made from the port program's
+%% replies ({@link reply/2}), and their text, one line each; see
 %% {@link linx_netlink:format_error/1} for the forms.
 %%
 %% An error map of a socket that could not be made is `netlink open
@@ -11,7 +12,29 @@
 %% is `invalid What Arg: expected Expected'.
 -module(linx_netlink_error).
 
--export([format_error/1]).
+-export([reply/2, format_error/1]).
+
+%% @doc Turns anything but the op's success reply into an error map with
+%% the request's `op', `protocol', `domain', `type' and `in'. Unlike
+%% linx_sysctl, an error this node made (`{adopt, _}', `{fd_channel, _}')
+%% is returned as it is. The failure of a namespace given in `ns_fds'
+%% (`{ns_fd, Offset, {Stage, Errno}}') is that stage and errno with
+%% `ns_fd => #{offset => Offset, in => In}', `In' that entry's.
+-spec reply(linx_netlink_args:req(), term()) -> {error, term()}.
+reply(Req, {error, {ns_fd, Offset, {_, _} = Inner}}) ->
+    case reply(Req, {error, Inner}) of
+        {error, #{} = Info} ->
+            In = maps:get(Offset, maps:get(ns_ins, Req, #{}), undefined),
+            {error, Info#{ns_fd => #{offset => Offset, in => In}}};
+        Error ->
+            Error
+    end;
+reply(Req, Reply) ->
+    Context = maps:with([op, protocol, domain, type, in], Req),
+    case linx_error:reply(Reply, Context) of
+        {error, {unexpected_reply, {error, _} = Error}} -> Error;
+        Error -> Error
+    end.
 
 %% @doc One line of text (a flat binary, no newline) for an error of
 %% {@link linx_netlink}: its error maps and its bad arguments; any other
@@ -29,8 +52,12 @@ format_error(#{op := Op, stage := Stage, errno := Errno, code := Code} = Error)
   when (Op =:= netlink_open orelse Op =:= netlink_call orelse Op =:= socket_open
         orelse (is_atom(Op) andalso is_map_key(protocol, Error))),
        is_atom(Stage) ->
-    linx_error:line([op_text(Op, Error), linx_error:in_text(maps:get(in, Error, self)),
-                     " failed: ", reason_text(Stage, Errno, Code)]);
+    Where = case Error of
+                %% Another namespace than the call's failed: that one is named.
+                #{ns_fd := #{in := NsIn} = NsFd} -> [" failed on ", ns_fd_text(NsFd, NsIn)];
+                _ -> [linx_error:in_text(maps:get(in, Error, self)), " failed"]
+            end,
+    linx_error:line([op_text(Op, Error), Where, ": ", reason_text(Stage, Errno, Code)]);
 format_error({Tag, Arg} = Reason) ->
     case reason_text(Tag) of
         {What, Expected} ->
@@ -58,6 +85,26 @@ op_text(Op, Error) ->
     %% A call made for an op of linx_rtnl or linx_genl, named after it.
     ["netlink ", atom_to_list(Op), " (", linx_error:term_text(maps:get(protocol, Error, undefined)),
      ")"].
+
+%% The namespace of an `ns_fd' that failed: whose it is, or where its
+%% descriptor went.
+-spec ns_fd_text(map(), term()) -> unicode:chardata().
+ns_fd_text(#{whose := Whose}, In) when is_atom(Whose) ->
+    ["the ", atom_to_list(Whose), "'s ", ns_text(In)];
+ns_fd_text(#{offset := Offset}, In) ->
+    [ns_text(In), io_lib:format(" (for the descriptor at byte ~w of the message)", [Offset])].
+
+-spec ns_text(term()) -> unicode:chardata().
+ns_text({netns, Name}) when is_binary(Name); is_list(Name) ->
+    ["netns ", linx_error:quote(Name)];
+ns_text({linx_netns, Id}) when is_integer(Id) ->
+    io_lib:format("netns handle ~b", [Id]);
+ns_text({pid, Pid}) when is_integer(Pid) ->
+    io_lib:format("netns of pid ~b", [Pid]);
+ns_text({path, Path}) when is_binary(Path); is_list(Path) ->
+    ["netns ", linx_error:quote(Path)];
+ns_text(In) ->
+    io_lib:format("namespace ~0tp", [In]).
 
 %% What went wrong, after `failed: '.
 -spec reason_text(atom(), term(), term()) -> unicode:chardata().

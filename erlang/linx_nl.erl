@@ -410,7 +410,8 @@ answer([], _Seq, Acc) ->
 receive_replies(Socket, Seq, Deadline, Acc) ->
     case socket:recv(Socket, 0, linx_opts:remaining(Deadline)) of
         {ok, Data} ->
-            case linx_nl_codec:decode(Data) of
+            %% The messages returned hold their own bytes, not the buffer.
+            case linx_nl_codec:decode_copied(Data) of
                 {ok, Msgs} ->
                     case answer(Msgs, Seq, Acc) of
                         {done, Result} -> Result;

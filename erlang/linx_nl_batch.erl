@@ -105,6 +105,9 @@ result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
                         {error, maps:without([module, function], Info#{op => Op, in => In})};
                     {error, _} = Error -> Error
                 end;
+            {error, {ns_fd, Offset, {_, _} = Inner}} ->
+                %% A namespace the request names, not the batch's.
+                linx_error:reply({error, Inner}, #{op => Op, in => In, ns_fd => #{offset => Offset}});
             {error, _} = Error ->
                 linx_error:reply(Error, #{op => Op, in => In})
         end,

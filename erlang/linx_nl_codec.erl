@@ -13,7 +13,7 @@
 -include("linx_nl.hrl").
 
 %% Messages
--export([encode/1, decode/1, decode_all/1]).
+-export([encode/1, decode/1, decode_copied/1, decode_all/1]).
 %% Attributes
 -export([encode_attrs/1, encode_attr/1, fits/2, int_bytes/2, decode_attrs/1, decode_tree/1, attr_map/1]).
 -export([error_info/2, errno_name/1]).
@@ -102,25 +102,42 @@ encode(#{type := Type} = Msg) ->
 %% padding shorter than a header is allowed, anything longer must parse.
 -spec decode(binary()) -> {ok, [msg()]} | {error, malformed()}.
 decode(Bin) when is_binary(Bin) ->
-    decode(Bin, 0, []);
+    decode(Bin, false, 0, []);
 decode(_) ->
     {error, {malformed, not_binary}}.
 
+%% @doc {@link decode/1} for a receive buffer: each payload is a copy of
+%% its bytes instead of a part of `Bin'. What is decoded from a message
+%% then holds only that message, not the buffer it came in: a
+%% `socket:recv/3' of length 0 returns part of a buffer of the socket's
+%% whole `rcvbuf' (64 KiB here), and one kept part of it (an event, a
+%% name in it) keeps all of it. The port program's replies need no copy:
+%% each is a binary of its own.
+-spec decode_copied(binary()) -> {ok, [msg()]} | {error, malformed()}.
+decode_copied(Bin) when is_binary(Bin) ->
+    decode(Bin, true, 0, []);
+decode_copied(_) ->
+    {error, {malformed, not_binary}}.
+
 decode(<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
-         Rest/binary>>, Off, Acc)
+         Rest/binary>>, Copy, Off, Acc)
   when Len >= ?HDRLEN, Len - ?HDRLEN =< byte_size(Rest) ->
     PLen = Len - ?HDRLEN,
-    <<Payload:PLen/binary, Tail/binary>> = Rest,
+    <<Payload0:PLen/binary, Tail/binary>> = Rest,
+    Payload = case Copy of
+                  true -> binary:copy(Payload0);
+                  false -> Payload0
+              end,
     Msg = #{type => Type, flags => Flags, seq => Seq, pid => Pid, payload => Payload},
     Skip = min(align(Len) - Len, byte_size(Tail)),
     <<_:Skip/binary, Next/binary>> = Tail,
-    decode(Next, Off + Len + Skip, [Msg | Acc]);
-decode(Bin, Off, Acc) when byte_size(Bin) < 4 ->
+    decode(Next, Copy, Off + Len + Skip, [Msg | Acc]);
+decode(Bin, _Copy, Off, Acc) when byte_size(Bin) < 4 ->
     case Bin of
         <<0:(byte_size(Bin) * 8)>> -> {ok, lists:reverse(Acc)};
         _ -> {error, {malformed, {header, Off}}}
     end;
-decode(_Bin, Off, _Acc) ->
+decode(_Bin, _Copy, Off, _Acc) ->
     {error, {malformed, {header, Off}}}.
 
 %%====================================================================

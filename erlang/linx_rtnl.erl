@@ -46,10 +46,14 @@
 %% `noprefixroute', `tentative', ...), `valid_lft' and `preferred_lft'
 %% (seconds or `forever').
 %%
-%% Routes: `family', `dst' (`{Address, PrefixLen}' or `default'), `src',
-%% `gateway', `oif', `iif', `table', `metric', `prefsrc', `protocol'
-%% (`kernel', `boot', `static', ...), `scope', `type' (`unicast',
-%% `local', `broadcast', ...), `tos', `flags', `pref' (IPv6).
+%% Routes: `family', `dst' (`{Address, PrefixLen}' or `default'), `src'
+%% and `src_len' (a source prefix, IPv6), `gateway', `via' (a gateway of
+%% the other family), `oif', `iif', `nhid' (a nexthop object), `table',
+%% `metric', `prefsrc', `metrics' (a map: `mtu', `advmss', `hoplimit',
+%% ...), `flow' (the realms), `encap_type' and `encap' (the
+%% encapsulation's attributes, raw), `expires' (seconds, IPv6),
+%% `protocol' (`kernel', `boot', `static', ...), `scope', `type'
+%% (`unicast', `local', `broadcast', ...), `tos', `flags', `pref' (IPv6).
 %%
 %% Neighbours: `family', `index', `dst', `lladdr', `state' (`permanent',
 %% `reachable', `stale', `noarp', ...), `flags' (`router', ...),
@@ -269,11 +273,24 @@ route_add(Route) ->
     route_add(Route, #{}).
 
 %% @doc Adds a route. `Route' may have `dst' (`{Address, PrefixLen}' or
-%% `default', the default), `gateway', `oif' (a link), `table' (default
-%% main, 254), `metric', `prefsrc', `scope', `type' (default `unicast'),
-%% `protocol' (default `boot', as `ip route add') and `family' (needed
-%% only for a default route without a gateway). Without a gateway the
-%% scope is `link', with one `universe'.
+%% `default', the default), `gateway', `via', `oif' (a link), `nhid',
+%% `table' (default main, 254), `metric', `prefsrc', `src' and `src_len',
+%% `metrics', `flow', `tos', `flags' (only `onlink' is sent), `pref',
+%% `expires', `encap_type' and `encap', `scope', `type' (default
+%% `unicast'), `protocol' (default `boot', as `ip route add') and
+%% `family' (needed only for a default route without a gateway). Without
+%% a gateway, `via' or `nhid' the scope is `link', else `universe'. With
+%% `nhid', `gateway', `via' and `oif' are left out: the kernel takes them
+%% from the nexthop object (and routes/1 gives them too).
+%%
+%% A route from {@link routes/1} is added back as it was after
+%% {@link route_del/2} of it, except: a route with the destination,
+%% table, tos and metric of another is refused (`eexist'), as by `ip
+%% route add' (two links in one subnet; the kernel's `fe80::/64' of each
+%% link with IPv6); an IPv6 route of metric 0 (the kernel's local routes)
+%% comes back with metric 1024, as the kernel makes any IPv6 route added
+%% with metric 0; a multipath route's nexthops (under `unknown') are not
+%% sent.
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_add(Route, Opts) ->
     ?OWNED(request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add)).
@@ -284,7 +301,8 @@ route_del(Route) ->
     route_del(Route, #{}).
 
 %% @doc Deletes a route matching `Route' (the keys of
-%% {@link route_add/2}; a map from {@link routes/1} works as it is).
+%% {@link route_add/2}; a map from {@link routes/1} works as it is and
+%% matches that route only, a multipath route's nexthops aside).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_del(Route, Opts) ->
     ?OWNED(request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del)).
@@ -453,9 +471,18 @@ request({error, _} = Error, _Opts, _Op) ->
 %% A link request, with the namespaces it names as targets (see
 %% linx_rtnl_req:ns_fd_slots/2).
 link_request({ok, Req, Slots}, Opts, Op) ->
-    with_options(Opts, fun(Map) -> ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op) end);
+    with_options(Opts, fun(Map) -> whose(ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op), Slots) end);
 link_request({error, _} = Error, _Opts, _Op) ->
     Error.
+
+%% The namespace that failed is the link's or the peer's.
+whose({error, #{ns_fd := #{in := In} = NsFd} = Info} = Error, Slots) ->
+    case [linx_rtnl_req:slot_name(Slot) || {Slot, I} <- Slots, I =:= In] of
+        [Whose | _] -> {error, Info#{ns_fd := NsFd#{whose => Whose}}};
+        [] -> Error
+    end;
+whose(Result, _Slots) ->
+    Result.
 
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of

@@ -223,7 +223,7 @@ resolver(Refs) ->
 %% The namespaces a link request names as targets (a link's `netns', a
 %% veth peer's), as patches.
 ns_patches(Op, Req, Slots, Patches) ->
-    Ns = [{?REQ:ns_fd_mark(Slot), 4, In} || {Slot, In} <- Slots, In =/= self,
+    Ns = [{?REQ:ns_fd_mark(Slot), 4, In} || {Slot, In} <- Slots, In =/= none,
                                             not is_tuple(In) orelse element(1, In) =/= pid],
     case linx_error:map_ok(fun({Mark, Skip, In}) ->
                                    case linx_opts:target(In) of

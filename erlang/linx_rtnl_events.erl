@@ -92,8 +92,11 @@ loop(#{socket := S, owner := Owner, ref := Ref, mon := Mon} = St) ->
             ok
     end.
 
+%% Each message is copied out of the receive buffer (see
+%% linx_nl_codec:decode_copied/1): an event kept unread would otherwise
+%% keep the whole buffer.
 deliver(Data, Owner, Ref) ->
-    case linx_nl_codec:decode(Data) of
+    case linx_nl_codec:decode_copied(Data) of
         {ok, Msgs} ->
             lists:foreach(fun(Msg) ->
                                   Event = case linx_rtnl_msg:decode(Msg) of

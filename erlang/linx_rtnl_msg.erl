@@ -123,9 +123,33 @@ finish(route, #{dst_len := Len} = M) ->
               #{dst := D} -> {D, Len};
               _ -> default
           end,
-    maps:remove(dst_len, M#{dst => Dst});
+    maps:remove(dst_len, route_parts(M#{dst => Dst}));
 finish(_Object, M) ->
     M.
+
+%% A route's metrics as a map, its expiry in seconds (from clock ticks,
+%% 100 a second; none when it has none) and the address of its `via' (a
+%% struct rtvia: the family, then the address); bytes that do not parse
+%% stay as they are.
+route_parts(M) ->
+    M0 = case maps:take(cache_expires, M) of
+             {Ticks, Rest} when Ticks > 0 -> Rest#{expires => (Ticks + 99) div 100};
+             {_, Rest} -> Rest;
+             error -> M
+         end,
+    M1 = case M0 of
+             #{metrics := Metrics} when is_list(Metrics) -> M0#{metrics := maps:from_list(Metrics)};
+             _ -> M0
+         end,
+    case M1 of
+        #{via := <<_Family:16/native, Bytes/binary>>} ->
+            case linx_nl_values:ip_address(Bytes) of
+                {ok, Via} -> M1#{via := Via};
+                error -> M1
+            end;
+        _ ->
+            M1
+    end.
 
 %% A kind's own attributes, decoded by its table when it has one.
 kind_data(Kind, Data) ->

@@ -13,7 +13,7 @@
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
 -export([addr/3, route/3, neigh/3]).
--export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, group_numbers/1]).
+-export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0, batch_op/0]).
 
@@ -21,7 +21,8 @@
 %% Turns a link reference (a name or an index) into its index.
 -type slots() :: [{0 | 1, term()}].
 %% Where in a link message a namespace given as a target goes: slot 0
-%% for the link's own `netns', 1 for a veth peer's.
+%% for the link's own `netns', 1 for a veth peer's (`none' when it is not
+%% given; `self' is the port's own namespace).
 -type batch_op() :: {link_add, map()}
                   | {link_set, link(), map()}
                   | {link_del, link()}
@@ -38,7 +39,6 @@
 %% program writes in (see ns_fd_mark/1): one per place in a message.
 -define(NS_FD_MARK, 16#FFFFFF00).
 -define(RTEXT_FILTER_SKIP_STATS, 8).
--define(RT_TABLE_MAIN, 254).
 -define(ADD, (?NLM_F_CREATE bor ?NLM_F_EXCL)).
 
 %%====================================================================
@@ -137,7 +137,7 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
                                                     ++ [{linkinfo, Info}]),
                     {ok, #{type => ?MSG:message_type(link, new), flags => ?ADD,
                            payload => [?MSG:ifinfomsg(0, Index, Flags, Change), Attrs]},
-                     [{0, maps:get(netns, Spec, self)}, {1, peer_netns(Spec)}]};
+                     [{0, maps:get(netns, Spec, none)}, {1, peer_netns(Spec)}]};
                 {error, _} = Error ->
                     Error
             end;
@@ -156,7 +156,7 @@ link_set(Index, Changes, Resolve) when is_map(Changes) ->
             {ok, Attrs} = ?MSG:encode_attrs(link, Settings),
             {ok, #{type => ?MSG:message_type(link, new),
                    payload => [?MSG:ifinfomsg(0, Index, Flags, Change), Attrs]},
-             [{0, maps:get(netns, Changes, self)}]};
+             [{0, maps:get(netns, Changes, none)}]};
         {error, _} = Error ->
             Error
     end;
@@ -178,7 +178,7 @@ kind_name(K, Bin) ->
     ?ARGS:checked(fun() -> {ok, ?ARGS:name_text(Bin, 63, {bad_spec, {kind, K}})} end).
 
 peer_netns(#{peer := #{netns := In}}) -> In;
-peer_netns(_) -> self.
+peer_netns(_) -> none.
 
 %% IFLA_INFO_DATA: the veth peer (a link message of its own), or the
 %% caller's `data': a map of the kind's table, or attributes as they are.
@@ -292,10 +292,15 @@ ns_fd_mark(Slot) ->
 %% its value (see linx_nl:call/4).
 -spec ns_fd_slots(slots(), map()) -> map().
 ns_fd_slots(Slots, Opts) ->
-    case [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= self, not is_pid_ref(In)] of
+    case [{ns_fd_mark(Slot), In} || {Slot, In} <- Slots, In =/= none, not is_pid_ref(In)] of
         [] -> Opts;
         Marks -> Opts#{ns_fd_marks => Marks}
     end.
+
+%% @doc Whose namespace a slot holds: the link's (0) or its veth peer's (1).
+-spec slot_name(0 | 1) -> link | peer.
+slot_name(0) -> link;
+slot_name(1) -> peer.
 
 is_pid_ref({pid, _}) -> true;
 is_pid_ref(_) -> false.
@@ -356,66 +361,9 @@ addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
 %% @doc The request adding or deleting a route.
 -spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
 route(What, Route, Resolve) when is_map(Route) ->
-    ?ARGS:checked(fun() -> route_request(What, Route, Resolve) end);
+    ?ARGS:checked(fun() -> request(route, What, linx_rtnl_route:payload(What, Route, Resolve)) end);
 route(_What, Route, _Resolve) ->
     {error, {bad_route, Route}}.
-
-%% The route request (a check throws).
-route_request(What, Route, Resolve) ->
-    Bad = {bad_route, Route},
-    Family0 = case maps:find(family, Route) of
-                  {ok, F} -> ?ARGS:family(F, Bad);
-                  error -> undefined
-              end,
-    {Family1, Dst, DstLen} =
-        case maps:get(dst, Route, default) of
-            default -> {Family0, [], 0};
-            {IP, Len} when is_integer(Len), Len >= 0 ->
-                case linx_nl_values:ip_bytes(IP) of
-                    {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
-                    _ -> throw(Bad)
-                end;
-            _ -> throw(Bad)
-        end,
-    {Family2, Gw} = ip_key(gateway, Route, Family1),
-    {Family, Src} = ip_key(prefsrc, Route, Family2),
-    Family =/= undefined orelse throw(Bad),
-    Table = int_key(table, Route, ?RT_TABLE_MAIN),
-    Metric = [{metric, int_key(metric, Route, 0)} || is_map_key(metric, Route)],
-    Oif = case maps:find(oif, Route) of
-              error -> [];
-              {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
-          end,
-    Del = What =:= del,
-    DefScope = if Del -> nowhere; Gw =:= [] -> link; true -> universe end,
-    Hdr = #{family => Family, dst_len => DstLen,
-            table => if Table < 256 -> Table; true -> 0 end,
-            protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
-            scope => maps:get(scope, Route, DefScope),
-            type => maps:get(type, Route, if Del -> 0; true -> unicast end)},
-    {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
-    {ok, Attrs} = ?MSG:encode_attrs(route, Dst ++ Gw ++ Src ++ Oif ++ Metric
-                                    ++ [{table, Table}]),
-    request(route, What, [HdrBin, Attrs]).
-
-%% An address key of a route, and the family it implies (which must
-%% agree with the one known so far).
-ip_key(Key, Route, Family) ->
-    case maps:find(Key, Route) of
-        error ->
-            {Family, []};
-        {ok, IP} ->
-            case linx_nl_values:ip_bytes(IP) of
-                {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
-                _ -> throw({bad_route, Route})
-            end
-    end.
-
-int_key(Key, Map, Default) ->
-    case maps:get(Key, Map, Default) of
-        N when is_integer(N), N >= 0, N =< 16#ffffffff -> N;
-        _ -> throw({bad_route, Map})
-    end.
 
 %% @doc The request adding or deleting a neighbour entry.
 -spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.

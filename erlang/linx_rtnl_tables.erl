@@ -116,11 +116,30 @@ table(addr) ->
       {9, metric, u32}, {11, protocol, u8}],
      #{}};
 table(route) ->
-    %% RTA_*
+    %% RTA_*. RTA_VIA is a struct rtvia (a u16 family, then the address),
+    %% RTA_ENCAP nested attributes of its RTA_ENCAP_TYPE: both are kept as
+    %% bytes here (linx_rtnl_msg reads the address of the first). A dump
+    %% gives a route's expiry in RTA_CACHEINFO, a request in RTA_EXPIRES
+    %% (seconds).
     {[{1, dst, ip}, {2, src, ip}, {3, iif, u32}, {4, oif, u32}, {5, gateway, ip},
-      {6, metric, u32}, {7, prefsrc, ip}, {15, table, u32}, {16, mark, u32},
-      {20, pref, {enum, u8, names(route_pref)}}],
+      {6, metric, u32}, {7, prefsrc, ip},
+      {8, metrics, {nested, {?MODULE, route_metrics}}},
+      {11, flow, u32},
+      %% struct rta_cacheinfo: only rta_expires (clock ticks) is kept
+      {12, cacheinfo, {struct, [{'_', u32}, {'_', u32}, {cache_expires, s32}, {'_', u32},
+                                {'_', u32}, {'_', u32}, {'_', u32}, {'_', u32}]}, [spread]},
+      {15, table, u32}, {16, mark, u32}, {18, via, binary},
+      {20, pref, {enum, u8, names(route_pref)}}, {21, encap_type, u16}, {22, encap, binary},
+      {23, expires, u32}, {30, nhid, u32}],
      #{}};
+table(route_metrics) ->
+    %% RTAX_* (linux/rtnetlink.h), the metrics of a route (RTA_METRICS)
+    {[{1, lock, u32}, {2, mtu, u32}, {3, window, u32}, {4, rtt, u32}, {5, rttvar, u32},
+      {6, ssthresh, u32}, {7, cwnd, u32}, {8, advmss, u32}, {9, reordering, u32},
+      {10, hoplimit, u32}, {11, initcwnd, u32}, {12, features, u32}, {13, rto_min, u32},
+      {14, initrwnd, u32}, {15, quickack, u32}, {16, cc_algo, string},
+      {17, fastopen_no_cookie, u32}],
+     #{empty_unknown => drop}};
 table(neigh) ->
     %% NDA_*
     {[{1, dst, ip}, {2, lladdr, mac}, {4, probes, u32}, {5, vlan, u16}, {9, master, u32},

@@ -39,7 +39,9 @@
 %% Any op may fail with `{error, {Stage, Errno}}': `Stage' is one of
 %% {@link linx_error:stages/0}; `Errno' is a lowercase errno atom such as
 %% `eacces', or for `badarg' and `decode' a reason atom such as `path',
-%% `target' or `value'.
+%% `target' or `value'. A `netlink_call' whose `ns_fds' name a namespace
+%% that fails gives `{error, {ns_fd, Offset, {Stage, Errno}}}' instead,
+%% `Offset' that entry's.
 %%
 %% Replies are decoded with `binary_to_term(Bin, [safe])', so the program
 %% can never create atoms in this node; {@link ensure_atoms/0} makes sure
@@ -70,7 +72,7 @@
          encode, queue, workers, eunknown, batch, protocol, groups, domain,
          type, fd, msg, log, notice, info, debug, helpers, helpers_started,
          apply_failed, sysctl_apply, settings, not_in_target, partial, more,
-         part_bytes, form,
+         part_bytes, form, ns_fd,
          host_keys, name, lo, pid, handle, held, netns, helper, hung,
          %% keys of the stats reply
          requests, errors, bad_frames, workers_started, uptime_ms,

@@ -85,6 +85,14 @@ pub enum Reason {
         written: usize,
         total: usize,
     },
+    /// The namespace named for the descriptor at byte `offset` of a
+    /// netlink message (a `netlink_call`'s `ns_fds`) failed, not the
+    /// request's target: `{ns_fd, Offset, {Stage, Reason}}` in place of
+    /// the pair, with the inner error's stage and reason.
+    NsFd {
+        offset: usize,
+        inner: Box<OpError>,
+    },
 }
 
 /// A failed request, rendered on the wire as `{error, {Stage, Reason}}`.
@@ -103,6 +111,7 @@ impl fmt::Display for OpError {
             Reason::Partial { written, total } => {
                 write!(f, "{}: partial ({written} of {total} bytes)", self.stage.name())
             }
+            Reason::NsFd { offset, inner } => write!(f, "ns_fd at byte {offset}: {inner}"),
         }
     }
 }
@@ -130,6 +139,18 @@ impl OpError {
     /// `{badarg, What}`.
     pub fn badarg(what: &'static str) -> Self {
         Self::word(Stage::Badarg, what)
+    }
+
+    /// `inner`, an error of the namespace named for the descriptor at byte
+    /// `offset` of a netlink message (keeping its stage).
+    pub fn ns_fd(offset: usize, inner: OpError) -> Self {
+        OpError {
+            stage: inner.stage,
+            reason: Reason::NsFd {
+                offset,
+                inner: Box::new(inner),
+            },
+        }
     }
 
     /// The same error seen at another stage.
@@ -164,5 +185,9 @@ mod tests {
             "open_ns: enoent"
         );
         assert_eq!(OpError::badarg("path").to_string(), "badarg: path");
+        assert_eq!(
+            OpError::ns_fd(24, OpError::errno(Stage::OpenNs, Errno::ENOENT)).to_string(),
+            "ns_fd at byte 24: open_ns: enoent"
+        );
     }
 }

@@ -1,5 +1,6 @@
 %% @doc linx_rtnl's errors against a real namespace: the kernel's (with
-%% its ext-ack text), a namespace that is gone, arguments refused before
+%% its ext-ack text), a namespace that is gone (the call's, or one named
+%% for a veth peer or a link move), arguments refused before
 %% anything is sent; replies cut and corrupted that decode to an error
 %% value and never raise; and every error rendered as one line. The
 %% objects themselves are linx_rtnl_SUITE's.
@@ -9,14 +10,15 @@
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1]).
 -export([addr_twice_is_eexist/1, bad_arguments_refused/1, gone_netns/1,
-         names_checked/1, macs_checked/1, garbled_replies/1, format_errors/1]).
+         names_checked/1, macs_checked/1, gone_peer_netns_is_named/1, peer_in_self_netns/1,
+         garbled_replies/1, format_errors/1]).
 
 all() ->
     [{group, errors}, {group, codec}].
 
 groups() ->
     [{errors, [], [addr_twice_is_eexist, bad_arguments_refused, gone_netns, names_checked,
-                   macs_checked]},
+                   macs_checked, gone_peer_netns_is_named, peer_in_self_netns]},
      {codec, [], [garbled_replies, format_errors]}].
 
 %% Everything is asked of one netns made for the suite.
@@ -147,6 +149,54 @@ macs_checked(Config) ->
     {match, _} = re:run(linx_ct_ns:sh_ok(["ip -n ", Ns, " neigh show dev m0"]),
                         "10.0.0.9 lladdr 02:00:00:ab:cd:11 PERMANENT"),
     ok = linx_rtnl:link_del(<<"m0">>, A).
+
+%% A veth peer's netns that does not exist (by name, or a released
+%% handle) and a link moved to one: the error names that namespace and
+%% whose it is, not the call's `in' (which exists; the error said "in
+%% netns <in> failed: open_ns enoent"). The port serves on.
+gone_peer_netns_is_named(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    #{in := {netns, InName}} = A,
+    Gone = {netns, <<"linx-no-such-peer-ns">>},
+    Peer = fun(Ns) -> #{ifname => <<"g0">>, kind => veth, peer => #{ifname => <<"g1">>, netns => Ns}} end,
+    {error, #{op := link_add, stage := open_ns, errno := enoent, code := 2, in := {netns, InName},
+              ns_fd := #{in := Gone, whose := peer, offset := Off}} = E1} =
+        linx_rtnl:link_add(Peer(Gone), A),
+    true = is_integer(Off),
+    <<"netlink link_add (route) failed on the peer's netns \"linx-no-such-peer-ns\": "
+      "open_ns enoent (errno 2)">> = linx:format_error(E1),
+    {ok, Handle} = linx_netns:new(),
+    ok = linx_netns:release(Handle),
+    {error, #{stage := open_ns, errno := enoent, ns_fd := #{in := Handle, whose := peer}} = E2} =
+        linx_rtnl:link_add(Peer(Handle), A),
+    {match, _} = re:run(linx:format_error(E2),
+                        "^netlink link_add \\(route\\) failed on the peer's netns handle [0-9]+: "
+                        "open_ns enoent \\(errno 2\\)$"),
+    {error, #{op := link_set, ns_fd := #{in := Gone, whose := link}} = E3} =
+        linx_rtnl:link_set(<<"lo">>, #{netns => Gone}, A),
+    <<"netlink link_set (route) failed on the link's netns \"linx-no-such-peer-ns\": "
+      "open_ns enoent (errno 2)">> = linx:format_error(E3),
+    [nomatch = binary:match(linx:format_error(E), InName) || E <- [E1, E2, E3]],
+    %% Nothing was made, and the port answers the next request.
+    {ok, Links} = linx_rtnl:links(A),
+    [] = [N || #{ifname := N} <- Links, N =:= <<"g0">> orelse N =:= <<"g1">>],
+    ok = linx_rtnl:link_add(#{ifname => <<"g0">>, kind => veth, peer => #{ifname => <<"g1">>}}, A),
+    ok = linx_rtnl:link_del(<<"g0">>, A).
+
+%% A peer's `netns => self' is the port's own namespace (here the
+%% node's): the peer is made there. It failed with ebadf: the placeholder
+%% of its descriptor was sent as it was.
+peer_in_self_netns(Config) ->
+    A = linx_ct_ns:in_netns(Config),
+    Name = iolist_to_binary(["lxs", integer_to_list(erlang:unique_integer([positive]) rem 1000000)]),
+    try
+        ok = linx_rtnl:link_add(#{ifname => <<"s0">>, kind => veth,
+                                  peer => #{ifname => Name, netns => self}}, A),
+        {ok, #{ifname := Name, kind := veth}} = linx_rtnl:link(Name),
+        {ok, #{ifname := <<"s0">>}} = linx_rtnl:link(<<"s0">>, A)
+    after
+        linx_ct_ns:sh(["ip link del ", Name])
+    end.
 
 %%====================================================================
 %% Replies that do not decode, and the text of errors

@@ -33,7 +33,7 @@
 
 %% The attribute tables (`table/1'), fixed headers (`header/1') and link
 %% kinds with a table of their own (`kind_table/1') this module tests.
-tables() -> [link, linkinfo, veth, bridge, addr, route, neigh].
+tables() -> [link, linkinfo, veth, bridge, addr, route, route_metrics, neigh].
 headers() -> [link, link_request, addr, route, neigh].
 kinds() -> [veth, bridge].
 

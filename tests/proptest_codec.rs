@@ -62,10 +62,13 @@ fn any_error() -> impl Strategy<Value = OpError> {
         "\\PC{0,40}".prop_map(Reason::Text),
         (0..1usize << 20, 0..1usize << 20).prop_map(|(written, total)| Reason::Partial { written, total }),
     ];
-    (0..STAGES.len(), reason).prop_map(|(s, reason)| OpError {
+    let plain = (0..STAGES.len(), reason).prop_map(|(s, reason)| OpError {
         stage: STAGES[s].0,
         reason,
-    })
+    });
+    // Some of them as the failure of a namespace named in a message.
+    (plain, proptest::option::of(0..1usize << 16))
+        .prop_map(|(e, at)| at.map_or(e.clone(), |offset| OpError::ns_fd(offset, e)))
 }
 
 fn any_reply() -> impl Strategy<Value = Outcome> {
@@ -169,10 +172,11 @@ fn expected(r: &Outcome) -> Term {
     }
 }
 
-/// `{Stage, Reason}`.
+/// `{Stage, Reason}`, or `{ns_fd, Offset, {Stage, Reason}}`.
 fn error_term(OpError { stage, reason }: &OpError) -> Term {
     let stage = STAGES.iter().find(|(s, _)| s == stage).expect("a known stage").1;
     let reason = match reason {
+        Reason::NsFd { offset, inner } => return tuple(vec![atom("ns_fd"), int(*offset as i128), error_term(inner)]),
         Reason::Errno(e) => atom(ERRNOS.iter().find(|(x, _)| x == e).expect("a known errno").1),
         Reason::Word(w) => atom(w),
         Reason::Text(t) => bin(t.as_bytes()),

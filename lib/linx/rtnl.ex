@@ -233,10 +233,14 @@ defmodule Linx.Rtnl do
 
   @doc """
   Adds a route. `route` may have `:dst` (`{address, prefixlen}` or
-  `:default`, the default), `:gateway`, `:oif` (a link), `:table`
-  (default main, 254), `:metric`, `:prefsrc`, `:scope`, `:type` (default
-  `:unicast`), `:protocol` (default `:boot`, as `ip route add`) and
-  `:family` (needed only for a default route without a gateway).
+  `:default`, the default), `:gateway`, `:via`, `:oif` (a link), `:nhid`,
+  `:table` (default main, 254), `:metric`, `:prefsrc`, `:src` and
+  `:src_len`, `:metrics`, `:flow`, `:tos`, `:flags` (only `:onlink` is
+  sent), `:pref`, `:expires`, `:encap_type` and `:encap`, `:scope`,
+  `:type` (default `:unicast`), `:protocol` (default `:boot`, as `ip
+  route add`) and `:family` (needed only for a default route without a
+  gateway). A route from `routes/1` is added back as it was after
+  `route_del/2` of it, with the exceptions `:linx_rtnl.route_add/2` lists.
   """
   @spec route_add(map, options) :: :ok | {:error, Error.t()}
   def route_add(route, opts \\ []), do: wrap(:linx_rtnl.route_add(route, opts), :route_add, opts)

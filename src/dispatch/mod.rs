@@ -353,7 +353,8 @@ fn with_ns_fds(
 ) -> Result<(Vec<u8>, Vec<OwnedFd>), OpError> {
     let mut fds = Vec::with_capacity(ns_fds.len());
     for (offset, target) in ns_fds {
-        let fd = ns_fd(resolver, target)?;
+        // An error names the entry: it is not the target's.
+        let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
         let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("ns_fds"))?;
         let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
         at.copy_from_slice(&raw.to_ne_bytes());
@@ -374,7 +375,7 @@ fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>
             .try_for_each(|(offset, patch)| {
                 let value = match patch {
                     Patch::NsFd(target) => {
-                        let fd = ns_fd(resolver, target)?;
+                        let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
                         let raw =
                             u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
                         fds.push(fd);

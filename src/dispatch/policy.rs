@@ -91,7 +91,9 @@ impl Policy {
             Op::NetlinkCall { target, ns_fds, .. } => {
                 self.op(op.name())?;
                 self.target(target)?;
-                ns_fds.iter().try_for_each(|(_, peer)| self.target(peer))
+                ns_fds
+                    .iter()
+                    .try_for_each(|(offset, peer)| self.target(peer).map_err(|e| OpError::ns_fd(*offset, e)))
             }
             // The power of as many netlink calls, in one frame.
             Op::NetlinkBatch { target, msgs, .. } => {

@@ -37,6 +37,8 @@
 //! BatchOp  = {sysctl_read, RelPath} | {sysctl_write, RelPath, Value} | {sysctl_list, RelPath}
 //! Target   = self | {ns, [NsPath]} | {pid, OsPid} | {netns, Name}
 //! Result   = ... | {error, {Stage, Reason}}
+//!          | {error, {ns_fd, Offset, {Stage, Reason}}}  (netlink_call: the namespace of that
+//!                 ns_fds entry failed, not the target)
 //! ```
 //!
 //! The frames are read and written with the crate's [`frame`](crate::frame)

@@ -34,9 +34,17 @@ fn list(items: Vec<Term>) -> Term {
     Term::from(List::from(items))
 }
 
-/// The `{Stage, Reason}` pair of an error.
+/// The `{Stage, Reason}` pair of an error (`{ns_fd, Offset, {Stage,
+/// Reason}}` for one of a namespace named for a descriptor in a message).
 fn reason_term(e: &OpError) -> Term {
     let reason = match &e.reason {
+        Reason::NsFd { offset, inner } => {
+            return Term::from(Tuple::from(vec![
+                atom("ns_fd"),
+                int(*offset as u64),
+                reason_term(inner),
+            ]));
+        }
         Reason::Errno(errno) => atom(&errno_name(*errno)),
         Reason::Word(w) => atom(w),
         Reason::Text(t) => bin(t.as_bytes()),

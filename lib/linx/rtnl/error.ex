@@ -41,7 +41,9 @@ defmodule Linx.Rtnl.Error do
       * `:parse` with `:malformed` - a reply that does not decode;
       * a stage of the port program (`:open_ns`, `:setns`, `:socket`,
         `:busy`, ...) when the request could not be sent in the target
-        (`:open_ns` and `:enoent` for a netns that does not exist), and
+        (`:open_ns` and `:enoent` for a netns that does not exist; when
+        it is a veth peer's or a moved link's, `:reason`'s `ns_fd` names
+        it and the message says whose), and
         `:call` (`:timeout`, `:not_running`, ...) as everywhere.
     * `:ext_ack` - the kernel's extended-ack text (`NLMSGERR_ATTR_MSG`),
       `nil` when it sent none.

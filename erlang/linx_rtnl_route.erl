@@ -1,0 +1,118 @@
+%% @doc The route requests of {@link linx_rtnl_req}: a route map (as
+%% {@link linx_rtnl:routes/1} returns it, or as a caller writes it)
+%% turned into the header and attributes of an `RTM_NEWROUTE' or
+%% `RTM_DELROUTE', through the route table of {@link linx_rtnl_tables}.
+-module(linx_rtnl_route).
+
+-export([payload/3]).
+
+-define(MSG, linx_rtnl_msg).
+-define(ARGS, linx_rtnl_args).
+-define(RT_TABLE_MAIN, 254).
+
+%% @doc The payload of a request adding (`new') or deleting (`del') a
+%% route: its header and attributes. A check throws (see
+%% {@link linx_rtnl_args:checked/1}); `Resolve' turns `oif' into an
+%% index. A map from routes/1 is sent back
+%% with what tells its route from another: the header's `tos' and the
+%% `onlink' flag, `src' (with `src_len'), `nhid', `via', `metrics',
+%% `flow', `pref', `expires' and the encapsulation. A route through a nexthop object
+%% (`nhid') comes with its nexthop's device and gateway too, which the
+%% kernel refuses beside `nhid': they are left out.
+-spec payload(new | del, map(), fun((term()) -> {ok, non_neg_integer()} | {error, term()})) ->
+          iolist().
+payload(What, Route, Resolve) ->
+    Bad = {bad_route, Route},
+    Family0 = case maps:find(family, Route) of
+                  {ok, F} -> ?ARGS:family(F, Bad);
+                  error -> undefined
+              end,
+    {Family1, Dst, DstLen} =
+        case maps:get(dst, Route, default) of
+            default -> {Family0, [], 0};
+            {IP, Len} when is_integer(Len), Len >= 0 ->
+                case linx_nl_values:ip_bytes(IP) of
+                    {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
+                    _ -> throw(Bad)
+                end;
+            _ -> throw(Bad)
+        end,
+    NhId = [{nhid, int_key(nhid, Route, 0)} || is_map_key(nhid, Route)],
+    Nexthop = case NhId of
+                  [] -> Route;
+                  _ -> maps:without([gateway, oif, via], Route)
+              end,
+    {Family2, Gw} = ip_key(gateway, Nexthop, Family1),
+    {Family3, Src} = ip_key(prefsrc, Route, Family2),
+    {Family, From} = ip_key(src, Route, Family3),
+    Family =/= undefined orelse throw(Bad),
+    Table = int_key(table, Route, ?RT_TABLE_MAIN),
+    Ints = [{K, int_key(K, Route, 0)} || K <- [metric, flow], is_map_key(K, Route)],
+    Oif = case maps:find(oif, Nexthop) of
+              error -> [];
+              {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
+          end,
+    Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Nexthop)]],
+    Del = What =:= del,
+    DefScope = if Del -> nowhere; Gw =:= [], Via =:= [], NhId =:= [] -> link; true -> universe end,
+    Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, Bad) band onlink(),
+    SrcLen = maps:get(src_len, Route, case From of
+                                          [] -> 0;
+                                          [{src, {_, _, _, _}}] -> 32;
+                                          _ -> 128
+                                      end),
+    Hdr = #{family => Family, dst_len => DstLen, src_len => SrcLen,
+            tos => maps:get(tos, Route, 0), flags => Flags,
+            table => if Table < 256 -> Table; true -> 0 end,
+            protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
+            scope => maps:get(scope, Route, DefScope),
+            type => route_type(Del, NhId, maps:get(type, Route, if Del -> 0; true -> unicast end))},
+    {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
+    Extra = [{K, extra(K, maps:get(K, Route))} || K <- [metrics, pref, encap_type, encap, expires],
+                                                   is_map_key(K, Route)],
+    {ok, Attrs} = ?ARGS:ok_or_throw(?MSG:encode_attrs(route, Dst ++ From ++ Gw ++ Via ++ Src
+                                                      ++ Oif ++ NhId ++ Ints ++ Extra
+                                                      ++ [{table, Table}]), Bad),
+    [HdrBin, Attrs].
+
+%% The kernel reports a route through a blackhole nexthop as a blackhole
+%% whatever type it was added with (unicast, as a rule): it is deleted
+%% whatever its type.
+route_type(true, [_], blackhole) -> 0;
+route_type(_Del, _NhId, Type) -> Type.
+
+%% Metrics as routes/1 gives them (a map, with the ones linx does not
+%% name under `unknown') as pairs to encode.
+extra(metrics, #{} = M) -> maps:to_list(maps:without([unknown], M)) ++ maps:get(unknown, M, []);
+extra(_Key, V) -> V.
+
+%% The bytes of RTA_VIA (struct rtvia) for a gateway address.
+via(IP, Bad) ->
+    case linx_nl_values:ip_bytes(IP) of
+        {ok, F, Bytes} -> <<(?ARGS:name(F, family, Bad)):16/native, Bytes/binary>>;
+        error -> throw(Bad)
+    end.
+
+%% RTNH_F_ONLINK, the one flag of a route's header a request sets.
+onlink() ->
+    {ok, Onlink} = linx_nl_values:mask([onlink], ?MSG:names(rtm_flags)),
+    Onlink.
+
+%% An address key of a route, and the family it implies (which must
+%% agree with the one known so far).
+ip_key(Key, Route, Family) ->
+    case maps:find(Key, Route) of
+        error ->
+            {Family, []};
+        {ok, IP} ->
+            case linx_nl_values:ip_bytes(IP) of
+                {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
+                _ -> throw({bad_route, Route})
+            end
+    end.
+
+int_key(Key, Map, Default) ->
+    case maps:get(Key, Map, Default) of
+        N when is_integer(N), N >= 0, N =< 16#ffffffff -> N;
+        _ -> throw({bad_route, Map})
+    end.

@@ -266,27 +266,7 @@ fn binary(t: Term, what: &'static str) -> Result<Vec<u8>, OpError> {
 /// `[{Offset, Target}]`: where in a message of `len` bytes the descriptor
 /// of each target's network namespace goes (4 bytes each, inside it).
 fn decode_ns_fds(t: Term, len: usize) -> Result<Vec<(usize, Target)>, OpError> {
-    let bad = || OpError::badarg("ns_fds");
-    let Term::List(List { elements }) = t else {
-        return Err(bad());
-    };
-    if elements.len() > MAX_NS_FDS {
-        return Err(bad());
-    }
-    elements
-        .into_iter()
-        .map(|e| {
-            let Term::Tuple(Tuple { elements }) = e else {
-                return Err(bad());
-            };
-            let [offset, target]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
-            let offset = as_u64(&offset)
-                .and_then(|o| usize::try_from(o).ok())
-                .filter(|o| o.checked_add(4).is_some_and(|end| end <= len))
-                .ok_or_else(bad)?;
-            Ok((offset, decode_target(target)?))
-        })
-        .collect()
+    decode_offsets(t, len, "ns_fds", decode_target)
 }
 
 /// `{Msg, [{Offset, Patch}]}`: one message of a netlink batch, and what
@@ -299,34 +279,45 @@ fn decode_nl_msg(t: Term) -> Result<NlMsg, OpError> {
     };
     let [msg, patches]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
     let msg = binary(msg, "msg")?;
-    let Term::List(List { elements }) = patches else {
+    let patches = decode_offsets(patches, msg.len(), "msgs", |what| match what {
+        Term::Tuple(Tuple { elements }) if is_tagged(&elements, "ifindex") => {
+            let [_, name]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+            Ok(Patch::Ifindex(binary(name, "ifindex")?))
+        }
+        target => Ok(Patch::NsFd(decode_target(target)?)),
+    })?;
+    Ok(NlMsg { msg, patches })
+}
+
+/// `[{Offset, X}]`, at most [`MAX_NS_FDS`], each offset with 4 bytes of a
+/// message of `len` bytes at it, each `X` decoded by `each`.
+fn decode_offsets<T>(
+    t: Term,
+    len: usize,
+    what: &'static str,
+    each: impl Fn(Term) -> Result<T, OpError>,
+) -> Result<Vec<(usize, T)>, OpError> {
+    let bad = || OpError::badarg(what);
+    let Term::List(List { elements }) = t else {
         return Err(bad());
     };
     if elements.len() > MAX_NS_FDS {
         return Err(bad());
     }
-    let patches = elements
+    elements
         .into_iter()
         .map(|e| {
             let Term::Tuple(Tuple { elements }) = e else {
                 return Err(bad());
             };
-            let [offset, what]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
+            let [offset, x]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
             let offset = as_u64(&offset)
                 .and_then(|o| usize::try_from(o).ok())
-                .filter(|o| o.checked_add(4).is_some_and(|end| end <= msg.len()))
+                .filter(|o| o.checked_add(4).is_some_and(|end| end <= len))
                 .ok_or_else(bad)?;
-            let patch = match what {
-                Term::Tuple(Tuple { elements }) if is_tagged(&elements, "ifindex") => {
-                    let [_, name]: [Term; 2] = elements.try_into().map_err(|_| bad())?;
-                    Patch::Ifindex(binary(name, "ifindex")?)
-                }
-                target => Patch::NsFd(decode_target(target)?),
-            };
-            Ok((offset, patch))
+            Ok((offset, each(x)?))
         })
-        .collect::<Result<_, _>>()?;
-    Ok(NlMsg { msg, patches })
+        .collect()
 }
 
 fn is_tagged(elements: &[Term], tag: &str) -> bool {

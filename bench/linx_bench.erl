@@ -36,29 +36,40 @@
 %%                         to a plain gen_server on a peer node [p50 <= 1.2 x]
 %%   P8a links dump        linx_rtnl:links/1 in a netns of 500 veth pairs vs
 %%                         `ip -j link show' [p50 <= 0.5 x, same names]
-%%   P8b 1,000 addr_add    linx_rtnl:addr_add/3 calls vs `ip -batch' of the
-%%                         same commands (info)
+%%   P8b 1,000 addr_add    one linx_rtnl:batch/2 of 1,000 addr_add vs `ip -n NS
+%%                         -batch' of the same commands [<= 0.8 x]; the
+%%                         note gives 1,000 single calls and a raw loop
+%%   P8c addr_add + del    linx_rtnl:addr_add/3 + addr_del/3, p50, vs a ping
+%%                         interleaved with it [<= 6 x ping]
 %%   P9a netns add+delete  linx_netns:add/1 + delete/1 vs `ip netns add' +
 %%                         `ip netns del' (info)
 %%   P9b netns new+release linx_netns:new/0 + release/1 (info)
+%%   P10 32-spoke hub      a hub netns with a bridge and 32 spoke netns on
+%%                         veth pairs (addresses, default routes, sysctls),
+%%                         set up and torn down by linx_ct:setup/1 +
+%%                         cleanup/1 vs a shell script of `ip' and `sysctl'
+%%                         commands [<= 0.2 x]
+%%   P10' the same         vs `ip -n NS -batch FILE' per namespace [<= 0.7 x]
 %%
 %% The results are printed as a table and written to _build/bench/latest.json.
 %%
 %% Modules: linx_bench (this one: entry point, namespaces, timing and
 %% statistics), linx_bench_cases (the sysctl and port cases: P1 to P3, P5
-%% to P7), linx_bench_nl_cases (the netlink and namespace cases: P4, P8,
-%% P9), linx_bench_report (rows and machine information), linx_bench_table
-%% (the table and JSON), linx_bench_port (the port started with other
-%% arguments, its CPU time and memory), linx_bench_nif (the NIF
-%% baseline's stub); the workload is in linx_bench.hrl.
+%% to P7), linx_bench_nl_cases (the netlink and namespace cases: P4, P8a,
+%% P9), linx_bench_batch_cases (rtnetlink changes and batches: P8b, P8c,
+%% P10), linx_bench_report (rows and machine information),
+%% linx_bench_table (the table and JSON), linx_bench_port (the port
+%% started with other arguments, its CPU time and memory), linx_bench_nif
+%% (the NIF baseline's stub); the workload is in linx_bench.hrl.
 -module(linx_bench).
 
 -include("linx_bench.hrl").
 
 -export([main/0]).
-%% For the cases (linx_bench_cases, linx_bench_nl_cases) and linx_bench_report.
--export([sh/1, fmt/2]).
--export([now_ns/0, ms_to_ns/1, sleep_until/1, repeat/2, timed/3, timed_result/1, interleave/3, stats/1]).
+%% For the cases (linx_bench_*_cases) and linx_bench_report.
+-export([sh/1, fmt/2, extra_netns/1, with_netns/2, batch_file/2]).
+-export([now_ns/0, ms_to_ns/1, sleep_until/1, repeat/2, timed/3, timed_result/1, interleave/3,
+         alternate/2, stats/1]).
 
 %%====================================================================
 %% Entry point
@@ -117,9 +128,13 @@ cases([Ns1 | _] = Names) ->
     Cnode = step("P7 C-node call vs Erlang node", fun linx_bench_cases:p7/0),
     Links = step("P8a links dump, 1,000 links, vs ip -j link show",
                  fun() -> linx_bench_nl_cases:p8a(extra_netns(10)) end),
-    Adds = step("P8b 1,000 addr_add vs ip -batch", fun() -> linx_bench_nl_cases:p8b(extra_netns(11)) end),
+    Adds = step("P8b 1,000 addr_add in one batch vs ip -batch",
+                fun() -> linx_bench_batch_cases:p8b(extra_netns(11)) end),
+    Pair = step("P8c addr_add + addr_del vs ping", fun() -> linx_bench_batch_cases:p8c(extra_netns(13)) end),
     NetnsAdd = step("P9a netns add + delete vs ip netns", fun() -> linx_bench_nl_cases:p9a(extra_netns(12)) end),
     NetnsNew = step("P9b netns new + release", fun linx_bench_nl_cases:p9b/0),
+    Hub = step("P10 32-spoke hub, set up and torn down, vs a shell script and ip -batch",
+               fun() -> linx_bench_batch_cases:p10(100) end),
     LoadedRss = linx_bench_port:vm_rss(linx_port:os_pid()),
     IdleRss = step("P5a idle RSS", fun linx_bench_cases:p5a/0),
     {PortStart, AppStart} = step("P5b start to ready", fun linx_bench_cases:p5b/0),
@@ -147,8 +162,11 @@ cases([Ns1 | _] = Names) ->
      linx_bench_report:row_cnode(Cnode),
      linx_bench_report:row_links(Links),
      linx_bench_report:row_addr_add(Adds),
+     linx_bench_report:row_addr_pair(Pair),
      linx_bench_report:row_netns_add(NetnsAdd),
-     linx_bench_report:row_netns_new(NetnsNew, NetnsAdd)].
+     linx_bench_report:row_netns_new(NetnsNew, NetnsAdd),
+     linx_bench_report:row_hub(Hub, shell),
+     linx_bench_report:row_hub(Hub, ip_batch)].
 
 %% ok, or {na, Why} for the NIF's rows (scripts/bench skips building it
 %% when gcc or erl_nif.h is missing).
@@ -174,8 +192,10 @@ netns_names() ->
     [extra_netns(I) || I <- lists:seq(1, ?NETNS_COUNT)].
 
 %% The name of the run's netns number I: the four of every case are 1 to 4;
-%% P8 and P9 make (and delete) their own from 10 on. scripts/bench removes
-%% any left by a VM that is gone.
+%% P8 and P9 make (and delete) their own from 10 on, P10's shell scripts
+%% from 100 on (linx_ct:setup/1 names P10's linx side
+%% `linx-bench-<key>-<ospid>-<n>'). scripts/bench removes any left by a VM
+%% that is gone.
 extra_netns(I) ->
     "linx-bench-" ++ os:getpid() ++ "-" ++ integer_to_list(I).
 
@@ -188,6 +208,26 @@ create_netns([Ns1 | _] = Names) ->
 
 delete_netns(Names) ->
     lists:foreach(fun(Name) -> _ = sh("ip netns delete " ++ Name) end, Names).
+
+%% Runs Fun with netns Ns made for it, and deletes it afterwards.
+with_netns(Ns, Fun) ->
+    case sh("ip netns add " ++ Ns) of
+        ok ->
+            try
+                Fun()
+            after
+                _ = sh("ip netns delete " ++ Ns)
+            end;
+        {error, Why} ->
+            {na, fmt("cannot make netns ~ts: ~0tp", [Ns, Why])}
+    end.
+
+%% A file Name (for `ip -batch', a shell script) next to the JSON output.
+batch_file(Name, Lines) ->
+    File = filename:join(filename:dirname(?JSON_FILE), Name ++ ".batch"),
+    ok = filelib:ensure_dir(File),
+    ok = file:write_file(File, Lines),
+    File.
 
 %% Runs a shell command, discarding its output; ok when it exits with 0.
 sh(Cmd) ->
@@ -243,6 +283,22 @@ interleave(Funs, Block, Rounds) ->
             end,
             maps:from_list([{I, []} || I <- lists:seq(1, N)]), lists:seq(1, Rounds)),
     [stats(maps:get(I, Acc)) || I <- lists:seq(1, N)].
+
+%% Calls each of Funs Runs times, starting each round one function later
+%% (as interleave/3 does), for cases whose calls are long and time
+%% themselves (with untimed work between, such as a clean-up). Returns
+%% what each fun returned, a list per fun, in order.
+alternate(Funs, Runs) ->
+    N = length(Funs),
+    Indexed = lists:zip(lists:seq(1, N), Funs),
+    Acc = lists:foldl(
+            fun(Round, Acc0) ->
+                    {Later, First} = lists:split(Round rem N, Indexed),
+                    lists:foldl(fun({I, Fun}, A) -> A#{I => [Fun() | maps:get(I, A)]} end,
+                                Acc0, First ++ Later)
+            end,
+            maps:from_list([{I, []} || I <- lists:seq(1, N)]), lists:seq(1, Runs)),
+    [lists:reverse(maps:get(I, Acc)) || I <- lists:seq(1, N)].
 
 %% Durations in ns; statistics in µs, ops/s for one caller.
 stats(Durations) ->

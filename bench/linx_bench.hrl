@@ -1,6 +1,6 @@
 %% The workload of `make bench': namespaces, keys and how many of each
 %% measurement, shared by linx_bench, its cases (linx_bench_cases,
-%% linx_bench_nl_cases) and linx_bench_report.
+%% linx_bench_nl_cases, linx_bench_batch_cases) and linx_bench_report.
 
 -define(NETNS_COUNT, 4).
 -define(KEY, <<"net.ipv4.ip_forward">>).
@@ -36,6 +36,13 @@
 -define(LINKS_WARM, 3).
 -define(ADDRS, 1000).
 -define(ADDR_RUNS, 7).
+-define(PAIR_N, 6000).
+-define(PAIR_BLOCK, 500).
+-define(PAIR_WARM, 500).
+%% P10: a hub netns and its spokes, set up and torn down HUB_RUNS times
+%% by each side (after one untimed round).
+-define(SPOKES, 32).
+-define(HUB_RUNS, 5).
 -define(NETNS_N, 200).
 -define(NETNS_BLOCK, 20).
 -define(NETNS_WARM, 10).

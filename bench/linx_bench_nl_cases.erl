@@ -1,12 +1,13 @@
 %% The netlink and namespace cases of `make bench' (see linx_bench for the
-%% list and how they are measured): P4 (netlink sockets), P8 (rtnetlink
-%% against `ip') and P9 (namespaces). Each returns what its row in
+%% list and how they are measured): P4 (netlink sockets), P8a (a dump
+%% against `ip') and P9 (namespaces); P8b, P8c and P10 (changes and
+%% batches) are linx_bench_batch_cases'. Each returns what its row in
 %% linx_bench_report needs, or `{na, Why}' when it could not run.
 -module(linx_bench_nl_cases).
 
 -include("linx_bench.hrl").
 
--export([p4/1, p8a/1, p8b/1, p9a/1, p9b/0]).
+-export([p4/1, p8a/1, p9a/1, p9b/0]).
 
 %%====================================================================
 %% P4: netlink sockets
@@ -60,10 +61,10 @@ timed_open(Open, N, Acc) ->
 %% dump (linx_netlink:call/3, before any decoding). The names of both
 %% are compared once.
 p8a(Ns) ->
-    with_netns(Ns, fun() -> p8a_run(Ns) end).
+    linx_bench:with_netns(Ns, fun() -> p8a_run(Ns) end).
 
 p8a_run(Ns) ->
-    Batch = batch_file(Ns, [io_lib:format("link add va~b type veth peer name vb~b~n", [I, I])
+    Batch = linx_bench:batch_file(Ns, [io_lib:format("link add va~b type veth peer name vb~b~n", [I, I])
                             || I <- lists:seq(1, ?VETH_PAIRS)]),
     ok = linx_bench:sh("ip -n " ++ Ns ++ " -batch " ++ Batch),
     Opts = #{in => {netns, list_to_binary(Ns)}},
@@ -95,61 +96,6 @@ raw_getlink() ->
     iolist_to_binary(linx_nl_codec:encode(#{type => 18, flags => 16#301, seq => 1,
                                       payload => [linx_rtnl_msg:ifinfomsg(0, 0, 0, 0),
                                                   linx_nl_codec:encode_attrs([{29, {u32, 8}}])]})).
-
-%% P8b: ?ADDRS addresses added to a bridge by linx_rtnl:addr_add/3,
-%% one call each (the link by index, so no name look-up per call),
-%% against `ip -n Ns -batch' of the same ?ADDRS `addr add' commands; the
-%% addresses are flushed (not timed) between runs.
-p8b(Ns) ->
-    with_netns(Ns, fun() -> p8b_run(Ns) end).
-
-p8b_run(Ns) ->
-    %% A bridge: the kernel may have no dummy module.
-    case linx_bench:sh("ip -n " ++ Ns ++ " link add d0 type bridge") of
-        ok -> p8b_measure(Ns);
-        {error, Why} -> {na, linx_bench:fmt("cannot add a bridge: ~0tp", [Why])}
-    end.
-
-p8b_measure(Ns) ->
-    Opts = #{in => {netns, list_to_binary(Ns)}},
-    {ok, #{index := Index}} = linx_rtnl:link(<<"d0">>, Opts),
-    Addrs = [{10, 1, I div 200, I rem 200 + 1} || I <- lists:seq(0, ?ADDRS - 1)],
-    Batch = batch_file(Ns, [io_lib:format("addr add ~ts/32 dev d0~n", [inet:ntoa(A)]) || A <- Addrs]),
-    Flush = fun() -> ok = linx_bench:sh("ip -n " ++ Ns ++ " addr flush dev d0") end,
-    Linx = fun() -> lists:foreach(fun(A) -> ok = linx_rtnl:addr_add(Index, {A, 32}, Opts) end, Addrs) end,
-    Ip = fun() -> ok = linx_bench:sh("ip -n " ++ Ns ++ " -batch " ++ Batch) end,
-    ok = Linx(),
-    {ok, Added} = linx_rtnl:addrs(Opts),
-    Count = length([A || #{index := I, family := inet} = A <- Added, I =:= Index]),
-    Flush(),
-    {LinxNs, IpNs} = lists:unzip([begin
-                                      {T1, ok} = linx_bench:timed_result(Linx),
-                                      Flush(),
-                                      {T2, ok} = linx_bench:timed_result(Ip),
-                                      Flush(),
-                                      {T1, T2}
-                                  end || _ <- lists:seq(1, ?ADDR_RUNS)]),
-    (linx_bench:stats(LinxNs))#{ip => linx_bench:stats(IpNs), added => Count}.
-
-%% A file for `ip -batch' next to the JSON output.
-batch_file(Ns, Lines) ->
-    File = filename:join(filename:dirname(?JSON_FILE), Ns ++ ".batch"),
-    ok = filelib:ensure_dir(File),
-    ok = file:write_file(File, Lines),
-    File.
-
-%% Runs Fun with netns Ns made for it, and deletes it afterwards.
-with_netns(Ns, Fun) ->
-    case linx_bench:sh("ip netns add " ++ Ns) of
-        ok ->
-            try
-                Fun()
-            after
-                _ = linx_bench:sh("ip netns delete " ++ Ns)
-            end;
-        {error, Why} ->
-            {na, linx_bench:fmt("cannot make netns ~ts: ~0tp", [Ns, Why])}
-    end.
 
 %%====================================================================
 %% P9: namespaces

@@ -9,7 +9,7 @@
          row_ping_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
--export([row_links/1, row_addr_add/1, row_netns_add/1, row_netns_new/2]).
+-export([row_links/1, row_addr_add/1, row_addr_pair/1, row_netns_add/1, row_netns_new/2, row_hub/2]).
 -export([machine_info/0, loadavg/0]).
 
 -import(linx_bench_table, [us/1, group/1]).
@@ -303,18 +303,105 @@ names_diff(#{only_linx := L, only_ip := I}) ->
     linx_bench:fmt("; only linx: ~b, only ip: ~b", [length(L), length(I)]).
 
 row_addr_add({na, Why}) ->
-    na_row(<<"P8b">>, "1,000 addr_add", undefined, Why);
-row_addr_add(#{ip := Ip, added := Added} = Adds) ->
-    Row = row(<<"P8b">>, "1,000 addr_add",
+    na_row(<<"P8b">>, "1,000 addr_add, one batch", {le, 0.8, ratio}, Why);
+row_addr_add(#{ip := Ip, single := Single, raw := Raw, added := Added} = Adds) ->
+    Right = lists:all(fun(N) -> N =:= ?ADDRS end, Added),
+    Row = row(<<"P8b">>, "1,000 addr_add, one batch",
               with(#{baseline => {p50(Ip), us, "ip -batch"},
                      ratio => p50(Adds) / p50(Ip),
+                     target => {le, 0.8, ratio},
                      note => linx_bench:fmt(
-                               "time per ~b linx_rtnl:addr_add/3 calls (IPv4 /32 on a bridge given by "
-                               "index; ~b added) vs `ip -n NS -batch` of the same ~b `addr add` commands; "
-                               "ops/s counts addresses; ~b runs each, alternately",
-                               [?ADDRS, Added, ?ADDRS, ?ADDR_RUNS])},
+                               "time per ~b addr_add (IPv4 /32 on a bridge named d0) in one linx_rtnl:batch/2 "
+                               "vs `ip -n NS -batch` of the same ~b `addr add` commands; single calls "
+                               "(~b linx_rtnl:addr_add/3, link by index): p50 ~ts µs; kernel floor (one "
+                               "linx_netlink:open/2 socket, each RTM_NEWADDR by linx_nl:request/3, its ack "
+                               "read before the next): p50 ~ts µs; addresses ip counted after a run of each "
+                               "(batch, ip, single, raw): ~ts; ops/s counts addresses; ~b runs each, "
+                               "alternately, flushed between",
+                               [?ADDRS, ?ADDRS, ?ADDRS, us(p50(Single)), us(p50(Raw)),
+                                lists:join(", ", [integer_to_list(N) || N <- Added]), ?ADDR_RUNS])},
                    Adds)),
-    Row#{ops := maps:get(ops, Row) * ?ADDRS}.
+    Row#{ops := maps:get(ops, Row) * ?ADDRS,
+         met := maps:get(met, Row) andalso Right,
+         extra := (maps:get(extra, Row))#{single_calls_p50_us => p50(Single), raw_loop_p50_us => p50(Raw),
+                                           ip_p99_us => maps:get(p99, Ip), added => Added}}.
+
+row_addr_pair({na, Why}) ->
+    na_row(<<"P8c">>, "addr_add + addr_del", {le, 6, ratio}, Why);
+row_addr_pair(#{ping := Ping, port := Port, raw := Raw} = Pair) ->
+    Row = row(<<"P8c">>, "addr_add + addr_del",
+              with(#{baseline => {p50(Ping), us, "ping"},
+                     ratio => p50(Pair) / p50(Ping),
+                     target => {le, 6, ratio},
+                     note => linx_bench:fmt(
+                               "linx_rtnl:addr_add/3 + addr_del/3 of one IPv4 /32 on a bridge given by index "
+                               "(two calls) vs a ping (P1a's round trip), interleaved in blocks of ~b; the "
+                               "same two requests encoded beforehand, by linx_netlink:call/3 (the port and "
+                               "its worker's round trip): p50 ~ts µs; on a linx_netlink:open/2 socket "
+                               "(linx_nl:request/3, no port): p50 ~ts µs",
+                               [?PAIR_BLOCK, us(p50(Port)), us(p50(Raw))])},
+                   Pair)),
+    add_extra(Row, #{ping_p99_us => maps:get(p99, Ping), port_p50_us => p50(Port), raw_p50_us => p50(Raw)}).
+
+%% P10 (Base shell) and P10' (Base ip_batch): the same linx runs against
+%% each baseline.
+row_hub({na, Why}, Base) ->
+    {Id, Name, Target, _} = hub_case(Base),
+    na_row(Id, Name, Target, Why);
+row_hub(#{linx := Linx, commands := Commands} = Hub, Base) ->
+    {Id, Name, Target, What} = hub_case(Base),
+    Theirs = maps:get(Base, Hub),
+    Right = maps:get(right, Linx) andalso maps:get(right, Theirs)
+        andalso maps:get(left, Linx) + maps:get(left, Theirs) =:= 0,
+    Row = row(Id, Name,
+              with(#{baseline => {p50(Theirs), us, What},
+                     ratio => p50(Linx) / p50(Theirs),
+                     target => Target,
+                     note => linx_bench:fmt(
+                               "set-up + tear-down of a hub netns (bridge br0) and ~b spoke netns, each "
+                               "with a veth pair to br0 (the hub end its port), an address, a default "
+                               "route and 2 sysctls: linx_ct:setup/1 + cleanup/1 vs ~ts (~b changes by "
+                               "~b commands, one os:cmd to set up and one to tear down); set-up p50 ~ts ms "
+                               "vs ~ts ms, tear-down p50 ~ts ms vs ~ts ms (the kernel frees a deleted netns "
+                               "later, so part of a tear-down falls on the runs after it, of any side); "
+                               "checked after each set-up with ip and sysctl (ports up, addresses, routes, "
+                               "sysctls) and after each tear-down (no netns left), ~b runs of each side: "
+                               "~ts; ~b runs each, in turn with the other baseline, after one untimed round",
+                               [?SPOKES, hub_baseline(Base), element(2, maps:get(Base, Commands)),
+                                element(1, maps:get(Base, Commands)),
+                                ms(Linx, up), ms(Theirs, up), ms(Linx, down), ms(Theirs, down),
+                                maps:get(checked, Linx), hub_checks(Linx, Theirs), ?HUB_RUNS])},
+                   Linx)),
+    Row#{ops := undefined,
+         met := maps:get(met, Row) andalso Right,
+         extra := (maps:get(extra, Row))#{right => Right,
+                                           up_p50_us => p50(maps:get(up, Linx)),
+                                           down_p50_us => p50(maps:get(down, Linx)),
+                                           base_up_p50_us => p50(maps:get(up, Theirs)),
+                                           base_down_p50_us => p50(maps:get(down, Theirs)),
+                                           base_commands => element(1, maps:get(Base, Commands)),
+                                           base_changes => element(2, maps:get(Base, Commands))}}.
+
+hub_case(shell) -> {<<"P10">>, "32-spoke hub up + down", {le, 0.2, ratio}, "shell script"};
+hub_case(ip_batch) -> {<<"P10'">>, "same, vs ip -batch", {le, 0.7, ratio}, "ip -batch"}.
+
+hub_baseline(shell) ->
+    "a shell script of one `ip` per change and one `ip netns exec NS sysctl -w` per spoke";
+hub_baseline(ip_batch) ->
+    "`ip netns add` per netns, one `ip -n NS -batch FILE` per netns and one `ip netns exec NS "
+    "sysctl -w` per spoke, in one shell script".
+
+ms(Side, Part) ->
+    linx_bench_table:us(p50(maps:get(Part, Side)) / 1000).
+
+hub_checks(Linx, Theirs) ->
+    case [{W, S} || {W, S} <- [{"linx", Linx}, {"baseline", Theirs}],
+                    not maps:get(right, S) orelse maps:get(left, S) > 0] of
+        [] -> "all right";
+        Bad -> lists:join("; ", [linx_bench:fmt("~ts WRONG: ~0tp, ~b netns left",
+                                                [W, maps:get(wrong, S), maps:get(left, S)])
+                                 || {W, S} <- Bad])
+    end.
 
 row_netns_add({na, Why}) ->
     na_row(<<"P9a">>, "netns add + delete", undefined, Why);

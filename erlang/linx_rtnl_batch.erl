@@ -33,10 +33,21 @@ run(Ops, Opts) ->
     end.
 
 run(Ops, Opts, Send) ->
-    case linx_error:map_ok(fun request/1, Ops) of
+    case requests(Ops, #{}, []) of
         {ok, Requests} -> Send(Ops, Requests, Opts);
         {error, _} = Error -> Error
     end.
+
+%% The request of each op, or the first op's error. Ids keeps each link
+%% reference checked so far (linx_rtnl_req:link_id/1), so that a name
+%% many ops give (a thousand addresses on one link) is checked once.
+requests([Op | Ops], Ids, Acc) ->
+    case request(Op, Ids) of
+        {{ok, Request}, Ids1} -> requests(Ops, Ids1, [Request | Acc]);
+        {{error, _} = Error, _} -> Error
+    end;
+requests([], _Ids, Acc) ->
+    {ok, lists:reverse(Acc)}.
 
 send(Ops, Requests, Opts) ->
     case linx_nl_batch:send(route, Requests, names(Ops), #{stop => false, opts => Opts}) of
@@ -152,13 +163,24 @@ owned(_Ops, _Requests, []) ->
 %% bad op is `{error, {bad_op, Op, Reason}}'.
 -spec request(term()) -> {ok, linx_nl_batch:request()} | {error, term()}.
 request(Op) ->
-    {Resolve, Patches} = resolver(refs(Op)),
-    case build(Op, Resolve) of
-        {ok, Req} -> {ok, {Req, Patches}};
-        {ok, Req, Slots} -> ns_patches(Op, Req, Slots, Patches);
-        {error, {bad_op, _}} -> {error, {bad_op, Op}};
-        {error, Reason} -> {error, {bad_op, Op, Reason}}
-    end.
+    {Result, _Ids} = request(Op, #{}),
+    Result.
+
+%% request/1 with the link references checked already, and those this op
+%% adds.
+request(Op, Ids0) ->
+    Refs = refs(Op),
+    Ids = lists:foldl(fun(Ref, Acc) when is_map_key(Ref, Acc) -> Acc;
+                         (Ref, Acc) -> Acc#{Ref => ?REQ:link_id(Ref)}
+                      end, Ids0, Refs),
+    {Resolve, Patches} = resolver(Refs, Ids),
+    Result = case build(Op, Resolve) of
+                 {ok, Req} -> {ok, {Req, Patches}};
+                 {ok, Req, Slots} -> ns_patches(Op, Req, Slots, Patches);
+                 {error, {bad_op, _}} -> {error, {bad_op, Op}};
+                 {error, Reason} -> {error, {bad_op, Op, Reason}}
+             end,
+    {Result, Ids}.
 
 build({link_add, Spec}, Resolve) ->
     ?REQ:link_add(Spec, Resolve);
@@ -203,12 +225,19 @@ refs({neigh_del, #{index := L}}) -> [L];
 refs(_) -> [].
 
 %% A resolver that turns each name among `Refs' into its placeholder,
-%% and the patches that fill them in; an index stays as it is.
-resolver(Refs) ->
-    Names = lists:usort([N || R <- Refs, {ok, 0, [N]} <- [?REQ:link_id(R)]]),
+%% and the patches that fill them in; an index stays as it is. `Ids' has
+%% linx_rtnl_req:link_id/1 of each of `Refs'.
+resolver(Refs, Ids) ->
+    Id = fun(Ref) ->
+                 case Ids of
+                     #{Ref := Checked} -> Checked;
+                     #{} -> ?REQ:link_id(Ref)
+                 end
+         end,
+    Names = lists:usort([N || R <- Refs, {ok, 0, [N]} <- [Id(R)]]),
     Marks = maps:from_list(lists:zip(Names, lists:seq(0, length(Names) - 1))),
     Resolve = fun(Ref) ->
-                      case ?REQ:link_id(Ref) of
+                      case Id(Ref) of
                           {ok, 0, [Name]} when is_map_key(Name, Marks) ->
                               {ok, linx_nl_batch:ifindex_mark(maps:get(Name, Marks))};
                           {ok, Index, []} -> {ok, Index};

@@ -368,6 +368,7 @@ fn with_ns_fds(
 /// up to the first that fails when `stop`.
 fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>, stop: bool) -> Outcome {
     let mut out = Vec::with_capacity(msgs.len());
+    let mut links = Ifindexes::default();
     for NlMsg { mut msg, patches } in msgs {
         let mut fds = Vec::new();
         let sent = patches
@@ -381,7 +382,7 @@ fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>
                         fds.push(fd);
                         raw
                     }
-                    Patch::Ifindex(name) => ifindex(name)?,
+                    Patch::Ifindex(name) => links.get(name)?,
                 };
                 let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("patches"))?;
                 at.copy_from_slice(&value.to_ne_bytes());
@@ -401,14 +402,24 @@ fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>
     Outcome::Batch(out)
 }
 
-/// The index of the link named `name` in this thread's network namespace.
-fn ifindex(name: &[u8]) -> Result<u32, OpError> {
-    let bad = || OpError::errno(Stage::Ifindex, Errno::ENODEV);
-    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
-        return Err(bad());
+/// Indexes of links by name in this thread's network namespace, looked up
+/// at the time of each call (an earlier message may have made or renamed
+/// the link) through one socket a batch opens at its first look-up.
+#[derive(Default)]
+struct Ifindexes(Option<OwnedFd>);
+
+impl Ifindexes {
+    /// The index of the link named `name` now (`{ifindex, enodev}` when
+    /// there is none).
+    fn get(&mut self, name: &[u8]) -> Result<u32, OpError> {
+        let err = |e| OpError::errno(Stage::Ifindex, e);
+        let fd = match &mut self.0 {
+            Some(fd) => fd,
+            // A socket's network namespace is its creator's: this thread's.
+            slot => slot.insert(crate::sys::socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).map_err(err)?),
+        };
+        crate::sys::if_index_on(fd.as_fd(), name).map_err(err)
     }
-    let name = std::ffi::CString::new(name).map_err(|_| bad())?;
-    crate::sys::if_nametoindex(name.as_c_str()).map_err(|e| OpError::errno(Stage::Ifindex, e))
 }
 
 /// A descriptor of the network namespace of `target`.

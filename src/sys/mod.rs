@@ -172,17 +172,28 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// `if_nametoindex(name)`: the index of a link in the calling thread's
-/// network namespace (`ENODEV` when there is none of that name).
-pub fn if_nametoindex(name: &CStr) -> Result<u32, Errno> {
-    // SAFETY: `name` is a valid NUL-terminated string for the call's duration.
-    match unsafe { libc::if_nametoindex(name.as_ptr()) } {
-        0 => Err(match Errno::last() {
-            Errno::UnknownErrno => Errno::ENODEV,
-            e => e,
-        }),
-        index => Ok(index),
+/// `ioctl(fd, SIOCGIFINDEX)`: the index of the link named `name` in the
+/// network namespace of socket `fd`. What `if_nametoindex` does, without
+/// the socket it opens and closes on every call (which costs several times
+/// the look-up itself). `ENODEV` for a name that is not 1 to `IFNAMSIZ - 1`
+/// bytes without NUL, as for one no link has.
+pub fn if_index_on(fd: BorrowedFd<'_>, name: &[u8]) -> Result<u32, Errno> {
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains(&0) {
+        return Err(Errno::ENODEV);
     }
+    // A `struct ifreq` as bytes: the name (NUL-padded), then the union
+    // whose first member the kernel sets to the index.
+    let mut req = [0u8; std::mem::size_of::<libc::ifreq>()];
+    req[..name.len()].copy_from_slice(name);
+    // SAFETY: `req` is as large as a `struct ifreq`, holds a NUL-terminated
+    // name, and lives for the call; the kernel copies it in and out.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFINDEX, req.as_mut_ptr()) };
+    if rc < 0 {
+        return Err(Errno::last());
+    }
+    let at = libc::IFNAMSIZ;
+    let index = i32::from_ne_bytes([req[at], req[at + 1], req[at + 2], req[at + 3]]);
+    u32::try_from(index).map_err(|_| Errno::ENODEV)
 }
 
 /// `setsockopt(fd, level, name, &value, sizeof(int))` for an integer option
@@ -262,5 +273,23 @@ pub fn place_fds(cmd: &mut std::process::Command, fds: Vec<std::os::fd::RawFd>, 
             }
             Ok(())
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::errno::Errno;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn if_index_on_finds_loopback_and_refuses_bad_names() {
+        let fd = socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).expect("socket");
+        // The loopback device is the first of every network namespace.
+        assert_eq!(if_index_on(fd.as_fd(), b"lo"), Ok(1));
+        assert_eq!(if_index_on(fd.as_fd(), b"linx-no-such0"), Err(Errno::ENODEV));
+        for bad in [&b""[..], b"l\0", b"0123456789abcdef"] {
+            assert_eq!(if_index_on(fd.as_fd(), bad), Err(Errno::ENODEV), "{bad:?}");
+        }
     }
 }

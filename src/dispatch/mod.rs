@@ -121,6 +121,9 @@ impl<S: Sink> Dispatcher<S> {
             if let Some(outcome) = self.offered(&req.op, &key) {
                 return self.answer(req.id, outcome);
             }
+            if self.change_at_once(req.id, &req.op, &key) {
+                return;
+            }
             // A read or write in the port's own namespaces is served on the
             // calling thread (which never enters another): no hand-off.
             let here = key.is_empty() && matches!(req.op, Op::SysctlRead { .. } | Op::SysctlWrite { .. });
@@ -179,6 +182,53 @@ impl<S: Sink> Dispatcher<S> {
             Op::SysctlRead { path, .. } if !key.is_empty() => self.executor.read_offered(key, path).map(Outcome::Value),
             _ => None,
         }
+    }
+
+    /// A single rtnetlink change sent here, on the socket the worker for
+    /// `key` made for the front end, when it is free: the kernel does the
+    /// work and answers within the send, so there is no hand-off to wake
+    /// the worker for. Should the answer not be there at once, the worker
+    /// waits for it. `false`: not such a request, or no such socket.
+    fn change_at_once(&self, id: u64, op: &Op, key: &NsKey) -> bool {
+        let Op::NetlinkCall {
+            protocol, msg, ns_fds, ..
+        } = op
+        else {
+            return false;
+        };
+        if *protocol != libc::NETLINK_ROUTE || !ns_fds.is_empty() || key.is_empty() || !socket::at_once(msg) {
+            return false;
+        }
+        let Some(shared) = self.executor.netlink_offered(key) else {
+            return false;
+        };
+        let Some(fd) = shared.take() else {
+            return false;
+        };
+        match socket::call_at_once(fd, msg) {
+            Ok(Ok(replies)) => {
+                shared.release();
+                self.answer(id, Outcome::Messages(replies));
+            }
+            Ok(Err(owed)) => {
+                let work: Work = Box::new(move |_: &Ctx| {
+                    let replies = owed.finish(shared.held());
+                    shared.release();
+                    replies.map(Outcome::Messages).into()
+                });
+                if let Err(job) = self.executor.submit_existing(key, Job { id, work }) {
+                    // The worker is gone: a thread of its own waits.
+                    let sink = Arc::clone(&self.sink);
+                    std::thread::spawn(move || sink.result(job.id, (job.work)(&Ctx::new())));
+                }
+            }
+            Err(e) => {
+                shared.release();
+                self.executor.drop_netlink_offered(key);
+                self.answer(id, e.into());
+            }
+        }
+        true
     }
 
     /// What the namespaces a target resolved to (`key`) allow: a policy

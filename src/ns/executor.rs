@@ -143,6 +143,20 @@ impl<S: Sink> Executor<S> {
         self.inner.offered.read(key, path)
     }
 
+    /// The rtnetlink socket the worker for `key` made in its namespace for
+    /// the front end, if there is one.
+    pub fn netlink_offered(&self, key: &NsKey) -> Option<Arc<crate::ops::socket::Shared>> {
+        if !self.inner.cfg.cache {
+            return None;
+        }
+        self.inner.offered.netlink(key)
+    }
+
+    /// Stop offering the socket of `key` (it failed).
+    pub fn drop_netlink_offered(&self, key: &NsKey) {
+        self.inner.offered.drop_netlink(key);
+    }
+
     /// Hand `job` to the worker already serving `key`, if there is one;
     /// otherwise give it back (the caller then resolves the target fully).
     pub fn submit_existing(&self, key: &NsKey, job: Job) -> Result<(), Job> {
@@ -375,6 +389,9 @@ impl<S: Sink> Inner<S> {
                 let opened = ctx.take_opened();
                 if !opened.is_empty() {
                     self.offered.offer(key, *generation, opened);
+                }
+                if let Some(fd) = ctx.take_offered_netlink() {
+                    self.offered.offer_netlink(key, *generation, fd);
                 }
                 inflight.fetch_sub(1, Ordering::AcqRel);
             }

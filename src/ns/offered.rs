@@ -1,7 +1,7 @@
 //! Files the workers opened, offered to the front end.
 
 use super::NsKey;
-use crate::ops::sysctl;
+use crate::ops::{socket, sysctl};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Default)]
 pub struct ReadCache {
     sets: Mutex<HashMap<NsKey, Offered>>,
+    /// An rtnetlink socket of each set's worker, with its generation.
+    netlink: Mutex<HashMap<NsKey, (u64, Arc<socket::Shared>)>>,
 }
 
 /// The files offered for one set: the worker's generation, and files by path.
@@ -59,5 +61,28 @@ impl ReadCache {
         if sets.get(key).is_some_and(|(g, _)| *g == generation) {
             sets.remove(key);
         }
+        drop(sets);
+        let mut netlink = self.netlink.lock().unwrap_or_else(|p| p.into_inner());
+        if netlink.get(key).is_some_and(|(g, _)| *g == generation) {
+            netlink.remove(key);
+        }
+    }
+
+    /// Offer the rtnetlink socket a worker made in its namespace.
+    pub fn offer_netlink(&self, key: &NsKey, generation: u64, fd: OwnedFd) {
+        let mut netlink = self.netlink.lock().unwrap_or_else(|p| p.into_inner());
+        netlink.insert(key.clone(), (generation, Arc::new(socket::Shared::new(fd))));
+    }
+
+    /// The rtnetlink socket offered for `key`, if any.
+    pub fn netlink(&self, key: &NsKey) -> Option<Arc<socket::Shared>> {
+        let netlink = self.netlink.lock().unwrap_or_else(|p| p.into_inner());
+        netlink.get(key).map(|(_, shared)| Arc::clone(shared))
+    }
+
+    /// Stop offering a socket that failed.
+    pub fn drop_netlink(&self, key: &NsKey) {
+        let mut netlink = self.netlink.lock().unwrap_or_else(|p| p.into_inner());
+        netlink.remove(key);
     }
 }

@@ -152,6 +152,12 @@ impl Ctx {
         self.netlink.borrow_mut().call(protocol, msg, part_bytes, take_part)
     }
 
+    /// An rtnetlink socket this worker made in its namespace for the front
+    /// end (see [`socket::call_at_once`]), once.
+    pub fn take_offered_netlink(&self) -> Option<OwnedFd> {
+        self.netlink.borrow_mut().take_offer()
+    }
+
     /// `/proc/sys` as seen from this worker's namespaces, opened on first use.
     pub fn proc_sys(&self) -> Result<BorrowedFd<'_>, OpError> {
         match self.root.get_or_init(sysctl::open_root) {

@@ -11,6 +11,7 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{bind, recv, sendto, MsgFlags, NetlinkAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `socket(domain, type | SOCK_CLOEXEC, protocol)`.
@@ -124,6 +125,125 @@ where
     Ok(replies)
 }
 
+/// A socket a worker made in its namespace for the front end, which sends
+/// single changes on it itself (see [`call_at_once`]): one user at a time.
+#[derive(Debug)]
+pub struct Shared {
+    fd: OwnedFd,
+    busy: AtomicBool,
+}
+
+impl Shared {
+    pub fn new(fd: OwnedFd) -> Self {
+        Shared {
+            fd,
+            busy: AtomicBool::new(false),
+        }
+    }
+
+    /// The socket, if nobody uses it: the caller must [`Shared::release`] it.
+    pub fn take(&self) -> Option<BorrowedFd<'_>> {
+        self.busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| self.fd.as_fd())
+    }
+
+    /// The socket, for the one that took it.
+    pub fn held(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    pub fn release(&self) {
+        self.busy.store(false, Ordering::Release);
+    }
+}
+
+/// The replies still owed to a request sent by [`call_at_once`].
+#[derive(Debug)]
+pub struct Owed {
+    acks: Vec<bool>,
+    replies: Vec<Vec<u8>>,
+    total: usize,
+    deadline: Instant,
+}
+
+impl Owed {
+    /// Wait for the rest of the replies (up to [`NETLINK_CALL_TIMEOUT`]
+    /// from the send).
+    pub fn finish(mut self, fd: BorrowedFd<'_>) -> Result<Vec<Vec<u8>>> {
+        let deadline = self.deadline;
+        let mut buf = vec![0u8; 32 * 1024];
+        while !self.read(fd, &mut buf, deadline)? {}
+        Ok(self.replies)
+    }
+
+    /// Read one datagram (waiting until `deadline`); whether the request
+    /// is answered now.
+    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
+        let n = recv_datagram(fd, buf, deadline)?;
+        for m in split_messages(&buf[..n])? {
+            self.total += m.len();
+            if self.total > NETLINK_CALL_MAX {
+                return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
+            }
+            let ty = libc::c_int::from(u16::from_ne_bytes([m[4], m[5]]));
+            if ty == libc::NLMSG_NOOP {
+                continue;
+            }
+            self.replies.push(m.to_vec());
+            if ty == libc::NLMSG_ERROR || ty == libc::NLMSG_DONE {
+                self.acks.pop();
+            }
+        }
+        Ok(self.acks.is_empty())
+    }
+}
+
+/// Whether `msg` is one request that asks for an ack and is no dump: a
+/// change, which rtnetlink carries out and answers within the send.
+pub fn at_once(msg: &[u8]) -> bool {
+    match prepare_requests(msg) {
+        Ok((_, acks)) => {
+            let flags = libc::c_int::from(u16::from_ne_bytes([msg[6], msg[7]]));
+            acks == [true] && flags & libc::NLM_F_DUMP != libc::NLM_F_DUMP
+        }
+        Err(_) => false,
+    }
+}
+
+/// Send one change ([`at_once`]) on `fd` and take the replies that are
+/// there already, without waiting: rtnetlink answers within the send, so
+/// they all are, unless the kernel deferred the work. `Ok(Err(owed))`:
+/// what is still owed, for a thread that may wait ([`Owed::finish`]).
+pub fn call_at_once(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<std::result::Result<Vec<Vec<u8>>, Owed>> {
+    let (request, acks) = prepare_requests(msg)?;
+    loop {
+        match sendto(fd.as_raw_fd(), &request, &NetlinkAddr::new(0, 0), MsgFlags::empty()) {
+            Ok(n) if n == request.len() => break,
+            Ok(_) => return Err(OpError::errno(Stage::Send, Errno::EMSGSIZE)),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OpError::errno(Stage::Send, e)),
+        }
+    }
+    let mut owed = Owed {
+        acks,
+        replies: Vec::new(),
+        total: 0,
+        deadline: Instant::now() + NETLINK_CALL_TIMEOUT,
+    };
+    let mut buf = vec![0u8; 4096];
+    loop {
+        // A deadline already past: only what is there.
+        match owed.read(fd, &mut buf, Instant::now()) {
+            Ok(true) => return Ok(Ok(owed.replies)),
+            Ok(false) => continue,
+            Err(e) if e == OpError::errno(Stage::Recv, Errno::ETIMEDOUT) => return Ok(Err(owed)),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// How long a worker keeps a netlink socket it has not used.
 pub const KEPT_IDLE: Duration = Duration::from_secs(10);
 
@@ -136,6 +256,10 @@ pub const KEPT_IDLE: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub struct Kept {
     sockets: Vec<(i32, OwnedFd, Instant)>,
+    /// An rtnetlink socket made for the front end, not yet handed over;
+    /// and whether one was made.
+    offer: Option<OwnedFd>,
+    offered: bool,
 }
 
 impl Kept {
@@ -154,11 +278,24 @@ impl Kept {
         };
         let fd = match kept {
             Some(fd) => fd,
-            None => netlink(protocol, 0)?,
+            None => {
+                if protocol == libc::NETLINK_ROUTE && !self.offered {
+                    // One of its own for the front end (at most one per
+                    // worker): changes to this namespace need no hand-off.
+                    self.offered = true;
+                    self.offer = netlink(protocol, 0).ok();
+                }
+                netlink(protocol, 0)?
+            }
         };
         let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
         self.sockets.push((protocol, fd, Instant::now()));
         Ok(replies)
+    }
+
+    /// The rtnetlink socket made for the front end, once.
+    pub fn take_offer(&mut self) -> Option<OwnedFd> {
+        self.offer.take()
     }
 
     /// How many sockets are kept.

@@ -4,8 +4,9 @@
 %%
 %% Every call takes the options of {@link linx_netlink:call/3}: `in'
 %% (where, default `self'), `timeout' and `via' (a C-node, on this host
-%% or another). Requests and dumps go through `linx_netlink:call/3', a
-%% fresh netlink socket inside the target; nothing is left open.
+%% or another). Requests and dumps go through `linx_netlink:call/3', on
+%% a netlink socket the port program keeps inside the target (closed
+%% after 10 s unused); {@link batch/2} sends many changes in one request.
 %%
 %% ```
 %% Blue = #{in => {netns, <<"blue">>}},
@@ -369,7 +370,11 @@ batch(Ops) ->
 %% Returns `{ok, Results}', one result per op in order: `ok' or the
 %% op's `{error, Reason}', as the op's own function would give it; every
 %% op is tried. A bad op is `{error, {bad_op, Op, Reason}}' and nothing
-%% is sent.
+%% is sent. With the option `atomic => true' the ops stop at the first
+%% that fails, those before it are undone, and the call returns
+%% `{error, #{reason := batch_failed, index, op, error, rolled_back,
+%% rollback_errors}}'; an op it cannot undo is `{bad_op, Op,
+%% not_undoable}'. See docs/rtnetlink.md, "Batches".
 -spec batch([linx_rtnl_batch:op()], linx_netlink:opts()) ->
           {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops, Opts) ->
@@ -418,8 +423,16 @@ format_reason({bad_op, Op}) ->
 format_reason({bad_batch, {placeholder, Patch}}) ->
     linx_error:line(io_lib:format("batch op cannot be sent: a value of its request looks like the "
                                   "placeholder of ~0tp", [Patch]));
+format_reason({bad_batch, []}) ->
+    <<"invalid batch []: expected a list of 1 to 10000 ops">>;
+format_reason({bad_batch, Ops}) when is_list(Ops) ->
+    linx_error:line(io_lib:format("invalid batch of ~b ops: expected a list of 1 to 10000 ops",
+                                  [length(Ops)]));
 format_reason({bad_batch, Ops}) ->
-    linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
+    linx_error:line(io_lib:format("invalid batch ~0tP: expected a list of 1 to 10000 ops", [Ops, 12]));
+format_reason(not_undoable) ->
+    <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, or "
+      "deletes a veth whose peer is in another one or a link of a kind it cannot make again)">>;
 format_reason(Reason) ->
     linx_nl:format_error(Reason).
 

@@ -10,12 +10,9 @@
 
 -export_type([op/0]).
 
--type op() :: {link_add, map()}
-            | {link_set, linx_rtnl:link_ref(), map()}
-            | {link_del, linx_rtnl:link_ref()}
-            | {addr_add | addr_del, linx_rtnl:link_ref(), linx_rtnl:addr_spec()}
-            | {route_add | route_del, map()}
-            | {neigh_add | neigh_del, map()}.
+-type op() :: linx_rtnl_undo:op().
+%% One change: the arguments of the {@link linx_rtnl} function of the
+%% same name, in a tuple.
 
 -define(REQ, linx_rtnl_req).
 %% Most ops in one batch (the program's MAX_BATCH).
@@ -65,7 +62,9 @@ send(Ops, Requests, Opts) ->
 
 %% All or nothing: the dumps the undo needs are taken first; the ops stop
 %% at the first that fails, and those before it are undone in reverse
-%% order.
+%% order. A link_set that fails may have been applied in part (the
+%% kernel makes its changes one by one and stops at the first it
+%% refuses): it is undone too.
 atomic(Ops, Requests, Opts) ->
     case before(linx_rtnl_undo:needs(Ops), Opts, #{}) of
         {ok, Before} ->
@@ -87,7 +86,11 @@ atomic(Ops, Requests, Opts, {Plan, Before}) ->
                 false ->
                     Failed = length(Owned),
                     {error, Reason} = lists:last(Owned),
-                    Undo = lists:append(lists:reverse(lists:sublist(Plan, Failed - 1))),
+                    Done = case lists:nth(Failed, Ops) of
+                               {link_set, _, _} -> Failed;
+                               _ -> Failed - 1
+                           end,
+                    Undo = lists:append(lists:reverse(lists:sublist(Plan, Done))),
                     Errors = rollback(Undo, Opts) ++ repair(Before, Opts),
                     {error, #{reason => batch_failed, index => Failed,
                               op => lists:nth(Failed, Ops), error => Reason,
@@ -99,8 +102,8 @@ atomic(Ops, Requests, Opts, {Plan, Before}) ->
 
 %% The undo ops, every one tried; the errors of those that failed. Two
 %% undo ops may put back the same thing (an address deleted, then its
-%% link): an add that finds it there, or a delete that finds it gone,
-%% has done its part.
+%% link): an add that finds it there, or a delete that finds it (or the
+%% link it names) gone, has done its part.
 rollback([], _Opts) ->
     [];
 rollback(Undo, Opts) ->
@@ -109,6 +112,8 @@ rollback(Undo, Opts) ->
         {error, Reason} -> [{all, Reason}]
     end.
 
+done(Op, #{stage := ifindex, errno := enodev}) ->
+    change(element(1, Op)) =:= del;
 done(Op, #{stage := netlink, errno := Errno}) ->
     case change(element(1, Op)) of
         add -> Errno =:= eexist;
@@ -123,25 +128,33 @@ change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name
 change(_) -> set.
 
 %% What the undo ops did not put back, because an op took it with what it
-%% named: added again.
-repair(Before, _Opts) when not is_map_key(routes, Before) ->
+%% named (or the kernel changed it, as a bridge's address when its ports
+%% come and go): put back (linx_rtnl_undo:missing/2).
+repair(Before, _Opts) when not is_map_key(links, Before) ->
     [];
 repair(Before, Opts) ->
-    case before([addrs, routes, neighs], Opts, #{}) of
+    case before([links, addrs, routes, neighs], Opts, #{}) of
         {ok, Now} -> rollback(linx_rtnl_undo:missing(Before, Now), Opts);
         {error, Reason} -> [{repair, Reason}]
     end.
 
+%% The dumps of linx_rtnl:links/1, addrs/1, routes/1 and neighs/1 (here,
+%% so that this module needs no call back up).
 before([What | Rest], Opts, Acc) ->
-    Dump = case What of
-               links -> linx_rtnl:links(Opts);
-               addrs -> linx_rtnl:addrs(Opts);
-               routes -> linx_rtnl:routes(Opts);
-               neighs -> linx_rtnl:neighs(Opts)
-           end,
-    case Dump of
-        {ok, List} -> before(Rest, Opts, Acc#{What => List});
-        {error, _} = Error -> Error
+    {Object, Decode} = case What of
+                           links -> {link, fun linx_rtnl_msg:decode_link/1};
+                           addrs -> {addr, fun linx_rtnl_msg:decode_addr/1};
+                           routes -> {route, fun linx_rtnl_msg:decode_route/1};
+                           neighs -> {neigh, fun linx_rtnl_msg:decode_neigh/1}
+                       end,
+    case linx_nl:dump(route, ?REQ:dump(Object), Opts, What, fun(#{payload := P}) -> Decode(P) end) of
+        {ok, List} when What =:= neighs ->
+            %% Not the bridge's forwarding entries.
+            before(Rest, Opts, Acc#{What => [N || #{family := F} = N <- List, F =:= inet orelse F =:= inet6]});
+        {ok, List} ->
+            before(Rest, Opts, Acc#{What => List});
+        {error, _} = Error ->
+            Error
     end;
 before([], _Opts, Acc) ->
     {ok, Acc}.

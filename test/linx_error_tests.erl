@@ -8,7 +8,7 @@
 stages_test_() ->
     Rust = [read, write, list, open_ns, unshare, setns, thread, open, socket,
             bind, setsockopt, send_fd, decode, badarg, busy, panic, policy,
-            send, recv, create, mount, umount, unlink, loopback],
+            send, recv, create, mount, umount, unlink, loopback, ifindex],
     [?_assertEqual(Rust, linx_error:stages()),
      ?_assert(lists:all(fun linx_error:is_stage/1, Rust)),
      ?_assertNot(linx_error:is_stage(adopt)),

@@ -17,7 +17,7 @@
 %% Exported functions that return no error: renderers, helpers exported
 %% for tests and for each other, a gen_server's callbacks.
 -define(NO_ERRORS, [format_error, format_mac, parse_mac, unsubscribe, owned, next_seq,
-                    supported, key_to_path, path_to_key, render_value, target,
+                    supported, key_to_path, path_to_key, render_value, target, prepare,
                     protocol_number, split_groups, domain_number, type_number,
                     socket_protocol_number,
                     start_link, init, handle_call, handle_cast, handle_info]).
@@ -181,6 +181,12 @@ calls(Config) ->
         {linx_rtnl, neigh_add, 2, fun() -> linx_rtnl:neigh_add(#{index => <<"nosuch0">>, dst => {10, 0, 0, 1}}, In) end},
         {linx_rtnl, neigh_del, 1, fun() -> linx_rtnl:neigh_del(#{index => 1, dst => x}) end},
         {linx_rtnl, neigh_del, 2, fun() -> linx_rtnl:neigh_del(#{index => <<"lo">>, dst => {10, 0, 0, 1}}, In) end},
+        {linx_rtnl, batch, 1, fun() -> linx_rtnl:batch([{bogus}]) end},
+        {linx_rtnl, batch, 1, fun() -> linx_rtnl:batch([]) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, <<"nosuch0">>}], ?GONE) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, <<"lo">>}], In#{atomic => yes}) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{addr_del, <<"lo">>, {{10, 9, 9, 9}, 32}}], In#{atomic => true}) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_set, <<"lo">>, #{netns => {netns, <<"linx-no-such-ns">>}}}], In#{atomic => true}) end},
         {linx_rtnl, subscribe, 1, fun() -> linx_rtnl:subscribe([nosuch]) end},
         {linx_rtnl, subscribe, 2, fun() -> linx_rtnl:subscribe([link], ?GONE) end}],
        %% linx_genl

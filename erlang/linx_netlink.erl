@@ -85,8 +85,8 @@
 %% port program.
 %%
 %% == Netlink requests without a socket ==
-%% {@link call/3} sends one or more netlink messages from a fresh socket
-%% inside the target and returns every reply message as a binary, headers
+%% {@link call/3} sends one or more netlink messages from a socket the
+%% port program keeps inside the target and returns every reply message as a binary, headers
 %% included: a dump up to and including its `NLMSG_DONE', any request's
 %% `NLMSG_ERROR' (the error, or the ack asked for with `NLM_F_ACK', with
 %% its extended-ack attributes), or the single reply of a plain request.
@@ -354,11 +354,12 @@ call(Protocol, Msg) ->
 
 %% @doc Sends the netlink message(s) `Msg' (iodata: one or more complete
 %% messages, headers in host byte order; flags and sequence numbers are
-%% the caller's, `nlmsg_pid' is set to 0) from a fresh socket of
-%% `Protocol' inside the target namespace, and returns every reply
+%% the caller's, `nlmsg_pid' is set to 0) from a socket of `Protocol'
+%% inside the target namespace, and returns every reply
 %% message, one binary each, headers included. See the module
 %% documentation for when the replies end. Options: `in', `timeout' and
 %% `via'. Works through a C-node on any host, since no descriptor travels.
+%% The socket is kept for the next call (closed after a failure or 10 s).
 %%
 %% Option `ns_fds => [{Offset, In}]' (at most 16) names other network
 %% namespaces for attributes that take a namespace descriptor, such as

@@ -7,7 +7,7 @@
 %% input from the kernel.
 %%
 %% ```
-%% %% An RTM_GETLINK dump, built and sent from a fresh socket in netns "blue":
+%% %% An RTM_GETLINK dump, built and sent in netns "blue":
 %% Req = #{type => 18, flags => ?NLM_F_DUMP, payload => <<0:128>>},
 %% {ok, Links} = linx_nl:call(route, Req, #{in => {netns, <<"blue">>}}).
 %%
@@ -80,7 +80,7 @@ next_seq() ->
 call(Protocol, Req, Opts) ->
     call(Protocol, Req, Opts, netlink_call).
 
-%% @doc Sends one request from a fresh socket of `Protocol' inside the
+%% @doc Sends one request from a socket of `Protocol' inside the
 %% target (through {@link linx_netlink:call/3}, so `via' works with a
 %% C-node on any host) and returns its replies. `Op' names the operation
 %% in an error map. See the module documentation for what is returned. A
@@ -242,7 +242,7 @@ seq_replies(Bins, Seq) ->
 %% would copy all that was decoded so far. Its own minimum comes back at
 %% the end.
 
-%% @doc Sends the dump request `Req' from a fresh socket of `Protocol' in
+%% @doc Sends the dump request `Req' from a socket of `Protocol' in
 %% the target of `Opts' and returns its reply messages decoded with
 %% `Decode', in order, or the first error: the request's (a netlink error
 %% with `Op' and the `in' of `Opts', as {@link linx_nl:call/4} gives it),

@@ -45,7 +45,10 @@ ifindex_mark(N) when is_integer(N), N >= 0, N =< 255 ->
 %% with the `op' given for it and `in'), or of a patch that could not be
 %% made (`#{stage := ifindex, errno := enodev}' for a link not there).
 %% With `Stop', none is sent after the first that fails, so the list
-%% ends there. `Ops' names each request's operation, in the same order.
+%% ends there. `Ops' names each request's operation, in the same order;
+%% an error of the whole batch (the target, the port) has `op =>
+%% batch'. Every error map of the port program has `op', `in' and
+%% `protocol', which render it.
 -spec send(linx_netlink:protocol(), [request()], [atom()], #{stop := boolean(),
                                                            opts := term()}) ->
           {ok, [result()]} | {error, term()}.
@@ -55,7 +58,7 @@ send(Protocol, Requests, Ops, #{stop := Stop, opts := Opts}) ->
             case encode(Requests, []) of
                 {ok, Seqs, Msgs} ->
                     Op = {netlink_batch, P, Target, Msgs, Stop},
-                    In = maps:get(in, Map, self),
+                    In = #{in => maps:get(in, Map, self), protocol => Protocol},
                     results(linx_remote:request(Op, Timeout, Via), Seqs, Ops, In);
                 {error, _} = Error ->
                     Error
@@ -94,7 +97,7 @@ results({ok, Replies}, Seqs, Ops, In) when is_list(Replies), length(Replies) =< 
 results({ok, _} = Other, _Seqs, _Ops, _In) ->
     {error, {unexpected_reply, Other}};
 results(Error, _Seqs, _Ops, In) ->
-    linx_error:reply(Error, #{op => batch, in => In}).
+    linx_error:reply(Error, In#{op => batch}).
 
 result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
     R = case Reply of
@@ -102,14 +105,15 @@ result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
                 case linx_nl:replies(Bins, Seq) of
                     {ok, _} -> ok;
                     {error, #{stage := netlink} = Info} ->
-                        {error, maps:without([module, function], Info#{op => Op, in => In})};
+                        {error, maps:without([module, function],
+                                             Info#{op => Op, in => maps:get(in, In)})};
                     {error, _} = Error -> Error
                 end;
             {error, {ns_fd, Offset, {_, _} = Inner}} ->
                 %% A namespace the request names, not the batch's.
-                linx_error:reply({error, Inner}, #{op => Op, in => In, ns_fd => #{offset => Offset}});
+                linx_error:reply({error, Inner}, In#{op => Op, ns_fd => #{offset => Offset}});
             {error, _} = Error ->
-                linx_error:reply(Error, #{op => Op, in => In})
+                linx_error:reply(Error, In#{op => Op})
         end,
     result(Replies, Seqs, Ops, In, [R | Acc]);
 result([], _Seqs, _Ops, _In, Acc) ->

@@ -6,8 +6,9 @@
 %% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
 %% host or another), as a map or a proplist, and no other: any other key
 %% is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
-%% through `linx_netlink:call/3', a fresh netlink socket inside the
-%% target; nothing is left open.
+%% through `linx_netlink:call/3', on a netlink socket the port program
+%% keeps inside the target (closed after 10 s unused); {@link batch/2}
+%% sends many changes in one request.
 %%
 %% ```
 %% Blue = #{in => {netns, <<"blue">>}},
@@ -401,7 +402,11 @@ batch(Ops) ->
 %% Returns `{ok, Results}', one result per op in order: `ok' or the
 %% op's `{error, Reason}', as the op's own function would give it; every
 %% op is tried. A bad op is `{error, {bad_op, Op, Reason}}' and nothing
-%% is sent.
+%% is sent. With the option `atomic => true' the ops stop at the first
+%% that fails, those before it are undone, and the call returns
+%% `{error, #{reason := batch_failed, index, op, error, rolled_back,
+%% rollback_errors}}'; an op it cannot undo is `{bad_op, Op,
+%% not_undoable}'. See docs/rtnetlink.md, "Batches".
 -spec batch([linx_rtnl_req:batch_op()], linx_netlink:opts()) ->
           {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops, Opts) ->
@@ -427,31 +432,7 @@ parse_mac(Text) ->
 %% @doc Renders an error of this module (or any linx error) as one line.
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
-    linx_error:format_owned(Reason, fun format_reason/1).
-
--spec format_reason(term()) -> unicode:unicode_binary().
-format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
-                              Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
-                              Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
-                              Tag =:= bad_groups ->
-    linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
-format_reason(Reason) ->
-    case linx_rtnl_batch:format_reason(Reason, fun format_reason/1) of
-        none -> linx_nl:format_error(Reason);
-        Line -> Line
-    end.
-
-what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white space)";
-what(bad_link) -> "link (a name or an index)";
-what(bad_address) -> "MAC address (6 bytes, or text such as \"02:00:5e:10:00:01\")";
-what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
-what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
-what(bad_route) -> "route";
-what(bad_neigh) -> "neighbour";
-what(bad_spec) -> "link spec (a map with ifname and kind)";
-what(bad_change) -> "link change";
-what(bad_netns) -> "namespace ({pid, OsPid}, or a target such as {netns, Name} or a linx_netns handle)";
-what(bad_groups) -> "rtnetlink groups".
+    linx_error:format_owned(Reason, fun linx_rtnl_error:format_reason/1).
 
 %%====================================================================
 %% Internal functions

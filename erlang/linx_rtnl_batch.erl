@@ -57,7 +57,9 @@ send(Ops, Requests, Opts) ->
 
 %% All or nothing: the dumps the undo needs are taken first; the ops stop
 %% at the first that fails, and those before it are undone in reverse
-%% order.
+%% order. A link_set that fails may have been applied in part (the
+%% kernel makes its changes one by one and stops at the first it
+%% refuses): it is undone too.
 atomic(Ops, Requests, Opts) ->
     case before(linx_rtnl_undo:needs(Ops), Opts, #{}) of
         {ok, Before} ->
@@ -79,7 +81,11 @@ atomic(Ops, Requests, Opts, {Plan, Before}) ->
                 false ->
                     Failed = length(Owned),
                     {error, Reason} = lists:last(Owned),
-                    Undo = lists:append(lists:reverse(lists:sublist(Plan, Failed - 1))),
+                    Done = case lists:nth(Failed, Ops) of
+                               {link_set, _, _} -> Failed;
+                               _ -> Failed - 1
+                           end,
+                    Undo = lists:append(lists:reverse(lists:sublist(Plan, Done))),
                     Errors = rollback(Undo, Opts) ++ repair(Before, Opts),
                     {error, #{reason => batch_failed, index => Failed,
                               op => lists:nth(Failed, Ops), error => Reason,
@@ -91,8 +97,8 @@ atomic(Ops, Requests, Opts, {Plan, Before}) ->
 
 %% The undo ops, every one tried; the errors of those that failed. Two
 %% undo ops may put back the same thing (an address deleted, then its
-%% link): an add that finds it there, or a delete that finds it gone,
-%% has done its part.
+%% link): an add that finds it there, or a delete that finds it (or the
+%% link it names) gone, has done its part.
 rollback([], _Opts) ->
     [];
 rollback(Undo, Opts) ->
@@ -101,6 +107,8 @@ rollback(Undo, Opts) ->
         {error, Reason} -> [{all, Reason}]
     end.
 
+done(Op, #{stage := ifindex, errno := enodev}) ->
+    change(element(1, Op)) =:= del;
 done(Op, #{stage := netlink, errno := Errno}) ->
     case change(element(1, Op)) of
         add -> Errno =:= eexist;
@@ -115,11 +123,12 @@ change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name
 change(_) -> set.
 
 %% What the undo ops did not put back, because an op took it with what it
-%% named: added again.
-repair(Before, _Opts) when not is_map_key(routes, Before) ->
+%% named (or the kernel changed it, as a bridge's address when its ports
+%% come and go): put back (linx_rtnl_undo:missing/2).
+repair(Before, _Opts) when not is_map_key(links, Before) ->
     [];
 repair(Before, Opts) ->
-    case before([addrs, routes, neighs], Opts, #{}) of
+    case before([links, addrs, routes, neighs], Opts, #{}) of
         {ok, Now} -> rollback(linx_rtnl_undo:missing(Before, Now), Opts);
         {error, Reason} -> [{repair, Reason}]
     end.
@@ -285,8 +294,16 @@ format_reason({bad_op, Op}, _Text) ->
 format_reason({bad_batch, {placeholder, Patch}}, _Text) ->
     linx_error:line(io_lib:format("batch op cannot be sent: a value of its request looks like the "
                                   "placeholder of ~0tp", [Patch]));
+format_reason({bad_batch, []}, _Text) ->
+    <<"invalid batch []: expected a list of 1 to 10000 ops">>;
+format_reason({bad_batch, Ops}, _Text) when is_list(Ops) ->
+    linx_error:line(io_lib:format("invalid batch of ~b ops: expected a list of 1 to 10000 ops",
+                                  [length(Ops)]));
 format_reason({bad_batch, Ops}, _Text) ->
-    linx_error:invalid("batch", Ops, "a list of 1 to 10000 ops");
+    linx_error:line(io_lib:format("invalid batch ~0tP: expected a list of 1 to 10000 ops", [Ops, 12]));
+format_reason(not_undoable, _Text) ->
+    <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, or "
+      "deletes a veth whose peer is in another one or a link of a kind it cannot make again)">>;
 format_reason(#{op := batch, stage := Stage, errno := Errno, code := Code} = E, _Text) ->
     linx_error:line(["batch", linx_error:in_text(maps:get(in, E, self)), " failed: ",
                      atom_to_list(Stage), " ", linx_error:term_text(Errno), linx_error:code_text(Code)]);

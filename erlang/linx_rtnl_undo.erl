@@ -12,15 +12,20 @@
 %%   went with them.</li>
 %% </ul>
 %% An op on a link that an earlier op of the batch made needs no undo of
-%% its own: deleting the link undoes it. Moving a link to another
-%% namespace, and deleting a veth whose peer is in another one, cannot be
+%% its own (deleting the link undoes it) but a rename, undone by its
+%% name. The undo ops name a link that was there before by its index,
+%% which a rename keeps. Moving a link to another namespace, making one
+%% there, and deleting a veth whose peer is in another one, cannot be
 %% undone from here: such an op is refused in an atomic batch.
 -module(linx_rtnl_undo).
 
 -export([needs/1, plan/2, missing/2]).
 
--export_type([before/0]).
+-export_type([op/0, before/0]).
 
+-type op() :: linx_rtnl_req:batch_op().
+%% An op of a batch: the arguments of the linx_rtnl function of the same
+%% name, in a tuple.
 -type before() :: #{links => [map()], addrs => [map()], routes => [map()], neighs => [map()]}.
 
 %% A bridge's writable settings and the values a new one has: one is
@@ -37,23 +42,33 @@
 -define(ADDR_FLAGS, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute, mcautojoin]).
 
 %% @doc The dumps the undo of `Ops' needs.
--spec needs([linx_rtnl_req:batch_op()]) -> [links | addrs | routes | neighs].
+-spec needs([op()]) -> [links | addrs | routes | neighs].
 needs(Ops) ->
     lists:usort(lists:flatmap(fun need/1, Ops)).
 
 %% A change or a delete may take more with it than it names (an address
 %% removed takes the routes through it and the neighbours of its subnet,
 %% a link set down its routes and IPv6 addresses): everything is dumped,
-%% to be put back (see missing/2).
+%% to be put back (see missing/2); so is a new port of a bridge, which
+%% may change the bridge's address.
+need({link_add, #{master := _}}) -> [links, addrs, routes, neighs];
 need({Add, _}) when Add =:= link_add; Add =:= route_add; Add =:= neigh_add -> [];
 need({addr_add, _, _}) -> [];
 need(_) -> [links, addrs, routes, neighs].
 
 %% @doc The ops that put back what `Before' has and `Now' lacks (both
-%% with addrs, routes and neighs): addresses but those the kernel makes
-%% itself, routes but the kernel's, permanent neighbours.
--spec missing(before(), before()) -> [linx_rtnl_req:batch_op()].
+%% with links, addrs, routes and neighs): the address and MTU of a link
+%% (a bridge whose last port left has the address 0, and its MTU follows
+%% its ports), addresses but those the kernel makes itself, routes but
+%% the kernel's, permanent neighbours.
+-spec missing(before(), before()) -> [op()].
 missing(Before, Now) ->
+    Same = fun(L, NL) -> maps:with([index, ifname, kind], L) =:= maps:with([index, ifname, kind], NL) end,
+    Links = [{link_set, I, Fix} || #{index := I} = L <- maps:get(links, Before, []),
+                                   NL <- maps:get(links, Now, []), Same(L, NL),
+                                   Fix <- [maps:filter(fun(K, V) -> maps:get(K, NL, V) =/= V end,
+                                                       maps:with([address, mtu], L))],
+                                   Fix =/= #{}],
     Gone = fun(What, Id, Keep) ->
                    Have = maps:from_list([{Id(X), true} || X <- maps:get(What, Now, [])]),
                    [X || X <- maps:get(What, Before, []), Keep(X), not is_map_key(Id(X), Have)]
@@ -62,7 +77,7 @@ missing(Before, Now) ->
     Routes = Gone(routes, fun route_id/1, fun(R) -> maps:get(protocol, R, boot) =/= kernel end),
     Neighs = Gone(neighs, fun neigh_id/1, fun(#{state := S}) -> lists:member(permanent, S);
                                              (_) -> false end),
-    [{addr_add, I, addr_spec(A)} || #{index := I} = A <- Addrs]
+    Links ++ [{addr_add, I, addr_spec(A)} || #{index := I} = A <- Addrs]
         ++ [{route_add, R} || R <- Routes] ++ [{neigh_add, N} || N <- Neighs].
 
 addr_id(A) ->
@@ -77,7 +92,7 @@ neigh_id(N) ->
 %% @doc The undo of each op, in the order of `Ops' (each a list of ops,
 %% to run in order); `{error, {bad_op, Op, not_undoable}}' for an op that
 %% cannot be undone.
--spec plan([linx_rtnl_req:batch_op()], before()) -> {ok, [[linx_rtnl_req:batch_op()]]} | {error, term()}.
+-spec plan([op()], before()) -> {ok, [[op()]]} | {error, term()}.
 plan(Ops, Before) ->
     Links = maps:get(links, Before, []),
     Names = maps:from_list([{N, L} || #{ifname := N} = L <- Links]),
@@ -103,8 +118,11 @@ gone(_Op, _Undo, B) ->
 %% {ok, UndoOps, Names}: `Names' maps a link's name as it is at that
 %% point of the batch to the link as it was before (made in the batch:
 %% `new').
-undo({link_add, #{ifname := N}}, _B, Names) ->
-    {ok, [{link_del, N}], Names#{N => new}};
+undo({link_add, #{netns := In}}, _B, _Names) when In =/= self ->
+    not_undoable;
+undo({link_add, #{ifname := N} = Spec}, _B, Names) ->
+    %% Named by its index when it asks for one: a later op may rename it.
+    {ok, [{link_del, maps:get(index, Spec, N)}], Names#{text(N) => new}};
 undo({link_set, _, #{netns := _}}, _B, _Names) ->
     not_undoable;
 undo({link_set, Ref, Changes}, B, Names) ->
@@ -112,6 +130,11 @@ undo({link_set, Ref, Changes}, B, Names) ->
         #{index := I} = L ->
             Old = maps:from_list([old(K, L) || K <- maps:keys(Changes)]),
             {ok, [{link_set, I, Old}], renamed(Ref, Changes, L, Names)};
+        new when is_map_key(ifname, Changes) ->
+            %% A link the batch made, renamed: renamed back, so that the
+            %% undo ops before this one find it by the name they know.
+            {ok, [{link_set, maps:get(ifname, Changes), #{ifname => Ref}}],
+             renamed(Ref, Changes, new, Names)};
         _ ->
             {ok, [], renamed(Ref, Changes, new, Names)}
     end;
@@ -131,12 +154,14 @@ undo({neigh_del, #{index := Ref, dst := Dst}}, B, Names) ->
     {ok, [{neigh_add, N} || #{index := I} <- [find_link(Ref, B, Names)],
                             #{index := NI, dst := ND} = N <- maps:get(neighs, B, []),
                             NI =:= I, ND =:= Dst], Names};
-undo({addr_add, Ref, Addr}, _B, Names) ->
-    {ok, [{addr_del, Ref, Addr}], Names};
+undo({addr_add, Ref, Addr}, B, Names) ->
+    {ok, [{addr_del, by_index(Ref, B, Names), Addr}], Names};
+undo({route_add, #{oif := Ref} = Route}, B, Names) ->
+    {ok, [{route_del, Route#{oif := by_index(Ref, B, Names)}}], Names};
 undo({route_add, Route}, _B, Names) ->
     {ok, [{route_del, Route}], Names};
-undo({neigh_add, Neigh}, _B, Names) ->
-    {ok, [{neigh_del, Neigh}], Names};
+undo({neigh_add, #{index := Ref} = Neigh}, B, Names) ->
+    {ok, [{neigh_del, Neigh#{index := by_index(Ref, B, Names)}}], Names};
 undo(_Op, _B, Names) ->
     {ok, [], Names}.
 
@@ -151,6 +176,21 @@ find_link(Name, _B, Names) ->
     case linx_opts:text(Name) of
         {ok, Bin} -> maps:get(Bin, Names, none);
         _ -> none
+    end.
+
+%% A link that was there before by its index (the undo ops run after
+%% later ops, and the undo of those, may have renamed it); any other by
+%% the reference given.
+by_index(Ref, B, Names) ->
+    case find_link(Ref, B, Names) of
+        #{index := I} -> I;
+        _ -> Ref
+    end.
+
+text(Name) ->
+    case linx_opts:text(Name) of
+        {ok, Bin} -> Bin;
+        _ -> Name
     end.
 
 renamed(Ref, #{ifname := New}, L, Names) ->
@@ -168,6 +208,9 @@ old(K, L) ->
     {K, maps:get(K, L, undefined)}.
 
 %% Adding back a deleted link with what went with it.
+relink(#{kind := veth, link_netnsid := _}, _B, _Names) ->
+    %% The peer is in another namespace: its index is not one of here.
+    not_undoable;
 relink(#{kind := veth, link := PeerIndex} = L, B, Names) ->
     case find_link(PeerIndex, B, Names) of
         #{} = Peer -> {ok, relink_ops(L, [Peer], B), Names};

@@ -28,8 +28,9 @@
 %% <li>`{sysctl_list, RelPath, Target}' gives `{ok, [{RelPath, Value}]}'
 %%     sorted by path; `RelPath' `<<>>' lists the whole tree.</li>
 %% <li>`{netlink_call, Protocol, Msg, Target}' gives `{ok, [Binary]}':
-%%     `Msg' (netlink messages) sent from a fresh socket in the target's
-%%     network namespace, and every reply message, one binary each.</li>
+%%     `Msg' (netlink messages) sent from the socket the port program
+%%     keeps in the target's network namespace, and every reply message,
+%%     one binary each.</li>
 %% <li>`{netlink_open, Protocol, Groups, Target}' and
 %%     `{socket_open, Domain, Type, Protocol, Target}' give `{ok, fd}'; the
 %%     descriptor travels on the fd channel ({@link linx_fdchan}).</li>

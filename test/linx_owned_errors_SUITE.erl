@@ -182,7 +182,11 @@ calls(Config) ->
         {linx_rtnl, subscribe, 1, fun() -> linx_rtnl:subscribe([nosuch]) end},
         {linx_rtnl, subscribe, 2, fun() -> linx_rtnl:subscribe([link], ?GONE) end},
         {linx_rtnl, batch, 1, fun() -> linx_rtnl:batch([{bogus}]) end},
-        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, 1}], ?GONE) end}],
+        {linx_rtnl, batch, 1, fun() -> linx_rtnl:batch([]) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, <<"nosuch0">>}], ?GONE) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_del, <<"lo">>}], In#{atomic => yes}) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{addr_del, <<"lo">>, {{10, 9, 9, 9}, 32}}], In#{atomic => true}) end},
+        {linx_rtnl, batch, 2, fun() -> linx_rtnl:batch([{link_set, <<"lo">>, #{netns => {netns, <<"linx-no-such-ns">>}}}], In#{atomic => true}) end}],
        %% linx_genl
        [{linx_genl, family, 1, fun() -> linx_genl:family(<<>>) end},
         {linx_genl, family, 2, fun() -> linx_genl:family(<<"linx-nosuch">>, In) end},

@@ -34,7 +34,10 @@ defmodule Linx.Reason do
     :bad_family,
     :bad_command,
     :bad_attrs,
-    :bad_name
+    :bad_name,
+    # :linx_rtnl.batch/2
+    :bad_op,
+    :bad_batch
   ]
 
   # The call to the port program (or C-node) did not get an answer.
@@ -53,6 +56,10 @@ defmodule Linx.Reason do
     do: fields(bare(owned))
 
   def fields(%{failed: _, reason: reason}), do: fields(reason)
+
+  # An atomic batch of :linx_rtnl that failed: its failed op's error.
+  def fields(%{reason: :batch_failed, error: error}), do: fields(error)
+  def fields({:bad_op, _op, _why}), do: %{stage: :badarg, errno: :bad_op, code: 0}
   def fields(tag) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
   def fields({tag, _}) when tag in @call, do: %{stage: :call, errno: tag, code: 0}
   def fields({_op, :remote}), do: %{stage: :call, errno: :remote, code: 0}
@@ -84,6 +91,7 @@ defmodule Linx.Reason do
   # The kernel's extended-ack text of a netlink error (`:linx_nl`), if any.
   @spec ext_ack(term) :: String.t() | nil
   def ext_ack(%{message: text}) when is_binary(text) and text != "", do: text
+  def ext_ack(%{reason: :batch_failed, error: error}), do: ext_ack(error)
   def ext_ack(_reason), do: nil
 
   @doc false

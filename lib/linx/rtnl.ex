@@ -7,8 +7,9 @@ defmodule Linx.Rtnl do
   Thin wrappers over the Erlang API `:linx_rtnl`: the same maps in and
   out (atom keys; names, MACs and text as binaries; IP addresses as
   `:inet` tuples), keyword options, and `Linx.Rtnl.Error` for errors.
-  Each call is one request over a fresh netlink socket that the port
-  program opens inside the target; nothing is left open.
+  Each call is one request to the port program, sent on a netlink socket
+  it keeps inside the target (closed after 10 s unused); `batch/2` sends
+  many changes in one request.
 
       iex> {:ok, links} = Linx.Rtnl.links()
       iex> Enum.any?(links, &(&1.ifname == "lo" and :loopback in &1.flags))
@@ -72,6 +73,38 @@ defmodule Linx.Rtnl do
   binary of 6 bytes, taken as the bytes, or text of six two-digit hex
   bytes with `:` (or `-`) between them, `"02:00:5e:10:00:01"` (a 17-byte
   binary, or a charlist). Anything else is `errno: :bad_address`.
+
+  ## Batches
+
+  `batch/2` applies many changes in one request to the port program,
+  which sends them one at a time, in order, on the socket it keeps in the
+  target. Each op is a change of this module as a tuple (`t:batch_op/0`);
+  a link named by its name is looked up when its op is sent, so an op may
+  name a link an earlier op made or renamed. All ops run in the one
+  namespace of `:in`: an op carries no target of its own.
+
+      {:ok, [:ok, :ok, :ok, :ok]} =
+        Linx.Rtnl.batch(
+          [
+            {:link_add, %{ifname: "br0", kind: :bridge}},
+            {:link_add, %{ifname: "v0", kind: :veth, master: "br0", peer: %{ifname: "v1"}}},
+            {:addr_add, "br0", {{10, 0, 0, 1}, 24}},
+            {:link_set, "br0", %{state: :up}}
+          ],
+          blue
+        )
+
+  Every op is tried and has its own result: `:ok` or `{:error,
+  %Linx.Rtnl.Error{}}` with the op's name in `:op` (a link not there is
+  `stage: :ifindex, errno: :enodev`). With `atomic: true` the ops stop at
+  the first that fails and those before it are undone in reverse order;
+  the call returns `{:ok, results}` (all `:ok`) or `{:error, error}` with
+  `op: :batch`, the failed op's `:stage` and `:errno`, and in `:reason`
+  the map `%{reason: :batch_failed, index: i, op: op, error: e,
+  rolled_back: undo_ops, rollback_errors: errors}`. An op an atomic batch
+  cannot undo (moving a link to another namespace) is refused with
+  `errno: :bad_op` before anything is sent. docs/rtnetlink.md ("Batches")
+  says what undoing each kind of op means.
 
   ## Names
 
@@ -145,6 +178,18 @@ defmodule Linx.Rtnl do
           | {:timeout, timeout}
           | {:via, :local | node}
   @type options :: [option] | map
+
+  @typedoc """
+  One change of a batch (`batch/2`): the arguments of the function of the
+  same name, in a tuple.
+  """
+  @type batch_op ::
+          {:link_add, map}
+          | {:link_set, link_ref, map}
+          | {:link_del, link_ref}
+          | {:addr_add | :addr_del, link_ref, addr_spec}
+          | {:route_add | :route_del, map}
+          | {:neigh_add | :neigh_del, map}
 
   @typedoc "What `subscribe/2` delivers, in `{:linx_rtnl, ref, event}` messages."
   @type event ::
@@ -290,6 +335,36 @@ defmodule Linx.Rtnl do
   defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
   defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)
 
+  # Batches
+
+  @doc """
+  Applies `ops` (`t:batch_op/0`) in one request, in order; see "Batches"
+  above. Options: those of every call, and `atomic: true` (all or
+  nothing).
+
+  Returns `{:ok, results}`, one `:ok` or `{:error, %Linx.Rtnl.Error{}}`
+  per op, or `{:error, %Linx.Rtnl.Error{op: :batch}}` when the batch as a
+  whole failed: a bad op (`errno: :bad_op`, nothing sent), not a list of
+  1 to 10,000 ops (`errno: :bad_batch`), a target that is not there, or an
+  atomic batch whose op failed (see above).
+  """
+  @spec batch([batch_op], options) ::
+          {:ok, [:ok | {:error, Error.t()}]} | {:error, Error.t()}
+  def batch(ops, opts \\ []) do
+    case :linx_rtnl.batch(batch_ops(ops), opts) do
+      {:ok, results} -> {:ok, Enum.zip_with(ops, results, &op_result(&1, &2, opts))}
+      error -> wrap(error, :batch, opts)
+    end
+  end
+
+  @doc """
+  Like `batch/2`, but returns the results themselves and raises
+  `Linx.Rtnl.Error` when the batch as a whole fails. An op that fails in
+  a batch that is not atomic is an `{:error, error}` among the results;
+  with `atomic: true` it raises.
+  """
+  defbang(batch(ops :: [batch_op], opts :: options \\ []) :: [:ok | {:error, Error.t()}])
+
   # Events
 
   @doc """
@@ -349,6 +424,22 @@ defmodule Linx.Rtnl do
   defp addr_spec([{key, _} | _] = addr) when is_atom(key), do: Linx.Args.keyword_map(addr)
 
   defp addr_spec(addr), do: addr
+
+  # The ops of a batch as :linx_rtnl takes them: an address given as a
+  # keyword list becomes a map.
+  defp batch_ops(ops) when is_list(ops) do
+    Enum.map(ops, fn
+      {what, link, addr} when what in [:addr_add, :addr_del] -> {what, link, addr_spec(addr)}
+      op -> op
+    end)
+  end
+
+  defp batch_ops(ops), do: ops
+
+  # An op's result, its error named after the op (:linx_rtnl has checked
+  # that each op is a tuple of an op's name and its arguments).
+  defp op_result(_op, :ok, _opts), do: :ok
+  defp op_result(op, error, opts), do: wrap(error, elem(op, 0), opts)
 
   defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
   defp wrap(ok, _op, _opts), do: ok

@@ -38,8 +38,8 @@ pub enum Op {
         protocol: i32,
         target: Target,
     },
-    /// Send netlink messages from a fresh socket in the target's network
-    /// namespace and collect every reply.
+    /// Send netlink messages from the socket the worker keeps in the
+    /// target's network namespace and collect every reply.
     NetlinkCall {
         protocol: i32,
         msg: Vec<u8>,

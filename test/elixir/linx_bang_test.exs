@@ -213,6 +213,7 @@ defmodule Linx.BangTest do
       {Rtnl, :neighs, [bad_in]},
       {Rtnl, :neigh_add, [%{}, []]},
       {Rtnl, :neigh_del, [%{}, []]},
+      {Rtnl, :batch, [[{:bogus}], []]},
       {Rtnl, :subscribe, [[:bogus], []]},
       {Netns, :add, ["a/b", []]},
       {Netns, :add, ["ok", [lo: :sideways], []]},

@@ -26,7 +26,8 @@ defmodule Linx.Rtnl.Error do
     * `:op` - the function that failed: `:links`, `:link`, `:link_add`,
       `:link_set`, `:link_del`, `:addrs`, `:addr_add`, `:addr_del`,
       `:routes`, `:route_add`, `:route_del`, `:neighs`, `:neigh_add`,
-      `:neigh_del` or `:subscribe`.
+      `:neigh_del`, `:subscribe` or `:batch` (an op of a batch that
+      failed on its own has the op's name).
     * `:stage`, `:errno`, `:code` - where and why, as in `Linx.Sysctl.Error`
       (same table), plus:
       * `:netlink` - the kernel answered the request with an error:
@@ -37,7 +38,10 @@ defmodule Linx.Rtnl.Error do
         `:bad_neigh`, `:bad_spec`, `:bad_change`, `:bad_netns`,
         `:bad_groups`, `:bad_option` (a bad option, or an operation's
         own argument given as one, such as `scope:` or `flags:` for
-        `addr_add/3`), `:bad_in`, `:bad_via`;
+        `addr_add/3`), `:bad_in`, `:bad_via`, and for `batch/2`
+        `:bad_op` and `:bad_batch`;
+      * `:ifindex` with `:enodev` - an op of a batch named a link that
+        was not there when it was sent;
       * `:parse` with `:malformed` - a reply that does not decode;
       * a stage of the port program (`:open_ns`, `:setns`, `:socket`,
         `:busy`, ...) when the request could not be sent in the target
@@ -67,6 +71,7 @@ defmodule Linx.Rtnl.Error do
           | :neigh_add
           | :neigh_del
           | :subscribe
+          | :batch
 
   use Linx.Error, op: op, fields: [ext_ack: String.t() | nil, in: Linx.Rtnl.target()]
 

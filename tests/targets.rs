@@ -28,7 +28,9 @@ impl NetnsProcess {
         let me = NetnsProcess(child);
         // unshare execs sleep once the namespace exists: wait for that.
         let own = std::fs::read_link("/proc/self/ns/net").unwrap();
-        for _ in 0..10_000 {
+        // A deadline, not a count of tries: a loaded machine takes long.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
             let comm = std::fs::read_to_string(format!("/proc/{}/comm", me.pid())).unwrap_or_default();
             let net = std::fs::read_link(format!("/proc/{}/ns/net", me.pid())).ok();
             if comm.trim() == "sleep" && net.is_some_and(|n| n != own) {

@@ -13,6 +13,7 @@
 -export([init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([stopped_helper_then_continued/1, stopped_helper_replaced/1,
          stopped_helper_ends_with_program/1, stopped_port_with_3000_callers/1,
+         call_behind_the_hang_not_running/1,
          cnode_stopped_helper/1, cnode_helper_ends_with_daemon/1]).
 
 %% Every call here has this timeout, and must return within it + SLACK.
@@ -29,7 +30,8 @@ all() ->
 
 groups() ->
     [{port, [], [stopped_helper_then_continued, stopped_helper_replaced,
-                 stopped_helper_ends_with_program, stopped_port_with_3000_callers]},
+                 stopped_helper_ends_with_program, stopped_port_with_3000_callers,
+                 call_behind_the_hang_not_running]},
      {cnode, [], [cnode_stopped_helper, cnode_helper_ends_with_daemon]}].
 
 init_per_group(port, Config) ->
@@ -174,6 +176,67 @@ stopped_port_with_3000_callers(Config) ->
                                5000),
     ok = linx_ct_ns:nothing_left(),
     ok = linx_ct_ns:wait_until(fun() -> descriptors() =< FdsBefore end, 10000).
+
+%% A call that reaches the server behind the watchdog's verdict (after the
+%% tick that finds the stopped program hung, in the server's mailbox)
+%% never reaches a program: it gets `not_running', as any call made while
+%% the program restarts, while the request the program owed gets
+%% `{port_hung, Ms}'. (The hang's error once reached such a call too,
+%% which read as if the restarted program had hung.) The server is held
+%% right after its ping, from inside (a sys debug function), so that the
+%% order is certain.
+call_behind_the_hang_not_running(_Config) ->
+    Old = whereis(linx_port),
+    OsPid = linx_port:os_pid(),
+    #{port_hangs := Hangs} = linx_stats:snapshot(),
+    Self = self(),
+    ok = sys:install(Old, {fun hold_after_ping/3, Self}),
+    signal("STOP", OsPid),
+    try
+        spawn_link(fun() -> Self ! {owed, linx_sysctl:read("kernel.ostype", #{timeout => 10000})} end),
+        Sent = receive {pinged, Old, At} -> At after 10000 -> ct:fail(no_ping) end,
+        %% The next tick comes a liveness time after the ping or later:
+        %% it finds the program hung.
+        Due = Sent + liveness(?FUNCTION_NAME),
+        ok = linx_ct_ns:wait_until(fun() -> erlang:monotonic_time(millisecond) >= Due end, 5000),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, watch) end, 5000),
+        %% A socket open goes through the server.
+        spawn_link(fun() -> Self ! {opened, linx_netlink:open(route, #{timeout => 5000})} end),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, '$gen_call') end, 5000)
+    after
+        Old ! {go, Self}
+    end,
+    {error, #{reason := {port_hung, _}}} = receive {owed, R1} -> R1 after 5000 -> ct:fail(owed) end,
+    {error, #{reason := not_running}} = receive {opened, R2} -> R2 after 5000 -> ct:fail(opened) end,
+    ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:restarted(Old) end, 10000),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S),
+    #{port_hangs := Hangs1} = linx_stats:snapshot(),
+    Hangs1 = Hangs + 1.
+
+%% A sys debug function of the `linx_port' server: once a tick has pinged
+%% the program, it tells `Test' when, and holds the server until `Test'
+%% says go.
+hold_after_ping(Test, {noreply, State}, _Name) ->
+    [Watch] = [E || E <- tuple_to_list(State), is_map(E), is_map_key(ping, E)],
+    case Watch of
+        #{ping := {_Id, Sent}} ->
+            Test ! {pinged, self(), Sent},
+            receive {go, Test} -> done end;
+        #{ping := none} ->
+            Test
+    end;
+hold_after_ping(Test, _Event, _Name) ->
+    Test.
+
+%% Whether a message of kind `Kind' (`watch', a `$gen_call') waits in the
+%% mailbox of `Pid'.
+queued(Pid, Kind) ->
+    {messages, Messages} = erlang:process_info(Pid, messages),
+    lists:any(fun(watch) -> Kind =:= watch;
+                 ({'$gen_call', _, _}) -> Kind =:= '$gen_call';
+                 (_) -> false
+              end, Messages).
 
 %% C-node mode: a stopped helper of the daemon, flooded, does not hold up
 %% its other callers; it is replaced and its target answers again.

@@ -392,6 +392,8 @@ format({port_hung, Ms}) when is_integer(Ms) ->
                   "it was killed and is being restarted", [Ms]);
 format({busy, port}) ->
     "linx port program did not read the request before the timeout (it was not sent)";
+format({busy, dist}) ->
+    "the connection to the linx C-node did not take the request before the timeout (it was not sent)";
 format({bad_timeout, Timeout}) ->
     invalid("timeout", Timeout, "infinity or 0..4294967295 milliseconds");
 format({Stage, too_large}) when Stage =:= badarg; Stage =:= decode ->

@@ -11,6 +11,8 @@
 %% When the program exits or is killed, every caller still waiting receives
 %% `{error, {port_exited, Status}}' at once and the server stops with
 %% `{shutdown, {port_exited, Status}}'; {@link linx_sup} then starts a new one.
+%% A call made meanwhile, which reaches no program, gets
+%% `{error, not_running}', also when it reaches the old server as it stops.
 %%
 %% == Wire protocol ==
 %%
@@ -64,7 +66,11 @@
 %% `{error, {port_hung, Ms}}' (`Ms': how long the program had been
 %% silent), the event is logged and counted (`port_hangs' in
 %% {@link linx:stats/0}), and {@link linx_sup} starts a new program. The
-%% program applies the same limit to its namespace helpers.
+%% program applies the same limit to its namespace helpers. Only silence
+%% while answers are owed counts, from the program's ready frame on (a
+%% slow start is bounded by the start's own 5 seconds); any frame from the
+%% program, a reply, a log line or the answer to a ping, proves it alive
+%% ({@link linx_port_watch}).
 %%
 %% == Nothing stays pending ==
 %% Once a second the server drops what no caller can take any more: the
@@ -208,6 +214,11 @@ route(Op, Timeout, Fun, Acc0) ->
             {call({request, Op, Timeout}, Timeout), Acc0}
     end.
 
+%% A server that stops because its program is gone (exited or hung) first
+%% answers every request it took; a call that gets its exit instead of a
+%% reply came after that and never reached a program, like any call made
+%% while the program restarts: `not_running', not the error of the
+%% requests the old program owed.
 -spec call(term(), timeout()) -> term().
 call(Request, Timeout) ->
     try
@@ -217,10 +228,10 @@ call(Request, Timeout) ->
             {error, timeout};
         exit:{noproc, _} ->
             {error, not_running};
-        exit:{{shutdown, {port_exited, Status}}, _} ->
-            {error, {port_exited, Status}};
-        exit:{{shutdown, {port_hung, Ms}}, _} ->
-            {error, {port_hung, Ms}};
+        exit:{{shutdown, {port_exited, _}}, _} ->
+            {error, not_running};
+        exit:{{shutdown, {port_hung, _}}, _} ->
+            {error, not_running};
         exit:{Reason, _} ->
             {error, {port_exited, Reason}}
     end.

@@ -16,6 +16,26 @@
 %%
 %% The ticks are `watch' messages to the server: a quarter of
 %% `liveness_ms', between 10 ms and 1 s apart.
+%%
+%% The rule, so that a healthy program is never killed:
+%% <ul>
+%% <li>The watch starts with the server, after the program's ready frame:
+%%     the time a program takes to start (under a wrapper such as `sudo',
+%%     say) is bounded by the start itself ({@link linx_port_start}),
+%%     never by `liveness_ms'.</li>
+%% <li>Any byte from the program proves it alive: a reply, a part, a log
+%%     line, the answer to this ping or to an older one.</li>
+%% <li>Only silence while answers are owed counts: a program that owes
+%%     nothing is never pinged.</li>
+%% <li>The program answers a ping on the thread that reads its input,
+%%     without waiting for the requests before it that went to workers
+%%     (all but the short ones that thread serves itself: reads and writes
+%%     in the port's own namespaces, `netns' ops), so a program busy with
+%%     long requests answers at once.</li>
+%% </ul>
+%% A call made after the verdict never reaches the hung program: the
+%% server, which answers every request it took before it stops, leaves
+%% such a call to {@link linx_port}, which answers it `not_running'.
 -module(linx_port_watch).
 
 -include_lib("kernel/include/logger.hrl").

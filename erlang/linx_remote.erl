@@ -18,6 +18,21 @@
 %% it is sent: `{error, {badarg, too_large}}'; a timeout that is not
 %% `infinity' or `0..16#FFFFFFFF' is `{error, {bad_timeout, T}}'.
 %%
+%% == A caller's timeout always holds ==
+%% When the C-node stops reading (stopped, or too slow), the distribution
+%% connection's buffer fills, and a process that sends on it, or even
+%% removes a monitor through it, is suspended until it drains: past any
+%% timeout (a `gen_server:call/3' waits there, at its send or at the
+%% demonitor after its timeout). So the caller never touches the
+%% connection: a short-lived proxy process makes the call (the messages
+%% of a `gen_server' call: a monitor of `{linx, Node}' whose alias tags
+%% the reply) and passes the result on, while the caller waits for it
+%% with its timeout. At the timeout the caller kills the proxy (its
+%% monitor goes with it, which never waits) and the call returns
+%% `{error, timeout}', or `{error, {busy, dist}}' when the connection had
+%% not taken the request yet (it never leaves). A call costs one process
+%% spawn more than a plain `gen_server:call/3', a few microseconds.
+%%
 %% == Descriptors ==
 %% Descriptors cannot travel over distribution. When the C-node runs on
 %% this host, {@link request_fd/4} listens on a `SOCK_SEQPACKET' Unix
@@ -41,12 +56,17 @@
 -type error_reason() :: timeout
                       | not_running
                       | {nodedown, node()}
+                      | {busy, dist}
                       | {port_exited, term()}
                       | {port_hung, non_neg_integer()}.
 
 -type fd_mode() :: linx_fdchan:mode().
 
 -define(ACCEPT_GRACE, 1000).
+
+%% The reply tag of a `gen_server' call, `[alias | Mref]', is an improper
+%% list (as in OTP's gen.erl).
+-dialyzer({no_improper_lists, proxy/4}).
 
 %% @doc The `via' of an options map, or the application's default.
 %% `{error, {bad_via, V}}' unless it is `local' or a node name
@@ -126,16 +146,75 @@ remote_fd(Op, Mode, Timeout, Node) ->
             Error
     end.
 
-%% One call to the C-node, not counted.
+%%====================================================================
+%% One call, made by a proxy process (see the module doc)
+%%====================================================================
+
+%% One call to the C-node, not counted. The caller only waits for its
+%% proxy's messages, with its timeout; at the timeout it kills the proxy
+%% and the call ends, whatever the connection does.
 -spec call(term(), timeout(), node()) -> term() | {error, error_reason()}.
 call(Op, Timeout, Node) ->
-    try
-        gen_server:call({linx, Node}, Op, Timeout)
-    catch
-        exit:{timeout, _} -> {error, timeout};
-        exit:{{nodedown, N}, _} -> {error, {nodedown, N}};
-        exit:{noconnection, _} -> {error, {nodedown, Node}};
-        exit:{_, _} -> {error, not_running}
+    Caller = self(),
+    Tag = make_ref(),
+    {Pid, Mon} = spawn_monitor(fun() -> proxy(Caller, Tag, Node, Op) end),
+    await({Pid, Mon, Tag}, linx_opts:deadline(Timeout), false).
+
+%% The messages of `gen_server:call/3' (a monitor of `{linx, Node}' whose
+%% alias tags the reply), from this short-lived process: it may wait in
+%% the monitor or the send, and its monitor goes when it ends (which
+%% never waits). Tells the caller `sent' once the connection took the
+%% request, then the result.
+-spec proxy(pid(), reference(), node(), term()) -> term().
+proxy(Caller, Tag, Node, Op) ->
+    CallerMon = erlang:monitor(process, Caller),
+    Dest = {linx, Node},
+    Mref = erlang:monitor(process, Dest, [{alias, demonitor}]),
+    %% `noconnect': the connection the monitor set up (or is setting up);
+    %% when there is none, the monitor fires at once.
+    _ = erlang:send(Dest, {'$gen_call', {self(), [alias | Mref]}, Op}, [noconnect]),
+    Caller ! {Tag, sent},
+    receive
+        {[alias | Mref], Reply} -> Caller ! {Tag, reply, Reply};
+        {'DOWN', Mref, process, _, noconnection} -> Caller ! {Tag, reply, {error, {nodedown, Node}}};
+        {'DOWN', Mref, process, _, _} -> Caller ! {Tag, reply, {error, not_running}};
+        {'DOWN', CallerMon, process, Caller, _} -> gone
+    end.
+
+%% The proxy's result; at the deadline `{error, {busy, dist}}' when the
+%% proxy is still suspended on the connection, before it sent the request
+%% (which then never leaves), else `{error, timeout}'.
+-spec await({pid(), reference(), reference()}, linx_opts:deadline(), boolean()) ->
+          term() | {error, error_reason()}.
+await({Pid, Mon, Tag} = Proxy, Deadline, Sent) ->
+    receive
+        {Tag, sent} ->
+            await(Proxy, Deadline, true);
+        {Tag, reply, Result} ->
+            erlang:demonitor(Mon, [flush]),
+            Result;
+        {'DOWN', Mon, process, Pid, _} ->
+            %% Killed by someone else: no answer will come.
+            flush(Tag, {error, not_running})
+    after linx_opts:remaining(Deadline) ->
+        Busy = not Sent andalso erlang:process_info(Pid, status) =:= {status, suspended},
+        exit(Pid, kill),
+        receive {'DOWN', Mon, process, Pid, _} -> ok end,
+        flush(Tag, case Busy of
+                       true -> {error, {busy, dist}};
+                       false -> {error, timeout}
+                   end)
+    end.
+
+%% The proxy is gone: what it said last, taken from the mailbox (all of
+%% it came before its 'DOWN'), else `Default'.
+-spec flush(reference(), term()) -> term().
+flush(Tag, Default) ->
+    receive
+        {Tag, sent} -> flush(Tag, {error, timeout});
+        {Tag, reply, Result} -> Result
+    after 0 ->
+        Default
     end.
 
 %% @doc Whether `Node' runs on this host: its host part is this node's,

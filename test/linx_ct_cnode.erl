@@ -4,6 +4,7 @@
 -module(linx_ct_cnode).
 
 -export([start/2, start/3, state/0, stop/0]).
+-export([setup/3, teardown/1, dist_port/1]).
 
 -define(HOLDER, linx_ct_cnode_holder).
 
@@ -80,6 +81,45 @@ stop() ->
             Pid ! stop,
             receive {'DOWN', Ref, process, Pid, _} -> ok after 5000 -> ok end
     end.
+
+%% @doc A C-node for a suite or group: epmd, distribution for this node
+%% (unless it has it), this node's cookie in a file under `PrivDir', and
+%% a C-node `Prefix_OSPID@localhost' started with `Extra' arguments.
+%% Returns `cnode', `cookie_file' and `started_dist' (for
+%% {@link teardown/1}) to add to the Config.
+-spec setup(string(), file:filename(), [string()]) -> [{atom(), term()}].
+setup(Prefix, PrivDir, Extra) ->
+    _ = os:cmd("epmd -daemon"),
+    Started = case node() of
+                  nonode@nohost ->
+                      Name = list_to_atom(Prefix ++ "_ct_" ++ os:getpid()),
+                      {ok, _} = net_kernel:start([Name, shortnames]),
+                      true;
+                  _ ->
+                      false
+              end,
+    CookieFile = filename:join(PrivDir, "cookie"),
+    ok = file:write_file(CookieFile, atom_to_list(erlang:get_cookie())),
+    ok = file:change_mode(CookieFile, 8#600),
+    CNode = list_to_atom(Prefix ++ "_" ++ os:getpid() ++ "@localhost"),
+    ok = start(CNode, CookieFile, Extra),
+    [{cnode, CNode}, {cookie_file, CookieFile}, {started_dist, Started}].
+
+%% @doc Stops what {@link setup/3} started.
+-spec teardown(list()) -> ok.
+teardown(Config) ->
+    stop(),
+    case proplists:get_value(started_dist, Config) of
+        true -> _ = net_kernel:stop(), ok;
+        _ -> ok
+    end.
+
+%% @doc The TCP port the C-node `CNode' (on this host) listens on, from epmd.
+-spec dist_port(node()) -> inet:port_number().
+dist_port(CNode) ->
+    [Name, _] = string:split(atom_to_list(CNode), "@"),
+    {port, Port, _} = erl_epmd:port_please(Name, "localhost"),
+    Port.
 
 wait_pong(_Node, 0) ->
     ct:fail(cnode_not_reachable);

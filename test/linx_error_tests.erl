@@ -57,5 +57,8 @@ stall_test_() ->
      ?_assertMatch({_, _}, binary:match(linx:format_error({error, {port_hung, 3012}}),
                                         <<"answered nothing for 3012 ms">>)),
      ?_assertMatch({_, _}, binary:match(linx:format_error({busy, port}), <<"not sent">>)),
+     ?_assertEqual({error, Context#{stage => busy, errno => dist, code => 0}},
+                   linx_error:reply({error, {busy, dist}}, Context)),
+     ?_assertMatch({_, _}, binary:match(linx:format_error({busy, dist}), <<"C-node did not take">>)),
      ?_assertMatch({_, _}, binary:match(linx:format_error({busy, helper}), <<"queue is full">>)),
      ?_assertMatch({_, _}, binary:match(linx:format_error({thread, hung}), <<"was killed">>))].

@@ -10,12 +10,13 @@
 -export([kill_with_waiting_callers/1, restarted_port_serves/1,
          malformed_frames/1, oversized_frame/1, out_of_order_replies/1,
          info_and_stats/1, stats_across_restarts/1, kill_with_socket_opens_in_flight/1,
-         timed_out_replies_not_left_behind/1]).
+         timed_out_replies_not_left_behind/1, call_behind_the_end_not_running/1]).
 
 all() ->
     [kill_with_waiting_callers, restarted_port_serves, malformed_frames,
      oversized_frame, out_of_order_replies, info_and_stats, stats_across_restarts,
-     kill_with_socket_opens_in_flight, timed_out_replies_not_left_behind].
+     kill_with_socket_opens_in_flight, timed_out_replies_not_left_behind,
+     call_behind_the_end_not_running].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_linx(Config).
@@ -49,6 +50,43 @@ kill_with_socket_opens_in_flight(_Config) ->
     _ = kill_while_waiting(5, fun() -> linx_netlink:open(route, #{timeout => 30000}) end),
     {ok, S} = linx_netlink:open(route, #{}),
     ok = socket:close(S).
+
+%% A call that reaches the server behind the end of its program (it comes
+%% after the program's exit in the server's mailbox) never reaches a
+%% program: it gets `not_running', as any call made while the program
+%% restarts, not the error of the requests the old program owed (which
+%% once read as if the new program had failed). The server is held
+%% (sys:suspend) so that the order is certain.
+call_behind_the_end_not_running(_Config) ->
+    Old = whereis(linx_port),
+    OsPid = linx_port:os_pid(),
+    ok = sys:suspend(Old),
+    Self = self(),
+    try
+        linx_ct_ns:kill(OsPid),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, exit_status) end, 5000),
+        %% A socket open goes through the server.
+        spawn_link(fun() -> Self ! {opened, linx_netlink:open(route, #{timeout => 5000})} end),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, '$gen_call') end, 5000)
+    after
+        ok = sys:resume(Old)
+    end,
+    receive
+        {opened, Result} -> {error, #{reason := not_running}} = Result
+    after 5000 ->
+        ct:fail(caller_not_answered)
+    end,
+    _ = wait_restart(Old),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S).
+
+%% Whether a message of kind `Kind' waits in the mailbox of `Pid'.
+queued(Pid, Kind) ->
+    {messages, Messages} = erlang:process_info(Pid, messages),
+    lists:any(fun({_Port, {exit_status, _}}) -> Kind =:= exit_status;
+                 ({'$gen_call', _, _}) -> Kind =:= '$gen_call';
+                 (_) -> false
+              end, Messages).
 
 %% Stops the port program (so that the callers really are waiting when it
 %% dies), starts N callers of Call, kills the program with SIGKILL once all

@@ -6,12 +6,13 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_testcase/2, end_per_testcase/2]).
--export([capabilities_dropped/1, exec_wrapper/1, hung_under_wrapper/1,
+-export([capabilities_dropped/1, exec_wrapper/1, hung_under_wrapper/1, slow_start_not_hung/1,
          unprivileged_with_file_caps/1,
          policy_allows_and_refuses/1, policy_refuses_batches/1, bad_policy_refused/1]).
 
 all() ->
-    [capabilities_dropped, exec_wrapper, hung_under_wrapper, unprivileged_with_file_caps,
+    [capabilities_dropped, exec_wrapper, hung_under_wrapper, slow_start_not_hung,
+     unprivileged_with_file_caps,
      policy_allows_and_refuses, policy_refuses_batches, bad_policy_refused].
 
 init_per_testcase(_Case, Config) ->
@@ -84,6 +85,7 @@ hung_under_wrapper(Config) ->
     [Program] = linx_ct_ns:children(WrapperPid),
     %% Alive, asleep or (still spinning after its start) running.
     true = lists:member(linx_ct_ns:proc_state(Program), [$S, $R]),
+    #{port_hangs := Hangs} = linx_stats:snapshot(),
     os:cmd("kill -STOP " ++ integer_to_list(Program)),
     {error, {port_hung, _}} = linx_port:request({ping, <<>>}, 10000),
     ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:proc_state(Program) =:= gone end, 5000),
@@ -98,7 +100,28 @@ hung_under_wrapper(Config) ->
     ok = linx_sysctl:write("net.core.somaxconn", 778, in(Config)),
     <<"778">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.core.somaxconn"),
     [New] = linx_ct_ns:children(linx_port:os_pid()),
-    true = New =/= Program.
+    true = New =/= Program,
+    %% One hang: the new program was not taken for hung.
+    #{port_hangs := Hangs1} = linx_stats:snapshot(),
+    Hangs1 = Hangs + 1.
+
+%% A program slow to start (its wrapper waits a second, more than three
+%% times liveness_ms, before it runs it) is not taken for hung: the watch
+%% starts with its ready frame. Its first request, to a netns, is served.
+slow_start_not_hung(Config) ->
+    linx_ct_ns:set_app_env(exec, filename:join(?config(data_dir, Config), "slow_wrapper.sh")),
+    linx_ct_ns:set_app_env(liveness_ms, 300),
+    T0 = erlang:monotonic_time(millisecond),
+    {ok, _} = application:ensure_all_started(linx),
+    true = erlang:monotonic_time(millisecond) - T0 >= 1000,
+    Server = whereis(linx_port),
+    #{port_hangs := 0, port_restarts := 0} = linx_stats:snapshot(),
+    ok = linx_sysctl:write("net.core.somaxconn", 779, in(Config)),
+    <<"779">> = linx_ct_ns:oracle({netns, ?config(netns, Config)}, "net.core.somaxconn"),
+    {ok, S} = linx_netlink:open(route, in(Config)),
+    ok = socket:close(S),
+    Server = whereis(linx_port),
+    #{port_hangs := 0, port_restarts := 0} = linx_stats:snapshot().
 
 %% As user nobody with file capabilities (what `make setcap' sets) the port
 %% reads and writes net sysctls in a netns and opens sockets there, and is

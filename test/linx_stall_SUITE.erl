@@ -13,13 +13,21 @@
 -export([init_per_group/2, end_per_group/2, init_per_testcase/2, end_per_testcase/2]).
 -export([stopped_helper_then_continued/1, stopped_helper_replaced/1,
          stopped_helper_ends_with_program/1, stopped_port_with_3000_callers/1,
-         cnode_stopped_helper/1, cnode_helper_ends_with_daemon/1]).
+         call_behind_the_hang_not_running/1,
+         cnode_stopped_helper/1, cnode_stopped_daemon/1, cnode_stopped_caller_node/1,
+         cnode_helper_ends_with_daemon/1]).
+%% Run on a peer node.
+-export([ping_without_reading/2]).
 
 %% Every call here has this timeout, and must return within it + SLACK.
 -define(TIMEOUT, 1000).
 -define(SLACK, 100).
 -define(VALUE_BYTES, 60000).
 -define(FLOOD, 40).
+%% Callers of a stopped C-node: enough 60 kB writes to fill the
+%% distribution connection (the daemon's socket buffers and the 1 MB the
+%% node queues before the connection is busy).
+-define(DIST_FLOOD, 300).
 
 suite() ->
     [{timetrap, {minutes, 3}}].
@@ -29,8 +37,10 @@ all() ->
 
 groups() ->
     [{port, [], [stopped_helper_then_continued, stopped_helper_replaced,
-                 stopped_helper_ends_with_program, stopped_port_with_3000_callers]},
-     {cnode, [], [cnode_stopped_helper, cnode_helper_ends_with_daemon]}].
+                 stopped_helper_ends_with_program, stopped_port_with_3000_callers,
+                 call_behind_the_hang_not_running]},
+     {cnode, [], [cnode_stopped_helper, cnode_stopped_daemon, cnode_stopped_caller_node,
+                  cnode_helper_ends_with_daemon]}].
 
 init_per_group(port, Config) ->
     Ns = linx_ct_ns:unique("linx-stl"),
@@ -39,32 +49,17 @@ init_per_group(port, Config) ->
         Skip -> Skip
     end;
 init_per_group(cnode, Config) ->
-    _ = os:cmd("epmd -daemon"),
-    Started = case node() of
-                  nonode@nohost ->
-                      {ok, _} = net_kernel:start([list_to_atom("linx_stl_" ++ os:getpid()),
-                                                  shortnames]),
-                      true;
-                  _ ->
-                      false
-              end,
-    CookieFile = filename:join(?config(priv_dir, Config), "cookie"),
-    ok = file:write_file(CookieFile, atom_to_list(erlang:get_cookie())),
-    ok = file:change_mode(CookieFile, 8#600),
-    CNode = list_to_atom("linx_stl_cnode_" ++ os:getpid() ++ "@localhost"),
-    ok = linx_ct_cnode:start(CNode, CookieFile, ["--liveness-ms", "500"]),
+    Config1 = linx_ct_cnode:setup("linx_stl_cnode", ?config(priv_dir, Config),
+                                  ["--liveness-ms", "500"]) ++ Config,
     Ns = linx_ct_ns:unique("linx-stc"),
-    Config1 = [{cnode, CNode}, {started_dist, Started} | Config],
     case linx_ct_ns:netns_add(Ns) of
         ok -> [{netns, Ns} | Config1];
         Skip -> end_per_group(cnode, Config1), Skip
     end.
 
 end_per_group(cnode, Config) ->
-    linx_ct_cnode:stop(),
     _ = [linx_ct_ns:netns_del(Ns) || Ns <- [?config(netns, Config)], Ns =/= undefined],
-    _ = [net_kernel:stop() || ?config(started_dist, Config) =:= true],
-    ok;
+    linx_ct_cnode:teardown(Config);
 end_per_group(port, Config) ->
     linx_ct_ns:netns_del(?config(netns, Config)).
 
@@ -175,6 +170,67 @@ stopped_port_with_3000_callers(Config) ->
     ok = linx_ct_ns:nothing_left(),
     ok = linx_ct_ns:wait_until(fun() -> descriptors() =< FdsBefore end, 10000).
 
+%% A call that reaches the server behind the watchdog's verdict (after the
+%% tick that finds the stopped program hung, in the server's mailbox)
+%% never reaches a program: it gets `not_running', as any call made while
+%% the program restarts, while the request the program owed gets
+%% `{port_hung, Ms}'. (The hang's error once reached such a call too,
+%% which read as if the restarted program had hung.) The server is held
+%% right after its ping, from inside (a sys debug function), so that the
+%% order is certain.
+call_behind_the_hang_not_running(_Config) ->
+    Old = whereis(linx_port),
+    OsPid = linx_port:os_pid(),
+    #{port_hangs := Hangs} = linx_stats:snapshot(),
+    Self = self(),
+    ok = sys:install(Old, {fun hold_after_ping/3, Self}),
+    signal("STOP", OsPid),
+    try
+        spawn_link(fun() -> Self ! {owed, linx_sysctl:read("kernel.ostype", #{timeout => 10000})} end),
+        Sent = receive {pinged, Old, At} -> At after 10000 -> ct:fail(no_ping) end,
+        %% The next tick comes a liveness time after the ping or later:
+        %% it finds the program hung.
+        Due = Sent + liveness(?FUNCTION_NAME),
+        ok = linx_ct_ns:wait_until(fun() -> erlang:monotonic_time(millisecond) >= Due end, 5000),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, watch) end, 5000),
+        %% A socket open goes through the server.
+        spawn_link(fun() -> Self ! {opened, linx_netlink:open(route, #{timeout => 5000})} end),
+        ok = linx_ct_ns:wait_until(fun() -> queued(Old, '$gen_call') end, 5000)
+    after
+        Old ! {go, Self}
+    end,
+    {error, #{reason := {port_hung, _}}} = receive {owed, R1} -> R1 after 5000 -> ct:fail(owed) end,
+    {error, #{reason := not_running}} = receive {opened, R2} -> R2 after 5000 -> ct:fail(opened) end,
+    ok = linx_ct_ns:wait_until(fun() -> linx_ct_ns:restarted(Old) end, 10000),
+    {ok, S} = linx_netlink:open(route, #{}),
+    ok = socket:close(S),
+    #{port_hangs := Hangs1} = linx_stats:snapshot(),
+    Hangs1 = Hangs + 1.
+
+%% A sys debug function of the `linx_port' server: once a tick has pinged
+%% the program, it tells `Test' when, and holds the server until `Test'
+%% says go.
+hold_after_ping(Test, {noreply, State}, _Name) ->
+    [Watch] = [E || E <- tuple_to_list(State), is_map(E), is_map_key(ping, E)],
+    case Watch of
+        #{ping := {_Id, Sent}} ->
+            Test ! {pinged, self(), Sent},
+            receive {go, Test} -> done end;
+        #{ping := none} ->
+            Test
+    end;
+hold_after_ping(Test, _Event, _Name) ->
+    Test.
+
+%% Whether a message of kind `Kind' (`watch', a `$gen_call') waits in the
+%% mailbox of `Pid'.
+queued(Pid, Kind) ->
+    {messages, Messages} = erlang:process_info(Pid, messages),
+    lists:any(fun(watch) -> Kind =:= watch;
+                 ({'$gen_call', _, _}) -> Kind =:= '$gen_call';
+                 (_) -> false
+              end, Messages).
+
 %% C-node mode: a stopped helper of the daemon, flooded, does not hold up
 %% its other callers; it is replaced and its target answers again.
 cnode_stopped_helper(Config) ->
@@ -192,6 +248,85 @@ cnode_stopped_helper(Config) ->
         signal("CONT", Helper)
     end,
     false = lists:member(Helper, helper_pids(OsPid)).
+
+%% C-node mode: the daemon stopped (SIGSTOP) while 300 callers each send
+%% it a 60 kB write: the distribution connection fills and no longer takes
+%% requests, yet every caller returns within its timeout + 100 ms,
+%% `{error, timeout}' when its request left and `{busy, dist}' when the
+%% connection never took it; after SIGCONT the daemon serves again.
+cnode_stopped_daemon(Config) ->
+    C = ?config(cnode, Config),
+    In = #{via => C, in => {netns, list_to_binary(?config(netns, Config))}, timeout => ?TIMEOUT},
+    {OsPid, _} = linx_ct_cnode:state(),
+    true = ok_read(In),
+    Value = binary:copy(<<"1">>, ?VALUE_BYTES),
+    signal("STOP", OsPid),
+    try
+        Self = self(),
+        Write = fun() -> linx_sysctl:write("net.ipv4.ip_default_ttl", Value, In) end,
+        Callers = [spawn_link(fun() -> Self ! {done, self(), timed(Write)} end)
+                   || _ <- lists:seq(1, ?DIST_FLOOD)],
+        Results = [receive {done, P, R} -> R after 30000 -> ct:fail({caller_hung, P}) end
+                   || P <- Callers],
+        Kinds = count([kind(R) || {R, _} <- Results]),
+        ct:pal("~b callers of a stopped C-node: ~p; slowest ~b ms",
+               [?DIST_FLOOD, Kinds, lists:max([Ms || {_, Ms} <- Results])]),
+        [] = [R || {R, Ms} <- Results, Ms > ?TIMEOUT + ?SLACK],
+        [] = maps:keys(Kinds) -- [timeout, busy_dist],
+        %% The connection was full: some requests never left.
+        true = maps:is_key(busy_dist, Kinds)
+    after
+        signal("CONT", OsPid)
+    end,
+    ok = linx_ct_ns:wait_until(fun() -> ok_read(In) end, 10000),
+    true = ok_read(Via = #{via => C, timeout => ?TIMEOUT}),
+    {ok, _} = linx_sysctl:read("kernel.ostype", Via).
+
+%% C-node mode: a caller's node that stops reading (SIGSTOP) while the
+%% daemon still owes it replies (its socket's send queue holds more than
+%% 1 MB) does not hold up the daemon's other callers.
+cnode_stopped_caller_node(Config) ->
+    C = ?config(cnode, Config),
+    Dir = filename:dirname(code:which(?MODULE)),
+    {ok, Peer, _} = peer:start(#{name => list_to_atom(linx_ct_ns:unique("linx_stl_peer")),
+                                 connection => standard_io,
+                                 args => ["-setcookie", atom_to_list(erlang:get_cookie()),
+                                          "-pa", Dir]}),
+    PeerOsPid = list_to_integer(peer:call(Peer, os, getpid, [])),
+    %% Bounds for a loaded machine: each wait ends when its condition holds.
+    ok = peer:call(Peer, ?MODULE, ping_without_reading, [C, 256 * 1024], 40000),
+    signal("STOP", PeerOsPid),
+    try
+        Port = linx_ct_cnode:dist_port(C),
+        ok = linx_ct_ns:wait_until(fun() -> send_queue(Port) > 1000000 end, 30000),
+        others_served(Config, #{via => C})
+    after
+        signal("CONT", PeerOsPid),
+        peer:stop(Peer)
+    end.
+
+%% On the peer: a process that sends `{ping, Bytes}' requests to the
+%% C-node for as long as it can, their replies going to a process that
+%% drops them; returns once 20 replies came back.
+ping_without_reading(C, Bytes) ->
+    Self = self(),
+    Big = binary:copy(<<"x">>, Bytes),
+    Sink = spawn(fun() -> drop(Self, 0) end),
+    _ = spawn(fun Ping() -> {linx, C} ! {Sink, make_ref(), {ping, Big}}, Ping() end),
+    receive {dropped, Sink} -> ok after 30000 -> timeout end.
+
+drop(Report, 20) ->
+    Report ! {dropped, self()},
+    drop(none, 21);
+drop(Report, N) ->
+    receive _ -> drop(Report, N + 1) end.
+
+%% The largest send queue of the daemon's connections on `Port'.
+send_queue(Port) ->
+    Out = linx_ct_ns:sh_ok(["ss -tnH state established '( sport = :", integer_to_list(Port), " )'"]),
+    lists:max([0 | [binary_to_integer(SendQ)
+                    || Line <- binary:split(Out, <<"\n">>, [global, trim_all]),
+                       [_RecvQ, SendQ | _] <- [binary:split(Line, <<" ">>, [global, trim_all])]]]).
 
 %% C-node mode, last in its group (it stops the daemon): a helper started
 %% for a connection, stopped when the daemon is killed, ends with the
@@ -305,6 +440,7 @@ kind({error, timeout}) -> timeout;
 kind({error, #{stage := busy, errno := helper}}) -> busy;
 kind({error, #{stage := thread, errno := hung}}) -> hung;
 kind({error, #{stage := busy, errno := port}}) -> busy_port;
+kind({error, #{stage := busy, errno := dist}}) -> busy_dist;
 kind({error, {port_hung, Ms}}) when is_integer(Ms) -> port_hung;
 kind({error, {port_exited, _}}) -> port_exited;
 kind({error, not_running}) -> not_running;

@@ -2,7 +2,9 @@
 //! ([`Limits`](super::limits::Limits)) before its handshake, which runs
 //! under a deadline; one that passes it is served by its own task.
 
-use super::{conn, Shared};
+use super::conn::{self, ConnError};
+use super::log::Warn;
+use super::Shared;
 use erl_dist::handshake::{HandshakeError, HandshakeStatus, ServerSideHandshake};
 use erl_dist::DistributionFlags;
 use std::convert::Infallible;
@@ -27,7 +29,7 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) -> Infallib
             }
             Err(e) => {
                 // EMFILE and friends: wait a little rather than spin.
-                eprintln!("linx_port: accept failed: {e}");
+                shared.log.warn(Warn::AcceptFailed, || format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -61,12 +63,21 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, id
     let (stream, peer_node, name) = match done {
         Ok(done) => done,
         Err(HandshakeError::CookieMismatch) => {
-            return eprintln!("linx_port: connection from {peer} refused: wrong cookie");
+            let line = || format!("connection from {peer} refused: wrong cookie");
+            return shared.log.warn(Warn::WrongCookie, line);
         }
-        Err(e) => return eprintln!("linx_port: handshake with {peer} failed: {e}"),
+        Err(e) => {
+            let line = || format!("handshake with {peer} failed: {e}");
+            return shared.log.warn(Warn::HandshakeFailed, line);
+        }
     };
     let aliases = peer_node.flags.contains(DistributionFlags::ALIAS);
+    let log = Arc::clone(&shared.log);
     if let Err(e) = conn::serve(shared, id, peer.ip(), stream.into_inner(), aliases).await {
-        eprintln!("linx_port: connection with {name} ({peer}) ended: {e}");
+        let kind = match e {
+            ConnError::Full => Warn::Full,
+            _ => Warn::ConnectionEnded,
+        };
+        log.warn(kind, || format!("connection with {name} ({peer}) ended: {e}"));
     }
 }

@@ -10,6 +10,7 @@
 
 use super::dist::{check_dist, cnode_op, control_name, frame, gen_call, noproc, tagged, CnodeOp, PASS_THROUGH};
 use super::limits::Activity;
+use super::log::Warn;
 use super::out::Out;
 use super::router::Route;
 use super::{Shared, SERVICE_NAME};
@@ -62,7 +63,7 @@ pub async fn serve(
     stream: TcpStream,
     aliases: bool,
 ) -> Result<(), ConnError> {
-    let (out, reader, writing) = Out::start(stream)?;
+    let (out, reader, writing) = Out::start(stream, Arc::clone(&shared.log))?;
     let Some(activity) = shared.limits.admit(conn, ip, Arc::clone(&out)) else {
         out.close();
         let _ = writing.await;
@@ -132,7 +133,7 @@ impl Conn<'_> {
             let body = &buf[1..];
             if let Err(e) = check_dist(body) {
                 self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                eprintln!("linx_port: distribution message dropped: {e}");
+                self.dropped(&e);
                 continue;
             }
             match Message::read_from(&mut &body[..]) {
@@ -140,10 +141,15 @@ impl Conn<'_> {
                 Err(RecvError::UnsupportedOp { op }) => return Err(ConnError::Unsupported(op)),
                 Err(e) => {
                     self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("linx_port: distribution message dropped: {e}");
+                    self.dropped(&e);
                 }
             }
         }
+    }
+
+    fn dropped(&self, why: &dyn std::fmt::Display) {
+        let line = || format!("distribution message dropped: {why}");
+        self.shared.log.warn(Warn::MessageDropped, line);
     }
 
     fn push(&self, msg: Message) {
@@ -176,13 +182,16 @@ impl Conn<'_> {
             | Message::PayloadExit2(_)
             | Message::UnlinkId(_)
             | Message::Tick => {}
-            other => eprintln!("linx_port: control message ignored: {}", control_name(&other)),
+            other => {
+                let line = || format!("control message ignored: {}", control_name(&other));
+                self.shared.log.warn(Warn::MessageIgnored, line);
+            }
         }
     }
 
     /// `net_kernel` only answers `{is_auth, Node}` (what `net_adm:ping/1` sends).
     fn net_kernel(&self, message: Term) {
-        if let Some((to, tag, Term::Tuple(Tuple { elements }))) = gen_call(message, self.aliases) {
+        if let Some((to, tag, Term::Tuple(Tuple { elements }))) = gen_call(message, self.aliases, &self.shared.log) {
             if matches!(elements.first(), Some(Term::Atom(a)) if a.name == "is_auth") {
                 let reply = tagged(tag, wire::reply::atom("yes"));
                 self.push(self.shared.router.envelope(to, reply));
@@ -192,7 +201,7 @@ impl Conn<'_> {
 
     /// A message to `linx`: a `gen_server` call or `{Pid, Ref, Op}`.
     fn request(&mut self, message: Term) {
-        let Some((to, tag, op)) = gen_call(message, self.aliases) else {
+        let Some((to, tag, op)) = gen_call(message, self.aliases, &self.shared.log) else {
             return;
         };
         let router = &self.shared.router;

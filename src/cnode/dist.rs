@@ -1,6 +1,7 @@
 //! Distribution messages: the checks before decoding, the frames written
 //! back, and what a message to `linx` asks for.
 
+use super::log::{Log, Warn};
 use crate::error::OpError;
 use crate::wire::etf_check::{Checker, EtfError};
 use crate::wire::reply::atom;
@@ -45,10 +46,10 @@ pub enum Dest {
 
 /// `{'$gen_call', {Pid, Tag}, Op}` or `{Pid, Ref, Op}`: where the reply
 /// goes, the reply's tag and the op. Anything else is ignored (and logged).
-pub fn gen_call(message: Term, aliases: bool) -> Option<(Dest, Term, Term)> {
+pub fn gen_call(message: Term, aliases: bool, log: &Log) -> Option<(Dest, Term, Term)> {
     let shape = |m: &Term| format!("{m}").chars().take(80).collect::<String>();
     let Term::Tuple(Tuple { elements }) = message else {
-        eprintln!("linx_port: message ignored: {}", shape(&message));
+        log.warn(Warn::MessageIgnored, || format!("message ignored: {}", shape(&message)));
         return None;
     };
     let Ok([first, second, op]) = <[Term; 3]>::try_from(elements) else {
@@ -72,7 +73,9 @@ pub fn gen_call(message: Term, aliases: bool) -> Option<(Dest, Term, Term)> {
         }
         (Term::Pid(pid), tag) => Some((Dest::Pid(pid), tag, op)),
         (first, _) => {
-            eprintln!("linx_port: message ignored: {{{}, ...}}", shape(&first));
+            log.warn(Warn::MessageIgnored, || {
+                format!("message ignored: {{{}, ...}}", shape(&first))
+            });
             None
         }
     }
@@ -176,12 +179,12 @@ mod tests {
         });
         let from = Term::from(Tuple::from(vec![Term::from(pid()), tag.clone()]));
         let msg = Term::from(Tuple::from(vec![atom("$gen_call"), from, atom("version")]));
-        let (to, got_tag, op) = gen_call(msg.clone(), true).expect("a call");
+        let (to, got_tag, op) = gen_call(msg.clone(), true, &Log::default()).expect("a call");
         assert!(matches!(to, Dest::Alias(r) if r == reference()));
         assert_eq!(got_tag, tag);
         assert_eq!(op, atom("version"));
         // Without alias support the reply goes to the pid.
-        let (to, _, _) = gen_call(msg, false).expect("a call");
+        let (to, _, _) = gen_call(msg, false, &Log::default()).expect("a call");
         assert!(matches!(to, Dest::Pid(p) if p == pid()));
     }
 
@@ -192,7 +195,7 @@ mod tests {
             Term::from(reference()),
             atom("stats"),
         ]));
-        let (to, tag, op) = gen_call(msg, true).expect("a request");
+        let (to, tag, op) = gen_call(msg, true, &Log::default()).expect("a request");
         assert!(matches!(to, Dest::Pid(p) if p == pid()));
         assert_eq!(tag, Term::from(reference()));
         assert_eq!(op, atom("stats"));
@@ -200,10 +203,15 @@ mod tests {
 
     #[test]
     fn other_messages_are_ignored() {
-        assert!(gen_call(atom("hello"), true).is_none());
-        assert!(gen_call(Term::from(Tuple::from(vec![atom("a"), atom("b"), atom("c")])), true).is_none());
+        assert!(gen_call(atom("hello"), true, &Log::default()).is_none());
+        assert!(gen_call(
+            Term::from(Tuple::from(vec![atom("a"), atom("b"), atom("c")])),
+            true,
+            &Log::default()
+        )
+        .is_none());
         let cast = Term::from(Tuple::from(vec![atom("$gen_cast"), atom("x")]));
-        assert!(gen_call(cast, true).is_none());
+        assert!(gen_call(cast, true, &Log::default()).is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! ago is closed for the new one; only when every one has a request in
 //! flight is the new one refused.
 
+use super::log::{Log, Warn};
 use super::out::Out;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -62,19 +63,20 @@ pub struct Limits {
     state: Mutex<State>,
     next_id: AtomicU64,
     started: Instant,
+    log: Arc<Log>,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    /// An empty table; what gives way is logged to `log`.
+    pub fn new(log: Arc<Log>) -> Self {
         Limits {
             state: Mutex::new(State::default()),
             next_id: AtomicU64::new(1),
             started: Instant::now(),
+            log,
         }
     }
-}
 
-impl Limits {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every update is one call: a poisoned table is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -100,7 +102,10 @@ impl Limits {
         };
         if let Some(i) = victim {
             let old = st.handshakes.remove(i);
-            eprintln!("linx_port: handshake from {} cut off: too many in progress", old.ip);
+            let ip = old.ip;
+            self.log.warn(Warn::HandshakeCutOff, || {
+                format!("handshake from {ip} cut off: too many in progress")
+            });
             if let Some(abort) = old.abort {
                 abort.abort();
             }
@@ -143,7 +148,9 @@ impl Limits {
                 .min_by_key(|(_, c)| c.activity.last_request_ms.load(Ordering::Relaxed))
                 .map(|(i, _)| i)?;
             let old = st.live.remove(idlest);
-            eprintln!("linx_port: idle connection from {} closed for a new one", old.ip);
+            self.log.warn(Warn::IdleClosed, || {
+                format!("idle connection from {} closed for a new one", old.ip)
+            });
             old.out.close();
         }
         let activity = Activity {

@@ -49,9 +49,9 @@
 //!
 //! # Runtime and tasks
 //! One tokio runtime on the main thread (current-thread flavour) runs the
-//! accept loop, the epmd registration and, per connection, one task that
-//! reads and serves it and one that writes what its socket did not take at
-//! once. erl_dist's handshake and epmd client are written against the
+//! accept loop, the epmd registration, the log's reports and, per
+//! connection, one task that reads and serves it and one that writes what
+//! its socket did not take at once. erl_dist's handshake and epmd client are written against the
 //! `futures` I/O traits and run on tokio streams through `tokio-util`'s
 //! compat layer. Nothing blocking runs on the runtime: namespace work
 //! (`setns`) runs on the executor's and helpers' own threads, and their
@@ -67,6 +67,9 @@
 //! - [`out`]: a connection's sending side, written from any thread.
 //! - [`dist`]: distribution messages: the ETF check, frames, calls, C-node ops.
 //! - [`router`]: request ids to callers; the dispatcher's sink.
+//! - [`log`]: warnings a peer can repeat (refused connections, dropped
+//!   messages), at most one line a second per kind, with a count of the rest.
+//! - [`ratelimit`]: the rule behind [`log`], with the clock as an argument.
 
 pub mod accept;
 pub mod config;
@@ -74,7 +77,9 @@ pub mod conn;
 pub mod dist;
 pub mod epmd;
 pub mod limits;
+pub mod log;
 pub mod out;
+pub mod ratelimit;
 pub mod router;
 
 pub use config::{config_from_args, default_listen, read_cookie, Config, StartError};
@@ -86,6 +91,7 @@ use crate::stats::Stats;
 use erl_dist::node::{Creation, LocalNode, NodeName};
 use erl_dist::DistributionFlags;
 use limits::Limits;
+use log::Log;
 use router::Router;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -105,6 +111,7 @@ pub struct Shared {
     per_request: PerRequest,
     stats: Arc<Stats>,
     limits: Limits,
+    log: Arc<Log>,
     /// How long a live connection may stay silent.
     net_ticktime: Duration,
 }
@@ -171,6 +178,7 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         liveness: opts.liveness,
     };
     let per_request = PerRequest::default();
+    let log = Arc::new(Log::default());
     let dispatcher = Dispatcher::new(Parts {
         resolver: Resolver::new(),
         executor: Executor::new(opts.executor, Arc::clone(&router), Arc::clone(&stats)),
@@ -189,10 +197,12 @@ async fn start(cfg: Config) -> Result<Infallible, StartError> {
         router,
         per_request,
         stats,
-        limits: Limits::default(),
+        limits: Limits::new(Arc::clone(&log)),
+        log: Arc::clone(&log),
         net_ticktime: cfg.net_ticktime,
     });
     tokio::spawn(epmd::keep_registered(keepalive, node.name().to_string(), port));
+    tokio::spawn(log.report_loop());
     eprintln!("linx_port: C-node {node} (hidden) listening on {}:{port}", listen.ip());
     Ok(accept::accept_loop(shared, listener).await)
 }

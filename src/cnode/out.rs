@@ -3,6 +3,7 @@
 //! it; what the socket does not take at once waits, in order, for the
 //! connection's writer task.
 
+use super::log::{Log, Warn};
 use nix::errno::Errno;
 use nix::sys::socket::{send, shutdown, MsgFlags, Shutdown};
 use std::io;
@@ -26,6 +27,7 @@ pub struct Out {
     state: Mutex<OutState>,
     /// Signalled when `pending` gets bytes or the connection closes.
     more: Notify,
+    log: Arc<Log>,
 }
 
 #[derive(Default)]
@@ -40,7 +42,7 @@ struct OutState {
 impl Out {
     /// Take over the writing side of `stream`: returns the sender, the
     /// reading half, and the writer task (it ends after [`Out::close`]).
-    pub fn start(stream: TcpStream) -> io::Result<(Arc<Out>, OwnedReadHalf, JoinHandle<()>)> {
+    pub fn start(stream: TcpStream, log: Arc<Log>) -> io::Result<(Arc<Out>, OwnedReadHalf, JoinHandle<()>)> {
         // Our own descriptor of the socket: threads that finish requests
         // write through it, and it stays valid (not reused) while `Out` lives.
         let fd = stream.as_fd().try_clone_to_owned()?;
@@ -49,6 +51,7 @@ impl Out {
             fd,
             state: Mutex::new(OutState::default()),
             more: Notify::new(),
+            log,
         });
         let writing = tokio::spawn(Arc::clone(&out).write_loop(writer));
         Ok((out, reader, writing))
@@ -82,7 +85,8 @@ impl Out {
         }
         if st.pending.len() + rest.len() > MAX_PENDING {
             drop(st);
-            eprintln!("linx_port: a peer does not read its replies ({MAX_PENDING} bytes queued); disconnecting it");
+            let line = || format!("a peer does not read its replies ({MAX_PENDING} bytes queued); disconnecting it");
+            self.log.warn(Warn::NotReading, line);
             return self.close();
         }
         st.pending.extend_from_slice(rest);

@@ -260,30 +260,28 @@ run([Step | Rest]) ->
         {error, _} = Error -> Error
     end.
 
-%% The set-up of setup/1.
+%% The set-up of setup/1: the spec checked, the namespaces made, then
+%% what goes in them; on a failure there, the namespaces removed.
 -spec make(term()) -> {ok, setup()} | {error, term()}.
 make(Spec) when is_map(Spec) ->
     case check(Spec) of
-        {ok, Keys, Pairs} ->
-            case make_netns(Keys) of
-                {ok, Names} ->
-                    case links(Spec, Pairs, Names) of
-                        ok ->
-                            {ok, #{netns => Names,
-                                   veth => maps:from_list([{{A, B}, pair(P, Names)}
-                                                           || {A, B, _} = P <- Pairs])}};
-                        {error, _} = Error ->
-                            _ = cleanup(maps:values(Names)),
-                            Error
-                    end;
-                {error, _} = Error ->
-                    Error
-            end;
-        {error, _} = Error ->
-            Error
+        {ok, Keys, Pairs} -> make(Spec, make_netns(Keys), Pairs);
+        {error, _} = Error -> Error
     end;
 make(Spec) ->
     {error, {bad_option, Spec}}.
+
+make(Spec, {ok, Names}, Pairs) ->
+    case links(Spec, Pairs, Names) of
+        ok ->
+            {ok, #{netns => Names,
+                   veth => maps:from_list([{{A, B}, pair(P, Names)} || {A, B, _} = P <- Pairs])}};
+        {error, _} = Error ->
+            _ = cleanup(maps:values(Names)),
+            Error
+    end;
+make(_Spec, {error, _} = Error, _Pairs) ->
+    Error.
 
 %%====================================================================
 %% setup/1: the spec

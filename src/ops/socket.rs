@@ -76,6 +76,21 @@ pub fn netlink_call_on<F>(fd: BorrowedFd<'_>, msg: &[u8], part_bytes: usize, mut
 where
     F: FnMut(&[Vec<u8>]) -> bool,
 {
+    let mut owed = send(fd, msg)?;
+    let deadline = owed.deadline;
+    let mut buf = vec![0u8; 32 * 1024];
+    while !owed.read(fd, &mut buf, deadline)? {
+        if part_bytes > 0 && owed.untaken >= part_bytes && take_part(&owed.replies) {
+            owed.replies.clear();
+            owed.untaken = 0;
+        }
+    }
+    Ok(owed.replies)
+}
+
+/// Send the request messages of `msg` (see [`netlink_call`]) on `fd`:
+/// what they are owed.
+fn send(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Owed> {
     let (request, acks) = prepare_requests(msg)?;
     let kernel = NetlinkAddr::new(0, 0);
     loop {
@@ -86,18 +101,48 @@ where
             Err(e) => return Err(OpError::errno(Stage::Send, e)),
         }
     }
-    let deadline = Instant::now() + NETLINK_CALL_TIMEOUT;
-    let mut replies = Vec::new();
-    let mut total = 0usize;
-    let mut untaken = 0usize;
-    let mut answered = 0usize;
-    let mut buf = vec![0u8; 32 * 1024];
-    while answered < acks.len() {
-        let n = recv_datagram(fd, &mut buf, deadline)?;
+    Ok(Owed {
+        acks,
+        answered: 0,
+        replies: Vec::new(),
+        total: 0,
+        untaken: 0,
+        deadline: Instant::now() + NETLINK_CALL_TIMEOUT,
+    })
+}
+
+/// The replies owed to requests sent (see [`netlink_call`] for when each
+/// is answered), and those received so far.
+#[derive(Debug)]
+pub struct Owed {
+    /// Per request, whether it asked for an ack; how many are answered.
+    acks: Vec<bool>,
+    answered: usize,
+    replies: Vec<Vec<u8>>,
+    /// Bytes of every reply received, and of those not yet taken in parts.
+    total: usize,
+    untaken: usize,
+    deadline: Instant,
+}
+
+impl Owed {
+    /// Wait for the rest of the replies (up to [`NETLINK_CALL_TIMEOUT`]
+    /// from the send).
+    pub fn finish(mut self, fd: BorrowedFd<'_>) -> Result<Vec<Vec<u8>>> {
+        let deadline = self.deadline;
+        let mut buf = vec![0u8; 32 * 1024];
+        while !self.read(fd, &mut buf, deadline)? {}
+        Ok(self.replies)
+    }
+
+    /// Read one datagram (waiting until `deadline`); whether every request
+    /// is answered now.
+    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
+        let n = recv_datagram(fd, buf, deadline)?;
         for m in split_messages(&buf[..n])? {
-            total += m.len();
-            untaken += m.len();
-            if total > NETLINK_CALL_MAX {
+            self.total += m.len();
+            self.untaken += m.len();
+            if self.total > NETLINK_CALL_MAX {
                 return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
             }
             let ty = libc::c_int::from(u16::from_ne_bytes([m[4], m[5]]));
@@ -105,8 +150,8 @@ where
             if ty == libc::NLMSG_NOOP {
                 continue;
             }
-            replies.push(m.to_vec());
-            let Some(&wants_ack) = acks.get(answered) else {
+            self.replies.push(m.to_vec());
+            let Some(&wants_ack) = self.acks.get(self.answered) else {
                 continue;
             };
             let done = match ty {
@@ -114,15 +159,11 @@ where
                 _ => flags & libc::NLM_F_MULTI == 0 && !wants_ack,
             };
             if done {
-                answered += 1;
+                self.answered += 1;
             }
         }
-        if part_bytes > 0 && untaken >= part_bytes && answered < acks.len() && take_part(&replies) {
-            replies.clear();
-            untaken = 0;
-        }
+        Ok(self.answered == self.acks.len())
     }
-    Ok(replies)
 }
 
 /// A socket a worker made in its namespace for the front end, which sends
@@ -159,57 +200,19 @@ impl Shared {
     }
 }
 
-/// The replies still owed to a request sent by [`call_at_once`].
-#[derive(Debug)]
-pub struct Owed {
-    acks: Vec<bool>,
-    replies: Vec<Vec<u8>>,
-    total: usize,
-    deadline: Instant,
-}
-
-impl Owed {
-    /// Wait for the rest of the replies (up to [`NETLINK_CALL_TIMEOUT`]
-    /// from the send).
-    pub fn finish(mut self, fd: BorrowedFd<'_>) -> Result<Vec<Vec<u8>>> {
-        let deadline = self.deadline;
-        let mut buf = vec![0u8; 32 * 1024];
-        while !self.read(fd, &mut buf, deadline)? {}
-        Ok(self.replies)
-    }
-
-    /// Read one datagram (waiting until `deadline`); whether the request
-    /// is answered now.
-    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
-        let n = recv_datagram(fd, buf, deadline)?;
-        for m in split_messages(&buf[..n])? {
-            self.total += m.len();
-            if self.total > NETLINK_CALL_MAX {
-                return Err(OpError::errno(Stage::Recv, Errno::EMSGSIZE));
-            }
-            let ty = libc::c_int::from(u16::from_ne_bytes([m[4], m[5]]));
-            if ty == libc::NLMSG_NOOP {
-                continue;
-            }
-            self.replies.push(m.to_vec());
-            if ty == libc::NLMSG_ERROR || ty == libc::NLMSG_DONE {
-                self.acks.pop();
-            }
-        }
-        Ok(self.acks.is_empty())
-    }
-}
-
 /// Whether `msg` is one request that asks for an ack and is no dump: a
 /// change, which rtnetlink carries out and answers within the send.
 pub fn at_once(msg: &[u8]) -> bool {
-    match prepare_requests(msg) {
-        Ok((_, acks)) => {
-            let flags = libc::c_int::from(u16::from_ne_bytes([msg[6], msg[7]]));
-            acks == [true] && flags & libc::NLM_F_DUMP != libc::NLM_F_DUMP
-        }
-        Err(_) => false,
-    }
+    let Some(hdr) = msg.get(..NLMSG_HDRLEN) else {
+        return false;
+    };
+    let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+    let flags = libc::c_int::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
+    len >= NLMSG_HDRLEN
+        && len <= msg.len()
+        && align4(len) >= msg.len()
+        && flags & libc::NLM_F_ACK != 0
+        && flags & libc::NLM_F_DUMP != libc::NLM_F_DUMP
 }
 
 /// Send one change ([`at_once`]) on `fd` and take the replies that are
@@ -217,21 +220,7 @@ pub fn at_once(msg: &[u8]) -> bool {
 /// they all are, unless the kernel deferred the work. `Ok(Err(owed))`:
 /// what is still owed, for a thread that may wait ([`Owed::finish`]).
 pub fn call_at_once(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<std::result::Result<Vec<Vec<u8>>, Owed>> {
-    let (request, acks) = prepare_requests(msg)?;
-    loop {
-        match sendto(fd.as_raw_fd(), &request, &NetlinkAddr::new(0, 0), MsgFlags::empty()) {
-            Ok(n) if n == request.len() => break,
-            Ok(_) => return Err(OpError::errno(Stage::Send, Errno::EMSGSIZE)),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(OpError::errno(Stage::Send, e)),
-        }
-    }
-    let mut owed = Owed {
-        acks,
-        replies: Vec::new(),
-        total: 0,
-        deadline: Instant::now() + NETLINK_CALL_TIMEOUT,
-    };
+    let mut owed = send(fd, msg)?;
     let mut buf = vec![0u8; 4096];
     loop {
         // A deadline already past: only what is there.
@@ -436,6 +425,23 @@ mod tests {
         assert_eq!(&out[12..16], &[0, 0, 0, 0]);
         assert_eq!(&out[32..36], &[0, 0, 0, 0]);
         assert_eq!(out[16..20], msg[16..20]);
+    }
+
+    #[test]
+    fn only_one_acked_change_goes_at_once() {
+        // RTM_NEWADDR with NLM_F_REQUEST | NLM_F_ACK (| CREATE | EXCL).
+        let mut one = header(20, 20, 0x605, 1, 0);
+        one.extend_from_slice(&[0; 4]);
+        assert!(at_once(&one));
+        // No ack asked; a dump; two messages; too short; a bad length.
+        assert!(!at_once(&header(16, 20, 0x1, 1, 0)));
+        assert!(!at_once(&header(16, 18, 0x305, 1, 0)));
+        let mut two = one.clone();
+        two.extend(header(16, 21, 0x5, 2, 0));
+        assert!(!at_once(&two));
+        assert!(!at_once(&one[..12]));
+        assert!(!at_once(&header(8, 20, 0x5, 1, 0)));
+        assert!(!at_once(&header(64, 20, 0x5, 1, 0)));
     }
 
     #[test]

@@ -51,8 +51,8 @@
                        master => {binary() | none, binary() | none}}.
 %% `names': the interface names in A and in B (default `to_<B>' in A and
 %% `to_<A>' in B, cut to 15 bytes); `addrs': an address for each end
-%% (`none': none); `up' (default `true'); `mtu'; `master' (in
-%% {@link setup/1} only): a bridge for each end.
+%% (`none': none); `up' (default `true'); `mtu'; `master': a bridge for
+%% each end (`none': none).
 
 -type key() :: atom().
 -type spec() :: #{netns => [key()] | non_neg_integer(),
@@ -97,25 +97,11 @@ netns(Prefix, Opts) ->
 -spec veth(binary(), binary(), veth_opts()) -> {ok, pair()} | {error, term()}.
 veth(A, B, Opts) ->
     ok = started(),
+    P = {A, B, Opts},
     {NameA, NameB} = names(A, B, Opts),
-    %% An MTU goes to both ends.
-    Mtu = maps:with([mtu], Opts),
-    Spec = Mtu#{ifname => NameA, kind => veth,
-                peer => Mtu#{ifname => NameB, netns => {netns, B}}},
-    Addrs = case Opts of
-                #{addrs := {PA, PB}} -> [{A, NameA, PA}, {B, NameB, PB}];
-                _ -> []
-            end,
-    Up = case maps:get(up, Opts, true) of
-             true -> [{A, NameA}, {B, NameB}];
-             false -> []
-         end,
+    Spec = veth_spec(P, B),
     %% One batch in each namespace: the addresses, then the ends up.
-    Ops = fun(Ns) ->
-                  [{addr_add, If, #{prefix => P, flags => [nodad]}} || {N, If, P} <- Addrs, N =:= Ns, P =/= none]
-                      ++ [{link_set, If, #{state => up}} || {N, If} <- Up, N =:= Ns]
-          end,
-    Steps = [fun() -> batch(Ns, Ops(Ns)) end || Ns <- lists:usort([A, B])],
+    Steps = [fun() -> batch(Ns, end_ops(P, Ns)) end || Ns <- lists:usort([A, B])],
     %% The kernel makes both ends or neither: when this fails, nothing
     %% was made, and what has these names belongs to someone else.
     case linx_rtnl:link_add(Spec, #{in => {netns, A}}) of
@@ -228,10 +214,14 @@ gone(_) -> false.
 
 %% Interface names: given, or `to_<other namespace>' (at most 15 bytes).
 -spec names(binary(), binary(), veth_opts()) -> {binary(), binary()}.
+%% (`A' and `B': namespaces' names, or setup/1's keys.)
 names(_A, _B, #{names := {NameA, NameB}}) ->
     {iolist_to_binary(NameA), iolist_to_binary(NameB)};
 names(A, B, _Opts) ->
-    {ifname(B), ifname(A)}.
+    {ifname(name_text(B)), ifname(name_text(A))}.
+
+name_text(Key) when is_atom(Key) -> atom_to_binary(Key);
+name_text(Name) -> Name.
 
 %% @doc The name {@link veth/3} gives the end that faces namespace
 %% `Netns': `to_' and the namespace's prefix, cut to 15 bytes.
@@ -364,7 +354,7 @@ links(Spec, Pairs, Names) ->
     Made = fun(K) ->
                    [{link_add, #{ifname => Br, kind => bridge}}
                     || Br <- maps:get(K, maps:get(bridge, Spec, #{}), [])]
-                       ++ [{link_add, veth_spec(P, Names)} || {A, _, _} = P <- Pairs, A =:= K]
+                       ++ [{link_add, veth_spec(P, maps:get(B, Names))} || {A, B, _} = P <- Pairs, A =:= K]
            end,
     Set = fun(K) ->
                   [{link_set, Br, #{state => up}}
@@ -407,35 +397,30 @@ batch(K, Ops, Names) ->
 phase_result(_K, _What, {ok, _}) -> ok;
 phase_result(K, What, {error, E}) -> {error, {K, What, E}}.
 
-%% The link_add of a pair, made in A with its peer in B.
-veth_spec({_A, B, Opts} = P, Names) ->
-    {NameA, NameB} = ifnames(P),
+%% The link_add of a pair, made in A with its peer in namespace PeerNs.
+veth_spec({A, B, Opts}, PeerNs) ->
+    {NameA, NameB} = names(A, B, Opts),
+    %% An MTU goes to both ends.
     Mtu = maps:with([mtu], Opts),
     Mtu#{ifname => NameA, kind => veth,
-         peer => Mtu#{ifname => NameB, netns => {netns, maps:get(B, Names)}}}.
+         peer => Mtu#{ifname => NameB, netns => {netns, PeerNs}}}.
 
-%% What is set on the end of pair P in namespace K: its address, its
-%% master, up.
-end_ops({A, B, Opts} = P, K) when K =:= A; K =:= B ->
-    {NameA, NameB} = ifnames(P),
-    N = if K =:= A -> 1; true -> 2 end,
-    If = element(N, {NameA, NameB}),
+%% What is set on the ends of pair P in namespace K (both, for a pair
+%% within one): the address, the master, up.
+end_ops({A, B, Opts}, K) ->
+    Ifs = names(A, B, Opts),
+    lists:append([end_ops(element(N, Ifs), N, Opts) || {N, Ns} <- [{1, A}, {2, B}], Ns =:= K]).
+
+end_ops(If, N, Opts) ->
     Addr = [{addr_add, If, #{prefix => Pr, flags => [nodad]}}
             || {ok, Addrs} <- [maps:find(addrs, Opts)], Pr <- [element(N, Addrs)], Pr =/= none],
     Master = [{link_set, If, #{master => M}}
               || {ok, Ms} <- [maps:find(master, Opts)], M <- [element(N, Ms)], M =/= none],
     Up = [{link_set, If, #{state => up}} || maps:get(up, Opts, true)],
-    Addr ++ Master ++ Up;
-end_ops(_P, _K) ->
-    [].
+    Addr ++ Master ++ Up.
 
-ifnames({_A, _B, #{names := {NA, NB}}}) ->
-    {iolist_to_binary(NA), iolist_to_binary(NB)};
-ifnames({A, B, _}) ->
-    {ifname(atom_to_binary(B)), ifname(atom_to_binary(A))}.
-
-pair({A, B, Opts} = P, Names) ->
-    {NameA, NameB} = ifnames(P),
+pair({A, B, Opts}, Names) ->
+    {NameA, NameB} = names(A, B, Opts),
     (maps:with([addrs], Opts))#{a => {maps:get(A, Names), NameA}, b => {maps:get(B, Names), NameB}}.
 
 %% Run each fun in a process of its own; their results in order.

@@ -321,7 +321,7 @@ neighs() ->
 -spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 neighs(Opts) ->
     ?OWNED(case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
-               {ok, All} -> {ok, [N || #{family := F} = N <- All, F =:= inet orelse F =:= inet6]};
+               {ok, All} -> {ok, linx_rtnl_msg:ip_neighs(All)};
                Error -> Error
            end).
 

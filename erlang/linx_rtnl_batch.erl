@@ -143,9 +143,8 @@ before([What | Rest], Opts, Acc) ->
     Dump = linx_nl:dump(route, ?REQ:dump(Object), Opts, What, fun(#{payload := P}) -> Decode(P) end),
     case Dump of
         {ok, List} when What =:= neighs ->
-            %% As linx_rtnl:neighs/1: ARP and NDP, not the bridge's fdb.
-            before(Rest, Opts, Acc#{What => [N || #{family := F} = N <- List,
-                                                  F =:= inet orelse F =:= inet6]});
+            %% As linx_rtnl:neighs/1.
+            before(Rest, Opts, Acc#{What => linx_rtnl_msg:ip_neighs(List)});
         {ok, List} -> before(Rest, Opts, Acc#{What => List});
         {error, _} = Error -> Error
     end;

@@ -11,7 +11,7 @@
 
 -export([decode/1, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1]).
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
--export([kind/1, names/1]).
+-export([kind/1, names/1, ip_neighs/1]).
 
 -export_type([link/0, addr/0, route/0, neigh/0, object/0]).
 
@@ -64,6 +64,12 @@ decode_addr(P) -> decode(addr, P).
 %% `dst' as `{Address, PrefixLen}', or `default' when the route has none.
 -spec decode_route(binary()) -> {ok, route()} | {error, linx_nl_codec:malformed()}.
 decode_route(P) -> decode(route, P).
+
+%% @doc The IPv4 (ARP) and IPv6 (NDP) entries of a neighbour dump: not
+%% the bridge's forwarding entries, which come in the same dump.
+-spec ip_neighs([neigh()]) -> [neigh()].
+ip_neighs(Neighs) ->
+    [N || #{family := F} = N <- Neighs, F =:= inet orelse F =:= inet6].
 
 %% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
 -spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.

@@ -51,8 +51,17 @@ fn snapshot(root: BorrowedFd<'_>, path: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let Some((dir, name)) = cascade(path) else {
         return Vec::new();
     };
-    let mut keys = sysctl::list(root, dir).unwrap_or_default();
-    keys.retain(|(p, _)| p.rsplit(|&b| b == b'/').next() == Some(name));
+    // One file in each directory below `dir` (an interface's, `all`,
+    // `default`): read those alone, not the whole tree.
+    let mut keys: Vec<(Vec<u8>, Vec<u8>)> = sysctl::children(root, dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|child| {
+            let path = [dir, b"/", &child, b"/", name].concat();
+            sysctl::read(root, &path).ok().map(|value| (path, value))
+        })
+        .collect();
+    keys.sort_unstable();
     if dir == b"net/ipv4/conf" {
         if let Ok(v) = sysctl::read(root, b"net/ipv4/ip_forward") {
             keys.push((b"net/ipv4/ip_forward".to_vec(), v));

@@ -152,6 +152,16 @@ pub fn list(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
     Ok(entries)
 }
 
+/// The names of the entries of the directory `path` (not below them),
+/// in no particular order.
+pub fn children(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let cpath = check_path(path, true)?;
+    let err = |e| OpError::errno(Stage::List, e);
+    let fd = sys::openat2(root, &cpath, libc::O_RDONLY | libc::O_DIRECTORY, RESOLVE).map_err(err)?;
+    let (names, _dir) = walk::read_names(fd).map_err(err)?;
+    Ok(names.into_iter().map(|(name, _)| name.into_bytes()).collect())
+}
+
 /// Entries as the node shows them: each path as its key (dots for the
 /// slashes when every segment is made of `[A-Za-z0-9_-]`, which keeps a
 /// key with a dot in a name, such as `net/ipv4/conf/eth0.100/forwarding`,

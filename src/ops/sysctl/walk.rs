@@ -242,7 +242,7 @@ impl Walk {
 /// and the directory, still open, to open them from.
 type Names = Vec<(CString, Option<Type>)>;
 
-fn read_names(fd: OwnedFd) -> std::result::Result<(Names, Dir), Errno> {
+pub(super) fn read_names(fd: OwnedFd) -> std::result::Result<(Names, Dir), Errno> {
     let mut dir = Dir::from(fd)?;
     let mut names = Vec::new();
     for entry in dir.iter() {

@@ -5,6 +5,9 @@
 %% its requests check addresses with them.
 -module(linx_nl_values).
 
+-define(BYTE(X), is_integer(X), X >= 0, X =< 255).
+-define(U16(X), is_integer(X), X >= 0, X =< 65535).
+
 -define(ALNUM(C), ((C >= $0 andalso C =< $9) orelse (C >= $a andalso C =< $z)
                    orelse (C >= $A andalso C =< $Z))).
 
@@ -25,21 +28,13 @@ ip_address(_) ->
 %% @doc An inet tuple as its address family (`inet' or `inet6') and
 %% bytes; `error' for anything else.
 -spec ip_bytes(term()) -> {ok, inet | inet6, binary()} | error.
-ip_bytes({A, B, C, D} = IP) ->
-    case fields_below(IP, 256) of
-        true -> {ok, inet, <<A, B, C, D>>};
-        false -> error
-    end;
-ip_bytes({A, B, C, D, E, F, G, H} = IP) ->
-    case fields_below(IP, 65536) of
-        true -> {ok, inet6, <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>};
-        false -> error
-    end;
+ip_bytes({A, B, C, D}) when ?BYTE(A), ?BYTE(B), ?BYTE(C), ?BYTE(D) ->
+    {ok, inet, <<A, B, C, D>>};
+ip_bytes({A, B, C, D, E, F, G, H})
+  when ?U16(A), ?U16(B), ?U16(C), ?U16(D), ?U16(E), ?U16(F), ?U16(G), ?U16(H) ->
+    {ok, inet6, <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16>>};
 ip_bytes(_) ->
     error.
-
-fields_below(T, Max) ->
-    lists:all(fun(X) -> is_integer(X) andalso X >= 0 andalso X < Max end, tuple_to_list(T)).
 
 %% @doc A MAC (or any link-layer) address as text: `<<"02:00:5e:10:00:01">>'.
 -spec format_mac(binary()) -> binary().

@@ -60,6 +60,8 @@ family(F, Bad) ->
 %% @doc The bit mask of a list of names of names table `Table'; anything
 %% else throws `Bad'.
 -spec mask(term(), atom(), term()) -> integer().
+mask([], _Table, _Bad) ->
+    0;
 mask(Names, Table, Bad) when is_list(Names) ->
     case linx_nl_values:mask(Names, ?MSG:names(Table)) of
         {ok, Mask} -> Mask;

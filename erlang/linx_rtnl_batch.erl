@@ -1,9 +1,10 @@
 %% @doc rtnetlink batches ({@link linx_rtnl:batch/2}): the ops turned
-%% into requests, sent in one frame and answered one result each.
+%% into requests, sent ({@link linx_nl_batch}) and answered one result
+%% each.
 %%
-%% A link an op names by its name is looked up by the port program just
-%% before that op's request is sent, so an op may name a link an earlier
-%% op of the same batch made (or renamed).
+%% A link an op names by its name is looked up by the port program when
+%% an op first needs it and again after an op that changes links, so an
+%% op may name a link an earlier op of the same batch made (or renamed).
 -module(linx_rtnl_batch).
 
 -export([run/2, request/1]).
@@ -38,15 +39,17 @@ run(Ops, Opts, Send) ->
         {error, _} = Error -> Error
     end.
 
-%% The request of each op, or the first op's error. Ids keeps each link
-%% reference checked so far (linx_rtnl_req:link_id/1), so that a name
-%% many ops give (a thousand addresses on one link) is checked once.
-requests([Op | Ops], Ids, Acc) ->
-    case request(Op, Ids) of
-        {{ok, Request}, Ids1} -> requests(Ops, Ids1, [Request | Acc]);
+%% The request of each op, or the first op's error. Known keeps each
+%% link reference checked so far
+%% (linx_rtnl_req:link_id/1), and the resolver of each list of them, so
+%% that a name many ops give (a thousand addresses on one link) is
+%% checked once.
+requests([Op | Ops], Known, Acc) ->
+    case request(Op, Known) of
+        {{ok, Request}, Known1} -> requests(Ops, Known1, [Request | Acc]);
         {{error, _} = Error, _} -> Error
     end;
-requests([], _Ids, Acc) ->
+requests([], _Known, Acc) ->
     {ok, lists:reverse(Acc)}.
 
 send(Ops, Requests, Opts) ->
@@ -174,21 +177,28 @@ request(Op) ->
     {Result, _Ids} = request(Op, #{}),
     Result.
 
-%% request/1 with the link references checked already, and those this op
-%% adds.
-request(Op, Ids0) ->
+%% request/1 with the link references checked already (and their
+%% resolvers), and those this op adds.
+request(Op, Known) ->
     Refs = refs(Op),
-    Ids = lists:foldl(fun(Ref, Acc) when is_map_key(Ref, Acc) -> Acc;
-                         (Ref, Acc) -> Acc#{Ref => ?REQ:link_id(Ref)}
-                      end, Ids0, Refs),
-    {Resolve, Patches} = resolver(Refs, Ids),
+    {{Resolve, Patches}, Known1} =
+        case Known of
+            #{{resolver, Refs} := Found} ->
+                {Found, Known};
+            #{} ->
+                Ids = lists:foldl(fun(Ref, Acc) when is_map_key({id, Ref}, Acc) -> Acc;
+                                     (Ref, Acc) -> Acc#{{id, Ref} => ?REQ:link_id(Ref)}
+                                  end, Known, Refs),
+                New = resolver(Refs, Ids),
+                {New, Ids#{{resolver, Refs} => New}}
+        end,
     Result = case build(Op, Resolve) of
                  {ok, Req} -> {ok, {Req, Patches}};
                  {ok, Req, Slots} -> ns_patches(Op, Req, Slots, Patches);
                  {error, {bad_op, _}} -> {error, {bad_op, Op}};
                  {error, Reason} -> {error, {bad_op, Op, Reason}}
              end,
-    {Result, Ids}.
+    {Result, Known1}.
 
 build({link_add, Spec}, Resolve) ->
     ?REQ:link_add(Spec, Resolve);
@@ -238,7 +248,7 @@ refs(_) -> [].
 resolver(Refs, Ids) ->
     Id = fun(Ref) ->
                  case Ids of
-                     #{Ref := Checked} -> Checked;
+                     #{{id, Ref} := Checked} -> Checked;
                      #{} -> ?REQ:link_id(Ref)
                  end
          end,

@@ -186,8 +186,10 @@ kind(K) ->
 %% `RTM_NEWLINK'.
 -spec message_type(kind(), new | del | get) -> non_neg_integer().
 message_type(Object, What) ->
-    [Type] = [T || {T, O, W} <- ?TABLES:messages(), O =:= Object, W =:= What],
-    Type.
+    message_type(?TABLES:messages(), Object, What).
+
+message_type([{Type, Object, What} | _], Object, What) -> Type;
+message_type([_ | Rest], Object, What) -> message_type(Rest, Object, What).
 
 %% @doc The fixed header of a request about `Object' from a map of its
 %% fields (names or numbers; a missing one is 0): for a link `family',

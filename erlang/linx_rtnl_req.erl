@@ -108,14 +108,18 @@ link_id(Other) ->
 ifname(Name) ->
     case linx_opts:text(Name) of
         {ok, Bin} when byte_size(Bin) >= 1, byte_size(Bin) =< 15, Bin =/= <<".">>, Bin =/= <<"..">> ->
-            case binary:match(Bin, [<<"/">>, <<":">>, <<0>>, <<" ">>, <<"\t">>, <<"\n">>,
-                                    <<"\r">>, <<"\v">>, <<"\f">>]) of
-                nomatch -> {ok, Bin};
-                _ -> {error, {bad_ifname, Name}}
+            case ifname_bytes(Bin) of
+                true -> {ok, Bin};
+                false -> {error, {bad_ifname, Name}}
             end;
         _ ->
             {error, {bad_ifname, Name}}
     end.
+
+%% No byte dev_valid_name() refuses: `/', `:', NUL or white space.
+ifname_bytes(<<C, _/binary>>) when C =:= $/; C =:= $:; C =:= 0; C =:= $\s; C >= $\t, C =< $\r -> false;
+ifname_bytes(<<_, Rest/binary>>) -> ifname_bytes(Rest);
+ifname_bytes(<<>>) -> true.
 
 %%====================================================================
 %% Link changes

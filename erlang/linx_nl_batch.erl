@@ -4,11 +4,13 @@
 %% under {@link linx_rtnl:batch/2}; like {@link linx_nl} it knows
 %% messages, not what they mean.
 %%
-%% Each request may name values the program writes into it just before
+%% Each request may name values the program writes into it before
 %% sending it, so that a request can use what an earlier one of the same
 %% batch made:
 %% <ul>
-%% <li>`{ifindex, Name}': the index of the link called `Name' then;</li>
+%% <li>`{ifindex, Name}': the index of the link called `Name' (looked up
+%%   when a request first needs it, and again after any request that may
+%%   have made, renamed or deleted a link);</li>
 %% <li>a target (`{netns, Name}', a {@link linx_netns} handle, ...): the
 %%   descriptor of its network namespace (for `IFLA_NET_NS_FD').</li>
 %% </ul>
@@ -32,6 +34,10 @@
 %% The placeholder value of a link index the program writes in: one per
 %% name in a request (see ifindex_mark/1).
 -define(IFINDEX_MARK, 16#7FFFFE00).
+%% Requests per frame of a batch sent in frames, and most frames with the
+%% program at once (see pipelined/4).
+-define(CHUNK, 64).
+-define(WINDOW, 4).
 
 %% @doc The placeholder of the `N'th link name of a request (0..255): a
 %% value no link index has in practice, written as the index.
@@ -55,19 +61,90 @@ ifindex_mark(N) when is_integer(N), N >= 0, N =< 255 ->
 send(Protocol, Requests, Ops, #{stop := Stop, opts := Opts}) ->
     case {linx_netlink_args:protocol_number(Protocol), linx_opts:options(Opts)} of
         {{ok, P}, {ok, #{target := Target, timeout := Timeout, via := Via, opts := Map}}} ->
-            case encode(Requests, []) of
-                {ok, Seqs, Msgs} ->
-                    Op = {netlink_batch, P, Target, Msgs, Stop},
-                    In = #{in => maps:get(in, Map, self), protocol => Protocol},
-                    results(linx_remote:request(Op, Timeout, Via), Seqs, Ops, In);
-                {error, _} = Error ->
-                    Error
+            Batch = #{frame => fun(Msgs) -> {netlink_batch, P, Target, Msgs, Stop} end,
+                      deadline => linx_opts:deadline(Timeout), via => Via,
+                      in => #{in => maps:get(in, Map, self), protocol => Protocol}},
+            case not Stop andalso Via =:= local andalso length(Requests) > 2 * ?CHUNK of
+                true -> pipelined(chunks(Requests, Ops), [], Batch, []);
+                false -> one({Requests, Ops}, Batch)
             end;
         {{error, _} = Error, _} ->
             Error;
         {_, {error, _} = Error} ->
             Error
     end.
+
+%% One frame: its results, or the error of the whole of it.
+one({Requests, Ops}, #{frame := Frame, deadline := Deadline, via := Via, in := In}) ->
+    case encode(Requests, []) of
+        {ok, Seqs, Msgs} ->
+            results(linx_remote:request(Frame(Msgs), linx_opts:remaining(Deadline), Via), Seqs, Ops, In);
+        {error, _} = Error ->
+            Error
+    end.
+
+%% A batch that need not stop at a failure goes in frames of ?CHUNK
+%% requests, each sent while the program still works on those before it
+%% (at most ?WINDOW with it at once): the program takes a target's frames
+%% in order, and the encoding and round trip of one overlap the kernel's
+%% work on another. A frame the port does not take at once, and every one
+%% after it, goes when those before it are answered. The first error of a
+%% whole frame is the batch's; the frames after it are not sent.
+pipelined([Chunk | Rest] = Chunks, Flight, Batch, Acc) when length(Flight) < ?WINDOW ->
+    #{frame := Frame, in := In} = Batch,
+    {Requests, Ops} = Chunk,
+    case encode(Requests, []) of
+        {ok, Seqs, Msgs} ->
+            case linx_port_route:submit(Frame(Msgs)) of
+                {ok, Ticket} ->
+                    pipelined(Rest, Flight ++ [{Ticket, Seqs, Ops}], Batch, Acc);
+                {error, _} = Error ->
+                    abandon(Flight),
+                    linx_error:reply(Error, In#{op => batch});
+                _NotSent ->
+                    case pipelined([], Flight, Batch, Acc) of
+                        {ok, Done} -> sequential(Chunks, Batch, [Done]);
+                        {error, _} = Error -> Error
+                    end
+            end;
+        {error, _} = Error ->
+            abandon(Flight),
+            Error
+    end;
+pipelined(Chunks, [{Ticket, Seqs, Ops} | Flight], #{deadline := Deadline, in := In} = Batch, Acc) ->
+    Reply = linx_port_route:collect(Ticket, linx_opts:remaining(Deadline)),
+    case results(Reply, Seqs, Ops, In) of
+        {ok, Results} ->
+            pipelined(Chunks, Flight, Batch, [Results | Acc]);
+        {error, _} = Error ->
+            abandon(Flight),
+            Error
+    end;
+pipelined([], [], _Batch, Acc) ->
+    {ok, lists:append(lists:reverse(Acc))}.
+
+%% The frames of Chunks one after another.
+sequential([Chunk | Chunks], Batch, Acc) ->
+    case one(Chunk, Batch) of
+        {ok, Results} -> sequential(Chunks, Batch, [Results | Acc]);
+        {error, _} = Error -> Error
+    end;
+sequential([], _Batch, Acc) ->
+    {ok, lists:append(lists:reverse(Acc))}.
+
+%% Frames in flight whose results nobody will read: their replies, should
+%% they come, are dropped.
+abandon(Flight) ->
+    lists:foreach(fun({Ticket, _, _}) -> _ = linx_port_route:collect(Ticket, 0) end, Flight).
+
+chunks([], []) ->
+    [];
+chunks(Requests, Ops) when length(Requests) =< ?CHUNK ->
+    [{Requests, Ops}];
+chunks(Requests, Ops) ->
+    {R, Rs} = lists:split(?CHUNK, Requests),
+    {O, Os} = lists:split(?CHUNK, Ops),
+    [{R, O} | chunks(Rs, Os)].
 
 encode([{Req, Patches} | Rest], Acc) ->
     %% A change, acknowledged (a batch holds no dumps).
@@ -101,6 +178,9 @@ results(Error, _Seqs, _Ops, In) ->
 
 result([Reply | Replies], [Seq | Seqs], [Op | Ops], In, Acc) ->
     R = case Reply of
+            %% Its ack, which the program checked.
+            ok ->
+                ok;
             {ok, Bins} when is_list(Bins) ->
                 case linx_nl:replies(Bins, Seq) of
                     {ok, _} -> ok;

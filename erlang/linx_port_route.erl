@@ -44,9 +44,10 @@
 -module(linx_port_route).
 
 -export([publish/1, withdraw/0, published/0, request/2, request/4, with_parts/2]).
+-export([submit/1, collect/2]).
 -export([route_frame/4, waiting/1, sweep/1, fail_all/2]).
 
--export_type([waiters/0, fold/0]).
+-export_type([waiters/0, fold/0, ticket/0]).
 
 -type waiters() :: ets:tid().
 %% Callers waiting on the direct path: `{Id, Alias, Caller}'.
@@ -54,6 +55,10 @@
 -type fold() :: none | {fun(([binary()], term()) -> term()), term()}.
 %% What to do with the replies of each part: the function and its
 %% accumulator; `none' for an op that does not ask for parts.
+
+-opaque ticket() :: {reference(), pos_integer(), waiters(), atom(), integer()}.
+%% A request sent by {@link submit/1}, whose result {@link collect/2}
+%% waits for.
 
 -type route() :: {Server :: pid(), port(), waiters(), atomics:atomics_ref(),
                   SpinUs :: non_neg_integer()}.
@@ -116,6 +121,52 @@ route(Op, Timeout, Fold) ->
         none ->
             no_route
     end.
+
+%% @doc Sends `Op', which does not ask for parts, on the direct path and
+%% returns at once; {@link collect/2} waits for its result. A caller may
+%% have several in flight: the program takes them in the order they were
+%% sent. `busy' when the port would not take the frame now (nothing was
+%% sent), `no_route' when there is no direct path; errors are those of
+%% encoding the frame, and `not_running'.
+-spec submit(term()) -> {ok, ticket()} | busy | no_route | {error, term()}.
+submit(Op) ->
+    case published() of
+        {Server, Port, Waiters, Ids, _SpinUs} ->
+            Id = atomics:add_get(Ids, 1, 1),
+            case linx_wire:encode(Id, Op) of
+                {ok, Frame} ->
+                    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
+                    try
+                        true = ets:insert(Waiters, {Id, Mref, self()}),
+                        erlang:port_command(Port, Frame, [nosuspend])
+                    of
+                        true ->
+                            {ok, {Mref, Id, Waiters, linx_stats:op_name(Op),
+                                  erlang:monotonic_time(microsecond)}};
+                        false ->
+                            give_up(Mref, Id, Waiters),
+                            busy
+                    catch
+                        error:badarg ->
+                            give_up(Mref, Id, Waiters),
+                            {error, not_running}
+                    end;
+                {error, _} = Error ->
+                    Error
+            end;
+        none ->
+            no_route
+    end.
+
+%% @doc The result of a request {@link submit/1} sent, waiting for it up
+%% to `Timeout' milliseconds (`{error, timeout}' after that, and its reply
+%% can no longer come); errors are those of {@link linx_port:request/2}.
+%% Counted in {@link linx_stats} from its submit to its result.
+-spec collect(ticket(), timeout()) -> term().
+collect({Mref, Id, Waiters, Name, T0}, Timeout) ->
+    {Result, none} = await(Mref, Id, Waiters, Timeout, none),
+    ok = linx_stats:record(Name, erlang:monotonic_time(microsecond) - T0, Result),
+    Result.
 
 %% @doc Hands frame `Bin' of request `Id' to its caller, if one waits on
 %% the direct path: its reply (`ok', as {@link linx_wire:frame_id/1} says),

@@ -16,7 +16,7 @@
 
 -export([start_link/0]).
 -export([timed/2, timed/3, record/3, port_started/0, starts/0, port_hung/0]).
--export([snapshot/0]).
+-export([snapshot/0, op_name/1]).
 
 %% gen_server callbacks
 -export([init/1, handle_call/3, handle_cast/2]).
@@ -28,7 +28,7 @@
 %% The ops whose latencies are counters, and the buckets each has (a
 %% latency of 2^28 µs or more goes into the table).
 -define(OPS, [sysctl_read, sysctl_write, sysctl_list, batch, netlink_open, socket_open,
-              netlink_call, netns_add, netns_delete, netns_list, netns_identify, netns_new,
+              netlink_call, netlink_batch, netns_add, netns_delete, netns_list, netns_identify, netns_new,
               netns_release, ping, version, stats]).
 -define(BUCKETS, 400).
 -define(HIST, linx_stats_hist).
@@ -180,6 +180,7 @@ bit_length(N) when N >= 16#10 -> 4 + bit_length(N bsr 4);
 bit_length(0) -> 0;
 bit_length(N) -> 1 + bit_length(N bsr 1).
 
+%% @doc The name an op is counted under: its first element.
 -spec op_name(term()) -> atom().
 op_name(Op) when is_atom(Op) -> Op;
 op_name(Op) when is_tuple(Op), tuple_size(Op) > 0, is_atom(element(1, Op)) -> element(1, Op);

@@ -12,7 +12,7 @@
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1,
          init_per_testcase/2, end_per_testcase/2]).
 -export([topology_in_one_batch/1, every_op_gets_its_result/1, bad_batches_refused/1,
-         largest_batch/1]).
+         largest_batch/1, ops_across_frames/1]).
 -export([atomic_link_add/1, atomic_link_set_mtu/1, atomic_link_set_state/1,
          atomic_link_set_ifname/1, atomic_link_set_master/1, atomic_failed_link_set/1,
          atomic_link_del_bridge/1, atomic_link_del_veth/1, atomic_addr_add/1,
@@ -28,7 +28,7 @@ all() ->
 
 groups() ->
     [{batch, [], [topology_in_one_batch, every_op_gets_its_result, bad_batches_refused,
-                  largest_batch]},
+                  largest_batch, ops_across_frames]},
      {atomic, [], [atomic_link_add, atomic_link_set_mtu, atomic_link_set_state,
                    atomic_link_set_ifname, atomic_link_set_master, atomic_failed_link_set,
                    atomic_link_del_bridge, atomic_link_del_veth, atomic_addr_add,
@@ -245,6 +245,30 @@ largest_batch(Config) ->
     {ok, Results} = linx_rtnl:batch(Ops, in(Config)),
     10000 = length(Results),
     [] = [R || R <- Results, not is_tuple(R) orelse maps:get(errno, element(2, R)) =/= eaddrnotavail].
+
+%% A batch larger than two frames goes in frames (of 64 ops, each sent
+%% while the program works on those before it): an op needs what an op
+%% of an earlier frame made, failures stay where they are, the results
+%% come in order, and what ip shows is what was asked; a namespace that
+%% is not there is still the batch's error.
+ops_across_frames(Config) ->
+    Ns = ?config(ns, Config),
+    Name = fun(I) -> <<"f", (integer_to_binary(I))/binary>> end,
+    Ops = lists:append([[{link_add, #{ifname => Name(I), kind => bridge}},
+                         {addr_add, Name(I), {{10, 50, I div 256, I rem 256}, 32}}]
+                        ++ [?FAIL || I rem 50 =:= 0]
+                        || I <- lists:seq(1, 200)]),
+    404 = length(Ops),
+    Frames = fun() -> maps:get(netlink_batch, maps:get(requests, linx:stats()), 0) end,
+    Frames0 = Frames(),
+    {ok, Results} = linx_rtnl:batch(Ops, in(Config)),
+    7 = Frames() - Frames0,
+    Want = lists:append([[ok, ok] ++ [eaddrnotavail || I rem 50 =:= 0] || I <- lists:seq(1, 200)]),
+    Want = [case R of ok -> ok; {error, #{op := addr_del, errno := E}} -> E end || R <- Results],
+    <<"200">> = linx_ct_ns:sh_ok(["ip -n ", Ns, " -4 -o addr show | grep -c ' 10\\.50\\.'"]),
+    <<"10.50.0.200/32">> = linx_ct_ns:sh_ok(["ip -n ", Ns, " -br -4 addr show f200 | awk '{print $3}'"]),
+    {error, #{stage := open_ns, errno := enoent, function := {linx_rtnl, batch}}} =
+        linx_rtnl:batch(Ops, #{in => {netns, <<"linx-no-such-ns">>}}).
 
 %%====================================================================
 %% Atomic batches: each op succeeds, a later one fails, and what the

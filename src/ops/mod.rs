@@ -152,6 +152,12 @@ impl Ctx {
         self.netlink.borrow_mut().call(protocol, msg, part_bytes, take_part)
     }
 
+    /// `run` on the socket this worker keeps for `protocol` (see
+    /// [`socket::Kept::with`]).
+    pub fn with_netlink<T>(&self, protocol: i32, run: impl FnOnce(BorrowedFd<'_>) -> (T, bool)) -> Result<T, OpError> {
+        self.netlink.borrow_mut().with(protocol, run)
+    }
+
     /// An rtnetlink socket this worker made in its namespace for the front
     /// end (see [`socket::call_at_once`]), once.
     pub fn take_offered_netlink(&self) -> Option<OwnedFd> {

@@ -138,8 +138,21 @@ impl Owed {
     /// Read one datagram (waiting until `deadline`); whether every request
     /// is answered now.
     fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
-        let n = recv_datagram(fd, buf, deadline)?;
-        for m in split_messages(&buf[..n])? {
+        let n = recv_datagram(fd, buf, deadline, false)?;
+        self.take(&buf[..n])
+    }
+
+    /// [`Owed::read`] into a buffer that holds any datagram that can come
+    /// (see [`change_on`]): one `recv` a datagram, no peek first.
+    fn read_whole(&mut self, fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
+        let n = recv_datagram(fd, buf, deadline, true)?;
+        self.take(&buf[..n])
+    }
+
+    /// Count the messages of one datagram; whether every request is
+    /// answered now.
+    fn take(&mut self, datagram: &[u8]) -> Result<bool> {
+        for m in split_messages(datagram)? {
             self.total += m.len();
             self.untaken += m.len();
             if self.total > NETLINK_CALL_MAX {
@@ -233,6 +246,43 @@ pub fn call_at_once(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<std::result::Resul
     }
 }
 
+/// What one change sent by [`change_on`] got back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Its ack, with no error, and nothing else.
+    Acked,
+    /// Every message that came for it: an error, or more than an ack.
+    Replies(Vec<Vec<u8>>),
+}
+
+/// Room a change's answer needs in the receive buffer besides the
+/// request itself, which an error echoes: the error header and the
+/// extended ack's attributes (a message, an offset, a policy).
+const ANSWER_ROOM: usize = 64 * 1024;
+
+/// Send `msg` on `fd` and wait for its replies, as [`netlink_call_on`]
+/// does; for one change ([`at_once`]), whose answer is its ack or error
+/// and so fits in the request's size and [`ANSWER_ROOM`], read each
+/// datagram with one `recv` into `buf` (kept by the caller from one
+/// change to the next), and say [`Answer::Acked`] for a clean ack.
+pub fn change_on(fd: BorrowedFd<'_>, msg: &[u8], buf: &mut Vec<u8>) -> Result<Answer> {
+    if !at_once(msg) {
+        return netlink_call_on(fd, msg, 0, |_| false).map(Answer::Replies);
+    }
+    let mut owed = send(fd, msg)?;
+    let room = msg.len() + ANSWER_ROOM;
+    if buf.len() < room {
+        buf.resize(room, 0);
+    }
+    let deadline = owed.deadline;
+    while !owed.read_whole(fd, buf, deadline)? {}
+    let seq = &msg[8..12];
+    Ok(match owed.replies.as_slice() {
+        [ack] if nlmsg_errno(ack) == Some(0) && ack.get(8..12) == Some(seq) => Answer::Acked,
+        _ => Answer::Replies(owed.replies),
+    })
+}
+
 /// How long a worker keeps a netlink socket it has not used.
 pub const KEPT_IDLE: Duration = Duration::from_secs(10);
 
@@ -257,6 +307,26 @@ impl Kept {
     where
         F: FnMut(&[Vec<u8>]) -> bool,
     {
+        let fd = self.take(protocol)?;
+        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
+        self.keep(protocol, fd);
+        Ok(replies)
+    }
+
+    /// `run` on the kept socket of `protocol`, which it returns with
+    /// whether the socket is still fit to keep (no call on it failed).
+    pub fn with<T>(&mut self, protocol: i32, run: impl FnOnce(BorrowedFd<'_>) -> (T, bool)) -> Result<T> {
+        let fd = self.take(protocol)?;
+        let (out, sound) = run(fd.as_fd());
+        if sound {
+            self.keep(protocol, fd);
+        }
+        Ok(out)
+    }
+
+    /// The socket of `protocol`, out of the pool: the one kept, unless it
+    /// has been idle too long, or a new one.
+    fn take(&mut self, protocol: i32) -> Result<OwnedFd> {
         let now = Instant::now();
         let kept = match self.sockets.iter().position(|(p, _, _)| *p == protocol) {
             Some(i) => {
@@ -277,9 +347,12 @@ impl Kept {
                 netlink(protocol, 0)?
             }
         };
-        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
+        Ok(fd)
+    }
+
+    /// Put the socket of `protocol` back, used now.
+    fn keep(&mut self, protocol: i32, fd: OwnedFd) {
         self.sockets.push((protocol, fd, Instant::now()));
-        Ok(replies)
     }
 
     /// The rtnetlink socket made for the front end, once.
@@ -353,11 +426,26 @@ fn align4(n: usize) -> usize {
 }
 
 /// Wait (until `deadline`) for one datagram and read all of it, growing
-/// `buf` when the datagram is larger. Returns its length. A dump's next
-/// datagram is usually there already: `poll` only when none is.
-fn recv_datagram(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize> {
+/// `buf` when the datagram is larger (`whole`: `buf` holds any datagram
+/// that can come, and a larger one is `{recv, emsgsize}`). Returns its
+/// length. A dump's next datagram is usually there already: `poll` only
+/// when none is.
+fn recv_datagram(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, deadline: Instant, whole: bool) -> Result<usize> {
     let recv_err = |e| OpError::errno(Stage::Recv, e);
     loop {
+        if whole {
+            // The buffer holds any datagram that can come: read it at once.
+            match recv(fd.as_raw_fd(), buf, MsgFlags::MSG_TRUNC | MsgFlags::MSG_DONTWAIT) {
+                Ok(n) if n > buf.len() => return Err(recv_err(Errno::EMSGSIZE)),
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN) => {
+                    wait_readable(fd, deadline)?;
+                    continue;
+                }
+                Err(e) => return Err(recv_err(e)),
+            }
+        }
         // Learn the datagram's size first (a peek that copies nothing), so
         // that nothing is cut off.
         let peek = MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC | MsgFlags::MSG_DONTWAIT;
@@ -442,6 +530,55 @@ mod tests {
         assert!(!at_once(&one[..12]));
         assert!(!at_once(&header(8, 20, 0x5, 1, 0)));
         assert!(!at_once(&header(64, 20, 0x5, 1, 0)));
+    }
+
+    /// A request about link 1 (`lo`) of type `ty`, with `flags`.
+    fn lo_request(ty: u16, flags: u16, seq: u32) -> Vec<u8> {
+        let mut msg = header(32, ty, flags, seq, 0);
+        // struct ifinfomsg: family, pad, type, index 1, flags, change.
+        msg.extend_from_slice(&[0, 0, 0, 0]);
+        msg.extend_from_slice(&1i32.to_ne_bytes());
+        msg.extend_from_slice(&[0; 8]);
+        msg
+    }
+
+    #[test]
+    fn a_change_is_answered_by_its_ack_alone() {
+        let fd = netlink(libc::NETLINK_ROUTE, 0).expect("rtnetlink socket");
+        let mut buf = Vec::new();
+        // RTM_NEWLINK for lo that changes nothing: acked, error 0.
+        let answer = change_on(fd.as_fd(), &lo_request(16, 0x5, 41), &mut buf).expect("sent");
+        assert_eq!(answer, Answer::Acked);
+        assert!(buf.len() >= ANSWER_ROOM, "the buffer is kept for the next change");
+        // RTM_GETLINK with an ack: the link, then the ack; both come back.
+        match change_on(fd.as_fd(), &lo_request(18, 0x5, 42), &mut buf).expect("sent") {
+            Answer::Replies(r) => {
+                assert_eq!(r.len(), 2);
+                assert_eq!(nlmsg_errno(&r[1]), Some(0));
+            }
+            other => panic!("{other:?}"),
+        }
+        // RTM_DELLINK of link 0x7fffffff: no such device, the error comes back.
+        let mut gone = lo_request(17, 0x5, 43);
+        gone[20..24].copy_from_slice(&0x7fff_ffffi32.to_ne_bytes());
+        match change_on(fd.as_fd(), &gone, &mut buf).expect("sent") {
+            Answer::Replies(r) => assert_eq!(nlmsg_errno(&r[0]), Some(libc::ENODEV)),
+            other => panic!("{other:?}"),
+        }
+        // A dump is not a change: it goes the long way, and still answers.
+        match change_on(
+            fd.as_fd(),
+            &header(32, 18, 0x305, 44, 0)
+                .into_iter()
+                .chain([0; 16])
+                .collect::<Vec<_>>(),
+            &mut buf,
+        )
+        .expect("sent")
+        {
+            Answer::Replies(r) => assert!(r.len() >= 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

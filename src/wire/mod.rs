@@ -24,11 +24,13 @@
 //!                    then {Id, {ok, [Binary]}} with the rest, or {Id, {error, _}}
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
 //!          | {netlink_batch, Protocol, Target, [{Msg, [{Offset, Patch}]}], Stop}
-//!                 -> {ok, [{ok, [Binary]} | {error, {Stage, Reason}}]}  one per message
-//!                    sent, one at a time on the worker's kept socket; with Stop = true,
-//!                    none after the first whose replies hold an error
-//! Patch    = {ifindex, Name} | Target     4 bytes put at Offset just before the message
-//!                 is sent: the link's index then, or the namespace's descriptor
+//!                 -> {ok, [ok | {ok, [Binary]} | {error, {Stage, Reason}}]}  one per
+//!                    message sent, one at a time on the worker's kept socket: ok for
+//!                    an ack of its sequence number and nothing else, else its replies;
+//!                    with Stop = true, none after the first whose replies hold an error
+//! Patch    = {ifindex, Name} | Target     4 bytes put at Offset before the message is
+//!                 sent: the link's index (looked up again after a link message), or
+//!                 the namespace's descriptor
 //!          | {sysctl_apply, Target, [{RelPath, Value}]}   -> {ok, [{RelPath, OldValue}]}
 //!                 | {error, {apply_failed, RelPath, {Stage, Reason}, [RolledBackPath]}}
 //!          | version                                     -> {ok, Version}

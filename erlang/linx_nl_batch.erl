@@ -34,10 +34,12 @@
 %% The placeholder value of a link index the program writes in: one per
 %% name in a request (see ifindex_mark/1).
 -define(IFINDEX_MARK, 16#7FFFFE00).
-%% Requests per frame of a batch sent in frames, and most frames with the
-%% program at once (see pipelined/4).
+%% Requests in the first frame of a batch sent in frames, how many times
+%% more each next one has, and most frames with the program at once (see
+%% pipelined/4).
 -define(CHUNK, 64).
--define(WINDOW, 4).
+-define(GROWTH, 16).
+-define(WINDOW, 2).
 
 %% @doc The placeholder of the `N'th link name of a request (0..255): a
 %% value no link index has in practice, written as the index.
@@ -83,8 +85,8 @@ one({Requests, Ops}, #{frame := Frame, deadline := Deadline, via := Via, in := I
             Error
     end.
 
-%% A batch that need not stop at a failure goes in frames of ?CHUNK
-%% requests, each sent while the program still works on those before it
+%% A batch that need not stop at a failure goes in frames (see
+%% chunks/3), each sent while the program still works on those before it
 %% (at most ?WINDOW with it at once): the program takes a target's frames
 %% in order, and the encoding and round trip of one overlap the kernel's
 %% work on another. A frame the port does not take at once, and every one
@@ -137,14 +139,21 @@ sequential([], _Batch, Acc) ->
 abandon(Flight) ->
     lists:foreach(fun({Ticket, _, _}) -> _ = linx_port_route:collect(Ticket, 0) end, Flight).
 
-chunks([], []) ->
-    [];
-chunks(Requests, Ops) when length(Requests) =< ?CHUNK ->
-    [{Requests, Ops}];
 chunks(Requests, Ops) ->
-    {R, Rs} = lists:split(?CHUNK, Requests),
-    {O, Os} = lists:split(?CHUNK, Ops),
-    [{R, O} | chunks(Rs, Os)].
+    chunks(Requests, Ops, ?CHUNK).
+
+%% Each frame ?GROWTH times the one before: the program's work on a frame
+%% (some 10 us a request) covers the encoding of the next (under 1 us a
+%% request), so the first is small, for the program to start early, and
+%% few follow it.
+chunks([], [], _N) ->
+    [];
+chunks(Requests, Ops, N) when length(Requests) =< N ->
+    [{Requests, Ops}];
+chunks(Requests, Ops, N) ->
+    {R, Rs} = lists:split(N, Requests),
+    {O, Os} = lists:split(N, Ops),
+    [{R, O} | chunks(Rs, Os, N * ?GROWTH)].
 
 encode([{Req, Patches} | Rest], Acc) ->
     %% A change, acknowledged (a batch holds no dumps).

@@ -391,9 +391,9 @@ batch(Ops) ->
     batch(Ops, #{}).
 
 %% @doc Applies many changes in one request to the port program (a large
-%% batch without `atomic' in frames of 64 ops, sent while the program
-%% works on those before), which sends them one at a time on a socket it
-%% keeps in the target, in order.
+%% batch without `atomic' in a few frames, sent while the program works
+%% on those before), which sends them on a socket it keeps in the
+%% target, in order (see docs/rtnetlink.md, "Batches").
 %% Each op is a change of this module as a tuple: `{link_add, Spec}',
 %% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
 %% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}', `{route_del,

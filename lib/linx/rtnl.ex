@@ -77,9 +77,9 @@ defmodule Linx.Rtnl do
   ## Batches
 
   `batch/2` applies many changes in one request to the port program (a
-  large batch without `atomic` in frames of 64 ops, each sent while the
-  program works on those before), which sends them one at a time, in
-  order, on the socket it keeps in the target. Each op is a change of this module as a tuple (`t:batch_op/0`);
+  large batch without `atomic` in a few frames, each sent while the
+  program works on the one before), which sends them in order on the
+  socket it keeps in the target. Each op is a change of this module as a tuple (`t:batch_op/0`);
   a link named by its name is looked up when its op is sent, so an op may
   name a link an earlier op made or renamed. All ops run in the one
   namespace of `:in`: an op carries no target of its own.

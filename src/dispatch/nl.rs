@@ -30,10 +30,16 @@ pub(super) fn with_ns_fds(
     Ok((msg, fds))
 }
 
-/// The messages of a netlink batch, one at a time on the worker's kept
-/// socket: each message's replies (`ok` for a clean ack), or why it was
-/// not sent, in order, up to the first that fails when `stop`. A socket
-/// on which a call failed is dropped, and the next message gets a new one.
+/// Most messages of a batch sent in one `sendto` (see [`Group`]).
+const GROUP: usize = 64;
+
+/// The messages of a netlink batch on the worker's kept socket: each
+/// message's replies (`ok` for a clean ack), or why it was not sent, in
+/// order. With `stop`, one at a time, up to the first that fails; without,
+/// changes go in groups of up to [`GROUP`] per `sendto`, a group ending
+/// at a message that may change links (a name is looked up after it). A
+/// socket on which a call failed is dropped, and the next message gets a
+/// new one.
 pub(super) fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs: Vec<NlMsg>, stop: bool) -> Outcome {
     let mut out = Vec::with_capacity(msgs.len());
     let mut links = Ifindexes::default();
@@ -42,18 +48,46 @@ pub(super) fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs:
     while !stopped && msgs.peek().is_some() {
         let mut buf = Vec::new();
         let run = ctx.with_netlink(protocol, |fd| {
-            for NlMsg { msg, patches } in msgs.by_ref() {
-                let sent = Sent::new(fd, resolver, &mut links, &mut buf, protocol, msg, &patches);
-                out.push(sent.outcome);
-                if sent.failed && stop {
-                    stopped = true;
-                    return ((), sent.sound);
+            let mut group = Group::default();
+            for NlMsg { mut msg, patches } in msgs.by_ref() {
+                let fds = match patch(resolver, &mut links, &mut msg, &patches) {
+                    Ok(fds) => fds,
+                    Err(e) => {
+                        out.push(Outcome::Error(e));
+                        if stop {
+                            stopped = true;
+                            return ((), true);
+                        }
+                        continue;
+                    }
+                };
+                let link = changes_links(protocol, &msg);
+                if !stop && socket::at_once(&msg) {
+                    out.push(Outcome::Ok);
+                    group.push(out.len() - 1, msg, fds);
+                    if (link || group.msgs.len() == GROUP) && !group.send(fd, &mut out, &mut buf) {
+                        return ((), false);
+                    }
+                } else {
+                    // Alone, after the changes before it.
+                    if !group.send(fd, &mut out, &mut buf) {
+                        return ((), false);
+                    }
+                    let (outcome, sound) = outcome(socket::change_on(fd, &msg, &mut buf));
+                    drop(fds);
+                    let failed = !sound || is_error(&outcome);
+                    out.push(outcome);
+                    if !sound || (failed && stop) {
+                        stopped = stop;
+                        return ((), sound);
+                    }
                 }
-                if !sent.sound {
-                    return ((), false);
+                if link {
+                    links.forget();
                 }
             }
-            ((), true)
+            let sound = group.send(fd, &mut out, &mut buf);
+            ((), sound)
         });
         if let Err(e) = run {
             // No socket to send on: the next message says why.
@@ -65,68 +99,95 @@ pub(super) fn netlink_batch(ctx: &Ctx, resolver: &Resolver, protocol: i32, msgs:
     Outcome::Batch(out)
 }
 
-/// One message of a batch, sent: its outcome, whether it failed, and
-/// whether the socket is still sound.
-struct Sent {
-    outcome: Outcome,
-    failed: bool,
-    sound: bool,
+/// Changes patched and waiting to go in one `sendto`: the messages, the
+/// place of each one's outcome, and the namespace descriptors they carry
+/// (open until they are sent).
+#[derive(Default)]
+struct Group {
+    msgs: Vec<Vec<u8>>,
+    slots: Vec<usize>,
+    fds: Vec<OwnedFd>,
 }
 
-impl Sent {
-    fn new(
-        fd: BorrowedFd<'_>,
-        resolver: &Resolver,
-        links: &mut Ifindexes,
-        buf: &mut Vec<u8>,
-        protocol: i32,
-        mut msg: Vec<u8>,
-        patches: &[(usize, Patch)],
-    ) -> Sent {
-        let mut fds = Vec::new();
-        let patched = patches.iter().try_for_each(|(offset, patch)| {
-            let value = match patch {
-                Patch::NsFd(target) => {
-                    let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
-                    let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
-                    fds.push(fd);
-                    raw
+impl Group {
+    fn push(&mut self, slot: usize, msg: Vec<u8>, fds: Vec<OwnedFd>) {
+        self.msgs.push(msg);
+        self.slots.push(slot);
+        self.fds.extend(fds);
+    }
+
+    /// Send what waits, putting each answer in its place; whether the
+    /// socket is still sound. Empty afterwards.
+    fn send(&mut self, fd: BorrowedFd<'_>, out: &mut [Outcome], buf: &mut Vec<u8>) -> bool {
+        if self.msgs.is_empty() {
+            return true;
+        }
+        let answers = socket::changes_on(fd, &self.msgs, buf);
+        self.msgs.clear();
+        self.fds.clear();
+        let slots = std::mem::take(&mut self.slots);
+        match answers {
+            Ok(answers) => {
+                for (slot, answer) in slots.into_iter().zip(answers) {
+                    if let Some(place) = out.get_mut(slot) {
+                        *place = outcome(Ok(answer)).0;
+                    }
                 }
-                Patch::Ifindex(name) => links.get(name)?,
-            };
-            let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("patches"))?;
-            at.copy_from_slice(&value.to_ne_bytes());
-            Ok(())
-        });
-        if let Err(e) = patched {
-            return Sent {
-                outcome: Outcome::Error(e),
-                failed: true,
-                sound: true,
-            };
+                true
+            }
+            Err(e) => {
+                for slot in slots {
+                    if let Some(place) = out.get_mut(slot) {
+                        *place = Outcome::Error(e.clone());
+                    }
+                }
+                false
+            }
         }
-        let answer = socket::change_on(fd, &msg, buf);
-        if changes_links(protocol, &msg) {
-            links.forget();
-        }
-        drop(fds);
-        match answer {
-            Ok(Answer::Acked) => Sent {
-                outcome: Outcome::Ok,
-                failed: false,
-                sound: true,
-            },
-            Ok(Answer::Replies(replies)) => Sent {
-                failed: replies.iter().any(|r| socket::nlmsg_errno(r).is_some_and(|e| e != 0)),
-                outcome: Outcome::Messages(replies),
-                sound: true,
-            },
-            Err(e) => Sent {
-                outcome: Outcome::Error(e),
-                failed: true,
-                sound: false,
-            },
-        }
+    }
+}
+
+/// `msg` with its patches written in: the namespace descriptors it
+/// carries (to keep open until it is sent), or why it cannot be.
+fn patch(
+    resolver: &Resolver,
+    links: &mut Ifindexes,
+    msg: &mut [u8],
+    patches: &[(usize, Patch)],
+) -> Result<Vec<OwnedFd>, OpError> {
+    let mut fds = Vec::new();
+    for (offset, patch) in patches {
+        let value = match patch {
+            Patch::NsFd(target) => {
+                let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
+                let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
+                fds.push(fd);
+                raw
+            }
+            Patch::Ifindex(name) => links.get(name)?,
+        };
+        let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("patches"))?;
+        at.copy_from_slice(&value.to_ne_bytes());
+    }
+    Ok(fds)
+}
+
+/// A message's outcome from its answer, and whether the socket is still
+/// sound.
+fn outcome(answer: Result<Answer, OpError>) -> (Outcome, bool) {
+    match answer {
+        Ok(Answer::Acked) => (Outcome::Ok, true),
+        Ok(Answer::Replies(replies)) => (Outcome::Messages(replies), true),
+        Err(e) => (Outcome::Error(e), false),
+    }
+}
+
+/// Whether an outcome is a failure: an error, or replies that hold one.
+fn is_error(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Error(_) => true,
+        Outcome::Messages(replies) => replies.iter().any(|r| socket::nlmsg_errno(r).is_some_and(|e| e != 0)),
+        _ => false,
     }
 }
 

@@ -105,6 +105,7 @@ fn send(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Owed> {
         acks,
         answered: 0,
         replies: Vec::new(),
+        ends: Vec::new(),
         total: 0,
         untaken: 0,
         deadline: Instant::now() + NETLINK_CALL_TIMEOUT,
@@ -119,6 +120,8 @@ pub struct Owed {
     acks: Vec<bool>,
     answered: usize,
     replies: Vec<Vec<u8>>,
+    /// How many replies there were when each request was answered.
+    ends: Vec<usize>,
     /// Bytes of every reply received, and of those not yet taken in parts.
     total: usize,
     untaken: usize,
@@ -173,6 +176,7 @@ impl Owed {
             };
             if done {
                 self.answered += 1;
+                self.ends.push(self.replies.len());
             }
         }
         Ok(self.answered == self.acks.len())
@@ -276,11 +280,49 @@ pub fn change_on(fd: BorrowedFd<'_>, msg: &[u8], buf: &mut Vec<u8>) -> Result<An
     }
     let deadline = owed.deadline;
     while !owed.read_whole(fd, buf, deadline)? {}
-    let seq = &msg[8..12];
-    Ok(match owed.replies.as_slice() {
-        [ack] if nlmsg_errno(ack) == Some(0) && ack.get(8..12) == Some(seq) => Answer::Acked,
-        _ => Answer::Replies(owed.replies),
-    })
+    Ok(answer(msg, owed.replies))
+}
+
+/// [`change_on`] for several changes ([`at_once`] each) in one `sendto`:
+/// the kernel carries them out one after another and answers each, so
+/// one send serves them all. The answer of each, in order. Unlike a
+/// batch sent one message at a time, every change is made even when one
+/// before it fails.
+pub fn changes_on(fd: BorrowedFd<'_>, msgs: &[Vec<u8>], buf: &mut Vec<u8>) -> Result<Vec<Answer>> {
+    if !msgs.iter().all(|m| at_once(m)) {
+        return Err(OpError::badarg("msg"));
+    }
+    let mut joined = Vec::with_capacity(msgs.iter().map(|m| align4(m.len())).sum());
+    for m in msgs {
+        joined.extend_from_slice(m);
+        joined.resize(align4(joined.len()), 0);
+    }
+    let mut owed = send(fd, &joined)?;
+    let room = msgs.iter().map(Vec::len).max().unwrap_or(0) + ANSWER_ROOM;
+    if buf.len() < room {
+        buf.resize(room, 0);
+    }
+    let deadline = owed.deadline;
+    while !owed.read_whole(fd, buf, deadline)? {}
+    let mut replies = owed.replies.into_iter();
+    let mut start = 0;
+    Ok(msgs
+        .iter()
+        .zip(owed.ends)
+        .map(|(msg, end)| {
+            let mine: Vec<Vec<u8>> = replies.by_ref().take(end - start).collect();
+            start = end;
+            answer(msg, mine)
+        })
+        .collect())
+}
+
+/// The answer to change `msg` from the replies that came for it.
+fn answer(msg: &[u8], replies: Vec<Vec<u8>>) -> Answer {
+    match replies.as_slice() {
+        [ack] if nlmsg_errno(ack) == Some(0) && ack.get(8..12) == msg.get(8..12) => Answer::Acked,
+        _ => Answer::Replies(replies),
+    }
 }
 
 /// How long a worker keeps a netlink socket it has not used.
@@ -579,6 +621,34 @@ mod tests {
             Answer::Replies(r) => assert!(r.len() >= 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn changes_in_one_send_are_answered_each() {
+        let fd = netlink(libc::NETLINK_ROUTE, 0).expect("rtnetlink socket");
+        let mut buf = Vec::new();
+        let mut gone = lo_request(17, 0x5, 52);
+        gone[20..24].copy_from_slice(&0x7fff_ffffi32.to_ne_bytes());
+        let msgs = vec![lo_request(16, 0x5, 51), gone, lo_request(16, 0x5, 53)];
+        let answers = changes_on(fd.as_fd(), &msgs, &mut buf).expect("sent");
+        assert_eq!(answers.len(), 3);
+        assert_eq!(answers[0], Answer::Acked);
+        match &answers[1] {
+            Answer::Replies(r) => {
+                assert_eq!(r.len(), 1);
+                assert_eq!(nlmsg_errno(&r[0]), Some(libc::ENODEV));
+                assert_eq!(&r[0][8..12], &52u32.to_ne_bytes());
+            }
+            other => panic!("{other:?}"),
+        }
+        // The one after the failure was carried out too.
+        assert_eq!(answers[2], Answer::Acked);
+        // Only changes go together.
+        let dump = header(32, 18, 0x305, 54, 0)
+            .into_iter()
+            .chain([0; 16])
+            .collect::<Vec<_>>();
+        assert!(changes_on(fd.as_fd(), &[dump], &mut buf).is_err());
     }
 
     #[test]

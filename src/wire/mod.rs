@@ -25,9 +25,10 @@
 //!          | {batch, Target, [BatchOp]}                   -> {ok, [Result]}  (one namespace visit)
 //!          | {netlink_batch, Protocol, Target, [{Msg, [{Offset, Patch}]}], Stop}
 //!                 -> {ok, [ok | {ok, [Binary]} | {error, {Stage, Reason}}]}  one per
-//!                    message sent, one at a time on the worker's kept socket: ok for
-//!                    an ack of its sequence number and nothing else, else its replies;
-//!                    with Stop = true, none after the first whose replies hold an error
+//!                    message sent on the worker's kept socket: ok for an ack of its
+//!                    sequence number and nothing else, else its replies; with Stop =
+//!                    true one at a time, none after the first whose replies hold an
+//!                    error; else changes up to 64 per sendto (a link message ends one)
 //! Patch    = {ifindex, Name} | Target     4 bytes put at Offset before the message is
 //!                 sent: the link's index (looked up again after a link message), or
 //!                 the namespace's descriptor

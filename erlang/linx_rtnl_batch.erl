@@ -13,6 +13,11 @@
 -define(REQ, linx_rtnl_req).
 %% Most ops in one batch (the program's MAX_BATCH).
 -define(MAX_OPS, 10000).
+%% Fewest ops of a batch run in a process of its own (own_heap/2), and
+%% the heap words it starts with per op: what building and sending one
+%% needs, so that a batch collects no garbage on its way.
+-define(OWN_HEAP_OPS, 128).
+-define(WORDS_PER_OP, 400).
 
 %% @doc Runs `Ops' in the target of `Opts' (see {@link linx_rtnl:batch/2}):
 %% the transport options and `atomic'.
@@ -26,11 +31,30 @@ run(Ops, Opts) ->
                        true -> fun atomic/3;
                        false -> fun send/3
                    end,
-            run(Ops, maps:remove(atomic, Map), Send);
+            own_heap(fun() -> run(Ops, maps:remove(atomic, Map), Send) end, length(Ops));
         {ok, _} ->
             {error, {bad_batch, Ops}};
         {error, _} = Error ->
             Error
+    end.
+
+%% A large batch runs in a process of its own whose heap is sized for it
+%% from the start: building its requests makes much garbage, and in the
+%% caller's heap every collection would also copy all the caller holds
+%% (a caller with a thousand ops in hand holds much). The result, or the
+%% exception, comes back to the caller.
+own_heap(Fun, N) when N < ?OWN_HEAP_OPS ->
+    Fun();
+own_heap(Fun, N) ->
+    Ref = make_ref(),
+    Run = fun() ->
+                  exit({Ref, try {ok, Fun()} catch Class:Reason:Stack -> {raise, Class, Reason, Stack} end})
+          end,
+    {Pid, Mon} = spawn_opt(Run, [monitor, {min_heap_size, N * ?WORDS_PER_OP}]),
+    receive
+        {'DOWN', Mon, process, Pid, {Ref, {ok, Result}}} -> Result;
+        {'DOWN', Mon, process, Pid, {Ref, {raise, Class, Reason, Stack}}} -> erlang:raise(Class, Reason, Stack);
+        {'DOWN', Mon, process, Pid, Reason} -> exit(Reason)
     end.
 
 run(Ops, Opts, Send) ->

@@ -17,9 +17,10 @@
 %% link by name, as ip has it), against `ip -n Ns -batch' of the same
 %% ?ADDRS `addr add' commands; for the note, the same addresses by ?ADDRS
 %% single linx_rtnl:addr_add/3 calls (the link by index, so no name
-%% look-up per call), and the kernel floor as the BEAM sees it: one socket
-%% of linx_netlink:open/2, each RTM_NEWADDR sent by linx_nl:request/3 and
-%% its ack read before the next (the messages built beforehand). The four
+%% look-up per call), and the messages one at a time from the node: one
+%% socket of linx_netlink:open/2, each RTM_NEWADDR sent by
+%% linx_nl:request/3 and its ack read before the next (the messages built
+%% beforehand). The four
 %% alternate, a run each in turn; the addresses are flushed (not timed)
 %% after every run, and counted with ip after the first of each.
 p8b(Ns) ->

@@ -313,9 +313,9 @@ row_addr_add(#{ip := Ip, single := Single, raw := Raw, added := Added} = Adds) -
                      note => linx_bench:fmt(
                                "time per ~b addr_add (IPv4 /32 on a bridge named d0) in one linx_rtnl:batch/2 "
                                "vs `ip -n NS -batch` of the same ~b `addr add` commands; single calls "
-                               "(~b linx_rtnl:addr_add/3, link by index): p50 ~ts µs; kernel floor (one "
-                               "linx_netlink:open/2 socket, each RTM_NEWADDR by linx_nl:request/3, its ack "
-                               "read before the next): p50 ~ts µs; addresses ip counted after a run of each "
+                               "(~b linx_rtnl:addr_add/3, link by index): p50 ~ts µs; one at a time from the "
+                               "node (one linx_netlink:open/2 socket, each RTM_NEWADDR by linx_nl:request/3, "
+                               "its ack read before the next): p50 ~ts µs; addresses ip counted after a run of each "
                                "(batch, ip, single, raw): ~ts; ops/s counts addresses; ~b runs each, "
                                "alternately, flushed between",
                                [?ADDRS, ?ADDRS, ?ADDRS, us(p50(Single)), us(p50(Raw)),

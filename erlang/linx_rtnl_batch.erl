@@ -46,15 +46,21 @@ run(Ops, Opts) ->
 own_heap(Fun, N) when N < ?OWN_HEAP_OPS ->
     Fun();
 own_heap(Fun, N) ->
+    Parent = self(),
     Ref = make_ref(),
     Run = fun() ->
-                  exit({Ref, try {ok, Fun()} catch Class:Reason:Stack -> {raise, Class, Reason, Stack} end})
+                  Parent ! {Ref, try {ok, Fun()} catch Class:Reason:Stack -> {raise, Class, Reason, Stack} end}
           end,
     {Pid, Mon} = spawn_opt(Run, [monitor, {min_heap_size, N * ?WORDS_PER_OP}]),
     receive
-        {'DOWN', Mon, process, Pid, {Ref, {ok, Result}}} -> Result;
-        {'DOWN', Mon, process, Pid, {Ref, {raise, Class, Reason, Stack}}} -> erlang:raise(Class, Reason, Stack);
-        {'DOWN', Mon, process, Pid, Reason} -> exit(Reason)
+        {Ref, Outcome} ->
+            erlang:demonitor(Mon, [flush]),
+            case Outcome of
+                {ok, Result} -> Result;
+                {raise, Class, Reason, Stack} -> erlang:raise(Class, Reason, Stack)
+            end;
+        {'DOWN', Mon, process, Pid, Reason} ->
+            exit(Reason)
     end.
 
 run(Ops, Opts, Send) ->

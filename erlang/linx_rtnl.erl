@@ -24,46 +24,9 @@
 %% '''
 %%
 %% == Maps ==
-%% Links: `index', `ifname' (binary), `flags' (`up', `broadcast',
-%% `loopback', `running', `lower_up', ... lowest bit first), `type'
-%% (`ether', `loopback', `none' or the `ARPHRD_*' number), `mtu',
-%% `min_mtu', `max_mtu', `txqlen', `qdisc', `operstate' (`up', `down',
-%% `lowerlayerdown', `unknown', ...), `linkmode', `group', `master' and
-%% `link' (indexes), `link_netnsid', `address' and `broadcast' (MAC
-%% binaries, see {@link format_mac/1}), `perm_address', `kind' and
-%% `slave_kind' (an atom for the kinds linx knows, else a binary),
-%% `info_data' and `info_slave_data' (the kind's own attributes, raw),
-%% `info_unknown' (the
-%% attributes of `IFLA_LINKINFO' it does not name, in order, as
-%% `{Type, Binary}'; only when there are some), `promiscuity',
-%% `num_tx_queues', `num_rx_queues', `carrier', `carrier_changes',
-%% `gso_max_size', `gso_max_segs', `gso_ipv4_max_size', `gro_max_size',
-%% `gro_ipv4_max_size', `tso_max_size', `tso_max_segs', `allmulti',
-%% `alias', `alt_names', `proto_down'.
-%%
-%% Addresses: `family' (`inet' or `inet6'), `index', `prefixlen',
-%% `address' and `local' (inet tuples), `broadcast', `label', `scope'
-%% (`universe', `link', `host', ...), `flags' (`permanent',
-%% `noprefixroute', `tentative', ...), `valid_lft' and `preferred_lft'
-%% (seconds or `forever').
-%%
-%% Routes: `family', `dst' (`{Address, PrefixLen}' or `default'), `src'
-%% and `src_len' (a source prefix, IPv6), `gateway', `via' (a gateway of
-%% the other family), `oif', `iif', `nhid' (a nexthop object), `table',
-%% `metric', `prefsrc', `metrics' (a map: `mtu', `advmss', `hoplimit',
-%% ...), `flow' (the realms), `encap_type' and `encap' (the
-%% encapsulation's attributes, raw), `expires' (seconds, IPv6),
-%% `protocol' (`kernel', `boot', `static', ...), `scope', `type'
-%% (`unicast', `local', `broadcast', ...), `tos', `flags', `pref' (IPv6).
-%%
-%% Neighbours: `family', `index', `dst', `lladdr', `state' (`permanent',
-%% `reachable', `stale', `noarp', ...), `flags' (`router', ...),
-%% `probes'.
-%%
-%% Every map also has `unknown': the attributes it does not name, in
-%% order, as `{Type, Binary}'. A link's statistics (`IFLA_STATS',
-%% `IFLA_STATS64'), which the kernel sends even when asked not to, are
-%% left out.
+%% Links, addresses, routes and neighbours come as maps whose keys are
+%% listed in docs/rtnetlink.md, "Maps". Every map also has `unknown':
+%% the attributes it does not name, in order, as `{Type, Binary}'.
 %%
 %% == Errors ==
 %% A refusal by the kernel is `{error, Info}' with

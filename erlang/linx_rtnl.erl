@@ -1,5 +1,5 @@
-%% @doc rtnetlink as Erlang maps: links, addresses, routes and neighbours
-%% of any network namespace, and their change events.
+%% @doc rtnetlink as Erlang maps: links, addresses, routes, neighbours
+%% and rules of any network namespace, and their change events.
 %% Guide: docs/rtnetlink.md in the source tree.
 %%
 %% Every call takes the transport options of {@link linx_netlink:call/3}:
@@ -34,20 +34,14 @@
 %% op := addr_add, in := In}' (`message', the kernel's extended-ack text,
 %% only when it sent one); see {@link linx_nl}. Bad arguments are
 %% `{error, {bad_ifname | bad_link | bad_address | bad_prefix | bad_addr | bad_route
-%% | bad_neigh | bad_spec | bad_change | bad_netns | bad_groups, Term}}',
+%% | bad_neigh | bad_rule | bad_spec | bad_change | bad_netns | bad_groups, Term}}',
 %% checked before anything is sent. Failures of the port or the C-node
 %% are those of {@link linx_netlink:call/3}. {@link format_error/1}
 %% renders any of them.
 %%
 %% == Names and MAC addresses ==
-%% An interface name (a link's, a veth peer's, a master's, an `oif') is 1
-%% to 15 bytes without `/', `:', NUL or white space; a kind 1 to 63 bytes
-%% and an address's label 1 to 15 bytes, without NUL. A MAC address
-%% (`address', `broadcast', a peer's `address', a neighbour's `lladdr')
-%% is a binary of 6 bytes, taken as the bytes whatever they look like, or
-%% text: a binary of 17 bytes or a string, six bytes of two hex digits
-%% (either case) with `:' (or `-') between them,
-%% `<<"02:00:5e:10:00:01">>'. Anything else is `{bad_address, Mac}'.
+%% Interface names, kinds, labels and MAC addresses are checked as
+%% docs/rtnetlink.md says; a bad MAC is `{bad_address, Mac}'.
 -module(linx_rtnl).
 
 -include("linx_owned.hrl").
@@ -57,6 +51,7 @@
 -export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
 -export([routes/0, routes/1, route_add/1, route_add/2, route_del/1, route_del/2]).
 -export([neighs/0, neighs/1, neigh_add/1, neigh_add/2, neigh_del/1, neigh_del/2]).
+-export([rules/0, rules/1, rule_add/1, rule_add/2, rule_del/1, rule_del/2]).
 -export([batch/1, batch/2]).
 -export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_mac/1, parse_mac/1, format_error/1]).
@@ -312,6 +307,46 @@ neigh_del(Neigh, Opts) ->
     ?OWNED(request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del)).
 
 %%====================================================================
+%% Rules
+%%====================================================================
+
+%% @equiv rules(#{})
+-spec rules() -> {ok, [linx_rtnl_msg:rule()]} | {error, term()}.
+rules() ->
+    rules(#{}).
+
+%% @doc Every policy routing rule of the namespace, IPv4 and IPv6, in the
+%% kernel's order (by priority within each family).
+-spec rules(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:rule()]} | {error, term()}.
+rules(Opts) ->
+    ?OWNED(dump(linx_rtnl_req:dump(rule), Opts, rules, fun linx_rtnl_msg:decode_rule/1)).
+
+%% @equiv rule_add(Rule, #{})
+-spec rule_add(map()) -> ok | {error, term()}.
+rule_add(Rule) ->
+    rule_add(Rule, #{}).
+
+%% @doc Adds a policy routing rule, as `ip rule add' does: `Rule' has the
+%% keys of {@link linx_rtnl_rule} (`priority', `src', `dst', `iif',
+%% `oif', `fwmark', `table', `action', ...); with none of `table', `goto'
+%% and `action' it looks up `main'.
+-spec rule_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
+rule_add(Rule, Opts) ->
+    ?OWNED(request(linx_rtnl_req:rule(new, Rule), Opts, rule_add)).
+
+%% @equiv rule_del(Rule, #{})
+-spec rule_del(map()) -> ok | {error, term()}.
+rule_del(Rule) ->
+    rule_del(Rule, #{}).
+
+%% @doc Deletes the first rule that matches every key `Rule' gives (a map
+%% from {@link rules/1} works as it is; `#{priority => P}' deletes the
+%% rule of that priority).
+-spec rule_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
+rule_del(Rule, Opts) ->
+    ?OWNED(request(linx_rtnl_req:rule(del, Rule), Opts, rule_del)).
+
+%%====================================================================
 %% Events
 %%====================================================================
 
@@ -324,7 +359,7 @@ subscribe(Groups) ->
 %% {@type group()}) in the namespace of `Opts' (`in', `timeout'; `via' a
 %% C-node on this host). Each event arrives as
 %% `{linx_rtnl, Ref, Event}', `Event' being `{link | addr | route |
-%% neigh, new | del, Map}' (the maps of the dumps), `{other, Type,
+%% neigh | rule, new | del, Map}' (the maps of the dumps), `{other, Type,
 %% Payload}', or `{error, Reason}' (`enobufs' when the kernel dropped
 %% events because they were not read fast enough, `{malformed, Where}').
 %% Events come from a process that owns the socket; it ends, closing the

@@ -251,6 +251,10 @@ build({neigh_add, Neigh}, Resolve) ->
     ?REQ:neigh(new, Neigh, Resolve);
 build({neigh_del, Neigh}, Resolve) ->
     ?REQ:neigh(del, Neigh, Resolve);
+build({rule_add, Rule}, _Resolve) ->
+    ?REQ:rule(new, Rule);
+build({rule_del, Rule}, _Resolve) ->
+    ?REQ:rule(del, Rule);
 build(_Op, _Resolve) ->
     {error, {bad_op, unknown}}.
 
@@ -341,8 +345,9 @@ format_reason({bad_batch, Ops}, _Text) when is_list(Ops) ->
 format_reason({bad_batch, Ops}, _Text) ->
     linx_error:line(io_lib:format("invalid batch ~0tP: expected a list of 1 to 10000 ops", [Ops, 12]));
 format_reason(not_undoable, _Text) ->
-    <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, or "
-      "deletes a veth whose peer is in another one or a link of a kind it cannot make again)">>;
+    <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, "
+      "deletes a veth whose peer is in another one or a link of a kind it cannot make again, "
+      "or adds or deletes a rule)">>;
 format_reason(#{op := batch, stage := Stage, errno := Errno, code := Code} = E, _Text) ->
     linx_error:line(["batch", linx_error:in_text(maps:get(in, E, self)), " failed: ",
                      atom_to_list(Stage), " ", linx_error:term_text(Errno), linx_error:code_text(Code)]);

@@ -9,11 +9,11 @@
 %% What}}}'; nothing here raises on input from the kernel.
 -module(linx_rtnl_msg).
 
--export([decode/1, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1]).
+-export([decode/1, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1, decode_rule/1]).
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
 -export([kind/1, names/1, ip_neighs/1]).
 
--export_type([link/0, addr/0, route/0, neigh/0, object/0]).
+-export_type([link/0, addr/0, route/0, neigh/0, rule/0, object/0]).
 
 -type link() :: #{index := integer(), ifname => binary(), flags := [atom()],
                   atom() => term()}.
@@ -23,8 +23,10 @@
 -type route() :: #{family := inet | inet6 | integer(), table := non_neg_integer(),
                    atom() => term()}.
 -type neigh() :: #{family := atom() | integer(), index := integer(), atom() => term()}.
--type object() :: {link | addr | route | neigh, new | del, map()}.
--type kind() :: link | addr | route | neigh.
+-type rule() :: #{family := inet | inet6 | integer(), action := atom() | integer(),
+                  atom() => term()}.
+-type object() :: {link | addr | route | neigh | rule, new | del, map()}.
+-type kind() :: link | addr | route | neigh | rule.
 
 -define(TABLES, linx_rtnl_tables).
 
@@ -70,6 +72,12 @@ decode_route(P) -> decode(route, P).
 -spec ip_neighs([neigh()]) -> [neigh()].
 ip_neighs(Neighs) ->
     [N || #{family := F} = N <- Neighs, F =:= inet orelse F =:= inet6].
+
+%% @doc Decodes the payload of an `RTM_NEWRULE' / `RTM_DELRULE': `src'
+%% and `dst' as `{Address, PrefixLen}' (absent: any), the ranges
+%% (`uid_range', `sport', `dport') as `{First, Last}'.
+-spec decode_rule(binary()) -> {ok, rule()} | {error, linx_nl_codec:malformed()}.
+decode_rule(P) -> decode(rule, P).
 
 %% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
 -spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.
@@ -130,6 +138,20 @@ finish(route, #{dst_len := Len} = M) ->
               _ -> default
           end,
     maps:remove(dst_len, route_parts(M#{dst => Dst}));
+finish(rule, #{src_len := SrcLen, dst_len := DstLen} = M) ->
+    Prefix = fun(K, Len, Acc) ->
+                     case Acc of
+                         #{K := IP} -> Acc#{K => {IP, Len}};
+                         #{} -> Acc
+                     end
+             end,
+    Ranges = maps:map(fun(K, [{first, F}, {last, L}]) when K =:= uid_range; K =:= sport; K =:= dport ->
+                              {F, L};
+                         (_K, V) ->
+                              V
+                      end, M),
+    %% The kernel leaves out a priority of 0 (the local table's rule).
+    maps:without([src_len, dst_len], Prefix(dst, DstLen, Prefix(src, SrcLen, maps:merge(#{priority => 0}, Ranges))));
 finish(_Object, M) ->
     M.
 

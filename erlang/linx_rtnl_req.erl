@@ -12,7 +12,7 @@
 -include("linx_nl.hrl").
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
--export([addr/3, route/3, neigh/3]).
+-export([addr/3, route/3, neigh/3, rule/2]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0, batch_op/0]).
@@ -28,7 +28,8 @@
                   | {link_del, link()}
                   | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
                   | {route_add | route_del, map()}
-                  | {neigh_add | neigh_del, map()}.
+                  | {neigh_add | neigh_del, map()}
+                  | {rule_add | rule_del, map()}.
 %% One op of a batch (linx_rtnl:batch/2): a change of linx_rtnl as a
 %% tuple of its name and arguments.
 -type link() :: binary() | string() | pos_integer().
@@ -49,7 +50,7 @@
 %% kernel to leave the statistics out (`IFLA_EXT_MASK'
 %% `RTEXT_FILTER_SKIP_STATS': it then skips those of virtual functions;
 %% `IFLA_STATS64', which it sends anyway, the tables leave out).
--spec dump(link | addr | route | neigh) -> linx_nl_codec:msg_in().
+-spec dump(link | addr | route | neigh | rule) -> linx_nl_codec:msg_in().
 dump(link) ->
     #{type => ?MSG:message_type(link, get), flags => ?NLM_F_DUMP,
       payload => [?MSG:ifinfomsg(0, 0, 0, 0), skip_stats()]};
@@ -368,6 +369,12 @@ route(What, Route, Resolve) when is_map(Route) ->
     ?ARGS:checked(fun() -> request(route, What, linx_rtnl_route:payload(What, Route, Resolve)) end);
 route(_What, Route, _Resolve) ->
     {error, {bad_route, Route}}.
+
+%% @doc The request adding or deleting a policy routing rule (see
+%% {@link linx_rtnl_rule}).
+-spec rule(new | del, term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+rule(What, Rule) ->
+    ?ARGS:checked(fun() -> request(rule, What, linx_rtnl_rule:payload(What, Rule)) end).
 
 %% @doc The request adding or deleting a neighbour entry.
 -spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.

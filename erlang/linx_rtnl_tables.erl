@@ -3,10 +3,10 @@
 %% once. Pure data, read through {@link linx_nl_attrs}.
 %%
 %% Each attribute number (`IFLA_*', `IFLA_INFO_*', `IFA_*', `RTA_*',
-%% `NDA_*', a kind's `IFLA_<KIND>_*') stands in exactly one entry below;
-%% the numbers and layouts are those of the kernel's UAPI headers
+%% `NDA_*', `FRA_*', a kind's `IFLA_<KIND>_*') stands in exactly one entry
+%% below; the numbers and layouts are those of the kernel's UAPI headers
 %% (`linux/if_link.h', `linux/if_addr.h', `linux/rtnetlink.h',
-%% `linux/neighbour.h', `linux/veth.h'). A link kind's own attributes
+%% `linux/neighbour.h', `linux/fib_rules.h', `linux/veth.h'). A link kind's own attributes
 %% (`IFLA_INFO_DATA') are a table named after the kind: adding a kind is
 %% writing its table and naming it in {@link kind_table/1}.
 -module(linx_rtnl_tables).
@@ -18,12 +18,13 @@
 %%====================================================================
 
 %% @doc Every rtnetlink message type linx knows: `{Number, Object, What}'.
--spec messages() -> [{non_neg_integer(), link | addr | route | neigh, new | del | get}].
+-spec messages() -> [{non_neg_integer(), link | addr | route | neigh | rule, new | del | get}].
 messages() ->
     [{16, link, new}, {17, link, del}, {18, link, get},
      {20, addr, new}, {21, addr, del}, {22, addr, get},
      {24, route, new}, {25, route, del}, {26, route, get},
-     {28, neigh, new}, {29, neigh, del}, {30, neigh, get}].
+     {28, neigh, new}, {29, neigh, del}, {30, neigh, get},
+     {32, rule, new}, {33, rule, del}, {34, rule, get}].
 
 %%====================================================================
 %% Fixed headers
@@ -33,7 +34,7 @@ messages() ->
 %% fields of a {@link linx_nl_attrs} struct (a key `'_'' is a field
 %% that decoding leaves out; `family' and `change' of a link header are
 %% given when encoding only).
--spec header(link | link_request | addr | route | neigh) -> [{atom(), linx_nl_attrs:codec()}].
+-spec header(link | link_request | addr | route | neigh | rule) -> [{atom(), linx_nl_attrs:codec()}].
 header(link) ->
     %% struct ifinfomsg
     [{'_', u8}, {'_', u8}, {type, {enum, u16, names(arphrd)}}, {index, s32},
@@ -49,6 +50,11 @@ header(route) ->
     [{family, {enum, u8, names(family)}}, {dst_len, u8}, {src_len, u8}, {tos, u8},
      {table, u8}, {protocol, {enum, u8, names(rt_proto)}}, {scope, {enum, u8, names(scope)}},
      {type, {enum, u8, names(rt_type)}}, {flags, {bits, u32, names(rtm_flags)}}];
+header(rule) ->
+    %% struct fib_rule_hdr: `table' only below 256 (FRA_TABLE has it all)
+    [{family, {enum, u8, names(family)}}, {dst_len, u8}, {src_len, u8}, {tos, u8},
+     {'_', u8}, {'_', u8}, {'_', u8}, {action, {enum, u8, names(fr_act)}},
+     {flags, {bits, u32, names(fib_rule_flags)}}];
 header(neigh) ->
     %% struct ndmsg
     [{family, {enum, u8, names(family)}}, {'_', u8}, {'_', u16}, {index, s32},
@@ -140,6 +146,17 @@ table(route_metrics) ->
       {14, initrwnd, u32}, {15, quickack, u32}, {16, cc_algo, string},
       {17, fastopen_no_cookie, u32}],
      #{empty_unknown => drop}};
+table(rule) ->
+    %% FRA_*: the source and destination prefixes' lengths are in the
+    %% header; FRA_UID_RANGE and the port ranges are two numbers each.
+    {[{1, dst, ip}, {2, src, ip}, {3, iif, string}, {4, goto, u32}, {6, priority, u32},
+      {10, fwmark, u32}, {11, flow, u32}, {13, suppress_ifgroup, u32},
+      {14, suppress_prefixlen, u32}, {15, table, u32}, {16, fwmask, u32}, {17, oif, string},
+      {19, l3mdev, bool8}, {20, uid_range, {struct, [{first, u32}, {last, u32}]}},
+      {21, protocol, {enum, u8, names(rt_proto)}}, {22, ip_proto, {enum, u8, names(ip_proto)}},
+      {23, sport, {struct, [{first, u16}, {last, u16}]}},
+      {24, dport, {struct, [{first, u16}, {last, u16}]}}],
+     #{}};
 table(neigh) ->
     %% NDA_*
     {[{1, dst, ip}, {2, lladdr, mac}, {4, probes, u32}, {5, vlan, u16}, {9, master, u32},
@@ -187,6 +204,15 @@ names(rtm_flags) ->
      {notify, 16#100}, {cloned, 16#200}, {equalize, 16#400},
      {prefix, 16#800}, {lookup_table, 16#1000}, {fib_match, 16#2000},
      {rt_offload, 16#4000}, {rt_trap, 16#8000}];
+names(fr_act) ->
+    %% FR_ACT_*: what a rule does when it matches
+    [{unspec, 0}, {lookup, 1}, {goto, 2}, {nop, 3}, {blackhole, 6}, {unreachable, 7},
+     {prohibit, 8}];
+names(fib_rule_flags) ->
+    [{permanent, 16#1}, {invert, 16#2}, {unresolved, 16#4}, {iif_detached, 16#8},
+     {find_saved, 16#10}, {oif_detached, 16#20}];
+names(ip_proto) ->
+    [{icmp, 1}, {tcp, 6}, {udp, 17}, {icmpv6, 58}, {sctp, 132}];
 names(operstate) ->
     [{unknown, 0}, {notpresent, 1}, {down, 2}, {lowerlayerdown, 3}, {testing, 4},
      {dormant, 5}, {up, 6}];

@@ -16,7 +16,9 @@
 %% name. The undo ops name a link that was there before by its index,
 %% which a rename keeps. Moving a link to another namespace, making one
 %% there, and deleting a veth whose peer is in another one, cannot be
-%% undone from here: such an op is refused in an atomic batch.
+%% undone from here, nor can a rule's add or delete (a delete removes
+%% the first rule that matches what it gives): such an op is refused in
+%% an atomic batch.
 -module(linx_rtnl_undo).
 
 -export([needs/1, plan/2, missing/2]).
@@ -162,6 +164,10 @@ undo({route_add, Route}, _B, Names) ->
     {ok, [{route_del, Route}], Names};
 undo({neigh_add, #{index := Ref} = Neigh}, B, Names) ->
     {ok, [{neigh_del, Neigh#{index := by_index(Ref, B, Names)}}], Names};
+undo({Rule, _}, _B, _Names) when Rule =:= rule_add; Rule =:= rule_del ->
+    %% A rule is deleted by the first that matches what is given, which
+    %% need not be the one the batch added, nor one added back.
+    not_undoable;
 undo(_Op, _B, Names) ->
     {ok, [], Names}.
 

@@ -33,8 +33,8 @@
 
 %% The attribute tables (`table/1'), fixed headers (`header/1') and link
 %% kinds with a table of their own (`kind_table/1') this module tests.
-tables() -> [link, linkinfo, veth, bridge, addr, route, route_metrics, neigh].
-headers() -> [link, link_request, addr, route, neigh].
+tables() -> [link, linkinfo, veth, bridge, addr, route, route_metrics, neigh, rule].
+headers() -> [link, link_request, addr, route, neigh, rule].
 kinds() -> [veth, bridge].
 
 tables_covered_test() ->

@@ -40,7 +40,9 @@ defmodule Linx.Rtnl do
     * routes: `:family`, `:dst` (`{address, prefixlen}` or `:default`),
       `:gateway`, `:oif`, `:table`, `:metric`, `:protocol`, `:scope`,
       `:type`;
-    * neighbours: `:family`, `:index`, `:dst`, `:lladdr`, `:state`.
+    * neighbours: `:family`, `:index`, `:dst`, `:lladdr`, `:state`;
+    * rules: `:family`, `:priority`, `:src`, `:dst`, `:iif`, `:oif`,
+      `:fwmark`, `:table`, `:action` (see `rules/1`).
 
   Every map also has `:unknown`: the attributes it does not name, as
   `{type, binary}`.
@@ -167,11 +169,12 @@ defmodule Linx.Rtnl do
   """
   @type group :: :linx_rtnl.group()
 
-  @typedoc "A link, address, route or neighbour, as `:linx_rtnl` decodes it."
+  @typedoc "A link, address, route, neighbour or rule, as `:linx_rtnl` decodes it."
   @type link :: map
   @type addr :: map
   @type route :: map
   @type neigh :: map
+  @type rule :: map
 
   @typedoc "Keyword options (a map works too); see the module documentation."
   @type option ::
@@ -191,10 +194,11 @@ defmodule Linx.Rtnl do
           | {:addr_add | :addr_del, link_ref, addr_spec}
           | {:route_add | :route_del, map}
           | {:neigh_add | :neigh_del, map}
+          | {:rule_add | :rule_del, map}
 
   @typedoc "What `subscribe/2` delivers, in `{:linx_rtnl, ref, event}` messages."
   @type event ::
-          {:link | :addr | :route | :neigh, :new | :del, map}
+          {:link | :addr | :route | :neigh | :rule, :new | :del, map}
           | {:other, non_neg_integer, binary}
           | {:error, term}
 
@@ -319,6 +323,34 @@ defmodule Linx.Rtnl do
   @spec neigh_del(map, options) :: :ok | {:error, Error.t()}
   def neigh_del(neigh, opts \\ []), do: wrap(:linx_rtnl.neigh_del(neigh, opts), :neigh_del, opts)
 
+  @doc """
+  Every policy routing rule of the namespace, IPv4 and IPv6, in the
+  kernel's order: maps with `:family`, `:priority`, `:src` and `:dst`
+  (`{address, prefixlen}`), `:iif`, `:oif`, `:fwmark`, `:fwmask`,
+  `:table`, `:action` (`:lookup`, `:goto`, `:blackhole`, ...), `:goto`,
+  `:uid_range`, `:sport`, `:dport` (`{first, last}`), `:ip_proto`,
+  `:protocol`, `:flags`, ...
+  """
+  @spec rules(options) :: {:ok, [rule]} | {:error, Error.t()}
+  def rules(opts \\ []), do: wrap(:linx_rtnl.rules(opts), :rules, opts)
+
+  @doc """
+  Adds a policy routing rule, as `ip rule add` does, from a map with the
+  keys `rules/1` gives (`:priority`, `:src`, `:table`, ...); with none of
+  `:table`, `:goto` and `:action` it looks up `main`. A bad value is
+  `{:bad_rule, {key, value}}`.
+  """
+  @spec rule_add(map, options) :: :ok | {:error, Error.t()}
+  def rule_add(rule, opts \\ []), do: wrap(:linx_rtnl.rule_add(rule, opts), :rule_add, opts)
+
+  @doc """
+  Deletes the first rule that matches every key `rule` gives (a map from
+  `rules/1` works as it is; `%{priority: p}` deletes the rule of that
+  priority).
+  """
+  @spec rule_del(map, options) :: :ok | {:error, Error.t()}
+  def rule_del(rule, opts \\ []), do: wrap(:linx_rtnl.rule_del(rule, opts), :rule_del, opts)
+
   # Bang variants
 
   defbang(links(opts :: options \\ []) :: [link])
@@ -335,6 +367,9 @@ defmodule Linx.Rtnl do
   defbang(neighs(opts :: options \\ []) :: [neigh])
   defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
   defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)
+  defbang(rules(opts :: options \\ []) :: [rule])
+  defbang(rule_add(rule :: map, opts :: options \\ []) :: :ok)
+  defbang(rule_del(rule :: map, opts :: options \\ []) :: :ok)
 
   # Batches
 
@@ -373,7 +408,7 @@ defmodule Linx.Rtnl do
   namespace of `opts` (`:in`, `:timeout`; `:via` a C-node on this host).
 
   Each event arrives as a message `{:linx_rtnl, ref, event}`, `event`
-  being `{:link | :addr | :route | :neigh, :new | :del, map}` (the maps
+  being `{:link | :addr | :route | :neigh | :rule, :new | :del, map}` (the maps
   of the dumps), `{:other, type, payload}`, or `{:error, reason}`
   (`:enobufs` when the kernel dropped events because they were not read
   fast enough). The events come from a process that owns the socket; it

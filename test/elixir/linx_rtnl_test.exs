@@ -253,6 +253,24 @@ defmodule Linx.RtnlTest do
     end
   end
 
+  test "rules: added, dumped, read by ip, deleted; a bad field is named", %{a: a, opts: opts} do
+    rule = %{priority: 100, src: {{10, 8, 0, 0}, 16}, fwmark: 5, table: 100}
+    assert :ok = Rtnl.rule_add(rule, opts)
+
+    assert cmd!("ip", ["-n", a, "rule", "show", "priority", "100"]) =~
+             "from 10.8.0.0/16 fwmark 0x5 lookup 100"
+
+    assert [%{src: {{10, 8, 0, 0}, 16}, fwmark: 5, table: 100, action: :lookup} = dumped] =
+             for(%{priority: 100} = r <- Rtnl.rules!(opts), do: r)
+
+    assert :ok = Rtnl.rule_del!(dumped, opts)
+    assert cmd!("ip", ["-n", a, "rule", "show", "priority", "100"]) == ""
+
+    assert {:error, %Error{} = e} = Rtnl.rule_add(%{priority: 5, sport: {9, 3}}, opts)
+    assert Exception.message(e) =~ "invalid rule: {sport,{9,3}}"
+    assert %Error{op: :rule_add, stage: :badarg, errno: :bad_rule} = e
+  end
+
   test "genl families in a netns agree with genl ctrl list", %{a: a} do
     opts = [in: {:netns, a}]
     assert {:ok, %{id: 16, name: "nlctrl", version: version}} = Linx.Genl.family("nlctrl", opts)

@@ -35,7 +35,7 @@ defmodule Linx.Rtnl.Error do
       * `:badarg` - refused before anything was sent: `:bad_ifname`,
         `:bad_link`, `:bad_address`, `:bad_prefix`, `:bad_addr` (an
         address's label, broadcast, scope or flags), `:bad_route`,
-        `:bad_neigh`, `:bad_spec`, `:bad_change`, `:bad_netns`,
+        `:bad_neigh`, `:bad_rule`, `:bad_spec`, `:bad_change`, `:bad_netns`,
         `:bad_groups`, `:bad_option` (a bad option, or an operation's
         own argument given as one, such as `scope:` or `flags:` for
         `addr_add/3`), `:bad_in`, `:bad_via`, and for `batch/2`

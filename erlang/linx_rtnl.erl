@@ -16,10 +16,7 @@
 %%                           peer => #{ifname => <<"v1">>, netns => {pid, 4242}}}, Blue),
 %% ok = linx_rtnl:link_set(<<"v0">>, #{state => up, mtu => 9000}, Blue),
 %% ok = linx_rtnl:addr_add(<<"v0">>, {{10, 0, 0, 1}, 24}, Blue),
-%% ok = linx_rtnl:route_add(#{dst => {{10, 1, 0, 0}, 16}, gateway => {10, 0, 0, 2},
-%%                            table => 100, metric => 10}, Blue),
-%% {ok, [#{ifname := <<"lo">>, flags := [up, loopback, running, lower_up]} | _]} =
-%%     linx_rtnl:links(Blue),
+%% ok = linx_rtnl:route_add(#{dst => {{10, 1, 0, 0}, 16}, gateway => {10, 0, 0, 2}}, Blue),
 %% {ok, #{mtu := 9000, kind := veth}} = linx_rtnl:link(<<"v0">>, Blue).
 %% '''
 %%
@@ -357,20 +354,25 @@ subscribe(Groups) ->
 
 %% @doc Subscribes the caller to rtnetlink events of `Groups' (a list of
 %% {@type group()}) in the namespace of `Opts' (`in', `timeout'; `via' a
-%% C-node on this host). Each event arrives as
+%% C-node on this host; `rcvbuf', the socket's; `list_existing' and
+%% `resync', below). Each event arrives as
 %% `{linx_rtnl, Ref, Event}', `Event' being `{link | addr | route |
 %% neigh | rule, new | del, Map}' (the maps of the dumps), `{other, Type,
-%% Payload}', or `{error, Reason}' (`enobufs' when the kernel dropped
-%% events because they were not read fast enough, `{malformed, Where}').
+%% Payload}', `{resync, Objects}' (every link, address, route, neighbour
+%% or rule of the groups now, as `{Kind, new, Map}': what the subscriber
+%% holds is to be replaced; sent first with `list_existing => true', and
+%% after the kernel dropped events because they were not read fast
+%% enough; with `resync => false' that is `{error, enobufs}' instead), or
+%% `{error, Reason}' (`{malformed, Where}', `{resync, Why}').
 %% Events come from a process that owns the socket; it ends, closing the
 %% socket, on {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
-    ?OWNED(case linx_rtnl_req:group_numbers(Groups) of
-               {ok, Numbers} ->
-                   with_options(Opts, fun(Map) -> linx_rtnl_events:start(self(), Numbers, Map) end);
-               {error, _} = Error ->
-                   Error
+    ?OWNED(case {linx_rtnl_req:group_numbers(Groups),
+                 linx_opts:options(Opts, [list_existing, resync, rcvbuf | linx_opts:transport()])} of
+               {{ok, Numbers}, {ok, #{opts := Map}}} -> linx_rtnl_events:start(self(), Numbers, Map);
+               {{error, _} = Error, _} -> Error;
+               {_, {error, _} = Error} -> Error
            end).
 
 %% @doc Ends a subscription of the calling process; events of `Ref' still

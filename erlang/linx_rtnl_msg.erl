@@ -9,7 +9,8 @@
 %% What}}}'; nothing here raises on input from the kernel.
 -module(linx_rtnl_msg).
 
--export([decode/1, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1, decode_rule/1]).
+-export([decode/1, decode_object/2, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1,
+         decode_rule/1]).
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
 -export([kind/1, names/1, ip_neighs/1]).
 
@@ -82,6 +83,11 @@ decode_rule(P) -> decode(rule, P).
 %% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
 -spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.
 decode_neigh(P) -> decode(neigh, P).
+
+%% @doc Decodes the payload of a message about `Kind' (`link', `addr',
+%% `route', `neigh' or `rule').
+-spec decode_object(kind(), binary()) -> {ok, map()} | {error, linx_nl_codec:malformed()}.
+decode_object(Kind, P) -> decode(Kind, P).
 
 -spec decode(kind(), binary()) -> {ok, map()} | {error, linx_nl_codec:malformed()}.
 decode(Object, P) ->

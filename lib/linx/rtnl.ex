@@ -200,6 +200,7 @@ defmodule Linx.Rtnl do
   @type event ::
           {:link | :addr | :route | :neigh | :rule, :new | :del, map}
           | {:other, non_neg_integer, binary}
+          | {:resync, [{:link | :addr | :route | :neigh | :rule, :new, map}]}
           | {:error, term}
 
   # Links
@@ -405,14 +406,19 @@ defmodule Linx.Rtnl do
 
   @doc """
   Subscribes the caller to the rtnetlink events of `groups` in the
-  namespace of `opts` (`:in`, `:timeout`; `:via` a C-node on this host).
+  namespace of `opts` (`:in`, `:timeout`; `:via` a C-node on this host;
+  `:rcvbuf`, the socket's; `:list_existing` and `:resync`, below).
 
   Each event arrives as a message `{:linx_rtnl, ref, event}`, `event`
   being `{:link | :addr | :route | :neigh | :rule, :new | :del, map}` (the maps
-  of the dumps), `{:other, type, payload}`, or `{:error, reason}`
-  (`:enobufs` when the kernel dropped events because they were not read
-  fast enough). The events come from a process that owns the socket; it
-  ends, closing the socket, on `unsubscribe/1` or when the caller exits.
+  of the dumps), `{:other, type, payload}`, `{:resync, objects}` (every
+  link, address, route, neighbour or rule of the groups now, as
+  `{kind, :new, map}`, which replace what the subscriber holds: sent
+  first with `list_existing: true`, and whenever the kernel dropped events
+  because they were not read fast enough; with `resync: false` that is
+  `{:error, :enobufs}` instead), or `{:error, reason}`. The events come
+  from a process that owns the socket; it ends, closing the socket, on
+  `unsubscribe/1` or when the caller exits.
 
       {:ok, ref} = Linx.Rtnl.subscribe([:link, :ipv4_addr], in: {:netns, "blue"})
       receive do

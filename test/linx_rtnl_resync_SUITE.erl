@@ -22,28 +22,24 @@ all() ->
     [existing_objects_first, resync_after_dropped_events, no_resync_when_asked, bad_options].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_if_netns(Config).
 
 end_per_suite(_Config) ->
     ok.
 
+% A namespace of its own for each case.
 init_per_testcase(_Case, Config) ->
-    Ns = linx_ct_ns:unique("linx-resync"),
-    case linx_ct_ns:netns_add(Ns) of
-        ok -> [{ns, Ns} | Config];
-        Skip -> Skip
-    end.
+    linx_ct_ns:start_with_netns("linx-resync", Config).
 
 end_per_testcase(_Case, Config) ->
-    linx_ct_ns:netns_del(?config(ns, Config)).
+    linx_ct_ns:netns_del(?config(netns, Config)).
 
-in(Config) -> #{in => {netns, list_to_binary(?config(ns, Config))}}.
+in(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
 
 %% The links, IPv4 addresses and rules there are arrive first, as ip
 %% shows them; a change made afterwards comes after them.
 existing_objects_first(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     [linx_ct_ns:sh_ok(["ip -n ", Ns, " ", C])
      || C <- ["link add x0 type bridge", "link add x1 type bridge",
               "addr add 10.61.0.1/24 dev x0", "addr add fd61::1/64 dev x1 nodad",
@@ -66,7 +62,7 @@ existing_objects_first(Config) ->
 %% subscription dumps again, and the view kept from what arrives (events
 %% applied in order, a resync replacing everything) equals a fresh dump.
 resync_after_dropped_events(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     In = in(Config),
     File = filename:join(?config(priv_dir, Config), "bridges.batch"),
     %% Up: the kernel tells a change of a link that is down to no one.
@@ -90,7 +86,7 @@ resync_after_dropped_events(Config) ->
 
 %% With `resync => false' a loss is reported, not repaired.
 no_resync_when_asked(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     File = filename:join(?config(priv_dir, Config), "aliases.batch"),
     linx_ct_ns:sh_ok(["ip -n ", Ns, " link add g0 up type bridge"]),
     {ok, Ref} = linx_rtnl:subscribe([link], (in(Config))#{resync => false, rcvbuf => 1}),

@@ -18,24 +18,19 @@ all() ->
      bad_fields_named, kernel_refusals, rules_in_a_batch].
 
 init_per_suite(Config) ->
-    {ok, _} = application:ensure_all_started(linx),
-    Config.
+    linx_ct_ns:start_if_netns(Config).
 
 end_per_suite(_Config) ->
     ok.
 
-%% A namespace of its own for each case.
+% A namespace of its own for each case.
 init_per_testcase(_Case, Config) ->
-    Ns = linx_ct_ns:unique("linx-rules"),
-    case linx_ct_ns:netns_add(Ns) of
-        ok -> [{ns, Ns} | Config];
-        Skip -> Skip
-    end.
+    linx_ct_ns:start_with_netns("linx-rules", Config).
 
 end_per_testcase(_Case, Config) ->
-    linx_ct_ns:netns_del(?config(ns, Config)).
+    linx_ct_ns:netns_del(?config(netns, Config)).
 
-in(Config) -> #{in => {netns, list_to_binary(?config(ns, Config))}}.
+in(Config) -> #{in => {netns, list_to_binary(?config(netns, Config))}}.
 
 %% The rules of both cases, as linx takes them and as `ip rule add'
 %% writes them: every field, every action, both families.
@@ -61,14 +56,14 @@ rules() ->
 
 %% What linx adds, ip reads with the same values.
 made_by_linx_read_by_ip(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     [ok = linx_rtnl:rule_add(R, in(Config)) || {R, _} <- rules()],
     Want = lists:sort([from_linx(R) || {R, _} <- rules()] ++ defaults()),
     Want = from_ip(Ns).
 
 %% What ip adds, linx decodes with the same values (and ip with them).
 made_by_ip_read_by_linx(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     [linx_ct_ns:sh_ok(["ip -n ", Ns, " ", ip_args(Args)]) || {_, Args} <- rules()],
     {ok, Rules} = linx_rtnl:rules(in(Config)),
     ct:log("~p", [Rules]),
@@ -82,7 +77,7 @@ made_by_ip_read_by_linx(Config) ->
 %% A dumped rule deleted by its map, another by its priority: each
 %% removes that rule, and no other.
 deleted_by_map_or_priority(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     In = in(Config),
     [ok = linx_rtnl:rule_add(R, In) || {R, _} <- rules()],
     {ok, Rules} = linx_rtnl:rules(In),
@@ -116,7 +111,7 @@ event(Ref) ->
 %% Each bad field is refused before anything is sent, named in a
 %% one-line error; the namespace keeps its default rules only.
 bad_fields_named(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     In = in(Config),
     Bad = [{src, {{10, 0, 0, 0}, 33}}, {dst, nowhere}, {iif, <<"much-too-long-name">>},
            {oif, <<"a/b">>}, {fwmark, -1}, {table, 1 bsl 32}, {action, jump}, {sport, {9, 3}},
@@ -145,7 +140,7 @@ kernel_refusals(Config) ->
 %% Rules in a batch, one result each; an atomic batch refuses them
 %% before sending anything (it could not undo them).
 rules_in_a_batch(Config) ->
-    Ns = ?config(ns, Config),
+    Ns = ?config(netns, Config),
     In = in(Config),
     Ops = [{rule_add, #{priority => 70, fwmark => 1, table => 70}},
            {rule_add, #{priority => 71, dst => {{10, 71, 0, 0}, 16}, action => prohibit}},

@@ -67,12 +67,11 @@
 
 -type prefix() :: {inet:ip_address(), 0..128}.
 
--type addr_spec() :: prefix()
-                   | #{prefix := prefix(), label => iodata(), broadcast => inet:ip_address(),
-                       scope => atom() | 0..255, flags => [atom()]}.
+-type addr_spec() :: prefix() | #{prefix := prefix(), atom() => term()}.
 %% An address to add or remove: its prefix, or a map with the prefix and
-%% the address's `label', `broadcast' (IPv4), `scope' and `flags' (such
-%% as `[nodad, noprefixroute]').
+%% the address's `label', `broadcast' (IPv4), `scope', `flags' (such as
+%% `[nodad, noprefixroute]'), `peer' (point to point) and `valid_lft' and
+%% `preferred_lft' (seconds or `forever').
 
 -type group() :: link | notify | neigh | tc | ipv4_addr | ipv4_mroute | ipv4_route
                | ipv4_rule | ipv6_addr | ipv6_mroute | ipv6_route | ipv6_ifinfo

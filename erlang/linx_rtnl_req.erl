@@ -338,7 +338,8 @@ addr(_What, _Index, Prefix) ->
 %% checked here (a check throws).
 addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
     [throw({bad_addr, KV})
-     || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags], Addr))],
+     || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags, peer, valid_lft,
+                                         preferred_lft], Addr))],
     Scope = case maps:find(scope, Addr) of
                 error -> 0;
                 {ok, S} -> ?ARGS:name(S, scope, {bad_addr, {scope, S}})
@@ -356,12 +357,44 @@ addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
                       _ -> throw({bad_addr, {broadcast, B}})
                   end
           end,
+    %% A point-to-point address: the peer is IFA_ADDRESS, ours IFA_LOCAL.
+    Peer = case maps:find(peer, Addr) of
+               error -> IP;
+               {ok, P} ->
+                   case linx_nl_values:ip_bytes(P) of
+                       {ok, Family, _} -> P;
+                       _ -> throw({bad_addr, {peer, P}})
+                   end
+           end,
     {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
                                     flags => Fl band 16#ff, scope => Scope,
                                     index => Index}),
-    {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, IP} | Label ++ Brd]
-                                    ++ [{flags, Fl} || Fl > 255]),
+    {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, Peer} | Label ++ Brd]
+                                    ++ [{flags, Fl} || Fl > 255] ++ lifetimes(Addr)),
     request(addr, What, [Hdr, Attrs]).
+
+%% IFA_CACHEINFO from `valid_lft' and `preferred_lft' (seconds, or
+%% `forever'): one alone is both, but a preferred lifetime alone leaves
+%% the address valid for ever.
+lifetimes(Addr) ->
+    %% A valid lifetime of 0 the kernel refuses; a preferred one of 0
+    %% makes the address deprecated at once.
+    Lft = fun(K, Default) ->
+                  case maps:get(K, Addr, Default) of
+                      forever -> 16#ffffffff;
+                      N when is_integer(N), N >= 0, N =< 16#ffffffff, (N > 0 orelse K =:= preferred_lft) -> N;
+                      Bad -> throw({bad_addr, {K, Bad}})
+                  end
+          end,
+    case {is_map_key(valid_lft, Addr), is_map_key(preferred_lft, Addr)} of
+        {false, false} ->
+            [];
+        {Valid, _} ->
+            V = Lft(valid_lft, forever),
+            Pref = Lft(preferred_lft, if Valid -> V; true -> forever end),
+            Pref =< V orelse throw({bad_addr, {preferred_lft, maps:get(preferred_lft, Addr)}}),
+            [{cacheinfo, #{valid_lft => V, preferred_lft => Pref}}]
+    end.
 
 %% @doc The request adding or deleting a route.
 -spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
@@ -374,7 +407,7 @@ route(_What, Route, _Resolve) ->
 %% {@link linx_rtnl_rule}).
 -spec rule(new | del, term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
 rule(What, Rule) ->
-    ?ARGS:checked(fun() -> request(rule, What, linx_rtnl_rule:payload(What, Rule)) end).
+    ?ARGS:checked(fun() -> request(rule, What, linx_rtnl_rule:payload(What, Rule, fun ifname/1)) end).
 
 %% @doc The request adding or deleting a neighbour entry.
 -spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.

@@ -18,7 +18,7 @@
 %% does. A bad value is `{bad_rule, {Key, Value}}'.
 -module(linx_rtnl_rule).
 
--export([payload/2]).
+-export([payload/3]).
 
 -define(MSG, linx_rtnl_msg).
 -define(ARGS, linx_rtnl_args).
@@ -37,9 +37,10 @@
 %% @doc The payload of a request adding (`new') or deleting (`del') a
 %% rule: its header and attributes. A check throws `{bad_rule, {Key,
 %% Value}}' (see {@link linx_rtnl_args:checked/1}); a rule that is not a
-%% map is `{bad_rule, Rule}'.
--spec payload(new | del, term()) -> iolist().
-payload(What, Rule) when is_map(Rule) ->
+%% map is `{bad_rule, Rule}'. `IfName' checks an interface name
+%% (linx_rtnl_req:ifname/1).
+-spec payload(new | del, term(), fun((term()) -> {ok, binary()} | {error, term()})) -> iolist().
+payload(What, Rule, IfName) when is_map(Rule) ->
     [throw({bad_rule, KV}) || {K, _} = KV <- maps:to_list(Rule), not lists:member(K, ?KEYS)],
     {Family0, Src, SrcLen} = prefix(src, Rule, undefined),
     {Family1, Dst, DstLen} = prefix(dst, Rule, Family0),
@@ -58,7 +59,7 @@ payload(What, Rule) when is_map(Rule) ->
                 {new, lookup, false} -> [{table, ?RT_TABLE_MAIN}];
                 _ -> []
             end,
-    Names = [{K, name(K, Rule)} || K <- [iif, oif], is_map_key(K, Rule)],
+    Names = [{K, name(K, Rule, IfName)} || K <- [iif, oif], is_map_key(K, Rule)],
     Ranges = [{K, range(K, Rule)} || K <- [uid_range, sport, dport], is_map_key(K, Rule)],
     Named = [{K, maps:get(K, Rule)} || K <- [ip_proto, protocol], is_map_key(K, Rule)],
     L3mdev = [{l3mdev, bool(l3mdev, Rule)} || is_map_key(l3mdev, Rule)],
@@ -69,7 +70,7 @@ payload(What, Rule) when is_map(Rule) ->
     {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(rule, Hdr), {bad_rule, {tos, maps:get(tos, Rule, 0)}}),
     Attrs = Src ++ Dst ++ Names ++ Ints ++ Table ++ Ranges ++ L3mdev,
     [HdrBin, encode(Attrs ++ Named)];
-payload(_What, Rule) ->
+payload(_What, Rule, _IfName) ->
     throw({bad_rule, Rule}).
 
 %% `src' or `dst': the attribute, its length for the header, and the
@@ -113,9 +114,9 @@ int(Key, Max, Rule) ->
         Other -> throw({bad_rule, {Key, Other}})
     end.
 
-name(Key, Rule) ->
+name(Key, Rule, IfName) ->
     V = maps:get(Key, Rule),
-    case linx_rtnl_req:ifname(V) of
+    case IfName(V) of
         {ok, Bin} -> Bin;
         {error, _} -> throw({bad_rule, {Key, V}})
     end.

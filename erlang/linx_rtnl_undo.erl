@@ -267,7 +267,16 @@ addr_spec(#{prefixlen := Len} = A) ->
     IP = maps:get(local, A, maps:get(address, A, undefined)),
     Spec = #{prefix => {IP, Len},
              flags => [F || F <- maps:get(flags, A, []), lists:member(F, ?ADDR_FLAGS)]},
-    maps:merge(Spec, maps:with([label, broadcast, scope], A)).
+    %% A point-to-point address has its peer as `address'; a lifetime
+    %% goes back as it was dumped (what was left of it).
+    Peer = [{peer, P} || #{address := P} <- [A], P =/= IP],
+    Lft = case A of
+              #{valid_lft := V, preferred_lft := P} when is_integer(V), V > 0, is_integer(P) ->
+                  [{valid_lft, V}, {preferred_lft, P}];
+              _ ->
+                  []
+          end,
+    maps:merge(maps:merge(Spec, maps:from_list(Peer ++ Lft)), maps:with([label, broadcast, scope], A)).
 
 same_addr(#{index := I, prefixlen := Len} = A, I, Addr) ->
     IP = maps:get(local, A, maps:get(address, A, undefined)),

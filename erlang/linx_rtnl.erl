@@ -127,13 +127,15 @@ link_add(Spec) ->
     link_add(Spec, #{}).
 
 %% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
-%% or any kind the kernel has, as an atom or binary), and may have `mtu',
-%% `address' and `broadcast' (MACs, see the module documentation),
-%% `txqlen', `master' (a link),
-%% `state' (`up' or `down'), `data' (the kind's own attributes as
-%% {@type linx_nl_codec:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
-%% it in another namespace, {@type netns_ref()}) and, for `veth',
-%% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
+%% `vlan', `vxlan', ... or any kind the kernel has, as an atom or binary),
+%% and may have `mtu', `address' and `broadcast' (MACs, see the module
+%% documentation), `txqlen', `master' and `link' (the parent,
+%% `IFLA_LINK': links by name or index), `state' (`up' or `down'),
+%% `data' (the kind's own attributes: a map of the keys of its table,
+%% see docs/rtnetlink.md, "Kinds", or raw {@type linx_nl_codec:attr()}
+%% for a kind without one), `netns' (create it in another namespace,
+%% {@type netns_ref()}) and, for `veth', `peer': `#{ifname => Name,
+%% netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(Spec, Opts) ->
     ?OWNED(link_request(linx_rtnl_req:link_add(Spec, resolver(Opts)), Opts, link_add)).

@@ -13,6 +13,7 @@
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
 -export([addr/3, route/3, neigh/3]).
+-export([link_refs/1, data_link_keys/0]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0, batch_op/0]).
@@ -130,11 +131,14 @@ ifname_bytes(<<>>) -> true.
 -spec link_add(term(), resolve()) -> {ok, linx_nl_codec:msg_in(), slots()} | {error, term()}.
 link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
     Checked = [ifname(Name), kind_name(Kind), new_index(Spec),
-               settings(maps:without([ifname, kind, index], Spec), Resolve, 0)],
+               settings(maps:without([ifname, kind, index, link], Spec), Resolve, 0),
+               parent(Spec, Resolve)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, NameBin}, {ok, KindBin}, {ok, Index}, {ok, Settings, {Flags, Change}}] = Checked,
-            case info_data(Spec, KindBin) of
+            [{ok, NameBin}, {ok, KindBin}, {ok, Index}, {ok, Settings0, {Flags, Change}},
+             {ok, Parent}] = Checked,
+            Settings = Parent ++ Settings0,
+            case info_data(Spec, KindBin, Resolve) of
                 {ok, Data} ->
                     Info = [{kind, KindBin} | Data],
                     {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, NameBin} | Settings]
@@ -150,6 +154,36 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
     end;
 link_add(Spec, _Resolve) ->
     {error, {bad_spec, Spec}}.
+
+%% @doc The links a link spec names, by name or index: its `master',
+%% its parent `link', and the links its `data' names (see
+%% {@link data_link_keys/0}).
+-spec link_refs(term()) -> [term()].
+link_refs(Spec) when is_map(Spec) ->
+    Data = case maps:get(data, Spec, #{}) of
+               D when is_map(D) -> D;
+               _ -> #{}
+           end,
+    [R || {K, M} <- [{master, Spec}, {link, Spec} | [{K, Data} || K <- data_link_keys()]],
+          {ok, R} <- [maps:find(K, M)], R =/= none, R =/= 0];
+link_refs(_) ->
+    [].
+
+%% @doc The keys of a kind's `data' that name a link (a name is looked
+%% up, as a `master' is; 0 is none): a tunnel's `link', a bond's
+%% `active_slave' and `primary'.
+-spec data_link_keys() -> [atom()].
+data_link_keys() ->
+    [link, active_slave, primary].
+
+%% The parent link (IFLA_LINK) of a new one: a vlan's, a macvlan's.
+parent(#{link := Ref}, Resolve) ->
+    case Resolve(Ref) of
+        {ok, I} -> {ok, [{link, I}]};
+        {error, _} = Error -> Error
+    end;
+parent(_Spec, _Resolve) ->
+    {ok, []}.
 
 %% @doc The request changing link `Index'.
 -spec link_set(non_neg_integer(), term(), resolve()) ->
@@ -186,7 +220,7 @@ peer_netns(_) -> none.
 
 %% IFLA_INFO_DATA: the veth peer (a link message of its own), or the
 %% caller's `data': a map of the kind's table, or attributes as they are.
-info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
+info_data(#{peer := Peer}, <<"veth">>, _Resolve) when is_map(Peer) ->
     case maps:find(ifname, Peer) of
         {ok, PeerName} ->
             Checked = [ifname(PeerName), new_index(Peer),
@@ -203,9 +237,9 @@ info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
         error ->
             {error, {bad_spec, {peer, Peer}}}
     end;
-info_data(#{peer := Peer}, _Kind) ->
+info_data(#{peer := Peer}, _Kind, _Resolve) ->
     {error, {bad_spec, {peer, Peer}}};
-info_data(#{data := Data}, Kind) when is_map(Data); is_list(Data) ->
+info_data(#{data := Data}, Kind, Resolve) when is_map(Data); is_list(Data) ->
     case linx_rtnl_tables:kind_table(?MSG:kind(Kind)) of
         none when is_list(Data) ->
             try iolist_to_binary(linx_nl_codec:encode_attrs(Data)) of
@@ -216,15 +250,27 @@ info_data(#{data := Data}, Kind) when is_map(Data); is_list(Data) ->
         none ->
             {error, {bad_spec, {data, Data}}};
         Table ->
-            case linx_nl_attrs:attrs(Table, Data) of
-                {ok, Attrs} -> {ok, info_data_attr(Attrs)};
-                {error, _} -> {error, {bad_spec, {data, Data}}}
+            case linx_opts:to_map(Data) of
+                {ok, Map} -> ?ARGS:checked(fun() -> kind_attrs(Table, Map, Resolve, ?MSG:kind(Kind)) end);
+                error -> {error, {bad_spec, {data, Data}}}
             end
     end;
-info_data(#{data := Data}, _Kind) ->
+info_data(#{data := Data}, _Kind, _Resolve) ->
     {error, {bad_spec, {data, Data}}};
-info_data(_, _Kind) ->
+info_data(_, _Kind, _Resolve) ->
     {ok, []}.
+
+%% A kind's data (a map of its table's keys) as IFLA_INFO_DATA, the links
+%% it names looked up; a bad key or value throws `{bad_spec, {Kind,
+%% {Key, Value}}}'.
+kind_attrs(Table, Data, Resolve, Kind) ->
+    Links = [{K, I} || K <- data_link_keys(), {ok, Ref} <- [maps:find(K, Data)], Ref =/= 0,
+                       {ok, I} <- [?ARGS:ok_or_throw(Resolve(Ref))]],
+    case linx_nl_attrs:attrs(Table, maps:merge(Data, maps:from_list(Links))) of
+        {ok, Attrs} -> {ok, info_data_attr(Attrs)};
+        {error, {bad_key, K}} -> throw({bad_spec, {Kind, {K, maps:get(K, Data, undefined)}}});
+        {error, {bad_value, K, _}} -> throw({bad_spec, {Kind, {K, maps:get(K, Data)}}})
+    end.
 
 kind_data(Kind, Pairs) ->
     {ok, Attrs} = linx_nl_attrs:attrs(linx_rtnl_tables:kind_table(Kind), Pairs),

@@ -41,7 +41,7 @@ kind_table_decodes_info_data_test() ->
     Data = [{5, {u32, 1}}, {7, {u8, 1}}, {8, {be16, 16#8100}}, {200, <<"zz">>}],
     Info = [{?IFLA_INFO_KIND, {string, <<"bridge">>}}, {?IFLA_INFO_DATA, {nested, Data}}],
     {ok, Link} = linx_rtnl_msg:decode_link(link_msg([{?IFLA_LINKINFO, {nested, Info}}])),
-    ?assertEqual(#{stp_state => 1, vlan_filtering => true, vlan_protocol => 16#8100,
+    ?assertEqual(#{stp_state => 1, vlan_filtering => true, vlan_protocol => '802.1q',
                    unknown => [{200, <<"zz">>}]},
                  maps:get(info_data, Link)).
 

@@ -145,11 +145,11 @@ link_add(Spec, Opts) ->
 link_set(Ref, Changes) ->
     link_set(Ref, Changes, #{}).
 
-%% @doc Changes a link: `Changes' may have `state' (`up' | `down'),
-%% `mtu', `address', `broadcast', `master' (a link, or `none' to leave
-%% its master),
-%% `ifname' (rename), `txqlen' and `netns' (move it to another
-%% namespace, {@type netns_ref()}).
+%% @doc Changes a link, as `ip link set' does: `Changes' may have `state'
+%% (`up' | `down'), `mtu', `address', `broadcast', `master' (a link, or
+%% `none' to leave its master), `ifname' (rename), `txqlen', `alias'
+%% (text of up to 255 bytes; empty removes it), `group' (a number) and
+%% `netns' (move it to another namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_set(Ref, Changes, Opts) when is_map(Changes) ->
     ?OWNED(case index(Ref, Opts) of

@@ -304,6 +304,18 @@ setting(K, Mac, {A, FC}, _R, _S) when K =:= address; K =:= broadcast ->
 setting(ifname, Name, {A, FC}, _R, _S) ->
     {ok, Bin} = ?ARGS:ok_or_throw(ifname(Name)),
     {[{ifname, Bin} | A], FC};
+setting(group, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
+    {[{group, N} | A], FC};
+setting(alias, Alias, {A, FC}, _R, _S) ->
+    %% IFLA_IFALIAS: at most IFALIASZ - 1 bytes; empty removes it.
+    case linx_opts:text(Alias) of
+        {ok, Bin} when byte_size(Bin) =< 255 ->
+            case linx_opts:no_byte_of(Bin, 0, 0) of
+                true -> {[{alias, Bin} | A], FC};
+                false -> throw({bad_change, {alias, Alias}})
+            end;
+        _ -> throw({bad_change, {alias, Alias}})
+    end;
 setting(master, none, {A, FC}, _R, _S) ->
     {[{master, 0} | A], FC};
 setting(master, Link, {A, FC}, Resolve, _S) ->

@@ -18,7 +18,8 @@
 
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([linx_makes_ip_reads/1, ip_makes_linx_reads/1, missing_kinds_match_ip/1,
-         bad_data_names_the_field/1, kind_without_table_stays_raw/1, links_named_in_a_batch/1]).
+         bad_data_names_the_field/1, kind_without_table_stays_raw/1, links_named_in_a_batch/1,
+         link_set_as_ip_link_set/1, ip_link_set_read_by_linx/1]).
 
 -define(IFLA_LINK, 5).
 -define(IFLA_LINKINFO, 18).
@@ -28,7 +29,8 @@
 
 all() ->
     [linx_makes_ip_reads, ip_makes_linx_reads, missing_kinds_match_ip,
-     bad_data_names_the_field, kind_without_table_stays_raw, links_named_in_a_batch].
+     bad_data_names_the_field, kind_without_table_stays_raw, links_named_in_a_batch,
+     link_set_as_ip_link_set, ip_link_set_read_by_linx].
 
 %% The namespace has a veth pair, kvp0 / kvp0p: the parent of the links
 %% that need one.
@@ -268,7 +270,63 @@ links_named_in_a_batch(Config) ->
     {ok, #{info_data := #{link := P, id := 9}}} = linx_rtnl:link(<<"kbx0">>, In),
     [ok = linx_rtnl:link_del(L, In) || L <- [<<"kbx0">>, <<"kbm0">>, <<"kbv0">>]].
 
+%% link_set covers `ip link set': name, MTU, address, master and no
+%% master, state, alias (and none), txqlen, group, netns; ip shows each.
+link_set_as_ip_link_set(Config) ->
+    In = linx_ct_ns:in_netns(Config),
+    ok = linx_rtnl:link_add(#{ifname => <<"kls0">>, kind => veth, peer => #{ifname => <<"kls0p">>}}, In),
+    ok = linx_rtnl:link_add(#{ifname => <<"klsbr">>, kind => bridge}, In),
+    ok = linx_rtnl:link_set(<<"kls0">>, #{ifname => <<"kls1">>, mtu => 1400,
+                                          address => <<"02:00:5e:10:00:07">>, master => <<"klsbr">>,
+                                          state => up, alias => <<"uplink">>, txqlen => 500,
+                                          group => 7}, In),
+    #{<<"mtu">> := 1400, <<"address">> := <<"02:00:5e:10:00:07">>, <<"master">> := <<"klsbr">>,
+      <<"ifalias">> := <<"uplink">>, <<"txqlen">> := 500, <<"group">> := <<"7">>,
+      <<"flags">> := Flags} = ip_link(Config, "kls1"),
+    true = lists:member(<<"UP">>, Flags),
+    ok = linx_rtnl:link_set(<<"kls1">>, #{master => none, alias => <<>>, state => down, group => 0}, In),
+    Shown = ip_link(Config, "kls1"),
+    [false, false, false, <<"default">>] =
+        [is_map_key(<<"master">>, Shown), is_map_key(<<"ifalias">>, Shown),
+         lists:member(<<"UP">>, maps:get(<<"flags">>, Shown)), maps:get(<<"group">>, Shown)],
+    [{error, #{reason := {bad_change, KV}}} = linx_rtnl:link_set(<<"kls1">>, maps:from_list([KV]), In)
+     || KV <- [{alias, binary:copy(<<"a">>, 256)}, {alias, <<"a", 0>>}, {group, -1}, {group, 1 bsl 32}]],
+    %% To another namespace, and back by its handle there.
+    Other = linx_ct_ns:unique("linx-kinds-b"),
+    ok = linx_ct_ns:netns_add(Other),
+    try
+        ok = linx_rtnl:link_set(<<"kls1">>, #{netns => {netns, list_to_binary(Other)}}, In),
+        {error, #{errno := enodev}} = linx_rtnl:link(<<"kls1">>, In),
+        #{<<"ifname">> := <<"kls1">>} = ip_link([{netns, Other} | Config], "kls1")
+    after
+        linx_ct_ns:netns_del(Other)
+    end,
+    ok = linx_rtnl:link_del(<<"klsbr">>, In).
+
+%% What `ip link set' changes, linx reads.
+ip_link_set_read_by_linx(Config) ->
+    In = linx_ct_ns:in_netns(Config),
+    Ns = ?config(netns, Config),
+    ok = linx_rtnl:link_add(#{ifname => <<"kli0">>, kind => veth, peer => #{ifname => <<"kli0p">>}}, In),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link set kli0 alias downlink group 9 txqlen 64 mtu 1300 up"]),
+    {ok, #{alias := <<"downlink">>, group := 9, txqlen := 64, mtu := 1300, flags := [up | _]}} =
+        linx_rtnl:link(<<"kli0">>, In),
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " link set kli0 alias ''"]),
+    {ok, Link} = linx_rtnl:link(<<"kli0">>, In),
+    false = is_map_key(alias, Link),
+    %% An atomic batch that fails puts the alias and group back.
+    {error, #{reason := batch_failed, rollback_errors := []}} =
+        linx_rtnl:batch([{link_set, <<"kli0">>, #{alias => <<"x">>, group => 3}},
+                         {link_del, <<"nosuch0">>}], In#{atomic => true}),
+    {ok, #{group := 9} = Back} = linx_rtnl:link(<<"kli0">>, In),
+    false = is_map_key(alias, Back),
+    ok = linx_rtnl:link_del(<<"kli0">>, In).
+
 %%--------------------------------------------------------------------
+
+ip_link(Config, Name) ->
+    [Link] = linx_ct_ip:ip_json(json_config(Config), netns, ["link show ", Name]),
+    Link.
 
 spec(#{name := N, kind := K} = Case) ->
     Data = case maps:find(data, Case) of

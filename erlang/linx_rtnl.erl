@@ -4,8 +4,9 @@
 %%
 %% Every call takes the transport options of {@link linx_netlink:call/3}:
 %% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
-%% host or another), as a map or a proplist, and no other: any other key
-%% is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
+%% host or another), as a map or a proplist, and no other (but `stats'
+%% of {@link links/1} and {@link link/2}, `atomic' of {@link batch/2}):
+%% any other key is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
 %% through `linx_netlink:call/3', on a netlink socket the port program
 %% keeps inside the target (closed after 10 s unused); {@link batch/2}
 %% sends many changes in one request.
@@ -96,10 +97,12 @@
 links() ->
     links(#{}).
 
-%% @doc Every link of the namespace (statistics are not asked for).
+%% @doc Every link of the namespace. With the option `stats => true'
+%% each has `stats', its counters (`IFLA_STATS64': `rx_packets',
+%% `tx_bytes', `rx_dropped', ...); without it they are left out.
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
 links(Opts) ->
-    ?OWNED(dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1)).
+    ?OWNED(with_stats(Opts, fun(Decode, O) -> dump(linx_rtnl_req:dump(link), O, links, Decode) end)).
 
 %% @equiv link(Ref, #{})
 -spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
@@ -107,12 +110,13 @@ link(Ref) ->
     link(Ref, #{}).
 
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
-%% there is none.
+%% there is none. The option `stats => true' adds `stats', as
+%% {@link links/1} does.
 -spec link(link_ref(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
 link(Ref, Opts) ->
     ?OWNED(case linx_rtnl_req:link_get(Ref) of
                {ok, Req} ->
-                   case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
+                   case with_stats(Opts, fun(Decode, O) -> dump(Req, O, link, Decode) end) of
                        {ok, [Link | _]} -> {ok, Link};
                        {ok, []} -> {error, {bad_link, Ref}};
                        {error, _} = Error -> Error
@@ -410,6 +414,14 @@ dump(Req, Opts, Op, Decode) ->
                                linx_nl:dump(route, Req, Map, Op,
                                             fun(#{payload := P}) -> Decode(P) end)
                        end).
+
+%% `Fun' with the link decoder the `stats' option asks for, and the
+%% other options.
+with_stats(Opts, Fun) ->
+    case linx_rtnl_req:stats_option(Opts) of
+        {ok, Stats, Rest} -> Fun(fun(P) -> linx_rtnl_msg:decode_link(P, Stats) end, Rest);
+        {error, _} = Error -> Error
+    end.
 
 request({ok, Req}, Opts, Op) ->
     with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);

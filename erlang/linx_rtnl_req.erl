@@ -13,7 +13,7 @@
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
 -export([addr/3, route/3, neigh/3]).
--export([link_refs/1, data_link_keys/0]).
+-export([link_refs/1, data_link_keys/0, stats_option/1]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0, batch_op/0]).
@@ -61,6 +61,16 @@ dump(Object) ->
 skip_stats() ->
     {ok, Io} = ?MSG:encode_attrs(link, [{ext_mask, ?RTEXT_FILTER_SKIP_STATS}]),
     Io.
+
+%% @doc The `stats' option of a link dump or read (`false' when it is
+%% not given), and the options without it.
+-spec stats_option(term()) -> {ok, boolean(), term()} | {error, {bad_option, {stats, term()}}}.
+stats_option(Opts) ->
+    case linx_opts:to_map(Opts) of
+        {ok, #{stats := S} = Map} when is_boolean(S) -> {ok, S, maps:remove(stats, Map)};
+        {ok, #{stats := S}} -> {error, {bad_option, {stats, S}}};
+        _ -> {ok, false, Opts}
+    end.
 
 %% @doc The request for one link by name or index.
 -spec link_get(term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.

@@ -33,13 +33,25 @@ messages() ->
 %% fields of a {@link linx_nl_attrs} struct (a key `'_'' is a field
 %% that decoding leaves out; `family' and `change' of a link header are
 %% given when encoding only).
--spec header(link | link_request | addr | route | neigh) -> [{atom(), linx_nl_attrs:codec()}].
+-spec header(link | link_request | link_stats64 | addr | route | neigh) ->
+          [{atom(), linx_nl_attrs:codec()}].
 header(link) ->
     %% struct ifinfomsg
     [{'_', u8}, {'_', u8}, {type, {enum, u16, names(arphrd)}}, {index, s32},
      {flags, {bits, u32, names(iff)}}, {'_', u32}];
 header(link_request) ->
     [{family, u8}, {'_', u8}, {type, u16}, {index, s32}, {flags, u32}, {change, u32}];
+header(link_stats64) ->
+    %% struct rtnl_link_stats64, the value of IFLA_STATS64 (an older
+    %% kernel sends fewer fields, a newer one may send more)
+    [{rx_packets, u64}, {tx_packets, u64}, {rx_bytes, u64}, {tx_bytes, u64},
+     {rx_errors, u64}, {tx_errors, u64}, {rx_dropped, u64}, {tx_dropped, u64},
+     {multicast, u64}, {collisions, u64}, {rx_length_errors, u64}, {rx_over_errors, u64},
+     {rx_crc_errors, u64}, {rx_frame_errors, u64}, {rx_fifo_errors, u64},
+     {rx_missed_errors, u64}, {tx_aborted_errors, u64}, {tx_carrier_errors, u64},
+     {tx_fifo_errors, u64}, {tx_heartbeat_errors, u64}, {tx_window_errors, u64},
+     {rx_compressed, u64}, {tx_compressed, u64}, {rx_nohandler, u64},
+     {rx_otherhost_dropped, u64}];
 header(addr) ->
     %% struct ifaddrmsg
     [{family, {enum, u8, names(family)}}, {prefixlen, u8}, {flags, {bits, u8, names(ifa_flags)}},
@@ -67,7 +79,8 @@ table(link) ->
     {[{1, address, mac}, {2, broadcast, mac}, {3, ifname, string}, {4, mtu, u32},
       {5, link, s32}, {6, qdisc, string},
       %% IFLA_STATS and IFLA_STATS64: the kernel sends them even when asked
-      %% to skip statistics; left out.
+      %% to skip statistics; left out (linx_rtnl_msg:decode_link/2 reads
+      %% IFLA_STATS64 when asked).
       {7, stats, skip},
       {10, master, u32}, {13, txqlen, u32},
       {16, operstate, {enum, u8, names(operstate)}},

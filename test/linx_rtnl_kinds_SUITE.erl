@@ -19,7 +19,7 @@
 -export([all/0, init_per_suite/1, end_per_suite/1]).
 -export([linx_makes_ip_reads/1, ip_makes_linx_reads/1, missing_kinds_match_ip/1,
          bad_data_names_the_field/1, kind_without_table_stays_raw/1, links_named_in_a_batch/1,
-         link_set_as_ip_link_set/1, ip_link_set_read_by_linx/1]).
+         link_set_as_ip_link_set/1, ip_link_set_read_by_linx/1, stats_match_ip/1]).
 
 -define(IFLA_LINK, 5).
 -define(IFLA_LINKINFO, 18).
@@ -30,7 +30,7 @@
 all() ->
     [linx_makes_ip_reads, ip_makes_linx_reads, missing_kinds_match_ip,
      bad_data_names_the_field, kind_without_table_stays_raw, links_named_in_a_batch,
-     link_set_as_ip_link_set, ip_link_set_read_by_linx].
+     link_set_as_ip_link_set, ip_link_set_read_by_linx, stats_match_ip].
 
 %% The namespace has a veth pair, kvp0 / kvp0p: the parent of the links
 %% that need one.
@@ -322,10 +322,60 @@ ip_link_set_read_by_linx(Config) ->
     false = is_map_key(alias, Back),
     ok = linx_rtnl:link_del(<<"kli0">>, In).
 
+%% With `stats => true', links/1 and link/2 give the counters `ip -s'
+%% shows: three UDP datagrams out of ksa0 (IPv6 off, the neighbour
+%% permanent, so nothing else moves them) in ksa0p. Without it, no stats.
+stats_match_ip(Config) ->
+    In = linx_ct_ns:in_netns(Config),
+    Ns = ?config(netns, Config),
+    ok = linx_rtnl:link_add(#{ifname => <<"ksa0">>, kind => veth, peer => #{ifname => <<"ksa0p">>}}, In),
+    [linx_ct_ns:sh_ok(["ip netns exec ", Ns, " sysctl -qw net.ipv6.conf.", L, ".disable_ipv6=1"])
+     || L <- ["ksa0", "ksa0p"]],
+    ok = linx_rtnl:addr_add(<<"ksa0">>, {{10, 9, 0, 1}, 24}, In),
+    [ok = linx_rtnl:link_set(L, #{state => up}, In) || L <- [<<"ksa0">>, <<"ksa0p">>]],
+    ok = linx_rtnl:neigh_add(#{index => <<"ksa0">>, dst => {10, 9, 0, 2}, lladdr => <<"02:00:00:00:00:09">>}, In),
+    linx_ct_ns:sh_ok(["ip netns exec ", Ns, " python3 -c \"import socket\n"
+                      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                      "for _ in range(3): s.sendto(b'x' * 100, ('10.9.0.2', 9))\""]),
+    {ok, #{stats := #{tx_packets := 3, tx_bytes := TxBytes} = Tx}} =
+        linx_rtnl:link(<<"ksa0">>, In#{stats => true}),
+    {ok, #{stats := #{rx_packets := 3, rx_bytes := TxBytes} = Rx}} =
+        linx_rtnl:link(<<"ksa0p">>, [{stats, true} | maps:to_list(In)]),
+    {ok, Links} = linx_rtnl:links(In#{stats => true}),
+    #{<<"ksa0">> := #{stats := Tx}, <<"ksa0p">> := #{stats := Rx}, <<"lo">> := #{stats := Lo}} =
+        linx_ct_ip:by_name(Links),
+    [begin
+         #{<<"stats64">> := #{<<"rx">> := IpRx, <<"tx">> := IpTx}} = ip_show(Config, ["-s link show ", Name]),
+         {Name, IpRx, IpTx} = {Name, ip_stats(rx, S), ip_stats(tx, S)}
+     end || {Name, S} <- [{"ksa0", Tx}, {"ksa0p", Rx}, {"lo", Lo}]],
+    %% Without the option (or with false), none.
+    [false = lists:any(fun(L) -> is_map_key(stats, L) end, Ls)
+     || {ok, Ls} <- [linx_rtnl:links(In), linx_rtnl:links(In#{stats => false})]],
+    {ok, NoStats} = linx_rtnl:link(<<"ksa0">>, In),
+    false = is_map_key(stats, NoStats),
+    {error, #{reason := {bad_option, {stats, yes}}}} = linx_rtnl:links(In#{stats => yes}),
+    {error, #{reason := {bad_option, {stats, true}}}} = linx_rtnl:addrs(In#{stats => true}),
+    ok = linx_rtnl:link_del(<<"ksa0">>, In).
+
+%% linx's counters under the names `ip -j -s' gives them.
+ip_stats(rx, S) ->
+    #{<<"bytes">> => maps:get(rx_bytes, S), <<"packets">> => maps:get(rx_packets, S),
+      <<"errors">> => maps:get(rx_errors, S), <<"dropped">> => maps:get(rx_dropped, S),
+      <<"over_errors">> => maps:get(rx_over_errors, S), <<"multicast">> => maps:get(multicast, S)};
+ip_stats(tx, S) ->
+    #{<<"bytes">> => maps:get(tx_bytes, S), <<"packets">> => maps:get(tx_packets, S),
+      <<"errors">> => maps:get(tx_errors, S), <<"dropped">> => maps:get(tx_dropped, S),
+      <<"carrier_errors">> => maps:get(tx_carrier_errors, S),
+      <<"collisions">> => maps:get(collisions, S)}.
+
 %%--------------------------------------------------------------------
 
 ip_link(Config, Name) ->
-    [Link] = linx_ct_ip:ip_json(json_config(Config), netns, ["link show ", Name]),
+    ip_show(Config, ["link show ", Name]).
+
+%% The one link `ip -j ARGS' shows.
+ip_show(Config, Args) ->
+    [Link] = linx_ct_ip:ip_json(json_config(Config), netns, Args),
     Link.
 
 spec(#{name := N, kind := K} = Case) ->

@@ -35,7 +35,7 @@
 %% kinds with a table of their own (`kind_table/1') this module tests.
 tables() -> [link, linkinfo, veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre,
              iptun, ip6tnl, addr, route, route_metrics, neigh].
-headers() -> [link, link_request, addr, route, neigh].
+headers() -> [link, link_request, link_stats64, addr, route, neigh].
 kinds() -> [veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre, ipip, ip6tnl].
 
 tables_covered_test() ->

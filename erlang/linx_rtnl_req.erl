@@ -170,9 +170,9 @@ link_add(Spec, _Resolve) ->
 %% {@link data_link_keys/0}).
 -spec link_refs(term()) -> [term()].
 link_refs(Spec) when is_map(Spec) ->
-    Data = case maps:get(data, Spec, #{}) of
-               D when is_map(D) -> D;
-               _ -> #{}
+    Data = case linx_opts:to_map(maps:get(data, Spec, #{})) of
+               {ok, D} -> D;
+               error -> #{}
            end,
     [R || {K, M} <- [{master, Spec}, {link, Spec} | [{K, Data} || K <- data_link_keys()]],
           {ok, R} <- [maps:find(K, M)], R =/= none, R =/= 0];

@@ -12,6 +12,10 @@
 %% the same options (captured with strace), the parent link too; ip's
 %% request decodes into the keys linx was given; the kernel's refusal is a
 %% one-line `{error, #{stage := netlink}}'.
+%%
+%% Also: links named in a batch (a parent, a tunnel's link), link_set
+%% against `ip link set' both ways (alias, group, nomaster, netns, ...),
+%% and the `stats' option against `ip -j -s link show'.
 -module(linx_rtnl_kinds_SUITE).
 
 -include_lib("common_test/include/ct.hrl").
@@ -263,7 +267,7 @@ links_named_in_a_batch(Config) ->
                          {link_add, #{ifname => <<"kbm0">>, kind => macvlan, link => <<"kbv0">>,
                                       data => #{mode => bridge}}},
                          {link_add, #{ifname => <<"kbx0">>, kind => vxlan,
-                                      data => #{id => 9, link => <<"kbv0p">>, port => 4789}}}], In),
+                                      data => [{id, 9}, {link, <<"kbv0p">>}, {port, 4789}]}}], In),
     I = index(Config, <<"kbv0">>),
     P = index(Config, <<"kbv0p">>),
     {ok, #{link := I, info_data := #{mode := bridge}}} = linx_rtnl:link(<<"kbm0">>, In),

@@ -193,6 +193,7 @@ ip_makes_linx_reads(Config) ->
 %% attribute; ip's decoded by linx; the kernel's refusal one line.
 missing_kinds_match_ip(Config) ->
     In = linx_ct_ns:in_netns(Config),
+    os:find_executable("strace") =/= false orelse ct:fail("strace is needed to see ip's requests"),
     Resolve = fun(Ref) -> case linx_rtnl:link(Ref, In) of
                               {ok, #{index := I}} -> {ok, I};
                               Error -> Error

@@ -19,6 +19,8 @@
 %% `skip' (read and left out); `{enum, Int, Names}' (an integer named by
 %% `[{Atom, N}]', or its number when it has no name); `{bits, Int,
 %% Names}' (a bit mask as the list of its names, lowest bit first);
+%% `{masked, Int, Names}' (the bits set, then the mask of those changed:
+%% decoded as `bits'; see {@link linx_nl_values:masked/2} for encoding);
 %% `{symbol, Names}' (a string named by an atom when `Names', a map of
 %% strings to atoms, has it, else the string: atoms are never made from
 %% what the kernel sends); `{nested, Table}'; `{list, Type, Codec}' (nested attributes of one
@@ -43,6 +45,7 @@
                | {symbol, #{binary() => atom()}}
                | {enum, int(), names()}
                | {bits, int(), names()}
+               | {masked, int(), names()}
                | {nested, table()}
                | {list, 0..16#3fff, codec()}
                | {struct, [{atom(), codec()}]}.
@@ -197,6 +200,8 @@ value({bits, Int, Names}, V) ->
         {ok, N} -> {ok, linx_nl_values:bits(N, Names)};
         _ -> error
     end;
+value({masked, Int, Names}, V) when byte_size(V) rem 2 =:= 0 ->
+    value({bits, Int, Names}, binary:part(V, 0, byte_size(V) div 2));
 value({nested, Table}, V) ->
     value({nested_tab, compiled(Table)}, V);
 value({nested_tab, Tab}, V) ->
@@ -378,6 +383,11 @@ encode_value({bits, Int, Names}, V) ->
         {ok, N} -> encode_value(Int, N);
         error -> error
     end;
+encode_value({masked, Int, Names}, V) ->
+    case linx_nl_values:masked(V, Names) of
+        {ok, Set, Mask} -> wrap(encode_struct([{set, Int}, {mask, Int}], #{set => Set, mask => Mask}));
+        error -> error
+    end;
 encode_value({nested, Table}, V) when is_map(V); is_list(V) ->
     case attrs(Table, V) of
         {ok, Attrs} -> {ok, {{nested, Attrs}}};
@@ -416,7 +426,6 @@ field_bytes(Codec, V) ->
         {ok, {{Int, N}}} -> linx_nl_codec:int_bytes(Int, N);
         _ -> throw(bad)
     end.
-
 
 %%====================================================================
 %% Tables

@@ -11,6 +11,7 @@
 -define(ALNUM(C), ((C >= $0 andalso C =< $9) orelse (C >= $a andalso C =< $z)
                    orelse (C >= $A andalso C =< $Z))).
 
+-export([masked/2]).
 -export([ip_address/1, ip_bytes/1]).
 -export([format_mac/1, parse_mac/1, mac/1]).
 -export([name/2, number/2, bits/2, mask/2]).
@@ -134,6 +135,23 @@ bits(N, Names) ->
 -spec mask(term(), [{atom(), integer()}]) -> {ok, integer()} | error.
 mask(Names, Table) ->
     mask(Names, Table, 0).
+
+%% @doc The bits to set and the mask of the bits to change: a list of
+%% names sets those (and changes no other), a map of names to booleans
+%% changes those it names; `error' for anything else.
+-spec masked(term(), [{atom(), integer()}]) -> {ok, integer(), integer()} | error.
+masked(V, Table) when is_list(V); is_map(V) ->
+    {Set, Changed} = case V of
+                         L when is_list(L) -> {L, L};
+                         M -> {[N || {N, true} <- maps:to_list(M)], maps:keys(M)}
+                     end,
+    Bools = is_list(V) orelse lists:all(fun is_boolean/1, maps:values(V)),
+    case {mask(Set, Table), mask(Changed, Table)} of
+        {{ok, S}, {ok, C}} when Bools -> {ok, S, C};
+        _ -> error
+    end;
+masked(_V, _Table) ->
+    error.
 
 mask([], _Table, Acc) ->
     {ok, Acc};

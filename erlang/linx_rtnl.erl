@@ -4,41 +4,27 @@
 %%
 %% Every call takes the transport options of {@link linx_netlink:call/3}:
 %% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
-%% host or another), as a map or a proplist, and no other: any other key
-%% is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
+%% host or another), as a map or a proplist, and no other (but `stats'
+%% of {@link links/1} and {@link link/2}, `atomic' of {@link batch/2}):
+%% any other key is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
 %% through `linx_netlink:call/3', on a netlink socket the port program
 %% keeps inside the target (closed after 10 s unused); {@link batch/2}
 %% sends many changes in one request.
 %%
-%% ```
-%% Blue = #{in => {netns, <<"blue">>}},
-%% ok = linx_rtnl:link_add(#{ifname => <<"v0">>, kind => veth,
-%%                           peer => #{ifname => <<"v1">>, netns => {pid, 4242}}}, Blue),
-%% ok = linx_rtnl:link_set(<<"v0">>, #{state => up, mtu => 9000}, Blue),
-%% ok = linx_rtnl:addr_add(<<"v0">>, {{10, 0, 0, 1}, 24}, Blue),
-%% ok = linx_rtnl:route_add(#{dst => {{10, 1, 0, 0}, 16}, gateway => {10, 0, 0, 2}}, Blue),
-%% {ok, #{mtu := 9000, kind := veth}} = linx_rtnl:link(<<"v0">>, Blue).
-%% '''
-%%
-%% == Maps ==
-%% Links, addresses, routes and neighbours come as maps whose keys are
-%% listed in docs/rtnetlink.md, "Maps". Every map also has `unknown':
-%% the attributes it does not name, in order, as `{Type, Binary}'.
+%% Maps: links, addresses, routes, neighbours and rules, with the keys
+%% docs/rtnetlink.md lists ("Maps", "Kinds", "Rules"); every one also has
+%% `unknown', the attributes it does not name, as `{Type, Binary}'.
 %%
 %% == Errors ==
-%% A refusal by the kernel is `{error, Info}' with
-%% `#{stage := netlink, errno := eexist, code := 17, message := Text,
-%% op := addr_add, in := In}' (`message', the kernel's extended-ack text,
-%% only when it sent one); see {@link linx_nl}. Bad arguments are
-%% `{error, {bad_ifname | bad_link | bad_address | bad_prefix | bad_addr | bad_route
-%% | bad_neigh | bad_rule | bad_spec | bad_change | bad_netns | bad_groups, Term}}',
-%% checked before anything is sent. Failures of the port or the C-node
-%% are those of {@link linx_netlink:call/3}. {@link format_error/1}
-%% renders any of them.
-%%
-%% == Names and MAC addresses ==
-%% Interface names, kinds, labels and MAC addresses are checked as
-%% docs/rtnetlink.md says; a bad MAC is `{bad_address, Mac}'.
+%% A refusal by the kernel is `{error, Info}' with `#{stage := netlink,
+%% errno := eexist, code := 17, message := Text, op := addr_add, in :=
+%% In}' (`message', the kernel's extended-ack text, when it sent one; see
+%% {@link linx_nl}). Bad arguments are `{error, {bad_ifname | bad_link |
+%% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_rule
+%% | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
+%% before anything is sent; names and MACs as docs/rtnetlink.md says.
+%% Failures of the port or the C-node are those of
+%% {@link linx_netlink:call/3}. {@link format_error/1} renders any of them.
 -module(linx_rtnl).
 
 -include("linx_owned.hrl").
@@ -87,10 +73,12 @@
 links() ->
     links(#{}).
 
-%% @doc Every link of the namespace (statistics are not asked for).
+%% @doc Every link of the namespace. With the option `stats => true'
+%% each has `stats', its counters (`IFLA_STATS64': `rx_packets',
+%% `tx_bytes', `rx_dropped', ...); without it they are left out.
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
 links(Opts) ->
-    ?OWNED(dump(linx_rtnl_req:dump(link), Opts, links, fun linx_rtnl_msg:decode_link/1)).
+    ?OWNED(with_stats(Opts, fun(Decode, O) -> dump(linx_rtnl_req:dump(link), O, links, Decode) end)).
 
 %% @equiv link(Ref, #{})
 -spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
@@ -98,12 +86,13 @@ link(Ref) ->
     link(Ref, #{}).
 
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
-%% there is none.
+%% there is none. The option `stats => true' adds `stats', as
+%% {@link links/1} does.
 -spec link(link_ref(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
 link(Ref, Opts) ->
     ?OWNED(case linx_rtnl_req:link_get(Ref) of
                {ok, Req} ->
-                   case dump(Req, Opts, link, fun linx_rtnl_msg:decode_link/1) of
+                   case with_stats(Opts, fun(Decode, O) -> dump(Req, O, link, Decode) end) of
                        {ok, [Link | _]} -> {ok, Link};
                        {ok, []} -> {error, {bad_link, Ref}};
                        {error, _} = Error -> Error
@@ -118,13 +107,15 @@ link_add(Spec) ->
     link_add(Spec, #{}).
 
 %% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
-%% or any kind the kernel has, as an atom or binary), and may have `mtu',
-%% `address' and `broadcast' (MACs, see the module documentation),
-%% `txqlen', `master' (a link),
-%% `state' (`up' or `down'), `data' (the kind's own attributes as
-%% {@type linx_nl_codec:attr()}, sent as `IFLA_INFO_DATA'), `netns' (create
-%% it in another namespace, {@type netns_ref()}) and, for `veth',
-%% `peer': `#{ifname => Name, netns => NetnsRef, address => Mac, mtu => N}'.
+%% `vlan', `vxlan', ... or any kind the kernel has, as an atom or binary),
+%% and may have `mtu', `address' and `broadcast' (MACs, see the module
+%% documentation), `txqlen', `master' and `link' (the parent,
+%% `IFLA_LINK': links by name or index), `state' (`up' or `down'),
+%% `data' (the kind's own attributes: a map of the keys of its table,
+%% see docs/rtnetlink.md, "Kinds", or raw {@type linx_nl_codec:attr()}
+%% for a kind without one), `netns' (create it in another namespace,
+%% {@type netns_ref()}) and, for `veth', `peer': `#{ifname => Name,
+%% netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(Spec, Opts) ->
     ?OWNED(link_request(linx_rtnl_req:link_add(Spec, resolver(Opts)), Opts, link_add)).
@@ -134,11 +125,11 @@ link_add(Spec, Opts) ->
 link_set(Ref, Changes) ->
     link_set(Ref, Changes, #{}).
 
-%% @doc Changes a link: `Changes' may have `state' (`up' | `down'),
-%% `mtu', `address', `broadcast', `master' (a link, or `none' to leave
-%% its master),
-%% `ifname' (rename), `txqlen' and `netns' (move it to another
-%% namespace, {@type netns_ref()}).
+%% @doc Changes a link, as `ip link set' does: `Changes' may have `state'
+%% (`up' | `down'), `mtu', `address', `broadcast', `master' (a link, or
+%% `none' to leave its master), `ifname' (rename), `txqlen', `alias'
+%% (text of up to 255 bytes; empty removes it), `group' (a number) and
+%% `netns' (move it to another namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_set(Ref, Changes, Opts) when is_map(Changes) ->
     ?OWNED(case index(Ref, Opts) of
@@ -444,6 +435,14 @@ dump(Req, Opts, Op, Decode) ->
                                linx_nl:dump(route, Req, Map, Op,
                                             fun(#{payload := P}) -> Decode(P) end)
                        end).
+
+%% `Fun' with the link decoder the `stats' option asks for, and the
+%% other options.
+with_stats(Opts, Fun) ->
+    case linx_rtnl_req:stats_option(Opts) of
+        {ok, Stats, Rest} -> Fun(fun(P) -> linx_rtnl_msg:decode_link(P, Stats) end, Rest);
+        {error, _} = Error -> Error
+    end.
 
 request({ok, Req}, Opts, Op) ->
     with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);

@@ -265,7 +265,7 @@ addr(What, Link, Addr, Resolve) ->
     end.
 
 %% The links an op names, where a name may stand.
-refs({link_add, #{master := M}}) -> [M];
+refs({link_add, Spec}) -> ?REQ:link_refs(Spec);
 refs({link_set, Link, #{master := M}}) -> [Link, M];
 refs({link_set, Link, _}) -> [Link];
 refs({addr_add, Link, _}) -> [Link];

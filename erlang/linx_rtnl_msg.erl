@@ -9,8 +9,8 @@
 %% What}}}'; nothing here raises on input from the kernel.
 -module(linx_rtnl_msg).
 
--export([decode/1, decode_object/2, decode_link/1, decode_addr/1, decode_route/1, decode_neigh/1,
-         decode_rule/1]).
+-export([decode/1, decode_object/2, decode_link/1, decode_link/2, decode_addr/1, decode_route/1,
+         decode_neigh/1, decode_rule/1]).
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
 -export([kind/1, names/1, ip_neighs/1]).
 
@@ -57,6 +57,37 @@ decode(#{type := Type, payload := P}) ->
 %% and `info_data' is decoded by the kind's table when it has one.
 -spec decode_link(binary()) -> {ok, link()} | {error, linx_nl_codec:malformed()}.
 decode_link(P) -> decode(link, P).
+
+%% @doc {@link decode_link/1}, and with `Stats' `true' the link's
+%% statistics (`IFLA_STATS64') as `stats', a map of the fields of
+%% `struct rtnl_link_stats64' (`rx_packets', `tx_bytes', `rx_dropped',
+%% ...; those the kernel sends), when it sends them.
+-spec decode_link(binary(), boolean()) -> {ok, link()} | {error, linx_nl_codec:malformed()}.
+decode_link(P, false) ->
+    decode(link, P);
+decode_link(P, true) ->
+    case decode(link, P) of
+        {ok, Link} -> {ok, with_stats(Link, P)};
+        {error, _} = Error -> Error
+    end.
+
+with_stats(Link, P) ->
+    {ok, _Head, Attrs} = linx_nl_attrs:decode_struct(header_fields(link), P),
+    Stats64 = linx_nl_attrs:number({?TABLES, link}, stats64),
+    case linx_nl_codec:decode_attrs(Attrs) of
+        {ok, L} ->
+            case lists:keyfind(Stats64, 1, L) of
+                {_, Bin} ->
+                    Fields = ?TABLES:header(link_stats64),
+                    Fit = lists:sublist(Fields, byte_size(Bin) div 8),
+                    {ok, Pairs, _} = linx_nl_attrs:decode_struct(Fit, Bin),
+                    Link#{stats => maps:from_list(Pairs)};
+                false ->
+                    Link
+            end;
+        {error, _} ->
+            Link
+    end.
 
 %% @doc Decodes the payload of an `RTM_NEWADDR' / `RTM_DELADDR'; without
 %% `IFA_ADDRESS' the local address is the `address'.

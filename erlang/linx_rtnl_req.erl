@@ -13,6 +13,7 @@
 
 -export([dump/1, link_get/1, link_del/1, link_add/2, link_set/3]).
 -export([addr/3, route/3, neigh/3, rule/2]).
+-export([link_refs/1, data_link_keys/0, stats_option/1]).
 -export([link_id/1, ifname/1, ns_fd_mark/1, ns_fd_slots/2, slot_name/1, group_numbers/1]).
 
 -export_type([resolve/0, slots/0, batch_op/0]).
@@ -61,6 +62,16 @@ dump(Object) ->
 skip_stats() ->
     {ok, Io} = ?MSG:encode_attrs(link, [{ext_mask, ?RTEXT_FILTER_SKIP_STATS}]),
     Io.
+
+%% @doc The `stats' option of a link dump or read (`false' when it is
+%% not given), and the options without it.
+-spec stats_option(term()) -> {ok, boolean(), term()} | {error, {bad_option, {stats, term()}}}.
+stats_option(Opts) ->
+    case linx_opts:to_map(Opts) of
+        {ok, #{stats := S} = Map} when is_boolean(S) -> {ok, S, maps:remove(stats, Map)};
+        {ok, #{stats := S}} -> {error, {bad_option, {stats, S}}};
+        _ -> {ok, false, Opts}
+    end.
 
 %% @doc The request for one link by name or index.
 -spec link_get(term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
@@ -131,11 +142,14 @@ ifname_bytes(<<>>) -> true.
 -spec link_add(term(), resolve()) -> {ok, linx_nl_codec:msg_in(), slots()} | {error, term()}.
 link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
     Checked = [ifname(Name), kind_name(Kind), new_index(Spec),
-               settings(maps:without([ifname, kind, index], Spec), Resolve, 0)],
+               settings(maps:without([ifname, kind, index, link], Spec), Resolve, 0),
+               parent(Spec, Resolve)],
     case linx_error:first_error(Checked) of
         ok ->
-            [{ok, NameBin}, {ok, KindBin}, {ok, Index}, {ok, Settings, {Flags, Change}}] = Checked,
-            case info_data(Spec, KindBin) of
+            [{ok, NameBin}, {ok, KindBin}, {ok, Index}, {ok, Settings0, {Flags, Change}},
+             {ok, Parent}] = Checked,
+            Settings = Parent ++ Settings0,
+            case info_data(Spec, KindBin, Resolve) of
                 {ok, Data} ->
                     Info = [{kind, KindBin} | Data],
                     {ok, Attrs} = ?MSG:encode_attrs(link, [{ifname, NameBin} | Settings]
@@ -151,6 +165,36 @@ link_add(#{ifname := Name, kind := Kind} = Spec, Resolve) ->
     end;
 link_add(Spec, _Resolve) ->
     {error, {bad_spec, Spec}}.
+
+%% @doc The links a link spec names, by name or index: its `master',
+%% its parent `link', and the links its `data' names (see
+%% {@link data_link_keys/0}).
+-spec link_refs(term()) -> [term()].
+link_refs(Spec) when is_map(Spec) ->
+    Data = case linx_opts:to_map(maps:get(data, Spec, #{})) of
+               {ok, D} -> D;
+               error -> #{}
+           end,
+    [R || {K, M} <- [{master, Spec}, {link, Spec} | [{K, Data} || K <- data_link_keys()]],
+          {ok, R} <- [maps:find(K, M)], R =/= none, R =/= 0];
+link_refs(_) ->
+    [].
+
+%% @doc The keys of a kind's `data' that name a link (a name is looked
+%% up, as a `master' is; 0 is none): a tunnel's `link', a bond's
+%% `active_slave' and `primary'.
+-spec data_link_keys() -> [atom()].
+data_link_keys() ->
+    [link, active_slave, primary].
+
+%% The parent link (IFLA_LINK) of a new one: a vlan's, a macvlan's.
+parent(#{link := Ref}, Resolve) ->
+    case Resolve(Ref) of
+        {ok, I} -> {ok, [{link, I}]};
+        {error, _} = Error -> Error
+    end;
+parent(_Spec, _Resolve) ->
+    {ok, []}.
 
 %% @doc The request changing link `Index'.
 -spec link_set(non_neg_integer(), term(), resolve()) ->
@@ -187,7 +231,7 @@ peer_netns(_) -> none.
 
 %% IFLA_INFO_DATA: the veth peer (a link message of its own), or the
 %% caller's `data': a map of the kind's table, or attributes as they are.
-info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
+info_data(#{peer := Peer}, <<"veth">>, _Resolve) when is_map(Peer) ->
     case maps:find(ifname, Peer) of
         {ok, PeerName} ->
             Checked = [ifname(PeerName), new_index(Peer),
@@ -204,9 +248,9 @@ info_data(#{peer := Peer}, <<"veth">>) when is_map(Peer) ->
         error ->
             {error, {bad_spec, {peer, Peer}}}
     end;
-info_data(#{peer := Peer}, _Kind) ->
+info_data(#{peer := Peer}, _Kind, _Resolve) ->
     {error, {bad_spec, {peer, Peer}}};
-info_data(#{data := Data}, Kind) when is_map(Data); is_list(Data) ->
+info_data(#{data := Data}, Kind, Resolve) when is_map(Data); is_list(Data) ->
     case linx_rtnl_tables:kind_table(?MSG:kind(Kind)) of
         none when is_list(Data) ->
             try iolist_to_binary(linx_nl_codec:encode_attrs(Data)) of
@@ -217,15 +261,27 @@ info_data(#{data := Data}, Kind) when is_map(Data); is_list(Data) ->
         none ->
             {error, {bad_spec, {data, Data}}};
         Table ->
-            case linx_nl_attrs:attrs(Table, Data) of
-                {ok, Attrs} -> {ok, info_data_attr(Attrs)};
-                {error, _} -> {error, {bad_spec, {data, Data}}}
+            case linx_opts:to_map(Data) of
+                {ok, Map} -> ?ARGS:checked(fun() -> kind_attrs(Table, Map, Resolve, ?MSG:kind(Kind)) end);
+                error -> {error, {bad_spec, {data, Data}}}
             end
     end;
-info_data(#{data := Data}, _Kind) ->
+info_data(#{data := Data}, _Kind, _Resolve) ->
     {error, {bad_spec, {data, Data}}};
-info_data(_, _Kind) ->
+info_data(_, _Kind, _Resolve) ->
     {ok, []}.
+
+%% A kind's data (a map of its table's keys) as IFLA_INFO_DATA, the links
+%% it names looked up; a bad key or value throws `{bad_spec, {Kind,
+%% {Key, Value}}}'.
+kind_attrs(Table, Data, Resolve, Kind) ->
+    Links = [{K, I} || K <- data_link_keys(), {ok, Ref} <- [maps:find(K, Data)], Ref =/= 0,
+                       {ok, I} <- [?ARGS:ok_or_throw(Resolve(Ref))]],
+    case linx_nl_attrs:attrs(Table, maps:merge(Data, maps:from_list(Links))) of
+        {ok, Attrs} -> {ok, info_data_attr(Attrs)};
+        {error, {bad_key, K}} -> throw({bad_spec, {Kind, {K, maps:get(K, Data, undefined)}}});
+        {error, {bad_value, K, _}} -> throw({bad_spec, {Kind, {K, maps:get(K, Data)}}})
+    end.
 
 kind_data(Kind, Pairs) ->
     {ok, Attrs} = linx_nl_attrs:attrs(linx_rtnl_tables:kind_table(Kind), Pairs),
@@ -259,6 +315,18 @@ setting(K, Mac, {A, FC}, _R, _S) when K =:= address; K =:= broadcast ->
 setting(ifname, Name, {A, FC}, _R, _S) ->
     {ok, Bin} = ?ARGS:ok_or_throw(ifname(Name)),
     {[{ifname, Bin} | A], FC};
+setting(group, N, {A, FC}, _R, _S) when is_integer(N), N >= 0, N =< 16#ffffffff ->
+    {[{group, N} | A], FC};
+setting(alias, Alias, {A, FC}, _R, _S) ->
+    %% IFLA_IFALIAS: at most IFALIASZ - 1 bytes; empty removes it.
+    case linx_opts:text(Alias) of
+        {ok, Bin} when byte_size(Bin) =< 255 ->
+            case linx_opts:no_byte_of(Bin, 0, 0) of
+                true -> {[{alias, Bin} | A], FC};
+                false -> throw({bad_change, {alias, Alias}})
+            end;
+        _ -> throw({bad_change, {alias, Alias}})
+    end;
 setting(master, none, {A, FC}, _R, _S) ->
     {[{master, 0} | A], FC};
 setting(master, Link, {A, FC}, Resolve, _S) ->
@@ -315,15 +383,15 @@ is_pid_ref(_) -> false.
 %%====================================================================
 
 %% @doc The request adding (`new') or removing (`del') an address on
-%% link `Index': a prefix, or a map with `prefix' and `label',
-%% `broadcast', `scope', `flags'.
+%% link `Index': a prefix, or a map with `prefix' and the keys of
+%% {@link linx_rtnl_addr}.
 -spec addr(new | del, non_neg_integer(), term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
 addr(What, Index, {_, _} = Prefix) ->
     addr(What, Index, #{prefix => Prefix});
 addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), Len >= 0 ->
     case linx_nl_values:ip_bytes(IP) of
         {ok, Family, Bytes} when Len =< byte_size(Bytes) * 8 ->
-            ?ARGS:checked(fun() -> addr_request(What, Index, Family, Addr) end);
+            ?ARGS:checked(fun() -> request(addr, What, linx_rtnl_addr:payload(Index, Family, Addr)) end);
         _ ->
             {error, {bad_prefix, Prefix}}
     end;
@@ -333,68 +401,6 @@ addr(_What, _Index, #{} = Addr) ->
     {error, {bad_addr, Addr}};
 addr(_What, _Index, Prefix) ->
     {error, {bad_prefix, Prefix}}.
-
-%% The address request, its prefix checked already: the other keys are
-%% checked here (a check throws).
-addr_request(What, Index, Family, #{prefix := {IP, Len}} = Addr) ->
-    [throw({bad_addr, KV})
-     || KV <- maps:to_list(maps:without([prefix, label, broadcast, scope, flags, peer, valid_lft,
-                                         preferred_lft], Addr))],
-    Scope = case maps:find(scope, Addr) of
-                error -> 0;
-                {ok, S} -> ?ARGS:name(S, scope, {bad_addr, {scope, S}})
-            end,
-    Flags = maps:get(flags, Addr, []),
-    Fl = ?ARGS:mask(Flags, addr_add_flags, {bad_addr, {flags, Flags}}),
-    %% IFA_LABEL: at most IFNAMSIZ - 1 bytes.
-    Label = [{label, ?ARGS:name_text(L, 15, {bad_addr, {label, L}})}
-             || {ok, L} <- [maps:find(label, Addr)]],
-    Brd = case maps:find(broadcast, Addr) of
-              error -> [];
-              {ok, B} ->
-                  case linx_nl_values:ip_bytes(B) of
-                      {ok, Family, _} -> [{broadcast, B}];
-                      _ -> throw({bad_addr, {broadcast, B}})
-                  end
-          end,
-    %% A point-to-point address: the peer is IFA_ADDRESS, ours IFA_LOCAL.
-    Peer = case maps:find(peer, Addr) of
-               error -> IP;
-               {ok, P} ->
-                   case linx_nl_values:ip_bytes(P) of
-                       {ok, Family, _} -> P;
-                       _ -> throw({bad_addr, {peer, P}})
-                   end
-           end,
-    {ok, Hdr} = ?MSG:header(addr, #{family => Family, prefixlen => Len,
-                                    flags => Fl band 16#ff, scope => Scope,
-                                    index => Index}),
-    {ok, Attrs} = ?MSG:encode_attrs(addr, [{local, IP}, {address, Peer} | Label ++ Brd]
-                                    ++ [{flags, Fl} || Fl > 255] ++ lifetimes(Addr)),
-    request(addr, What, [Hdr, Attrs]).
-
-%% IFA_CACHEINFO from `valid_lft' and `preferred_lft' (seconds, or
-%% `forever'): one alone is both, but a preferred lifetime alone leaves
-%% the address valid for ever.
-lifetimes(Addr) ->
-    %% A valid lifetime of 0 the kernel refuses; a preferred one of 0
-    %% makes the address deprecated at once.
-    Lft = fun(K, Default) ->
-                  case maps:get(K, Addr, Default) of
-                      forever -> 16#ffffffff;
-                      N when is_integer(N), N >= 0, N =< 16#ffffffff, (N > 0 orelse K =:= preferred_lft) -> N;
-                      Bad -> throw({bad_addr, {K, Bad}})
-                  end
-          end,
-    case {is_map_key(valid_lft, Addr), is_map_key(preferred_lft, Addr)} of
-        {false, false} ->
-            [];
-        {Valid, _} ->
-            V = Lft(valid_lft, forever),
-            Pref = Lft(preferred_lft, if Valid -> V; true -> forever end),
-            Pref =< V orelse throw({bad_addr, {preferred_lft, maps:get(preferred_lft, Addr)}}),
-            [{cacheinfo, #{valid_lft => V, preferred_lft => Pref}}]
-    end.
 
 %% @doc The request adding or deleting a route.
 -spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.

@@ -34,13 +34,25 @@ messages() ->
 %% fields of a {@link linx_nl_attrs} struct (a key `'_'' is a field
 %% that decoding leaves out; `family' and `change' of a link header are
 %% given when encoding only).
--spec header(link | link_request | addr | route | neigh | rule) -> [{atom(), linx_nl_attrs:codec()}].
+-spec header(link | link_request | link_stats64 | addr | route | neigh | rule) ->
+          [{atom(), linx_nl_attrs:codec()}].
 header(link) ->
     %% struct ifinfomsg
     [{'_', u8}, {'_', u8}, {type, {enum, u16, names(arphrd)}}, {index, s32},
      {flags, {bits, u32, names(iff)}}, {'_', u32}];
 header(link_request) ->
     [{family, u8}, {'_', u8}, {type, u16}, {index, s32}, {flags, u32}, {change, u32}];
+header(link_stats64) ->
+    %% struct rtnl_link_stats64, the value of IFLA_STATS64 (an older
+    %% kernel sends fewer fields, a newer one may send more)
+    [{rx_packets, u64}, {tx_packets, u64}, {rx_bytes, u64}, {tx_bytes, u64},
+     {rx_errors, u64}, {tx_errors, u64}, {rx_dropped, u64}, {tx_dropped, u64},
+     {multicast, u64}, {collisions, u64}, {rx_length_errors, u64}, {rx_over_errors, u64},
+     {rx_crc_errors, u64}, {rx_frame_errors, u64}, {rx_fifo_errors, u64},
+     {rx_missed_errors, u64}, {tx_aborted_errors, u64}, {tx_carrier_errors, u64},
+     {tx_fifo_errors, u64}, {tx_heartbeat_errors, u64}, {tx_window_errors, u64},
+     {rx_compressed, u64}, {tx_compressed, u64}, {rx_nohandler, u64},
+     {rx_otherhost_dropped, u64}];
 header(addr) ->
     %% struct ifaddrmsg
     [{family, {enum, u8, names(family)}}, {prefixlen, u8}, {flags, {bits, u8, names(ifa_flags)}},
@@ -73,7 +85,8 @@ table(link) ->
     {[{1, address, mac}, {2, broadcast, mac}, {3, ifname, string}, {4, mtu, u32},
       {5, link, s32}, {6, qdisc, string},
       %% IFLA_STATS and IFLA_STATS64: the kernel sends them even when asked
-      %% to skip statistics; left out.
+      %% to skip statistics; left out (linx_rtnl_msg:decode_link/2 reads
+      %% IFLA_STATS64 when asked).
       {7, stats, skip},
       {10, master, u32}, {13, txqlen, u32},
       {16, operstate, {enum, u8, names(operstate)}},
@@ -101,16 +114,115 @@ table(veth) ->
     %% attributes), encoded by linx_rtnl_msg.
     {[{1, peer, binary}], #{empty_unknown => drop}};
 table(bridge) ->
-    %% IFLA_BR_*
+    %% IFLA_BR_* (the timers, u64 in hundredths of a second, are read only)
     {[{1, forward_delay, u32}, {2, hello_time, u32}, {3, max_age, u32}, {4, ageing_time, u32},
       {5, stp_state, u32}, {6, priority, u16},
-      {7, vlan_filtering, bool8}, {8, vlan_protocol, be16},
+      {7, vlan_filtering, bool8}, {8, vlan_protocol, {enum, be16, names(vlan_protocol)}},
       {9, group_fwd_mask, u16}, {12, root_port, u16}, {13, root_path_cost, u32},
       {14, topology_change, bool8}, {15, topology_change_detected, bool8},
-      {20, group_addr, mac}, {22, mcast_router, u8}, {23, mcast_snooping, bool8},
+      {16, hello_timer, u64}, {17, tcn_timer, u64}, {18, topology_change_timer, u64},
+      {19, gc_timer, u64}, {20, group_addr, mac}, {21, fdb_flush, flag},
+      {22, mcast_router, u8}, {23, mcast_snooping, bool8},
+      {24, mcast_query_use_ifaddr, bool8}, {25, mcast_querier, bool8},
+      {26, mcast_hash_elasticity, u32}, {27, mcast_hash_max, u32},
+      {28, mcast_last_member_cnt, u32}, {29, mcast_startup_query_cnt, u32},
+      {30, mcast_last_member_intvl, u64}, {31, mcast_membership_intvl, u64},
+      {32, mcast_querier_intvl, u64}, {33, mcast_query_intvl, u64},
+      {34, mcast_query_response_intvl, u64}, {35, mcast_startup_query_intvl, u64},
       {36, nf_call_iptables, bool8}, {37, nf_call_ip6tables, bool8}, {38, nf_call_arptables, bool8},
       {39, vlan_default_pvid, u16}, {41, vlan_stats_enabled, bool8},
-      {42, mcast_stats_enabled, bool8}, {43, mcast_igmp_version, u8}, {44, mcast_mld_version, u8}],
+      {42, mcast_stats_enabled, bool8}, {43, mcast_igmp_version, u8}, {44, mcast_mld_version, u8},
+      {45, vlan_stats_per_port, bool8},
+      %% struct br_boolopt_multi: the options set, and the mask of those given
+      {46, multi_boolopt, {masked, u32, names(br_boolopt)}}],
+     #{empty_unknown => drop}};
+table(vlan) ->
+    %% IFLA_VLAN_* (the QoS maps, IFLA_VLAN_EGRESS_QOS and _INGRESS_QOS,
+    %% are left unnamed); flags are struct ifla_vlan_flags.
+    {[{1, id, u16}, {2, flags, {masked, u32, names(vlan_flags)}},
+      {5, protocol, {enum, be16, names(vlan_protocol)}}],
+     #{empty_unknown => drop}};
+table(macvlan) ->
+    %% IFLA_MACVLAN_* (macvlan and macvtap)
+    {[{1, mode, {enum, u32, names(macvlan_mode)}}, {2, flags, {bits, u16, names(macvlan_flags)}},
+      {3, macaddr_mode, {enum, u32, names(macaddr_mode)}}, {4, macaddr, mac},
+      {5, macaddr_data, {list, 4, mac}}, {6, macaddr_count, u32},
+      {7, bc_queue_len, u32}, {8, bc_queue_len_used, u32}],
+     #{empty_unknown => drop}};
+table(ipvlan) ->
+    %% IFLA_IPVLAN_* (ipvlan and ipvtap)
+    {[{1, mode, {enum, u16, names(ipvlan_mode)}}, {2, flags, {bits, u16, names(ipvlan_flags)}}],
+     #{empty_unknown => drop}};
+table(vxlan) ->
+    %% IFLA_VXLAN_*: `group' is the remote (unicast) or the multicast
+    %% group, `link' the underlying link's index.
+    {[{1, id, u32}, {2, group, ip}, {3, link, u32}, {4, local, ip}, {5, ttl, u8}, {6, tos, u8},
+      {7, learning, bool8}, {8, ageing, u32}, {9, limit, u32},
+      {10, port_range, {struct, [{low, be16}, {high, be16}]}},
+      {11, proxy, bool8}, {12, rsc, bool8}, {13, l2miss, bool8}, {14, l3miss, bool8},
+      {15, port, be16}, {16, group6, ip}, {17, local6, ip}, {18, udp_csum, bool8},
+      {19, udp_zero_csum6_tx, bool8}, {20, udp_zero_csum6_rx, bool8},
+      {21, remcsum_tx, bool8}, {22, remcsum_rx, bool8}, {23, gbp, flag},
+      {24, remcsum_nopartial, flag}, {25, collect_metadata, bool8}, {26, label, be32},
+      {27, gpe, flag}, {28, ttl_inherit, flag}, {29, df, {enum, u8, names(tunnel_df)}},
+      {30, vnifilter, bool8}, {31, localbypass, bool8}],
+     #{empty_unknown => drop}};
+table(geneve) ->
+    %% IFLA_GENEVE_*
+    {[{1, id, u32}, {2, remote, ip}, {3, ttl, u8}, {4, tos, u8}, {5, port, be16},
+      {6, collect_metadata, flag}, {7, remote6, ip}, {8, udp_csum, bool8},
+      {9, udp_zero_csum6_tx, bool8}, {10, udp_zero_csum6_rx, bool8}, {11, label, be32},
+      {12, ttl_inherit, bool8}, {13, df, {enum, u8, names(tunnel_df)}},
+      {14, inner_proto_inherit, flag}],
+     #{empty_unknown => drop}};
+table(bond) ->
+    %% IFLA_BOND_* (the ARP and NS targets and the 802.3ad info are left
+    %% unnamed); `active_slave' and `primary' are link indexes.
+    {[{1, mode, {enum, u8, names(bond_mode)}}, {2, active_slave, u32}, {3, miimon, u32},
+      {4, updelay, u32}, {5, downdelay, u32}, {6, use_carrier, bool8}, {7, arp_interval, u32},
+      {9, arp_validate, {enum, u32, names(bond_arp_validate)}},
+      {10, arp_all_targets, {enum, u32, names(bond_arp_all_targets)}},
+      {11, primary, u32}, {12, primary_reselect, {enum, u8, names(bond_primary_reselect)}},
+      {13, fail_over_mac, {enum, u8, names(bond_fail_over_mac)}},
+      {14, xmit_hash_policy, {enum, u8, names(bond_xmit_hash_policy)}},
+      {15, resend_igmp, u32}, {16, num_peer_notif, u8}, {17, all_slaves_active, bool8},
+      {18, min_links, u32}, {19, lp_interval, u32}, {20, packets_per_slave, u32},
+      {21, ad_lacp_rate, {enum, u8, names(bond_lacp_rate)}},
+      {22, ad_select, {enum, u8, names(bond_ad_select)}},
+      {24, ad_actor_sys_prio, u16}, {25, ad_user_port_key, u16}, {26, ad_actor_system, mac},
+      {27, tlb_dynamic_lb, bool8}, {28, peer_notif_delay, u32}, {29, ad_lacp_active, bool8},
+      {30, missed_max, u8}, {32, coupled_control, bool8}],
+     #{empty_unknown => drop}};
+table(vrf) ->
+    %% IFLA_VRF_*
+    {[{1, table, u32}], #{empty_unknown => drop}};
+table(gre) ->
+    %% IFLA_GRE_* (gre, gretap, ip6gre, ip6gretap): `link' the underlying
+    %% link's index, keys and flags in network byte order.
+    {[{1, link, u32}, {2, iflags, {bits, be16, names(gre_flags)}},
+      {3, oflags, {bits, be16, names(gre_flags)}}, {4, ikey, be32}, {5, okey, be32},
+      {6, local, ip}, {7, remote, ip}, {8, ttl, u8}, {9, tos, u8}, {10, pmtudisc, bool8},
+      {11, encap_limit, u8}, {12, flowinfo, be32}, {13, flags, u32}, {14, encap_type, u16},
+      {15, encap_flags, u16}, {16, encap_sport, be16}, {17, encap_dport, be16},
+      {18, collect_metadata, flag}, {19, ignore_df, bool8}, {20, fwmark, u32},
+      {21, erspan_index, u32}, {22, erspan_ver, u8}, {23, erspan_dir, u8},
+      {24, erspan_hwid, u16}],
+     #{empty_unknown => drop}};
+table(iptun) ->
+    %% IFLA_IPTUN_* of ipip and sit (whose flags are 16 bits)
+    {[{1, link, u32}, {2, local, ip}, {3, remote, ip}, {4, ttl, u8}, {5, tos, u8},
+      {6, encap_limit, u8}, {7, flowinfo, be32}, {8, flags, u16}, {9, proto, u8},
+      {10, pmtudisc, bool8}, {11, '6rd_prefix', ip}, {12, '6rd_relay_prefix', ip},
+      {13, '6rd_prefixlen', u16}, {14, '6rd_relay_prefixlen', u16}, {15, encap_type, u16},
+      {16, encap_flags, u16}, {17, encap_sport, be16}, {18, encap_dport, be16},
+      {19, collect_metadata, flag}, {20, fwmark, u32}],
+     #{empty_unknown => drop}};
+table(ip6tnl) ->
+    %% IFLA_IPTUN_* of ip6tnl (whose flags are 32 bits)
+    {[{1, link, u32}, {2, local, ip}, {3, remote, ip}, {4, ttl, u8},
+      {6, encap_limit, u8}, {7, flowinfo, be32}, {8, flags, u32}, {9, proto, u8},
+      {15, encap_type, u16}, {16, encap_flags, u16}, {17, encap_sport, be16},
+      {18, encap_dport, be16}, {19, collect_metadata, flag}, {20, fwmark, u32}],
      #{empty_unknown => drop}};
 table(addr) ->
     %% IFA_*
@@ -168,7 +280,30 @@ table(neigh) ->
 -spec kind_table(atom() | binary()) -> linx_nl_attrs:table() | none.
 kind_table(veth) -> {?MODULE, veth};
 kind_table(bridge) -> {?MODULE, bridge};
-kind_table(_) -> none.
+kind_table(vlan) -> {?MODULE, vlan};
+kind_table(macvlan) -> {?MODULE, macvlan};
+kind_table(ipvlan) -> {?MODULE, ipvlan};
+kind_table(vxlan) -> {?MODULE, vxlan};
+kind_table(geneve) -> {?MODULE, geneve};
+kind_table(bond) -> {?MODULE, bond};
+kind_table(vrf) -> {?MODULE, vrf};
+kind_table(gre) -> {?MODULE, gre};
+kind_table(ipip) -> {?MODULE, iptun};
+kind_table(ip6tnl) -> {?MODULE, ip6tnl};
+kind_table(Kind) ->
+    case same_table(Kind) of
+        none -> none;
+        Other -> kind_table(Other)
+    end.
+
+%% The kinds whose attributes are another kind's.
+same_table(macvtap) -> macvlan;
+same_table(ipvtap) -> ipvlan;
+same_table(gretap) -> gre;
+same_table(ip6gre) -> gre;
+same_table(ip6gretap) -> gre;
+same_table(sit) -> ipip;
+same_table(_) -> none.
 
 %%====================================================================
 %% Names
@@ -242,6 +377,48 @@ names(group) ->
      {ipv4_mroute, 6}, {ipv4_route, 7}, {ipv4_rule, 8}, {ipv6_addr, 9},
      {ipv6_mroute, 10}, {ipv6_route, 11}, {ipv6_ifinfo, 12},
      {ipv6_prefix, 18}, {ipv6_rule, 19}, {nsid, 28}];
+names(vlan_protocol) ->
+    %% ETH_P_8021Q, ETH_P_8021AD
+    [{'802.1q', 16#8100}, {'802.1ad', 16#88a8}];
+names(vlan_flags) ->
+    [{reorder_hdr, 16#1}, {gvrp, 16#2}, {loose_binding, 16#4}, {mvrp, 16#8},
+     {bridge_binding, 16#10}];
+names(br_boolopt) ->
+    [{no_ll_learn, 16#1}, {mcast_vlan_snooping, 16#2}, {mst_enable, 16#4}];
+names(macvlan_mode) ->
+    [{private, 1}, {vepa, 2}, {bridge, 4}, {passthru, 8}, {source, 16}];
+names(macvlan_flags) ->
+    [{nopromisc, 16#1}, {nodst, 16#2}];
+names(macaddr_mode) ->
+    [{add, 0}, {del, 1}, {flush, 2}, {set, 3}];
+names(ipvlan_mode) ->
+    [{l2, 0}, {l3, 1}, {l3s, 2}];
+names(ipvlan_flags) ->
+    [{private, 16#1}, {vepa, 16#2}];
+names(tunnel_df) ->
+    [{unset, 0}, {set, 1}, {inherit, 2}];
+names(bond_mode) ->
+    [{'balance-rr', 0}, {'active-backup', 1}, {'balance-xor', 2}, {broadcast, 3},
+     {'802.3ad', 4}, {'balance-tlb', 5}, {'balance-alb', 6}];
+names(bond_arp_validate) ->
+    [{none, 0}, {active, 1}, {backup, 2}, {all, 3}, {filter, 4}, {filter_active, 5},
+     {filter_backup, 6}];
+names(bond_arp_all_targets) ->
+    [{any, 0}, {all, 1}];
+names(bond_primary_reselect) ->
+    [{always, 0}, {better, 1}, {failure, 2}];
+names(bond_fail_over_mac) ->
+    [{none, 0}, {active, 1}, {follow, 2}];
+names(bond_xmit_hash_policy) ->
+    [{layer2, 0}, {'layer3+4', 1}, {'layer2+3', 2}, {'encap2+3', 3}, {'encap3+4', 4},
+     {'vlan+srcmac', 5}];
+names(bond_lacp_rate) ->
+    [{slow, 0}, {fast, 1}];
+names(bond_ad_select) ->
+    [{stable, 0}, {bandwidth, 1}, {count, 2}];
+names(gre_flags) ->
+    %% GRE_* of the GRE header, in network byte order
+    [{seq, 16#1000}, {key, 16#2000}, {routing, 16#4000}, {csum, 16#8000}];
 names(addr_add_flags) ->
     %% The IFA_F_* flags a caller may set on an address it adds.
     [F || {Name, _} = F <- names(ifa_flags),

@@ -210,6 +210,8 @@ old(state, #{flags := F}) ->
     {state, case lists:member(up, F) of true -> up; false -> down end};
 old(master, L) ->
     {master, maps:get(master, L, none)};
+old(alias, L) ->
+    {alias, maps:get(alias, L, <<>>)};
 old(K, L) ->
     {K, maps:get(K, L, undefined)}.
 

@@ -41,7 +41,7 @@ kind_table_decodes_info_data_test() ->
     Data = [{5, {u32, 1}}, {7, {u8, 1}}, {8, {be16, 16#8100}}, {200, <<"zz">>}],
     Info = [{?IFLA_INFO_KIND, {string, <<"bridge">>}}, {?IFLA_INFO_DATA, {nested, Data}}],
     {ok, Link} = linx_rtnl_msg:decode_link(link_msg([{?IFLA_LINKINFO, {nested, Info}}])),
-    ?assertEqual(#{stp_state => 1, vlan_filtering => true, vlan_protocol => 16#8100,
+    ?assertEqual(#{stp_state => 1, vlan_filtering => true, vlan_protocol => '802.1q',
                    unknown => [{200, <<"zz">>}]},
                  maps:get(info_data, Link)).
 
@@ -63,6 +63,20 @@ statistics_left_out_others_kept_test() ->
     ?assertMatch(#{mtu := 1500}, Link),
     ?assertEqual([{66, <<0:32>>}, {?IFLA_AF_SPEC, <<7:16/native, 10:16/native, "abc", 0>>}, {67, <<1>>}],
                  maps:get(unknown, Link)).
+
+%% Asked for, IFLA_STATS64 is the map `stats': the fields the kernel
+%% sends (an older one sends 24, a newer one more than linx names).
+statistics_when_asked_test() ->
+    Stats = fun(N) -> << <<I:64/native>> || I <- lists:seq(1, N) >> end,
+    Msg = fun(N) -> link_msg([{?IFLA_MTU, {u32, 1500}}, {?IFLA_STATS64, Stats(N)}]) end,
+    {ok, #{stats := S24, mtu := 1500}} = linx_rtnl_msg:decode_link(Msg(24), true),
+    ?assertEqual(24, map_size(S24)),
+    ?assertMatch(#{rx_packets := 1, tx_packets := 2, rx_bytes := 3, rx_nohandler := 24}, S24),
+    {ok, #{stats := S27}} = linx_rtnl_msg:decode_link(Msg(27), true),
+    ?assertMatch(#{rx_otherhost_dropped := 25}, S27),
+    ?assertEqual(25, map_size(S27)),
+    ?assertNot(is_map_key(stats, element(2, linx_rtnl_msg:decode_link(Msg(25), false)))),
+    ?assertNot(is_map_key(stats, element(2, linx_rtnl_msg:decode_link(link_msg([]), true)))).
 
 %% A later attribute of the same type wins, as before.
 later_attribute_wins_test() ->

@@ -33,9 +33,10 @@
 
 %% The attribute tables (`table/1'), fixed headers (`header/1') and link
 %% kinds with a table of their own (`kind_table/1') this module tests.
-tables() -> [link, linkinfo, veth, bridge, addr, route, route_metrics, neigh, rule].
-headers() -> [link, link_request, addr, route, neigh, rule].
-kinds() -> [veth, bridge].
+tables() -> [link, linkinfo, veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre,
+             iptun, ip6tnl, addr, route, route_metrics, neigh, rule].
+headers() -> [link, link_request, link_stats64, addr, route, neigh, rule].
+kinds() -> [veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre, ipip, ip6tnl].
 
 tables_covered_test() ->
     ?assertEqual(lists:sort(tables()), lists:sort(clause_atoms(table))).
@@ -225,6 +226,10 @@ value({enum, Int, Names}) ->
 value({bits, Int, Names}) ->
     {_, Hi} = range(Int),
     oneof([integer(0, Hi) | [list(elements(Fit)) || Fit <- [fitting(Int, Names)], Fit =/= []]]);
+value({masked, Int, Names}) ->
+    Fit = fitting(Int, Names),
+    oneof([list(elements(Fit)),
+           ?BIND(L, list({elements(Fit), boolean()}), maps:from_list(L))]);
 value({nested, Table}) ->
     ?LAZY(table_input(Table));
 value({list, _Type, Codec}) ->
@@ -376,6 +381,9 @@ expect_value({bits, _Int, Names}, V) ->
                L -> lists:foldl(fun(Name, M) -> M bor proplists:get_value(Name, Names) end, 0, L)
            end,
     [Name || {Name, Bit} <- Names, Mask band Bit =/= 0];
+expect_value({masked, Int, Names}, L) when is_list(L) -> expect_value({bits, Int, Names}, L);
+expect_value({masked, Int, Names}, M) ->
+    expect_value({bits, Int, Names}, [Name || {Name, true} <- maps:to_list(M)]);
 expect_value({nested, Table}, Input) -> expect_pairs(Table, Input);
 expect_value({list, _Type, Codec}, L) -> [expect_value(Codec, X) || X <- L];
 expect_value({struct, Fields}, Input) ->

@@ -181,6 +181,8 @@ defmodule Linx.Rtnl do
           {:in, target}
           | {:timeout, timeout}
           | {:via, :local | node}
+          | {:stats, boolean}
+          | {:atomic, boolean}
   @type options :: [option] | map
 
   @typedoc """
@@ -206,13 +208,16 @@ defmodule Linx.Rtnl do
   # Links
 
   @doc """
-  Every link of the namespace (statistics are not asked for).
+  Every link of the namespace. With `stats: true` each has `:stats`, its
+  counters (`:rx_packets`, `:tx_bytes`, `:rx_dropped`, ...); without it
+  they are left out.
   """
   @spec links(options) :: {:ok, [link]} | {:error, Error.t()}
   def links(opts \\ []), do: wrap(:linx_rtnl.links(opts), :links, opts)
 
   @doc """
   One link, by name or index; `errno: :enodev` when there is none.
+  `stats: true` adds `:stats`, as in `links/1`.
 
       iex> {:ok, %{ifname: "lo", index: index}} = Linx.Rtnl.link("lo")
       iex> {:ok, %{ifname: "lo"}} = Linx.Rtnl.link(index)
@@ -223,9 +228,11 @@ defmodule Linx.Rtnl do
 
   @doc """
   Creates a link. `spec` has `:ifname` and `:kind` (`:veth`, `:bridge`,
-  or any kind the kernel has), and may have `:mtu`, `:address` and
-  `:broadcast` (MACs, see the module documentation), `:txqlen`, `:master` (a link), `:state` (`:up` or `:down`),
-  `:data` (the kind's own attributes), `:netns` (create it in another
+  `:vlan`, `:vxlan`, ... or any kind the kernel has), and may have `:mtu`, `:address` and
+  `:broadcast` (MACs, see the module documentation), `:txqlen`, `:master` and
+  `:link` (the parent: links by name or index), `:state` (`:up` or `:down`),
+  `:data` (the kind's own attributes: a map of its table's keys, such as
+  `%{id: 5, protocol: :"802.1q"}` for a vlan; see docs/rtnetlink.md, "Kinds"), `:netns` (create it in another
   namespace) and, for `:veth`, `:peer`: `%{ifname: name, netns: netns,
   address: mac, mtu: n}`. A name that is taken is `errno: :eexist`.
   """
@@ -235,7 +242,8 @@ defmodule Linx.Rtnl do
   @doc """
   Changes a link: `changes` may have `:state` (`:up`, `:down`), `:mtu`,
   `:address`, `:broadcast`, `:master` (a link, or `:none`), `:ifname` (rename),
-  `:txqlen` and `:netns` (move it to another namespace).
+  `:txqlen`, `:alias` (`""` removes it), `:group` and `:netns` (move it to
+  another namespace).
   """
   @spec link_set(link_ref, map, options) :: :ok | {:error, Error.t()}
   def link_set(ref, changes, opts \\ []),

@@ -14,6 +14,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+mod kept;
+
+pub use kept::{Kept, KEPT_IDLE};
+
 /// `socket(domain, type | SOCK_CLOEXEC, protocol)`.
 pub fn open(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd> {
     if ty & !0xf != 0 {
@@ -266,7 +270,7 @@ const ANSWER_ROOM: usize = 64 * 1024;
 
 /// Send `msg` on `fd` and wait for its replies, as [`netlink_call_on`]
 /// does; for one change ([`at_once`]), whose answer is its ack or error
-/// and so fits in the request's size and [`ANSWER_ROOM`], read each
+/// and so fits in the request's size and `ANSWER_ROOM`, read each
 /// datagram with one `recv` into `buf` (kept by the caller from one
 /// change to the next), and say [`Answer::Acked`] for a clean ack.
 pub fn change_on(fd: BorrowedFd<'_>, msg: &[u8], buf: &mut Vec<u8>) -> Result<Answer> {
@@ -322,93 +326,6 @@ fn answer(msg: &[u8], replies: Vec<Vec<u8>>) -> Answer {
     match replies.as_slice() {
         [ack] if nlmsg_errno(ack) == Some(0) && ack.get(8..12) == msg.get(8..12) => Answer::Acked,
         _ => Answer::Replies(replies),
-    }
-}
-
-/// How long a worker keeps a netlink socket it has not used.
-pub const KEPT_IDLE: Duration = Duration::from_secs(10);
-
-/// The netlink sockets one worker keeps for its calls, one per protocol:
-/// a call reuses the socket of the one before it, in the same network
-/// namespace, instead of making one. A socket is used by one call at a
-/// time (a worker runs one op at a time), so replies are never mixed; a
-/// call that fails closes its socket, with whatever replies it still
-/// holds; one unused for [`KEPT_IDLE`] is closed rather than used.
-#[derive(Debug, Default)]
-pub struct Kept {
-    sockets: Vec<(i32, OwnedFd, Instant)>,
-    /// An rtnetlink socket made for the front end, not yet handed over;
-    /// and whether one was made.
-    offer: Option<OwnedFd>,
-    offered: bool,
-}
-
-impl Kept {
-    /// [`netlink_call_parts`] on the kept socket of `protocol`.
-    pub fn call<F>(&mut self, protocol: i32, msg: &[u8], part_bytes: usize, take_part: F) -> Result<Vec<Vec<u8>>>
-    where
-        F: FnMut(&[Vec<u8>]) -> bool,
-    {
-        let fd = self.take(protocol)?;
-        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
-        self.keep(protocol, fd);
-        Ok(replies)
-    }
-
-    /// `run` on the kept socket of `protocol`, which it returns with
-    /// whether the socket is still fit to keep (no call on it failed).
-    pub fn with<T>(&mut self, protocol: i32, run: impl FnOnce(BorrowedFd<'_>) -> (T, bool)) -> Result<T> {
-        let fd = self.take(protocol)?;
-        let (out, sound) = run(fd.as_fd());
-        if sound {
-            self.keep(protocol, fd);
-        }
-        Ok(out)
-    }
-
-    /// The socket of `protocol`, out of the pool: the one kept, unless it
-    /// has been idle too long, or a new one.
-    fn take(&mut self, protocol: i32) -> Result<OwnedFd> {
-        let now = Instant::now();
-        let kept = match self.sockets.iter().position(|(p, _, _)| *p == protocol) {
-            Some(i) => {
-                let (_, fd, used) = self.sockets.swap_remove(i);
-                (now.saturating_duration_since(used) < KEPT_IDLE).then_some(fd)
-            }
-            None => None,
-        };
-        let fd = match kept {
-            Some(fd) => fd,
-            None => {
-                if protocol == libc::NETLINK_ROUTE && !self.offered {
-                    // One of its own for the front end (at most one per
-                    // worker): changes to this namespace need no hand-off.
-                    self.offered = true;
-                    self.offer = netlink(protocol, 0).ok();
-                }
-                netlink(protocol, 0)?
-            }
-        };
-        Ok(fd)
-    }
-
-    /// Put the socket of `protocol` back, used now.
-    fn keep(&mut self, protocol: i32, fd: OwnedFd) {
-        self.sockets.push((protocol, fd, Instant::now()));
-    }
-
-    /// The rtnetlink socket made for the front end, once.
-    pub fn take_offer(&mut self) -> Option<OwnedFd> {
-        self.offer.take()
-    }
-
-    /// How many sockets are kept.
-    pub fn len(&self) -> usize {
-        self.sockets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sockets.is_empty()
     }
 }
 
@@ -532,144 +449,4 @@ fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(len: u32, ty: u16, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
-        let mut h = Vec::new();
-        h.extend_from_slice(&len.to_ne_bytes());
-        h.extend_from_slice(&ty.to_ne_bytes());
-        h.extend_from_slice(&flags.to_ne_bytes());
-        h.extend_from_slice(&seq.to_ne_bytes());
-        h.extend_from_slice(&pid.to_ne_bytes());
-        h
-    }
-
-    #[test]
-    fn requests_get_pid_zero_and_ack_flags() {
-        let mut msg = header(20, 18, 0x301, 7, 1234);
-        msg.extend_from_slice(&[1, 2, 3, 4]);
-        msg.extend(header(16, 18, 0x5, 8, 99));
-        let (out, acks) = prepare_requests(&msg).expect("valid");
-        assert_eq!(acks, vec![false, true]);
-        assert_eq!(&out[12..16], &[0, 0, 0, 0]);
-        assert_eq!(&out[32..36], &[0, 0, 0, 0]);
-        assert_eq!(out[16..20], msg[16..20]);
-    }
-
-    #[test]
-    fn only_one_acked_change_goes_at_once() {
-        // RTM_NEWADDR with NLM_F_REQUEST | NLM_F_ACK (| CREATE | EXCL).
-        let mut one = header(20, 20, 0x605, 1, 0);
-        one.extend_from_slice(&[0; 4]);
-        assert!(at_once(&one));
-        // No ack asked; a dump; two messages; too short; a bad length.
-        assert!(!at_once(&header(16, 20, 0x1, 1, 0)));
-        assert!(!at_once(&header(16, 18, 0x305, 1, 0)));
-        let mut two = one.clone();
-        two.extend(header(16, 21, 0x5, 2, 0));
-        assert!(!at_once(&two));
-        assert!(!at_once(&one[..12]));
-        assert!(!at_once(&header(8, 20, 0x5, 1, 0)));
-        assert!(!at_once(&header(64, 20, 0x5, 1, 0)));
-    }
-
-    /// A request about link 1 (`lo`) of type `ty`, with `flags`.
-    fn lo_request(ty: u16, flags: u16, seq: u32) -> Vec<u8> {
-        let mut msg = header(32, ty, flags, seq, 0);
-        // struct ifinfomsg: family, pad, type, index 1, flags, change.
-        msg.extend_from_slice(&[0, 0, 0, 0]);
-        msg.extend_from_slice(&1i32.to_ne_bytes());
-        msg.extend_from_slice(&[0; 8]);
-        msg
-    }
-
-    #[test]
-    fn a_change_is_answered_by_its_ack_alone() {
-        let fd = netlink(libc::NETLINK_ROUTE, 0).expect("rtnetlink socket");
-        let mut buf = Vec::new();
-        // RTM_NEWLINK for lo that changes nothing: acked, error 0.
-        let answer = change_on(fd.as_fd(), &lo_request(16, 0x5, 41), &mut buf).expect("sent");
-        assert_eq!(answer, Answer::Acked);
-        assert!(buf.len() >= ANSWER_ROOM, "the buffer is kept for the next change");
-        // RTM_GETLINK with an ack: the link, then the ack; both come back.
-        match change_on(fd.as_fd(), &lo_request(18, 0x5, 42), &mut buf).expect("sent") {
-            Answer::Replies(r) => {
-                assert_eq!(r.len(), 2);
-                assert_eq!(nlmsg_errno(&r[1]), Some(0));
-            }
-            other => panic!("{other:?}"),
-        }
-        // RTM_DELLINK of link 0x7fffffff: no such device, the error comes back.
-        let mut gone = lo_request(17, 0x5, 43);
-        gone[20..24].copy_from_slice(&0x7fff_ffffi32.to_ne_bytes());
-        match change_on(fd.as_fd(), &gone, &mut buf).expect("sent") {
-            Answer::Replies(r) => assert_eq!(nlmsg_errno(&r[0]), Some(libc::ENODEV)),
-            other => panic!("{other:?}"),
-        }
-        // A dump is not a change: it goes the long way, and still answers.
-        match change_on(
-            fd.as_fd(),
-            &header(32, 18, 0x305, 44, 0)
-                .into_iter()
-                .chain([0; 16])
-                .collect::<Vec<_>>(),
-            &mut buf,
-        )
-        .expect("sent")
-        {
-            Answer::Replies(r) => assert!(r.len() >= 2),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn changes_in_one_send_are_answered_each() {
-        let fd = netlink(libc::NETLINK_ROUTE, 0).expect("rtnetlink socket");
-        let mut buf = Vec::new();
-        let mut gone = lo_request(17, 0x5, 52);
-        gone[20..24].copy_from_slice(&0x7fff_ffffi32.to_ne_bytes());
-        let msgs = vec![lo_request(16, 0x5, 51), gone, lo_request(16, 0x5, 53)];
-        let answers = changes_on(fd.as_fd(), &msgs, &mut buf).expect("sent");
-        assert_eq!(answers.len(), 3);
-        assert_eq!(answers[0], Answer::Acked);
-        match &answers[1] {
-            Answer::Replies(r) => {
-                assert_eq!(r.len(), 1);
-                assert_eq!(nlmsg_errno(&r[0]), Some(libc::ENODEV));
-                assert_eq!(&r[0][8..12], &52u32.to_ne_bytes());
-            }
-            other => panic!("{other:?}"),
-        }
-        // The one after the failure was carried out too.
-        assert_eq!(answers[2], Answer::Acked);
-        // Only changes go together.
-        let dump = header(32, 18, 0x305, 54, 0)
-            .into_iter()
-            .chain([0; 16])
-            .collect::<Vec<_>>();
-        assert!(changes_on(fd.as_fd(), &[dump], &mut buf).is_err());
-    }
-
-    #[test]
-    fn bad_requests_are_refused() {
-        assert!(prepare_requests(&[0; 8]).is_err());
-        assert!(prepare_requests(&header(8, 18, 1, 0, 0)).is_err());
-        assert!(prepare_requests(&header(64, 18, 1, 0, 0)).is_err());
-        let mut two = header(16, 18, 1, 0, 0);
-        two.extend_from_slice(&[0; 8]);
-        assert!(prepare_requests(&two).is_err());
-    }
-
-    #[test]
-    fn datagrams_split_into_messages() {
-        let mut d = header(18, 16, 2, 1, 0);
-        d.extend_from_slice(&[9, 9, 0, 0]);
-        d.extend(header(16, 3, 2, 1, 0));
-        let ms = split_messages(&d).expect("valid");
-        assert_eq!(ms.len(), 2);
-        assert_eq!(ms[0].len(), 18);
-        assert_eq!(ms[1].len(), 16);
-        assert!(split_messages(&header(40, 3, 0, 0, 0)).is_err());
-    }
-}
+mod tests;

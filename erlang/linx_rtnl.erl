@@ -222,10 +222,12 @@ route_add(Route) ->
 %% `default', the default), `gateway', `via', `oif' (a link), `nhid',
 %% `table' (default main, 254), `metric', `prefsrc', `src' and `src_len',
 %% `metrics', `flow', `tos', `flags' (only `onlink' is sent), `pref',
-%% `expires', `encap_type' and `encap', `scope', `type' (default
-%% `unicast'), `protocol' (default `boot', as `ip route add') and
-%% `family' (needed only for a default route without a gateway). Without
-%% a gateway, `via' or `nhid' the scope is `link', else `universe'. With
+%% `expires', `encap_type' and `encap', `multipath' (next hops, each a
+%% map of `gateway' or `via', `oif', `weight' and `flags'), `scope',
+%% `type' (default `unicast'), `protocol' (default `boot', as `ip route
+%% add') and `family' (needed only for a default route without a
+%% gateway). Without a gateway, `via', `multipath' or `nhid' the scope
+%% is `link', else `universe'. With
 %% `nhid', `gateway', `via' and `oif' are left out: the kernel takes them
 %% from the nexthop object (and routes/1 gives them too).
 %%
@@ -235,8 +237,7 @@ route_add(Route) ->
 %% route add' (two links in one subnet; the kernel's `fe80::/64' of each
 %% link with IPv6); an IPv6 route of metric 0 (the kernel's local routes)
 %% comes back with metric 1024, as the kernel makes any IPv6 route added
-%% with metric 0; a multipath route's nexthops (under `unknown') are not
-%% sent.
+%% with metric 0.
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_add(Route, Opts) ->
     ?OWNED(request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add)).
@@ -248,7 +249,7 @@ route_del(Route) ->
 
 %% @doc Deletes a route matching `Route' (the keys of
 %% {@link route_add/2}; a map from {@link routes/1} works as it is and
-%% matches that route only, a multipath route's nexthops aside).
+%% matches that route only).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_del(Route, Opts) ->
     ?OWNED(request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del)).

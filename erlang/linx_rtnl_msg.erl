@@ -206,15 +206,51 @@ route_parts(M) ->
              #{metrics := Metrics} when is_list(Metrics) -> M0#{metrics := maps:from_list(Metrics)};
              _ -> M0
          end,
-    case M1 of
-        #{via := <<_Family:16/native, Bytes/binary>>} ->
-            case linx_nl_values:ip_address(Bytes) of
-                {ok, Via} -> M1#{via := Via};
-                error -> M1
-            end;
-        _ ->
-            M1
+    M2 = case M1 of
+             #{multipath := Bin} when is_binary(Bin) ->
+                 case nexthops(Bin, []) of
+                     {ok, Hops} -> M1#{multipath := Hops};
+                     error -> M1
+                 end;
+             _ ->
+                 M1
+         end,
+    case M2 of
+        #{via := <<_Family:16/native, Bytes/binary>>} -> M2#{via := via(Bytes)};
+        _ -> M2
     end.
+
+via(Bytes) ->
+    case linx_nl_values:ip_address(Bytes) of
+        {ok, Via} -> Via;
+        error -> Bytes
+    end.
+
+%% The next hops of RTA_MULTIPATH (struct rtnexthop: length, flags,
+%% hops (the weight less one), ifindex; then its attributes), as maps of
+%% `oif', `weight', `flags' and the attributes (`gateway', `via', ...).
+nexthops(<<Len:16/native, Flags:8, Hops:8, Index:32/native-signed, Rest/binary>>, Acc)
+  when Len >= 8, Len - 8 =< byte_size(Rest) ->
+    AttrLen = Len - 8,
+    <<Attrs:AttrLen/binary, After/binary>> = Rest,
+    Pad = min(byte_size(After), (4 - Len rem 4) rem 4),
+    <<_:Pad/binary, Next/binary>> = After,
+    case linx_nl_attrs:decode({?TABLES, route}, Attrs) of
+        {ok, A} ->
+            Hop0 = maps:remove(unknown, A),
+            Hop = case Hop0 of
+                      #{via := <<_:16/native, B/binary>>} -> Hop0#{via := via(B)};
+                      _ -> Hop0
+                  end,
+            {ok, F} = linx_nl_attrs:value(linx_nl_attrs:decoder({bits, u8, ?TABLES:names(rtm_flags)}), <<Flags>>),
+            nexthops(Next, [Hop#{oif => Index, weight => Hops + 1, flags => F} | Acc]);
+        {error, _} ->
+            error
+    end;
+nexthops(<<>>, Acc) ->
+    {ok, lists:reverse(Acc)};
+nexthops(_, _Acc) ->
+    error.
 
 %% A kind's own attributes, decoded by its table when it has one.
 kind_data(Kind, Data) ->

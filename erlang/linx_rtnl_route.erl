@@ -42,7 +42,8 @@ payload(What, Route, Resolve) ->
                   [] -> Route;
                   _ -> maps:without([gateway, oif, via], Route)
               end,
-    {Family2, Gw} = ip_key(gateway, Nexthop, Family1),
+    {Family1b, Multipath} = multipath(Route, Resolve, Family1),
+    {Family2, Gw} = ip_key(gateway, Nexthop, Family1b),
     {Family3, Src} = ip_key(prefsrc, Route, Family2),
     {Family, From} = ip_key(src, Route, Family3),
     Family =/= undefined orelse throw(Bad),
@@ -54,7 +55,8 @@ payload(What, Route, Resolve) ->
           end,
     Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Nexthop)]],
     Del = What =:= del,
-    DefScope = if Del -> nowhere; Gw =:= [], Via =:= [], NhId =:= [] -> link; true -> universe end,
+    DefScope = if Del -> nowhere; Gw =:= [], Via =:= [], NhId =:= [], Multipath =:= [] -> link;
+                  true -> universe end,
     Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, Bad) band onlink(),
     SrcLen = maps:get(src_len, Route, case From of
                                           [] -> 0;
@@ -71,9 +73,42 @@ payload(What, Route, Resolve) ->
     Extra = [{K, extra(K, maps:get(K, Route))} || K <- [metrics, pref, encap_type, encap, expires],
                                                    is_map_key(K, Route)],
     {ok, Attrs} = ?ARGS:ok_or_throw(?MSG:encode_attrs(route, Dst ++ From ++ Gw ++ Via ++ Src
-                                                      ++ Oif ++ NhId ++ Ints ++ Extra
+                                                      ++ Oif ++ NhId ++ Ints ++ Extra ++ Multipath
                                                       ++ [{table, Table}]), Bad),
     [HdrBin, Attrs].
+
+%% RTA_MULTIPATH from `multipath': a list of next hops, each a map of
+%% `gateway' (or `via'), `oif' (a link), `weight' (1 to 256, default 1)
+%% and `flags' (`[onlink]'), as routes/1 gives them; and the family the
+%% gateways imply.
+multipath(#{multipath := Hops} = Route, Resolve, Family) when is_list(Hops), Hops =/= [] ->
+    {Bins, F} = lists:mapfoldl(fun(Hop, Fam) -> nexthop(Hop, Route, Resolve, Fam) end, Family, Hops),
+    {F, [{multipath, iolist_to_binary(Bins)}]};
+multipath(#{multipath := _} = Route, _Resolve, _Family) ->
+    throw({bad_route, Route});
+multipath(_Route, _Resolve, Family) ->
+    {Family, []}.
+
+nexthop(#{} = Hop, Route, Resolve, Family) ->
+    Bad = {bad_route, Route},
+    [throw(Bad) || K <- maps:keys(Hop), not lists:member(K, [gateway, via, oif, weight, flags, unknown])],
+    {Fam, Gw} = ip_key(gateway, Hop, Family),
+    Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Hop)]],
+    Index = case maps:find(oif, Hop) of
+                error -> 0;
+                {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), I
+            end,
+    Weight = case maps:get(weight, Hop, 1) of
+                 W when is_integer(W), W >= 1, W =< 256 -> W;
+                 _ -> throw(Bad)
+             end,
+    Flags = ?ARGS:mask(maps:get(flags, Hop, []), rtm_flags, Bad) band onlink(),
+    {ok, Attrs} = ?ARGS:ok_or_throw(?MSG:encode_attrs(route, Gw ++ Via), Bad),
+    Bin = iolist_to_binary(Attrs),
+    Len = 8 + byte_size(Bin),
+    {<<Len:16/native, Flags:8, (Weight - 1):8, Index:32/native, Bin/binary>>, Fam};
+nexthop(_Hop, Route, _Resolve, _Family) ->
+    throw({bad_route, Route}).
 
 %% The kernel reports a route through a blackhole nexthop as a blackhole
 %% whatever type it was added with (unicast, as a rule): it is deleted

@@ -242,6 +242,9 @@ table(route) ->
     {[{1, dst, ip}, {2, src, ip}, {3, iif, u32}, {4, oif, u32}, {5, gateway, ip},
       {6, metric, u32}, {7, prefsrc, ip},
       {8, metrics, {nested, {?MODULE, route_metrics}}},
+      %% RTA_MULTIPATH: struct rtnexthop each, with attributes of this
+      %% table; read and written by linx_rtnl_msg and linx_rtnl_route.
+      {9, multipath, binary},
       {11, flow, u32},
       %% struct rta_cacheinfo: only rta_expires (clock ticks) is kept
       {12, cacheinfo, {struct, [{'_', u32}, {'_', u32}, {cache_expires, s32}, {'_', u32},

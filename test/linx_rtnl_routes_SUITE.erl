@@ -1,6 +1,7 @@
 %% @doc Routes as linx_rtnl:routes/1 returns them can be deleted and
 %% added back as they are, with `ip -d -j route show table all' and
-%% `ip nexthop' as oracles: routes through nexthop objects (`nhid'), with
+%% `ip nexthop' as oracles: multipath routes, routes through nexthop
+%% objects (`nhid'), with
 %% a gateway of the other family (`via'), metrics, a realm, a tos, the
 %% onlink flag, a source prefix, an expiry, an encapsulation, in other
 %% tables, of the types that drop packets, and the kernel's own.
@@ -9,10 +10,11 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_testcase/2, end_per_testcase/2]).
--export([nexthop_route_del_and_add/1, decoded_as_ip_shows/1, every_route_comes_back/1]).
+-export([nexthop_route_del_and_add/1, decoded_as_ip_shows/1, every_route_comes_back/1,
+         multipath_made_by_linx/1]).
 
 all() ->
-    [nexthop_route_del_and_add, decoded_as_ip_shows, every_route_comes_back].
+    [nexthop_route_del_and_add, decoded_as_ip_shows, every_route_comes_back, multipath_made_by_linx].
 
 %% Each case has a netns of its own with the routes of routes/0 below.
 init_per_testcase(_Case, Config) ->
@@ -66,7 +68,8 @@ routes() ->
      "route add 10.9.20.0/24 encap ip id 5 dst 10.8.0.9 dev va",
      "-6 route add 2001:db8:1::/64 via 2001:db8::2 dev va metric 5 pref high",
      "-6 route add 2001:db8:5::/64 from 2001:db8:6::/64 dev va",
-     "-6 route add 2001:db8:7::/64 dev va expires 600"].
+     "-6 route add 2001:db8:7::/64 dev va expires 600",
+     "route add 10.9.30.0/24 nexthop via 10.8.0.2 dev va weight 2 nexthop via 10.8.0.3 dev va onlink"].
 
 %%====================================================================
 %% Cases
@@ -107,7 +110,11 @@ decoded_as_ip_shows(Config) ->
       {{10, 9, 20, 0}, 24} := #{encap_type := 2, encap := <<_/binary>>},
       D1 := #{pref := high, metric := 5},
       D5 := #{src := {16#2001, 16#db8, 6, 0, 0, 0, 0, 0}, src_len := 64},
-      D7 := #{expires := Expires}} = Routes,
+      D7 := #{expires := Expires},
+      {{10, 9, 30, 0}, 24} := #{multipath := [#{gateway := {10, 8, 0, 2}, oif := Va, weight := 2},
+                                               #{gateway := {10, 8, 0, 3}, oif := Va, weight := 1,
+                                                 flags := [onlink]}]}} = Routes,
+    {ok, #{index := Va}} = linx_rtnl:link(<<"va">>, in(Config)),
     true = Expires > 0 andalso Expires =< 600,
     %% Nothing of these is left unnamed but a dump's IPv6 multipath, which
     %% none has.
@@ -156,6 +163,24 @@ comes_back(Ns, In, R) ->
         Expected -> ok;
         After -> ct:fail({not_back, R, {missing, Expected -- After}, {new, After -- Expected}})
     end.
+
+%% A multipath route made by linx (next hops by link name, weights, the
+%% onlink flag) is the one ip shows; a bad next hop is refused.
+multipath_made_by_linx(Config) ->
+    Ns = ?config(netns, Config),
+    In = in(Config),
+    ok = linx_rtnl:route_add(#{dst => {{10, 9, 31, 0}, 24},
+                               multipath => [#{gateway => {10, 8, 0, 2}, oif => <<"va">>, weight => 3},
+                                             #{gateway => {10, 99, 0, 1}, oif => <<"va">>,
+                                               flags => [onlink]}]}, In),
+    [#{<<"nexthops">> := [#{<<"gateway">> := <<"10.8.0.2">>, <<"dev">> := <<"va">>, <<"weight">> := 3},
+                          #{<<"gateway">> := <<"10.99.0.1">>, <<"dev">> := <<"va">>,
+                            <<"weight">> := 1, <<"flags">> := [<<"onlink">>]}]}] =
+        linx_ct_config:ip_json(Ns, "-d route show 10.9.31.0/24"),
+    [{error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => {{10, 9, 32, 0}, 24}, multipath => M}, In)
+     || M <- [[], [#{gateway => {10, 8, 0, 2}, weight => 0}], [#{gateway => nowhere}], [x],
+              [#{gateway => {10, 8, 0, 2}, colour => red}],
+              [#{gateway => {10, 8, 0, 2}}, #{gateway => {16#2001, 16#db8, 0, 0, 0, 0, 0, 2}}]]].
 
 %%====================================================================
 %% Helpers

@@ -32,6 +32,9 @@
 %% P8: rtnetlink; P9: namespaces.
 -define(VETH_PAIRS, 500).
 -define(LINKS_N, 40).
+%% P8d, P8e: the routes and the rules dumped.
+-define(ROUTES, 10000).
+-define(RULES, 1000).
 -define(LINKS_BLOCK, 5).
 -define(LINKS_WARM, 3).
 -define(ADDRS, 1000).

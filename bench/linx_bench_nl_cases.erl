@@ -7,7 +7,7 @@
 
 -include("linx_bench.hrl").
 
--export([p4/1, p8a/1, p9a/1, p9b/0]).
+-export([p4/1, p8a/1, p8d/1, p8e/1, p9a/1, p9b/0]).
 
 %%====================================================================
 %% P4: netlink sockets
@@ -82,6 +82,44 @@ p8a_run(Ns) ->
     Linx#{ip => IpOut, ip_null => IpNull, raw => Raw, links => length(Ours),
           names_equal => Ours =:= Theirs,
           only_linx => Ours -- Theirs, only_ip => Theirs -- Ours}.
+
+%% P8d: linx_rtnl:routes/1 in netns Ns holding ?ROUTES IPv4 routes (made
+%% by one `ip -batch') against `ip -j -n Ns route show table all' read
+%% through os:cmd, interleaved; the counts of routes (both show IPv4 and
+%% IPv6) are compared once. P8e: the same for linx_rtnl:rules/1 and
+%% `ip -j rule show' (IPv4) of ?RULES rules.
+p8d(Ns) ->
+    linx_bench:with_netns(Ns, fun() -> dump_vs_ip(Ns, routes) end).
+
+p8e(Ns) ->
+    linx_bench:with_netns(Ns, fun() -> dump_vs_ip(Ns, rules) end).
+
+dump_vs_ip(Ns, What) ->
+    {Lines, Ip, Dump, Mine, Key} =
+        case What of
+            routes ->
+                {["link add d0 up type bridge\n"
+                  | [io_lib:format("route add 172.16.~b.~b/32 dev d0~n", [I div 250, I rem 250 + 1])
+                     || I <- lists:seq(0, ?ROUTES - 1)]],
+                 "ip -j -n " ++ Ns ++ " route show table all", fun linx_rtnl:routes/1,
+                 fun(_) -> true end, <<"\"dst\":">>};
+            rules ->
+                {[io_lib:format("rule add priority ~b fwmark ~b table 100~n", [I, I])
+                  || I <- lists:seq(1, ?RULES)],
+                 "ip -j -n " ++ Ns ++ " rule show", fun linx_rtnl:rules/1,
+                 fun(#{family := F}) -> F =:= inet end, <<"\"priority\":">>}
+        end,
+    Batch = linx_bench:batch_file(Ns, Lines),
+    ok = linx_bench:sh("ip -n " ++ Ns ++ " -batch " ++ Batch),
+    Opts = #{in => {netns, list_to_binary(Ns)}},
+    {ok, All} = Dump(Opts),
+    Ours = length([X || X <- All, Mine(X)]),
+    Theirs = length(binary:matches(list_to_binary(os:cmd(Ip)), Key)),
+    Funs = [fun() -> {ok, _} = Dump(Opts), ok end,
+            fun() -> _ = os:cmd(Ip), ok end],
+    lists:foreach(fun(F) -> linx_bench:repeat(F, ?LINKS_WARM) end, Funs),
+    [Linx, IpOut] = linx_bench:interleave(Funs, ?LINKS_BLOCK, ?LINKS_N div ?LINKS_BLOCK),
+    Linx#{ip => IpOut, ours => Ours, theirs => Theirs, all => length(All)}.
 
 %% The "ifname" values of ip's JSON (this OTP may have no JSON decoder;
 %% ip escapes nothing in these names).

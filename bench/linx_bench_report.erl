@@ -9,7 +9,7 @@
          row_ping_load/2,
          row_list/1, row_netlink/1, row_rss/2, row_port_start/1, row_app_start/1,
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
--export([row_links/1, row_addr_add/1, row_addr_pair/1, row_netns_add/1, row_netns_new/2, row_hub/2]).
+-export([row_links/1, row_dump/2, row_addr_add/1, row_addr_pair/1, row_netns_add/1, row_netns_new/2, row_hub/2]).
 -export([machine_info/0, loadavg/0]).
 
 -import(linx_bench_table, [us/1, group/1]).
@@ -297,6 +297,33 @@ row_links(#{ip := Ip, ip_null := IpNull, raw := Raw, names_equal := Equal} = Lin
          extra := (maps:get(extra, Row))#{names_equal => Equal, links => maps:get(links, Links),
                                            ip_p99_us => maps:get(p99, Ip),
                                            ip_null_p50_us => p50(IpNull), raw_p50_us => p50(Raw)}}.
+
+%% P8d (routes) and P8e (rules): a dump against `ip -j'.
+row_dump(What, {na, Why}) ->
+    {Id, Label, _, _} = dump_row(What),
+    na_row(Id, Label, {le, 0.5, ratio}, Why);
+row_dump(What, #{ip := Ip, ours := Ours, theirs := Theirs} = Dump) ->
+    {Id, Label, IpLabel, Note} = dump_row(What),
+    Same = Ours =:= Theirs,
+    Row = row(Id, Label,
+              with(#{baseline => {p50(Ip), us, IpLabel},
+                     ratio => p50(Dump) / p50(Ip),
+                     target => {le, 0.5, ratio},
+                     note => linx_bench:fmt("~ts; counted alike: ~ts (linx ~b, ip ~b); interleaved in "
+                                            "blocks of ~b",
+                                            [Note, case Same of true -> "yes"; false -> "NO" end,
+                                             Ours, Theirs, ?LINKS_BLOCK])},
+                   Dump)),
+    Row#{met := maps:get(met, Row) andalso Same}.
+
+dump_row(routes) ->
+    {<<"P8d">>, "routes dump, 10,000 routes", "ip -j route",
+     linx_bench:fmt("linx_rtnl:routes/1 (every table, IPv4 and IPv6) in a netns of ~b /32 routes on a "
+                    "bridge vs os:cmd(\"ip -j -n NS route show table all\") (its output read)", [?ROUTES])};
+dump_row(rules) ->
+    {<<"P8e">>, "rules dump, 1,000 rules", "ip -j rule",
+     linx_bench:fmt("linx_rtnl:rules/1 (IPv4 and IPv6; the IPv4 ones counted) in a netns of ~b rules "
+                    "vs os:cmd(\"ip -j -n NS rule show\") (its output read)", [?RULES])}.
 
 names_diff(#{only_linx := [], only_ip := []}) -> "";
 names_diff(#{only_linx := L, only_ip := I}) ->

@@ -131,25 +131,19 @@ route(Op, Timeout, Fold) ->
 -spec submit(term()) -> {ok, ticket()} | busy | no_route | {error, term()}.
 submit(Op) ->
     case published() of
-        {Server, Port, Waiters, Ids, _SpinUs} ->
+        {_, _, Waiters, Ids, _} = Route ->
             Id = atomics:add_get(Ids, 1, 1),
             case linx_wire:encode(Id, Op) of
                 {ok, Frame} ->
-                    Mref = erlang:monitor(process, Server, [{alias, reply_demonitor}]),
-                    try
-                        true = ets:insert(Waiters, {Id, Mref, self()}),
-                        erlang:port_command(Port, Frame, [nosuspend])
-                    of
-                        true ->
+                    case post(Frame, Id, reply_demonitor, Route) of
+                        {true, Mref} ->
                             {ok, {Mref, Id, Waiters, linx_stats:op_name(Op),
                                   erlang:monotonic_time(microsecond)}};
-                        false ->
+                        {false, Mref} ->
                             give_up(Mref, Id, Waiters),
-                            busy
-                    catch
-                        error:badarg ->
-                            give_up(Mref, Id, Waiters),
-                            {error, not_running}
+                            busy;
+                        {error, _} = Error ->
+                            Error
                     end;
                 {error, _} = Error ->
                     Error
@@ -235,27 +229,41 @@ direct(Op, Timeout, Fold, {_, _, _, Ids, _} = Route) ->
 %% The reply alias goes with the first message through it, unless parts
 %% may come first: it then lasts until the monitor is removed.
 -spec send(binary(), pos_integer(), timeout(), fold(), route()) -> {term(), fold()}.
-send(Frame, Id, Timeout, Fold, {Server, Port, Waiters, _Ids, SpinUs}) ->
+send(Frame, Id, Timeout, Fold, {_Server, Port, Waiters, _Ids, SpinUs} = Route) ->
     Alias = case Fold of
                 none -> reply_demonitor;
                 _ -> demonitor
             end,
+    case post(Frame, Id, Alias, Route) of
+        {true, Mref} ->
+            spin(SpinUs, Timeout, Waiters),
+            await(Mref, Id, Waiters, Timeout, Fold);
+        {false, Mref} ->
+            await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout, Fold);
+        {error, not_running} = Error ->
+            {Error, Fold}
+    end.
+
+%% Registers the caller for the reply to `Id' (through an alias of a
+%% monitor of the server) and writes `Frame' to the port: `{true, Mref}'
+%% once written, `{false, Mref}' when the port is busy and it was not
+%% (never suspended here, where a timeout could not fire: see the module
+%% doc), `{error, not_running}' when the port is closed (nothing left
+%% registered).
+-spec post(binary(), pos_integer(), reply_demonitor | demonitor, route()) ->
+          {boolean(), reference()} | {error, not_running}.
+post(Frame, Id, Alias, {Server, Port, Waiters, _Ids, _SpinUs}) ->
     Mref = erlang:monitor(process, Server, [{alias, Alias}]),
     try
         true = ets:insert(Waiters, {Id, Mref, self()}),
-        %% Never suspended here, where the timeout could not fire (see the
-        %% module doc); `false': the port is busy.
         erlang:port_command(Port, Frame, [nosuspend])
     of
-        true ->
-            spin(SpinUs, Timeout, Waiters),
-            await(Mref, Id, Waiters, Timeout, Fold);
-        false -> await_busy(start_sender(Port, Frame), Mref, Id, Waiters, Timeout, Fold)
+        Written -> {Written, Mref}
     catch
         error:badarg ->
             erlang:demonitor(Mref, [flush]),
             _ = (catch ets:delete(Waiters, Id)),
-            {{error, not_running}, Fold}
+            {error, not_running}
     end.
 
 %% A process that waits in `port_command' until the busy port takes

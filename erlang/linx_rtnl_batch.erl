@@ -167,13 +167,9 @@ repair(Before, Opts) ->
     end.
 
 before([What | Rest], Opts, Acc) ->
-    {Object, Decode} = case What of
-                           links -> {link, fun linx_rtnl_msg:decode_link/1};
-                           addrs -> {addr, fun linx_rtnl_msg:decode_addr/1};
-                           routes -> {route, fun linx_rtnl_msg:decode_route/1};
-                           neighs -> {neigh, fun linx_rtnl_msg:decode_neigh/1}
-                       end,
-    Dump = linx_nl:dump(route, ?REQ:dump(Object), Opts, What, fun(#{payload := P}) -> Decode(P) end),
+    Object = maps:get(What, #{links => link, addrs => addr, routes => route, neighs => neigh}),
+    Dump = linx_nl:dump(route, ?REQ:dump(Object), Opts, What,
+                        fun(#{payload := P}) -> linx_rtnl_msg:decode_object(Object, P) end),
     case Dump of
         {ok, List} when What =:= neighs ->
             %% As linx_rtnl:neighs/1.

@@ -216,15 +216,19 @@ route_parts(M) ->
                  M1
          end,
     case M2 of
-        #{via := <<_Family:16/native, Bytes/binary>>} -> M2#{via := via(Bytes)};
+        #{via := V} -> M2#{via := via(V)};
         _ -> M2
     end.
 
-via(Bytes) ->
+%% RTA_VIA (struct rtvia: a family, then the address) as the address;
+%% bytes it cannot read stay as they are.
+via(<<_Family:16/native, Bytes/binary>> = Bin) ->
     case linx_nl_values:ip_address(Bytes) of
         {ok, Via} -> Via;
-        error -> Bytes
-    end.
+        error -> Bin
+    end;
+via(Bin) ->
+    Bin.
 
 %% The next hops of RTA_MULTIPATH (struct rtnexthop: length, flags,
 %% hops (the weight less one), ifindex; then its attributes), as maps of
@@ -239,7 +243,7 @@ nexthops(<<Len:16/native, Flags:8, Hops:8, Index:32/native-signed, Rest/binary>>
         {ok, A} ->
             Hop0 = maps:remove(unknown, A),
             Hop = case Hop0 of
-                      #{via := <<_:16/native, B/binary>>} -> Hop0#{via := via(B)};
+                      #{via := B} -> Hop0#{via := via(B)};
                       _ -> Hop0
                   end,
             {ok, F} = linx_nl_attrs:value(linx_nl_attrs:decoder({bits, u8, ?TABLES:names(rtm_flags)}), <<Flags>>),

@@ -1,6 +1,6 @@
 //! The netlink work of the dispatcher that runs on a worker: the
-//! namespace descriptors a message names, and batches sent one message
-//! at a time on the worker's kept socket.
+//! namespace descriptors a message names, and batches sent on the
+//! worker's kept socket (changes grouped, see [`netlink_batch`]).
 
 use super::{NlMsg, Patch};
 use crate::error::{OpError, Stage};
@@ -20,14 +20,28 @@ pub(super) fn with_ns_fds(
 ) -> Result<(Vec<u8>, Vec<OwnedFd>), OpError> {
     let mut fds = Vec::with_capacity(ns_fds.len());
     for (offset, target) in ns_fds {
-        // An error names the entry: it is not the target's.
-        let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
-        let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("ns_fds"))?;
-        let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
-        at.copy_from_slice(&raw.to_ne_bytes());
-        fds.push(fd);
+        let raw = ns_fd_value(resolver, *offset, target, &mut fds)?;
+        write_at(&mut msg, *offset, raw, "ns_fds")?;
     }
     Ok((msg, fds))
+}
+
+/// The descriptor of `target`'s network namespace as the value a message
+/// carries at `offset`; the descriptor goes to `fds`, to stay open until
+/// the message is sent. An error names the entry: it is not the target's.
+fn ns_fd_value(resolver: &Resolver, offset: usize, target: &Target, fds: &mut Vec<OwnedFd>) -> Result<u32, OpError> {
+    let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(offset, e))?;
+    let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
+    fds.push(fd);
+    Ok(raw)
+}
+
+/// `value` written at `offset` of `msg`, in host byte order; an offset
+/// past the message is a bad argument `what`.
+fn write_at(msg: &mut [u8], offset: usize, value: u32, what: &'static str) -> Result<(), OpError> {
+    let at = msg.get_mut(offset..offset + 4).ok_or(OpError::badarg(what))?;
+    at.copy_from_slice(&value.to_ne_bytes());
+    Ok(())
 }
 
 /// Most messages of a batch sent in one `sendto` (see [`Group`]).
@@ -158,16 +172,10 @@ fn patch(
     let mut fds = Vec::new();
     for (offset, patch) in patches {
         let value = match patch {
-            Patch::NsFd(target) => {
-                let fd = ns_fd(resolver, target).map_err(|e| OpError::ns_fd(*offset, e))?;
-                let raw = u32::try_from(fd.as_raw_fd()).map_err(|_| OpError::errno(Stage::OpenNs, Errno::EBADF))?;
-                fds.push(fd);
-                raw
-            }
+            Patch::NsFd(target) => ns_fd_value(resolver, *offset, target, &mut fds)?,
             Patch::Ifindex(name) => links.get(name)?,
         };
-        let at = msg.get_mut(*offset..offset + 4).ok_or(OpError::badarg("patches"))?;
-        at.copy_from_slice(&value.to_ne_bytes());
+        write_at(msg, *offset, value, "patches")?;
     }
     Ok(fds)
 }

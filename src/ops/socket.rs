@@ -277,14 +277,9 @@ pub fn change_on(fd: BorrowedFd<'_>, msg: &[u8], buf: &mut Vec<u8>) -> Result<An
     if !at_once(msg) {
         return netlink_call_on(fd, msg, 0, |_| false).map(Answer::Replies);
     }
-    let mut owed = send(fd, msg)?;
-    let room = msg.len() + ANSWER_ROOM;
-    if buf.len() < room {
-        buf.resize(room, 0);
-    }
-    let deadline = owed.deadline;
-    while !owed.read_whole(fd, buf, deadline)? {}
-    Ok(answer(msg, owed.replies))
+    changes_on(fd, &[msg], buf)?
+        .pop()
+        .ok_or(OpError::errno(Stage::Recv, Errno::EBADMSG))
 }
 
 /// [`change_on`] for several changes ([`at_once`] each) in one `sendto`:
@@ -292,17 +287,17 @@ pub fn change_on(fd: BorrowedFd<'_>, msg: &[u8], buf: &mut Vec<u8>) -> Result<An
 /// one send serves them all. The answer of each, in order. Unlike a
 /// batch sent one message at a time, every change is made even when one
 /// before it fails.
-pub fn changes_on(fd: BorrowedFd<'_>, msgs: &[Vec<u8>], buf: &mut Vec<u8>) -> Result<Vec<Answer>> {
-    if !msgs.iter().all(|m| at_once(m)) {
+pub fn changes_on<M: AsRef<[u8]>>(fd: BorrowedFd<'_>, msgs: &[M], buf: &mut Vec<u8>) -> Result<Vec<Answer>> {
+    if !msgs.iter().all(|m| at_once(m.as_ref())) {
         return Err(OpError::badarg("msg"));
     }
-    let mut joined = Vec::with_capacity(msgs.iter().map(|m| align4(m.len())).sum());
+    let mut joined = Vec::with_capacity(msgs.iter().map(|m| align4(m.as_ref().len())).sum());
     for m in msgs {
-        joined.extend_from_slice(m);
+        joined.extend_from_slice(m.as_ref());
         joined.resize(align4(joined.len()), 0);
     }
     let mut owed = send(fd, &joined)?;
-    let room = msgs.iter().map(Vec::len).max().unwrap_or(0) + ANSWER_ROOM;
+    let room = msgs.iter().map(|m| m.as_ref().len()).max().unwrap_or(0) + ANSWER_ROOM;
     if buf.len() < room {
         buf.resize(room, 0);
     }
@@ -316,7 +311,7 @@ pub fn changes_on(fd: BorrowedFd<'_>, msgs: &[Vec<u8>], buf: &mut Vec<u8>) -> Re
         .map(|(msg, end)| {
             let mine: Vec<Vec<u8>> = replies.by_ref().take(end - start).collect();
             start = end;
-            answer(msg, mine)
+            answer(msg.as_ref(), mine)
         })
         .collect())
 }

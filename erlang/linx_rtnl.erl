@@ -78,7 +78,7 @@ links() ->
 %% `tx_bytes', `rx_dropped', ...); without it they are left out.
 -spec links(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
 links(Opts) ->
-    ?OWNED(with_stats(Opts, fun(Decode, O) -> dump(linx_rtnl_req:dump(link), O, links, Decode) end)).
+    ?OWNED(linx_rtnl_call:links(Opts)).
 
 %% @equiv link(Ref, #{})
 -spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
@@ -90,16 +90,7 @@ link(Ref) ->
 %% {@link links/1} does.
 -spec link(link_ref(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
 link(Ref, Opts) ->
-    ?OWNED(case linx_rtnl_req:link_get(Ref) of
-               {ok, Req} ->
-                   case with_stats(Opts, fun(Decode, O) -> dump(Req, O, link, Decode) end) of
-                       {ok, [Link | _]} -> {ok, Link};
-                       {ok, []} -> {error, {bad_link, Ref}};
-                       {error, _} = Error -> Error
-                   end;
-               {error, _} = Error ->
-                   Error
-           end).
+    ?OWNED(linx_rtnl_call:link(Ref, Opts)).
 
 %% @equiv link_add(Spec, #{})
 -spec link_add(map()) -> ok | {error, term()}.
@@ -118,7 +109,7 @@ link_add(Spec) ->
 %% netns => NetnsRef, address => Mac, mtu => N}'.
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(Spec, Opts) ->
-    ?OWNED(link_request(linx_rtnl_req:link_add(Spec, resolver(Opts)), Opts, link_add)).
+    ?OWNED(linx_rtnl_call:link_add(Spec, Opts)).
 
 %% @equiv link_set(Ref, Changes, #{})
 -spec link_set(link_ref(), map()) -> ok | {error, term()}.
@@ -131,15 +122,8 @@ link_set(Ref, Changes) ->
 %% (text of up to 255 bytes; empty removes it), `group' (a number) and
 %% `netns' (move it to another namespace, {@type netns_ref()}).
 -spec link_set(link_ref(), map(), linx_netlink:opts()) -> ok | {error, term()}.
-link_set(Ref, Changes, Opts) when is_map(Changes) ->
-    ?OWNED(case index(Ref, Opts) of
-               {ok, Index} ->
-                   link_request(linx_rtnl_req:link_set(Index, Changes, resolver(Opts)), Opts, link_set);
-               {error, _} = Error ->
-                   Error
-           end);
-link_set(_Ref, Changes, _Opts) ->
-    ?OWNED({error, {bad_change, Changes}}).
+link_set(Ref, Changes, Opts) ->
+    ?OWNED(linx_rtnl_call:link_set(Ref, Changes, Opts)).
 
 %% @equiv link_del(Ref, #{})
 -spec link_del(link_ref()) -> ok | {error, term()}.
@@ -149,7 +133,7 @@ link_del(Ref) ->
 %% @doc Deletes a link (for a veth pair, both ends).
 -spec link_del(link_ref(), linx_netlink:opts()) -> ok | {error, term()}.
 link_del(Ref, Opts) ->
-    ?OWNED(request(linx_rtnl_req:link_del(Ref), Opts, link_del)).
+    ?OWNED(linx_rtnl_call:request(linx_rtnl_req:link_del(Ref), Opts, link_del)).
 
 %%====================================================================
 %% Addresses
@@ -163,7 +147,7 @@ addrs() ->
 %% @doc Every IPv4 and IPv6 address of the namespace.
 -spec addrs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
 addrs(Opts) ->
-    ?OWNED(dump(linx_rtnl_req:dump(addr), Opts, addrs, fun linx_rtnl_msg:decode_addr/1)).
+    ?OWNED(linx_rtnl_call:objects(addr, Opts, addrs)).
 
 %% @equiv addr_add(Link, Addr, #{})
 -spec addr_add(link_ref(), addr_spec()) -> ok | {error, term()}.
@@ -175,7 +159,7 @@ addr_add(Link, Addr) ->
 %% already is `{error, #{errno := eexist}}'.
 -spec addr_add(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
 addr_add(Link, Addr, Opts) ->
-    ?OWNED(addr(new, Link, Addr, Opts, addr_add)).
+    ?OWNED(linx_rtnl_call:addr(new, Link, Addr, Opts, addr_add)).
 
 %% @equiv addr_del(Link, Addr, #{})
 -spec addr_del(link_ref(), addr_spec()) -> ok | {error, term()}.
@@ -185,19 +169,7 @@ addr_del(Link, Addr) ->
 %% @doc Removes an address from a link.
 -spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
 addr_del(Link, Addr, Opts) ->
-    ?OWNED(addr(del, Link, Addr, Opts, addr_del)).
-
-addr(What, Link, Addr, Opts, Op) ->
-    %% The address is checked before the link is looked up.
-    case linx_rtnl_req:addr(What, 0, Addr) of
-        {ok, _} ->
-            case index(Link, Opts) of
-                {ok, Index} -> request(linx_rtnl_req:addr(What, Index, Addr), Opts, Op);
-                {error, _} = Error -> Error
-            end;
-        {error, _} = Error ->
-            Error
-    end.
+    ?OWNED(linx_rtnl_call:addr(del, Link, Addr, Opts, addr_del)).
 
 %%====================================================================
 %% Routes
@@ -211,7 +183,7 @@ routes() ->
 %% @doc Every route of every table, IPv4 and IPv6.
 -spec routes(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
 routes(Opts) ->
-    ?OWNED(dump(linx_rtnl_req:dump(route), Opts, routes, fun linx_rtnl_msg:decode_route/1)).
+    ?OWNED(linx_rtnl_call:objects(route, Opts, routes)).
 
 %% @equiv route_add(Route, #{})
 -spec route_add(map()) -> ok | {error, term()}.
@@ -240,7 +212,7 @@ route_add(Route) ->
 %% with metric 0.
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_add(Route, Opts) ->
-    ?OWNED(request(linx_rtnl_req:route(new, Route, resolver(Opts)), Opts, route_add)).
+    ?OWNED(linx_rtnl_call:route(new, Route, Opts, route_add)).
 
 %% @equiv route_del(Route, #{})
 -spec route_del(map()) -> ok | {error, term()}.
@@ -252,7 +224,7 @@ route_del(Route) ->
 %% matches that route only).
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_del(Route, Opts) ->
-    ?OWNED(request(linx_rtnl_req:route(del, Route, resolver(Opts)), Opts, route_del)).
+    ?OWNED(linx_rtnl_call:route(del, Route, Opts, route_del)).
 
 %%====================================================================
 %% Neighbours
@@ -266,10 +238,7 @@ neighs() ->
 %% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace.
 -spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 neighs(Opts) ->
-    ?OWNED(case dump(linx_rtnl_req:dump(neigh), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
-               {ok, All} -> {ok, linx_rtnl_msg:ip_neighs(All)};
-               Error -> Error
-           end).
+    ?OWNED(linx_rtnl_call:neighs(Opts)).
 
 %% @equiv neigh_add(Neigh, #{})
 -spec neigh_add(map()) -> ok | {error, term()}.
@@ -281,7 +250,7 @@ neigh_add(Neigh) ->
 %% states, default `[permanent]') and `flags' (such as `[router]').
 -spec neigh_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_add(Neigh, Opts) ->
-    ?OWNED(request(linx_rtnl_req:neigh(new, Neigh, resolver(Opts)), Opts, neigh_add)).
+    ?OWNED(linx_rtnl_call:neigh(new, Neigh, Opts, neigh_add)).
 
 %% @equiv neigh_del(Neigh, #{})
 -spec neigh_del(map()) -> ok | {error, term()}.
@@ -292,7 +261,7 @@ neigh_del(Neigh) ->
 %% {@link neighs/1} works as it is).
 -spec neigh_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_del(Neigh, Opts) ->
-    ?OWNED(request(linx_rtnl_req:neigh(del, Neigh, resolver(Opts)), Opts, neigh_del)).
+    ?OWNED(linx_rtnl_call:neigh(del, Neigh, Opts, neigh_del)).
 
 %%====================================================================
 %% Rules
@@ -307,7 +276,7 @@ rules() ->
 %% kernel's order (by priority within each family).
 -spec rules(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:rule()]} | {error, term()}.
 rules(Opts) ->
-    ?OWNED(dump(linx_rtnl_req:dump(rule), Opts, rules, fun linx_rtnl_msg:decode_rule/1)).
+    ?OWNED(linx_rtnl_call:objects(rule, Opts, rules)).
 
 %% @equiv rule_add(Rule, #{})
 -spec rule_add(map()) -> ok | {error, term()}.
@@ -320,7 +289,7 @@ rule_add(Rule) ->
 %% and `action' it looks up `main'.
 -spec rule_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 rule_add(Rule, Opts) ->
-    ?OWNED(request(linx_rtnl_req:rule(new, Rule), Opts, rule_add)).
+    ?OWNED(linx_rtnl_call:request(linx_rtnl_req:rule(new, Rule), Opts, rule_add)).
 
 %% @equiv rule_del(Rule, #{})
 -spec rule_del(map()) -> ok | {error, term()}.
@@ -332,7 +301,7 @@ rule_del(Rule) ->
 %% rule of that priority).
 -spec rule_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 rule_del(Rule, Opts) ->
-    ?OWNED(request(linx_rtnl_req:rule(del, Rule), Opts, rule_del)).
+    ?OWNED(linx_rtnl_call:request(linx_rtnl_req:rule(del, Rule), Opts, rule_del)).
 
 %%====================================================================
 %% Events
@@ -359,12 +328,7 @@ subscribe(Groups) ->
 %% socket, on {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
-    ?OWNED(case {linx_rtnl_req:group_numbers(Groups),
-                 linx_opts:options(Opts, [list_existing, resync, rcvbuf | linx_opts:transport()])} of
-               {{ok, Numbers}, {ok, #{opts := Map}}} -> linx_rtnl_events:start(self(), Numbers, Map);
-               {{error, _} = Error, _} -> Error;
-               {_, {error, _} = Error} -> Error
-           end).
+    ?OWNED(linx_rtnl_call:subscribe(Groups, Opts)).
 
 %% @doc Ends a subscription of the calling process; events of `Ref' still
 %% in its mailbox are removed. `ok' also when it has already ended.
@@ -426,74 +390,3 @@ parse_mac(Text) ->
 -spec format_error(term()) -> unicode:unicode_binary().
 format_error(Reason) ->
     linx_error:format_owned(Reason, fun linx_rtnl_error:format_reason/1).
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
-dump(Req, Opts, Op, Decode) ->
-    with_options(Opts, fun(Map) ->
-                               linx_nl:dump(route, Req, Map, Op,
-                                            fun(#{payload := P}) -> Decode(P) end)
-                       end).
-
-%% `Fun' with the link decoder the `stats' option asks for, and the
-%% other options.
-with_stats(Opts, Fun) ->
-    case linx_rtnl_req:stats_option(Opts) of
-        {ok, Stats, Rest} -> Fun(fun(P) -> linx_rtnl_msg:decode_link(P, Stats) end, Rest);
-        {error, _} = Error -> Error
-    end.
-
-request({ok, Req}, Opts, Op) ->
-    with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);
-request({error, _} = Error, _Opts, _Op) ->
-    Error.
-
-%% A link request, with the namespaces it names as targets (see
-%% linx_rtnl_req:ns_fd_slots/2).
-link_request({ok, Req, Slots}, Opts, Op) ->
-    with_options(Opts, fun(Map) -> whose(ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op), Slots) end);
-link_request({error, _} = Error, _Opts, _Op) ->
-    Error.
-
-%% The namespace that failed is the link's or the peer's.
-whose({error, #{ns_fd := #{in := In} = NsFd} = Info} = Error, Slots) ->
-    case [linx_rtnl_req:slot_name(Slot) || {Slot, I} <- Slots, I =:= In] of
-        [Whose | _] -> {error, Info#{ns_fd := NsFd#{whose => Whose}}};
-        [] -> Error
-    end;
-whose(Result, _Slots) ->
-    Result.
-
-ack(Req, Opts, Op) ->
-    case linx_nl:call(route, Req, Opts, Op) of
-        {ok, _} -> ok;
-        {error, _} = Error -> Error
-    end.
-
-%% `Fun' with the options as a map, once they are checked: the transport
-%% options only (any other key is refused, never dropped).
-with_options(Opts, Fun) ->
-    case linx_opts:options(Opts) of
-        {ok, #{opts := Map}} -> Fun(Map);
-        {error, _} = Error -> Error
-    end.
-
-resolver(Opts) ->
-    fun(Ref) -> index(Ref, Opts) end.
-
-%% A link's index; a name is looked up (one request).
-index(Ref, Opts) ->
-    case linx_rtnl_req:link_id(Ref) of
-        {ok, 0, _} ->
-            case link(Ref, Opts) of
-                {ok, #{index := I}} -> {ok, I};
-                {error, _} = Error -> Error
-            end;
-        {ok, I, []} ->
-            {ok, I};
-        {error, _} = Error ->
-            Error
-    end.
-

@@ -14,7 +14,7 @@
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
 -export([kind/1, names/1, ip_neighs/1]).
 
--export_type([link/0, addr/0, route/0, neigh/0, rule/0, object/0]).
+-export_type([link/0, addr/0, route/0, neigh/0, rule/0, object/0, kind/0]).
 
 -type link() :: #{index := integer(), ifname => binary(), flags := [atom()],
                   atom() => term()}.

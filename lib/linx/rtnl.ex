@@ -78,36 +78,8 @@ defmodule Linx.Rtnl do
 
   ## Batches
 
-  `batch/2` applies many changes in one request to the port program (a
-  large batch without `atomic` in a few frames, each sent while the
-  program works on the one before), which sends them in order on the
-  socket it keeps in the target. Each op is a change of this module as a tuple (`t:batch_op/0`);
-  a link named by its name is looked up when its op is sent, so an op may
-  name a link an earlier op made or renamed. All ops run in the one
-  namespace of `:in`: an op carries no target of its own.
-
-      {:ok, [:ok, :ok, :ok, :ok]} =
-        Linx.Rtnl.batch(
-          [
-            {:link_add, %{ifname: "br0", kind: :bridge}},
-            {:link_add, %{ifname: "v0", kind: :veth, master: "br0", peer: %{ifname: "v1"}}},
-            {:addr_add, "br0", {{10, 0, 0, 1}, 24}},
-            {:link_set, "br0", %{state: :up}}
-          ],
-          blue
-        )
-
-  Every op is tried and has its own result: `:ok` or `{:error,
-  %Linx.Rtnl.Error{}}` with the op's name in `:op` (a link not there is
-  `stage: :ifindex, errno: :enodev`). With `atomic: true` the ops stop at
-  the first that fails and those before it are undone in reverse order;
-  the call returns `{:ok, results}` (all `:ok`) or `{:error, error}` with
-  `op: :batch`, the failed op's `:stage` and `:errno`, and in `:reason`
-  the map `%{reason: :batch_failed, index: i, op: op, error: e,
-  rolled_back: undo_ops, rollback_errors: errors}`. An op an atomic batch
-  cannot undo (moving a link to another namespace) is refused with
-  `errno: :bad_op` before anything is sent. docs/rtnetlink.md ("Batches")
-  says what undoing each kind of op means.
+  `batch/2` applies many changes in one request; docs/elixir.md
+  ("Batches") shows one and says what `atomic: true` undoes.
 
   ## Names
 

@@ -1,5 +1,5 @@
-%% @doc rtnetlink as Erlang maps: links, addresses, routes, neighbours
-%% and rules of any network namespace, and their change events.
+%% @doc rtnetlink as Erlang maps: links, addresses, routes, nexthops,
+%% neighbours and rules of any network namespace, and their change events.
 %% Guide: docs/rtnetlink.md in the source tree.
 %%
 %% Every call takes the transport options of {@link linx_netlink:call/3}:
@@ -21,7 +21,7 @@
 %% In}' (`message', the kernel's extended-ack text, when it sent one; see
 %% {@link linx_nl}). Bad arguments are `{error, {bad_ifname | bad_link |
 %% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_rule
-%% | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
+%% | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
 %% before anything is sent; names and MACs as docs/rtnetlink.md says.
 %% Failures of the port or the C-node are those of
 %% {@link linx_netlink:call/3}. {@link format_error/1} renders any of them.
@@ -36,6 +36,8 @@
 -export([neighs/0, neighs/1, neigh_add/1, neigh_add/2, neigh_del/1, neigh_del/2]).
 -export([rules/0, rules/1, rule_add/1, rule_add/2, rule_del/1, rule_del/2]).
 -export([batch/1, batch/2]).
+-export([nexthops/0, nexthops/1, nexthop_add/1, nexthop_add/2, nexthop_replace/1,
+         nexthop_replace/2, nexthop_del/1, nexthop_del/2]).
 -export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_mac/1, parse_mac/1, format_error/1]).
 
@@ -61,7 +63,7 @@
 
 -type group() :: link | notify | neigh | tc | ipv4_addr | ipv4_mroute | ipv4_route
                | ipv4_rule | ipv6_addr | ipv6_mroute | ipv6_route | ipv6_ifinfo
-               | ipv6_prefix | ipv6_rule | nsid | pos_integer().
+               | ipv6_prefix | ipv6_rule | nsid | nexthop | pos_integer().
 %% An rtnetlink multicast group (`RTNLGRP_*').
 
 %%====================================================================
@@ -200,8 +202,8 @@ route_add(Route) ->
 %% add') and `family' (needed only for a default route without a
 %% gateway). Without a gateway, `via', `multipath' or `nhid' the scope
 %% is `link', else `universe'. With
-%% `nhid', `gateway', `via' and `oif' are left out: the kernel takes them
-%% from the nexthop object (and routes/1 gives them too).
+%% `nhid', `gateway', `via', `oif' and `multipath' are left out: the
+%% kernel takes them from the nexthop object (and routes/1 gives them too).
 %%
 %% A route from {@link routes/1} is added back as it was after
 %% {@link route_del/2} of it, except: a route with the destination,
@@ -225,6 +227,66 @@ route_del(Route) ->
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_del(Route, Opts) ->
     ?OWNED(linx_rtnl_call:route(del, Route, Opts, route_del)).
+
+%%====================================================================
+%% Nexthops
+%%====================================================================
+
+%% @equiv nexthops(#{})
+-spec nexthops() -> {ok, [linx_rtnl_msg:nexthop()]} | {error, term()}.
+nexthops() ->
+    nexthops(#{}).
+
+%% @doc Every nexthop object of the namespace (`ip nexthop'): IPv4 and
+%% IPv6 ones, blackholes and groups, each a map of `id', `family',
+%% `protocol', `scope', `flags' and `oif' and `gateway', or `blackhole
+%% => true', or `group' (`[{Id, Weight}]') and `group_type' (`mpath' or
+%% `resilient', with `res_group'), and `fdb => true' for a bridge's.
+-spec nexthops(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:nexthop()]} | {error, term()}.
+nexthops(Opts) ->
+    ?OWNED(linx_rtnl_call:objects(nexthop, Opts, nexthops)).
+
+%% @equiv nexthop_add(Spec, #{})
+-spec nexthop_add(map()) -> ok | {error, term()}.
+nexthop_add(Spec) ->
+    nexthop_add(Spec, #{}).
+
+%% @doc Adds a nexthop object, as `ip nexthop add': `Spec' has `id' and
+%% one of `oif' (a link) with an optional `gateway', `blackhole =>
+%% true', or `group' (members, each an id or `{Id, Weight}', weight 1 to
+%% 256) with an optional `group_type' (`mpath' or `resilient'); and may
+%% have `family', `protocol', `flags' (`[onlink]'), `fdb => true' and
+%% `res_group' (see {@link linx_rtnl_nexthop}). A map from
+%% {@link nexthops/1} is added back as it was. A route uses it with
+%% `nhid' ({@link route_add/2}). A bad field is `{bad_nexthop, {Key,
+%% Value}}'; an id in use is `{error, #{errno := eexist}}'.
+-spec nexthop_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
+nexthop_add(Spec, Opts) ->
+    ?OWNED(linx_rtnl_call:nexthop(add, Spec, Opts, nexthop_add)).
+
+%% @equiv nexthop_replace(Spec, #{})
+-spec nexthop_replace(map()) -> ok | {error, term()}.
+nexthop_replace(Spec) ->
+    nexthop_replace(Spec, #{}).
+
+%% @doc Replaces the nexthop of `Spec''s `id' (the keys of
+%% {@link nexthop_add/2}), or adds it when there is none, as `ip nexthop
+%% replace': the routes through it stay.
+-spec nexthop_replace(map(), linx_netlink:opts()) -> ok | {error, term()}.
+nexthop_replace(Spec, Opts) ->
+    ?OWNED(linx_rtnl_call:nexthop(replace, Spec, Opts, nexthop_replace)).
+
+%% @equiv nexthop_del(Nexthop, #{})
+-spec nexthop_del(pos_integer() | map()) -> ok | {error, term()}.
+nexthop_del(Nexthop) ->
+    nexthop_del(Nexthop, #{}).
+
+%% @doc Deletes a nexthop object by its id: an id, or a map with `id' (a
+%% map from {@link nexthops/1} works as it is). The kernel deletes the
+%% routes through it too, and takes it out of the groups it is in.
+-spec nexthop_del(pos_integer() | map(), linx_netlink:opts()) -> ok | {error, term()}.
+nexthop_del(Nexthop, Opts) ->
+    ?OWNED(linx_rtnl_call:nexthop(del, Nexthop, Opts, nexthop_del)).
 
 %%====================================================================
 %% Neighbours
@@ -317,9 +379,10 @@ subscribe(Groups) ->
 %% C-node on this host; `rcvbuf', the socket's; `list_existing' and
 %% `resync', below). Each event arrives as
 %% `{linx_rtnl, Ref, Event}', `Event' being `{link | addr | route |
-%% neigh | rule, new | del, Map}' (the maps of the dumps), `{other, Type,
-%% Payload}', `{resync, Objects}' (every link, address, route, neighbour
-%% or rule of the groups now, as `{Kind, new, Map}': what the subscriber
+%% nexthop | neigh | rule, new | del, Map}' (the maps of the dumps),
+%% `{other, Type, Payload}', `{resync, Objects}' (every link, address,
+%% nexthop, route, neighbour or rule of the groups now, as `{Kind, new,
+%% Map}': what the subscriber
 %% holds is to be replaced; sent first with `list_existing => true', and
 %% after the kernel dropped events because they were not read fast
 %% enough; with `resync => false' that is `{error, enobufs}' instead), or
@@ -352,7 +415,8 @@ batch(Ops) ->
 %% Each op is a change of this module as a tuple: `{link_add, Spec}',
 %% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
 %% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}', `{route_del,
-%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}'. A link named by
+%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{nexthop_add |
+%% nexthop_replace | nexthop_del, Spec}'. A link named by
 %% its name is looked up when its op is sent, so an op may name a link an
 %% earlier op made. All ops run in the one target of `Opts' (`in').
 %%

@@ -151,8 +151,10 @@ done(Op, #{stage := netlink, errno := Errno}) ->
 done(_Op, _Error) ->
     false.
 
-change(Name) when Name =:= link_add; Name =:= addr_add; Name =:= route_add; Name =:= neigh_add -> add;
-change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name =:= neigh_del -> del;
+change(Name) when Name =:= link_add; Name =:= addr_add; Name =:= route_add; Name =:= neigh_add;
+                  Name =:= nexthop_add -> add;
+change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name =:= neigh_del;
+                  Name =:= nexthop_del -> del;
 change(_) -> set.
 
 %% What the undo ops did not put back, because an op took it with what it
@@ -167,7 +169,8 @@ repair(Before, Opts) ->
     end.
 
 before([What | Rest], Opts, Acc) ->
-    Object = maps:get(What, #{links => link, addrs => addr, routes => route, neighs => neigh}),
+    Object = maps:get(What, #{links => link, addrs => addr, routes => route, neighs => neigh,
+                              nexthops => nexthop}),
     Dump = linx_nl:dump(route, ?REQ:dump(Object), Opts, What,
                         fun(#{payload := P}) -> linx_rtnl_msg:decode_object(Object, P) end),
     case Dump of
@@ -251,6 +254,12 @@ build({rule_add, Rule}, _Resolve) ->
     ?REQ:rule(new, Rule);
 build({rule_del, Rule}, _Resolve) ->
     ?REQ:rule(del, Rule);
+build({nexthop_add, Spec}, Resolve) ->
+    linx_rtnl_nexthop:request(add, Spec, Resolve);
+build({nexthop_replace, Spec}, Resolve) ->
+    linx_rtnl_nexthop:request(replace, Spec, Resolve);
+build({nexthop_del, Spec}, Resolve) ->
+    linx_rtnl_nexthop:request(del, Spec, Resolve);
 build(_Op, _Resolve) ->
     {error, {bad_op, unknown}}.
 
@@ -270,6 +279,8 @@ refs({route_add, #{oif := L}}) -> [L];
 refs({route_del, #{oif := L}}) -> [L];
 refs({neigh_add, #{index := L}}) -> [L];
 refs({neigh_del, #{index := L}}) -> [L];
+refs({nexthop_add, #{oif := L}}) -> [L];
+refs({nexthop_replace, #{oif := L}}) -> [L];
 refs(_) -> [].
 
 %% A resolver that turns each name among `Refs' into its placeholder,

@@ -9,6 +9,7 @@
 -export([dump/4, objects/3, request/3, link_request/3, index/2, resolver/1]).
 -export([links/1, link/2, link_add/2, link_set/3, addr/5, route/4, neigh/4, neighs/1,
          subscribe/2]).
+-export([nexthop/4]).
 
 %%====================================================================
 %% The calls of linx_rtnl whose bodies are more than one request
@@ -88,6 +89,11 @@ subscribe(Groups, Opts) ->
         {{error, _} = Error, _} -> Error;
         {_, {error, _} = Error} -> Error
     end.
+
+%% A nexthop change (`add', `replace' or `del').
+-spec nexthop(add | replace | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
+nexthop(What, Spec, Opts, Op) ->
+    request(linx_rtnl_nexthop:request(What, Spec, resolver(Opts)), Opts, Op).
 
 %%====================================================================
 %% Requests and dumps

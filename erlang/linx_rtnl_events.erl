@@ -3,7 +3,8 @@
 %% sends it to the subscriber as `{linx_rtnl, Ref, Event}'.
 %%
 %% A resync is `{resync, Objects}': every object of the groups' kinds
-%% that can be dumped (links, addresses, routes, neighbours, rules), as
+%% that can be dumped (links, addresses, nexthops, routes, neighbours,
+%% rules), as
 %% `{Kind, new, Map}' in the kernel's order, dumped after the socket has
 %% joined the groups, so that no change falls between the two: the
 %% events after it may repeat what it holds, never miss it. One comes
@@ -169,12 +170,14 @@ drain(S) ->
 
 %% The kinds of object the groups deliver that a dump gives, and the
 %% families of each: RTNLGRP_LINK, _NEIGH, _IPV4_IFADDR, _IPV4_ROUTE,
-%% _IPV4_RULE, _IPV6_IFADDR, _IPV6_ROUTE, _IPV6_RULE.
+%% _IPV4_RULE, _IPV6_IFADDR, _IPV6_ROUTE, _IPV6_RULE, _NEXTHOP (nexthops
+%% before the routes that use them).
 kinds(Groups) ->
     Of = #{1 => {link, all}, 3 => {neigh, all}, 5 => {addr, inet}, 7 => {route, inet},
-           8 => {rule, inet}, 9 => {addr, inet6}, 11 => {route, inet6}, 19 => {rule, inet6}},
+           8 => {rule, inet}, 9 => {addr, inet6}, 11 => {route, inet6}, 19 => {rule, inet6},
+           32 => {nexthop, all}},
     Pairs = [maps:get(G, Of) || G <- Groups, is_map_key(G, Of)],
-    [{K, [F || {K1, F} <- Pairs, K1 =:= K]} || K <- [link, addr, route, neigh, rule],
+    [{K, [F || {K1, F} <- Pairs, K1 =:= K]} || K <- [link, addr, nexthop, route, neigh, rule],
                                                lists:keymember(K, 1, Pairs)].
 
 %% Every object of the subscription's kinds now, as events.

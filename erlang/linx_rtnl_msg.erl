@@ -14,7 +14,7 @@
 -export([message_type/2, header/2, ifinfomsg/4, attrs/2, encode_attrs/2, attr_number/2]).
 -export([kind/1, names/1, ip_neighs/1]).
 
--export_type([link/0, addr/0, route/0, neigh/0, rule/0, object/0, kind/0]).
+-export_type([link/0, addr/0, route/0, neigh/0, rule/0, nexthop/0, object/0, kind/0]).
 
 -type link() :: #{index := integer(), ifname => binary(), flags := [atom()],
                   atom() => term()}.
@@ -26,8 +26,10 @@
 -type neigh() :: #{family := atom() | integer(), index := integer(), atom() => term()}.
 -type rule() :: #{family := inet | inet6 | integer(), action := atom() | integer(),
                   atom() => term()}.
--type object() :: {link | addr | route | neigh | rule, new | del, map()}.
--type kind() :: link | addr | route | neigh | rule.
+-type nexthop() :: #{id := non_neg_integer(), family := atom() | integer(), atom() => term()}.
+%% A nexthop object: `group' as `[{Id, Weight}]'.
+-type object() :: {kind(), new | del, map()}.
+-type kind() :: link | addr | route | neigh | rule | nexthop.
 
 -define(TABLES, linx_rtnl_tables).
 
@@ -116,7 +118,8 @@ decode_rule(P) -> decode(rule, P).
 decode_neigh(P) -> decode(neigh, P).
 
 %% @doc Decodes the payload of a message about `Kind' (`link', `addr',
-%% `route', `neigh' or `rule').
+%% `route', `neigh', `rule' or `nexthop'; a nexthop group's members as
+%% `group', `[{Id, Weight}]').
 -spec decode_object(kind(), binary()) -> {ok, map()} | {error, linx_nl_codec:malformed()}.
 decode_object(Kind, P) -> decode(Kind, P).
 
@@ -189,6 +192,15 @@ finish(rule, #{src_len := SrcLen, dst_len := DstLen} = M) ->
                       end, M),
     %% The kernel leaves out a priority of 0 (the local table's rule).
     maps:without([src_len, dst_len], Prefix(dst, DstLen, Prefix(src, SrcLen, maps:merge(#{priority => 0}, Ranges))));
+finish(nexthop, #{res_group := Res} = M) when is_list(Res) ->
+    finish(nexthop, M#{res_group := maps:from_list(Res)});
+finish(nexthop, #{group := Bin} = M) when is_binary(Bin) ->
+    %% struct nexthop_grp each: the id, the weight less one, 3 bytes
+    %% reserved; bytes that do not parse stay as they are.
+    case byte_size(Bin) rem 8 of
+        0 -> M#{group := [{Id, W + 1} || <<Id:32/native, W:8, _:24>> <= Bin]};
+        _ -> M
+    end;
 finish(_Object, M) ->
     M.
 

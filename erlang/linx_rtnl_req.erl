@@ -30,7 +30,8 @@
                   | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
                   | {route_add | route_del, map()}
                   | {neigh_add | neigh_del, map()}
-                  | {rule_add | rule_del, map()}.
+                  | {rule_add | rule_del, map()}
+                  | {nexthop_add | nexthop_replace | nexthop_del, term()}.
 %% One op of a batch (linx_rtnl:batch/2): a change of linx_rtnl as a
 %% tuple of its name and arguments.
 -type link() :: binary() | string() | pos_integer().
@@ -51,7 +52,7 @@
 %% kernel to leave the statistics out (`IFLA_EXT_MASK'
 %% `RTEXT_FILTER_SKIP_STATS': it then skips those of virtual functions;
 %% `IFLA_STATS64', which it sends anyway, the tables leave out).
--spec dump(link | addr | route | neigh | rule) -> linx_nl_codec:msg_in().
+-spec dump(linx_rtnl_msg:kind()) -> linx_nl_codec:msg_in().
 dump(link) ->
     #{type => ?MSG:message_type(link, get), flags => ?NLM_F_DUMP,
       payload => [?MSG:ifinfomsg(0, 0, 0, 0), skip_stats()]};

@@ -17,8 +17,9 @@
 %% with what tells its route from another: the header's `tos' and the
 %% `onlink' flag, `src' (with `src_len'), `nhid', `via', `metrics',
 %% `flow', `pref', `expires' and the encapsulation. A route through a nexthop object
-%% (`nhid') comes with its nexthop's device and gateway too, which the
-%% kernel refuses beside `nhid': they are left out.
+%% (`nhid') comes with its nexthop's device and gateway (a group's as
+%% `multipath') too, which the kernel refuses beside `nhid': they are
+%% left out.
 -spec payload(new | del, map(), fun((term()) -> {ok, non_neg_integer()} | {error, term()})) ->
           iolist().
 payload(What, Route, Resolve) ->
@@ -40,9 +41,9 @@ payload(What, Route, Resolve) ->
     NhId = [{nhid, int_key(nhid, Route, 0)} || is_map_key(nhid, Route)],
     Nexthop = case NhId of
                   [] -> Route;
-                  _ -> maps:without([gateway, oif, via], Route)
+                  _ -> maps:without([gateway, oif, via, multipath], Route)
               end,
-    {Family1b, Multipath} = multipath(Route, Resolve, Family1),
+    {Family1b, Multipath} = multipath(Nexthop, Resolve, Family1),
     {Family2, Gw} = ip_key(gateway, Nexthop, Family1b),
     {Family3, Src} = ip_key(prefsrc, Route, Family2),
     {Family, From} = ip_key(src, Route, Family3),

@@ -3,10 +3,11 @@
 %% once. Pure data, read through {@link linx_nl_attrs}.
 %%
 %% Each attribute number (`IFLA_*', `IFLA_INFO_*', `IFA_*', `RTA_*',
-%% `NDA_*', `FRA_*', a kind's `IFLA_<KIND>_*') stands in exactly one entry
-%% below; the numbers and layouts are those of the kernel's UAPI headers
-%% (`linux/if_link.h', `linux/if_addr.h', `linux/rtnetlink.h',
-%% `linux/neighbour.h', `linux/fib_rules.h', `linux/veth.h'). A link kind's own attributes
+%% `NDA_*', `FRA_*', `NHA_*', a kind's `IFLA_<KIND>_*') stands in exactly
+%% one entry below; the numbers and layouts are those of the kernel's UAPI
+%% headers (`linux/if_link.h', `linux/if_addr.h', `linux/rtnetlink.h',
+%% `linux/neighbour.h', `linux/fib_rules.h', `linux/nexthop.h',
+%% `linux/veth.h'). A link kind's own attributes
 %% (`IFLA_INFO_DATA') are a table named after the kind: adding a kind is
 %% writing its table and naming it in {@link kind_table/1}.
 -module(linx_rtnl_tables).
@@ -18,13 +19,15 @@
 %%====================================================================
 
 %% @doc Every rtnetlink message type linx knows: `{Number, Object, What}'.
--spec messages() -> [{non_neg_integer(), link | addr | route | neigh | rule, new | del | get}].
+-spec messages() -> [{non_neg_integer(), link | addr | route | neigh | rule | nexthop,
+                      new | del | get}].
 messages() ->
     [{16, link, new}, {17, link, del}, {18, link, get},
      {20, addr, new}, {21, addr, del}, {22, addr, get},
      {24, route, new}, {25, route, del}, {26, route, get},
      {28, neigh, new}, {29, neigh, del}, {30, neigh, get},
-     {32, rule, new}, {33, rule, del}, {34, rule, get}].
+     {32, rule, new}, {33, rule, del}, {34, rule, get},
+     {104, nexthop, new}, {105, nexthop, del}, {106, nexthop, get}].
 
 %%====================================================================
 %% Fixed headers
@@ -34,7 +37,7 @@ messages() ->
 %% fields of a {@link linx_nl_attrs} struct (a key `'_'' is a field
 %% that decoding leaves out; `family' and `change' of a link header are
 %% given when encoding only).
--spec header(link | link_request | link_stats64 | addr | route | neigh | rule) ->
+-spec header(link | link_request | link_stats64 | addr | route | neigh | rule | nexthop) ->
           [{atom(), linx_nl_attrs:codec()}].
 header(link) ->
     %% struct ifinfomsg
@@ -71,7 +74,11 @@ header(neigh) ->
     %% struct ndmsg
     [{family, {enum, u8, names(family)}}, {'_', u8}, {'_', u16}, {index, s32},
      {state, {bits, u16, names(nud)}}, {flags, {bits, u8, names(ntf)}},
-     {type, {enum, u8, names(rt_type)}}].
+     {type, {enum, u8, names(rt_type)}}];
+header(nexthop) ->
+    %% struct nhmsg (the kernel sets nh_scope; flags are RTNH_F_*)
+    [{family, {enum, u8, names(family)}}, {scope, {enum, u8, names(scope)}},
+     {protocol, {enum, u8, names(rt_proto)}}, {'_', u8}, {flags, {bits, u32, names(rtm_flags)}}].
 
 %%====================================================================
 %% Attribute tables
@@ -276,7 +283,22 @@ table(neigh) ->
     %% NDA_*
     {[{1, dst, ip}, {2, lladdr, mac}, {4, probes, u32}, {5, vlan, u16}, {9, master, u32},
       {12, protocol, u8}],
-     #{}}.
+     #{}};
+table(nexthop) ->
+    %% NHA_*: NHA_GROUP is an array of struct nexthop_grp, read and
+    %% written by linx_rtnl_msg and linx_rtnl_nexthop; `groups' and
+    %% `master' filter a dump.
+    {[{1, id, u32}, {2, group, binary}, {3, group_type, {enum, u16, names(nh_group_type)}},
+      {4, blackhole, flag}, {5, oif, u32}, {6, gateway, ip}, {7, encap_type, u16},
+      {8, encap, binary}, {9, groups, flag}, {10, master, u32}, {11, fdb, flag},
+      {12, res_group, {nested, {?MODULE, nexthop_res_group}}}, {13, res_bucket, binary}],
+     #{}};
+table(nexthop_res_group) ->
+    %% NHA_RES_GROUP_* of a resilient group: the timers in clock ticks
+    %% (hundredths of a second); `unbalanced_time' is read only.
+    {[{0, pad, skip}, {1, buckets, u16}, {2, idle_timer, u32}, {3, unbalanced_timer, u32},
+      {4, unbalanced_time, u64}],
+     #{empty_unknown => drop}}.
 
 %% @doc The table of a link kind's own attributes, `none' for a kind
 %% without one (its `info_data' then stays a binary).
@@ -379,7 +401,10 @@ names(group) ->
     [{link, 1}, {notify, 2}, {neigh, 3}, {tc, 4}, {ipv4_addr, 5},
      {ipv4_mroute, 6}, {ipv4_route, 7}, {ipv4_rule, 8}, {ipv6_addr, 9},
      {ipv6_mroute, 10}, {ipv6_route, 11}, {ipv6_ifinfo, 12},
-     {ipv6_prefix, 18}, {ipv6_rule, 19}, {nsid, 28}];
+     {ipv6_prefix, 18}, {ipv6_rule, 19}, {nsid, 28}, {nexthop, 32}];
+names(nh_group_type) ->
+    %% NEXTHOP_GRP_TYPE_*
+    [{mpath, 0}, {resilient, 1}];
 names(vlan_protocol) ->
     %% ETH_P_8021Q, ETH_P_8021AD
     [{'802.1q', 16#8100}, {'802.1ad', 16#88a8}];

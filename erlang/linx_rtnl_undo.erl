@@ -4,9 +4,12 @@
 %% <ul>
 %% <li>an add is undone by the matching delete;</li>
 %% <li>a `link_set' by setting back the values it changes, as they were
-%%   (the link named by its index, which a rename keeps);</li>
+%%   (the link named by its index, which a rename keeps), a
+%%   `nexthop_replace' by the nexthop as it was (or its delete);</li>
 %% <li>a delete by adding back what it removed as it was dumped: an
-%%   address, a route or a neighbour; for a link, the link with its index,
+%%   address, a route or a neighbour; for a nexthop, the nexthop, the
+%%   groups it was in and the routes that went with it; for a link, the
+%%   link with its index,
 %%   address, MTU, master and state, a veth's peer, the links it was the
 %%   master of, and the addresses, routes and permanent neighbours that
 %%   went with them.</li>
@@ -28,7 +31,8 @@
 -type op() :: linx_rtnl_req:batch_op().
 %% An op of a batch: the arguments of the linx_rtnl function of the same
 %% name, in a tuple.
--type before() :: #{links => [map()], addrs => [map()], routes => [map()], neighs => [map()]}.
+-type before() :: #{links => [map()], addrs => [map()], routes => [map()], neighs => [map()],
+                    nexthops => [map()]}.
 
 %% A bridge's writable settings and the values a new one has: one is
 %% made again with those that differ (a kernel without VLAN filtering
@@ -44,7 +48,7 @@
 -define(ADDR_FLAGS, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute, mcautojoin]).
 
 %% @doc The dumps the undo of `Ops' needs.
--spec needs([op()]) -> [links | addrs | routes | neighs].
+-spec needs([op()]) -> [links | addrs | routes | neighs | nexthops].
 needs(Ops) ->
     lists:usort(lists:flatmap(fun need/1, Ops)).
 
@@ -56,6 +60,9 @@ needs(Ops) ->
 need({link_add, #{master := _}}) -> [links, addrs, routes, neighs];
 need({Add, _}) when Add =:= link_add; Add =:= route_add; Add =:= neigh_add -> [];
 need({addr_add, _, _}) -> [];
+need({nexthop_add, _}) -> [];
+need({nexthop_replace, _}) -> [nexthops];
+need({nexthop_del, _}) -> [nexthops, routes];
 need(_) -> [links, addrs, routes, neighs].
 
 %% @doc The ops that put back what `Before' has and `Now' lacks (both
@@ -164,6 +171,17 @@ undo({route_add, Route}, _B, Names) ->
     {ok, [{route_del, Route}], Names};
 undo({neigh_add, #{index := Ref} = Neigh}, B, Names) ->
     {ok, [{neigh_del, Neigh#{index := by_index(Ref, B, Names)}}], Names};
+undo({nexthop_add, Spec}, _B, Names) ->
+    {ok, [{nexthop_del, Id} || {ok, Id} <- [linx_rtnl_nexthop:id(Spec)]], Names};
+undo({nexthop_replace, Spec}, B, Names) ->
+    Old = [N || {ok, Id} <- [linx_rtnl_nexthop:id(Spec)], #{id := I} = N <- maps:get(nexthops, B, []),
+                I =:= Id],
+    {ok, case Old of
+             [N] -> [{nexthop_replace, N}];
+             [] -> [{nexthop_del, Spec}]
+         end, Names};
+undo({nexthop_del, Spec}, B, Names) ->
+    {ok, renexthop(Spec, B), Names};
 undo({Rule, _}, _B, _Names) when Rule =:= rule_add; Rule =:= rule_del ->
     %% A rule is deleted by the first that matches what is given, which
     %% need not be the one the batch added, nor one added back.
@@ -256,6 +274,20 @@ relink_ops(#{index := I} = L, Peers, B) ->
     Neighs = [{neigh_add, N} || #{index := NI, state := S} = N <- maps:get(neighs, B, []),
                                 lists:member(NI, Indexes), lists:member(permanent, S)],
     [{link_add, Spec}] ++ Masters ++ Slaves ++ Ups ++ Addrs ++ Routes ++ Neighs.
+
+%% Adding back a deleted nexthop: the groups it was in (a group of it
+%% alone went with it), and the routes through either.
+renexthop(Spec, B) ->
+    Nexthops = maps:get(nexthops, B, []),
+    case [N || {ok, Id} <- [linx_rtnl_nexthop:id(Spec)], #{id := I} = N <- Nexthops, I =:= Id] of
+        [#{id := Id} = N] ->
+            In = [G || #{group := Members} = G <- Nexthops, lists:keymember(Id, 1, Members)],
+            Gone = [Id | [G || #{id := G, group := Members} <- In, [] =:= [M || {M, _} <- Members, M =/= Id]]],
+            [{nexthop_add, N}] ++ [{nexthop_replace, G} || G <- In]
+                ++ [{route_add, R} || #{nhid := H} = R <- maps:get(routes, B, []), lists:member(H, Gone)];
+        [] ->
+            []
+    end.
 
 %% What a link is made with again.
 base(L) ->

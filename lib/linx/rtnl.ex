@@ -147,6 +147,7 @@ defmodule Linx.Rtnl do
   @type route :: map
   @type neigh :: map
   @type rule :: map
+  @type nexthop :: map
 
   @typedoc "Keyword options (a map works too); see the module documentation."
   @type option ::
@@ -169,12 +170,13 @@ defmodule Linx.Rtnl do
           | {:route_add | :route_del, map}
           | {:neigh_add | :neigh_del, map}
           | {:rule_add | :rule_del, map}
+          | {:nexthop_add | :nexthop_replace | :nexthop_del, map | pos_integer}
 
   @typedoc "What `subscribe/2` delivers, in `{:linx_rtnl, ref, event}` messages."
   @type event ::
-          {:link | :addr | :route | :neigh | :rule, :new | :del, map}
+          {:link | :addr | :route | :nexthop | :neigh | :rule, :new | :del, map}
           | {:other, non_neg_integer, binary}
-          | {:resync, [{:link | :addr | :route | :neigh | :rule, :new, map}]}
+          | {:resync, [{:link | :addr | :route | :nexthop | :neigh | :rule, :new, map}]}
           | {:error, term}
 
   # Links
@@ -282,6 +284,35 @@ defmodule Linx.Rtnl do
   """
   @spec route_del(map, options) :: :ok | {:error, Error.t()}
   def route_del(route, opts \\ []), do: wrap(:linx_rtnl.route_del(route, opts), :route_del, opts)
+
+  # Nexthops
+
+  @doc "Every nexthop object (`ip nexthop`): the maps of `:linx_rtnl.nexthops/1`."
+  @spec nexthops(options) :: {:ok, [nexthop]} | {:error, Error.t()}
+  def nexthops(opts \\ []), do: wrap(:linx_rtnl.nexthops(opts), :nexthops, opts)
+
+  @doc """
+  Adds a nexthop object (`:id`, and `:oif` with an optional `:gateway`,
+  `blackhole: true` or `:group`; see `:linx_rtnl.nexthop_add/2`).
+  """
+  @spec nexthop_add(map, options) :: :ok | {:error, Error.t()}
+  def nexthop_add(spec, opts \\ []),
+    do: wrap(:linx_rtnl.nexthop_add(spec, opts), :nexthop_add, opts)
+
+  @doc "Replaces the nexthop of `spec`'s `:id`, or adds it when there is none."
+  @spec nexthop_replace(map, options) :: :ok | {:error, Error.t()}
+  def nexthop_replace(spec, opts \\ []),
+    do: wrap(:linx_rtnl.nexthop_replace(spec, opts), :nexthop_replace, opts)
+
+  @doc "Deletes a nexthop object by its id (an id, or a map with `:id`)."
+  @spec nexthop_del(pos_integer | map, options) :: :ok | {:error, Error.t()}
+  def nexthop_del(nexthop, opts \\ []),
+    do: wrap(:linx_rtnl.nexthop_del(nexthop, opts), :nexthop_del, opts)
+
+  defbang(nexthops(opts :: options \\ []) :: [nexthop])
+  defbang(nexthop_add(spec :: map, opts :: options \\ []) :: :ok)
+  defbang(nexthop_replace(spec :: map, opts :: options \\ []) :: :ok)
+  defbang(nexthop_del(nexthop :: pos_integer | map, opts :: options \\ []) :: :ok)
 
   # Neighbours
 

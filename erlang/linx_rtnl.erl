@@ -11,8 +11,9 @@
 %% keeps inside the target (closed after 10 s unused); {@link batch/2}
 %% sends many changes in one request.
 %%
-%% Maps: links, addresses, routes, neighbours and rules, with the keys
-%% docs/rtnetlink.md lists ("Maps", "Kinds", "Rules"); every one also has
+%% Maps: links, addresses, routes, nexthops, neighbours and rules, with
+%% the keys docs/rtnetlink.md lists ("Maps", "Kinds", "Rules",
+%% "Nexthops"); every one also has
 %% `unknown', the attributes it does not name, as `{Type, Binary}'.
 %%
 %% == Errors ==

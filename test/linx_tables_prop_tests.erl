@@ -34,8 +34,8 @@
 %% The attribute tables (`table/1'), fixed headers (`header/1') and link
 %% kinds with a table of their own (`kind_table/1') this module tests.
 tables() -> [link, linkinfo, veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre,
-             iptun, ip6tnl, addr, route, route_metrics, neigh, rule].
-headers() -> [link, link_request, link_stats64, addr, route, neigh, rule].
+             iptun, ip6tnl, addr, route, route_metrics, neigh, rule, nexthop, nexthop_res_group].
+headers() -> [link, link_request, link_stats64, addr, route, neigh, rule, nexthop].
 kinds() -> [veth, bridge, vlan, macvlan, ipvlan, vxlan, geneve, bond, vrf, gre, ipip, ip6tnl].
 
 tables_covered_test() ->

@@ -28,24 +28,11 @@ defmodule Linx.Rtnl do
 
   ## Maps
 
-  The keys of the maps (links, addresses, routes, neighbours) and of the
-  specs the `*_add` functions take are those of `:linx_rtnl`, whose
-  documentation lists them; the most used:
-
-    * links: `:index`, `:ifname`, `:flags` (`[:up, :broadcast, ...]`),
-      `:mtu`, `:operstate`, `:address` (MAC bytes, see `format_mac/1`),
-      `:kind` (`:veth`, `:bridge`, ... or a binary), `:master`;
-    * addresses: `:family` (`:inet`, `:inet6`), `:index`, `:address`,
-      `:prefixlen`, `:scope`, `:label`, `:flags`;
-    * routes: `:family`, `:dst` (`{address, prefixlen}` or `:default`),
-      `:gateway`, `:oif`, `:table`, `:metric`, `:protocol`, `:scope`,
-      `:type`;
-    * neighbours: `:family`, `:index`, `:dst`, `:lladdr`, `:state`;
-    * rules: `:family`, `:priority`, `:src`, `:dst`, `:iif`, `:oif`,
-      `:fwmark`, `:table`, `:action` (see `rules/1`).
-
-  Every map also has `:unknown`: the attributes it does not name, as
-  `{type, binary}`.
+  The keys of the maps (links, addresses, routes, nexthops, neighbours,
+  rules) and of the specs the `*_add` functions take are those of
+  `:linx_rtnl`; docs/elixir.md ("Maps") lists the most used and
+  docs/rtnetlink.md all of them. Every map also has `:unknown`: the
+  attributes it does not name, as `{type, binary}`.
 
   A link is named by its name (a string) or its index. A namespace given
   to `link_add/2` (`:netns`, a veth peer's `:netns`) or `link_set/3`
@@ -98,6 +85,7 @@ defmodule Linx.Rtnl do
   use Linx.Bang, raises: Linx.Rtnl.Error
 
   alias Linx.Rtnl.Error
+  import Linx.Rtnl.Call, only: [wrap: 3, addr_spec: 1, batch_ops: 1, op_result: 3]
 
   @typedoc "A namespace (option `:in`): a `Linx.Sysctl` target or a `Linx.Netns` handle."
   @type target :: Linx.Sysctl.target() | Linx.Netns.handle()
@@ -471,29 +459,4 @@ defmodule Linx.Rtnl do
   """
   @spec parse_mac(String.t() | charlist) :: {:ok, binary} | :error
   def parse_mac(text), do: :linx_rtnl.parse_mac(text)
-
-  # :linx_rtnl takes an address as a prefix or a map: a keyword list
-  # becomes a map, anything else goes as it is.
-  defp addr_spec([{key, _} | _] = addr) when is_atom(key), do: Linx.Args.keyword_map(addr)
-
-  defp addr_spec(addr), do: addr
-
-  # The ops of a batch as :linx_rtnl takes them: an address given as a
-  # keyword list becomes a map.
-  defp batch_ops(ops) when is_list(ops) do
-    Enum.map(ops, fn
-      {what, link, addr} when what in [:addr_add, :addr_del] -> {what, link, addr_spec(addr)}
-      op -> op
-    end)
-  end
-
-  defp batch_ops(ops), do: ops
-
-  # An op's result, its error named after the op (:linx_rtnl has checked
-  # that each op is a tuple of an op's name and its arguments).
-  defp op_result(_op, :ok, _opts), do: :ok
-  defp op_result(op, error, opts), do: wrap(error, elem(op, 0), opts)
-
-  defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
-  defp wrap(ok, _op, _opts), do: ok
 end

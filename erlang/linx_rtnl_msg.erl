@@ -111,7 +111,8 @@ ip_neighs(Neighs) ->
 -spec decode_rule(binary()) -> {ok, rule()} | {error, linx_nl_codec:malformed()}.
 decode_rule(P) -> decode(rule, P).
 
-%% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
+%% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'; a
+%% bridge forwarding entry (family `bridge') has its address as `mac'.
 -spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.
 decode_neigh(P) -> decode(neigh, P).
 
@@ -189,6 +190,9 @@ finish(rule, #{src_len := SrcLen, dst_len := DstLen} = M) ->
                       end, M),
     %% The kernel leaves out a priority of 0 (the local table's rule).
     maps:without([src_len, dst_len], Prefix(dst, DstLen, Prefix(src, SrcLen, maps:merge(#{priority => 0}, Ranges))));
+finish(neigh, #{family := bridge, lladdr := Mac} = M) ->
+    %% A bridge forwarding entry: its link-layer address is its `mac'.
+    maps:put(mac, Mac, maps:remove(lladdr, M));
 finish(_Object, M) ->
     M.
 

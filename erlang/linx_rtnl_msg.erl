@@ -100,7 +100,8 @@ decode_addr(P) -> decode(addr, P).
 decode_route(P) -> decode(route, P).
 
 %% @doc The IPv4 (ARP) and IPv6 (NDP) entries of a neighbour dump: not
-%% the bridge's forwarding entries, which come in the same dump.
+%% the bridge's forwarding entries (family `bridge', which
+%% {@link linx_rtnl:fdb/1} gives), should a dump hold some.
 -spec ip_neighs([neigh()]) -> [neigh()].
 ip_neighs(Neighs) ->
     [N || #{family := F} = N <- Neighs, F =:= inet orelse F =:= inet6].

@@ -21,8 +21,8 @@
 %% errno := eexist, code := 17, message := Text, op := addr_add, in :=
 %% In}' (`message', the kernel's extended-ack text, when it sent one; see
 %% {@link linx_nl}). Bad arguments are `{error, {bad_ifname | bad_link |
-%% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_rule
-%% | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
+%% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_fdb
+%% | bad_rule | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
 %% before anything is sent; names and MACs as docs/rtnetlink.md says.
 %% Failures of the port or the C-node are those of
 %% {@link linx_netlink:call/3}. {@link format_error/1} renders any of them.
@@ -41,6 +41,7 @@
          nexthop_replace/2, nexthop_del/1, nexthop_del/2]).
 -export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_mac/1, parse_mac/1, format_error/1]).
+-export([neighs/2, fdb/0, fdb/1, fdb/2, fdb_add/1, fdb_add/2, fdb_del/1, fdb_del/2]).
 
 -export_type([link_ref/0, netns_ref/0, prefix/0, addr_spec/0, group/0]).
 
@@ -298,7 +299,10 @@ nexthop_del(Nexthop, Opts) ->
 neighs() ->
     neighs(#{}).
 
-%% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace.
+%% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace
+%% (not the proxy entries: see {@link neighs/2}; nor the bridge's
+%% forwarding entries, which are neighbours of family `bridge': see
+%% {@link fdb/1}).
 -spec neighs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 neighs(Opts) ->
     ?OWNED(linx_rtnl_call:neighs(Opts)).
@@ -310,7 +314,10 @@ neigh_add(Neigh) ->
 
 %% @doc Adds a neighbour entry: `Neigh' has `index' (a link), `dst' (an
 %% inet tuple) and `lladdr' (a MAC), and may have `state' (a list of
-%% states, default `[permanent]') and `flags' (such as `[router]').
+%% states, default `[permanent]') and `flags' (`[router]', `[proxy]').
+%% With `proxy => true' (or `proxy' in `flags') it is a proxy entry
+%% (`NTF_PROXY'), which needs no `lladdr', as `ip neigh add proxy IP dev
+%% L': the namespace answers for `dst' on that link.
 -spec neigh_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_add(Neigh, Opts) ->
     ?OWNED(linx_rtnl_call:neigh(new, Neigh, Opts, neigh_add)).
@@ -325,6 +332,77 @@ neigh_del(Neigh) ->
 -spec neigh_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_del(Neigh, Opts) ->
     ?OWNED(linx_rtnl_call:neigh(del, Neigh, Opts, neigh_del)).
+
+%% @doc The IPv4 and IPv6 neighbour entries that `Filter' keeps (a map):
+%% with `proxy => true' the proxy entries (those {@link neighs/1} leaves
+%% out, as `ip neigh show proxy'), `family' (`inet' or `inet6') and
+%% `index' (or `dev': a link by name or index). A bad key or value is
+%% `{error, {bad_neigh, {Key, Value}}}'.
+-spec neighs(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+neighs(Filter, Opts) ->
+    ?OWNED(linx_rtnl_call:neighs(Filter, Opts)).
+
+%%====================================================================
+%% Bridge forwarding database
+%%====================================================================
+
+%% @equiv fdb(#{})
+-spec fdb() -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+fdb() ->
+    fdb(#{}).
+
+%% @doc Every bridge forwarding (fdb) entry of the namespace, as `bridge
+%% fdb show': those of the bridges (a map with `master', the bridge's
+%% index, and no `self' in `flags') and the links' own (`flags' with
+%% `self': a vxlan link's remotes, a link's multicast addresses). Each is
+%% a map of `family' (`bridge'), `index' (the link), `mac', `state' (a
+%% list: `[permanent]', `[noarp]' (static), `[reachable]', `[stale]'
+%% ...), `flags', and `vlan', `master', `dst', `port', `vni', `src_vni'
+%% when it has them (see {@link fdb_add/2}).
+-spec fdb(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+fdb(Opts) ->
+    fdb(#{}, Opts).
+
+%% @doc The fdb entries that `Filter' keeps (a map): `master' (a bridge:
+%% its entries and those of its ports, as `bridge fdb show br B') and
+%% `index' (or `dev': those of one link, as `bridge fdb show dev D'),
+%% links by name or index. A bad key or value is `{error, {bad_fdb,
+%% {Key, Value}}}'.
+-spec fdb(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+fdb(Filter, Opts) ->
+    ?OWNED(linx_rtnl_call:fdb(Filter, Opts)).
+
+%% @equiv fdb_add(Entry, #{})
+-spec fdb_add(map()) -> ok | {error, term()}.
+fdb_add(Entry) ->
+    fdb_add(Entry, #{}).
+
+%% @doc Adds an fdb entry, as `bridge fdb add': `Entry' has `mac' (or
+%% `lladdr'; a MAC) and `index' (or `dev'; a link, the bridge's port or
+%% a vxlan link), and may have `vlan', `master => true' (the bridge's
+%% table) or `self => true' (the link's own; the default), `state'
+%% (`permanent', the default, `static', `dynamic', or a list of states
+%% as {@link fdb/1} gives it), `extern_learn' and `sticky' (booleans),
+%% `flags' (a list of `self', `master', `extern_learn', `sticky') and, for
+%% a vxlan link, `dst' (the remote's address), `port', `vni' and
+%% `src_vni'. A map from {@link fdb/1} works as it is (its `master', the
+%% bridge's index, means `master => true' unless its `flags' have
+%% `self'). A bad key or value is `{error, {bad_fdb, {Key, Value}}}'.
+-spec fdb_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
+fdb_add(Entry, Opts) ->
+    ?OWNED(linx_rtnl_call:fdb_change(new, Entry, Opts, fdb_add)).
+
+%% @equiv fdb_del(Entry, #{})
+-spec fdb_del(map()) -> ok | {error, term()}.
+fdb_del(Entry) ->
+    fdb_del(Entry, #{}).
+
+%% @doc Deletes an fdb entry: the keys of {@link fdb_add/2} (`mac', the
+%% link, `vlan', `master' or `self', and for a vxlan link `dst'); a map
+%% from {@link fdb/1} works as it is.
+-spec fdb_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
+fdb_del(Entry, Opts) ->
+    ?OWNED(linx_rtnl_call:fdb_change(del, Entry, Opts, fdb_del)).
 
 %%====================================================================
 %% Rules
@@ -416,8 +494,9 @@ batch(Ops) ->
 %% Each op is a change of this module as a tuple: `{link_add, Spec}',
 %% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
 %% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}', `{route_del,
-%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{nexthop_add |
-%% nexthop_replace | nexthop_del, Spec}'. A link named by
+%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{fdb_add,
+%% Entry}', `{fdb_del, Entry}', `{nexthop_add | nexthop_replace |
+%% nexthop_del, Spec}'. A link named by
 %% its name is looked up when its op is sent, so an op may name a link an
 %% earlier op made. All ops run in the one target of `Opts' (`in').
 %%

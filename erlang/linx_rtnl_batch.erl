@@ -152,9 +152,9 @@ done(_Op, _Error) ->
     false.
 
 change(Name) when Name =:= link_add; Name =:= addr_add; Name =:= route_add; Name =:= neigh_add;
-                  Name =:= nexthop_add -> add;
+                  Name =:= nexthop_add; Name =:= fdb_add -> add;
 change(Name) when Name =:= link_del; Name =:= addr_del; Name =:= route_del; Name =:= neigh_del;
-                  Name =:= nexthop_del -> del;
+                  Name =:= nexthop_del; Name =:= fdb_del -> del;
 change(_) -> set.
 
 %% What the undo ops did not put back, because an op took it with what it
@@ -250,6 +250,10 @@ build({neigh_add, Neigh}, Resolve) ->
     ?REQ:neigh(new, Neigh, Resolve);
 build({neigh_del, Neigh}, Resolve) ->
     ?REQ:neigh(del, Neigh, Resolve);
+build({fdb_add, Entry}, Resolve) ->
+    linx_rtnl_fdb:request(new, Entry, Resolve);
+build({fdb_del, Entry}, Resolve) ->
+    linx_rtnl_fdb:request(del, Entry, Resolve);
 build({rule_add, Rule}, _Resolve) ->
     ?REQ:rule(new, Rule);
 build({rule_del, Rule}, _Resolve) ->
@@ -281,6 +285,9 @@ refs({neigh_add, #{index := L}}) -> [L];
 refs({neigh_del, #{index := L}}) -> [L];
 refs({nexthop_add, #{oif := L}}) -> [L];
 refs({nexthop_replace, #{oif := L}}) -> [L];
+refs({Fdb, Entry}) when Fdb =:= fdb_add; Fdb =:= fdb_del ->
+    [maps:get(K, Entry) || is_map(Entry), K <- [linx_rtnl_fdb:link_key(Entry), via],
+                           is_map_key(K, Entry)];
 refs(_) -> [].
 
 %% A resolver that turns each name among `Refs' into its placeholder,
@@ -354,7 +361,7 @@ format_reason({bad_batch, Ops}, _Text) ->
 format_reason(not_undoable, _Text) ->
     <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, "
       "deletes a veth whose peer is in another one or a link of a kind it cannot make again, "
-      "or adds or deletes a rule)">>;
+      "adds or deletes a rule, or deletes an fdb entry without its mac, link and state)">>;
 format_reason(#{op := batch, stage := Stage, errno := Errno, code := Code} = E, _Text) ->
     linx_error:line(["batch", linx_error:in_text(maps:get(in, E, self)), " failed: ",
                      atom_to_list(Stage), " ", linx_error:term_text(Errno), linx_error:code_text(Code)]);

@@ -10,6 +10,7 @@
 -export([links/1, link/2, link_add/2, link_set/3, addr/5, route/4, neigh/4, neighs/1,
          subscribe/2]).
 -export([nexthop/4]).
+-export([neighs/2, fdb/2, fdb_change/4]).
 
 %%====================================================================
 %% The calls of linx_rtnl whose bodies are more than one request
@@ -94,6 +95,47 @@ subscribe(Groups, Opts) ->
 -spec nexthop(add | replace | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
 nexthop(What, Spec, Opts, Op) ->
     request(linx_rtnl_nexthop:request(What, Spec, resolver(Opts)), Opts, Op).
+%% The neighbours a filter keeps (linx_rtnl_fdb:neigh_filter/2).
+-spec neighs(term(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+neighs(Filter, Opts) ->
+    case linx_rtnl_fdb:neigh_filter(Filter, resolver(Opts)) of
+        {ok, F} ->
+            case dump(linx_rtnl_fdb:neigh_dump(F), Opts, neighs, fun linx_rtnl_msg:decode_neigh/1) of
+                {ok, All} -> {ok, linx_rtnl_fdb:neigh_select(F, All)};
+                Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The fdb entries a filter keeps (linx_rtnl_fdb:fdb_filter/2); with a
+%% bridge, its ports are read from a link dump.
+-spec fdb(term(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
+fdb(Filter, Opts) ->
+    case linx_rtnl_fdb:fdb_filter(Filter, resolver(Opts)) of
+        {ok, F} ->
+            case dump(linx_rtnl_fdb:fdb_dump(F), Opts, fdb, fun linx_rtnl_msg:decode_neigh/1) of
+                {ok, All} when is_map_key(master, F) ->
+                    case links(Opts) of
+                        {ok, Links} ->
+                            Ports = [I || #{index := I, master := M} <- Links, M =:= map_get(master, F)],
+                            {ok, linx_rtnl_fdb:fdb_select(F, All, Ports)};
+                        {error, _} = Error ->
+                            Error
+                    end;
+                {ok, All} ->
+                    {ok, linx_rtnl_fdb:fdb_select(F, All, [])};
+                Error ->
+                    Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% An fdb entry's change (`new' or `del').
+-spec fdb_change(new | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
+fdb_change(What, Entry, Opts, Op) ->
+    request(linx_rtnl_fdb:request(What, Entry, resolver(Opts)), Opts, Op).
 
 %%====================================================================
 %% Requests and dumps

@@ -9,6 +9,7 @@
 -spec format_reason(term()) -> unicode:unicode_binary().
 format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
                               Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
+                              Tag =:= bad_fdb;
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
                               Tag =:= bad_groups; Tag =:= bad_rule; Tag =:= bad_nexthop ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
@@ -25,6 +26,7 @@ what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
 what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
 what(bad_route) -> "route";
 what(bad_neigh) -> "neighbour";
+what(bad_fdb) -> "fdb entry or filter";
 what(bad_spec) -> "link spec (a map with ifname and kind)";
 what(bad_change) -> "link change";
 what(bad_netns) -> "namespace ({pid, OsPid}, or a target such as {netns, Name} or a linx_netns handle)";

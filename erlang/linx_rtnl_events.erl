@@ -3,8 +3,8 @@
 %% sends it to the subscriber as `{linx_rtnl, Ref, Event}'.
 %%
 %% A resync is `{resync, Objects}': every object of the groups' kinds
-%% that can be dumped (links, addresses, nexthops, routes, neighbours,
-%% rules), as
+%% that can be dumped (links, addresses, nexthops, routes, neighbours
+%% and bridge forwarding entries, rules), as
 %% `{Kind, new, Map}' in the kernel's order, dumped after the socket has
 %% joined the groups, so that no change falls between the two: the
 %% events after it may repeat what it holds, never miss it. One comes
@@ -186,7 +186,7 @@ objects(#{kinds := Kinds, dump := Opts}) ->
 
 objects([{Kind, Families} | Rest], Opts, Acc) ->
     Decode = fun(#{payload := P}) -> linx_rtnl_msg:decode_object(Kind, P) end,
-    case linx_nl:dump(route, linx_rtnl_req:dump(Kind), Opts, Kind, Decode) of
+    case dumps(dump_requests(Kind), Opts, Kind, Decode, []) of
         {ok, Maps} ->
             Mine = [{Kind, new, M} || M <- Maps, family_of(M, Families)],
             objects(Rest, Opts, [Mine | Acc]);
@@ -194,6 +194,23 @@ objects([{Kind, Families} | Rest], Opts, Acc) ->
             Error
     end;
 objects([], _Opts, Acc) ->
+    {ok, lists:append(lists:reverse(Acc))}.
+
+%% The dumps of a kind, and what to keep of each: a neighbour dump of no
+%% family gives the IPv4 and IPv6 entries, one of family bridge the
+%% bridge forwarding entries (whose changes come on the neigh group too).
+dump_requests(neigh) ->
+    [{linx_rtnl_req:dump(neigh), fun linx_rtnl_msg:ip_neighs/1},
+     {linx_rtnl_fdb:fdb_dump(#{}), fun(Fdb) -> Fdb end}];
+dump_requests(Kind) ->
+    [{linx_rtnl_req:dump(Kind), fun(Maps) -> Maps end}].
+
+dumps([{Req, Keep} | Reqs], Opts, Kind, Decode, Acc) ->
+    case linx_nl:dump(route, Req, Opts, Kind, Decode) of
+        {ok, Maps} -> dumps(Reqs, Opts, Kind, Decode, [Keep(Maps) | Acc]);
+        {error, _} = Error -> Error
+    end;
+dumps([], _Opts, _Kind, _Decode, Acc) ->
     {ok, lists:append(lists:reverse(Acc))}.
 
 family_of(_Map, [all]) -> true;

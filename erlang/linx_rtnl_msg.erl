@@ -102,7 +102,8 @@ decode_addr(P) -> decode(addr, P).
 decode_route(P) -> decode(route, P).
 
 %% @doc The IPv4 (ARP) and IPv6 (NDP) entries of a neighbour dump: not
-%% the bridge's forwarding entries, which come in the same dump.
+%% the bridge's forwarding entries (family `bridge', which
+%% {@link linx_rtnl:fdb/1} gives), should a dump hold some.
 -spec ip_neighs([neigh()]) -> [neigh()].
 ip_neighs(Neighs) ->
     [N || #{family := F} = N <- Neighs, F =:= inet orelse F =:= inet6].
@@ -113,7 +114,8 @@ ip_neighs(Neighs) ->
 -spec decode_rule(binary()) -> {ok, rule()} | {error, linx_nl_codec:malformed()}.
 decode_rule(P) -> decode(rule, P).
 
-%% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'.
+%% @doc Decodes the payload of an `RTM_NEWNEIGH' / `RTM_DELNEIGH'; a
+%% bridge forwarding entry (family `bridge') has its address as `mac'.
 -spec decode_neigh(binary()) -> {ok, neigh()} | {error, linx_nl_codec:malformed()}.
 decode_neigh(P) -> decode(neigh, P).
 
@@ -201,6 +203,9 @@ finish(nexthop, #{group := Bin} = M) when is_binary(Bin) ->
         0 -> M#{group := [{Id, W + 1} || <<Id:32/native, W:8, _:24>> <= Bin]};
         _ -> M
     end;
+finish(neigh, #{family := bridge, lladdr := Mac} = M) ->
+    %% A bridge forwarding entry: its link-layer address is its `mac'.
+    maps:put(mac, Mac, maps:remove(lladdr, M));
 finish(_Object, M) ->
     M.
 

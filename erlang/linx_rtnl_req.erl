@@ -30,6 +30,7 @@
                   | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
                   | {route_add | route_del, map()}
                   | {neigh_add | neigh_del, map()}
+                  | {fdb_add | fdb_del, map()}
                   | {rule_add | rule_del, map()}
                   | {nexthop_add | nexthop_replace | nexthop_del, term()}.
 %% One op of a batch (linx_rtnl:batch/2): a change of linx_rtnl as a
@@ -429,9 +430,13 @@ neigh_request(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
     {ok, Family, _} = ?ARGS:ok_or_throw(linx_nl_values:ip_bytes(IP), Bad),
     {ok, Index} = ?ARGS:ok_or_throw(Resolve(Link)),
     State = ?ARGS:mask(maps:get(state, Neigh, [permanent]), nud, Bad),
+    Proxy = case maps:get(proxy, Neigh, false) of
+                P when is_boolean(P) -> [proxy || P];
+                P -> throw({bad_neigh, {proxy, P}})
+            end,
     Flags = case maps:get(flags, Neigh, []) of
-                [] -> [];
-                [router] -> [router];
+                F when is_list(F) -> [throw(Bad) || X <- F, X =/= router, X =/= proxy],
+                                     lists:usort(F ++ Proxy);
                 _ -> throw(Bad)
             end,
     Ll = [{lladdr, mac(Mac)} || {ok, Mac} <- [maps:find(lladdr, Neigh)]],

@@ -280,9 +280,11 @@ table(rule) ->
       {24, dport, {struct, [{first, u16}, {last, u16}]}}],
      #{}};
 table(neigh) ->
-    %% NDA_*
-    {[{1, dst, ip}, {2, lladdr, mac}, {4, probes, u32}, {5, vlan, u16}, {9, master, u32},
-      {12, protocol, u8}],
+    %% NDA_*: NDA_PORT, NDA_VNI, NDA_SRC_VNI and NDA_IFINDEX are a vxlan
+    %% fdb entry's remote port (network byte order), VNIs and the link to
+    %% reach the remote through.
+    {[{1, dst, ip}, {2, lladdr, mac}, {4, probes, u32}, {5, vlan, u16}, {6, port, be16},
+      {7, vni, u32}, {8, via, u32}, {9, master, u32}, {11, src_vni, u32}, {12, protocol, u8}],
      #{}};
 table(nexthop) ->
     %% NHA_*: NHA_GROUP is an array of struct nexthop_grp, read and

@@ -7,7 +7,8 @@
 %%   (the link named by its index, which a rename keeps), a
 %%   `nexthop_replace' by the nexthop as it was (or its delete);</li>
 %% <li>a delete by adding back what it removed as it was dumped: an
-%%   address, a route or a neighbour; for a nexthop, the nexthop, the
+%%   address, a route or a neighbour; an fdb entry as it is given (with
+%%   its state: a map from fdb/1 has it); for a nexthop, the nexthop, the
 %%   groups it was in and the routes that went with it; for a link, the
 %%   link with its index,
 %%   address, MTU, master and state, a veth's peer, the links it was the
@@ -20,7 +21,8 @@
 %% which a rename keeps. Moving a link to another namespace, making one
 %% there, and deleting a veth whose peer is in another one, cannot be
 %% undone from here, nor can a rule's add or delete (a delete removes
-%% the first rule that matches what it gives): such an op is refused in
+%% the first rule that matches what it gives), nor an fdb entry's
+%% delete without its mac, link and state: such an op is refused in
 %% an atomic batch.
 -module(linx_rtnl_undo).
 
@@ -59,6 +61,7 @@ needs(Ops) ->
 %% may change the bridge's address.
 need({link_add, #{master := _}}) -> [links, addrs, routes, neighs];
 need({Add, _}) when Add =:= link_add; Add =:= route_add; Add =:= neigh_add -> [];
+need({Fdb, _}) when Fdb =:= fdb_add; Fdb =:= fdb_del -> [];
 need({addr_add, _, _}) -> [];
 need({nexthop_add, _}) -> [];
 need({nexthop_replace, _}) -> [nexthops];
@@ -182,6 +185,18 @@ undo({nexthop_replace, Spec}, B, Names) ->
          end, Names};
 undo({nexthop_del, Spec}, B, Names) ->
     {ok, renexthop(Spec, B), Names};
+undo({fdb_add, Entry}, B, Names) ->
+    {ok, [{fdb_del, fdb_by_index(Entry, B, Names)}], Names};
+undo({fdb_del, #{state := _} = Entry}, B, Names) when is_map_key(mac, Entry);
+                                                      is_map_key(lladdr, Entry) ->
+    %% Added back as it is given: it needs its state (a map from fdb/1
+    %% has it).
+    case linx_rtnl_fdb:link_key(Entry) of
+        none -> not_undoable;
+        _ -> {ok, [{fdb_add, fdb_by_index(Entry, B, Names)}], Names}
+    end;
+undo({fdb_del, _}, _B, _Names) ->
+    not_undoable;
 undo({Rule, _}, _B, _Names) when Rule =:= rule_add; Rule =:= rule_del ->
     %% A rule is deleted by the first that matches what is given, which
     %% need not be the one the batch added, nor one added back.
@@ -209,6 +224,12 @@ by_index(Ref, B, Names) ->
     case find_link(Ref, B, Names) of
         #{index := I} -> I;
         _ -> Ref
+    end.
+
+fdb_by_index(Entry, B, Names) ->
+    case linx_rtnl_fdb:link_key(Entry) of
+        none -> Entry;
+        K -> Entry#{K := by_index(maps:get(K, Entry), B, Names)}
     end.
 
 text(Name) ->

@@ -28,6 +28,7 @@ defmodule Linx.Reason do
     :bad_addr,
     :bad_route,
     :bad_neigh,
+    :bad_fdb,
     :bad_rule,
     :bad_nexthop,
     :bad_spec,

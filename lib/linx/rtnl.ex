@@ -157,6 +157,7 @@ defmodule Linx.Rtnl do
           | {:addr_add | :addr_del, link_ref, addr_spec}
           | {:route_add | :route_del, map}
           | {:neigh_add | :neigh_del, map}
+          | {:fdb_add | :fdb_del, map}
           | {:rule_add | :rule_del, map}
           | {:nexthop_add | :nexthop_replace | :nexthop_del, map | pos_integer}
 
@@ -322,6 +323,35 @@ defmodule Linx.Rtnl do
   """
   @spec neigh_del(map, options) :: :ok | {:error, Error.t()}
   def neigh_del(neigh, opts \\ []), do: wrap(:linx_rtnl.neigh_del(neigh, opts), :neigh_del, opts)
+
+  @doc "The neighbour entries `filter` keeps: `proxy: true` (proxies), `:family`, `:index`/`:dev`."
+  @spec neighs(map, options) :: {:ok, [neigh]} | {:error, Error.t()}
+  def neighs(filter, opts), do: wrap(:linx_rtnl.neighs(filter, opts), :neighs, opts)
+
+  # Bridge forwarding database (docs/elixir.md, "Bridge forwarding entries")
+
+  @doc """
+  Every bridge forwarding (fdb) entry, as `bridge fdb show`; with `filter`, those
+  of a bridge and its ports (`master: link`) or of a link (`index:` or `dev:`).
+  """
+  @spec fdb(options) :: {:ok, [neigh]} | {:error, Error.t()}
+  def fdb(opts \\ []), do: wrap(:linx_rtnl.fdb(opts), :fdb, opts)
+  @spec fdb(map, options) :: {:ok, [neigh]} | {:error, Error.t()}
+  def fdb(filter, opts), do: wrap(:linx_rtnl.fdb(filter, opts), :fdb, opts)
+
+  @doc "Adds an fdb entry, as `bridge fdb add` (a map from `fdb/1` works as it is)."
+  @spec fdb_add(map, options) :: :ok | {:error, Error.t()}
+  def fdb_add(entry, opts \\ []), do: wrap(:linx_rtnl.fdb_add(entry, opts), :fdb_add, opts)
+
+  @doc "Deletes an fdb entry (a map from `fdb/1` works as it is)."
+  @spec fdb_del(map, options) :: :ok | {:error, Error.t()}
+  def fdb_del(entry, opts \\ []), do: wrap(:linx_rtnl.fdb_del(entry, opts), :fdb_del, opts)
+
+  defbang(neighs(filter :: map, opts :: options) :: [neigh])
+  defbang(fdb(opts :: options \\ []) :: [neigh])
+  defbang(fdb(filter :: map, opts :: options) :: [neigh])
+  defbang(fdb_add(entry :: map, opts :: options \\ []) :: :ok)
+  defbang(fdb_del(entry :: map, opts :: options \\ []) :: :ok)
 
   @doc """
   Every policy routing rule of the namespace, IPv4 and IPv6, in the

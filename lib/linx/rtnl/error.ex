@@ -26,7 +26,8 @@ defmodule Linx.Rtnl.Error do
     * `:op` - the function that failed: `:links`, `:link`, `:link_add`,
       `:link_set`, `:link_del`, `:addrs`, `:addr_add`, `:addr_del`,
       `:routes`, `:route_add`, `:route_del`, `:neighs`, `:neigh_add`,
-      `:neigh_del`, `:nexthops`, `:nexthop_add`, `:nexthop_replace`,
+      `:neigh_del`, `:fdb`, `:fdb_add`, `:fdb_del`, `:rules`, `:rule_add`,
+      `:rule_del`, `:nexthops`, `:nexthop_add`, `:nexthop_replace`,
       `:nexthop_del`, `:subscribe` or `:batch` (an op of a batch that
       failed on its own has the op's name).
     * `:stage`, `:errno`, `:code` - where and why, as in `Linx.Sysctl.Error`
@@ -36,7 +37,7 @@ defmodule Linx.Rtnl.Error do
       * `:badarg` - refused before anything was sent: `:bad_ifname`,
         `:bad_link`, `:bad_address`, `:bad_prefix`, `:bad_addr` (an
         address's label, broadcast, scope or flags), `:bad_route`,
-        `:bad_neigh`, `:bad_rule`, `:bad_nexthop`, `:bad_spec`, `:bad_change`, `:bad_netns`,
+        `:bad_neigh`, `:bad_fdb`, `:bad_rule`, `:bad_nexthop`, `:bad_spec`, `:bad_change`, `:bad_netns`,
         `:bad_groups`, `:bad_option` (a bad option, or an operation's
         own argument given as one, such as `scope:` or `flags:` for
         `addr_add/3`), `:bad_in`, `:bad_via`, and for `batch/2`

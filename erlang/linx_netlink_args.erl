@@ -24,6 +24,7 @@
                  extra_groups := [pos_integer()],
                  rcvbuf := pos_integer() | undefined,
                  ns_fds => [{non_neg_integer(), linx_opts:target()}],
+                 strict => boolean(),
                  ns_ins => #{non_neg_integer() => linx_opts:in()}}.
 %% A checked request: the arguments as the caller gave them (for error
 %% maps; `ns_ins', the namespaces of `ns_fds' by offset), where and how
@@ -105,12 +106,18 @@ socket_open(Domain, Type, Protocol, Opts) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
     NsFds = fun([_, Bin], #{opts := Map}) -> ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) end,
-    Keys = [ns_fds | linx_opts:transport()],
+    Keys = [ns_fds, strict | linx_opts:transport()],
     case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, Keys, NsFds) of
         {ok, [ProtoInt, Bin], #{opts := Map} = Checked, Fds} ->
-            Req = req(netlink_call, Protocol, Checked),
-            {ok, Req#{ns_fds => Fds, ns_ins => maps:from_list(maps:get(ns_fds, Map, []))},
-             ProtoInt, Bin};
+            case maps:get(strict, Map, false) of
+                Strict when is_boolean(Strict) ->
+                    Req = req(netlink_call, Protocol, Checked),
+                    {ok, Req#{ns_fds => Fds, strict => Strict,
+                              ns_ins => maps:from_list(maps:get(ns_fds, Map, []))},
+                     ProtoInt, Bin};
+                Other ->
+                    {error, {bad_option, {strict, Other}}}
+            end;
         {error, _} = Error ->
             Error
     end.

@@ -10,7 +10,7 @@
 format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad_address;
                               Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
-                              Tag =:= bad_groups; Tag =:= bad_rule ->
+                              Tag =:= bad_groups; Tag =:= bad_rule; Tag =:= bad_filter ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
 format_reason(Reason) ->
     case linx_rtnl_batch:format_reason(Reason, fun format_reason/1) of
@@ -29,4 +29,5 @@ what(bad_spec) -> "link spec (a map with ifname and kind)";
 what(bad_change) -> "link change";
 what(bad_netns) -> "namespace ({pid, OsPid}, or a target such as {netns, Name} or a linx_netns handle)";
 what(bad_groups) -> "rtnetlink groups";
-what(bad_rule) -> "rule".
+what(bad_rule) -> "rule";
+what(bad_filter) -> "route filter (table, oif, family, protocol, type)".

@@ -194,14 +194,21 @@ route_add(Route) ->
 
 %% @doc Adds a route. `Route' may have `dst' (`{Address, PrefixLen}' or
 %% `default', the default), `gateway', `via', `oif' (a link), `nhid',
-%% `table' (default main, 254), `metric', `prefsrc', `src' and `src_len',
-%% `metrics', `flow', `tos', `flags' (only `onlink' is sent), `pref',
-%% `expires', `encap_type' and `encap', `multipath' (next hops, each a
+%% `table' (default main, 254; local, 255, for the types `local',
+%% `broadcast', `anycast' and `nat'), `metric', `prefsrc', `src' and
+%% `src_len', `metrics' (a map: `mtu', `advmss', `window', `hoplimit',
+%% `initcwnd', `lock', ...), `flow' (the realm: `ip route ... realms
+%% From/To' is `From bsl 16 bor To'), `tos', `flags' (only `onlink' is
+%% sent), `pref' (IPv6: `low', `medium', `high'), `expires' (IPv6,
+%% seconds), `encap_type' and `encap', `multipath' (next hops, each a
 %% map of `gateway' or `via', `oif', `weight' and `flags'), `scope',
-%% `type' (default `unicast'), `protocol' (default `boot', as `ip route
+%% `type' (default `unicast'; `local', `blackhole', `unreachable',
+%% `prohibit', `throw', ...), `protocol' (default `boot', as `ip route
 %% add') and `family' (needed only for a default route without a
-%% gateway). Without a gateway, `via', `multipath' or `nhid' the scope
-%% is `link', else `universe'. With
+%% gateway). The scope, when not given, is the one `ip route add'
+%% chooses: `host' for a `local' route, `link' for a unicast route
+%% without a gateway, `via', `multipath' or `nhid' (and for broadcast,
+%% multicast, anycast), else `universe'. With
 %% `nhid', `gateway', `via' and `oif' are left out: the kernel takes them
 %% from the nexthop object (and routes/1 gives them too).
 %%
@@ -272,7 +279,7 @@ route_get(Destination) ->
 %% flag as the kernel gives them). A destination the kernel has no route
 %% for is `{error, #{errno := enetunreach}}' (`ehostunreach' for an
 %% `unreachable' route, `eacces' for a `prohibit' one, `einval' for a
-%% `blackhole' one, without `fibmatch'). A bad key or value is `{error,
+%% `blackhole' one, with `fibmatch' too). A bad key or value is `{error,
 %% {bad_route, {Key, Value}}}'.
 -spec route_get(inet:ip_address() | map(), linx_netlink:opts()) ->
           {ok, linx_rtnl_msg:route()} | {error, term()}.

@@ -129,9 +129,11 @@ get_request(#{dst := Dst} = Dest, Resolve) ->
                            _ -> 128
                        end
            end,
+    %% The table the route was found in, not main (RTM_F_LOOKUP_TABLE),
+    %% as ip asks.
     Flags = case maps:get(fibmatch, Dest, false) of
-                true -> [fib_match];
-                false -> []
+                true -> [lookup_table, fib_match];
+                false -> [lookup_table]
             end,
     {ok, Hdr} = ?MSG:header(route, #{family => Family, dst_len => Bits(dst), src_len => Bits(src),
                                      flags => Flags}),

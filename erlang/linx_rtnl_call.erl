@@ -105,7 +105,7 @@ routes(Filter, Opts) ->
                                       end),
             case Dump of
                 {ok, Routes} -> {ok, [R || R <- Routes, linx_rtnl_route_query:keep(Checked, R)]};
-                {error, #{errno := enoent}} when is_map_key(table, Checked) -> {ok, []};
+                {error, #{stage := netlink, errno := enoent}} when is_map_key(table, Checked) -> {ok, []};
                 {error, _} = Error -> Error
             end;
         {error, _} = Error ->

@@ -314,7 +314,8 @@ types_and_fields_both_ways(Config) ->
 %%====================================================================
 
 %% A bad filter names its key and value (or is not a map), before
-%% anything is sent; it renders on one line.
+%% anything is sent; it renders on one line. A namespace that is not
+%% there is an error (not a table without routes).
 bad_filters(Config) ->
     In = in(Config),
     [{error, #{reason := {bad_filter, Bad}}} = linx_rtnl:routes(F, In)
@@ -327,7 +328,9 @@ bad_filters(Config) ->
     {error, E} = linx_rtnl:routes(#{table => mine}, In),
     <<"linx_rtnl:routes: invalid route filter", _/binary>> = Line = linx:format_error(E),
     nomatch = binary:match(Line, <<"\n">>),
-    {error, #{reason := {bad_option, {colour, red}}}} = linx_rtnl:routes(#{}, In#{colour => red}).
+    {error, #{reason := {bad_option, {colour, red}}}} = linx_rtnl:routes(#{}, In#{colour => red}),
+    %% No such namespace is an error, not an empty table.
+    {error, #{errno := enoent}} = linx_rtnl:routes(#{table => 4242}, #{in => {netns, <<"linx-no-such-ns">>}}).
 
 %% A dump the kernel ends with an error and extended-ack text (NLMSG_DONE
 %% carries the errno, then the text, no copy of the request) is that

@@ -29,6 +29,7 @@ defmodule Linx.Reason do
     :bad_route,
     :bad_neigh,
     :bad_rule,
+    :bad_filter,
     :bad_spec,
     :bad_change,
     :bad_netns,

@@ -9,7 +9,7 @@
 -export([protocol_number/1, domain_number/1, type_number/1,
          socket_protocol_number/1, adopt_type/1]).
 -export([split_groups/1, rcvbuf/2]).
--export([netlink_open/4, socket_open/4, netlink_call/3]).
+-export([netlink_open/4, socket_open/4, netlink_call/3, call_op/4]).
 
 -export_type([req/0]).
 
@@ -120,6 +120,18 @@ netlink_call(Protocol, Msg, Opts) ->
             end;
         {error, _} = Error ->
             Error
+    end.
+
+%% @doc The port program's op of a checked netlink call: with the
+%% namespaces of `ns_fds', replies in parts of `PartBytes' (0: whole),
+%% on the strictly checking socket when the call asks for it.
+-spec call_op(req(), 0..31, binary(), non_neg_integer()) -> tuple().
+call_op(#{target := Target} = Req, ProtoInt, Bin, PartBytes) ->
+    case {maps:get(ns_fds, Req, []), PartBytes, maps:get(strict, Req, false)} of
+        {[], 0, false} -> {netlink_call, ProtoInt, Bin, Target};
+        {NsFds, 0, false} -> {netlink_call, ProtoInt, Bin, Target, NsFds};
+        {NsFds, _, false} -> {netlink_call, ProtoInt, Bin, Target, NsFds, PartBytes};
+        {NsFds, _, true} -> {netlink_call, ProtoInt, Bin, Target, NsFds, PartBytes, true}
     end.
 
 %% The `ns_fds' option of a netlink call: `[{Offset, In}]', where the

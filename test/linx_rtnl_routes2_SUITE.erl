@@ -142,7 +142,8 @@ route_get_as_ip_gets(Config) ->
              {#{dst => {16#2001, 16#db8, 1, 0, 0, 0, 0, 5}, fibmatch => true},
               "fibmatch 2001:db8:1::5"}],
     lists:foreach(fun({Dest, Args}) ->
-                          {ok, Route} = linx_rtnl:route_get(Dest, In),
+                          %% Every attribute of the answer is named (uid, cacheinfo, ...).
+                          {ok, #{unknown := []} = Route} = linx_rtnl:route_get(Dest, In),
                           [Ip] = linx_ct_config:ip_json(Ns, ["-d route get ", Args]),
                           same_as_ip(Dest, as_ip(Route, Names), Ip)
                   end, Cases).

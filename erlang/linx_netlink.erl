@@ -371,16 +371,19 @@ call(Protocol, Msg) ->
 %% `ns_fd => #{offset => Offset, in => In}' beside the stage and errno of
 %% that failure: the `in' of the call is not the namespace that failed.
 %%
+%% Option `strict => true' sends `Msg' on a kept socket with strict
+%% checking (`NETLINK_GET_STRICT_CHK', kernel 4.20 and later): the kernel
+%% refuses a get or dump request with stray nonzero header fields or
+%% attributes, and filters a dump by those it knows (a route dump by
+%% table, device, protocol and type, as for iproute2).
+%%
 %% `Msg' shorter than one header is `{error, {bad_message, Msg}}'.
 -spec call(protocol(), iodata(), opts()) ->
           {ok, [binary()]} | {error, error_reason()}.
 call(Protocol, Msg, Opts) ->
     ?OWNED(case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
-               {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
-                   Op = case maps:get(ns_fds, Req, []) of
-                            [] -> {netlink_call, ProtoInt, Bin, Target};
-                            NsFds -> {netlink_call, ProtoInt, Bin, Target, NsFds}
-                        end,
+               {ok, #{timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+                   Op = linx_netlink_args:call_op(Req, ProtoInt, Bin, 0),
                    call_reply(Req, linx_remote:request(Op, Timeout, Via));
                {error, _} = Error ->
                    Error
@@ -403,8 +406,8 @@ call(Protocol, Msg, Opts, Fun, Acc0) ->
 
 call_in_parts(Protocol, Msg, Opts, Fun, Acc0) when is_function(Fun, 2) ->
     case linx_netlink_args:netlink_call(Protocol, Msg, Opts) of
-        {ok, #{target := Target, timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
-            Op = {netlink_call, ProtoInt, Bin, Target, maps:get(ns_fds, Req, []), ?PART_BYTES},
+        {ok, #{timeout := Timeout, via := Via} = Req, ProtoInt, Bin} ->
+            Op = linx_netlink_args:call_op(Req, ProtoInt, Bin, ?PART_BYTES),
             {Reply, Acc} = linx_remote:request(Op, Timeout, Via, Fun, Acc0),
             {call_reply(Req, Reply), Acc};
         {error, _} = Error ->

@@ -9,7 +9,7 @@
 -export([protocol_number/1, domain_number/1, type_number/1,
          socket_protocol_number/1, adopt_type/1]).
 -export([split_groups/1, rcvbuf/2]).
--export([netlink_open/4, socket_open/4, netlink_call/3]).
+-export([netlink_open/4, socket_open/4, netlink_call/3, call_op/4]).
 
 -export_type([req/0]).
 
@@ -24,6 +24,7 @@
                  extra_groups := [pos_integer()],
                  rcvbuf := pos_integer() | undefined,
                  ns_fds => [{non_neg_integer(), linx_opts:target()}],
+                 strict => boolean(),
                  ns_ins => #{non_neg_integer() => linx_opts:in()}}.
 %% A checked request: the arguments as the caller gave them (for error
 %% maps; `ns_ins', the namespaces of `ns_fds' by offset), where and how
@@ -105,14 +106,32 @@ socket_open(Domain, Type, Protocol, Opts) ->
           {ok, req(), 0..31, binary()} | {error, term()}.
 netlink_call(Protocol, Msg, Opts) ->
     NsFds = fun([_, Bin], #{opts := Map}) -> ns_fds(maps:get(ns_fds, Map, []), byte_size(Bin)) end,
-    Keys = [ns_fds | linx_opts:transport()],
+    Keys = [ns_fds, strict | linx_opts:transport()],
     case linx_opts:check([protocol_number(Protocol), message(Msg)], Opts, Keys, NsFds) of
         {ok, [ProtoInt, Bin], #{opts := Map} = Checked, Fds} ->
-            Req = req(netlink_call, Protocol, Checked),
-            {ok, Req#{ns_fds => Fds, ns_ins => maps:from_list(maps:get(ns_fds, Map, []))},
-             ProtoInt, Bin};
+            case maps:get(strict, Map, false) of
+                Strict when is_boolean(Strict) ->
+                    Req = req(netlink_call, Protocol, Checked),
+                    {ok, Req#{ns_fds => Fds, strict => Strict,
+                              ns_ins => maps:from_list(maps:get(ns_fds, Map, []))},
+                     ProtoInt, Bin};
+                Other ->
+                    {error, {bad_option, {strict, Other}}}
+            end;
         {error, _} = Error ->
             Error
+    end.
+
+%% @doc The port program's op of a checked netlink call: with the
+%% namespaces of `ns_fds', replies in parts of `PartBytes' (0: whole),
+%% on the strictly checking socket when the call asks for it.
+-spec call_op(req(), 0..31, binary(), non_neg_integer()) -> tuple().
+call_op(#{target := Target} = Req, ProtoInt, Bin, PartBytes) ->
+    case {maps:get(ns_fds, Req, []), PartBytes, maps:get(strict, Req, false)} of
+        {[], 0, false} -> {netlink_call, ProtoInt, Bin, Target};
+        {NsFds, 0, false} -> {netlink_call, ProtoInt, Bin, Target, NsFds};
+        {NsFds, _, false} -> {netlink_call, ProtoInt, Bin, Target, NsFds, PartBytes};
+        {NsFds, _, true} -> {netlink_call, ProtoInt, Bin, Target, NsFds, PartBytes, true}
     end.
 
 %% The `ns_fds' option of a netlink call: `[{Offset, In}]', where the

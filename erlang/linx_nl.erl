@@ -395,7 +395,7 @@ answer([#{seq := Seq, type := ?NLMSG_ERROR, flags := F, payload := P} | _], Seq,
     end;
 answer([#{seq := Seq, type := ?NLMSG_DONE, flags := F, payload := P} | _], Seq, Acc) ->
     case P of
-        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, linx_nl_codec:error_info(P, F)};
+        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, linx_nl_codec:done_error_info(P, F)};
         _ -> {done, {ok, lists:reverse(Acc)}}
     end;
 answer([#{seq := Seq, type := ?NLMSG_NOOP} | Rest], Seq, Acc) ->

@@ -16,7 +16,7 @@
 -export([encode/1, decode/1, decode_copied/1, decode_all/1]).
 %% Attributes
 -export([encode_attrs/1, encode_attr/1, fits/2, int_bytes/2, decode_attrs/1, decode_tree/1, attr_map/1]).
--export([error_info/2, errno_name/1]).
+-export([error_info/2, done_error_info/2, errno_name/1]).
 %% Values
 -export([string/1, u8/1, u16/1, u32/1, u64/1, s32/1]).
 
@@ -359,6 +359,26 @@ error_info(<<Neg:32/signed-native, Rest/binary>>, Flags) ->
     end;
 error_info(_, _Flags) ->
     {error, {malformed, {error_msg, short}}}.
+
+%% @doc Decodes the payload of an `NLMSG_DONE' that ends a dump with an
+%% error (a negative errno): as {@link error_info/2}, but the
+%% extended-ack attributes (`NLM_F_ACK_TLVS') follow the errno at once,
+%% with no copy of the request before them.
+-spec done_error_info(binary(), 0..16#ffff) -> {error, error_info()} | {error, malformed()}.
+done_error_info(<<Neg:32/signed-native, Tlvs/binary>>, Flags) when Neg < 0 ->
+    Code = -Neg,
+    Base = #{stage => netlink, errno => errno_name(Code), code => Code},
+    case Flags band ?NLM_F_ACK_TLVS of
+        0 ->
+            {error, Base};
+        _ ->
+            case decode_attrs(Tlvs) of
+                {ok, Attrs} -> {error, maps:merge(Base, ext_ack(Attrs, #{}))};
+                {error, _} -> {error, {malformed, {done_msg, ack_tlvs}}}
+            end
+    end;
+done_error_info(_, _Flags) ->
+    {error, {malformed, {done_msg, short}}}.
 
 %% The extended-ack attributes after the copy of the request: just its
 %% header when NLM_F_CAPPED, else all of it.

@@ -22,7 +22,8 @@
 %% In}' (`message', the kernel's extended-ack text, when it sent one; see
 %% {@link linx_nl}). Bad arguments are `{error, {bad_ifname | bad_link |
 %% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_fdb
-%% | bad_rule | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups, Term}}', checked
+%% | bad_rule | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups
+%% | bad_filter, Term}}', checked
 %% before anything is sent; names and MACs as docs/rtnetlink.md says.
 %% Failures of the port or the C-node are those of
 %% {@link linx_netlink:call/3}. {@link format_error/1} renders any of them.
@@ -34,6 +35,8 @@
          link_del/1, link_del/2]).
 -export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
 -export([routes/0, routes/1, route_add/1, route_add/2, route_del/1, route_del/2]).
+-export([routes/2, route_replace/1, route_replace/2, route_append/1, route_append/2,
+         route_get/1, route_get/2]).
 -export([neighs/0, neighs/1, neigh_add/1, neigh_add/2, neigh_del/1, neigh_del/2]).
 -export([rules/0, rules/1, rule_add/1, rule_add/2, rule_del/1, rule_del/2]).
 -export([batch/1, batch/2]).
@@ -196,14 +199,21 @@ route_add(Route) ->
 
 %% @doc Adds a route. `Route' may have `dst' (`{Address, PrefixLen}' or
 %% `default', the default), `gateway', `via', `oif' (a link), `nhid',
-%% `table' (default main, 254), `metric', `prefsrc', `src' and `src_len',
-%% `metrics', `flow', `tos', `flags' (only `onlink' is sent), `pref',
-%% `expires', `encap_type' and `encap', `multipath' (next hops, each a
+%% `table' (default main, 254; local, 255, for the types `local',
+%% `broadcast', `anycast' and `nat'), `metric', `prefsrc', `src' and
+%% `src_len', `metrics' (a map: `mtu', `advmss', `window', `hoplimit',
+%% `initcwnd', `lock', ...), `flow' (the realm: `ip route ... realms
+%% From/To' is `From bsl 16 bor To'), `tos', `flags' (only `onlink' is
+%% sent), `pref' (IPv6: `low', `medium', `high'), `expires' (IPv6,
+%% seconds), `encap_type' and `encap', `multipath' (next hops, each a
 %% map of `gateway' or `via', `oif', `weight' and `flags'), `scope',
-%% `type' (default `unicast'), `protocol' (default `boot', as `ip route
+%% `type' (default `unicast'; `local', `blackhole', `unreachable',
+%% `prohibit', `throw', ...), `protocol' (default `boot', as `ip route
 %% add') and `family' (needed only for a default route without a
-%% gateway). Without a gateway, `via', `multipath' or `nhid' the scope
-%% is `link', else `universe'. With
+%% gateway). The scope, when not given, is the one `ip route add'
+%% chooses: `host' for a `local' route, `link' for a unicast route
+%% without a gateway, `via', `multipath' or `nhid' (and for broadcast,
+%% multicast, anycast), else `universe'. With
 %% `nhid', `gateway', `via', `oif' and `multipath' are left out: the
 %% kernel takes them from the nexthop object (and routes/1 gives them too).
 %%
@@ -229,6 +239,74 @@ route_del(Route) ->
 -spec route_del(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_del(Route, Opts) ->
     ?OWNED(linx_rtnl_call:route(del, Route, Opts, route_del)).
+
+%% @equiv route_replace(Route, #{})
+-spec route_replace(map()) -> ok | {error, term()}.
+route_replace(Route) ->
+    route_replace(Route, #{}).
+
+%% @doc Adds a route, or replaces the one with its destination, table,
+%% tos and metric (`NLM_F_CREATE | NLM_F_REPLACE', as `ip route
+%% replace'): its gateway, device, type, protocol, metrics and every
+%% other key become those of `Route' (the keys of {@link route_add/2}).
+%% Replacing twice with the same map is `ok' twice, so a change can be
+%% run again.
+-spec route_replace(map(), linx_netlink:opts()) -> ok | {error, term()}.
+route_replace(Route, Opts) ->
+    ?OWNED(linx_rtnl_call:route(replace, Route, Opts, route_replace)).
+
+%% @equiv route_append(Route, #{})
+-spec route_append(map()) -> ok | {error, term()}.
+route_append(Route) ->
+    route_append(Route, #{}).
+
+%% @doc Adds a route after those with its destination, table, tos and
+%% metric, as `ip route append' does (`NLM_F_CREATE | NLM_F_APPEND'):
+%% for IPv4 a second route the kernel uses when the first is dead; for
+%% IPv6 a next hop added to a multipath route.
+-spec route_append(map(), linx_netlink:opts()) -> ok | {error, term()}.
+route_append(Route, Opts) ->
+    ?OWNED(linx_rtnl_call:route(append, Route, Opts, route_append)).
+
+%% @equiv route_get(Destination, #{})
+-spec route_get(inet:ip_address() | map()) -> {ok, linx_rtnl_msg:route()} | {error, term()}.
+route_get(Destination) ->
+    route_get(Destination, #{}).
+
+%% @doc The route the kernel would use for `Destination', as `ip route
+%% get' (`RTM_GETROUTE' for one destination): an IP address, or a map of
+%% `dst' and any of `src' (the source address), `iif' (the link a packet
+%% comes in on) and `oif' (links), `mark', `uid', `ip_proto' (`tcp',
+%% `udp', `icmp', `icmpv6' or a number), `sport', `dport' and `fibmatch'
+%% (`true': the route as it is in its table, rather than the route the
+%% kernel makes for the destination). The route is a map of
+%% {@link routes/1}'s keys (with `uid', and `expires' and the `cloned'
+%% flag as the kernel gives them). A destination the kernel has no route
+%% for is `{error, #{errno := enetunreach}}' (`ehostunreach' for an
+%% `unreachable' route, `eacces' for a `prohibit' one, `einval' for a
+%% `blackhole' one, with `fibmatch' too). A bad key or value is `{error,
+%% {bad_route, {Key, Value}}}'.
+-spec route_get(inet:ip_address() | map(), linx_netlink:opts()) ->
+          {ok, linx_rtnl_msg:route()} | {error, term()}.
+route_get(Destination, Opts) ->
+    ?OWNED(linx_rtnl_call:route_get(Destination, Opts)).
+
+%% @doc The routes `Filter' asks for, as `ip route show table T dev D
+%% proto P type Y' shows them: a map of any of `table' (a number, `main',
+%% `local' or `default'; `all', as without it, for every table), `oif' (a
+%% link: the routes through it, of a next hop too), `family' (`inet' or
+%% `inet6'), `protocol' and `type' (names as {@link routes/1} gives them,
+%% or numbers). The kernel filters the dump where it checks dumps
+%% strictly (4.20 and later), and what comes back is filtered here too;
+%% unlike {@link routes/1}, the routes the kernel caches (the `cloned'
+%% flag: learnt path MTUs, redirects) are left out, as `ip route show'
+%% leaves them out. `routes(#{}, Opts)' is every route of every table. A
+%% bad key or value is `{error, {bad_filter, {Key, Value}}}', anything
+%% but a map `{error, {bad_filter, Filter}}', checked before anything is
+%% sent.
+-spec routes(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
+routes(Filter, Opts) ->
+    ?OWNED(linx_rtnl_call:routes(Filter, Opts)).
 
 %%====================================================================
 %% Nexthops
@@ -493,10 +571,12 @@ batch(Ops) ->
 %% target, in order (see docs/rtnetlink.md, "Batches").
 %% Each op is a change of this module as a tuple: `{link_add, Spec}',
 %% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
-%% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}', `{route_del,
-%% Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{fdb_add,
-%% Entry}', `{fdb_del, Entry}', `{nexthop_add | nexthop_replace |
-%% nexthop_del, Spec}'. A link named by
+%% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}',
+%% `{route_replace, Route}' (undone in an atomic batch by putting back
+%% the route it replaced, read before, or deleting the one it added),
+%% `{route_del, Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}',
+%% `{fdb_add, Entry}', `{fdb_del, Entry}', `{nexthop_add |
+%% nexthop_replace | nexthop_del, Spec}'. A link named by
 %% its name is looked up when its op is sent, so an op may name a link an
 %% earlier op made. All ops run in the one target of `Opts' (`in').
 %%

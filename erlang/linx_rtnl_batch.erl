@@ -244,6 +244,8 @@ build({addr_del, Link, Addr}, Resolve) ->
     addr(del, Link, Addr, Resolve);
 build({route_add, Route}, Resolve) ->
     ?REQ:route(new, Route, Resolve);
+build({route_replace, Route}, Resolve) ->
+    ?REQ:route(replace, Route, Resolve);
 build({route_del, Route}, Resolve) ->
     ?REQ:route(del, Route, Resolve);
 build({neigh_add, Neigh}, Resolve) ->
@@ -281,6 +283,7 @@ refs({addr_add, Link, _}) -> [Link];
 refs({addr_del, Link, _}) -> [Link];
 refs({route_add, #{oif := L}}) -> [L];
 refs({route_del, #{oif := L}}) -> [L];
+refs({route_replace, #{oif := L}}) -> [L];
 refs({neigh_add, #{index := L}}) -> [L];
 refs({neigh_del, #{index := L}}) -> [L];
 refs({nexthop_add, #{oif := L}}) -> [L];

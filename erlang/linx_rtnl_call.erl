@@ -11,6 +11,7 @@
          subscribe/2]).
 -export([nexthop/4]).
 -export([neighs/2, fdb/2, fdb_change/4]).
+-export([routes/2, route_get/2]).
 
 %%====================================================================
 %% The calls of linx_rtnl whose bodies are more than one request
@@ -65,8 +66,9 @@ addr(What, Link, Addr, Opts, Op) ->
             Error
     end.
 
-%% A route change (`new' or `del').
--spec route(new | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
+%% A route change (`new', `replace', `append' or `del').
+-spec route(new | replace | append | del, term(), linx_netlink:opts(), atom()) ->
+          ok | {error, term()}.
 route(What, Route, Opts, Op) ->
     request(linx_rtnl_req:route(What, Route, resolver(Opts)), Opts, Op).
 
@@ -95,6 +97,7 @@ subscribe(Groups, Opts) ->
 -spec nexthop(add | replace | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
 nexthop(What, Spec, Opts, Op) ->
     request(linx_rtnl_nexthop:request(What, Spec, resolver(Opts)), Opts, Op).
+
 %% The neighbours a filter keeps (linx_rtnl_fdb:neigh_filter/2).
 -spec neighs(term(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 neighs(Filter, Opts) ->
@@ -136,6 +139,42 @@ fdb(Filter, Opts) ->
 -spec fdb_change(new | del, term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
 fdb_change(What, Entry, Opts, Op) ->
     request(linx_rtnl_fdb:request(What, Entry, resolver(Opts)), Opts, Op).
+
+%% The routes a filter asks for (see linx_rtnl_route_query:filter/2),
+%% from a dump on a socket with strict checking, filtered again here. A
+%% table the kernel does not have (`enoent' for a family given) has no
+%% routes.
+-spec routes(term(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
+routes(Filter, Opts) ->
+    case linx_rtnl_route_query:filter(Filter, resolver(Opts)) of
+        {ok, Req, Checked} ->
+            Decode = fun(#{payload := P}) -> linx_rtnl_msg:decode_route(P) end,
+            Dump = with_options(Opts, fun(Map) ->
+                                              linx_nl:dump(route, Req, Map#{strict => true}, routes, Decode)
+                                      end),
+            case Dump of
+                {ok, Routes} -> {ok, [R || R <- Routes, linx_rtnl_route_query:keep(Checked, R)]};
+                {error, #{stage := netlink, errno := enoent}} when is_map_key(table, Checked) -> {ok, []};
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
+
+%% The route the kernel would use for a destination (see
+%% linx_rtnl_route_query:get/2).
+-spec route_get(term(), linx_netlink:opts()) -> {ok, linx_rtnl_msg:route()} | {error, term()}.
+route_get(Dest, Opts) ->
+    case linx_rtnl_route_query:get(Dest, resolver(Opts)) of
+        {ok, Req} ->
+            case dump(Req, Opts, route_get, fun linx_rtnl_msg:decode_route/1) of
+                {ok, [Route | _]} -> {ok, Route};
+                {ok, []} -> {error, {bad_route, Dest}};
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
 
 %%====================================================================
 %% Requests and dumps

@@ -11,7 +11,8 @@ format_reason({Tag, Arg}) when Tag =:= bad_ifname; Tag =:= bad_link; Tag =:= bad
                               Tag =:= bad_prefix; Tag =:= bad_addr; Tag =:= bad_route; Tag =:= bad_neigh;
                               Tag =:= bad_fdb;
                               Tag =:= bad_spec; Tag =:= bad_change; Tag =:= bad_netns;
-                              Tag =:= bad_groups; Tag =:= bad_rule; Tag =:= bad_nexthop ->
+                              Tag =:= bad_groups; Tag =:= bad_rule; Tag =:= bad_nexthop;
+                              Tag =:= bad_filter ->
     linx_error:line(io_lib:format("invalid ~ts: ~0tp", [what(Tag), Arg]));
 format_reason(Reason) ->
     case linx_rtnl_batch:format_reason(Reason, fun format_reason/1) of
@@ -32,4 +33,5 @@ what(bad_change) -> "link change";
 what(bad_netns) -> "namespace ({pid, OsPid}, or a target such as {netns, Name} or a linx_netns handle)";
 what(bad_groups) -> "rtnetlink groups";
 what(bad_rule) -> "rule";
-what(bad_nexthop) -> "nexthop (a map with id, and oif, blackhole or group; or an id to delete)".
+what(bad_nexthop) -> "nexthop (a map with id, and oif, blackhole or group; or an id to delete)";
+what(bad_filter) -> "route filter (table, oif, family, protocol, type)".

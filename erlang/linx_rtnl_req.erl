@@ -28,7 +28,7 @@
                   | {link_set, link(), map()}
                   | {link_del, link()}
                   | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
-                  | {route_add | route_del, map()}
+                  | {route_add | route_replace | route_del, map()}
                   | {neigh_add | neigh_del, map()}
                   | {fdb_add | fdb_del, map()}
                   | {rule_add | rule_del, map()}
@@ -404,8 +404,17 @@ addr(_What, _Index, #{} = Addr) ->
 addr(_What, _Index, Prefix) ->
     {error, {bad_prefix, Prefix}}.
 
-%% @doc The request adding or deleting a route.
--spec route(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+%% @doc The request adding (`new'), replacing or adding (`replace',
+%% `NLM_F_CREATE | NLM_F_REPLACE', as `ip route replace'), appending
+%% (`append', `NLM_F_CREATE | NLM_F_APPEND', as `ip route append') or
+%% deleting (`del') a route.
+-spec route(new | replace | append | del, term(), resolve()) ->
+          {ok, linx_nl_codec:msg_in()} | {error, term()}.
+route(What, Route, Resolve) when What =:= replace; What =:= append ->
+    case route(new, Route, Resolve) of
+        {ok, Msg} -> {ok, Msg#{flags => ?NLM_F_CREATE bor route_flag(What)}};
+        {error, _} = Error -> Error
+    end;
 route(What, Route, Resolve) when is_map(Route) ->
     ?ARGS:checked(fun() -> request(route, What, linx_rtnl_route:payload(What, Route, Resolve)) end);
 route(_What, Route, _Resolve) ->
@@ -475,6 +484,9 @@ request(Object, What, Payload) ->
 iff_up() ->
     {ok, Up} = linx_nl_values:mask([up], ?MSG:names(iff)),
     Up.
+
+route_flag(replace) -> ?NLM_F_REPLACE;
+route_flag(append) -> ?NLM_F_APPEND.
 
 add_flags(new) -> ?ADD;
 add_flags(del) -> 0.

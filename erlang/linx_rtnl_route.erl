@@ -9,6 +9,7 @@
 -define(MSG, linx_rtnl_msg).
 -define(ARGS, linx_rtnl_args).
 -define(RT_TABLE_MAIN, 254).
+-define(RT_TABLE_LOCAL, 255).
 
 %% @doc The payload of a request adding (`new') or deleting (`del') a
 %% route: its header and attributes. A check throws (see
@@ -48,16 +49,17 @@ payload(What, Route, Resolve) ->
     {Family3, Src} = ip_key(prefsrc, Route, Family2),
     {Family, From} = ip_key(src, Route, Family3),
     Family =/= undefined orelse throw(Bad),
-    Table = int_key(table, Route, ?RT_TABLE_MAIN),
+    Del = What =:= del,
+    Type = maps:get(type, Route, if Del -> 0; true -> unicast end),
+    TypeName = linx_nl_values:name(?ARGS:name(Type, rt_type, Bad), ?MSG:names(rt_type)),
+    Table = int_key(table, Route, default_table(TypeName)),
     Ints = [{K, int_key(K, Route, 0)} || K <- [metric, flow], is_map_key(K, Route)],
     Oif = case maps:find(oif, Nexthop) of
               error -> [];
               {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
           end,
     Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Nexthop)]],
-    Del = What =:= del,
-    DefScope = if Del -> nowhere; Gw =:= [], Via =:= [], NhId =:= [], Multipath =:= [] -> link;
-                  true -> universe end,
+    DefScope = default_scope(Del, Family, TypeName, Gw ++ Via ++ NhId ++ Multipath),
     Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, Bad) band onlink(),
     SrcLen = maps:get(src_len, Route, case From of
                                           [] -> 0;
@@ -69,7 +71,7 @@ payload(What, Route, Resolve) ->
             table => if Table < 256 -> Table; true -> 0 end,
             protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
             scope => maps:get(scope, Route, DefScope),
-            type => route_type(Del, NhId, maps:get(type, Route, if Del -> 0; true -> unicast end))},
+            type => route_type(Del, NhId, Type)},
     {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
     Extra = [{K, extra(K, maps:get(K, Route))} || K <- [metrics, pref, encap_type, encap, expires],
                                                    is_map_key(K, Route)],
@@ -77,6 +79,26 @@ payload(What, Route, Resolve) ->
                                                       ++ Oif ++ NhId ++ Ints ++ Extra ++ Multipath
                                                       ++ [{table, Table}]), Bad),
     [HdrBin, Attrs].
+
+%% The table of a route that names none, as `ip route add' chooses it:
+%% local for the types of the local table, else main.
+default_table(Type) when Type =:= local; Type =:= broadcast; Type =:= anycast; Type =:= nat ->
+    ?RT_TABLE_LOCAL;
+default_table(_Type) ->
+    ?RT_TABLE_MAIN.
+
+%% The scope of a route that names none, as `ip route add' chooses it:
+%% nowhere to delete; universe for IPv6; host for a local route, link
+%% for a broadcast, multicast or anycast one and for a unicast one
+%% without a gateway (or next hops); universe for the rest (a gateway,
+%% and the types that drop packets).
+default_scope(true, _Family, _Type, _Gateways) -> nowhere;
+default_scope(_Del, inet6, _Type, _Gateways) -> universe;
+default_scope(_Del, _Family, Type, _Gateways) when Type =:= local; Type =:= nat -> host;
+default_scope(_Del, _Family, Type, _Gateways)
+  when Type =:= broadcast; Type =:= multicast; Type =:= anycast -> link;
+default_scope(_Del, _Family, Type, []) when Type =:= unicast; Type =:= unspec -> link;
+default_scope(_Del, _Family, _Type, _Gateways) -> universe.
 
 %% RTA_MULTIPATH from `multipath': a list of next hops, each a map of
 %% `gateway' (or `via'), `oif' (a link), `weight' (1 to 256, default 1)

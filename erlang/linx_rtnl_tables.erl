@@ -258,7 +258,11 @@ table(route) ->
                                 {'_', u32}, {'_', u32}, {'_', u32}, {'_', u32}]}, [spread]},
       {15, table, u32}, {16, mark, u32}, {18, via, binary},
       {20, pref, {enum, u8, names(route_pref)}}, {21, encap_type, u16}, {22, encap, binary},
-      {23, expires, u32}, {30, nhid, u32}],
+      {23, expires, u32},
+      %% RTA_UID, RTA_TTL_PROPAGATE, RTA_IP_PROTO, RTA_SPORT, RTA_DPORT: a
+      %% route lookup's (linx_rtnl_route_query) and its answer's
+      {25, uid, u32}, {26, ttl_propagate, u8}, {27, ip_proto, {enum, u8, names(ip_proto)}},
+      {28, sport, be16}, {29, dport, be16}, {30, nhid, u32}],
      #{}};
 table(route_metrics) ->
     %% RTAX_* (linux/rtnetlink.h), the metrics of a route (RTA_METRICS)

@@ -66,6 +66,7 @@ need({addr_add, _, _}) -> [];
 need({nexthop_add, _}) -> [];
 need({nexthop_replace, _}) -> [nexthops];
 need({nexthop_del, _}) -> [nexthops, routes];
+need({route_replace, _}) -> [routes];
 need(_) -> [links, addrs, routes, neighs].
 
 %% @doc The ops that put back what `Before' has and `Now' lacks (both
@@ -168,6 +169,12 @@ undo({neigh_del, #{index := Ref, dst := Dst}}, B, Names) ->
                             NI =:= I, ND =:= Dst], Names};
 undo({addr_add, Ref, Addr}, B, Names) ->
     {ok, [{addr_del, by_index(Ref, B, Names), Addr}], Names};
+undo({route_replace, Route}, B, Names) ->
+    %% The route it replaces, put back as it was; without one, it adds.
+    case [R || R <- maps:get(routes, B, []), replaced(R, Route)] of
+        [R | _] -> {ok, [{route_replace, R}], Names};
+        [] -> undo({route_add, Route}, B, Names)
+    end;
 undo({route_add, #{oif := Ref} = Route}, B, Names) ->
     {ok, [{route_del, Route#{oif := by_index(Ref, B, Names)}}], Names};
 undo({route_add, Route}, _B, Names) ->
@@ -342,6 +349,33 @@ same_addr(#{index := I, prefixlen := Len} = A, I, Addr) ->
     end;
 same_addr(_A, _I, _Addr) ->
     false.
+
+%% A dumped route (not a cached one) that a route_replace of `Route'
+%% replaces: the kernel's key of a route, the same family, destination,
+%% table, tos, metric (by default 0 for IPv4, 1024 for IPv6) and, for
+%% IPv6, source prefix.
+replaced(#{family := F} = R, Route) ->
+    Family = route_family(Route),
+    Metric = fun(M) -> maps:get(metric, M, case F of inet6 -> 1024; _ -> 0 end) end,
+    Key = fun(M) -> {maps:get(dst, M, default), maps:get(table, M, 254), maps:get(tos, M, 0),
+                     Metric(M), maps:get(src, M, none), maps:get(src_len, M, 0)} end,
+    (Family =:= undefined orelse Family =:= F)
+        andalso not lists:member(cloned, maps:get(flags, R, []))
+        andalso Key(R) =:= Key(Route);
+replaced(_R, _Route) ->
+    false.
+
+%% A route's family, as given or as its addresses imply (`undefined'
+%% when neither says).
+route_family(Route) ->
+    IPs = [IP || {ok, IP} <- [case maps:find(dst, Route) of
+                                  {ok, {IP, _}} -> {ok, IP};
+                                  _ -> error
+                              end, maps:find(gateway, Route), maps:find(prefsrc, Route)]],
+    case [F || IP <- IPs, {ok, F, _} <- [linx_nl_values:ip_bytes(IP)]] of
+        [F | _] -> F;
+        [] -> maps:get(family, Route, undefined)
+    end.
 
 %% A dumped route that a route_del of `Route' removes: the same
 %% destination and table, and the same value for every other key of a

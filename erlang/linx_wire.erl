@@ -103,6 +103,8 @@ fits(Op) ->
 -spec asks_parts(term()) -> boolean().
 asks_parts({netlink_call, _Protocol, _Msg, _Target, _NsFds, PartBytes}) ->
     is_integer(PartBytes) andalso PartBytes > 0;
+asks_parts({netlink_call, _Protocol, _Msg, _Target, _NsFds, PartBytes, _Strict}) ->
+    is_integer(PartBytes) andalso PartBytes > 0;
 asks_parts(_Op) ->
     false.
 

@@ -239,7 +239,8 @@ getlink(Index, Flags) ->
     <<32:32/native, 18:16/native, Flags:16/native, 9:32/native, 0:32/native,
       0:8, 0:8, 0:16/native, Index:32/signed-native, 0:32/native, 0:32/native>>.
 
-%% linx_rtnl through the C-node returns what the local port returns.
+%% linx_rtnl through the C-node returns what the local port returns:
+%% links, and routes of a filtered dump.
 rtnl_links_via(Config) ->
     Ns = ?config(netns, Config),
     {ok, _} = application:ensure_all_started(linx),
@@ -249,7 +250,12 @@ rtnl_links_via(Config) ->
                                            fun() -> {ok, L} = linx_rtnl:links(in_ns(Config)), L end,
                                            fun(_, _) -> true end, 10000),
     Local = Via,
-    [<<"lo">>, <<"v0">>, <<"v1">>] = lists:sort([N || #{ifname := N} <- Local]).
+    [<<"lo">>, <<"v0">>, <<"v1">>] = lists:sort([N || #{ifname := N} <- Local]),
+    %% A filtered route dump (sent with strict checking) comes through too.
+    linx_ct_ns:sh_ok(["ip -n ", Ns, " route replace blackhole 10.99.1.0/24 table 100"]),
+    Filter = #{table => 100, type => blackhole},
+    {ok, [#{dst := {{10, 99, 1, 0}, 24}}] = Routes} = linx_rtnl:routes(Filter, #{in => {netns, Ns}}),
+    {ok, Routes} = linx_rtnl:routes(Filter, in_ns(Config)).
 
 %% netlink_call is an op of port mode too.
 netlink_call_port_mode(Config) ->

@@ -85,6 +85,7 @@ decoders_total(Bin) ->
               fun() -> linx_nl_codec:decode_tree(Bin) end,
               fun() -> linx_nl:replies([Bin], 1) end,
               fun() -> linx_nl_codec:error_info(Bin, 16#200) end,
+              fun() -> linx_nl_codec:done_error_info(Bin, 16#200) end,
               fun() -> linx_rtnl_msg:decode_link(Bin) end,
               fun() -> linx_rtnl_msg:decode_addr(Bin) end,
               fun() -> linx_rtnl_msg:decode_route(Bin) end,

@@ -326,6 +326,7 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
             target: Target::Netns("blue".into()),
             ns_fds: Vec::new(),
             part_bytes: 0,
+            strict: false,
         }
     );
     // Descriptors of other namespaces to put into the message.
@@ -405,6 +406,26 @@ fn netlink_call_decodes_and_replies_with_one_binary_per_message() {
         part_err
     );
     assert_eq!(decode_err(&etf(&tuple(vec![int(7), with_parts(atom("x"))]))), part_err);
+    // Strict checking asked for: a seventh element, a boolean; what a
+    // C-node sends a helper says it too, with or without parts.
+    for n in [0, 65536] {
+        let mut strict = with_parts(int(n));
+        if let Term::Tuple(t) = &mut strict {
+            t.elements.push(atom("true"));
+        }
+        let req = decode_request(&etf(&tuple(vec![int(8), strict]))).expect("decodes");
+        let Op::NetlinkCall { strict, part_bytes, .. } = &req.op else {
+            panic!("not a netlink call: {:?}", req.op)
+        };
+        assert!(*strict);
+        assert_eq!(*part_bytes, n as usize);
+        assert_eq!(decode_request(&wire::encode_request(&req)).expect("decodes").op, req.op);
+    }
+    let mut not_bool = with_parts(int(0));
+    if let Term::Tuple(t) = &mut not_bool {
+        t.elements.push(atom("yes"));
+    }
+    assert_eq!(decode_err(&etf(&tuple(vec![int(8), not_bool]))), (8, badarg("strict")));
     let mut out = Vec::new();
     wire::reply::encode_part(9, &[b"ab".to_vec()], &mut out);
     let term = Term::decode(&out[4..]).unwrap();

@@ -31,6 +31,7 @@ defmodule Linx.Reason do
     :bad_fdb,
     :bad_rule,
     :bad_nexthop,
+    :bad_filter,
     :bad_spec,
     :bad_change,
     :bad_netns,

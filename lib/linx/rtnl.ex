@@ -155,7 +155,7 @@ defmodule Linx.Rtnl do
           | {:link_set, link_ref, map}
           | {:link_del, link_ref}
           | {:addr_add | :addr_del, link_ref, addr_spec}
-          | {:route_add | :route_del, map}
+          | {:route_add | :route_replace | :route_del, map}
           | {:neigh_add | :neigh_del, map}
           | {:fdb_add | :fdb_del, map}
           | {:rule_add | :rule_del, map}
@@ -273,6 +273,47 @@ defmodule Linx.Rtnl do
   """
   @spec route_del(map, options) :: :ok | {:error, Error.t()}
   def route_del(route, opts \\ []), do: wrap(:linx_rtnl.route_del(route, opts), :route_del, opts)
+
+  @doc """
+  Adds a route, or replaces the one with its destination, table, tos and
+  metric, as `ip route replace` does: its gateway, device, type, metrics
+  and every other key become those of `route` (the keys of
+  `route_add/2`). Replacing twice with the same map is `:ok` twice.
+  """
+  @spec route_replace(map, options) :: :ok | {:error, Error.t()}
+  def route_replace(route, opts \\ []),
+    do: wrap(:linx_rtnl.route_replace(route, opts), :route_replace, opts)
+
+  @doc """
+  Adds a route after those with its destination, table, tos and metric,
+  as `ip route append` does.
+  """
+  @spec route_append(map, options) :: :ok | {:error, Error.t()}
+  def route_append(route, opts \\ []),
+    do: wrap(:linx_rtnl.route_append(route, opts), :route_append, opts)
+
+  @doc """
+  The route the kernel would use for `destination`, as `ip route get`:
+  an IP address, or a map of `:dst` and any of `:src`, `:iif` and `:oif`
+  (links), `:mark`, `:uid`, `:ip_proto`, `:sport`, `:dport` and
+  `:fibmatch` (`true`: the route as it is in its table). A destination
+  without a route is `{:error, %Linx.Rtnl.Error{errno: :enetunreach}}`.
+  """
+  @spec route_get(:inet.ip_address() | map, options) :: {:ok, route} | {:error, Error.t()}
+  def route_get(destination, opts \\ []),
+    do: wrap(:linx_rtnl.route_get(destination, opts), :route_get, opts)
+
+  @doc """
+  The routes `filter` asks for, as `ip route show table T dev D proto P
+  type Y` shows them: a map of any of `:table` (a number, `:main`,
+  `:local`, `:default` or `:all`), `:oif` (a link), `:family` (`:inet` or
+  `:inet6`), `:protocol` and `:type`. The kernel filters where it can, and
+  what comes back is filtered again; the kernel's cached routes are left
+  out. A bad key or value is `{:bad_filter, {key, value}}`. The options
+  come second and are not optional here (`routes/1` takes options).
+  """
+  @spec routes(map, options) :: {:ok, [route]} | {:error, Error.t()}
+  def routes(filter, opts), do: wrap(:linx_rtnl.routes(filter, opts), :routes, opts)
 
   # Nexthops
 
@@ -394,6 +435,10 @@ defmodule Linx.Rtnl do
   defbang(routes(opts :: options \\ []) :: [route])
   defbang(route_add(route :: map, opts :: options \\ []) :: :ok)
   defbang(route_del(route :: map, opts :: options \\ []) :: :ok)
+  defbang(route_replace(route :: map, opts :: options \\ []) :: :ok)
+  defbang(route_append(route :: map, opts :: options \\ []) :: :ok)
+  defbang(route_get(destination :: :inet.ip_address() | map, opts :: options \\ []) :: route)
+  defbang(routes(filter :: map, opts :: options) :: [route])
   defbang(neighs(opts :: options \\ []) :: [neigh])
   defbang(neigh_add(neigh :: map, opts :: options \\ []) :: :ok)
   defbang(neigh_del(neigh :: map, opts :: options \\ []) :: :ok)

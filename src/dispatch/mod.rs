@@ -193,12 +193,17 @@ impl<S: Sink> Dispatcher<S> {
     /// waits for it. `false`: not such a request, or no such socket.
     fn change_at_once(&self, id: u64, op: &Op, key: &NsKey) -> bool {
         let Op::NetlinkCall {
-            protocol, msg, ns_fds, ..
+            protocol,
+            msg,
+            ns_fds,
+            strict,
+            ..
         } = op
         else {
             return false;
         };
-        if *protocol != libc::NETLINK_ROUTE || !ns_fds.is_empty() || key.is_empty() || !socket::at_once(msg) {
+        if *protocol != libc::NETLINK_ROUTE || *strict || !ns_fds.is_empty() || key.is_empty() || !socket::at_once(msg)
+        {
             return false;
         }
         let Some(shared) = self.executor.netlink_offered(key) else {
@@ -321,6 +326,7 @@ impl<S: Sink> Dispatcher<S> {
                 msg,
                 ns_fds,
                 part_bytes,
+                strict,
                 ..
             } => {
                 // Resolved on the worker, which entered only the target's
@@ -331,7 +337,7 @@ impl<S: Sink> Dispatcher<S> {
                 Box::new(move |ctx: &Ctx| {
                     with_ns_fds(&resolver, msg, &ns_fds)
                         .and_then(|(msg, _fds)| {
-                            ctx.netlink_call(protocol, &msg, part_bytes, |part| sink.part(id, part))
+                            ctx.netlink_call(protocol, strict, &msg, part_bytes, |part| sink.part(id, part))
                         })
                         .map(Outcome::Messages)
                         .into()

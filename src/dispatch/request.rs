@@ -52,6 +52,9 @@ pub enum Op {
         /// also leave in parts of about this many bytes while the kernel
         /// still dumps, where the front end can send parts (port mode).
         part_bytes: usize,
+        /// Sent on the kept socket with strict checking
+        /// (`NETLINK_GET_STRICT_CHK`, see [`crate::ops::socket::netlink_strict`]).
+        strict: bool,
     },
     Batch {
         target: Target,

@@ -138,10 +138,11 @@ impl Ctx {
     }
 
     /// A netlink call ([`socket::netlink_call_parts`]) on the socket this
-    /// worker keeps for `protocol`.
+    /// worker keeps for `protocol` (with strict checking when `strict`).
     pub fn netlink_call<F>(
         &self,
         protocol: i32,
+        strict: bool,
         msg: &[u8],
         part_bytes: usize,
         take_part: F,
@@ -149,7 +150,9 @@ impl Ctx {
     where
         F: FnMut(&[Vec<u8>]) -> bool,
     {
-        self.netlink.borrow_mut().call(protocol, msg, part_bytes, take_part)
+        self.netlink
+            .borrow_mut()
+            .call(protocol, strict, msg, part_bytes, take_part)
     }
 
     /// `run` on the socket this worker keeps for `protocol` (see

@@ -38,6 +38,25 @@ pub fn netlink(protocol: i32, groups: u32) -> Result<OwnedFd> {
     Ok(fd)
 }
 
+/// `NETLINK_GET_STRICT_CHK` (linux/netlink.h), which libc does not name
+/// on every target.
+const NETLINK_GET_STRICT_CHK: i32 = 12;
+
+/// A netlink socket as [`netlink`] makes it (no groups), with strict
+/// checking of get and dump requests on when the kernel has it (4.20 and
+/// later): the kernel then refuses a dump whose header has stray nonzero
+/// fields or attributes it does not filter by, and filters an rtnetlink
+/// dump by the header fields and attributes it knows (a route dump by
+/// table, device, protocol and type). An older kernel gives a socket
+/// without it (`ENOPROTOOPT`): the caller filters what the kernel did not.
+pub fn netlink_strict(protocol: i32) -> Result<OwnedFd> {
+    let fd = netlink(protocol, 0)?;
+    match sys::set_int_opt(fd.as_fd(), libc::SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1) {
+        Ok(()) | Err(Errno::ENOPROTOOPT) => Ok(fd),
+        Err(e) => Err(OpError::errno(Stage::Setsockopt, e)),
+    }
+}
+
 /// How long [`netlink_call`] waits for the kernel's replies, in total.
 pub const NETLINK_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most reply bytes [`netlink_call`] collects.

@@ -88,17 +88,21 @@ fn op_term(op: &Op) -> Term {
             target,
             ns_fds,
             part_bytes,
+            strict,
         } => {
             let mut elements = vec![atom("netlink_call"), small(*protocol), bin(msg), target_term(target)];
-            if !ns_fds.is_empty() || *part_bytes > 0 {
+            if !ns_fds.is_empty() || *part_bytes > 0 || *strict {
                 let fds = ns_fds
                     .iter()
                     .map(|(offset, t)| tuple(vec![int(*offset as u64), target_term(t)]))
                     .collect::<Vec<_>>();
                 elements.push(Term::from(List::from(fds)));
             }
-            if *part_bytes > 0 {
+            if *part_bytes > 0 || *strict {
                 elements.push(int(*part_bytes as u64));
+            }
+            if *strict {
+                elements.push(atom("true"));
             }
             tuple(elements)
         }

@@ -107,7 +107,7 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         target: decode_target(t)?,
                     })
                 }
-                ("netlink_call", 3..=5) => {
+                ("netlink_call", 3..=6) => {
                     let mut args = args.into_iter();
                     let (Some(p), Some(m), Some(t)) = (args.next(), args.next(), args.next()) else {
                         return Err(OpError::badarg("arity"));
@@ -121,12 +121,17 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         Some(n) => int_in(&n, 0, MAX_FRAME as i32, "part_bytes")? as usize,
                         None => 0,
                     };
+                    let strict = match args.next() {
+                        Some(b) => boolean(&b, "strict")?,
+                        None => false,
+                    };
                     Ok(Op::NetlinkCall {
                         protocol: int_in(&p, 0, 31, "protocol")?,
                         msg,
                         target: decode_target(t)?,
                         ns_fds,
                         part_bytes,
+                        strict,
                     })
                 }
                 ("netlink_batch", 4) => {

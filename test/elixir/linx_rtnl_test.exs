@@ -118,6 +118,28 @@ defmodule Linx.RtnlTest do
     assert :ok = Rtnl.route_del!(found, opts)
     assert cmd!("ip", ["-n", a, "route", "show", "10.1.0.0/16"]) == ""
 
+    # route_replace adds it back and changes it (run again, the same),
+    # route_get finds it, and so does a filtered dump.
+    assert :ok = Rtnl.route_replace!(route, opts)
+
+    for _ <- 1..2,
+        do: assert(:ok = Rtnl.route_replace(%{route | gateway: {10, 0, 0, 3}}, opts))
+
+    assert [line] =
+             String.split(cmd!("ip", ["-n", a, "route", "show", "10.1.0.0/16"]), "\n", trim: true)
+
+    assert line =~ "10.1.0.0/16 via 10.0.0.3 dev va metric 10"
+
+    assert %{gateway: {10, 0, 0, 3}, dst: {{10, 1, 2, 3}, 32}} =
+             Rtnl.route_get!({10, 1, 2, 3}, opts)
+
+    assert [%{gateway: {10, 0, 0, 3}}] =
+             Rtnl.routes!(%{table: :main, oif: "va", protocol: :boot}, opts)
+             |> Enum.filter(&(&1.dst == {{10, 1, 0, 0}, 16}))
+
+    assert {:error, %Linx.Rtnl.Error{errno: :bad_filter}} = Rtnl.routes(%{table: :mine}, opts)
+    assert {:error, %Linx.Rtnl.Error{errno: :enetunreach}} = Rtnl.route_get({10, 77, 0, 1}, opts)
+
     {:ok, mac} = Rtnl.parse_mac("02:00:5e:10:00:09")
     %{index: index} = Rtnl.link!("va", opts)
     assert :ok = Rtnl.neigh_add(%{index: index, dst: {10, 0, 0, 9}, lladdr: mac}, opts)

@@ -140,3 +140,31 @@ fn datagrams_split_into_messages() {
     assert_eq!(ms[1].len(), 16);
     assert!(split_messages(&header(40, 3, 0, 0, 0)).is_err());
 }
+
+/// An RTM_GETLINK dump whose payload is a bare `struct rtgenmsg` (4 bytes,
+/// as old tools send it).
+fn short_link_dump(seq: u32) -> Vec<u8> {
+    let mut msg = header(20, 18, 0x301, seq, 0);
+    msg.extend_from_slice(&[0; 4]);
+    msg
+}
+
+#[test]
+fn a_strict_socket_refuses_what_a_plain_one_lets_through() {
+    // The plain socket dumps; the strict one (kernel 4.20 and later, as
+    // every machine here) refuses the short header with EINVAL.
+    let plain = netlink_call_on(
+        netlink(libc::NETLINK_ROUTE, 0).expect("socket").as_fd(),
+        &short_link_dump(61),
+        0,
+        |_| false,
+    )
+    .expect("dumped");
+    assert!(plain.len() >= 2, "lo and the end of the dump");
+    let strict = netlink_strict(libc::NETLINK_ROUTE).expect("socket");
+    let answer = netlink_call_on(strict.as_fd(), &short_link_dump(62), 0, |_| false).expect("answered");
+    // The dump ends at once: NLMSG_DONE carrying -EINVAL.
+    assert_eq!(answer.len(), 1, "{answer:?}");
+    assert_eq!(&answer[0][4..6], &3u16.to_ne_bytes());
+    assert_eq!(&answer[0][16..20], &(-libc::EINVAL).to_ne_bytes());
+}

@@ -1,32 +1,25 @@
 %% @doc rtnetlink as Erlang maps: links, addresses, routes, nexthops,
-%% neighbours and rules of any network namespace, and their change events.
-%% Guide: docs/rtnetlink.md in the source tree.
+%% neighbours, bridge forwarding entries and rules of any network
+%% namespace, and their change events. Guide, with every map's keys
+%% ("Maps", "Kinds", "Rules", "Nexthops", ...): docs/rtnetlink.md.
 %%
-%% Every call takes the transport options of {@link linx_netlink:call/3}:
-%% `in' (where, default `self'), `timeout' and `via' (a C-node, on this
-%% host or another), as a map or a proplist, and no other (but `stats'
-%% of {@link links/1} and {@link link/2}, `atomic' of {@link batch/2}):
-%% any other key is `{error, {bad_option, {Key, Value}}}'. Requests and dumps go
-%% through `linx_netlink:call/3', on a netlink socket the port program
-%% keeps inside the target (closed after 10 s unused); {@link batch/2}
-%% sends many changes in one request.
-%%
-%% Maps: links, addresses, routes, nexthops, neighbours and rules, with
-%% the keys docs/rtnetlink.md lists ("Maps", "Kinds", "Rules",
-%% "Nexthops"); every one also has
-%% `unknown', the attributes it does not name, as `{Type, Binary}'.
+%% Every call takes the transport options of {@link linx_netlink:call/3}
+%% (`in', default `self'; `timeout'; `via', a C-node) as a map or a
+%% proplist, and no other (but `stats' of {@link links/1} and {@link
+%% link/2}, `atomic' of {@link batch/2}): any other key is `{error,
+%% {bad_option, {Key, Value}}}'. Each call is one request on a netlink
+%% socket the port program keeps inside the target. Maps keep what they
+%% do not name in `unknown', as `{Type, Binary}'.
 %%
 %% == Errors ==
-%% A refusal by the kernel is `{error, Info}' with `#{stage := netlink,
-%% errno := eexist, code := 17, message := Text, op := addr_add, in :=
-%% In}' (`message', the kernel's extended-ack text, when it sent one; see
-%% {@link linx_nl}). Bad arguments are `{error, {bad_ifname | bad_link |
-%% bad_address | bad_prefix | bad_addr | bad_route | bad_neigh | bad_fdb
-%% | bad_rule | bad_nexthop | bad_spec | bad_change | bad_netns | bad_groups
-%% | bad_filter, Term}}', checked
-%% before anything is sent; names and MACs as docs/rtnetlink.md says.
-%% Failures of the port or the C-node are those of
-%% {@link linx_netlink:call/3}. {@link format_error/1} renders any of them.
+%% A refusal by the kernel is `{error, #{stage := netlink, errno :=
+%% eexist, code := 17, message := Text, op := addr_add, in := In}}'
+%% (`message': the kernel's extended-ack text, if any). A bad argument is
+%% `{error, {Tag, Term}}', `Tag' one of `bad_ifname', `bad_link',
+%% `bad_address', `bad_prefix', `bad_addr', `bad_route', `bad_filter',
+%% `bad_neigh', `bad_fdb', `bad_rule', `bad_nexthop', `bad_spec',
+%% `bad_change', `bad_netns', `bad_groups', found before anything is
+%% sent. {@link format_error/1} renders any of them as one line.
 -module(linx_rtnl).
 
 -include("linx_owned.hrl").
@@ -77,8 +70,7 @@
 
 %% @equiv links(#{})
 -spec links() -> {ok, [linx_rtnl_msg:link()]} | {error, term()}.
-links() ->
-    links(#{}).
+links() -> links(#{}).
 
 %% @doc Every link of the namespace. With the option `stats => true'
 %% each has `stats', its counters (`IFLA_STATS64': `rx_packets',
@@ -89,8 +81,7 @@ links(Opts) ->
 
 %% @equiv link(Ref, #{})
 -spec link(link_ref()) -> {ok, linx_rtnl_msg:link()} | {error, term()}.
-link(Ref) ->
-    link(Ref, #{}).
+link(Ref) -> link(Ref, #{}).
 
 %% @doc One link, by name or index; `{error, #{errno := enodev}}' when
 %% there is none. The option `stats => true' adds `stats', as
@@ -101,27 +92,21 @@ link(Ref, Opts) ->
 
 %% @equiv link_add(Spec, #{})
 -spec link_add(map()) -> ok | {error, term()}.
-link_add(Spec) ->
-    link_add(Spec, #{}).
+link_add(Spec) -> link_add(Spec, #{}).
 
-%% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth', `bridge',
-%% `vlan', `vxlan', ... or any kind the kernel has, as an atom or binary),
-%% and may have `mtu', `address' and `broadcast' (MACs, see the module
-%% documentation), `txqlen', `master' and `link' (the parent,
-%% `IFLA_LINK': links by name or index), `state' (`up' or `down'),
-%% `data' (the kind's own attributes: a map of the keys of its table,
-%% see docs/rtnetlink.md, "Kinds", or raw {@type linx_nl_codec:attr()}
-%% for a kind without one), `netns' (create it in another namespace,
-%% {@type netns_ref()}) and, for `veth', `peer': `#{ifname => Name,
-%% netns => NetnsRef, address => Mac, mtu => N}'.
+%% @doc Creates a link. `Spec' has `ifname' and `kind' (`veth',
+%% `bridge', `vlan', `vxlan', ...), and may have `mtu', `address',
+%% `broadcast', `txqlen', `master', `link' (the parent), `state', `data'
+%% (the kind's own keys: docs/rtnetlink.md, "Kinds"), `netns' ({@type
+%% netns_ref()}) and, for `veth', `peer' (`#{ifname, netns, address,
+%% mtu}').
 -spec link_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 link_add(Spec, Opts) ->
     ?OWNED(linx_rtnl_call:link_add(Spec, Opts)).
 
 %% @equiv link_set(Ref, Changes, #{})
 -spec link_set(link_ref(), map()) -> ok | {error, term()}.
-link_set(Ref, Changes) ->
-    link_set(Ref, Changes, #{}).
+link_set(Ref, Changes) -> link_set(Ref, Changes, #{}).
 
 %% @doc Changes a link, as `ip link set' does: `Changes' may have `state'
 %% (`up' | `down'), `mtu', `address', `broadcast', `master' (a link, or
@@ -134,8 +119,7 @@ link_set(Ref, Changes, Opts) ->
 
 %% @equiv link_del(Ref, #{})
 -spec link_del(link_ref()) -> ok | {error, term()}.
-link_del(Ref) ->
-    link_del(Ref, #{}).
+link_del(Ref) -> link_del(Ref, #{}).
 
 %% @doc Deletes a link (for a veth pair, both ends).
 -spec link_del(link_ref(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -148,8 +132,7 @@ link_del(Ref, Opts) ->
 
 %% @equiv addrs(#{})
 -spec addrs() -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
-addrs() ->
-    addrs(#{}).
+addrs() -> addrs(#{}).
 
 %% @doc Every IPv4 and IPv6 address of the namespace.
 -spec addrs(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:addr()]} | {error, term()}.
@@ -158,8 +141,7 @@ addrs(Opts) ->
 
 %% @equiv addr_add(Link, Addr, #{})
 -spec addr_add(link_ref(), addr_spec()) -> ok | {error, term()}.
-addr_add(Link, Addr) ->
-    addr_add(Link, Addr, #{}).
+addr_add(Link, Addr) -> addr_add(Link, Addr, #{}).
 
 %% @doc Adds an address to a link: `Addr' is a prefix or a map with
 %% the prefix and more ({@type addr_spec()}). Adding one that is there
@@ -170,8 +152,7 @@ addr_add(Link, Addr, Opts) ->
 
 %% @equiv addr_del(Link, Addr, #{})
 -spec addr_del(link_ref(), addr_spec()) -> ok | {error, term()}.
-addr_del(Link, Addr) ->
-    addr_del(Link, Addr, #{}).
+addr_del(Link, Addr) -> addr_del(Link, Addr, #{}).
 
 %% @doc Removes an address from a link.
 -spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -184,8 +165,7 @@ addr_del(Link, Addr, Opts) ->
 
 %% @equiv routes(#{})
 -spec routes() -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
-routes() ->
-    routes(#{}).
+routes() -> routes(#{}).
 
 %% @doc Every route of every table, IPv4 and IPv6.
 -spec routes(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
@@ -194,44 +174,24 @@ routes(Opts) ->
 
 %% @equiv route_add(Route, #{})
 -spec route_add(map()) -> ok | {error, term()}.
-route_add(Route) ->
-    route_add(Route, #{}).
+route_add(Route) -> route_add(Route, #{}).
 
-%% @doc Adds a route. `Route' may have `dst' (`{Address, PrefixLen}' or
-%% `default', the default), `gateway', `via', `oif' (a link), `nhid',
-%% `table' (default main, 254; local, 255, for the types `local',
-%% `broadcast', `anycast' and `nat'), `metric', `prefsrc', `src' and
-%% `src_len', `metrics' (a map: `mtu', `advmss', `window', `hoplimit',
-%% `initcwnd', `lock', ...), `flow' (the realm: `ip route ... realms
-%% From/To' is `From bsl 16 bor To'), `tos', `flags' (only `onlink' is
-%% sent), `pref' (IPv6: `low', `medium', `high'), `expires' (IPv6,
-%% seconds), `encap_type' and `encap', `multipath' (next hops, each a
-%% map of `gateway' or `via', `oif', `weight' and `flags'), `scope',
-%% `type' (default `unicast'; `local', `blackhole', `unreachable',
-%% `prohibit', `throw', ...), `protocol' (default `boot', as `ip route
-%% add') and `family' (needed only for a default route without a
-%% gateway). The scope, when not given, is the one `ip route add'
-%% chooses: `host' for a `local' route, `link' for a unicast route
-%% without a gateway, `via', `multipath' or `nhid' (and for broadcast,
-%% multicast, anycast), else `universe'. With
-%% `nhid', `gateway', `via', `oif' and `multipath' are left out: the
-%% kernel takes them from the nexthop object (and routes/1 gives them too).
-%%
-%% A route from {@link routes/1} is added back as it was after
-%% {@link route_del/2} of it, except: a route with the destination,
-%% table, tos and metric of another is refused (`eexist'), as by `ip
-%% route add' (two links in one subnet; the kernel's `fe80::/64' of each
-%% link with IPv6); an IPv6 route of metric 0 (the kernel's local routes)
-%% comes back with metric 1024, as the kernel makes any IPv6 route added
-%% with metric 0.
+%% @doc Adds a route, as `ip route add'. `Route' has the keys of
+%% {@link routes/1}'s maps (docs/rtnetlink.md, "Maps"): `dst'
+%% (`{Address, PrefixLen}', or `default'), `gateway', `via', `oif' (a
+%% link), `multipath', `nhid', `table' (default main), `metric', `type'
+%% (default `unicast'), `protocol' (default `boot'), `metrics', `pref',
+%% `expires', `flow' (the realms), ...; a scope and table not given are
+%% those `ip route add' picks. A route from {@link routes/1} deleted by
+%% {@link route_del/2} is added back as it was (docs/rtnetlink.md says
+%% when the kernel makes it differ).
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_add(Route, Opts) ->
     ?OWNED(linx_rtnl_call:route(new, Route, Opts, route_add)).
 
 %% @equiv route_del(Route, #{})
 -spec route_del(map()) -> ok | {error, term()}.
-route_del(Route) ->
-    route_del(Route, #{}).
+route_del(Route) -> route_del(Route, #{}).
 
 %% @doc Deletes a route matching `Route' (the keys of
 %% {@link route_add/2}; a map from {@link routes/1} works as it is and
@@ -242,8 +202,7 @@ route_del(Route, Opts) ->
 
 %% @equiv route_replace(Route, #{})
 -spec route_replace(map()) -> ok | {error, term()}.
-route_replace(Route) ->
-    route_replace(Route, #{}).
+route_replace(Route) -> route_replace(Route, #{}).
 
 %% @doc Adds a route, or replaces the one with its destination, table,
 %% tos and metric (`NLM_F_CREATE | NLM_F_REPLACE', as `ip route
@@ -257,8 +216,7 @@ route_replace(Route, Opts) ->
 
 %% @equiv route_append(Route, #{})
 -spec route_append(map()) -> ok | {error, term()}.
-route_append(Route) ->
-    route_append(Route, #{}).
+route_append(Route) -> route_append(Route, #{}).
 
 %% @doc Adds a route after those with its destination, table, tos and
 %% metric, as `ip route append' does (`NLM_F_CREATE | NLM_F_APPEND'):
@@ -270,40 +228,24 @@ route_append(Route, Opts) ->
 
 %% @equiv route_get(Destination, #{})
 -spec route_get(inet:ip_address() | map()) -> {ok, linx_rtnl_msg:route()} | {error, term()}.
-route_get(Destination) ->
-    route_get(Destination, #{}).
+route_get(Destination) -> route_get(Destination, #{}).
 
 %% @doc The route the kernel would use for `Destination', as `ip route
-%% get' (`RTM_GETROUTE' for one destination): an IP address, or a map of
-%% `dst' and any of `src' (the source address), `iif' (the link a packet
-%% comes in on) and `oif' (links), `mark', `uid', `ip_proto' (`tcp',
-%% `udp', `icmp', `icmpv6' or a number), `sport', `dport' and `fibmatch'
-%% (`true': the route as it is in its table, rather than the route the
-%% kernel makes for the destination). The route is a map of
-%% {@link routes/1}'s keys (with `uid', and `expires' and the `cloned'
-%% flag as the kernel gives them). A destination the kernel has no route
-%% for is `{error, #{errno := enetunreach}}' (`ehostunreach' for an
-%% `unreachable' route, `eacces' for a `prohibit' one, `einval' for a
-%% `blackhole' one, with `fibmatch' too). A bad key or value is `{error,
-%% {bad_route, {Key, Value}}}'.
+%% get': an IP address, or a map of `dst' and any of `src', `iif',
+%% `oif', `mark', `uid', `ip_proto', `sport', `dport' and `fibmatch'
+%% (`true': the route as it is in its table). No route is `{error,
+%% #{errno := enetunreach}}'; a bad key `{bad_route, {Key, Value}}'.
 -spec route_get(inet:ip_address() | map(), linx_netlink:opts()) ->
           {ok, linx_rtnl_msg:route()} | {error, term()}.
 route_get(Destination, Opts) ->
     ?OWNED(linx_rtnl_call:route_get(Destination, Opts)).
 
 %% @doc The routes `Filter' asks for, as `ip route show table T dev D
-%% proto P type Y' shows them: a map of any of `table' (a number, `main',
-%% `local' or `default'; `all', as without it, for every table), `oif' (a
-%% link: the routes through it, of a next hop too), `family' (`inet' or
-%% `inet6'), `protocol' and `type' (names as {@link routes/1} gives them,
-%% or numbers). The kernel filters the dump where it checks dumps
-%% strictly (4.20 and later), and what comes back is filtered here too;
-%% unlike {@link routes/1}, the routes the kernel caches (the `cloned'
-%% flag: learnt path MTUs, redirects) are left out, as `ip route show'
-%% leaves them out. `routes(#{}, Opts)' is every route of every table. A
-%% bad key or value is `{error, {bad_filter, {Key, Value}}}', anything
-%% but a map `{error, {bad_filter, Filter}}', checked before anything is
-%% sent.
+%% proto P type Y': a map of any of `table' (a number, `main', `local',
+%% `default' or `all'), `oif', `family', `protocol' and `type'. The
+%% kernel filters where it checks dumps strictly, and the result is
+%% filtered here too; the kernel's cached routes are left out. A bad key
+%% or value is `{error, {bad_filter, {Key, Value}}}'.
 -spec routes(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
 routes(Filter, Opts) ->
     ?OWNED(linx_rtnl_call:routes(Filter, Opts)).
@@ -314,40 +256,31 @@ routes(Filter, Opts) ->
 
 %% @equiv nexthops(#{})
 -spec nexthops() -> {ok, [linx_rtnl_msg:nexthop()]} | {error, term()}.
-nexthops() ->
-    nexthops(#{}).
+nexthops() -> nexthops(#{}).
 
-%% @doc Every nexthop object of the namespace (`ip nexthop'): IPv4 and
-%% IPv6 ones, blackholes and groups, each a map of `id', `family',
-%% `protocol', `scope', `flags' and `oif' and `gateway', or `blackhole
-%% => true', or `group' (`[{Id, Weight}]') and `group_type' (`mpath' or
-%% `resilient', with `res_group'), and `fdb => true' for a bridge's.
+%% @doc Every nexthop object of the namespace (`ip nexthop'): maps of
+%% `id', `family', `protocol', `flags' and `oif' and `gateway', or
+%% `blackhole => true', or `group' (`[{Id, Weight}]') and `group_type'.
 -spec nexthops(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:nexthop()]} | {error, term()}.
 nexthops(Opts) ->
     ?OWNED(linx_rtnl_call:objects(nexthop, Opts, nexthops)).
 
 %% @equiv nexthop_add(Spec, #{})
 -spec nexthop_add(map()) -> ok | {error, term()}.
-nexthop_add(Spec) ->
-    nexthop_add(Spec, #{}).
+nexthop_add(Spec) -> nexthop_add(Spec, #{}).
 
 %% @doc Adds a nexthop object, as `ip nexthop add': `Spec' has `id' and
-%% one of `oif' (a link) with an optional `gateway', `blackhole =>
-%% true', or `group' (members, each an id or `{Id, Weight}', weight 1 to
-%% 256) with an optional `group_type' (`mpath' or `resilient'); and may
-%% have `family', `protocol', `flags' (`[onlink]'), `fdb => true' and
-%% `res_group' (see {@link linx_rtnl_nexthop}). A map from
-%% {@link nexthops/1} is added back as it was. A route uses it with
-%% `nhid' ({@link route_add/2}). A bad field is `{bad_nexthop, {Key,
-%% Value}}'; an id in use is `{error, #{errno := eexist}}'.
+%% `oif' (a link) with an optional `gateway', or `blackhole => true', or
+%% `group' (ids or `{Id, Weight}') with an optional `group_type' (see
+%% {@link linx_rtnl_nexthop}). A route uses it with `nhid'. A bad field
+%% is `{bad_nexthop, {Key, Value}}'.
 -spec nexthop_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 nexthop_add(Spec, Opts) ->
     ?OWNED(linx_rtnl_call:nexthop(add, Spec, Opts, nexthop_add)).
 
 %% @equiv nexthop_replace(Spec, #{})
 -spec nexthop_replace(map()) -> ok | {error, term()}.
-nexthop_replace(Spec) ->
-    nexthop_replace(Spec, #{}).
+nexthop_replace(Spec) -> nexthop_replace(Spec, #{}).
 
 %% @doc Replaces the nexthop of `Spec''s `id' (the keys of
 %% {@link nexthop_add/2}), or adds it when there is none, as `ip nexthop
@@ -358,8 +291,7 @@ nexthop_replace(Spec, Opts) ->
 
 %% @equiv nexthop_del(Nexthop, #{})
 -spec nexthop_del(pos_integer() | map()) -> ok | {error, term()}.
-nexthop_del(Nexthop) ->
-    nexthop_del(Nexthop, #{}).
+nexthop_del(Nexthop) -> nexthop_del(Nexthop, #{}).
 
 %% @doc Deletes a nexthop object by its id: an id, or a map with `id' (a
 %% map from {@link nexthops/1} works as it is). The kernel deletes the
@@ -374,8 +306,7 @@ nexthop_del(Nexthop, Opts) ->
 
 %% @equiv neighs(#{})
 -spec neighs() -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-neighs() ->
-    neighs(#{}).
+neighs() -> neighs(#{}).
 
 %% @doc Every IPv4 (ARP) and IPv6 (NDP) neighbour entry of the namespace
 %% (not the proxy entries: see {@link neighs/2}; nor the bridge's
@@ -387,23 +318,19 @@ neighs(Opts) ->
 
 %% @equiv neigh_add(Neigh, #{})
 -spec neigh_add(map()) -> ok | {error, term()}.
-neigh_add(Neigh) ->
-    neigh_add(Neigh, #{}).
+neigh_add(Neigh) -> neigh_add(Neigh, #{}).
 
 %% @doc Adds a neighbour entry: `Neigh' has `index' (a link), `dst' (an
-%% inet tuple) and `lladdr' (a MAC), and may have `state' (a list of
-%% states, default `[permanent]') and `flags' (`[router]', `[proxy]').
-%% With `proxy => true' (or `proxy' in `flags') it is a proxy entry
-%% (`NTF_PROXY'), which needs no `lladdr', as `ip neigh add proxy IP dev
-%% L': the namespace answers for `dst' on that link.
+%% inet tuple) and `lladdr' (a MAC), and may have `state' (default
+%% `[permanent]') and `flags' (`[router]'). With `proxy => true' it is a
+%% proxy entry, without `lladdr', as `ip neigh add proxy IP dev L'.
 -spec neigh_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 neigh_add(Neigh, Opts) ->
     ?OWNED(linx_rtnl_call:neigh(new, Neigh, Opts, neigh_add)).
 
 %% @equiv neigh_del(Neigh, #{})
 -spec neigh_del(map()) -> ok | {error, term()}.
-neigh_del(Neigh) ->
-    neigh_del(Neigh, #{}).
+neigh_del(Neigh) -> neigh_del(Neigh, #{}).
 
 %% @doc Deletes the neighbour entry of `index' and `dst' (a map from
 %% {@link neighs/1} works as it is).
@@ -411,11 +338,9 @@ neigh_del(Neigh) ->
 neigh_del(Neigh, Opts) ->
     ?OWNED(linx_rtnl_call:neigh(del, Neigh, Opts, neigh_del)).
 
-%% @doc The IPv4 and IPv6 neighbour entries that `Filter' keeps (a map):
-%% with `proxy => true' the proxy entries (those {@link neighs/1} leaves
-%% out, as `ip neigh show proxy'), `family' (`inet' or `inet6') and
-%% `index' (or `dev': a link by name or index). A bad key or value is
-%% `{error, {bad_neigh, {Key, Value}}}'.
+%% @doc The IPv4 and IPv6 neighbour entries `Filter' keeps: `proxy =>
+%% true' (the proxy entries, as `ip neigh show proxy'), `family' and
+%% `index' (or `dev'). A bad key is `{bad_neigh, {Key, Value}}'.
 -spec neighs(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 neighs(Filter, Opts) ->
     ?OWNED(linx_rtnl_call:neighs(Filter, Opts)).
@@ -426,54 +351,37 @@ neighs(Filter, Opts) ->
 
 %% @equiv fdb(#{})
 -spec fdb() -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-fdb() ->
-    fdb(#{}).
+fdb() -> fdb(#{}).
 
-%% @doc Every bridge forwarding (fdb) entry of the namespace, as `bridge
-%% fdb show': those of the bridges (a map with `master', the bridge's
-%% index, and no `self' in `flags') and the links' own (`flags' with
-%% `self': a vxlan link's remotes, a link's multicast addresses). Each is
-%% a map of `family' (`bridge'), `index' (the link), `mac', `state' (a
-%% list: `[permanent]', `[noarp]' (static), `[reachable]', `[stale]'
-%% ...), `flags', and `vlan', `master', `dst', `port', `vni', `src_vni'
-%% when it has them (see {@link fdb_add/2}).
+%% @doc Every bridge forwarding (fdb) entry, as `bridge fdb show': maps
+%% of `family' (`bridge'), `index' (the link), `mac', `state', `flags'
+%% and, when it has them, `vlan', `master', `dst', `port', `vni'.
 -spec fdb(linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
-fdb(Opts) ->
-    fdb(#{}, Opts).
+fdb(Opts) -> fdb(#{}, Opts).
 
-%% @doc The fdb entries that `Filter' keeps (a map): `master' (a bridge:
-%% its entries and those of its ports, as `bridge fdb show br B') and
-%% `index' (or `dev': those of one link, as `bridge fdb show dev D'),
-%% links by name or index. A bad key or value is `{error, {bad_fdb,
-%% {Key, Value}}}'.
+%% @doc The fdb entries `Filter' keeps: `master' (a bridge, as `bridge
+%% fdb show br B') or `index' (or `dev': one link). A bad key or value is
+%% `{error, {bad_fdb, {Key, Value}}}'.
 -spec fdb(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:neigh()]} | {error, term()}.
 fdb(Filter, Opts) ->
     ?OWNED(linx_rtnl_call:fdb(Filter, Opts)).
 
 %% @equiv fdb_add(Entry, #{})
 -spec fdb_add(map()) -> ok | {error, term()}.
-fdb_add(Entry) ->
-    fdb_add(Entry, #{}).
+fdb_add(Entry) -> fdb_add(Entry, #{}).
 
-%% @doc Adds an fdb entry, as `bridge fdb add': `Entry' has `mac' (or
-%% `lladdr'; a MAC) and `index' (or `dev'; a link, the bridge's port or
-%% a vxlan link), and may have `vlan', `master => true' (the bridge's
-%% table) or `self => true' (the link's own; the default), `state'
-%% (`permanent', the default, `static', `dynamic', or a list of states
-%% as {@link fdb/1} gives it), `extern_learn' and `sticky' (booleans),
-%% `flags' (a list of `self', `master', `extern_learn', `sticky') and, for
-%% a vxlan link, `dst' (the remote's address), `port', `vni' and
-%% `src_vni'. A map from {@link fdb/1} works as it is (its `master', the
-%% bridge's index, means `master => true' unless its `flags' have
-%% `self'). A bad key or value is `{error, {bad_fdb, {Key, Value}}}'.
+%% @doc Adds an fdb entry, as `bridge fdb add': `Entry' has `mac' and
+%% `index' (or `dev'), and may have `vlan', `master => true' or `self =>
+%% true' (the default), `state' (`permanent', the default, `static',
+%% `dynamic'), `extern_learn', `sticky' and, for a vxlan link, `dst',
+%% `port', `vni', `src_vni'. A map from {@link fdb/1} works as it is.
 -spec fdb_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 fdb_add(Entry, Opts) ->
     ?OWNED(linx_rtnl_call:fdb_change(new, Entry, Opts, fdb_add)).
 
 %% @equiv fdb_del(Entry, #{})
 -spec fdb_del(map()) -> ok | {error, term()}.
-fdb_del(Entry) ->
-    fdb_del(Entry, #{}).
+fdb_del(Entry) -> fdb_del(Entry, #{}).
 
 %% @doc Deletes an fdb entry: the keys of {@link fdb_add/2} (`mac', the
 %% link, `vlan', `master' or `self', and for a vxlan link `dst'); a map
@@ -488,8 +396,7 @@ fdb_del(Entry, Opts) ->
 
 %% @equiv rules(#{})
 -spec rules() -> {ok, [linx_rtnl_msg:rule()]} | {error, term()}.
-rules() ->
-    rules(#{}).
+rules() -> rules(#{}).
 
 %% @doc Every policy routing rule of the namespace, IPv4 and IPv6, in the
 %% kernel's order (by priority within each family).
@@ -499,8 +406,7 @@ rules(Opts) ->
 
 %% @equiv rule_add(Rule, #{})
 -spec rule_add(map()) -> ok | {error, term()}.
-rule_add(Rule) ->
-    rule_add(Rule, #{}).
+rule_add(Rule) -> rule_add(Rule, #{}).
 
 %% @doc Adds a policy routing rule, as `ip rule add' does: `Rule' has the
 %% keys of {@link linx_rtnl_rule} (`priority', `src', `dst', `iif',
@@ -512,8 +418,7 @@ rule_add(Rule, Opts) ->
 
 %% @equiv rule_del(Rule, #{})
 -spec rule_del(map()) -> ok | {error, term()}.
-rule_del(Rule) ->
-    rule_del(Rule, #{}).
+rule_del(Rule) -> rule_del(Rule, #{}).
 
 %% @doc Deletes the first rule that matches every key `Rule' gives (a map
 %% from {@link rules/1} works as it is; `#{priority => P}' deletes the
@@ -528,24 +433,18 @@ rule_del(Rule, Opts) ->
 
 %% @equiv subscribe(Groups, #{})
 -spec subscribe([group()]) -> {ok, reference()} | {error, term()}.
-subscribe(Groups) ->
-    subscribe(Groups, #{}).
+subscribe(Groups) -> subscribe(Groups, #{}).
 
-%% @doc Subscribes the caller to rtnetlink events of `Groups' (a list of
-%% {@type group()}) in the namespace of `Opts' (`in', `timeout'; `via' a
-%% C-node on this host; `rcvbuf', the socket's; `list_existing' and
-%% `resync', below). Each event arrives as
-%% `{linx_rtnl, Ref, Event}', `Event' being `{link | addr | route |
-%% nexthop | neigh | rule, new | del, Map}' (the maps of the dumps),
-%% `{other, Type, Payload}', `{resync, Objects}' (every link, address,
-%% nexthop, route, neighbour or rule of the groups now, as `{Kind, new,
-%% Map}': what the subscriber
-%% holds is to be replaced; sent first with `list_existing => true', and
-%% after the kernel dropped events because they were not read fast
-%% enough; with `resync => false' that is `{error, enobufs}' instead), or
-%% `{error, Reason}' (`{malformed, Where}', `{resync, Why}').
-%% Events come from a process that owns the socket; it ends, closing the
-%% socket, on {@link unsubscribe/1} or when the caller exits.
+%% @doc Subscribes the caller to rtnetlink events of `Groups' in the
+%% namespace of `Opts' (`in', `timeout', `via' a C-node on this host,
+%% `rcvbuf', `list_existing', `resync'). Each arrives as `{linx_rtnl,
+%% Ref, Event}': `{Kind, new | del, Map}' (`Kind' `link', `addr',
+%% `route', `nexthop', `neigh' or `rule'; the maps of the dumps),
+%% `{other, Type, Payload}', `{resync, [{Kind, new, Map}]}' (everything
+%% now, to replace what the subscriber holds: first with `list_existing
+%% => true', and after the kernel dropped events; with `resync => false'
+%% `{error, enobufs}' instead) or `{error, Reason}'. It ends on
+%% {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
     ?OWNED(linx_rtnl_call:subscribe(Groups, Opts)).
@@ -562,8 +461,7 @@ unsubscribe(Ref) ->
 
 %% @equiv batch(Ops, #{})
 -spec batch([linx_rtnl_req:batch_op()]) -> {ok, [ok | {error, term()}]} | {error, term()}.
-batch(Ops) ->
-    batch(Ops, #{}).
+batch(Ops) -> batch(Ops, #{}).
 
 %% @doc Applies many changes in one request to the port program (a large
 %% batch without `atomic' in a few frames, sent while the program works

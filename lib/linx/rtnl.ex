@@ -56,23 +56,13 @@ defmodule Linx.Rtnl do
   are part of the address given to `addr_add/3` (see `t:addr_spec/0`),
   and as options they are refused too.
 
-  ## MAC addresses
+  ## Names and forms
 
-  A MAC (`:address`, `:broadcast`, a peer's `:address`, `:lladdr`) is a
-  binary of 6 bytes, taken as the bytes, or text of six two-digit hex
-  bytes with `:` (or `-`) between them, `"02:00:5e:10:00:01"` (a 17-byte
-  binary, or a charlist). Anything else is `errno: :bad_address`.
-
-  ## Batches
-
-  `batch/2` applies many changes in one request; docs/elixir.md
-  ("Batches") shows one and says what `atomic: true` undoes.
-
-  ## Names
-
-  A plural noun dumps (`links/1`, `addrs/1`, `routes/1`, `neighs/1`), a
-  singular one reads one (`link/2`), and `*_add`, `*_set` and `*_del`
-  change; each has a bang variant (`links!/1`, `addr_add!/3`, ...).
+  A plural noun dumps (`links/1`, `routes/1`, `fdb/1`, ...), a singular
+  one reads one (`link/2`), `*_add`, `*_set`, `*_replace` and `*_del`
+  change, `batch/2` applies many (docs/elixir.md, "Batches"); each has a
+  bang variant (`links!/1`, ...). A MAC is 6 bytes or text such as
+  `"02:00:5e:10:00:01"`, else `errno: :bad_address`.
 
   ## Errors
 
@@ -191,13 +181,11 @@ defmodule Linx.Rtnl do
 
   @doc """
   Creates a link. `spec` has `:ifname` and `:kind` (`:veth`, `:bridge`,
-  `:vlan`, `:vxlan`, ... or any kind the kernel has), and may have `:mtu`, `:address` and
-  `:broadcast` (MACs, see the module documentation), `:txqlen`, `:master` and
-  `:link` (the parent: links by name or index), `:state` (`:up` or `:down`),
-  `:data` (the kind's own attributes: a map of its table's keys, such as
-  `%{id: 5, protocol: :"802.1q"}` for a vlan; see docs/rtnetlink.md, "Kinds"), `:netns` (create it in another
-  namespace) and, for `:veth`, `:peer`: `%{ifname: name, netns: netns,
-  address: mac, mtu: n}`. A name that is taken is `errno: :eexist`.
+  `:vxlan`, ...), and may have `:mtu`, `:address`, `:broadcast`,
+  `:txqlen`, `:master`, `:link` (the parent), `:state`, `:data` (the
+  kind's own keys, such as `%{id: 5}` for a vlan: docs/rtnetlink.md,
+  "Kinds"), `:netns` and, for `:veth`, `:peer` (`%{ifname: name, netns:
+  netns, address: mac, mtu: n}`). A name that is taken is `errno: :eexist`.
   """
   @spec link_add(map, options) :: :ok | {:error, Error.t()}
   def link_add(spec, opts \\ []), do: wrap(:linx_rtnl.link_add(spec, opts), :link_add, opts)
@@ -254,15 +242,11 @@ defmodule Linx.Rtnl do
   def routes(opts \\ []), do: wrap(:linx_rtnl.routes(opts), :routes, opts)
 
   @doc """
-  Adds a route. `route` may have `:dst` (`{address, prefixlen}` or
-  `:default`, the default), `:gateway`, `:via`, `:oif` (a link), `:nhid`,
-  `:table` (default main, 254), `:metric`, `:prefsrc`, `:src` and
-  `:src_len`, `:metrics`, `:flow`, `:tos`, `:flags` (only `:onlink` is
-  sent), `:pref`, `:expires`, `:encap_type` and `:encap`, `:scope`,
-  `:type` (default `:unicast`), `:protocol` (default `:boot`, as `ip
-  route add`) and `:family` (needed only for a default route without a
-  gateway). A route from `routes/1` is added back as it was after
-  `route_del/2` of it, with the exceptions `:linx_rtnl.route_add/2` lists.
+  Adds a route, as `ip route add`: `route` has the keys of the maps of
+  `routes/1` (`:dst`, `:gateway`, `:oif`, `:table`, `:metric`, `:type`,
+  `:multipath`, `:nhid`, ...; see `:linx_rtnl.route_add/2` for the
+  defaults). A route from `routes/1` is added back as it was after
+  `route_del/2` of it.
   """
   @spec route_add(map, options) :: :ok | {:error, Error.t()}
   def route_add(route, opts \\ []), do: wrap(:linx_rtnl.route_add(route, opts), :route_add, opts)
@@ -449,15 +433,12 @@ defmodule Linx.Rtnl do
   # Batches
 
   @doc """
-  Applies `ops` (`t:batch_op/0`) in one request, in order; see "Batches"
-  above. Options: those of every call, and `atomic: true` (all or
-  nothing).
-
-  Returns `{:ok, results}`, one `:ok` or `{:error, %Linx.Rtnl.Error{}}`
-  per op, or `{:error, %Linx.Rtnl.Error{op: :batch}}` when the batch as a
-  whole failed: a bad op (`errno: :bad_op`, nothing sent), not a list of
-  1 to 10,000 ops (`errno: :bad_batch`), a target that is not there, or an
-  atomic batch whose op failed (see above).
+  Applies `ops` (`t:batch_op/0`) in one request, in order (docs/elixir.md,
+  "Batches"); with `atomic: true`, all or nothing. Returns `{:ok,
+  results}`, one `:ok` or `{:error, %Linx.Rtnl.Error{}}` per op, or
+  `{:error, %Linx.Rtnl.Error{op: :batch}}` when the batch as a whole
+  failed (a bad op, nothing sent; a target not there; an atomic batch
+  whose op failed).
   """
   @spec batch([batch_op], options) ::
           {:ok, [:ok | {:error, Error.t()}]} | {:error, Error.t()}
@@ -480,19 +461,13 @@ defmodule Linx.Rtnl do
 
   @doc """
   Subscribes the caller to the rtnetlink events of `groups` in the
-  namespace of `opts` (`:in`, `:timeout`; `:via` a C-node on this host;
-  `:rcvbuf`, the socket's; `:list_existing` and `:resync`, below).
-
-  Each event arrives as a message `{:linx_rtnl, ref, event}`, `event`
-  being `{:link | :addr | :route | :neigh | :rule, :new | :del, map}` (the maps
-  of the dumps), `{:other, type, payload}`, `{:resync, objects}` (every
-  link, address, route, neighbour or rule of the groups now, as
-  `{kind, :new, map}`, which replace what the subscriber holds: sent
-  first with `list_existing: true`, and whenever the kernel dropped events
-  because they were not read fast enough; with `resync: false` that is
-  `{:error, :enobufs}` instead), or `{:error, reason}`. The events come
-  from a process that owns the socket; it ends, closing the socket, on
-  `unsubscribe/1` or when the caller exits.
+  namespace of `opts` (`:in`, `:timeout`, `:via` a C-node on this host,
+  `:rcvbuf`, `:list_existing`, `:resync`). Each arrives as `{:linx_rtnl,
+  ref, event}`: `{kind, :new | :del, map}` (the maps of the dumps),
+  `{:other, type, payload}`, `{:resync, [{kind, :new, map}]}` (everything
+  now, to replace what the subscriber holds: first with `list_existing:
+  true`, and after the kernel dropped events) or `{:error, reason}`.
+  It ends on `unsubscribe/1` or when the caller exits.
 
       {:ok, ref} = Linx.Rtnl.subscribe([:link, :ipv4_addr], in: {:netns, "blue"})
       receive do

@@ -27,6 +27,7 @@
 -export([links/0, links/1, link/1, link/2, link_add/1, link_add/2, link_set/2, link_set/3,
          link_del/1, link_del/2]).
 -export([addrs/0, addrs/1, addr_add/2, addr_add/3, addr_del/2, addr_del/3]).
+-export([addr_replace/2, addr_replace/3]).
 -export([routes/0, routes/1, route_add/1, route_add/2, route_del/1, route_del/2]).
 -export([routes/2, route_replace/1, route_replace/2, route_append/1, route_append/2,
          route_get/1, route_get/2]).
@@ -55,8 +56,10 @@
 
 -type addr_spec() :: prefix() | #{prefix := prefix(), atom() => term()}.
 %% An address to add or remove: its prefix, or a map with the prefix and
-%% the address's `label', `broadcast' (IPv4), `scope', `flags' (such as
-%% `[nodad, noprefixroute]'), `peer' (point to point) and `valid_lft' and
+%% the address's `label' (IPv4: text of up to 15 bytes, the link's name
+%% when not given), `broadcast' (IPv4), `scope', `flags' (`noprefixroute'
+%% and `mcautojoin'; for IPv6 also `nodad', `optimistic', `homeaddress'
+%% and `managetempaddr'), `peer' (point to point) and `valid_lft' and
 %% `preferred_lft' (seconds or `forever').
 
 -type group() :: link | notify | neigh | tc | ipv4_addr | ipv4_mroute | ipv4_route
@@ -158,6 +161,18 @@ addr_del(Link, Addr) -> addr_del(Link, Addr, #{}).
 -spec addr_del(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
 addr_del(Link, Addr, Opts) ->
     ?OWNED(linx_rtnl_call:addr(del, Link, Addr, Opts, addr_del)).
+
+%% @equiv addr_replace(Link, Addr, #{})
+-spec addr_replace(link_ref(), addr_spec()) -> ok | {error, term()}.
+addr_replace(Link, Addr) ->
+    addr_replace(Link, Addr, #{}).
+
+%% @doc Adds an address, or changes the one the link has (as `ip addr
+%% replace'): its lifetimes, as given (none given is for ever), and for
+%% IPv6 its flags; the same call again is `ok'.
+-spec addr_replace(link_ref(), addr_spec(), linx_netlink:opts()) -> ok | {error, term()}.
+addr_replace(Link, Addr, Opts) ->
+    ?OWNED(linx_rtnl_call:addr(replace, Link, Addr, Opts, addr_replace)).
 
 %%====================================================================
 %% Routes
@@ -469,12 +484,11 @@ batch(Ops) -> batch(Ops, #{}).
 %% target, in order (see docs/rtnetlink.md, "Batches").
 %% Each op is a change of this module as a tuple: `{link_add, Spec}',
 %% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
-%% Addr}', `{addr_del, Link, Addr}', `{route_add, Route}',
-%% `{route_replace, Route}' (undone in an atomic batch by putting back
-%% the route it replaced, read before, or deleting the one it added),
-%% `{route_del, Route}', `{neigh_add, Neigh}', `{neigh_del, Neigh}',
-%% `{fdb_add, Entry}', `{fdb_del, Entry}', `{nexthop_add |
-%% nexthop_replace | nexthop_del, Spec}'. A link named by
+%% Addr}', `{addr_del, Link, Addr}', `{addr_replace, Link, Addr}',
+%% `{route_add, Route}', `{route_replace, Route}', `{route_del, Route}',
+%% `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{fdb_add, Entry}',
+%% `{fdb_del, Entry}', `{nexthop_add | nexthop_replace | nexthop_del,
+%% Spec}'. A link named by
 %% its name is looked up when its op is sent, so an op may name a link an
 %% earlier op made. All ops run in the one target of `Opts' (`in').
 %%

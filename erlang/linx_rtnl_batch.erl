@@ -242,6 +242,8 @@ build({addr_add, Link, Addr}, Resolve) ->
     addr(new, Link, Addr, Resolve);
 build({addr_del, Link, Addr}, Resolve) ->
     addr(del, Link, Addr, Resolve);
+build({addr_replace, Link, Addr}, Resolve) ->
+    addr(replace, Link, Addr, Resolve);
 build({route_add, Route}, Resolve) ->
     ?REQ:route(new, Route, Resolve);
 build({route_replace, Route}, Resolve) ->
@@ -281,6 +283,7 @@ refs({link_set, Link, #{master := M}}) -> [Link, M];
 refs({link_set, Link, _}) -> [Link];
 refs({addr_add, Link, _}) -> [Link];
 refs({addr_del, Link, _}) -> [Link];
+refs({addr_replace, Link, _}) -> [Link];
 refs({route_add, #{oif := L}}) -> [L];
 refs({route_del, #{oif := L}}) -> [L];
 refs({route_replace, #{oif := L}}) -> [L];
@@ -364,7 +367,8 @@ format_reason({bad_batch, Ops}, _Text) ->
 format_reason(not_undoable, _Text) ->
     <<"an atomic batch cannot undo it (it moves or makes a link in another namespace, "
       "deletes a veth whose peer is in another one or a link of a kind it cannot make again, "
-      "adds or deletes a rule, or deletes an fdb entry without its mac, link and state)">>;
+      "adds or deletes a rule, deletes an fdb entry without its mac, link and state, "
+      "or replaces an IPv6 temporary address)">>;
 format_reason(#{op := batch, stage := Stage, errno := Errno, code := Code} = E, _Text) ->
     linx_error:line(["batch", linx_error:in_text(maps:get(in, E, self)), " failed: ",
                      atom_to_list(Stage), " ", linx_error:term_text(Errno), linx_error:code_text(Code)]);

@@ -51,9 +51,9 @@ link_set(Ref, Changes, Opts) when is_map(Changes) ->
 link_set(_Ref, Changes, _Opts) ->
     {error, {bad_change, Changes}}.
 
-%% An address change (`new' or `del') of a link; the address is checked
-%% before the link is looked up.
--spec addr(new | del, term(), term(), linx_netlink:opts(), atom()) ->
+%% An address change (`new', `del' or `replace') of a link; the address
+%% is checked before the link is looked up.
+-spec addr(new | del | replace, term(), term(), linx_netlink:opts(), atom()) ->
           ok | {error, term()}.
 addr(What, Link, Addr, Opts, Op) ->
     case linx_rtnl_req:addr(What, 0, Addr) of

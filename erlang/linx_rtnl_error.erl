@@ -24,7 +24,7 @@ what(bad_ifname) -> "interface name (1 to 15 bytes, no '/', ':', NUL or white sp
 what(bad_link) -> "link (a name or an index)";
 what(bad_address) -> "MAC address (6 bytes, or text such as \"02:00:5e:10:00:01\")";
 what(bad_prefix) -> "address prefix ({InetTuple, PrefixLen})";
-what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope and flags)";
+what(bad_addr) -> "address (a prefix, or a map of prefix, label, broadcast, scope, flags, peer, valid_lft and preferred_lft)";
 what(bad_route) -> "route";
 what(bad_neigh) -> "neighbour";
 what(bad_fdb) -> "fdb entry or filter";

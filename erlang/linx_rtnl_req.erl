@@ -27,7 +27,7 @@
 -type batch_op() :: {link_add, map()}
                   | {link_set, link(), map()}
                   | {link_del, link()}
-                  | {addr_add | addr_del, link(), {inet:ip_address(), 0..128} | map()}
+                  | {addr_add | addr_del | addr_replace, link(), {inet:ip_address(), 0..128} | map()}
                   | {route_add | route_replace | route_del, map()}
                   | {neigh_add | neigh_del, map()}
                   | {fdb_add | fdb_del, map()}
@@ -384,10 +384,17 @@ is_pid_ref(_) -> false.
 %% Addresses, routes, neighbours
 %%====================================================================
 
-%% @doc The request adding (`new') or removing (`del') an address on
-%% link `Index': a prefix, or a map with `prefix' and the keys of
-%% {@link linx_rtnl_addr}.
--spec addr(new | del, non_neg_integer(), term()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
+%% @doc The request adding (`new'), removing (`del') or replacing (as
+%% `ip addr replace': added, or its lifetimes and flags changed) an
+%% address on link `Index': a prefix, or a map with `prefix' and the keys
+%% of {@link linx_rtnl_addr}.
+-spec addr(new | del | replace, non_neg_integer(), term()) ->
+          {ok, linx_nl_codec:msg_in()} | {error, term()}.
+addr(replace, Index, Addr) ->
+    case addr(new, Index, Addr) of
+        {ok, Req} -> {ok, Req#{flags := ?NLM_F_CREATE bor ?NLM_F_REPLACE}};
+        {error, _} = Error -> Error
+    end;
 addr(What, Index, {_, _} = Prefix) ->
     addr(What, Index, #{prefix => Prefix});
 addr(What, Index, #{prefix := {IP, Len} = Prefix} = Addr) when is_integer(Len), Len >= 0 ->

@@ -22,8 +22,11 @@
 %% there, and deleting a veth whose peer is in another one, cannot be
 %% undone from here, nor can a rule's add or delete (a delete removes
 %% the first rule that matches what it gives), nor an fdb entry's
-%% delete without its mac, link and state: such an op is refused in
-%% an atomic batch.
+%% delete without its mac, link and state, nor the replace of an IPv6
+%% temporary address: such an op is refused in an atomic batch. An
+%% `addr_replace' is undone by replacing the address with what it was
+%% (its lifetimes as they were left, its flags), or deleting it when it
+%% was not there.
 -module(linx_rtnl_undo).
 
 -export([needs/1, plan/2, missing/2]).
@@ -47,7 +50,6 @@
                            nf_call_ip6tables => false, nf_call_arptables => false,
                            mcast_stats_enabled => false, mcast_igmp_version => 2,
                            mcast_mld_version => 1}).
--define(ADDR_FLAGS, [nodad, optimistic, homeaddress, managetempaddr, noprefixroute, mcautojoin]).
 
 %% @doc The dumps the undo of `Ops' needs.
 -spec needs([op()]) -> [links | addrs | routes | neighs | nexthops].
@@ -167,6 +169,22 @@ undo({neigh_del, #{index := Ref, dst := Dst}}, B, Names) ->
     {ok, [{neigh_add, N} || #{index := I} <- [find_link(Ref, B, Names)],
                             #{index := NI, dst := ND} = N <- maps:get(neighs, B, []),
                             NI =:= I, ND =:= Dst], Names};
+undo({addr_replace, Ref, Addr}, B, Names) ->
+    %% The address as it was (its lifetimes, what was left of them, and
+    %% flags), or none: deleted. One the kernel made with what a caller
+    %% cannot give (an IPv6 temporary address) cannot be put back.
+    case find_link(Ref, B, Names) of
+        #{index := I} ->
+            case [A || A <- maps:get(addrs, B, []), same_addr(A, I, Addr)] of
+                [] -> {ok, [{addr_del, I, Addr}], Names};
+                [A | _] -> case restorable(A) of
+                               true -> {ok, [{addr_replace, I, addr_spec(A)}], Names};
+                               false -> not_undoable
+                           end
+            end;
+        _ ->
+            {ok, [{addr_del, Ref, Addr}], Names}
+    end;
 undo({addr_add, Ref, Addr}, B, Names) ->
     {ok, [{addr_del, by_index(Ref, B, Names), Addr}], Names};
 undo({route_replace, Route}, B, Names) ->
@@ -325,15 +343,24 @@ base(L) ->
 auto_addr(#{family := inet6, scope := link}) -> true;
 auto_addr(_) -> false.
 
+%% An address the kernel made with a flag a caller cannot give: an IPv6
+%% temporary (privacy) address, which has the bit of IPv4's `secondary'.
+restorable(#{family := inet6, flags := Flags}) ->
+    not lists:member(secondary, Flags) andalso not lists:member(stable_privacy, Flags);
+restorable(_) ->
+    true.
+
 addr_spec(#{prefixlen := Len} = A) ->
     IP = maps:get(local, A, maps:get(address, A, undefined)),
+    Settable = linx_rtnl_addr:settable_flags(maps:get(family, A, inet)),
     Spec = #{prefix => {IP, Len},
-             flags => [F || F <- maps:get(flags, A, []), lists:member(F, ?ADDR_FLAGS)]},
+             flags => [F || F <- maps:get(flags, A, []), lists:member(F, Settable)]},
     %% A point-to-point address has its peer as `address'; a lifetime
     %% goes back as it was dumped (what was left of it).
     Peer = [{peer, P} || #{address := P} <- [A], P =/= IP],
     Lft = case A of
-              #{valid_lft := V, preferred_lft := P} when is_integer(V), V > 0, is_integer(P) ->
+              #{valid_lft := V, preferred_lft := P} when (is_integer(V) andalso V > 0) orelse V =:= forever,
+                                                         is_integer(P) orelse P =:= forever ->
                   [{valid_lft, V}, {preferred_lft, P}];
               _ ->
                   []

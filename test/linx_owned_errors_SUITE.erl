@@ -167,6 +167,8 @@ calls(Config) ->
         {linx_rtnl, addr_add, 3, fun() -> linx_rtnl:addr_add(<<"lo">>, #{prefix => {{127, 0, 0, 9}, 8}, flags => [nosuch]}, In) end},
         {linx_rtnl, addr_del, 2, fun() -> linx_rtnl:addr_del(<<"lo">>, #{x => 1}) end},
         {linx_rtnl, addr_del, 3, fun() -> linx_rtnl:addr_del(<<"lo">>, {{10, 9, 9, 9}, 32}, In) end},
+        {linx_rtnl, addr_replace, 2, fun() -> linx_rtnl:addr_replace(<<"lo">>, #{prefix => {{10, 9, 9, 9}, 32}, label => <<"lo:x">>, flags => [nodad]}) end},
+        {linx_rtnl, addr_replace, 3, fun() -> linx_rtnl:addr_replace(<<"nosuch0">>, {{10, 9, 9, 9}, 32}, In) end},
         {linx_rtnl, routes, 0, fun() -> with_env_via(fun linx_rtnl:routes/0) end},
         {linx_rtnl, routes, 1, fun() -> linx_rtnl:routes(?GONE) end},
         {linx_rtnl, route_add, 1, fun() -> linx_rtnl:route_add(#{dst => nowhere}) end},

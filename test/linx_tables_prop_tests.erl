@@ -21,6 +21,9 @@
 
 -include("linx_proper.hrl").
 
+%% The generators and the model, for linx_objects_prop_tests.
+-export([table_input/1, value/1, expect_pairs/2, expect_value/2, plain/1]).
+
 -import(proper_types, [integer/2, list/1, binary/0, binary/1, oneof/1, frequency/1,
                        elements/1, boolean/0, byte/0, nat/0, vector/2]).
 

@@ -90,10 +90,13 @@ defmodule Linx.Rtnl do
   @type prefix :: {:inet.ip_address(), 0..128}
 
   @typedoc """
-  An address to add or remove: its prefix, or a map (or keyword list)
-  with `:prefix` and any of `:label`, `:broadcast` (an IPv4 address),
-  `:scope` and `:flags` (such as `[:nodad, :noprefixroute]`):
-  `{{10, 0, 0, 1}, 24}`, `[prefix: {{10, 0, 0, 1}, 24}, label: "v0:web"]`.
+  An address to add, replace or remove: its prefix, or a map (or keyword
+  list) with `:prefix` and any of `:label` (IPv4 only, up to 15 bytes),
+  `:broadcast` (IPv4), `:scope` (`:universe`, `:site`, `:link`, `:host`),
+  `:flags` (`:noprefixroute`, `:mcautojoin`; for IPv6 also `:nodad`,
+  `:optimistic`, `:homeaddress`, `:managetempaddr`), `:peer` (point to
+  point), `:valid_lft` and `:preferred_lft` (seconds or `:forever`):
+  `{{10, 0, 0, 1}, 24}`, `[prefix: {{10, 0, 0, 1}, 24}, label: "v0:web", valid_lft: 600]`.
   """
   @type addr_spec ::
           prefix
@@ -102,7 +105,10 @@ defmodule Linx.Rtnl do
               optional(:label) => String.t(),
               optional(:broadcast) => :inet.ip_address(),
               optional(:scope) => atom | 0..255,
-              optional(:flags) => [atom]
+              optional(:flags) => [atom],
+              optional(:peer) => :inet.ip_address(),
+              optional(:valid_lft) => non_neg_integer | :forever,
+              optional(:preferred_lft) => non_neg_integer | :forever
             }
           | [
               {:prefix, prefix}
@@ -110,6 +116,9 @@ defmodule Linx.Rtnl do
               | {:broadcast, :inet.ip_address()}
               | {:scope, atom | 0..255}
               | {:flags, [atom]}
+              | {:peer, :inet.ip_address()}
+              | {:valid_lft, non_neg_integer | :forever}
+              | {:preferred_lft, non_neg_integer | :forever}
             ]
 
   @typedoc """
@@ -144,7 +153,7 @@ defmodule Linx.Rtnl do
           {:link_add, map}
           | {:link_set, link_ref, map}
           | {:link_del, link_ref}
-          | {:addr_add | :addr_del, link_ref, addr_spec}
+          | {:addr_add | :addr_del | :addr_replace, link_ref, addr_spec}
           | {:route_add | :route_replace | :route_del, map}
           | {:neigh_add | :neigh_del, map}
           | {:fdb_add | :fdb_del, map}
@@ -234,6 +243,19 @@ defmodule Linx.Rtnl do
   @spec addr_del(link_ref, addr_spec, options) :: :ok | {:error, Error.t()}
   def addr_del(link, addr, opts \\ []),
     do: wrap(:linx_rtnl.addr_del(link, addr_spec(addr), opts), :addr_del, opts)
+
+  @doc """
+  Adds an address, or changes the one the link has, as `ip addr replace`:
+  its lifetimes as given (none given is for ever) and, for IPv6, its
+  flags. The same call again is `:ok`:
+
+      :ok = Linx.Rtnl.addr_replace("v0", [prefix: {{10, 0, 0, 1}, 24}, valid_lft: 600], blue)
+  """
+  @spec addr_replace(link_ref, addr_spec, options) :: :ok | {:error, Error.t()}
+  def addr_replace(link, addr, opts \\ []),
+    do: wrap(:linx_rtnl.addr_replace(link, addr_spec(addr), opts), :addr_replace, opts)
+
+  defbang(addr_replace(link :: link_ref, addr :: addr_spec, opts :: options \\ []) :: :ok)
 
   # Routes
 

@@ -207,6 +207,7 @@ defmodule Linx.BangTest do
       {Rtnl, :addrs, [bad_in]},
       {Rtnl, :addr_add, ["lo", {{10, 0, 0, 1}, 33}, []]},
       {Rtnl, :addr_del, ["lo", {{10, 0, 0, 1}, 33}, []]},
+      {Rtnl, :addr_replace, ["lo", {{10, 0, 0, 1}, 33}, []]},
       {Rtnl, :routes, [bad_in]},
       {Rtnl, :route_add, [%{dst: :bogus}, []]},
       {Rtnl, :route_del, [%{dst: :bogus}, []]},

@@ -38,6 +38,7 @@ defmodule Linx.OptionsTest do
       {"Rtnl.addrs/1", &Rtnl.addrs(&1)},
       {"Rtnl.addr_add/3", &Rtnl.addr_add(@no_index, {{192, 0, 2, 1}, 24}, &1)},
       {"Rtnl.addr_del/3", &Rtnl.addr_del(@no_index, {{192, 0, 2, 1}, 24}, &1)},
+      {"Rtnl.addr_replace/3", &Rtnl.addr_replace(@no_index, {{192, 0, 2, 1}, 24}, &1)},
       {"Rtnl.routes/1", &Rtnl.routes(&1)},
       {"Rtnl.route_add/2", &Rtnl.route_add(route, &1)},
       {"Rtnl.route_del/2", &Rtnl.route_del(route, &1)},

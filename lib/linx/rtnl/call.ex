@@ -17,8 +17,11 @@ defmodule Linx.Rtnl.Call do
   @spec batch_ops(term) :: term
   def batch_ops(ops) when is_list(ops) do
     Enum.map(ops, fn
-      {what, link, addr} when what in [:addr_add, :addr_del] -> {what, link, addr_spec(addr)}
-      op -> op
+      {what, link, addr} when what in [:addr_add, :addr_del, :addr_replace] ->
+        {what, link, addr_spec(addr)}
+
+      op ->
+        op
     end)
   end
 

@@ -122,7 +122,7 @@ decode_object(Kind, P) -> decode(Kind, P).
 
 -spec decode(kind(), binary()) -> {ok, map()} | {error, linx_nl_codec:malformed()}.
 decode(Object, P) ->
-    case linx_nl_attrs:decode_struct(header_fields(Object), P) of
+    case linx_nl_struct:decode(header_plan(Object), P) of
         {ok, Head, Attrs} ->
             %% One map at the end: the later of two equal keys wins, as
             %% the later of two equal attributes does (and an attribute
@@ -137,8 +137,19 @@ decode(Object, P) ->
             {error, {malformed, {Object, short}}}
     end.
 
-%% The fields of an object's header, made once per node (the tables are
+%% The plan of an object's header, made once per node (the tables are
 %% constants).
+header_plan(Object) ->
+    case persistent_term:get({?MODULE, plan, Object}, undefined) of
+        undefined ->
+            Plan = linx_nl_struct:plan(?TABLES:header(Object)),
+            persistent_term:put({?MODULE, plan, Object}, Plan),
+            Plan;
+        Plan ->
+            Plan
+    end.
+
+%% The fields of an object's header, made once per node.
 header_fields(Object) ->
     case persistent_term:get({?MODULE, header, Object}, undefined) of
         undefined ->

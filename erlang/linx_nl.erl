@@ -202,15 +202,17 @@ seq_replies(Bins, Seq) ->
 %% each reply message with a function of the caller's. A long dump (a
 %% thousand links is about 1 MB) comes from the port program in parts
 %% while the kernel is still dumping ({@link linx_netlink:call/5}), and
-%% the caller decodes each part as it comes: the decoding, which costs
-%% about as much as the dump, then runs beside it instead of after it.
+%% each part is decoded as it comes, by a process of its own when
+%% another scheduler is online (linx_nl_parts): the decoding, which
+%% costs more than the dump, then runs beside it and on both cores of a
+%% small machine. The parts are put together in order, as decoding them
+%% one after the other would: the same values, the same first error.
 %%
-%% While it decodes a long dump, the calling process has a minimum heap
-%% of half a word per byte of replies so far (about three times what the
-%% decoded terms take): grown step by step from a small heap, the heap
-%% would be collected again and again on the way, and each collection
-%% would copy all that was decoded so far. Its own minimum comes back at
-%% the end.
+%% While it takes a long dump, the calling process has a minimum heap
+%% of half a word per byte of replies so far: grown step by step from a
+%% small heap, the heap would be collected again and again on the way,
+%% and each collection would copy all that was decoded so far. Its own
+%% minimum comes back at the end.
 
 %% @doc Sends the dump request `Req' from a socket of `Protocol' in
 %% the target of `Opts' and returns its reply messages decoded with
@@ -218,7 +220,8 @@ seq_replies(Bins, Seq) ->
 %% with `Op' and the `in' of `Opts', as {@link linx_nl:call/4} gives it),
 %% else the first `{error, _}' of `Decode'. A dump the kernel marks as
 %% interrupted is tried again, up to three times in all. `Decode' must not
-%% raise.
+%% raise (if it does, the exception is raised in the caller); it may run
+%% in another process, so it must not depend on the caller's.
 -spec dump(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom(),
            fun((msg()) -> {ok, T} | {error, E})) ->
           {ok, [T]} | {error, E | term()}.

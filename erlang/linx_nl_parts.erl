@@ -19,8 +19,14 @@
 
 -export([replies/2, answer/3, interrupted/1]).
 -export([start/3, decode/3, finish/1, cancel/1]).
+%% A part's process.
+-export([run/3]).
 
 -export_type([part/0]).
+
+%% A part's process ends by exit/1 with what it gives (one copy of it, to
+%% the caller's monitor): run/3 never returns, on purpose.
+-dialyzer({no_return, run/3}).
 
 -type msg() :: linx_nl_codec:msg().
 -type decode() :: fun((msg()) -> {ok, term()} | {error, term()}).
@@ -99,14 +105,18 @@ start(Replies, Seq, Decode) ->
         1 ->
             decode(Replies, Seq, Decode);
         _ ->
-            Part = fun() ->
-                           exit(try {part, decode(Replies, Seq, Decode)}
-                                catch Class:Reason:Stack -> {raised, Class, Reason, Stack}
-                                end)
-                   end,
-            {_Pid, Ref} = spawn_opt(Part, [monitor, {min_heap_size, iolist_size(Replies)}]),
+            {_Pid, Ref} = spawn_opt(?MODULE, run, [Replies, Seq, Decode],
+                                    [monitor, {min_heap_size, iolist_size(Replies)}]),
             {decoding, Ref}
     end.
+
+%% The process of a part: it exits with what the part gives, or with
+%% the exception its decoding raised.
+-spec run([binary()], non_neg_integer(), decode()) -> no_return().
+run(Replies, Seq, Decode) ->
+    exit(try {part, decode(Replies, Seq, Decode)}
+         catch Class:Reason:Stack -> {raised, Class, Reason, Stack}
+         end).
 
 %% What one part of the replies to request `Seq' gives, decoded here.
 -spec decode([binary()], non_neg_integer(), decode()) -> result().

@@ -119,8 +119,33 @@ run(Replies, Seq, Decode) ->
          end).
 
 %% What one part of the replies to request `Seq' gives, decoded here.
+%% Most parts are nothing but objects, one message a binary (as the port
+%% program sends them): those are decoded in one pass, without the lists
+%% of messages in between; any other part (the end, an error, a reply
+%% to another request, a decoding error) the general way, from the start.
 -spec decode([binary()], non_neg_integer(), decode()) -> result().
 decode(Replies, Seq, Decode) ->
+    case objects(Replies, Seq, Decode, [], false) of
+        {Values, Intr} -> {values, false, Values, Intr, none};
+        other -> decode_replies(Replies, Seq, Decode)
+    end.
+
+objects([<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
+           Payload/binary>> | Rest], Seq, Decode, Acc, Intr)
+  when Len =:= byte_size(Payload) + 16, Type > ?NLMSG_DONE ->
+    Msg = #{type => Type, flags => Flags, seq => Seq, pid => Pid, payload => Payload},
+    case Decode(Msg) of
+        {ok, Value} ->
+            objects(Rest, Seq, Decode, [Value | Acc], Intr orelse Flags band ?NLM_F_DUMP_INTR =/= 0);
+        {error, _} ->
+            other
+    end;
+objects([], _Seq, _Decode, Acc, Intr) ->
+    {lists:reverse(Acc), Intr};
+objects(_Replies, _Seq, _Decode, _Acc, _Intr) ->
+    other.
+
+decode_replies(Replies, Seq, Decode) ->
     case replies(Replies, Seq) of
         {more, Msgs} -> values(false, Msgs, Decode);
         {done, {ok, Msgs}} -> values(true, Msgs, Decode);

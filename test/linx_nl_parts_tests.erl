@@ -1,6 +1,7 @@
 %% @doc The parts of a dump decoded on other schedulers (linx_nl_parts)
 %% give what decoding them one after the other in the caller gave before
-%% (a model of that, below): for random replies (objects, some marked
+%% (a model of that, below), whether a part is decoded in one pass (only
+%% objects) or the general way: for random replies (objects, some marked
 %% interrupted, some a decoding error, replies of other requests, the
 %% end, a netlink error, malformed bytes) cut into random parts, the same
 %% values or the same first error, and the same interrupted flag. Run by
@@ -9,7 +10,7 @@
 
 -include("linx_proper.hrl").
 
--import(proper_types, [integer/2, list/1, binary/0, frequency/1, boolean/0, byte/0]).
+-import(proper_types, [integer/2, list/1, binary/0, binary/1, frequency/1, boolean/0, byte/0]).
 
 -define(SEQ, 77).
 
@@ -54,7 +55,10 @@ prop_parts_agree() ->
 %%====================================================================
 
 reply_gen() ->
-    frequency([{20, {object, binary(), boolean()}},
+    %% Most objects one aligned message each, as the kernel sends them
+    %% (decoded in one pass), some not.
+    frequency([{40, {object, ?BIND(N, integer(0, 6), binary(4 * N)), boolean()}},
+               {5, {object, binary(), boolean()}},
                {2, {other_seq, binary()}},
                {1, done},
                {1, {error, integer(1, 120)}},

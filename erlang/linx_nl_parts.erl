@@ -120,15 +120,19 @@ run(Replies, Seq, Decode) ->
 
 %% What one part of the replies to request `Seq' gives, decoded here.
 %% Most parts are nothing but objects, one message a binary (as the port
-%% program sends them): those are decoded in one pass, without the lists
-%% of messages in between; any other part (the end, an error, a reply
-%% to another request, a decoding error) the general way, from the start.
+%% program sends them), the last one perhaps ending with the
+%% `NLMSG_DONE': those are decoded in one pass, without the lists of
+%% messages in between; any other part (an error, a reply to another
+%% request, a decoding error) the general way, from the start.
 -spec decode([binary()], non_neg_integer(), decode()) -> result().
 decode(Replies, Seq, Decode) ->
     case objects(Replies, Seq, Decode, [], false) of
-        {Values, Intr} -> {values, false, Values, Intr, none};
+        {End, Values, Intr} -> {values, End, Values, Intr, none};
         other -> decode_replies(Replies, Seq, Decode)
     end.
+
+%% The objects, and the `NLMSG_DONE' that ends the answer when it is the
+%% last binary (the messages after it would be looked at too).
 
 objects([<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32/native,
            Payload/binary>> | Rest], Seq, Decode, Acc, Intr)
@@ -140,8 +144,15 @@ objects([<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32
         {error, _} ->
             other
     end;
+objects([<<Len:32/native, ?NLMSG_DONE:16/native, _:16, Seq:32/native, _:32, Payload/binary>>],
+        Seq, _Decode, Acc, Intr)
+  when Len =:= byte_size(Payload) + 16 ->
+    case Payload of
+        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> other;
+        _ -> {true, lists:reverse(Acc), Intr}
+    end;
 objects([], _Seq, _Decode, Acc, Intr) ->
-    {lists:reverse(Acc), Intr};
+    {false, lists:reverse(Acc), Intr};
 objects(_Replies, _Seq, _Decode, _Acc, _Intr) ->
     other.
 

@@ -10,7 +10,8 @@
 
 -include("linx_proper.hrl").
 
--import(proper_types, [integer/2, list/1, binary/0, binary/1, frequency/1, boolean/0, byte/0]).
+-import(proper_types, [integer/2, list/1, binary/0, binary/1, frequency/1, boolean/0, byte/0,
+                       elements/1]).
 
 -define(SEQ, 77).
 
@@ -39,11 +40,15 @@ raise_test() ->
     ?assertError(two, linx_nl_parts:finish(Parts ++ [linx_nl_parts:decode([], ?SEQ, Decode)])),
     receive Stray -> ?assertEqual(none, Stray) after 100 -> ok end.
 
+%% Parts of random replies, each perhaps ending with the end of the
+%% answer (so that parts come after it), then the last replies.
 prop_parts_agree() ->
-    ?FORALL({Replies, Cuts}, {list(reply_gen()), list(integer(0, 40))},
+    ?FORALL({Spec, LastReplies},
+            {list({list(reply_gen()), elements([[], [], [done], [{done_error, 4}]])}),
+             list(reply_gen())},
             begin
-                Bins = [reply(R) || R <- Replies],
-                {Parts, Last} = cut(Bins, Cuts),
+                Parts = [[reply(R) || R <- Replies ++ End] || {Replies, End} <- Spec],
+                Last = [reply(R) || R <- LastReplies],
                 Started = [linx_nl_parts:start(P, ?SEQ, fun decode/1) || P <- Parts],
                 New = linx_nl_parts:finish(Started ++ [linx_nl_parts:decode(Last, ?SEQ, fun decode/1)]),
                 Old = model(Parts, Last),
@@ -61,6 +66,7 @@ reply_gen() ->
                {5, {object, binary(), boolean()}},
                {2, {other_seq, binary()}},
                {1, done},
+               {1, {done_error, integer(1, 120)}},
                {1, {error, integer(1, 120)}},
                {1, ack},
                {1, noop},
@@ -72,6 +78,8 @@ reply({other_seq, Payload}) ->
     msg(24, 2, ?SEQ + 1, Payload);
 reply(done) ->
     msg(3, 2, ?SEQ, <<0:32>>);
+reply({done_error, Errno}) ->
+    msg(3, 2, ?SEQ, <<(-Errno):32/signed-native>>);
 reply({error, Errno}) ->
     msg(2, 0, ?SEQ, <<(-Errno):32/signed-native, 0:128>>);
 reply(ack) ->
@@ -88,14 +96,6 @@ msg(Type, Flags, Seq, Payload) ->
 %% An object whose payload starts with a multiple of 7 does not decode.
 decode(#{payload := <<X, _/binary>>}) when X rem 7 =:= 0 -> {error, {seven, X}};
 decode(#{payload := P}) -> {ok, P}.
-
-%% The replies cut into parts (Cuts: how many replies each), the rest last.
-cut(Bins, [N | Cuts]) when N < length(Bins) ->
-    {Part, Rest} = lists:split(N, Bins),
-    {Parts, Last} = cut(Rest, Cuts),
-    {[Part | Parts], Last};
-cut(Bins, _) ->
-    {[], Bins}.
 
 %%====================================================================
 %% The model: the parts decoded one after the other in the caller, as

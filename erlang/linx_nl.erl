@@ -244,9 +244,7 @@ dump(Protocol, Req, Opts, Op, Decode, Tries) ->
                    %% larger minimum heap too.
                    _ = Bytes =:= 0 andalso iolist_size(Last) >= ?BIG_DUMP_BYTES
                        andalso grow(0, Last),
-                   %% The last replies are decoded here, while the parts
-                   %% may still be decoding.
-                   linx_nl_parts:finish(lists:reverse(Parts, [linx_nl_parts:decode(Last, Seq, Decode)]));
+                   linx_nl_parts:last(lists:reverse(Parts), Last, Seq, Decode);
                {{error, _} = Error, {_, Parts}} ->
                    linx_nl_parts:cancel(Parts),
                    {Error, false}

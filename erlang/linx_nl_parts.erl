@@ -18,7 +18,7 @@
 -include("linx_nl.hrl").
 
 -export([replies/2, answer/3, interrupted/1]).
--export([start/3, decode/3, finish/1, cancel/1]).
+-export([start/3, decode/3, last/4, finish/1, cancel/1]).
 %% A part's process.
 -export([run/3]).
 
@@ -140,7 +140,8 @@ objects([<<Len:32/native, Type:16/native, Flags:16/native, Seq:32/native, Pid:32
     Msg = #{type => Type, flags => Flags, seq => Seq, pid => Pid, payload => Payload},
     case Decode(Msg) of
         {ok, Value} ->
-            objects(Rest, Seq, Decode, [Value | Acc], Intr orelse Flags band ?NLM_F_DUMP_INTR =/= 0);
+            Intr1 = Intr orelse Flags band ?NLM_F_DUMP_INTR =/= 0,
+            objects(Rest, Seq, Decode, [Value | Acc], Intr1);
         {error, _} ->
             other
     end;
@@ -174,6 +175,21 @@ decode_each([Msg | Rest], Decode, Acc) ->
     end;
 decode_each([], _Decode, Acc) ->
     {lists:reverse(Acc), none}.
+
+%% The answer of the parts (in order) and of the last replies, these
+%% decoded here while the parts may still be decoding (see finish/1). If
+%% their decoding raises, the parts are forgotten first.
+-spec last([part()], [binary()], non_neg_integer(), decode()) ->
+          {{ok, [term()]} | {error, term()}, boolean()}.
+last(Parts, Replies, Seq, Decode) ->
+    Last = try
+               decode(Replies, Seq, Decode)
+           catch
+               Class:Reason:Stack ->
+                   cancel(Parts),
+                   erlang:raise(Class, Reason, Stack)
+           end,
+    finish(Parts ++ [Last]).
 
 %% The answer of the parts, in order (the last one ends it, whether or
 %% not it holds the `NLMSG_DONE'), and whether any message was marked

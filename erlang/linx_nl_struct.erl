@@ -82,7 +82,8 @@ decode({fields, Fields}, Bin) ->
 %% A clause per read, each a match of the clause head: the binary
 %% stays one match context from the first field to the last.
 read([{plain, 8, K} | S], <<N:8, Rest/binary>>, Acc) -> read(S, Rest, [{K, N} | Acc]);
-read([{named, 8, K, M} | S], <<N:8, Rest/binary>>, Acc) -> read(S, Rest, [{K, maps:get(N, M, N)} | Acc]);
+read([{named, 8, K, M} | S], <<N:8, Rest/binary>>, Acc) ->
+    read(S, Rest, [{K, maps:get(N, M, N)} | Acc]);
 read([{skip, 8} | S], <<_:8, Rest/binary>>, Acc) -> read(S, Rest, Acc);
 read([{plain, 16, K} | S], <<N:16/native, Rest/binary>>, Acc) -> read(S, Rest, [{K, N} | Acc]);
 read([{named, 16, K, M} | S], <<N:16/native, Rest/binary>>, Acc) ->

@@ -31,14 +31,19 @@ parts_agree_one_scheduler_test_() ->
              end
      end}.
 
-%% A part whose decoding raises raises in the caller, and leaves no
-%% message behind.
+%% A part whose decoding raises raises in the caller, and so do the last
+%% replies, decoded by the caller; either way no message is left behind.
 raise_test() ->
     Bins = [reply({object, <<1>>, false}), reply({object, <<2>>, false})],
     Decode = fun(#{payload := <<2>>}) -> error(two); (#{payload := P}) -> {ok, P} end,
     Parts = [linx_nl_parts:start([B], ?SEQ, Decode) || B <- Bins],
-    ?assertError(two, linx_nl_parts:finish(Parts ++ [linx_nl_parts:decode([], ?SEQ, Decode)])),
-    receive Stray -> ?assertEqual(none, Stray) after 100 -> ok end.
+    ?assertError(two, linx_nl_parts:last(Parts, [], ?SEQ, Decode)),
+    receive Stray -> ?assertEqual(none, Stray) after 100 -> ok end,
+    %% The same when the last replies, decoded by the caller, raise.
+    Three = fun(#{payload := <<3>>}) -> error(three); (#{payload := P}) -> {ok, P} end,
+    Parts2 = [linx_nl_parts:start([B], ?SEQ, Three) || B <- Bins],
+    ?assertError(three, linx_nl_parts:last(Parts2, [reply({object, <<3>>, false})], ?SEQ, Three)),
+    receive Stray2 -> ?assertEqual(none, Stray2) after 100 -> ok end.
 
 %% Parts of random replies, each perhaps ending with the end of the
 %% answer (so that parts come after it), then the last replies.
@@ -50,7 +55,7 @@ prop_parts_agree() ->
                 Parts = [[reply(R) || R <- Replies ++ End] || {Replies, End} <- Spec],
                 Last = [reply(R) || R <- LastReplies],
                 Started = [linx_nl_parts:start(P, ?SEQ, fun decode/1) || P <- Parts],
-                New = linx_nl_parts:finish(Started ++ [linx_nl_parts:decode(Last, ?SEQ, fun decode/1)]),
+                New = linx_nl_parts:last(Started, Last, ?SEQ, fun decode/1),
                 Old = model(Parts, Last),
                 receive Stray -> {stray, Stray} =:= none after 0 -> New =:= Old end
             end).

@@ -52,6 +52,9 @@
 %%   P10' the same         vs `ip -n NS -batch FILE' per namespace [<= 0.7 x]
 %%
 %% The results are printed as a table and written to _build/bench/latest.json.
+%% LINX_BENCH_CASES runs some cases only: ids separated by commas or
+%% spaces, a prefix selecting a group ("P8" is P8a to P8e); the cases
+%% they need run too, in the usual order.
 %%
 %% Modules: linx_bench (this one: entry point, namespaces, timing and
 %% statistics), linx_bench_cases (the sysctl and port cases: P1 to P3, P5
@@ -106,80 +109,135 @@ run(Names) ->
     io:format("~nwritten: ~ts~n", [?JSON_FILE]),
     ok.
 
-cases([Ns1 | _] = Names) ->
-    %% P8c first: once this node has started another program through a
-    %% port (P2b does, to try the port program's arguments; os:cmd/1 does
-    %% not), a change through the port takes twice as long for the rest
-    %% of the node's life, and a ping 0.7 times (see docs/benchmarks.md).
-    Pair = step("P8c addr_add + addr_del vs ping", fun() -> linx_bench_batch_cases:p8c(extra_netns(13)) end),
-    Nif = step("loading the NIF baseline", fun load_nif/0),
-    {Ping, Read, NifRead, NifDirty} =
-        step("P1a/P1b/P1d/P1e ping, read and NIF reads, interleaved",
-             fun() -> linx_bench_cases:p1(Ns1, Nif) end),
-    Nsenter = step("P1c nsenter cat", fun() -> linx_bench_cases:p1c(Ns1) end),
-    Cached = step("P2a 32 callers, worker cache on", fun() -> linx_bench_cases:p2a(Names) end),
-    Idle = step("P5c idle CPU right after P2a", fun linx_bench_cases:p5c/0),
-    Pings = step("P2g P2a's load of pings", fun() -> linx_bench_cases:p2g(Names) end),
-    NifLoad = step("P2c NIF, 32 callers", fun() -> linx_bench_cases:nif_load(Names, read, Nif) end),
-    NifDirtyLoad = step("P2d NIF dirty, 32 callers",
-                        fun() -> linx_bench_cases:nif_load(Names, read_dirty, Nif) end),
-    NoCache = step("P2b 32 callers, worker cache off", fun() -> linx_bench_cases:p2b(Names) end),
-    Spin0 = step("P1b'/P2a' with --spin-us 0", fun() -> linx_bench_cases:spin0(Names) end),
-    OneSched = step("P2f P2a from a node with one scheduler",
-                    fun() -> linx_bench_cases:one_scheduler(Names) end),
-    List = step("P3 list whole tree vs sysctl -a", fun() -> linx_bench_cases:p3(Ns1) end),
-    Netlink = step("P4 netlink open", fun() -> linx_bench_nl_cases:p4(Ns1) end),
-    Batch = step("P6 batch", fun() -> linx_bench_cases:p6(Ns1) end),
-    Cnode = step("P7 C-node call vs Erlang node", fun linx_bench_cases:p7/0),
-    %% The other rtnetlink changes before P8a: a deleted namespace is freed
-    %% by the kernel later, under its rtnl lock, and P8a's 500 veth pairs
-    %% would slow every change made after them.
-    Adds = step("P8b 1,000 addr_add in one batch vs ip -batch",
-                fun() -> linx_bench_batch_cases:p8b(extra_netns(11)) end),
-    Hub = step("P10 32-spoke hub, set up and torn down, vs a shell script and ip -batch",
-               fun() -> linx_bench_batch_cases:p10(100) end),
-    RoutesDump = step("P8d routes dump, 10,000 routes, vs ip -j route show",
-                      fun() -> linx_bench_nl_cases:p8d(extra_netns(14)) end),
-    RulesDump = step("P8e rules dump, 1,000 rules, vs ip -j rule show",
-                     fun() -> linx_bench_nl_cases:p8e(extra_netns(15)) end),
-    Links = step("P8a links dump, 1,000 links, vs ip -j link show",
-                 fun() -> linx_bench_nl_cases:p8a(extra_netns(10)) end),
-    NetnsAdd = step("P9a netns add + delete vs ip netns", fun() -> linx_bench_nl_cases:p9a(extra_netns(12)) end),
-    NetnsNew = step("P9b netns new + release", fun linx_bench_nl_cases:p9b/0),
-    LoadedRss = linx_bench_port:vm_rss(linx_port:os_pid()),
-    IdleRss = step("P5a idle RSS", fun linx_bench_cases:p5a/0),
-    {PortStart, AppStart} = step("P5b start to ready", fun linx_bench_cases:p5b/0),
-    [linx_bench_report:row_ping(Ping),
-     linx_bench_report:row_read(Read, Ping),
-     linx_bench_report:row_nsenter(Nsenter, Read),
-     linx_bench_report:row_nif(<<"P1d">>, NifRead, Read),
-     linx_bench_report:row_nif(<<"P1e">>, NifDirty, Read),
-     linx_bench_report:row_spin_read(Spin0, Read),
-     linx_bench_report:row_cached(Cached),
-     linx_bench_report:row_no_cache(NoCache, Cached),
-     linx_bench_report:row_nif_load(<<"P2c">>, NifLoad, Cached),
-     linx_bench_report:row_nif_load(<<"P2d">>, NifDirtyLoad, Cached),
-     linx_bench_report:row_port_cpu(Cached),
-     linx_bench_report:row_spin_load(Spin0, Cached),
-     linx_bench_report:row_one_scheduler(OneSched, Cached),
-     linx_bench_report:row_ping_load(Pings, Cached),
-     linx_bench_report:row_list(List),
-     linx_bench_report:row_netlink(Netlink),
-     linx_bench_report:row_rss(IdleRss, LoadedRss),
-     linx_bench_report:row_port_start(PortStart),
-     linx_bench_report:row_app_start(AppStart),
-     linx_bench_report:row_idle_cpu(Idle),
-     linx_bench_report:row_batch(Batch),
-     linx_bench_report:row_cnode(Cnode),
-     linx_bench_report:row_links(Links),
-     linx_bench_report:row_dump(routes, RoutesDump),
-     linx_bench_report:row_dump(rules, RulesDump),
-     linx_bench_report:row_addr_add(Adds),
-     linx_bench_report:row_addr_pair(Pair),
-     linx_bench_report:row_netns_add(NetnsAdd),
-     linx_bench_report:row_netns_new(NetnsNew, NetnsAdd),
-     linx_bench_report:row_hub(Hub, shell),
-     linx_bench_report:row_hub(Hub, ip_batch)].
+%% The cases in the order they run, each `{Key, Label, Needs, Fun}': Fun
+%% gets the results so far (the steps it Needs among them) and returns
+%% its own. The order matters (see the comments); a run of some cases
+%% only (LINX_BENCH_CASES) keeps it.
+steps([Ns1 | _] = Names) ->
+    [%% P8c first: once this node has started another program through a
+     %% port (P2b does, to try the port program's arguments; os:cmd/1
+     %% does not), a change through the port takes twice as long for the
+     %% rest of the node's life, and a ping 0.7 times (see
+     %% docs/benchmarks.md).
+     {p8c, "P8c addr_add + addr_del vs ping", [],
+      fun(_) -> linx_bench_batch_cases:p8c(extra_netns(13)) end},
+     {nif, "loading the NIF baseline", [], fun(_) -> load_nif() end},
+     {p1, "P1a/P1b/P1d/P1e ping, read and NIF reads, interleaved", [nif],
+      fun(#{nif := Nif}) -> linx_bench_cases:p1(Ns1, Nif) end},
+     {p1c, "P1c nsenter cat", [], fun(_) -> linx_bench_cases:p1c(Ns1) end},
+     {p2a, "P2a 32 callers, worker cache on", [], fun(_) -> linx_bench_cases:p2a(Names) end},
+     {p5c, "P5c idle CPU right after P2a", [p2a], fun(_) -> linx_bench_cases:p5c() end},
+     {p2g, "P2g P2a's load of pings", [], fun(_) -> linx_bench_cases:p2g(Names) end},
+     {p2c, "P2c NIF, 32 callers", [nif],
+      fun(#{nif := Nif}) -> linx_bench_cases:nif_load(Names, read, Nif) end},
+     {p2d, "P2d NIF dirty, 32 callers", [nif],
+      fun(#{nif := Nif}) -> linx_bench_cases:nif_load(Names, read_dirty, Nif) end},
+     {p2b, "P2b 32 callers, worker cache off", [], fun(_) -> linx_bench_cases:p2b(Names) end},
+     {spin0, "P1b'/P2a' with --spin-us 0", [], fun(_) -> linx_bench_cases:spin0(Names) end},
+     {p2f, "P2f P2a from a node with one scheduler", [],
+      fun(_) -> linx_bench_cases:one_scheduler(Names) end},
+     {p3, "P3 list whole tree vs sysctl -a", [], fun(_) -> linx_bench_cases:p3(Ns1) end},
+     {p4, "P4 netlink open", [], fun(_) -> linx_bench_nl_cases:p4(Ns1) end},
+     {p6, "P6 batch", [], fun(_) -> linx_bench_cases:p6(Ns1) end},
+     {p7, "P7 C-node call vs Erlang node", [], fun(_) -> linx_bench_cases:p7() end},
+     %% The other rtnetlink changes before P8a: a deleted namespace is
+     %% freed by the kernel later, under its rtnl lock, and P8a's 500 veth
+     %% pairs would slow every change made after them.
+     {p8b, "P8b 1,000 addr_add in one batch vs ip -batch", [],
+      fun(_) -> linx_bench_batch_cases:p8b(extra_netns(11)) end},
+     {p10, "P10 32-spoke hub, set up and torn down, vs a shell script and ip -batch", [],
+      fun(_) -> linx_bench_batch_cases:p10(100) end},
+     {p8d, "P8d routes dump, 10,000 routes, vs ip -j route show", [],
+      fun(_) -> linx_bench_nl_cases:p8d(extra_netns(14)) end},
+     {p8e, "P8e rules dump, 1,000 rules, vs ip -j rule show", [],
+      fun(_) -> linx_bench_nl_cases:p8e(extra_netns(15)) end},
+     {p8a, "P8a links dump, 1,000 links, vs ip -j link show", [],
+      fun(_) -> linx_bench_nl_cases:p8a(extra_netns(10)) end},
+     {p9a, "P9a netns add + delete vs ip netns", [],
+      fun(_) -> linx_bench_nl_cases:p9a(extra_netns(12)) end},
+     {p9b, "P9b netns new + release", [], fun(_) -> linx_bench_nl_cases:p9b() end},
+     {loaded_rss, "the port's RSS after the load", [],
+      fun(_) -> linx_bench_port:vm_rss(linx_port:os_pid()) end},
+     {p5a, "P5a idle RSS", [], fun(_) -> linx_bench_cases:p5a() end},
+     {p5b, "P5b start to ready", [], fun(_) -> linx_bench_cases:p5b() end}].
+
+%% The rows of the table in order, each `{Id, Steps, Fun}': Fun makes
+%% the row from the results of Steps.
+rows() ->
+    R = linx_bench_report,
+    [{<<"P1a">>, [p1], fun(#{p1 := {Ping, _, _, _}}) -> R:row_ping(Ping) end},
+     {<<"P1b">>, [p1], fun(#{p1 := {Ping, Read, _, _}}) -> R:row_read(Read, Ping) end},
+     {<<"P1c">>, [p1, p1c], fun(#{p1 := {_, Read, _, _}, p1c := N}) -> R:row_nsenter(N, Read) end},
+     {<<"P1d">>, [p1], fun(#{p1 := {_, Read, Nif, _}}) -> R:row_nif(<<"P1d">>, Nif, Read) end},
+     {<<"P1e">>, [p1], fun(#{p1 := {_, Read, _, Nif}}) -> R:row_nif(<<"P1e">>, Nif, Read) end},
+     {<<"P1b'">>, [p1, spin0],
+      fun(#{p1 := {_, Read, _, _}, spin0 := S}) -> R:row_spin_read(S, Read) end},
+     {<<"P2a">>, [p2a], fun(#{p2a := C}) -> R:row_cached(C) end},
+     {<<"P2b">>, [p2a, p2b], fun(#{p2a := C, p2b := N}) -> R:row_no_cache(N, C) end},
+     {<<"P2c">>, [p2a, p2c], fun(#{p2a := C, p2c := N}) -> R:row_nif_load(<<"P2c">>, N, C) end},
+     {<<"P2d">>, [p2a, p2d], fun(#{p2a := C, p2d := N}) -> R:row_nif_load(<<"P2d">>, N, C) end},
+     {<<"P2e">>, [p2a], fun(#{p2a := C}) -> R:row_port_cpu(C) end},
+     {<<"P2a'">>, [p2a, spin0], fun(#{p2a := C, spin0 := S}) -> R:row_spin_load(S, C) end},
+     {<<"P2f">>, [p2a, p2f], fun(#{p2a := C, p2f := F}) -> R:row_one_scheduler(F, C) end},
+     {<<"P2g">>, [p2a, p2g], fun(#{p2a := C, p2g := G}) -> R:row_ping_load(G, C) end},
+     {<<"P3">>, [p3], fun(#{p3 := L}) -> R:row_list(L) end},
+     {<<"P4">>, [p4], fun(#{p4 := N}) -> R:row_netlink(N) end},
+     {<<"P5a">>, [loaded_rss, p5a], fun(#{p5a := I, loaded_rss := L}) -> R:row_rss(I, L) end},
+     {<<"P5b">>, [p5b], fun(#{p5b := {Port, _}}) -> R:row_port_start(Port) end},
+     {<<"P5b'">>, [p5b], fun(#{p5b := {_, App}}) -> R:row_app_start(App) end},
+     {<<"P5c">>, [p2a, p5c], fun(#{p5c := I}) -> R:row_idle_cpu(I) end},
+     {<<"P6">>, [p6], fun(#{p6 := B}) -> R:row_batch(B) end},
+     {<<"P7">>, [p7], fun(#{p7 := C}) -> R:row_cnode(C) end},
+     {<<"P8a">>, [p8a], fun(#{p8a := L}) -> R:row_links(L) end},
+     {<<"P8d">>, [p8d], fun(#{p8d := D}) -> R:row_dump(routes, D) end},
+     {<<"P8e">>, [p8e], fun(#{p8e := D}) -> R:row_dump(rules, D) end},
+     {<<"P8b">>, [p8b], fun(#{p8b := A}) -> R:row_addr_add(A) end},
+     {<<"P8c">>, [p8c], fun(#{p8c := P}) -> R:row_addr_pair(P) end},
+     {<<"P9a">>, [p9a], fun(#{p9a := A}) -> R:row_netns_add(A) end},
+     {<<"P9b">>, [p9a, p9b], fun(#{p9a := A, p9b := N}) -> R:row_netns_new(N, A) end},
+     {<<"P10">>, [p10], fun(#{p10 := H}) -> R:row_hub(H, shell) end},
+     {<<"P10'">>, [p10], fun(#{p10 := H}) -> R:row_hub(H, ip_batch) end}].
+
+%% Runs the steps the selected rows need, in order, and makes the rows.
+cases(Names) ->
+    Rows = [Row || {Id, _, _} = Row <- rows(), selected(Id)],
+    Wanted = lists:usort(lists:append([Needs || {_, Needs, _} <- Rows])),
+    Steps = steps(Names),
+    Needed = needed(lists:reverse(Steps), Wanted),
+    Results = lists:foldl(fun({Key, Label, _, Fun}, Acc) ->
+                                  case lists:member(Key, Needed) of
+                                      true -> Acc#{Key => step(Label, fun() -> Fun(Acc) end)};
+                                      false -> Acc
+                                  end
+                          end, #{}, Steps),
+    [Fun(Results) || {_, _, Fun} <- Rows].
+
+%% The steps wanted and those they need, from the last step back.
+needed([{Key, _, Needs, _} | Rest], Wanted) ->
+    case lists:member(Key, Wanted) of
+        true -> needed(Rest, lists:usort(Needs ++ Wanted));
+        false -> needed(Rest, Wanted)
+    end;
+needed([], Wanted) ->
+    Wanted.
+
+%% Whether row Id runs: LINX_BENCH_CASES unset or empty runs all; else
+%% it lists ids separated by commas or spaces, and an id selects itself
+%% and the ids it begins that go on with a letter or `'' ("P8" selects
+%% P8a to P8e, "P1b" selects P1b and P1b', neither selects P10).
+selected(Id) ->
+    case string:lexemes(os:getenv("LINX_BENCH_CASES", ""), ", ") of
+        [] -> true;
+        Wanted -> lists:any(fun(W) -> selects(list_to_binary(W), Id) end, Wanted)
+    end.
+
+selects(W, Id) ->
+    Size = byte_size(W),
+    case Id of
+        W -> true;
+        <<W:Size/binary, C, _/binary>> -> not (C >= $0 andalso C =< $9);
+        _ -> false
+    end.
 
 %% ok, or {na, Why} for the NIF's rows (scripts/bench skips building it
 %% when gcc or erl_nif.h is missing).

@@ -56,14 +56,6 @@
 %% with the larger minimum heap too.
 -define(BIG_DUMP_BYTES, 65536).
 
-%% Where the decoding of a dump stands: the decoded values so far (newest
-%% first), whether any message was marked interrupted, and the first
-%% error of the decoding function; or the end, with the result.
--type state() :: {more, list(), boolean(), none | {error, term()}}
-               | {done, {ok, list()} | {error, term()}, boolean()}.
-
--type decode() :: fun((msg()) -> {ok, term()} | {error, term()}).
-
 %%====================================================================
 %% Requests
 %%====================================================================
@@ -101,7 +93,7 @@ call(Protocol, Req, Opts, Op, Tries) ->
         {ok, Bins} ->
             case seq_replies(Bins, Seq) of
                 {ok, Msgs} ->
-                    case Tries > 1 andalso interrupted(Msgs) of
+                    case Tries > 1 andalso linx_nl_parts:interrupted(Msgs) of
                         true -> call(Protocol, Req, Opts, Op, Tries - 1);
                         false -> {ok, Msgs}
                     end;
@@ -132,28 +124,6 @@ call_error({error, #{op := netlink_call} = Info}, Op, _Opts) ->
     {error, Info#{op => Op}};
 call_error(Error, _Op, _Opts) ->
     Error.
-
-%% @private Some of the reply binaries of request `Seq', in order: `{more,
-%% Msgs}' with its messages among them when its answer goes on, `{done,
-%% Result}' once they end it (as {@link replies/2} says).
--spec replies_part([binary()], non_neg_integer()) ->
-          {more, [msg()]} | {done, {ok, [msg()]} | {error, error_info() | malformed()}}.
-replies_part(Bins, Seq) ->
-    case linx_nl_codec:decode_all(Bins) of
-        {ok, Msgs} ->
-            case answer(Msgs, Seq, []) of
-                {done, _} = Done -> Done;
-                {more, Acc} -> {more, lists:reverse(Acc)}
-            end;
-        {error, _} = Error ->
-            {done, Error}
-    end.
-
-%% @private Whether the kernel marked any of these messages of a dump as
-%% interrupted (`NLM_F_DUMP_INTR': the objects changed meanwhile).
--spec interrupted([msg()]) -> boolean().
-interrupted(Msgs) ->
-    lists:any(fun(#{flags := F}) -> F band ?NLM_F_DUMP_INTR =/= 0 end, Msgs).
 
 %% Option `ns_fd_marks => [{Pattern, In}]': wherever the encoded message
 %% holds the attribute `Pattern' (a 4-byte header and a 4-byte placeholder
@@ -219,7 +189,7 @@ replies(Bins, Seq) ->
 
 %% replies/2, its error not owned (for call/5).
 seq_replies(Bins, Seq) ->
-    case replies_part(Bins, Seq) of
+    case linx_nl_parts:replies(Bins, Seq) of
         {done, Result} -> Result;
         {more, Msgs} -> {ok, Msgs}
     end.
@@ -232,15 +202,17 @@ seq_replies(Bins, Seq) ->
 %% each reply message with a function of the caller's. A long dump (a
 %% thousand links is about 1 MB) comes from the port program in parts
 %% while the kernel is still dumping ({@link linx_netlink:call/5}), and
-%% the caller decodes each part as it comes: the decoding, which costs
-%% about as much as the dump, then runs beside it instead of after it.
+%% each part is decoded as it comes, by a process of its own when
+%% another scheduler is online (linx_nl_parts): the decoding, which
+%% costs more than the dump, then runs beside it and on both cores of a
+%% small machine. The parts are put together in order, as decoding them
+%% one after the other would: the same values, the same first error.
 %%
-%% While it decodes a long dump, the calling process has a minimum heap
-%% of half a word per byte of replies so far (about three times what the
-%% decoded terms take): grown step by step from a small heap, the heap
-%% would be collected again and again on the way, and each collection
-%% would copy all that was decoded so far. Its own minimum comes back at
-%% the end.
+%% While it takes a long dump, the calling process has a minimum heap
+%% of half a word per byte of replies so far: grown step by step from a
+%% small heap, the heap would be collected again and again on the way,
+%% and each collection would copy all that was decoded so far. Its own
+%% minimum comes back at the end.
 
 %% @doc Sends the dump request `Req' from a socket of `Protocol' in
 %% the target of `Opts' and returns its reply messages decoded with
@@ -248,7 +220,8 @@ seq_replies(Bins, Seq) ->
 %% with `Op' and the `in' of `Opts', as {@link linx_nl:call/4} gives it),
 %% else the first `{error, _}' of `Decode'. A dump the kernel marks as
 %% interrupted is tried again, up to three times in all. `Decode' must not
-%% raise.
+%% raise (if it does, the exception is raised in the caller); it may run
+%% in another process, so it must not depend on the caller's.
 -spec dump(linx_netlink:protocol(), msg_in(), linx_netlink:opts(), atom(),
            fun((msg()) -> {ok, T} | {error, E})) ->
           {ok, [T]} | {error, E | term()}.
@@ -262,24 +235,24 @@ dump(Protocol, Req, Opts, Op, Decode) ->
 
 dump(Protocol, Req, Opts, Op, Decode, Tries) ->
     {Seq, Bin, CallOpts} = prepare_call(Req, Opts),
-    Feed = fun(Replies, {Bytes, State}) ->
-                   Bytes1 = grow(Bytes, Replies),
-                   {Bytes1, part(Replies, Seq, Decode, State)}
+    Feed = fun(Replies, {Bytes, Parts}) ->
+                   {grow(Bytes, Replies), [linx_nl_parts:start(Replies, Seq, Decode) | Parts]}
            end,
-    Done = case linx_netlink:call(Protocol, Bin, CallOpts, Feed, {0, start_state()}) of
-               {{ok, Last}, {0, State}} ->
-                   %% It came whole.
-                   _ = iolist_size(Last) >= ?BIG_DUMP_BYTES andalso grow(0, Last),
-                   last(Last, Seq, Decode, State);
-               {{ok, Last}, {_, State}} ->
-                   last(Last, Seq, Decode, State);
-               {{error, _} = Error, _} ->
-                   {done, Error, false}
+    Done = case linx_netlink:call(Protocol, Bin, CallOpts, Feed, {0, []}) of
+               {{ok, Last}, {Bytes, Parts}} ->
+                   %% A long answer that came whole is decoded with the
+                   %% larger minimum heap too.
+                   _ = Bytes =:= 0 andalso iolist_size(Last) >= ?BIG_DUMP_BYTES
+                       andalso grow(0, Last),
+                   linx_nl_parts:last(lists:reverse(Parts), Last, Seq, Decode);
+               {{error, _} = Error, {_, Parts}} ->
+                   linx_nl_parts:cancel(Parts),
+                   {Error, false}
            end,
     case Done of
-        {done, {ok, _}, true} when Tries > 1 -> dump(Protocol, Req, Opts, Op, Decode, Tries - 1);
-        {done, {ok, _} = Ok, _} -> Ok;
-        {done, {error, _} = Error1, _} -> call_error(Error1, Op, Opts)
+        {{ok, _}, true} when Tries > 1 -> dump(Protocol, Req, Opts, Op, Decode, Tries - 1);
+        {{ok, _} = Ok, _} -> Ok;
+        {{error, _} = Error1, _} -> call_error(Error1, Op, Opts)
     end.
 
 %% The minimum heap for `Bytes' of replies and these; their total.
@@ -288,51 +261,6 @@ grow(Bytes, Replies) ->
     Total = Bytes + iolist_size(Replies),
     _ = process_flag(min_heap_size, Total div 2),
     Total.
-
-%%====================================================================
-%% Decoding, part after part
-%%====================================================================
-
--spec start_state() -> state().
-start_state() ->
-    {more, [], false, none}.
-
-%% The state after the replies of one more part.
--spec part([binary()], non_neg_integer(), decode(), state()) -> state().
-part(Replies, Seq, Decode, {more, _, _, _} = State) ->
-    case replies_part(Replies, Seq) of
-        {more, Msgs} -> decode(Msgs, Decode, State);
-        {done, {ok, Msgs}} -> ended(decode(Msgs, Decode, State));
-        {done, {error, _} = Error} -> {done, Error, element(3, State)}
-    end;
-part(_Replies, _Seq, _Decode, Done) ->
-    Done.
-
-%% The state after the last replies, which end the dump.
--spec last([binary()], non_neg_integer(), decode(), state()) -> state().
-last(Replies, Seq, Decode, State) ->
-    ended(part(Replies, Seq, Decode, State)).
-
--spec ended(state()) -> state().
-ended({more, Acc, Intr, none}) -> {done, {ok, lists:reverse(Acc)}, Intr};
-ended({more, _Acc, Intr, Error}) -> {done, Error, Intr};
-ended(Done) -> Done.
-
-%% After the first error of `Decode' the messages are still looked at
-%% (for the request's own error, which comes first), not decoded.
--spec decode([msg()], decode(), state()) -> state().
-decode(Msgs, Decode, {more, Acc, Intr, none}) ->
-    decode_each(Msgs, Decode, Acc, Intr orelse interrupted(Msgs));
-decode(Msgs, _Decode, {more, Acc, Intr, Failed}) ->
-    {more, Acc, Intr orelse interrupted(Msgs), Failed}.
-
-decode_each([Msg | Rest], Decode, Acc, Intr) ->
-    case Decode(Msg) of
-        {ok, Value} -> decode_each(Rest, Decode, [Value | Acc], Intr);
-        {error, _} = Error -> {more, Acc, Intr, Error}
-    end;
-decode_each([], _Decode, Acc, Intr) ->
-    {more, Acc, Intr, none}.
 
 %%====================================================================
 %% Errors
@@ -387,33 +315,13 @@ prepare(Req) ->
             end,
     {Seq, linx_nl_codec:encode(Req#{flags => Flags, seq => Seq})}.
 
-%% {done, Result} once the answer is complete, else {more, Acc}.
-answer([#{seq := Seq, type := ?NLMSG_ERROR, flags := F, payload := P} | _], Seq, Acc) ->
-    case linx_nl_codec:error_info(P, F) of
-        ack -> {done, {ok, lists:reverse(Acc)}};
-        {error, _} = Error -> {done, Error}
-    end;
-answer([#{seq := Seq, type := ?NLMSG_DONE, flags := F, payload := P} | _], Seq, Acc) ->
-    case P of
-        <<Neg:32/signed-native, _/binary>> when Neg < 0 -> {done, linx_nl_codec:done_error_info(P, F)};
-        _ -> {done, {ok, lists:reverse(Acc)}}
-    end;
-answer([#{seq := Seq, type := ?NLMSG_NOOP} | Rest], Seq, Acc) ->
-    answer(Rest, Seq, Acc);
-answer([#{seq := Seq} = Msg | Rest], Seq, Acc) ->
-    answer(Rest, Seq, [Msg | Acc]);
-answer([_Other | Rest], Seq, Acc) ->
-    answer(Rest, Seq, Acc);
-answer([], _Seq, Acc) ->
-    {more, Acc}.
-
 receive_replies(Socket, Seq, Deadline, Acc) ->
     case socket:recv(Socket, 0, linx_opts:remaining(Deadline)) of
         {ok, Data} ->
             %% The messages returned hold their own bytes, not the buffer.
             case linx_nl_codec:decode_copied(Data) of
                 {ok, Msgs} ->
-                    case answer(Msgs, Seq, Acc) of
+                    case linx_nl_parts:answer(Msgs, Seq, Acc) of
                         {done, Result} -> Result;
                         {more, Acc1} -> receive_replies(Socket, Seq, Deadline, Acc1)
                     end;

@@ -109,9 +109,9 @@ fold(<<>>, _ByNum, P, U) ->
 fold(Bin, ByNum, P, U) ->
     cut_short(Bin, ByNum, P, U).
 
-%% One attribute: the integers every link has, of fixed size with their
-%% padding, matched in the clause heads (no sub-binary made); any other
-%% through value/2.
+%% One attribute: the integers every link has and the addresses and
+%% small enums of every route or rule, of fixed size with their padding,
+%% matched in the clause heads (no sub-binary made); any other through value/2.
 attr({Key, u32, false}, 8, _Type, <<N:32/native, Rest/binary>>, ByNum, P, U) ->
     fold(Rest, ByNum, [{Key, N} | P], U);
 attr({Key, s32, false}, 8, _Type, <<N:32/signed-native, Rest/binary>>, ByNum, P, U) ->
@@ -120,6 +120,13 @@ attr({Key, u8, false}, 5, _Type, <<N:8, _:24, Rest/binary>>, ByNum, P, U) ->
     fold(Rest, ByNum, [{Key, N} | P], U);
 attr({Key, bool8, false}, 5, _Type, <<N:8, _:24, Rest/binary>>, ByNum, P, U) ->
     fold(Rest, ByNum, [{Key, N =/= 0} | P], U);
+attr({Key, ip, false}, 8, _Type, <<A, B, C, D, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, {A, B, C, D}} | P], U);
+attr({Key, ip, false}, 20, _Type, <<A:16, B:16, C:16, D:16, E:16, F:16, G:16, H:16, Rest/binary>>,
+     ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, {A, B, C, D, E, F, G, H}} | P], U);
+attr({Key, {named, u8, Names}, false}, 5, _Type, <<N:8, _:24, Rest/binary>>, ByNum, P, U) ->
+    fold(Rest, ByNum, [{Key, maps:get(N, Names, N)} | P], U);
 attr(Entry, Len, Type, Bin, ByNum, P, U) ->
     VLen = Len - 4,
     Pad = (-Len) band 3,
@@ -184,7 +191,7 @@ value({symbol, Names}, V) ->
     {ok, maps:get(S, Names, S)};
 value(binary, V) -> {ok, V};
 value(mac, V) -> {ok, V};
-value(ip, V) -> ok_or_error(linx_nl_values:ip_address(V));
+value(ip, V) -> linx_nl_values:ip_address(V);
 value(flag, _V) -> {ok, true};
 value(bool8, <<N:8>>) -> {ok, N =/= 0};
 value(skip, _V) -> skip;
@@ -489,10 +496,3 @@ decoder({struct, Fields}) ->
     {struct, decoder(Fields)};
 decoder(Codec) ->
     Codec.
-
-%%====================================================================
-%% Internal functions
-%%====================================================================
-
-ok_or_error({ok, _} = Ok) -> Ok;
-ok_or_error(error) -> error.

@@ -8,7 +8,8 @@
 %% random bytes, and attributes of the table's numbers with random
 %% contents, cut anywhere, never make the decoder raise. For each fixed
 %% header: a random map of its fields survives `encode_struct/2' and
-%% `decode_struct/2'. For each link kind with a table: its data, inside a
+%% `decode_struct/2', and its plan (`linx_nl_struct') reads any bytes as
+%% `decode_struct/2' does. For each link kind with a table: its data, inside a
 %% link message, comes back from `linx_rtnl_msg:decode_link/1' as a map.
 %%
 %% The tables, headers and kinds are listed here, and the first tests
@@ -98,6 +99,9 @@ header_round_trip_test_() ->
 header_never_raises_test_() ->
     each(fun prop_header_never_raises/1, headers()).
 
+header_plan_test_() ->
+    each(fun prop_header_plan/1, headers()).
+
 kind_data_test_() ->
     each(fun prop_kind_data/1, kinds()).
 
@@ -159,6 +163,20 @@ prop_header_never_raises(Name) ->
                 error -> byte_size(Bin) < lists:sum([size_of(C) || {_, C} <- Fields]);
                 {ok, Pairs, Rest} when is_list(Pairs), is_binary(Rest) -> true
             end).
+
+%% The plan of a header (linx_nl_struct, the fast decoding of dumps)
+%% reads any bytes as decode_struct/2 does: header bytes of a random map
+%% of its fields, then any bytes; or any bytes at all.
+prop_header_plan(Name) ->
+    Fields = ?TABLES:header(Name),
+    Plan = linx_nl_struct:plan(Fields),
+    Encoded = ?BIND({Input, Tail}, {struct_input(Fields), binary()},
+                    begin
+                        {ok, Bin} = linx_nl_attrs:encode_struct(Fields, Input),
+                        <<Bin/binary, Tail/binary>>
+                    end),
+    ?FORALL(Bin, frequency([{3, Encoded}, {1, binary()}]),
+            linx_nl_struct:decode(Plan, Bin) =:= linx_nl_attrs:decode_struct(Fields, Bin)).
 
 %% A link of kind `Kind' whose info_data is encoded with the kind's table
 %% decodes to the kind's atom and the data as a map.

@@ -478,28 +478,17 @@ unsubscribe(Ref) ->
 -spec batch([linx_rtnl_req:batch_op()]) -> {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops) -> batch(Ops, #{}).
 
-%% @doc Applies many changes in one request to the port program (a large
-%% batch without `atomic' in a few frames, sent while the program works
-%% on those before), which sends them on a socket it keeps in the
-%% target, in order (see docs/rtnetlink.md, "Batches").
-%% Each op is a change of this module as a tuple: `{link_add, Spec}',
-%% `{link_set, Link, Changes}', `{link_del, Link}', `{addr_add, Link,
-%% Addr}', `{addr_del, Link, Addr}', `{addr_replace, Link, Addr}',
-%% `{route_add, Route}', `{route_replace, Route}', `{route_del, Route}',
-%% `{neigh_add, Neigh}', `{neigh_del, Neigh}', `{fdb_add, Entry}',
-%% `{fdb_del, Entry}', `{nexthop_add | nexthop_replace | nexthop_del,
-%% Spec}'. A link named by
-%% its name is looked up when its op is sent, so an op may name a link an
-%% earlier op made. All ops run in the one target of `Opts' (`in').
-%%
-%% Returns `{ok, Results}', one result per op in order: `ok' or the
-%% op's `{error, Reason}', as the op's own function would give it; every
-%% op is tried. A bad op is `{error, {bad_op, Op, Reason}}' and nothing
-%% is sent. With the option `atomic => true' the ops stop at the first
-%% that fails, those before it are undone, and the call returns
-%% `{error, #{reason := batch_failed, index, op, error, rolled_back,
-%% rollback_errors}}'; an op it cannot undo is `{bad_op, Op,
-%% not_undoable}'. See docs/rtnetlink.md, "Batches".
+%% @doc Applies many changes in one request to the port program, in
+%% order, on a socket it keeps in the target (docs/rtnetlink.md,
+%% "Batches"). Each op is a change of this module as a tuple of its name
+%% and arguments (`{link_add, Spec}', `{addr_add, Link, Addr}',
+%% `{route_replace, Route}', ...); a link named by its name is looked
+%% up when its op is sent, so an op may name a link an earlier op made.
+%% Returns `{ok, Results}', `ok' or the op's `{error, Reason}' per op;
+%% a bad op is `{error, {bad_op, Op, Reason}}' and nothing is sent. With
+%% `atomic => true' the ops stop at the first that fails, those before
+%% it are undone, and the call returns `{error, #{reason :=
+%% batch_failed, index, op, error, rolled_back, rollback_errors}}'.
 -spec batch([linx_rtnl_req:batch_op()], linx_netlink:opts()) ->
           {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops, Opts) ->

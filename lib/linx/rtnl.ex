@@ -98,28 +98,16 @@ defmodule Linx.Rtnl do
   point), `:valid_lft` and `:preferred_lft` (seconds or `:forever`):
   `{{10, 0, 0, 1}, 24}`, `[prefix: {{10, 0, 0, 1}, 24}, label: "v0:web", valid_lft: 600]`.
   """
-  @type addr_spec ::
-          prefix
-          | %{
-              required(:prefix) => prefix,
-              optional(:label) => String.t(),
-              optional(:broadcast) => :inet.ip_address(),
-              optional(:scope) => atom | 0..255,
-              optional(:flags) => [atom],
-              optional(:peer) => :inet.ip_address(),
-              optional(:valid_lft) => non_neg_integer | :forever,
-              optional(:preferred_lft) => non_neg_integer | :forever
-            }
-          | [
-              {:prefix, prefix}
-              | {:label, String.t()}
-              | {:broadcast, :inet.ip_address()}
-              | {:scope, atom | 0..255}
-              | {:flags, [atom]}
-              | {:peer, :inet.ip_address()}
-              | {:valid_lft, non_neg_integer | :forever}
-              | {:preferred_lft, non_neg_integer | :forever}
-            ]
+  @type addr_spec :: prefix | %{required(:prefix) => prefix, optional(atom) => term} | [addr_key]
+
+  @typedoc "One key of an address given as a keyword list (`t:addr_spec/0`)."
+  @type addr_key ::
+          {:prefix, prefix}
+          | {:label, String.t()}
+          | {:broadcast | :peer, :inet.ip_address()}
+          | {:scope, atom | 0..255}
+          | {:flags, [atom]}
+          | {:valid_lft | :preferred_lft, non_neg_integer | :forever}
 
   @typedoc """
   An rtnetlink multicast group (`RTNLGRP_*`): `:link`, `:neigh`,

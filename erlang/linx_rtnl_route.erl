@@ -24,9 +24,8 @@
 -spec payload(new | del, map(), fun((term()) -> {ok, non_neg_integer()} | {error, term()})) ->
           iolist().
 payload(What, Route, Resolve) ->
-    Bad = {bad_route, Route},
     Family0 = case maps:find(family, Route) of
-                  {ok, F} -> ?ARGS:family(F, Bad);
+                  {ok, F} -> ?ARGS:family(F, bad(family, Route));
                   error -> undefined
               end,
     {Family1, Dst, DstLen} =
@@ -35,9 +34,9 @@ payload(What, Route, Resolve) ->
             {IP, Len} when is_integer(Len), Len >= 0 ->
                 case linx_nl_values:ip_bytes(IP) of
                     {ok, Fm, B} when Len =< byte_size(B) * 8 -> {Fm, [{dst, IP}], Len};
-                    _ -> throw(Bad)
+                    _ -> throw(bad(dst, Route))
                 end;
-            _ -> throw(Bad)
+            _ -> throw(bad(dst, Route))
         end,
     NhId = [{nhid, int_key(nhid, Route, 0)} || is_map_key(nhid, Route)],
     Nexthop = case NhId of
@@ -48,19 +47,21 @@ payload(What, Route, Resolve) ->
     {Family2, Gw} = ip_key(gateway, Nexthop, Family1b),
     {Family3, Src} = ip_key(prefsrc, Route, Family2),
     {Family, From} = ip_key(src, Route, Family3),
-    Family =/= undefined orelse throw(Bad),
+    %% A default route without a gateway says its family.
+    Family =/= undefined orelse throw({bad_route, {family, missing}}),
     Del = What =:= del,
     Type = maps:get(type, Route, if Del -> 0; true -> unicast end),
-    TypeName = linx_nl_values:name(?ARGS:name(Type, rt_type, Bad), ?MSG:names(rt_type)),
+    TypeNumber = ?ARGS:name(Type, rt_type, bad(type, Route)),
+    TypeName = linx_nl_values:name(TypeNumber, ?MSG:names(rt_type)),
     Table = int_key(table, Route, default_table(TypeName)),
     Ints = [{K, int_key(K, Route, 0)} || K <- [metric, flow], is_map_key(K, Route)],
     Oif = case maps:find(oif, Nexthop) of
               error -> [];
               {ok, L} -> {ok, I} = ?ARGS:ok_or_throw(Resolve(L)), [{oif, I}]
           end,
-    Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Nexthop)]],
+    Via = [{via, via(V, bad(via, Route))} || {ok, V} <- [maps:find(via, Nexthop)]],
     DefScope = default_scope(Del, Family, TypeName, Gw ++ Via ++ NhId ++ Multipath),
-    Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, Bad) band onlink(),
+    Flags = ?ARGS:mask(maps:get(flags, Route, []), rtm_flags, bad(flags, Route)) band onlink(),
     SrcLen = maps:get(src_len, Route, case From of
                                           [] -> 0;
                                           [{src, {_, _, _, _}}] -> 32;
@@ -72,13 +73,31 @@ payload(What, Route, Resolve) ->
             protocol => maps:get(protocol, Route, if Del -> 0; true -> boot end),
             scope => maps:get(scope, Route, DefScope),
             type => route_type(Del, NhId, Type)},
-    {ok, HdrBin} = ?ARGS:ok_or_throw(?MSG:header(route, Hdr), Bad),
+    HdrBin = header(Hdr, Route),
     Extra = [{K, extra(K, maps:get(K, Route))} || K <- [metrics, pref, encap_type, encap, expires],
                                                    is_map_key(K, Route)],
-    {ok, Attrs} = ?ARGS:ok_or_throw(?MSG:encode_attrs(route, Dst ++ From ++ Gw ++ Via ++ Src
-                                                      ++ Oif ++ NhId ++ Ints ++ Extra ++ Multipath
-                                                      ++ [{table, Table}]), Bad),
+    Attrs = case ?MSG:encode_attrs(route, Dst ++ From ++ Gw ++ Via ++ Src ++ Oif ++ NhId ++ Ints
+                                   ++ Extra ++ Multipath ++ [{table, Table}]) of
+                {ok, A} -> A;
+                {error, {bad_value, K, _}} when is_atom(K) -> throw(bad(K, Route));
+                {error, _} -> throw({bad_route, Route})
+            end,
     [HdrBin, Attrs].
+
+%% The header's bytes; a field that does not fit is named.
+header(Hdr, Route) ->
+    case ?MSG:header(route, Hdr) of
+        {ok, Bin} ->
+            Bin;
+        error ->
+            [throw(bad(K, Route))
+             || {K, V} <- maps:to_list(Hdr), ?MSG:header(route, #{K => V}) =:= error],
+            throw({bad_route, Route})
+    end.
+
+%% The reason naming `Key' of a route, and its value.
+bad(Key, Route) ->
+    {bad_route, {Key, maps:get(Key, Route, missing)}}.
 
 %% The table of a route that names none, as `ip route add' chooses it:
 %% local for the types of the local table, else main.
@@ -108,12 +127,12 @@ multipath(#{multipath := Hops} = Route, Resolve, Family) when is_list(Hops), Hop
     {Bins, F} = lists:mapfoldl(fun(Hop, Fam) -> nexthop(Hop, Route, Resolve, Fam) end, Family, Hops),
     {F, [{multipath, iolist_to_binary(Bins)}]};
 multipath(#{multipath := _} = Route, _Resolve, _Family) ->
-    throw({bad_route, Route});
+    throw(bad(multipath, Route));
 multipath(_Route, _Resolve, Family) ->
     {Family, []}.
 
 nexthop(#{} = Hop, Route, Resolve, Family) ->
-    Bad = {bad_route, Route},
+    Bad = bad(multipath, Route),
     [throw(Bad) || K <- maps:keys(Hop), not lists:member(K, [gateway, via, oif, weight, flags, unknown])],
     {Fam, Gw} = ip_key(gateway, Hop, Family),
     Via = [{via, via(V, Bad)} || {ok, V} <- [maps:find(via, Hop)]],
@@ -131,7 +150,7 @@ nexthop(#{} = Hop, Route, Resolve, Family) ->
     Len = 8 + byte_size(Bin),
     {<<Len:16/native, Flags:8, (Weight - 1):8, Index:32/native, Bin/binary>>, Fam};
 nexthop(_Hop, Route, _Resolve, _Family) ->
-    throw({bad_route, Route}).
+    throw(bad(multipath, Route)).
 
 %% The kernel reports a route through a blackhole nexthop as a blackhole
 %% whatever type it was added with (unicast, as a rule): it is deleted
@@ -165,12 +184,12 @@ ip_key(Key, Route, Family) ->
         {ok, IP} ->
             case linx_nl_values:ip_bytes(IP) of
                 {ok, F, _} when Family =:= undefined; Family =:= F -> {F, [{Key, IP}]};
-                _ -> throw({bad_route, Route})
+                _ -> throw(bad(Key, Route))
             end
     end.
 
 int_key(Key, Map, Default) ->
     case maps:get(Key, Map, Default) of
         N when is_integer(N), N >= 0, N =< 16#ffffffff -> N;
-        _ -> throw({bad_route, Map})
+        _ -> throw(bad(Key, Map))
     end.

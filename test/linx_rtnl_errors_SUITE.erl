@@ -55,10 +55,27 @@ bad_arguments_refused(Config) ->
     {error, #{reason := {bad_link, -1}}} = linx_rtnl:link(-1, A),
     {error, #{reason := {bad_prefix, {{10, 0, 0, 1}, 33}}}} = linx_rtnl:addr_add(1, {{10, 0, 0, 1}, 33}, A),
     {error, #{reason := {bad_prefix, {{300, 0, 0, 1}, 8}}}} = linx_rtnl:addr_add(1, {{300, 0, 0, 1}, 8}, A),
-    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8},
-                                                    gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
-    {error, #{reason := {bad_route, _}}} = linx_rtnl:route_add(#{dst => default}, A),
-    {error, #{reason := {bad_neigh, _}}} = linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
+    %% A bad field of a route or a neighbour is named, with its value.
+    {error, #{reason := {bad_route, {gateway, {16#fd00, 0, 0, 0, 0, 0, 0, 1}}}}} =
+        linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 8}, gateway => {16#fd00, 0, 0, 0, 0, 0, 0, 1}}, A),
+    {error, #{reason := {bad_route, {family, missing}}}} = linx_rtnl:route_add(#{dst => default}, A),
+    {error, #{reason := {bad_route, {dst, {{10, 0, 0, 0}, 33}}}}} =
+        linx_rtnl:route_add(#{dst => {{10, 0, 0, 0}, 33}}, A),
+    [{error, #{reason := {bad_route, {K, V}}}} =
+         linx_rtnl:route_add(#{dst => {{10, 9, 0, 0}, 16}, K => V}, A)
+     || {K, V} <- [{metric, -1}, {table, mine}, {protocol, 999}, {scope, bogus}, {type, bogus},
+                   {flags, [bogus]}, {via, nowhere}, {metrics, #{mtu => -5}},
+                   {multipath, [#{gateway => {10, 0, 0, 2}, weight => 0}]}]],
+    <<"linx_rtnl:route_add: invalid route: {metric,-1}">> =
+        linx_rtnl:format_error(element(2, linx_rtnl:route_add(#{dst => {{10, 9, 0, 0}, 16},
+                                                                metric => -1}, A))),
+    {error, #{reason := {bad_neigh, {dst, nowhere}}}} =
+        linx_rtnl:neigh_add(#{index => 1, dst => nowhere}, A),
+    {error, #{reason := {bad_neigh, {dst, missing}}}} = linx_rtnl:neigh_add(#{index => 1}, A),
+    {error, #{reason := {bad_neigh, {state, [bogus]}}}} =
+        linx_rtnl:neigh_add(#{index => 1, dst => {10, 0, 0, 2}, state => [bogus]}, A),
+    {error, #{reason := {bad_neigh, {flags, [bogus]}}}} =
+        linx_rtnl:neigh_add(#{index => 1, dst => {10, 0, 0, 2}, flags => [bogus]}, A),
     {error, #{reason := {bad_netns, {netns, <<"a/b">>}}}} =
         linx_rtnl:link_set(1, #{netns => {netns, <<"a/b">>}}, A),
     {error, #{reason := {bad_netns, nowhere}}} =

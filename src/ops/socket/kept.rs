@@ -1,6 +1,6 @@
 //! The netlink sockets a worker keeps between its calls (see [`Kept`]).
 
-use super::{netlink, netlink_call_on, Result};
+use super::{batch_on, is_batch, netlink, netlink_call_on, Result};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -23,13 +23,18 @@ pub struct Kept {
 }
 
 impl Kept {
-    /// [`netlink_call_parts`](super::netlink_call_parts) on the kept socket of `protocol`.
+    /// [`netlink_call_parts`](super::netlink_call_parts) on the kept socket
+    /// of `protocol`; an nf_tables batch ([`is_batch`]) through [`batch_on`].
     pub fn call<F>(&mut self, protocol: i32, msg: &[u8], part_bytes: usize, take_part: F) -> Result<Vec<Vec<u8>>>
     where
         F: FnMut(&[Vec<u8>]) -> bool,
     {
         let fd = self.take(protocol)?;
-        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
+        let replies = if is_batch(protocol, msg) {
+            batch_on(fd.as_fd(), msg)?
+        } else {
+            netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?
+        };
         self.keep(protocol, fd);
         Ok(replies)
     }

@@ -194,29 +194,31 @@ int_bytes(be32, N) -> <<N:32/big>>;
 int_bytes(be64, N) -> <<N:64/big>>;
 int_bytes(sbe32, N) -> <<N:32/signed-big>>.
 
-%% @doc Whether integer `N' fits an attribute of kind `Kind'.
--spec fits(int_kind(), term()) -> boolean().
+%% @doc Whether integer `N' fits an attribute of kind `Kind' (`false'
+%% for a kind that is no integer kind).
+-spec fits(atom(), term()) -> boolean().
 fits(Kind, N) when is_integer(N) ->
-    {Signed, Bits} = case Kind of
-                         be16 -> {false, 16};
-                         be32 -> {false, 32};
-                         be64 -> {false, 64};
-                         sbe32 -> {true, 32};
-                         u8 -> {false, 8};
-                         u16 -> {false, 16};
-                         u32 -> {false, 32};
-                         u64 -> {false, 64};
-                         s8 -> {true, 8};
-                         s16 -> {true, 16};
-                         s32 -> {true, 32};
-                         s64 -> {true, 64}
-                     end,
-    case Signed of
-        false -> N >= 0 andalso N < 1 bsl Bits;
-        true -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1)
+    case int_bits(Kind) of
+        {false, Bits} -> N >= 0 andalso N < 1 bsl Bits;
+        {true, Bits} -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1);
+        none -> false
     end;
 fits(_Kind, _N) ->
     false.
+
+int_bits(u8) -> {false, 8};
+int_bits(u16) -> {false, 16};
+int_bits(u32) -> {false, 32};
+int_bits(u64) -> {false, 64};
+int_bits(be16) -> {false, 16};
+int_bits(be32) -> {false, 32};
+int_bits(be64) -> {false, 64};
+int_bits(s8) -> {true, 8};
+int_bits(s16) -> {true, 16};
+int_bits(s32) -> {true, 32};
+int_bits(s64) -> {true, 64};
+int_bits(sbe32) -> {true, 32};
+int_bits(_) -> none.
 
 attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
                        byte_size(Value) =< 16#ffff - 4 ->

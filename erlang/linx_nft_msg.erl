@@ -239,7 +239,7 @@ family(Object, Map) ->
 %% The caller's keys made the table's: `comment' into `userdata', a
 %% chain's hook into its nest, a rule's expressions into their bytes.
 user_keys(Object, Map, Family) ->
-    with_hook(Object, with_exprs(with_comment(Object, Map)), Family).
+    with_hook(Object, with_exprs(with_comment(Object, Map), Family), Family).
 
 with_comment(Object, #{comment := C} = Map) ->
     case linx_opts:text(C) of
@@ -252,12 +252,20 @@ with_comment(Object, #{comment := C} = Map) ->
 with_comment(_Object, Map) ->
     Map.
 
-with_exprs(#{expressions := Exprs} = Map) ->
-    case encode_exprs(Exprs) of
+%% The statements of the short form compiled (linx_nft_rule), then the
+%% expressions encoded.
+with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs) ->
+    Compiled = case linx_nft_rule:compile(Family, Exprs) of
+                   {ok, Es} -> Es;
+                   {error, {Index, Stmt, Key}} -> throw({rule, {expressions, Index, Key}, Stmt})
+               end,
+    case encode_exprs(Compiled) of
         {ok, Bin} -> Map#{expressions := Bin};
-        {error, {Index, Expr, Key}} -> throw({rule, {expressions, Index, Key}, Expr})
+        {error, {Index1, Expr, Key1}} -> throw({rule, {expressions, Index1, Key1}, Expr})
     end;
-with_exprs(Map) ->
+with_exprs(#{expressions := Exprs}, _Family) ->
+    throw({rule, expressions, Exprs});
+with_exprs(Map, _Family) ->
     Map.
 
 -define(HOOK_KEYS, [hook, priority, dev, devs]).
@@ -283,20 +291,20 @@ with_hook(chain, Map, Family) ->
 with_hook(_Object, Map, _Family) ->
     Map.
 
-%% @doc A rule's expressions as the value of `NFTA_RULE_EXPRESSIONS', or
-%% `{error, {Index, Expr, Key}}' for the first that does not encode
-%% (`Key' the field of its table, or `kind').
--spec encode_exprs(term()) -> {ok, binary()} | {error, {pos_integer(), term(), term()}}.
+%% @doc A rule's expressions, each with the place of the statement it
+%% comes from, as the value of `NFTA_RULE_EXPRESSIONS', or `{error,
+%% {Index, Expr, Key}}' for the first that does not encode (`Key' the
+%% field of its table, or `kind').
+-spec encode_exprs([{pos_integer(), term()}]) ->
+          {ok, binary()} | {error, {pos_integer(), term(), term()}}.
 encode_exprs(Exprs) when is_list(Exprs) ->
     try
-        Elems = [{elem, encode_expr(I, E)} || {I, E} <- lists:enumerate(Exprs)],
+        Elems = [{elem, encode_expr(I, E)} || {I, E} <- Exprs],
         {ok, Bin} = linx_nl_attrs:encode({?T, list}, Elems),
         {ok, iolist_to_binary(Bin)}
     catch
         throw:{bad_expr, _, _, _} = Bad -> {error, erlang:delete_element(1, Bad)}
-    end;
-encode_exprs(Other) ->
-    {error, {0, Other, expressions}}.
+    end.
 
 encode_expr(I, {Kind, Map} = Expr) when is_atom(Kind), is_map(Map) ->
     case lists:member(Kind, linx_nft_exprs:kinds()) of

@@ -4,7 +4,8 @@
 %% differs from one namespace to another (handles, nft's version).
 -module(linx_ct_nft).
 
--export([text/0, objects/0, ops/0, lookup_text/0, lookup_rule/0, json/1, strip/1, nft/2]).
+-export([text/0, objects/0, objects/1, ops/0, ops/1, short_forms/0, lookup_text/0, lookup_rule/0,
+         json/1, strip/1, nft/2]).
 
 %%====================================================================
 %% One ruleset, two ways
@@ -30,13 +31,12 @@ text() ->
      [["  ", Rule, "\n"] || {_, Rule, _} <- rules()],
      " }\n"
      " chain other {\n  return\n }\n"
-     " chain pre {\n  type nat hook prerouting priority -100; policy accept;\n"
-     "  tcp dport 8080 redirect to :80\n"
-     "  ip daddr 10.3.0.1 tcp dport 80 dnat ip to 10.2.0.2:8080\n }\n"
-     " chain post {\n  type nat hook postrouting priority 100; policy accept;\n"
-     "  oifname \"veth0\" masquerade\n"
-     "  oifname \"veth1\" masquerade random\n"
-     "  ip daddr 10.1.0.0/16 tcp dport 80 snat ip to 10.0.0.1:1000-2000\n }\n}\n"].
+     " chain pre {\n  type nat hook prerouting priority -100; policy accept;\n",
+     [["  ", T, "\n"] || T <- lists:sublist(nat_texts(), 2)],
+     " }\n"
+     " chain post {\n  type nat hook postrouting priority 100; policy accept;\n",
+     [["  ", T, "\n"] || T <- lists:nthtail(2, nat_texts())],
+     " }\n}\n"].
 
 %% The rules of chain `in' of table `t': `{Comment, Text, Expressions}'.
 rules() ->
@@ -68,12 +68,65 @@ rules() ->
        {reject, #{type => icmpx_unreach, icmp_code => 1}}]},
      {none, "tcp dport 23 reject with tcp reset",
       tcp() ++ [payload(transport, 2, 2), eq(<<23:16>>), {reject, #{type => tcp_rst}}]},
+     {none, "ip saddr 10.2.0.0/20 accept",
+      ip4() ++ [payload(network, 12, 4),
+                {bitwise, #{sreg => 1, dreg => 1, len => 4, op => mask_xor,
+                            mask => #{value => <<255, 255, 240, 0>>}, 'xor' => #{value => <<0:32>>}}},
+                eq(<<10, 2, 0, 0>>), verdict(accept)]},
+     {none, "udp sport 53-60 drop",
+      [meta(l4proto), eq(<<17>>), payload(transport, 0, 2),
+       {cmp, #{sreg => 1, op => gte, data => #{value => <<53:16>>}}},
+       {cmp, #{sreg => 1, op => lte, data => #{value => <<60:16>>}}}, verdict(drop)]},
      {none, "meta mark 3 jump other", [meta(mark), eq(<<3:32/native>>), verdict(jump, <<"other">>)]},
      {none, "meta mark 4 goto other", [meta(mark), eq(<<4:32/native>>), verdict(goto, <<"other">>)]}].
+
+%% @doc The rules that have a short form (linx_nft_rule): nft's text and
+%% the statements.
+-spec short_forms() -> #{string() => list()}.
+short_forms() ->
+    #{"tcp dport 22 accept" => [{match, tcp, dport, 22}, accept],
+      "ct state established,related accept" => [{ct, state, [established, related]}, accept],
+      "ct mark 7 continue" => [{ct, mark, 7}, continue],
+      "meta l4proto icmp limit rate 10/second accept" =>
+          [{match, meta, l4proto, icmp}, {limit, 10, second}, accept],
+      "numgen random mod 100 < 20 drop" => [{random, 20}, drop],
+      "ip6 daddr ::1 reject with icmpx port-unreachable" =>
+          [{match, ip6, daddr, {0, 0, 0, 0, 0, 0, 0, 1}}, reject],
+      "meta mark 3 jump other" => [{match, meta, mark, 3}, {jump, <<"other">>}],
+      "meta mark 4 goto other" => [{match, meta, mark, 4}, {goto, <<"other">>}],
+      "tcp dport 8080 redirect to :80" => [{match, tcp, dport, 8080}, {redirect, 80}],
+      "ip daddr 10.3.0.1 tcp dport 80 dnat ip to 10.2.0.2:8080" =>
+          [{match, ip, daddr, {10, 3, 0, 1}}, {match, tcp, dport, 80}, {dnat, {10, 2, 0, 2}, 8080}],
+      "oifname \"veth0\" masquerade" => [{match, meta, oifname, <<"veth0">>}, masquerade],
+      "ip saddr 10.2.0.0/20 accept" => [{match, ip, saddr, {{10, 2, 0, 0}, 20}}, accept],
+      "udp sport 53-60 drop" => [{match, udp, sport, {53, 60}}, drop]}.
 
 %% @doc The same ruleset as linx's objects, in the order nft makes them.
 -spec objects() -> #{tables := [map()], chains := [map()], rules := [map()]}.
 objects() ->
+    objects(terms).
+
+%% @doc {@link objects/0}, its rules' expressions as linx's terms
+%% (`terms') or, where they have one, in the short form (`short').
+-spec objects(terms | short) -> #{tables := [map()], chains := [map()], rules := [map()]}.
+objects(Form) ->
+    #{rules := Rules} = Objects = objects_terms(),
+    Texts = [T || {_, T, _} <- rules()] ++ ["return" | nat_texts()],
+    Short = short_forms(),
+    Pick = fun(#{expressions := E} = R, Text) ->
+                   case {Form, maps:find(Text, Short)} of
+                       {short, {ok, S}} -> R#{expressions := S};
+                       _ -> R#{expressions := E}
+                   end
+           end,
+    Objects#{rules := [Pick(R, T) || {R, T} <- lists:zip(Rules, Texts)]}.
+
+nat_texts() ->
+    ["tcp dport 8080 redirect to :80", "ip daddr 10.3.0.1 tcp dport 80 dnat ip to 10.2.0.2:8080",
+     "oifname \"veth0\" masquerade", "oifname \"veth1\" masquerade random",
+     "ip daddr 10.1.0.0/16 tcp dport 80 snat ip to 10.0.0.1:1000-2000"].
+
+objects_terms() ->
     Base = fun(Family, Table, Name, Type, Hook, Prio, Policy) ->
                    #{family => Family, table => Table, name => Name, type => Type, hook => Hook,
                      priority => Prio, policy => Policy, flags => [base]}
@@ -122,7 +175,12 @@ objects() ->
 %% @doc The ops that make {@link objects/0}, in order.
 -spec ops() -> [linx_nft:op()].
 ops() ->
-    #{tables := T, chains := C, rules := R} = objects(),
+    ops(terms).
+
+%% @doc The ops that make {@link objects/1}.
+-spec ops(terms | short) -> [linx_nft:op()].
+ops(Form) ->
+    #{tables := T, chains := C, rules := R} = objects(Form),
     [{add, table, X} || X <- T] ++ [{add, chain, X} || X <- C] ++ [{add, rule, X} || X <- R].
 
 %% @doc A rule with an anonymous set (nft makes the set; linx decodes

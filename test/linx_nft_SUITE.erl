@@ -14,12 +14,14 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
--export([made_by_linx_read_by_nft/1, made_by_nft_read_by_linx/1, unknown_expression_raw/1,
+-export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
+         unknown_expression_raw/1,
          drop_rule_stops_pings/1, failed_batch_changes_nothing/1, replace_and_flush/1,
          bad_arguments_named/1]).
 
 all() ->
-    [made_by_linx_read_by_nft, made_by_nft_read_by_linx, unknown_expression_raw,
+    [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
+     unknown_expression_raw,
      drop_rule_stops_pings, failed_batch_changes_nothing, replace_and_flush,
      bad_arguments_named].
 
@@ -56,6 +58,18 @@ made_by_linx_read_by_nft(Config) ->
     Nft = linx_ct_nft:json(B),
     %% Every object is there, rules of every expression kind included.
     true = length(Nft) > 30.
+
+%% The rules written in the short form (`{match, tcp, dport, 22}',
+%% `{random, 20}', `{dnat, Ip, Port}', ...) are nft's rules of the same
+%% text too.
+short_form_read_by_nft(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, linx_ct_nft:text()),
+    true = linx_ct_nft:ops(short) =/= linx_ct_nft:ops(terms),
+    ok = linx_nft:apply(linx_ct_nft:ops(short), in(B)),
+    Nft = linx_ct_nft:json(A),
+    Nft = linx_ct_nft:json(B).
 
 %% What nft loads, linx decodes into the objects linx makes, and the
 %% rule of an anonymous set into its lookup.
@@ -194,7 +208,11 @@ bad_arguments_named(Config) ->
               {expressions, 2, op}, "expressions,2,op"},
              {Rule([{bogus, #{}}]), {expressions, 1, kind}, "expressions,1,kind"},
              {Rule([{meta, #{key => l4proto, dreg => -1}}]), {expressions, 1, dreg}, "dreg"},
-             {Rule(notalist), {expressions, 0, expressions}, "expressions"},
+             {Rule(notalist), expressions, "expressions"},
+             {Rule([{match, tcp, dport, 70000}]), {expressions, 1, dport}, "dport"},
+             {Rule([counter, {ct, state, [sleepy]}]), {expressions, 2, state}, "state"},
+             {Rule([{random, 120}]), {expressions, 1, percent}, "percent"},
+             {Rule([{dnat, not_an_ip, 80}]), {expressions, 1, address}, "address"},
              {{frob, table, #{}}, op, "op"},
              {{add, rule, #{family => inet, table => <<"t">>, chain => <<"c">>, comment => 42}},
               comment, "comment"}],

@@ -63,3 +63,27 @@ mangle(P) ->
 
 catch_all(Fun) ->
     try Fun() catch Class:Reason -> {raised, {Class, Reason}} end.
+
+%% Each short form compiles to the expressions nft makes of the same
+%% text (linx_ct_nft has both); a counter's zero values left out.
+short_form_test_() ->
+    #{rules := Terms} = linx_ct_nft:objects(terms),
+    #{rules := Short} = linx_ct_nft:objects(short),
+    Plain = fun(Es) -> [case E of {counter, _} -> counter; _ -> E end || E <- Es] end,
+    [?_assertEqual({ok, Plain(T)}, compiled(S)) || {#{expressions := T}, #{expressions := S}}
+                                                       <- lists:zip(Terms, Short), T =/= S].
+
+compiled(Statements) ->
+    case linx_nft_rule:compile(inet, Statements) of
+        {ok, Indexed} -> {ok, [E || {_, E} <- Indexed]};
+        Error -> Error
+    end.
+
+short_form_errors_test_() ->
+    [?_assertEqual({error, {I, S, Key}}, linx_nft_rule:compile(inet, lists:duplicate(I - 1, drop) ++ [S]))
+     || {I, S, Key} <- [{1, {match, tcp, dport, 70000}, dport}, {2, {ct, state, [sleepy]}, state},
+                        {1, {random, 101}, percent}, {3, {dnat, {1, 2, 3}, 80}, address},
+                        {1, {match, ip, daddr, {{10, 0, 0, 0}, 33}}, daddr},
+                        {1, {match, meta, oifname, <<"sixteen-bytes-xx">>}, oifname},
+                        {2, {match, tcp, dport, {around, 1}}, op}, {1, {limit, 5, fortnight}, unit},
+                        {1, {frob}, statement}, {1, {match, sctp, dport, 1}, field}]].

@@ -16,13 +16,13 @@
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
 -export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
-         drop_rule_stops_pings/1, failed_batch_changes_nothing/1, replace_and_flush/1,
+         drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, failed_batch_changes_nothing/1, replace_and_flush/1,
          bad_arguments_named/1]).
 
 all() ->
     [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
-     drop_rule_stops_pings, failed_batch_changes_nothing, replace_and_flush,
+     drop_rule_stops_pings, a_thousand_rules_in_one_batch, failed_batch_changes_nothing, replace_and_flush,
      bad_arguments_named].
 
 init_per_suite(Config) ->
@@ -132,6 +132,21 @@ drop_rule_stops_pings(Config) ->
     {ok, []} = linx_nft:rules(in(B)),
     true = is_integer(H),
     0 = Ping().
+
+%% A thousand rules (about 450 KiB, more than a netlink socket's send
+%% buffer holds at first) go in one batch, and nft lists each.
+a_thousand_rules_in_one_batch(Config) ->
+    A = ?config(a, Config),
+    Rules = [{add, rule, #{family => inet, table => <<"b">>, chain => <<"c">>,
+                           expressions => [{match, ip, saddr, {10, 0, I div 256, I rem 256}},
+                                           {match, tcp, dport, 1000 + I}, counter, drop]}}
+             || I <- lists:seq(1, 1000)],
+    ok = linx_nft:apply([{add, table, #{family => inet, name => <<"b">>}},
+                         {add, chain, #{family => inet, table => <<"b">>, name => <<"c">>}}
+                         | Rules], in(A)),
+    {ok, Dumped} = linx_nft:rules(in(A)),
+    1000 = length(Dumped),
+    1000 = length([R || #{<<"rule">> := R} <- linx_ct_nft:json(A)]).
 
 %% A batch whose last op the kernel refuses changes nothing: `nft -j
 %% list ruleset' is the same before and after, and the error names that

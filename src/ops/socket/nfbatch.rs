@@ -37,6 +37,7 @@ pub fn batch_on(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
     let seqs = sequence_numbers(&request);
     let begin = seqs.first().copied();
     let last_acked = seqs.iter().zip(&acks).rev().find(|(_, ack)| **ack).map(|(seq, _)| *seq);
+    fit_send_buffer(fd, request.len());
     send_whole(fd, &request)?;
     let deadline = Instant::now() + NETLINK_CALL_TIMEOUT;
     let mut settled = last_acked.is_none();
@@ -62,6 +63,25 @@ pub fn batch_on(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Vec<Vec<u8>>> {
             }
             replies.push(m.to_vec());
         }
+    }
+}
+
+/// Batches up to this size fit the send buffer a socket starts with
+/// (`net.core.wmem_default`, 208 KiB here, and the kernel doubles it).
+const SMALL_BATCH: usize = 128 * 1024;
+
+/// A netlink message larger than the socket's send buffer is refused
+/// (`emsgsize`), and a batch must go in one `sendto`: for a large batch
+/// the buffer is raised to fit it, with `SO_SNDBUFFORCE` (root) or else
+/// `SO_SNDBUF` (up to `net.core.wmem_max`); should neither fit it, the
+/// send says `emsgsize`.
+fn fit_send_buffer(fd: BorrowedFd<'_>, len: usize) {
+    if len <= SMALL_BATCH {
+        return;
+    }
+    let want = i32::try_from(len + 4096).unwrap_or(i32::MAX);
+    if crate::sys::set_int_opt(fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, want).is_err() {
+        let _ = crate::sys::set_int_opt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, want);
     }
 }
 
@@ -179,6 +199,27 @@ mod tests {
             let replies = batch_on(fd.as_fd(), &batch(21, &[chain, table])).expect("sent");
             let answers: Vec<_> = replies.iter().map(|r| (sequence_number(r), nlmsg_errno(r))).collect();
             assert_eq!(answers, vec![(Some(22), Some(libc::ENOENT)), (Some(23), Some(0))]);
+        });
+    }
+
+    #[test]
+    fn a_batch_larger_than_the_send_buffer_goes_whole() {
+        in_new_netns(|| {
+            let fd = netlink(libc::NETLINK_NETFILTER, 0).expect("netfilter socket");
+            // 3,000 tables of long names: about 800 KiB, four times the
+            // send buffer a socket starts with.
+            let tables: Vec<Vec<u8>> = (0..3000u32)
+                .map(|i| {
+                    let name = format!("{i:0>250}");
+                    let flags = if i == 2999 { 0x404 } else { 0x400 };
+                    message(NEWTABLE, flags, 100 + i, 1, 0, &string(1, &name))
+                })
+                .collect();
+            let b = batch(99, &tables);
+            assert!(b.len() > 4 * SMALL_BATCH);
+            let replies = batch_on(fd.as_fd(), &b).expect("sent whole");
+            assert_eq!(replies.len(), 1);
+            assert_eq!(nlmsg_errno(&replies[0]), Some(0));
         });
     }
 }

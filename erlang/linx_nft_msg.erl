@@ -164,23 +164,53 @@ encode_op(flush_ruleset) ->
 encode_op({flush, ruleset, Map}) when is_map(Map) ->
     message(table, del, 0, Map, []);
 encode_op({Verb, Object, Map} = Op) when is_map(Map) ->
+    case missing(Verb, Object, Map) of
+        none -> encode_op(Verb, Object, Map, Op);
+        Key -> {error, {Object, Key, missing}}
+    end;
+encode_op(Op) ->
+    {error, {op, op, Op}}.
+
+%% The key an op needs and `Map' lacks (of the first set of keys that
+%% would do), or `none'. A delete or a flush without them would reach
+%% more than one object: every table of the family, every rule of the
+%% chain.
+missing(Verb, Object, Map) ->
+    Needs = case {Verb, Object} of
+                {delete, table} -> [[name], [handle]];
+                {V, table} when V =:= add; V =:= create; V =:= flush -> [[name]];
+                {delete, chain} -> [[table, name], [table, handle]];
+                {V, chain} when V =:= add; V =:= create; V =:= flush -> [[table, name]];
+                {V, rule} when V =:= replace; V =:= delete -> [[table, chain, handle]];
+                {V, rule} when V =:= add; V =:= insert -> [[table, chain]];
+                _ -> [[]]
+            end,
+    case [K || K <- hd(Needs), not is_map_key(K, Map)] of
+        [] -> none;
+        [Key | _] ->
+            case lists:any(fun(Keys) -> lists:all(fun(K) -> is_map_key(K, Map) end, Keys) end,
+                           tl(Needs)) of
+                true -> none;
+                false -> Key
+            end
+    end.
+
+encode_op(Verb, Object, Map, Op) ->
     case {Verb, Object} of
         {add, table} -> message(table, new, ?F_CREATE, Map, [name, flags, userdata]);
         {create, table} -> message(table, new, ?F_CREATE bor ?F_EXCL, Map, [name, flags, userdata]);
         {delete, table} -> message(table, del, 0, Map, [name, handle]);
-        {flush, table} -> flush(Map, [name], [table]);
+        {flush, table} -> flush(table, Map, [name], [table]);
         {add, chain} -> message(chain, new, ?F_CREATE, Map, chain_keys());
         {create, chain} -> message(chain, new, ?F_CREATE bor ?F_EXCL, Map, chain_keys());
         {delete, chain} -> message(chain, del, 0, Map, [table, name, handle]);
-        {flush, chain} -> flush(Map, [table, name], [table, chain]);
+        {flush, chain} -> flush(chain, Map, [table, name], [table, chain]);
         {add, rule} -> message(rule, new, ?F_CREATE bor ?F_APPEND, Map, rule_keys());
         {insert, rule} -> message(rule, new, ?F_CREATE, Map, rule_keys());
         {replace, rule} -> message(rule, new, ?F_REPLACE, Map, [handle | rule_keys()]);
         {delete, rule} -> message(rule, del, 0, Map, [table, chain, handle]);
         _ -> {error, {op, op, Op}}
-    end;
-encode_op(Op) ->
-    {error, {op, op, Op}}.
+    end.
 
 chain_keys() ->
     [table, name, handle, hook, policy, type, flags, userdata].
@@ -189,11 +219,11 @@ rule_keys() ->
     [table, chain, expressions, position, userdata].
 
 %% A flush: DELRULE with the table's (and chain's) name.
-flush(Map, Keys, RuleKeys) ->
+flush(Object, Map, Keys, RuleKeys) ->
     case maps:without([family | Keys], Map) of
         Extra when map_size(Extra) > 0 ->
             [{Key, Value} | _] = maps:to_list(Extra),
-            {error, {rule, Key, Value}};
+            {error, {Object, Key, Value}};
         _ ->
             Renamed = maps:from_list([{R, V} || {K, R} <- lists:zip(Keys, RuleKeys),
                                                 {ok, V} <- [maps:find(K, Map)]]),

@@ -229,6 +229,13 @@ bad_arguments_named(Config) ->
              {Rule([{random, 120}]), {expressions, 1, percent}, "percent"},
              {Rule([{dnat, not_an_ip, 80}]), {expressions, 1, address}, "address"},
              {{frob, table, #{}}, op, "op"},
+             %% Without these, a delete or flush would reach more than
+             %% one object: every inet table, every rule of the chain.
+             {{delete, table, #{family => inet}}, name, "name"},
+             {{delete, rule, #{family => inet, table => <<"t">>, chain => <<"c">>}}, handle,
+              "handle"},
+             {{flush, chain, #{family => inet, table => <<"t">>}}, name, "name"},
+             {{add, rule, #{family => inet, table => <<"t">>, expressions => []}}, chain, "chain"},
              {{add, rule, #{family => inet, table => <<"t">>, chain => <<"c">>, comment => 42}},
               comment, "comment"}],
     [check_bad(In, Good, Op, Field, Text) || {Op, Field, Text} <- Cases],

@@ -31,8 +31,10 @@
 %% dev, devs, flags, comment, use}' (`hook' by nft's name in its family:
 %% `prerouting', `input', `forward', `output', `postrouting', `ingress',
 %% `egress'), a rule `#{family, table, chain, handle, position, comment,
-%% expressions}'. Families: `ip', `ip6', `inet', `arp', `bridge',
-%% `netdev'. Expressions are `{Kind, Map}', one table per kind (see
+%% expressions}', a set `#{family, table, name, key, data, flags,
+%% timeout, elements}' (`key' and `data' by type: `ipv4_addr',
+%% `inet_service', ..., a list of them, `verdict'). Families: `ip',
+%% `ip6', `inet', `arp', `bridge', `netdev'. Expressions are `{Kind, Map}', one table per kind (see
 %% docs/nftables.md); one linx has no table for, or whose data does not
 %% decode, comes back as `{Name, Data}' (binaries) and can be sent so.
 %%
@@ -52,19 +54,24 @@
 -compile({no_auto_import, [apply/2]}).
 
 -export([apply/1, apply/2, replace/2, replace/3, flush_ruleset/0, flush_ruleset/1]).
--export([ruleset/0, ruleset/1, tables/0, tables/1, chains/0, chains/1, rules/0, rules/1]).
+-export([ruleset/0, ruleset/1, tables/0, tables/1, chains/0, chains/1, rules/0, rules/1,
+         sets/0, sets/1]).
 -export([table_add/1, table_add/2, table_del/1, table_del/2, chain_add/1, chain_add/2,
          chain_del/1, chain_del/2, rule_add/1, rule_add/2, rule_del/1, rule_del/2]).
 -export([format_error/1]).
 
--export_type([op/0, object/0]).
+-export_type([op/0, object/0, ruleset/0]).
 
 -type op() :: linx_nft_msg:op().
 %% `{add | create, table | chain, Map}', `{add | insert | replace, rule,
 %% Map}', `{delete, table | chain | rule, Map}', `{flush, table, #{family,
 %% name}}', `{flush, chain, #{family, table, name}}', `flush_ruleset' or
-%% `{flush, ruleset, #{family => F}}'.
+%% `{flush, ruleset, #{family => F}}'; for sets `{add | create | delete |
+%% flush, set, Map}' and `{add | delete, element, #{family, table, set,
+%% key, data, elements}}'.
 -type object() :: linx_nft_msg:object().
+-type ruleset() :: #{tables := [object()], chains := [object()], sets := [object()],
+                     rules := [object()]}.
 
 %%====================================================================
 %% Transactions
@@ -112,20 +119,29 @@ flush_ruleset(Opts) ->
 %%====================================================================
 
 %% @equiv ruleset(#{})
--spec ruleset() -> {ok, #{tables := [object()], chains := [object()], rules := [object()]}}
-                 | {error, term()}.
+-spec ruleset() -> {ok, ruleset()} | {error, term()}.
 ruleset() ->
     ruleset(#{}).
 
-%% @doc Every table, chain and rule of every family, decoded.
--spec ruleset(linx_netlink:opts()) ->
-          {ok, #{tables := [object()], chains := [object()], rules := [object()]}}
-        | {error, term()}.
+%% @doc Every table, chain, set (with its elements) and rule of every
+%% family, decoded.
+-spec ruleset(linx_netlink:opts()) -> {ok, ruleset()} | {error, term()}.
 ruleset(Opts) ->
     ?OWNED(case linx_nft_call:ruleset(Opts, ruleset) of
-               {ok, #{tables := _, chains := _, rules := _} = Ruleset} -> {ok, Ruleset};
+               {ok, #{tables := _, chains := _, sets := _, rules := _} = Ruleset} -> {ok, Ruleset};
                {error, _} = Error -> Error
            end).
+
+%% @equiv sets(#{})
+-spec sets() -> {ok, [object()]} | {error, term()}.
+sets() ->
+    sets(#{}).
+
+%% @doc Every set and map of every table, with its `elements' (see
+%% docs/nftables.md, "Sets and maps").
+-spec sets(linx_netlink:opts()) -> {ok, [object()]} | {error, term()}.
+sets(Opts) ->
+    ?OWNED(linx_nft_call:sets(Opts, sets)).
 
 %% @equiv tables(#{})
 -spec tables() -> {ok, [object()]} | {error, term()}.

@@ -9,7 +9,7 @@
 
 -compile({no_auto_import, [apply/3]}).
 
--export([apply/3, dump/3, ruleset/2, replace/4]).
+-export([apply/3, dump/3, sets/2, ruleset/2, replace/4]).
 
 %% @doc Every object of a kind, in every family, decoded.
 -spec dump(table | chain | rule, linx_netlink:opts(), atom()) ->
@@ -21,13 +21,39 @@ dump_in(Object, Map, Op) ->
     linx_nl:dump(netfilter, linx_nft_msg:dump_request(Object), Map, Op,
                  fun(#{payload := P}) -> linx_nft_msg:decode_object(Object, P) end).
 
-%% @doc Tables, chains and rules, each a dump.
+%% @doc Every set, with its elements: a dump of the sets, then one of
+%% each set's elements.
+-spec sets(linx_netlink:opts(), atom()) -> {ok, [linx_nft_msg:object()]} | {error, term()}.
+sets(Opts, Op) ->
+    with_options(Opts, fun(Map) -> sets_in(Map, Op) end).
+
+sets_in(Map, Op) ->
+    case dump_in(set, Map, Op) of
+        {ok, Sets} -> linx_error:map_ok(fun(Set) -> with_elements(Set, Map, Op) end, Sets);
+        {error, _} = Error -> Error
+    end.
+
+with_elements(Set, Map, Op) ->
+    Decode = fun(#{payload := P}) -> linx_nft_msg:decode_object(element, P) end,
+    case linx_nl:dump(netfilter, linx_nft_msg:elements_request(Set), Map, Op, Decode) of
+        {ok, Lists} ->
+            Elems = lists:append([Es || #{elements := Es} <- Lists]),
+            {ok, Set#{elements => linx_nft_set:decode_elements(Elems, Set)}};
+        {error, _} = Error ->
+            Error
+    end.
+
+%% @doc Tables, chains, sets (with their elements) and rules, each a
+%% dump.
 -spec ruleset(linx_netlink:opts(), atom()) -> {ok, #{atom() => list()}} | {error, term()}.
 ruleset(Opts, Op) ->
     with_options(Opts, fun(Map) ->
-                               Dumps = [{K, dump_in(O, Map, Op)}
+                               Dumps = [{K, case O of
+                                                set -> sets_in(Map, Op);
+                                                _ -> dump_in(O, Map, Op)
+                                            end}
                                         || {K, O} <- [{tables, table}, {chains, chain},
-                                                      {rules, rule}]],
+                                                      {sets, set}, {rules, rule}]],
                                case [E || {_, {error, _} = E} <- Dumps] of
                                    [Error | _] -> Error;
                                    [] -> {ok, maps:from_list([{K, L} || {K, {ok, L}} <- Dumps])}

@@ -12,7 +12,8 @@
 %% here raises on input from the kernel.
 -module(linx_nft_msg).
 
--export([decode/1, decode_object/2, dump_request/1, encode_op/1, batch/2, op_object/1]).
+-export([decode/1, decode_object/2, dump_request/1, elements_request/1, encode_op/1, batch/2,
+         op_object/1]).
 -export([decode_exprs/1, encode_exprs/1]).
 
 -export_type([object/0, op/0]).
@@ -56,28 +57,53 @@ decode(#{type := Type, payload := P}) ->
     end.
 
 %% @doc The payload of a message about a table, chain or rule.
--spec decode_object(table | chain | rule, binary()) -> {ok, object()} | {error, term()}.
+-spec decode_object(table | chain | rule | set | element, binary()) ->
+          {ok, object()} | {error, term()}.
 decode_object(Object, P) ->
+    Table = case Object of
+                element -> element_list;
+                _ -> Object
+            end,
     case linx_nl_attrs:decode_struct(?T:header(), P) of
         {ok, Header, Attrs} ->
-            case linx_nl_attrs:decode({?T, Object}, Attrs, maps:from_list(Header)) of
-                {ok, Map} -> {ok, finish(Object, comment(Map))};
+            case linx_nl_attrs:decode({?T, Table}, Attrs, maps:from_list(Header)) of
+                {ok, Map} -> {ok, finish(Object, Map)};
                 {error, Offset} -> {error, {malformed, {Object, {attr, Offset}}}}
             end;
         error ->
             {error, {malformed, {Object, header}}}
     end.
 
-finish(chain, #{hooknum := N, family := Family} = Chain) ->
+finish(set, Set) ->
+    %% A set's user data is nft's own (key byte order, ...), kept.
+    linx_nft_set:decode_set(Set);
+finish(element, #{elements := Bin} = List) ->
+    Elems = case linx_nl_attrs:pairs({?T, list}, Bin) of
+                {ok, Pairs} -> [decode_element(E) || {elem, E} <- Pairs];
+                {error, _} -> [#{raw => Bin}]
+            end,
+    List#{elements := Elems};
+finish(Object, Map) when Object =/= table, Object =/= chain, Object =/= rule ->
+    Map;
+finish(Object, Map) ->
+    finish1(Object, comment(Map)).
+
+decode_element(Bin) ->
+    case linx_nl_attrs:decode({?T, element}, Bin) of
+        {ok, E} -> maps:map(fun data_map/2, E);
+        {error, _} -> #{raw => Bin}
+    end.
+
+finish1(chain, #{hooknum := N, family := Family} = Chain) ->
     Names = ?T:hooks(Family),
     Hook = case lists:keyfind(N, 2, Names) of
                {Name, _} -> Name;
                false -> N
            end,
     (maps:remove(hooknum, Chain))#{hook => Hook};
-finish(rule, #{expressions := Bin} = Rule) ->
+finish1(rule, #{expressions := Bin} = Rule) ->
     Rule#{expressions := decode_exprs(Bin)};
-finish(_Object, Map) ->
+finish1(_Object, Map) ->
     Map.
 
 %% nft's comment out of `userdata' (which stays when it holds more).
@@ -129,7 +155,8 @@ decode_expr(Elem) ->
     end.
 
 %% An NFTA_DATA_* nest (and its verdict) as a map.
-data_map(Key, Pairs) when is_list(Pairs), Key =:= data orelse Key =:= mask orelse Key =:= 'xor' ->
+data_map(Key, Pairs) when is_list(Pairs), Key =:= data orelse Key =:= mask orelse Key =:= 'xor'
+                                             orelse Key =:= key orelse Key =:= key_end ->
     maps:map(fun(verdict, V) when is_list(V) -> maps:from_list(V);
                 (_, V) -> V
              end, maps:from_list(Pairs));
@@ -144,10 +171,18 @@ kind_names() ->
 %%====================================================================
 
 %% @doc The dump request of every object of a kind, in every family.
--spec dump_request(table | chain | rule) -> linx_nl_codec:msg_in().
+-spec dump_request(table | chain | rule | set) -> linx_nl_codec:msg_in().
 dump_request(Object) ->
     [Number | _] = [N || {N, O, get} <- ?T:messages(), O =:= Object],
     #{type => ?SUBSYS bsl 8 bor Number, flags => ?F_DUMP, payload => <<0:8, 0:8, 0:16>>}.
+
+%% @doc The dump request of the elements of one set.
+-spec elements_request(map()) -> linx_nl_codec:msg_in().
+elements_request(#{family := Family, table := Table, name := Name}) ->
+    {ok, F} = linx_nl_values:number(Family, ?T:names(family)),
+    [Number | _] = [N || {N, element, get} <- ?T:messages()],
+    {ok, Attrs} = linx_nl_attrs:encode({?T, element_list}, #{table => Table, set => Name}),
+    #{type => ?SUBSYS bsl 8 bor Number, flags => ?F_DUMP, payload => [<<F:8, 0:8, 0:16>>, Attrs]}.
 
 %% @doc The object an op is about (`table', `chain', `rule' or `ruleset').
 -spec op_object(op()) -> atom().
@@ -183,6 +218,9 @@ missing(Verb, Object, Map) ->
                 {V, chain} when V =:= add; V =:= create; V =:= flush -> [[table, name]];
                 {V, rule} when V =:= replace; V =:= delete -> [[table, chain, handle]];
                 {V, rule} when V =:= add; V =:= insert -> [[table, chain]];
+                {delete, set} -> [[table, name], [table, handle]];
+                {V, set} when V =:= add; V =:= create; V =:= flush -> [[table, name]];
+                {V, element} when V =:= add; V =:= delete -> [[table, set, elements]];
                 _ -> [[]]
             end,
     case [K || K <- hd(Needs), not is_map_key(K, Map)] of
@@ -209,7 +247,61 @@ encode_op(Verb, Object, Map, Op) ->
         {insert, rule} -> message(rule, new, ?F_CREATE, Map, rule_keys());
         {replace, rule} -> message(rule, new, ?F_REPLACE, Map, [handle | rule_keys()]);
         {delete, rule} -> message(rule, del, 0, Map, [table, chain, handle]);
+        {add, set} -> set_message(?F_CREATE, Map);
+        {create, set} -> set_message(?F_CREATE bor ?F_EXCL, Map);
+        {delete, set} -> message(set, del, 0, Map, [table, name, handle]);
+        {flush, set} -> flush(set, Map, [table, name], [table, set]);
+        {add, element} -> element_message(new, ?F_CREATE, Map);
+        {delete, element} -> element_message(del, 0, Map);
         _ -> {error, {op, op, Op}}
+    end.
+
+%% A new set: its key and data types made numbers, its `size' put in its
+%% description, and an id (which the kernel requires: elements of the
+%% same batch could name the set by it).
+set_message(Flags, Map0) ->
+    Map = maps:merge(#{id => erlang:unique_integer([positive]) band 16#7fffffff}, Map0),
+    Sized = case Map of
+                #{size := Size} ->
+                    Desc = maps:get(desc, Map, #{}),
+                    (maps:remove(size, Map))#{desc => Desc#{size => Size}};
+                _ ->
+                    Map
+            end,
+    case is_map(maps:get(desc, Sized, #{})) andalso linx_nft_set:encode_set(Sized) of
+        {ok, Set} ->
+            message(set, new, Flags, Set, [table, name, flags, key_type, key_len, data_type,
+                                           data_len, policy, desc, id, timeout, gc_interval,
+                                           userdata]);
+        {error, {Key, Value}} ->
+            {error, {set, Key, Value}};
+        false ->
+            {error, {set, desc, maps:get(desc, Sized)}}
+    end.
+
+%% Elements added to or deleted from a set: the values of the set's
+%% types `key' and `data' (given in the op) encoded, each element in its
+%% nest.
+element_message(What, Flags, Map) ->
+    Types = maps:with([key, data], Map),
+    Fail = fun(I, E) -> {error, {element, {elements, I}, E}} end,
+    case is_list(maps:get(elements, Map)) andalso
+        linx_nft_set:encode_elements(maps:get(elements, Map), Types) of
+        {ok, Elems} ->
+            Encoded = [{I, linx_nl_attrs:encode({?T, element}, E)} || {I, E} <- lists:enumerate(Elems)],
+            case [I || {I, {error, _}} <- Encoded] of
+                [] ->
+                    {ok, Bin} = linx_nl_attrs:encode({?T, list}, [{elem, iolist_to_binary(B)}
+                                                                  || {_, {ok, B}} <- Encoded]),
+                    List = (maps:without([key, data], Map))#{elements := iolist_to_binary(Bin)},
+                    message(element, What, Flags, List, [table, set, elements]);
+                [I | _] ->
+                    Fail(I, lists:nth(I, maps:get(elements, Map)))
+            end;
+        {error, {I, E}} ->
+            Fail(I, E);
+        false ->
+            {error, {element, elements, maps:get(elements, Map)}}
     end.
 
 chain_keys() ->
@@ -227,8 +319,11 @@ flush(Object, Map, Keys, RuleKeys) ->
         _ ->
             Renamed = maps:from_list([{R, V} || {K, R} <- lists:zip(Keys, RuleKeys),
                                                 {ok, V} <- [maps:find(K, Map)]]),
-            message(rule, del, 0, Renamed#{family => maps:get(family, Map, unspec)},
-                    RuleKeys)
+            Target = case Object of
+                         set -> element;
+                         _ -> rule
+                     end,
+            message(Target, del, 0, Renamed#{family => maps:get(family, Map, unspec)}, RuleKeys)
     end.
 
 %% A message about `Object' from the caller's map, which may hold the
@@ -239,7 +334,7 @@ message(Object, What, Flags, Map, Allowed) ->
         Family = family(Object, Map),
         Attrs0 = user_keys(Object, maps:remove(family, Map), Family),
         [throw({Object, K, V}) || {K, V} <- maps:to_list(Attrs0), not lists:member(K, Allowed)],
-        case linx_nl_attrs:attrs({?T, Object}, Attrs0) of
+        case linx_nl_attrs:attrs({?T, attrs_table(Object)}, Attrs0) of
             {ok, Attrs} ->
                 {ok, FamilyNumber} = linx_nl_values:number(Family, ?T:names(family)),
                 Payload = [<<FamilyNumber:8, 0:8, 0:16>>, linx_nl_codec:encode_attrs(Attrs)],
@@ -250,6 +345,9 @@ message(Object, What, Flags, Map, Allowed) ->
     catch
         throw:{_, _, _} = Bad -> {error, Bad}
     end.
+
+attrs_table(element) -> element_list;
+attrs_table(Object) -> Object.
 
 %% The family by its name when it has one (0..255 else), `unspec' only
 %% for a table (a flush of every table).
@@ -268,8 +366,10 @@ family(Object, Map) ->
 
 %% The caller's keys made the table's: `comment' into `userdata', a
 %% chain's hook into its nest, a rule's expressions into their bytes.
-user_keys(Object, Map, Family) ->
-    with_hook(Object, with_exprs(with_comment(Object, Map), Family), Family).
+user_keys(Object, Map, Family) when Object =:= table; Object =:= chain; Object =:= rule ->
+    with_hook(Object, with_exprs(with_comment(Object, Map), Family), Family);
+user_keys(_Object, Map, _Family) ->
+    Map.
 
 with_comment(Object, #{comment := C} = Map) ->
     case linx_opts:text(C) of

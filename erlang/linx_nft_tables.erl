@@ -17,11 +17,13 @@
 %% @doc The nf_tables message types linx knows (`NFT_MSG_*', the low
 %% byte of a message type whose high byte is `NFNL_SUBSYS_NFTABLES'):
 %% `{Number, Object, What}'.
--spec messages() -> [{0..255, table | chain | rule, new | get | del}].
+-spec messages() -> [{0..255, table | chain | rule | set | element, new | get | del}].
 messages() ->
     [{0, table, new}, {1, table, get}, {2, table, del},
      {3, chain, new}, {4, chain, get}, {5, chain, del},
-     {6, rule, new}, {7, rule, get}, {8, rule, del}].
+     {6, rule, new}, {7, rule, get}, {8, rule, del},
+     {9, set, new}, {10, set, get}, {11, set, del},
+     {12, element, new}, {13, element, get}, {14, element, del}].
 
 %% @doc `struct nfgenmsg', which every message starts with: the family,
 %% `NFNETLINK_V0', and `res_id' (big-endian; the subsystem in a batch's
@@ -64,6 +66,31 @@ table(expr) ->
     %% NFTA_EXPR_*, the value of each element: the data is a nest that
     %% the table of the expression's kind decodes
     {[{1, name, string}, {2, data, binary}], opts()};
+table(set) ->
+    %% NFTA_SET_*: the key's and data's types are nft's (informational to
+    %% the kernel), their lengths in bytes; timeouts in milliseconds.
+    {[{1, table, string}, {2, name, string}, {3, flags, {bits, be32, names(set_flags)}},
+      {4, key_type, be32}, {5, key_len, be32}, {6, data_type, be32}, {7, data_len, be32},
+      {8, policy, {enum, be32, [{performance, 0}, {memory, 1}]}},
+      {9, desc, {nested, {?MODULE, set_desc}}}, {10, id, be32}, {11, timeout, be64},
+      {12, gc_interval, be32}, {13, userdata, binary}, {14, pad, skip}, {15, obj_type, be32},
+      {16, handle, be64}, {17, expr, binary}, {18, expressions, binary}], opts()};
+table(set_desc) ->
+    %% NFTA_SET_DESC_*: the size, and the length of each field of a
+    %% concatenation (NFTA_SET_FIELD_LEN in an NFTA_LIST_ELEM each)
+    {[{1, size, be32}, {2, concat, {list, 1, {nested, {?MODULE, set_field}}}}], opts()};
+table(set_field) ->
+    {[{1, len, be32}], opts()};
+table(element_list) ->
+    %% NFTA_SET_ELEM_LIST_*: the elements, each an NFTA_LIST_ELEM
+    {[{1, table, string}, {2, set, string}, {3, elements, binary}, {4, set_id, be32}], opts()};
+table(element) ->
+    %% NFTA_SET_ELEM_*: key and data are NFTA_DATA_* nests
+    {[{1, key, {nested, {linx_nft_exprs, data}}}, {2, data, {nested, {linx_nft_exprs, data}}},
+      {3, flags, {bits, be32, [{interval_end, 1}, {catchall, 2}]}}, {4, timeout, be64},
+      {5, expiration, be64}, {6, userdata, binary}, {7, expr, binary}, {8, pad, skip},
+      {9, objref, string}, {10, key_end, {nested, {linx_nft_exprs, data}}},
+      {11, expressions, binary}], opts()};
 table(batch) ->
     %% NFNL_BATCH_* (the attributes of a batch's begin message)
     {[{1, genid, be32}], opts()}.
@@ -81,6 +108,10 @@ names(table_flags) ->
 names(chain_flags) ->
     %% NFT_CHAIN_*
     [{base, 1}, {hw_offload, 2}, {binding, 4}];
+names(set_flags) ->
+    %% NFT_SET_*
+    [{anonymous, 1}, {constant, 2}, {interval, 4}, {map, 8}, {timeout, 16}, {eval, 32},
+     {object, 64}, {concat, 128}, {expr, 256}];
 names(policy) ->
     %% NF_DROP, NF_ACCEPT
     [{drop, 0}, {accept, 1}].

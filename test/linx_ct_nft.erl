@@ -6,6 +6,7 @@
 
 -export([text/0, objects/0, objects/1, ops/0, ops/1, short_forms/0, lookup_text/0, lookup_rule/0,
          json/1, strip/1, nft/2]).
+-export([sets_text/0, sets_ops/0, sets_decoded/0]).
 
 %%====================================================================
 %% One ruleset, two ways
@@ -254,3 +255,59 @@ nft(Ns, Text) ->
     after
         file:delete(File)
     end.
+
+%%====================================================================
+%% Sets and maps
+%%====================================================================
+
+%% @doc Sets and maps of each key type, with elements, as nft's text.
+-spec sets_text() -> iolist().
+sets_text() ->
+    ["table inet s {\n",
+     [[" ", Kind, " ", Name, " {\n  type ", Type, "\n", Flags, "  elements = { ", Elems, " }\n }\n"]
+      || {Kind, Name, Type, Flags, Elems, _} <- sets()],
+     " chain other {\n }\n}\n"].
+
+%% @doc The same as linx's ops: the table, the chain, each set, then its
+%% elements.
+-spec sets_ops() -> [linx_nft:op()].
+sets_ops() ->
+    S = fun(Map) -> Map#{family => inet, table => <<"s">>} end,
+    [{add, table, #{family => inet, name => <<"s">>}},
+     {add, chain, #{family => inet, table => <<"s">>, name => <<"other">>}}]
+    ++ lists:append([[{add, set, S(Set)},
+                      {add, element, S((maps:with([key, data], Set))#{set => maps:get(name, Set),
+                                                                      elements => Elems})}]
+                     || {_, _, _, _, _, {Set, Elems}} <- sets()]).
+
+%% @doc The sets as linx decodes them (what their ops make), without
+%% handles and nft's user data.
+-spec sets_decoded() -> [map()].
+sets_decoded() ->
+    [maps:merge(Set#{family => inet, table => <<"s">>},
+                #{elements => lists:sort([case E of
+                                              {K, D} -> #{key => K, data => D};
+                                              _ -> #{key => E}
+                                          end || E <- Elems])})
+     || {_, _, _, _, _, {Set, Elems}} <- sets()].
+
+sets() ->
+    [{"set", "a4", "ipv4_addr", "", "10.0.0.1, 10.0.0.2",
+      {#{name => <<"a4">>, key => ipv4_addr}, [{10, 0, 0, 1}, {10, 0, 0, 2}]}},
+     {"set", "a6", "ipv6_addr", "", "::1",
+      {#{name => <<"a6">>, key => ipv6_addr}, [{0, 0, 0, 0, 0, 0, 0, 1}]}},
+     {"set", "e", "ether_addr", "", "02:00:00:00:00:01",
+      {#{name => <<"e">>, key => ether_addr}, [<<2, 0, 0, 0, 0, 1>>]}},
+     {"set", "p", "inet_proto", "", "6", {#{name => <<"p">>, key => inet_proto}, [6]}},
+     {"set", "svc", "inet_service", "", "22, 80",
+      {#{name => <<"svc">>, key => inet_service}, [22, 80]}},
+     {"set", "m", "mark", "", "5", {#{name => <<"m">>, key => mark}, [5]}},
+     {"set", "i", "ifname", "", "\"eth0\"", {#{name => <<"i">>, key => ifname}, [<<"eth0">>]}},
+     {"set", "c", "ipv4_addr . inet_service", "", "10.0.0.1 . 22",
+      {#{name => <<"c">>, key => [ipv4_addr, inet_service]}, [[{10, 0, 0, 1}, 22]]}},
+     {"map", "mp", "ipv4_addr : ipv4_addr", "", "10.0.0.1 : 10.9.9.9",
+      {#{name => <<"mp">>, key => ipv4_addr, data => ipv4_addr, flags => [map]},
+       [{{10, 0, 0, 1}, {10, 9, 9, 9}}]}},
+     {"map", "vm", "inet_service : verdict", "", "22 : accept, 23 : drop, 24 : jump other",
+      {#{name => <<"vm">>, key => inet_service, data => verdict, flags => [map]},
+       [{22, accept}, {23, drop}, {24, {jump, <<"other">>}}]}}].

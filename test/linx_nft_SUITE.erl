@@ -16,13 +16,13 @@
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
 -export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
-         drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, failed_batch_changes_nothing/1, replace_and_flush/1,
+         drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, sets_both_ways/1, failed_batch_changes_nothing/1, replace_and_flush/1,
          bad_arguments_named/1]).
 
 all() ->
     [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
-     drop_rule_stops_pings, a_thousand_rules_in_one_batch, failed_batch_changes_nothing, replace_and_flush,
+     drop_rule_stops_pings, a_thousand_rules_in_one_batch, sets_both_ways, failed_batch_changes_nothing, replace_and_flush,
      bad_arguments_named].
 
 init_per_suite(Config) ->
@@ -132,6 +132,33 @@ drop_rule_stops_pings(Config) ->
     {ok, []} = linx_nft:rules(in(B)),
     true = is_integer(H),
     0 = Ping().
+
+%% Sets and maps of each key type, a concatenation and a verdict map:
+%% what linx makes nft lists as the same text loaded by nft, and what nft
+%% loads linx decodes into the elements linx made; an element's timeout
+%% comes back with its expiration.
+sets_both_ways(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, linx_ct_nft:sets_text()),
+    ok = linx_nft:apply(linx_ct_nft:sets_ops(), in(B)),
+    Nft = linx_ct_nft:json(A),
+    ct:log("~p", [Nft]),
+    Nft = linx_ct_nft:json(B),
+    {ok, Sets} = linx_nft:sets(in(A)),
+    Want = linx_ct_nft:sets_decoded(),
+    Want = [(maps:with(maps:keys(W), S))#{elements := lists:sort(Es)}
+            || {W, #{elements := Es} = S} <- lists:zip(Want, Sets)],
+    ok = linx_nft:apply([{add, set, #{family => inet, table => <<"s">>, name => <<"t">>,
+                                      key => inet_service, flags => [timeout]}},
+                         {add, element, #{family => inet, table => <<"s">>, set => <<"t">>,
+                                          key => inet_service,
+                                          elements => [#{key => 22, timeout => 60000}]}}],
+                        in(A)),
+    {ok, #{sets := All}} = linx_nft:ruleset(in(A)),
+    [[#{key := 22, timeout := 60000, expiration := Left}]] =
+        [Es || #{name := <<"t">>, elements := Es} <- All],
+    true = Left > 0 andalso Left =< 60000.
 
 %% A thousand rules (about 450 KiB, more than a netlink socket's send
 %% buffer holds at first) go in one batch, and nft lists each.

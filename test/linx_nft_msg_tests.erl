@@ -87,3 +87,24 @@ short_form_errors_test_() ->
                         {1, {match, meta, oifname, <<"sixteen-bytes-xx">>}, oifname},
                         {2, {match, tcp, dport, {around, 1}}, op}, {1, {limit, 5, fortnight}, unit},
                         {1, {frob}, statement}, {1, {match, sctp, dport, 1}, field}]].
+
+%% A set's types and a map's elements round-trip through their messages.
+set_round_trip_test_() ->
+    Set = #{family => inet, table => <<"s">>, name => <<"m">>, key => [ipv4_addr, inet_service],
+            data => verdict},
+    {ok, S} = linx_nft_msg:decode_object(set, payload({add, set, Set})),
+    Elems = [{[{10, 0, 0, 1}, 22], accept}, {[{10, 0, 0, 2}, 80], {jump, <<"x">>}}],
+    {ok, L} = linx_nft_msg:decode_object(
+                element, payload({add, element, #{family => inet, table => <<"s">>, set => <<"m">>,
+                                                  key => [ipv4_addr, inet_service], data => verdict,
+                                                  elements => Elems}})),
+    [?_assertMatch(#{key := [ipv4_addr, inet_service], data := verdict, flags := [map],
+                     key_len := 8}, S),
+     ?_assertEqual([#{key => K, data => D} || {K, D} <- Elems],
+                   linx_nft_set:decode_elements(maps:get(elements, L), S)),
+     ?_assertEqual({error, {element, {elements, 2}, 70000}},
+                   linx_nft_msg:encode_op({add, element, #{family => inet, table => <<"s">>,
+                                                           set => <<"p">>, key => inet_service,
+                                                           elements => [1, 70000]}})),
+     ?_assertEqual({error, {set, key, nosuchtype}},
+                   linx_nft_msg:encode_op({add, set, Set#{key => nosuchtype}}))].

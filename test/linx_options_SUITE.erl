@@ -36,7 +36,7 @@
                        {init, 1}, {handle_call, 3}, {handle_cast, 2}, {handle_info, 2}]},
          %% linx_nft
          {linx_nft, [{apply, 1}, {replace, 2}, {flush_ruleset, 0}, {ruleset, 0}, {tables, 0},
-                     {chains, 0}, {rules, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
+                     {chains, 0}, {rules, 0}, {sets, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
                      {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]}]).
 
 %% An interface index no namespace has.
@@ -207,6 +207,7 @@ calls(_Config) ->
      {linx_nft, tables, 1, fun(O) -> linx_nft:tables(O) end},
      {linx_nft, chains, 1, fun(O) -> linx_nft:chains(O) end},
      {linx_nft, rules, 1, fun(O) -> linx_nft:rules(O) end},
+     {linx_nft, sets, 1, fun(O) -> linx_nft:sets(O) end},
      {linx_nft, table_add, 2, fun(O) -> linx_nft:table_add(#{family => inet, name => <<"x">>}, O) end},
      {linx_nft, table_del, 2, fun(O) -> linx_nft:table_del(#{family => inet, name => <<"x">>}, O) end},
      {linx_nft, chain_add, 2,

@@ -250,6 +250,8 @@ nft_calls(In) ->
      {linx_nft, chains, 1, fun() -> linx_nft:chains(#{timeout => -1}) end},
      {linx_nft, rules, 0, fun() -> with_env_via(fun linx_nft:rules/0) end},
      {linx_nft, rules, 1, fun() -> linx_nft:rules(?GONE) end},
+     {linx_nft, sets, 0, fun() -> with_env_via(fun linx_nft:sets/0) end},
+     {linx_nft, sets, 1, fun() -> linx_nft:sets(?GONE) end},
      {linx_nft, table_add, 1, fun() -> linx_nft:table_add(T#{family => ipx}) end},
      {linx_nft, table_add, 2, fun() -> linx_nft:table_add(T#{flags => [sideways]}, In) end},
      {linx_nft, table_del, 1, fun() -> linx_nft:table_del(T#{name => 42}) end},

@@ -56,8 +56,8 @@ defmodule Linx.Nft do
   @typedoc "A table, chain or rule, as a map with `:family`."
   @type object :: :linx_nft.object()
 
-  @typedoc "Every table, chain and rule."
-  @type ruleset :: %{tables: [object], chains: [object], rules: [object]}
+  @typedoc "Every table, chain, set and rule."
+  @type ruleset :: %{tables: [object], chains: [object], sets: [object], rules: [object]}
 
   @typedoc "Keyword options (a map works too); see the module documentation."
   @type option :: {:in, Linx.Rtnl.target()} | {:timeout, timeout} | {:via, :local | node}
@@ -82,7 +82,7 @@ defmodule Linx.Nft do
 
   defbang(flush_ruleset(opts :: options \\ []) :: :ok)
 
-  @doc "Every table, chain and rule, decoded."
+  @doc "Every table, chain, set (with its elements) and rule, decoded."
   @spec ruleset(options) :: {:ok, ruleset} | {:error, Error.t()}
   def ruleset(opts \\ []), do: wrap(:linx_nft.ruleset(opts), :ruleset, opts)
 
@@ -96,11 +96,15 @@ defmodule Linx.Nft do
   @spec chains(options) :: {:ok, [object]} | {:error, Error.t()}
   def chains(opts \\ []), do: wrap(:linx_nft.chains(opts), :chains, opts)
 
+  @doc "Every set and map, with its elements."
+  @spec sets(options) :: {:ok, [object]} | {:error, Error.t()}
+  def sets(opts \\ []), do: wrap(:linx_nft.sets(opts), :sets, opts)
+
   @doc "Every rule, with its expressions."
   @spec rules(options) :: {:ok, [object]} | {:error, Error.t()}
   def rules(opts \\ []), do: wrap(:linx_nft.rules(opts), :rules, opts)
 
-  for fun <- [:tables, :chains, :rules] do
+  for fun <- [:tables, :chains, :sets, :rules] do
     defbang(unquote(fun)(opts :: options \\ []) :: [object])
   end
 

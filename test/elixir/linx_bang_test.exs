@@ -255,6 +255,7 @@ defmodule Linx.BangTest do
       {Linx.Nft, :tables, [bad_in]},
       {Linx.Nft, :chains, [[timeout: -1]]},
       {Linx.Nft, :rules, [[data: :foo]]},
+      {Linx.Nft, :sets, [bad_in]},
       {Linx.Nft, :table_add, [table, []]},
       {Linx.Nft, :table_del, [table, []]},
       {Linx.Nft, :chain_add, [chain, []]},

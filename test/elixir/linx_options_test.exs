@@ -76,6 +76,7 @@ defmodule Linx.OptionsTest do
       {"Nft.tables/1", &Linx.Nft.tables(&1)},
       {"Nft.chains/1", &Linx.Nft.chains(&1)},
       {"Nft.rules/1", &Linx.Nft.rules(&1)},
+      {"Nft.sets/1", &Linx.Nft.sets(&1)},
       {"Nft.table_add/2", &Linx.Nft.table_add(Map.put(t, :family, :ipx), &1)},
       {"Nft.table_del/2", &Linx.Nft.table_del(t, &1)},
       {"Nft.chain_add/2", &Linx.Nft.chain_add(c, &1)},

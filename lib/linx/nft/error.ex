@@ -16,7 +16,7 @@ defmodule Linx.Nft.Error do
   ## Fields
 
     * `:op` - the function that failed: `:apply`, `:replace`,
-      `:flush_ruleset`, `:ruleset`, `:tables`, `:chains`, `:rules`,
+      `:flush_ruleset`, `:ruleset`, `:tables`, `:chains`, `:rules`, `:sets`,
       `:table_add`, `:table_del`, `:chain_add`, `:chain_del`, `:rule_add`
       or `:rule_del`.
     * `:stage`, `:errno`, `:code` - where and why, as in
@@ -42,6 +42,7 @@ defmodule Linx.Nft.Error do
           | :tables
           | :chains
           | :rules
+          | :sets
           | :table_add
           | :table_del
           | :chain_add

@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 REBAR3 ?= rebar3
-DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit erlang-proper iproute2 util-linux procps python3 libcap2-bin elixir strace sudo
+DEB_PKGS := erlang-nox erlang-dev rebar3 erlang-common-test erlang-dialyzer erlang-eunit erlang-proper iproute2 util-linux procps python3 libcap2-bin elixir strace sudo nftables iputils-ping
 
 .PHONY: all deps port build demo test bench setcap install uninstall fuzz clean
 

@@ -12,7 +12,7 @@
 %% else refers to the attribute by its key.
 %%
 %% Codecs ({@type codec()}): the integers `u8' ... `s64' in host byte
-%% order and `be16', `be32' in network byte order; `string'
+%% order and `be16', `be32', `be64', `sbe32' (signed) in network byte order; `string'
 %% (NUL-terminated); `binary'; `mac' (link-layer address: bytes, or text
 %% `"02:00:5e:10:00:01"' when encoding); `ip' (an inet tuple, 4 or 16
 %% bytes); `flag' (`true' when present); `bool8' (a u8, `true' unless 0);
@@ -185,6 +185,8 @@ value(s32, <<N:32/signed-native>>) -> {ok, N};
 value(s64, <<N:64/signed-native>>) -> {ok, N};
 value(be16, <<N:16/big>>) -> {ok, N};
 value(be32, <<N:32/big>>) -> {ok, N};
+value(be64, <<N:64/big>>) -> {ok, N};
+value(sbe32, <<N:32/signed-big>>) -> {ok, N};
 value(string, V) -> {ok, linx_nl_codec:string(V)};
 value({symbol, Names}, V) ->
     S = linx_nl_codec:string(V),
@@ -275,17 +277,10 @@ field(Codec, Bin) ->
             error
     end.
 
-field_size(u8) -> 1;
-field_size(s8) -> 1;
-field_size(bool8) -> 1;
-field_size(u16) -> 2;
-field_size(s16) -> 2;
-field_size(be16) -> 2;
-field_size(u32) -> 4;
-field_size(s32) -> 4;
-field_size(be32) -> 4;
-field_size(u64) -> 8;
-field_size(s64) -> 8;
+field_size(C) when C =:= u8; C =:= s8; C =:= bool8 -> 1;
+field_size(C) when C =:= u16; C =:= s16; C =:= be16 -> 2;
+field_size(C) when C =:= u32; C =:= s32; C =:= be32; C =:= sbe32 -> 4;
+field_size(C) when C =:= u64; C =:= s64; C =:= be64 -> 8;
 field_size({enum, Int, _}) -> field_size(Int);
 field_size({bits, Int, _}) -> field_size(Int).
 

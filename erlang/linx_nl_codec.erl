@@ -40,13 +40,13 @@
                     | {nested, [attr()]}
                     | {net, iodata()}
                     | {u8 | u16 | u32 | u64 | s8 | s16 | s32 | s64, integer()}
-                    | {be16 | be32, non_neg_integer()}
+                    | {be16 | be32 | be64 | sbe32, integer()}
                     | {string, iodata()}
                     | flag.
 %% What an attribute holds when it is encoded: raw bytes; `{nested, Attrs}'
 %% (sets `NLA_F_NESTED'); `{net, Bytes}' (sets `NLA_F_NET_BYTEORDER');
-%% an integer in host byte order; `{be16 | be32, N}' in network byte order
-%% (sets `NLA_F_NET_BYTEORDER'); a string, NUL-terminated; `flag', empty.
+%% an integer in host byte order; `{be16 | be32 | be64, N}' (and `sbe32',
+%% signed) in network byte order (sets `NLA_F_NET_BYTEORDER'); a string, NUL-terminated; `flag', empty.
 
 -type attr() :: {0..16#3fff, attr_value()}.
 
@@ -70,7 +70,7 @@
 -define(HDRLEN, 16).
 
 
--type int_kind() :: u8 | u16 | u32 | u64 | s8 | s16 | s32 | s64 | be16 | be32.
+-type int_kind() :: u8 | u16 | u32 | u64 | s8 | s16 | s32 | s64 | be16 | be32 | be64 | sbe32.
 %% The integer kinds an attribute may hold.
 
 %%====================================================================
@@ -157,7 +157,8 @@ encode_attr({Type, {nested, Attrs}}) when is_list(Attrs) ->
     attr(Type bor ?NLA_F_NESTED, iolist_to_binary(encode_attrs(Attrs)));
 encode_attr({Type, {net, Value}}) ->
     attr(Type bor ?NLA_F_NET_BYTEORDER, iolist_to_binary(Value));
-encode_attr({Type, {Kind, N}} = Attr) when Kind =:= be16; Kind =:= be32; Kind =:= u8;
+encode_attr({Type, {Kind, N}} = Attr) when Kind =:= be16; Kind =:= be32; Kind =:= be64;
+                                           Kind =:= sbe32; Kind =:= u8;
                                            Kind =:= u16; Kind =:= u32; Kind =:= u64;
                                            Kind =:= s8; Kind =:= s16; Kind =:= s32;
                                            Kind =:= s64 ->
@@ -171,13 +172,13 @@ encode_attr({Type, {string, S}}) -> attr(Type, <<(iolist_to_binary(S))/binary, 0
 encode_attr({Type, flag}) -> attr(Type, <<>>);
 encode_attr({Type, Value}) -> attr(Type, iolist_to_binary(Value)).
 
-encode_int(Type, Kind, N) when Kind =:= be16; Kind =:= be32 ->
+encode_int(Type, Kind, N) when Kind =:= be16; Kind =:= be32; Kind =:= be64; Kind =:= sbe32 ->
     attr(Type bor ?NLA_F_NET_BYTEORDER, int_bytes(Kind, N));
 encode_int(Type, Kind, N) ->
     attr(Type, int_bytes(Kind, N)).
 
 %% @doc The bytes of integer `N' as kind `Kind' holds it (host byte
-%% order, or network byte order for `be16' and `be32'); `N' must fit
+%% order, or network byte order for `be16', `be32', `be64', `sbe32'); `N' must fit
 %% ({@link fits/2}).
 -spec int_bytes(int_kind(), integer()) -> binary().
 int_bytes(u8, N) -> <<N:8>>;
@@ -189,29 +190,35 @@ int_bytes(s32, N) -> <<N:32/signed-native>>;
 int_bytes(u64, N) -> <<N:64/native>>;
 int_bytes(s64, N) -> <<N:64/signed-native>>;
 int_bytes(be16, N) -> <<N:16/big>>;
-int_bytes(be32, N) -> <<N:32/big>>.
+int_bytes(be32, N) -> <<N:32/big>>;
+int_bytes(be64, N) -> <<N:64/big>>;
+int_bytes(sbe32, N) -> <<N:32/signed-big>>.
 
-%% @doc Whether integer `N' fits an attribute of kind `Kind'.
--spec fits(int_kind(), term()) -> boolean().
+%% @doc Whether integer `N' fits an attribute of kind `Kind' (`false'
+%% for a kind that is no integer kind).
+-spec fits(atom(), term()) -> boolean().
 fits(Kind, N) when is_integer(N) ->
-    {Signed, Bits} = case Kind of
-                         be16 -> {false, 16};
-                         be32 -> {false, 32};
-                         u8 -> {false, 8};
-                         u16 -> {false, 16};
-                         u32 -> {false, 32};
-                         u64 -> {false, 64};
-                         s8 -> {true, 8};
-                         s16 -> {true, 16};
-                         s32 -> {true, 32};
-                         s64 -> {true, 64}
-                     end,
-    case Signed of
-        false -> N >= 0 andalso N < 1 bsl Bits;
-        true -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1)
+    case int_bits(Kind) of
+        {false, Bits} -> N >= 0 andalso N < 1 bsl Bits;
+        {true, Bits} -> N >= -(1 bsl (Bits - 1)) andalso N < 1 bsl (Bits - 1);
+        none -> false
     end;
 fits(_Kind, _N) ->
     false.
+
+int_bits(u8) -> {false, 8};
+int_bits(u16) -> {false, 16};
+int_bits(u32) -> {false, 32};
+int_bits(u64) -> {false, 64};
+int_bits(be16) -> {false, 16};
+int_bits(be32) -> {false, 32};
+int_bits(be64) -> {false, 64};
+int_bits(s8) -> {true, 8};
+int_bits(s16) -> {true, 16};
+int_bits(s32) -> {true, 32};
+int_bits(s64) -> {true, 64};
+int_bits(sbe32) -> {true, 32};
+int_bits(_) -> none.
 
 attr(Type, Value) when is_integer(Type), Type >= 0, Type =< 16#ffff,
                        byte_size(Value) =< 16#ffff - 4 ->

@@ -37,7 +37,11 @@
          {linx_genl, [{family, 1}, {families, 0}, {request, 4}, {dump, 4}, {format_error, 1}]},
          {linx_netns, [{add, 1}, {del, 1}, {list, 0}, {exists, 1}, {identify, 1}, {new, 0},
                        {release, 1}, {owned, 0}, {format_error, 1}, {start_link, 0},
-                       {init, 1}, {handle_call, 3}, {handle_cast, 2}, {handle_info, 2}]}]).
+                       {init, 1}, {handle_call, 3}, {handle_cast, 2}, {handle_info, 2}]},
+         %% linx_nft
+         {linx_nft, [{apply, 1}, {replace, 2}, {flush_ruleset, 0}, {ruleset, 0}, {tables, 0},
+                     {chains, 0}, {rules, 0}, {sets, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
+                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]}]).
 
 %% An interface index no namespace has.
 -define(NO_INDEX, 16#7ffffff0).
@@ -215,7 +219,27 @@ calls(_Config) ->
      {linx_netns, exists, 2, fun(O) -> linx_netns:exists(NoSuch, O) end},
      {linx_netns, identify, 2, fun(O) -> linx_netns:identify(Pid, O) end},
      {linx_netns, new, 1, fun(O) -> released(linx_netns:new(O)) end},
-     {linx_netns, new, 2, fun(O) -> released(linx_netns:new(#{}, O)) end}].
+     {linx_netns, new, 2, fun(O) -> released(linx_netns:new(#{}, O)) end}]
+    ++ %% linx_nft
+    [{linx_nft, apply, 2, fun(O) -> linx_nft:apply([], O) end},
+     {linx_nft, replace, 3, fun(O) -> linx_nft:replace(#{family => inet, name => <<"x">>}, [], O) end},
+     {linx_nft, flush_ruleset, 1, fun(O) -> linx_nft:flush_ruleset(O) end},
+     {linx_nft, ruleset, 1, fun(O) -> linx_nft:ruleset(O) end},
+     {linx_nft, tables, 1, fun(O) -> linx_nft:tables(O) end},
+     {linx_nft, chains, 1, fun(O) -> linx_nft:chains(O) end},
+     {linx_nft, rules, 1, fun(O) -> linx_nft:rules(O) end},
+     {linx_nft, sets, 1, fun(O) -> linx_nft:sets(O) end},
+     {linx_nft, table_add, 2, fun(O) -> linx_nft:table_add(#{family => inet, name => <<"x">>}, O) end},
+     {linx_nft, table_del, 2, fun(O) -> linx_nft:table_del(#{family => inet, name => <<"x">>}, O) end},
+     {linx_nft, chain_add, 2,
+      fun(O) -> linx_nft:chain_add(#{family => inet, table => <<"x">>, name => <<"c">>}, O) end},
+     {linx_nft, chain_del, 2,
+      fun(O) -> linx_nft:chain_del(#{family => inet, table => <<"x">>, name => <<"c">>}, O) end},
+     {linx_nft, rule_add, 2,
+      fun(O) -> linx_nft:rule_add(#{family => inet, table => <<"x">>, chain => <<"c">>}, O) end},
+     {linx_nft, rule_del, 2,
+      fun(O) -> linx_nft:rule_del(#{family => inet, table => <<"x">>, chain => <<"c">>,
+                                    handle => 1}, O) end}].
 
 %% What a call made, undone should it have been made after all.
 closed({ok, S} = Ok) when is_integer(S) -> ok = linx_netlink:close_fd(S), Ok;

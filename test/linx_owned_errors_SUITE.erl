@@ -95,7 +95,8 @@ inner_calls_name_the_outer_function(Config) ->
 %%--------------------------------------------------------------------
 
 modules() ->
-    [linx_sysctl, linx_netlink, linx_rtnl, linx_genl, linx_netns, linx_nl].
+    [linx_sysctl, linx_netlink, linx_rtnl, linx_genl, linx_netns, linx_nl,
+     linx_nft].
 
 in(Config) ->
     #{in => {netns, list_to_binary(?config(netns, Config))}}.
@@ -249,7 +250,46 @@ calls(Config) ->
         {linx_netns, new, 2, fun() -> linx_netns:new(#{lo => maybe}, #{}) end},
         {linx_netns, new, 2, fun() -> linx_netns:new(#{}, #{via => 'linx@nohost'}) end},
         {linx_netns, release, 1, fun() -> linx_netns:release(nope) end},
-        {linx_netns, release, 1, fun() -> linx_netns:release({linx_netns, 16#7fffffff}) end}]]).
+        {linx_netns, release, 1, fun() -> linx_netns:release({linx_netns, 16#7fffffff}) end}],
+       %% linx_nft
+       nft_calls(In)]).
+
+%% linx_nft: a bad op, a bad option, a namespace that is not there, the
+%% kernel's refusal (a table or chain that is not there).
+nft_calls(In) ->
+    T = #{family => inet, name => <<"linx-nosuch">>},
+    C = #{family => inet, table => <<"linx-nosuch">>, name => <<"c">>},
+    R = #{family => inet, table => <<"linx-nosuch">>, chain => <<"c">>, handle => 1},
+    [{linx_nft, apply, 1, fun() -> linx_nft:apply(nope) end},
+     {linx_nft, apply, 2, fun() -> linx_nft:apply([{add, table, T#{colour => red}}], In) end},
+     {linx_nft, apply, 2, fun() -> linx_nft:apply([{delete, table, T}], In) end},
+     {linx_nft, apply, 2, fun() -> linx_nft:apply([{delete, table, T}], ?GONE) end},
+     {linx_nft, replace, 2, fun() -> linx_nft:replace(T, nope) end},
+     {linx_nft, replace, 3, fun() -> linx_nft:replace(T, [{delete, chain, C}], In) end},
+     {linx_nft, flush_ruleset, 0, fun() -> with_env_via(fun linx_nft:flush_ruleset/0) end},
+     {linx_nft, flush_ruleset, 1, fun() -> linx_nft:flush_ruleset(?GONE) end},
+     {linx_nft, ruleset, 0, fun() -> with_env_via(fun linx_nft:ruleset/0) end},
+     {linx_nft, ruleset, 1, fun() -> linx_nft:ruleset([foo]) end},
+     {linx_nft, tables, 0, fun() -> with_env_via(fun linx_nft:tables/0) end},
+     {linx_nft, tables, 1, fun() -> linx_nft:tables(?GONE) end},
+     {linx_nft, chains, 0, fun() -> with_env_via(fun linx_nft:chains/0) end},
+     {linx_nft, chains, 1, fun() -> linx_nft:chains(#{timeout => -1}) end},
+     {linx_nft, rules, 0, fun() -> with_env_via(fun linx_nft:rules/0) end},
+     {linx_nft, rules, 1, fun() -> linx_nft:rules(?GONE) end},
+     {linx_nft, sets, 0, fun() -> with_env_via(fun linx_nft:sets/0) end},
+     {linx_nft, sets, 1, fun() -> linx_nft:sets(?GONE) end},
+     {linx_nft, table_add, 1, fun() -> linx_nft:table_add(T#{family => ipx}) end},
+     {linx_nft, table_add, 2, fun() -> linx_nft:table_add(T#{flags => [sideways]}, In) end},
+     {linx_nft, table_del, 1, fun() -> linx_nft:table_del(T#{name => 42}) end},
+     {linx_nft, table_del, 2, fun() -> linx_nft:table_del(T, In) end},
+     {linx_nft, chain_add, 1, fun() -> linx_nft:chain_add(C#{hook => nowhere}) end},
+     {linx_nft, chain_add, 2, fun() -> linx_nft:chain_add(C, In) end},
+     {linx_nft, chain_del, 1, fun() -> linx_nft:chain_del(C#{colour => red}) end},
+     {linx_nft, chain_del, 2, fun() -> linx_nft:chain_del(C, In) end},
+     {linx_nft, rule_add, 1, fun() -> linx_nft:rule_add(R#{expressions => [{bogus, #{}}]}) end},
+     {linx_nft, rule_add, 2, fun() -> linx_nft:rule_add(maps:remove(handle, R), In) end},
+     {linx_nft, rule_del, 1, fun() -> linx_nft:rule_del(R#{handle => -1}) end},
+     {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}].
 
 %% The second of two calls: one that fails only because the first did
 %% what it asks (eexist).

@@ -41,7 +41,9 @@ defmodule Linx.Reason do
     :bad_name,
     # :linx_rtnl.batch/2
     :bad_op,
-    :bad_batch
+    :bad_batch,
+    # :linx_nft
+    :bad_ops
   ]
 
   # The call to the port program (or C-node) did not get an answer.

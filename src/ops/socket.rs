@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 mod kept;
+mod nfbatch;
 
 pub use kept::{Kept, KEPT_IDLE};
+pub use nfbatch::{batch_on, is_batch};
 
 /// `socket(domain, type | SOCK_CLOEXEC, protocol)`.
 pub fn open(domain: i32, ty: i32, protocol: i32) -> Result<OwnedFd> {
@@ -115,15 +117,7 @@ where
 /// what they are owed.
 fn send(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Owed> {
     let (request, acks) = prepare_requests(msg)?;
-    let kernel = NetlinkAddr::new(0, 0);
-    loop {
-        match sendto(fd.as_raw_fd(), &request, &kernel, MsgFlags::empty()) {
-            Ok(n) if n == request.len() => break,
-            Ok(_) => return Err(OpError::errno(Stage::Send, Errno::EMSGSIZE)),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(OpError::errno(Stage::Send, e)),
-        }
-    }
+    send_whole(fd, &request)?;
     Ok(Owed {
         acks,
         answered: 0,
@@ -133,6 +127,19 @@ fn send(fd: BorrowedFd<'_>, msg: &[u8]) -> Result<Owed> {
         untaken: 0,
         deadline: Instant::now() + NETLINK_CALL_TIMEOUT,
     })
+}
+
+/// Send `request` to the kernel in one `sendto`.
+fn send_whole(fd: BorrowedFd<'_>, request: &[u8]) -> Result<()> {
+    let kernel = NetlinkAddr::new(0, 0);
+    loop {
+        match sendto(fd.as_raw_fd(), request, &kernel, MsgFlags::empty()) {
+            Ok(n) if n == request.len() => return Ok(()),
+            Ok(_) => return Err(OpError::errno(Stage::Send, Errno::EMSGSIZE)),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(OpError::errno(Stage::Send, e)),
+        }
+    }
 }
 
 /// The replies owed to requests sent (see [`netlink_call`] for when each

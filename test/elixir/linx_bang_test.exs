@@ -18,7 +18,8 @@ defmodule Linx.BangTest do
     Linx.Rtnl => Linx.Rtnl.Error,
     Linx.Netns => Linx.Netns.Error,
     Linx.Genl => Linx.Netlink.Error,
-    Linx.Netlink.Socket => Linx.Netlink.Error
+    Linx.Netlink.Socket => Linx.Netlink.Error,
+    Linx.Nft => Linx.Nft.Error
   }
 
   # Functions that need no spec: the callbacks of an exception.
@@ -251,6 +252,30 @@ defmodule Linx.BangTest do
       {Socket, :close_fd, [-1]},
       {Socket, :add_membership, [socket, 0]},
       {Socket, :drop_membership, [socket, :x]}
+    ] ++ nft_refused_calls(bad_in)
+  end
+
+  # Linx.Nft: a bad op, a bad option, a bad target.
+  defp nft_refused_calls(bad_in) do
+    table = %{family: :ipx, name: "t"}
+    chain = %{family: :inet, table: "t", name: "c", hook: :nowhere}
+    rule = %{family: :inet, table: "t", chain: "c", expressions: [{:bogus, %{}}]}
+
+    [
+      {Linx.Nft, :apply, [:nope, []]},
+      {Linx.Nft, :replace, [%{family: :inet, name: "t"}, :nope, []]},
+      {Linx.Nft, :flush_ruleset, [bad_in]},
+      {Linx.Nft, :ruleset, [bad_in]},
+      {Linx.Nft, :tables, [bad_in]},
+      {Linx.Nft, :chains, [[timeout: -1]]},
+      {Linx.Nft, :rules, [[data: :foo]]},
+      {Linx.Nft, :sets, [bad_in]},
+      {Linx.Nft, :table_add, [table, []]},
+      {Linx.Nft, :table_del, [table, []]},
+      {Linx.Nft, :chain_add, [chain, []]},
+      {Linx.Nft, :chain_del, [Map.put(chain, :colour, :red), []]},
+      {Linx.Nft, :rule_add, [rule, []]},
+      {Linx.Nft, :rule_del, [Map.put(rule, :handle, -1), []]}
     ]
   end
 

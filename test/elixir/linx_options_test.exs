@@ -73,6 +73,30 @@ defmodule Linx.OptionsTest do
       {"Netns.identify/2", &Netns.identify(String.to_integer(System.pid()), &1)},
       {"Netns.new/1", &released(Netns.new(&1))},
       {"Netns.new/2", &released(Netns.new([], &1))}
+    ] ++ nft_calls()
+  end
+
+  # Linx.Nft: ops the kernel would refuse (a table that is not there).
+  defp nft_calls do
+    t = %{family: :inet, name: "linx-nosuch"}
+    c = %{family: :inet, table: "linx-nosuch", name: "c"}
+    r = %{family: :inet, table: "linx-nosuch", chain: "c", handle: 1}
+
+    [
+      {"Nft.apply/2", &Linx.Nft.apply([{:delete, :table, t}], &1)},
+      {"Nft.replace/3", &Linx.Nft.replace(t, [{:delete, :chain, c}], &1)},
+      {"Nft.flush_ruleset/1", &Linx.Nft.flush_ruleset(&1)},
+      {"Nft.ruleset/1", &Linx.Nft.ruleset(&1)},
+      {"Nft.tables/1", &Linx.Nft.tables(&1)},
+      {"Nft.chains/1", &Linx.Nft.chains(&1)},
+      {"Nft.rules/1", &Linx.Nft.rules(&1)},
+      {"Nft.sets/1", &Linx.Nft.sets(&1)},
+      {"Nft.table_add/2", &Linx.Nft.table_add(Map.put(t, :family, :ipx), &1)},
+      {"Nft.table_del/2", &Linx.Nft.table_del(t, &1)},
+      {"Nft.chain_add/2", &Linx.Nft.chain_add(c, &1)},
+      {"Nft.chain_del/2", &Linx.Nft.chain_del(c, &1)},
+      {"Nft.rule_add/2", &Linx.Nft.rule_add(Map.delete(r, :handle), &1)},
+      {"Nft.rule_del/2", &Linx.Nft.rule_del(r, &1)}
     ]
   end
 

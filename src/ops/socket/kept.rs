@@ -1,6 +1,6 @@
 //! The netlink sockets a worker keeps between its calls (see [`Kept`]).
 
-use super::{netlink, netlink_call_on, netlink_strict, Result};
+use super::{batch_on, is_batch, netlink, netlink_call_on, netlink_strict, Result};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,8 @@ pub struct Kept {
 
 impl Kept {
     /// [`netlink_call_parts`](super::netlink_call_parts) on the kept socket of `protocol`,
-    /// the one with strict checking (see [`netlink_strict`]) when `strict`.
+    /// the one with strict checking (see [`netlink_strict`]) when `strict`; an
+    /// nf_tables batch ([`is_batch`]) through [`batch_on`].
     pub fn call<F>(
         &mut self,
         protocol: i32,
@@ -41,7 +42,11 @@ impl Kept {
         F: FnMut(&[Vec<u8>]) -> bool,
     {
         let fd = self.take((protocol, strict))?;
-        let replies = netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?;
+        let replies = if is_batch(protocol, msg) {
+            batch_on(fd.as_fd(), msg)?
+        } else {
+            netlink_call_on(fd.as_fd(), msg, part_bytes, take_part)?
+        };
         self.keep((protocol, strict), fd);
         Ok(replies)
     }

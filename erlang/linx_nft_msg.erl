@@ -23,16 +23,11 @@
             | flush_ruleset | term().
 %% What {@link linx_nft:apply/2} takes (anything else is refused).
 
+-include("linx_nl.hrl").
+
 -define(SUBSYS, 10).            % NFNL_SUBSYS_NFTABLES
 -define(BATCH_BEGIN, 16).       % NFNL_MSG_BATCH_BEGIN
 -define(BATCH_END, 17).         % NFNL_MSG_BATCH_END
--define(F_REQUEST, 16#001).
--define(F_ACK, 16#004).
--define(F_REPLACE, 16#100).
--define(F_EXCL, 16#200).
--define(F_CREATE, 16#400).
--define(F_APPEND, 16#800).
--define(F_DUMP, 16#300).
 -define(T, linx_nft_tables).
 -define(COMMENT, 0).            % NFTNL_UDATA_*_COMMENT, nft's comment TLV
 
@@ -174,7 +169,7 @@ kind_names() ->
 -spec dump_request(table | chain | rule | set) -> linx_nl_codec:msg_in().
 dump_request(Object) ->
     [Number | _] = [N || {N, O, get} <- ?T:messages(), O =:= Object],
-    #{type => ?SUBSYS bsl 8 bor Number, flags => ?F_DUMP, payload => <<0:8, 0:8, 0:16>>}.
+    #{type => ?SUBSYS bsl 8 bor Number, flags => ?NLM_F_DUMP, payload => <<0:8, 0:8, 0:16>>}.
 
 %% @doc The dump request of the elements of one set.
 -spec elements_request(map()) -> linx_nl_codec:msg_in().
@@ -182,7 +177,7 @@ elements_request(#{family := Family, table := Table, name := Name}) ->
     {ok, F} = linx_nl_values:number(Family, ?T:names(family)),
     [Number | _] = [N || {N, element, get} <- ?T:messages()],
     {ok, Attrs} = linx_nl_attrs:encode({?T, element_list}, #{table => Table, set => Name}),
-    #{type => ?SUBSYS bsl 8 bor Number, flags => ?F_DUMP, payload => [<<F:8, 0:8, 0:16>>, Attrs]}.
+    #{type => ?SUBSYS bsl 8 bor Number, flags => ?NLM_F_DUMP, payload => [<<F:8, 0:8, 0:16>>, Attrs]}.
 
 %% @doc The object an op is about (`table', `chain', `rule' or `ruleset').
 -spec op_object(op()) -> atom().
@@ -235,23 +230,23 @@ missing(Verb, Object, Map) ->
 
 encode_op(Verb, Object, Map, Op) ->
     case {Verb, Object} of
-        {add, table} -> message(table, new, ?F_CREATE, Map, [name, flags, userdata]);
-        {create, table} -> message(table, new, ?F_CREATE bor ?F_EXCL, Map, [name, flags, userdata]);
+        {add, table} -> message(table, new, ?NLM_F_CREATE, Map, [name, flags, userdata]);
+        {create, table} -> message(table, new, ?NLM_F_CREATE bor ?NLM_F_EXCL, Map, [name, flags, userdata]);
         {delete, table} -> message(table, del, 0, Map, [name, handle]);
         {flush, table} -> flush(table, Map, [name], [table]);
-        {add, chain} -> message(chain, new, ?F_CREATE, Map, chain_keys());
-        {create, chain} -> message(chain, new, ?F_CREATE bor ?F_EXCL, Map, chain_keys());
+        {add, chain} -> message(chain, new, ?NLM_F_CREATE, Map, chain_keys());
+        {create, chain} -> message(chain, new, ?NLM_F_CREATE bor ?NLM_F_EXCL, Map, chain_keys());
         {delete, chain} -> message(chain, del, 0, Map, [table, name, handle]);
         {flush, chain} -> flush(chain, Map, [table, name], [table, chain]);
-        {add, rule} -> message(rule, new, ?F_CREATE bor ?F_APPEND, Map, rule_keys());
-        {insert, rule} -> message(rule, new, ?F_CREATE, Map, rule_keys());
-        {replace, rule} -> message(rule, new, ?F_REPLACE, Map, [handle | rule_keys()]);
+        {add, rule} -> message(rule, new, ?NLM_F_CREATE bor ?NLM_F_APPEND, Map, rule_keys());
+        {insert, rule} -> message(rule, new, ?NLM_F_CREATE, Map, rule_keys());
+        {replace, rule} -> message(rule, new, ?NLM_F_REPLACE, Map, [handle | rule_keys()]);
         {delete, rule} -> message(rule, del, 0, Map, [table, chain, handle]);
-        {add, set} -> set_message(?F_CREATE, Map);
-        {create, set} -> set_message(?F_CREATE bor ?F_EXCL, Map);
+        {add, set} -> set_message(?NLM_F_CREATE, Map);
+        {create, set} -> set_message(?NLM_F_CREATE bor ?NLM_F_EXCL, Map);
         {delete, set} -> message(set, del, 0, Map, [table, name, handle]);
         {flush, set} -> flush(set, Map, [table, name], [table, set]);
-        {add, element} -> element_message(new, ?F_CREATE, Map);
+        {add, element} -> element_message(new, ?NLM_F_CREATE, Map);
         {delete, element} -> element_message(del, 0, Map);
         _ -> {error, {op, op, Op}}
     end.
@@ -470,12 +465,12 @@ expr(Name, Data) ->
 -spec batch([{0..16#ffff, 0..16#ffff, iodata()}], pos_integer()) -> binary().
 batch(Msgs, Seq) ->
     Last = length(Msgs),
-    Ack = fun(I) when I =:= Last -> ?F_ACK; (_) -> 0 end,
+    Ack = fun(I) when I =:= Last -> ?NLM_F_ACK; (_) -> 0 end,
     Marker = fun(Type, S) ->
-                     #{type => Type, flags => ?F_REQUEST, seq => seq(S),
+                     #{type => Type, flags => ?NLM_F_REQUEST, seq => seq(S),
                        payload => <<0:8, 0:8, ?SUBSYS:16/big>>}
              end,
-    Inner = [#{type => Type, flags => Flags bor ?F_REQUEST bor Ack(I), seq => seq(Seq + I),
+    Inner = [#{type => Type, flags => Flags bor ?NLM_F_REQUEST bor Ack(I), seq => seq(Seq + I),
                payload => Payload}
              || {I, {Type, Flags, Payload}} <- lists:enumerate(Msgs)],
     iolist_to_binary([linx_nl_codec:encode(M)

@@ -123,7 +123,12 @@ veth(A, B, Opts) ->
 -spec addr(binary(), iodata(), linx_rtnl:prefix()) -> ok | {error, term()}.
 addr(Netns, Ifname, Prefix) ->
     ok = started(),
-    linx_rtnl:addr_add(iolist_to_binary(Ifname), #{prefix => Prefix, flags => [nodad]}, #{in => {netns, Netns}}).
+    linx_rtnl:addr_add(iolist_to_binary(Ifname), addr_spec(Prefix), #{in => {netns, Netns}}).
+
+%% An address without duplicate address detection (an IPv6 one would
+%% wait for it before it can be used; IPv4 has none).
+addr_spec({IP, _} = Prefix) when tuple_size(IP) =:= 8 -> #{prefix => Prefix, flags => [nodad]};
+addr_spec(Prefix) -> #{prefix => Prefix}.
 
 %% @doc Writes sysctls in namespace `Netns', all or none
 %% ({@link linx_sysctl:apply/2}: on a failure the keys written already
@@ -412,7 +417,7 @@ end_ops({A, B, Opts}, K) ->
     lists:append([end_ops(element(N, Ifs), N, Opts) || {N, Ns} <- [{1, A}, {2, B}], Ns =:= K]).
 
 end_ops(If, N, Opts) ->
-    Addr = [{addr_add, If, #{prefix => Pr, flags => [nodad]}}
+    Addr = [{addr_add, If, addr_spec(Pr)}
             || {ok, Addrs} <- [maps:find(addrs, Opts)], Pr <- [element(N, Addrs)], Pr =/= none],
     Master = [{link_set, If, #{master => M}}
               || {ok, Ms} <- [maps:find(master, Opts)], M <- [element(N, Ms)], M =/= none],

@@ -1,5 +1,5 @@
 defmodule Linx.ErrorTest do
-  # The four exceptions share one implementation (`use Linx.Error`); each
+  # The exceptions share one implementation (`use Linx.Error`); each
   # keeps its name, its fields in their order with their defaults, its
   # type, its message and its constructor.
   use ExUnit.Case, async: true
@@ -36,6 +36,17 @@ defmodule Linx.ErrorTest do
       code: 0,
       reason: nil
     ],
+    Linx.Nft.Error => [
+      op: nil,
+      stage: nil,
+      errno: nil,
+      index: nil,
+      failed_op: nil,
+      ext_ack: nil,
+      in: nil,
+      code: 0,
+      reason: nil
+    ],
     Linx.Netns.Error => [
       op: nil,
       stage: nil,
@@ -48,7 +59,7 @@ defmodule Linx.ErrorTest do
     ]
   }
 
-  test "the exceptions of lib/ are these four" do
+  test "the exceptions of lib/ are these five" do
     exceptions =
       for module <- Application.spec(:linx, :modules),
           match?("Elixir." <> _, Atom.to_string(module)),

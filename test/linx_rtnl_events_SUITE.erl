@@ -104,11 +104,17 @@ unread_events_hold_their_own_bytes(Config) ->
 
 -define(PAIRS, 1000).
 %% Pairs per `ip -batch': their 2 x 20 events fit the socket's receive
-%% queue even when the subscriber reads none of them meanwhile.
+%% queue (made 4 MiB: the default, 208 KiB, holds about 40 veth
+%% messages by the kernel's count) even when the subscriber reads none
+%% of them meanwhile; were some dropped, `resync => false' makes that an
+%% `{error, enobufs}' the wait below shows, not a resync that stands for
+%% them.
 -define(CHUNK, 20).
+-define(RCVBUF, 4194304).
 
 unread_events(Ns, Dir) ->
-    {ok, Ref} = linx_rtnl:subscribe([link], #{in => {netns, list_to_binary(Ns)}}),
+    {ok, Ref} = linx_rtnl:subscribe([link], #{in => {netns, list_to_binary(Ns)},
+                                              rcvbuf => ?RCVBUF, resync => false}),
     Before = binary_memory(),
     lists:foreach(fun(First) -> add_pairs(Ns, Dir, First) end, lists:seq(1, ?PAIRS, ?CHUNK)),
     Cost = binary_memory() - Before,

@@ -34,7 +34,10 @@
           {ok, linx_nl_codec:msg_in()} | {error, term()}.
 request(What, Object, Spec, Resolve) when is_map(Spec) ->
     try
-        Link = field(Spec, link, fun(_) -> {ok, ok} end),
+        Link = case Spec of
+                   #{link := L} -> L;
+                   #{} -> throw({link, missing})
+               end,
         Kind = kind(Object, Spec),
         {Handle, Parent} = handles(Object, Kind, Spec),
         Info = info(Object, Spec),
@@ -86,23 +89,12 @@ bad(qdisc) -> bad_qdisc;
 bad(class) -> bad_class;
 bad(filter) -> bad_filter.
 
-field(Spec, Key, Check) ->
-    case Spec of
-        #{Key := V} ->
-            case Check(V) of
-                {ok, _} -> V;
-                error -> throw({Key, V})
-            end;
-        #{} ->
-            throw({Key, missing})
-    end.
-
-kind(Object, Spec) ->
+%% The kind, which a deletion may leave out.
+kind(_Object, Spec) ->
     case Spec of
         #{kind := K} when is_atom(K), K =/= undefined -> K;
         #{kind := K} when is_binary(K) -> K;
         #{kind := K} -> throw({kind, K});
-        #{} when Object =:= qdisc; Object =:= filter -> undefined;
         #{} -> undefined
     end.
 

@@ -59,12 +59,14 @@ known(Bin) ->
     end.
 
 enc(qdisc, htb, Opts, _) ->
-    only(Opts, [default, r2q, direct_qlen]),
+    %% version and direct_packets are the kernel's, read only
+    only(Opts, [default, r2q, direct_qlen, version, direct_packets]),
     Init = #{version => 3, r2q => int(Opts, r2q, 10, ?U32_MAX),
              default => int(Opts, default, 0, ?U32_MAX)},
     attrs(htb, [{init, Init}] ++ opt(Opts, direct_qlen, ?U32_MAX));
 enc(class, htb, Opts, _) ->
-    only(Opts, [rate, ceil, burst, cburst, prio, quantum]),
+    %% level is the kernel's, read only
+    only(Opts, [rate, ceil, burst, cburst, prio, quantum, level]),
     Rate = rate(Opts, rate, required),
     Ceil = rate(Opts, ceil, Rate),
     Burst = int(Opts, burst, Rate div 1000 + 1600, ?U32_MAX),

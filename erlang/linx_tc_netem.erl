@@ -64,9 +64,10 @@ encode(Opts) ->
     end.
 
 prob(Opts, Key, CorrKey) ->
-    case is_map_key(Key, Opts) of
-        true -> [{Key, #{probability => pct(Opts, Key), correlation => pct(Opts, CorrKey)}}];
-        false -> []
+    case {is_map_key(Key, Opts), Opts} of
+        {true, _} -> [{Key, #{probability => pct(Opts, Key), correlation => pct(Opts, CorrKey)}}];
+        {false, #{CorrKey := V}} -> throw({CorrKey, V});
+        {false, _} -> []
     end.
 
 rate(#{rate := Bits} = Opts) when is_integer(Bits), Bits >= 8, Bits < 1 bsl 64 ->
@@ -186,10 +187,7 @@ decode(<<Head:24/binary, Attrs/binary>>) ->
                      cell_overhead => maps:get(cell_overhead, R)};
                #{} -> #{}
            end,
-    Ecn = case A of
-              #{ecn := E} -> #{ecn => E =/= 0};
-              #{} -> #{}
-          end,
+    Ecn = #{ecn => maps:get(ecn, A, 0) =/= 0},
     {ok, maps:merge(maps:merge(Base, Corr), maps:merge(maps:merge(Probs, Rate), Ecn))};
 decode(_) ->
     error.

@@ -63,7 +63,7 @@
 -export_type([object/0, handle/0]).
 
 -type object() :: linx_tc_msg:object().
--type handle() :: linx_tc_msg:handle().
+-type handle() :: linx_tc_values:handle().
 
 %%====================================================================
 %% Dumps

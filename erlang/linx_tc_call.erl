@@ -20,7 +20,7 @@ dump_in(Object, Link, Parent, Map) ->
               filter -> filter_parent;
               _ -> parent
           end,
-    case {index(Link, Map), linx_tc_msg:handle(Ctx, Parent)} of
+    case {index(Link, Map), linx_tc_values:handle(Ctx, Parent)} of
         {{ok, Index}, {ok, P}} ->
             Decode = fun(#{payload := Payload}) -> linx_tc_msg:decode(Object, Payload) end,
             case linx_nl:dump(route, linx_tc_msg:dump_request(Object, Index, P), Map,

@@ -5,18 +5,14 @@
 %% {@link linx_tc_tables}. A kind with no typing here takes and gives
 %% its options as bytes. Pure, no I/O (but for a netem distribution
 %% named by a file of iproute2's, read when asked for).
-%%
-%% The kernel keeps times in ticks of 64 ns (`PSCHED_SHIFT'; tc reads
-%% it from `/proc/net/psched' as 1000/64), and a size given with a rate
-%% as the time it takes to send it (a token bucket's `buffer'): sizes
-%% come back from ticks and rates, rounded to the nearest byte.
+%% Sizes given with a rate travel as ticks ({@link linx_tc_values}).
 -module(linx_tc_kinds).
 
--export([encode/4, decode/3, percent/1, ticks/2, bytes/2]).
+-export([encode/4, decode/3]).
+
+-import(linx_tc_values, [ticks/2, bytes/2]).
 
 -define(T, linx_tc_tables).
-%% ticks in a second (10^9 ns / 64 ns)
--define(TICKS_PER_SEC, 15625000).
 -define(U32_MAX, 16#ffffffff).
 -define(LINKLAYER_ETHERNET, 1).
 
@@ -29,7 +25,7 @@
 %% for a field that does not encode (or `{error, {bad_link, _}}' from
 %% the resolver of a filter's action).
 -spec encode(qdisc | class | filter, atom() | binary(), term(),
-             linx_tc_msg:resolver()) ->
+             linx_tc_values:resolver()) ->
           {ok, binary() | none} | {error, term()}.
 encode(Object, Kind, Opts, Resolve) when is_binary(Kind) ->
     case known(Kind) of
@@ -166,24 +162,6 @@ rate(Opts, Key, Default) ->
         #{} when Default =:= required -> throw({Key, missing});
         #{} -> Default
     end.
-
-%% @doc The whole ticks it takes to send `Bytes' at `Rate' bytes per
-%% second (rounded down, as the kernel rounds its own).
--spec ticks(non_neg_integer(), pos_integer()) -> non_neg_integer().
-ticks(Bytes, Rate) ->
-    min((Bytes * ?TICKS_PER_SEC) div Rate, ?U32_MAX).
-
-%% @doc The bytes sent at `Rate' bytes per second in `Ticks', rounded
-%% up: the size {@link ticks/2} made them from.
--spec bytes(non_neg_integer(), non_neg_integer()) -> non_neg_integer().
-bytes(Ticks, Rate) ->
-    (Ticks * Rate + ?TICKS_PER_SEC - 1) div ?TICKS_PER_SEC.
-
-%% @doc A probability in percent (a number from 0 to 100) as the kernel's
-%% fraction of 2^32 - 1; `error' out of range.
--spec percent(term()) -> {ok, 0..?U32_MAX} | error.
-percent(P) when is_number(P), P >= 0, P =< 100 -> {ok, round(P / 100 * ?U32_MAX)};
-percent(_) -> error.
 
 %%====================================================================
 %% Decoding

@@ -1,15 +1,15 @@
 %% @doc Traffic control messages ⇄ maps: `struct tcmsg' and the `TCA_*'
 %% attributes of qdiscs, classes and filters through
 %% {@link linx_tc_tables}, the kinds' options through
-%% {@link linx_tc_kinds}, handles in their three spellings. Pure, no
+%% {@link linx_tc_kinds}, handles through {@link linx_tc_values}. Pure, no
 %% I/O: a link named by its name is looked up by the resolver given.
 -module(linx_tc_msg).
 
 -include("linx_nl.hrl").
 
--export([request/4, dump_request/3, decode/2, handle/2, decode_handle/2, protocol/1]).
+-export([request/4, dump_request/3, decode/2]).
 
--export_type([object/0, handle/0, resolver/0]).
+-export_type([object/0]).
 
 -define(T, linx_tc_tables).
 
@@ -18,9 +18,8 @@
                     prio => 0..16#ffff, protocol => atom() | 0..16#ffff,
                     chain => non_neg_integer(), atom() => term()}.
 %% A qdisc, class or filter (see linx_tc's module documentation).
--type handle() :: {0..16#ffff, 0..16#ffff} | root | ingress | egress | clsact | binary()
-                | string() | 0..16#ffffffff.
--type resolver() :: fun((term()) -> {ok, pos_integer()} | {error, term()}).
+-type handle() :: linx_tc_values:handle().
+-type resolver() :: linx_tc_values:resolver().
 
 %%====================================================================
 %% Requests
@@ -116,8 +115,8 @@ handles(Object, Kind, Spec) ->
                filter -> filter_parent;
                _ -> parent
            end,
-    {value(Spec, handle, DefH, fun(H) -> handle(handle, H) end),
-     value(Spec, parent, DefP, fun(P) -> handle(PCtx, P) end)}.
+    {value(Spec, handle, DefH, fun(H) -> linx_tc_values:handle(handle, H) end),
+     value(Spec, parent, DefP, fun(P) -> linx_tc_values:handle(PCtx, P) end)}.
 
 value(Spec, Key, Default, Fun) ->
     V = maps:get(Key, Spec, Default),
@@ -131,17 +130,11 @@ value(Spec, Key, Default, Fun) ->
 info(filter, Spec) ->
     Prio = maps:get(prio, Spec, 0),
     is_integer(Prio) andalso Prio >= 0 andalso Prio =< 16#ffff orelse throw({prio, Prio}),
-    Proto = value(Spec, protocol, all, fun protocol/1),
+    Proto = value(Spec, protocol, all, fun linx_tc_values:protocol/1),
     <<Low:16/native>> = <<Proto:16/big>>,
     (Prio bsl 16) bor Low;
 info(_, _Spec) ->
     0.
-
-%% @doc A filter's protocol: a name of `linx_tc_tables:names(protocol)'
-%% or a number.
--spec protocol(term()) -> {ok, 0..16#ffff} | error.
-protocol(P) when is_integer(P), P >= 0, P =< 16#ffff -> {ok, P};
-protocol(P) -> linx_nl_values:number(P, ?T:names(protocol)).
 
 %% The TCA_OPTIONS attribute of a new object (a deletion sends none).
 options(del, _Object, _Kind, _Spec, _Resolve) ->
@@ -161,61 +154,6 @@ options(_, Object, Kind, Spec, Resolve) ->
                 _ -> []
             end
     end.
-
-%%====================================================================
-%% Handles
-%%====================================================================
-
-%% @doc A handle (`handle'), a qdisc's or class's parent (`parent') or a
-%% filter's parent (`filter_parent') as its 32-bit number: `{Major,
-%% Minor}', tc's text (`"1:10"', hexadecimal, `"1:"' for minor 0),
-%% `root', `ingress' (a parent), `clsact' (a qdisc's parent),
-%% `egress' (a filter's parent) or the number itself.
--spec handle(handle | parent | filter_parent, term()) -> {ok, 0..16#ffffffff} | error.
-handle(_Ctx, {Major, Minor}) when is_integer(Major), Major >= 0, Major =< 16#ffff,
-                                  is_integer(Minor), Minor >= 0, Minor =< 16#ffff ->
-    {ok, (Major bsl 16) bor Minor};
-handle(_Ctx, N) when is_integer(N), N >= 0, N =< 16#ffffffff ->
-    {ok, N};
-handle(handle, _A) when is_atom(_A) ->
-    error;
-handle(Ctx, A) when is_atom(A) ->
-    linx_nl_values:number(A, ?T:names(Ctx));
-handle(Ctx, Text) when is_list(Text) ->
-    case linx_opts:text(Text) of
-        {ok, Bin} -> handle(Ctx, Bin);
-        error -> error
-    end;
-handle(Ctx, Text) when is_binary(Text) ->
-    case binary:split(Text, <<":">>) of
-        [Major, Minor] -> handle(Ctx, {hex(Major), hex(Minor)});
-        [_] -> error
-    end;
-handle(_Ctx, _) ->
-    error.
-
-hex(<<>>) ->
-    0;
-hex(Text) when byte_size(Text) =< 4 ->
-    try binary_to_integer(Text, 16) of
-        N when N >= 0 -> N;
-        _ -> bad
-    catch
-        error:badarg -> bad
-    end;
-hex(_) ->
-    bad.
-
-%% @doc A handle as decoded: `root', `ingress' (TC_H_INGRESS, and
-%% clsact's ingress hook), `egress', else `{Major, Minor}'.
--spec decode_handle(handle | parent | filter_parent, 0..16#ffffffff) -> handle().
-decode_handle(handle, N) ->
-    {N bsr 16, N band 16#ffff};
-decode_handle(_Ctx, 16#ffffffff) -> root;
-decode_handle(_Ctx, 16#fffffff1) -> ingress;
-decode_handle(_Ctx, 16#fffffff2) -> ingress;
-decode_handle(_Ctx, 16#fffffff3) -> egress;
-decode_handle(_Ctx, N) -> {N bsr 16, N band 16#ffff}.
 
 %%====================================================================
 %% Decoding
@@ -243,9 +181,9 @@ finish(Object, #{index := Index, handle := H, parent := Par, info := Info}, Map)
     Obj0 = Base#{link => Index,
                  handle => case Object of
                                filter -> H;
-                               _ -> decode_handle(handle, H)
+                               _ -> linx_tc_values:decode_handle(handle, H)
                            end,
-                 parent => decode_handle(case Object of
+                 parent => linx_tc_values:decode_handle(case Object of
                                              filter -> filter_parent;
                                              _ -> parent
                                          end, Par)},

@@ -106,7 +106,7 @@ sint(Opts, Key) ->
 pct(Opts, Key) ->
     case Opts of
         #{Key := P} ->
-            case linx_tc_kinds:percent(P) of
+            case linx_tc_values:percent(P) of
                 {ok, N} -> N;
                 error -> throw({Key, P})
             end;

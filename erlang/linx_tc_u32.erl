@@ -21,7 +21,7 @@
 
 %% @doc The bytes of a u32 filter's `TCA_OPTIONS'; throws `{Field,
 %% Value}' for one that does not encode.
--spec encode(map(), linx_tc_msg:resolver()) -> iodata().
+-spec encode(map(), linx_tc_values:resolver()) -> iodata().
 encode(Opts, Resolve) ->
     case maps:keys(maps:without([classid, match, keys, terminal, actions, hash, link, divisor,
                                  flags], Opts)) of
@@ -48,7 +48,7 @@ encode(Opts, Resolve) ->
                    end || K <- Keys]],
     ClassId = case Opts of
                   #{classid := C} ->
-                      case linx_tc_msg:handle(handle, C) of
+                      case linx_tc_values:handle(handle, C) of
                           {ok, N} -> [{classid, N}];
                           error -> throw({classid, C})
                       end;
@@ -116,7 +116,7 @@ merge([], _All, Acc) ->
 
 %% @doc A filter's action list (`TCA_*_ACT'): each action nested under
 %% its place in the list, from 1.
--spec encode_actions(term(), linx_tc_msg:resolver()) -> binary().
+-spec encode_actions(term(), linx_tc_values:resolver()) -> binary().
 encode_actions(Acts, Resolve) when is_list(Acts) ->
     Attrs = [{I, action(A, Resolve)} || {I, A} <- lists:zip(lists:seq(1, length(Acts)), Acts)],
     iolist_to_binary(linx_nl_codec:encode_attrs(Attrs));
@@ -180,7 +180,7 @@ decode(Bin) ->
                  M
          end,
     M1 = case A of
-             #{classid := C} -> M0#{classid => linx_tc_msg:decode_handle(handle, C)};
+             #{classid := C} -> M0#{classid => linx_tc_values:decode_handle(handle, C)};
              #{} -> M0
          end,
     M2 = case A of

@@ -22,8 +22,8 @@
 
 %% @doc `TCA_OPTIONS' of an object of `Kind' with the options `Opts':
 %% `{ok, none}' when there are none to send, `{error, {Field, Value}}'
-%% for a field that does not encode (or `{error, {bad_link, _}}' from
-%% the resolver of a filter's action).
+%% for a field that does not encode, `{error, {resolve, Error}}' when
+%% the resolver could not find a filter action's link.
 -spec encode(qdisc | class | filter, atom() | binary(), term(),
              linx_tc_values:resolver()) ->
           {ok, binary() | none} | {error, term()}.
@@ -37,7 +37,7 @@ encode(Object, Kind, Opts, Resolve) when is_map(Opts) ->
         none -> {ok, none};
         Io -> {ok, iolist_to_binary(Io)}
     catch
-        throw:{error, _} = Error -> Error;
+        throw:{error, _} = Error -> {error, {resolve, Error}};
         throw:{Field, Value} -> {error, {Field, Value}}
     end;
 encode(_Object, _Kind, Opts, _Resolve) ->

@@ -145,7 +145,7 @@ options(_, Object, Kind, Spec, Resolve) ->
             case linx_tc_kinds:encode(Object, Kind, Opts, Resolve) of
                 {ok, none} -> [];
                 {ok, Bin} -> [{options, Bin}];
-                {error, {bad_link, _}} = Error -> throw(Error);
+                {error, {resolve, Error}} -> throw(Error);
                 {error, {Field, Value}} -> throw({{options, Field}, Value})
             end;
         #{} ->

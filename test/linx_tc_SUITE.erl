@@ -288,6 +288,10 @@ bad_specs(Config) ->
         linx_tc:filter_add(#{link => <<"va">>, kind => u32, parent => {1, 0},
                              options => #{match => [{sport, 70000}]}}, In),
     {error, #{errno := enodev}} = linx_tc:qdisc_add(#{link => <<"nope0">>, kind => htb}, In),
+    %% a mirred action's link is looked up as the filter's is
+    {error, #{errno := enodev}} =
+        linx_tc:filter_add(#{link => <<"va">>, kind => u32, parent => ingress,
+                             options => #{actions => [{mirred, #{link => <<"nope0">>}}]}}, In),
     {error, #{reason := {bad_option, {stats, true}}}} = linx_tc:qdiscs(#{stats => true}),
     [<<_/binary>> = linx:format_error(E)
      || E <- [linx_tc:qdisc_add(#{kind => htb}, In),

@@ -5,7 +5,8 @@
 %% given (sizes made from a rate's ticks to the byte where a byte is at
 %% least one tick, percentages to 10^-6), and the decoded options encode
 %% to the same bytes. A whole request of linx_tc_msg decodes to its
-%% object; random bytes never make a decoder raise.
+%% object; random bytes never make a decoder raise, nor random specs
+%% the request builder.
 -module(linx_tc_prop_tests).
 
 -include("linx_proper.hrl").
@@ -134,6 +135,43 @@ random_bytes_never_raise_test() ->
                      _ = linx_tc_msg:decode(O, Bin),
                      true
                  end), 2000).
+
+%% Any spec, however wrong, gives a request or an error value: never an
+%% exception.
+random_specs_never_raise_test() ->
+    Resolve = fun(L) when is_integer(L), L > 0 -> {ok, L};
+                 (L) -> {error, {bad_link, L}}
+              end,
+    ?RUN(?FORALL({O, Spec}, {elements([qdisc, class, filter]), any_spec()},
+                 case linx_tc_msg:request({new, 0}, O, Spec, Resolve) of
+                     {ok, #{payload := _}} -> true;
+                     {error, _} -> true
+                 end), 3000).
+
+any_spec() ->
+    ?BIND({Base, Opts}, {some([{link, junk()}, {kind, elements([htb, tbf, pfifo, bfifo, netem,
+                                                                u32, clsact, <<"sfq">>, 7])},
+                               {handle, junk()}, {parent, junk()}, {prio, junk()},
+                               {protocol, junk()}, {chain, junk()}, {colour, junk()}]),
+                         oneof([junk(), some([{K, junk()} || K <- option_keys()])])},
+          Base#{options => Opts}).
+
+option_keys() ->
+    [default, r2q, direct_qlen, rate, ceil, burst, cburst, prio, quantum, limit, latency,
+     peakrate, mtu, delay, jitter, loss, loss_correlation, reorder, reorder_correlation, gap,
+     corrupt, distribution, ecn, packet_overhead, cell_size, match, keys, classid, actions,
+     terminal, hash, flags, version, level].
+
+junk() ->
+    oneof([integer(-2, 3), integer(0, 1 bsl 40), float(-1.0, 200.0), elements([root, ingress,
+           egress, clsact, true, false, normal, x, mirred, redirect, mirror]),
+           binary(), elements(["1:10", <<"ffff:">>, <<"1:2:3">>, "x"]),
+           {integer(-1, 70000), integer(-1, 70000)},
+           list(oneof([integer(-1, 70000), {elements([src, dst, protocol, sport, dport, u32]),
+                                              integer(-1, 70000)},
+                       {elements([src, dst]), {integer(0, 300), 0, 0, 1}, integer(-1, 33)},
+                       {mirred, #{link => 1, action => mirror}},
+                       #{value => 1, mask => 2, off => 3}]))]).
 
 %%====================================================================
 %% Generators: maps built after generation, keys a random subset

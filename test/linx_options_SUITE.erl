@@ -41,7 +41,12 @@
          %% linx_nft
          {linx_nft, [{apply, 1}, {replace, 2}, {flush_ruleset, 0}, {ruleset, 0}, {tables, 0},
                      {chains, 0}, {rules, 0}, {sets, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
-                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]}]).
+                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]},
+         %% linx_tc
+         {linx_tc, [{qdiscs, 0}, {classes, 1}, {filters, 1}, {filters, 2}, {qdisc_add, 1},
+                    {qdisc_replace, 1}, {qdisc_change, 1}, {qdisc_del, 1}, {class_add, 1},
+                    {class_replace, 1}, {class_change, 1}, {class_del, 1}, {filter_add, 1},
+                    {filter_replace, 1}, {filter_del, 1}, {format_error, 1}]}]).
 
 %% An interface index no namespace has.
 -define(NO_INDEX, 16#7ffffff0).
@@ -239,7 +244,15 @@ calls(_Config) ->
       fun(O) -> linx_nft:rule_add(#{family => inet, table => <<"x">>, chain => <<"c">>}, O) end},
      {linx_nft, rule_del, 2,
       fun(O) -> linx_nft:rule_del(#{family => inet, table => <<"x">>, chain => <<"c">>,
-                                    handle => 1}, O) end}].
+                                    handle => 1}, O) end}]
+    ++ %% linx_tc: links no namespace has, kinds no kernel has
+    [{linx_tc, qdiscs, 1, fun(O) -> linx_tc:qdiscs(O) end},
+     {linx_tc, qdiscs, 2, fun(O) -> linx_tc:qdiscs(#{link => ?NO_INDEX}, O) end},
+     {linx_tc, classes, 2, fun(O) -> linx_tc:classes(?NO_INDEX, O) end},
+     {linx_tc, filters, 3, fun(O) -> linx_tc:filters(?NO_INDEX, root, O) end}]
+    ++ [{linx_tc, F, 2, fun(O) -> linx_tc:F(#{link => ?NO_INDEX, kind => linx_nosuch}, O) end}
+        || F <- [qdisc_add, qdisc_replace, qdisc_change, qdisc_del, class_add, class_replace,
+                 class_change, class_del, filter_add, filter_replace, filter_del]].
 
 %% What a call made, undone should it have been made after all.
 closed({ok, S} = Ok) when is_integer(S) -> ok = linx_netlink:close_fd(S), Ok;

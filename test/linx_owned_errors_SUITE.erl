@@ -96,7 +96,8 @@ inner_calls_name_the_outer_function(Config) ->
 
 modules() ->
     [linx_sysctl, linx_netlink, linx_rtnl, linx_genl, linx_netns, linx_nl,
-     linx_nft].
+     linx_nft,
+     linx_tc].
 
 in(Config) ->
     #{in => {netns, list_to_binary(?config(netns, Config))}}.
@@ -252,7 +253,9 @@ calls(Config) ->
         {linx_netns, release, 1, fun() -> linx_netns:release(nope) end},
         {linx_netns, release, 1, fun() -> linx_netns:release({linx_netns, 16#7fffffff}) end}],
        %% linx_nft
-       nft_calls(In)]).
+       nft_calls(In),
+       %% linx_tc
+       tc_calls(In)]).
 
 %% linx_nft: a bad op, a bad option, a namespace that is not there, the
 %% kernel's refusal (a table or chain that is not there).
@@ -290,6 +293,45 @@ nft_calls(In) ->
      {linx_nft, rule_add, 2, fun() -> linx_nft:rule_add(maps:remove(handle, R), In) end},
      {linx_nft, rule_del, 1, fun() -> linx_nft:rule_del(R#{handle => -1}) end},
      {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}].
+
+%% linx_tc: a bad spec, a bad option, a namespace that is not there, a
+%% link that is not there, the kernel's refusal (a kind it lacks).
+tc_calls(In) ->
+    Q = #{link => 1, kind => linx_nosuch_kind},
+    C = #{link => 1, parent => {1, 0}, handle => {1, 1}, kind => htb,
+          options => #{rate => 8000}},
+    F = #{link => 1, parent => root, prio => 1, protocol => ip, kind => u32},
+    [{linx_tc, qdiscs, 0, fun() -> with_env_via(fun linx_tc:qdiscs/0) end},
+     {linx_tc, qdiscs, 1, fun() -> linx_tc:qdiscs(?GONE) end},
+     {linx_tc, qdiscs, 2, fun() -> linx_tc:qdiscs(#{colour => red}, In) end},
+     {linx_tc, qdiscs, 2, fun() -> linx_tc:qdiscs(#{link => <<"nosuch0">>}, In) end},
+     {linx_tc, classes, 1, fun() -> linx_tc:classes(-1) end},
+     {linx_tc, classes, 2, fun() -> linx_tc:classes(<<"nosuch0">>, In) end},
+     {linx_tc, filters, 1, fun() -> linx_tc:filters(-1) end},
+     {linx_tc, filters, 2, fun() -> linx_tc:filters(1, sideways) end},
+     {linx_tc, filters, 3, fun() -> linx_tc:filters(1, root, ?GONE) end},
+     {linx_tc, qdisc_add, 1, fun() -> linx_tc:qdisc_add(#{kind => htb}) end},
+     {linx_tc, qdisc_add, 2, fun() -> linx_tc:qdisc_add(Q, In) end},
+     {linx_tc, qdisc_replace, 1, fun() -> linx_tc:qdisc_replace(Q#{handle => x}) end},
+     {linx_tc, qdisc_replace, 2, fun() -> linx_tc:qdisc_replace(Q, In) end},
+     {linx_tc, qdisc_change, 1, fun() -> linx_tc:qdisc_change(Q#{parent => x}) end},
+     {linx_tc, qdisc_change, 2, fun() -> linx_tc:qdisc_change(Q, ?GONE) end},
+     {linx_tc, qdisc_del, 1, fun() -> linx_tc:qdisc_del(nope) end},
+     {linx_tc, qdisc_del, 2, fun() -> linx_tc:qdisc_del(#{link => 1, handle => {9, 0}}, In) end},
+     {linx_tc, class_add, 1, fun() -> linx_tc:class_add(C#{options => #{}}) end},
+     {linx_tc, class_add, 2, fun() -> linx_tc:class_add(C, In) end},
+     {linx_tc, class_replace, 1, fun() -> linx_tc:class_replace(C#{handle => -1}) end},
+     {linx_tc, class_replace, 2, fun() -> linx_tc:class_replace(C, In) end},
+     {linx_tc, class_change, 1, fun() -> linx_tc:class_change(C#{kind => 7}) end},
+     {linx_tc, class_change, 2, fun() -> linx_tc:class_change(C, In) end},
+     {linx_tc, class_del, 1, fun() -> linx_tc:class_del(maps:remove(link, C)) end},
+     {linx_tc, class_del, 2, fun() -> linx_tc:class_del(C, In) end},
+     {linx_tc, filter_add, 1, fun() -> linx_tc:filter_add(F#{prio => -1}) end},
+     {linx_tc, filter_add, 2, fun() -> linx_tc:filter_add(F, In) end},
+     {linx_tc, filter_replace, 1, fun() -> linx_tc:filter_replace(F#{protocol => nope}) end},
+     {linx_tc, filter_replace, 2, fun() -> linx_tc:filter_replace(F, In) end},
+     {linx_tc, filter_del, 1, fun() -> linx_tc:filter_del(F#{parent => <<"1:2:3">>}) end},
+     {linx_tc, filter_del, 2, fun() -> linx_tc:filter_del(F, In) end}].
 
 %% The second of two calls: one that fails only because the first did
 %% what it asks (eexist).

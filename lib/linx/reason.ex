@@ -43,7 +43,12 @@ defmodule Linx.Reason do
     :bad_op,
     :bad_batch,
     # :linx_nft
-    :bad_ops
+    :bad_ops,
+    # :linx_tc
+    :bad_qdisc,
+    :bad_class,
+    :bad_parent,
+    :bad_qdisc_filter
   ]
 
   # The call to the port program (or C-node) did not get an answer.

@@ -19,7 +19,8 @@ defmodule Linx.BangTest do
     Linx.Netns => Linx.Netns.Error,
     Linx.Genl => Linx.Netlink.Error,
     Linx.Netlink.Socket => Linx.Netlink.Error,
-    Linx.Nft => Linx.Nft.Error
+    Linx.Nft => Linx.Nft.Error,
+    Linx.Tc => Linx.Tc.Error
   }
 
   # Functions that need no spec: the callbacks of an exception.
@@ -252,7 +253,7 @@ defmodule Linx.BangTest do
       {Socket, :close_fd, [-1]},
       {Socket, :add_membership, [socket, 0]},
       {Socket, :drop_membership, [socket, :x]}
-    ] ++ nft_refused_calls(bad_in)
+    ] ++ nft_refused_calls(bad_in) ++ tc_refused_calls(bad_in)
   end
 
   # Linx.Nft: a bad op, a bad option, a bad target.
@@ -276,6 +277,29 @@ defmodule Linx.BangTest do
       {Linx.Nft, :chain_del, [Map.put(chain, :colour, :red), []]},
       {Linx.Nft, :rule_add, [rule, []]},
       {Linx.Nft, :rule_del, [Map.put(rule, :handle, -1), []]}
+    ]
+  end
+
+  # Linx.Tc: a bad spec, a bad option, a bad target.
+  defp tc_refused_calls(bad_in) do
+    q = %{link: 1, kind: :htb, handle: "x:1"}
+
+    [
+      {Linx.Tc, :qdiscs, [bad_in]},
+      {Linx.Tc, :qdiscs, [%{link: 1}, [data: :foo]]},
+      {Linx.Tc, :classes, [1, bad_in]},
+      {Linx.Tc, :filters, [1, :sideways, []]},
+      {Linx.Tc, :qdisc_add, [q, []]},
+      {Linx.Tc, :qdisc_replace, [q, []]},
+      {Linx.Tc, :qdisc_change, [q, []]},
+      {Linx.Tc, :qdisc_del, [q, []]},
+      {Linx.Tc, :class_add, [%{link: 1, kind: :htb, options: %{}}, []]},
+      {Linx.Tc, :class_replace, [q, []]},
+      {Linx.Tc, :class_change, [q, []]},
+      {Linx.Tc, :class_del, [q, []]},
+      {Linx.Tc, :filter_add, [%{link: 1, kind: :u32, prio: -1}, []]},
+      {Linx.Tc, :filter_replace, [%{link: 1, kind: :u32, protocol: :nope}, []]},
+      {Linx.Tc, :filter_del, [%{link: 1, parent: "1:2:3"}, []]}
     ]
   end
 

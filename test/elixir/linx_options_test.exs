@@ -73,7 +73,25 @@ defmodule Linx.OptionsTest do
       {"Netns.identify/2", &Netns.identify(String.to_integer(System.pid()), &1)},
       {"Netns.new/1", &released(Netns.new(&1))},
       {"Netns.new/2", &released(Netns.new([], &1))}
-    ] ++ nft_calls()
+    ] ++ nft_calls() ++ tc_calls()
+  end
+
+  # Linx.Tc: links no namespace has, a kind no kernel has.
+  defp tc_calls do
+    o = %{link: @no_index, kind: :linx_nosuch}
+
+    [
+      {"Tc.qdiscs/1", &Linx.Tc.qdiscs(&1)},
+      {"Tc.qdiscs/2", &Linx.Tc.qdiscs(%{link: @no_index}, &1)},
+      {"Tc.classes/2", &Linx.Tc.classes(@no_index, &1)},
+      {"Tc.filters/3", &Linx.Tc.filters(@no_index, :root, &1)}
+    ] ++
+      for fun <-
+            [:qdisc_add, :qdisc_replace, :qdisc_change, :qdisc_del, :class_add] ++
+              [:class_replace, :class_change, :class_del, :filter_add] ++
+              [:filter_replace, :filter_del] do
+        {"Tc.#{fun}/2", &apply(Linx.Tc, fun, [o, &1])}
+      end
   end
 
   # Linx.Nft: ops the kernel would refuse (a table that is not there).

@@ -38,7 +38,8 @@
 %% @doc An nf_tables message of a type linx knows, as `{Object, new |
 %% del, Map}'; `{other, Type, Payload}' for any other.
 -spec decode(linx_nl_codec:msg()) ->
-          {ok, {table | chain | rule, new | del, object()} | {other, integer(), binary()}}
+          {ok, {table | chain | rule | set | element | gen, new | del, object()}
+               | {other, integer(), binary()}}
         | {error, term()}.
 decode(#{type := Type, payload := P}) ->
     case lists:keyfind(Type band 16#ff, 1, ?T:messages()) of
@@ -52,7 +53,7 @@ decode(#{type := Type, payload := P}) ->
     end.
 
 %% @doc The payload of a message about a table, chain or rule.
--spec decode_object(table | chain | rule | set | element, binary()) ->
+-spec decode_object(table | chain | rule | set | element | gen, binary()) ->
           {ok, object()} | {error, term()}.
 decode_object(Object, P) ->
     Table = case Object of

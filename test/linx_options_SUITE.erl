@@ -41,7 +41,9 @@
          %% linx_nft
          {linx_nft, [{apply, 1}, {replace, 2}, {flush_ruleset, 0}, {ruleset, 0}, {tables, 0},
                      {chains, 0}, {rules, 0}, {sets, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
-                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]}]).
+                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1},
+                     %% linx_nft events
+                     {subscribe, 1}, {unsubscribe, 1}]}]).
 
 %% An interface index no namespace has.
 -define(NO_INDEX, 16#7ffffff0).
@@ -239,7 +241,9 @@ calls(_Config) ->
       fun(O) -> linx_nft:rule_add(#{family => inet, table => <<"x">>, chain => <<"c">>}, O) end},
      {linx_nft, rule_del, 2,
       fun(O) -> linx_nft:rule_del(#{family => inet, table => <<"x">>, chain => <<"c">>,
-                                    handle => 1}, O) end}].
+                                    handle => 1}, O) end}]
+    ++ %% linx_nft events
+    [{linx_nft, subscribe, 2, fun(O) -> nft_unsubscribed(linx_nft:subscribe(all, O)) end}].
 
 %% What a call made, undone should it have been made after all.
 closed({ok, S} = Ok) when is_integer(S) -> ok = linx_netlink:close_fd(S), Ok;
@@ -248,6 +252,9 @@ closed(Error) -> Error.
 
 unsubscribed({ok, Ref} = Ok) -> ok = linx_rtnl:unsubscribe(Ref), Ok;
 unsubscribed(Error) -> Error.
+
+nft_unsubscribed({ok, Ref} = Ok) -> ok = linx_nft:unsubscribe(Ref), Ok;
+nft_unsubscribed(Error) -> Error.
 
 removed(Name, ok) -> _ = linx_netns:del(Name), ok;
 removed(_Name, Error) -> Error.

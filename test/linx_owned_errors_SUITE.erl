@@ -289,7 +289,10 @@ nft_calls(In) ->
      {linx_nft, rule_add, 1, fun() -> linx_nft:rule_add(R#{expressions => [{bogus, #{}}]}) end},
      {linx_nft, rule_add, 2, fun() -> linx_nft:rule_add(maps:remove(handle, R), In) end},
      {linx_nft, rule_del, 1, fun() -> linx_nft:rule_del(R#{handle => -1}) end},
-     {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}].
+     {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}]
+    ++ %% linx_nft events
+    [{linx_nft, subscribe, 1, fun() -> linx_nft:subscribe([nosuch]) end},
+     {linx_nft, subscribe, 2, fun() -> linx_nft:subscribe(all, ?GONE) end}].
 
 %% The second of two calls: one that fails only because the first did
 %% what it asks (eexist).

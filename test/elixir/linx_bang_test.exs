@@ -276,7 +276,11 @@ defmodule Linx.BangTest do
       {Linx.Nft, :chain_del, [Map.put(chain, :colour, :red), []]},
       {Linx.Nft, :rule_add, [rule, []]},
       {Linx.Nft, :rule_del, [Map.put(rule, :handle, -1), []]}
-    ]
+    ] ++
+      [
+        # Linx.Nft events
+        {Linx.Nft, :subscribe, [[:tables], []]}
+      ]
   end
 
   describe "a bang function raises its function's error" do

@@ -17,8 +17,8 @@ defmodule Linx.Nft.Error do
 
     * `:op` - the function that failed: `:apply`, `:replace`,
       `:flush_ruleset`, `:ruleset`, `:tables`, `:chains`, `:rules`, `:sets`,
-      `:table_add`, `:table_del`, `:chain_add`, `:chain_del`, `:rule_add`
-      or `:rule_del`.
+      `:table_add`, `:table_del`, `:chain_add`, `:chain_del`, `:rule_add`,
+      `:rule_del` or `:subscribe`.
     * `:stage`, `:errno`, `:code` - where and why, as in
       `Linx.Sysctl.Error`: `:netlink` with the errno when the kernel
       refused an op (and so the whole batch), `:badarg` with `:bad_op`
@@ -49,6 +49,7 @@ defmodule Linx.Nft.Error do
           | :chain_del
           | :rule_add
           | :rule_del
+          | :subscribe
 
   use Linx.Error,
     op: op,

@@ -14,7 +14,7 @@
 
 -export([decode/1, decode_object/2, dump_request/1, elements_request/1, encode_op/1, batch/2,
          op_object/1]).
--export([decode_exprs/1, encode_exprs/1]).
+-export([decode_exprs/1, encode_exprs/1, with_expr_cache/1]).
 
 -export_type([object/0, op/0]).
 
@@ -30,6 +30,7 @@
 -define(BATCH_END, 17).         % NFNL_MSG_BATCH_END
 -define(T, linx_nft_tables).
 -define(COMMENT, 0).            % NFTNL_UDATA_*_COMMENT, nft's comment TLV
+-define(EXPR_CACHE, {?MODULE, expr_cache}).
 
 %%====================================================================
 %% Decoding
@@ -159,8 +160,16 @@ data_map(Key, Pairs) when is_list(Pairs), Key =:= data orelse Key =:= mask orels
 data_map(_Key, Value) ->
     Value.
 
+%% The kinds by name, made once per node (the kinds are constants).
 kind_names() ->
-    maps:from_list([{atom_to_binary(K), K} || K <- linx_nft_exprs:kinds()]).
+    case persistent_term:get({?MODULE, kind_names}, undefined) of
+        undefined ->
+            Names = maps:from_list([{atom_to_binary(K), K} || K <- linx_nft_exprs:kinds()]),
+            persistent_term:put({?MODULE, kind_names}, Names),
+            Names;
+        Names ->
+            Names
+    end.
 
 %%====================================================================
 %% Encoding
@@ -425,12 +434,32 @@ with_hook(_Object, Map, _Family) ->
           {ok, binary()} | {error, {pos_integer(), term(), term()}}.
 encode_exprs(Exprs) when is_list(Exprs) ->
     try
-        Elems = [{elem, encode_expr(I, E)} || {I, E} <- Exprs],
-        {ok, Bin} = linx_nl_attrs:encode({?T, list}, Elems),
-        {ok, iolist_to_binary(Bin)}
+        {ok, iolist_to_binary([cached_expr(I, E) || {I, E} <- Exprs])}
     catch
         throw:{bad_expr, _, _, _} = Bad -> {error, erlang:delete_element(1, Bad)}
     end.
+
+%% @doc `Fun()', with each expression encoded once: the rules of a
+%% large batch repeat most of their expressions (a protocol's match, a
+%% counter, a verdict), and the bytes of one do not depend on the rule.
+%% The cache lives in the process dictionary while `Fun' runs.
+-spec with_expr_cache(fun(() -> T)) -> T.
+with_expr_cache(Fun) ->
+    put(?EXPR_CACHE, #{}),
+    try Fun() after erase(?EXPR_CACHE) end.
+
+%% An expression as an element of the list (`NFTA_LIST_ELEM'): its
+%% bytes, the attribute header included.
+cached_expr(I, Expr) ->
+    case get(?EXPR_CACHE) of
+        #{Expr := Bin} -> Bin;
+        #{} = Cache -> Bin = list_elem(I, Expr), put(?EXPR_CACHE, Cache#{Expr => Bin}), Bin;
+        undefined -> list_elem(I, Expr)
+    end.
+
+list_elem(I, Expr) ->
+    {ok, Bin} = linx_nl_attrs:encode({?T, list}, [{elem, encode_expr(I, Expr)}]),
+    iolist_to_binary(Bin).
 
 encode_expr(I, {Kind, Map} = Expr) when is_atom(Kind), is_map(Map) ->
     case lists:member(Kind, linx_nft_exprs:kinds()) of

@@ -12,10 +12,14 @@
 %% From this many ops on, a batch is encoded in parts, in parallel.
 -define(PARALLEL_OPS, 200).
 
+%% A part's process ends by exit/1 with what it gives (one copy of it,
+%% to the caller's monitor): its fun never returns, on purpose.
+-dialyzer({nowarn_function, encode/1}).
+
 -export([apply/3, dump/3, sets/2, ruleset/2, replace/4, encode/1]).
 
 %% @doc Every object of a kind, in every family, decoded.
--spec dump(table | chain | rule, linx_netlink:opts(), atom()) ->
+-spec dump(table | chain | rule | set, linx_netlink:opts(), atom()) ->
           {ok, [linx_nft_msg:object()]} | {error, term()}.
 dump(Object, Opts, Op) ->
     with_options(Opts, fun(Map) -> dump_in(Object, Map, Op) end).

@@ -43,7 +43,9 @@ defmodule Linx.Reason do
     :bad_op,
     :bad_batch,
     # :linx_nft
-    :bad_ops
+    :bad_ops,
+    # :linx_nft.subscribe/2
+    :bad_kinds
   ]
 
   # The call to the port program (or C-node) did not get an answer.

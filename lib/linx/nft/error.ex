@@ -23,7 +23,8 @@ defmodule Linx.Nft.Error do
       `Linx.Sysctl.Error`: `:netlink` with the errno when the kernel
       refused an op (and so the whole batch), `:badarg` with `:bad_op`
       (an op that does not encode; the error term names its field),
-      `:bad_ops` (not a list) or `:bad_option`, refused before anything
+      `:bad_ops` (not a list), `:bad_kinds` (`subscribe/2`'s kinds) or
+      `:bad_option`, refused before anything
       was sent, `:parse` for a reply that does not decode, and the
       stages every linx call shares.
     * `:index` - the place of the failed op in the list given (from 1;

@@ -97,7 +97,7 @@ replace(Table, _Ops, _Opts, _Fun) ->
 %% @doc The ops as messages (`{Type, Flags, Payload}' each), or the
 %% first op that does not encode (see apply/3). A long list is cut into
 %% one part per scheduler, each encoded by a process of its own (its
-%% expressions encoded once, see linx_nft_msg:with_expr_cache/1); the
+%% expressions encoded once, see linx_nft_expr_encode:with_expr_cache/1); the
 %% first error of the first part that has one is the answer.
 -spec encode([term()]) -> {ok, [{0..16#ffff, 0..16#ffff, iodata()}]} | {error, {bad_op, map()}}.
 encode(Ops) ->
@@ -127,7 +127,7 @@ join([Other | _], _Acc) -> exit(Other);
 join([], Acc) -> {ok, lists:append(lists:reverse(Acc))}.
 
 encode_part(Ops, First) ->
-    linx_nft_msg:with_expr_cache(fun() -> encode(Ops, First, []) end).
+    linx_nft_expr_encode:with_expr_cache(fun() -> encode(Ops, First, []) end).
 
 encode([Op | Rest], I, Acc) ->
     case linx_nft_msg:encode_op(Op) of

@@ -14,7 +14,7 @@
 
 -export([decode/1, decode_object/2, dump_request/1, elements_request/1, encode_op/1, batch/2,
          op_object/1]).
--export([decode_exprs/1, encode_exprs/1, with_expr_cache/1]).
+-export([decode_exprs/1]).
 
 -export_type([object/0, op/0]).
 
@@ -30,7 +30,6 @@
 -define(BATCH_END, 17).         % NFNL_MSG_BATCH_END
 -define(T, linx_nft_tables).
 -define(COMMENT, 0).            % NFTNL_UDATA_*_COMMENT, nft's comment TLV
--define(EXPR_CACHE, {?MODULE, expr_cache}).
 
 %%====================================================================
 %% Decoding
@@ -288,7 +287,7 @@ set_message(Flags, Map0) ->
 %% types `key' and `data' (given in the op) encoded, each element in its
 %% nest.
 element_message(What, Flags, Map) ->
-    Types = maps:with([key, data], Map),
+    Types = maps:with([key, data, interval], Map),
     Fail = fun(I, E) -> {error, {element, {elements, I}, E}} end,
     case is_list(maps:get(elements, Map)) andalso
         linx_nft_set:encode_elements(maps:get(elements, Map), Types) of
@@ -298,7 +297,7 @@ element_message(What, Flags, Map) ->
                 [] ->
                     {ok, Bin} = linx_nl_attrs:encode({?T, list}, [{elem, iolist_to_binary(B)}
                                                                   || {_, {ok, B}} <- Encoded]),
-                    List = (maps:without([key, data], Map))#{elements := iolist_to_binary(Bin)},
+                    List = (maps:without([key, data, interval], Map))#{elements := iolist_to_binary(Bin)},
                     message(element, What, Flags, List, [table, set, elements]);
                 [I | _] ->
                     Fail(I, lists:nth(I, maps:get(elements, Map)))
@@ -394,7 +393,7 @@ with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs) ->
                    {ok, Es} -> Es;
                    {error, {Index, Stmt, Key}} -> throw({rule, {expressions, Index, Key}, Stmt})
                end,
-    case encode_exprs(Compiled) of
+    case linx_nft_expr_encode:encode_exprs(Compiled) of
         {ok, Bin} -> Map#{expressions := Bin};
         {error, {Index1, Expr, Key1}} -> throw({rule, {expressions, Index1, Key1}, Expr})
     end;
@@ -425,63 +424,6 @@ with_hook(chain, Map, Family) ->
     end;
 with_hook(_Object, Map, _Family) ->
     Map.
-
-%% @doc A rule's expressions, each with the place of the statement it
-%% comes from, as the value of `NFTA_RULE_EXPRESSIONS', or `{error,
-%% {Index, Expr, Key}}' for the first that does not encode (`Key' the
-%% field of its table, or `kind').
--spec encode_exprs([{pos_integer(), term()}]) ->
-          {ok, binary()} | {error, {pos_integer(), term(), term()}}.
-encode_exprs(Exprs) when is_list(Exprs) ->
-    try
-        {ok, iolist_to_binary([cached_expr(I, E) || {I, E} <- Exprs])}
-    catch
-        throw:{bad_expr, _, _, _} = Bad -> {error, erlang:delete_element(1, Bad)}
-    end.
-
-%% @doc `Fun()', with each expression encoded once: the rules of a
-%% large batch repeat most of their expressions (a protocol's match, a
-%% counter, a verdict), and the bytes of one do not depend on the rule.
-%% The cache lives in the process dictionary while `Fun' runs.
--spec with_expr_cache(fun(() -> T)) -> T.
-with_expr_cache(Fun) ->
-    put(?EXPR_CACHE, #{}),
-    try Fun() after erase(?EXPR_CACHE) end.
-
-%% An expression as an element of the list (`NFTA_LIST_ELEM'): its
-%% bytes, the attribute header included.
-cached_expr(I, Expr) ->
-    case get(?EXPR_CACHE) of
-        #{Expr := Bin} -> Bin;
-        #{} = Cache -> Bin = list_elem(I, Expr), put(?EXPR_CACHE, Cache#{Expr => Bin}), Bin;
-        undefined -> list_elem(I, Expr)
-    end.
-
-list_elem(I, Expr) ->
-    {ok, Bin} = linx_nl_attrs:encode({?T, list}, [{elem, encode_expr(I, Expr)}]),
-    iolist_to_binary(Bin).
-
-encode_expr(I, {Kind, Map} = Expr) when is_atom(Kind), is_map(Map) ->
-    case lists:member(Kind, linx_nft_exprs:kinds()) of
-        true ->
-            case linx_nl_attrs:encode({linx_nft_exprs, Kind}, Map) of
-                {ok, Data} -> expr(atom_to_binary(Kind), iolist_to_binary(Data));
-                {error, {bad_key, K}} -> throw({bad_expr, I, Expr, K});
-                {error, {bad_value, K, _}} -> throw({bad_expr, I, Expr, K})
-            end;
-        false ->
-            throw({bad_expr, I, Expr, kind})
-    end;
-encode_expr(_I, {Name, Data}) when is_binary(Name), byte_size(Name) > 0, is_binary(Data) ->
-    expr(Name, Data);
-encode_expr(I, Expr) ->
-    throw({bad_expr, I, Expr, kind}).
-
-%% An element of the list: the expression's name and data (none when
-%% empty).
-expr(Name, Data) ->
-    {ok, Bin} = linx_nl_attrs:encode({?T, expr}, [{name, Name} | [{data, Data} || Data =/= <<>>]]),
-    iolist_to_binary(Bin).
 
 %%====================================================================
 %% Batches

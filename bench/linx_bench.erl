@@ -50,6 +50,10 @@
 %%                         cleanup/1 vs a shell script of `ip' and `sysctl'
 %%                         commands [<= 0.2 x]
 %%   P10' the same         vs `ip -n NS -batch FILE' per namespace [<= 0.7 x]
+%%   P11a 1,000 nft rules  one linx_nft:apply/2 of a table, a chain and 1,000
+%%                         rules vs `nft -f' of the same text [<= 0.5 x]
+%%   P11b ruleset dump     linx_nft:ruleset/1 of them vs `nft -j list
+%%                         ruleset' [<= 0.5 x]
 %%
 %% The results are printed as a table and written to _build/bench/latest.json.
 %% LINX_BENCH_CASES runs some cases only: ids separated by commas or
@@ -60,7 +64,8 @@
 %% statistics), linx_bench_cases (the sysctl and port cases: P1 to P3, P5
 %% to P7), linx_bench_nl_cases (the netlink and namespace cases: P4, P8a,
 %% P9), linx_bench_batch_cases (rtnetlink changes and batches: P8b, P8c,
-%% P10), linx_bench_report (rows and machine information),
+%% P10), linx_bench_nft_cases (nf_tables: P11a, P11b, and their rows),
+%% linx_bench_report (rows and machine information),
 %% linx_bench_table (the table and JSON), linx_bench_port (the port
 %% started with other arguments, its CPU time and memory), linx_bench_nif
 %% (the NIF baseline's stub); the workload is in linx_bench.hrl.
@@ -147,6 +152,8 @@ steps([Ns1 | _] = Names) ->
       fun(_) -> linx_bench_batch_cases:p8b(extra_netns(11)) end},
      {p10, "P10 32-spoke hub, set up and torn down, vs a shell script and ip -batch", [],
       fun(_) -> linx_bench_batch_cases:p10(100) end},
+     {p11, "P11a/P11b 1,000 nft rules, applied and dumped, vs nft -f and nft -j", [],
+      fun(_) -> linx_bench_nft_cases:p11(extra_netns(16)) end},
      {p8d, "P8d routes dump, 10,000 routes, vs ip -j route show", [],
       fun(_) -> linx_bench_nl_cases:p8d(extra_netns(14)) end},
      {p8e, "P8e rules dump, 1,000 rules, vs ip -j rule show", [],
@@ -196,7 +203,9 @@ rows() ->
      {<<"P9a">>, [p9a], fun(#{p9a := A}) -> R:row_netns_add(A) end},
      {<<"P9b">>, [p9a, p9b], fun(#{p9a := A, p9b := N}) -> R:row_netns_new(N, A) end},
      {<<"P10">>, [p10], fun(#{p10 := H}) -> R:row_hub(H, shell) end},
-     {<<"P10'">>, [p10], fun(#{p10 := H}) -> R:row_hub(H, ip_batch) end}].
+     {<<"P10'">>, [p10], fun(#{p10 := H}) -> R:row_hub(H, ip_batch) end},
+     {<<"P11a">>, [p11], fun(#{p11 := N}) -> linx_bench_nft_cases:row_apply(N) end},
+     {<<"P11b">>, [p11], fun(#{p11 := N}) -> linx_bench_nft_cases:row_dump(N) end}].
 
 %% Runs the steps the selected rows need, in order, and makes the rows.
 cases(Names) ->

@@ -11,6 +11,8 @@
          row_idle_cpu/1, row_batch/1, row_cnode/1]).
 -export([row_links/1, row_dump/2, row_addr_add/1, row_addr_pair/1, row_netns_add/1, row_netns_new/2, row_hub/2]).
 -export([machine_info/0, loadavg/0]).
+%% For the rows of other modules (linx_bench_nft_cases).
+-export([row/3, na_row/4, with/2]).
 
 -import(linx_bench_table, [us/1, group/1]).
 

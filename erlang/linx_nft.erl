@@ -58,9 +58,10 @@
          sets/0, sets/1]).
 -export([table_add/1, table_add/2, table_del/1, table_del/2, chain_add/1, chain_add/2,
          chain_del/1, chain_del/2, rule_add/1, rule_add/2, rule_del/1, rule_del/2]).
+-export([subscribe/1, subscribe/2, unsubscribe/1]).
 -export([format_error/1]).
 
--export_type([op/0, object/0, ruleset/0]).
+-export_type([op/0, object/0, ruleset/0, kind/0, event/0]).
 
 -type op() :: linx_nft_msg:op().
 %% `{add | create, table | chain, Map}', `{add | insert | replace, rule,
@@ -72,6 +73,10 @@
 -type object() :: linx_nft_msg:object().
 -type ruleset() :: #{tables := [object()], chains := [object()], sets := [object()],
                      rules := [object()]}.
+-type kind() :: table | chain | rule | set | element | gen.
+-type event() :: {kind(), new | del, object()} | {other, integer(), binary()}
+               | {resync, [{table | chain | set | rule, new, object()}]} | {error, term()}.
+%% What {@link subscribe/2} sends, as `{linx_nft, Ref, Event}'.
 
 %%====================================================================
 %% Transactions
@@ -240,6 +245,37 @@ rule_del(Rule, Opts) ->
     ?OWNED(linx_nft_call:apply([{delete, rule, Rule}], Opts, rule_del)).
 
 %%====================================================================
+%% Events
+%%====================================================================
+
+%% @equiv subscribe(Kinds, #{})
+-spec subscribe(all | [kind()]) -> {ok, reference()} | {error, term()}.
+subscribe(Kinds) ->
+    subscribe(Kinds, #{}).
+
+%% @doc Subscribes the caller to the nf_tables changes of the namespace
+%% (the `NFNLGRP_NFTABLES' group), of the kinds `Kinds' (`all', or a list
+%% of `table', `chain', `rule', `set', `element', `gen'). Each arrives as
+%% `{linx_nft, Ref, Event}': `{Kind, new | del, Map}', the maps of the
+%% dumps (an `element' event: `#{family, table, set, elements}', the
+%% elements decoded by the set's types), `{gen, new, #{id, proc_pid,
+%% proc_name}}' after each transaction, `{resync, Objects}' (the tables,
+%% chains, sets with their elements, and rules now, as `{Kind, new,
+%% Map}': first with `list_existing => true', and after the kernel
+%% dropped events), or `{error, Reason}' (`enobufs' with `resync =>
+%% false'). Options: the transport options, `rcvbuf', `list_existing',
+%% `resync'. It ends on {@link unsubscribe/1} or when the caller exits.
+-spec subscribe(all | [kind()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
+subscribe(Kinds, Opts) ->
+    ?OWNED(linx_nft_events:subscribe(Kinds, Opts)).
+
+%% @doc Ends a subscription of the calling process; events of `Ref' still
+%% in its mailbox are removed. `ok' also when it has ended already.
+-spec unsubscribe(reference()) -> ok.
+unsubscribe(Ref) ->
+    linx_nft_events:stop(Ref).
+
+%%====================================================================
 %% Errors
 %%====================================================================
 
@@ -264,6 +300,9 @@ format_reason({bad_op, #{index := Index, op := Op, object := Object, field := Fi
                          value := Value}}) ->
     linx_error:line(io_lib:format("invalid nf_tables op ~b (~0tp): ~ts ~0tp of the ~ts is ~0tp",
                                   [Index, Op, "field", Field, Object, Value]));
+format_reason({bad_kinds, Kinds}) ->
+    linx_error:invalid("nf_tables event kinds", Kinds,
+                       "all or a list of table, chain, rule, set, element, gen");
 format_reason({bad_ops, Ops}) ->
     linx_error:invalid("nf_tables ops", Ops, "a list of ops");
 format_reason(Reason) ->

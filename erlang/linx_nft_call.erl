@@ -9,10 +9,17 @@
 
 -compile({no_auto_import, [apply/3]}).
 
--export([apply/3, dump/3, sets/2, ruleset/2, replace/4]).
+%% From this many ops on, a batch is encoded in parts, in parallel.
+-define(PARALLEL_OPS, 200).
+
+%% A part's process ends by exit/1 with what it gives (one copy of it,
+%% to the caller's monitor): its fun never returns, on purpose.
+-dialyzer({nowarn_function, encode/1}).
+
+-export([apply/3, dump/3, sets/2, ruleset/2, replace/4, encode/1]).
 
 %% @doc Every object of a kind, in every family, decoded.
--spec dump(table | chain | rule, linx_netlink:opts(), atom()) ->
+-spec dump(table | chain | rule | set, linx_netlink:opts(), atom()) ->
           {ok, [linx_nft_msg:object()]} | {error, term()}.
 dump(Object, Opts, Op) ->
     with_options(Opts, fun(Map) -> dump_in(Object, Map, Op) end).
@@ -66,7 +73,7 @@ ruleset(Opts, Op) ->
 -spec apply(term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
 apply(Ops, Opts, Fun) when is_list(Ops) ->
     with_options(Opts, fun(Map) ->
-                               case encode(Ops, 1, []) of
+                               case encode(Ops) of
                                    {ok, []} -> ok;
                                    {ok, Msgs} -> send(Msgs, Ops, Map, Fun);
                                    {error, _} = Error -> Error
@@ -87,10 +94,47 @@ replace(Table, _Ops, _Opts, _Fun) ->
     {error, {bad_op, #{index => 1, op => {replace, table, Table}, object => table, field => table,
                        value => Table}}}.
 
+%% @doc The ops as messages (`{Type, Flags, Payload}' each), or the
+%% first op that does not encode (see apply/3). A long list is cut into
+%% one part per scheduler, each encoded by a process of its own (its
+%% expressions encoded once, see linx_nft_expr_encode:with_expr_cache/1); the
+%% first error of the first part that has one is the answer.
+-spec encode([term()]) -> {ok, [{0..16#ffff, 0..16#ffff, iodata()}]} | {error, {bad_op, map()}}.
+encode(Ops) ->
+    Parts = erlang:system_info(schedulers_online),
+    case length(Ops) of
+        N when N >= ?PARALLEL_OPS, Parts > 1 ->
+            Size = (N + Parts - 1) div Parts,
+            Chunks = chunks(Ops, 1, Size),
+            Workers = [spawn_monitor(fun() -> exit({encoded, encode_part(Chunk, First)}) end)
+                       || {First, Chunk} <- Chunks],
+            join([receive {'DOWN', Mon, process, Pid, Why} -> Why end || {Pid, Mon} <- Workers], []);
+        _ ->
+            encode_part(Ops, 1)
+    end.
+
+chunks([], _First, _Size) ->
+    [];
+chunks(Ops, First, Size) when length(Ops) =< Size ->
+    [{First, Ops}];
+chunks(Ops, First, Size) ->
+    {Chunk, Rest} = lists:split(Size, Ops),
+    [{First, Chunk} | chunks(Rest, First + Size, Size)].
+
+join([{encoded, {ok, Msgs}} | Rest], Acc) -> join(Rest, [Msgs | Acc]);
+join([{encoded, {error, _} = Error} | _], _Acc) -> Error;
+join([Other | _], _Acc) -> exit(Other);
+join([], Acc) -> {ok, lists:append(lists:reverse(Acc))}.
+
+encode_part(Ops, First) ->
+    linx_nft_expr_encode:with_expr_cache(fun() -> encode(Ops, First, []) end).
+
 encode([Op | Rest], I, Acc) ->
     case linx_nft_msg:encode_op(Op) of
-        {ok, Msg} ->
-            encode(Rest, I + 1, [Msg | Acc]);
+        {ok, {Type, Flags, Payload}} ->
+            %% One binary, made here (in parallel for a long list), so
+            %% that joining the batch only copies it.
+            encode(Rest, I + 1, [{Type, Flags, iolist_to_binary(Payload)} | Acc]);
         {error, {Object, Field, Value}} ->
             {error, {bad_op, #{index => I, op => Op, object => Object, field => Field,
                                value => Value}}}

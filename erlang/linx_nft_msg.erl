@@ -14,7 +14,7 @@
 
 -export([decode/1, decode_object/2, dump_request/1, elements_request/1, encode_op/1, batch/2,
          op_object/1]).
--export([decode_exprs/1, encode_exprs/1]).
+-export([decode_exprs/1]).
 
 -export_type([object/0, op/0]).
 
@@ -38,7 +38,8 @@
 %% @doc An nf_tables message of a type linx knows, as `{Object, new |
 %% del, Map}'; `{other, Type, Payload}' for any other.
 -spec decode(linx_nl_codec:msg()) ->
-          {ok, {table | chain | rule, new | del, object()} | {other, integer(), binary()}}
+          {ok, {table | chain | rule | set | element | gen, new | del, object()}
+               | {other, integer(), binary()}}
         | {error, term()}.
 decode(#{type := Type, payload := P}) ->
     case lists:keyfind(Type band 16#ff, 1, ?T:messages()) of
@@ -52,7 +53,7 @@ decode(#{type := Type, payload := P}) ->
     end.
 
 %% @doc The payload of a message about a table, chain or rule.
--spec decode_object(table | chain | rule | set | element, binary()) ->
+-spec decode_object(table | chain | rule | set | element | gen, binary()) ->
           {ok, object()} | {error, term()}.
 decode_object(Object, P) ->
     Table = case Object of
@@ -158,8 +159,16 @@ data_map(Key, Pairs) when is_list(Pairs), Key =:= data orelse Key =:= mask orels
 data_map(_Key, Value) ->
     Value.
 
+%% The kinds by name, made once per node (the kinds are constants).
 kind_names() ->
-    maps:from_list([{atom_to_binary(K), K} || K <- linx_nft_exprs:kinds()]).
+    case persistent_term:get({?MODULE, kind_names}, undefined) of
+        undefined ->
+            Names = maps:from_list([{atom_to_binary(K), K} || K <- linx_nft_exprs:kinds()]),
+            persistent_term:put({?MODULE, kind_names}, Names),
+            Names;
+        Names ->
+            Names
+    end.
 
 %%====================================================================
 %% Encoding
@@ -278,7 +287,7 @@ set_message(Flags, Map0) ->
 %% types `key' and `data' (given in the op) encoded, each element in its
 %% nest.
 element_message(What, Flags, Map) ->
-    Types = maps:with([key, data], Map),
+    Types = maps:with([key, data, interval], Map),
     Fail = fun(I, E) -> {error, {element, {elements, I}, E}} end,
     case is_list(maps:get(elements, Map)) andalso
         linx_nft_set:encode_elements(maps:get(elements, Map), Types) of
@@ -288,7 +297,7 @@ element_message(What, Flags, Map) ->
                 [] ->
                     {ok, Bin} = linx_nl_attrs:encode({?T, list}, [{elem, iolist_to_binary(B)}
                                                                   || {_, {ok, B}} <- Encoded]),
-                    List = (maps:without([key, data], Map))#{elements := iolist_to_binary(Bin)},
+                    List = (maps:without([key, data, interval], Map))#{elements := iolist_to_binary(Bin)},
                     message(element, What, Flags, List, [table, set, elements]);
                 [I | _] ->
                     Fail(I, lists:nth(I, maps:get(elements, Map)))
@@ -384,7 +393,7 @@ with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs) ->
                    {ok, Es} -> Es;
                    {error, {Index, Stmt, Key}} -> throw({rule, {expressions, Index, Key}, Stmt})
                end,
-    case encode_exprs(Compiled) of
+    case linx_nft_expr_encode:encode_exprs(Compiled) of
         {ok, Bin} -> Map#{expressions := Bin};
         {error, {Index1, Expr, Key1}} -> throw({rule, {expressions, Index1, Key1}, Expr})
     end;
@@ -415,43 +424,6 @@ with_hook(chain, Map, Family) ->
     end;
 with_hook(_Object, Map, _Family) ->
     Map.
-
-%% @doc A rule's expressions, each with the place of the statement it
-%% comes from, as the value of `NFTA_RULE_EXPRESSIONS', or `{error,
-%% {Index, Expr, Key}}' for the first that does not encode (`Key' the
-%% field of its table, or `kind').
--spec encode_exprs([{pos_integer(), term()}]) ->
-          {ok, binary()} | {error, {pos_integer(), term(), term()}}.
-encode_exprs(Exprs) when is_list(Exprs) ->
-    try
-        Elems = [{elem, encode_expr(I, E)} || {I, E} <- Exprs],
-        {ok, Bin} = linx_nl_attrs:encode({?T, list}, Elems),
-        {ok, iolist_to_binary(Bin)}
-    catch
-        throw:{bad_expr, _, _, _} = Bad -> {error, erlang:delete_element(1, Bad)}
-    end.
-
-encode_expr(I, {Kind, Map} = Expr) when is_atom(Kind), is_map(Map) ->
-    case lists:member(Kind, linx_nft_exprs:kinds()) of
-        true ->
-            case linx_nl_attrs:encode({linx_nft_exprs, Kind}, Map) of
-                {ok, Data} -> expr(atom_to_binary(Kind), iolist_to_binary(Data));
-                {error, {bad_key, K}} -> throw({bad_expr, I, Expr, K});
-                {error, {bad_value, K, _}} -> throw({bad_expr, I, Expr, K})
-            end;
-        false ->
-            throw({bad_expr, I, Expr, kind})
-    end;
-encode_expr(_I, {Name, Data}) when is_binary(Name), byte_size(Name) > 0, is_binary(Data) ->
-    expr(Name, Data);
-encode_expr(I, Expr) ->
-    throw({bad_expr, I, Expr, kind}).
-
-%% An element of the list: the expression's name and data (none when
-%% empty).
-expr(Name, Data) ->
-    {ok, Bin} = linx_nl_attrs:encode({?T, expr}, [{name, Name} | [{data, Data} || Data =/= <<>>]]),
-    iolist_to_binary(Bin).
 
 %%====================================================================
 %% Batches

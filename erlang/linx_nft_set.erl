@@ -22,6 +22,9 @@
 -define(BYTEORDER, [{ipv4_addr, 2}, {ipv6_addr, 2}, {ether_addr, 2}, {inet_proto, 0},
                     {inet_service, 2}, {mark, 1}, {ifname, 1}]).
 -define(VERDICT, 16#ffffff00).    % NFT_DATA_VERDICT
+%% The types whose values' bytes are big-endian numbers, which a range of
+%% an interval set can hold.
+-define(RANGE_TYPES, [ipv4_addr, ipv6_addr, ether_addr, inet_proto, inet_service]).
 -define(TYPE_BITS, 6).
 
 %% @doc The key types linx names.
@@ -158,7 +161,15 @@ pad4(L) -> (L + 3) band (bnot 3).
 %% `expiration' (milliseconds) and `flags' when there. A value of a type
 %% linx does not know, or that does not fit it, stays `#{value => Bytes}'.
 -spec decode_elements([map()], map()) -> [map()].
+decode_elements(Elems, #{flags := Flags, key := Key} = Set) when is_atom(Key) ->
+    case lists:member(interval, Flags) andalso lists:member(Key, ?RANGE_TYPES) of
+        true -> ranges(Elems, Set);
+        false -> plain_elements(Elems, Set)
+    end;
 decode_elements(Elems, Set) ->
+    plain_elements(Elems, Set).
+
+plain_elements(Elems, Set) ->
     KeyType = maps:get(key, Set, unknown),
     DataType = maps:get(data, Set, unknown),
     [maps:map(fun(key, #{value := V} = D) -> value_of(KeyType, V, D);
@@ -166,6 +177,45 @@ decode_elements(Elems, Set) ->
                  (data, #{value := V} = D) -> value_of(DataType, V, D);
                  (_, V) -> V
               end, E) || E <- Elems].
+
+%% An interval set's elements as the kernel keeps them (each range's
+%% start, and its end + 1 flagged `interval_end'; nft adds an end at 0
+%% before the first range) made ranges again, in order: `#{key => {From,
+%% To}}', or `#{key => Value}' for a range of one value. A start that no
+%% end follows goes up to the next start, or to the type's last value.
+ranges(Elems, Set) ->
+    Keyed = [{Bin, not lists:member(interval_end, maps:get(flags, E, [])), E}
+             || #{key := #{value := Bin}} = E <- Elems],
+    %% At the same key, an end (`false') before a start.
+    Sorted = lists:sort(fun({A, SA, _}, {B, SB, _}) -> {A, SA} =< {B, SB} end, Keyed),
+    Unkeyed = [E || E <- Elems, not is_map_key(key, E) orelse not is_map(map_get(key, E))
+                                    orelse not is_map_key(value, map_get(key, E))],
+    pair(Sorted, none, Set, []) ++ plain_elements(Unkeyed, Set).
+
+pair([{Bin, true, E} | Rest], Open, Set, Acc) ->
+    pair(Rest, {Bin, E}, Set, close(Open, Bin, Set, Acc));
+pair([{Bin, false, _E} | Rest], Open, Set, Acc) ->
+    pair(Rest, none, Set, close(Open, Bin, Set, Acc));
+pair([], {From, E}, Set, Acc) ->
+    lists:reverse([range(From, binary:copy(<<255>>, byte_size(From)), E, Set) | Acc]);
+pair([], none, _Set, Acc) ->
+    lists:reverse(Acc).
+
+%% The open range, if any, closed before `Next'.
+close(none, _Next, _Set, Acc) -> Acc;
+close({From, E}, Next, Set, Acc) ->
+    Size = byte_size(Next),
+    <<N:Size/unit:8>> = Next,
+    [range(From, <<(N - 1):Size/unit:8>>, E, Set) | Acc].
+
+range(From, To, E, Set) ->
+    [Elem] = plain_elements([maps:remove(flags, E)], Set),
+    KeyType = maps:get(key, Set),
+    Key = case From =:= To of
+              true -> value_of(KeyType, From, #{value => From});
+              false -> {value_of(KeyType, From, #{value => From}), value_of(KeyType, To, #{value => To})}
+          end,
+    Elem#{key := Key}.
 
 verdict_of(#{code := C, chain := Chain}) -> {C, Chain};
 verdict_of(#{code := C}) -> C;
@@ -211,10 +261,51 @@ decode_value(_Type, _V) ->
 -spec encode_elements(list(), map()) -> {ok, [map()]} | {error, {pos_integer(), term()}}.
 encode_elements(Elems, Types) ->
     try
-        {ok, [element(I, E, Types) || {I, E} <- lists:enumerate(Elems)]}
+        {ok, lists:append([expand(I, E, Types) || {I, E} <- lists:enumerate(Elems)])}
     catch
         throw:{bad_element, I, _} -> {error, {I, lists:nth(I, Elems)}}
     end.
+
+%% An element, or a range as the kernel keeps it: its start, and its
+%% end + 1 flagged `interval_end' (none when the range goes to the
+%% type's last value). A range is `{From, To}' in a set, a key `{From,
+%% To}' in a map; with `interval' every key is one.
+expand(I, E, Types) ->
+    Map = case E of
+              #{} -> E;
+              {K, D} when is_map_key(data, Types) -> #{key => K, data => D};
+              _ -> #{key => E}
+          end,
+    case range_of(maps:get(key, Types, raw), maps:get(key, Map, none), maps:get(interval, Types, false)) of
+        {From, To} ->
+            Size = byte_size(To),
+            <<N:Size/unit:8>> = To,
+            Start = element(I, Map#{key => #{value => From}}, Types),
+            case N + 1 < 1 bsl (8 * Size) of
+                true -> [Start, #{key => #{value => <<(N + 1):Size/unit:8>>}, flags => [interval_end]}];
+                false -> [Start]
+            end;
+        plain ->
+            [element(I, E, Types)];
+        bad ->
+            throw({bad_element, I, E})
+    end.
+
+%% A key's range, as the bytes of its first and last value: `plain' for
+%% a key that is no range, `bad' for one whose end comes before its start.
+range_of(Type, {From, To}, _Interval) when is_atom(Type) ->
+    case lists:member(Type, ?RANGE_TYPES) andalso {encode_value(Type, From), encode_value(Type, To)} of
+        {{ok, F}, {ok, T}} when F =< T -> {F, T};
+        {{ok, _}, {ok, _}} -> bad;
+        _ -> plain
+    end;
+range_of(Type, Value, true) when is_atom(Type) ->
+    case lists:member(Type, ?RANGE_TYPES) andalso encode_value(Type, Value) of
+        {ok, B} -> {B, B};
+        _ -> plain
+    end;
+range_of(_Type, _Value, _Interval) ->
+    plain.
 
 element(I, E, Types) when is_map(E) ->
     maps:map(fun(key, V) -> data(I, E, maps:get(key, Types, raw), V);

@@ -17,13 +17,14 @@
 %% @doc The nf_tables message types linx knows (`NFT_MSG_*', the low
 %% byte of a message type whose high byte is `NFNL_SUBSYS_NFTABLES'):
 %% `{Number, Object, What}'.
--spec messages() -> [{0..255, table | chain | rule | set | element, new | get | del}].
+-spec messages() -> [{0..255, table | chain | rule | set | element | gen, new | get | del}].
 messages() ->
     [{0, table, new}, {1, table, get}, {2, table, del},
      {3, chain, new}, {4, chain, get}, {5, chain, del},
      {6, rule, new}, {7, rule, get}, {8, rule, del},
      {9, set, new}, {10, set, get}, {11, set, del},
-     {12, element, new}, {13, element, get}, {14, element, del}].
+     {12, element, new}, {13, element, get}, {14, element, del},
+     {15, gen, new}, {16, gen, get}].
 
 %% @doc `struct nfgenmsg', which every message starts with: the family,
 %% `NFNETLINK_V0', and `res_id' (big-endian; the subsystem in a batch's
@@ -91,6 +92,9 @@ table(element) ->
       {5, expiration, be64}, {6, userdata, binary}, {7, expr, binary}, {8, pad, skip},
       {9, objref, string}, {10, key_end, {nested, {linx_nft_exprs, data}}},
       {11, expressions, binary}], opts()};
+table(gen) ->
+    %% NFTA_GEN_*: an event's end of a transaction (NFT_MSG_NEWGEN)
+    {[{1, id, be32}, {2, proc_pid, be32}, {3, proc_name, string}], opts()};
 table(batch) ->
     %% NFNL_BATCH_* (the attributes of a batch's begin message)
     {[{1, genid, be32}], opts()}.

@@ -24,6 +24,9 @@
 
 -export_type([part/0]).
 
+%% Last replies of this many messages (or more) are decoded in two parts.
+-define(SPLIT_REPLIES, 200).
+
 %% A part's process ends by exit/1 with what it gives (one copy of it, to
 %% the caller's monitor): run/3 never returns, on purpose.
 -dialyzer({no_return, run/3}).
@@ -178,10 +181,19 @@ decode_each([], _Decode, Acc) ->
 
 %% The answer of the parts (in order) and of the last replies, these
 %% decoded here while the parts may still be decoding (see finish/1). If
-%% their decoding raises, the parts are forgotten first.
+%% their decoding raises, the parts are forgotten first. Long last
+%% replies (a dump the kernel made faster than the port program sent
+%% it, which so comes whole) are cut in two, the first half a part of
+%% its own, so that both cores decode them.
 -spec last([part()], [binary()], non_neg_integer(), decode()) ->
           {{ok, [term()]} | {error, term()}, boolean()}.
+last(Parts, Replies, Seq, Decode) when length(Replies) >= ?SPLIT_REPLIES ->
+    {Head, Tail} = lists:split(length(Replies) div 2, Replies),
+    last_part(Parts ++ [start(Head, Seq, Decode)], Tail, Seq, Decode);
 last(Parts, Replies, Seq, Decode) ->
+    last_part(Parts, Replies, Seq, Decode).
+
+last_part(Parts, Replies, Seq, Decode) ->
     Last = try
                decode(Replies, Seq, Decode)
            catch

@@ -17,13 +17,13 @@
 -export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
          drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, sets_both_ways/1, failed_batch_changes_nothing/1, replace_and_flush/1,
-         bad_arguments_named/1]).
+         bad_arguments_named/1, interval_ranges_both_ways/1]).
 
 all() ->
     [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
      drop_rule_stops_pings, a_thousand_rules_in_one_batch, sets_both_ways, failed_batch_changes_nothing, replace_and_flush,
-     bad_arguments_named].
+     bad_arguments_named, interval_ranges_both_ways].
 
 init_per_suite(Config) ->
     case linx_ct_ns:sh("nft --version") of
@@ -159,6 +159,50 @@ sets_both_ways(Config) ->
     [[#{key := 22, timeout := 60000, expiration := Left}]] =
         [Es || #{name := <<"t">>, elements := Es} <- All],
     true = Left > 0 andalso Left =< 60000.
+
+%% Interval sets (and a map) with ranges: what linx makes of `{From, To}' and single
+%% values (with `interval => true') nft lists as the same text loaded by
+%% nft (a prefix, a range, an address, ports up to the last one), and
+%% linx decodes both into those ranges; a range whose end comes before
+%% its start is refused.
+interval_ranges_both_ways(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, "table ip iv {\n"
+                           "  set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, "
+                           "192.168.1.1-192.168.1.10, 172.16.0.5 }; }\n"
+                           "  set p { type inet_service; flags interval; elements = { 0-1023, 8080, "
+                           "60000-65535 }; }\n"
+                           "  map m { type inet_service : verdict; flags interval; elements = { "
+                           "0-1023 : accept, 8080 : drop }; }\n}\n"),
+    Addrs = [{{10, 0, 0, 0}, {10, 255, 255, 255}}, {172, 16, 0, 5}, {{192, 168, 1, 1}, {192, 168, 1, 10}}],
+    Ports = [{0, 1023}, 8080, {60000, 65535}],
+    Set = fun(Name, Key, Elems) ->
+                  [{add, set, #{family => ip, table => <<"iv">>, name => Name, key => Key,
+                                flags => [interval]}},
+                   {add, element, #{family => ip, table => <<"iv">>, set => Name, key => Key,
+                                    interval => true, elements => Elems}}]
+          end,
+    ok = linx_nft:apply([{add, table, #{family => ip, name => <<"iv">>}}
+                         | Set(<<"s">>, ipv4_addr, Addrs) ++ Set(<<"p">>, inet_service, Ports)
+                         ++ [{add, set, #{family => ip, table => <<"iv">>, name => <<"m">>,
+                                          key => inet_service, data => verdict, flags => [interval]}},
+                             {add, element, #{family => ip, table => <<"iv">>, set => <<"m">>,
+                                              key => inet_service, data => verdict, interval => true,
+                                              elements => [{{0, 1023}, accept}, {8080, drop}]}}]],
+                        in(B)),
+    Nft = linx_ct_nft:json(A),
+    ct:log("~p", [Nft]),
+    Nft = linx_ct_nft:json(B),
+    [begin
+         {ok, Sets} = linx_nft:sets(in(Ns)),
+         [Addrs] = [[K || #{key := K} <- Es] || #{name := <<"s">>, elements := Es} <- Sets],
+         [Ports] = [[K || #{key := K} <- Es] || #{name := <<"p">>, elements := Es} <- Sets],
+         [[{{0, 1023}, accept}, {8080, drop}]] =
+             [[{K, D} || #{key := K, data := D} <- Es] || #{name := <<"m">>, elements := Es} <- Sets]
+     end || Ns <- [A, B]],
+    {error, #{reason := {bad_op, #{index := 1, field := {elements, 1}}}}} =
+        linx_nft:apply(tl(Set(<<"p">>, inet_service, [{80, 22}])), in(B)).
 
 %% A thousand rules (about 450 KiB, more than a netlink socket's send
 %% buffer holds at first) go in one batch, and nft lists each.

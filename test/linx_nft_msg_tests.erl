@@ -2,7 +2,8 @@
 %% ruleset encodes to a message whose payload decodes back to it; an
 %% unknown expression and an unknown attribute come back raw; payloads
 %% cut short or with bytes changed decode to a value or an error, never
-%% an exception.
+%% an exception; a long list of ops encoded in parallel parts gives the
+%% same messages, and a bad op is named by its place in the whole list.
 -module(linx_nft_msg_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -108,3 +109,20 @@ set_round_trip_test_() ->
                                                            elements => [1, 70000]}})),
      ?_assertEqual({error, {set, key, nosuchtype}},
                    linx_nft_msg:encode_op({add, set, Set#{key => nosuchtype}}))].
+
+%% A long list of ops, encoded in parts (linx_nft_call:encode/1), gives
+%% the messages encoding them one by one gives, and a bad op in a later
+%% part is named by its place in the whole list.
+parts_test() ->
+    Rule = fun(I) -> {add, rule, #{family => inet, table => <<"t">>, chain => <<"c">>,
+                                   expressions => [{match, tcp, dport, I}, counter, accept]}}
+           end,
+    Ops = [Rule(I) || I <- lists:seq(1, 450)],
+    {ok, Msgs} = linx_nft_call:encode(Ops),
+    ?assertEqual([{T, F, iolist_to_binary(P)} || O <- Ops, {ok, {T, F, P}} <- [linx_nft_msg:encode_op(O)]],
+                 [{T, F, iolist_to_binary(P)} || {T, F, P} <- Msgs]),
+    Bad = lists:sublist(Ops, 399) ++ [Rule(70000)] ++ lists:nthtail(400, Ops),
+    ?assertMatch({error, {bad_op, #{index := 400, field := {expressions, 1, dport}}}},
+                 linx_nft_call:encode(Bad)),
+    ?assertMatch({error, {bad_op, #{index := 3}}},
+                 linx_nft_call:encode([Rule(1), Rule(2), nope | Ops])).

@@ -18,6 +18,11 @@
 parts_agree_test_() ->
     {timeout, 120, fun() -> ?RUN(prop_parts_agree(), 500) end}.
 
+%% Last replies long enough to be cut in two (a dump the port program
+%% sends whole) give the same answers as well.
+long_last_agree_test_() ->
+    {timeout, 120, fun() -> ?RUN(prop_long_last_agree(), 100) end}.
+
 %% With one scheduler online the parts are decoded in the caller: the
 %% same answers.
 parts_agree_one_scheduler_test_() ->
@@ -59,6 +64,31 @@ prop_parts_agree() ->
                 Old = model(Parts, Last),
                 receive Stray -> {stray, Stray} =:= none after 0 -> New =:= Old end
             end).
+
+%% The same, with last replies of 200 to 400 messages: random ones
+%% (perhaps an end, an error or a decoding error among them) spread
+%% among objects.
+prop_long_last_agree() ->
+    ?FORALL({Spec, Some, Objects},
+            {list({list(reply_gen()), elements([[], [done]])}),
+             list(reply_gen()),
+             integer(200, 400)},
+            begin
+                Parts = [[reply(R) || R <- Replies ++ End] || {Replies, End} <- Spec],
+                Plain = [reply({object, <<(I rem 6 + 1), 0, 0, 0>>, false}) || I <- lists:seq(1, Objects)],
+                Last = spread([reply(R) || R <- Some], Plain),
+                Started = [linx_nl_parts:start(P, ?SEQ, fun decode/1) || P <- Parts],
+                New = linx_nl_parts:last(Started, Last, ?SEQ, fun decode/1),
+                Old = model(Parts, Last),
+                receive Stray -> {stray, Stray} =:= none after 0 -> New =:= Old end
+            end).
+
+%% The replies of `Some' put among `Plain', one after each tenth.
+spread([R | Rest], Plain) when length(Plain) > 10 ->
+    {Ten, More} = lists:split(10, Plain),
+    Ten ++ [R | spread(Rest, More)];
+spread(Some, Plain) ->
+    Plain ++ Some.
 
 %%====================================================================
 %% Replies

@@ -41,7 +41,9 @@
          %% linx_nft
          {linx_nft, [{apply, 1}, {replace, 2}, {flush_ruleset, 0}, {ruleset, 0}, {tables, 0},
                      {chains, 0}, {rules, 0}, {sets, 0}, {table_add, 1}, {table_del, 1}, {chain_add, 1},
-                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1}]},
+                     {chain_del, 1}, {rule_add, 1}, {rule_del, 1}, {format_error, 1},
+                     %% linx_nft events
+                     {subscribe, 1}, {unsubscribe, 1}]},
          %% linx_tc
          {linx_tc, [{qdiscs, 0}, {classes, 1}, {filters, 1}, {filters, 2}, {qdisc_add, 1},
                     {qdisc_replace, 1}, {qdisc_change, 1}, {qdisc_del, 1}, {class_add, 1},
@@ -252,7 +254,9 @@ calls(_Config) ->
      {linx_tc, filters, 3, fun(O) -> linx_tc:filters(?NO_INDEX, root, O) end}]
     ++ [{linx_tc, F, 2, fun(O) -> linx_tc:F(#{link => ?NO_INDEX, kind => linx_nosuch}, O) end}
         || F <- [qdisc_add, qdisc_replace, qdisc_change, qdisc_del, class_add, class_replace,
-                 class_change, class_del, filter_add, filter_replace, filter_del]].
+                 class_change, class_del, filter_add, filter_replace, filter_del]]
+    ++ %% linx_nft events
+    [{linx_nft, subscribe, 2, fun(O) -> nft_unsubscribed(linx_nft:subscribe(all, O)) end}].
 
 %% What a call made, undone should it have been made after all.
 closed({ok, S} = Ok) when is_integer(S) -> ok = linx_netlink:close_fd(S), Ok;
@@ -261,6 +265,9 @@ closed(Error) -> Error.
 
 unsubscribed({ok, Ref} = Ok) -> ok = linx_rtnl:unsubscribe(Ref), Ok;
 unsubscribed(Error) -> Error.
+
+nft_unsubscribed({ok, Ref} = Ok) -> ok = linx_nft:unsubscribe(Ref), Ok;
+nft_unsubscribed(Error) -> Error.
 
 removed(Name, ok) -> _ = linx_netns:del(Name), ok;
 removed(_Name, Error) -> Error.

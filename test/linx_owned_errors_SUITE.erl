@@ -292,7 +292,10 @@ nft_calls(In) ->
      {linx_nft, rule_add, 1, fun() -> linx_nft:rule_add(R#{expressions => [{bogus, #{}}]}) end},
      {linx_nft, rule_add, 2, fun() -> linx_nft:rule_add(maps:remove(handle, R), In) end},
      {linx_nft, rule_del, 1, fun() -> linx_nft:rule_del(R#{handle => -1}) end},
-     {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}].
+     {linx_nft, rule_del, 2, fun() -> linx_nft:rule_del(R, In) end}]
+    ++ %% linx_nft events
+    [{linx_nft, subscribe, 1, fun() -> linx_nft:subscribe([nosuch]) end},
+     {linx_nft, subscribe, 2, fun() -> linx_nft:subscribe(all, ?GONE) end}].
 
 %% linx_tc: a bad spec, a bad option, a namespace that is not there, a
 %% link that is not there, the kernel's refusal (a kind it lacks).

@@ -33,7 +33,8 @@ defmodule Linx.Nft do
   ## Options
 
   `:in`, `:timeout` and `:via`, as in `Linx.Rtnl`, as a keyword list or
-  a map; any other option is refused (`errno: :bad_option`).
+  a map (and for `subscribe/2` `:rcvbuf`, `:list_existing`, `:resync`);
+  any other option is refused (`errno: :bad_option`).
 
   ## Errors
 
@@ -60,7 +61,13 @@ defmodule Linx.Nft do
   @type ruleset :: %{tables: [object], chains: [object], sets: [object], rules: [object]}
 
   @typedoc "Keyword options (a map works too); see the module documentation."
-  @type option :: {:in, Linx.Rtnl.target()} | {:timeout, timeout} | {:via, :local | node}
+  @type option ::
+          {:in, Linx.Rtnl.target()}
+          | {:timeout, timeout}
+          | {:via, :local | node}
+          | {:rcvbuf, pos_integer}
+          | {:list_existing, boolean}
+          | {:resync, boolean}
   @type options :: [option] | map
 
   @doc "Applies `ops` in order as one transaction: all of them, or none."
@@ -135,6 +142,37 @@ defmodule Linx.Nft do
   for fun <- [:table_add, :table_del, :chain_add, :chain_del, :rule_add, :rule_del] do
     defbang(unquote(fun)(object :: map, opts :: options \\ []) :: :ok)
   end
+
+  @typedoc "What `subscribe/2` delivers, in `{:linx_nft, ref, event}` messages."
+  @type event :: :linx_nft.event()
+
+  @doc """
+  Subscribes the caller to the nf_tables changes of the namespace, of
+  the kinds `kinds` (`:all`, or a list of `:table`, `:chain`, `:rule`,
+  `:set`, `:element`, `:gen`); options: those above and `:rcvbuf`,
+  `:list_existing`, `:resync`. Each arrives as `{:linx_nft, ref, event}`:
+  `{kind, :new | :del, map}` (the maps of the dumps), `{:gen, :new,
+  %{id: id}}` after each transaction, `{:resync, objects}` (every table,
+  chain, set and rule now: first with `list_existing: true`, and after
+  the kernel dropped events) or `{:error, reason}`. It ends on
+  `unsubscribe/1` or when the caller exits.
+
+      {:ok, ref} = Linx.Nft.subscribe([:rule], in: {:netns, "blue"})
+      receive do
+        {:linx_nft, ^ref, {:rule, :new, %{chain: chain}}} -> chain
+      end
+  """
+  @spec subscribe(:all | [atom], options) :: {:ok, reference} | {:error, Error.t()}
+  def subscribe(kinds, opts \\ []), do: wrap(:linx_nft.subscribe(kinds, opts), :subscribe, opts)
+
+  defbang(subscribe(kinds :: :all | [atom], opts :: options \\ []) :: reference)
+
+  @doc """
+  Ends a subscription of the calling process; events of `ref` still in
+  its mailbox are removed. `:ok` also when it has ended already.
+  """
+  @spec unsubscribe(reference) :: :ok
+  def unsubscribe(ref), do: :linx_nft.unsubscribe(ref)
 
   defp wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}
   defp wrap(ok, _op, _opts), do: ok

@@ -48,7 +48,9 @@ defmodule Linx.Reason do
     :bad_qdisc,
     :bad_class,
     :bad_parent,
-    :bad_qdisc_filter
+    :bad_qdisc_filter,
+    # :linx_nft.subscribe/2
+    :bad_kinds
   ]
 
   # The call to the port program (or C-node) did not get an answer.

@@ -277,7 +277,11 @@ defmodule Linx.BangTest do
       {Linx.Nft, :chain_del, [Map.put(chain, :colour, :red), []]},
       {Linx.Nft, :rule_add, [rule, []]},
       {Linx.Nft, :rule_del, [Map.put(rule, :handle, -1), []]}
-    ]
+    ] ++
+      [
+        # Linx.Nft events
+        {Linx.Nft, :subscribe, [[:tables], []]}
+      ]
   end
 
   # Linx.Tc: a bad spec, a bad option, a bad target.

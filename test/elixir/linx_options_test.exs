@@ -115,7 +115,11 @@ defmodule Linx.OptionsTest do
       {"Nft.chain_del/2", &Linx.Nft.chain_del(c, &1)},
       {"Nft.rule_add/2", &Linx.Nft.rule_add(Map.delete(r, :handle), &1)},
       {"Nft.rule_del/2", &Linx.Nft.rule_del(r, &1)}
-    ]
+    ] ++
+      [
+        # Linx.Nft events
+        {"Nft.subscribe/2", &nft_unsubscribed(Linx.Nft.subscribe(:all, &1))}
+      ]
   end
 
   defp closed({:ok, fd} = ok) when is_integer(fd), do: tap(ok, fn _ -> Socket.close_fd(fd) end)
@@ -124,6 +128,9 @@ defmodule Linx.OptionsTest do
 
   defp unsubscribed({:ok, ref} = ok), do: tap(ok, fn _ -> Rtnl.unsubscribe(ref) end)
   defp unsubscribed(error), do: error
+
+  defp nft_unsubscribed({:ok, ref} = ok), do: tap(ok, fn _ -> Linx.Nft.unsubscribe(ref) end)
+  defp nft_unsubscribed(error), do: error
 
   defp removed(name, :ok), do: tap(:ok, fn _ -> Netns.del(name) end)
   defp removed(_name, error), do: error

@@ -17,13 +17,14 @@ defmodule Linx.Nft.Error do
 
     * `:op` - the function that failed: `:apply`, `:replace`,
       `:flush_ruleset`, `:ruleset`, `:tables`, `:chains`, `:rules`, `:sets`,
-      `:table_add`, `:table_del`, `:chain_add`, `:chain_del`, `:rule_add`
-      or `:rule_del`.
+      `:table_add`, `:table_del`, `:chain_add`, `:chain_del`, `:rule_add`,
+      `:rule_del` or `:subscribe`.
     * `:stage`, `:errno`, `:code` - where and why, as in
       `Linx.Sysctl.Error`: `:netlink` with the errno when the kernel
       refused an op (and so the whole batch), `:badarg` with `:bad_op`
       (an op that does not encode; the error term names its field),
-      `:bad_ops` (not a list) or `:bad_option`, refused before anything
+      `:bad_ops` (not a list), `:bad_kinds` (`subscribe/2`'s kinds) or
+      `:bad_option`, refused before anything
       was sent, `:parse` for a reply that does not decode, and the
       stages every linx call shares.
     * `:index` - the place of the failed op in the list given (from 1;
@@ -49,6 +50,7 @@ defmodule Linx.Nft.Error do
           | :chain_del
           | :rule_add
           | :rule_del
+          | :subscribe
 
   use Linx.Error,
     op: op,

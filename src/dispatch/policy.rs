@@ -76,6 +76,7 @@ impl Policy {
         match op {
             Op::Version | Op::Stats | Op::Ping(_) => Ok(()),
             Op::Netns(n) => self.op(n.name()),
+            Op::NetlinkBindFd { .. } => self.op("netlink_bind_fd"),
             Op::SysctlRead { target, .. }
             | Op::SysctlList { target, .. }
             | Op::NetlinkOpen { target, .. }
@@ -200,6 +201,7 @@ mod tests {
             path: path.as_bytes().to_vec(),
             value: b"1".to_vec(),
             target,
+            raw: false,
         }
     }
 

@@ -136,6 +136,22 @@ pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Write `value` exactly as given, in one `write(2)`: nothing is added to
+/// it (an empty value is a write of nothing, which the kernel accepts
+/// without calling the file's handler), and the count the kernel returns
+/// is not checked (what it parsed is set). The contract of the NIF-based
+/// library's `write_in_ns`, which `linx_native` serves. The path rules
+/// are those of [`write`]; the value is only bounded in size.
+pub fn write_raw(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
+    let cpath = check_path(path, false)?;
+    if value.len() > MAX_VALUE {
+        return Err(OpError::badarg("value"));
+    }
+    let err = |e| OpError::errno(Stage::Write, e);
+    let fd = sys::openat2(root, &cpath, libc::O_WRONLY, RESOLVE).map_err(err)?;
+    sys::write(fd.as_fd(), value).map(|_| ()).map_err(err)
+}
+
 /// List every readable value under `path` (the whole tree for an empty
 /// path), sorted by path. A path that names a file lists that one entry.
 pub fn list(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {

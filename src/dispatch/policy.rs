@@ -21,7 +21,7 @@ pub struct Policy {
 }
 
 /// Ops a policy can name.
-pub const OPS: [&str; 13] = [
+pub const OPS: [&str; 14] = [
     "sysctl_read",
     "sysctl_write",
     "sysctl_list",
@@ -35,6 +35,7 @@ pub const OPS: [&str; 13] = [
     "netns_identify",
     "netns_new",
     "netns_release",
+    "netlink_bind_fd",
 ];
 
 /// Target kinds a policy can name.
@@ -203,6 +204,17 @@ mod tests {
             target,
             raw: false,
         }
+    }
+
+    #[test]
+    fn binding_a_node_socket_is_an_op_a_policy_names() {
+        let bind = Op::NetlinkBindFd { fd: 3, groups: 1 };
+        assert!(Policy::default().check(&bind).is_ok());
+        let mut p = Policy::default();
+        p.allow_ops("sysctl_read").unwrap();
+        assert_eq!(p.check(&bind), Err(OpError::word(Stage::Policy, "op")));
+        p.allow_ops("netlink_bind_fd").unwrap();
+        assert!(p.check(&bind).is_ok());
     }
 
     #[test]

@@ -271,6 +271,29 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_write_is_the_value_as_given() {
+        let dir = std::env::temp_dir().join(format!("linx-raw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        let root = sys::open(&CString::new(dir.as_os_str().as_encoded_bytes()).unwrap(), libc::O_PATH).unwrap();
+        std::fs::write(&file, b"old").unwrap();
+        write(root.as_fd(), b"f", b"").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"\nld", "a newline for an empty value");
+        std::fs::write(&file, b"old").unwrap();
+        write_raw(root.as_fd(), b"f", b"").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"old", "nothing written");
+        write_raw(root.as_fd(), b"f", b"a\0").unwrap();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"a\0d",
+            "the bytes as given, NUL and all"
+        );
+        assert_eq!(write(root.as_fd(), b"f", b"a\0"), Err(OpError::badarg("value")));
+        assert_eq!(write_raw(root.as_fd(), b"../f", b"x"), Err(OpError::badarg("path")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn read_and_list_in_own_namespaces() {
         let root = open_root().unwrap();
         let v = read(root.as_fd(), b"kernel/ostype").unwrap();

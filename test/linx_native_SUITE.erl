@@ -45,6 +45,10 @@ init_per_group(netns, Config) ->
 init_per_group(userns, Config) ->
     case linx_ct_ns:unshare(["-U", "-r", "-n", "-u"]) of
         {ok, Pid} ->
+            %% unshare(1) makes the namespaces, writes the uid and gid
+            %% maps, then execs sleep: once it is sleep, it is ready.
+            Comm = "/proc/" ++ integer_to_list(Pid) ++ "/comm",
+            ok = linx_ct_ns:wait_until(fun() -> file:read_file(Comm) =:= {ok, <<"sleep\n">>} end, 5000),
             Dir = "/proc/" ++ integer_to_list(Pid) ++ "/ns/",
             Net = list_to_binary(Dir ++ "net"),
             [{pid, Pid}, {net, Net},

@@ -13,8 +13,6 @@ defmodule Linx.NativeTest do
   alias LinxExample.Rtnl
 
   @moduletag :netns
-  # linx is restarted by one test: the application's stop reports.
-  @moduletag :capture_log
 
   @ttl "/proc/sys/net/ipv4/ip_default_ttl"
 
@@ -147,7 +145,7 @@ defmodule Linx.NativeTest do
   end
 
   # A rootless container (`unshare -U -r -n -u sleep`), killed when the
-  # test exits; its pid once it is in its own netns.
+  # test exits; its pid once it is ready.
   defp container! do
     port =
       Port.open({:spawn_executable, System.find_executable("unshare")}, [
@@ -157,14 +155,15 @@ defmodule Linx.NativeTest do
 
     {:os_pid, pid} = Port.info(port, :os_pid)
     on_exit(fn -> System.cmd("kill", ["-9", "#{pid}"]) end)
-    own = File.read_link!("/proc/self/ns/net")
-    eventually(fn -> File.read_link("/proc/#{pid}/ns/net") not in [{:ok, own}] end)
+    # unshare(1) makes the namespaces, writes the uid and gid maps, then
+    # execs sleep: once it is sleep, the container is ready.
+    eventually(fn -> File.read("/proc/#{pid}/comm") == {:ok, "sleep\n"} end)
     pid
   end
 
   defp inside(t, [program | args]) do
     [enter | enter_args] = t.enter
-    {out, 0} = System.cmd(enter, enter_args ++ [program | args])
+    {out, 0} = System.cmd(enter, enter_args ++ [program | args], stderr_to_stdout: true)
     out
   end
 

@@ -1,7 +1,7 @@
 # linx: build, demo and test. `make demo` and `make test` do all the set-up a
 # fresh Debian machine needs (Erlang/OTP, rebar3, Common Test, dialyzer from
 # Debian's packages, and Elixir for lib/ and examples/elixir; Rust crates
-# from crates.io through cargo).
+# through cargo from the Rust package index).
 
 SHELL := /bin/bash
 CARGO ?= cargo

@@ -19,7 +19,7 @@
 %%     program (it is passed on its command line at start and cannot be
 %%     changed through the port; default `#{}', no limit): `ops' (a list of
 %%     `sysctl_read', `sysctl_write', `sysctl_list', `netlink_open',
-%%     `socket_open', `netlink_call', `batch'), `targets' (a list of `self',
+%%     `socket_open', `netlink_call', `batch', `netlink_bind_fd', ...), `targets' (a list of `self',
 %%     `ns', `pid', `netns') and `write_prefixes' (keys under which writes
 %%     are allowed, in dot or slash form). A refused request gets
 %%     `{error, {policy, op | target | path}}'.</li>

@@ -29,7 +29,7 @@
 %% latency of 2^28 µs or more goes into the table).
 -define(OPS, [sysctl_read, sysctl_write, sysctl_list, batch, netlink_open, socket_open,
               netlink_call, netlink_batch, netns_add, netns_delete, netns_list, netns_identify, netns_new,
-              netns_release, ping, version, stats]).
+              netns_release, netlink_bind_fd, ping, version, stats]).
 -define(BUCKETS, 400).
 -define(HIST, linx_stats_hist).
 

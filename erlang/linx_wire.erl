@@ -24,7 +24,10 @@
 %% <ul>
 %% <li>`{sysctl_read, RelPath, Target}' gives `{ok, Value}', the raw
 %%     contents of `/proc/sys/RelPath' (trailing newline kept).</li>
-%% <li>`{sysctl_write, RelPath, Value, Target}' gives `ok'.</li>
+%% <li>`{sysctl_write, RelPath, Value, Target}' gives `ok'.
+%%     `{sysctl_write, RelPath, Value, Target, raw}' writes `Value' as
+%%     given in one `write(2)' (an empty value is a write of nothing, not a
+%%     newline; a partial write is `ok'): {@link linx_native}'s contract.</li>
 %% <li>`{sysctl_list, RelPath, Target}' gives `{ok, [{RelPath, Value}]}'
 %%     sorted by path; `RelPath' `<<>>' lists the whole tree.</li>
 %% <li>`{netlink_call, Protocol, Msg, Target}' gives `{ok, [Binary]}':
@@ -34,6 +37,11 @@
 %% <li>`{netlink_open, Protocol, Groups, Target}' and
 %%     `{socket_open, Domain, Type, Protocol, Target}' give `{ok, fd}'; the
 %%     descriptor travels on the fd channel ({@link linx_fdchan}).</li>
+%% <li>`{netlink_bind_fd, Fd, Groups}' gives `ok': the program binds
+%%     descriptor `Fd' of this node (the process at the other end of the
+%%     fd channel), taken with `pidfd_getfd(2)', with `nl_pid' 0 and the
+%%     group mask `Groups', and closes its copy. Every failure is
+%%     `{error, {bind, Errno}}'.</li>
 %% </ul>
 %% `RelPath' is a binary relative to `/proc/sys' with `/' separators.
 %%

@@ -129,7 +129,27 @@ fn decodes_every_op() {
                 path: b"net/ipv4/ip_forward".to_vec(),
                 value: b"1".to_vec(),
                 target: Target::Netns("blue".into()),
+                raw: false,
             },
+        ),
+        (
+            tuple(vec![
+                atom("sysctl_write"),
+                bin("kernel/domainname"),
+                bin(""),
+                atom("self"),
+                atom("raw"),
+            ]),
+            Op::SysctlWrite {
+                path: b"kernel/domainname".to_vec(),
+                value: vec![],
+                target: Target::Current,
+                raw: true,
+            },
+        ),
+        (
+            tuple(vec![atom("netlink_bind_fd"), int(7), int(1)]),
+            Op::NetlinkBindFd { fd: 7, groups: 1 },
         ),
         (
             tuple(vec![atom("sysctl_list"), bin(""), tuple(vec![atom("pid"), int(42)])]),

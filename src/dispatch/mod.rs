@@ -98,6 +98,7 @@ impl<S: Sink> Dispatcher<S> {
                 let Op::Netns(op) = req.op else { return };
                 return self.answer(req.id, self.netns(op));
             }
+            Op::NetlinkBindFd { fd, groups } => return self.answer(req.id, self.bind_in_node(*fd, *groups)),
             _ => {}
         }
         if let Err(e) = check_paths(&req.op) {
@@ -174,6 +175,20 @@ impl<S: Sink> Dispatcher<S> {
                 None => OpError::errno(Stage::OpenNs, Errno::ENOENT).into(),
             },
         }
+    }
+
+    /// Bind a netlink socket of the node's (see [`socket::bind_in_node`]):
+    /// the node is the process at the other end of the fd channel, so a
+    /// front end without one (C-node mode) cannot do it (`{bind, eopnotsupp}`).
+    fn bind_in_node(&self, fd: i32, groups: u32) -> Outcome {
+        let Some(chan) = &self.fdchan else {
+            return OpError::errno(Stage::Bind, Errno::EOPNOTSUPP).into();
+        };
+        chan.peer_pid()
+            .map_err(|e| OpError::errno(Stage::Bind, e))
+            .and_then(|node| socket::bind_in_node(node, fd, groups))
+            .map(|()| Outcome::Ok)
+            .into()
     }
 
     /// A read through a file the worker for `key` already opened inside
@@ -310,9 +325,14 @@ impl<S: Sink> Dispatcher<S> {
     fn job(&self, id: u64, op: Op, guard: bool) -> Job {
         let work: Work = match op {
             Op::SysctlRead { path, .. } => Box::new(move |ctx: &Ctx| ctx.read_sysctl(&path).map(Outcome::Value).into()),
-            Op::SysctlWrite { path, value, .. } => {
-                in_proc_sys(move |root| sysctl::write(root, &path, &value).map(|()| Outcome::Ok))
-            }
+            Op::SysctlWrite { path, value, raw, .. } => in_proc_sys(move |root| {
+                let written = if raw {
+                    sysctl::write_raw(root, &path, &value)
+                } else {
+                    sysctl::write(root, &path, &value)
+                };
+                written.map(|()| Outcome::Ok)
+            }),
             Op::SysctlList { path, keys, .. } => in_proc_sys(move |root| {
                 sysctl::list(root, &path)
                     .map(|entries| Outcome::Entries(if keys { sysctl::key_form(entries) } else { entries }))
@@ -354,7 +374,9 @@ impl<S: Sink> Dispatcher<S> {
                 Box::new(move |ctx: &Ctx| apply::batch(ctx, &ops, |path| if guard { in_netns(path) } else { Ok(()) }))
             }
             // Answered before any job is made.
-            Op::Version | Op::Stats | Op::Ping(_) | Op::Netns(_) => Box::new(|_: &Ctx| Outcome::Ok),
+            Op::Version | Op::Stats | Op::Ping(_) | Op::Netns(_) | Op::NetlinkBindFd { .. } => {
+                Box::new(|_: &Ctx| Outcome::Ok)
+            }
         };
         Job { id, work }
     }

@@ -21,7 +21,7 @@ pub struct Policy {
 }
 
 /// Ops a policy can name.
-pub const OPS: [&str; 13] = [
+pub const OPS: [&str; 14] = [
     "sysctl_read",
     "sysctl_write",
     "sysctl_list",
@@ -35,6 +35,7 @@ pub const OPS: [&str; 13] = [
     "netns_identify",
     "netns_new",
     "netns_release",
+    "netlink_bind_fd",
 ];
 
 /// Target kinds a policy can name.
@@ -76,6 +77,7 @@ impl Policy {
         match op {
             Op::Version | Op::Stats | Op::Ping(_) => Ok(()),
             Op::Netns(n) => self.op(n.name()),
+            Op::NetlinkBindFd { .. } => self.op("netlink_bind_fd"),
             Op::SysctlRead { target, .. }
             | Op::SysctlList { target, .. }
             | Op::NetlinkOpen { target, .. }
@@ -200,7 +202,19 @@ mod tests {
             path: path.as_bytes().to_vec(),
             value: b"1".to_vec(),
             target,
+            raw: false,
         }
+    }
+
+    #[test]
+    fn binding_a_node_socket_is_an_op_a_policy_names() {
+        let bind = Op::NetlinkBindFd { fd: 3, groups: 1 };
+        assert!(Policy::default().check(&bind).is_ok());
+        let mut p = Policy::default();
+        p.allow_ops("sysctl_read").unwrap();
+        assert_eq!(p.check(&bind), Err(OpError::word(Stage::Policy, "op")));
+        p.allow_ops("netlink_bind_fd").unwrap();
+        assert!(p.check(&bind).is_ok());
     }
 
     #[test]

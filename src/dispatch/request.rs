@@ -17,6 +17,12 @@ pub enum Op {
         path: Vec<u8>,
         value: Vec<u8>,
         target: Target,
+        /// The value exactly as given, in one `write(2)` (see
+        /// [`sysctl::write_raw`]); otherwise an empty value is a newline
+        /// and a partial write an error.
+        ///
+        /// [`sysctl::write_raw`]: crate::ops::sysctl::write_raw
+        raw: bool,
     },
     SysctlList {
         path: Vec<u8>,
@@ -78,6 +84,12 @@ pub enum Op {
     /// Make, remove, list and hold network namespaces (no target: they
     /// run in the port's own namespaces).
     Netns(NetnsOp),
+    /// Bind descriptor `fd` of the node (the process at the other end of
+    /// the fd channel) as a netlink socket with `nl_pid = 0` and `groups`.
+    NetlinkBindFd {
+        fd: i32,
+        groups: u32,
+    },
     Version,
     Stats,
     Ping(Term),
@@ -147,6 +159,7 @@ impl Op {
             Op::Batch { .. } => "batch",
             Op::Apply { .. } => "sysctl_apply",
             Op::Netns(n) => n.name(),
+            Op::NetlinkBindFd { .. } => "netlink_bind_fd",
             Op::Version => "version",
             Op::Stats => "stats",
             Op::Ping(_) => "ping",

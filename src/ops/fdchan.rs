@@ -109,6 +109,12 @@ impl FdChan {
         FdChan { sock, tag: None }
     }
 
+    /// The process at the other end (`SO_PEERCRED`): in port mode, the
+    /// node that started this program and listens on the channel.
+    pub fn peer_pid(&self) -> Result<i32, Errno> {
+        nix::sys::socket::getsockopt(&self.sock, nix::sys::socket::sockopt::PeerCredentials).map(|c| c.pid())
+    }
+
     /// Send one descriptor tagged with its request id. The caller keeps
     /// (and closes) its own copy.
     pub fn send(&self, id: u64, fd: BorrowedFd<'_>) -> Result<(), Errno> {

@@ -14,9 +14,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+mod foreign;
 mod kept;
 mod nfbatch;
 
+pub use foreign::bind_in_node;
 pub use kept::{Kept, KEPT_IDLE};
 pub use nfbatch::{batch_on, is_batch};
 

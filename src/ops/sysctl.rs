@@ -136,6 +136,22 @@ pub fn write(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Write `value` exactly as given, in one `write(2)`: nothing is added to
+/// it (an empty value is a write of nothing, which the kernel accepts
+/// without calling the file's handler), and the count the kernel returns
+/// is not checked (what it parsed is set). The contract of the NIF-based
+/// library's `write_in_ns`, which `linx_native` serves. The path rules
+/// are those of [`write`]; the value is only bounded in size.
+pub fn write_raw(root: BorrowedFd<'_>, path: &[u8], value: &[u8]) -> Result<()> {
+    let cpath = check_path(path, false)?;
+    if value.len() > MAX_VALUE {
+        return Err(OpError::badarg("value"));
+    }
+    let err = |e| OpError::errno(Stage::Write, e);
+    let fd = sys::openat2(root, &cpath, libc::O_WRONLY, RESOLVE).map_err(err)?;
+    sys::write(fd.as_fd(), value).map(|_| ()).map_err(err)
+}
+
 /// List every readable value under `path` (the whole tree for an empty
 /// path), sorted by path. A path that names a file lists that one entry.
 pub fn list(root: BorrowedFd<'_>, path: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -252,6 +268,29 @@ mod tests {
             );
         }
         assert_eq!(check_path(b"", true).unwrap().as_bytes(), b".");
+    }
+
+    #[test]
+    fn a_raw_write_is_the_value_as_given() {
+        let dir = std::env::temp_dir().join(format!("linx-raw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        let root = sys::open(&CString::new(dir.as_os_str().as_encoded_bytes()).unwrap(), libc::O_PATH).unwrap();
+        std::fs::write(&file, b"old").unwrap();
+        write(root.as_fd(), b"f", b"").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"\nld", "a newline for an empty value");
+        std::fs::write(&file, b"old").unwrap();
+        write_raw(root.as_fd(), b"f", b"").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"old", "nothing written");
+        write_raw(root.as_fd(), b"f", b"a\0").unwrap();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"a\0d",
+            "the bytes as given, NUL and all"
+        );
+        assert_eq!(write(root.as_fd(), b"f", b"a\0"), Err(OpError::badarg("value")));
+        assert_eq!(write_raw(root.as_fd(), b"../f", b"x"), Err(OpError::badarg("path")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -87,6 +87,19 @@ pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(rc as i32) })
 }
 
+/// `pidfd_getfd(pidfd, fd, 0)`: a copy, in this process, of descriptor
+/// `fd` of the process behind `pidfd` (it needs `CAP_SYS_PTRACE` or ptrace
+/// rights over that process). The copy is close-on-exec.
+pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, fd: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: plain syscall with a borrowed pidfd and integer arguments.
+    let rc = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if rc < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: a non-negative return is a new descriptor we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as i32) })
+}
+
 /// Signal 0 through a pidfd: `Ok` while the process has not been reaped.
 /// `EPERM` (a process we may not signal, having dropped `CAP_KILL`) means
 /// it exists.

@@ -50,8 +50,17 @@ fn nl_msg_term(m: &NlMsg) -> Term {
 fn op_term(op: &Op) -> Term {
     match op {
         Op::SysctlRead { path, target } => tuple(vec![atom("sysctl_read"), bin(path), target_term(target)]),
-        Op::SysctlWrite { path, value, target } => {
-            tuple(vec![atom("sysctl_write"), bin(path), bin(value), target_term(target)])
+        Op::SysctlWrite {
+            path,
+            value,
+            target,
+            raw,
+        } => {
+            let mut elements = vec![atom("sysctl_write"), bin(path), bin(value), target_term(target)];
+            if *raw {
+                elements.push(atom("raw"));
+            }
+            tuple(elements)
         }
         Op::SysctlList { path, target, keys } => {
             let mut elements = vec![atom("sysctl_list"), bin(path), target_term(target)];
@@ -151,6 +160,7 @@ fn op_term(op: &Op) -> Term {
             NetnsOp::New { lo_up } => tuple(vec![atom("netns_new"), boolean_term(*lo_up)]),
             NetnsOp::Release { id } => tuple(vec![atom("netns_release"), int(*id)]),
         },
+        Op::NetlinkBindFd { fd, groups } => tuple(vec![atom("netlink_bind_fd"), small(*fd), int(u64::from(*groups))]),
         Op::Version => atom("version"),
         Op::Stats => atom("stats"),
         Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),

@@ -86,6 +86,28 @@ pub fn decode_op(term: Term) -> Result<Op, OpError> {
                         path: binary(p, "path")?,
                         value: binary(v, "value")?,
                         target: decode_target(t)?,
+                        raw: false,
+                    })
+                }
+                ("sysctl_write", 4) => {
+                    let [p, v, t, form] = arr(args)?;
+                    if form != atom("raw") {
+                        return Err(OpError::badarg("form"));
+                    }
+                    Ok(Op::SysctlWrite {
+                        path: binary(p, "path")?,
+                        value: binary(v, "value")?,
+                        target: decode_target(t)?,
+                        raw: true,
+                    })
+                }
+                ("netlink_bind_fd", 2) => {
+                    let [f, g] = arr(args)?;
+                    Ok(Op::NetlinkBindFd {
+                        fd: int_in(&f, 0, i32::MAX, "fd")?,
+                        groups: as_u64(&g)
+                            .and_then(|g| u32::try_from(g).ok())
+                            .ok_or(OpError::badarg("groups"))?,
                     })
                 }
                 ("netlink_open", 3) => {

@@ -206,10 +206,13 @@ pub fn any_netns_op() -> impl Strategy<Value = NetnsOp> {
 pub fn any_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (any_path(), any_target()).prop_map(|(path, target)| Op::SysctlRead { path, target }),
-        (any_path(), vec(any::<u8>(), 0..40), any_target()).prop_map(|(path, value, target)| Op::SysctlWrite {
-            path,
-            value,
-            target
+        (any_path(), vec(any::<u8>(), 0..40), any_target(), any::<bool>()).prop_map(|(path, value, target, raw)| {
+            Op::SysctlWrite {
+                path,
+                value,
+                target,
+                raw,
+            }
         }),
         (any_path(), any_target(), any::<bool>()).prop_map(|(path, target, keys)| Op::SysctlList {
             path,
@@ -233,6 +236,7 @@ pub fn any_op() -> impl Strategy<Value = Op> {
         (any_target(), vec((any_path(), vec(any::<u8>(), 0..20)), 0..8))
             .prop_map(|(target, settings)| Op::Apply { target, settings }),
         any_netns_op().prop_map(Op::Netns),
+        (0..=i32::MAX, any::<u32>()).prop_map(|(fd, groups)| Op::NetlinkBindFd { fd, groups }),
         Just(Op::Version),
         Just(Op::Stats),
         any_term().prop_map(Op::Ping),
@@ -266,8 +270,17 @@ pub fn with_ints(tag: &str, ints: &[i128], t: &Target) -> Term {
 pub fn request_term(req: &Request) -> Term {
     let op = match &req.op {
         Op::SysctlRead { path, target: t } => tuple(vec![atom("sysctl_read"), bin(path), target(t)]),
-        Op::SysctlWrite { path, value, target: t } => {
-            tuple(vec![atom("sysctl_write"), bin(path), bin(value), target(t)])
+        Op::SysctlWrite {
+            path,
+            value,
+            target: t,
+            raw,
+        } => {
+            let mut elements = vec![atom("sysctl_write"), bin(path), bin(value), target(t)];
+            if *raw {
+                elements.push(atom("raw"));
+            }
+            tuple(elements)
         }
         Op::SysctlList {
             path,
@@ -319,6 +332,11 @@ pub fn request_term(req: &Request) -> Term {
                 NetnsOp::Release { id } => tuple(vec![atom("netns_release"), int(i128::from(*id))]),
             }
         }
+        Op::NetlinkBindFd { fd, groups } => tuple(vec![
+            atom("netlink_bind_fd"),
+            int(i128::from(*fd)),
+            int(i128::from(*groups)),
+        ]),
         Op::Version => atom("version"),
         Op::Stats => atom("stats"),
         Op::Ping(t) => tuple(vec![atom("ping"), t.clone()]),

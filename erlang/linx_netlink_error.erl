@@ -12,7 +12,7 @@
 %% is `invalid What Arg: expected Expected'.
 -module(linx_netlink_error).
 
--export([reply/2, format_error/1]).
+-export([reply/2, format_error/1, failed_line/3]).
 
 %% @doc Turns anything but the op's success reply into an error map with
 %% the request's `op', `protocol', `domain', `type' and `in'. Unlike
@@ -136,3 +136,15 @@ reason_text(bad_fd) ->
     {"file descriptor", "a non-negative integer"};
 reason_text(_) ->
     undefined.
+
+%% @doc The line of a refusal by the kernel (`Info' with `errno', `code',
+%% `in' and the extended-ack `message'): `What', where, the errno and
+%% its code, the kernel's text, then `Extra'.
+-spec failed_line(iodata(), map(), iodata()) -> unicode:unicode_binary().
+failed_line(What, #{errno := Errno, code := Code} = Info, Extra) ->
+    Msg = case Info of
+              #{message := M} when M =/= <<>> -> [": ", linx_error:term_text(M)];
+              _ -> []
+          end,
+    linx_error:line([What, linx_error:in_text(maps:get(in, Info, self)), " failed: ",
+                     linx_error:term_text(Errno), linx_error:code_text(Code), Msg, Extra]).

@@ -285,17 +285,12 @@ format_error(Reason) ->
     linx_error:format_owned(Reason, fun format_reason/1).
 
 -spec format_reason(term()) -> unicode:unicode_binary().
-format_reason(#{stage := netlink, index := Index, op := Op, errno := Errno, code := Code} = Info) ->
-    Msg = case Info of
-              #{message := M} when M =/= <<>> -> [": ", linx_error:term_text(M)];
-              _ -> []
-          end,
+format_reason(#{stage := netlink, index := Index, op := Op, errno := _, code := _} = Info) ->
     What = case Op of
                batch -> "nf_tables batch";
                _ -> io_lib:format("nf_tables op ~b (~0tp)", [Index, Op])
            end,
-    linx_error:line([What, linx_error:in_text(maps:get(in, Info, self)), " failed: ",
-                     linx_error:term_text(Errno), linx_error:code_text(Code), Msg]);
+    linx_netlink_error:failed_line(What, Info, []);
 format_reason({bad_op, #{index := Index, op := Op, object := Object, field := Field,
                          value := Value}}) ->
     linx_error:line(io_lib:format("invalid nf_tables op ~b (~0tp): ~ts ~0tp of the ~ts is ~0tp",

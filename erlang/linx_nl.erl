@@ -275,19 +275,13 @@ format_error(Reason) ->
     linx_error:format_owned(Reason, fun format_reason/1).
 
 -spec format_reason(term()) -> unicode:unicode_binary().
-format_reason(#{stage := netlink, errno := Errno, code := Code} = Info) ->
-    Op = maps:get(op, Info, netlink_call),
-    Msg = case Info of
-              #{message := M} when M =/= <<>> -> [": ", linx_error:term_text(M)];
-              _ -> []
-          end,
+format_reason(#{stage := netlink, errno := _, code := _} = Info) ->
     Off = case Info of
               #{offset := O} -> io_lib:format(" (at byte ~b of the request)", [O]);
               _ -> []
           end,
-    linx_error:line(["netlink ", atom_to_list(Op), linx_error:in_text(maps:get(in, Info, self)),
-                     " failed: ", linx_error:term_text(Errno), linx_error:code_text(Code),
-                     Msg, Off]);
+    Op = maps:get(op, Info, netlink_call),
+    linx_netlink_error:failed_line(["netlink ", atom_to_list(Op)], Info, Off);
 format_reason({bad_socket, Socket}) ->
     linx_error:invalid("netlink socket", Socket, "a socket:socket() (from linx_netlink:open/3)");
 format_reason({bad_message, Req}) ->

@@ -205,7 +205,8 @@ last_part(Parts, Replies, Seq, Decode) ->
 
 %% The answer of the parts, in order (the last one ends it, whether or
 %% not it holds the `NLMSG_DONE'), and whether any message was marked
-%% interrupted: the first error of the answer itself wins, then the first
+%% interrupted (`false' when the answer itself is an error): the first
+%% error of the answer itself wins, then the first
 %% error of the decoding function; the parts after the end are not
 %% looked at. A part whose decoding raised raises here, as it would have
 %% in the caller.
@@ -216,8 +217,12 @@ finish(Parts) ->
 finish([Part | Rest], Chunks, Intr, Failed) ->
     case result(Part, Rest) of
         {failed, Error} ->
+            %% An answer that is an error is not tried again: whether a
+            %% message was interrupted is not asked, and saying `false'
+            %% keeps the answer the same however its replies came in
+            %% parts (a long last one is cut in two).
             cancel(Rest),
-            {Error, Intr};
+            {Error, false};
         {values, End, Values, PartIntr, PartFailed} ->
             Intr1 = Intr orelse PartIntr,
             Failed1 = case Failed of

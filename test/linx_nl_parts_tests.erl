@@ -146,7 +146,8 @@ part(Replies, {more, _, _, _} = State) ->
     case linx_nl_parts:replies(Replies, ?SEQ) of
         {more, Msgs} -> model_decode(Msgs, State);
         {done, {ok, Msgs}} -> ended(model_decode(Msgs, State));
-        {done, {error, _} = Error} -> {done, Error, element(3, State)}
+        %% An error answer says nothing of interrupted messages.
+        {done, {error, _} = Error} -> {done, Error, false}
     end;
 part(_Replies, Done) ->
     Done.

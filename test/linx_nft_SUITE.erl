@@ -14,13 +14,13 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
--export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
+-export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, text_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
          drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, sets_both_ways/1, failed_batch_changes_nothing/1, replace_and_flush/1,
          bad_arguments_named/1, interval_ranges_both_ways/1, concat_ranges_both_ways/1]).
 
 all() ->
-    [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
+    [made_by_linx_read_by_nft, short_form_read_by_nft, text_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
      drop_rule_stops_pings, a_thousand_rules_in_one_batch, sets_both_ways, failed_batch_changes_nothing, replace_and_flush,
      bad_arguments_named, interval_ranges_both_ways, concat_ranges_both_ways].
@@ -70,6 +70,34 @@ short_form_read_by_nft(Config) ->
     ok = linx_nft:apply(linx_ct_nft:ops(short), in(B)),
     Nft = linx_ct_nft:json(A),
     Nft = linx_ct_nft:json(B).
+
+%% The short form's statements given as nft's text (the rule's
+%% `expressions' a string) make the same ruleset; text outside the
+%% subset is refused with the word where reading stopped, and nothing
+%% is sent.
+text_read_by_nft(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, linx_ct_nft:text()),
+    Texts = [E || {add, rule, #{expressions := E}} <- linx_ct_nft:ops(text), is_binary(E)],
+    true = length(Texts) >= 10,
+    ok = linx_nft:apply(linx_ct_nft:ops(text), in(B)),
+    Nft = linx_ct_nft:json(A),
+    Nft = linx_ct_nft:json(B),
+    Table = {add, table, #{family => inet, name => <<"x">>}},
+    Chain = {add, chain, #{family => inet, table => <<"x">>, name => <<"c">>}},
+    Rule = fun(T) -> {add, rule, #{family => inet, table => <<"x">>, chain => <<"c">>, expressions => T}} end,
+    {error, #{reason := {bad_op, #{index := 3, field := {text, 3, port}, value := <<"{">>}}}} =
+        linx_nft:apply([Table, Chain, Rule(<<"tcp dport { 22, 80 } accept">>)], in(B)),
+    {error, #{reason := {bad_op, #{index := 3, field := {text, 3, address}, value := <<"10.0.0.300">>}}}} =
+        linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.300 drop")], in(B)),
+    InX = fun() ->
+                  {ok, Rules} = linx_nft:rules(in(B)),
+                  [R || #{table := <<"x">>} = R <- Rules]
+          end,
+    [] = InX(),
+    ok = linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.3 drop")], in(B)),
+    [#{expressions := [_, _, _, _, _]}] = InX().
 
 %% What nft loads, linx decodes into the objects linx makes, and the
 %% rule of an anonymous set into its lookup.

@@ -32,8 +32,10 @@
 
 -export([netns/1, netns/2, veth/3, addr/3, sysctl/2, setup/1, cleanup/1, leftovers/1]).
 -export([ifname/1]).
+-export([partition/2, heal/1, heal/2, impair/2, clear/1]).
 
 -export_type([pair/0, veth_opts/0, spec/0, setup/0]).
+-export_type([where/0, fault/0]).
 
 %% How many names netns/2 tries before it gives up on `eexist'.
 -define(TRIES, 5).
@@ -189,6 +191,63 @@ leftovers(Prefix) ->
         {ok, Names} -> [N || N <- Names, binary:longest_common_prefix([N, Start]) =:= byte_size(Start)];
         {error, _} -> []
     end.
+
+%%====================================================================
+%% Faults
+%%====================================================================
+
+-type where() :: linx_ct_faults:where().
+%% `{Netns, Ifname}', a {@type pair()}, `{from, NetnsA, to, NetnsB}', or (for clear/1) a namespace.
+-type fault() :: linx_ct_faults:spec().
+
+%% @doc Cuts every namespace of `GroupA' off from every namespace of
+%% `GroupB', both ways; inside each group traffic goes on. In each
+%% namespace of both groups, drop rules match the other group's
+%% addresses (read now; loopback and link-local left out) as source on
+%% the way in and destination on the way out, IPv4 and IPv6, in the
+%% nftables table `inet linx_faults'. Calling it again for the same
+%% groups makes the rules again from the addresses there are then.
+-spec partition([binary()], [binary()]) -> ok | {error, term()}.
+partition(GroupA, GroupB) ->
+    ok = started(),
+    linx_ct_faults:partition(GroupA, GroupB).
+
+%% @doc Undoes the partition between `GroupA' and `GroupB' (the same
+%% groups, in either order), and no other.
+-spec heal([binary()], [binary()]) -> ok | {error, term()}.
+heal(GroupA, GroupB) ->
+    ok = started(),
+    linx_ct_faults:heal(GroupA, GroupB).
+
+%% @doc Undoes every partition in these namespaces.
+-spec heal([binary()]) -> ok | {error, term()}.
+heal(Namespaces) ->
+    ok = started(),
+    linx_ct_faults:heal(Namespaces).
+
+%% @doc Impairs the traffic of `Where' as `Spec' says, replacing the
+%% faults `Where' had: `loss' drops that share of packets (an nftables
+%% rule, `numgen random mod 100 < P drop'); `rate' limits it (a tbf on
+%% an interface, an htb class with u32 filters for `{from, A, to, B}');
+%% `delay', `jitter', `duplicate', `reorder' and `corrupt' use netem,
+%% with the rate folded in. Where the kernel lacks netem (or another
+%% kind) it is `{error, {unsupported, netem}}' and nothing is changed. A
+%% key or value that is not one is `{error, {bad_fault, {Key, Value}}}',
+%% a `Where' that is not one `{error, {bad_fault, {where, Where}}}',
+%% before anything is changed. Its root qdisc (handle `fa17:') replaces the link's.
+-spec impair(where(), fault()) -> ok | {error, term()}.
+impair(Where, Spec) ->
+    ok = started(),
+    linx_ct_faults:impair(Where, Spec).
+
+%% @doc Removes the faults of `Where' (see {@link impair/2}); for a
+%% namespace's name, every fault linx made in it: the table `inet
+%% linx_faults' (partitions included) and every root qdisc of handle
+%% `fa17:'. Tables and qdiscs of others stay.
+-spec clear(where()) -> ok | {error, term()}.
+clear(Where) ->
+    ok = started(),
+    linx_ct_faults:clear(Where).
 
 %%====================================================================
 %% Internal

@@ -13,14 +13,16 @@
 -export([partition_stops_pings_both_ways/1, overlapping_partitions_heal_apart/1,
          loss_loses_a_fifth/1, rate_holds_ten_megabits/1, rate_to_one_namespace/1,
          netem_refused_nothing_changed/1, clear_leaves_others/1, bad_faults_refused/1,
-         errors_render_on_one_line/1]).
+         errors_render_on_one_line/1, hook_resets_faults_after_each_case/1,
+         bad_faults_option_fails_the_init/1]).
 
 -define(MB, 1000000).
 
 all() ->
     [partition_stops_pings_both_ways, overlapping_partitions_heal_apart, loss_loses_a_fifth,
      rate_holds_ten_megabits, rate_to_one_namespace, netem_refused_nothing_changed,
-     clear_leaves_others, bad_faults_refused, errors_render_on_one_line].
+     clear_leaves_others, bad_faults_refused, errors_render_on_one_line,
+     hook_resets_faults_after_each_case, bad_faults_option_fails_the_init].
 
 init_per_suite(Config) ->
     case linx_ct_ns:sh("nft --version && ping -V && tc -V") of
@@ -35,7 +37,9 @@ end_per_suite(_Config) ->
 %% namespace, b --- a --- c.
 init_per_testcase(rate_to_one_namespace, Config) ->
     setup(Config, [{a, b}, {a, c}]);
-init_per_testcase(errors_render_on_one_line, Config) ->
+init_per_testcase(Case, Config) when Case =:= errors_render_on_one_line;
+                                     Case =:= hook_resets_faults_after_each_case;
+                                     Case =:= bad_faults_option_fails_the_init ->
     Config;
 init_per_testcase(_Case, Config) ->
     setup(Config, [{a, b}, {b, c}]).
@@ -210,6 +214,53 @@ errors_render_on_one_line(_Config) ->
      end || R <- [{unsupported, netem}, {bad_fault, {loss, 200}}, {bad_fault, {where, x}}]],
     <<"fault refused, nothing changed: this kernel has no netem qdisc">> =
         linx:format_error({error, {unsupported, netem}}).
+
+%% The sample suite of the hook (in the data dir), run by ct_run in a
+%% node of its own: the option's fault holds in each case, a case's own
+%% faults are gone in the next (after a crash, after a timetrap), and
+%% nothing is left afterwards.
+hook_resets_faults_after_each_case(Config) ->
+    {Summary, Report} = run_sample(linx_cth_faults_SUITE, Config),
+    %% partitions_then_crashes and impairs_then_times_out fail, the others pass.
+    {4, 2} = Summary,
+    [option_fault_is_there, keyed_helpers, partitions_then_crashes, next_case_is_clean,
+     impairs_then_times_out, next_case_is_clean] = [C || {C, _} <- Report],
+    [A] = lists:usort([N || {_, N} <- Report]),
+    false = lists:member(A, linx_ct_ns:ip_netns_list()).
+
+%% A faults option that is not one fails the init with its reason, and
+%% the set-up is removed.
+bad_faults_option_fails_the_init(_Config) ->
+    Fail = fun(Faults) ->
+                   {ok, S} = linx_cth:init(id, #{netns => [fa, fb], veth => [{fa, fb}],
+                                                 faults => Faults}),
+                   {{fail, {linx_cth, Reason}}, S1} = linx_cth:pre_init_per_suite(s, [], S),
+                   ok = linx_cth:terminate(S1),
+                   [] = linx_ct:leftovers("fa") ++ linx_ct:leftovers("fb"),
+                   Reason
+           end,
+    {bad_fault, {where, {fa, nowhere}}} = Fail(#{{fa, nowhere} => #{loss => 1}}),
+    {bad_fault, {loss, 500}} = Fail(#{{fa, fb} => #{loss => 500}}),
+    {bad_option, {faults, [x]}} = Fail([x]).
+
+run_sample(Suite, Config) ->
+    Priv = ?config(priv_dir, Config),
+    Dir = filename:join(Priv, atom_to_list(Suite)),
+    ok = filelib:ensure_path(Dir),
+    {ok, _} = file:copy(filename:join(?config(data_dir, Config), atom_to_list(Suite) ++ ".erl.src"),
+                        filename:join(Dir, atom_to_list(Suite) ++ ".erl")),
+    Report = filename:join(Priv, atom_to_list(Suite) ++ ".report"),
+    Logs = filename:join(Priv, atom_to_list(Suite) ++ "_logs"),
+    ok = filelib:ensure_path(Logs),
+    Ebin = filename:dirname(code:which(linx_cth)),
+    {_Status, Out} = linx_ct_ns:sh(["LINX_CTH_REPORT=", Report, " ct_run -noshell -pa ", Ebin,
+                                    " -dir ", Dir, " -suite ", atom_to_list(Suite),
+                                    " -logdir ", Logs, " 2>&1"]),
+    ct:log("~ts", [Out]),
+    {match, [Ok, Failed]} = re:run(Out, "TEST COMPLETE, ([0-9]+) ok, ([0-9]+) failed",
+                                   [{capture, all_but_first, list}]),
+    {ok, Reported} = file:consult(Report),
+    {{list_to_integer(Ok), list_to_integer(Failed)}, Reported}.
 
 %%====================================================================
 %% Measuring a transfer (as linx_tc_traffic_SUITE does)

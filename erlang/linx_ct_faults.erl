@@ -28,8 +28,6 @@
 -define(TABLE, <<"linx_faults">>).
 -define(MAJOR, 16#fa17).
 -define(ROOT, {?MAJOR, 0}).
-%% The default class of an htb made for `{from, A, to, B}': not limited.
--define(FAST, 10000000000).
 -define(NETEM_KEYS, [delay, jitter, duplicate, reorder, corrupt]).
 
 %%====================================================================

@@ -10,9 +10,9 @@
 -define(MAJOR, 16#fa17).
 -define(ROOT, {?MAJOR, 0}).
 %% The default class of the htb: not limited.
--define(FAST, 10000000000).
+-define(FAST, 100000000000).
 
--type tc_spec() :: none | {tbf, pos_integer()} | {netem, map()}.
+-type tc_spec() :: none | {tbf, pos_integer()} | {netem, map()} | {htb, map()}.
 
 %% @doc Makes the root qdisc of handle `fa17:' on `If' in `Ns' what
 %% `TcSpec' says (`none': deleted, when there is one).

@@ -36,7 +36,15 @@ end_per_suite(_Config) ->
 %% a --- b --- c (10.1.0.0/24, 10.2.0.0/24), or, for the rate to one
 %% namespace, b --- a --- c.
 init_per_testcase(rate_to_one_namespace, Config) ->
-    setup(Config, [{a, b}, {a, c}]);
+    %% a, b and c on one bridge in h: 10.50.0.1, .2 and .3.
+    Veth = [{K, h, #{addrs => {{{10, 50, 0, I}, 24}, none}, master => {none, <<"br0">>}}}
+            || {K, I} <- [{a, 1}, {b, 2}, {c, 3}]],
+    {ok, Setup} = linx_ct:setup(#{netns => [a, b, c, h], bridge => #{h => [<<"br0">>]},
+                                  veth => Veth}),
+    %% And IPv6 addresses on a and b, for the IPv6 filters.
+    [ok = linx_ct:addr(N, If, {{16#fd50, 0, 0, 0, 0, 0, 0, I}, 64})
+     || {K, I} <- [{a, 1}, {b, 2}], #{a := {N, If}} <- [maps:get({K, h}, maps:get(veth, Setup))]],
+    [{setup, Setup} | Config];
 init_per_testcase(Case, Config) when Case =:= errors_render_on_one_line;
                                      Case =:= hook_resets_faults_after_each_case;
                                      Case =:= bad_faults_option_fails_the_init ->
@@ -127,20 +135,23 @@ rate_holds_ten_megabits(Config) ->
     ct:comment("~.2f Mbit/s", [Mbits]),
     true = Mbits >= 8.0 andalso Mbits =< 11.0.
 
-%% b --- a --- c; rate => 10 Mbit/s from a to b: 2 MB to b at
-%% 8-11 Mbit/s, 5 MB to c more than five times as fast.
+%% a, b and c on a bridge; rate => 10 Mbit/s from a to b: 2 MB to b at
+%% 8-11 Mbit/s, 5 MB to c (over the same link of a) more than five
+%% times as fast.
 rate_to_one_namespace(Config) ->
     [A, B, C] = [ns(K, Config) || K <- [a, b, c]],
     ok = linx_ct:impair({from, A, to, B}, #{rate => 10000000}),
     %% Again: the same class, replaced.
     ok = linx_ct:impair({from, A, to, B}, #{rate => 10000000}),
-    Slow = transfer(A, B, ip(a, b, Config), 2 * ?MB),
-    Fast = transfer(A, C, ip(a, c, Config), 5 * ?MB),
+    Slow = transfer(A, B, {10, 50, 0, 2}, 2 * ?MB),
+    Fast = transfer(A, C, {10, 50, 0, 3}, 5 * ?MB),
     ct:comment("to b ~.2f Mbit/s, to c ~.2f Mbit/s", [Slow, Fast]),
     true = Slow >= 8.0 andalso Slow =< 11.0,
     true = Fast > 5 * Slow,
-    {_, IfA} = maps:get(a, pair(a, b, Config)),
+    {_, IfA} = maps:get(a, pair(a, h, Config)),
     2 = length(classes(A, IfA)),
+    {ok, Filters} = linx_tc:filters(IfA, {16#fa17, 0}, #{in => {netns, A}}),
+    [ip, ipv6] = lists:usort([P || #{protocol := P, options := #{classid := _}} <- Filters]),
     ok = linx_ct:clear({from, A, to, B}),
     1 = length(classes(A, IfA)).
 

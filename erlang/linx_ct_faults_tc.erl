@@ -134,7 +134,7 @@ to_class(Ns, L, Addrs, TcSpec, Made) ->
                     ok = Del(),
                     linx_tc:class_del(#{link => L, handle => {?MAJOR, M}, parent => ?ROOT}, in(Ns));
                 _ ->
-                    case set_class(Ns, L, M, TcSpec) of
+                    case set_class(Ns, L, M, TcSpec, lists:member(M, Used)) of
                         ok ->
                             ok = Del(),
                             each(lists:zip(Addrs, Matches),
@@ -155,15 +155,21 @@ to_class(Ns, L, Addrs, TcSpec, Made) ->
             Error
     end.
 
-%% The class fa17:M at the rate, with netem under it when asked.
-set_class(Ns, L, M, {tbf, Rate}) ->
+%% The class fa17:M at the rate, with netem under it when asked. When
+%% the class is there already, netem goes first: a kernel without it
+%% refuses before anything changed.
+set_class(Ns, L, M, {tbf, Rate}, _Exists) ->
     linx_tc:class_replace(class(L, M, Rate), in(Ns));
-set_class(Ns, L, M, {netem, Opts}) ->
-    then(linx_tc:class_replace(class(L, M, maps:get(rate, Opts, ?FAST)), in(Ns)),
-         fun() ->
-                 kind(netem, linx_tc:qdisc_replace(#{link => L, parent => {?MAJOR, M}, kind => netem,
-                                                     options => maps:remove(rate, Opts)}, in(Ns)))
-         end).
+set_class(Ns, L, M, {netem, Opts}, Exists) ->
+    Class = fun() -> linx_tc:class_replace(class(L, M, maps:get(rate, Opts, ?FAST)), in(Ns)) end,
+    Netem = fun() ->
+                    kind(netem, linx_tc:qdisc_replace(#{link => L, parent => {?MAJOR, M}, kind => netem,
+                                                        options => maps:remove(rate, Opts)}, in(Ns)))
+            end,
+    case Exists of
+        true -> then(Netem(), Class);
+        false -> then(Class(), Netem)
+    end.
 
 class(L, M, Rate) ->
     #{link => L, parent => ?ROOT, handle => {?MAJOR, M}, kind => htb,

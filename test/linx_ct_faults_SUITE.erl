@@ -176,7 +176,14 @@ netem_refused_nothing_changed(Config) ->
     ok = linx_ct:impair(End, #{rate => 10000000}),
     [#{kind := <<"tbf">>, handle := {16#fa17, 0}}] = root(A, IfA),
     {error, {unsupported, netem}} = linx_ct:impair(End, #{delay => 10}),
-    [#{kind := <<"tbf">>, handle := {16#fa17, 0}}] = root(A, IfA).
+    [#{kind := <<"tbf">>, handle := {16#fa17, 0}}] = root(A, IfA),
+    %% A class of linx's on the way to b keeps its rate.
+    ok = linx_ct:clear(A),
+    ok = linx_ct:impair({from, A, to, B}, #{rate => 5000000}),
+    Classes = classes(A, IfA),
+    2 = length(Classes),
+    {error, {unsupported, netem}} = linx_ct:impair({from, A, to, B}, #{rate => 1000000, delay => 10}),
+    Classes = classes(A, IfA).
 
 qdiscs(Ns) ->
     {ok, Qs} = linx_tc:qdiscs(#{in => {netns, Ns}}),

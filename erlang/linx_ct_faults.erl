@@ -21,7 +21,9 @@
 
 -export_type([where/0, spec/0]).
 
--type where() :: {binary(), binary()} | linx_ct:pair() | {from, binary(), to, binary()} | binary().
+-type where() :: {binary(), binary()} | pair() | {from, binary(), to, binary()} | binary().
+%% (`pair()' is linx_ct's, written out: linx_ct calls this module.)
+-type pair() :: #{a := {binary(), binary()}, b := {binary(), binary()}, addrs => tuple()}.
 -type spec() :: #{loss => 0..100, rate => pos_integer(), delay => number(), jitter => number(),
                   duplicate => number(), reorder => number(), corrupt => number()}.
 

@@ -193,65 +193,43 @@ leftovers(Prefix) ->
     end.
 
 %%====================================================================
-%% Faults
+%% Faults (bodies in linx_ct_faults; guide: docs/namespaces.md, "Faults")
 %%====================================================================
 
 -type where() :: linx_ct_faults:where().
-%% `{Netns, Ifname}', a {@type pair()}, `{from, NetnsA, to, NetnsB}', or (for clear/1) a namespace.
 -type fault() :: linx_ct_faults:spec().
 
-%% @doc Cuts every namespace of `GroupA' off from every namespace of
-%% `GroupB', both ways; inside each group traffic goes on. In each
-%% namespace of both groups, drop rules match the other group's
-%% addresses (read now; loopback and link-local left out) as source on
-%% the way in and destination on the way out, IPv4 and IPv6, in the
-%% nftables table `inet linx_faults'. Calling it again for the same
-%% groups makes the rules again from the addresses there are then.
+%% @doc Cuts each namespace of `GroupA' off from each of `GroupB', both
+%% ways: drop rules (table `inet linx_faults') for the other group's
+%% addresses of now, IPv4 and IPv6; inside each group traffic goes on.
 -spec partition([binary()], [binary()]) -> ok | {error, term()}.
-partition(GroupA, GroupB) ->
-    ok = started(),
-    linx_ct_faults:partition(GroupA, GroupB).
+partition(GroupA, GroupB) -> run_started(fun() -> linx_ct_faults:partition(GroupA, GroupB) end).
 
-%% @doc Undoes the partition between `GroupA' and `GroupB' (the same
-%% groups, in either order), and no other.
+%% @doc Undoes the partition between `GroupA' and `GroupB' (either order), and no other.
 -spec heal([binary()], [binary()]) -> ok | {error, term()}.
-heal(GroupA, GroupB) ->
-    ok = started(),
-    linx_ct_faults:heal(GroupA, GroupB).
+heal(GroupA, GroupB) -> run_started(fun() -> linx_ct_faults:heal(GroupA, GroupB) end).
 
 %% @doc Undoes every partition in these namespaces.
 -spec heal([binary()]) -> ok | {error, term()}.
-heal(Namespaces) ->
-    ok = started(),
-    linx_ct_faults:heal(Namespaces).
+heal(Namespaces) -> run_started(fun() -> linx_ct_faults:heal(Namespaces) end).
 
-%% @doc Impairs the traffic of `Where' as `Spec' says, replacing the
-%% faults `Where' had: `loss' drops that share of packets (an nftables
-%% rule, `numgen random mod 100 < P drop'); `rate' limits it (a tbf on
-%% an interface, an htb class with u32 filters for `{from, A, to, B}');
-%% `delay', `jitter', `duplicate', `reorder' and `corrupt' use netem,
-%% with the rate folded in. Where the kernel lacks netem (or another
-%% kind) it is `{error, {unsupported, netem}}' and nothing is changed. A
-%% key or value that is not one is `{error, {bad_fault, {Key, Value}}}',
-%% a `Where' that is not one `{error, {bad_fault, {where, Where}}}',
-%% before anything is changed. Its root qdisc (handle `fa17:') replaces the link's.
+%% @doc Makes `Where''s faults those of `Spec' (`loss' by nftables,
+%% `rate' by tbf or htb, the others by netem: `{error, {unsupported,
+%% netem}}', nothing changed, where the kernel lacks it). A bad key or
+%% value is `{error, {bad_fault, {Key, Value}}}', before any change.
 -spec impair(where(), fault()) -> ok | {error, term()}.
-impair(Where, Spec) ->
-    ok = started(),
-    linx_ct_faults:impair(Where, Spec).
+impair(Where, Spec) -> run_started(fun() -> linx_ct_faults:impair(Where, Spec) end).
 
-%% @doc Removes the faults of `Where' (see {@link impair/2}); for a
-%% namespace's name, every fault linx made in it: the table `inet
-%% linx_faults' (partitions included) and every root qdisc of handle
-%% `fa17:'. Tables and qdiscs of others stay.
+%% @doc Removes `Where''s faults; of a namespace, all linx made there
+%% (table `inet linx_faults', root qdiscs of handle `fa17:'), no other.
 -spec clear(where()) -> ok | {error, term()}.
-clear(Where) ->
-    ok = started(),
-    linx_ct_faults:clear(Where).
+clear(Where) -> run_started(fun() -> linx_ct_faults:clear(Where) end).
 
 %%====================================================================
 %% Internal
 %%====================================================================
+
+run_started(Fun) -> ok = started(), Fun().
 
 -spec started() -> ok | {error, term()}.
 started() ->

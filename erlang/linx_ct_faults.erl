@@ -22,6 +22,9 @@
 -export_type([where/0, spec/0]).
 
 -type where() :: {binary(), binary()} | pair() | {from, binary(), to, binary()} | binary().
+%% `{Netns, Ifname}': what leaves that interface; a pair of
+%% {@link linx_ct:veth/3}: both its ends; `{from, NetnsA, to, NetnsB}':
+%% what A sends to B's addresses; a namespace (for clear/1 only).
 %% (`pair()' is linx_ct's, written out: linx_ct calls this module.)
 -type pair() :: #{a := {binary(), binary()}, b := {binary(), binary()}, addrs => tuple()}.
 -type spec() :: #{loss => 0..100, rate => pos_integer(), delay => number(), jitter => number(),

@@ -130,7 +130,7 @@ encode_part(Ops, First) ->
     linx_nft_expr_encode:with_expr_cache(fun() -> encode(Ops, First, []) end).
 
 encode([Op | Rest], I, Acc) ->
-    case linx_nft_msg:encode_op(Op) of
+    case linx_nft_rule_msg:encode_op(Op) of
         {ok, {Type, Flags, Payload}} ->
             %% One binary, made here (in parallel for a long list), so
             %% that joining the batch only copies it.

@@ -13,6 +13,7 @@
 -module(linx_nft_msg).
 
 -export([decode/1, decode_object/2, dump_request/1, elements_request/1, encode_op/1, batch/2,
+         rule_exprs/2, rule_family/1,
          op_object/1]).
 -export([decode_exprs/1]).
 
@@ -333,15 +334,16 @@ flush(Object, Map, Keys, RuleKeys) ->
 %% A message about `Object' from the caller's map, which may hold the
 %% keys `Allowed' of its table (and `family', and the spread keys).
 message(Object, What, Flags, Map, Allowed) ->
-    [Number | _] = [N || {N, O, W} <- ?T:messages(), O =:= Object, W =:= What],
+    Number = message_number(Object, What, ?T:messages()),
     try
         Family = family(Object, Map),
         Attrs0 = user_keys(Object, maps:remove(family, Map), Family),
-        [throw({Object, K, V}) || {K, V} <- maps:to_list(Attrs0), not lists:member(K, Allowed)],
-        case linx_nl_attrs:attrs({?T, attrs_table(Object)}, Attrs0) of
+        map_size(maps:without(Allowed, Attrs0)) =:= 0 orelse
+            [throw({Object, K, V}) || {K, V} <- maps:to_list(Attrs0), not lists:member(K, Allowed)],
+        case linx_nl_attrs:encode({?T, attrs_table(Object)}, Attrs0) of
             {ok, Attrs} ->
                 {ok, FamilyNumber} = linx_nl_values:number(Family, ?T:names(family)),
-                Payload = [<<FamilyNumber:8, 0:8, 0:16>>, linx_nl_codec:encode_attrs(Attrs)],
+                Payload = [<<FamilyNumber:8, 0:8, 0:16>>, Attrs],
                 {ok, {?SUBSYS bsl 8 bor Number, Flags, Payload}};
             {error, {bad_key, K}} -> {error, {Object, K, maps:get(K, Attrs0, undefined)}};
             {error, {bad_value, K, V}} -> {error, {Object, K, V}}
@@ -349,6 +351,9 @@ message(Object, What, Flags, Map, Allowed) ->
     catch
         throw:{_, _, _} = Bad -> {error, Bad}
     end.
+
+message_number(Object, What, [{N, Object, What} | _]) -> N;
+message_number(Object, What, [_ | Rest]) -> message_number(Object, What, Rest).
 
 attrs_table(element) -> element_list;
 attrs_table(Object) -> Object.
@@ -388,25 +393,43 @@ with_comment(_Object, Map) ->
 
 %% The statements of the short form (or nft's text of them) compiled
 %% (linx_nft_rule), then the expressions encoded.
-with_exprs(#{expressions := Text} = Map, Family) when is_binary(Text); is_integer(hd(Text)) ->
-    %% nft's text of the short form's statements (linx_nft_text).
-    case linx_nft_text:parse(Text) of
-        {ok, Stmts} -> with_exprs(Map#{expressions := Stmts}, Family);
-        {error, {Place, Expected, Word}} -> throw({rule, {text, Place, Expected}, Word})
-    end;
-with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs) ->
-    Compiled = case linx_nft_rule:compile(Family, Exprs) of
-                   {ok, Es} -> Es;
-                   {error, {Index, Stmt, Key}} -> throw({rule, {expressions, Index, Key}, Stmt})
-               end,
-    case linx_nft_expr_encode:encode_exprs(Compiled) of
+with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs); is_binary(Exprs) ->
+    case rule_exprs(Family, Exprs) of
         {ok, Bin} -> Map#{expressions := Bin};
-        {error, {Index1, Expr, Key1}} -> throw({rule, {expressions, Index1, Key1}, Expr})
+        {error, Bad} -> throw(Bad)
     end;
 with_exprs(#{expressions := Exprs}, _Family) ->
     throw({rule, expressions, Exprs});
 with_exprs(Map, _Family) ->
     Map.
+
+%% @doc A rule's expressions (statements of the short form, nft's text
+%% of them, or expressions) in family `Family' (an op's, see
+%% rule_family/1) as the value of `NFTA_RULE_EXPRESSIONS', or what
+%% encode_op/1 says of them.
+-spec rule_exprs(atom() | integer(), list() | binary()) -> {ok, binary()} | {error, {rule, term(), term()}}.
+rule_exprs(Family, Text) when is_binary(Text); is_integer(hd(Text)) ->
+    %% nft's text of the short form's statements (linx_nft_text).
+    case linx_nft_text:parse(Text) of
+        {ok, Stmts} -> rule_exprs(Family, Stmts);
+        {error, {Place, Expected, Word}} -> {error, {rule, {text, Place, Expected}, Word}}
+    end;
+rule_exprs(Family, Exprs) ->
+    case linx_nft_rule:compile(Family, Exprs) of
+        {ok, Compiled} ->
+            case linx_nft_expr_encode:encode_exprs(Compiled) of
+                {ok, Bin} -> {ok, Bin};
+                {error, {Index, Expr, Key}} -> {error, {rule, {expressions, Index, Key}, Expr}}
+            end;
+        {error, {Index, Stmt, Key}} ->
+            {error, {rule, {expressions, Index, Key}, Stmt}}
+    end.
+
+%% @doc The family a rule op's expressions are compiled for (by its
+%% name when it has one), `error' when the op has none that encodes.
+-spec rule_family(map()) -> atom() | integer() | error.
+rule_family(Map) ->
+    try family(rule, Map) catch throw:{rule, family, _} -> error end.
 
 -define(HOOK_KEYS, [hook, priority, dev, devs]).
 
@@ -442,18 +465,24 @@ with_hook(_Object, Map, _Family) ->
 %% asked, and thousands of acks would overflow the socket's buffer.
 -spec batch([{0..16#ffff, 0..16#ffff, iodata()}], pos_integer()) -> binary().
 batch(Msgs, Seq) ->
-    Last = length(Msgs),
-    Ack = fun(I) when I =:= Last -> ?NLM_F_ACK; (_) -> 0 end,
-    Marker = fun(Type, S) ->
-                     #{type => Type, flags => ?NLM_F_REQUEST, seq => seq(S),
-                       payload => <<0:8, 0:8, ?SUBSYS:16/big>>}
-             end,
-    Inner = [#{type => Type, flags => Flags bor ?NLM_F_REQUEST bor Ack(I), seq => seq(Seq + I),
-               payload => Payload}
-             || {I, {Type, Flags, Payload}} <- lists:enumerate(Msgs)],
-    iolist_to_binary([linx_nl_codec:encode(M)
-                      || M <- [Marker(?BATCH_BEGIN, Seq)] ++ Inner
-                             ++ [Marker(?BATCH_END, Seq + Last + 1)]]).
+    Marker = fun(Type, S) -> batch_message(Type, ?NLM_F_REQUEST, S, <<0:8, 0:8, ?SUBSYS:16/big>>) end,
+    iolist_to_binary([Marker(?BATCH_BEGIN, Seq) | batch(Msgs, Seq + 1, Marker)]).
+
+batch([{Type, Flags, Payload}], S, Marker) ->
+    [batch_message(Type, Flags bor ?NLM_F_REQUEST bor ?NLM_F_ACK, S, Payload), Marker(?BATCH_END, S + 1)];
+batch([{Type, Flags, Payload} | Rest], S, Marker) ->
+    [batch_message(Type, Flags bor ?NLM_F_REQUEST, S, Payload) | batch(Rest, S + 1, Marker)];
+batch([], S, Marker) ->
+    [Marker(?BATCH_END, S)].
+
+%% One message of a batch (what linx_nl_codec:encode/1 makes of it, the
+%% payload copied once only, into the batch): its header (`nlmsg_pid' 0),
+%% payload and padding.
+batch_message(Type, Flags, S, Payload0) when Type >= 0, Type =< 16#ffff, Flags >= 0, Flags =< 16#ffff ->
+    Payload = iolist_to_binary(Payload0),
+    Len = 16 + byte_size(Payload),
+    Pad = ((4 - (Len band 3)) band 3) * 8,
+    [<<Len:32/native, Type:16/native, Flags:16/native, (seq(S)):32/native, 0:32>>, Payload, <<0:Pad>>].
 
 seq(N) ->
     ((N - 1) rem 16#ffffffff) + 1.

@@ -23,14 +23,20 @@
           {ok, [{pos_integer(), tuple()}]} | {error, {pos_integer(), term(), term()}}.
 compile(Family, Exprs) ->
     try
-        {Out, _} = lists:foldl(fun({I, E}, {Acc, Seen}) ->
-                                       {Es, Seen1} = statement(I, E, Family, Seen),
-                                       {[[{I, X} || X <- Es] | Acc], Seen1}
-                               end, {[], []}, lists:enumerate(Exprs)),
-        {ok, lists:append(lists:reverse(Out))}
+        {ok, statements(Exprs, 1, Family, [])}
     catch
         throw:{bad_statement, I, E, Key} -> {error, {I, E, Key}}
     end.
+
+statements([E | Rest], I, Family, Seen) ->
+    {Es, Seen1} = statement(I, E, Family, Seen),
+    placed(Es, I, statements(Rest, I + 1, Family, Seen1));
+statements([], _I, _Family, _Seen) ->
+    [].
+
+%% The expressions of statement `I', each with its place, before `Tail'.
+placed([X | Xs], I, Tail) -> [{I, X} | placed(Xs, I, Tail)];
+placed([], _I, Tail) -> Tail.
 
 %% The expressions of one statement, and the dependencies (an address
 %% family, a transport protocol) matched so far in the rule, which nft

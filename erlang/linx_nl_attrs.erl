@@ -297,6 +297,12 @@ field_size({bits, Int, _}) -> field_size(Int).
           {ok, iodata()}
         | {error, {bad_key, term()} | {bad_value, atom() | non_neg_integer(), term()}}.
 encode(Table, Pairs) ->
+    case is_map(Pairs) andalso linx_nl_attrs_enc:encode(Table, Pairs) of
+        {ok, Bin} -> {ok, Bin};
+        _ -> encode_general(Table, Pairs)
+    end.
+
+encode_general(Table, Pairs) ->
     case attrs(Table, Pairs) of
         {ok, Attrs} -> {ok, linx_nl_codec:encode_attrs(Attrs)};
         {error, _} = Error -> Error

@@ -409,14 +409,17 @@ pub fn serve_stdio(opts: Options) -> i32 {
         }
     };
     widen_pipe(stdout.as_fd());
+    widen_pipe(io::stdin().as_fd());
     serve(io::stdin().as_fd(), stdout, opts)
 }
 
-/// Make the pipe to the node hold a large reply at once (a dump of a
-/// thousand links is about 1.5 MB): with the default 64 KiB, such a reply
-/// crosses in two dozen rounds of "pipe full, wake the reader". Up to the
-/// system's limit (`fs.pipe-max-size`, 1 MiB by default); nothing if
-/// stdout is not a pipe or the kernel says no.
+/// Make a pipe to or from the node hold a large frame at once: a reply
+/// (a dump of a thousand links is about 1.5 MB) or a request (an
+/// nf_tables batch of a thousand rules is about 450 KiB). With the
+/// default 64 KiB, such a frame crosses in a dozen rounds of "pipe full,
+/// wake the reader", each a wake-up on either side. Up to the system's
+/// limit (`fs.pipe-max-size`, 1 MiB by default); nothing if the
+/// descriptor is not a pipe or the kernel says no.
 fn widen_pipe(fd: std::os::fd::BorrowedFd<'_>) {
     const WANT: i32 = 1 << 20;
     let _ = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETPIPE_SZ(WANT));

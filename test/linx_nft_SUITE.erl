@@ -17,12 +17,14 @@
 -export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, text_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
          drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, sets_both_ways/1, failed_batch_changes_nothing/1, replace_and_flush/1,
+         rule_700_of_1000_refused/1,
          bad_arguments_named/1, interval_ranges_both_ways/1, concat_ranges_both_ways/1]).
 
 all() ->
     [made_by_linx_read_by_nft, short_form_read_by_nft, text_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
      drop_rule_stops_pings, a_thousand_rules_in_one_batch, sets_both_ways, failed_batch_changes_nothing, replace_and_flush,
+     rule_700_of_1000_refused,
      bad_arguments_named, interval_ranges_both_ways, concat_ranges_both_ways].
 
 init_per_suite(Config) ->
@@ -96,8 +98,16 @@ text_read_by_nft(Config) ->
                   [R || #{table := <<"x">>} = R <- Rules]
           end,
     [] = InX(),
-    ok = linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.3 drop")], in(B)),
-    [#{expressions := [_, _, _, _, _]}] = InX().
+    %% Strings and binaries, several rules of one chain (the later ones
+    %% made from the first's template).
+    ok = linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.3 drop"), Rule("ip saddr 10.0.0.4 drop"),
+                         Rule(<<"ip saddr 10.0.0.5 drop">>), Rule("tcp dport 22 accept")], in(B)),
+    [#{expressions := [_, _, _, _, _]}, #{expressions := [_, _, _, _, _]},
+     #{expressions := [_, _, _, _, _]}, #{expressions := [_, _, _, _, _]}] = InX(),
+    {0, Listed} = linx_ct_ns:sh("ip netns exec " ++ B ++ " nft list chain inet x c"),
+    [true, true, true, true] = [string:find(Listed, T) =/= nomatch
+                                || T <- ["ip saddr 10.0.0.3 drop", "ip saddr 10.0.0.4 drop",
+                                         "ip saddr 10.0.0.5 drop", "tcp dport 22 accept"]].
 
 %% What nft loads, linx decodes into the objects linx makes, and the
 %% rule of an anonymous set into its lookup.
@@ -327,6 +337,36 @@ failed_batch_changes_nothing(Config) ->
     [<<"new">>, <<"t">>, <<"t6">>] =
         lists:sort([N || #{name := N, family := F} <- Tables, F =:= inet orelse F =:= ip6
                                                                   orelse F =:= ip]).
+
+%% A thousand rules in one batch, made from one template, of which the
+%% kernel refuses the 700th: nothing changes, and the error names op 702
+%% (after the table and the chain) with what the kernel says of that
+%% rule alone (its errno and extended ack).
+rule_700_of_1000_refused(Config) ->
+    [A, B] = [?config(K, Config) || K <- [a, b]],
+    _ = linx_ct_nft:nft(A, linx_ct_nft:text()),
+    Before = linx_ct_nft:json(A),
+    Map = #{family => inet, table => <<"k">>, chain => <<"c">>},
+    Rule = fun(I) -> {add, rule, Map#{expressions => [{match, ip, saddr, {10, 0, I div 250, I rem 250}},
+                                                       {match, tcp, dport, I}, counter, accept]}}
+           end,
+    %% 200 bytes of the network header: more than a register holds.
+    Bad = {add, rule, Map#{expressions => [{match, tcp, dport, 1},
+                                           {payload, #{base => network, dreg => 1, offset => 0,
+                                                       len => 200}}]}},
+    Head = [{add, table, #{family => inet, name => <<"k">>}},
+            {add, chain, #{family => inet, table => <<"k">>, name => <<"c">>, type => filter,
+                           hook => input, priority => 0}}],
+    Ops = Head ++ [case I of 700 -> Bad; _ -> Rule(I) end || I <- lists:seq(1, 1000)],
+    {error, #{stage := netlink, index := 702, op := Bad, offset := _} = E} = linx_nft:apply(Ops, in(A)),
+    Before = linx_ct_nft:json(A),
+    {error, #{index := 3, op := Bad} = Alone} = linx_nft:apply(Head ++ [Bad], in(B)),
+    Same = fun(Error) -> maps:without([index, in], Error) end,
+    true = Same(Alone) =:= Same(E),
+    Line = linx:format_error({error, E}),
+    ct:log("~s", [Line]),
+    {match, _} = re:run(Line, "^linx_nft:apply: nf_tables op 702 "),
+    [] = linx_ct_nft:json(B).
 
 %% `replace' makes a table again, empty, and fills it, in one batch;
 %% `flush_ruleset' leaves nothing; `flush' of a chain or table removes

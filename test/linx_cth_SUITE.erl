@@ -13,14 +13,16 @@
          per_case_namespaces_and_crashes/1,
          a_case_end_removes_only_its_own/1,
          plain_functions/1,
-         bad_options_fail_the_suite/1]).
+         bad_options_fail_the_suite/1,
+         hub_option/1]).
 
 all() ->
     [example_suite_runs_and_cleans_up,
      per_case_namespaces_and_crashes,
      a_case_end_removes_only_its_own,
      plain_functions,
-     bad_options_fail_the_suite].
+     bad_options_fail_the_suite,
+     hub_option].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_if_netns(Config).
@@ -110,6 +112,29 @@ bad_options_fail_the_suite(_Config) ->
     ok = linx_cth:terminate(State1),
     {ok, S2} = linx_cth:init(id, #{netns => [a, a]}),
     {{fail, {linx_cth, {bad_option, {netns, [a, a]}}}}, _} = linx_cth:pre_init_per_suite(s, [], S2).
+
+%% The hook's `hub' option: the hub in Config, hub_addr/2, every node
+%% pings every other; the suite's end removes every namespace of it. A
+%% bad hub fails the suite.
+hub_option(_Config) ->
+    {ok, S0} = linx_cth:init(id, #{hub => [a, b, c]}),
+    {Config, S1} = linx_cth:pre_init_per_suite(s, [], S0),
+    #{netns := Names} = Setup = linx_cth:setup(Config),
+    try
+        ?assertEqual({10, 254, 0, 2}, linx_cth:hub_addr(b, Config)),
+        ?assertError({no_hub_node, hub}, linx_cth:hub_addr(hub, Config)),
+        ?assertEqual({<<"eth0">>, {10, 254, 0, 3}}, linx_cth:veth_end(c, hub, Config)),
+        ok = linx_ct_hub_check:built(Setup, [a, b, c]),
+        ?assertEqual(6, linx_ct_hub_check:pings(Setup))
+    after
+        {ok, S2} = linx_cth:post_end_per_suite(s, Config, ok, S1),
+        ok = linx_cth:terminate(S2)
+    end,
+    ?assertEqual([], [N || N <- maps:values(Names), lists:member(N, linx_ct_ns:ip_netns_list())]),
+    {ok, S3} = linx_cth:init(id, #{hub => #{nodes => [a, b], name => a}}),
+    {{fail, {linx_cth, {bad_option, {hub, #{nodes := [a, b], name := a}}}}}, S4} =
+        linx_cth:pre_init_per_suite(s, [], S3),
+    ok = linx_cth:terminate(S4).
 
 %%--------------------------------------------------------------------
 

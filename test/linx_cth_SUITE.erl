@@ -187,7 +187,10 @@ run_sample(Suite, Config) ->
     Logs = filename:join(Priv, atom_to_list(Suite) ++ "_logs"),
     ok = filelib:ensure_path(Logs),
     Ebin = filename:dirname(code:which(linx_cth)),
-    Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -pa ", Ebin,
+    %% A node name of its own: ct_run's default (ct@host) may be taken
+    %% by another run beside this one.
+    Name = ["linx_cth_", os:getpid(), "_", integer_to_list(erlang:unique_integer([positive]))],
+    Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -sname ", Name, " -pa ", Ebin,
            " -dir ", Data, " -suite ", atom_to_list(Suite), " -logdir ", Logs, " 2>&1"],
     {_Status, Out} = run(Cmd),
     ct:log("~ts", [Out]),

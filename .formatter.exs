@@ -1,4 +1,4 @@
-# mix format: the Elixir API (lib/), its tests (test/elixir/) and mix.exs.
+# mix format: the Elixir API (lib/), its tests and their support (test/elixir/) and mix.exs.
 [
-  inputs: ["mix.exs", ".formatter.exs", "lib/**/*.ex", "test/elixir/**/*.exs"]
+  inputs: ["mix.exs", ".formatter.exs", "lib/**/*.ex", "test/elixir/**/*.{ex,exs}"]
 ]

@@ -32,8 +32,10 @@
 
 -export([netns/1, netns/2, veth/3, addr/3, sysctl/2, setup/1, cleanup/1, leftovers/1]).
 -export([ifname/1]).
+-export([partition/2, heal/1, heal/2, impair/2, clear/1]).
 
 -export_type([pair/0, veth_opts/0, spec/0, setup/0]).
+-export_type([where/0, fault/0]).
 
 %% How many names netns/2 tries before it gives up on `eexist'.
 -define(TRIES, 5).
@@ -205,8 +207,43 @@ leftovers(Prefix) ->
     end.
 
 %%====================================================================
+%% Faults (bodies in linx_ct_faults; guide: docs/namespaces.md, "Faults")
+%%====================================================================
+
+-type where() :: linx_ct_faults:where().
+-type fault() :: linx_ct_faults:spec().
+
+%% @doc Cuts each namespace of `GroupA' off from each of `GroupB', both
+%% ways: drop rules (table `inet linx_faults') for the other group's
+%% addresses of now, IPv4 and IPv6; inside each group traffic goes on.
+-spec partition([binary()], [binary()]) -> ok | {error, term()}.
+partition(GroupA, GroupB) -> run_started(fun() -> linx_ct_faults:partition(GroupA, GroupB) end).
+
+%% @doc Undoes the partition between `GroupA' and `GroupB' (either order), and no other.
+-spec heal([binary()], [binary()]) -> ok | {error, term()}.
+heal(GroupA, GroupB) -> run_started(fun() -> linx_ct_faults:heal(GroupA, GroupB) end).
+
+%% @doc Undoes every partition in these namespaces.
+-spec heal([binary()]) -> ok | {error, term()}.
+heal(Namespaces) -> run_started(fun() -> linx_ct_faults:heal(Namespaces) end).
+
+%% @doc Makes `Where''s faults those of `Spec' (`loss' by nftables,
+%% `rate' by tbf or htb, the others by netem: `{error, {unsupported,
+%% netem}}', nothing changed, where the kernel lacks it). A bad key or
+%% value is `{error, {bad_fault, {Key, Value}}}', before any change.
+-spec impair(where(), fault()) -> ok | {error, term()}.
+impair(Where, Spec) -> run_started(fun() -> linx_ct_faults:impair(Where, Spec) end).
+
+%% @doc Removes `Where''s faults; of a namespace, all linx made there
+%% (table `inet linx_faults', root qdiscs of handle `fa17:'), no other.
+-spec clear(where()) -> ok | {error, term()}.
+clear(Where) -> run_started(fun() -> linx_ct_faults:clear(Where) end).
+
+%%====================================================================
 %% Internal
 %%====================================================================
+
+run_started(Fun) -> ok = started(), Fun().
 
 -spec started() -> ok | {error, term()}.
 started() ->

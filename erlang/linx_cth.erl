@@ -36,6 +36,16 @@
 %%     node has `10.254.(I bsr 8).(I band 255)/16'; see
 %%     {@link linx_ct:setup/1}); {@link hub_addr/2} reads a node's
 %%     address.</li>
+%% <li>`faults': `#{Where => Spec}', applied after the set-up with
+%%     {@link impair/3} (`Where': `{A, B}' the veth pair between `A' and
+%%     `B', or the way between two hub nodes, both ways; `{A, to, B}' the
+%%     way from `A' to `B'; `Spec' as {@link linx_ct:impair/2} takes). A
+%%     fault that cannot be made fails the init, as a set-up does. After
+%%     every test case (also one that crashed or timed out) the faults in
+%%     the suite's namespaces are cleared ({@link linx_ct:clear/1}) and
+%%     these made again, so a case's own faults ({@link partition/3},
+%%     {@link impair/3}) never reach the next case (nor, in a parallel
+%%     group, do they survive the end of any case beside it).</li>
 %% <li>`scope': `suite' (default: made before `init_per_suite', removed
 %%     after `end_per_suite') or `testcase' (made before each
 %%     `init_per_testcase', removed after each `end_per_testcase').</li>
@@ -70,6 +80,8 @@
 %% Reading the set-up from Config
 -export([setup/1, netns/2, veth_end/3]).
 -export([hub_addr/2]).
+%% Faults
+-export([partition/3, heal/3, impair/3, clear/2]).
 
 -export_type([opts/0, setup/0]).
 
@@ -80,6 +92,7 @@
                   routes => #{atom() => [map()]},
                   sysctl => #{atom() => #{linx_sysctl:key() => linx_sysctl:value()}},
                   hub => linx_ct_hub:spec(),
+                  faults => #{term() => linx_ct:fault()},
                   scope => suite | testcase}.
 
 -type setup() :: #{netns := #{atom() => binary()},
@@ -125,6 +138,34 @@ veth_end(Here, There, Config) ->
 
 address(#{addrs := Addrs}, N) -> element(1, element(N, Addrs));
 address(_, _) -> undefined.
+
+%%====================================================================
+%% Faults
+%%====================================================================
+
+%% @doc Cuts the namespaces of keys `KeysA' off from those of `KeysB',
+%% both ways ({@link linx_ct:partition/2}).
+-spec partition([atom()], [atom()], list()) -> ok | {error, term()}.
+partition(KeysA, KeysB, Config) ->
+    linx_cth_faults:partition(KeysA, KeysB, setup(Config)).
+
+%% @doc Undoes the partition between `KeysA' and `KeysB' ({@link linx_ct:heal/2}).
+-spec heal([atom()], [atom()], list()) -> ok | {error, term()}.
+heal(KeysA, KeysB, Config) ->
+    linx_cth_faults:heal(KeysA, KeysB, setup(Config)).
+
+%% @doc Impairs `Where' as `Spec' says ({@link linx_ct:impair/2}):
+%% `{A, B}', the veth pair between `A' and `B' (both ends), or the way
+%% between two hub nodes, both ways; `{A, to, B}', the way from `A' to `B'.
+-spec impair({atom(), atom()} | {atom(), to, atom()}, linx_ct:fault(), list()) -> ok | {error, term()}.
+impair(Where, Spec, Config) ->
+    linx_cth_faults:impair(Where, Spec, setup(Config)).
+
+%% @doc Removes the faults of `Where' (as for {@link impair/3}), or with
+%% a key `A', every fault in namespace `A' ({@link linx_ct:clear/1}).
+-spec clear(atom() | {atom(), atom()} | {atom(), to, atom()}, list()) -> ok | {error, term()}.
+clear(Where, Config) ->
+    linx_cth_faults:clear(Where, setup(Config)).
 
 %%====================================================================
 %% Hook callbacks
@@ -188,7 +229,9 @@ post_init_per_testcase(_Suite, _Case, _Config, Return, State) ->
 %% Called after end_per_testcase, also when the case crashed or its
 %% timetrap fired.
 -spec post_end_per_testcase(atom(), atom(), list(), term(), #state{}) -> {term(), #state{}}.
-post_end_per_testcase(Suite, Case, Config, Return, State) ->
+post_end_per_testcase(Suite, Case, Config, Return, #state{opts = Opts} = State) ->
+    %% The suite's namespaces get their faults of the options back.
+    _ = [linx_cth_faults:reset(Opts, Config) || maps:get(scope, Opts, suite) =:= suite],
     {Return, remove_case(Suite, Case, Config, State)}.
 
 %% @private
@@ -256,7 +299,12 @@ remove_all(#state{made = Made} = State) ->
 %% when it fails), and the namespaces made.
 -spec build(opts()) -> {ok, setup(), [binary()]} | {error, term(), [binary()]}.
 build(Opts) ->
-    case linx_ct:setup(maps:without([scope], Opts)) of
-        {ok, #{netns := Names} = Setup} -> {ok, Setup, maps:values(Names)};
-        {error, Reason} -> {error, Reason, []}
+    case linx_ct:setup(maps:without([scope, faults], Opts)) of
+        {ok, #{netns := Names} = Setup} ->
+            case linx_cth_faults:apply(Opts, Setup) of
+                ok -> {ok, Setup, maps:values(Names)};
+                {error, Reason} -> {error, Reason, maps:values(Names)}
+            end;
+        {error, Reason} ->
+            {error, Reason, []}
     end.

@@ -370,6 +370,8 @@ format({bad_in, In}) ->
             "linx_netns handle");
 format({bad_option, Option}) ->
     io_lib:format("invalid option ~0tp", [Option]);
+format({unsupported, Kind}) -> io_lib:format("fault refused, nothing changed: this kernel has no ~0tp qdisc", [Kind]);
+format({bad_fault, KV}) -> io_lib:format("invalid fault ~0tp (see linx_ct:impair/2), nothing changed", [KV]);
 format({bad_via, Via}) ->
     invalid("option via", Via, "local or the node name of a linx C-node");
 format({nodedown, Node}) ->

@@ -37,6 +37,9 @@
 %% `ip6', `inet', `arp', `bridge', `netdev'. Expressions are `{Kind, Map}', one table per kind (see
 %% docs/nftables.md); one linx has no table for, or whose data does not
 %% decode, comes back as `{Name, Data}' (binaries) and can be sent so.
+%% A rule's `expressions' may also be the short form's statements
+%% (`[{match, tcp, dport, 22}, accept]') or nft's text of them
+%% (`<<"tcp dport 22 accept">>'; docs/nftables.md, "Rules as nft's text").
 %%
 %% == Transactions ==
 %% {@link apply/2} sends its ops in one nf_tables batch

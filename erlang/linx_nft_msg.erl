@@ -386,8 +386,14 @@ with_comment(Object, #{comment := C} = Map) ->
 with_comment(_Object, Map) ->
     Map.
 
-%% The statements of the short form compiled (linx_nft_rule), then the
-%% expressions encoded.
+%% The statements of the short form (or nft's text of them) compiled
+%% (linx_nft_rule), then the expressions encoded.
+with_exprs(#{expressions := Text} = Map, Family) when is_binary(Text); is_integer(hd(Text)) ->
+    %% nft's text of the short form's statements (linx_nft_text).
+    case linx_nft_text:parse(Text) of
+        {ok, Stmts} -> with_exprs(Map#{expressions := Stmts}, Family);
+        {error, {Place, Expected, Word}} -> throw({rule, {text, Place, Expected}, Word})
+    end;
 with_exprs(#{expressions := Exprs} = Map, Family) when is_list(Exprs) ->
     Compiled = case linx_nft_rule:compile(Family, Exprs) of
                    {ok, Es} -> Es;

@@ -87,11 +87,8 @@ encode_set(Set) ->
     try
         S1 = case Set of
                  #{key := Key} ->
-                     %% A concatenation's field lengths (`desc') go only
-                     %% with the `concat' flag, for an interval set: the
-                     %% caller's to give, as nft does.
-                     {KT, KL, _Lens} = numbers(key, Key),
-                     (maps:remove(key, Set))#{key_type => KT, key_len => KL};
+                     {KT, KL, Lens} = numbers(key, Key),
+                     concat((maps:remove(key, Set))#{key_type => KT, key_len => KL}, Key, Lens);
                  _ ->
                      Set
              end,
@@ -104,10 +101,35 @@ encode_set(Set) ->
                  _ ->
                      S1
              end,
-        {ok, with_userdata(Set, S2)}
+        {ok, desc_fields(with_userdata(Set, S2))}
     catch
         throw:{bad, K, V} -> {error, {K, V}}
     end.
+
+%% An interval set of a concatenation gets the `concat' flag and its
+%% fields' lengths in `desc' (the kernel keeps its ranges by field
+%% then), as nft sends it; `desc''s `concat' is taken as the lengths a
+%% dump gives, `[4, 2]'.
+concat(#{flags := Flags} = Set, [_, _ | _], Lens) when is_list(Flags) ->
+    case lists:member(interval, Flags) of
+        true ->
+            Desc = maps:get(desc, Set, #{}),
+            Set#{flags := Flags ++ [concat || not lists:member(concat, Flags)],
+                 desc => Desc#{concat => maps:get(concat, Desc, Lens)}};
+        false ->
+            Set
+    end;
+concat(Set, _Key, _Lens) ->
+    Set.
+
+%% The lengths of a concatenation's fields as the table encodes them.
+desc_fields(#{desc := #{concat := Lens} = Desc} = Set) when is_list(Lens) ->
+    Set#{desc := Desc#{concat := [case L of
+                                      L when is_integer(L) -> #{len => L};
+                                      _ -> L
+                                  end || L <- Lens]}};
+desc_fields(Set) ->
+    Set.
 
 %% nft's user data for the set's types, unless the caller gave some.
 with_userdata(#{userdata := _}, Encoded) ->
@@ -166,8 +188,26 @@ decode_elements(Elems, #{flags := Flags, key := Key} = Set) when is_atom(Key) ->
         true -> ranges(Elems, Set);
         false -> plain_elements(Elems, Set)
     end;
+decode_elements(Elems, #{key := [_, _ | _] = Types} = Set) ->
+    [concat_range(E, Types) || E <- plain_elements(Elems, Set)];
 decode_elements(Elems, Set) ->
     plain_elements(Elems, Set).
+
+%% An element of a concatenation with its last values (`key_end', as
+%% in an interval set): the key a list of fields, each a value, or a
+%% range `{From, To}' where the two differ.
+concat_range(#{key := From, key_end := #{value := Bin}} = E, Types) when is_list(From) ->
+    case value_of(Types, Bin, none) of
+        To when is_list(To) ->
+            (maps:remove(key_end, E))#{key := [field(F, T) || {F, T} <- lists:zip(From, To)]};
+        none ->
+            E
+    end;
+concat_range(E, _Types) ->
+    E.
+
+field(V, V) -> V;
+field(From, To) -> {From, To}.
 
 plain_elements(Elems, Set) ->
     KeyType = maps:get(key, Set, unknown),
@@ -276,7 +316,11 @@ expand(I, E, Types) ->
               {K, D} when is_map_key(data, Types) -> #{key => K, data => D};
               _ -> #{key => E}
           end,
-    case range_of(maps:get(key, Types, raw), maps:get(key, Map, none), maps:get(interval, Types, false)) of
+    Key = maps:get(key, Map, none),
+    case range_of(maps:get(key, Types, raw), Key, maps:get(interval, Types, false)) of
+        {concat, From, To} ->
+            Start = element(I, Map#{key => #{value => From}}, Types),
+            [Start#{key_end => #{value => To}}];
         {From, To} ->
             Size = byte_size(To),
             <<N:Size/unit:8>> = To,
@@ -304,8 +348,40 @@ range_of(Type, Value, true) when is_atom(Type) ->
         {ok, B} -> {B, B};
         _ -> plain
     end;
+range_of([_, _ | _] = Types, Values, Interval) when is_list(Values), length(Values) =:= length(Types) ->
+    Fields = [field_range(T, V) || {T, V} <- lists:zip(Types, Values)],
+    Ranged = lists:any(fun({_, _, Ranged}) -> Ranged; (_) -> false end, Fields),
+    case lists:member(bad, Fields) of
+        true -> bad;
+        false when Ranged; Interval -> {concat, concat_bytes(Fields, 1), concat_bytes(Fields, 2)};
+        false -> plain
+    end;
 range_of(_Type, _Value, _Interval) ->
     plain.
+
+%% A field of a concatenation's key: its first and last value's bytes
+%% (the same for one value), padded to 4 bytes, and whether it is a
+%% range.
+field_range(Type, {From, To} = V) ->
+    case lists:member(Type, ?RANGE_TYPES) andalso {encode_value(Type, From), encode_value(Type, To)} of
+        {{ok, F}, {ok, T}} when F =< T -> {pad(F), pad(T), true};
+        {{ok, _}, {ok, _}} -> bad;
+        _ -> one_value(Type, V)
+    end;
+field_range(Type, V) ->
+    one_value(Type, V).
+
+one_value(Type, V) ->
+    case encode_value(Type, V) of
+        {ok, B} -> {pad(B), pad(B), false};
+        error -> bad
+    end.
+
+concat_bytes(Fields, N) ->
+    iolist_to_binary([element(N, F) || F <- Fields]).
+
+pad(B) ->
+    <<B/binary, 0:((pad4(byte_size(B)) - byte_size(B)) * 8)>>.
 
 element(I, E, Types) when is_map(E) ->
     maps:map(fun(key, V) -> data(I, E, maps:get(key, Types, raw), V);
@@ -343,7 +419,7 @@ encode_value(ifname, Name) ->
 encode_value(Types, Values) when is_list(Types), is_list(Values), length(Types) =:= length(Values) ->
     Fields = [begin
                   {ok, B} = encode_value(T, V),
-                  <<B/binary, 0:((pad4(byte_size(B)) - byte_size(B)) * 8)>>
+                  pad(B)
               end || {T, V} <- lists:zip(Types, Values)],
     {ok, iolist_to_binary(Fields)};
 encode_value(_Type, _V) ->

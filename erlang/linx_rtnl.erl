@@ -56,11 +56,8 @@
 
 -type addr_spec() :: prefix() | #{prefix := prefix(), atom() => term()}.
 %% An address to add or remove: its prefix, or a map with the prefix and
-%% the address's `label' (IPv4: text of up to 15 bytes, the link's name
-%% when not given), `broadcast' (IPv4), `scope', `flags' (`noprefixroute'
-%% and `mcautojoin'; for IPv6 also `nodad', `optimistic', `homeaddress'
-%% and `managetempaddr'), `peer' (point to point) and `valid_lft' and
-%% `preferred_lft' (seconds or `forever').
+%% the address's `label', `broadcast', `scope', `flags', `peer',
+%% `valid_lft' and `preferred_lft' (their values: docs/rtnetlink.md).
 
 -type group() :: link | notify | neigh | tc | ipv4_addr | ipv4_mroute | ipv4_route
                | ipv4_rule | ipv6_addr | ipv6_mroute | ipv6_route | ipv6_ifinfo
@@ -164,8 +161,7 @@ addr_del(Link, Addr, Opts) ->
 
 %% @equiv addr_replace(Link, Addr, #{})
 -spec addr_replace(link_ref(), addr_spec()) -> ok | {error, term()}.
-addr_replace(Link, Addr) ->
-    addr_replace(Link, Addr, #{}).
+addr_replace(Link, Addr) -> addr_replace(Link, Addr, #{}).
 
 %% @doc Adds an address, or changes the one the link has (as `ip addr
 %% replace'): its lifetimes, as given (none given is for ever), and for
@@ -192,12 +188,9 @@ routes(Opts) ->
 route_add(Route) -> route_add(Route, #{}).
 
 %% @doc Adds a route, as `ip route add'. `Route' has the keys of
-%% {@link routes/1}'s maps (docs/rtnetlink.md, "Maps"): `dst'
-%% (`{Address, PrefixLen}', or `default'), `gateway', `via', `oif' (a
-%% link), `multipath', `nhid', `table' (default main), `metric', `type'
-%% (default `unicast'), `protocol' (default `boot'), `metrics', `pref',
-%% `expires', `flow' (the realms), ...; a scope and table not given are
-%% those `ip route add' picks. A route from {@link routes/1} deleted by
+%% {@link routes/1}'s maps (`dst', `gateway', `oif', `table', `metric',
+%% `type', ...; they and the defaults `ip route add' picks:
+%% docs/rtnetlink.md, "Maps"). A route from {@link routes/1} deleted by
 %% {@link route_del/2} is added back as it was (docs/rtnetlink.md says
 %% when the kernel makes it differ).
 -spec route_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
@@ -220,11 +213,9 @@ route_del(Route, Opts) ->
 route_replace(Route) -> route_replace(Route, #{}).
 
 %% @doc Adds a route, or replaces the one with its destination, table,
-%% tos and metric (`NLM_F_CREATE | NLM_F_REPLACE', as `ip route
-%% replace'): its gateway, device, type, protocol, metrics and every
-%% other key become those of `Route' (the keys of {@link route_add/2}).
-%% Replacing twice with the same map is `ok' twice, so a change can be
-%% run again.
+%% tos and metric, as `ip route replace' (docs/rtnetlink.md, "Routes"):
+%% every key becomes that of `Route' (the keys of {@link route_add/2}).
+%% Replacing twice with the same map is `ok' twice.
 -spec route_replace(map(), linx_netlink:opts()) -> ok | {error, term()}.
 route_replace(Route, Opts) ->
     ?OWNED(linx_rtnl_call:route(replace, Route, Opts, route_replace)).
@@ -256,11 +247,9 @@ route_get(Destination, Opts) ->
     ?OWNED(linx_rtnl_call:route_get(Destination, Opts)).
 
 %% @doc The routes `Filter' asks for, as `ip route show table T dev D
-%% proto P type Y': a map of any of `table' (a number, `main', `local',
-%% `default' or `all'), `oif', `family', `protocol' and `type'. The
-%% kernel filters where it checks dumps strictly, and the result is
-%% filtered here too; the kernel's cached routes are left out. A bad key
-%% or value is `{error, {bad_filter, {Key, Value}}}'.
+%% proto P type Y': a map of any of `table', `oif', `family', `protocol'
+%% and `type' (docs/rtnetlink.md, "Routes"). A bad key or value is
+%% `{error, {bad_filter, {Key, Value}}}'.
 -spec routes(map(), linx_netlink:opts()) -> {ok, [linx_rtnl_msg:route()]} | {error, term()}.
 routes(Filter, Opts) ->
     ?OWNED(linx_rtnl_call:routes(Filter, Opts)).
@@ -286,9 +275,8 @@ nexthop_add(Spec) -> nexthop_add(Spec, #{}).
 
 %% @doc Adds a nexthop object, as `ip nexthop add': `Spec' has `id' and
 %% `oif' (a link) with an optional `gateway', or `blackhole => true', or
-%% `group' (ids or `{Id, Weight}') with an optional `group_type' (see
-%% {@link linx_rtnl_nexthop}). A route uses it with `nhid'. A bad field
-%% is `{bad_nexthop, {Key, Value}}'.
+%% `group' (ids or `{Id, Weight}'; see {@link linx_rtnl_nexthop}). A
+%% route uses it with `nhid'. A bad field is `{bad_nexthop, {Key, Value}}'.
 -spec nexthop_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 nexthop_add(Spec, Opts) ->
     ?OWNED(linx_rtnl_call:nexthop(add, Spec, Opts, nexthop_add)).
@@ -387,9 +375,8 @@ fdb_add(Entry) -> fdb_add(Entry, #{}).
 
 %% @doc Adds an fdb entry, as `bridge fdb add': `Entry' has `mac' and
 %% `index' (or `dev'), and may have `vlan', `master => true' or `self =>
-%% true' (the default), `state' (`permanent', the default, `static',
-%% `dynamic'), `extern_learn', `sticky' and, for a vxlan link, `dst',
-%% `port', `vni', `src_vni'. A map from {@link fdb/1} works as it is.
+%% true', `state', ... ({@link linx_rtnl_fdb}; docs/rtnetlink.md,
+%% "Bridge forwarding entries"). A map from {@link fdb/1} works as it is.
 -spec fdb_add(map(), linx_netlink:opts()) -> ok | {error, term()}.
 fdb_add(Entry, Opts) ->
     ?OWNED(linx_rtnl_call:fdb_change(new, Entry, Opts, fdb_add)).
@@ -456,10 +443,8 @@ subscribe(Groups) -> subscribe(Groups, #{}).
 %% Ref, Event}': `{Kind, new | del, Map}' (`Kind' `link', `addr',
 %% `route', `nexthop', `neigh' or `rule'; the maps of the dumps),
 %% `{other, Type, Payload}', `{resync, [{Kind, new, Map}]}' (everything
-%% now, to replace what the subscriber holds: first with `list_existing
-%% => true', and after the kernel dropped events; with `resync => false'
-%% `{error, enobufs}' instead) or `{error, Reason}'. It ends on
-%% {@link unsubscribe/1} or when the caller exits.
+%% now: docs/rtnetlink.md, "Events a subscriber can trust") or `{error,
+%% Reason}'. It ends on {@link unsubscribe/1} or when the caller exits.
 -spec subscribe([group()], linx_netlink:opts()) -> {ok, reference()} | {error, term()}.
 subscribe(Groups, Opts) ->
     ?OWNED(linx_rtnl_call:subscribe(Groups, Opts)).
@@ -479,16 +464,12 @@ unsubscribe(Ref) ->
 batch(Ops) -> batch(Ops, #{}).
 
 %% @doc Applies many changes in one request to the port program, in
-%% order, on a socket it keeps in the target (docs/rtnetlink.md,
-%% "Batches"). Each op is a change of this module as a tuple of its name
-%% and arguments (`{link_add, Spec}', `{addr_add, Link, Addr}',
-%% `{route_replace, Route}', ...); a link named by its name is looked
-%% up when its op is sent, so an op may name a link an earlier op made.
-%% Returns `{ok, Results}', `ok' or the op's `{error, Reason}' per op;
-%% a bad op is `{error, {bad_op, Op, Reason}}' and nothing is sent. With
-%% `atomic => true' the ops stop at the first that fails, those before
-%% it are undone, and the call returns `{error, #{reason :=
-%% batch_failed, index, op, error, rolled_back, rollback_errors}}'.
+%% order: each op is a change of this module as a tuple of its name and
+%% arguments (`{link_add, Spec}', `{addr_add, Link, Addr}', ...). Returns
+%% `{ok, Results}', `ok' or the op's `{error, Reason}' per op; a bad op
+%% is `{error, {bad_op, Op, Reason}}' and nothing is sent. Names made by
+%% earlier ops, and `atomic => true' (undone at the first op that fails,
+%% `{error, #{reason := batch_failed, ...}}'): docs/rtnetlink.md, "Batches".
 -spec batch([linx_rtnl_req:batch_op()], linx_netlink:opts()) ->
           {ok, [ok | {error, term()}]} | {error, term()}.
 batch(Ops, Opts) ->

@@ -433,36 +433,15 @@ route(_What, Route, _Resolve) ->
 rule(What, Rule) ->
     ?ARGS:checked(fun() -> request(rule, What, linx_rtnl_rule:payload(What, Rule, fun ifname/1)) end).
 
-%% @doc The request adding or deleting a neighbour entry.
+%% @doc The request adding or deleting a neighbour entry (see
+%% {@link linx_rtnl_neigh}).
 -spec neigh(new | del, term(), resolve()) -> {ok, linx_nl_codec:msg_in()} | {error, term()}.
 neigh(What, #{index := _, dst := _} = Neigh, Resolve) ->
-    ?ARGS:checked(fun() -> neigh_request(What, Neigh, Resolve) end);
+    ?ARGS:checked(fun() -> request(neigh, What, linx_rtnl_neigh:payload(Neigh, Resolve)) end);
 neigh(_What, #{} = Neigh, _Resolve) ->
     {error, {bad_neigh, {hd([K || K <- [index, dst], not is_map_key(K, Neigh)]), missing}}};
 neigh(_What, Neigh, _Resolve) ->
     {error, {bad_neigh, Neigh}}.
-
-%% The neighbour request (a check throws).
-neigh_request(What, #{index := Link, dst := IP} = Neigh, Resolve) ->
-    Bad = fun(K) -> {bad_neigh, {K, maps:get(K, Neigh)}} end,
-    {ok, Family, _} = ?ARGS:ok_or_throw(linx_nl_values:ip_bytes(IP), Bad(dst)),
-    {ok, Index} = ?ARGS:ok_or_throw(Resolve(Link)),
-    State = ?ARGS:mask(maps:get(state, Neigh, [permanent]), nud,
-                       {bad_neigh, {state, maps:get(state, Neigh, none)}}),
-    Proxy = case maps:get(proxy, Neigh, false) of
-                P when is_boolean(P) -> [proxy || P];
-                P -> throw({bad_neigh, {proxy, P}})
-            end,
-    Flags = case maps:get(flags, Neigh, []) of
-                F when is_list(F) -> [throw(Bad(flags)) || X <- F, X =/= router, X =/= proxy],
-                                     lists:usort(F ++ Proxy);
-                _ -> throw(Bad(flags))
-            end,
-    Ll = [{lladdr, mac(Mac)} || {ok, Mac} <- [maps:find(lladdr, Neigh)]],
-    {ok, Hdr} = ?MSG:header(neigh, #{family => Family, index => Index, state => State,
-                                     flags => Flags}),
-    {ok, Attrs} = ?MSG:encode_attrs(neigh, [{dst, IP} | Ll]),
-    request(neigh, What, [Hdr, Attrs]).
 
 %%====================================================================
 %% Events

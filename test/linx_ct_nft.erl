@@ -108,8 +108,9 @@ objects() ->
     objects(terms).
 
 %% @doc {@link objects/0}, its rules' expressions as linx's terms
-%% (`terms') or, where they have one, in the short form (`short').
--spec objects(terms | short) -> #{tables := [map()], chains := [map()], rules := [map()]}.
+%% (`terms') or, where they have one, in the short form (`short') or as
+%% nft's text of it (`text').
+-spec objects(terms | short | text) -> #{tables := [map()], chains := [map()], rules := [map()]}.
 objects(Form) ->
     #{rules := Rules} = Objects = objects_terms(),
     Texts = [T || {_, T, _} <- rules()] ++ ["return" | nat_texts()],
@@ -117,6 +118,7 @@ objects(Form) ->
     Pick = fun(#{expressions := E} = R, Text) ->
                    case {Form, maps:find(Text, Short)} of
                        {short, {ok, S}} -> R#{expressions := S};
+                       {text, {ok, _}} -> R#{expressions := list_to_binary(Text)};
                        _ -> R#{expressions := E}
                    end
            end,
@@ -179,7 +181,7 @@ ops() ->
     ops(terms).
 
 %% @doc The ops that make {@link objects/1}.
--spec ops(terms | short) -> [linx_nft:op()].
+-spec ops(terms | short | text) -> [linx_nft:op()].
 ops(Form) ->
     #{tables := T, chains := C, rules := R} = objects(Form),
     [{add, table, X} || X <- T] ++ [{add, chain, X} || X <- C] ++ [{add, rule, X} || X <- R].

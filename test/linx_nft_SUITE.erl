@@ -14,16 +14,16 @@
 -include_lib("common_test/include/ct.hrl").
 
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
--export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, made_by_nft_read_by_linx/1,
+-export([made_by_linx_read_by_nft/1, short_form_read_by_nft/1, text_read_by_nft/1, made_by_nft_read_by_linx/1,
          unknown_expression_raw/1,
          drop_rule_stops_pings/1, a_thousand_rules_in_one_batch/1, sets_both_ways/1, failed_batch_changes_nothing/1, replace_and_flush/1,
-         bad_arguments_named/1, interval_ranges_both_ways/1]).
+         bad_arguments_named/1, interval_ranges_both_ways/1, concat_ranges_both_ways/1]).
 
 all() ->
-    [made_by_linx_read_by_nft, short_form_read_by_nft, made_by_nft_read_by_linx,
+    [made_by_linx_read_by_nft, short_form_read_by_nft, text_read_by_nft, made_by_nft_read_by_linx,
      unknown_expression_raw,
      drop_rule_stops_pings, a_thousand_rules_in_one_batch, sets_both_ways, failed_batch_changes_nothing, replace_and_flush,
-     bad_arguments_named, interval_ranges_both_ways].
+     bad_arguments_named, interval_ranges_both_ways, concat_ranges_both_ways].
 
 init_per_suite(Config) ->
     case linx_ct_ns:sh("nft --version") of
@@ -70,6 +70,34 @@ short_form_read_by_nft(Config) ->
     ok = linx_nft:apply(linx_ct_nft:ops(short), in(B)),
     Nft = linx_ct_nft:json(A),
     Nft = linx_ct_nft:json(B).
+
+%% The short form's statements given as nft's text (the rule's
+%% `expressions' a string) make the same ruleset; text outside the
+%% subset is refused with the word where reading stopped, and nothing
+%% is sent.
+text_read_by_nft(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, linx_ct_nft:text()),
+    Texts = [E || {add, rule, #{expressions := E}} <- linx_ct_nft:ops(text), is_binary(E)],
+    true = length(Texts) >= 10,
+    ok = linx_nft:apply(linx_ct_nft:ops(text), in(B)),
+    Nft = linx_ct_nft:json(A),
+    Nft = linx_ct_nft:json(B),
+    Table = {add, table, #{family => inet, name => <<"x">>}},
+    Chain = {add, chain, #{family => inet, table => <<"x">>, name => <<"c">>}},
+    Rule = fun(T) -> {add, rule, #{family => inet, table => <<"x">>, chain => <<"c">>, expressions => T}} end,
+    {error, #{reason := {bad_op, #{index := 3, field := {text, 3, port}, value := <<"{">>}}}} =
+        linx_nft:apply([Table, Chain, Rule(<<"tcp dport { 22, 80 } accept">>)], in(B)),
+    {error, #{reason := {bad_op, #{index := 3, field := {text, 3, address}, value := <<"10.0.0.300">>}}}} =
+        linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.300 drop")], in(B)),
+    InX = fun() ->
+                  {ok, Rules} = linx_nft:rules(in(B)),
+                  [R || #{table := <<"x">>} = R <- Rules]
+          end,
+    [] = InX(),
+    ok = linx_nft:apply([Table, Chain, Rule("ip saddr 10.0.0.3 drop")], in(B)),
+    [#{expressions := [_, _, _, _, _]}] = InX().
 
 %% What nft loads, linx decodes into the objects linx makes, and the
 %% rule of an anonymous set into its lookup.
@@ -203,6 +231,58 @@ interval_ranges_both_ways(Config) ->
      end || Ns <- [A, B]],
     {error, #{reason := {bad_op, #{index := 1, field := {elements, 1}}}}} =
         linx_nft:apply(tl(Set(<<"p">>, inet_service, [{80, 22}])), in(B)).
+
+%% Interval sets and maps of a concatenation, with a range in any field:
+%% what linx makes nft lists as the same text loaded by nft (a prefix
+%% and a port range, one address and port; an IPv6 prefix, a port range
+%% and an interface name mapped to a verdict), and linx decodes both
+%% into those keys. Deleting an element by its ranges removes it alone;
+%% a field's range whose end comes before its start is refused.
+concat_ranges_both_ways(Config) ->
+    A = ?config(a, Config),
+    B = ?config(b, Config),
+    _ = linx_ct_nft:nft(A, "table inet cc {\n"
+                           "  set s { type ipv4_addr . inet_service; flags interval; elements = { "
+                           "10.0.0.0/8 . 22-25, 192.168.1.1 . 80 }; }\n"
+                           "  map m { type ipv6_addr . inet_service . ifname : verdict; flags interval; "
+                           "elements = { fd00::/120 . 1000-2000 . \"eth0\" : drop, "
+                           "fd00::1 . 80 . \"lo\" : accept }; }\n}\n"),
+    V4 = [ipv4_addr, inet_service],
+    V6 = [ipv6_addr, inet_service, ifname],
+    Keys = [[{{10, 0, 0, 0}, {10, 255, 255, 255}}, {22, 25}], [{192, 168, 1, 1}, 80]],
+    Map = [{[{{16#fd00, 0, 0, 0, 0, 0, 0, 0}, {16#fd00, 0, 0, 0, 0, 0, 0, 255}}, {1000, 2000}, <<"eth0">>], drop},
+           {[{16#fd00, 0, 0, 0, 0, 0, 0, 1}, 80, <<"lo">>], accept}],
+    Elems = fun(Op, Set, Key, Data, Es) ->
+                    {Op, element, maps:merge(#{family => inet, table => <<"cc">>, set => Set, key => Key,
+                                               interval => true, elements => Es}, Data)}
+            end,
+    ok = linx_nft:apply([{add, table, #{family => inet, name => <<"cc">>}},
+                         {add, set, #{family => inet, table => <<"cc">>, name => <<"s">>, key => V4,
+                                      flags => [interval]}},
+                         Elems(add, <<"s">>, V4, #{}, Keys),
+                         {add, set, #{family => inet, table => <<"cc">>, name => <<"m">>, key => V6,
+                                      data => verdict, flags => [interval]}},
+                         Elems(add, <<"m">>, V6, #{data => verdict}, Map)], in(B)),
+    Nft = linx_ct_nft:json(A),
+    ct:log("~p", [Nft]),
+    Nft = linx_ct_nft:json(B),
+    Decoded = fun(Ns) ->
+                      {ok, Sets} = linx_nft:sets(in(Ns)),
+                      maps:from_list([{N, [case E of
+                                               #{data := D} -> {K, D};
+                                               _ -> K
+                                           end || #{key := K} = E <- Es]}
+                                      || #{name := N, elements := Es} <- Sets])
+              end,
+    #{<<"s">> := Keys, <<"m">> := Map} = Decoded(A),
+    #{<<"s">> := Keys, <<"m">> := Map} = Decoded(B),
+    {ok, [#{flags := Flags, desc := #{concat := [4, 2]}} | _]} = linx_nft:sets(in(B)),
+    true = lists:member(concat, Flags),
+    ok = linx_nft:apply([Elems(delete, <<"s">>, V4, #{}, [hd(Keys)])], in(B)),
+    #{<<"s">> := [[{192, 168, 1, 1}, 80]]} = Decoded(B),
+    {error, #{reason := {bad_op, #{index := 1, field := {elements, 1}}}}} =
+        linx_nft:apply([Elems(add, <<"s">>, V4, #{}, [[{192, 168, 1, 1}, {25, 22}]])], in(B)),
+    #{<<"s">> := [[{192, 168, 1, 1}, 80]]} = Decoded(B).
 
 %% A thousand rules (about 450 KiB, more than a netlink socket's send
 %% buffer holds at first) go in one batch, and nft lists each.

@@ -17,7 +17,7 @@
          cnode_stopped_helper/1, cnode_stopped_daemon/1, cnode_stopped_caller_node/1,
          cnode_helper_ends_with_daemon/1]).
 %% Run on a peer node.
--export([ping_without_reading/2]).
+-export([list_once/1, owe_lists/3]).
 
 %% Every call here has this timeout, and must return within it + SLACK.
 -define(TIMEOUT, 1000).
@@ -283,50 +283,89 @@ cnode_stopped_daemon(Config) ->
     {ok, _} = linx_sysctl:read("kernel.ostype", Via).
 
 %% C-node mode: a caller's node that stops reading (SIGSTOP) while the
-%% daemon still owes it replies (its socket's send queue holds more than
-%% 1 MB) does not hold up the daemon's other callers.
+%% daemon owes it replies does not hold up the daemon's other callers:
+%% the daemon's socket to it is full (its queued bytes reached its send
+%% buffer: the kernel takes no more) with replies still waiting. So that
+%% this holds whatever the timing and the kernel's buffer autotuning, the
+%% node's receive buffer is fixed (`recbuf') and, while the daemon is
+%% stopped, it asks for listings of every sysctl, twice what its receive
+%% buffer and the largest send buffer (`tcp_wmem') hold; it stops once
+%% the daemon's socket has received the requests.
 cnode_stopped_caller_node(Config) ->
     C = ?config(cnode, Config),
-    Dir = filename:dirname(code:which(?MODULE)),
+    {Daemon, _} = linx_ct_cnode:state(),
+    Port = linx_ct_cnode:dist_port(C),
     {ok, Peer, _} = peer:start(#{name => list_to_atom(linx_ct_ns:unique("linx_stl_peer")),
                                  connection => standard_io,
                                  args => ["-setcookie", atom_to_list(erlang:get_cookie()),
-                                          "-pa", Dir]}),
+                                          "-pa", filename:dirname(code:which(?MODULE)),
+                                          "-kernel", "inet_dist_connect_options",
+                                          "[{recbuf, 65536}]"]}),
     PeerOsPid = list_to_integer(peer:call(Peer, os, getpid, [])),
-    %% Bounds for a loaded machine: each wait ends when its condition holds.
-    ok = peer:call(Peer, ?MODULE, ping_without_reading, [C, 256 * 1024], 40000),
-    signal("STOP", PeerOsPid),
     try
-        Port = linx_ct_cnode:dist_port(C),
-        ok = linx_ct_ns:wait_until(fun() -> send_queue(Port) > 1000000 end, 30000),
+        {ListBytes, PeerPort} = peer:call(Peer, ?MODULE, list_once, [C], 40000),
+        #{rb := RcvBuf} = conn(PeerPort, Port),
+        {ok, Wmem} = file:read_file("/proc/sys/net/ipv4/tcp_wmem"),
+        [_, _, SndBufMax] = [binary_to_integer(W) || W <- string:lexemes(Wmem, " \t\n")],
+        Owed = 2 * (RcvBuf + SndBufMax),
+        true = Owed < 64 bsl 20,               % under the daemon's MAX_PENDING
+        PerBatch = max(1, (1 bsl 20) div ListBytes),
+        Batches = Owed div (PerBatch * ListBytes) + 1,
+        signal("STOP", Daemon),
+        Bound = peer:call(Peer, ?MODULE, owe_lists, [C, Batches, PerBatch]),
+        ok = linx_ct_ns:wait_until(fun() -> maps:get(recv_q, conn(Port, PeerPort)) >= Bound end,
+                                   10000),
+        signal("STOP", PeerOsPid),
+        signal("CONT", Daemon),
+        Full = fun() -> full(conn(Port, PeerPort)) end,
+        {ok, Ms} = timed(fun() -> linx_ct_ns:wait_until(Full, 30000) end),
+        ct:pal("~b replies of ~b bytes owed: the daemon's socket full in ~b ms (~p)",
+               [Batches, PerBatch * ListBytes, Ms, conn(Port, PeerPort)]),
         others_served(Config, #{via => C})
     after
+        signal("CONT", Daemon),
         signal("CONT", PeerOsPid),
         peer:stop(Peer)
     end.
 
-%% On the peer: a process that sends `{ping, Bytes}' requests to the
-%% C-node for as long as it can, their replies going to a process that
-%% drops them; returns once 20 replies came back.
-ping_without_reading(C, Bytes) ->
-    Self = self(),
-    Big = binary:copy(<<"x">>, Bytes),
-    Sink = spawn(fun() -> drop(Self, 0) end),
-    _ = spawn(fun Ping() -> {linx, C} ! {Sink, make_ref(), {ping, Big}}, Ping() end),
-    receive {dropped, Sink} -> ok after 30000 -> timeout end.
+%% On the peer: one listing of every sysctl through the C-node `C' (which
+%% opens the connection); its size, and the local port of the connection.
+list_once(C) ->
+    Tag = make_ref(),
+    {linx, C} ! {self(), Tag, {batch, self, [{sysctl_list, <<>>}]}},
+    Reply = receive {Tag, {ok, [{ok, _}]} = R} -> R after 30000 -> exit(no_listing) end,
+    {ok, {_, LocalPort}} = inet:sockname(proplists:get_value(C, erlang:system_info(dist_ctrl))),
+    {byte_size(term_to_binary(Reply)), LocalPort}.
 
-drop(Report, 20) ->
-    Report ! {dropped, self()},
-    drop(none, 21);
-drop(Report, N) ->
-    receive _ -> drop(Report, N + 1) end.
+%% On the peer: `N' requests of `Lists' listings each, their replies going
+%% to a process that drops them, then a ping as long as `Bound', which is
+%% returned: at least what the requests take on the connection (a frame
+%% holds a header, the control message and the message, an atom's text at
+%% most twice), so they are within the stream's first `Bound' bytes.
+owe_lists(C, N, Lists) ->
+    Sink = spawn(fun Drop() -> receive _ -> Drop() end end),
+    Msgs = [{Sink, make_ref(), {batch, self, lists:duplicate(Lists, {sysctl_list, <<>>})}}
+            || _ <- lists:seq(1, N)],
+    Bound = lists:sum([2 * byte_size(term_to_binary({{6, self(), '', linx}, M})) + 64 || M <- Msgs]),
+    [{linx, C} ! M || M <- Msgs ++ [{Sink, make_ref(), {ping, binary:copy(<<0>>, Bound)}}]],
+    Bound.
 
-%% The largest send queue of the daemon's connections on `Port'.
-send_queue(Port) ->
-    Out = linx_ct_ns:sh_ok(["ss -tnH state established '( sport = :", integer_to_list(Port), " )'"]),
-    lists:max([0 | [binary_to_integer(SendQ)
-                    || Line <- binary:split(Out, <<"\n">>, [global, trim_all]),
-                       [_RecvQ, SendQ | _] <- [binary:split(Line, <<" ">>, [global, trim_all])]]]).
+%% What `ss' shows of this host's connection from port `From' to port
+%% `To': its receive and send queues and its socket memory (`rb' the
+%% receive buffer, `tb' the send buffer, `w' the bytes queued to send).
+conn(From, To) ->
+    Out = linx_ct_ns:sh_ok(["ss -tnmH state established '( sport = :", integer_to_list(From),
+                            " and dport = :", integer_to_list(To), " )'"]),
+    [RecvQ, SendQ | _] = string:lexemes(Out, " \t\n"),
+    {match, [Mem]} = re:run(Out, "skmem:\\(([^)]*)\\)", [{capture, all_but_first, binary}]),
+    maps:from_list([{recv_q, binary_to_integer(RecvQ)}, {send_q, binary_to_integer(SendQ)}
+                    | [{binary_to_atom(K), binary_to_integer(V)}
+                       || F <- binary:split(Mem, <<",">>, [global]),
+                          {match, [K, V]} <- [re:run(F, "^([a-z]+)([0-9]+)$",
+                                                     [{capture, all_but_first, binary}])]]]).
+
+%% The kernel takes no more from the daemon: a send would wait.
+full(#{w := Queued, tb := SndBuf}) -> Queued >= SndBuf.
 
 %% C-node mode, last in its group (it stops the daemon): a helper started
 %% for a connection, stopped when the daemon is killed, ends with the

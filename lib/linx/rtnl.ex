@@ -34,48 +34,40 @@ defmodule Linx.Rtnl do
   docs/rtnetlink.md all of them. Every map also has `:unknown`: the
   attributes it does not name, as `{type, binary}`.
 
-  A link is named by its name (a string) or its index. A namespace given
-  to `link_add/2` (`:netns`, a veth peer's `:netns`) or `link_set/3`
-  (`:netns`, to move a link) is any target: `{:netns, name}`, a
-  `Linx.Netns` handle, `{:ns, paths}`, ..., or `{:pid, os_pid}`.
+  A link is named by its name (a string) or its index. A link's `:netns`
+  (in `link_add/2`, a veth peer's, in `link_set/3` to move it) is any
+  target: `{:netns, name}`, a `Linx.Netns` handle, ..., or `{:pid, os_pid}`.
 
   ## Options
 
-    * `:in` - the namespace to work in: the targets of `Linx.Sysctl`
-      (`:self` by default, `{:netns, name}`, `{:pid, os_pid}`,
-      `{:path, ns_path}`, `{:ns, [ns_path]}`) or a handle from
-      `Linx.Netns.new/2`.
+    * `:in` - the namespace to work in (`t:target/0`): `:self` by default,
+      `{:netns, name}`, `{:pid, os_pid}`, ... or a `Linx.Netns.new/2` handle.
     * `:timeout` - milliseconds to wait for the port program (default
       5000) or `:infinity`.
     * `:via` - `:local` (default) or a linx C-node (for `subscribe/2`,
       one on this host).
 
-  Options may be a map too, and there are no others: any other key is
-  refused (`errno: :bad_option`). They never carry what the operation
-  works on: an address's `:label`, `:broadcast`, `:scope` and `:flags`
-  are part of the address given to `addr_add/3` (see `t:addr_spec/0`),
-  and as options they are refused too.
+  Options may be a map too, and there are no others: any other key, and
+  what an operation works on (an address's `:label`, ...: `t:addr_spec/0`),
+  is refused as an option (`errno: :bad_option`).
 
   ## Names and forms
 
-  A plural noun dumps (`links/1`, `routes/1`, `fdb/1`, ...), a singular
-  one reads one (`link/2`), `*_add`, `*_set`, `*_replace` and `*_del`
-  change, `batch/2` applies many (docs/elixir.md, "Batches"); each has a
-  bang variant (`links!/1`, ...). A MAC is 6 bytes or text such as
+  The names of `:linx_rtnl` (docs/elixir.md), each with a bang variant
+  (`links!/1`, ...). A MAC is 6 bytes or text such as
   `"02:00:5e:10:00:01"`, else `errno: :bad_address`.
 
   ## Errors
 
   `{:error, %Linx.Rtnl.Error{}}`: `stage: :netlink` with the errno (and
-  the kernel's extended-ack text in `:ext_ack`) when the kernel refused,
-  `stage: :badarg` for arguments refused before anything was sent, and
-  the stages every linx call shares. The bang functions raise it.
+  the kernel's text in `:ext_ack`) when the kernel refused, `stage: :badarg`
+  before anything was sent, ... (docs/elixir.md, "Errors"). Bang functions raise it.
   """
 
   use Linx.Bang, raises: Linx.Rtnl.Error
 
   alias Linx.Rtnl.Error
-  import Linx.Rtnl.Call, only: [wrap: 3, addr_spec: 1, batch_ops: 1, op_result: 3]
+  import Linx.Rtnl.Call, only: [wrap: 3, addr_spec: 1]
 
   @typedoc "A namespace (option `:in`): a `Linx.Sysctl` target or a `Linx.Netns` handle."
   @type target :: Linx.Sysctl.target() | Linx.Netns.handle()
@@ -109,11 +101,7 @@ defmodule Linx.Rtnl do
           | {:flags, [atom]}
           | {:valid_lft | :preferred_lft, non_neg_integer | :forever}
 
-  @typedoc """
-  An rtnetlink multicast group (`RTNLGRP_*`): `:link`, `:neigh`,
-  `:ipv4_addr`, `:ipv4_route`, `:ipv6_addr`, `:ipv6_route`, ... or its
-  number.
-  """
+  @typedoc "An rtnetlink multicast group (`RTNLGRP_*`): `:link`, `:ipv4_addr`, ... or its number."
   @type group :: :linx_rtnl.group()
 
   @typedoc "A link, address, route, neighbour or rule, as `:linx_rtnl` decodes it."
@@ -212,7 +200,6 @@ defmodule Linx.Rtnl do
   list with `:prefix` and the address's `:label`, `:broadcast`, `:scope`
   and `:flags` (`t:addr_spec/0`):
 
-      :ok = Linx.Rtnl.addr_add("v0", {{10, 0, 0, 1}, 24}, blue)
       :ok = Linx.Rtnl.addr_add("v0", [prefix: {{0xFD00, 0, 0, 0, 0, 0, 0, 1}, 64},
                                      flags: [:nodad]], blue)
 
@@ -254,9 +241,8 @@ defmodule Linx.Rtnl do
   @doc """
   Adds a route, as `ip route add`: `route` has the keys of the maps of
   `routes/1` (`:dst`, `:gateway`, `:oif`, `:table`, `:metric`, `:type`,
-  `:multipath`, `:nhid`, ...; see `:linx_rtnl.route_add/2` for the
-  defaults). A route from `routes/1` is added back as it was after
-  `route_del/2` of it.
+  ...; they and their defaults: docs/rtnetlink.md, "Maps"). A route from
+  `routes/1` is added back as it was after `route_del/2` of it.
   """
   @spec route_add(map, options) :: :ok | {:error, Error.t()}
   def route_add(route, opts \\ []), do: wrap(:linx_rtnl.route_add(route, opts), :route_add, opts)
@@ -270,9 +256,8 @@ defmodule Linx.Rtnl do
 
   @doc """
   Adds a route, or replaces the one with its destination, table, tos and
-  metric, as `ip route replace` does: its gateway, device, type, metrics
-  and every other key become those of `route` (the keys of
-  `route_add/2`). Replacing twice with the same map is `:ok` twice.
+  metric, as `ip route replace` does: every key becomes that of `route`
+  (the keys of `route_add/2`). Replacing twice with the same map is `:ok` twice.
   """
   @spec route_replace(map, options) :: :ok | {:error, Error.t()}
   def route_replace(route, opts \\ []),
@@ -299,12 +284,10 @@ defmodule Linx.Rtnl do
 
   @doc """
   The routes `filter` asks for, as `ip route show table T dev D proto P
-  type Y` shows them: a map of any of `:table` (a number, `:main`,
-  `:local`, `:default` or `:all`), `:oif` (a link), `:family` (`:inet` or
-  `:inet6`), `:protocol` and `:type`. The kernel filters where it can, and
-  what comes back is filtered again; the kernel's cached routes are left
-  out. A bad key or value is `{:bad_filter, {key, value}}`. The options
-  come second and are not optional here (`routes/1` takes options).
+  type Y` shows them: a map of any of `:table`, `:oif`, `:family`,
+  `:protocol` and `:type` (docs/rtnetlink.md, "Routes"). A bad key or
+  value is `{:bad_filter, {key, value}}`. The options come second and are
+  not optional here (`routes/1` takes options).
   """
   @spec routes(map, options) :: {:ok, [route]} | {:error, Error.t()}
   def routes(filter, opts), do: wrap(:linx_rtnl.routes(filter, opts), :routes, opts)
@@ -390,11 +373,8 @@ defmodule Linx.Rtnl do
 
   @doc """
   Every policy routing rule of the namespace, IPv4 and IPv6, in the
-  kernel's order: maps with `:family`, `:priority`, `:src` and `:dst`
-  (`{address, prefixlen}`), `:iif`, `:oif`, `:fwmark`, `:fwmask`,
-  `:table`, `:action` (`:lookup`, `:goto`, `:blackhole`, ...), `:goto`,
-  `:uid_range`, `:sport`, `:dport` (`{first, last}`), `:ip_proto`,
-  `:protocol`, `:flags`, ...
+  kernel's order: maps with `:priority`, `:src`, `:dst`, `:table`,
+  `:action`, ... (all of them: docs/rtnetlink.md, "Rules").
   """
   @spec rules(options) :: {:ok, [rule]} | {:error, Error.t()}
   def rules(opts \\ []), do: wrap(:linx_rtnl.rules(opts), :rules, opts)
@@ -452,12 +432,7 @@ defmodule Linx.Rtnl do
   """
   @spec batch([batch_op], options) ::
           {:ok, [:ok | {:error, Error.t()}]} | {:error, Error.t()}
-  def batch(ops, opts \\ []) do
-    case :linx_rtnl.batch(batch_ops(ops), opts) do
-      {:ok, results} -> {:ok, Enum.zip_with(ops, results, &op_result(&1, &2, opts))}
-      error -> wrap(error, :batch, opts)
-    end
-  end
+  def batch(ops, opts \\ []), do: Linx.Rtnl.Call.batch(ops, opts)
 
   @doc """
   Like `batch/2`, but returns the results themselves and raises
@@ -475,9 +450,8 @@ defmodule Linx.Rtnl do
   `:rcvbuf`, `:list_existing`, `:resync`). Each arrives as `{:linx_rtnl,
   ref, event}`: `{kind, :new | :del, map}` (the maps of the dumps),
   `{:other, type, payload}`, `{:resync, [{kind, :new, map}]}` (everything
-  now, to replace what the subscriber holds: first with `list_existing:
-  true`, and after the kernel dropped events) or `{:error, reason}`.
-  It ends on `unsubscribe/1` or when the caller exits.
+  now: docs/rtnetlink.md, "Events a subscriber can trust") or `{:error,
+  reason}`. It ends on `unsubscribe/1` or when the caller exits.
 
       {:ok, ref} = Linx.Rtnl.subscribe([:link, :ipv4_addr], in: {:netns, "blue"})
       receive do

@@ -2,13 +2,15 @@ defmodule Linx.BangTest do
   # Every function of the Elixir API that returns {:ok, _} or :ok or
   # {:error, _} has a bang variant of each of its arities, whose spec
   # returns the success value; each raises what its function returns in
-  # {:error, exception}. The specs are read from the compiled modules.
+  # {:error, exception}. The specs are read from the compiled modules
+  # (the check: Linx.TestBangSpecs, test/elixir/support/bang_specs.ex).
   use ExUnit.Case, async: true
 
   import Linx.TestNs
 
   alias Linx.{Genl, Netns, Rtnl, Sysctl}
   alias Linx.Netlink.Socket
+  alias Linx.TestBangSpecs
 
   @lib Path.expand("../../lib", __DIR__)
 
@@ -28,9 +30,6 @@ defmodule Linx.BangTest do
   # ({stage, errno} tuples, not exceptions), which had no bang variants.
   @contracts [Linx.Sysctl.Native, Linx.Netlink.Socket.Native]
 
-  # Functions that need no spec: the callbacks of an exception.
-  @no_spec [__struct__: 0, __struct__: 1, exception: 1, message: 1]
-
   defp app_modules do
     for module <- Application.spec(:linx, :modules),
         match?("Elixir." <> _, Atom.to_string(module)),
@@ -43,99 +42,6 @@ defmodule Linx.BangTest do
         do: Module.concat([name])
   end
 
-  # What is missing or wrong in the bang functions of `module`, whose
-  # specs are read from `source` (the module, or its object code).
-  defp problems(module, source \\ nil) do
-    {:ok, specs} = Code.Typespec.fetch_specs(source || module)
-    {:ok, types} = Code.Typespec.fetch_types(source || module)
-    specs = Map.new(specs)
-    exported = module.__info__(:functions)
-    spec_names = for {{name, _}, _} <- specs, do: name
-
-    no_spec =
-      for {name, _arity} = fa <- exported,
-          fa not in @no_spec and name not in spec_names,
-          do: {:no_spec, module, fa}
-
-    results =
-      for {{name, arity}, clauses} <- specs,
-          success = success(clauses, types),
-          do: {name, arity, success}
-
-    missing =
-      for {name, _, _} <- results,
-          {^name, arity} <- exported,
-          bang = :"#{name}!",
-          not function_exported?(module, bang, arity),
-          do: {:missing, module, {bang, arity}}
-
-    wrong_spec =
-      for {name, arity, {args, return}} <- results,
-          bang = {:"#{name}!", arity},
-          function_exported?(module, elem(bang, 0), arity),
-          Map.get(specs, bang, []) |> Enum.map(&signature/1) != [{args, return}],
-          do: {:spec, module, bang}
-
-    Enum.uniq(no_spec ++ missing ++ wrong_spec)
-  end
-
-  # The arguments and success type of a spec returning {:ok, t} or :ok or
-  # {:error, _}: {args, t} or {args, :ok} (of its first such clause); nil
-  # for any other spec.
-  defp success(clauses, types), do: Enum.find_value(clauses, &clause_success(&1, types))
-
-  defp clause_success({:type, _, :bounded_fun, [fun, _constraints]}, types),
-    do: clause_success(fun, types)
-
-  defp clause_success({:type, _, :fun, [{:type, _, :product, args}, return]}, types) do
-    members = members(return, types)
-    errors = Enum.filter(members, &match?({:type, _, :tuple, [{:atom, _, :error}, _]}, &1))
-
-    case members -- errors do
-      [{:atom, _, :ok}] when errors != [] -> {strip(args), {:atom, 0, :ok}}
-      [{:type, _, :tuple, [{:atom, _, :ok}, t]}] when errors != [] -> {strip(args), strip(t)}
-      _ -> nil
-    end
-  end
-
-  defp clause_success(_clause, _types), do: nil
-
-  defp signature({:type, _, :fun, [{:type, _, :product, args}, return]}),
-    do: {strip(args), strip(return)}
-
-  defp signature(other), do: other
-
-  # The members of a union, through the module's own types.
-  defp members({:type, _, :union, members}, types),
-    do: Enum.flat_map(members, &members(&1, types))
-
-  defp members({:ann_type, _, [_name, type]}, types), do: members(type, types)
-
-  defp members({:user_type, _, name, params} = type, types) do
-    case for(
-           {kind, {^name, t, vars}} <- types,
-           kind in [:type, :typep, :opaque],
-           length(vars) == length(params),
-           do: t
-         ) do
-      [t] -> members(t, types)
-      _ -> [type]
-    end
-  end
-
-  defp members(type, _types), do: [type]
-
-  # A type without its annotations (lines) and argument names.
-  defp strip({:ann_type, _, [_name, type]}), do: strip(type)
-  defp strip({tag, _anno, value}) when tag in [:atom, :integer, :var, :char], do: {tag, 0, value}
-  defp strip({:type, _, name, args}), do: {:type, 0, name, strip(args)}
-  defp strip({:remote_type, _, args}), do: {:remote_type, 0, strip(args)}
-  defp strip({:user_type, _, name, args}), do: {:user_type, 0, name, strip(args)}
-  defp strip({:op, _, op, a}), do: {:op, 0, op, strip(a)}
-  defp strip({:op, _, op, a, b}), do: {:op, 0, op, strip(a), strip(b)}
-  defp strip(list) when is_list(list), do: Enum.map(list, &strip/1)
-  defp strip(other), do: other
-
   describe "every ok/error function has a bang variant" do
     test "the Elixir modules of :linx are those of lib/" do
       assert Enum.sort(app_modules()) == Enum.sort(file_modules())
@@ -145,7 +51,7 @@ defmodule Linx.BangTest do
     test "for every arity, with a spec returning the success value" do
       modules = app_modules() -- @contracts
       assert Map.keys(@raises) -- modules == []
-      assert Enum.flat_map(modules, &problems/1) == []
+      assert Enum.flat_map(modules, &TestBangSpecs.problems/1) == []
     end
 
     test "the check finds a missing bang function, a missing arity and a wrong spec" do
@@ -181,7 +87,7 @@ defmodule Linx.BangTest do
           def unspecified, do: :ok
         end
 
-      assert Enum.sort(problems(module, binary)) ==
+      assert Enum.sort(TestBangSpecs.problems(module, binary)) ==
                Enum.sort([
                  {:missing, module, {:none!, 1}},
                  {:missing, module, {:none!, 2}},

@@ -59,6 +59,22 @@ defmodule Linx.NftTest do
     assert Nft.tables!(opts) == []
   end
 
+  test "a rule written as nft's text is nft's rule", %{ns: ns, opts: opts} do
+    text = ~s|ip saddr 10.0.0.0/8 tcp dport 22 ct state new counter accept|
+    rule = %{family: :inet, table: "f", chain: "in", expressions: text}
+    assert :ok = Nft.apply(Enum.take(ops(), 2) ++ [{:add, :rule, rule}], opts)
+
+    assert nft!(ns) =~
+             ~r/ip saddr 10.0.0.0\/8 tcp dport 22 ct state new counter packets 0 bytes 0 accept/
+
+    assert {:error,
+            %Error{errno: :bad_op, reason: %{reason: {:bad_op, %{field: {:text, 3, :port}}}}}} =
+             Nft.apply(
+               [{:add, :rule, %{rule | expressions: "tcp dport { 22, 80 } accept"}}],
+               opts
+             )
+  end
+
   test "a refused batch changes nothing and names its op", %{ns: ns, opts: opts} do
     assert :ok = Nft.apply(ops(), opts)
     before = nft!(ns)

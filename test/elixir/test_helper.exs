@@ -107,3 +107,6 @@ ExUnit.start(exclude: exclude)
 # oracle: the example's modules, shared.
 Code.require_file("examples/elixir/lib/linx_example/rtnl.ex", File.cwd!())
 Code.require_file("examples/elixir/test/support/ip.ex", File.cwd!())
+
+# The check of Linx.BangTest on the specs of compiled modules.
+Code.require_file("test/elixir/support/bang_specs.ex", File.cwd!())

@@ -12,10 +12,19 @@ defmodule Linx.Rtnl.Call do
 
   def addr_spec(addr), do: addr
 
+  # Linx.Rtnl.batch/2: the ops as :linx_rtnl takes them, and each op's
+  # error named after it.
+  @spec batch(term, term) :: term
+  def batch(ops, opts) do
+    case :linx_rtnl.batch(batch_ops(ops), opts) do
+      {:ok, results} -> {:ok, Enum.zip_with(ops, results, &op_result(&1, &2, opts))}
+      error -> wrap(error, :batch, opts)
+    end
+  end
+
   # The ops of a batch as :linx_rtnl takes them: an address given as a
   # keyword list becomes a map.
-  @spec batch_ops(term) :: term
-  def batch_ops(ops) when is_list(ops) do
+  defp batch_ops(ops) when is_list(ops) do
     Enum.map(ops, fn
       {what, link, addr} when what in [:addr_add, :addr_del, :addr_replace] ->
         {what, link, addr_spec(addr)}
@@ -25,13 +34,12 @@ defmodule Linx.Rtnl.Call do
     end)
   end
 
-  def batch_ops(ops), do: ops
+  defp batch_ops(ops), do: ops
 
   # An op's result, its error named after the op (:linx_rtnl has checked
   # that each op is a tuple of an op's name and its arguments).
-  @spec op_result(tuple, term, term) :: term
-  def op_result(_op, :ok, _opts), do: :ok
-  def op_result(op, error, opts), do: wrap(error, elem(op, 0), opts)
+  defp op_result(_op, :ok, _opts), do: :ok
+  defp op_result(op, error, opts), do: wrap(error, elem(op, 0), opts)
 
   @spec wrap(term, atom, term) :: term
   def wrap({:error, reason}, op, opts), do: {:error, Error.from_reason(reason, op, opts)}

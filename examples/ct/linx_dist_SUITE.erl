@@ -45,9 +45,10 @@ suite() ->
 all() ->
     [nodes_connect,
      a_megabyte_in_under_a_second,
-     a_dying_owner_takes_its_nodes_along].
-%% (partition_and_heal, rate_limit_slows_a_megabyte, loss_still_delivers:
-%% waiting for linx_cth's fault functions.)
+     a_dying_owner_takes_its_nodes_along,
+     partition_and_heal,
+     rate_limit_slows_a_megabyte,
+     loss_still_delivers].
 
 init_per_suite(Config) ->
     report({cases, length(all())}),

@@ -44,11 +44,12 @@
 %%   P9a netns add+delete  linx_netns:add/1 + delete/1 vs `ip netns add' +
 %%                         `ip netns del' (info)
 %%   P9b netns new+release linx_netns:new/0 + release/1 (info)
-%%   P10 32-spoke hub      a hub netns with a bridge and 32 spoke netns on
-%%                         veth pairs (addresses, default routes, sysctls),
-%%                         set up and torn down by linx_ct:setup/1 +
-%%                         cleanup/1 vs a shell script of `ip' and `sysctl'
-%%                         commands [<= 0.2 x]
+%%   P10 32-node hub       the time to build and tear down a 32-node hub
+%%                         (a hub netns with a bridge, 32 node netns on
+%%                         veth pairs; addresses, default routes, sysctls)
+%%                         by linx_ct:setup/1 (`hub') + cleanup/1 vs a
+%%                         shell script of `ip' and `sysctl' commands
+%%                         [<= 0.2 x]
 %%   P10' the same         vs `ip -n NS -batch FILE' per namespace [<= 0.7 x]
 %%   P11a 1,000 nft rules  one linx_nft:apply/2 of a table, a chain and 1,000
 %%                         rules vs `nft -f' of the same text [<= 0.5 x]
@@ -150,7 +151,7 @@ steps([Ns1 | _] = Names) ->
      %% pairs would slow every change made after them.
      {p8b, "P8b 1,000 addr_add in one batch vs ip -batch", [],
       fun(_) -> linx_bench_batch_cases:p8b(extra_netns(11)) end},
-     {p10, "P10 32-spoke hub, set up and torn down, vs a shell script and ip -batch", [],
+     {p10, "P10 32-node hub, built and torn down, vs a shell script and ip -batch", [],
       fun(_) -> linx_bench_batch_cases:p10(100) end},
      {p11, "P11a/P11b 1,000 nft rules, applied and dumped, vs nft -f and nft -j", [],
       fun(_) -> linx_bench_nft_cases:p11(extra_netns(16)) end},

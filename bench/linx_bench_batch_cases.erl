@@ -108,10 +108,12 @@ with_bridge(Ns, Fun) ->
 %% P10: a hub and its spokes
 %%====================================================================
 
-%% P10: a hub netns with a bridge br0, and ?SPOKES spoke netns, each with
-%% a veth pair to the hub (s<I> in the hub, a port of br0; eth0 in the
-%% spoke, 10.77.0.<I+1>/24, a default route via 10.77.0.1) and two
-%% sysctls; set up and torn down (a) by linx_ct:setup/1 + cleanup/1,
+%% P10: the time to build and tear down a ?SPOKES-node hub: a hub netns
+%% with a bridge `hub', and ?SPOKES node netns, each with a veth pair to
+%% the hub (named after the node in the hub, a port of the bridge; eth0
+%% in the node, 10.77.0.<I>/24, a default route via 10.77.0.254) and two
+%% sysctls; set up and torn down (a) by linx_ct:setup/1 (its `hub'
+%% option, with `routes' and `sysctl' for the nodes) + cleanup/1,
 %% (b) by a shell script of one `ip' or `sysctl' command per change
 %% (P10), (c) by one `ip -n NS -batch FILE' per namespace (P10'); (b) and
 %% (c) are one os:cmd for the set-up and one for the tear-down (the
@@ -149,15 +151,9 @@ p10_measure(First) ->
     end.
 
 hub_spec(HubKey, SpokeKeys) ->
-    Numbered = lists:zip(lists:seq(1, length(SpokeKeys)), SpokeKeys),
-    Route = #{dst => default, gateway => {10, 77, 0, 1}, oif => <<"eth0">>},
+    Route = #{dst => default, gateway => {10, 77, 0, 254}, oif => <<"eth0">>},
     Sysctls = #{<<"net.ipv4.ip_forward">> => 1, <<"net.ipv6.conf.all.forwarding">> => 1},
-    #{netns => [HubKey | SpokeKeys],
-      bridge => #{HubKey => [<<"br0">>]},
-      veth => [{HubKey, K, #{names => {<<"s", (integer_to_binary(I))/binary>>, <<"eth0">>},
-                             addrs => {none, {{10, 77, 0, I + 1}, 24}},
-                             master => {<<"br0">>, none}}}
-               || {I, K} <- Numbered],
+    #{hub => #{nodes => SpokeKeys, name => HubKey, prefix => {{10, 77, 0, 0}, 24}},
       routes => maps:from_list([{K, [Route]} || K <- SpokeKeys]),
       sysctl => maps:from_list([{K, Sysctls} || K <- SpokeKeys])}.
 
@@ -166,8 +162,8 @@ hub_spec(HubKey, SpokeKeys) ->
 shell_up(Hub, Spokes) ->
     ["set -e\n",
      [["ip netns add ", N, "\nip -n ", N, " link set lo up\n"] || N <- [Hub | Spokes]],
-     "ip -n ", Hub, " link add br0 type bridge\n",
-     "ip -n ", Hub, " link set br0 up\n",
+     "ip -n ", Hub, " link add hub type bridge\n",
+     "ip -n ", Hub, " link set hub up\n",
      [[[["ip -n ", Hub, " ", L] || L <- hub_lines(I, S)],
        [["ip -n ", S, " ", L] || L <- spoke_lines(I)],
        sysctl_line(S)]
@@ -175,7 +171,7 @@ shell_up(Hub, Spokes) ->
 
 %% The same as one `ip -batch' file per namespace.
 ip_batch_up(Hub, Spokes) ->
-    HubFile = script(Hub, ["link set lo up\nlink add br0 type bridge\nlink set br0 up\n",
+    HubFile = script(Hub, ["link set lo up\nlink add hub type bridge\nlink set hub up\n",
                            [hub_lines(I, S) || {I, S} <- numbered(Spokes)]]),
     ["set -e\n",
      [["ip netns add ", N, "\n"] || N <- [Hub | Spokes]],
@@ -184,16 +180,17 @@ ip_batch_up(Hub, Spokes) ->
       || {I, S} <- numbered(Spokes)],
      [sysctl_line(S) || S <- Spokes]].
 
+%% The hub's end named as linx_ct names it (after the node's key).
 hub_lines(I, Spoke) ->
-    Port = ["s", integer_to_list(I)],
+    Port = ["linx-bench-s", integer_to_list(I)],
     [["link add ", Port, " type veth peer name eth0 netns ", Spoke, "\n"],
-     ["link set ", Port, " master br0\n"],
+     ["link set ", Port, " master hub\n"],
      ["link set ", Port, " up\n"]].
 
 spoke_lines(I) ->
-    [["addr add 10.77.0.", integer_to_list(I + 1), "/24 dev eth0\n"],
+    [["addr add 10.77.0.", integer_to_list(I), "/24 dev eth0\n"],
      "link set eth0 up\n",
-     "route add default via 10.77.0.1 dev eth0\n"].
+     "route add default via 10.77.0.254 dev eth0\n"].
 
 sysctl_line(Spoke) ->
     ["ip netns exec ", Spoke, " sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\n"].
@@ -240,11 +237,11 @@ script_side(UpFile, DownFile, Hub, Spokes) ->
 %% the sysctls that are 1. Each should be ?SPOKES (the sysctls twice that).
 check(Hub, Spokes) ->
     Each = fun(Cmd) -> ["$(for ns in ", lists:join(" ", Spokes), "; do ", Cmd, "; done"] end,
-    Script = ["echo ports $(ip -n ", Hub, " -o link show master br0 up | wc -l); ",
+    Script = ["echo ports $(ip -n ", Hub, " -o link show master hub up | wc -l); ",
               "echo up ", Each("ip -n $ns -o link show dev eth0 up"), " | wc -l); ",
               "echo addrs ", Each("ip -n $ns -4 -o addr show dev eth0"), " | grep -c ' 10\\.77\\.0\\.'); ",
               "echo routes ", Each("ip -n $ns route show default"),
-              " | grep -c '^default via 10\\.77\\.0\\.1 dev eth0'); ",
+              " | grep -c '^default via 10\\.77\\.0\\.254 dev eth0'); ",
               "echo sysctls ", Each("ip netns exec $ns sysctl -n net.ipv4.ip_forward "
                                     "net.ipv6.conf.all.forwarding"), " | grep -cx 1)"],
     Out = os:cmd(binary_to_list(iolist_to_binary(Script))),

@@ -387,9 +387,10 @@ row_hub(#{linx := Linx, commands := Commands} = Hub, Base) ->
                      ratio => p50(Linx) / p50(Theirs),
                      target => Target,
                      note => linx_bench:fmt(
-                               "set-up + tear-down of a hub netns (bridge br0) and ~b spoke netns, each "
-                               "with a veth pair to br0 (the hub end its port), an address, a default "
-                               "route and 2 sysctls: linx_ct:setup/1 + cleanup/1 vs ~ts (~b changes by "
+                               "time to build and tear down a ~b-node hub: a hub netns with a bridge and "
+                               "a node netns each with a veth pair to it (the hub end its port), an "
+                               "address, a default route and 2 sysctls: linx_ct:setup/1 (option hub) "
+                               "+ cleanup/1 vs ~ts (~b changes by "
                                "~b commands, one os:cmd to set up and one to tear down); set-up p50 ~ts ms "
                                "vs ~ts ms, tear-down p50 ~ts ms vs ~ts ms (the kernel frees a deleted netns "
                                "later, so part of a tear-down falls on the runs after it, of any side); "
@@ -411,7 +412,7 @@ row_hub(#{linx := Linx, commands := Commands} = Hub, Base) ->
                                            base_commands => element(1, maps:get(Base, Commands)),
                                            base_changes => element(2, maps:get(Base, Commands))}}.
 
-hub_case(shell) -> {<<"P10">>, "32-spoke hub up + down", {le, 0.2, ratio}, "shell script"};
+hub_case(shell) -> {<<"P10">>, "32-node hub build + tear-down", {le, 0.2, ratio}, "shell script"};
 hub_case(ip_batch) -> {<<"P10'">>, "same, vs ip -batch", {le, 0.7, ratio}, "ip -batch"}.
 
 hub_baseline(shell) ->

@@ -62,11 +62,13 @@
                   veth => [{key(), key()} | {key(), key(), veth_opts()}],
                   addrs => boolean(),
                   routes => #{key() => [map()]},
-                  sysctl => #{key() => #{linx_sysctl:key() => linx_sysctl:value()}}}.
+                  sysctl => #{key() => #{linx_sysctl:key() => linx_sysctl:value()}},
+                  hub => linx_ct_hub:spec()}.
 %% What setup/1 makes (the options of linx_cth, without `scope').
 -type setup() :: #{netns := #{key() => binary()},
-                   veth := #{{key(), key()} => pair()}}.
-%% The namespaces' names, and the pairs.
+                   veth := #{{key(), key()} => pair()},
+                   hub => linx_ct_hub:hub()}.
+%% The namespaces' names, and the pairs (and the hub, with `hub').
 
 
 %% @equiv netns(Prefix, #{})
@@ -153,6 +155,18 @@ sysctl(Netns, Settings) ->
 %%   and `master => {BridgeInA | none, BridgeInB | none}';</li>
 %% <li>`routes => #{A => [Route]}': routes of {@link linx_rtnl:route_add/2}
 %%   added in `A' after the addresses.</li>
+%% <li>`hub => [Node]' or `hub => #{nodes := [Node], name => HubKey,
+%%   prefix => {IP, Len}}': a namespace for each node (it may be in
+%%   `netns' too) and one for the hub (key `hub' unless `name'), with a
+%%   bridge `hub', up; each node has `eth0', up, with the I-th host of the
+%%   prefix (default `10.254.0.0/16': `10.254.(I bsr 8).(I band 255)'),
+%%   the other end of its pair in the hub, named after the node's key (cut
+%%   to 15 bytes), a port of the bridge, up. The result has `hub =>
+%%   #{netns, bridge, ifname, addrs => #{Node => IP}, prefix_len}', and
+%%   each node's pair in `veth' as `{Node, HubKey}'. A hub spec that
+%%   cannot be built (no nodes, a key twice, a node named like the hub,
+%%   too many nodes for the prefix, a key that names no interface) is
+%%   `{error, {bad_option, {hub, Hub}}}'.</li>
 %% </ul>
 %% The namespaces are made at once, then in each one rtnetlink batch
 %% makes its bridges and the pairs it starts and another sets addresses,
@@ -255,7 +269,7 @@ gone(#{errno := enoent}) -> true;
 gone(_) -> false.
 
 %% Interface names: given, or `to_<other namespace>' (at most 15 bytes).
--spec names(binary(), binary(), veth_opts()) -> {binary(), binary()}.
+-spec names(binary() | key(), binary() | key(), veth_opts()) -> {binary(), binary()}.
 %% (`A' and `B': namespaces' names, or setup/1's keys.)
 names(_A, _B, #{names := {NameA, NameB}}) ->
     {iolist_to_binary(NameA), iolist_to_binary(NameB)};
@@ -295,24 +309,31 @@ run([Step | Rest]) ->
 %% The set-up of setup/1: the spec checked, the namespaces made, then
 %% what goes in them; on a failure there, the namespaces removed.
 -spec make(term()) -> {ok, setup()} | {error, term()}.
-make(Spec) when is_map(Spec) ->
-    case check(Spec) of
-        {ok, Keys, Pairs} -> make(Spec, make_netns(Keys), Pairs);
-        {error, _} = Error -> Error
+make(Spec0) when is_map(Spec0) ->
+    %% A hub is namespaces, a bridge and pairs (linx_ct_hub).
+    case linx_ct_hub:expand(Spec0) of
+        {ok, Spec, HubPairs, Hub} ->
+            case check(Spec) of
+                {ok, Keys, Pairs} -> make(Spec, make_netns(Keys), Pairs ++ HubPairs, Hub);
+                {error, _} = Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
     end;
 make(Spec) ->
     {error, {bad_option, Spec}}.
 
-make(Spec, {ok, Names}, Pairs) ->
+make(Spec, {ok, Names}, Pairs, Hub) ->
     case links(Spec, Pairs, Names) of
         ok ->
-            {ok, #{netns => Names,
-                   veth => maps:from_list([{{A, B}, pair(P, Names)} || {A, B, _} = P <- Pairs])}};
+            {ok, maps:merge(linx_ct_hub:result(Hub, Names),
+                            #{netns => Names,
+                              veth => maps:from_list([{{A, B}, pair(P, Names)} || {A, B, _} = P <- Pairs])})};
         {error, _} = Error ->
             _ = cleanup(maps:values(Names)),
             Error
     end;
-make(_Spec, {error, _} = Error, _Pairs) ->
+make(_Spec, {error, _} = Error, _Pairs, _Hub) ->
     Error.
 
 %%====================================================================

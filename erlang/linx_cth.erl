@@ -30,6 +30,12 @@
 %% <li>`bridge', `routes', and `veth' entries `{A, B, Opts}' (addresses,
 %%     names, masters): see {@link linx_ct:setup/1}, which builds the
 %%     set-up, each phase one rtnetlink batch per namespace.</li>
+%% <li>`hub': `[Node]' or `#{nodes := [Node], name => HubKey, prefix =>
+%%     {IP, Len}}', a namespace per node and a hub namespace with a bridge
+%%     `hub' that each node's `eth0' is plugged into (by default the I-th
+%%     node has `10.254.(I bsr 8).(I band 255)/16'; see
+%%     {@link linx_ct:setup/1}); {@link hub_addr/2} reads a node's
+%%     address.</li>
 %% <li>`faults': `#{Where => Spec}', applied after the set-up with
 %%     {@link impair/3} (`Where': `{A, B}' the veth pair between `A' and
 %%     `B', or the way between two hub nodes, both ways; `{A, to, B}' the
@@ -46,8 +52,9 @@
 %% </ul>
 %%
 %% == In Config ==
-%% `{linx_cth, #{netns => #{A => Name}, veth => #{{A, B} => Pair}}}',
-%% read with {@link netns/2}, {@link veth_end/3} and {@link setup/1}.
+%% `{linx_cth, #{netns => #{A => Name}, veth => #{{A, B} => Pair}}}'
+%% (and `hub => Hub' with the option `hub'), read with {@link netns/2},
+%% {@link veth_end/3}, {@link hub_addr/2} and {@link setup/1}.
 %%
 %% With `scope => testcase' Config also holds `{linx_cth_ref, Ref}', by
 %% which the hook knows, when the case ends, which of the set-ups it made
@@ -72,6 +79,7 @@
          terminate/1]).
 %% Reading the set-up from Config
 -export([setup/1, netns/2, veth_end/3]).
+-export([hub_addr/2]).
 %% Faults
 -export([partition/3, heal/3, impair/3, clear/2]).
 
@@ -83,11 +91,13 @@
                   bridge => #{atom() => [binary()]},
                   routes => #{atom() => [map()]},
                   sysctl => #{atom() => #{linx_sysctl:key() => linx_sysctl:value()}},
+                  hub => linx_ct_hub:spec(),
                   faults => #{term() => linx_ct:fault()},
                   scope => suite | testcase}.
 
 -type setup() :: #{netns := #{atom() => binary()},
-                   veth := #{{atom(), atom()} => linx_ct:pair()}}.
+                   veth := #{{atom(), atom()} => linx_ct:pair()},
+                   hub => linx_ct_hub:hub()}.
 
 %% Whose set-up: the suite's, or a test case's (the ref is also in the
 %% case's Config).
@@ -229,6 +239,19 @@ post_end_per_testcase(Suite, Case, Config, Return, #state{opts = Opts} = State) 
 terminate(State) ->
     _ = remove_all(State),
     ok.
+
+%%====================================================================
+%% Hubs
+%%====================================================================
+
+%% @doc The address of hub node `Key' (on its `eth0'), from a test's
+%% `Config'.
+-spec hub_addr(atom(), list()) -> inet:ip_address().
+hub_addr(Key, Config) ->
+    case setup(Config) of
+        #{hub := #{addrs := #{Key := IP}}} -> IP;
+        _ -> error({no_hub_node, Key})
+    end.
 
 %%====================================================================
 %% Internal

@@ -19,7 +19,10 @@
          netns_leaves_a_namesake_alone/1,
          cleanup_deletes_only_the_names_given/1,
          setup_makes_a_hub/1,
-         setup_that_fails_removes_what_it_made/1]).
+         setup_that_fails_removes_what_it_made/1,
+         hub_of_three/1,
+         hub_of_32/1,
+         bad_hubs/1]).
 
 -define(FWD, <<"net.ipv4.ip_forward">>).
 
@@ -32,7 +35,10 @@ all() ->
      netns_leaves_a_namesake_alone,
      cleanup_deletes_only_the_names_given,
      setup_makes_a_hub,
-     setup_that_fails_removes_what_it_made].
+     setup_that_fails_removes_what_it_made,
+     hub_of_three,
+     hub_of_32,
+     bad_hubs].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_if_netns(Config).
@@ -207,6 +213,84 @@ setup_that_fails_removes_what_it_made(_Config) ->
     ?assertEqual([], linx_ct_ns:ip_netns_list() -- Before),
     {error, {bad_option, {routes, #{nowhere := _}}}} =
         linx_ct:setup(#{netns => [f1], routes => #{nowhere => []}}),
+    ?assertEqual([], linx_ct_ns:ip_netns_list() -- Before).
+
+%% `hub => [a, b, c]': the hub and the nodes as `ip' shows them, the
+%% addresses 10.254.0.1..3/16 in list order, each pair in `veth' as
+%% {Node, hub}; every node pings every other through the bridge; the
+%% cleanup of the namespaces in `netns' leaves none of them.
+hub_of_three(_Config) ->
+    {ok, #{netns := Names, veth := Pairs, hub := Hub} = Setup} = linx_ct:setup(#{hub => [a, b, c]}),
+    try
+        ?assertEqual([a, b, c, hub], lists:sort(maps:keys(Names))),
+        ?assertEqual(#{netns => maps:get(hub, Names), bridge => <<"hub">>, ifname => <<"eth0">>,
+                       prefix_len => 16,
+                       addrs => #{a => {10, 254, 0, 1}, b => {10, 254, 0, 2}, c => {10, 254, 0, 3}}},
+                     Hub),
+        ?assertEqual(#{a => {maps:get(b, Names), <<"eth0">>}, b => {maps:get(hub, Names), <<"b">>},
+                       addrs => {{{10, 254, 0, 2}, 16}, none}},
+                     maps:get({b, hub}, Pairs)),
+        ok = linx_ct_hub_check:built(Setup, [a, b, c]),
+        ?assertEqual(3 * 2, linx_ct_hub_check:pings(Setup))
+    after
+        ok = linx_ct:cleanup(maps:values(Names))
+    end,
+    ?assertEqual([], [N || N <- maps:values(Names), lists:member(N, linx_ct_ns:ip_netns_list())]).
+
+%% 32 nodes, with the map form: the hub's key and the prefix given, a
+%% node also in `netns', a sysctl in a node. 32 x 31 pings answered.
+hub_of_32(_Config) ->
+    Nodes = [list_to_atom("node" ++ integer_to_list(I)) || I <- lists:seq(1, 32)],
+    Spec = #{netns => [node7],
+             hub => #{nodes => Nodes, name => sw, prefix => {{192, 168, 7, 99}, 26}},
+             sysctl => #{node7 => #{?FWD => 1}}},
+    {ok, #{netns := Names, hub := #{addrs := Addrs}} = Setup} = linx_ct:setup(Spec),
+    try
+        ?assertEqual(lists:sort([sw | Nodes]), lists:sort(maps:keys(Names))),
+        %% The I-th host of 192.168.7.64/26.
+        ?assertEqual({192, 168, 7, 65}, maps:get(node1, Addrs)),
+        ?assertEqual({192, 168, 7, 96}, maps:get(node32, Addrs)),
+        ok = linx_ct_hub_check:built(Setup, Nodes),
+        ?assertEqual(<<"1">>, linx_ct_ns:oracle({netns, binary_to_list(maps:get(node7, Names))},
+                                                "net.ipv4.ip_forward")),
+        ?assertEqual(32 * 31, linx_ct_hub_check:pings(Setup))
+    after
+        ok = linx_ct:cleanup(maps:values(Names))
+    end,
+    ?assertEqual([], [N || N <- maps:values(Names), lists:member(N, linx_ct_ns:ip_netns_list())]).
+
+%% Hub specs that cannot be built: `{bad_option, {hub, Spec}}', and no
+%% namespace made.
+bad_hubs(_Config) ->
+    Before = linx_ct_ns:ip_netns_list(),
+    Long = fun(S) -> list_to_atom("a_rather_long_key_" ++ S) end,
+    Bad = [[],
+           [a, b, a],
+           [a, hub],
+           [a, "b"],
+           not_a_list,
+           [lo],
+           [Long("1"), Long("2")],
+           #{nodes => [a, sw], name => sw},
+           #{nodes => []},
+           #{nodes => [a], name => "sw"},
+           #{nodes => [a], colour => blue},
+           #{name => sw},
+           #{nodes => [a, b, c], prefix => {{10, 0, 0, 0}, 31}},
+           #{nodes => [a, b, c], prefix => {{10, 0, 0, 0}, 30}},
+           #{nodes => [a], prefix => {{10, 0, 0, 0}, 33}},
+           #{nodes => [a], prefix => {{10, 0, 0, 256}, 24}},
+           #{nodes => [a], prefix => {10, 0, 0, 0}}],
+    [?assertEqual({error, {bad_option, {hub, H}}}, linx_ct:setup(#{hub => H})) || H <- Bad],
+    %% Just enough room: 2 hosts in a /30, 3 in a /126.
+    {ok, #{netns := N1, hub := #{addrs := #{b := {10, 0, 0, 2}}}}} =
+        linx_ct:setup(#{hub => #{nodes => [a, b], prefix => {{10, 0, 0, 0}, 30}}}),
+    ok = linx_ct:cleanup(maps:values(N1)),
+    {ok, #{netns := N2, hub := #{addrs := #{c := {16#fd00, 0, 0, 0, 0, 0, 0, 3}}}}} =
+        linx_ct:setup(#{hub => #{nodes => [a, b, c], prefix => {{16#fd00, 0, 0, 0, 0, 0, 0, 0}, 126}}}),
+    ok = linx_ct:cleanup(maps:values(N2)),
+    %% A veth entry of its own between a node and the hub.
+    {error, {bad_option, {hub, [a, b]}}} = linx_ct:setup(#{hub => [a, b], veth => [{hub, b}]}),
     ?assertEqual([], linx_ct_ns:ip_netns_list() -- Before).
 
 %%--------------------------------------------------------------------

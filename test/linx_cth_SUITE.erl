@@ -13,14 +13,18 @@
          per_case_namespaces_and_crashes/1,
          a_case_end_removes_only_its_own/1,
          plain_functions/1,
-         bad_options_fail_the_suite/1]).
+         bad_options_fail_the_suite/1,
+         hub_option/1,
+         dist_example_runs_and_cleans_up/1]).
 
 all() ->
     [example_suite_runs_and_cleans_up,
      per_case_namespaces_and_crashes,
      a_case_end_removes_only_its_own,
      plain_functions,
-     bad_options_fail_the_suite].
+     bad_options_fail_the_suite,
+     hub_option,
+     dist_example_runs_and_cleans_up].
 
 init_per_suite(Config) ->
     linx_ct_ns:start_if_netns(Config).
@@ -111,6 +115,61 @@ bad_options_fail_the_suite(_Config) ->
     {ok, S2} = linx_cth:init(id, #{netns => [a, a]}),
     {{fail, {linx_cth, {bad_option, {netns, [a, a]}}}}, _} = linx_cth:pre_init_per_suite(s, [], S2).
 
+%% The hook's `hub' option: the hub in Config, hub_addr/2, every node
+%% pings every other; the suite's end removes every namespace of it. A
+%% bad hub fails the suite.
+hub_option(_Config) ->
+    {ok, S0} = linx_cth:init(id, #{hub => [a, b, c]}),
+    {Config, S1} = linx_cth:pre_init_per_suite(s, [], S0),
+    #{netns := Names} = Setup = linx_cth:setup(Config),
+    try
+        ?assertEqual({10, 254, 0, 2}, linx_cth:hub_addr(b, Config)),
+        ?assertError({no_hub_node, hub}, linx_cth:hub_addr(hub, Config)),
+        ?assertEqual({<<"eth0">>, {10, 254, 0, 3}}, linx_cth:veth_end(c, hub, Config)),
+        ok = linx_ct_hub_check:built(Setup, [a, b, c]),
+        ?assertEqual(6, linx_ct_hub_check:pings(Setup))
+    after
+        {ok, S2} = linx_cth:post_end_per_suite(s, Config, ok, S1),
+        ok = linx_cth:terminate(S2)
+    end,
+    ?assertEqual([], [N || N <- maps:values(Names), lists:member(N, linx_ct_ns:ip_netns_list())]),
+    {ok, S3} = linx_cth:init(id, #{hub => #{nodes => [a, b], name => a}}),
+    {{fail, {linx_cth, {bad_option, {hub, #{nodes := [a, b], name := a}}}}}, S4} =
+        linx_cth:pre_init_per_suite(s, [], S3),
+    ok = linx_cth:terminate(S4).
+
+%% examples/ct/linx_dist_SUITE: Erlang nodes in the namespaces of a hub,
+%% cut apart, slowed down. Every case passes; afterwards no namespace of
+%% it, no node it started and no epmd it could have started is left
+%% (an epmd that is new must be the host's: ct_run's own node may start
+%% one there, never in a namespace).
+dist_example_runs_and_cleans_up(Config) ->
+    Epmds = epmds(),
+    {Summary, Report} = run_sample(linx_dist_SUITE, Config),
+    ct:log("~p", [Report]),
+    [Cases] = [N || {cases, N} <- Report],
+    ?assertEqual({Cases, 0}, Summary),
+    Names = lists:usort(lists:append([N || {netns, N} <- Report])),
+    OsPids = lists:append([P || {peers, P} <- Report]),
+    ?assertEqual(4, length(Names)),
+    ?assertEqual(3 * Cases, length(OsPids)),
+    ?assertEqual([], [N || N <- Names, lists:member(N, linx_ct_ns:ip_netns_list())]),
+    ?assertEqual([], [P || P <- OsPids, filelib:is_dir("/proc/" ++ P)]),
+    [{ct_node, CtPid}] = [R || {ct_node, _} = R <- Report],
+    ?assertMatch({1, _}, linx_ct_ns:sh(["pgrep -af 'linx_dist_[abc]_", CtPid, "@'"])),
+    Host = ns_of("self"),
+    ?assertEqual([], [P || P <- epmds() -- Epmds, ns_of(P) =/= Host]).
+
+%% The epmd processes of the machine, and a process's network namespace.
+epmds() ->
+    case linx_ct_ns:sh("pgrep -x epmd") of
+        {0, Out} -> string:lexemes(binary_to_list(Out), "\n");
+        {1, _} -> []
+    end.
+
+ns_of(Pid) ->
+    file:read_link("/proc/" ++ Pid ++ "/ns/net").
+
 %%--------------------------------------------------------------------
 
 %% Run a sample suite with ct_run in a node of its own; the pass/fail
@@ -128,9 +187,12 @@ run_sample(Suite, Config) ->
     Logs = filename:join(Priv, atom_to_list(Suite) ++ "_logs"),
     ok = filelib:ensure_path(Logs),
     Ebin = filename:dirname(code:which(linx_cth)),
-    Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -pa ", Ebin,
+    %% A node name of its own: ct_run's default (ct@host) may be taken
+    %% by another run beside this one.
+    Name = ["linx_cth_", os:getpid(), "_", integer_to_list(erlang:unique_integer([positive]))],
+    Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -sname ", Name, " -pa ", Ebin,
            " -dir ", Data, " -suite ", atom_to_list(Suite), " -logdir ", Logs, " 2>&1"],
-    {_Status, Out} = linx_ct_ns:sh(Cmd),
+    {_Status, Out} = run(Cmd),
     ct:log("~ts", [Out]),
     Summary = case re:run(Out, "TEST COMPLETE, ([0-9]+) ok, ([0-9]+) failed",
                           [{capture, all_but_first, list}]) of
@@ -143,13 +205,28 @@ run_sample(Suite, Config) ->
                end,
     {Summary, Reported}.
 
-sample_source(linx_cth_example_SUITE, _Config) ->
+sample_source(Example, _Config) when Example =:= linx_cth_example_SUITE;
+                                     Example =:= linx_dist_SUITE ->
     %% This suite's source is test/linx_cth_SUITE.erl of the checkout.
     Source = proplists:get_value(source, ?MODULE:module_info(compile)),
     filename:join([filename:dirname(filename:dirname(Source)), "examples", "ct",
-                   "linx_cth_example_SUITE.erl"]);
+                   atom_to_list(Example) ++ ".erl"]);
 sample_source(Suite, Config) ->
     filename:join(?config(data_dir, Config), atom_to_list(Suite) ++ ".erl.src").
+
+%% A shell command's status and output, however long it runs quiet (the
+%% case's timetrap bounds it).
+run(Cmd) ->
+    Port = open_port({spawn_executable, "/bin/sh"},
+                     [{args, ["-c", unicode:characters_to_list(Cmd)]},
+                      exit_status, binary, stderr_to_stdout, use_stdio]),
+    collect(Port, []).
+
+collect(Port, Acc) ->
+    receive
+        {Port, {data, D}} -> collect(Port, [Acc, D]);
+        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
+    end.
 
 %% The host's interfaces by name.
 host_links() ->

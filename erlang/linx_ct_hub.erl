@@ -35,8 +35,10 @@
 %% addresses and masters; kept apart since they need no automatic
 %% addresses and do not count towards the limit of `veth') and the hub
 %% as it will be in the result, but for the hub namespace's name
-%% ({@link result/2}). A spec without `hub' comes back as it was.
--spec expand(map()) -> {ok, map(), [{atom(), atom(), linx_ct:veth_opts()}], partial()}
+%% ({@link result/2}). A spec without `hub' comes back as it was. (The
+%% pairs' options are linx_ct:veth_opts(), written as map(): linx_ct
+%% calls this module.)
+-spec expand(map()) -> {ok, map(), [{atom(), atom(), map()}], partial()}
                            | {error, {bad_option, {hub, term()}}}.
 expand(#{hub := Hub} = Spec) ->
     case parse(Hub) of

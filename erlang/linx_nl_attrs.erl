@@ -297,7 +297,7 @@ field_size({bits, Int, _}) -> field_size(Int).
           {ok, iodata()}
         | {error, {bad_key, term()} | {bad_value, atom() | non_neg_integer(), term()}}.
 encode(Table, Pairs) ->
-    case is_map(Pairs) andalso linx_nl_attrs_enc:encode(Table, Pairs) of
+    case is_map(Pairs) andalso linx_nl_attrs_enc:encode(Table, Pairs, fun encode_value/2) of
         {ok, Bin} -> {ok, Bin};
         _ -> encode_general(Table, Pairs)
     end.

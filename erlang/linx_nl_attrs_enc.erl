@@ -13,52 +13,58 @@
 
 -include("linx_nl.hrl").
 
--export([encode/2]).
+-export([encode/3]).
+
+%% The general path's encoder of one value (linx_nl_attrs:encode_value/2),
+%% given by the caller: this module is beneath linx_nl_attrs and does
+%% not call it.
+-type value_fun() :: fun((term(), term()) -> {ok, {term()} | none} | error).
 
 %% @doc The attributes of `Map' encoded with `Table' (a binary), or
-%% `error' (see the module doc).
--spec encode(linx_nl_attrs:table(), map()) -> {ok, binary()} | error.
-encode(Table, Map) when is_map(Map) ->
-    try attrs(entries(Table), Map, 0, <<>>) of
+%% `error' (see the module doc); `Value' encodes a value of a codec this
+%% module does not write itself.
+-spec encode({module(), atom()}, map(), value_fun()) -> {ok, binary()} | error.
+encode(Table, Map, Value) when is_map(Map) ->
+    try attrs(entries(Table), Map, 0, <<>>, Value) of
         {Count, Bin} when Count =:= map_size(Map) -> {ok, Bin};
         {_, _} -> error
     catch
         throw:?MODULE -> error
     end.
 
-attrs([{Key, Number, Codec} | Rest], Map, Count, Acc) ->
+attrs([{Key, Number, Codec} | Rest], Map, Count, Acc, F) ->
     case Map of
-        #{Key := Value} -> attrs(Rest, Map, Count + 1, attr(Number, Codec, Value, Acc));
-        #{} -> attrs(Rest, Map, Count, Acc)
+        #{Key := Value} -> attrs(Rest, Map, Count + 1, attr(Number, Codec, Value, Acc, F), F);
+        #{} -> attrs(Rest, Map, Count, Acc, F)
     end;
-attrs([], _Map, Count, Acc) ->
+attrs([], _Map, Count, Acc, _F) ->
     {Count, Acc}.
 
 %% `Acc' with the attribute `Number' of value `V' appended.
-attr(Number, Codec, V, Acc) when is_integer(V), is_atom(Codec) ->
+attr(Number, Codec, V, Acc, _F) when is_integer(V), is_atom(Codec) ->
     append(Number bor net_order(Codec), int(Codec, V), Acc);
-attr(Number, string, V, Acc) ->
+attr(Number, string, V, Acc, _F) ->
     append(Number, <<(text(V))/binary, 0>>, Acc);
-attr(Number, binary, V, Acc) when is_binary(V) ->
+attr(Number, binary, V, Acc, _F) when is_binary(V) ->
     append(Number, V, Acc);
-attr(Number, {enum, Int, Names}, V, Acc) ->
+attr(Number, {enum, Int, Names}, V, Acc, F) ->
     case linx_nl_values:number(V, Names) of
-        {ok, N} -> attr(Number, Int, N, Acc);
+        {ok, N} -> attr(Number, Int, N, Acc, F);
         error -> throw(?MODULE)
     end;
-attr(Number, {bits, Int, Names}, V, Acc) ->
+attr(Number, {bits, Int, Names}, V, Acc, F) ->
     case linx_nl_values:mask(V, Names) of
-        {ok, N} -> attr(Number, Int, N, Acc);
+        {ok, N} -> attr(Number, Int, N, Acc, F);
         error -> throw(?MODULE)
     end;
-attr(Number, {nested, Table}, V, Acc) when is_map(V) ->
-    case encode(Table, V) of
+attr(Number, {nested, Table}, V, Acc, F) when is_map(V) ->
+    case encode(Table, V, F) of
         {ok, Bin} -> append(Number bor ?NLA_F_NESTED, Bin, Acc);
         error -> throw(?MODULE)
     end;
-attr(Number, Codec, V, Acc) ->
+attr(Number, Codec, V, Acc, F) ->
     %% Any other codec: its value as the general path makes it.
-    case linx_nl_attrs:encode_value(Codec, V) of
+    case F(Codec, V) of
         {ok, {Value}} -> <<Acc/binary, (iolist_to_binary(linx_nl_codec:encode_attr({Number, Value})))/binary>>;
         {ok, none} -> Acc;
         error -> throw(?MODULE)
@@ -111,4 +117,8 @@ norm(Table) ->
     [case E of
          {N, K, C} -> {N, K, C};
          {N, K, C, _} -> {N, K, C}
-     end || E <- linx_nl_attrs:entries(Table)].
+     end || E <- table_entries(Table)].
+
+%% The entries of a table as written (the table's module knows them).
+table_entries({Mod, Name}) ->
+    element(1, Mod:table(Name)).

@@ -56,7 +56,7 @@ fallback_test_() ->
              {{linx_rtnl_tables, link}, #{ifname => 42}},
              {{linx_rtnl_tables, link}, #{address => "02:00:5e:10:00:01"}}],
     [?_assertEqual(general(T, M), encoded(T, M)) || {T, M} <- Cases] ++
-        [?_assertEqual(error, linx_nl_attrs_enc:encode(T, M)) || {T, M} <- lists:sublist(Cases, 6)].
+        [?_assertEqual(error, linx_nl_attrs_enc:encode(T, M, fun linx_nl_attrs:encode_value/2)) || {T, M} <- lists:sublist(Cases, 6)].
 
 rule(Chain, Exprs) ->
     {add, rule, #{family => inet, table => <<"t">>, chain => Chain, expressions => Exprs}}.

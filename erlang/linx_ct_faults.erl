@@ -19,6 +19,9 @@
 
 -export([partition/2, heal/1, heal/2, impair/2, clear/1]).
 
+%% Namespace by namespace, up to the first error.
+-import(linx_ct_faults_tc, [each/2]).
+
 -export_type([where/0, spec/0]).
 
 -type where() :: {binary(), binary()} | pair() | {from, binary(), to, binary()} | binary().
@@ -74,7 +77,9 @@ heal(A, B) ->
 -spec heal([binary()]) -> ok | {error, term()}.
 heal(Namespaces) when is_list(Namespaces) ->
     case lists:all(fun is_binary/1, Namespaces) of
-        true -> each(Namespaces, fun(Ns) -> change(Ns, fun(C) -> prefixed(<<"linx partition ">>, C) end, []) end);
+        true ->
+            Partition = fun(C) -> prefixed(<<"linx partition ">>, C) end,
+            each(Namespaces, fun(Ns) -> change(Ns, Partition, []) end);
         false -> {error, {bad_fault, {namespaces, Namespaces}}}
     end;
 heal(Other) ->
@@ -262,11 +267,3 @@ addrs_of([Ns | Rest], Acc) ->
 
 in(Ns) -> #{in => {netns, Ns}}.
 
-%% Fun on each, in order, up to the first error.
-each([], _Fun) ->
-    ok;
-each([X | Rest], Fun) ->
-    case Fun(X) of
-        ok -> each(Rest, Fun);
-        {error, _} = Error -> Error
-    end.

@@ -5,7 +5,7 @@
 %% changed or deleted; a kind the kernel lacks is `{unsupported, Kind}'.
 -module(linx_ct_faults_tc).
 
--export([root/3, to_classes/3]).
+-export([root/3, to_classes/3, each/2]).
 
 -define(MAJOR, 16#fa17).
 -define(ROOT, {?MAJOR, 0}).
@@ -220,6 +220,9 @@ then({error, _} = Error, _Fun) -> Error.
 
 in(Ns) -> #{in => {netns, Ns}}.
 
+%% @doc `Fun' on each of `List', in order, up to the first error (the
+%% faults' modules all go namespace by namespace, link by link, so).
+-spec each(list(), fun((term()) -> ok | {error, term()})) -> ok | {error, term()}.
 each([], _Fun) ->
     ok;
 each([X | Rest], Fun) ->

@@ -8,6 +8,9 @@
 
 -export([apply/2, reset/2, partition/3, heal/3, impair/3, clear/2]).
 
+%% Namespace by namespace, up to the first error.
+-import(linx_ct_faults_tc, [each/2]).
+
 -compile({no_auto_import, [apply/2]}).
 
 %% @doc Applies the `faults' option (`#{Where => Spec}') to the set-up.
@@ -111,10 +114,3 @@ wheres(_, _) ->
 then(ok, Fun) -> Fun();
 then({error, _} = Error, _Fun) -> Error.
 
-each([], _Fun) ->
-    ok;
-each([X | Rest], Fun) ->
-    case Fun(X) of
-        ok -> each(Rest, Fun);
-        {error, _} = Error -> Error
-    end.

@@ -131,7 +131,7 @@ loss_loses_a_fifth(Config) ->
 rate_holds_ten_megabits(Config) ->
     #{a := End} = pair(a, b, Config),
     ok = linx_ct:impair(End, #{rate => 10000000}),
-    Mbits = transfer(ns(a, Config), ns(b, Config), ip(a, b, Config), 5 * ?MB),
+    Mbits = linx_ct_traffic:transfer(ns(a, Config), ns(b, Config), ip(a, b, Config), 5 * ?MB),
     ct:comment("~.2f Mbit/s", [Mbits]),
     true = Mbits >= 8.0 andalso Mbits =< 11.0.
 
@@ -143,8 +143,8 @@ rate_to_one_namespace(Config) ->
     ok = linx_ct:impair({from, A, to, B}, #{rate => 10000000}),
     %% Again: the same class, replaced.
     ok = linx_ct:impair({from, A, to, B}, #{rate => 10000000}),
-    Slow = transfer(A, B, {10, 50, 0, 2}, 2 * ?MB),
-    Fast = transfer(A, C, {10, 50, 0, 3}, 5 * ?MB),
+    Slow = linx_ct_traffic:transfer(A, B, {10, 50, 0, 2}, 2 * ?MB),
+    Fast = linx_ct_traffic:transfer(A, C, {10, 50, 0, 3}, 5 * ?MB),
     ct:comment("to b ~.2f Mbit/s, to c ~.2f Mbit/s", [Slow, Fast]),
     true = Slow >= 8.0 andalso Slow =< 11.0,
     true = Fast > 5 * Slow,
@@ -279,50 +279,3 @@ run_sample(Suite, Config) ->
                                    [{capture, all_but_first, list}]),
     {ok, Reported} = file:consult(Report),
     {{list_to_integer(Ok), list_to_integer(Failed)}, Reported}.
-
-%%====================================================================
-%% Measuring a transfer (as linx_tc_traffic_SUITE does)
-%%====================================================================
-
-%% Sends `Bytes' over TCP from namespace From to Dst in To; the
-%% receiver's rate in Mbit/s, its first read left out.
-transfer(From, To, Dst, Bytes) ->
-    {ok, L} = linx_netlink:socket_open(inet, stream, tcp, #{in => {netns, To}}),
-    ok = socket:bind(L, #{family => inet, addr => Dst, port => 0}),
-    ok = socket:listen(L),
-    {ok, #{port := Port}} = socket:sockname(L),
-    Self = self(),
-    Receiver = spawn_link(fun() -> receive_all(Self, L) end),
-    {ok, S} = linx_netlink:socket_open(inet, stream, tcp, #{in => {netns, From}}),
-    ok = socket:connect(S, #{family => inet, addr => Dst, port => Port}),
-    send(S, binary:copy(<<"x">>, 65536), Bytes),
-    ok = socket:shutdown(S, write),
-    receive
-        {Receiver, Got, Us} ->
-            socket:close(S),
-            socket:close(L),
-            Got * 8 / Us
-    after 60000 ->
-        ct:fail(transfer_timeout)
-    end.
-
-send(_S, _Chunk, Left) when Left =< 0 ->
-    ok;
-send(S, Chunk, Left) ->
-    Part = binary:part(Chunk, 0, min(Left, byte_size(Chunk))),
-    ok = socket:send(S, Part),
-    send(S, Chunk, Left - byte_size(Part)).
-
-receive_all(Parent, L) ->
-    {ok, C} = socket:accept(L),
-    {ok, _First} = socket:recv(C, 0),
-    T0 = erlang:monotonic_time(microsecond),
-    {Got, T1} = recv_loop(C, 0, T0),
-    socket:close(C),
-    Parent ! {self(), Got, max(T1 - T0, 1)}.
-
-recv_loop(C, Got, T) ->
-    case socket:recv(C, 0) of
-        {ok, Data} -> recv_loop(C, Got + byte_size(Data), erlang:monotonic_time(microsecond));
-        {error, closed} -> {Got, T}
-    end.

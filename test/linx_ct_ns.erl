@@ -5,7 +5,7 @@
 %% test; otherwise the test is skipped.
 -module(linx_ct_ns).
 
--export([sh/1,
+-export([sh/1, sh/2,
          sh_ok/1,
          unique/1,
          netns_add/1,
@@ -34,19 +34,26 @@
          children/1,
          proc_state/1]).
 
-%% @doc Run a shell command; return its exit status and output.
--spec sh(iodata()) -> {non_neg_integer(), binary()}.
+%% @doc Run a shell command; return its exit status and output
+%% (`timeout' when it prints nothing for 30 s).
+-spec sh(iodata()) -> {non_neg_integer() | timeout, binary()}.
 sh(Cmd) ->
+    sh(Cmd, 30000).
+
+%% @doc {@link sh/1}, giving up after `Quiet' ms without output
+%% (`infinity': never; the case's timetrap bounds it).
+-spec sh(iodata(), timeout()) -> {non_neg_integer() | timeout, binary()}.
+sh(Cmd, Quiet) ->
     Port = open_port({spawn_executable, "/bin/sh"},
                      [{args, ["-c", unicode:characters_to_list(Cmd)]},
                       exit_status, binary, stderr_to_stdout, use_stdio]),
-    collect(Port, []).
+    collect(Port, [], Quiet).
 
-collect(Port, Acc) ->
+collect(Port, Acc, Quiet) ->
     receive
-        {Port, {data, D}} -> collect(Port, [Acc, D]);
+        {Port, {data, D}} -> collect(Port, [Acc, D], Quiet);
         {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
-    after 30000 ->
+    after Quiet ->
         catch port_close(Port),
         {timeout, iolist_to_binary(Acc)}
     end.

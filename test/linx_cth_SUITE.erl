@@ -192,7 +192,7 @@ run_sample(Suite, Config) ->
     Name = ["linx_cth_", os:getpid(), "_", integer_to_list(erlang:unique_integer([positive]))],
     Cmd = ["LINX_CTH_REPORT=", Report, " ct_run -noshell -sname ", Name, " -pa ", Ebin,
            " -dir ", Data, " -suite ", atom_to_list(Suite), " -logdir ", Logs, " 2>&1"],
-    {_Status, Out} = run(Cmd),
+    {_Status, Out} = linx_ct_ns:sh(Cmd, infinity),
     ct:log("~ts", [Out]),
     Summary = case re:run(Out, "TEST COMPLETE, ([0-9]+) ok, ([0-9]+) failed",
                           [{capture, all_but_first, list}]) of
@@ -213,20 +213,6 @@ sample_source(Example, _Config) when Example =:= linx_cth_example_SUITE;
                    atom_to_list(Example) ++ ".erl"]);
 sample_source(Suite, Config) ->
     filename:join(?config(data_dir, Config), atom_to_list(Suite) ++ ".erl.src").
-
-%% A shell command's status and output, however long it runs quiet (the
-%% case's timetrap bounds it).
-run(Cmd) ->
-    Port = open_port({spawn_executable, "/bin/sh"},
-                     [{args, ["-c", unicode:characters_to_list(Cmd)]},
-                      exit_status, binary, stderr_to_stdout, use_stdio]),
-    collect(Port, []).
-
-collect(Port, Acc) ->
-    receive
-        {Port, {data, D}} -> collect(Port, [Acc, D]);
-        {Port, {exit_status, S}} -> {S, iolist_to_binary(Acc)}
-    end.
 
 %% The host's interfaces by name.
 host_links() ->

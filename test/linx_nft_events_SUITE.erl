@@ -136,7 +136,8 @@ resync_after_dropped_events(Config) ->
                           ok = linx_nft:apply(Ops, In)
                   end, lists:seq(1, 100)),
     ok = linx_nft:apply([{add, table, #{family => ip, name => <<"last">>}}], In),
-    {View, Resyncs} = follow(Ref, View0, 0, fun(V) -> is_map_key({table, ip, <<"last">>}, V) end),
+    {View, Resyncs} = linx_ct_events:follow(linx_nft, Ref, fun view/2, View0,
+                                           fun(V) -> is_map_key({table, ip, <<"last">>}, V) end),
     ct:log("~b resyncs", [Resyncs]),
     true = Resyncs >= 1,
     {ok, Ruleset} = linx_nft:ruleset(In),
@@ -153,7 +154,10 @@ no_resync_when_asked(Config) ->
     ok = linx_nft:apply([{add, rule, #{family => inet, table => <<"nr">>, chain => <<"c">>,
                                        expressions => [{match, tcp, dport, I}, accept]}}
                          || I <- lists:seq(1, 200)], In),
-    {error, enobufs} = first(Ref, fun({error, _}) -> true; ({resync, _}) -> true; (_) -> false end),
+    {error, enobufs} = linx_ct_events:first(linx_nft, Ref, fun({error, _}) -> true;
+                                                         ({resync, _}) -> true;
+                                                         (_) -> false
+                                                      end),
     ok = linx_nft:unsubscribe(Ref).
 
 %% Kinds that are not, and options that are not, are refused.
@@ -196,31 +200,5 @@ view([], V) -> V.
 put_del(new, Key, M, V) -> V#{Key => maps:without([use], M)};
 put_del(del, Key, _M, V) -> maps:remove(Key, V).
 
-%% Messages of Ref applied to View until Done(View) holds; the view and
-%% how many resyncs came.
-follow(Ref, View, Resyncs, Done) ->
-    case Done(View) of
-        true ->
-            {View, Resyncs};
-        false ->
-            case next(Ref) of
-                {resync, Objects} -> follow(Ref, view(Objects, #{}), Resyncs + 1, Done);
-                {error, _} = Error -> ct:fail({unexpected, Error});
-                Event -> follow(Ref, view([Event], View), Resyncs, Done)
-            end
-    end.
-
 next(Ref) ->
-    receive
-        {linx_nft, Ref, Event} -> Event
-    after 10000 ->
-        ct:fail(no_event)
-    end.
-
-%% The first message of Ref for which Pred holds.
-first(Ref, Pred) ->
-    Event = next(Ref),
-    case Pred(Event) of
-        true -> Event;
-        false -> first(Ref, Pred)
-    end.
+    linx_ct_events:next(linx_nft, Ref).

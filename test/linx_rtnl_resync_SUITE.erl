@@ -76,7 +76,8 @@ resync_after_dropped_events(Config) ->
                                 || I <- lists:seq(1, ?CHANGES)]),
     linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", File]),
     linx_ct_ns:sh_ok(["ip -n ", Ns, " link set dev f1 alias last"]),
-    {View, Resyncs} = follow(Ref, View0, 0, fun(V) -> alias_of(<<"f1">>, V) =:= <<"last">> end),
+    {View, Resyncs} = linx_ct_events:follow(linx_rtnl, Ref, fun apply_all/2, View0,
+                                           fun(V) -> alias_of(<<"f1">>, V) =:= <<"last">> end),
     ct:log("~b resyncs", [Resyncs]),
     true = Resyncs >= 1,
     {ok, Links} = linx_rtnl:links(In),
@@ -92,7 +93,10 @@ no_resync_when_asked(Config) ->
     {ok, Ref} = linx_rtnl:subscribe([link], (in(Config))#{resync => false, rcvbuf => 1}),
     ok = file:write_file(File, [io_lib:format("link set dev g0 alias a~b~n", [I]) || I <- lists:seq(1, ?CHANGES)]),
     linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", File]),
-    {error, enobufs} = first(Ref, fun({error, _}) -> true; ({resync, _}) -> true; (_) -> false end),
+    {error, enobufs} = linx_ct_events:first(linx_rtnl, Ref, fun({error, _}) -> true;
+                                                         ({resync, _}) -> true;
+                                                         (_) -> false
+                                                      end),
     ok = linx_rtnl:unsubscribe(Ref).
 
 %% Options that are not booleans, and unknown ones, are refused.
@@ -108,23 +112,10 @@ bad_options(Config) ->
 %% A subscriber's view
 %%====================================================================
 
-%% Messages of Ref applied to View until Done(View) holds; the view and
-%% how many resyncs came.
-follow(Ref, View, Resyncs, Done) ->
-    case Done(View) of
-        true ->
-            {View, Resyncs};
-        false ->
-            case next(Ref) of
-                {resync, Objects} -> follow(Ref, apply_all(Objects, #{}), Resyncs + 1, Done);
-                {link, _, _} = Event -> follow(Ref, apply_all([Event], View), Resyncs, Done);
-                Other -> ct:fail({unexpected, Other})
-            end
-    end.
-
 apply_all([{link, new, #{index := I} = L} | Rest], View) -> apply_all(Rest, View#{I => L});
 apply_all([{link, del, #{index := I}} | Rest], View) -> apply_all(Rest, maps:remove(I, View));
-apply_all([], View) -> View.
+apply_all([], View) -> View;
+apply_all([Other | _], _View) -> ct:fail({unexpected, Other}).
 
 alias_of(Name, View) ->
     case [maps:get(alias, L, none) || L <- maps:values(View), maps:get(ifname, L) =:= Name] of
@@ -133,18 +124,4 @@ alias_of(Name, View) ->
     end.
 
 next(Ref) ->
-    receive
-        {linx_rtnl, Ref, Event} -> Event
-    after 10000 ->
-        ct:fail(no_event)
-    end.
-
-%% The first message of Ref for which Pred holds.
-first(Ref, Pred) ->
-    case next(Ref) of
-        Event ->
-            case Pred(Event) of
-                true -> Event;
-                false -> first(Ref, Pred)
-            end
-    end.
+    linx_ct_events:next(linx_rtnl, Ref).

@@ -45,11 +45,10 @@ diff(Before, After) ->
                     || {K, V} <- maps:to_list(Before), V =/= maps:get(K, After)]).
 
 %% @doc `ip -j -n Ns Args' as a term (JSON objects as maps with binary
-%% keys), through linx_rtnl_SUITE's json2term.py.
+%% keys: linx_ct_ip:json/1).
 -spec ip_json(string(), iodata()) -> term().
 ip_json(Ns, Args) ->
-    Data = filename:join(filename:dirname(code:which(linx_rtnl_SUITE)), "linx_rtnl_SUITE_data"),
-    linx_ct_ip:ip_json([{data_dir, Data}, {ns, Ns}], ns, Args).
+    linx_ct_ip:json(["ip -j -n ", Ns, " ", Args]).
 
 links(Ns) ->
     lists:sort([#{ifname => maps:get(<<"ifname">>, E),

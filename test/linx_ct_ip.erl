@@ -5,7 +5,8 @@
 %% A field that differs fails the test.
 -module(linx_ct_ip).
 
--export([ip_json/3,
+-export([json/1, json/2,
+         ip_json/3,
          by_name/1,
          compare_links/2,
          compare_addr/3,
@@ -13,13 +14,26 @@
          compare_neigh/3]).
 
 %% @doc `ip -j -n NS Args' as an Erlang term, NS the namespace named by
-%% `Key' in `Config' (python3 turns the JSON into a term, with the
-%% script json2term.py of the suite's data directory).
+%% `Key' in `Config' (see {@link json/1}).
 -spec ip_json(list(), atom(), iodata()) -> term().
 ip_json(Config, Key, Args) ->
-    Script = filename:join(proplists:get_value(data_dir, Config), "json2term.py"),
-    Out = linx_ct_ns:sh_ok(["ip -j -n ", proplists:get_value(Key, Config), " ", Args,
-                            " | python3 ", Script]),
+    json(["ip -j -n ", proplists:get_value(Key, Config), " ", Args]).
+
+%% @doc The JSON a shell command prints, as an Erlang term: objects as
+%% maps with binary keys (python3 and the script json2term.py of
+%% linx_rtnl_SUITE's data directory turn it into one).
+-spec json(iodata()) -> term().
+json(Cmd) ->
+    json(Cmd, maps).
+
+%% @doc {@link json/1}, with objects as maps, or as lists of `{Key,
+%% Value}' (`pairs': for JSON that repeats a key in an object, as `tc -j'
+%% does).
+-spec json(iodata(), maps | pairs) -> term().
+json(Cmd, Objects) ->
+    Script = filename:join([filename:dirname(code:which(?MODULE)), "linx_rtnl_SUITE_data",
+                            "json2term.py"]),
+    Out = linx_ct_ns:sh_ok([Cmd, " | python3 ", Script, [" pairs" || Objects =:= pairs]]),
     {ok, Tokens, _} = erl_scan:string(binary_to_list(Out)),
     {ok, Term} = erl_parse:parse_term(Tokens),
     Term.

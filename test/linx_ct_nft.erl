@@ -226,11 +226,7 @@ nat(Type, ProtoMin, ProtoMax) ->
 %% handles and nft's metainfo.
 -spec json(string()) -> term().
 json(Ns) ->
-    Data = filename:join(filename:dirname(code:which(linx_rtnl_SUITE)), "linx_rtnl_SUITE_data"),
-    Script = filename:join(Data, "json2term.py"),
-    Out = linx_ct_ns:sh_ok(["ip netns exec ", Ns, " nft -j list ruleset | python3 ", Script]),
-    {ok, Tokens, _} = erl_scan:string(binary_to_list(Out)),
-    {ok, #{<<"nftables">> := Objects}} = erl_parse:parse_term(Tokens),
+    #{<<"nftables">> := Objects} = linx_ct_ip:json(["ip netns exec ", Ns, " nft -j list ruleset"]),
     [unhandled(O) || O <- Objects, not is_map_key(<<"metainfo">>, O)].
 
 unhandled(M) when is_map(M) ->

@@ -47,12 +47,7 @@ tc(Config, Args) ->
 
 %% tc's JSON as a term: objects as lists of pairs with binary keys.
 tc_json(Config, Args) ->
-    Py = filename:join(?config(data_dir, Config), "json2erl.py"),
-    Text = linx_ct_ns:sh_ok(["ip netns exec ", ?config(ns, Config), " tc -j ", Args,
-                             " | python3 ", Py]),
-    {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Text)),
-    {ok, Term} = erl_parse:parse_term(Tokens),
-    Term.
+    linx_ct_ip:json(["ip netns exec ", ?config(ns, Config), " tc -j ", Args], pairs).
 
 get(Key, Pairs) -> proplists:get_value(Key, Pairs).
 

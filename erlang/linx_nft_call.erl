@@ -22,7 +22,7 @@
 -spec dump(table | chain | rule | set, linx_netlink:opts(), atom()) ->
           {ok, [linx_nft_msg:object()]} | {error, term()}.
 dump(Object, Opts, Op) ->
-    with_options(Opts, fun(Map) -> dump_in(Object, Map, Op) end).
+    linx_opts:with_transport(Opts, fun(Map) -> dump_in(Object, Map, Op) end).
 
 dump_in(Object, Map, Op) ->
     linx_nl:dump(netfilter, linx_nft_msg:dump_request(Object), Map, Op,
@@ -32,7 +32,7 @@ dump_in(Object, Map, Op) ->
 %% each set's elements.
 -spec sets(linx_netlink:opts(), atom()) -> {ok, [linx_nft_msg:object()]} | {error, term()}.
 sets(Opts, Op) ->
-    with_options(Opts, fun(Map) -> sets_in(Map, Op) end).
+    linx_opts:with_transport(Opts, fun(Map) -> sets_in(Map, Op) end).
 
 sets_in(Map, Op) ->
     case dump_in(set, Map, Op) of
@@ -54,7 +54,7 @@ with_elements(Set, Map, Op) ->
 %% dump.
 -spec ruleset(linx_netlink:opts(), atom()) -> {ok, #{atom() => list()}} | {error, term()}.
 ruleset(Opts, Op) ->
-    with_options(Opts, fun(Map) ->
+    linx_opts:with_transport(Opts, fun(Map) ->
                                Dumps = [{K, case O of
                                                 set -> sets_in(Map, Op);
                                                 _ -> dump_in(O, Map, Op)
@@ -72,7 +72,7 @@ ruleset(Opts, Op) ->
 %% encode, before anything is sent.
 -spec apply(term(), linx_netlink:opts(), atom()) -> ok | {error, term()}.
 apply(Ops, Opts, Fun) when is_list(Ops) ->
-    with_options(Opts, fun(Map) ->
+    linx_opts:with_transport(Opts, fun(Map) ->
                                case encode(Ops) of
                                    {ok, []} -> ok;
                                    {ok, Msgs} -> send(Msgs, Ops, Map, Fun);
@@ -185,10 +185,3 @@ index(S, Seq) ->
 in_option(Opts) ->
     maps:get(in, Opts, self).
 
-%% `Fun' with the options as a map, once they are checked: the transport
-%% options only.
-with_options(Opts, Fun) ->
-    case linx_opts:options(Opts) of
-        {ok, #{opts := Map}} -> Fun(Map);
-        {error, _} = Error -> Error
-    end.

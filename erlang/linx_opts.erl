@@ -27,7 +27,7 @@
 %% {@link write_target/2} reads the `host_keys' option of writes.
 -module(linx_opts).
 
--export([options/1, options/2, transport/0, to_map/1, check/4]).
+-export([options/1, options/2, transport/0, to_map/1, check/4, with_transport/2]).
 -export([target/1, write_target/2]).
 -export([via/1]).
 -export([text/1]).
@@ -86,6 +86,16 @@
 -spec transport() -> [in | timeout | via, ...].
 transport() ->
     [in, timeout, via].
+
+%% @doc `Fun' of the options as a map, once {@link options/1} has checked
+%% them: the transport options only (any other key is refused, never
+%% dropped); or the error.
+-spec with_transport(term(), fun((map()) -> Result)) -> Result | {error, error()}.
+with_transport(Opts, Fun) ->
+    case options(Opts) of
+        {ok, #{opts := Map}} -> Fun(Map);
+        {error, _} = Error -> Error
+    end.
 
 %% @doc {@link options/2} with the transport options only.
 -spec options(term()) -> {ok, checked()} | {error, error()}.

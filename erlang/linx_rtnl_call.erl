@@ -6,7 +6,7 @@
 %% a list of what users can do.
 -module(linx_rtnl_call).
 
--export([dump/4, objects/3, request/3, link_request/3, index/2, resolver/1]).
+-export([dump/4, objects/3, request/3, link_request/3, index/2, resolver/1, ack/3]).
 -export([links/1, link/2, link_add/2, link_set/3, addr/5, route/4, neigh/4, neighs/1,
          subscribe/2]).
 -export([nexthop/4]).
@@ -149,7 +149,7 @@ routes(Filter, Opts) ->
     case linx_rtnl_route_query:filter(Filter, resolver(Opts)) of
         {ok, Req, Checked} ->
             Decode = fun(#{payload := P}) -> linx_rtnl_msg:decode_route(P) end,
-            Dump = with_options(Opts, fun(Map) ->
+            Dump = linx_opts:with_transport(Opts, fun(Map) ->
                                               linx_nl:dump(route, Req, Map#{strict => true}, routes, Decode)
                                       end),
             case Dump of
@@ -184,7 +184,7 @@ route_get(Dest, Opts) ->
 -spec dump(linx_nl_codec:msg_in(), linx_netlink:opts(), atom(), fun((binary()) -> term())) ->
           {ok, [term()]} | {error, term()}.
 dump(Req, Opts, Op, Decode) ->
-    with_options(Opts, fun(Map) ->
+    linx_opts:with_transport(Opts, fun(Map) ->
                                linx_nl:dump(route, Req, Map, Op,
                                             fun(#{payload := P}) -> Decode(P) end)
                        end).
@@ -199,7 +199,7 @@ objects(Kind, Opts, Op) ->
 -spec request({ok, linx_nl_codec:msg_in()} | {error, term()}, linx_netlink:opts(), atom()) ->
           ok | {error, term()}.
 request({ok, Req}, Opts, Op) ->
-    with_options(Opts, fun(Map) -> ack(Req, Map, Op) end);
+    linx_opts:with_transport(Opts, fun(Map) -> ack(Req, Map, Op) end);
 request({error, _} = Error, _Opts, _Op) ->
     Error.
 
@@ -208,7 +208,7 @@ request({error, _} = Error, _Opts, _Op) ->
 -spec link_request({ok, linx_nl_codec:msg_in(), linx_rtnl_req:slots()} | {error, term()},
                    linx_netlink:opts(), atom()) -> ok | {error, term()}.
 link_request({ok, Req, Slots}, Opts, Op) ->
-    with_options(Opts, fun(Map) ->
+    linx_opts:with_transport(Opts, fun(Map) ->
                                whose(ack(Req, linx_rtnl_req:ns_fd_slots(Slots, Map), Op), Slots)
                        end);
 link_request({error, _} = Error, _Opts, _Op) ->
@@ -256,16 +256,11 @@ whose({error, #{ns_fd := #{in := In} = NsFd} = Info} = Error, Slots) ->
 whose(Result, _Slots) ->
     Result.
 
+%% @doc One request answered by an ack: `ok', or the error.
+-spec ack(map(), map(), atom()) -> ok | {error, term()}.
 ack(Req, Opts, Op) ->
     case linx_nl:call(route, Req, Opts, Op) of
         {ok, _} -> ok;
         {error, _} = Error -> Error
     end.
 
-%% `Fun' with the options as a map, once they are checked: the transport
-%% options only (any other key is refused, never dropped).
-with_options(Opts, Fun) ->
-    case linx_opts:options(Opts) of
-        {ok, #{opts := Map}} -> Fun(Map);
-        {error, _} = Error -> Error
-    end.

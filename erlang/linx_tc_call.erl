@@ -13,7 +13,7 @@
 -spec dump(qdisc | class | filter, term(), term(), linx_netlink:opts()) ->
           {ok, [map()]} | {error, term()}.
 dump(Object, Link, Parent, Opts) ->
-    with_options(Opts, fun(Map) -> dump_in(Object, Link, Parent, Map) end).
+    linx_opts:with_transport(Opts, fun(Map) -> dump_in(Object, Link, Parent, Map) end).
 
 dump_in(Object, Link, Parent, Map) ->
     Ctx = case Object of
@@ -44,10 +44,10 @@ index(Link, Map) -> linx_rtnl_call:index(Link, Map).
 -spec change(add | replace | change | del, qdisc | class | filter, term(),
              linx_netlink:opts(), atom()) -> ok | {error, term()}.
 change(What, Object, Spec, Opts, Op) ->
-    with_options(Opts, fun(Map) ->
+    linx_opts:with_transport(Opts, fun(Map) ->
                                Resolve = linx_rtnl_call:resolver(Map),
                                case linx_tc_msg:request(how(What), Object, Spec, Resolve) of
-                                   {ok, Req} -> ack(Req, Map, Op);
+                                   {ok, Req} -> linx_rtnl_call:ack(Req, Map, Op);
                                    {error, _} = Error -> Error
                                end
                        end).
@@ -61,16 +61,3 @@ op(qdisc, dump) -> qdiscs;
 op(class, dump) -> classes;
 op(filter, dump) -> filters.
 
-ack(Req, Opts, Op) ->
-    case linx_nl:call(route, Req, Opts, Op) of
-        {ok, _} -> ok;
-        {error, _} = Error -> Error
-    end.
-
-%% `Fun' with the options as a map, once they are checked: the transport
-%% options only.
-with_options(Opts, Fun) ->
-    case linx_opts:options(Opts) of
-        {ok, #{opts := Map}} -> Fun(Map);
-        {error, _} = Error -> Error
-    end.

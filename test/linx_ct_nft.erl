@@ -246,13 +246,7 @@ strip(Ruleset) ->
 %% @doc `nft -f -' in netns `Ns' with `Text' on its input (through a file).
 -spec nft(string(), iodata()) -> binary().
 nft(Ns, Text) ->
-    File = filename:join("/tmp", linx_ct_ns:unique("linx-nft") ++ ".nft"),
-    ok = file:write_file(File, Text),
-    try
-        linx_ct_ns:sh_ok(["ip netns exec ", Ns, " nft -f ", File])
-    after
-        file:delete(File)
-    end.
+    linx_ct_ns:sh_ok_with_file(Text, fun(File) -> ["ip netns exec ", Ns, " nft -f ", File] end).
 
 %%====================================================================
 %% Sets and maps

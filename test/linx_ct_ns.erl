@@ -5,7 +5,7 @@
 %% test; otherwise the test is skipped.
 -module(linx_ct_ns).
 
--export([sh/1, sh/2,
+-export([sh/1, sh/2, sh_ok_with_file/2,
          sh_ok/1,
          unique/1,
          netns_add/1,
@@ -56,6 +56,19 @@ collect(Port, Acc, Quiet) ->
     after Quiet ->
         catch port_close(Port),
         {timeout, iolist_to_binary(Acc)}
+    end.
+
+%% @doc {@link sh_ok/1} of the command `Cmd(File)' makes, `File' a
+%% fresh file in /tmp holding `Text' (for `ip -batch', `nft -f'),
+%% deleted afterwards.
+-spec sh_ok_with_file(iodata(), fun((string()) -> iodata())) -> binary().
+sh_ok_with_file(Text, Cmd) ->
+    File = filename:join("/tmp", unique("linx-input")),
+    ok = file:write_file(File, Text),
+    try
+        sh_ok(Cmd(File))
+    after
+        file:delete(File)
     end.
 
 %% @doc Run a shell command that must succeed; return its trimmed output.

@@ -53,13 +53,7 @@ populate(Ns) ->
             || I <- lists:seq(0, ?ROUTES - 1)]
         ++ [io_lib:format("rule add priority ~b fwmark ~b table ~b~n", [I, I, 100 + I])
             || I <- lists:seq(1, 50)],
-    File = filename:join("/tmp", Ns ++ ".batch"),
-    ok = file:write_file(File, Lines),
-    try
-        linx_ct_ns:sh_ok(["ip -n ", Ns, " -batch ", File])
-    after
-        file:delete(File)
-    end.
+    linx_ct_ns:sh_ok_with_file(Lines, fun(File) -> ["ip -n ", Ns, " -batch ", File] end).
 
 kinds() -> [link, addr, route, rule, neigh].
 
